@@ -10,6 +10,7 @@ export function ferryVitestConfig() {
       testTimeout: 60_000,
       hookTimeout: 120_000,
       pool: "forks",
+      env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
     },
   });
 }

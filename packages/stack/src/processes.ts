@@ -1,6 +1,6 @@
-import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { accessSync, constants, readFileSync, statSync } from "node:fs";
 import { createServer } from "node:net";
+import { delimiter, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
 /** True while a process with this pid exists (and, when `marker` is given, its command line contains it). */
@@ -67,16 +67,20 @@ export async function isPortInUse(port: number): Promise<boolean> {
   });
 }
 
-/** The path of an executable on PATH (or in the usual sbin folders), or undefined. */
+/** The path of an executable on PATH (or in the usual sbin folders, which are often off a user's PATH), or undefined. */
 export function findExecutable(name: string): string | undefined {
-  const extra = ["/usr/sbin", "/usr/local/sbin", "/sbin"];
-  const path = [process.env.PATH ?? "", ...extra].join(":");
-  const found = spawnSync("sh", ["-c", `command -v ${name}`], {
-    env: { ...process.env, PATH: path },
-    encoding: "utf8",
-  });
-  const out = found.stdout.trim();
-  return found.status === 0 && out ? out : undefined;
+  const dirs = [...(process.env.PATH ?? "").split(delimiter), "/usr/sbin", "/usr/local/sbin", "/sbin"];
+  for (const dir of dirs) {
+    if (!dir) continue;
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      if (statSync(candidate).isFile()) return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
 }
 
 /** The last lines of a log file, for error messages. */

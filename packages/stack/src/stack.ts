@@ -1,8 +1,8 @@
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { DYNAMODB_MARKER, dynamoDbAnswers, startDynamoDb } from "./dynamodb.ts";
+import { DYNAMODB_MARKER, dynamoDbAnswers, requireJava, startDynamoDb } from "./dynamodb.ts";
 import { StackError } from "./errors.ts";
-import { MARIADB_MARKER, mariaDbPidIn, mysqlProblem, redactMysqlUrl, startMariaDb } from "./mysql.ts";
+import { MARIADB_MARKER, mariaDbPidIn, mysqlProblem, redactMysqlUrl, requireMariadbd, startMariaDb } from "./mysql.ts";
 import { ferryHome } from "./paths.ts";
 import { freePort, isPortInUse, isRunning, stopProcess } from "./processes.ts";
 import { type StackPart, type StackState, readState, removeState, withStackLock, writeState } from "./state.ts";
@@ -55,6 +55,9 @@ export async function stackUp(options: StackUpOptions = {}): Promise<StackState>
     try {
       // MySQL first: an outside URL that does not answer should fail before anything is started.
       const wants = (part: PartName) => (options.parts ?? ["mysql", "dynamodb"]).includes(part);
+      // Missing tools fail here, before anything is started.
+      if (wants("mysql") && !mysqlUrl) requireMariadbd();
+      if (wants("dynamodb") && !dynamodbEndpoint) requireJava();
       if (!wants("mysql")) {
         // not asked for
       } else if (mysqlUrl) {

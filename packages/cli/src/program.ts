@@ -1,0 +1,19 @@
+import { Command } from "commander";
+import { seedCommand } from "./commands/seed.ts";
+import { stackCommand } from "./commands/stack.ts";
+import { startCommand } from "./commands/start.ts";
+
+export function buildProgram(): Command {
+  const program = new Command("ferry")
+    .description("move a live application from MySQL to DynamoDB with no downtime and nothing lost")
+    .version("0.1.0")
+    .showHelpAfterError("(add --help for usage)")
+    .addHelpText(
+      "after",
+      "\nConnections come from flags or the environment: MYSQL_URL (mysql://user:pass@host:port/db),\nDYNAMODB_ENDPOINT (unset means AWS itself), AWS_REGION, FERRY_TABLE_PREFIX; else from `ferry stack up`.",
+    );
+  program.addCommand(stackCommand());
+  program.addCommand(seedCommand());
+  program.addCommand(startCommand());
+  return program;
+}
