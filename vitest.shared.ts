@@ -1,11 +1,18 @@
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
-/** The vitest config every package uses: one local stack per run (see packages/stack/src/test-global-setup.ts). */
-export function ferryVitestConfig() {
+// The AWS SDK warns that its 2027 releases need Node 22; ferry supports Node 20 today.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
+/**
+ * The vitest config every package uses: one local stack per run (see packages/stack/src/test-global-setup.ts),
+ * unless the package's tests need no database (`stack: false`).
+ */
+export function ferryVitestConfig(options: { stack?: boolean } = {}) {
+  const stack = options.stack ?? true;
   return defineConfig({
     test: {
-      globalSetup: [fileURLToPath(new URL("./packages/stack/src/test-global-setup.ts", import.meta.url))],
+      globalSetup: stack ? [fileURLToPath(new URL("./packages/stack/src/test-global-setup.ts", import.meta.url))] : [],
       include: ["test/**/*.test.ts"],
       testTimeout: 60_000,
       hookTimeout: 120_000,

@@ -5,7 +5,9 @@ export function wholeNumber(min = 0, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
     const number = Number(value.replace(/_/g, ""));
     if (!/^\s*\d[\d_]*\s*$/.test(value) || !Number.isSafeInteger(number) || number < min || number > max) {
-      throw new InvalidArgumentError(`expected a whole number from ${min} to ${max.toLocaleString("en-US")}, got "${value}"`);
+      throw new InvalidArgumentError(
+        `expected a whole number from ${min} to ${max.toLocaleString("en-US")}, got "${value}"`,
+      );
     }
     return number;
   };

@@ -31,7 +31,9 @@ export class ProgressBar {
     const decile = Math.floor(fraction * 10);
     if ((this.lastDecile.get(label) ?? -1) < decile) {
       this.lastDecile.set(label, decile);
-      process.stderr.write(`  ${label} ${decile * 10}% (${done.toLocaleString("en-US")}/${total.toLocaleString("en-US")})\n`);
+      process.stderr.write(
+        `  ${label} ${decile * 10}% (${done.toLocaleString("en-US")}/${total.toLocaleString("en-US")})\n`,
+      );
     }
   }
 

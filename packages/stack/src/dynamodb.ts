@@ -47,7 +47,8 @@ export function dynamoDbLocalJar(): { jar: string; libDir: string } {
 /** Checks that a Java runtime of version 17 or later is on PATH. */
 export function requireJava(): string {
   const java = findExecutable("java");
-  const hint = "install Java 17+: `sudo apt-get install default-jre-headless` (Debian/Ubuntu) or `brew install openjdk@17`";
+  const hint =
+    "install Java 17+: `sudo apt-get install default-jre-headless` (Debian/Ubuntu) or `brew install openjdk@17`";
   if (!java) throw new StackError("Java is not installed, and DynamoDB Local needs Java 17 or later", { hint });
   const probe = spawnSync(java, ["-version"], { encoding: "utf8" });
   const text = `${probe.stderr}${probe.stdout}`;
@@ -86,7 +87,10 @@ export async function dynamoDbAnswers(endpoint: string, timeoutMs = 2_000): Prom
  * Starts DynamoDB Local detached from this process (it outlives `ferry stack up`), memory-capped,
  * and waits until it answers ListTables. On failure the process is stopped and the log tail shown.
  */
-export async function startDynamoDb(options: DynamoDbOptions, onSpawn?: (pid: number) => void): Promise<RunningDynamoDb> {
+export async function startDynamoDb(
+  options: DynamoDbOptions,
+  onSpawn?: (pid: number) => void,
+): Promise<RunningDynamoDb> {
   const java = requireJava();
   const { jar, libDir } = dynamoDbLocalJar();
   const args = [`-Djava.library.path=${libDir}`, "-jar", jar, "-port", String(options.port), "-sharedDb"];
@@ -126,7 +130,10 @@ export async function startDynamoDb(options: DynamoDbOptions, onSpawn?: (pid: nu
     await sleep(150);
   }
   await stopProcess(pid);
-  throw new StackError(`DynamoDB Local did not answer on ${endpoint} within ${(options.readyTimeoutMs ?? 60_000) / 1000}s`, {
-    hint: `its log (${options.logFile}) ends with:\n${tail(options.logFile)}`,
-  });
+  throw new StackError(
+    `DynamoDB Local did not answer on ${endpoint} within ${(options.readyTimeoutMs ?? 60_000) / 1000}s`,
+    {
+      hint: `its log (${options.logFile}) ends with:\n${tail(options.logFile)}`,
+    },
+  );
 }

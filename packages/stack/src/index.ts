@@ -1,15 +1,15 @@
-export { StackError, describeError } from "./errors.ts";
-export { ferryHome, findRepoRoot } from "./paths.ts";
+export { type Connections, resolveConnections } from "./connections.ts";
+export { dynamoDbAnswers, dynamoDbClient, requireJava } from "./dynamodb.ts";
+export { describeError, StackError } from "./errors.ts";
 export {
   connectMysql,
   formatMysqlUrl,
+  type MysqlLocation,
   mysqlProblem,
   parseMysqlUrl,
   redactMysqlUrl,
   withDatabase,
-  type MysqlLocation,
 } from "./mysql.ts";
-export { dynamoDbAnswers, dynamoDbClient, requireJava } from "./dynamodb.ts";
+export { ferryHome, findRepoRoot } from "./paths.ts";
+export { displayUrl, type PartStatus, type StackUpOptions, stackDown, stackStatus, stackUp } from "./stack.ts";
 export { readState, type StackPart, type StackState } from "./state.ts";
-export { displayUrl, stackDown, stackStatus, stackUp, type PartStatus, type StackUpOptions } from "./stack.ts";
-export { resolveConnections, type Connections } from "./connections.ts";

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import mysql from "mysql2/promise";
-import { StackError, describeError } from "./errors.ts";
+import { describeError, StackError } from "./errors.ts";
 import { findExecutable, isRunning, stopProcess, tail } from "./processes.ts";
 
 /** What identifies a MariaDB server process in `/proc/<pid>/cmdline`. */
@@ -25,7 +25,9 @@ export function parseMysqlUrl(url: string): MysqlLocation {
   try {
     parsed = new URL(url);
   } catch {
-    throw new StackError(`not a MySQL URL: ${redactMysqlUrl(url)}`, { hint: "expected mysql://user:password@host:port/database" });
+    throw new StackError(`not a MySQL URL: ${redactMysqlUrl(url)}`, {
+      hint: "expected mysql://user:password@host:port/database",
+    });
   }
   if (parsed.protocol !== "mysql:" && parsed.protocol !== "mariadb:") {
     throw new StackError(`not a MySQL URL (scheme ${parsed.protocol}): ${redactMysqlUrl(url)}`, {
@@ -122,7 +124,13 @@ export function requireMariadbd(): { server: string; installDb: string } {
   const server = findExecutable("mariadbd") ?? findExecutable("mysqld");
   const installDb = findExecutable("mariadb-install-db") ?? findExecutable("mysql_install_db");
   if (!server || !installDb) {
-    throw new StackError("no MariaDB server binary (mariadbd) found, and MYSQL_URL is not set", { hint: installHint });
+    const missing = [server ? "" : "mariadbd", installDb ? "" : "mariadb-install-db"].filter(Boolean).join(" and ");
+    throw new StackError(
+      `MariaDB's server binaries are not installed (${missing} not found), and MYSQL_URL is not set`,
+      {
+        hint: installHint,
+      },
+    );
   }
   return { server, installDb };
 }
@@ -198,7 +206,13 @@ export async function startMariaDb(options: MariaDbOptions, onSpawn?: (pid: numb
   child.unref();
   onSpawn?.(pid);
 
-  const url = formatMysqlUrl({ host: "127.0.0.1", port: options.port, user: "root", password: "", database: undefined });
+  const url = formatMysqlUrl({
+    host: "127.0.0.1",
+    port: options.port,
+    user: "root",
+    password: "",
+    database: undefined,
+  });
   const timeoutMs = options.readyTimeoutMs ?? 60_000;
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -207,7 +221,8 @@ export async function startMariaDb(options: MariaDbOptions, onSpawn?: (pid: numb
         hint: `its log (${options.logFile}) ends with:\n${tail(options.logFile)}`,
       });
     }
-    if ((await mysqlProblem(url, 1_000)) === undefined) return { pid, port: options.port, url, dataDir: options.dataDir };
+    if ((await mysqlProblem(url, 1_000)) === undefined)
+      return { pid, port: options.port, url, dataDir: options.dataDir };
     await sleep(100);
   }
   await stopProcess(pid);

@@ -5,7 +5,7 @@ import { StackError } from "./errors.ts";
 import { MARIADB_MARKER, mariaDbPidIn, mysqlProblem, redactMysqlUrl, requireMariadbd, startMariaDb } from "./mysql.ts";
 import { ferryHome } from "./paths.ts";
 import { freePort, isPortInUse, isRunning, stopProcess } from "./processes.ts";
-import { type StackPart, type StackState, readState, removeState, withStackLock, writeState } from "./state.ts";
+import { readState, removeState, type StackPart, type StackState, withStackLock, writeState } from "./state.ts";
 
 export interface StackUpOptions {
   /** Folder for state, data and logs; default `FERRY_HOME` or `<repo>/.ferry`. */
@@ -109,7 +109,15 @@ export async function stackUp(options: StackUpOptions = {}): Promise<StackState>
           state.dynamodb = { url: "", startedByFerry: true, pid, port, dataDir, logFile, inMemory };
           save();
         });
-        state.dynamodb = { url: started.endpoint, startedByFerry: true, pid: started.pid, port, dataDir, logFile, inMemory };
+        state.dynamodb = {
+          url: started.endpoint,
+          startedByFerry: true,
+          pid: started.pid,
+          port,
+          dataDir,
+          logFile,
+          inMemory,
+        };
       }
       save();
       return state;

@@ -44,9 +44,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
 async function leftoverDatabases(mysqlUrl: string, runPrefix: string): Promise<string[]> {
   const connection = await connectMysql(mysqlUrl);
   try {
-    const [rows] = await connection.query("SELECT schema_name AS name FROM information_schema.schemata WHERE schema_name LIKE ?", [
-      `${runPrefix}\\_%`,
-    ]);
+    const [rows] = await connection.query(
+      "SELECT schema_name AS name FROM information_schema.schemata WHERE schema_name LIKE ?",
+      [`${runPrefix}\\_%`],
+    );
     return (rows as Array<{ name: string }>).map((row) => row.name);
   } finally {
     await connection.end();

@@ -30,7 +30,11 @@ export interface TestStack {
 export function useTestStack(): TestStack {
   const provided = inject("ferryStack");
   const file = expect.getState().testPath ?? "suite";
-  const slug = basename(file).replace(/\.test\.ts$/, "").replace(/[^a-zA-Z0-9]+/g, "_").slice(0, 24).toLowerCase();
+  const slug = basename(file)
+    .replace(/\.test\.ts$/, "")
+    .replace(/[^a-zA-Z0-9]+/g, "_")
+    .slice(0, 24)
+    .toLowerCase();
   const id = `${provided.runPrefix}_${slug}_${randomBytes(3).toString("hex")}`;
   const database = id;
   let connection: Connection | undefined;

@@ -1,8 +1,8 @@
-import { Command } from "commander";
 import { redactMysqlUrl, resolveConnections } from "@ferry/stack";
 import type { SeedPlan, SeedResult } from "@ferry/store";
-import { note, say, table } from "../output.ts";
+import { Command } from "commander";
 import { wholeNumber } from "../options.ts";
+import { note, say, table } from "../output.ts";
 import { ProgressBar } from "../progress.ts";
 
 interface SeedOptions {
@@ -17,7 +17,9 @@ interface SeedOptions {
 
 export function seedCommand(): Command {
   return new Command("seed")
-    .description("create the store's MySQL schema if missing and load the demo data set, or a synthetic one of any size")
+    .description(
+      "create the store's MySQL schema if missing and load the demo data set, or a synthetic one of any size",
+    )
     .option("--users <n>", "synthetic: number of users", wholeNumber())
     .option("--products <n>", "synthetic: number of products", wholeNumber())
     .option("--orders <n>", "synthetic: number of orders (each with 1-4 items)", wholeNumber())
@@ -51,7 +53,9 @@ export function planFrom(options: Pick<SeedOptions, "users" | "products" | "orde
 export async function runSeed(mysqlUrl: string, plan: SeedPlan, reset: boolean, quiet: boolean): Promise<SeedResult> {
   const { seedStore } = await import("@ferry/store");
   const bar = new ProgressBar(quiet);
-  note(`seeding ${plan.kind === "demo" ? "the demo data set" : "a synthetic data set"} into ${redactMysqlUrl(mysqlUrl)}`);
+  note(
+    `seeding ${plan.kind === "demo" ? "the demo data set" : "a synthetic data set"} into ${redactMysqlUrl(mysqlUrl)}`,
+  );
   return seedStore({ mysqlUrl, plan, reset, onProgress: (p) => bar.update(p.table, p.done, p.total) });
 }
 
@@ -59,7 +63,15 @@ export async function printSeedResult(result: SeedResult, mysqlUrl: string): Pro
   const total = Object.values(result.rows).reduce((sum, n) => sum + n, 0);
   const rows = Object.entries(result.rows).map(([name, n]) => [name, n.toLocaleString("en-US")] as const);
   say(`\nSeeded database \`${result.database}\` at ${redactMysqlUrl(mysqlUrl)} in ${result.seconds.toFixed(1)} s:`);
-  say(table([...rows, ["total", `${total.toLocaleString("en-US")} rows (${Math.round(total / Math.max(result.seconds, 0.001)).toLocaleString("en-US")} rows/s)`]]));
+  say(
+    table([
+      ...rows,
+      [
+        "total",
+        `${total.toLocaleString("en-US")} rows (${Math.round(total / Math.max(result.seconds, 0.001)).toLocaleString("en-US")} rows/s)`,
+      ],
+    ]),
+  );
   if (result.demoAccounts) {
     const { DEMO_PASSWORD } = await import("@ferry/store");
     say(`\nDemo accounts (password: ${DEMO_PASSWORD}): ${result.demoAccounts.join(", ")}`);

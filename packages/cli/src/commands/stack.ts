@@ -1,14 +1,18 @@
+import { displayUrl, ferryHome, type StackState, stackDown, stackStatus, stackUp } from "@ferry/stack";
 import { Command } from "commander";
-import { type StackState, displayUrl, ferryHome, stackDown, stackStatus, stackUp } from "@ferry/stack";
-import { note, say, table } from "../output.ts";
 import { port } from "../options.ts";
+import { note, say, table } from "../output.ts";
 
 export function stackCommand(): Command {
-  const stack = new Command("stack").description("the local stack: DynamoDB Local and MySQL (a private MariaDB unless MYSQL_URL is set)");
+  const stack = new Command("stack").description(
+    "the local stack: DynamoDB Local and MySQL (a private MariaDB unless MYSQL_URL is set)",
+  );
 
   stack
     .command("up")
-    .description("start DynamoDB Local and a private MariaDB (or use MYSQL_URL / DYNAMODB_ENDPOINT); reuses what already runs")
+    .description(
+      "start DynamoDB Local and a private MariaDB (or use MYSQL_URL / DYNAMODB_ENDPOINT); reuses what already runs",
+    )
     .option("--mysql-port <port>", "port for the private MariaDB (default: the previous one, else a free one)", port)
     .option("--dynamodb-port <port>", "port for DynamoDB Local (default: the previous one, else a free one)", port)
     .option("--persist", "keep DynamoDB Local's tables on disk under .ferry/dynamodb instead of in memory")
@@ -32,7 +36,11 @@ export function stackCommand(): Command {
     .option("--purge", "also delete the private MariaDB's data, DynamoDB Local's data and the logs")
     .action(async (options: { purge?: boolean }) => {
       const { stopped } = await stackDown({ purge: options.purge ?? false, onProgress: note });
-      say(stopped.length > 0 ? `Local stack stopped (${stopped.join(", ")}).` : "Nothing to stop: the local stack was not running.");
+      say(
+        stopped.length > 0
+          ? `Local stack stopped (${stopped.join(", ")}).`
+          : "Nothing to stop: the local stack was not running.",
+      );
     });
 
   stack

@@ -1,12 +1,14 @@
-import { Command } from "commander";
 import { redactMysqlUrl, stackUp } from "@ferry/stack";
+import { Command } from "commander";
 import { note, say } from "../output.ts";
 import { printSeedResult, runSeed } from "./seed.ts";
 import { printStack } from "./stack.ts";
 
 export function startCommand(): Command {
   return new Command("start")
-    .description("bring the local stack up, load the store's demo data if the database is empty, and print where everything is")
+    .description(
+      "bring the local stack up, load the store's demo data if the database is empty, and print where everything is",
+    )
     .option("-q, --quiet", "no progress bar")
     .action(async (options: { quiet?: boolean }) => {
       const state = await stackUp({ onProgress: note });

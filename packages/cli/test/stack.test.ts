@@ -1,0 +1,156 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { dynamoDbAnswers, mysqlProblem, type StackState } from "@ferry/stack";
+import { useTestStack } from "@ferry/stack/testing";
+import { afterEach, describe, expect, it } from "vitest";
+import { runCli } from "./run-cli.ts";
+
+const stack = useTestStack();
+const homes: string[] = [];
+
+/** A fresh FERRY_HOME, with no MYSQL_URL / DYNAMODB_ENDPOINT inherited from the test run. */
+function freshHome(extra: Record<string, string | undefined> = {}) {
+  const home = mkdtempSync(join(tmpdir(), "ferry-cli-stack-"));
+  homes.push(home);
+  const env = { FERRY_HOME: home, MYSQL_URL: undefined, DYNAMODB_ENDPOINT: undefined, ...extra };
+  return { home, env, state: () => JSON.parse(readFileSync(join(home, "stack.json"), "utf8")) as StackState };
+}
+
+function alive(pid: number | undefined): boolean {
+  if (pid === undefined) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+afterEach(async () => {
+  // Whatever a test did, stop what it started.
+  for (const home of homes.splice(0)) {
+    await runCli(["stack", "down"], { FERRY_HOME: home });
+    rmSync(home, { recursive: true, force: true });
+  }
+});
+
+describe("ferry stack", () => {
+  it("up starts both servers, a second up reuses them, half-started parts are replaced, down stops them", async () => {
+    const { env, state, home } = freshHome();
+    const up = await runCli(["stack", "up"], env);
+    expect(up.stderr + up.stdout).toContain("starting a private MariaDB");
+    expect(up.code).toBe(0);
+    const first = state();
+    expect(first.mysql?.startedByFerry).toBe(true);
+    expect(first.dynamodb?.inMemory).toBe(true);
+    expect(up.stdout).toContain(first.mysql?.url);
+    expect(up.stdout).toContain(first.dynamodb?.url);
+    expect(await mysqlProblem(first.mysql?.url ?? "")).toBeUndefined();
+    expect(await dynamoDbAnswers(first.dynamodb?.url ?? "")).toBe(true);
+    expect(readFileSync(join(home, "stack.env"), "utf8")).toContain(`export MYSQL_URL='${first.mysql?.url}'`);
+    expect((await runCli(["stack", "status"], env)).code).toBe(0);
+
+    const again = await runCli(["stack", "up"], env);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain("already running");
+    expect(state().mysql?.pid).toBe(first.mysql?.pid);
+    expect(state().dynamodb?.pid).toBe(first.dynamodb?.pid);
+
+    // A half-started MariaDB (state written at spawn, never marked ready) is stopped and started again.
+    const halfStarted = { ...first, mysql: { ...first.mysql, url: "" } };
+    writeFileSync(join(home, "stack.json"), JSON.stringify(halfStarted));
+    // DynamoDB Local killed behind ferry's back.
+    process.kill(first.dynamodb?.pid ?? -1, "SIGKILL");
+    const status = await runCli(["stack", "status"], env);
+    expect(status.code).toBe(1);
+    expect(status.stdout).toMatch(/dynamodb\s+DOWN/);
+
+    const repaired = await runCli(["stack", "up"], env);
+    expect(repaired.code).toBe(0);
+    const second = state();
+    expect(second.mysql?.pid).not.toBe(first.mysql?.pid);
+    expect(second.dynamodb?.pid).not.toBe(first.dynamodb?.pid);
+    expect(alive(first.mysql?.pid)).toBe(false);
+    expect(await mysqlProblem(second.mysql?.url ?? "")).toBeUndefined();
+    expect(await dynamoDbAnswers(second.dynamodb?.url ?? "")).toBe(true);
+
+    const down = await runCli(["stack", "down"], env);
+    expect(down.code).toBe(0);
+    expect(alive(second.mysql?.pid)).toBe(false);
+    expect(alive(second.dynamodb?.pid)).toBe(false);
+    expect(existsSync(join(home, "stack.json"))).toBe(false);
+    expect((await runCli(["stack", "status"], env)).code).toBe(1);
+  });
+
+  it("uses outside servers from MYSQL_URL / DYNAMODB_ENDPOINT and never stops them", async () => {
+    const { env, state } = freshHome({ MYSQL_URL: stack.mysqlUrl, DYNAMODB_ENDPOINT: stack.dynamodbEndpoint });
+    const up = await runCli(["stack", "up"], env);
+    expect(up.code).toBe(0);
+    expect(state().mysql).toEqual({ url: stack.mysqlUrl, startedByFerry: false });
+    expect(state().dynamodb).toEqual({ url: stack.dynamodbEndpoint, startedByFerry: false });
+    const down = await runCli(["stack", "down"], env);
+    expect(down.code).toBe(0);
+    expect(down.stderr).toContain("left alone (not started by ferry)");
+    expect(await mysqlProblem(stack.mysqlUrl)).toBeUndefined();
+    expect(await dynamoDbAnswers(stack.dynamodbEndpoint)).toBe(true);
+  });
+
+  it("a MYSQL_URL that does not answer: a clear message and nothing started", async () => {
+    const closed = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, "127.0.0.1", () => {
+        const address = server.address();
+        server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+      });
+    });
+    const { env, home } = freshHome({ MYSQL_URL: `mysql://root:secret@127.0.0.1:${closed}/store` });
+    const up = await runCli(["stack", "up"], env);
+    expect(up.code).toBe(1);
+    expect(up.stderr).toContain(`error: MYSQL_URL mysql://root:***@127.0.0.1:${closed}/store does not answer`);
+    expect(up.stderr).toContain("unset MYSQL_URL to let ferry start a private MariaDB");
+    expect(up.stderr).not.toContain("secret");
+    expect(up.stderr).not.toContain("    at ");
+    expect(existsSync(join(home, "stack.json"))).toBe(false);
+    expect(existsSync(join(home, "logs"))).toBe(false);
+  });
+
+  it("a port in use: a clear message, and what was already started is stopped again", async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
+    const address = busy.address();
+    const port = typeof address === "object" && address ? address.port : 0;
+    try {
+      const { env, home } = freshHome();
+      const up = await runCli(["stack", "up", "--dynamodb-port", String(port)], env);
+      expect(up.code).toBe(1);
+      expect(up.stderr).toContain(`error: port ${port} is already in use by another process`);
+      expect(up.stderr).toContain("choose another with --dynamodb-port");
+      // MariaDB had been started before the port check; it must be gone again.
+      expect(up.stderr).toContain("starting a private MariaDB");
+      const pidFile = join(home, "mysql", "mariadbd.pid");
+      const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, "utf8")) : undefined;
+      expect(alive(pid)).toBe(false);
+      expect(existsSync(join(home, "stack.json"))).toBe(false);
+    } finally {
+      busy.close();
+    }
+  });
+
+  it("missing Java or mariadbd: one clear message with the install command, nothing started", async () => {
+    const noJava = freshHome({ PATH: "/nonexistent", MYSQL_URL: stack.mysqlUrl });
+    const java = await runCli(["stack", "up"], noJava.env);
+    expect(java.code).toBe(1);
+    expect(java.stderr).toContain("error: Java is not installed, and DynamoDB Local needs Java 17 or later");
+    expect(java.stderr).toContain("sudo apt-get install default-jre-headless");
+    expect(existsSync(join(noJava.home, "stack.json"))).toBe(false);
+
+    const noMaria = freshHome({ PATH: "/nonexistent" });
+    const maria = await runCli(["stack", "up"], noMaria.env);
+    expect(maria.code).toBe(1);
+    expect(maria.stderr).toContain("MariaDB's server binaries are not installed");
+    expect(maria.stderr).toContain("sudo apt-get install mariadb-server");
+    expect(maria.stderr.trim().split("\n")).toHaveLength(2);
+    expect(existsSync(join(noMaria.home, "mysql"))).toBe(false);
+  });
+});

@@ -1,0 +1,75 @@
+/**
+ * The five migration phases (DESIGN.md, "The five phases") and the flags each one implies.
+ * Everything that routes reads and writes derives its behaviour from this one table.
+ */
+
+export type Phase = 1 | 2 | 3 | 4 | 5;
+export type Store = "mysql" | "dynamodb";
+
+export interface PhaseFlags {
+  WRITE_MYSQL: boolean;
+  WRITE_DDB: boolean;
+  READ_MYSQL: boolean;
+  READ_DDB: boolean;
+}
+
+export interface PhaseDefinition {
+  phase: Phase;
+  name: string;
+  flags: PhaseFlags;
+  /** Written first and served to the user; the other store is secondary. */
+  authoritative: Store;
+  /** Phase 3: the non-authoritative store is read too, and compared, never served. */
+  shadowRead: boolean;
+}
+
+export const PHASES: Readonly<Record<Phase, PhaseDefinition>> = {
+  1: {
+    phase: 1,
+    name: "MySQL only",
+    flags: { WRITE_MYSQL: true, WRITE_DDB: false, READ_MYSQL: true, READ_DDB: false },
+    authoritative: "mysql",
+    shadowRead: false,
+  },
+  2: {
+    phase: 2,
+    name: "dual write, MySQL read",
+    flags: { WRITE_MYSQL: true, WRITE_DDB: true, READ_MYSQL: true, READ_DDB: false },
+    authoritative: "mysql",
+    shadowRead: false,
+  },
+  3: {
+    phase: 3,
+    name: "dual write, shadow read",
+    flags: { WRITE_MYSQL: true, WRITE_DDB: true, READ_MYSQL: true, READ_DDB: true },
+    authoritative: "mysql",
+    shadowRead: true,
+  },
+  4: {
+    phase: 4,
+    name: "dual write, DynamoDB read",
+    flags: { WRITE_MYSQL: true, WRITE_DDB: true, READ_MYSQL: false, READ_DDB: true },
+    authoritative: "dynamodb",
+    shadowRead: false,
+  },
+  5: {
+    phase: 5,
+    name: "DynamoDB only",
+    flags: { WRITE_MYSQL: false, WRITE_DDB: true, READ_MYSQL: false, READ_DDB: true },
+    authoritative: "dynamodb",
+    shadowRead: false,
+  },
+};
+
+export function isPhase(value: unknown): value is Phase {
+  return value === 1 || value === 2 || value === 3 || value === 4 || value === 5;
+}
+
+/** The stores a write goes to in this phase, authoritative first. */
+export function writeTargets(phase: Phase): Store[] {
+  const { flags, authoritative } = PHASES[phase];
+  const targets: Store[] = [];
+  if (flags.WRITE_MYSQL) targets.push("mysql");
+  if (flags.WRITE_DDB) targets.push("dynamodb");
+  return targets.sort((a, b) => Number(b === authoritative) - Number(a === authoritative));
+}
