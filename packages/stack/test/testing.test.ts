@@ -1,0 +1,33 @@
+import { CreateTableCommand, ListTablesCommand } from "@aws-sdk/client-dynamodb";
+import { describe, expect, inject, it } from "vitest";
+import { useTestStack } from "../src/testing.ts";
+
+const stack = useTestStack();
+
+describe("useTestStack", () => {
+  it("gives the file its own empty database on the run's server", async () => {
+    const connection = await stack.mysql();
+    const [rows] = await connection.query(
+      "SELECT DATABASE() AS db, COUNT(*) AS tables FROM information_schema.tables WHERE table_schema = DATABASE()",
+    );
+    // BIGINT (COUNT) comes back as a string: ferry never lets a number lose precision.
+    expect(rows).toEqual([{ db: stack.database, tables: "0" }]);
+    expect(stack.database.startsWith(`${inject("ferryStack").runPrefix}_testing_`)).toBe(true);
+  });
+
+  it("gives the file a table prefix of its own on the run's DynamoDB Local", async () => {
+    const client = stack.dynamodb();
+    const table = `${stack.tablePrefix}things`;
+    await client.send(
+      new CreateTableCommand({
+        TableName: table,
+        BillingMode: "PAY_PER_REQUEST",
+        AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }],
+        KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
+      }),
+    );
+    const { TableNames } = await client.send(new ListTablesCommand({}));
+    expect(TableNames).toContain(table);
+    // The table is removed after the file; the global teardown fails the run if a database is left.
+  });
+});

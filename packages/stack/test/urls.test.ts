@@ -1,0 +1,77 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { resolveConnections } from "../src/connections.ts";
+import { formatMysqlUrl, parseMysqlUrl, redactMysqlUrl, withDatabase } from "../src/mysql.ts";
+import { writeState } from "../src/state.ts";
+
+describe("MySQL URLs", () => {
+  it("parse into their parts, percent-decoded, with defaults", () => {
+    expect(parseMysqlUrl("mysql://app:p%40ss%3Aword@db.example:3307/shop")).toEqual({
+      host: "db.example",
+      port: 3307,
+      user: "app",
+      password: "p@ss:word",
+      database: "shop",
+    });
+    expect(parseMysqlUrl("mysql://root@127.0.0.1")).toEqual({
+      host: "127.0.0.1",
+      port: 3306,
+      user: "root",
+      password: "",
+      database: undefined,
+    });
+  });
+
+  it("round-trip through format, and swap the database", () => {
+    const url = "mysql://app:p%40ss@127.0.0.1:3307/shop";
+    expect(formatMysqlUrl(parseMysqlUrl(url))).toBe(url);
+    expect(withDatabase(url, "other")).toBe("mysql://app:p%40ss@127.0.0.1:3307/other");
+    expect(withDatabase(url, undefined)).toBe("mysql://app:p%40ss@127.0.0.1:3307");
+  });
+
+  it("hide the password when shown", () => {
+    expect(redactMysqlUrl("mysql://app:hunter2@h:1/db")).toBe("mysql://app:***@h:1/db");
+    expect(redactMysqlUrl("mysql://root@h:1/db")).toBe("mysql://root@h:1/db");
+  });
+
+  it("refuse what is not a MySQL URL, with the expected form", () => {
+    expect(() => parseMysqlUrl("postgres://x@y/z")).toThrow(/not a MySQL URL \(scheme postgres:\)/);
+    expect(() => parseMysqlUrl("localhost:3306")).toThrow(/not a MySQL URL/);
+  });
+});
+
+describe("resolveConnections", () => {
+  const saved = { MYSQL_URL: process.env.MYSQL_URL, DYNAMODB_ENDPOINT: process.env.DYNAMODB_ENDPOINT };
+  const home = mkdtempSync(join(tmpdir(), "ferry-conn-"));
+  afterEach(() => {
+    for (const [key, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  });
+
+  it("prefers flags, then the environment, then the stack state", () => {
+    writeState(home, {
+      version: 1,
+      mysql: { url: "mysql://root@127.0.0.1:1111", startedByFerry: true },
+      dynamodb: { url: "http://127.0.0.1:2222", startedByFerry: true },
+    });
+    delete process.env.MYSQL_URL;
+    delete process.env.DYNAMODB_ENDPOINT;
+    expect(resolveConnections({ home })).toMatchObject({
+      mysqlUrl: "mysql://root@127.0.0.1:1111",
+      dynamodbEndpoint: "http://127.0.0.1:2222",
+    });
+    process.env.MYSQL_URL = "mysql://env@127.0.0.1:3333/db";
+    expect(resolveConnections({ home }).mysqlUrl).toBe("mysql://env@127.0.0.1:3333/db");
+    expect(resolveConnections({ home, mysqlUrl: "mysql://flag@h:1/x" }).mysqlUrl).toBe("mysql://flag@h:1/x");
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it("says how to get a MySQL when there is none", () => {
+    delete process.env.MYSQL_URL;
+    expect(() => resolveConnections({ home: join(home, "missing") })).toThrow("no MySQL to connect to");
+  });
+});
