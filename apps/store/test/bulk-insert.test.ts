@@ -1,4 +1,3 @@
-import type {} from "@ferry/stack/test-global-setup";
 import { useTestStack } from "@ferry/stack/testing";
 import type { RowDataPacket } from "mysql2/promise";
 import { beforeAll, describe, expect, it } from "vitest";

@@ -1,6 +1,5 @@
 import { connectMysql, StackError, withDatabase } from "@ferry/stack";
 // Brings in the typing of what the global setup provides (testing.ts does not import it itself).
-import type {} from "@ferry/stack/test-global-setup";
 import { useTestStack } from "@ferry/stack/testing";
 import type { RowDataPacket } from "mysql2/promise";
 import { beforeAll, describe, expect, it } from "vitest";

@@ -10,6 +10,8 @@ import type { Connection } from "mysql2/promise";
 import { afterAll, beforeAll, expect, inject } from "vitest";
 import { dynamoDbClient } from "./dynamodb.ts";
 import { connectMysql, withDatabase } from "./mysql.ts";
+// Brings in the `ferryStack` entry of vitest's ProvidedContext.
+import type {} from "./test-global-setup.ts";
 
 export interface TestStack {
   /** URL of this file's own database. */
