@@ -2,7 +2,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { dynamoDbAnswers, mysqlProblem, type StackState } from "@ferry/stack";
+import { CreateTableCommand, ListTablesCommand } from "@aws-sdk/client-dynamodb";
+import { dynamoDbAnswers, dynamoDbClient, mysqlProblem, type StackState } from "@ferry/stack";
 import { useTestStack } from "@ferry/stack/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { runCli } from "./run-cli.ts";
@@ -82,6 +83,31 @@ describe("ferry stack", () => {
     expect(alive(second.dynamodb?.pid)).toBe(false);
     expect(existsSync(join(home, "stack.json"))).toBe(false);
     expect((await runCli(["stack", "status"], env)).code).toBe(1);
+  });
+
+  it("--persist keeps DynamoDB Local's tables on disk across down and up", async () => {
+    const { env, state, home } = freshHome();
+    expect((await runCli(["stack", "up", "--persist"], env)).code).toBe(0);
+    const endpoint = state().dynamodb?.url ?? "";
+    expect(state().dynamodb?.inMemory).toBe(false);
+    const client = dynamoDbClient(endpoint);
+    await client.send(
+      new CreateTableCommand({
+        TableName: "kept",
+        BillingMode: "PAY_PER_REQUEST",
+        AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }],
+        KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
+      }),
+    );
+    client.destroy();
+    expect((await runCli(["stack", "down"], env)).code).toBe(0);
+    expect(existsSync(join(home, "dynamodb"))).toBe(true);
+
+    expect((await runCli(["stack", "up", "--persist"], env)).code).toBe(0);
+    const again = dynamoDbClient(state().dynamodb?.url ?? "");
+    const { TableNames } = await again.send(new ListTablesCommand({}));
+    again.destroy();
+    expect(TableNames).toEqual(["kept"]);
   });
 
   it("uses outside servers from MYSQL_URL / DYNAMODB_ENDPOINT and never stops them", async () => {

@@ -142,21 +142,23 @@ export async function stackDown(options: { home?: string; purge?: boolean; onPro
   return withStackLock(home, async () => {
     const state = readState(home);
     const stopped: PartName[] = [];
-    for (const name of ["dynamodb", "mysql"] as const) {
-      const part = state[name];
-      if (!part) continue;
-      if (!part.startedByFerry) {
-        progress(`${name.padEnd(9)} left alone (not started by ferry): ${displayUrl(part.url)}`);
-        continue;
-      }
-      if (part.pid !== undefined && isRunning(part.pid, MARKERS[name])) {
-        await stopProcess(part.pid, 30_000);
-        stopped.push(name);
-        progress(`${name.padEnd(9)} stopped (pid ${part.pid})`);
-      } else {
-        progress(`${name.padEnd(9)} was not running`);
-      }
-    }
+    await Promise.all(
+      (["dynamodb", "mysql"] as const).map(async (name) => {
+        const part = state[name];
+        if (!part) return;
+        if (!part.startedByFerry) {
+          progress(`${name.padEnd(9)} left alone (not started by ferry): ${displayUrl(part.url)}`);
+          return;
+        }
+        if (part.pid !== undefined && isRunning(part.pid, MARKERS[name])) {
+          await stopProcess(part.pid, 30_000);
+          stopped.push(name);
+          progress(`${name.padEnd(9)} stopped (pid ${part.pid})`);
+        } else {
+          progress(`${name.padEnd(9)} was not running`);
+        }
+      }),
+    );
     // A MariaDB on our data folder that the state file lost track of (a crashed `up`).
     const stray = mariaDbPidIn(join(home, "mysql"));
     if (stray !== undefined) {

@@ -8,6 +8,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
+import { paginateListTables } from "@aws-sdk/client-dynamodb";
+import { dynamoDbClient } from "./dynamodb.ts";
 import { connectMysql } from "./mysql.ts";
 import { stackDown, stackUp } from "./stack.ts";
 
@@ -34,10 +36,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide("ferryStack", { mysqlUrl, dynamodbEndpoint, runPrefix });
 
   return async () => {
-    const leftovers = await leftoverDatabases(mysqlUrl, runPrefix);
+    const leftovers = [...(await leftoverDatabases(mysqlUrl, runPrefix)), ...(await leftoverTables(dynamodbEndpoint, runPrefix))];
     await stackDown({ home });
     rmSync(home, { recursive: true, force: true });
-    if (leftovers.length > 0) throw new Error(`test files left databases behind: ${leftovers.join(", ")}`);
+    if (leftovers.length > 0) throw new Error(`test files left databases or tables behind: ${leftovers.join(", ")}`);
   };
 }
 
@@ -51,5 +53,18 @@ async function leftoverDatabases(mysqlUrl: string, runPrefix: string): Promise<s
     return (rows as Array<{ name: string }>).map((row) => row.name);
   } finally {
     await connection.end();
+  }
+}
+
+async function leftoverTables(endpoint: string, runPrefix: string): Promise<string[]> {
+  const client = dynamoDbClient(endpoint);
+  try {
+    const names: string[] = [];
+    for await (const page of paginateListTables({ client }, {})) {
+      names.push(...(page.TableNames ?? []).filter((name) => name.startsWith(`${runPrefix}_`)));
+    }
+    return names.map((name) => `table ${name}`);
+  } finally {
+    client.destroy();
   }
 }
