@@ -1,11 +1,10 @@
-import { spawn, spawnSync } from "node:child_process";
-import { closeSync, mkdirSync, openSync, readdirSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { StackError } from "./errors.ts";
-import { findExecutable, isRunning, stopProcess, tail } from "./processes.ts";
+import { findExecutable, startDetached } from "./processes.ts";
 
 /** What identifies a DynamoDB Local process in `/proc/<pid>/cmdline`. */
 export const DYNAMODB_MARKER = "DynamoDBLocal.jar";
@@ -100,40 +99,20 @@ export async function startDynamoDb(
   } else {
     args.push("-inMemory");
   }
-  mkdirSync(dirname(options.logFile), { recursive: true });
-  const log = openSync(options.logFile, "a");
-  const child = spawn(java, args, {
-    cwd: dirname(jar),
-    detached: true,
-    stdio: ["ignore", log, log],
-    env: { ...process.env, JAVA_TOOL_OPTIONS: `-Xmx${options.maxHeap ?? "256m"} -XX:+UseSerialGC` },
-  });
-  closeSync(log);
-  const pid = child.pid;
-  if (pid === undefined) throw new StackError("could not start DynamoDB Local (java did not spawn)");
-  let exited = false;
-  child.once("exit", () => {
-    exited = true;
-  });
-  child.unref();
-  onSpawn?.(pid);
-
   const endpoint = `http://127.0.0.1:${options.port}`;
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
-  while (Date.now() < deadline) {
-    if (exited || !isRunning(pid)) {
-      throw new StackError(`DynamoDB Local exited while starting on port ${options.port}`, {
-        hint: `its log (${options.logFile}) ends with:\n${tail(options.logFile)}`,
-      });
-    }
-    if (await dynamoDbAnswers(endpoint, 1_000)) return { pid, port: options.port, endpoint, dataDir: options.dataDir };
-    await sleep(150);
-  }
-  await stopProcess(pid);
-  throw new StackError(
-    `DynamoDB Local did not answer on ${endpoint} within ${(options.readyTimeoutMs ?? 60_000) / 1000}s`,
+  const pid = await startDetached(
     {
-      hint: `its log (${options.logFile}) ends with:\n${tail(options.logFile)}`,
+      what: "DynamoDB Local",
+      command: java,
+      args,
+      cwd: dirname(jar),
+      env: { ...process.env, JAVA_TOOL_OPTIONS: `-Xmx${options.maxHeap ?? "256m"} -XX:+UseSerialGC` },
+      logFile: options.logFile,
+      port: options.port,
+      answers: () => dynamoDbAnswers(endpoint, 1_000),
+      readyTimeoutMs: options.readyTimeoutMs,
     },
+    onSpawn,
   );
+  return { pid, port: options.port, endpoint, dataDir: options.dataDir };
 }

@@ -1,12 +1,11 @@
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import mysql from "mysql2/promise";
 import { describeError, StackError } from "./errors.ts";
-import { findExecutable, isRunning, stopProcess, tail } from "./processes.ts";
+import { findExecutable, isRunning, startDetached } from "./processes.ts";
 
 /** What identifies a MariaDB server process in `/proc/<pid>/cmdline`. */
 export const MARIADB_MARKER = "mariadbd";
@@ -194,18 +193,6 @@ export async function startMariaDb(options: MariaDbOptions, onSpawn?: (pid: numb
     "--innodb-flush-log-at-trx-commit=2",
     ...(asRoot ? ["--user=root"] : []),
   ];
-  const log = openSync(options.logFile, "a");
-  const child = spawn(server, args, { detached: true, stdio: ["ignore", log, log] });
-  closeSync(log);
-  const pid = child.pid;
-  if (pid === undefined) throw new StackError("could not start mariadbd");
-  let exited = false;
-  child.once("exit", () => {
-    exited = true;
-  });
-  child.unref();
-  onSpawn?.(pid);
-
   const url = formatMysqlUrl({
     host: "127.0.0.1",
     port: options.port,
@@ -213,20 +200,17 @@ export async function startMariaDb(options: MariaDbOptions, onSpawn?: (pid: numb
     password: "",
     database: undefined,
   });
-  const timeoutMs = options.readyTimeoutMs ?? 60_000;
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (exited || !isRunning(pid)) {
-      throw new StackError(`MariaDB exited while starting on port ${options.port}`, {
-        hint: `its log (${options.logFile}) ends with:\n${tail(options.logFile)}`,
-      });
-    }
-    if ((await mysqlProblem(url, 1_000)) === undefined)
-      return { pid, port: options.port, url, dataDir: options.dataDir };
-    await sleep(100);
-  }
-  await stopProcess(pid);
-  throw new StackError(`MariaDB did not answer on port ${options.port} within ${timeoutMs / 1000}s`, {
-    hint: `its log (${options.logFile}) ends with:\n${tail(options.logFile)}`,
-  });
+  const pid = await startDetached(
+    {
+      what: "MariaDB",
+      command: server,
+      args,
+      logFile: options.logFile,
+      port: options.port,
+      answers: async () => (await mysqlProblem(url, 1_000)) === undefined,
+      readyTimeoutMs: options.readyTimeoutMs,
+    },
+    onSpawn,
+  );
+  return { pid, port: options.port, url, dataDir: options.dataDir };
 }

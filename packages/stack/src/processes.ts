@@ -1,7 +1,9 @@
-import { accessSync, constants, readFileSync, statSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { accessSync, closeSync, constants, mkdirSync, openSync, readFileSync, statSync } from "node:fs";
 import { createServer } from "node:net";
-import { delimiter, join } from "node:path";
+import { delimiter, dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { StackError } from "./errors.ts";
 
 /** True while a process with this pid exists (and, when `marker` is given, its command line contains it). */
 export function isRunning(pid: number, marker?: string): boolean {
@@ -90,4 +92,59 @@ export function tail(path: string, lines = 12): string {
   } catch {
     return "";
   }
+}
+
+export interface DetachedServer {
+  /** What to call it in messages, e.g. "DynamoDB Local". */
+  what: string;
+  command: string;
+  args: string[];
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** stdout and stderr are appended here; its tail is shown when starting fails. */
+  logFile: string;
+  port: number;
+  /** Resolves true once the server answers a real request. */
+  answers: () => Promise<boolean>;
+  readyTimeoutMs?: number;
+}
+
+/**
+ * Starts a server detached from this process (so it outlives the CLI), tells `onSpawn` its pid at once
+ * (so a crash of ours cannot orphan it unrecorded), and waits until it answers. If it exits or does
+ * not answer in time, it is stopped and the error shows the tail of its log.
+ */
+export async function startDetached(server: DetachedServer, onSpawn?: (pid: number) => void): Promise<number> {
+  mkdirSync(dirname(server.logFile), { recursive: true });
+  const log = openSync(server.logFile, "a");
+  const child = spawn(server.command, server.args, {
+    cwd: server.cwd,
+    env: server.env ?? process.env,
+    detached: true,
+    stdio: ["ignore", log, log],
+  });
+  closeSync(log);
+  const pid = child.pid;
+  if (pid === undefined) throw new StackError(`could not start ${server.what} (${server.command} did not spawn)`);
+  let exited = false;
+  child.once("exit", () => {
+    exited = true;
+  });
+  child.unref();
+  onSpawn?.(pid);
+
+  const logHint = () => `its log (${server.logFile}) ends with:\n${tail(server.logFile)}`;
+  const timeoutMs = server.readyTimeoutMs ?? 60_000;
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (exited || !isRunning(pid)) {
+      throw new StackError(`${server.what} exited while starting on port ${server.port}`, { hint: logHint() });
+    }
+    if (await server.answers()) return pid;
+    await sleep(100);
+  }
+  await stopProcess(pid);
+  throw new StackError(`${server.what} did not answer on port ${server.port} within ${timeoutMs / 1000}s`, {
+    hint: logHint(),
+  });
 }

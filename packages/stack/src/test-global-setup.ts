@@ -7,8 +7,8 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { TestProject } from "vitest/node";
 import { paginateListTables } from "@aws-sdk/client-dynamodb";
+import type { TestProject } from "vitest/node";
 import { dynamoDbClient } from "./dynamodb.ts";
 import { connectMysql } from "./mysql.ts";
 import { stackDown, stackUp } from "./stack.ts";
@@ -36,7 +36,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide("ferryStack", { mysqlUrl, dynamodbEndpoint, runPrefix });
 
   return async () => {
-    const leftovers = [...(await leftoverDatabases(mysqlUrl, runPrefix)), ...(await leftoverTables(dynamodbEndpoint, runPrefix))];
+    const leftovers = [
+      ...(await leftoverDatabases(mysqlUrl, runPrefix)),
+      ...(await leftoverTables(dynamodbEndpoint, runPrefix)),
+    ];
     await stackDown({ home });
     rmSync(home, { recursive: true, force: true });
     if (leftovers.length > 0) throw new Error(`test files left databases or tables behind: ${leftovers.join(", ")}`);
