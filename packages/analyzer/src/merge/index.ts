@@ -1,0 +1,2 @@
+export { type DriftReport, schemaDrift } from "./drift.ts";
+export { type MergeResult, mergeContract } from "./merge.ts";

@@ -1,0 +1,157 @@
+/**
+ * One entity per migrated table, and where its items live: in its own partition (a root), or in its
+ * parent's item collection when the workload mostly reads it through that parent.
+ */
+import { type Attribute, type ColumnFacts, defaultAttributeType, type Entity } from "@ferry/contract";
+import type { ColumnInfo, SchemaFacts, TableFacts } from "../facts/types.ts";
+import { attributeName, entityName, keyPrefix, unique } from "./naming.ts";
+import type { TableStats } from "./stats.ts";
+
+/** Tables that keep a migration tool's bookkeeping, not application data. */
+export const BOOKKEEPING_TABLES = new Set([
+  "schema_migrations",
+  "flyway_schema_history",
+  "knex_migrations",
+  "knex_migrations_lock",
+  "_prisma_migrations",
+  "SequelizeMeta",
+  "doctrine_migration_versions",
+  "alembic_version",
+]);
+
+/** Key attribute names of the proposed table and its indexes; no entity attribute may take them. */
+export const KEY_ATTRIBUTES = /^(PK|SK|GSI\d+PK|GSI\d+SK)$/;
+
+export interface EntityDraft {
+  table: TableFacts;
+  name: string;
+  prefix: string;
+  /** column -> attribute name */
+  attributeOf: Map<string, string>;
+  entity: Entity;
+  parent?: { draft: EntityDraft; columns: Map<string, string>; weight: number; pkWeight: number };
+}
+
+export function columnFacts(column: ColumnInfo): ColumnFacts {
+  const facts: ColumnFacts = { name: column.name, sqlType: column.columnType, nullable: column.nullable };
+  if (column.default !== undefined) facts.default = column.default;
+  if (column.autoIncrement) facts.autoIncrement = true;
+  if (column.generated) facts.generated = true;
+  if (column.json) facts.json = true;
+  return facts;
+}
+
+export function attributeFor(column: ColumnInfo): Attribute {
+  const facts = columnFacts(column);
+  return { type: defaultAttributeType(facts), column: facts };
+}
+
+/** Entity drafts for every table with a primary key; the others are returned as skipped with the reason. */
+export function draftEntities(facts: SchemaFacts, exclude: ReadonlySet<string>) {
+  const drafts: EntityDraft[] = [];
+  const skipped: Record<string, string> = {};
+  const names = new Set<string>();
+  for (const table of facts.tables) {
+    if (exclude.has(table.name)) {
+      skipped[table.name] = "excluded (--exclude)";
+      continue;
+    }
+    if (BOOKKEEPING_TABLES.has(table.name)) {
+      skipped[table.name] = "a migration tool's bookkeeping, not application data";
+      continue;
+    }
+    if (table.primaryKey.length === 0) {
+      skipped[table.name] =
+        "no primary key: ferry keys every item by it; add one (e.g. an AUTO_INCREMENT id) and analyze again";
+      continue;
+    }
+    const name = unique(entityName(table.name), names);
+    const attributeOf = new Map<string, string>();
+    const attributes: Record<string, Attribute> = {};
+    const taken = new Set<string>();
+    for (const column of table.columns) {
+      let attribute = attributeName(column.name);
+      if (KEY_ATTRIBUTES.test(attribute)) attribute = `${attribute}_`;
+      attribute = unique(attribute, taken);
+      attributeOf.set(column.name, attribute);
+      attributes[attribute] = attributeFor(column);
+    }
+    const entity: Entity = {
+      table: "",
+      source: {
+        table: table.name,
+        primaryKey: [...table.primaryKey],
+        rows: table.rows,
+        avgRowBytes: table.avgRowBytes,
+      },
+      key: { partition: "" },
+      attributes,
+    };
+    if (table.uniqueKeys.length > 0) {
+      entity.source.uniqueKeys = Object.fromEntries(table.uniqueKeys.map((k) => [k.name, [...k.columns]]));
+    }
+    if (table.foreignKeys.length > 0) {
+      entity.source.foreignKeys = Object.fromEntries(
+        table.foreignKeys.map((fk) => [
+          fk.name,
+          {
+            columns: [...fk.columns],
+            references: { table: fk.referencedTable, columns: [...fk.referencedColumns] },
+            onDelete: fk.onDelete,
+            onUpdate: fk.onUpdate,
+          },
+        ]),
+      );
+    }
+    if (table.indexes.length > 0) {
+      entity.source.indexes = Object.fromEntries(table.indexes.map((k) => [k.name, [...k.columns]]));
+    }
+    drafts.push({ table, name, prefix: keyPrefix(name), attributeOf, entity });
+  }
+  return { drafts, skipped };
+}
+
+/**
+ * Chooses item collections: a table goes under a parent (via a foreign key to the parent's primary key)
+ * when the workload reads it through that key at least as often as by its own primary key. A parent is
+ * always a root (one level of nesting), the heaviest edges are taken first.
+ */
+export function chooseParents(drafts: readonly EntityDraft[], stats: ReadonlyMap<string, TableStats>): void {
+  const byTable = new Map(drafts.map((d) => [d.table.name, d]));
+  const candidates: Array<NonNullable<EntityDraft["parent"]> & { child: EntityDraft }> = [];
+  for (const child of drafts) {
+    const s = stats.get(child.table.name);
+    if (!s) continue;
+    const pkWeight = s.countCovering(child.table.primaryKey);
+    for (const fk of child.table.foreignKeys) {
+      const parent = byTable.get(fk.referencedTable);
+      // One level of nesting, under a parent with a one-column key.
+      if (!parent || parent === child || parent.table.primaryKey.length !== 1) continue;
+      const referencesPk =
+        fk.referencedColumns.length === parent.table.primaryKey.length &&
+        parent.table.primaryKey.every((c) => fk.referencedColumns.includes(c));
+      if (!referencesPk) continue;
+      // A nullable foreign key cannot be part of a key: rows without a parent would have no partition.
+      if (fk.columns.some((c) => child.table.columns.find((col) => col.name === c)?.nullable)) continue;
+      const weight = s.countCovering(fk.columns);
+      if (weight === 0 || weight < pkWeight) continue;
+      const columns = new Map<string, string>();
+      fk.referencedColumns.forEach((parentColumn, i) => {
+        const childColumn = fk.columns[i];
+        if (childColumn) columns.set(parentColumn, childColumn);
+      });
+      candidates.push({ child, draft: parent, columns, weight, pkWeight });
+    }
+  }
+  candidates.sort(
+    (a, b) =>
+      b.weight - a.weight || a.child.name.localeCompare(b.child.name) || a.draft.name.localeCompare(b.draft.name),
+  );
+  const parents = new Set<EntityDraft>();
+  for (const candidate of candidates) {
+    const { child, draft } = candidate;
+    if (child.parent || draft.parent || parents.has(child)) continue;
+    child.parent = { draft, columns: candidate.columns, weight: candidate.weight, pkWeight: candidate.pkWeight };
+    parents.add(draft);
+  }
+}
