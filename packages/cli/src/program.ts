@@ -1,4 +1,6 @@
 import { Command } from "commander";
+import { analyzeCommand } from "./commands/analyze.ts";
+import { contractCommand } from "./commands/contract.ts";
 import { seedCommand } from "./commands/seed.ts";
 import { stackCommand } from "./commands/stack.ts";
 import { startCommand } from "./commands/start.ts";
@@ -15,5 +17,7 @@ export function buildProgram(): Command {
   program.addCommand(stackCommand());
   program.addCommand(seedCommand());
   program.addCommand(startCommand());
+  program.addCommand(contractCommand());
+  program.addCommand(analyzeCommand());
   return program;
 }

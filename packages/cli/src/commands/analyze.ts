@@ -1,0 +1,148 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { parseMysqlUrl, redactMysqlUrl, resolveConnections } from "@ferry/stack";
+import { Command } from "commander";
+import { wholeNumber } from "../options.ts";
+import { note, say } from "../output.ts";
+import { ProgressBar } from "../progress.ts";
+
+interface AnalyzeOptions {
+  database?: string;
+  out?: string;
+  workload: string[];
+  check?: boolean;
+  name?: string;
+  exclude: string[];
+  mysqlUrl?: string;
+  digests: boolean;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, ...value.split(",").filter(Boolean)];
+
+/** The database to analyse: --database, else the URL's, else `store`. */
+function databaseOf(mysqlUrl: string, flag: string | undefined): string {
+  return flag ?? parseMysqlUrl(mysqlUrl).database ?? "store";
+}
+
+export function analyzeCommand(): Command {
+  const analyze = new Command("analyze")
+    .description("introspect a live MySQL database (schema + observed workload) into a draft contract, or update one")
+    .option("--database <db>", "the database to analyse (default: the URL's, else `store`)")
+    .option("--out <file>", "the contract file to write or update (default: print to stdout)")
+    .option(
+      "--workload <file>",
+      "a saved workload: a general-log file or JSON from `analyze capture` (repeatable)",
+      collect,
+      [],
+    )
+    .option("--check", "do not write; exit 1 if MySQL's schema drifted from the contract's facts (for CI)")
+    .option("--name <name>", "the contract's name (default: the database name)")
+    .option("--exclude <tables>", "tables to leave out (comma-separated, repeatable)", collect, [])
+    .option("--no-digests", "do not read performance_schema digests even when the server has them on")
+    .option("--mysql-url <url>", "the server (default: MYSQL_URL, else the local stack's)")
+    .addHelpText(
+      "after",
+      `
+Running it again on an existing --out file refreshes the facts from MySQL (tables, columns, keys, the
+observed statements) and keeps every decision made by hand: renamed entities and attributes, changed key
+templates, notes and comments. It prints what drifted.
+
+Examples:
+  pnpm ferry analyze --database store --workload contract/workload/store.log --out contract/store.yaml
+  pnpm ferry analyze --out contract/store.yaml --check`,
+    )
+    .action(async (options: AnalyzeOptions) => {
+      const { analyze: run, contractText } = await import("@ferry/analyzer");
+      const { mysqlUrl } = resolveConnections({ mysqlUrl: options.mysqlUrl });
+      const database = databaseOf(mysqlUrl, options.database);
+      if (options.check && !options.out) throw new Error("--check needs --out: the contract to compare with");
+      note(`analyzing ${database} at ${redactMysqlUrl(mysqlUrl)}`);
+      const analysis = await run({
+        mysqlUrl,
+        database,
+        workloadFiles: options.workload,
+        digests: options.digests,
+        name: options.name,
+        exclude: options.exclude,
+      });
+      const { contract } = analysis.proposal;
+      const patterns = Object.values(contract.accessPatterns ?? {});
+      const unsupported = patterns.filter((p) => p.dynamodb.operation === "unsupported").length;
+      note(
+        `  ${analysis.facts.tables.length} tables -> ${Object.keys(contract.entities).length} entities` +
+          `${contract.source.skippedTables ? `, ${Object.keys(contract.source.skippedTables).length} not migrated` : ""}`,
+      );
+      if (analysis.workload) {
+        note(
+          `  workload: ${analysis.workload.queries.toLocaleString("en-US")} statements, ${analysis.workload.statements.length} distinct -> ${patterns.length} access patterns (${unsupported} unsupported)`,
+        );
+      } else {
+        note("  no workload given (--workload FILE, or `ferry analyze capture`): no access patterns proposed");
+      }
+      for (const warning of contract.source.warnings ?? []) note(`  warning: ${warning}`);
+
+      const update = contractText(options.out, analysis.proposal, analysis.workload !== undefined);
+      if (update.drift) {
+        if (update.drift.schema.length === 0) note(`  no schema drift since ${options.out} was written`);
+        else
+          note(
+            `  schema drift (${update.drift.schema.length}):\n${update.drift.schema.map((l) => `    ${l}`).join("\n")}`,
+          );
+        for (const line of update.drift.workload) note(`  workload: ${line}`);
+      }
+      if (options.check) {
+        if (update.drift && update.drift.schema.length > 0) {
+          process.exitCode = 1;
+          note(`${options.out} is behind the database: run \`pnpm ferry analyze --out ${options.out}\` and review`);
+        }
+        return;
+      }
+      if (!options.out) {
+        say(update.text.trimEnd());
+        return;
+      }
+      mkdirSync(dirname(options.out), { recursive: true });
+      writeFileSync(options.out, update.text);
+      note(`${update.drift ? "updated" : "wrote"} ${options.out}`);
+    });
+
+  analyze
+    .command("capture")
+    .description("record the live query stream for a while (general log to a table, restored after) as a workload file")
+    .requiredOption("--seconds <n>", "how long to record", wholeNumber(1, 86_400))
+    .option("--database <db>", "keep statements on this database (default: the URL's, else `store`)")
+    .option("--out <file>", "where to save it (default: contract/workload/<database>.workload.json)")
+    .option("--mysql-url <url>", "the server (default: MYSQL_URL, else the local stack's)")
+    .action(async (options: { seconds: number; database?: string; out?: string; mysqlUrl?: string }) => {
+      const { captureGeneralLog } = await import("@ferry/analyzer");
+      const { connectMysql, withDatabase } = await import("@ferry/stack");
+      const { mysqlUrl } = resolveConnections({ mysqlUrl: options.mysqlUrl });
+      const database = databaseOf(mysqlUrl, options.database);
+      const out = options.out ?? `contract/workload/${database}.workload.json`;
+      const connection = await connectMysql(withDatabase(mysqlUrl, undefined));
+      const bar = new ProgressBar();
+      const abort = new AbortController();
+      const stop = () => abort.abort();
+      process.once("SIGINT", stop);
+      try {
+        note(
+          `recording statements on ${database} for ${options.seconds} s (Ctrl-C stops early; the server's log settings are restored)`,
+        );
+        const workload = await captureGeneralLog(connection, {
+          seconds: options.seconds,
+          database,
+          signal: abort.signal,
+          onTick: (elapsed) => bar.update("recording", Math.min(elapsed, options.seconds), options.seconds),
+        });
+        mkdirSync(dirname(out), { recursive: true });
+        writeFileSync(out, `${JSON.stringify(workload, null, 2)}\n`);
+        say(
+          `recorded ${workload.queries.toLocaleString("en-US")} statements (${workload.statements.length} distinct) -> ${out}\nnext: pnpm ferry analyze --database ${database} --workload ${out} --out contract/${database}.yaml`,
+        );
+      } finally {
+        process.off("SIGINT", stop);
+        await connection.end();
+      }
+    });
+  return analyze;
+}
