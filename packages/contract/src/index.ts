@@ -3,7 +3,48 @@
  * with file:line:column errors, and a writer that keeps comments and key order. See DESIGN.md, "The contract".
  */
 
+export {
+  ContractError,
+  ContractFileError,
+  type ContractIssue,
+  type ContractPath,
+  type ContractProblem,
+  formatContractErrors,
+  formatPath,
+} from "./issues.ts";
+export {
+  formatKeyTemplate,
+  KeyTemplateError,
+  type KeyTemplatePart,
+  keyTemplatePlaceholders,
+  parseKeyTemplate,
+  templatesCanCollide,
+} from "./key-template.ts";
+export {
+  type ContractLoadResult,
+  loadContract,
+  loadValidContract,
+  parseContract,
+  validateContract,
+} from "./load.ts";
 export * from "./model.ts";
+export { checkContractRules, type Loose } from "./rules.ts";
+export { CONTRACT_SCHEMA_PATH, checkSchema, contractSchema, type JsonSchema, type SchemaCheck } from "./schema.ts";
+export {
+  allowedAttributeTypes,
+  defaultAttributeType,
+  isKnownSqlType,
+  parseSqlType,
+  type SqlType,
+} from "./sql-types.ts";
+export { closestName, didYouMean, editDistance } from "./suggest.ts";
+export {
+  applyToDocument,
+  type ContractComment,
+  type CreateContractOptions,
+  createContractDocument,
+  stringifyContract,
+} from "./writer.ts";
 
 /** Where teams keep their contracts, relative to the repository root. */
 export const CONTRACT_DIR = "contract";

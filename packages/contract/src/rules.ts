@@ -1,0 +1,491 @@
+/**
+ * The contract's cross-reference rules, beyond what the JSON Schema can say: names that must exist, key templates
+ * that must fit their entity and table, parameters that must match, attribute types that must fit their columns,
+ * and entities that must not be able to overwrite each other's items.
+ */
+
+import { type ContractPath, type ContractProblem, formatPath } from "./issues.ts";
+import {
+  formatKeyTemplate,
+  KeyTemplateError,
+  type KeyTemplatePart,
+  parseKeyTemplate,
+  templatesCanCollide,
+} from "./key-template.ts";
+import type { AttributeType, Contract, DynamoIndex, DynamoTable, Entity, KeyTemplates } from "./model.ts";
+import { allowedAttributeTypes, parseSqlType } from "./sql-types.ts";
+import { didYouMean } from "./suggest.ts";
+
+/**
+ * A contract value whose nodes all have the right shape but where anything may be missing: what is left of a file
+ * after the schema's rejects are taken out (see checkSchema).
+ */
+export type Loose<T> = T extends string | number | boolean | bigint
+  ? T
+  : T extends ReadonlyArray<infer U>
+    ? Array<Loose<U> | undefined>
+    : T extends object
+      ? { [K in keyof T]?: Loose<T[K]> }
+      : T;
+
+type LooseEntity = Loose<Entity>;
+type LooseTemplates = Loose<KeyTemplates>;
+
+/** Attribute types that cannot be written into a string key. */
+const NOT_IN_KEYS: ReadonlySet<AttributeType> = new Set(["json", "set", "binary", "geometry"]);
+
+function entries<T>(record: { [name: string]: T | undefined } | undefined): Array<[string, T]> {
+  if (!record) return [];
+  return Object.entries(record).filter((entry): entry is [string, T] => entry[1] !== undefined);
+}
+
+function quoteList(names: readonly string[]): string {
+  return names.length === 0 ? "none" : names.join(", ");
+}
+
+/** "OrderItem" -> "ORDER_ITEM". */
+function upperSnake(name: string): string {
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
+    .replace(/[^A-Za-z0-9]+/g, "_")
+    .toUpperCase();
+}
+
+/** Checks the cross-references of a contract; the problems come in the order of the contract's parts. */
+export function checkContractRules(contract: Loose<Contract>): ContractProblem[] {
+  return new RuleCheck(contract).run();
+}
+
+class RuleCheck {
+  private readonly problems: ContractProblem[] = [];
+  private readonly tables: { [name: string]: Loose<DynamoTable> | undefined };
+  private readonly entities: { [name: string]: LooseEntity | undefined };
+  /** Parsed templates by path; undefined when the template is malformed (already reported). */
+  private readonly parsed = new Map<string, KeyTemplatePart[] | undefined>();
+
+  constructor(private readonly contract: Loose<Contract>) {
+    this.tables = contract.tables ?? {};
+    this.entities = contract.entities ?? {};
+  }
+
+  run(): ContractProblem[] {
+    for (const [name, entity] of entries(this.entities)) this.checkEntity(name, entity);
+    this.checkCollisions();
+    for (const [name, pattern] of entries(this.contract.accessPatterns)) this.checkAccessPattern(name, pattern);
+    for (const [name, transaction] of entries(this.contract.transactions)) {
+      for (const [i, entityName] of (transaction.entities ?? []).entries()) {
+        if (entityName !== undefined) this.entityRef(entityName, ["transactions", name, "entities", i]);
+      }
+    }
+    return this.problems;
+  }
+
+  private report(path: ContractPath, message: string, extra: Omit<ContractProblem, "path" | "message"> = {}): void {
+    this.problems.push({ path, message, ...extra });
+  }
+
+  /** The named entity, or undefined after reporting an unknown name. */
+  private entityRef(name: string, path: ContractPath): LooseEntity | undefined {
+    const entity = this.entities[name];
+    if (entity) return entity;
+    this.report(
+      path,
+      `unknown entity '${name}' in ${formatPath(path)}${didYouMean(name, Object.keys(this.entities))}`,
+      {
+        hint: `entities: ${quoteList(Object.keys(this.entities))}`,
+      },
+    );
+    return undefined;
+  }
+
+  /** Reports an attribute name that is not one of `entity`'s; true when it is. */
+  private attributeRef(
+    entityName: string,
+    entity: LooseEntity,
+    attribute: string,
+    path: ContractPath,
+    target: "value" | "key" = "value",
+    offset?: number,
+  ): boolean {
+    const names = Object.keys(entity.attributes ?? {});
+    if (names.includes(attribute)) return true;
+    this.report(
+      path,
+      `unknown attribute '${attribute}' of ${entityName} in ${formatPath(path)}${didYouMean(attribute, names)}`,
+      { target, hint: `${entityName}'s attributes: ${quoteList(names)}`, ...(offset === undefined ? {} : { offset }) },
+    );
+    return false;
+  }
+
+  /** Parses a template once, reporting a malformed one. */
+  private template(template: string | undefined, path: ContractPath): KeyTemplatePart[] | undefined {
+    if (template === undefined) return undefined;
+    const id = JSON.stringify(path);
+    if (this.parsed.has(id)) return this.parsed.get(id);
+    let parts: KeyTemplatePart[] | undefined;
+    try {
+      parts = parseKeyTemplate(template);
+    } catch (error) {
+      if (!(error instanceof KeyTemplateError)) throw error;
+      this.report(path, `${error.message} in key template '${template}' (${formatPath(path)})`, {
+        offset: error.offset,
+        ...(error.hint ? { hint: error.hint } : {}),
+      });
+    }
+    this.parsed.set(id, parts);
+    return parts;
+  }
+
+  private checkEntity(name: string, entity: LooseEntity): void {
+    const base = ["entities", name];
+    const attributes = entity.attributes ?? {};
+
+    for (const [attributeName, attribute] of entries(attributes)) {
+      const column = attribute.column;
+      if (attribute.type === undefined || column?.sqlType === undefined) continue;
+      const allowed = allowedAttributeTypes({ sqlType: column.sqlType, json: column.json });
+      const columnName = column.name ?? attributeName;
+      if (allowed.length === 0) {
+        const readable = parseSqlType(column.sqlType) !== undefined;
+        this.report(
+          [...base, "attributes", attributeName, "column", "sqlType"],
+          `${readable ? "unknown" : "unreadable"} SQL type '${column.sqlType}' of column '${columnName}' in ${formatPath([...base, "attributes", attributeName])}`,
+          {
+            hint: readable
+              ? "ferry maps MySQL's integer, decimal, float, string, date/time, enum, set, json, binary and geometry types"
+              : "write the type as MySQL prints it, e.g. decimal(10,2) or enum('a','b'); quote it inside { ... }",
+          },
+        );
+      } else if (!allowed.includes(attribute.type)) {
+        this.report(
+          [...base, "attributes", attributeName, "type"],
+          `type '${attribute.type}' does not fit column '${columnName}' (${column.sqlType}) in ${formatPath([...base, "attributes", attributeName])}`,
+          { hint: `use ${allowed.map((type, i) => (i === 0 ? `${type} (the default)` : type)).join(" or ")}` },
+        );
+      }
+    }
+
+    const table = entity.table === undefined ? undefined : this.tables[entity.table];
+    if (entity.table !== undefined && !table) {
+      this.report(
+        [...base, "table"],
+        `unknown table '${entity.table}' in ${formatPath([...base, "table"])}${didYouMean(entity.table, Object.keys(this.tables))}`,
+        { hint: `tables: ${quoteList(Object.keys(this.tables))}` },
+      );
+    }
+
+    if (entity.key) {
+      this.checkTemplates(name, entity, entity.key, [...base, "key"], true);
+      if (table) this.checkKeyShape(entity.key, table, `table '${entity.table}'`, [...base, "key"]);
+    }
+
+    for (const [indexName, templates] of entries(entity.indexes)) {
+      const path = [...base, "indexes", indexName];
+      const index = table?.indexes?.[indexName];
+      if (table && !index) {
+        const known = Object.keys(table.indexes ?? {});
+        this.report(
+          path,
+          `unknown index '${indexName}' of table '${entity.table}' in ${formatPath([...base, "indexes"])}${didYouMean(indexName, known)}`,
+          { target: "key", hint: `table '${entity.table}' has indexes: ${quoteList(known)}` },
+        );
+      }
+      this.checkTemplates(name, entity, templates, path, false);
+      if (index) this.checkKeyShape(templates, index, `index '${indexName}'`, path);
+    }
+
+    for (const [rule, unique] of entries(entity.unique)) {
+      for (const [i, attribute] of (unique.attributes ?? []).entries()) {
+        if (attribute !== undefined)
+          this.attributeRef(name, entity, attribute, [...base, "unique", rule, "attributes", i]);
+      }
+    }
+
+    if (entity.parent) this.checkParent(name, entity);
+
+    for (const [copy, denormalized] of entries(entity.denormalized)) {
+      const path = [...base, "denormalized", copy];
+      if (denormalized.from !== undefined) {
+        const from = this.entityRef(denormalized.from, [...path, "from"]);
+        if (from && denormalized.attribute !== undefined) {
+          this.attributeRef(denormalized.from, from, denormalized.attribute, [...path, "attribute"]);
+        }
+      }
+      if (denormalized.via !== undefined) this.attributeRef(name, entity, denormalized.via, [...path, "via"]);
+    }
+
+    if (entity.id?.attribute !== undefined)
+      this.attributeRef(name, entity, entity.id.attribute, [...base, "id", "attribute"]);
+  }
+
+  /** Placeholders must name attributes that can be written into a key (and, in the primary key, are never null). */
+  private checkTemplates(
+    entityName: string,
+    entity: LooseEntity,
+    templates: LooseTemplates,
+    path: ContractPath,
+    primary: boolean,
+  ): void {
+    for (const which of ["partition", "sort"] as const) {
+      const templatePath = [...path, which];
+      const parts = this.template(templates[which], templatePath);
+      for (const part of parts ?? []) {
+        if (!("placeholder" in part)) continue;
+        if (!this.attributeRef(entityName, entity, part.placeholder, templatePath, "value", part.offset)) continue;
+        const attribute = entity.attributes?.[part.placeholder];
+        if (attribute?.type !== undefined && NOT_IN_KEYS.has(attribute.type)) {
+          this.report(
+            templatePath,
+            `attribute '${part.placeholder}' (${attribute.type}) cannot be part of a key (${formatPath(templatePath)})`,
+            {
+              offset: part.offset,
+              hint: "keys are strings: use string, number, date/time, enum or boolean attributes",
+            },
+          );
+        } else if (primary && attribute?.column?.nullable === true) {
+          this.report(
+            templatePath,
+            `attribute '${part.placeholder}' can be null and cannot be part of the primary key (${formatPath(templatePath)})`,
+            {
+              offset: part.offset,
+              hint: "every item needs its key; use it in an index key instead (items without it stay out of the index)",
+            },
+          );
+        }
+      }
+    }
+  }
+
+  /** An entity's key has a sort template exactly when its table (or index) has a sort key. */
+  private checkKeyShape(
+    templates: LooseTemplates,
+    keyed: Loose<DynamoTable> | Loose<DynamoIndex>,
+    what: string,
+    path: ContractPath,
+  ): void {
+    if (keyed.sortKey !== undefined && templates.sort === undefined) {
+      this.report(path, `missing sort template in ${formatPath(path)}: ${what} has a sort key (${keyed.sortKey})`, {
+        hint: "add `sort:` with a template, e.g. a constant like PROFILE or ORDER#{createdAt}",
+      });
+    } else if (keyed.sortKey === undefined && templates.sort !== undefined) {
+      this.report([...path, "sort"], `${what} has no sort key, so ${formatPath(path)} cannot have a sort template`, {
+        target: "key",
+        hint: "remove `sort:`, or give the table (index) a sortKey",
+      });
+    }
+  }
+
+  private checkParent(name: string, entity: LooseEntity): void {
+    const parent = entity.parent;
+    if (!parent) return;
+    const path = ["entities", name, "parent"];
+    let parentEntity: LooseEntity | undefined;
+    if (parent.entity !== undefined) {
+      if (parent.entity === name) {
+        this.report([...path, "entity"], `${name} cannot be its own parent`);
+      } else {
+        parentEntity = this.entityRef(parent.entity, [...path, "entity"]);
+      }
+    }
+    let mapped = true;
+    for (const [own, theirs] of entries(parent.attributes)) {
+      mapped = this.attributeRef(name, entity, own, [...path, "attributes", own], "key") && mapped;
+      if (parentEntity && parent.entity !== undefined) {
+        mapped = this.attributeRef(parent.entity, parentEntity, theirs, [...path, "attributes", own]) && mapped;
+      }
+    }
+    if (!parentEntity || parent.entity === undefined) return;
+    if (entity.table !== undefined && parentEntity.table !== undefined && entity.table !== parentEntity.table) {
+      this.report(
+        [...path, "entity"],
+        `parent ${parent.entity} lives on table '${parentEntity.table}', not '${entity.table}' (${formatPath(path)})`,
+        { hint: "an item collection is one partition of one table: put both entities on the same table" },
+      );
+      return;
+    }
+    // The child's partition key is the parent's, with the parent's attributes renamed to the child's.
+    if (!mapped || !parent.attributes) return;
+    const theirs = this.template(parentEntity.key?.partition, ["entities", parent.entity, "key", "partition"]);
+    const ours = this.template(entity.key?.partition, ["entities", name, "key", "partition"]);
+    if (!theirs || !ours) return;
+    const renames = new Map(entries(parent.attributes).map(([own, other]) => [other, own]));
+    const unmapped = theirs.flatMap((part) =>
+      "placeholder" in part && !renames.has(part.placeholder) ? [part.placeholder] : [],
+    );
+    if (unmapped.length > 0) {
+      this.report(
+        [...path, "attributes"],
+        `${formatPath([...path, "attributes"])} maps nothing to ${parent.entity}.${unmapped.join(`, ${parent.entity}.`)}, which ${parent.entity}'s partition key uses`,
+        {
+          hint: `map the attribute of ${name} that holds it, e.g. { ${lowerFirst(parent.entity)}Id: ${unmapped[0] ?? "id"} }`,
+        },
+      );
+      return;
+    }
+    const expected = formatKeyTemplate(
+      theirs.map((part) =>
+        "placeholder" in part ? { placeholder: renames.get(part.placeholder) ?? part.placeholder, offset: 0 } : part,
+      ),
+    );
+    if (formatKeyTemplate(ours) !== expected) {
+      this.report(
+        ["entities", name, "key", "partition"],
+        `${name} is in ${parent.entity}'s item collection, so its partition key must be ${parent.entity}'s: '${expected}'`,
+        {
+          hint: `${parent.entity}'s partition key is '${parentEntity.key?.partition ?? ""}'; parent.attributes renames its placeholders`,
+        },
+      );
+    }
+  }
+
+  /** Two entities on one table must not be able to produce the same primary key (they would overwrite each other). */
+  private checkCollisions(): void {
+    const byTable = new Map<string, Array<[string, LooseEntity]>>();
+    for (const [name, entity] of entries(this.entities)) {
+      if (entity.table === undefined || !this.tables[entity.table] || !entity.key) continue;
+      byTable.set(entity.table, [...(byTable.get(entity.table) ?? []), [name, entity]]);
+    }
+    for (const [table, list] of byTable) {
+      for (const [j, [name, entity]] of list.entries()) {
+        const partition = this.template(entity.key?.partition, ["entities", name, "key", "partition"]);
+        const sort = this.template(entity.key?.sort, ["entities", name, "key", "sort"]);
+        if (!partition || (entity.key?.sort !== undefined && !sort)) continue;
+        for (const [otherName, other] of list.slice(0, j)) {
+          const otherPartition = this.template(other.key?.partition, ["entities", otherName, "key", "partition"]);
+          const otherSort = this.template(other.key?.sort, ["entities", otherName, "key", "sort"]);
+          if (!otherPartition || (other.key?.sort !== undefined && !otherSort)) continue;
+          const a = formatKeyTemplate(partition);
+          const b = formatKeyTemplate(otherPartition);
+          const sortA = sort ? formatKeyTemplate(sort) : undefined;
+          const sortB = otherSort ? formatKeyTemplate(otherSort) : undefined;
+          if (!templatesCanCollide(a, b) || !templatesCanCollide(sortA, sortB)) continue;
+          const hint = collisionHint([name, partition, sort], [otherName, otherPartition, otherSort]);
+          const key = (p: string, s: string | undefined) => (s === undefined ? `'${p}'` : `'${p}' / '${s}'`);
+          this.report(
+            ["entities", name, "key"],
+            `${name}'s key ${key(a, sortA)} can produce the same primary key as ${otherName}'s ${key(b, sortB)} on table '${table}'`,
+            { hint },
+          );
+          break;
+        }
+      }
+    }
+  }
+
+  private checkAccessPattern(name: string, pattern: Loose<NonNullable<Contract["accessPatterns"]>[string]>): void {
+    const base = ["accessPatterns", name];
+    const entity = pattern.entity === undefined ? undefined : this.entityRef(pattern.entity, [...base, "entity"]);
+    const entityName = pattern.entity ?? "";
+    const dynamodb = pattern.dynamodb;
+    const operation = dynamodb?.operation;
+
+    if (operation === "unsupported" && dynamodb?.reason === undefined) {
+      this.report([...base, "dynamodb"], `missing property 'reason' in ${formatPath([...base, "dynamodb"])}`, {
+        hint: "say why DynamoDB cannot serve this pattern (operation: unsupported)",
+      });
+    } else if (operation !== undefined && operation !== "unsupported" && dynamodb?.reason !== undefined) {
+      this.report([...base, "dynamodb", "reason"], `'reason' is only for unsupported patterns, not ${operation}`, {
+        target: "key",
+        hint: "move the explanation to `notes`, or remove it",
+      });
+    }
+
+    const table = entity?.table === undefined ? undefined : this.tables[entity.table];
+    if (dynamodb?.index !== undefined && operation !== undefined) {
+      const path = [...base, "dynamodb", "index"];
+      if (operation !== "Query") {
+        this.report(path, `'index' only applies to Query, not ${operation}`, {
+          target: "key",
+          hint: "GetItem and writes use the table's primary key; to read by an index, use Query",
+        });
+      } else if (entity && table) {
+        const known = Object.keys(table.indexes ?? {});
+        if (!known.includes(dynamodb.index)) {
+          this.report(
+            path,
+            `unknown index '${dynamodb.index}' of table '${entity.table}' in ${formatPath(path)}${didYouMean(dynamodb.index, known)}`,
+            { hint: `table '${entity.table}' has indexes: ${quoteList(known)}` },
+          );
+        } else if (!entity.indexes?.[dynamodb.index]) {
+          this.report(path, `${entityName} has no key templates for index '${dynamodb.index}' (${formatPath(path)})`, {
+            hint: `add entities.${entityName}.indexes.${dynamodb.index} with partition (and sort) templates`,
+          });
+        }
+      }
+    }
+    if (dynamodb?.order !== undefined && operation !== undefined && operation !== "Query") {
+      this.report([...base, "dynamodb", "order"], `'order' only applies to Query, not ${operation}`, { target: "key" });
+    }
+
+    if (!entity) return;
+    const parameters = pattern.parameters ?? {};
+    for (const [parameter, type] of entries(parameters)) {
+      const path = [...base, "parameters", parameter];
+      if (!this.attributeRef(entityName, entity, parameter, path, "key")) continue;
+      const attributeType = entity.attributes?.[parameter]?.type;
+      if (attributeType !== undefined && type !== attributeType) {
+        this.report(path, `parameter '${parameter}' is ${type} but ${entityName}.${parameter} is ${attributeType}`, {
+          hint: "a parameter has the type of the attribute it names",
+        });
+      }
+    }
+
+    if (operation !== "GetItem" && operation !== "Query") return;
+    const templates = dynamodb?.index === undefined ? entity.key : entity.indexes?.[dynamodb.index];
+    if (!templates || (operation === "GetItem" && dynamodb?.index !== undefined)) return;
+    const keyPath =
+      dynamodb?.index === undefined
+        ? ["entities", entityName, "key"]
+        : ["entities", entityName, "indexes", dynamodb.index];
+    const which = operation === "GetItem" ? (["partition", "sort"] as const) : (["partition"] as const);
+    const missing: string[] = [];
+    for (const part of which) {
+      const parts = this.template(templates[part], [...keyPath, part]);
+      for (const piece of parts ?? []) {
+        if ("placeholder" in piece && !(piece.placeholder in parameters) && !missing.includes(piece.placeholder)) {
+          missing.push(piece.placeholder);
+        }
+      }
+    }
+    if (missing.length > 0) {
+      const used = which.flatMap((part) => (templates[part] === undefined ? [] : [`'${templates[part]}'`])).join(" / ");
+      this.report(
+        pattern.parameters ? [...base, "parameters"] : base,
+        `${operation} ${name} needs ${missing.length === 1 ? "parameter" : "parameters"} ${missing.map((p) => `'${p}'`).join(", ")} for the key ${used}`,
+        {
+          hint: `add ${missing.map((p) => `${p}: ${entity.attributes?.[p]?.type ?? "string"}`).join(", ")} to parameters`,
+        },
+      );
+    }
+  }
+}
+
+type KeyParts = [name: string, partition: KeyTemplatePart[], sort: KeyTemplatePart[] | undefined];
+
+/**
+ * "give one of them a distinct literal prefix, e.g. 'ORDER#{id}' for Order's partition key": on the sort keys when
+ * the partition keys are the same (one item collection), for the entity whose template has no literal prefix (else
+ * the later one), when the example does tell them apart.
+ */
+function collisionHint(later: KeyParts, earlier: KeyParts): string {
+  const advice = "give one of them a distinct literal prefix";
+  const inSort = formatKeyTemplate(later[1]) === formatKeyTemplate(earlier[1]);
+  const which = inSort ? 2 : 1;
+  const bare = (parts: KeyTemplatePart[] | undefined) => parts === undefined || "placeholder" in (parts[0] ?? {});
+  const [name, change, other] =
+    bare(earlier[which]) && !bare(later[which])
+      ? [earlier[0], earlier[which], later[which]]
+      : [later[0], later[which], earlier[which]];
+  const rest = (change ?? []).filter((part, i) => i > 0 || !("literal" in part));
+  const example = formatKeyTemplate([
+    { literal: `${upperSnake(name)}${rest.length > 0 ? "#" : ""}`, offset: 0 },
+    ...rest,
+  ]);
+  const otherTemplate = other === undefined ? undefined : formatKeyTemplate(other);
+  if (templatesCanCollide(example, otherTemplate)) return advice;
+  return `${advice}, e.g. '${example}' for ${name}'s ${inSort ? "sort" : "partition"} key`;
+}
+
+function lowerFirst(name: string): string {
+  return name.charAt(0).toLowerCase() + name.slice(1);
+}
