@@ -18,9 +18,12 @@ export interface TableFacts {
   name: string;
   /** Estimated rows (information_schema.TABLES.TABLE_ROWS; exact COUNT(*) for tables under 100k rows). */
   rows: number;
-  /** AVG_ROW_LENGTH, plus an estimate of off-page TEXT/BLOB bytes where known. */
+  /**
+   * DATA_LENGTH / rows (InnoDB counts off-page TEXT/BLOB pages in DATA_LENGTH); for an empty table, or a
+   * single-page table where that says more about the page than the rows, a guess from the column types.
+   */
   avgRowBytes: number;
-  /** Largest possible row in bytes from the column types (for the 400 KB item warning); null = unbounded (LONGBLOB etc.). */
+  /** Largest possible row in bytes from the column types (for the 400 KB item warning): MySQL storage sizes, text as CHARACTER_OCTET_LENGTH (utf8mb4: 4 bytes a character); null = unbounded (MEDIUMTEXT/MEDIUMBLOB and larger, JSON, spatial). */
   maxRowBytes: number | null;
   columns: ColumnInfo[];
   /** Primary key columns in key order; empty when the table has none. */
@@ -38,11 +41,18 @@ export interface ColumnInfo {
   position: number;
   /** Base type, lower case: "int", "bigint", "varchar", "decimal", "enum", "json", "longtext", "geometry", ... JSON is "json" on both servers. */
   dataType: string;
-  /** Full type as MySQL prints it, lower case, normalised across servers: "decimal(10,2)", "int unsigned" vs "int(10) unsigned" -> keep as reported but see `displayWidth`. */
+  /** Full type as the server prints it, lower case: "decimal(10,2)"; integer display widths kept as reported ("int(10) unsigned" on MariaDB, "int unsigned" on MySQL 8.0.19+); "json" for JSON on both servers. */
   columnType: string;
   nullable: boolean;
-  /** The default as SQL text on both servers: NULL default -> undefined when nullable without default, string literals quoted ('abc'), numbers bare (0), expressions lower case (current_timestamp(3)). */
+  /**
+   * The default as SQL text, one form for both servers: string literals single-quoted with a quote doubled
+   * and nothing else escaped ('it''s'), numbers bare (0, -1.50), BIT as b'101', BINARY/VARBINARY as text when
+   * printable else 0x-hex, expressions lower case outside quotes (current_timestamp(), current_timestamp(3),
+   * uuid(), (6 * 7)). Undefined for no default and for DEFAULT NULL, and for generated columns.
+   */
   default?: string;
+  /** ON UPDATE expression in the same form as `default` (e.g. current_timestamp()): the server rewrites the column on every UPDATE. */
+  onUpdate?: string;
   autoIncrement: boolean;
   generated: boolean;
   unsigned: boolean;
@@ -55,7 +65,7 @@ export interface ColumnInfo {
   values?: string[];
   /** True for JSON (MySQL 8) and for MariaDB's LONGTEXT with a json_valid() CHECK. */
   json: boolean;
-  /** TINYINT(1) on servers that still print the display width (MariaDB, MySQL < 8.0.19), and BOOL/BOOLEAN. */
+  /** columnType exactly "tinyint(1)" (BOOL/BOOLEAN are that): MariaDB prints it, and MySQL 8.0.19+ keeps that one display width. */
   booleanLike: boolean;
   charset?: string;
   collation?: string;
@@ -72,6 +82,7 @@ export interface ForeignKeyInfo {
   columns: string[];
   referencedTable: string;
   referencedColumns: string[];
+  /** CASCADE, SET NULL, SET DEFAULT or RESTRICT (NO ACTION reads RESTRICT: InnoDB treats them alike, and MySQL 8 reports an unspecified rule as NO ACTION where MariaDB says RESTRICT). */
   onDelete: string;
   onUpdate: string;
 }
