@@ -7,6 +7,7 @@ import { dirname, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   applyToDocument,
+  checkSchema,
   type Contract,
   createContractDocument,
   formatContractErrors,
@@ -114,12 +115,12 @@ export function contractText(file: string | undefined, proposal: Proposal, workl
     return { text: stringifyContract(document), contract: proposal.contract };
   }
   const loaded = parseContract(readFileSync(file, "utf8"), file);
-  if (!loaded.contract) {
-    throw new StackError(`${file} cannot be updated: it does not parse as a contract`, {
-      hint: formatContractErrors(loaded.errors),
-    });
+  // Broken references (say, to a column MySQL dropped) do not stop an update; a broken structure does.
+  const current = loaded.contract ?? (checkSchema(loaded.value).problems.length === 0 ? (loaded.value as Contract) : undefined);
+  if (!current) {
+    throw new StackError(`${file} cannot be updated: fix these first`, { hint: formatContractErrors(loaded.errors) });
   }
-  const { contract, drift } = mergeContract(loaded.contract, proposal.contract, { workloadGiven });
+  const { contract, drift } = mergeContract(current, proposal.contract, { workloadGiven });
   applyToDocument(loaded.document, contract);
   return { text: stringifyContract(loaded.document), drift, contract };
 }

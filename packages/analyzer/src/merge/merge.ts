@@ -83,14 +83,7 @@ function refreshEntity(existing: Entity, proposed: Entity): Map<string, string> 
     if (name) {
       const kept = existing.attributes[name] as Attribute;
       // A type nobody changed follows the column; a type someone chose stays (the check flags a misfit).
-      if (
-        kept.type === defaultAttributeType(kept.column) &&
-        !allowedAttributeTypes(attribute.column).includes(kept.type)
-      ) {
-        kept.type = attribute.type;
-      } else if (kept.type === defaultAttributeType(kept.column)) {
-        kept.type = defaultAttributeType(attribute.column);
-      }
+      if (kept.type === defaultAttributeType(kept.column)) kept.type = attribute.type;
       kept.column = clone(attribute.column);
       names.set(proposedName, name);
     } else {

@@ -188,17 +188,25 @@ export function proposePatterns(
     const table = primaryTable(shape);
     const draft = table ? ctx.drafts.get(table) : undefined;
     if (!table || !draft) continue;
-    const eq = [...(equalityColumns(shape).get(table) ?? [])].sort(
-      (a, b) => draft.table.columns.findIndex((c) => c.name === a) - draft.table.columns.findIndex((c) => c.name === b),
-    );
+    const position = (column: string) => draft.table.columns.findIndex((c) => c.name === column);
+    const eq = [...(equalityColumns(shape).get(table) ?? [])].sort((a, b) => position(a) - position(b));
+    // Every column compared with a value is a parameter (the search term of a LIKE too); names use equality.
+    const compared = shape.conditions
+      .filter((c) => (c.column.table === table || c.column.table === "") && !c.operator.startsWith("is "))
+      .map((c) => c.column.column);
+    const parameterColumns = [...new Set([...eq, ...compared])].sort((a, b) => position(a) - position(b));
     const parameters: Record<string, AttributeType> = {};
-    for (const column of eq) {
+    for (const column of parameterColumns) {
       const attribute = draft.attributeOf.get(column);
       const type = attribute ? draft.entity.attributes[attribute]?.type : undefined;
       if (attribute && type) parameters[attribute] = type;
     }
+    const searched = shape.conditions
+      .filter((c) => c.operator === "like-contains" && (c.column.table === table || c.column.table === ""))
+      .map((c) => c.column.column);
+    const nameColumns = [...new Set([...eq, ...searched])].map((c) => draft.attributeOf.get(c) ?? c);
     const served = serve(shape, statement.sql, table, draft, ctx);
-    const name = unique(patternName(shape, statement.sql, draft, Object.keys(parameters), served), names);
+    const name = unique(patternName(shape, statement.sql, draft, nameColumns, served), names);
     const dynamodb: AccessPattern["dynamodb"] = { operation: served.operation };
     if (served.index) dynamodb.index = served.index;
     const order = shape.orderBy[0];

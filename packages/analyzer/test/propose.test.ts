@@ -1,0 +1,195 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseContract } from "@ferry/contract";
+import { useTestStack } from "@ferry/stack/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { seedStore } from "../../../apps/store/src/index.ts";
+import { contractText } from "../src/analyze.ts";
+import { introspect } from "../src/facts/index.ts";
+import { proposeContract } from "../src/propose/index.ts";
+import { buildWorkload } from "../src/workload/index.ts";
+import type { Workload } from "../src/workload/types.ts";
+
+const stack = useTestStack();
+
+/** The legacy store's statements, with how often each was seen. */
+const STATEMENTS: Array<[string, number]> = [
+  ["SELECT * FROM products WHERE id = 7", 200],
+  ["SELECT * FROM users WHERE id = 3", 100],
+  ["SELECT * FROM products WHERE category_id = 4 ORDER BY name LIMIT 20 OFFSET 0", 100],
+  ["SELECT * FROM shopping_carts WHERE user_id = 3", 80],
+  ["SELECT * FROM categories", 70],
+  ["SELECT c.*, p.name, p.price FROM shopping_carts c JOIN products p ON p.id = c.product_id WHERE c.user_id = 3", 60],
+  ["SELECT * FROM users WHERE username = 'alice'", 50],
+  ["SELECT * FROM orders WHERE user_id = 3 ORDER BY created_at DESC LIMIT 10", 40],
+  ["SELECT * FROM order_items WHERE order_id = 9", 30],
+  ["UPDATE shopping_carts SET quantity = 2 WHERE user_id = 3 AND product_id = 5", 20],
+  ["SELECT * FROM products WHERE name LIKE '%lamp%'", 15],
+  ["SELECT * FROM users WHERE email = 'a@example.com'", 10],
+  ["SELECT * FROM orders WHERE id = 9", 10],
+  ["INSERT INTO orders (user_id, total_amount, status) VALUES (3, '10.00', 'pending')", 10],
+  ["UPDATE products SET inventory_quantity = inventory_quantity - 1 WHERE id = 7 AND inventory_quantity >= 1", 10],
+  ["DELETE FROM shopping_carts WHERE user_id = 3", 10],
+  ["SELECT COUNT(*) FROM products WHERE seller_id = 2", 5],
+];
+
+function workload(statements: Array<[string, number]>): Workload {
+  const entries = statements.flatMap(([sql, n]) => Array.from({ length: n }, (_, i) => ({ sql, at: i * 1000 })));
+  return buildWorkload(entries, { origin: "test", database: stack.database, seconds: 100 });
+}
+
+const dir = mkdtempSync(join(tmpdir(), "ferry-propose-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+beforeAll(async () => {
+  await seedStore({ mysqlUrl: stack.mysqlUrl, plan: { kind: "demo" } });
+});
+
+async function facts() {
+  return introspect(await stack.mysql(), stack.database);
+}
+
+describe("the proposed design for the store", () => {
+  it("passes the contract's own checks", async () => {
+    const { contract } = proposeContract(await facts(), workload(STATEMENTS), { name: "store" });
+    const text = contractText(undefined, { contract, comments: [] }, true).text;
+    const loaded = parseContract(text, "store.yaml");
+    expect(loaded.errors.map((e) => `${e.line}:${e.column} ${e.message}`)).toEqual([]);
+  });
+
+  it("puts children read through their parent in the parent's item collection", async () => {
+    const { contract } = proposeContract(await facts(), workload(STATEMENTS));
+    const { User, ShoppingCart, Order, OrderItem, Product, Category } = contract.entities;
+    expect(User?.key).toEqual({ partition: "USER#{id}", sort: "USER" });
+    expect(ShoppingCart?.key).toEqual({ partition: "USER#{userId}", sort: "SHOPPING_CART#{productId}" });
+    expect(ShoppingCart?.parent).toEqual({ entity: "User", attributes: { userId: "id" } });
+    // Orders are read by user (newest first) more than by id: under the user, sorted by time.
+    expect(Order?.key).toEqual({ partition: "USER#{userId}", sort: "ORDER#{createdAt}#{id}" });
+    // Order is itself a child, so its items cannot nest further: their own partition, found by order.
+    expect(OrderItem?.parent).toBeUndefined();
+    expect(OrderItem?.indexes).toEqual({ GSI1: { partition: "ORDER_ITEM#ORDER_ID#{orderId}", sort: "{id}" } });
+    expect(Product?.key).toEqual({ partition: "PRODUCT#{id}", sort: "PRODUCT" });
+  });
+
+  it("gives other lookups overloaded GSIs, most frequent first, and lists a small table through one partition", async () => {
+    const { contract } = proposeContract(await facts(), workload(STATEMENTS));
+    const { User, Product, Category, Order } = contract.entities;
+    expect(User?.indexes).toEqual({
+      GSI1: { partition: "USER#USERNAME#{username}", sort: "{id}" },
+      GSI2: { partition: "USER#EMAIL#{email}", sort: "{id}" },
+    });
+    expect(Product?.indexes).toEqual({ GSI1: { partition: "PRODUCT#CATEGORY_ID#{categoryId}", sort: "{name}#{id}" } });
+    expect(Order?.indexes).toEqual({ GSI1: { partition: "ORDER#ID#{id}", sort: "ORDER" } });
+    expect(Category?.indexes).toEqual({ GSI1: { partition: "CATEGORY", sort: "{id}" } });
+    expect(Object.keys(contract.tables.main?.indexes ?? {})).toEqual(["GSI1", "GSI2"]);
+    expect(User?.unique).toEqual({
+      uq_users_username: { attributes: ["username"] },
+      uq_users_email: { attributes: ["email"] },
+    });
+  });
+
+  it("maps every statement to GetItem, Query (+index), a write by key, or unsupported with the reason", async () => {
+    const { contract } = proposeContract(await facts(), workload(STATEMENTS));
+    const summary = Object.fromEntries(
+      Object.entries(contract.accessPatterns ?? {}).map(([name, p]) => [
+        name,
+        [p.dynamodb.operation, p.dynamodb.index ?? "", p.returns, p.observed?.count].join(" "),
+      ]),
+    );
+    expect(summary).toEqual({
+      getProductById: "GetItem  one 200",
+      getUserById: "GetItem  one 100",
+      listProductsByCategoryId: "Query GSI1 many 100",
+      listShoppingCartsByUserId: "Query  many 80",
+      listCategories: "Query GSI1 many 70",
+      listShoppingCartsByUserId2: "unsupported  many 60",
+      getUserByUsername: "Query GSI1 one 50",
+      listOrdersByUserId: "Query  many 40",
+      listOrderItemsByOrderId: "Query GSI1 many 30",
+      updateShoppingCartByUserIdAndProductId: "UpdateItem  none 20",
+      searchProductsByName: "unsupported  many 15",
+      getUserByEmail: "Query GSI2 one 10",
+      getOrderById: "Query GSI1 one 10",
+      createOrder: "PutItem  none 10",
+      updateProductById: "UpdateItem  none 10",
+      deleteShoppingCartByUserId: "DeleteItem  none 10",
+      countProductsBySellerId: "unsupported  one 5",
+    });
+    const patterns = contract.accessPatterns ?? {};
+    expect(patterns.listOrdersByUserId?.dynamodb.order).toBe("desc");
+    expect(patterns.listShoppingCartsByUserId2?.dynamodb.reason).toMatch(/^joins products: its items live in other partitions/);
+    expect(patterns.searchProductsByName?.dynamodb.reason).toMatch(/^LIKE '%…%' on name/);
+    expect(patterns.countProductsBySellerId?.dynamodb.reason).toMatch(/^aggregate/);
+    expect(patterns.updateProductById?.notes).toBe("inventoryQuantity >=");
+    expect(patterns.getUserByEmail?.parameters).toEqual({ email: "string" });
+  });
+});
+
+describe("analyzing again", () => {
+  it("refreshes the facts, keeps every hand edit, proposes what is new, and reports the drift", async () => {
+    const file = join(dir, "store.yaml");
+    const first = proposeContract(await facts(), workload(STATEMENTS), { name: "store" });
+    writeFileSync(file, contractText(file, first, true).text);
+
+    // A person reviews it: renames an entity, changes a template and a type, adds a comment and a note.
+    const edited = readFileSync(file, "utf8")
+      .replace(/^ {2}User:$/m, "  # Customers, not users: the business's word.\n  Customer:")
+      .replaceAll("entity: User\n", "entity: Customer\n")
+      .replace("partition: PRODUCT#{id}", "partition: ITEM#{id}")
+      .replace(/(priceAtTime:\n\s+type: )decimal/, "$1string")
+      .replace(/( {2}Category:\n {4}table: main\n)/, "$1    notes: a small tree, read whole\n");
+    expect(edited).toContain("Customer:");
+    writeFileSync(file, edited);
+    expect(parseContract(edited, file).errors).toEqual([]);
+
+    // MySQL changes underneath.
+    const db = await stack.mysql();
+    await db.query("ALTER TABLE users ADD COLUMN phone VARCHAR(20) NULL");
+    await db.query("ALTER TABLE products DROP COLUMN image_url");
+    await db.query(
+      "ALTER TABLE orders MODIFY status ENUM('pending','paid','shipped','delivered','cancelled','refunded') NOT NULL DEFAULT 'pending'",
+    );
+    await db.query("CREATE TABLE wishlists (id BIGINT UNSIGNED PRIMARY KEY AUTO_INCREMENT, user_id BIGINT UNSIGNED NOT NULL)");
+    try {
+      const again = proposeContract(await facts(), workload([...STATEMENTS, ["SELECT * FROM wishlists WHERE user_id = 1", 3]]), {
+        name: "store",
+      });
+      const update = contractText(file, again, true);
+      expect(update.drift?.schema).toEqual([
+        "orders.status retyped: enum('pending','paid','shipped','delivered','cancelled') not null -> enum('pending','paid','shipped','delivered','cancelled','refunded') not null",
+        "products.image_url removed (was varchar(500) null)",
+        "users.phone added (varchar(20) null)",
+        "table wishlists added (2 columns)",
+      ]);
+      expect(update.drift?.workload).toEqual([
+        "new statement -> access pattern listWishlistsByUserId: SELECT * FROM wishlists WHERE user_id = ?",
+      ]);
+      const text = update.text;
+      expect(text).toContain("# Customers, not users: the business's word.\n  Customer:");
+      expect(text).not.toMatch(/^ {2}User:$/m);
+      expect(text).toContain("partition: ITEM#{id}");
+      expect(text).toContain("notes: a small tree, read whole");
+      const { contract } = update;
+      expect(contract.entities.Customer?.attributes.phone?.column).toEqual({
+        name: "phone",
+        sqlType: "varchar(20)",
+        nullable: true,
+      });
+      expect(contract.entities.Product?.attributes.imageUrl).toBeUndefined();
+      expect(contract.entities.OrderItem?.attributes.priceAtTime?.type).toBe("string");
+      expect(contract.entities.Order?.attributes.status?.column.sqlType).toContain("'refunded'");
+      expect(contract.entities.Wishlist?.key).toEqual({ partition: "WISHLIST#{id}", sort: "WISHLIST" });
+      expect(contract.accessPatterns?.getUserById?.entity).toBe("Customer");
+      expect(parseContract(text, file).errors).toEqual([]);
+
+      // Once written, analysing again changes nothing and reports no drift.
+      writeFileSync(file, text);
+      const third = contractText(file, again, true);
+      expect(third.drift?.schema).toEqual([]);
+      expect(third.text).toBe(text);
+    } finally {
+      await db.query("DROP TABLE wishlists");
+    }
+  });
+});
