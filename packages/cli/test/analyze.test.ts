@@ -1,0 +1,67 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { useTestStack } from "@ferry/stack/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { seedStore } from "../../../apps/store/src/index.ts";
+import { runCli } from "./run-cli.ts";
+
+const stack = useTestStack();
+const dir = mkdtempSync(join(tmpdir(), "ferry-cli-analyze-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+beforeAll(async () => {
+  await seedStore({ mysqlUrl: stack.mysqlUrl, plan: { kind: "demo" } });
+});
+
+describe("ferry analyze", () => {
+  it("writes a contract, finds no drift on --check, then fails --check after a schema change", async () => {
+    const out = join(dir, "store.yaml");
+    const written = await runCli(["analyze", "--mysql-url", stack.mysqlUrl, "--out", out]);
+    expect(written.stderr).toContain(`wrote ${out}`);
+    expect(written.code).toBe(0);
+    expect(written.stderr).toContain("7 tables -> 6 entities, 1 not migrated");
+    const text = readFileSync(out, "utf8");
+    expect(text.startsWith("# yaml-language-server: $schema=")).toBe(true);
+    expect((await runCli(["contract", "check", out])).code).toBe(0);
+
+    const clean = await runCli(["analyze", "--mysql-url", stack.mysqlUrl, "--out", out, "--check"]);
+    expect(clean.code).toBe(0);
+    expect(clean.stderr).toContain("no schema drift");
+
+    const db = await stack.mysql();
+    await db.query("ALTER TABLE products ADD COLUMN weight_grams INT UNSIGNED NULL");
+    const drifted = await runCli(["analyze", "--mysql-url", stack.mysqlUrl, "--out", out, "--check"]);
+    expect(drifted.code).toBe(1);
+    expect(drifted.stderr).toContain("schema drift (1):\n    products.weight_grams added (int(10) unsigned null)");
+    expect(readFileSync(out, "utf8")).toBe(text);
+  });
+
+  it("prints the contract when there is no --out", async () => {
+    const printed = await runCli(["analyze", "--mysql-url", stack.mysqlUrl]);
+    expect(printed.code).toBe(0);
+    expect(printed.stdout).toContain("entities:\n");
+    expect(printed.stdout).toContain("  ShoppingCart:\n");
+  });
+
+  it("a database that does not exist: one clear message", async () => {
+    const missing = await runCli([
+      "analyze",
+      "--mysql-url",
+      stack.mysqlUrl,
+      "--database",
+      "no_such_db",
+      "--out",
+      join(dir, "x.yaml"),
+    ]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('error: database "no_such_db" does not exist');
+    expect(missing.stderr).not.toContain("    at ");
+    expect(existsSync(join(dir, "x.yaml"))).toBe(false);
+  });
+
+  it("a workload file that does not exist: one clear message", async () => {
+    const missing = await runCli(["analyze", "--mysql-url", stack.mysqlUrl, "--workload", join(dir, "nope.log")]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain(`error: workload file not found: ${join(dir, "nope.log")}`);
+  });
+});
