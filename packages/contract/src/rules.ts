@@ -60,8 +60,8 @@ class RuleCheck {
   private readonly problems: ContractProblem[] = [];
   private readonly tables: { [name: string]: Loose<DynamoTable> | undefined };
   private readonly entities: { [name: string]: LooseEntity | undefined };
-  /** Parsed templates by path; undefined when the template is malformed (already reported). */
-  private readonly parsed = new Map<string, KeyTemplatePart[] | undefined>();
+  /** Templates that parse and name only attributes, by path. */
+  private readonly parsed = new Map<string, KeyTemplatePart[]>();
 
   constructor(private readonly contract: Loose<Contract>) {
     this.tables = contract.tables ?? {};
@@ -69,6 +69,13 @@ class RuleCheck {
   }
 
   run(): ContractProblem[] {
+    // Templates first: the other rules use only the templates that parse and name attributes.
+    for (const [name, entity] of entries(this.entities)) {
+      if (entity.key) this.checkTemplates(name, entity, entity.key, ["entities", name, "key"], true);
+      for (const [indexName, templates] of entries(entity.indexes)) {
+        this.checkTemplates(name, entity, templates, ["entities", name, "indexes", indexName], false);
+      }
+    }
     for (const [name, entity] of entries(this.entities)) this.checkEntity(name, entity);
     this.checkCollisions();
     for (const [name, pattern] of entries(this.contract.accessPatterns)) this.checkAccessPattern(name, pattern);
@@ -117,23 +124,23 @@ class RuleCheck {
     return false;
   }
 
-  /** Parses a template once, reporting a malformed one. */
-  private template(template: string | undefined, path: ContractPath): KeyTemplatePart[] | undefined {
-    if (template === undefined) return undefined;
-    const id = JSON.stringify(path);
-    if (this.parsed.has(id)) return this.parsed.get(id);
-    let parts: KeyTemplatePart[] | undefined;
+  /** Parses a template, reporting a malformed one. */
+  private parseTemplate(template: string, path: ContractPath): KeyTemplatePart[] | undefined {
     try {
-      parts = parseKeyTemplate(template);
+      return parseKeyTemplate(template);
     } catch (error) {
       if (!(error instanceof KeyTemplateError)) throw error;
       this.report(path, `${error.message} in key template '${template}' (${formatPath(path)})`, {
         offset: error.offset,
         ...(error.hint ? { hint: error.hint } : {}),
       });
+      return undefined;
     }
-    this.parsed.set(id, parts);
-    return parts;
+  }
+
+  /** The checked template at a path: undefined when absent, malformed, or naming something that is not an attribute. */
+  private template(path: ContractPath): KeyTemplatePart[] | undefined {
+    return this.parsed.get(JSON.stringify(path));
   }
 
   private checkEntity(name: string, entity: LooseEntity): void {
@@ -175,7 +182,6 @@ class RuleCheck {
     }
 
     if (entity.key) {
-      this.checkTemplates(name, entity, entity.key, [...base, "key"], true);
       if (table) this.checkKeyShape(entity.key, table, `table '${entity.table}'`, [...base, "key"]);
     }
 
@@ -190,7 +196,6 @@ class RuleCheck {
           { target: "key", hint: `table '${entity.table}' has indexes: ${quoteList(known)}` },
         );
       }
-      this.checkTemplates(name, entity, templates, path, false);
       if (index) this.checkKeyShape(templates, index, `index '${indexName}'`, path);
     }
 
@@ -228,10 +233,16 @@ class RuleCheck {
   ): void {
     for (const which of ["partition", "sort"] as const) {
       const templatePath = [...path, which];
-      const parts = this.template(templates[which], templatePath);
+      const template = templates[which];
+      if (template === undefined) continue;
+      const parts = this.parseTemplate(template, templatePath);
+      let usable = parts !== undefined;
       for (const part of parts ?? []) {
         if (!("placeholder" in part)) continue;
-        if (!this.attributeRef(entityName, entity, part.placeholder, templatePath, "value", part.offset)) continue;
+        if (!this.attributeRef(entityName, entity, part.placeholder, templatePath, "value", part.offset)) {
+          usable = false;
+          continue;
+        }
         const attribute = entity.attributes?.[part.placeholder];
         if (attribute?.type !== undefined && NOT_IN_KEYS.has(attribute.type)) {
           this.report(
@@ -253,6 +264,7 @@ class RuleCheck {
           );
         }
       }
+      if (usable && parts) this.parsed.set(JSON.stringify(templatePath), parts);
     }
   }
 
@@ -295,7 +307,9 @@ class RuleCheck {
       }
     }
     if (!parentEntity || parent.entity === undefined) return;
-    if (entity.table !== undefined && parentEntity.table !== undefined && entity.table !== parentEntity.table) {
+    const [ours, theirs] = [entity.table, parentEntity.table];
+    const tablesKnown = ours !== undefined && theirs !== undefined && this.tables[ours] && this.tables[theirs];
+    if (tablesKnown && ours !== theirs) {
       this.report(
         [...path, "entity"],
         `parent ${parent.entity} lives on table '${parentEntity.table}', not '${entity.table}' (${formatPath(path)})`,
@@ -305,11 +319,11 @@ class RuleCheck {
     }
     // The child's partition key is the parent's, with the parent's attributes renamed to the child's.
     if (!mapped || !parent.attributes) return;
-    const theirs = this.template(parentEntity.key?.partition, ["entities", parent.entity, "key", "partition"]);
-    const ours = this.template(entity.key?.partition, ["entities", name, "key", "partition"]);
-    if (!theirs || !ours) return;
+    const parentPartition = this.template(["entities", parent.entity, "key", "partition"]);
+    const ownPartition = this.template(["entities", name, "key", "partition"]);
+    if (!parentPartition || !ownPartition) return;
     const renames = new Map(entries(parent.attributes).map(([own, other]) => [other, own]));
-    const unmapped = theirs.flatMap((part) =>
+    const unmapped = parentPartition.flatMap((part) =>
       "placeholder" in part && !renames.has(part.placeholder) ? [part.placeholder] : [],
     );
     if (unmapped.length > 0) {
@@ -323,11 +337,11 @@ class RuleCheck {
       return;
     }
     const expected = formatKeyTemplate(
-      theirs.map((part) =>
+      parentPartition.map((part) =>
         "placeholder" in part ? { placeholder: renames.get(part.placeholder) ?? part.placeholder, offset: 0 } : part,
       ),
     );
-    if (formatKeyTemplate(ours) !== expected) {
+    if (formatKeyTemplate(ownPartition) !== expected) {
       this.report(
         ["entities", name, "key", "partition"],
         `${name} is in ${parent.entity}'s item collection, so its partition key must be ${parent.entity}'s: '${expected}'`,
@@ -347,12 +361,12 @@ class RuleCheck {
     }
     for (const [table, list] of byTable) {
       for (const [j, [name, entity]] of list.entries()) {
-        const partition = this.template(entity.key?.partition, ["entities", name, "key", "partition"]);
-        const sort = this.template(entity.key?.sort, ["entities", name, "key", "sort"]);
+        const partition = this.template(["entities", name, "key", "partition"]);
+        const sort = this.template(["entities", name, "key", "sort"]);
         if (!partition || (entity.key?.sort !== undefined && !sort)) continue;
         for (const [otherName, other] of list.slice(0, j)) {
-          const otherPartition = this.template(other.key?.partition, ["entities", otherName, "key", "partition"]);
-          const otherSort = this.template(other.key?.sort, ["entities", otherName, "key", "sort"]);
+          const otherPartition = this.template(["entities", otherName, "key", "partition"]);
+          const otherSort = this.template(["entities", otherName, "key", "sort"]);
           if (!otherPartition || (other.key?.sort !== undefined && !otherSort)) continue;
           const a = formatKeyTemplate(partition);
           const b = formatKeyTemplate(otherPartition);
@@ -440,7 +454,8 @@ class RuleCheck {
     const which = operation === "GetItem" ? (["partition", "sort"] as const) : (["partition"] as const);
     const missing: string[] = [];
     for (const part of which) {
-      const parts = this.template(templates[part], [...keyPath, part]);
+      if (templates[part] !== undefined && !this.template([...keyPath, part])) return; // reported with the template
+      const parts = this.template([...keyPath, part]);
       for (const piece of parts ?? []) {
         if ("placeholder" in piece && !(piece.placeholder in parameters) && !missing.includes(piece.placeholder)) {
           missing.push(piece.placeholder);

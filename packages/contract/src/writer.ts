@@ -4,7 +4,19 @@
  * new file; stringifyContract prints either the same way every time.
  */
 
-import { Document, isMap, isNode, isScalar, isSeq, type Node, Pair, Scalar, type YAMLMap, type YAMLSeq } from "yaml";
+import {
+  Document,
+  isMap,
+  isNode,
+  isScalar,
+  isSeq,
+  type Node,
+  Pair,
+  Scalar,
+  visit,
+  type YAMLMap,
+  type YAMLSeq,
+} from "yaml";
 import { pairKeyName } from "./locate.ts";
 import type { Contract } from "./model.ts";
 
@@ -30,7 +42,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return prototype === Object.prototype || prototype === null;
 }
 
-/** A fresh node for `value`: short lists of names and numbers in flow style ([ a, b ]), everything else in block style. */
+/** A fresh node for `value`: short lists of names and numbers in flow style ([a, b]), everything else in block style. */
 function createNode(document: Document, value: unknown): Node {
   const node = document.createNode(value, { aliasDuplicateObjects: false });
   flowShortLists(node);
@@ -199,17 +211,91 @@ export function createContractDocument(contract: Contract, options: CreateContra
   return document;
 }
 
+type Collection = YAMLMap<unknown, unknown> | YAMLSeq<unknown>;
+type Context = Parameters<Collection["toString"]>[0];
+
+/**
+ * Flow maps padded, flow lists not: `{ name: id, nullable: false }` and `[user_id, product_id]`, the way people (and
+ * prettier) write them. yaml has one switch for both, so each collection sets its own while the document prints.
+ */
+function withFlowPadding(document: Document, print: () => string): string {
+  const patched: Collection[] = [];
+  visit(document, {
+    Collection(_key, node) {
+      const padding = isMap(node) ? " " : "";
+      const print = node.toString;
+      Object.defineProperty(node, "toString", {
+        configurable: true,
+        value: (ctx?: Context, onComment?: () => void, onChompKeep?: () => void) =>
+          print.call(node, ctx && { ...ctx, flowCollectionPadding: padding }, onComment, onChompKeep),
+      });
+      patched.push(node);
+    },
+  });
+  try {
+    return print();
+  } finally {
+    for (const node of patched) delete (node as { toString?: unknown }).toString;
+  }
+}
+
+/** Biome formats the repository's YAML with this line width; flow collections that would not fit are written as blocks. */
+const LINE_WIDTH = 120;
+
+const TO_STRING_OPTIONS = {
+  indent: 2,
+  indentSeq: true,
+  lineWidth: 0,
+  minContentWidth: 0,
+  defaultStringType: "PLAIN",
+  defaultKeyType: "PLAIN",
+} as const;
+
+/** How wide a flow collection is on one line. */
+function flowWidth(node: Collection): number {
+  const text = new Document(node).toString(TO_STRING_OPTIONS).trimEnd();
+  return text.includes("\n") ? Number.POSITIVE_INFINITY : text.length;
+}
+
+/**
+ * Turns flow collections that would end past LINE_WIDTH into block style (which formatters leave alone), top down:
+ * `node` starts at `column` when it is a flow collection, its block lines are indented by `indent`. Returns the
+ * collections it changed.
+ */
+function unflowWide(node: unknown, indent: number, column: number, changed: Collection[]): void {
+  if (!isMap(node) && !isSeq(node)) return;
+  if (node.flow) {
+    if (column + flowWidth(node) <= LINE_WIDTH) return;
+    node.flow = false;
+    changed.push(node);
+  }
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      const key = pairKeyName(pair);
+      const keyWidth = /^[A-Za-z0-9_$./-]+$/.test(key) ? key.length : key.length + 2;
+      const value = pair.value;
+      if (isSeq(value) && !value.flow) unflowWide(value, indent + 2, indent + 2, changed);
+      else unflowWide(value, indent + 2, indent + keyWidth + 2, changed);
+    }
+  } else {
+    // Items start after "- "; a map item's keys line up with its first key.
+    for (const item of node.items) unflowWide(item, indent + 2, indent + 2, changed);
+  }
+}
+
 /**
  * The document as text, the same way every time: 2-space indent, no line folding, plain strings unless quoting is
- * needed, flow collections padded ({ a: b }, [ a ]).
+ * needed, `{ a: b }` and `[a, b]` for flow collections, and block style for flow collections that would end past
+ * column 120 (so that Biome, which formats this repository's YAML, leaves the file as it is).
  */
 export function stringifyContract(document: Document): string {
-  return document.toString({
-    indent: 2,
-    indentSeq: true,
-    lineWidth: 0,
-    minContentWidth: 0,
-    defaultStringType: "PLAIN",
-    defaultKeyType: "PLAIN",
+  return withFlowPadding(document, () => {
+    const changed: Collection[] = [];
+    try {
+      unflowWide(document.contents, 0, 0, changed);
+      return document.toString(TO_STRING_OPTIONS);
+    } finally {
+      for (const node of changed) node.flow = true;
+    }
   });
 }
