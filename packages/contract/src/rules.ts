@@ -39,7 +39,7 @@ function entries<T>(record: { [name: string]: T | undefined } | undefined): Arra
   return Object.entries(record).filter((entry): entry is [string, T] => entry[1] !== undefined);
 }
 
-function quoteList(names: readonly string[]): string {
+function listOrNone(names: readonly string[]): string {
   return names.length === 0 ? "none" : names.join(", ");
 }
 
@@ -99,7 +99,7 @@ class RuleCheck {
       path,
       `unknown entity '${name}' in ${formatPath(path)}${didYouMean(name, Object.keys(this.entities))}`,
       {
-        hint: `entities: ${quoteList(Object.keys(this.entities))}`,
+        hint: `entities: ${listOrNone(Object.keys(this.entities))}`,
       },
     );
     return undefined;
@@ -119,7 +119,7 @@ class RuleCheck {
     this.report(
       path,
       `unknown attribute '${attribute}' of ${entityName} in ${formatPath(path)}${didYouMean(attribute, names)}`,
-      { target, hint: `${entityName}'s attributes: ${quoteList(names)}`, ...(offset === undefined ? {} : { offset }) },
+      { target, hint: `${entityName}'s attributes: ${listOrNone(names)}`, ...(offset === undefined ? {} : { offset }) },
     );
     return false;
   }
@@ -177,7 +177,7 @@ class RuleCheck {
       this.report(
         [...base, "table"],
         `unknown table '${entity.table}' in ${formatPath([...base, "table"])}${didYouMean(entity.table, Object.keys(this.tables))}`,
-        { hint: `tables: ${quoteList(Object.keys(this.tables))}` },
+        { hint: `tables: ${listOrNone(Object.keys(this.tables))}` },
       );
     }
 
@@ -193,7 +193,7 @@ class RuleCheck {
         this.report(
           path,
           `unknown index '${indexName}' of table '${entity.table}' in ${formatPath([...base, "indexes"])}${didYouMean(indexName, known)}`,
-          { target: "key", hint: `table '${entity.table}' has indexes: ${quoteList(known)}` },
+          { target: "key", hint: `table '${entity.table}' has indexes: ${listOrNone(known)}` },
         );
       }
       if (index) this.checkKeyShape(templates, index, `index '${indexName}'`, path);
@@ -418,7 +418,7 @@ class RuleCheck {
           this.report(
             path,
             `unknown index '${dynamodb.index}' of table '${entity.table}' in ${formatPath(path)}${didYouMean(dynamodb.index, known)}`,
-            { hint: `table '${entity.table}' has indexes: ${quoteList(known)}` },
+            { hint: `table '${entity.table}' has indexes: ${listOrNone(known)}` },
           );
         } else if (!entity.indexes?.[dynamodb.index]) {
           this.report(path, `${entityName} has no key templates for index '${dynamodb.index}' (${formatPath(path)})`, {
