@@ -14,7 +14,18 @@ describe("ferry --help", () => {
   const paths = commandPaths(buildProgram());
 
   it("knows the commands of this stage", () => {
-    expect(paths.map((p) => p.join(" "))).toEqual(["stack", "stack up", "stack down", "stack status", "seed", "start"]);
+    expect(paths.map((p) => p.join(" "))).toEqual([
+      "stack",
+      "stack up",
+      "stack down",
+      "stack status",
+      "seed",
+      "start",
+      "contract",
+      "contract check",
+      "analyze",
+      "analyze capture",
+    ]);
   });
 
   it("prints usage for the program and for every command, exit code 0", async () => {

@@ -145,6 +145,8 @@ export interface ColumnFacts {
   nullable: boolean;
   /** The default as SQL text (e.g. "0", "'pending'", "current_timestamp(3)"); absent when there is none. */
   default?: string;
+  /** The value the server sets on every UPDATE (`ON UPDATE current_timestamp(3)`): the dual write must set it too. */
+  onUpdate?: string;
   autoIncrement?: boolean;
   /** A generated (virtual/stored) column. */
   generated?: boolean;
@@ -162,7 +164,8 @@ export interface AccessPattern {
   /** DECISION: how DynamoDB serves it. */
   dynamodb: {
     operation: Operation;
-    /** A global secondary index of the entity's table; absent means the table itself. */
+    /** A global secondary index of the entity's table: what Query reads, or where UpdateItem/DeleteItem find the
+     * item's key first (when the statement's condition is not the primary key); absent means the table itself. */
     index?: string;
     /** Query order on the sort key. */
     order?: "asc" | "desc";

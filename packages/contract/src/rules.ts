@@ -407,10 +407,10 @@ class RuleCheck {
     const table = entity?.table === undefined ? undefined : this.tables[entity.table];
     if (dynamodb?.index !== undefined && operation !== undefined) {
       const path = [...base, "dynamodb", "index"];
-      if (operation !== "Query") {
-        this.report(path, `'index' only applies to Query, not ${operation}`, {
+      if (operation !== "Query" && operation !== "UpdateItem" && operation !== "DeleteItem") {
+        this.report(path, `'index' only applies to Query, UpdateItem and DeleteItem, not ${operation}`, {
           target: "key",
-          hint: "GetItem and writes use the table's primary key; to read by an index, use Query",
+          hint: "GetItem and PutItem use the table's primary key; to read by an index, use Query",
         });
       } else if (entity && table) {
         const known = Object.keys(table.indexes ?? {});

@@ -223,14 +223,23 @@ describe("dynamodb.reason", () => {
     ]);
   });
 
-  it("index and order only apply to Query", () => {
+  it("an update or delete may find its key through an index first", () => {
+    expect(
+      problemsAfter((c) => {
+        const get = c.accessPatterns?.getProduct;
+        if (get) get.dynamodb = { operation: "UpdateItem", index: "GSI1" };
+      }),
+    ).toEqual([]);
+  });
+
+  it("index applies to Query and keyed writes, order only to Query", () => {
     expect(
       problemsAfter((c) => {
         const get = c.accessPatterns?.getProduct;
         if (get) get.dynamodb = { operation: "GetItem", index: "GSI1", order: "desc" };
       }),
     ).toEqual([
-      "accessPatterns.getProduct.dynamodb.index: 'index' only applies to Query, not GetItem",
+      "accessPatterns.getProduct.dynamodb.index: 'index' only applies to Query, UpdateItem and DeleteItem, not GetItem",
       "accessPatterns.getProduct.dynamodb.order: 'order' only applies to Query, not GetItem",
     ]);
   });

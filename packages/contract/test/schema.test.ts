@@ -174,6 +174,7 @@ const interfaces: Array<[string, Record<string, boolean>, JsonSchema]> = [
       sqlType: true,
       nullable: true,
       default: false,
+      onUpdate: false,
       autoIncrement: false,
       generated: false,
       json: false,

@@ -35,6 +35,7 @@ export interface EntityDraft {
 export function columnFacts(column: ColumnInfo): ColumnFacts {
   const facts: ColumnFacts = { name: column.name, sqlType: column.columnType, nullable: column.nullable };
   if (column.default !== undefined) facts.default = column.default;
+  if (column.onUpdate !== undefined) facts.onUpdate = column.onUpdate;
   if (column.autoIncrement) facts.autoIncrement = true;
   if (column.generated) facts.generated = true;
   if (column.json) facts.json = true;
