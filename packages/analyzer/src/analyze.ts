@@ -7,8 +7,8 @@ import { dirname, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   applyToDocument,
-  checkSchema,
   type Contract,
+  checkSchema,
   createContractDocument,
   formatContractErrors,
   parseContract,
@@ -116,7 +116,8 @@ export function contractText(file: string | undefined, proposal: Proposal, workl
   }
   const loaded = parseContract(readFileSync(file, "utf8"), file);
   // Broken references (say, to a column MySQL dropped) do not stop an update; a broken structure does.
-  const current = loaded.contract ?? (checkSchema(loaded.value).problems.length === 0 ? (loaded.value as Contract) : undefined);
+  const current =
+    loaded.contract ?? (checkSchema(loaded.value).problems.length === 0 ? (loaded.value as Contract) : undefined);
   if (!current) {
     throw new StackError(`${file} cannot be updated: fix these first`, { hint: formatContractErrors(loaded.errors) });
   }

@@ -118,7 +118,9 @@ describe("the proposed design for the store", () => {
     });
     const patterns = contract.accessPatterns ?? {};
     expect(patterns.listOrdersByUserId?.dynamodb.order).toBe("desc");
-    expect(patterns.listShoppingCartsByUserId2?.dynamodb.reason).toMatch(/^joins products: its items live in other partitions/);
+    expect(patterns.listShoppingCartsByUserId2?.dynamodb.reason).toMatch(
+      /^joins products: its items live in other partitions/,
+    );
     expect(patterns.searchProductsByName?.dynamodb.reason).toMatch(/^LIKE '%…%' on name/);
     expect(patterns.countProductsBySellerId?.dynamodb.reason).toMatch(/^aggregate/);
     expect(patterns.updateProductById?.notes).toBe("inventoryQuantity >=");
@@ -150,11 +152,17 @@ describe("analyzing again", () => {
     await db.query(
       "ALTER TABLE orders MODIFY status ENUM('pending','paid','shipped','delivered','cancelled','refunded') NOT NULL DEFAULT 'pending'",
     );
-    await db.query("CREATE TABLE wishlists (id BIGINT UNSIGNED PRIMARY KEY AUTO_INCREMENT, user_id BIGINT UNSIGNED NOT NULL)");
+    await db.query(
+      "CREATE TABLE wishlists (id BIGINT UNSIGNED PRIMARY KEY AUTO_INCREMENT, user_id BIGINT UNSIGNED NOT NULL)",
+    );
     try {
-      const again = proposeContract(await facts(), workload([...STATEMENTS, ["SELECT * FROM wishlists WHERE user_id = 1", 3]]), {
-        name: "store",
-      });
+      const again = proposeContract(
+        await facts(),
+        workload([...STATEMENTS, ["SELECT * FROM wishlists WHERE user_id = 1", 3]]),
+        {
+          name: "store",
+        },
+      );
       const update = contractText(file, again, true);
       expect(update.drift?.schema).toEqual([
         "orders.status retyped: enum('pending','paid','shipped','delivered','cancelled') not null -> enum('pending','paid','shipped','delivered','cancelled','refunded') not null",
