@@ -29,3 +29,10 @@ export {
 } from "./legacy/seed.ts";
 export { SELLER_EVERY, type SyntheticSize, validateSynthetic } from "./legacy/synthetic.ts";
 export { STORE_TABLES, type StoreTable } from "./legacy/tables.ts";
+export {
+  type LegacyWorkloadData,
+  type LegacyWorkloadOptions,
+  legacyWorkloadData,
+  runLegacyWorkload,
+  type StoreAccount,
+} from "./legacy/workload.ts";

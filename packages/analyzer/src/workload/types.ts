@@ -55,7 +55,20 @@ export interface ColumnRef {
   column: string;
 }
 
-export type ConditionOperator = "=" | "in" | "<" | "<=" | ">" | ">=" | "between" | "!=" | "is null" | "is not null" | "like-prefix" | "like-contains" | "other";
+export type ConditionOperator =
+  | "="
+  | "in"
+  | "<"
+  | "<="
+  | ">"
+  | ">="
+  | "between"
+  | "!="
+  | "is null"
+  | "is not null"
+  | "like-prefix"
+  | "like-contains"
+  | "other";
 
 export interface ColumnCondition {
   column: ColumnRef;

@@ -1,0 +1,160 @@
+import { randomBytes } from "node:crypto";
+import { connectMysql, formatMysqlUrl, parseMysqlUrl, StackError } from "@ferry/stack";
+import { useTestStack } from "@ferry/stack/testing";
+import type { Connection, RowDataPacket } from "mysql2/promise";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { captureGeneralLog } from "../src/workload/index.ts";
+
+const stack = useTestStack();
+
+async function logSettings(connection: Connection): Promise<{ generalLog: number; logOutput: string }> {
+  const [rows] = await connection.query<RowDataPacket[]>(
+    "SELECT @@GLOBAL.general_log AS generalLog, @@GLOBAL.log_output AS logOutput",
+  );
+  return { generalLog: Number(rows[0]?.generalLog), logOutput: String(rows[0]?.logOutput) };
+}
+
+/** Resolves once the general log is on and writes to the table (asked on a connection without a database: not captured). */
+async function logIsOn(connection: Connection): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const now = await logSettings(connection);
+    if (now.generalLog === 1 && now.logOutput.includes("TABLE")) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error("the general log did not come on");
+}
+
+let admin: Connection;
+let worker: Connection;
+
+beforeAll(async () => {
+  const db = await stack.mysql();
+  await db.query("CREATE TABLE gadgets (id INT PRIMARY KEY, name VARCHAR(50) NOT NULL, stock INT NOT NULL)");
+  admin = await connectMysql(stack.serverUrl);
+  // Connected (to the file's database) before any capture starts.
+  worker = await connectMysql(stack.mysqlUrl);
+});
+
+afterAll(async () => {
+  await worker?.end();
+  await admin?.end();
+});
+
+describe("captureGeneralLog", () => {
+  it("records the statements run on the database during the window, and restores the settings", async () => {
+    const before = await logSettings(admin);
+    const capturer = await connectMysql(stack.serverUrl);
+    const ticks: Array<[number, number]> = [];
+    try {
+      const capture = captureGeneralLog(capturer, {
+        seconds: 2,
+        database: stack.database,
+        onTick: (elapsed, seen) => ticks.push([elapsed, seen]),
+      });
+      await logIsOn(admin);
+      for (let id = 1; id <= 3; id++) {
+        await worker.query("INSERT INTO gadgets (id, name, stock) VALUES (?, ?, ?)", [id, `gadget ${id}`, id * 10]);
+      }
+      for (const id of [1, 2, 3, 2, 1]) await worker.query("SELECT name, stock FROM gadgets WHERE id = ?", [id]);
+      await worker.query("UPDATE gadgets SET stock = stock - ? WHERE id = ? AND stock >= ?", [1, 2, 1]);
+      await worker.execute("SELECT id FROM gadgets WHERE name LIKE ?", ["gadget%"]);
+      // A connection made during the window, without a database, that switches to it with USE.
+      const late = await connectMysql(stack.serverUrl);
+      await late.query("SELECT 1 + 1");
+      await late.query(`USE \`${stack.database}\``);
+      await late.query("SELECT name, stock FROM gadgets WHERE id = 3");
+      await late.end();
+      // Another database's statements stay out.
+      await worker.query("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'mysql'");
+
+      const workload = await capture;
+      expect(workload.origin).toBe("general_log table");
+      expect(workload.seconds).toBeGreaterThanOrEqual(1.9);
+      expect(workload.seconds).toBeLessThan(5);
+      const counts = Object.fromEntries(workload.statements.map((s) => [s.sql, s.count]));
+      expect(counts).toEqual({
+        "INSERT INTO gadgets (id, name, stock) VALUES (?, ?, ?)": 3,
+        "SELECT name, stock FROM gadgets WHERE id = ?": 6,
+        "UPDATE gadgets SET stock = stock - ? WHERE id = ? AND stock >= ?": 1,
+        "SELECT id FROM gadgets WHERE name LIKE ?": 1,
+        "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?": 1,
+        [`USE ${stack.database}`]: 1,
+      });
+      expect(workload.queries).toBe(13);
+      const select = workload.statements[0];
+      expect(select?.sql).toBe("SELECT name, stock FROM gadgets WHERE id = ?");
+      expect(select?.example).toBe("SELECT name, stock FROM gadgets WHERE id = 1");
+      expect(select?.shape).toMatchObject({
+        kind: "select",
+        tables: ["gadgets"],
+        conditions: [{ column: { table: "gadgets", column: "id" }, operator: "=" }],
+      });
+      const like = workload.statements.find((s) => s.sql.includes("LIKE"));
+      expect(like?.example).toBe("SELECT id FROM gadgets WHERE name LIKE 'gadget%'");
+      expect(like?.shape.conditions[0]?.operator).toBe("like-prefix");
+      expect(ticks.length).toBeGreaterThanOrEqual(1);
+      expect(ticks.at(-1)?.[0]).toBeCloseTo(2, 0);
+      expect(Math.max(...ticks.map(([, seen]) => seen))).toBeGreaterThanOrEqual(13);
+    } finally {
+      await capturer.end();
+    }
+    expect(await logSettings(admin)).toEqual(before);
+  });
+
+  it("restores the settings when the capture is aborted", async () => {
+    const before = await logSettings(admin);
+    const capturer = await connectMysql(stack.serverUrl);
+    try {
+      const controller = new AbortController();
+      const capture = captureGeneralLog(capturer, { seconds: 30, database: stack.database, signal: controller.signal });
+      await logIsOn(admin);
+      await worker.query("SELECT name FROM gadgets WHERE id = 1");
+      controller.abort();
+      await expect(capture).rejects.toThrow(/abort/i);
+    } finally {
+      await capturer.end();
+    }
+    expect(await logSettings(admin)).toEqual(before);
+  });
+
+  it("keeps a log_output that already includes TABLE, and the log on when it was on", async () => {
+    const before = await logSettings(admin);
+    await admin.query("SET GLOBAL log_output = 'FILE,TABLE'");
+    const capturer = await connectMysql(stack.serverUrl);
+    try {
+      const capture = captureGeneralLog(capturer, { seconds: 1, database: stack.database });
+      await logIsOn(admin);
+      expect((await logSettings(admin)).logOutput).toBe("FILE,TABLE");
+      await worker.query("SELECT stock FROM gadgets WHERE id = 1");
+      const workload = await capture;
+      expect(workload.statements.map((s) => s.sql)).toContain("SELECT stock FROM gadgets WHERE id = ?");
+      expect(await logSettings(admin)).toEqual({ generalLog: before.generalLog, logOutput: "FILE,TABLE" });
+    } finally {
+      await capturer.end();
+      await admin.query("SET GLOBAL log_output = ?", [before.logOutput]);
+    }
+  });
+
+  it("says what is missing when the account may not switch the log on", async () => {
+    const user = `${stack.database.slice(0, 20)}_${randomBytes(3).toString("hex")}`;
+    const password = randomBytes(12).toString("hex");
+    await admin.query("CREATE USER ?@'%' IDENTIFIED BY ?", [user, password]);
+    try {
+      await admin.query(`GRANT SELECT ON \`${stack.database}\`.* TO ?@'%'`, [user]);
+      const url = formatMysqlUrl({ ...parseMysqlUrl(stack.mysqlUrl), user, password });
+      const limited = await connectMysql(url);
+      try {
+        const before = await logSettings(admin);
+        const capture = captureGeneralLog(limited, { seconds: 1, database: stack.database });
+        await expect(capture).rejects.toBeInstanceOf(StackError);
+        await expect(capture).rejects.toThrow(/cannot switch the general log on/);
+        await capture.catch((error: StackError) => expect(error.hint).toMatch(/SUPER/));
+        expect(await logSettings(admin)).toEqual(before);
+      } finally {
+        await limited.end();
+      }
+    } finally {
+      await admin.query("DROP USER ?@'%'", [user]);
+    }
+  });
+});
