@@ -10,6 +10,8 @@ export function buildProgram(): Command {
     .description("move a live application from MySQL to DynamoDB with no downtime and nothing lost")
     .version("0.1.0")
     .showHelpAfterError("(add --help for usage)")
+    // `ferry analyze capture --out X`: options after a subcommand belong to it, not to `analyze`.
+    .enablePositionalOptions()
     .addHelpText(
       "after",
       "\nConnections come from flags or the environment: MYSQL_URL (mysql://user:pass@host:port/db),\nDYNAMODB_ENDPOINT (unset means AWS itself), AWS_REGION, FERRY_TABLE_PREFIX; else from `ferry stack up`.",

@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { connectMysql } from "@ferry/stack";
 import { useTestStack } from "@ferry/stack/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seedStore } from "../../../apps/store/src/index.ts";
@@ -57,6 +58,31 @@ describe("ferry analyze", () => {
     expect(missing.stderr).toContain('error: database "no_such_db" does not exist');
     expect(missing.stderr).not.toContain("    at ");
     expect(existsSync(join(dir, "x.yaml"))).toBe(false);
+  });
+
+  it("capture records the statements run on the database while it listens, then analyze reads them", async () => {
+    const out = join(dir, "captured.json");
+    const capture = runCli(["analyze", "capture", "--seconds", "3", "--mysql-url", stack.mysqlUrl, "--out", out]);
+    const traffic = await connectMysql(stack.mysqlUrl);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      for (let id = 1; id <= 5; id++) await traffic.query("SELECT * FROM users WHERE id = ?", [id]);
+      await traffic.query("SELECT * FROM products WHERE category_id = ? ORDER BY name", [3]);
+    } finally {
+      await traffic.end();
+    }
+    const result = await capture;
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`-> ${out}`);
+    const workload = JSON.parse(readFileSync(out, "utf8")) as { statements: Array<{ sql: string; count: number }> };
+    expect(workload.statements.map((s) => [s.count, s.sql])).toEqual([
+      [5, "SELECT * FROM users WHERE id = ?"],
+      [1, "SELECT * FROM products WHERE category_id = ? ORDER BY name"],
+    ]);
+    const analysed = await runCli(["analyze", "--mysql-url", stack.mysqlUrl, "--workload", out]);
+    expect(analysed.code).toBe(0);
+    expect(analysed.stderr).toContain("workload: 6 statements, 2 distinct -> 2 access patterns (0 unsupported)");
+    expect(analysed.stdout).toContain("  getUserById:\n");
   });
 
   it("a workload file that does not exist: one clear message", async () => {

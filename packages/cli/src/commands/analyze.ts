@@ -40,6 +40,7 @@ export function analyzeCommand(): Command {
     .option("--exclude <tables>", "tables to leave out (comma-separated, repeatable)", collect, [])
     .option("--no-digests", "do not read performance_schema digests even when the server has them on")
     .option("--mysql-url <url>", "the server (default: MYSQL_URL, else the local stack's)")
+    .passThroughOptions()
     .addHelpText(
       "after",
       `
@@ -132,7 +133,7 @@ Examples:
           seconds: options.seconds,
           database,
           signal: abort.signal,
-          onTick: (elapsed) => bar.update("recording", Math.min(elapsed, options.seconds), options.seconds),
+          onTick: (elapsed) => bar.update("recording", Math.min(Math.round(elapsed), options.seconds), options.seconds),
         });
         mkdirSync(dirname(out), { recursive: true });
         writeFileSync(out, `${JSON.stringify(workload, null, 2)}\n`);
