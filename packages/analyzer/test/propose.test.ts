@@ -123,7 +123,7 @@ describe("the proposed design for the store", () => {
     );
     expect(patterns.searchProductsByName?.dynamodb.reason).toMatch(/^LIKE '%…%' on name/);
     expect(patterns.countProductsBySellerId?.dynamodb.reason).toMatch(/^aggregate/);
-    expect(patterns.updateProductById?.notes).toBe("inventoryQuantity >=");
+    expect(patterns.updateProductById?.notes).toBe("only if inventoryQuantity >= ? (a ConditionExpression)");
     expect(patterns.getUserByEmail?.parameters).toEqual({ email: "string" });
   });
 });

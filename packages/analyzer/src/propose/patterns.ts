@@ -30,11 +30,28 @@ interface Served {
   notes: string[];
 }
 
-/** Conditions other than equality, said in a note (they become filter or condition expressions). */
+/** Conditions other than equality, said in a note: a condition on a write, a filter on a read. */
 function otherConditions(shape: StatementShape, table: string, draft: EntityDraft): string[] {
-  return shape.conditions
+  const others = shape.conditions
     .filter((c) => (c.column.table === table || c.column.table === "") && c.operator !== "=" && c.operator !== "in")
-    .map((c) => `${draft.attributeOf.get(c.column.column) ?? c.column.column} ${c.operator}`);
+    .filter((c) => c.operator !== "like-contains")
+    .map(
+      (c) =>
+        `${draft.attributeOf.get(c.column.column) ?? c.column.column} ${c.operator.replace(/^like-prefix$/, "begins with")} ?`,
+    );
+  const notes: string[] = [];
+  if (others.length > 0) {
+    notes.push(
+      shape.kind === "update" || shape.kind === "delete"
+        ? `only if ${others.join(" and ")} (a ConditionExpression)`
+        : `filtered on ${others.join(" and ")}`,
+    );
+  }
+  if (shape.conditions.some((c) => c.operator === "in" && (c.column.table === table || c.column.table === ""))) {
+    notes.push("IN (...): one key per value, read together (BatchGetItem)");
+  }
+  if (shape.locking) notes.push("FOR UPDATE: the lock becomes a condition on the transaction's writes");
+  return notes;
 }
 
 function joinProblem(
@@ -135,7 +152,8 @@ function serve(shape: StatementShape, sql: string, table: string, draft: EntityD
   if (join) return { operation: "unsupported", reason: join, returns: "many", notes };
   const joined = shape.tables.length > 1;
   if (eq.size > 0 && has(partition)) {
-    if (has(sort) && !joined) return { operation: "GetItem", returns: "one", notes };
+    const inList = shape.conditions.some((c) => c.operator === "in");
+    if (has(sort) && !joined) return { operation: "GetItem", returns: inList ? "many" : "one", notes };
     return { operation: "Query", returns: uniqueMatch && !joined ? "one" : "many", notes };
   }
   if (slot) return { operation: "Query", index: slot.index, returns: uniqueMatch ? "one" : "many", notes };

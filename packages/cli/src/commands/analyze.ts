@@ -66,7 +66,8 @@ Examples:
         name: options.name,
         exclude: options.exclude,
       });
-      const { contract } = analysis.proposal;
+      const update = contractText(options.out, analysis.proposal, analysis.workload !== undefined);
+      const { contract } = update;
       const patterns = Object.values(contract.accessPatterns ?? {});
       const unsupported = patterns.filter((p) => p.dynamodb.operation === "unsupported").length;
       note(
@@ -81,8 +82,6 @@ Examples:
         note("  no workload given (--workload FILE, or `ferry analyze capture`): no access patterns proposed");
       }
       for (const warning of contract.source.warnings ?? []) note(`  warning: ${warning}`);
-
-      const update = contractText(options.out, analysis.proposal, analysis.workload !== undefined);
       if (update.drift) {
         if (update.drift.schema.length === 0) note(`  no schema drift since ${options.out} was written`);
         else
