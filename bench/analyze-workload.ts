@@ -5,7 +5,9 @@
  * lines, some as Prepare + Execute, on several connections (some selecting their database with
  * Init DB). The same seed writes the same file.
  */
+
 import { closeSync, openSync, writeSync } from "node:fs";
+import { RowRandom } from "../apps/store/src/legacy/rng.ts";
 
 export interface SyntheticLogOptions {
   /** Statements (Query and Execute entries) to write. */
@@ -23,33 +25,8 @@ const CONNECTIONS = 8;
 const STATEMENTS_PER_SECOND = 2_000;
 const WORDS = ["alpha", "bravo", "cedar", "delta", "ember", "fjord", "grove", "harbor", "iris", "juniper", "kestrel"];
 
-/** mulberry32: small, fast, good enough for test data. */
-class Random {
-  private state: number;
-
-  constructor(seed: number) {
-    this.state = (seed ^ 0x9e3779b9) >>> 0;
-  }
-
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) | 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  }
-
-  below(n: number): number {
-    return Math.floor((this.next() / 2 ** 32) * n);
-  }
-
-  pick<T>(items: readonly T[]): T {
-    return items[this.below(items.length)] as T;
-  }
-}
-
 /** A statement skeleton: `#` is a number, `$` a string, `%` a LIKE pattern, `@` a list of numbers. */
-function skeletons(tables: readonly string[], random: Random): string[] {
+function skeletons(tables: readonly string[], random: RowRandom): string[] {
   const out = new Set<string>();
   const column = (i: number) => `c${i % 9}`;
   for (let attempt = 0; out.size < SHAPES && attempt < SHAPES * 50; attempt++) {
@@ -105,7 +82,7 @@ function skeletons(tables: readonly string[], random: Random): string[] {
   return [...out];
 }
 
-function fill(skeleton: string, random: Random): string {
+function fill(skeleton: string, random: RowRandom): string {
   let out = "";
   for (const ch of skeleton) {
     if (ch === "#") out += String(random.below(100_000));
@@ -143,7 +120,7 @@ export function writeSyntheticGeneralLog(
 ): { statements: number; bytes: number } {
   if (options.tables.length === 0) throw new Error("writeSyntheticGeneralLog needs at least one table");
   const database = options.database ?? "app";
-  const random = new Random(options.seed);
+  const random = new RowRandom(options.seed, "general-log").at(0);
   const shapes = skeletons(options.tables, random);
   const fd = openSync(path, "w");
   let bytes = 0;

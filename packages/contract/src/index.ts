@@ -32,10 +32,15 @@ export { checkContractRules, type Loose } from "./rules.ts";
 export { CONTRACT_SCHEMA_PATH, checkSchema, contractSchema, type JsonSchema, type SchemaCheck } from "./schema.ts";
 export {
   allowedAttributeTypes,
+  BINARY_TYPES,
   defaultAttributeType,
+  FRACTIONAL_SECOND_TYPES,
+  GEOMETRY_TYPES,
+  INTEGER_TYPES,
   isKnownSqlType,
   parseSqlType,
   type SqlType,
+  TEXT_TYPES,
 } from "./sql-types.ts";
 export { closestName, didYouMean, editDistance } from "./suggest.ts";
 export {

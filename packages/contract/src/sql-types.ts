@@ -20,10 +20,25 @@ export interface SqlType {
   values?: string[];
 }
 
-const INTEGER_TYPES = new Set(["tinyint", "smallint", "mediumint", "int", "bigint"]);
-const TEXT_TYPES = new Set(["char", "varchar", "tinytext", "text", "mediumtext", "longtext"]);
-const BINARY_TYPES = new Set(["binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob"]);
-const GEOMETRY_TYPES = new Set([
+/** MySQL type families by base type name (shared with the analyzer's schema facts). */
+export const INTEGER_TYPES: ReadonlySet<string> = new Set(["tinyint", "smallint", "mediumint", "int", "bigint"]);
+export const TEXT_TYPES: ReadonlySet<string> = new Set([
+  "char",
+  "varchar",
+  "tinytext",
+  "text",
+  "mediumtext",
+  "longtext",
+]);
+export const BINARY_TYPES: ReadonlySet<string> = new Set([
+  "binary",
+  "varbinary",
+  "tinyblob",
+  "blob",
+  "mediumblob",
+  "longblob",
+]);
+export const GEOMETRY_TYPES: ReadonlySet<string> = new Set([
   "geometry",
   "point",
   "linestring",
@@ -32,8 +47,9 @@ const GEOMETRY_TYPES = new Set([
   "multilinestring",
   "multipolygon",
   "geometrycollection",
+  "geomcollection",
 ]);
-const FRACTIONAL_SECOND_TYPES = new Set(["datetime", "timestamp", "time"]);
+export const FRACTIONAL_SECOND_TYPES: ReadonlySet<string> = new Set(["datetime", "timestamp", "time"]);
 const DECIMAL_TYPES = new Set(["decimal", "float", "double"]);
 /** String-valued MariaDB types. */
 const STRING_LIKE_TYPES = new Set(["uuid", "inet4", "inet6"]);

@@ -2,6 +2,7 @@
  * One information_schema.COLUMNS row -> ColumnInfo, the same for MariaDB and MySQL 8, plus the
  * per-column sizes the table facts add up.
  */
+import { BINARY_TYPES, FRACTIONAL_SECOND_TYPES, GEOMETRY_TYPES, TEXT_TYPES } from "@ferry/contract";
 import type { CatalogRow, CatalogValue } from "./catalog.ts";
 import {
   isBitLiteral,
@@ -23,21 +24,7 @@ export interface ServerDialect {
 const INTEGER_TYPES = new Set(["tinyint", "smallint", "mediumint", "int", "integer", "bigint"]);
 const NUMERIC_TYPES = new Set([...INTEGER_TYPES, "decimal", "numeric", "float", "double", "real", "year"]);
 const TEMPORAL_TYPES = new Set(["date", "time", "datetime", "timestamp", "year"]);
-const FRACTIONAL_TYPES = new Set(["time", "datetime", "timestamp"]);
-const CHARACTER_TYPES = new Set(["char", "varchar", "tinytext", "text", "mediumtext", "longtext"]);
-const BINARY_TYPES = new Set(["binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob"]);
 const BINARY_STRING_TYPES = new Set(["binary", "varbinary"]);
-const SPATIAL_TYPES = new Set([
-  "geometry",
-  "point",
-  "linestring",
-  "polygon",
-  "multipoint",
-  "multilinestring",
-  "multipolygon",
-  "geometrycollection",
-  "geomcollection",
-]);
 
 /** The largest value a MEDIUMTEXT/MEDIUMBLOB holds; a column this large or larger is "unbounded". */
 export const UNBOUNDED_BYTES = 16 * 1024 * 1024 - 1;
@@ -51,7 +38,7 @@ export function columnFacts(row: CatalogRow, dialect: ServerDialect, jsonChecked
   const reportedColumnType = text(row.COLUMN_TYPE).toLowerCase();
   const extra = text(row.EXTRA);
   // MariaDB's JSON is LONGTEXT + CHECK (json_valid(`col`)); MySQL's is its own type. Both read "json".
-  const json = reportedType === "json" || (jsonChecked && CHARACTER_TYPES.has(reportedType));
+  const json = reportedType === "json" || (jsonChecked && TEXT_TYPES.has(reportedType));
   const jsonType = reportedType === "json" || (json && reportedType === "longtext");
   const dataType = jsonType ? "json" : reportedType;
   const columnType = jsonType ? "json" : reportedColumnType;
@@ -86,11 +73,11 @@ export function columnFacts(row: CatalogRow, dialect: ServerDialect, jsonChecked
       column.precision = Number(declared[1]);
       column.scale = Number(declared[2]);
     }
-  } else if (FRACTIONAL_TYPES.has(dataType)) {
+  } else if (FRACTIONAL_SECOND_TYPES.has(dataType)) {
     column.scale = int(row.DATETIME_PRECISION) ?? Number(/\((\d+)\)/.exec(columnType)?.[1] ?? 0);
   }
 
-  if (!jsonType && (CHARACTER_TYPES.has(dataType) || BINARY_TYPES.has(dataType))) {
+  if (!jsonType && (TEXT_TYPES.has(dataType) || BINARY_TYPES.has(dataType))) {
     setIfDefined(column, "maxLength", int(row.CHARACTER_MAXIMUM_LENGTH));
   } else if (dataType === "bit") {
     setIfDefined(column, "maxLength", int(row.NUMERIC_PRECISION) ?? Number(/\((\d+)\)/.exec(columnType)?.[1] ?? 1));
@@ -171,7 +158,7 @@ function binaryDefault(bytes: Buffer, dataType: string): string {
 
 /** The largest value of the column in bytes (MySQL storage sizes, text in its character set); null = unbounded. */
 export function maxColumnBytes(column: ColumnInfo, row: CatalogRow): number | null {
-  if (column.dataType === "json" || SPATIAL_TYPES.has(column.dataType)) return null;
+  if (column.dataType === "json" || GEOMETRY_TYPES.has(column.dataType)) return null;
   const octets = int(row.CHARACTER_OCTET_LENGTH);
   if (octets !== undefined) return octets >= UNBOUNDED_BYTES ? null : octets;
   const fixed = fixedBytes(column);
@@ -209,7 +196,7 @@ export function typicalColumnBytes(column: ColumnInfo): number {
     case "point":
       return 25;
     default:
-      return SPATIAL_TYPES.has(column.dataType) ? 256 : 8;
+      return GEOMETRY_TYPES.has(column.dataType) ? 256 : 8;
   }
 }
 

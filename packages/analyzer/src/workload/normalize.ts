@@ -211,17 +211,7 @@ function insertColumnCount(lexemes: readonly Lexeme[]): number | undefined {
     }
     if (l.kind === "op" && l.text === "(") {
       if (lexemes[i - 1]?.kind !== "identifier") return undefined;
-      const close = closingParen(lexemes, i);
-      let count = 1;
-      let depth = 0;
-      for (let j = i + 1; j < close; j++) {
-        const m = lexemes[j] as Lexeme;
-        if (m.kind !== "op") continue;
-        if (m.text === "(") depth++;
-        else if (m.text === ")") depth--;
-        else if (m.text === "," && depth === 0) count++;
-      }
-      return count;
+      return Math.max(1, countItems(lexemes, i, closingParen(lexemes, i)));
     }
   }
   return undefined;
