@@ -60,7 +60,7 @@ describe("the proposed design for the store", () => {
 
   it("puts children read through their parent in the parent's item collection", async () => {
     const { contract } = proposeContract(await facts(), workload(STATEMENTS));
-    const { User, ShoppingCart, Order, OrderItem, Product, Category } = contract.entities;
+    const { User, ShoppingCart, Order, OrderItem, Product } = contract.entities;
     expect(User?.key).toEqual({ partition: "USER#{id}", sort: "USER" });
     expect(ShoppingCart?.key).toEqual({ partition: "USER#{userId}", sort: "SHOPPING_CART#{productId}" });
     expect(ShoppingCart?.parent).toEqual({ entity: "User", attributes: { userId: "id" } });
