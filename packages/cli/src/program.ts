@@ -1,6 +1,7 @@
 import { Command } from "commander";
 import { analyzeCommand } from "./commands/analyze.ts";
 import { contractCommand } from "./commands/contract.ts";
+import { generateCommand } from "./commands/generate.ts";
 import { seedCommand } from "./commands/seed.ts";
 import { stackCommand } from "./commands/stack.ts";
 import { startCommand } from "./commands/start.ts";
@@ -21,5 +22,6 @@ export function buildProgram(): Command {
   program.addCommand(startCommand());
   program.addCommand(contractCommand());
   program.addCommand(analyzeCommand());
+  program.addCommand(generateCommand());
   return program;
 }

@@ -25,6 +25,7 @@ describe("ferry --help", () => {
       "contract check",
       "analyze",
       "analyze capture",
+      "generate",
     ]);
   });
 

@@ -1,0 +1,173 @@
+/**
+ * `ferry generate`: contract -> a package of generated TypeScript. Handlebars templates give each file its
+ * shape (header, doc, imports, body); ts-morph builds the declarations from structures and type-checks the
+ * whole package in memory under strict settings; Biome formats it. The output is byte-identical for the
+ * same contract, so CI can regenerate and compare (`--check`).
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Contract } from "@ferry/contract";
+import Handlebars from "handlebars";
+import {
+  IndentationText,
+  type InterfaceDeclarationStructure,
+  Project,
+  type StatementStructures,
+  StructureKind,
+  ts,
+  VariableDeclarationKind,
+} from "ts-morph";
+import { entityInterfaces, JSON_VALUE } from "./entities.ts";
+
+export interface GenerateOptions {
+  /** The contract file, as it should be named in headers (relative to the repository root). */
+  contractPath: string;
+  /** The package folder to write (e.g. packages/store-data). */
+  outDir: string;
+  /** npm name of the generated package (default `@ferry/<contract name>-data`). */
+  packageName?: string;
+  /** The repository root (for Biome's configuration); default: the current folder. */
+  root?: string;
+}
+
+/** Generated files by path relative to the package folder. */
+export type GeneratedFiles = Map<string, string>;
+
+const templatesDir = fileURLToPath(new URL("../../templates/", import.meta.url));
+const template = (name: string) =>
+  Handlebars.compile(readFileSync(join(templatesDir, name), "utf8"), { noEscape: true, strict: true });
+const fileTemplate = template("file.ts.hbs");
+const packageTemplate = template("package.json.hbs");
+
+function printStatements(statements: StatementStructures[]): string {
+  const project = new Project({
+    useInMemoryFileSystem: true,
+    manipulationSettings: { indentationText: IndentationText.TwoSpaces },
+  });
+  return project.createSourceFile("print.ts", { statements }).getFullText().trim();
+}
+
+export function generate(contract: Contract, options: GenerateOptions): GeneratedFiles {
+  const { contractPath } = options;
+  const packageName = options.packageName ?? `@ferry/${contract.name}-data`;
+  const files: GeneratedFiles = new Map();
+  const interfaces: InterfaceDeclarationStructure[] = entityInterfaces(contract);
+
+  files.set(
+    "src/entities.ts",
+    fileTemplate({
+      contractPath,
+      doc: [`The entities of the ${contract.name} contract, as the application sees them on either store.`],
+      body: printStatements([JSON_VALUE, ...interfaces]),
+    }),
+  );
+  files.set(
+    "src/contract.ts",
+    fileTemplate({
+      contractPath,
+      doc: ["The contract this package was generated from: the runtime's codec works from it."],
+      imports: printStatements([
+        {
+          kind: StructureKind.ImportDeclaration,
+          moduleSpecifier: "@ferry/contract",
+          isTypeOnly: true,
+          namedImports: ["Contract"],
+        },
+      ]),
+      body: printStatements([
+        {
+          kind: StructureKind.VariableStatement,
+          isExported: true,
+          declarationKind: VariableDeclarationKind.Const,
+          declarations: [{ name: "contract", type: "Contract", initializer: JSON.stringify(contract, null, 2) }],
+        },
+      ]),
+    }),
+  );
+  files.set(
+    "src/index.ts",
+    fileTemplate({
+      contractPath,
+      body: printStatements([
+        { kind: StructureKind.ExportDeclaration, moduleSpecifier: "./contract.ts", namedExports: ["contract"] },
+        {
+          kind: StructureKind.ExportDeclaration,
+          isTypeOnly: true,
+          moduleSpecifier: "./entities.ts",
+          namedExports: ["JsonValue", ...interfaces.map((i) => i.name)],
+        },
+      ]),
+    }),
+  );
+  const contractFromPackage = relative(options.outDir, contractPath);
+  files.set("package.json", packageTemplate({ packageName, contractPath, contractFromPackage }));
+  files.set(
+    "tsconfig.json",
+    `${JSON.stringify({ extends: relative(options.outDir, "tsconfig.base.json"), include: ["src"] }, null, 2)}\n`,
+  );
+  typeCheck(files);
+  return formatted(files, options.root ?? process.cwd(), options.outDir);
+}
+
+/** Type-checks the generated sources in memory (strict, no implicit any); throws with the diagnostics. */
+function typeCheck(files: GeneratedFiles): void {
+  const project = new Project({
+    useInMemoryFileSystem: true,
+    compilerOptions: {
+      strict: true,
+      noUncheckedIndexedAccess: true,
+      allowImportingTsExtensions: true,
+      noEmit: true,
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    },
+  });
+  // The one outside type the generated code uses, declared as the contract package declares it.
+  project.createSourceFile(
+    "node_modules/@ferry/contract/index.d.ts",
+    "export type Contract = Record<string, unknown>;\n",
+  );
+  for (const [path, text] of files) if (path.endsWith(".ts")) project.createSourceFile(path, text);
+  const diagnostics = project.getPreEmitDiagnostics();
+  if (diagnostics.length > 0) {
+    throw new Error(
+      `generated code does not type-check:\n${project.formatDiagnosticsWithColorAndContext(diagnostics)}`,
+    );
+  }
+}
+
+/** Formats every file with the repository's Biome configuration. */
+function formatted(files: GeneratedFiles, root: string, outDir: string): GeneratedFiles {
+  const require = createRequire(import.meta.url);
+  const biome = require.resolve("@biomejs/biome/bin/biome");
+  const out: GeneratedFiles = new Map();
+  for (const [path, text] of files) {
+    const result = spawnSync(process.execPath, [biome, "format", `--stdin-file-path=${join(outDir, path)}`], {
+      cwd: root,
+      input: text,
+      encoding: "utf8",
+    });
+    if (result.status !== 0) throw new Error(`biome could not format ${path}: ${result.stderr || result.stdout}`);
+    out.set(path, result.stdout);
+  }
+  return out;
+}
+
+/** Paths (relative to outDir) whose file on disk differs from the generated text, or is missing. */
+export function staleFiles(files: GeneratedFiles, outDir: string): string[] {
+  return [...files]
+    .filter(([path, text]) => !existsSync(join(outDir, path)) || readFileSync(join(outDir, path), "utf8") !== text)
+    .map(([path]) => path);
+}
+
+export function writeFiles(files: GeneratedFiles, outDir: string): void {
+  for (const [path, text] of files) {
+    const file = resolve(outDir, path);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, text);
+  }
+}

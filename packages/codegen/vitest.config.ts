@@ -1,0 +1,3 @@
+import { ferryVitestConfig } from "../../vitest.shared.ts";
+
+export default ferryVitestConfig();
