@@ -1,0 +1,46 @@
+/** DynamoDB failures turned into errors a person can act on (StackError: a message, a hint, the cause). */
+import { type DynamoDBClient, DynamoDBServiceException } from "@aws-sdk/client-dynamodb";
+import { describeError, StackError } from "@ferry/stack";
+
+const REACH_HINT =
+  "start the local stack with `pnpm ferry stack up`, or point ferry at DynamoDB with --dynamodb-endpoint URL or DYNAMODB_ENDPOINT (unset means AWS itself)";
+
+/** Where a client sends its requests, for messages: "DynamoDB at http://127.0.0.1:8000" or "DynamoDB (AWS, eu-west-1)". */
+export async function dynamoDbLocation(client: DynamoDBClient): Promise<string> {
+  try {
+    const region = await client.config.region();
+    if (client.config.isCustomEndpoint && client.config.endpoint) {
+      const endpoint = await client.config.endpoint();
+      const port = endpoint.port === undefined ? "" : `:${endpoint.port}`;
+      const path = endpoint.path === "/" ? "" : endpoint.path;
+      return `DynamoDB at ${endpoint.protocol}//${endpoint.hostname}${port}${path}`;
+    }
+    return `DynamoDB (AWS, ${region})`;
+  } catch {
+    return "DynamoDB";
+  }
+}
+
+/**
+ * The error to show for a failed request: DynamoDB's own refusals keep its message; anything else means it
+ * could not be reached (or there are no AWS credentials), with a hint on how to point ferry at it.
+ */
+export function dynamoDbProblem(error: unknown, location: string, doing: string): StackError {
+  if (error instanceof StackError) return error;
+  if (error instanceof DynamoDBServiceException) {
+    return new StackError(`${location} refused to ${doing}: ${error.name}: ${error.message}`, { cause: error });
+  }
+  const name = error instanceof Error ? error.name : "";
+  if (name === "CredentialsProviderError") {
+    return new StackError(`no AWS credentials to ${doing} on ${location}`, {
+      hint: `set AWS credentials (AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) and AWS_REGION, or ${REACH_HINT}`,
+      cause: error,
+    });
+  }
+  const why = name === "TimeoutError" || name === "AbortError" ? "no answer in time" : describeError(error);
+  return new StackError(`cannot reach ${location} to ${doing} (${why})`, { hint: REACH_HINT, cause: error });
+}
+
+export function isServiceError(error: unknown, name: string): boolean {
+  return error instanceof DynamoDBServiceException && error.name === name;
+}
