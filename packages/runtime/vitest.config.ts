@@ -1,4 +1,4 @@
 import { ferryVitestConfig } from "../../vitest.shared.ts";
 
-// Pure logic so far: no local stack needed.
-export default ferryVitestConfig({ stack: false });
+// The codec's round-trip tests use the local stack (MariaDB + DynamoDB Local).
+export default ferryVitestConfig();

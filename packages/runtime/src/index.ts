@@ -2,6 +2,28 @@
  * @ferry/runtime: what runs under the generated repositories: the codec, phases and flag routing,
  * dual write/read, shadow compare, outbox, ETL and validation (one folder per concern as they land).
  */
+
+export {
+  AttributeCodec,
+  type Codec,
+  CodecError,
+  createCodec,
+  describeValue,
+  ENTITY_ATTRIBUTE,
+  type EntityCodec,
+  type EntityValue,
+  type FieldDiff,
+  type Item,
+  type JsonValue,
+  type KeyAttributeNames,
+  mysqlTypeCast,
+  NOT_IN_KEYS,
+  parseJson,
+  type RenderOptions,
+  sortableInteger,
+  type TypeCastField,
+  writeJson,
+} from "./codec/index.ts";
 export {
   isPhase,
   PHASES,

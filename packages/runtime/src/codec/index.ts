@@ -1,0 +1,22 @@
+/**
+ * The codec (DESIGN.md, "One codec, everywhere"): the contract's row <-> item mapping, once. createCodec compiles
+ * a contract; each entity's codec converts MySQL rows, entity values and DynamoDB items, renders keys, and
+ * normalises values for comparison.
+ */
+
+export { AttributeCodec, NOT_IN_KEYS } from "./attribute.ts";
+export {
+  type Codec,
+  createCodec,
+  ENTITY_ATTRIBUTE,
+  type EntityCodec,
+  type EntityValue,
+  type FieldDiff,
+  type Item,
+  type KeyAttributeNames,
+  type RenderOptions,
+} from "./codec.ts";
+export { CodecError, describeValue } from "./errors.ts";
+export { type JsonValue, parseJson, writeJson } from "./json.ts";
+export { mysqlTypeCast, type TypeCastField } from "./mysql.ts";
+export { sortableInteger } from "./numbers.ts";

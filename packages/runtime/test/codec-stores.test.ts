@@ -1,0 +1,337 @@
+/**
+ * The codec against the real stores: MariaDB (a table made from the DDL below) and DynamoDB Local (a table with the
+ * contract's keys and indexes). Every value goes in through the codec and must come back equal, both ways.
+ */
+import { fileURLToPath } from "node:url";
+import {
+  CreateTableCommand,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  waitUntilTableExists,
+} from "@aws-sdk/client-dynamodb";
+import { loadValidContract } from "@ferry/contract";
+import { useTestStack } from "@ferry/stack/testing";
+import { beforeAll, describe, expect, it } from "vitest";
+import { createCodec, type EntityCodec, type EntityValue, mysqlTypeCast } from "../src/codec/index.ts";
+
+const stack = useTestStack();
+const fixture = fileURLToPath(new URL("./fixtures/every-type.yaml", import.meta.url));
+
+const DDL = `
+CREATE TABLE samples (
+  tenant_id bigint(20) unsigned NOT NULL,
+  seq int(11) NOT NULL,
+  label varchar(100) NOT NULL,
+  note text NULL,
+  small_count smallint(5) unsigned NULL,
+  built_year year(4) NULL,
+  signed_big bigint(20) NOT NULL,
+  unsigned_big bigint(20) unsigned NULL,
+  amount decimal(20,6) NOT NULL,
+  price decimal(10,2) NULL,
+  ratio float NULL,
+  score double NOT NULL,
+  active tinyint(1) NOT NULL DEFAULT 1,
+  flag bit(1) NULL,
+  mask bit(10) NULL,
+  created_at datetime(3) NOT NULL,
+  precise_at datetime(6) NULL,
+  touched_at timestamp NULL DEFAULT NULL,
+  birthday date NULL,
+  opens_at time(3) NULL,
+  status enum('draft','live','archived') NOT NULL DEFAULT 'draft',
+  tags set('red','green','blue') NOT NULL DEFAULT '',
+  extras set('x','y') NULL,
+  payload json NULL,
+  \`blob\` blob NULL,
+  digest binary(4) NOT NULL,
+  location point NULL,
+  PRIMARY KEY (tenant_id, seq)
+)`;
+
+/** POINT(1 2) as MySQL stores it: SRID (4 bytes, little-endian) then WKB. */
+const POINT_1_2 = new Uint8Array(
+  Buffer.from("00000000" + "0101000000" + "000000000000f03f" + "0000000000000040", "hex"),
+);
+
+/** Every attribute with a value, at the edges of its type. */
+const full: EntityValue = {
+  tenantId: 18446744073709551615n,
+  seq: 42,
+  label: "Zoë's sample #1 — ✓",
+  note: "two\nlines, 'quotes' and \\backslashes\\",
+  smallCount: 65535,
+  builtYear: 2026,
+  signedBig: -9223372036854775808n,
+  unsignedBig: 18446744073709551615n,
+  amount: "12345678901234.123400",
+  price: "10.50",
+  ratio: 1.5,
+  score: 0.1 + 0.2,
+  active: true,
+  flag: true,
+  mask: 517,
+  createdAt: "2026-01-02T03:04:05.123Z",
+  preciseAt: "2026-01-02T03:04:05.123456Z",
+  touchedAt: "2026-03-04T05:06:07Z",
+  birthday: "1999-12-31",
+  opensAt: "09:30:00.250",
+  status: "live",
+  tags: ["red", "blue"],
+  extras: ["x", "y"],
+  payload: {
+    big: 12345678901234567890n,
+    negative: -9223372036854775807n,
+    fraction: 0.1,
+    nested: { list: [1, null, "x", true, { deep: [] }], empty: {} },
+    nothing: null,
+    unicodé: "✓",
+  },
+  blob: new Uint8Array([0, 1, 0, 255, 0]),
+  digest: new Uint8Array([0, 7, 0, 0]),
+  location: POINT_1_2,
+};
+
+/** Every nullable attribute null, the NOT NULL ones at their emptiest. */
+const sparse: EntityValue = {
+  tenantId: 18446744073709551615n,
+  seq: -1,
+  label: "",
+  note: null,
+  smallCount: null,
+  builtYear: null,
+  signedBig: 9223372036854775807n,
+  unsignedBig: null,
+  amount: "-99999999999999.999999",
+  price: null,
+  ratio: null,
+  score: -1.5e-7,
+  active: false,
+  flag: null,
+  mask: null,
+  createdAt: "1970-01-01T00:00:00.000Z",
+  preciseAt: null,
+  touchedAt: null,
+  birthday: null,
+  opensAt: null,
+  status: "draft",
+  tags: [],
+  extras: null,
+  payload: null,
+  blob: null,
+  digest: new Uint8Array([0, 0, 0, 0]),
+  location: null,
+};
+
+/** Other shapes: top-level JSON array and string, an empty nullable set's neighbour, negative TIME, zero decimals. */
+const odd: EntityValue = {
+  ...sparse,
+  seq: -2147483648,
+  label: "odd",
+  amount: "0.000001",
+  price: "-0.01",
+  score: 1.5e125,
+  ratio: -0.25,
+  flag: false,
+  mask: 0,
+  smallCount: 0,
+  builtYear: 1901,
+  preciseAt: "9999-12-31T23:59:59.999999Z",
+  birthday: "2000-02-29",
+  opensAt: "-838:59:59.000",
+  status: "archived",
+  tags: ["red", "green", "blue"],
+  extras: ["y"],
+  // Doubles beyond 2^53 (exact within 64 bits, beyond them as doubles, as MySQL 8 keeps them) and tiny ones.
+  payload: ["a", 1, [null], 2 ** 63, 2 ** 64, 1e40, -1.5e-7, 9007199254740993n],
+  blob: new Uint8Array([]),
+};
+
+const values = { full, sparse, odd };
+
+let sample: EntityCodec;
+let tenant: EntityCodec;
+const TableName = `${stack.tablePrefix}main`;
+
+// Both stores hold every value of `values`, written through the codec, before any test reads them.
+beforeAll(async () => {
+  const codec = createCodec(await loadValidContract(fixture));
+  sample = codec.entity("Sample");
+  tenant = codec.entity("Tenant");
+
+  const db = await stack.mysql();
+  // TIMESTAMP columns are read and written in the session's time zone: UTC, as the codec's values are.
+  await db.query("SET time_zone = '+00:00'");
+  await db.query(DDL);
+  for (const value of Object.values(values)) await db.query("INSERT INTO samples SET ?", [sample.toRow(value)]);
+
+  const client = stack.dynamodb();
+  const keys = (partition: string, sort: string) => [
+    { AttributeName: partition, KeyType: "HASH" as const },
+    { AttributeName: sort, KeyType: "RANGE" as const },
+  ];
+  await client.send(
+    new CreateTableCommand({
+      TableName,
+      BillingMode: "PAY_PER_REQUEST",
+      KeySchema: keys("PK", "SK"),
+      AttributeDefinitions: ["PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK"].map((AttributeName) => ({
+        AttributeName,
+        AttributeType: "S" as const,
+      })),
+      GlobalSecondaryIndexes: ["GSI1", "GSI2"].map((IndexName) => ({
+        IndexName,
+        KeySchema: keys(`${IndexName}PK`, `${IndexName}SK`),
+        Projection: { ProjectionType: "ALL" },
+      })),
+    }),
+  );
+  await waitUntilTableExists({ client, maxWaitTime: 60 }, { TableName });
+  for (const value of Object.values(values)) {
+    await client.send(new PutItemCommand({ TableName, Item: sample.toItem({ ...value, tenantName: "Acme" }) }));
+  }
+});
+
+describe("MySQL round trip: toRow -> INSERT -> SELECT -> fromRow", () => {
+  async function select(value: EntityValue): Promise<Record<string, unknown>> {
+    const db = await stack.mysql();
+    const [rows] = await db.query(
+      { sql: "SELECT * FROM samples WHERE tenant_id = ? AND seq = ?", typeCast: mysqlTypeCast },
+      [sample.toRow({ tenantId: value.tenantId }).tenant_id, value.seq],
+    );
+    const [row] = rows as Array<Record<string, unknown>>;
+    if (!row) throw new Error(`no row for seq ${String(value.seq)}`);
+    return row;
+  }
+
+  it.each(Object.entries(values))("%s comes back equal", async (_name, value) => {
+    expect(sample.fromRow(await select(value))).toEqual(value);
+  });
+
+  it("keeps DECIMAL(20,6), BIGINT UNSIGNED, BIGINT's minimum and microseconds exact in MySQL itself", async () => {
+    const db = await stack.mysql();
+    const [rows] = await db.query(
+      "SELECT amount, unsigned_big, signed_big, precise_at, CAST(payload AS CHAR) AS payload, HEX(`blob`) AS bytes FROM samples WHERE seq = 42",
+    );
+    expect(rows).toEqual([
+      {
+        amount: "12345678901234.123400",
+        unsigned_big: "18446744073709551615",
+        signed_big: "-9223372036854775808",
+        precise_at: "2026-01-02 03:04:05.123456",
+        payload: expect.stringContaining('"big":12345678901234567890,"negative":-9223372036854775807'),
+        bytes: "000100FF00",
+      },
+    ]);
+  });
+
+  it("reads the store's own spellings: the empty SET and NULLs", async () => {
+    const row = await select(sparse);
+    expect(row.tags).toBe("");
+    expect(row.payload).toBeNull();
+    expect(row.extras).toBeNull();
+  });
+});
+
+describe("DynamoDB round trip: toItem -> PutItem -> GetItem -> fromItem", () => {
+  async function get(value: EntityValue) {
+    const { Item } = await stack
+      .dynamodb()
+      .send(new GetItemCommand({ TableName, Key: sample.key(value), ConsistentRead: true }));
+    if (!Item) throw new Error(`no item for seq ${String(value.seq)}`);
+    return Item;
+  }
+
+  it.each(Object.entries(values))("%s comes back equal", async (_name, value) => {
+    expect(sample.fromItem(await get(value))).toEqual({ ...value, tenantName: "Acme" });
+  });
+
+  it("stores native DynamoDB types: N for numbers, SS for sets, M/L/NULL for JSON, B for bytes", async () => {
+    const item = await get(full);
+    expect(item.amount).toEqual({ N: "12345678901234.1234" });
+    expect(item.price).toEqual({ N: "10.5" });
+    expect(item.unsignedBig).toEqual({ N: "18446744073709551615" });
+    expect(item.tags?.SS?.sort()).toEqual(["blue", "red"]);
+    expect(item.payload?.M?.nothing).toEqual({ NULL: true });
+    expect(item.payload?.M?.big).toEqual({ N: "12345678901234567890" });
+    expect(item.payload?.M?.nested?.M?.list?.L?.[1]).toEqual({ NULL: true });
+    expect(item.blob).toEqual({ B: new Uint8Array([0, 1, 0, 255, 0]) });
+    const empty = await get(sparse);
+    for (const absent of ["tags", "extras", "payload", "note", "price"]) expect(empty).not.toHaveProperty(absent);
+  });
+
+  it("sorts the item collection by the padded sort key, negatives first", async () => {
+    const client = stack.dynamodb();
+    const tenantId = 9n;
+    const seqs = [42, -1, 0, -2147483648, 7, 2147483647, -30, 100];
+    for (const seq of seqs) {
+      await client.send(new PutItemCommand({ TableName, Item: sample.toItem({ ...sparse, tenantId, seq }) }));
+    }
+    // The parent's item in the same collection: the sort-key prefix leaves it out.
+    await client.send(new PutItemCommand({ TableName, Item: tenant.toItem({ id: tenantId, name: "Nine" }) }));
+    const { Items = [] } = await client.send(
+      new QueryCommand({
+        TableName,
+        KeyConditionExpression: "PK = :pk AND begins_with(SK, :prefix)",
+        ExpressionAttributeValues: {
+          ":pk": sample.key({ tenantId, seq: 0 }).PK ?? { S: "" },
+          ":prefix": { S: sample.render("SAMPLE#{seq}", {}, { prefixOnly: true }) },
+        },
+      }),
+    );
+    expect(Items.map((item) => sample.fromItem(item).seq)).toEqual([...seqs].sort((a, b) => a - b));
+  });
+
+  it("writes index keys only when their placeholders have values (sparse GSI2)", async () => {
+    const client = stack.dynamodb();
+    const status = await client.send(
+      new QueryCommand({
+        TableName,
+        IndexName: "GSI1",
+        KeyConditionExpression: "GSI1PK = :pk",
+        ExpressionAttributeValues: {
+          ":pk": sample.indexKey("GSI1", { status: "live", createdAt: full.createdAt, seq: 0 }).GSI1PK ?? { S: "" },
+        },
+      }),
+    );
+    expect(status.Items?.map((item) => sample.fromItem(item).label)).toEqual([full.label]);
+    // Only `full` has a birthday and an opening time.
+    const birthdays = await client.send(
+      new QueryCommand({
+        TableName,
+        IndexName: "GSI2",
+        KeyConditionExpression: "GSI2PK = :pk AND begins_with(GSI2SK, :prefix)",
+        ExpressionAttributeValues: {
+          ":pk": { S: sample.render("SAMPLE#BIRTHDAY#{birthday}", full) },
+          ":prefix": { S: sample.render("{active}#{opensAt}#{amount}", { active: true }, { prefixOnly: true }) },
+        },
+      }),
+    );
+    expect(birthdays.Items?.map((item) => item.GSI2SK?.S)).toEqual(["true#09:30:00.250#12345678901234.123400"]);
+    expect((await get(sparse)).GSI2PK).toBeUndefined();
+    expect((await get(odd)).GSI2SK).toEqual({ S: "false#-838:59:59.000#0.000001" });
+  });
+});
+
+describe("both stores agree", () => {
+  it.each(Object.entries(values))("%s normalises the same from MySQL and from DynamoDB", async (_name, value) => {
+    const db = await stack.mysql();
+    const [rows] = await db.query(
+      { sql: "SELECT * FROM samples WHERE tenant_id = ? AND seq = ?", typeCast: mysqlTypeCast },
+      [String(value.tenantId), value.seq],
+    );
+    const fromMysql = sample.fromRow((rows as Array<Record<string, unknown>>)[0] ?? {});
+    const { Item = {} } = await stack
+      .dynamodb()
+      .send(
+        new GetItemCommand({ TableName: `${stack.tablePrefix}main`, Key: sample.key(value), ConsistentRead: true }),
+      );
+    const fromDynamo = sample.fromItem(Item);
+    expect(sample.diff(fromMysql, fromDynamo)).toEqual([]);
+    expect(sample.normalize(fromMysql)).toEqual(sample.normalize(value));
+    expect(sample.diff(fromMysql, { ...fromDynamo, amount: "1.000000" })).toEqual([
+      { field: "amount", left: sample.normalize(value).amount, right: "1.000000" },
+    ]);
+  });
+});
