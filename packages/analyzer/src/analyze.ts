@@ -2,6 +2,7 @@
  * `ferry analyze`: live MySQL (+ an observed workload) -> a draft contract, or an update of an existing
  * one that keeps every human decision and reports schema drift.
  */
+
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -18,6 +19,7 @@ import { connectMysql, StackError, withDatabase } from "@ferry/stack";
 import { introspect } from "./facts/index.ts";
 import type { SchemaFacts } from "./facts/types.ts";
 import { type DriftReport, mergeContract } from "./merge/index.ts";
+import { byCodePoint } from "./propose/canonical.ts";
 import { type Proposal, type ProposeOptions, proposeContract } from "./propose/index.ts";
 import { readDigestSummary, readGeneralLogFile } from "./workload/index.ts";
 import type { Workload } from "./workload/types.ts";
@@ -41,7 +43,14 @@ export interface Analysis {
 export async function readWorkloadFile(path: string, database: string): Promise<Workload> {
   if (!existsSync(path)) throw new StackError(`workload file not found: ${path}`);
   if (path.endsWith(".json")) {
-    const parsed = JSON.parse(readFileSync(path, "utf8")) as Workload;
+    let parsed: Workload;
+    try {
+      parsed = JSON.parse(readFileSync(path, "utf8")) as Workload;
+    } catch (error) {
+      throw new StackError(`${path} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`, {
+        hint: "a workload file is JSON written by `ferry analyze capture`, or a general-log file (not ending in .json)",
+      });
+    }
     if (!Array.isArray(parsed.statements))
       throw new StackError(`${path} is not a workload saved by ferry analyze capture`);
     return parsed;
@@ -64,7 +73,7 @@ export function combineWorkloads(workloads: readonly Workload[]): Workload | und
   }
   const statements = [...byDigest.values()]
     .map((s) => ({ ...s, perSecond: s.count / Math.max(1, seconds) }))
-    .sort((a, b) => b.count - a.count || a.digest.localeCompare(b.digest));
+    .sort((a, b) => b.count - a.count || byCodePoint(a.digest, b.digest));
   return {
     origin: workloads.map((w) => w.origin).join(" + "),
     seconds,

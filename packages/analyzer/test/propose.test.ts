@@ -165,10 +165,10 @@ describe("analyzing again", () => {
       );
       const update = contractText(file, again, true);
       expect(update.drift?.schema).toEqual([
+        "table wishlists added (2 columns)",
         "orders.status retyped: enum('pending','paid','shipped','delivered','cancelled') not null -> enum('pending','paid','shipped','delivered','cancelled','refunded') not null",
         "products.image_url removed (was varchar(500) null)",
         "users.phone added (varchar(20) null)",
-        "table wishlists added (2 columns)",
       ]);
       expect(update.drift?.workload).toEqual([
         "new statement -> access pattern listWishlistsByUserId: SELECT * FROM wishlists WHERE user_id = ?",

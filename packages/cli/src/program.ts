@@ -5,6 +5,7 @@ import { generateCommand } from "./commands/generate.ts";
 import { seedCommand } from "./commands/seed.ts";
 import { stackCommand } from "./commands/stack.ts";
 import { startCommand } from "./commands/start.ts";
+import { tablesCommand } from "./commands/tables.ts";
 
 export function buildProgram(): Command {
   const program = new Command("ferry")
@@ -23,5 +24,6 @@ export function buildProgram(): Command {
   program.addCommand(contractCommand());
   program.addCommand(analyzeCommand());
   program.addCommand(generateCommand());
+  program.addCommand(tablesCommand());
   return program;
 }

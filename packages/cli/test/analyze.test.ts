@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectMysql } from "@ferry/stack";
@@ -62,10 +62,16 @@ describe("ferry analyze", () => {
 
   it("capture records the statements run on the database while it listens, then analyze reads them", async () => {
     const out = join(dir, "captured.json");
-    const capture = runCli(["analyze", "capture", "--seconds", "3", "--mysql-url", stack.mysqlUrl, "--out", out]);
+    const capture = runCli(["analyze", "capture", "--seconds", "4", "--mysql-url", stack.mysqlUrl, "--out", out]);
     const traffic = await connectMysql(stack.mysqlUrl);
     try {
-      await new Promise((resolve) => setTimeout(resolve, 1500));
+      // Send the traffic once the capture is really listening (the CLI may start slowly on a busy machine).
+      for (let tries = 0; ; tries++) {
+        const [rows] = await traffic.query("SELECT @@GLOBAL.general_log AS on_");
+        if (Number((rows as Array<{ on_: unknown }>)[0]?.on_) === 1) break;
+        if (tries > 200) throw new Error("the capture never turned the general log on");
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
       for (let id = 1; id <= 5; id++) await traffic.query("SELECT * FROM users WHERE id = ?", [id]);
       await traffic.query("SELECT * FROM products WHERE category_id = ? ORDER BY name", [3]);
     } finally {
@@ -75,14 +81,34 @@ describe("ferry analyze", () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`-> ${out}`);
     const workload = JSON.parse(readFileSync(out, "utf8")) as { statements: Array<{ sql: string; count: number }> };
-    expect(workload.statements.map((s) => [s.count, s.sql])).toEqual([
+    // The test's own polling of @@general_log is recorded too; everything else must be exactly the traffic.
+    const recorded = workload.statements.filter((s) => !s.sql.startsWith("SELECT @@GLOBAL.general_log"));
+    expect(recorded.map((s) => [s.count, s.sql])).toEqual([
       [5, "SELECT * FROM users WHERE id = ?"],
       [1, "SELECT * FROM products WHERE category_id = ? ORDER BY name"],
     ]);
     const analysed = await runCli(["analyze", "--mysql-url", stack.mysqlUrl, "--workload", out]);
     expect(analysed.code).toBe(0);
-    expect(analysed.stderr).toContain("workload: 6 statements, 2 distinct -> 2 access patterns (0 unsupported)");
+    expect(analysed.stderr).toMatch(/workload: \d+ statements, 3 distinct -> 2 access patterns \(0 unsupported\)/);
     expect(analysed.stdout).toContain("  getUserById:\n");
+  });
+
+  it("--check on a contract file that does not exist fails, and a broken workload file is named", async () => {
+    const missing = await runCli([
+      "analyze",
+      "--mysql-url",
+      stack.mysqlUrl,
+      "--out",
+      join(dir, "none.yaml"),
+      "--check",
+    ]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain(`error: --check: ${join(dir, "none.yaml")} does not exist`);
+    const broken = join(dir, "broken.json");
+    writeFileSync(broken, "{ not json");
+    const bad = await runCli(["analyze", "--mysql-url", stack.mysqlUrl, "--workload", broken]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain(`error: ${broken} is not valid JSON`);
   });
 
   it("a workload file that does not exist: one clear message", async () => {

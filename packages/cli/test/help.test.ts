@@ -26,6 +26,9 @@ describe("ferry --help", () => {
       "analyze",
       "analyze capture",
       "generate",
+      "tables",
+      "tables apply",
+      "tables show",
     ]);
   });
 

@@ -48,8 +48,17 @@ export interface SourceFacts {
   /** e.g. "10.11.19-MariaDB" or "8.0.36". */
   serverVersion: string;
   database: string;
+  /** Every base table, migrated or not (so an entity deleted by hand is not proposed again). */
+  tables?: string[];
   /** Where the observed workload came from, when one was given. */
-  workload?: { origin: string; seconds: number; queries: number; digests: number };
+  workload?: {
+    origin: string;
+    seconds: number;
+    queries: number;
+    digests: number;
+    /** Digests the analyzer proposed a pattern for, over every run (a pattern deleted by hand is not proposed again). */
+    proposed?: string[];
+  };
   /** Tables that are not migrated, with the reason (e.g. no primary key). */
   skippedTables?: Record<string, string>;
   /** Views: their logic will not run on DynamoDB. */
@@ -116,6 +125,8 @@ export interface EntitySource {
   primaryKey: string[];
   rows: number;
   avgRowBytes: number;
+  /** Every column, in order (so an attribute deleted by hand is not proposed again). */
+  columns?: string[];
   /** UNIQUE keys by name: their columns. */
   uniqueKeys?: Record<string, string[]>;
   /** FOREIGN KEYs by name. */

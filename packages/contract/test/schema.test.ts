@@ -73,6 +73,7 @@ const interfaces: Array<[string, Record<string, boolean>, JsonSchema]> = [
       engine: true,
       serverVersion: true,
       database: true,
+      tables: false,
       workload: false,
       skippedTables: false,
       views: false,
@@ -83,7 +84,9 @@ const interfaces: Array<[string, Record<string, boolean>, JsonSchema]> = [
   ],
   [
     "SourceFacts.workload",
-    { origin: true, seconds: true, queries: true, digests: true } satisfies Shape<NonNullable<SourceFacts["workload"]>>,
+    { origin: true, seconds: true, queries: true, digests: true, proposed: false } satisfies Shape<
+      NonNullable<SourceFacts["workload"]>
+    >,
     at("source", "workload"),
   ],
   [
@@ -150,6 +153,7 @@ const interfaces: Array<[string, Record<string, boolean>, JsonSchema]> = [
       primaryKey: true,
       rows: true,
       avgRowBytes: true,
+      columns: false,
       uniqueKeys: false,
       foreignKeys: false,
       indexes: false,

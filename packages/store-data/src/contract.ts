@@ -19,10 +19,43 @@ export const contract: Contract = {
       seconds: 1,
       queries: 4470,
       digests: 32,
+      proposed: [
+        "10c41f828d0d68b3",
+        "1ba4a95a412afbce",
+        "1c674c9654980b15",
+        "2eadb425e912d32b",
+        "307b1f747f61775f",
+        "3b8957f92796079f",
+        "3f1f3b8d9667e21f",
+        "45d159c11c01fd31",
+        "498e457abe85a407",
+        "49caace487eaecf7",
+        "51918186b7b1664a",
+        "51ef5e61bf9e9dc6",
+        "5942231852ca9ddf",
+        "5d86ae6aa7c6fb98",
+        "60baa2923c8ffd7f",
+        "615f24c88196ed16",
+        "6473370ed93ba90d",
+        "71e15d3e26702fd8",
+        "77c0750ba250ced4",
+        "89ba3bd2f063cfad",
+        "a07894b562f4fa6a",
+        "c1881a11c9f61e1e",
+        "c1fc755c99ab8fd9",
+        "c9a65856c12af0d2",
+        "d11085a6205067be",
+        "d16645edb6cb7189",
+        "d5b341171d81da06",
+        "df639cfd9fc4f111",
+        "f9d8289f9502609a",
+        "fb19f19caa100ad4",
+      ],
     },
     skippedTables: {
       schema_migrations: "a migration tool's bookkeeping, not application data",
     },
+    tables: ["categories", "order_items", "orders", "products", "schema_migrations", "shopping_carts", "users"],
   },
   tables: {
     main: {
@@ -53,7 +86,7 @@ export const contract: Contract = {
       indexes: {
         GSI1: {
           partition: "CATEGORY",
-          sort: "{parentId}#{id}",
+          sort: "{id}",
         },
         GSI2: {
           partition: "CATEGORY#PARENT_ID#{parentId}",
@@ -124,6 +157,7 @@ export const contract: Contract = {
             onUpdate: "RESTRICT",
           },
         },
+        columns: ["id", "parent_id", "name", "created_at"],
       },
     },
     OrderItem: {
@@ -215,6 +249,7 @@ export const contract: Contract = {
         indexes: {
           idx_order_items_product: ["product_id"],
         },
+        columns: ["id", "order_id", "product_id", "quantity", "price_at_time"],
       },
       parent: {
         entity: "Order",
@@ -320,6 +355,7 @@ export const contract: Contract = {
           idx_orders_status: ["status"],
           idx_orders_user_created: ["user_id", "created_at"],
         },
+        columns: ["id", "user_id", "total_amount", "status", "created_at", "updated_at"],
       },
       indexes: {
         GSI1: {
@@ -465,6 +501,18 @@ export const contract: Contract = {
           idx_products_name: ["name"],
           idx_products_seller: ["seller_id"],
         },
+        columns: [
+          "id",
+          "seller_id",
+          "category_id",
+          "name",
+          "description",
+          "price",
+          "inventory_quantity",
+          "image_url",
+          "created_at",
+          "updated_at",
+        ],
       },
       denormalized: {
         sellerName: {
@@ -581,6 +629,7 @@ export const contract: Contract = {
         indexes: {
           idx_shopping_carts_product: ["product_id"],
         },
+        columns: ["id", "user_id", "product_id", "quantity", "created_at", "updated_at"],
       },
     },
     User: {
@@ -699,6 +748,17 @@ export const contract: Contract = {
           uq_users_email: ["email"],
           uq_users_username: ["username"],
         },
+        columns: [
+          "id",
+          "username",
+          "email",
+          "password_hash",
+          "first_name",
+          "last_name",
+          "is_seller",
+          "created_at",
+          "updated_at",
+        ],
       },
     },
   },

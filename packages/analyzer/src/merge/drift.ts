@@ -3,6 +3,7 @@
  * fails on it, so CI notices a schema change the contract has not caught up with.
  */
 import type { ColumnFacts, Contract, Entity } from "@ferry/contract";
+import { byCodePoint } from "../propose/canonical.ts";
 
 export interface DriftReport {
   /** Schema changes (tables, columns, keys, views, triggers): any of these makes `--check` fail. */
@@ -36,30 +37,54 @@ function keyDiff(
   return lines;
 }
 
+/** Every table the contract has seen: from its facts, or (older files) from its entities and skipped tables. */
+export function knownTables(contract: Contract): Set<string> {
+  return new Set(
+    contract.source.tables ?? [
+      ...Object.values(contract.entities).map((e) => e.source.table),
+      ...Object.keys(contract.source.skippedTables ?? {}),
+    ],
+  );
+}
+
 /** Facts-only comparison of the contract as it was and the fresh proposal. */
 export function schemaDrift(before: Contract, after: Contract): string[] {
   const lines: string[] = [];
   const old = byTable(before);
   const now = byTable(after);
-  for (const [table, entity] of now) {
+  const oldTables = knownTables(before);
+  const newTables = knownTables(after);
+  for (const table of [...newTables].sort(byCodePoint)) {
+    if (oldTables.has(table)) continue;
+    const entity = now.get(table);
+    const reason = after.source.skippedTables?.[table];
+    lines.push(
+      entity
+        ? `table ${table} added (${Object.keys(entity.attributes).length} columns)`
+        : `table ${table} added, not migrated: ${reason ?? "left out"}`,
+    );
+  }
+  for (const [table, entity] of [...now].sort(([a], [b]) => byCodePoint(a, b))) {
     const was = old.get(table);
-    if (!was) {
-      lines.push(`table ${table} added (${Object.keys(entity.attributes).length} columns)`);
-      continue;
-    }
+    if (!was) continue;
     const oldColumns = new Map(Object.values(was.attributes).map((a) => [a.column.name, a.column]));
     const newColumns = new Map(Object.values(entity.attributes).map((a) => [a.column.name, a.column]));
-    for (const [name, column] of newColumns) {
+    const oldNames = was.source.columns ?? [...oldColumns.keys()];
+    const newNames = entity.source.columns ?? [...newColumns.keys()];
+    for (const name of newNames) {
+      const column = newColumns.get(name);
       const prior = oldColumns.get(name);
-      if (!prior) lines.push(`${table}.${name} added (${describeColumn(column)})`);
-      else if (describeColumn(prior) !== describeColumn(column)) {
+      if (!oldNames.includes(name)) lines.push(`${table}.${name} added${column ? ` (${describeColumn(column)})` : ""}`);
+      else if (column && prior && describeColumn(prior) !== describeColumn(column)) {
         lines.push(`${table}.${name} retyped: ${describeColumn(prior)} -> ${describeColumn(column)}`);
-      } else if ((prior.default ?? "") !== (column.default ?? "")) {
+      } else if (column && prior && (prior.default ?? "") !== (column.default ?? "")) {
         lines.push(`${table}.${name} default changed: ${prior.default ?? "none"} -> ${column.default ?? "none"}`);
       }
     }
-    for (const [name, column] of oldColumns) {
-      if (!newColumns.has(name)) lines.push(`${table}.${name} removed (was ${describeColumn(column)})`);
+    for (const name of oldNames) {
+      if (newNames.includes(name)) continue;
+      const column = oldColumns.get(name);
+      lines.push(`${table}.${name} removed${column ? ` (was ${describeColumn(column)})` : ""}`);
     }
     if (was.source.primaryKey.join() !== entity.source.primaryKey.join()) {
       lines.push(
@@ -77,18 +102,11 @@ export function schemaDrift(before: Contract, after: Contract): string[] {
       );
     lines.push(...keyDiff("foreign key", table, fkColumns(was), fkColumns(entity)));
   }
-  for (const table of old.keys()) {
-    if (!now.has(table)) {
-      const reason = after.source.skippedTables?.[table];
-      lines.push(reason ? `table ${table} is no longer migrated: ${reason}` : `table ${table} removed`);
+  for (const table of [...oldTables].sort(byCodePoint)) {
+    if (!newTables.has(table)) lines.push(`table ${table} removed`);
+    else if (old.has(table) && !now.has(table)) {
+      lines.push(`table ${table} is no longer migrated: ${after.source.skippedTables?.[table] ?? "left out"}`);
     }
-  }
-  const oldSkipped = before.source.skippedTables ?? {};
-  for (const [table, reason] of Object.entries(after.source.skippedTables ?? {})) {
-    if (!(table in oldSkipped) && !old.has(table)) lines.push(`table ${table} added, not migrated: ${reason}`);
-  }
-  for (const table of Object.keys(oldSkipped)) {
-    if (!(table in (after.source.skippedTables ?? {})) && !now.has(table)) lines.push(`table ${table} removed`);
   }
   const setDiff = (what: string, a: string[] = [], b: string[] = []) => {
     for (const x of b) if (!a.includes(x)) lines.push(`${what} ${x} added`);

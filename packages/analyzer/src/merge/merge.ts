@@ -1,12 +1,22 @@
 /**
  * Re-analysis: the contract on disk meets a fresh proposal. FACTS (`source`, `column`, `observed`) are
  * refreshed from the proposal; every DECISION already in the file is kept as it is, including renames
- * and deletions; only what is new (tables, columns, unique keys, statements) is proposed.
- * Entities are matched by their MySQL table, attributes by column, access patterns by digest.
+ * and deletions; only what is new (tables, columns, unique keys, statements) is proposed, fitted to the
+ * contract's own decisions. Entities are matched by their MySQL table, attributes by column, access
+ * patterns by digest. What was deleted by hand is recognised from the facts (`source.tables`,
+ * `source.columns`, `workload.proposed`) and not proposed again.
  */
-import { type AccessPattern, type Attribute, type Contract, defaultAttributeType, type Entity } from "@ferry/contract";
-import { unique } from "../propose/naming.ts";
-import { type DriftReport, schemaDrift } from "./drift.ts";
+import {
+  type AccessPattern,
+  type Attribute,
+  type Contract,
+  defaultAttributeType,
+  type Entity,
+  validateContract,
+} from "@ferry/contract";
+import { byCodePoint } from "../propose/canonical.ts";
+import { keyPrefix, unique } from "../propose/naming.ts";
+import { type DriftReport, knownTables, schemaDrift } from "./drift.ts";
 
 export interface MergeResult {
   contract: Contract;
@@ -15,33 +25,46 @@ export interface MergeResult {
 
 const clone = <T>(value: T): T => structuredClone(value);
 
+function proposedDigests(contract: Contract): Set<string> {
+  return new Set(
+    contract.source.workload?.proposed ??
+      Object.values(contract.accessPatterns ?? {}).flatMap((p) => (p.observed ? [p.observed.digest] : [])),
+  );
+}
+
 export function mergeContract(current: Contract, proposal: Contract, options: { workloadGiven: boolean }): MergeResult {
   const out = clone(current);
   const drift: DriftReport = { schema: schemaDrift(current, proposal), workload: [] };
+  const seenTables = knownTables(current);
+  const proposedBefore = proposedDigests(current);
 
-  // Source facts; the previous workload summary stays when no workload was given this time.
-  const previousWorkload = current.source.workload;
   out.source = clone(proposal.source);
-  if (!options.workloadGiven && previousWorkload) out.source.workload = previousWorkload;
+  if (!options.workloadGiven && current.source.workload) out.source.workload = clone(current.source.workload);
+  else if (out.source.workload) {
+    out.source.workload.proposed = [
+      ...new Set([...proposedBefore, ...(proposal.source.workload?.proposed ?? [])]),
+    ].sort(byCodePoint);
+  }
 
   const currentByTable = new Map(Object.entries(out.entities).map(([name, e]) => [e.source.table, name]));
-  const proposalNames = new Map<string, string>(); // proposal entity name -> name in the contract
+  const entityNames = new Map<string, string>(); // proposal entity name -> name in the contract
   const attributeNames = new Map<string, Map<string, string>>(); // contract entity -> proposal attr -> contract attr
-  const entityNames = new Set(Object.keys(out.entities));
+  const taken = new Set(Object.keys(out.entities));
+  const added: string[] = [];
   const targetTable = Object.keys(out.tables)[0];
 
   for (const [proposedName, proposed] of Object.entries(proposal.entities)) {
     const existingName = currentByTable.get(proposed.source.table);
-    if (existingName) {
-      const existing = out.entities[existingName];
-      if (!existing) continue;
-      proposalNames.set(proposedName, existingName);
+    const existing = existingName ? out.entities[existingName] : undefined;
+    if (existingName && existing) {
+      entityNames.set(proposedName, existingName);
       attributeNames.set(existingName, refreshEntity(existing, proposed));
       continue;
     }
-    // A new table: take the proposal, on the contract's table, with the indexes it needs.
-    const name = unique(proposedName, entityNames);
-    proposalNames.set(proposedName, name);
+    // Seen before but without an entity: deleted by hand, and stays deleted.
+    if (seenTables.has(proposed.source.table)) continue;
+    const name = unique(proposedName, taken);
+    entityNames.set(proposedName, name);
     const entity = clone(proposed);
     if (targetTable && !out.tables[proposed.table]) entity.table = targetTable;
     const table = out.tables[entity.table];
@@ -50,9 +73,18 @@ export function mergeContract(current: Contract, proposal: Contract, options: { 
       if (table && definition && !table.indexes?.[index])
         table.indexes = { ...table.indexes, [index]: clone(definition) };
     }
-    if (entity.parent) entity.parent.entity = proposalNames.get(entity.parent.entity) ?? entity.parent.entity;
     out.entities[name] = entity;
     attributeNames.set(name, new Map(Object.keys(entity.attributes).map((a) => [a, a])));
+    added.push(name);
+  }
+  // New entities name their parent as the contract does (renamed entities, renamed attributes).
+  for (const name of added) {
+    const parent = out.entities[name]?.parent;
+    if (!parent) continue;
+    const parentName = entityNames.get(parent.entity) ?? parent.entity;
+    const rename = attributeNames.get(parentName);
+    parent.entity = parentName;
+    parent.attributes = Object.fromEntries(Object.entries(parent.attributes).map(([a, p]) => [a, rename?.get(p) ?? p]));
   }
 
   // Entities whose table is gone (or no longer migrated) go, with the patterns that read them.
@@ -65,13 +97,15 @@ export function mergeContract(current: Contract, proposal: Contract, options: { 
     }
   }
 
-  mergePatterns(out, proposal, proposalNames, attributeNames, drift, options.workloadGiven);
+  const addedPatterns = mergePatterns(out, proposal, { entityNames, attributeNames, proposedBefore, drift, options });
+  fitNewThings(out, new Set(added), addedPatterns);
   return { contract: out, drift };
 }
 
 /** Refreshes one entity's facts in place; returns proposal attribute name -> contract attribute name. */
 function refreshEntity(existing: Entity, proposed: Entity): Map<string, string> {
   const oldUnique = existing.source.uniqueKeys ?? {};
+  const seenColumns = new Set(existing.source.columns ?? Object.values(existing.attributes).map((a) => a.column.name));
   existing.source = clone(proposed.source);
   const byColumn = new Map(Object.entries(existing.attributes).map(([name, a]) => [a.column.name, name]));
   const names = new Map<string, string>();
@@ -86,7 +120,7 @@ function refreshEntity(existing: Entity, proposed: Entity): Map<string, string> 
       if (kept.type === defaultAttributeType(kept.column)) kept.type = attribute.type;
       kept.column = clone(attribute.column);
       names.set(proposedName, name);
-    } else {
+    } else if (!seenColumns.has(attribute.column.name)) {
       const added = unique(proposedName, taken);
       existing.attributes[added] = clone(attribute);
       names.set(proposedName, added);
@@ -98,24 +132,29 @@ function refreshEntity(existing: Entity, proposed: Entity): Map<string, string> 
   // UNIQUE keys that are new in MySQL become uniqueness rules; existing rules are decisions and stay.
   for (const [key, rule] of Object.entries(proposed.unique ?? {})) {
     if (key in oldUnique || existing.unique?.[key]) continue;
-    existing.unique = { ...existing.unique, [key]: { attributes: rule.attributes.map((a) => names.get(a) ?? a) } };
+    const attributes = rule.attributes.map((a) => names.get(a));
+    if (attributes.every((a): a is string => a !== undefined))
+      existing.unique = { ...existing.unique, [key]: { attributes } };
   }
   return names;
 }
 
-function mergePatterns(
-  out: Contract,
-  proposal: Contract,
-  entityNames: ReadonlyMap<string, string>,
-  attributeNames: ReadonlyMap<string, ReadonlyMap<string, string>>,
-  drift: DriftReport,
-  workloadGiven: boolean,
-): void {
+interface PatternMerge {
+  entityNames: ReadonlyMap<string, string>;
+  attributeNames: ReadonlyMap<string, ReadonlyMap<string, string>>;
+  proposedBefore: ReadonlySet<string>;
+  drift: DriftReport;
+  options: { workloadGiven: boolean };
+}
+
+/** Refreshes observed facts, proposes patterns for new statements; returns the names of the new patterns. */
+function mergePatterns(out: Contract, proposal: Contract, context: PatternMerge): Set<string> {
   const existing = out.accessPatterns ?? {};
   const byDigest = new Map<string, AccessPattern>();
   for (const pattern of Object.values(existing)) if (pattern.observed) byDigest.set(pattern.observed.digest, pattern);
   const names = new Set(Object.keys(existing));
   const seen = new Set<string>();
+  const added = new Set<string>();
   for (const [proposedName, proposed] of Object.entries(proposal.accessPatterns ?? {})) {
     const digest = proposed.observed?.digest;
     if (!digest) continue;
@@ -125,26 +164,64 @@ function mergePatterns(
       known.observed = clone(proposed.observed);
       continue;
     }
-    const entity = entityNames.get(proposed.entity) ?? proposed.entity;
-    if (!out.entities[entity]) continue;
-    const rename = attributeNames.get(entity);
+    if (context.proposedBefore.has(digest)) continue; // deleted by hand
+    const entity = context.entityNames.get(proposed.entity);
+    if (!entity || !out.entities[entity]) continue;
+    const rename = context.attributeNames.get(entity);
     const pattern = clone(proposed);
     pattern.entity = entity;
     if (pattern.parameters) {
-      pattern.parameters = Object.fromEntries(
-        Object.entries(pattern.parameters).map(([p, t]) => [rename?.get(p) ?? p, t]),
-      );
+      const parameters = Object.entries(pattern.parameters).map(([p, t]) => [rename?.get(p), t] as const);
+      if (parameters.some(([p]) => p === undefined)) continue; // reads a column deleted by hand
+      pattern.parameters = Object.fromEntries(parameters);
     }
     const name = unique(proposedName, names);
     existing[name] = pattern;
-    drift.workload.push(`new statement -> access pattern ${name}: ${proposed.observed?.sql ?? ""}`);
+    added.add(name);
+    context.drift.workload.push(`new statement -> access pattern ${name}: ${proposed.observed?.sql ?? ""}`);
   }
-  if (workloadGiven) {
+  if (context.options.workloadGiven) {
     for (const [name, pattern] of Object.entries(existing)) {
       if (pattern.observed && !seen.has(pattern.observed.digest)) {
-        drift.workload.push(`access pattern ${name} was not seen in this workload (kept)`);
+        context.drift.workload.push(`access pattern ${name} was not seen in this workload (kept)`);
       }
     }
   }
   if (Object.keys(existing).length > 0) out.accessPatterns = existing;
+  return added;
+}
+
+/**
+ * The proposal designed new things against its own keys and indexes; where they do not fit the contract's
+ * decisions, a new entity falls back to a partition of its own, and a new pattern is left for a person.
+ */
+function fitNewThings(out: Contract, entities: ReadonlySet<string>, patterns: ReadonlySet<string>): void {
+  const problemsAt = (kind: string) =>
+    new Set(
+      validateContract(out).flatMap((p) => (p.path[0] === kind && typeof p.path[1] === "string" ? [p.path[1]] : [])),
+    );
+  const badEntities = problemsAt("entities");
+  for (const name of entities) {
+    const entity = out.entities[name];
+    if (!entity || !badEntities.has(name)) continue;
+    const byColumn = new Map(Object.entries(entity.attributes).map(([a, spec]) => [spec.column.name, a]));
+    const key = entity.source.primaryKey.map((c) => `{${byColumn.get(c) ?? c}}`);
+    const prefix = keyPrefix(name);
+    entity.key = {
+      partition: `${prefix}#${key[0] ?? ""}`,
+      sort: key.length > 1 ? `${prefix}#${key.slice(1).join("#")}` : prefix,
+    };
+    delete entity.parent;
+    delete entity.indexes;
+  }
+  const badPatterns = problemsAt("accessPatterns");
+  for (const name of patterns) {
+    const pattern = out.accessPatterns?.[name];
+    if (!pattern || !badPatterns.has(name)) continue;
+    pattern.dynamodb = {
+      operation: "unsupported",
+      reason:
+        "a new statement whose proposed design does not fit this contract's keys and indexes: decide how DynamoDB serves it",
+    };
+  }
 }

@@ -6,6 +6,7 @@
 import type { Contract, DynamoTable, Entity, SourceFacts } from "@ferry/contract";
 import type { SchemaFacts } from "../facts/types.ts";
 import type { Workload } from "../workload/types.ts";
+import { byCodePoint, canonicalStatements } from "./canonical.ts";
 import { chooseParents, draftEntities, type EntityDraft } from "./entities.ts";
 import { type IndexSlot, indexSlots, primaryKeyTemplates } from "./keys.ts";
 import { proposePatterns } from "./patterns.ts";
@@ -38,7 +39,7 @@ const kb = (bytes: number) => `${Math.round(bytes / 1024).toLocaleString("en-US"
 
 export function proposeContract(facts: SchemaFacts, workload?: Workload, options: ProposeOptions = {}): Proposal {
   const smallTableRows = options.smallTableRows ?? 10_000;
-  const statements = workload?.statements ?? [];
+  const statements = canonicalStatements(workload?.statements ?? [], facts);
   const stats = tableStats(statements);
   const { drafts, skipped } = draftEntities(facts, new Set(options.exclude ?? []));
   chooseParents(drafts, stats);
@@ -74,13 +75,21 @@ export function proposeContract(facts: SchemaFacts, workload?: Workload, options
     smallTableRows,
   });
 
-  const source: SourceFacts = { engine: facts.engine, serverVersion: facts.serverVersion, database: facts.database };
+  const source: SourceFacts = {
+    engine: facts.engine,
+    serverVersion: facts.serverVersion,
+    database: facts.database,
+    tables: facts.tables.map((t) => t.name).sort(byCodePoint),
+  };
   if (workload) {
     source.workload = {
       origin: workload.origin,
       seconds: workload.seconds,
       queries: workload.queries,
       digests: workload.statements.length,
+      proposed: Object.values(accessPatterns)
+        .flatMap((p) => (p.observed ? [p.observed.digest] : []))
+        .sort(byCodePoint),
     };
   }
   if (Object.keys(skipped).length > 0) source.skippedTables = skipped;

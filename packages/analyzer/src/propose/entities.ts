@@ -2,8 +2,10 @@
  * One entity per migrated table, and where its items live: in its own partition (a root), or in its
  * parent's item collection when the workload mostly reads it through that parent.
  */
+
 import { type Attribute, type ColumnFacts, defaultAttributeType, type Entity } from "@ferry/contract";
 import type { ColumnInfo, SchemaFacts, TableFacts } from "../facts/types.ts";
+import { byCodePoint } from "./canonical.ts";
 import { attributeName, entityName, keyPrefix, unique } from "./naming.ts";
 import type { TableStats } from "./stats.ts";
 
@@ -18,6 +20,27 @@ export const BOOKKEEPING_TABLES = new Set([
   "doctrine_migration_versions",
   "alembic_version",
 ]);
+
+/** Attribute types a key template can hold (the contract forbids json, set, binary and geometry in keys). */
+const KEYABLE = new Set([
+  "string",
+  "integer",
+  "bigint",
+  "decimal",
+  "float",
+  "boolean",
+  "datetime",
+  "date",
+  "time",
+  "enum",
+]);
+
+/** Whether a column can be part of a key: a keyable type, and (for primary keys) never NULL. */
+export function keyable(draft: EntityDraft, column: string, options: { primary: boolean }): boolean {
+  const attribute = draft.entity.attributes[draft.attributeOf.get(column) ?? ""];
+  if (!attribute || !KEYABLE.has(attribute.type)) return false;
+  return !(options.primary && attribute.column.nullable);
+}
 
 /** Key attribute names of the proposed table and its indexes; no entity attribute may take them. */
 export const KEY_ATTRIBUTES = /^(PK|SK|GSI\d+PK|GSI\d+SK)$/;
@@ -66,6 +89,14 @@ export function draftEntities(facts: SchemaFacts, exclude: ReadonlySet<string>) 
         "no primary key: ferry keys every item by it; add one (e.g. an AUTO_INCREMENT id) and analyze again";
       continue;
     }
+    const binaryKey = table.columns.find(
+      (c) => table.primaryKey.includes(c.name) && ["binary", "geometry", "json", "set"].includes(attributeFor(c).type),
+    );
+    if (binaryKey) {
+      skipped[table.name] =
+        `its primary key column ${binaryKey.name} (${binaryKey.columnType}) cannot go into a text key template; add a text or integer key (e.g. the UUID as CHAR(36)) and analyze again`;
+      continue;
+    }
     const name = unique(entityName(table.name), names);
     const attributeOf = new Map<string, string>();
     const attributes: Record<string, Attribute> = {};
@@ -84,6 +115,7 @@ export function draftEntities(facts: SchemaFacts, exclude: ReadonlySet<string>) 
         primaryKey: [...table.primaryKey],
         rows: table.rows,
         avgRowBytes: table.avgRowBytes,
+        columns: table.columns.map((c) => c.name),
       },
       key: { partition: "" },
       attributes,
@@ -133,7 +165,7 @@ export function chooseParents(drafts: readonly EntityDraft[], stats: ReadonlyMap
         parent.table.primaryKey.every((c) => fk.referencedColumns.includes(c));
       if (!referencesPk) continue;
       // A nullable foreign key cannot be part of a key: rows without a parent would have no partition.
-      if (fk.columns.some((c) => child.table.columns.find((col) => col.name === c)?.nullable)) continue;
+      if (!fk.columns.every((c) => keyable(child, c, { primary: true }))) continue;
       const weight = s.countCovering(fk.columns);
       if (weight === 0 || weight < pkWeight) continue;
       const columns = new Map<string, string>();
@@ -145,8 +177,7 @@ export function chooseParents(drafts: readonly EntityDraft[], stats: ReadonlyMap
     }
   }
   candidates.sort(
-    (a, b) =>
-      b.weight - a.weight || a.child.name.localeCompare(b.child.name) || a.draft.name.localeCompare(b.draft.name),
+    (a, b) => b.weight - a.weight || byCodePoint(a.child.name, b.child.name) || byCodePoint(a.draft.name, b.draft.name),
   );
   const parents = new Set<EntityDraft>();
   for (const candidate of candidates) {

@@ -4,7 +4,7 @@
  * most frequent extra lookup of every entity, GSI2 the next, and so on.
  */
 import type { KeyTemplates } from "@ferry/contract";
-import type { EntityDraft } from "./entities.ts";
+import { type EntityDraft, keyable } from "./entities.ts";
 import { columnLiteral } from "./naming.ts";
 import type { Lookup, TableStats } from "./stats.ts";
 
@@ -36,13 +36,16 @@ export function sortColumns(draft: EntityDraft, stats: TableStats | undefined): 
   const pk = draft.table.primaryKey;
   if (!draft.parent) return pk.slice(1);
   const fk = [...draft.parent.columns.values()];
+  const primary = (c: string) => keyable(draft, c, { primary: true });
   const within = draft.table.uniqueKeys.find(
-    (key) => key.columns.length > fk.length && fk.every((c) => key.columns.includes(c)),
+    (key) => key.columns.length > fk.length && fk.every((c) => key.columns.includes(c)) && key.columns.every(primary),
   );
   if (within) return within.columns.filter((c) => !fk.includes(c));
   const order = stats?.lookups.get([...fk].sort().join(","))?.orderBy;
   const rest = pk.filter((c) => !fk.includes(c));
-  if (order && !fk.includes(order.column)) return [order.column, ...rest.filter((c) => c !== order.column)];
+  if (order && !fk.includes(order.column) && primary(order.column)) {
+    return [order.column, ...rest.filter((c) => c !== order.column)];
+  }
   return rest;
 }
 
@@ -68,11 +71,18 @@ export function indexSlots(draft: EntityDraft, stats: TableStats | undefined, sm
     const covers = (columns: readonly string[]) =>
       columns.length > 0 ? columns.every((c) => lookup.columns.includes(c)) : lookup.columns.length === 0;
     if (lookup.columns.length > 0 && covers(mainPartition)) continue;
+    if (!lookup.columns.every((c) => keyable(draft, c, { primary: false }))) continue;
     if (slots.some((slot) => covers(slot.columns))) continue;
     if (lookup.columns.length === 0 && draft.table.rows > smallTableRows) continue;
     if (slots.length >= MAX_INDEXES) break;
     const pk = draft.table.primaryKey.filter((c) => !lookup.columns.includes(c));
-    const order = lookup.orderBy && !lookup.columns.includes(lookup.orderBy.column) ? lookup.orderBy.column : undefined;
+    const order =
+      lookup.orderBy &&
+      !lookup.columns.includes(lookup.orderBy.column) &&
+      // Never a NULL-able sort column: an item with an empty index key is left out of the index.
+      keyable(draft, lookup.orderBy.column, { primary: true })
+        ? lookup.orderBy.column
+        : undefined;
     const sortParts = order ? [order, ...pk.filter((c) => c !== order)] : pk;
     const partition =
       lookup.columns.length === 0

@@ -4,7 +4,7 @@
  */
 import type { AccessPattern, AttributeType } from "@ferry/contract";
 import type { ObservedStatement, StatementShape } from "../workload/types.ts";
-import type { EntityDraft } from "./entities.ts";
+import { type EntityDraft, keyable } from "./entities.ts";
 import { type IndexSlot, partitionColumns, sortColumns } from "./keys.ts";
 import { plural, unique } from "./naming.ts";
 import { equalityColumns, primaryTable, type TableStats } from "./stats.ts";
@@ -164,6 +164,15 @@ function serve(shape: StatementShape, sql: string, table: string, draft: EntityD
         draft.table.rows > ctx.smallTableRows
           ? `reads the whole table (${draft.table.rows.toLocaleString("en-US")} rows) without a key condition: a Scan; add an equality condition or a dedicated index`
           : "reads the whole table without a key condition",
+      returns: "many",
+      notes,
+    };
+  }
+  const unkeyable = [...eq].filter((c) => !keyable(draft, c, { primary: false }));
+  if (unkeyable.length > 0) {
+    return {
+      operation: "unsupported",
+      reason: `a lookup by ${unkeyable.join(", ")}: ${unkeyable.length === 1 ? "its type" : "their types"} cannot be part of a DynamoDB key; add a text column derived from it`,
       returns: "many",
       notes,
     };

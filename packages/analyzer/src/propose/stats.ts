@@ -2,7 +2,9 @@
  * What the workload says about each table: which column sets it is looked up by (equality), how often,
  * and in what order results are wanted. The key design is driven by these numbers.
  */
+
 import type { ObservedStatement, StatementShape } from "../workload/types.ts";
+import { byCodePoint } from "./canonical.ts";
 
 export interface Lookup {
   /** Equality columns (sorted); empty = the whole table is read. */
@@ -65,7 +67,7 @@ export class TableStats {
       const votes = this.orderVotes.get(id) ?? new Map<string, number>();
       votes.set(vote, (votes.get(vote) ?? 0) + count);
       this.orderVotes.set(id, votes);
-      const [best] = [...votes.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+      const [best] = [...votes.entries()].sort((a, b) => b[1] - a[1] || byCodePoint(a[0], b[0]));
       if (best) {
         const [column, direction] = best[0].split(" ") as [string, "asc" | "desc"];
         lookup.orderBy = { column, direction };
@@ -85,7 +87,7 @@ export class TableStats {
   /** Lookups, most frequent first (ties by columns). */
   ranked(): Lookup[] {
     return [...this.lookups.values()].sort(
-      (a, b) => b.count - a.count || a.columns.join().localeCompare(b.columns.join()),
+      (a, b) => b.count - a.count || byCodePoint(a.columns.join(), b.columns.join()),
     );
   }
 }

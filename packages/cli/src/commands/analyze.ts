@@ -1,6 +1,6 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { parseMysqlUrl, redactMysqlUrl, resolveConnections } from "@ferry/stack";
+import { parseMysqlUrl, redactMysqlUrl, resolveConnections, StackError } from "@ferry/stack";
 import { Command } from "commander";
 import { wholeNumber } from "../options.ts";
 import { note, say } from "../output.ts";
@@ -57,6 +57,11 @@ Examples:
       const { mysqlUrl } = resolveConnections({ mysqlUrl: options.mysqlUrl });
       const database = databaseOf(mysqlUrl, options.database);
       if (options.check && !options.out) throw new Error("--check needs --out: the contract to compare with");
+      if (options.check && options.out && !existsSync(options.out)) {
+        throw new StackError(`--check: ${options.out} does not exist`, {
+          hint: `write it first: pnpm ferry analyze --out ${options.out}`,
+        });
+      }
       note(`analyzing ${database} at ${redactMysqlUrl(mysqlUrl)}`);
       const analysis = await run({
         mysqlUrl,
@@ -104,6 +109,15 @@ Examples:
       mkdirSync(dirname(options.out), { recursive: true });
       writeFileSync(options.out, update.text);
       note(`${update.drift ? "updated" : "wrote"} ${options.out}`);
+      // New tables or statements can meet decisions that no longer hold (say, a parent table dropped).
+      const { parseContract, formatContractErrors } = await import("@ferry/contract");
+      const errors = parseContract(update.text, options.out).errors;
+      if (errors.length > 0) {
+        process.exitCode = 1;
+        note(
+          `${options.out} needs decisions before it passes \`ferry contract check\`:\n${formatContractErrors(errors)}`,
+        );
+      }
     });
 
   analyze
@@ -126,14 +140,22 @@ Examples:
       process.once("SIGINT", stop);
       try {
         note(
-          `recording statements on ${database} for ${options.seconds} s (Ctrl-C stops early; the server's log settings are restored)`,
+          `recording statements on ${database} for ${options.seconds} s (Ctrl-C cancels; the server's log settings are restored either way)`,
         );
         const workload = await captureGeneralLog(connection, {
           seconds: options.seconds,
           database,
           signal: abort.signal,
           onTick: (elapsed) => bar.update("recording", Math.min(Math.round(elapsed), options.seconds), options.seconds),
+        }).catch((error: unknown) => {
+          if (!abort.signal.aborted) throw error;
+          return undefined;
         });
+        if (!workload) {
+          note("\ncapture cancelled: the server's log settings are restored; nothing was saved");
+          process.exitCode = 130;
+          return;
+        }
         mkdirSync(dirname(out), { recursive: true });
         writeFileSync(out, `${JSON.stringify(workload, null, 2)}\n`);
         say(
