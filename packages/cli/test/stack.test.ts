@@ -1,9 +1,9 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateTableCommand, ListTablesCommand } from "@aws-sdk/client-dynamodb";
-import { dynamoDbAnswers, dynamoDbClient, mysqlProblem, type StackState } from "@ferry/stack";
+import { connectMysql, dynamoDbAnswers, dynamoDbClient, mysqlProblem, type StackState } from "@ferry/stack";
 import { useTestStack } from "@ferry/stack/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { runCli } from "./run-cli.ts";
@@ -19,13 +19,20 @@ function freshHome(extra: Record<string, string | undefined> = {}) {
   return { home, env, state: () => JSON.parse(readFileSync(join(home, "stack.json"), "utf8")) as StackState };
 }
 
+/** True while the process runs: a zombie (exited, not yet reaped by init) counts as gone. */
 function alive(pid: number | undefined): boolean {
   if (pid === undefined) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(")") + 1).trim());
+  } catch {
+    // No /proc (macOS): kill(0) is all there is.
+    return !existsSync("/proc/self");
   }
 }
 
@@ -58,6 +65,32 @@ describe("ferry stack", () => {
     expect(again.stderr).toContain("already running");
     expect(state().mysql?.pid).toBe(first.mysql?.pid);
     expect(state().dynamodb?.pid).toBe(first.dynamodb?.pid);
+
+    // `source .ferry/stack.env`: MYSQL_URL / DYNAMODB_ENDPOINT now name this stack's own servers, which
+    // are reused as ours, not stopped to make way for "outside" ones.
+    const sourced = await runCli(["stack", "up"], {
+      ...env,
+      MYSQL_URL: first.mysql?.url,
+      DYNAMODB_ENDPOINT: first.dynamodb?.url,
+    });
+    expect(sourced.stderr).not.toContain("stopping the private server");
+    expect(sourced.code).toBe(0);
+    expect(state()).toEqual(first);
+    expect(alive(first.mysql?.pid) && alive(first.dynamodb?.pid)).toBe(true);
+
+    // Options a running server cannot take are refused, not silently ignored; nothing is changed.
+    const persist = await runCli(["stack", "up", "--persist"], env);
+    expect(persist.code).toBe(1);
+    expect(persist.stderr).toContain(
+      `error: DynamoDB Local already runs with its tables in memory (pid ${first.dynamodb?.pid}), so --persist cannot apply`,
+    );
+    expect(persist.stderr).toContain("run `pnpm ferry stack down` first");
+    const otherPort = (first.mysql?.port ?? 0) === 1 ? 2 : 1;
+    const moved = await runCli(["stack", "up", "--mysql-port", String(otherPort)], env);
+    expect(moved.code).toBe(1);
+    expect(moved.stderr).toContain(`so --mysql-port ${otherPort} cannot apply`);
+    expect(state()).toEqual(first);
+    expect(alive(first.mysql?.pid) && alive(first.dynamodb?.pid)).toBe(true);
 
     // A half-started MariaDB (state written at spawn, never marked ready) is stopped and started again.
     const halfStarted = { ...first, mysql: { ...first.mysql, url: "" } };
@@ -108,6 +141,31 @@ describe("ferry stack", () => {
     const { TableNames } = await again.send(new ListTablesCommand({}));
     again.destroy();
     expect(TableNames).toEqual(["kept"]);
+  });
+
+  it("a FERRY_HOME with a space, and a data folder a broken first start left half made: MariaDB comes up", async () => {
+    const home = mkdtempSync(join(tmpdir(), "ferry cli stack "));
+    homes.push(home);
+    // What an interrupted mariadb-install-db left: a data folder without all its system tables.
+    mkdirSync(join(home, "mysql", "mysql"), { recursive: true });
+    writeFileSync(join(home, "mysql", "aria_log_control"), "");
+    const env = { FERRY_HOME: home, MYSQL_URL: undefined, DYNAMODB_ENDPOINT: stack.dynamodbEndpoint };
+    const up = await runCli(["stack", "up"], env);
+    expect(up.stderr).toContain("the data folder was only half made");
+    expect(up.code).toBe(0);
+    const state = JSON.parse(readFileSync(join(home, "stack.json"), "utf8")) as StackState;
+    const connection = await connectMysql(state.mysql?.url ?? "");
+    try {
+      const [rows] = await connection.query("SELECT @@datadir AS dir, COUNT(*) AS users FROM mysql.global_priv");
+      expect(rows).toEqual([{ dir: `${join(home, "mysql")}/`, users: expect.any(String) }]);
+    } finally {
+      await connection.end();
+    }
+    const aside = readdirSync(home).filter((entry) => entry.startsWith("mysql.half-made-"));
+    expect(aside).toHaveLength(1);
+    // `down --purge` also removes what was moved aside.
+    expect((await runCli(["stack", "down", "--purge"], env)).code).toBe(0);
+    expect(readdirSync(home)).toEqual([]);
   });
 
   it("uses outside servers from MYSQL_URL / DYNAMODB_ENDPOINT and never stops them", async () => {

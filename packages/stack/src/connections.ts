@@ -1,6 +1,6 @@
 import { StackError } from "./errors.ts";
 import { ferryHome } from "./paths.ts";
-import { readState } from "./state.ts";
+import { readState, type StackPart } from "./state.ts";
 
 export interface Connections {
   mysqlUrl: string;
@@ -17,7 +17,7 @@ export function resolveConnections(
   flags: { mysqlUrl?: string | undefined; dynamodbEndpoint?: string | undefined; home?: string } = {},
 ): Connections {
   const state = readState(flags.home ?? ferryHome());
-  const mysqlUrl = flags.mysqlUrl || process.env.MYSQL_URL || state.mysql?.url || undefined;
+  const mysqlUrl = flags.mysqlUrl || process.env.MYSQL_URL || fromState(state.mysql, "MySQL");
   if (!mysqlUrl) {
     throw new StackError("no MySQL to connect to", {
       hint: "run `pnpm ferry stack up` first, or set MYSQL_URL=mysql://user:password@host:port/database",
@@ -25,8 +25,21 @@ export function resolveConnections(
   }
   return {
     mysqlUrl,
-    dynamodbEndpoint: flags.dynamodbEndpoint || process.env.DYNAMODB_ENDPOINT || state.dynamodb?.url || undefined,
+    // Undefined means AWS itself, so a half-started DynamoDB Local must not come out as undefined.
+    dynamodbEndpoint:
+      flags.dynamodbEndpoint || process.env.DYNAMODB_ENDPOINT || fromState(state.dynamodb, "DynamoDB Local"),
     region: process.env.AWS_REGION || "us-east-1",
     tablePrefix: process.env.FERRY_TABLE_PREFIX ?? "",
   };
+}
+
+/** The URL `ferry stack up` recorded; a part recorded with no URL yet was spawned but never got ready. */
+function fromState(part: StackPart | undefined, what: string): string | undefined {
+  if (part === undefined) return undefined;
+  if (!part.url) {
+    throw new StackError(`the local stack is half-started (${what} was started but never answered)`, {
+      hint: "run `pnpm ferry stack up`",
+    });
+  }
+  return part.url;
 }

@@ -4,10 +4,19 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { StackError } from "./errors.ts";
-import { findExecutable, startDetached } from "./processes.ts";
+import {
+  findExecutable,
+  hasArgEndingWith,
+  hasArgs,
+  listensOn,
+  type ProcessIdentity,
+  startDetached,
+} from "./processes.ts";
 
-/** What identifies a DynamoDB Local process in `/proc/<pid>/cmdline`. */
-export const DYNAMODB_MARKER = "DynamoDBLocal.jar";
+/** The DynamoDB Local that listens on this port: its command line runs DynamoDBLocal.jar with `-port <port>`. */
+export function dynamoDbIdentity(port: number): ProcessIdentity {
+  return (line) => hasArgEndingWith(line, "DynamoDBLocal.jar") && hasArgs(line, "-port", String(port));
+}
 
 export interface DynamoDbOptions {
   port: number;
@@ -110,6 +119,9 @@ export async function startDynamoDb(
       logFile: options.logFile,
       port: options.port,
       answers: () => dynamoDbAnswers(endpoint, 1_000),
+      // Linux tells which process holds the port; elsewhere it is enough that ours still runs.
+      notOurs: async (pid) =>
+        listensOn(pid, options.port) === false ? `pid ${pid} does not hold port ${options.port}` : undefined,
       readyTimeoutMs: options.readyTimeoutMs,
     },
     onSpawn,

@@ -1,14 +1,31 @@
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import mysql from "mysql2/promise";
 import { describeError, StackError } from "./errors.ts";
-import { findExecutable, isRunning, startDetached } from "./processes.ts";
+import { findExecutable, hasArgs, isRunning, type ProcessIdentity, startDetached } from "./processes.ts";
 
-/** What identifies a MariaDB server process in `/proc/<pid>/cmdline`. */
-export const MARIADB_MARKER = "mariadbd";
+/**
+ * The MariaDB server on this data folder: a mariadbd (or mysqld) run with `--datadir=<dataDir>`, as
+ * ferry starts it. A system MariaDB, or another stack's, has another data folder.
+ */
+export function mariaDbIdentity(dataDir: string): ProcessIdentity {
+  return (line) => /mariadbd|mysqld/.test(line.text) && hasArgs(line, `--datadir=${dataDir}`);
+}
+
+/** Written into a data folder once mariadb-install-db has finished making it. */
+const INITIALISED_MARKER = ".ferry-initialised";
 
 export interface MysqlLocation {
   host: string;
@@ -106,6 +123,8 @@ export interface MariaDbOptions {
   readyTimeoutMs?: number;
   /** InnoDB buffer pool, e.g. "256M". */
   bufferPool?: string;
+  /** Progress lines for a person (e.g. a half-made data folder moved aside). */
+  onProgress?: (line: string) => void;
 }
 
 export interface RunningMariaDb {
@@ -139,13 +158,97 @@ export function mariaDbPidIn(dataDir: string): number | undefined {
   const pidFile = join(dataDir, "mariadbd.pid");
   if (!existsSync(pidFile)) return undefined;
   const pid = Number(readFileSync(pidFile, "utf8").trim());
-  return Number.isInteger(pid) && pid > 0 && isRunning(pid, MARIADB_MARKER) ? pid : undefined;
+  return Number.isInteger(pid) && pid > 0 && isRunning(pid, mariaDbIdentity(dataDir)) ? pid : undefined;
 }
 
 /** A short socket path (unix sockets are limited to ~100 bytes), unique to the data folder. */
 function socketPath(dataDir: string): string {
   const id = createHash("sha256").update(dataDir).digest("hex").slice(0, 12);
   return join(tmpdir(), `ferry-mysql-${id}.sock`);
+}
+
+/** The data folder the server at `url` uses (`SELECT @@datadir`). */
+export async function mariaDbDataDir(url: string, timeoutMs = 2_000): Promise<string> {
+  const connection = await connectMysql(withDatabase(url, undefined), { connectTimeoutMs: timeoutMs });
+  try {
+    const [rows] = await connection.query("SELECT @@datadir AS dir");
+    return String((rows as Array<{ dir: unknown }>)[0]?.dir ?? "");
+  } finally {
+    await connection.end().catch(() => undefined);
+  }
+}
+
+/** Whether two spellings of a folder name the same folder (trailing slashes and symlinks aside). */
+export function sameDir(a: string, b: string): boolean {
+  const trim = (dir: string) => (dir.length > 1 ? dir.replace(/\/+$/, "") : dir);
+  const real = (dir: string) => {
+    try {
+      return realpathSync(dir);
+    } catch {
+      return trim(dir);
+    }
+  };
+  return trim(a) === trim(b) || real(trim(a)) === real(trim(b));
+}
+
+/** A data folder mariadb-install-db finished: ferry's marker, or (folders made before it) the file install-db writes last. */
+function isInitialised(dataDir: string): boolean {
+  return existsSync(join(dataDir, INITIALISED_MARKER)) || existsSync(join(dataDir, "mysql_upgrade_info"));
+}
+
+/**
+ * Makes sure the data folder holds a complete set of system tables. It is made in a sibling folder
+ * and renamed into place only when mariadb-install-db succeeded, so an interrupted first start leaves
+ * no half-made folder behind; one left by an older ferry is moved aside (`<dataDir>.half-made-<time>`).
+ */
+function prepareDataDir(dataDir: string, installDb: string, asRoot: boolean, progress: (line: string) => void): void {
+  const parent = dirname(dataDir);
+  const name = basename(dataDir);
+  if (existsSync(dataDir) && !isInitialised(dataDir)) {
+    if (readdirSync(dataDir).length === 0) {
+      rmSync(dataDir, { recursive: true, force: true });
+    } else {
+      const aside = `${dataDir}.half-made-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+      renameSync(dataDir, aside);
+      progress(`mysql     the data folder was only half made (an interrupted first start): moved it to ${aside}`);
+    }
+  }
+  if (existsSync(dataDir)) return;
+  mkdirSync(parent, { recursive: true });
+  // The caller holds the stack lock, so an `.installing-` folder is left over from an interrupted start.
+  const prefix = `${name.replace(/[^\w.-]/g, "_")}.installing-`;
+  for (const entry of readdirSync(parent)) {
+    if (entry.startsWith(prefix)) rmSync(join(parent, entry), { recursive: true, force: true });
+  }
+  const temp = `${prefix}${process.pid}`;
+  // install-db runs `chown $user $datadir` unquoted (as root), so it must not see the path, which may
+  // hold spaces: it runs in the parent folder and is given a relative name without any.
+  const install = spawnSync(
+    installDb,
+    [
+      "--no-defaults",
+      `--datadir=./${temp}`,
+      ...(asRoot ? ["--user=root"] : []),
+      "--auth-root-authentication-method=normal",
+      "--skip-test-db",
+    ],
+    { cwd: parent, encoding: "utf8" },
+  );
+  if (install.status !== 0 || !existsSync(join(parent, temp, "mysql"))) {
+    rmSync(join(parent, temp), { recursive: true, force: true });
+    throw new StackError(`mariadb-install-db failed for ${dataDir}`, {
+      hint: `${install.stderr || install.stdout || install.error?.message || ""}`
+        .trim()
+        .split("\n")
+        .slice(-8)
+        .join("\n"),
+    });
+  }
+  writeFileSync(
+    join(parent, temp, INITIALISED_MARKER),
+    `made by mariadb-install-db for ferry, ${new Date().toISOString()}\n`,
+  );
+  renameSync(join(parent, temp), dataDir);
 }
 
 /**
@@ -156,25 +259,7 @@ export async function startMariaDb(options: MariaDbOptions, onSpawn?: (pid: numb
   const { server, installDb } = requireMariadbd();
   const asRoot = process.getuid?.() === 0;
   mkdirSync(dirname(options.logFile), { recursive: true });
-  if (!existsSync(join(options.dataDir, "mysql"))) {
-    mkdirSync(options.dataDir, { recursive: true });
-    const install = spawnSync(
-      installDb,
-      [
-        "--no-defaults",
-        `--datadir=${options.dataDir}`,
-        ...(asRoot ? ["--user=root"] : []),
-        "--auth-root-authentication-method=normal",
-        "--skip-test-db",
-      ],
-      { encoding: "utf8" },
-    );
-    if (install.status !== 0) {
-      throw new StackError(`mariadb-install-db failed for ${options.dataDir}`, {
-        hint: `${install.stderr || install.stdout}`.trim().split("\n").slice(-8).join("\n"),
-      });
-    }
-  }
+  prepareDataDir(options.dataDir, installDb, asRoot, options.onProgress ?? (() => undefined));
   const args = [
     "--no-defaults",
     `--datadir=${options.dataDir}`,
@@ -200,6 +285,7 @@ export async function startMariaDb(options: MariaDbOptions, onSpawn?: (pid: numb
     password: "",
     database: undefined,
   });
+  let servedDir: string | undefined;
   const pid = await startDetached(
     {
       what: "MariaDB",
@@ -207,7 +293,19 @@ export async function startMariaDb(options: MariaDbOptions, onSpawn?: (pid: numb
       args,
       logFile: options.logFile,
       port: options.port,
-      answers: async () => (await mysqlProblem(url, 1_000)) === undefined,
+      // It answers once it says which data folder it serves, and it is ours only if that is ours.
+      answers: async () => {
+        try {
+          servedDir = await mariaDbDataDir(url, 1_000);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      notOurs: async () =>
+        servedDir !== undefined && sameDir(servedDir, options.dataDir) ? undefined : `its data folder is ${servedDir}`,
+      exitHint:
+        "if its data folder is damaged, `pnpm ferry stack down --purge` deletes it (and the data in it), and the next `pnpm ferry stack up` makes a fresh one",
       readyTimeoutMs: options.readyTimeoutMs,
     },
     onSpawn,

@@ -1,29 +1,158 @@
-import { spawn } from "node:child_process";
-import { accessSync, closeSync, constants, mkdirSync, openSync, readFileSync, statSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import {
+  accessSync,
+  closeSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+} from "node:fs";
 import { createServer } from "node:net";
 import { delimiter, dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { StackError } from "./errors.ts";
 
-/** True while a process with this pid exists (and, when `marker` is given, its command line contains it). */
-export function isRunning(pid: number, marker?: string): boolean {
+/**
+ * A process's command line, for telling ferry's servers from others: the arguments joined by `sep`,
+ * with `sep` before the first and after the last. From `/proc/<pid>/cmdline` (sep NUL, exact) or,
+ * without /proc (macOS), from `ps` (sep space, so an argument holding a space cannot be told apart).
+ */
+export interface CommandLine {
+  text: string;
+  sep: string;
+}
+
+/** Says whether a command line is one particular server of ours (e.g. a MariaDB on our data folder). */
+export type ProcessIdentity = (line: CommandLine) => boolean;
+
+/**
+ * True when these arguments appear in the command line, one after another, each whole. From `ps`
+ * (arguments joined by spaces) they must also be followed by an option or the end, so that
+ * `--datadir=/a` is not found in `--datadir=/a b/mysql`.
+ */
+export function hasArgs(line: CommandLine, ...args: string[]): boolean {
+  const needle = `${line.sep}${args.join(line.sep)}${line.sep}`;
+  for (let at = line.text.indexOf(needle); at >= 0; at = line.text.indexOf(needle, at + 1)) {
+    const next = line.text.slice(at + needle.length);
+    if (line.sep === "\0" || next === "" || next.startsWith("-")) return true;
+  }
+  return false;
+}
+
+/** True when some argument ends with `suffix` (e.g. a jar's file name at the end of its path). */
+export function hasArgEndingWith(line: CommandLine, suffix: string): boolean {
+  return line.text.includes(`${suffix}${line.sep}`);
+}
+
+let procChecked: boolean | undefined;
+function hasProc(): boolean {
+  procChecked ??= existsSync("/proc/self/stat");
+  return procChecked;
+}
+
+/** The command line of a process, or undefined when it is gone (or cannot be read). */
+export function commandLine(pid: number): CommandLine | undefined {
+  if (!hasProc()) return commandLineFromPs(pid);
+  try {
+    const raw = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+    if (!raw) return undefined;
+    return { text: `\0${raw.endsWith("\0") ? raw : `${raw}\0`}`, sep: "\0" };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The command line as `ps` shows it (for systems without /proc). */
+export function commandLineFromPs(pid: number): CommandLine | undefined {
+  const ps = spawnSync("ps", ["-ww", "-o", "command=", "-p", String(pid)], { encoding: "utf8" });
+  const line = ps.status === 0 ? ps.stdout.trim() : "";
+  return line ? { text: ` ${line} `, sep: " " } : undefined;
+}
+
+/** True when the process has exited but its parent has not reaped it yet (a zombie), or is gone. */
+function hasExited(pid: number): boolean {
+  if (hasProc()) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      // "<pid> (<comm>) <state> ...": comm may hold spaces and parentheses, so look after the last ")".
+      const state = stat.slice(stat.lastIndexOf(")") + 1).trim()[0];
+      return state === "Z" || state === "X";
+    } catch {
+      return true;
+    }
+  }
+  const ps = spawnSync("ps", ["-o", "stat=", "-p", String(pid)], { encoding: "utf8" });
+  return ps.status === 0 && ps.stdout.trim().startsWith("Z");
+}
+
+/**
+ * True while a process with this pid exists and has not exited (a zombie counts as exited), and, when
+ * `identity` is given, its command line says it is that very server. Without the identity any process
+ * with the pid counts, so pass one whenever the pid comes from a file that may be stale.
+ */
+export function isRunning(pid: number, identity?: ProcessIdentity): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "EPERM") return false;
   }
-  if (marker === undefined) return true;
-  try {
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
-    return cmdline.includes(marker);
-  } catch {
-    // No /proc (not Linux): trust the pid.
-    return true;
-  }
+  if (hasExited(pid)) return false;
+  if (identity === undefined) return true;
+  const line = commandLine(pid);
+  return line !== undefined && identity(line);
 }
 
-/** Stops a process: SIGTERM, then SIGKILL if it is still there after `graceMs`. */
-export async function stopProcess(pid: number, graceMs = 10_000): Promise<void> {
+/**
+ * Whether `pid` holds the socket listening on TCP `port` (Linux: from /proc), or undefined when
+ * that cannot be told (no /proc, or the process's file descriptors are not readable).
+ */
+export function listensOn(pid: number, port: number): boolean | undefined {
+  if (!hasProc()) return undefined;
+  const inodes = new Set<string>();
+  for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch {
+      continue;
+    }
+    for (const row of text.split("\n").slice(1)) {
+      // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
+      const fields = row.trim().split(/\s+/);
+      const local = fields[1];
+      const inode = fields[9];
+      if (fields[3] !== "0A" || !local || !inode) continue; // 0A: LISTEN
+      if (Number.parseInt(local.slice(local.lastIndexOf(":") + 1), 16) === port) inodes.add(inode);
+    }
+  }
+  if (inodes.size === 0) return false;
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return undefined;
+  }
+  for (const fd of fds) {
+    try {
+      const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (match?.[1] && inodes.has(match[1])) return true;
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return false;
+}
+
+/**
+ * Stops a process: SIGTERM, then SIGKILL if it is still there after `graceMs`. A process that outlives
+ * SIGKILL by `killWaitMs` (stuck in the kernel) is reported rather than waited on forever.
+ */
+export async function stopProcess(pid: number, graceMs = 10_000, killWaitMs = 10_000): Promise<void> {
   if (!isRunning(pid)) return;
   signal(pid, "SIGTERM");
   const deadline = Date.now() + graceMs;
@@ -32,7 +161,15 @@ export async function stopProcess(pid: number, graceMs = 10_000): Promise<void> 
     await sleep(50);
   }
   signal(pid, "SIGKILL");
-  while (isRunning(pid)) await sleep(20);
+  const killDeadline = Date.now() + killWaitMs;
+  while (isRunning(pid)) {
+    if (Date.now() > killDeadline) {
+      throw new StackError(`process ${pid} is still there ${killWaitMs / 1000}s after SIGKILL`, {
+        hint: `it is probably stuck in the kernel (a hung disk or mount); look at it with \`ps -o pid,stat,command -p ${pid}\``,
+      });
+    }
+    await sleep(20);
+  }
 }
 
 function signal(pid: number, name: NodeJS.Signals): void {
@@ -106,13 +243,21 @@ export interface DetachedServer {
   port: number;
   /** Resolves true once the server answers a real request. */
   answers: () => Promise<boolean>;
+  /**
+   * Once something answered: undefined when it is this very process, else what shows that another
+   * server answers on the port (it was taken between choosing the port and starting).
+   */
+  notOurs?: (pid: number) => Promise<string | undefined>;
+  /** Added to the hint when the server exits while starting. */
+  exitHint?: string;
   readyTimeoutMs?: number;
 }
 
 /**
  * Starts a server detached from this process (so it outlives the CLI), tells `onSpawn` its pid at once
- * (so a crash of ours cannot orphan it unrecorded), and waits until it answers. If it exits or does
- * not answer in time, it is stopped and the error shows the tail of its log.
+ * (so a crash of ours cannot orphan it unrecorded), and waits until it answers, and makes sure the
+ * answer came from it. If it exits, does not answer in time or another server answers, it is stopped
+ * and the error shows the tail of its log.
  */
 export async function startDetached(server: DetachedServer, onSpawn?: (pid: number) => void): Promise<number> {
   mkdirSync(dirname(server.logFile), { recursive: true });
@@ -134,13 +279,24 @@ export async function startDetached(server: DetachedServer, onSpawn?: (pid: numb
   onSpawn?.(pid);
 
   const logHint = () => `its log (${server.logFile}) ends with:\n${tail(server.logFile)}`;
+  const exitedError = () =>
+    new StackError(`${server.what} exited while starting on port ${server.port}`, {
+      hint: server.exitHint ? `${logHint()}\n${server.exitHint}` : logHint(),
+    });
   const timeoutMs = server.readyTimeoutMs ?? 60_000;
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (exited || !isRunning(pid)) {
-      throw new StackError(`${server.what} exited while starting on port ${server.port}`, { hint: logHint() });
+    if (exited || !isRunning(pid)) throw exitedError();
+    if (await server.answers()) {
+      // Whatever answered, it was not this process if this process is gone.
+      if (exited || !isRunning(pid)) throw exitedError();
+      const other = await server.notOurs?.(pid);
+      if (other === undefined) return pid;
+      await stopProcess(pid);
+      throw new StackError(`another server answers on port ${server.port}, not the ${server.what} ferry started`, {
+        hint: `${other}; the port was taken while ${server.what} started: run the command again to pick a free port`,
+      });
     }
-    if (await server.answers()) return pid;
     await sleep(100);
   }
   await stopProcess(pid);

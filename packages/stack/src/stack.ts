@@ -1,8 +1,8 @@
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { DYNAMODB_MARKER, dynamoDbAnswers, requireJava, startDynamoDb } from "./dynamodb.ts";
+import { dynamoDbAnswers, dynamoDbIdentity, requireJava, startDynamoDb } from "./dynamodb.ts";
 import { StackError } from "./errors.ts";
-import { MARIADB_MARKER, mariaDbPidIn, mysqlProblem, redactMysqlUrl, requireMariadbd, startMariaDb } from "./mysql.ts";
+import { mariaDbIdentity, mariaDbPidIn, mysqlProblem, redactMysqlUrl, requireMariadbd, startMariaDb } from "./mysql.ts";
 import { ferryHome } from "./paths.ts";
 import { freePort, isPortInUse, isRunning, stopProcess } from "./processes.ts";
 import { readState, removeState, type StackPart, type StackState, withStackLock, writeState } from "./state.ts";
@@ -17,8 +17,11 @@ export interface StackUpOptions {
   /** Fixed ports for the private servers; a free port is picked when omitted. */
   mysqlPort?: number | undefined;
   dynamodbPort?: number | undefined;
-  /** Keep DynamoDB Local's tables on disk under `<home>/dynamodb` instead of in memory. */
-  persistDynamoDb?: boolean;
+  /**
+   * Keep DynamoDB Local's tables on disk under `<home>/dynamodb` (true) or in memory (false). When
+   * omitted: in memory for a new DynamoDB Local, and a running one is kept as it is.
+   */
+  persistDynamoDb?: boolean | undefined;
   /** Which parts to bring up (default both). */
   parts?: ReadonlyArray<"mysql" | "dynamodb">;
   /** Progress lines for a person. */
@@ -36,7 +39,16 @@ export interface PartStatus {
 }
 
 type PartName = "mysql" | "dynamodb";
-const MARKERS: Record<PartName, string> = { mysql: MARIADB_MARKER, dynamodb: DYNAMODB_MARKER };
+
+/**
+ * True when the process the state file names for a part ferry started is still that server (not an
+ * unrelated process that got the pid after a reboot, nor a system MariaDB).
+ */
+function ownedRuns(home: string, name: PartName, part: StackPart | undefined): part is StackPart & { pid: number } {
+  if (!part?.startedByFerry || part.pid === undefined) return false;
+  if (name === "mysql") return isRunning(part.pid, mariaDbIdentity(part.dataDir ?? join(home, "mysql")));
+  return part.port !== undefined && isRunning(part.pid, dynamoDbIdentity(part.port));
+}
 
 /**
  * Brings the local stack up: reuses whatever already runs and answers, replaces what is half-started,
@@ -45,19 +57,30 @@ const MARKERS: Record<PartName, string> = { mysql: MARIADB_MARKER, dynamodb: DYN
 export async function stackUp(options: StackUpOptions = {}): Promise<StackState> {
   const home = options.home ?? ferryHome();
   const progress = options.onProgress ?? (() => undefined);
-  const mysqlUrl = options.mysqlUrl ?? (process.env.MYSQL_URL || undefined);
-  const dynamodbEndpoint = options.dynamodbEndpoint ?? (process.env.DYNAMODB_ENDPOINT || undefined);
+  const mysqlEnv = options.mysqlUrl ?? (process.env.MYSQL_URL || undefined);
+  const dynamodbEnv = options.dynamodbEndpoint ?? (process.env.DYNAMODB_ENDPOINT || undefined);
 
   return withStackLock(home, async () => {
     const state = readState(home);
     const startedNow: number[] = [];
     const save = () => writeState(home, state);
+    // `source .ferry/stack.env` exports the URLs of this stack's own servers: those are not outside ones.
+    const ownUrl = (name: PartName, url: string | undefined) =>
+      url !== undefined && state[name]?.url === url && ownedRuns(home, name, state[name]);
+    const mysqlUrl = ownUrl("mysql", mysqlEnv) ? undefined : mysqlEnv;
+    const dynamodbEndpoint = ownUrl("dynamodb", dynamodbEnv) ? undefined : dynamodbEnv;
     try {
       // MySQL first: an outside URL that does not answer should fail before anything is started.
       const wants = (part: PartName) => (options.parts ?? ["mysql", "dynamodb"]).includes(part);
-      // Missing tools fail here, before anything is started.
-      if (wants("mysql") && !mysqlUrl) requireMariadbd();
-      if (wants("dynamodb") && !dynamodbEndpoint) requireJava();
+      // Missing tools, and options a running server cannot take, fail here, before anything is started.
+      if (wants("mysql") && !mysqlUrl) {
+        requireMariadbd();
+        refuseChanges(home, state, "mysql", options);
+      }
+      if (wants("dynamodb") && !dynamodbEndpoint) {
+        requireJava();
+        refuseChanges(home, state, "dynamodb", options);
+      }
       if (!wants("mysql")) {
         // not asked for
       } else if (mysqlUrl) {
@@ -67,17 +90,17 @@ export async function stackUp(options: StackUpOptions = {}): Promise<StackState>
             hint: "check that the server runs and the URL is right, or unset MYSQL_URL to let ferry start a private MariaDB",
           });
         }
-        await retireOwned(state, "mysql", progress);
+        await retireOwned(home, state, "mysql", progress);
         state.mysql = { url: mysqlUrl, startedByFerry: false };
         progress(`mysql     using ${redactMysqlUrl(mysqlUrl)} (MYSQL_URL)`);
       } else {
         const dataDir = join(home, "mysql");
-        if (!(await reuseOwned(state, "mysql", progress))) {
+        if (!(await reuseOwned(home, state, "mysql", progress))) {
           await stopStray(mariaDbPidIn(dataDir), "a MariaDB left running on this data folder", progress);
           const port = await choosePort(options.mysqlPort, state.mysql?.port, "--mysql-port");
           progress(`mysql     starting a private MariaDB on port ${port} (${dataDir})`);
           const logFile = join(home, "logs", "mysql.log");
-          const started = await startMariaDb({ port, dataDir, logFile }, (pid) => {
+          const started = await startMariaDb({ port, dataDir, logFile, onProgress: progress }, (pid) => {
             startedNow.push(pid);
             state.mysql = { url: "", startedByFerry: true, pid, port, dataDir, logFile };
             save();
@@ -95,10 +118,10 @@ export async function stackUp(options: StackUpOptions = {}): Promise<StackState>
             hint: "check the endpoint, or unset DYNAMODB_ENDPOINT to let ferry start DynamoDB Local",
           });
         }
-        await retireOwned(state, "dynamodb", progress);
+        await retireOwned(home, state, "dynamodb", progress);
         state.dynamodb = { url: dynamodbEndpoint, startedByFerry: false };
         progress(`dynamodb  using ${dynamodbEndpoint} (DYNAMODB_ENDPOINT)`);
-      } else if (!(await reuseOwned(state, "dynamodb", progress))) {
+      } else if (!(await reuseOwned(home, state, "dynamodb", progress))) {
         const port = await choosePort(options.dynamodbPort, state.dynamodb?.port, "--dynamodb-port");
         const dataDir = options.persistDynamoDb ? join(home, "dynamodb") : undefined;
         progress(`dynamodb  starting DynamoDB Local on port ${port} (${dataDir ?? "in memory"})`);
@@ -123,7 +146,7 @@ export async function stackUp(options: StackUpOptions = {}): Promise<StackState>
       return state;
     } catch (error) {
       // Leave nothing running that this call started.
-      await Promise.all(startedNow.map((pid) => stopProcess(pid)));
+      await Promise.all(startedNow.map((pid) => stopProcess(pid).catch(() => undefined)));
       for (const name of ["mysql", "dynamodb"] as const) {
         const pid = state[name]?.pid;
         if (pid !== undefined && startedNow.includes(pid)) delete state[name];
@@ -133,6 +156,41 @@ export async function stackUp(options: StackUpOptions = {}): Promise<StackState>
       throw error;
     }
   });
+}
+
+/**
+ * A running server of ours is reused as it is, so an explicit option it does not match would be
+ * silently ignored (worst: `--persist` on an in-memory DynamoDB Local, whose tables `down` loses).
+ */
+function refuseChanges(home: string, state: StackState, name: PartName, options: StackUpOptions): void {
+  const part = state[name];
+  if (!part?.url || !ownedRuns(home, name, part)) return;
+  const what = name === "mysql" ? "the private MariaDB" : "DynamoDB Local";
+  const flag = name === "mysql" ? "--mysql-port" : "--dynamodb-port";
+  const port = name === "mysql" ? options.mysqlPort : options.dynamodbPort;
+  if (port !== undefined && port !== part.port) {
+    throw new StackError(
+      `${what} already runs on port ${part.port} (pid ${part.pid}), so ${flag} ${port} cannot apply`,
+      {
+        hint: `leave ${flag} out to keep using it, or run \`pnpm ferry stack down\` first to start it again on port ${port}`,
+      },
+    );
+  }
+  if (name === "dynamodb" && options.persistDynamoDb !== undefined) {
+    const inMemory = part.inMemory ?? part.dataDir === undefined;
+    if (options.persistDynamoDb === inMemory) {
+      throw new StackError(
+        inMemory
+          ? `DynamoDB Local already runs with its tables in memory (pid ${part.pid}), so --persist cannot apply`
+          : `DynamoDB Local already runs with its tables on disk in ${part.dataDir} (pid ${part.pid})`,
+        {
+          hint: inMemory
+            ? "run `pnpm ferry stack down` first (its in-memory tables are lost then), then `pnpm ferry stack up --persist`"
+            : "run `pnpm ferry stack down` first to start it again with its tables in memory",
+        },
+      );
+    }
+  }
 }
 
 /** Stops what `up` started (never an outside server) and forgets the stack. */
@@ -150,7 +208,7 @@ export async function stackDown(options: { home?: string; purge?: boolean; onPro
           progress(`${name.padEnd(9)} left alone (not started by ferry): ${displayUrl(part.url)}`);
           return;
         }
-        if (part.pid !== undefined && isRunning(part.pid, MARKERS[name])) {
+        if (ownedRuns(home, name, part)) {
           await stopProcess(part.pid, 30_000);
           stopped.push(name);
           progress(`${name.padEnd(9)} stopped (pid ${part.pid})`);
@@ -168,7 +226,13 @@ export async function stackDown(options: { home?: string; purge?: boolean; onPro
     }
     removeState(home);
     if (options.purge) {
-      for (const dir of ["mysql", "dynamodb", "logs"]) rmSync(join(home, dir), { recursive: true, force: true });
+      // Also what a broken first start left: mysql.half-made-<time> and mysql.installing-<pid>.
+      const leftovers = existsSync(home)
+        ? readdirSync(home).filter((entry) => /^mysql\.(half-made|installing)-/.test(entry))
+        : [];
+      for (const dir of ["mysql", "dynamodb", "logs", ...leftovers]) {
+        rmSync(join(home, dir), { recursive: true, force: true });
+      }
       progress(`purged    data and logs under ${home}`);
     }
     return { stopped };
@@ -183,7 +247,7 @@ export async function stackStatus(options: { home?: string } = {}): Promise<Part
   for (const name of ["mysql", "dynamodb"] as const) {
     const part = state[name];
     if (!part) continue;
-    const running = part.pid === undefined ? true : isRunning(part.pid, MARKERS[name]);
+    const running = part.startedByFerry ? ownedRuns(home, name, part) : true;
     const problem = running ? await partProblem(name, part) : "not running";
     result.push({
       name,
@@ -214,11 +278,15 @@ async function partProblem(name: PartName, part: StackPart): Promise<string | un
 }
 
 /** Keeps a part this stack started earlier if it still runs and answers; stops it if it only half runs. */
-async function reuseOwned(state: StackState, name: PartName, progress: (line: string) => void): Promise<boolean> {
+async function reuseOwned(
+  home: string,
+  state: StackState,
+  name: PartName,
+  progress: (line: string) => void,
+): Promise<boolean> {
   const part = state[name];
-  if (!part?.startedByFerry || part.pid === undefined) return false;
-  if (!isRunning(part.pid, MARKERS[name])) {
-    delete state[name];
+  if (!ownedRuns(home, name, part)) {
+    if (part?.startedByFerry) delete state[name];
     return false;
   }
   if (part.url && (await partProblem(name, part)) === undefined) {
@@ -232,9 +300,14 @@ async function reuseOwned(state: StackState, name: PartName, progress: (line: st
 }
 
 /** An outside server replaces one ferry started: stop ours so nothing is left orphaned. */
-async function retireOwned(state: StackState, name: PartName, progress: (line: string) => void): Promise<void> {
+async function retireOwned(
+  home: string,
+  state: StackState,
+  name: PartName,
+  progress: (line: string) => void,
+): Promise<void> {
   const part = state[name];
-  if (part?.startedByFerry && part.pid !== undefined && isRunning(part.pid, MARKERS[name])) {
+  if (ownedRuns(home, name, part)) {
     progress(`${name.padEnd(9)} stopping the private server (pid ${part.pid}): an outside one is configured now`);
     await stopProcess(part.pid);
   }

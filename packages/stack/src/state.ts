@@ -1,4 +1,15 @@
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import {
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { StackError } from "./errors.ts";
 import { isRunning } from "./processes.ts";
@@ -57,38 +68,102 @@ export function removeState(home: string): void {
   rmSync(join(home, "stack.env"), { force: true });
 }
 
+/** Who holds a lock file: its pid and the unique token it wrote, or undefined if it cannot be read (yet). */
+interface LockHolder {
+  pid: number;
+  token: string;
+  /** Age of the lock file, for telling a lock written by an older ferry (pid only, or empty) from a fresh one. */
+  ageMs: number;
+}
+
+function readHolder(file: string): LockHolder | undefined {
+  try {
+    const text = readFileSync(file, "utf8").trim();
+    const ageMs = Date.now() - statSync(file).mtimeMs;
+    const pid = Number(text.split(/\s+/)[0]);
+    return { pid: Number.isSafeInteger(pid) && pid > 0 ? pid : 0, token: text, ageMs };
+  } catch {
+    // Gone (released meanwhile): try again.
+    return undefined;
+  }
+}
+
+/** A lock no one holds any more: its process is gone (or it is old and says no pid at all). */
+function isStale(holder: LockHolder): boolean {
+  return holder.pid > 0 ? !isRunning(holder.pid) : holder.ageMs > 10_000;
+}
+
+/** Creates `target` holding what `source` holds, atomically; false when `target` exists already. */
+function tryLink(source: string, target: string): boolean {
+  try {
+    linkSync(source, target);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw error;
+  }
+}
+
+/** Removes `file` if it still holds `token` (so a lock is only ever removed by, or for, its holder). */
+function removeIfHeld(file: string, token: string): void {
+  if (readHolder(file)?.token === token) rmSync(file, { force: true });
+}
+
 /**
  * Holds `<home>/stack.lock` while `fn` runs so two `ferry stack up|down` calls never race on one
- * stack. A lock left by a process that died is taken over.
+ * stack. The lock is made whole at once (a file holding our pid, hard-linked to the lock's name, which
+ * fails if it exists), so no one ever sees it empty. A lock whose holder died is taken over; only one
+ * waiter at a time may do that (it holds `stack.lock.takeover` meanwhile), and only while the lock
+ * still names the dead holder, so a lock just taken by a live process is never removed.
  */
-export async function withStackLock<T>(home: string, fn: () => Promise<T>): Promise<T> {
+export async function withStackLock<T>(
+  home: string,
+  fn: () => Promise<T>,
+  options: { timeoutMs?: number } = {},
+): Promise<T> {
   mkdirSync(home, { recursive: true });
   const lock = join(home, "stack.lock");
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    try {
-      const fd = openSync(lock, "wx");
-      writeFileSync(fd, String(process.pid));
-      closeSync(fd);
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-      const holder = Number(readFileSync(lock, "utf8").trim());
-      if (!Number.isInteger(holder) || holder <= 0 || !isRunning(holder)) {
-        rmSync(lock, { force: true });
-        continue;
+  const takeover = `${lock}.takeover`;
+  const token = `${process.pid} ${randomBytes(8).toString("hex")}`;
+  const mine = `${lock}.${process.pid}.${randomBytes(4).toString("hex")}`;
+  writeFileSync(mine, `${token}\n`);
+  const deadline = Date.now() + (options.timeoutMs ?? 120_000);
+  try {
+    for (;;) {
+      if (tryLink(mine, lock)) break;
+      const holder = readHolder(lock);
+      if (holder !== undefined && isStale(holder)) {
+        if (tryLink(mine, takeover)) {
+          try {
+            removeIfHeld(lock, holder.token);
+          } finally {
+            rmSync(takeover, { force: true });
+          }
+          continue;
+        }
+        // Someone else is taking over; its own takeover file is stale only if it died doing so.
+        const other = readHolder(takeover);
+        if (other !== undefined && isStale(other)) removeIfHeld(takeover, other.token);
       }
       if (Date.now() > deadline) {
-        throw new StackError(`another ferry process (pid ${holder}) is changing the stack in ${home}`, {
-          hint: "wait for it to finish, or stop it",
-        });
+        throw new StackError(
+          `another ferry process${holder?.pid ? ` (pid ${holder.pid})` : ""} is changing the stack in ${home}`,
+          { hint: "wait for it to finish, or stop it" },
+        );
       }
-      await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 5 + Math.random() * 20));
     }
+  } finally {
+    rmSync(mine, { force: true });
+  }
+  // Files like `mine` that a process killed while waiting left behind.
+  for (const entry of readdirSync(home)) {
+    const pid = /^stack\.lock\.(\d+)\.[0-9a-f]+$/.exec(entry)?.[1];
+    if (pid !== undefined && !isRunning(Number(pid))) rmSync(join(home, entry), { force: true });
   }
   try {
     return await fn();
   } finally {
-    rmSync(lock, { force: true });
+    removeIfHeld(lock, token);
   }
 }

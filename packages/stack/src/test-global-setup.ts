@@ -31,19 +31,37 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const state = await stackUp({ home });
   const mysqlUrl = state.mysql?.url;
   const dynamodbEndpoint = state.dynamodb?.url;
-  if (!mysqlUrl || !dynamodbEndpoint) throw new Error("the test stack did not come up");
+  if (!mysqlUrl || !dynamodbEndpoint) {
+    await finishTestStack(home, async () => []);
+    throw new Error("the test stack did not come up");
+  }
   const runPrefix = `ft${randomBytes(3).toString("hex")}`;
   project.provide("ferryStack", { mysqlUrl, dynamodbEndpoint, runPrefix });
 
-  return async () => {
-    const leftovers = [
+  return () =>
+    finishTestStack(home, async () => [
       ...(await leftoverDatabases(mysqlUrl, runPrefix)),
       ...(await leftoverTables(dynamodbEndpoint, runPrefix)),
-    ];
-    await stackDown({ home });
-    rmSync(home, { recursive: true, force: true });
-    if (leftovers.length > 0) throw new Error(`test files left databases or tables behind: ${leftovers.join(", ")}`);
-  };
+    ]);
+}
+
+/**
+ * The teardown: looks for what test files left behind, then always stops the stack and removes its
+ * home (even when looking failed), and fails the run if anything was left or the look failed.
+ * (Not named `teardown`: vitest would call an export of that name itself.)
+ */
+export async function finishTestStack(home: string, findLeftovers: () => Promise<string[]>): Promise<void> {
+  let leftovers: string[] = [];
+  try {
+    leftovers = await findLeftovers();
+  } finally {
+    try {
+      await stackDown({ home });
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  }
+  if (leftovers.length > 0) throw new Error(`test files left databases or tables behind: ${leftovers.join(", ")}`);
 }
 
 async function leftoverDatabases(mysqlUrl: string, runPrefix: string): Promise<string[]> {

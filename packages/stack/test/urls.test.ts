@@ -70,6 +70,34 @@ describe("resolveConnections", () => {
     rmSync(home, { recursive: true, force: true });
   });
 
+  it("refuses a half-started stack rather than answer undefined (which means AWS itself)", () => {
+    const half = mkdtempSync(join(tmpdir(), "ferry-conn-half-"));
+    delete process.env.MYSQL_URL;
+    delete process.env.DYNAMODB_ENDPOINT;
+    try {
+      writeState(half, {
+        version: 1,
+        mysql: { url: "mysql://root@127.0.0.1:1111", startedByFerry: true, pid: 1 },
+        dynamodb: { url: "", startedByFerry: true, pid: 2 },
+      });
+      expect(() => resolveConnections({ home: half })).toThrow(
+        "the local stack is half-started (DynamoDB Local was started but never answered)",
+      );
+      expect(() => resolveConnections({ home: half })).toThrow(
+        expect.objectContaining({ hint: "run `pnpm ferry stack up`" }),
+      );
+      // An endpoint given outright does not need the stack.
+      expect(resolveConnections({ home: half, dynamodbEndpoint: "http://h:1" }).dynamodbEndpoint).toBe("http://h:1");
+      writeState(half, { version: 1, mysql: { url: "", startedByFerry: true, pid: 1 } });
+      expect(() => resolveConnections({ home: half })).toThrow("the local stack is half-started (MySQL");
+      // No DynamoDB part at all still means: no endpoint configured.
+      writeState(half, { version: 1, mysql: { url: "mysql://root@127.0.0.1:1111", startedByFerry: true } });
+      expect(resolveConnections({ home: half }).dynamodbEndpoint).toBeUndefined();
+    } finally {
+      rmSync(half, { recursive: true, force: true });
+    }
+  });
+
   it("says how to get a MySQL when there is none", () => {
     delete process.env.MYSQL_URL;
     expect(() => resolveConnections({ home: join(home, "missing") })).toThrow("no MySQL to connect to");

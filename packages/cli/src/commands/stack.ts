@@ -24,7 +24,8 @@ export function stackCommand(): Command {
       const state = await stackUp({
         mysqlPort: options.mysqlPort,
         dynamodbPort: options.dynamodbPort,
-        persistDynamoDb: options.persist ?? false,
+        // Only when given: a running DynamoDB Local is kept as it is, and refused if --persist asks otherwise.
+        persistDynamoDb: options.persist,
         onProgress: note,
       });
       printStack(state);

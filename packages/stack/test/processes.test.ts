@@ -1,0 +1,125 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { dynamoDbIdentity } from "../src/dynamodb.ts";
+import { mariaDbIdentity } from "../src/mysql.ts";
+import { commandLine, commandLineFromPs, isRunning, listensOn, stopProcess } from "../src/processes.ts";
+
+const children: ChildProcess[] = [];
+afterEach(() => {
+  for (const child of children.splice(0)) child.kill("SIGKILL");
+});
+
+/** A process whose command line reads like one of ferry's servers (node ignores the arguments after -e). */
+async function lookalike(...args: string[]): Promise<number> {
+  const child = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)", "--", ...args], { stdio: "ignore" });
+  children.push(child);
+  const pid = child.pid;
+  if (pid === undefined) throw new Error("did not spawn");
+  // Until the child has exec'd, its command line is still this process's.
+  while (!commandLine(pid)?.text.includes("setInterval")) await new Promise((resolve) => setTimeout(resolve, 5));
+  return pid;
+}
+
+/** A zombie: `sleep 30` becomes the parent of a child that exits, and never reaps it. */
+async function zombie(): Promise<number> {
+  const parent = spawn("sh", ["-c", "sleep 0 & echo $!; exec sleep 30"], { stdio: ["ignore", "pipe", "ignore"] });
+  children.push(parent);
+  const pid = await new Promise<number>((resolve) => parent.stdout?.once("data", (chunk) => resolve(Number(chunk))));
+  for (let i = 0; i < 100; i++) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      throw new Error("expected a zombie, found nothing");
+    }
+    if (commandLineFromPs(pid) === undefined || commandLine(pid) === undefined) break;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return pid;
+}
+
+describe("process identity", () => {
+  it("knows a MariaDB by its data folder, not by its name (a system MariaDB is not ours)", async () => {
+    const pid = await lookalike("/usr/sbin/mariadbd", "--datadir=/home/a b/.ferry/mysql", "--port=3307");
+    expect(isRunning(pid, mariaDbIdentity("/home/a b/.ferry/mysql"))).toBe(true);
+    expect(isRunning(pid, mariaDbIdentity("/var/lib/mysql"))).toBe(false);
+    expect(isRunning(pid, mariaDbIdentity("/home/a b/.ferry"))).toBe(false);
+    const other = await lookalike("/usr/sbin/mariadbd", "--datadir=/var/lib/mysql");
+    expect(isRunning(other, mariaDbIdentity("/home/a b/.ferry/mysql"))).toBe(false);
+  });
+
+  it("knows DynamoDB Local by its jar and its port", async () => {
+    const pid = await lookalike("-jar", "/x/lib/DynamoDBLocal.jar", "-port", "8123", "-inMemory");
+    expect(isRunning(pid, dynamoDbIdentity(8123))).toBe(true);
+    expect(isRunning(pid, dynamoDbIdentity(812))).toBe(false);
+    expect(isRunning(pid, dynamoDbIdentity(8000))).toBe(false);
+    expect(isRunning(await lookalike("-port", "8123"), dynamoDbIdentity(8123))).toBe(false);
+  });
+
+  it("reads the same identity from `ps` where there is no /proc (macOS)", async () => {
+    const pid = await lookalike(
+      "mariadbd",
+      "--datadir=/a b/mysql",
+      "-jar",
+      "/x/lib/DynamoDBLocal.jar",
+      "-port",
+      "8123",
+    );
+    const fromPs = commandLineFromPs(pid);
+    expect(fromPs).toBeDefined();
+    if (!fromPs) return;
+    expect(dynamoDbIdentity(8123)(fromPs)).toBe(true);
+    expect(dynamoDbIdentity(812)(fromPs)).toBe(false);
+    expect(mariaDbIdentity("/a b/mysql")(fromPs)).toBe(true);
+    // Arguments cannot be told apart in `ps` output, but "/a" is not followed by an option.
+    expect(mariaDbIdentity("/a")(fromPs)).toBe(false);
+    expect(mariaDbIdentity("/a b")(fromPs)).toBe(false);
+  });
+
+  it("tells which process holds a listening port", async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const address = server.address();
+    const port = typeof address === "object" && address ? address.port : 0;
+    try {
+      expect(listensOn(process.pid, port)).toBe(true);
+      expect(listensOn(await lookalike(), port)).toBe(false);
+    } finally {
+      server.close();
+    }
+  });
+});
+
+describe("stopProcess", () => {
+  it("counts a zombie as exited, so stopping one returns at once", async () => {
+    const pid = await zombie();
+    expect(() => process.kill(pid, 0)).not.toThrow();
+    expect(isRunning(pid)).toBe(false);
+    const started = Date.now();
+    await stopProcess(pid, 1_000, 1_000);
+    expect(Date.now() - started).toBeLessThan(500);
+  });
+
+  it("gives up with a clear error when a process outlives SIGKILL (stuck in the kernel)", async () => {
+    const pid = await lookalike();
+    // Signals other than 0 (the existence probe) get lost, as they do to a process in uninterruptible sleep.
+    const realKill = process.kill.bind(process);
+    const kill = vi.spyOn(process, "kill").mockImplementation((target, signal) => {
+      return signal === 0 ? realKill(target, 0) : true;
+    });
+    try {
+      await expect(stopProcess(pid, 100, 300)).rejects.toThrow(`process ${pid} is still there 0.3s after SIGKILL`);
+      expect(kill).toHaveBeenCalledWith(pid, "SIGKILL");
+    } finally {
+      kill.mockRestore();
+    }
+    expect(isRunning(pid)).toBe(true);
+  });
+
+  it("stops a live process with SIGTERM", async () => {
+    const pid = await lookalike();
+    expect(isRunning(pid)).toBe(true);
+    await stopProcess(pid, 2_000, 1_000);
+    expect(isRunning(pid)).toBe(false);
+  });
+});

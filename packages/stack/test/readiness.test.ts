@@ -1,0 +1,51 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, inject, it } from "vitest";
+import { startDynamoDb } from "../src/dynamodb.ts";
+import { parseMysqlUrl, startMariaDb } from "../src/mysql.ts";
+import { isRunning } from "../src/processes.ts";
+
+const root = mkdtempSync(join(tmpdir(), "ferry-ready-"));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+// If the port is taken between choosing it and the server starting, the other server answers the
+// readiness check: ferry must notice it is not the one it started.
+describe("a server is ready only when the answer comes from it", () => {
+  it("DynamoDB Local: another endpoint answering on the port is refused", async () => {
+    const other = createServer((_request, response) => {
+      response.writeHead(200, { "content-type": "application/x-amz-json-1.0" });
+      response.end('{"TableNames":[]}');
+    });
+    await new Promise<void>((resolve) => other.listen(0, "127.0.0.1", resolve));
+    const address = other.address();
+    const port = typeof address === "object" && address ? address.port : 0;
+    let pid: number | undefined;
+    try {
+      await expect(
+        startDynamoDb({ port, logFile: join(root, "dynamodb.log"), readyTimeoutMs: 20_000 }, (spawned) => {
+          pid = spawned;
+        }),
+      ).rejects.toThrow(`another server answers on port ${port}, not the DynamoDB Local ferry started`);
+      expect(pid !== undefined && isRunning(pid)).toBe(false);
+    } finally {
+      other.close();
+    }
+  });
+
+  // The run's own MariaDB stands in for the other server (it lets root in without a password).
+  it.skipIf(Boolean(process.env.MYSQL_URL))("MariaDB: a server with another data folder is refused", async () => {
+    const { port } = parseMysqlUrl(inject("ferryStack").mysqlUrl);
+    const dataDir = join(root, "my data");
+    let pid: number | undefined;
+    const failure = startMariaDb({ port, dataDir, logFile: join(root, "mysql.log") }, (spawned) => {
+      pid = spawned;
+    });
+    await expect(failure).rejects.toThrow(`another server answers on port ${port}, not the MariaDB ferry started`);
+    await expect(failure).rejects.toThrow(
+      expect.objectContaining({ hint: expect.stringMatching(/its data folder is \//) }),
+    );
+    expect(pid !== undefined && isRunning(pid)).toBe(false);
+  });
+});
