@@ -85,7 +85,7 @@ export async function connectMysql(
   options: { connectTimeoutMs?: number; multipleStatements?: boolean } = {},
 ): Promise<mysql.Connection> {
   const location = parseMysqlUrl(url);
-  return mysql.createConnection({
+  const connection = await mysql.createConnection({
     host: location.host,
     port: location.port,
     user: location.user,
@@ -97,9 +97,19 @@ export async function connectMysql(
     bigNumberStrings: true,
     decimalNumbers: false,
     dateStrings: true,
+    // JSON as the server's text: mysql2 would parse it into JS numbers and lose integers beyond 2^53.
+    jsonStrings: true,
     charset: "utf8mb4_unicode_ci",
     timezone: "Z",
   });
+  // TIMESTAMP values and NOW() in UTC, whatever the server's zone: ferry's datetimes are UTC throughout.
+  try {
+    await connection.query("SET time_zone = '+00:00'");
+  } catch (error) {
+    await connection.end().catch(() => undefined);
+    throw error;
+  }
+  return connection;
 }
 
 /** Pings the server; resolves to undefined when it answers, else to the reason it did not. */
