@@ -262,12 +262,14 @@ describe("toItem", () => {
     expect(store.entity("ShoppingCart").render("SHOPPING_CART#{productId}", {}, { prefixOnly: true })).toBe(
       "SHOPPING_CART#",
     );
-    // A root category (no parent) has no GSI1/GSI2 key: its templates use parentId.
+    // A root category (no parent) is in the listing index GSI1, and only the by-parent index GSI2 is sparse.
     const root = store
       .entity("Category")
       .toItem({ id: 1n, parentId: null, name: "All", createdAt: "2026-01-02T00:00:00Z" });
-    expect(root).not.toHaveProperty("GSI1PK");
+    expect(root.GSI1PK).toEqual({ S: "CATEGORY" });
+    expect(root.GSI1SK).toEqual({ S: "00000000000000000001" });
     expect(root).not.toHaveProperty("GSI2PK");
+    expect(root).not.toHaveProperty("GSI2SK");
   });
 });
 
