@@ -421,15 +421,7 @@ function dateConversion(fail: Fail): Conversion<string> {
     }
     return fail("expected a date string like 2026-01-02", value);
   };
-  return {
-    check,
-    fromMysql: check,
-    toMysql: (value) => value,
-    toDynamo: (value) => ({ S: value }),
-    fromDynamo: (value) => check(stored(value, "S", fail)),
-    normalize: (value) => value,
-    keyText: (value) => value,
-  };
+  return textConversion(check, fail);
 }
 
 function timeConversion(digits: number, fail: Fail): Conversion<string> {
@@ -437,25 +429,15 @@ function timeConversion(digits: number, fail: Fail): Conversion<string> {
     typeof value === "string"
       ? parsedOrFail(timeOfDay(value, digits), value, fail)
       : fail("expected a time string like 03:04:05", value);
-  return {
-    check,
-    fromMysql: check,
-    toMysql: (value) => value,
-    toDynamo: (value) => ({ S: value }),
-    fromDynamo: (value) => check(stored(value, "S", fail)),
-    normalize: (value) => value,
-    keyText: (value) => value,
-  };
+  return textConversion(check, fail);
 }
 
 function quotedList(values: readonly string[]): string {
   return values.map((value) => `'${value}'`).join(", ");
 }
 
-function enumConversion(values: readonly string[], fail: Fail): Conversion<string> {
-  const allowed = new Set(values);
-  const check = (value: unknown): string =>
-    typeof value === "string" && allowed.has(value) ? value : fail(`expected one of ${quotedList(values)}`, value);
+/** A value that is checked text on both stores, as it is (enum, date, time). */
+function textConversion(check: (value: unknown) => string, fail: Fail): Conversion<string> {
   return {
     check,
     fromMysql: check,
@@ -465,6 +447,13 @@ function enumConversion(values: readonly string[], fail: Fail): Conversion<strin
     normalize: (value) => value,
     keyText: (value) => value,
   };
+}
+
+function enumConversion(values: readonly string[], fail: Fail): Conversion<string> {
+  const allowed = new Set(values);
+  const check = (value: unknown): string =>
+    typeof value === "string" && allowed.has(value) ? value : fail(`expected one of ${quotedList(values)}`, value);
+  return textConversion(check, fail);
 }
 
 function setConversion(values: readonly string[], nullable: boolean, fail: Fail): Conversion<string[]> {
