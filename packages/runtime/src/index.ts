@@ -33,3 +33,4 @@ export {
   type Store,
   writeTargets,
 } from "./phases.ts";
+export * from "./dynamodb/index.ts";

@@ -1,0 +1,252 @@
+/**
+ * DynamoEntityStore against DynamoDB Local, on the store contract's own tables: uniqueness markers, key moves,
+ * conditional increments, item-collection and index queries with cursors.
+ */
+import { fileURLToPath } from "node:url";
+import { CreateTableCommand, GetItemCommand, waitUntilTableExists } from "@aws-sdk/client-dynamodb";
+import { loadValidContract } from "@ferry/contract";
+import { useTestStack } from "@ferry/stack/testing";
+import { beforeAll, describe, expect, it } from "vitest";
+import { createTableInputs } from "../../codegen/src/tables/index.ts";
+import { type Codec, createCodec, type EntityValue } from "../src/codec/index.ts";
+import {
+  DynamoAlreadyExists,
+  DynamoConditionFailed,
+  DynamoCursorError,
+  DynamoEntityStore,
+  DynamoItemNotFound,
+  DynamoUniqueViolation,
+  uniqueMarkerKey,
+  VERSION_ATTRIBUTE,
+} from "../src/dynamodb/index.ts";
+
+const stack = useTestStack();
+const contractFile = fileURLToPath(new URL("../../../contract/store.yaml", import.meta.url));
+
+let codec: Codec;
+let store: DynamoEntityStore;
+
+beforeAll(async () => {
+  const contract = await loadValidContract(contractFile);
+  codec = createCodec(contract);
+  const client = stack.dynamodb();
+  for (const input of createTableInputs(contract, { prefix: stack.tablePrefix })) {
+    await client.send(new CreateTableCommand(input));
+    await waitUntilTableExists({ client, maxWaitTime: 60 }, { TableName: input.TableName });
+  }
+  store = new DynamoEntityStore(client, codec, { tablePrefix: stack.tablePrefix });
+}, 120_000);
+
+function user(id: bigint, overrides: EntityValue = {}): EntityValue {
+  return {
+    id,
+    username: `user${id}`,
+    email: `user${id}@example.com`,
+    passwordHash: "hash",
+    firstName: "Ada",
+    lastName: null,
+    isSeller: false,
+    createdAt: "2026-01-02T03:04:05.123Z",
+    updatedAt: "2026-01-02T03:04:05.123Z",
+    ...overrides,
+  };
+}
+
+function product(id: bigint, overrides: EntityValue = {}): EntityValue {
+  return {
+    id,
+    sellerId: 1n,
+    categoryId: 7n,
+    name: `Product ${id}`,
+    description: null,
+    price: "19.99",
+    inventoryQuantity: 2,
+    imageUrl: null,
+    createdAt: `2026-01-0${Number(id % 9n) + 1}T00:00:00.000Z`,
+    updatedAt: "2026-01-01T00:00:00.000Z",
+    ...overrides,
+  };
+}
+
+function cart(userId: bigint, productId: bigint, id: bigint): EntityValue {
+  return {
+    id,
+    userId,
+    productId,
+    quantity: 1,
+    createdAt: "2026-01-02T03:04:05.123Z",
+    updatedAt: "2026-01-02T03:04:05.123Z",
+  };
+}
+
+async function rawItem(key: Record<string, { S: string }>) {
+  const out = await stack
+    .dynamodb()
+    .send(new GetItemCommand({ TableName: `${stack.tablePrefix}main`, Key: key, ConsistentRead: true }));
+  return out.Item;
+}
+
+describe("create and get", () => {
+  it("round-trips a User and a Product (bigints beyond 2^53, exact decimals)", async () => {
+    const ada = user(18446744073709551615n, { lastName: "Lovelace", isSeller: true });
+    await store.create("User", ada);
+    expect(await store.get("User", { id: 18446744073709551615n })).toEqual(ada);
+
+    const widget = product(9007199254740993n, {
+      price: "12345678.90",
+      description: "exact",
+      sellerName: "ada",
+    });
+    await store.create("Product", widget);
+    expect(await store.get("Product", { id: 9007199254740993n })).toEqual(widget);
+    expect(await store.get("Product", { id: 424242n })).toBeUndefined();
+
+    const item = await rawItem(
+      codec.entity("User").key({ id: 18446744073709551615n }) as Record<string, { S: string }>,
+    );
+    expect(item?.[VERSION_ATTRIBUTE]).toEqual({ N: "1" });
+  });
+
+  it("refuses a second item with the same key", async () => {
+    await store.create("User", user(100n));
+    await expect(store.create("User", user(100n, { username: "other100", email: "other100@x" }))).rejects.toThrow(
+      DynamoAlreadyExists,
+    );
+  });
+
+  it("refuses a duplicate email with DynamoUniqueViolation and writes nothing", async () => {
+    await store.create("User", user(1n));
+    const copy = user(2n, { email: "user1@example.com" });
+    const error = await store.create("User", copy).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DynamoUniqueViolation);
+    expect(error).toMatchObject({ entity: "User", rule: "uq_users_email", values: { email: "user1@example.com" } });
+    expect(await store.get("User", { id: 2n })).toBeUndefined();
+    // Not even the username marker of the refused item.
+    const marker = uniqueMarkerKey(codec.entity("User"), "uq_users_username", copy);
+    expect(marker).toBeDefined();
+    expect(await rawItem(marker as Record<string, { S: string }>)).toBeUndefined();
+  });
+});
+
+describe("update", () => {
+  it("swaps the username marker: the old value is free again, the new one taken", async () => {
+    await store.create("User", user(10n));
+    await store.create("User", user(11n));
+    await expect(store.update("User", { id: 11n }, { username: "user10" })).rejects.toThrow(DynamoUniqueViolation);
+
+    const updated = await store.update("User", { id: 10n }, { username: "renamed10", firstName: "Grace" });
+    expect(updated).toMatchObject({ id: 10n, username: "renamed10", firstName: "Grace" });
+    expect(await store.get("User", { id: 10n })).toEqual(updated);
+    // The GSI key follows the new username.
+    const byName = await store.query("User", { index: "GSI1", values: { username: "renamed10" } });
+    expect(byName.items.map((u) => u.id)).toEqual([10n]);
+    expect((await store.query("User", { index: "GSI1", values: { username: "user10" } })).items).toEqual([]);
+
+    // The old username is free for another user; the new one is not.
+    await store.update("User", { id: 11n }, { username: "user10" });
+    await expect(store.create("User", user(12n, { username: "renamed10" }))).rejects.toThrow(DynamoUniqueViolation);
+    const item = await rawItem(codec.entity("User").key({ id: 10n }) as Record<string, { S: string }>);
+    expect(item?.[VERSION_ATTRIBUTE]).toEqual({ N: "2" });
+  });
+
+  it("updates in place without unique changes and bumps the version", async () => {
+    await store.create("User", user(20n, { lastName: "Before" }));
+    const updated = await store.update("User", { id: 20n }, { lastName: null, isSeller: true });
+    expect(updated).toMatchObject({ lastName: null, isSeller: true, username: "user20" });
+    const item = await rawItem(codec.entity("User").key({ id: 20n }) as Record<string, { S: string }>);
+    expect(item?.lastName).toBeUndefined();
+    expect(item?.[VERSION_ATTRIBUTE]).toEqual({ N: "2" });
+    await expect(store.update("User", { id: 999n }, { firstName: "x" })).rejects.toThrow(DynamoItemNotFound);
+  });
+
+  it("moves an item whose key changes, in one transaction", async () => {
+    await store.create("User", user(30n));
+    await store.create("ShoppingCart", cart(30n, 5n, 1n));
+    const moved = await store.update("ShoppingCart", { userId: 30n, productId: 5n }, { productId: 6n, quantity: 3 });
+    expect(moved).toMatchObject({ userId: 30n, productId: 6n, quantity: 3, id: 1n });
+    expect(await store.get("ShoppingCart", { userId: 30n, productId: 5n })).toBeUndefined();
+    expect(await store.get("ShoppingCart", { userId: 30n, productId: 6n })).toEqual(moved);
+    // The unique marker moved too: product 5 can be added again, product 6 cannot.
+    await store.create("ShoppingCart", cart(30n, 5n, 2n));
+    await expect(store.create("ShoppingCart", cart(30n, 6n, 3n))).rejects.toThrow(/already exists|unique/);
+  });
+
+  it("decrements stock with a condition until it is gone", async () => {
+    await store.create("Product", product(50n, { inventoryQuantity: 2 }));
+    const decrement = () =>
+      store.update(
+        "Product",
+        { id: 50n },
+        {},
+        { add: { inventoryQuantity: -1 }, condition: [{ attribute: "inventoryQuantity", op: ">=", value: 1 }] },
+      );
+    expect((await decrement()).inventoryQuantity).toBe(1);
+    expect((await decrement()).inventoryQuantity).toBe(0);
+    const error = await decrement().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DynamoConditionFailed);
+    expect(error).toMatchObject({ entity: "Product", key: { id: 50n } });
+    expect((await store.get("Product", { id: 50n }))?.inventoryQuantity).toBe(0);
+  });
+});
+
+describe("query", () => {
+  it("lists a user's cart lines only, not the User item in the same partition", async () => {
+    await store.create("User", user(60n));
+    for (const p of [3n, 1n, 2n]) await store.create("ShoppingCart", cart(60n, p, 600n + p));
+    const page = await store.query("ShoppingCart", { values: { userId: 60n } });
+    expect(page.items.map((c) => c.productId)).toEqual([1n, 2n, 3n]);
+    expect(page.cursor).toBeUndefined();
+    const desc = await store.query("ShoppingCart", { values: { userId: 60n }, order: "desc" });
+    expect(desc.items.map((c) => c.productId)).toEqual([3n, 2n, 1n]);
+  });
+
+  it("queries products by category on GSI1, newest first, and pages through them exactly once", async () => {
+    const ids = [201n, 202n, 203n, 204n, 205n];
+    for (const id of ids) await store.create("Product", product(id, { categoryId: 77n }));
+    const all = await store.query("Product", { index: "GSI1", values: { categoryId: 77n }, order: "desc" });
+    expect(all.items.map((p) => p.id)).toEqual([...ids].reverse());
+
+    const seen: unknown[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await store.query("Product", {
+        index: "GSI1",
+        values: { categoryId: 77n },
+        order: "desc",
+        limit: 2,
+        ...(cursor === undefined ? {} : { cursor }),
+      });
+      expect(page.items.length).toBeLessThanOrEqual(2);
+      seen.push(...page.items.map((p) => p.id));
+      cursor = page.cursor;
+      pages++;
+    } while (cursor !== undefined && pages < 10);
+    expect(seen).toEqual([...ids].reverse());
+
+    const first = await store.query("Product", { index: "GSI1", values: { categoryId: 77n }, limit: 2 });
+    expect(first.cursor).toBeDefined();
+    const other = first.cursor as string;
+    await expect(store.query("ShoppingCart", { values: { userId: 60n }, cursor: other })).rejects.toThrow(
+      DynamoCursorError,
+    );
+    await expect(store.query("Product", { index: "GSI2", values: { sellerId: 1n }, cursor: other })).rejects.toThrow(
+      /restart the listing/,
+    );
+    const mysqlCursor = Buffer.from(JSON.stringify({ v: 1, store: "mysql", entity: "Product" })).toString("base64url");
+    await expect(
+      store.query("Product", { index: "GSI1", values: { categoryId: 77n }, cursor: mysqlCursor }),
+    ).rejects.toThrow(DynamoCursorError);
+  });
+});
+
+describe("delete", () => {
+  it("removes the item and its markers, so the email can be used again", async () => {
+    await store.create("User", user(70n));
+    expect(await store.delete("User", { id: 70n })).toBe(true);
+    expect(await store.get("User", { id: 70n })).toBeUndefined();
+    expect(await store.delete("User", { id: 70n })).toBe(false);
+    await store.create("User", user(71n, { email: "user70@example.com", username: "user70" }));
+    expect((await store.get("User", { id: 71n }))?.email).toBe("user70@example.com");
+  });
+});
