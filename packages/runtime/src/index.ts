@@ -24,6 +24,7 @@ export {
   type TypeCastField,
   writeJson,
 } from "./codec/index.ts";
+export * from "./mysql/index.ts";
 export {
   isPhase,
   PHASES,

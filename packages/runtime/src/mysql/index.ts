@@ -1,0 +1,21 @@
+/** The MySQL side of the entity stores: statements built once from the contract, and the store that runs them. */
+
+export { MysqlConditionFailed, MysqlCursorError, MysqlNotFound, MysqlUniqueViolation } from "./errors.ts";
+export {
+  CONDITION_OPS,
+  type ConditionOp,
+  escapeId,
+  type ListStatements,
+  type MysqlStatements,
+  mysqlStatements,
+  type UpdateShape,
+} from "./sql.ts";
+export {
+  MysqlEntityStore,
+  type MysqlExecutor,
+  type MysqlListOptions,
+  type MysqlListPage,
+  type MysqlPoolExecutor,
+  type MysqlUpdateCondition,
+  type MysqlUpdateOptions,
+} from "./store.ts";

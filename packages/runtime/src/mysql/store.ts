@@ -1,0 +1,345 @@
+/**
+ * MysqlEntityStore: reads and writes entities on MySQL with the statements of mysqlStatements and the codec's
+ * conversions, so the values it returns are exactly what the DynamoDB side returns for the same rows.
+ */
+
+import { createHash } from "node:crypto";
+import { type Codec, type EntityCodec, type EntityValue, mysqlTypeCast } from "../codec/index.ts";
+import { MysqlConditionFailed, MysqlCursorError, MysqlNotFound, MysqlUniqueViolation } from "./errors.ts";
+import { CONDITION_OPS, type ConditionOp, type MysqlStatements, mysqlStatements } from "./sql.ts";
+
+/** What the store needs of a connection; a mysql2/promise Connection (from connectMysql) is one. */
+export interface MysqlExecutor {
+  query(options: { sql: string; values?: unknown[]; typeCast?: typeof mysqlTypeCast }): Promise<[unknown, unknown]>;
+}
+
+/** A pool: transactions take one of its connections and give it back. */
+export interface MysqlPoolExecutor extends MysqlExecutor {
+  getConnection(): Promise<MysqlExecutor & { release(): void }>;
+}
+
+export interface MysqlListOptions {
+  /** Equality on attributes (NULL matches NULL). */
+  where?: EntityValue;
+  /** Order attribute and direction; the primary key always breaks ties (and is the order when this is absent). */
+  order?: { attribute: string; direction?: "asc" | "desc" };
+  /** Rows per page, at least 1. */
+  limit: number;
+  /** The cursor of the previous page. */
+  cursor?: string;
+}
+
+export interface MysqlListPage {
+  items: EntityValue[];
+  /** Present when there may be more rows: pass it as `cursor` for the next page. */
+  cursor?: string;
+}
+
+export interface MysqlUpdateCondition {
+  attribute: string;
+  op: ConditionOp;
+  value: unknown;
+}
+
+export interface MysqlUpdateOptions {
+  /** All must hold on the stored row, or the update fails with MysqlConditionFailed. */
+  condition?: readonly MysqlUpdateCondition[];
+  /** Amounts added to numeric attributes on the server (`col = col + ?`), e.g. { inventoryQuantity: -1 }. */
+  add?: Readonly<Record<string, number | bigint | string>>;
+}
+
+interface CursorBody {
+  v: 1;
+  store: "mysql";
+  entity: string;
+  where: string;
+  last: unknown[];
+}
+
+type Row = Record<string, unknown>;
+
+export class MysqlEntityStore {
+  private readonly statements = new Map<string, MysqlStatements>();
+  private readonly inserts = new Map<string, string>();
+
+  constructor(
+    private readonly executor: MysqlExecutor,
+    readonly codec: Codec,
+    private readonly options: { inTransaction?: boolean; shared?: MysqlEntityStore } = {},
+  ) {}
+
+  /** The entity's statements, built once per store. */
+  sql(entity: string): MysqlStatements {
+    const shared = this.options.shared;
+    if (shared) return shared.sql(entity);
+    let statements = this.statements.get(entity);
+    if (!statements) {
+      statements = mysqlStatements(this.codec, entity);
+      this.statements.set(entity, statements);
+    }
+    return statements;
+  }
+
+  async get(entity: string, key: EntityValue): Promise<EntityValue | undefined> {
+    const sql = this.sql(entity);
+    const rows = await this.rows(sql.selectByKey, this.keyParams(entity, sql, key));
+    const row = rows[0];
+    return row === undefined ? undefined : this.codec.entity(entity).fromRow(row);
+  }
+
+  async list(entity: string, options: MysqlListOptions): Promise<MysqlListPage> {
+    const { limit } = options;
+    if (!Number.isSafeInteger(limit) || limit < 1) throw new Error(`${entity}: list limit must be a positive integer`);
+    const codec = this.codec.entity(entity);
+    const where = Object.entries(options.where ?? {})
+      .filter(([, value]) => value !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const direction = options.order?.direction ?? "asc";
+    const order = options.order === undefined ? undefined : { attribute: options.order.attribute, direction };
+    const statements = this.sql(entity).listBy(
+      where.map(([attribute]) => attribute),
+      order,
+    );
+    const filterValues = where.map(([attribute, value]) => codec.attribute(attribute).toParameter(value));
+    const fingerprint = createHash("sha256")
+      .update(
+        JSON.stringify([
+          entity,
+          where.map(([attribute, value]) => [attribute, codec.attribute(attribute).normalize(value)]),
+          order ?? null,
+        ]),
+      )
+      .digest("base64url")
+      .slice(0, 22);
+
+    let rows: Row[];
+    if (options.cursor === undefined) {
+      rows = await this.rows(statements.first, [...filterValues, limit + 1]);
+    } else {
+      const last = decodeCursor(options.cursor, entity, fingerprint, statements.cursorAttributes.length);
+      rows = await this.rows(statements.next, [...filterValues, ...last, limit + 1]);
+    }
+    const more = rows.length > limit;
+    const page = more ? rows.slice(0, limit) : rows;
+    const items = page.map((row) => codec.fromRow(row));
+    const lastItem = items[items.length - 1];
+    if (!more || lastItem === undefined) return { items };
+    const params = codec.toRow(lastItem);
+    const body: CursorBody = {
+      v: 1,
+      store: "mysql",
+      entity,
+      where: fingerprint,
+      last: statements.cursorAttributes.map((attribute) =>
+        toJsonParam(params[codec.attribute(attribute).column ?? ""]),
+      ),
+    };
+    return { items, cursor: Buffer.from(JSON.stringify(body)).toString("base64url") };
+  }
+
+  /**
+   * Inserts the value and returns the row as stored: the auto-increment id the server made and every column
+   * default filled in. MysqlUniqueViolation when a unique key already holds the values.
+   */
+  async create(entity: string, value: EntityValue): Promise<EntityValue> {
+    const sql = this.sql(entity);
+    const codec = this.codec.entity(entity);
+    const params = codec.toRow(value);
+    const present = sql.attributes.filter((attribute) => params[columnName(codec, attribute)] !== undefined);
+    const cacheKey = `${entity}\u0000${present.join("\u0000")}`;
+    let insert = this.inserts.get(cacheKey);
+    if (insert === undefined) {
+      insert = sql.insertColumns(present);
+      this.inserts.set(cacheKey, insert);
+    }
+    let result: unknown;
+    try {
+      result = await this.run(
+        insert,
+        present.map((attribute) => params[columnName(codec, attribute)]),
+      );
+    } catch (error) {
+      throw this.translate(error, entity, value);
+    }
+    const key: EntityValue = {};
+    for (const attribute of sql.keyAttributes) key[attribute] = value[attribute];
+    if (
+      sql.autoIncrement !== undefined &&
+      (value[sql.autoIncrement] === undefined || value[sql.autoIncrement] === null)
+    ) {
+      const insertId = (result as { insertId?: number | string | bigint }).insertId;
+      if (insertId === undefined) throw new Error(`${entity}: the server returned no insert id`);
+      key[sql.autoIncrement] = codec.attribute(sql.autoIncrement).fromColumn(String(insertId));
+    }
+    const stored = await this.get(entity, key);
+    if (stored === undefined) throw new MysqlNotFound(entity, key);
+    return stored;
+  }
+
+  /**
+   * Changes one row by key: `changes` are set, `add` amounts added, and every `condition` must hold. MysqlNotFound when no
+   * row has the key, MysqlConditionFailed when one does and a condition does not hold, MysqlUniqueViolation on a unique key.
+   */
+  async update(
+    entity: string,
+    key: EntityValue,
+    changes: EntityValue,
+    options: MysqlUpdateOptions = {},
+  ): Promise<void> {
+    const sql = this.sql(entity);
+    const codec = this.codec.entity(entity);
+    const set = Object.keys(changes).filter((attribute) => changes[attribute] !== undefined);
+    const params = codec.toRow(changes);
+    const add = Object.entries(options.add ?? {});
+    const conditions = options.condition ?? [];
+    for (const condition of conditions) {
+      if (!CONDITION_OPS.has(condition.op)) throw new Error(`${entity}: unknown condition operator '${condition.op}'`);
+    }
+    const statement = sql.updateByKey({
+      set,
+      add: add.map(([attribute]) => attribute),
+      conditions: conditions.map(({ attribute, op }) => ({ attribute, op })),
+    });
+    const values = [
+      ...set.map((attribute) => params[columnName(codec, attribute)]),
+      ...add.map(([attribute, amount]) => addAmount(entity, attribute, amount)),
+      ...this.keyParams(entity, sql, key),
+      ...conditions.map(({ attribute, value }) => codec.attribute(attribute).toParameter(value)),
+    ];
+    let result: unknown;
+    try {
+      result = await this.run(statement, values);
+    } catch (error) {
+      throw this.translate(error, entity, { ...key, ...changes });
+    }
+    const affected = (result as { affectedRows?: number }).affectedRows;
+    if (affected === 1) return;
+    if (affected === 0) {
+      if (conditions.length > 0 && (await this.get(entity, key)) !== undefined)
+        throw new MysqlConditionFailed(entity, key);
+      throw new MysqlNotFound(entity, key);
+    }
+    throw new Error(`${entity}: an update by key changed ${String(affected)} rows`);
+  }
+
+  /** Deletes one row by key; false when there was none. */
+  async delete(entity: string, key: EntityValue): Promise<boolean> {
+    const sql = this.sql(entity);
+    const result = await this.run(sql.deleteByKey, this.keyParams(entity, sql, key));
+    return (result as { affectedRows?: number }).affectedRows === 1;
+  }
+
+  /**
+   * Runs `fn` in a transaction on one connection (a pool's, given back after): COMMIT when it resolves, ROLLBACK when
+   * it throws. Use only the store `fn` gets inside it. Not nestable.
+   */
+  async transaction<T>(fn: (store: MysqlEntityStore) => Promise<T>): Promise<T> {
+    if (this.options.inTransaction) throw new Error("a MySQL transaction is already open on this store");
+    const pooled = isPool(this.executor) ? await this.executor.getConnection() : undefined;
+    const connection = pooled ?? this.executor;
+    try {
+      await connection.query({ sql: "START TRANSACTION" });
+      const store = new MysqlEntityStore(connection, this.codec, {
+        inTransaction: true,
+        shared: this.options.shared ?? this,
+      });
+      let result: T;
+      try {
+        result = await fn(store);
+      } catch (error) {
+        await connection.query({ sql: "ROLLBACK" }).catch(() => undefined);
+        throw error;
+      }
+      await connection.query({ sql: "COMMIT" });
+      return result;
+    } finally {
+      pooled?.release();
+    }
+  }
+
+  private keyParams(entity: string, sql: MysqlStatements, key: EntityValue): unknown[] {
+    const codec = this.codec.entity(entity);
+    return sql.keyAttributes.map((attribute) => {
+      const value = key[attribute];
+      if (value === undefined || value === null) throw new Error(`${entity}: the key has no '${attribute}'`);
+      return codec.attribute(attribute).toParameter(value);
+    });
+  }
+
+  private async rows(sql: string, values: unknown[]): Promise<Row[]> {
+    const [rows] = await this.executor.query({ sql, values, typeCast: mysqlTypeCast });
+    return rows as Row[];
+  }
+
+  private async run(sql: string, values: unknown[]): Promise<unknown> {
+    const [result] = await this.executor.query({ sql, values });
+    return result;
+  }
+
+  /** errno 1062 (ER_DUP_ENTRY) -> MysqlUniqueViolation naming the key; anything else as it was. */
+  private translate(error: unknown, entity: string, value: EntityValue): unknown {
+    if ((error as { errno?: unknown } | null)?.errno !== ER_DUP_ENTRY) return error;
+    const definition = this.codec.entity(entity).definition;
+    const message = String((error as { message?: unknown }).message ?? "");
+    let key = /for key '(.*)'$/.exec(message)?.[1] ?? "";
+    // MySQL 8 says 'table.key', MariaDB 'key'.
+    if (key.startsWith(`${definition.source.table}.`)) key = key.slice(definition.source.table.length + 1);
+    const columns = key === "PRIMARY" ? definition.source.primaryKey : (definition.source.uniqueKeys?.[key] ?? []);
+    const values: Record<string, unknown> = {};
+    for (const [attribute, { column }] of Object.entries(definition.attributes)) {
+      if (columns.includes(column.name)) values[attribute] = value[attribute];
+    }
+    return new MysqlUniqueViolation(entity, key, values, { cause: error });
+  }
+}
+
+/** MySQL's ER_DUP_ENTRY: matched on errno (MariaDB and MySQL agree on it, not always on `code`). */
+const ER_DUP_ENTRY = 1062;
+
+function isPool(executor: MysqlExecutor): executor is MysqlPoolExecutor {
+  return typeof (executor as Partial<MysqlPoolExecutor>).getConnection === "function";
+}
+
+function columnName(codec: EntityCodec, attribute: string): string {
+  const column = codec.attribute(attribute).column;
+  if (column === undefined) throw new Error(`${codec.name}: '${attribute}' has no MySQL column`);
+  return column;
+}
+
+function addAmount(entity: string, attribute: string, amount: number | bigint | string): number | string {
+  if (typeof amount === "bigint") return amount.toString();
+  if (typeof amount === "number" && Number.isFinite(amount)) return amount;
+  if (typeof amount === "string" && /^-?\d+(\.\d+)?$/.test(amount)) return amount;
+  throw new Error(`${entity}.${attribute}: an amount to add must be a finite number, got ${String(amount)}`);
+}
+
+/** A query parameter in a form JSON keeps: bytes as { b: base64 }. */
+function toJsonParam(value: unknown): unknown {
+  if (value instanceof Uint8Array) return { b: Buffer.from(value).toString("base64") };
+  if (typeof value === "bigint") return value.toString();
+  return value ?? null;
+}
+
+function fromJsonParam(value: unknown): unknown {
+  if (value !== null && typeof value === "object" && typeof (value as { b?: unknown }).b === "string") {
+    return Buffer.from((value as { b: string }).b, "base64");
+  }
+  return value;
+}
+
+function decodeCursor(cursor: string, entity: string, fingerprint: string, size: number): unknown[] {
+  let body: Partial<CursorBody>;
+  try {
+    body = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as Partial<CursorBody>;
+  } catch {
+    throw new MysqlCursorError("the cursor is not one of ferry's");
+  }
+  if (body === null || typeof body !== "object" || body.v !== 1)
+    throw new MysqlCursorError("the cursor is not one of ferry's");
+  if (body.store !== "mysql") throw new MysqlCursorError(`the cursor is from the ${String(body.store)} store`);
+  if (body.entity !== entity) throw new MysqlCursorError(`the cursor is a listing of ${String(body.entity)}`);
+  if (body.where !== fingerprint)
+    throw new MysqlCursorError("the cursor is from a listing with another filter or order");
+  if (!Array.isArray(body.last) || body.last.length !== size) throw new MysqlCursorError("the cursor is damaged");
+  return body.last.map(fromJsonParam);
+}
