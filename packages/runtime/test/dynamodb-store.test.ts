@@ -250,3 +250,50 @@ describe("delete", () => {
     expect((await store.get("User", { id: 71n }))?.email).toBe("user70@example.com");
   });
 });
+
+describe("transact", () => {
+  it("checks out all or nothing: stock decremented, order and line created, cart line deleted", async () => {
+    await store.create("User", user(80n));
+    await store.create("Product", product(800n, { inventoryQuantity: 1 }));
+    await store.create("ShoppingCart", cart(80n, 800n, 8000n));
+    const order = {
+      id: 801n,
+      userId: 80n,
+      totalAmount: "19.99",
+      status: "pending",
+      createdAt: "2026-02-01T00:00:00.000Z",
+      updatedAt: "2026-02-01T00:00:00.000Z",
+    };
+    const line = { id: 802n, orderId: 801n, productId: 800n, quantity: 1, priceAtTime: "19.99" };
+    const checkout = (orderId: bigint) => [
+      {
+        update: "Product",
+        key: { id: 800n },
+        add: { inventoryQuantity: -1 },
+        condition: [{ attribute: "inventoryQuantity", op: ">=" as const, value: 1 }],
+      },
+      { create: "Order", value: { ...order, id: orderId } },
+      { create: "OrderItem", value: { ...line, orderId } },
+      { delete: "ShoppingCart", key: { userId: 80n, productId: 800n } },
+    ];
+    await store.transact(checkout(801n));
+    expect((await store.get("Product", { id: 800n }))?.inventoryQuantity).toBe(0);
+    expect(await store.get("Order", { id: 801n })).toMatchObject({ userId: 80n, totalAmount: "19.99" });
+    expect(await store.get("OrderItem", { orderId: 801n, productId: 800n })).toMatchObject({ quantity: 1 });
+    expect(await store.get("ShoppingCart", { userId: 80n, productId: 800n })).toBeUndefined();
+
+    // Out of stock: nothing of the second checkout is written.
+    await store.create("ShoppingCart", cart(80n, 800n, 8001n));
+    const error = await store.transact(checkout(803n)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DynamoConditionFailed);
+    expect(error).toMatchObject({ entity: "Product", key: { id: 800n } });
+    expect(await store.get("Order", { id: 803n })).toBeUndefined();
+    expect(await store.get("ShoppingCart", { userId: 80n, productId: 800n })).toBeDefined();
+  });
+
+  it("refuses a transaction past 100 items before sending it", async () => {
+    const writes = Array.from({ length: 101 }, (_, i) => ({ create: "Product", value: product(1000n + BigInt(i)) }));
+    await expect(store.transact(writes)).rejects.toThrow(/101 writes .* limit of 100/);
+    expect(await store.get("Product", { id: 1000n })).toBeUndefined();
+  });
+});

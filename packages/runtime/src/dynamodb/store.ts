@@ -123,11 +123,27 @@ class Expression {
 }
 
 /** What a transaction's write stands for, so a cancellation reason can be told to the caller. */
-type Meaning =
+type Meaning = (
   | { kind: "new-item"; key: EntityValue }
   | { kind: "current" }
   | { kind: "unique"; rule: string; values: EntityValue }
-  | { kind: "marker" };
+  | { kind: "marker" }
+  | { kind: "condition"; key: EntityValue }
+) & { entity?: string };
+
+/** One write of a multi-entity transaction (DynamoEntityStore.transact). */
+export type DynamoTransactWrite =
+  | { create: string; value: EntityValue }
+  /** In place: no key, index-key or unique attribute may change (use update() for those). */
+  | {
+      update: string;
+      key: EntityValue;
+      changes?: EntityValue;
+      add?: Record<string, number>;
+      condition?: DynamoCondition[];
+    }
+  | { delete: string; key: EntityValue; condition?: DynamoCondition[] }
+  | { check: string; key: EntityValue; condition: DynamoCondition[] };
 
 /** A transaction cancelled by a write whose expectation about the stored state did not hold: read again. */
 class Stale extends Error {}
@@ -217,18 +233,132 @@ export class DynamoEntityStore {
    */
   async create(entity: string, value: EntityValue): Promise<void> {
     const codec = this.codec.entity(entity);
+    const writes: TransactWriteItem[] = [];
+    const meanings: Meaning[] = [];
+    this.createWrites(codec, value, writes, meanings);
+    await this.run(codec.name, writes, meanings);
+  }
+
+  private createWrites(codec: EntityCodec, value: EntityValue, writes: TransactWriteItem[], meanings: Meaning[]): void {
     const item = codec.toItem(value);
     item[VERSION_ATTRIBUTE] = { N: "1" };
     const key = primaryKey(codec, item);
-    const writes: TransactWriteItem[] = [this.putNew(codec, item)];
-    const meanings: Meaning[] = [{ kind: "new-item", key: keyValues(codec, value) }];
+    writes.push(this.putNew(codec, item));
+    meanings.push({ kind: "new-item", key: keyValues(codec, value), entity: codec.name });
     for (const rule of uniqueRules(codec)) {
       const marker = uniqueMarker(codec, rule.name, value, key);
       if (!marker) continue;
       writes.push(this.putNew(codec, marker));
-      meanings.push({ kind: "unique", rule: rule.name, values: pick(value, rule.attributes) });
+      meanings.push({ kind: "unique", rule: rule.name, values: pick(value, rule.attributes), entity: codec.name });
     }
-    await this.transact(codec, writes, meanings);
+  }
+
+  /**
+   * Several writes, possibly of several entities, all or nothing in one TransactWriteItems (e.g. checkout: decrement
+   * stock with a condition, create the order and its lines, delete the cart lines). Unique markers count towards
+   * DynamoDB's limit of 100 items: a longer transaction is refused before anything is sent. Errors: as create;
+   * DynamoConditionFailed when a condition does not hold, the item of an update or check does not exist, or an item
+   * to delete changed since it was read; DynamoItemNotFound when an item to delete does not exist.
+   */
+  async transact(writes: readonly DynamoTransactWrite[]): Promise<void> {
+    const items: TransactWriteItem[] = [];
+    const meanings: Meaning[] = [];
+    for (const write of writes) {
+      if ("create" in write) {
+        this.createWrites(this.codec.entity(write.create), write.value, items, meanings);
+      } else if ("update" in write) {
+        const codec = this.codec.entity(write.update);
+        items.push(this.updateWrite(codec, write.key, write.changes ?? {}, write.add ?? {}, write.condition ?? []));
+        meanings.push({ kind: "condition", key: keyValues(codec, write.key), entity: codec.name });
+      } else if ("delete" in write) {
+        const codec = this.codec.entity(write.delete);
+        const current = await this.read(codec, codec.key(write.key));
+        if (!current) throw new DynamoItemNotFound(codec.name, keyValues(codec, write.key));
+        const before = codec.fromItem(current);
+        const itemKey = primaryKey(codec, current);
+        items.push(this.deleteCurrent(codec, current, write.condition ?? []));
+        meanings.push({ kind: "condition", key: keyValues(codec, before), entity: codec.name });
+        for (const rule of uniqueRules(codec)) {
+          const marker = uniqueMarker(codec, rule.name, before, itemKey);
+          if (!marker) continue;
+          items.push(this.deleteMarker(codec, marker, itemKey));
+          meanings.push({ kind: "condition", key: keyValues(codec, before), entity: codec.name });
+        }
+      } else {
+        const codec = this.codec.entity(write.check);
+        const expression = new Expression();
+        const conditions = [`attribute_exists(${expression.name(codec.keyNames.partition)})`];
+        conditions.push(...userConditions(codec, expression, write.condition));
+        items.push({
+          ConditionCheck: {
+            TableName: this.tableName(codec.name),
+            Key: codec.key(write.key),
+            ConditionExpression: conditions.join(" AND "),
+            ...expression.attributes,
+          },
+        });
+        meanings.push({ kind: "condition", key: keyValues(codec, write.key), entity: codec.name });
+      }
+    }
+    if (items.length === 0) return;
+    try {
+      await this.run("transaction", items, meanings);
+    } catch (error) {
+      if (error instanceof Stale) throw new DynamoWriteConflict("transaction", {}, { cause: error.cause });
+      throw error;
+    }
+  }
+
+  /** An in-place Update for a transaction: only plain attributes change, so no index key or marker follows. */
+  private updateWrite(
+    codec: EntityCodec,
+    key: EntityValue,
+    changes: EntityValue,
+    add: Record<string, number>,
+    condition: readonly DynamoCondition[],
+  ): TransactWriteItem {
+    const keyed = keyedAttributes(codec);
+    for (const rule of uniqueRules(codec)) for (const name of rule.attributes) keyed.add(name);
+    const expression = new Expression();
+    const sets: string[] = [];
+    const removes: string[] = [];
+    for (const [name, value] of Object.entries(changes)) {
+      if (keyed.has(name)) {
+        throw new DynamoStoreError(
+          codec.name,
+          `'${name}' is in a key, an index key or a unique rule: change it with update(), not in a transaction`,
+        );
+      }
+      const converted = codec.attribute(name).toAttribute(value);
+      if (converted === undefined) removes.push(expression.name(name));
+      else sets.push(`${expression.name(name)} = ${expression.value(converted)}`);
+    }
+    const adds: string[] = [];
+    for (const [name, delta] of Object.entries(add)) {
+      const attribute = codec.attribute(name);
+      if (!NUMERIC.has(attribute.type) || keyed.has(name) || !Number.isFinite(delta)) {
+        throw new DynamoStoreError(codec.name, `'${name}' cannot be incremented in a transaction`);
+      }
+      adds.push(`${expression.name(name)} ${expression.value({ N: String(delta) })}`);
+    }
+    const version = expression.name(VERSION_ATTRIBUTE);
+    sets.push(
+      `${version} = if_not_exists(${version}, ${expression.value({ N: "0" })}) + ${expression.value({ N: "1" })}`,
+    );
+    let update = `SET ${sets.join(", ")}`;
+    if (removes.length > 0) update += ` REMOVE ${removes.join(", ")}`;
+    if (adds.length > 0) update += ` ADD ${adds.join(", ")}`;
+    const conditions = [`attribute_exists(${expression.name(codec.keyNames.partition)})`];
+    conditions.push(...userConditions(codec, expression, condition));
+    return {
+      Update: {
+        TableName: this.tableName(codec.name),
+        Key: codec.key(key),
+        UpdateExpression: update,
+        ConditionExpression: conditions.join(" AND "),
+        ...expression.attributes,
+      },
+    };
   }
 
   /**
@@ -297,7 +427,7 @@ export class DynamoEntityStore {
         meanings.push({ kind: "marker" });
       }
       try {
-        await this.transact(codec, writes, meanings);
+        await this.run(codec.name, writes, meanings);
         return true;
       } catch (error) {
         if (!(error instanceof Stale)) throw error;
@@ -427,7 +557,7 @@ export class DynamoEntityStore {
         meanings.push({ kind: "marker" });
       }
     }
-    await this.transact(codec, writes, meanings);
+    await this.run(codec.name, writes, meanings);
     return codec.fromItem(item);
   }
 
@@ -471,11 +601,11 @@ export class DynamoEntityStore {
   }
 
   /** Runs one TransactWriteItems and turns a cancellation into the error its first failed write stands for. */
-  private async transact(codec: EntityCodec, writes: TransactWriteItem[], meanings: readonly Meaning[]): Promise<void> {
+  private async run(entity: string, writes: TransactWriteItem[], meanings: readonly Meaning[]): Promise<void> {
     if (writes.length > MAX_TRANSACTION_ITEMS) {
       throw new DynamoStoreError(
-        codec.name,
-        `a transaction of ${writes.length} writes is over DynamoDB's limit of ${MAX_TRANSACTION_ITEMS}`,
+        entity,
+        `a transaction of ${writes.length} writes (unique markers included) is over DynamoDB's limit of ${MAX_TRANSACTION_ITEMS}`,
       );
     }
     try {
@@ -488,9 +618,11 @@ export class DynamoEntityStore {
       const meaning = failed >= 0 ? meanings[failed] : undefined;
       switch (meaning?.kind) {
         case "new-item":
-          throw new DynamoAlreadyExists(codec.name, meaning.key, { cause: error });
+          throw new DynamoAlreadyExists(meaning.entity ?? entity, meaning.key, { cause: error });
         case "unique":
-          throw new DynamoUniqueViolation(codec.name, meaning.rule, meaning.values, { cause: error });
+          throw new DynamoUniqueViolation(meaning.entity ?? entity, meaning.rule, meaning.values, { cause: error });
+        case "condition":
+          throw new DynamoConditionFailed(meaning.entity ?? entity, meaning.key, { cause: error });
         case "current":
         case "marker":
           throw new Stale("condition failed", { cause: error });
