@@ -205,6 +205,12 @@ describe("MysqlEntityStore", () => {
       }
     }
     expect(sold).toBe(3);
+    await expect(store.update("Product", { id: product.id }, {}, { add: { name: 1 } })).rejects.toThrow(
+      /cannot be incremented/,
+    );
+    await expect(
+      store.update("Product", { id: product.id }, { inventoryQuantity: 5 }, { add: { inventoryQuantity: 1 } }),
+    ).rejects.toThrow(/both changed and incremented/);
     expect((await store.get("Product", { id: product.id }))?.inventoryQuantity).toBe(0);
   });
 

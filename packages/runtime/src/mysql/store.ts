@@ -191,6 +191,13 @@ export class MysqlEntityStore {
     const set = Object.keys(changes).filter((attribute) => changes[attribute] !== undefined);
     const params = codec.toRow(changes);
     const add = Object.entries(options.add ?? {});
+    for (const [attribute] of add) {
+      const type = codec.attribute(attribute).type;
+      if (!NUMERIC.has(type))
+        throw new Error(`${entity}: '${attribute}' is a ${type} attribute and cannot be incremented`);
+      if (changes[attribute] !== undefined)
+        throw new Error(`${entity}: '${attribute}' is both changed and incremented`);
+    }
     const conditions = options.condition ?? [];
     for (const condition of conditions) {
       if (!CONDITION_OPS.has(condition.op)) throw new Error(`${entity}: unknown condition operator '${condition.op}'`);
@@ -295,6 +302,8 @@ export class MysqlEntityStore {
 
 /** MySQL's ER_DUP_ENTRY: matched on errno (MariaDB and MySQL agree on it, not always on `code`). */
 const ER_DUP_ENTRY = 1062;
+
+const NUMERIC: ReadonlySet<string> = new Set(["integer", "bigint", "decimal", "float"]);
 
 function isPool(executor: MysqlExecutor): executor is MysqlPoolExecutor {
   return typeof (executor as Partial<MysqlPoolExecutor>).getConnection === "function";
