@@ -24,6 +24,7 @@ export {
   type TypeCastField,
   writeJson,
 } from "./codec/index.ts";
+export * from "./dynamodb/index.ts";
 export * from "./mysql/index.ts";
 export {
   isPhase,
@@ -34,4 +35,3 @@ export {
   type Store,
   writeTargets,
 } from "./phases.ts";
-export * from "./dynamodb/index.ts";
