@@ -25,6 +25,17 @@ export {
   writeJson,
 } from "./codec/index.ts";
 export * from "./dynamodb/index.ts";
+export {
+  AlreadyExists,
+  ConditionFailed,
+  CursorError,
+  type ErrorValues,
+  NotFound,
+  StoreError,
+  type StoreName,
+  UniqueViolation,
+  WriteConflict,
+} from "./errors.ts";
 export * from "./mysql/index.ts";
 export {
   isPhase,

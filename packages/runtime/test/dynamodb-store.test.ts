@@ -9,16 +9,8 @@ import { useTestStack } from "@ferry/stack/testing";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createTableInputs } from "../../codegen/src/tables/index.ts";
 import { type Codec, createCodec, type EntityValue } from "../src/codec/index.ts";
-import {
-  DynamoAlreadyExists,
-  DynamoConditionFailed,
-  DynamoCursorError,
-  DynamoEntityStore,
-  DynamoItemNotFound,
-  DynamoUniqueViolation,
-  uniqueMarkerKey,
-  VERSION_ATTRIBUTE,
-} from "../src/dynamodb/index.ts";
+import { DynamoEntityStore, uniqueMarkerKey, VERSION_ATTRIBUTE } from "../src/dynamodb/index.ts";
+import { AlreadyExists, ConditionFailed, CursorError, NotFound, UniqueViolation } from "../src/errors.ts";
 
 const stack = useTestStack();
 const contractFile = fileURLToPath(new URL("../../../contract/store.yaml", import.meta.url));
@@ -110,16 +102,21 @@ describe("create and get", () => {
   it("refuses a second item with the same key", async () => {
     await store.create("User", user(100n));
     await expect(store.create("User", user(100n, { username: "other100", email: "other100@x" }))).rejects.toThrow(
-      DynamoAlreadyExists,
+      AlreadyExists,
     );
   });
 
-  it("refuses a duplicate email with DynamoUniqueViolation and writes nothing", async () => {
+  it("refuses a duplicate email with UniqueViolation and writes nothing", async () => {
     await store.create("User", user(1n));
     const copy = user(2n, { email: "user1@example.com" });
     const error = await store.create("User", copy).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(DynamoUniqueViolation);
-    expect(error).toMatchObject({ entity: "User", rule: "uq_users_email", values: { email: "user1@example.com" } });
+    expect(error).toBeInstanceOf(UniqueViolation);
+    expect(error).toMatchObject({
+      store: "dynamodb",
+      entity: "User",
+      rule: "uq_users_email",
+      values: { email: "user1@example.com" },
+    });
     expect(await store.get("User", { id: 2n })).toBeUndefined();
     // Not even the username marker of the refused item.
     const marker = uniqueMarkerKey(codec.entity("User"), "uq_users_username", copy);
@@ -132,7 +129,7 @@ describe("update", () => {
   it("swaps the username marker: the old value is free again, the new one taken", async () => {
     await store.create("User", user(10n));
     await store.create("User", user(11n));
-    await expect(store.update("User", { id: 11n }, { username: "user10" })).rejects.toThrow(DynamoUniqueViolation);
+    await expect(store.update("User", { id: 11n }, { username: "user10" })).rejects.toThrow(UniqueViolation);
 
     const updated = await store.update("User", { id: 10n }, { username: "renamed10", firstName: "Grace" });
     expect(updated).toMatchObject({ id: 10n, username: "renamed10", firstName: "Grace" });
@@ -144,7 +141,7 @@ describe("update", () => {
 
     // The old username is free for another user; the new one is not.
     await store.update("User", { id: 11n }, { username: "user10" });
-    await expect(store.create("User", user(12n, { username: "renamed10" }))).rejects.toThrow(DynamoUniqueViolation);
+    await expect(store.create("User", user(12n, { username: "renamed10" }))).rejects.toThrow(UniqueViolation);
     const item = await rawItem(codec.entity("User").key({ id: 10n }) as Record<string, { S: string }>);
     expect(item?.[VERSION_ATTRIBUTE]).toEqual({ N: "2" });
   });
@@ -156,7 +153,7 @@ describe("update", () => {
     const item = await rawItem(codec.entity("User").key({ id: 20n }) as Record<string, { S: string }>);
     expect(item?.lastName).toBeUndefined();
     expect(item?.[VERSION_ATTRIBUTE]).toEqual({ N: "2" });
-    await expect(store.update("User", { id: 999n }, { firstName: "x" })).rejects.toThrow(DynamoItemNotFound);
+    await expect(store.update("User", { id: 999n }, { firstName: "x" })).rejects.toThrow(NotFound);
   });
 
   it("moves an item whose key changes, in one transaction", async () => {
@@ -183,8 +180,8 @@ describe("update", () => {
     expect((await decrement()).inventoryQuantity).toBe(1);
     expect((await decrement()).inventoryQuantity).toBe(0);
     const error = await decrement().catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(DynamoConditionFailed);
-    expect(error).toMatchObject({ entity: "Product", key: { id: 50n } });
+    expect(error).toBeInstanceOf(ConditionFailed);
+    expect(error).toMatchObject({ store: "dynamodb", entity: "Product", key: { id: 50n } });
     expect((await store.get("Product", { id: 50n }))?.inventoryQuantity).toBe(0);
   });
 });
@@ -227,16 +224,14 @@ describe("query", () => {
     const first = await store.query("Product", { index: "GSI1", values: { categoryId: 77n }, limit: 2 });
     expect(first.cursor).toBeDefined();
     const other = first.cursor as string;
-    await expect(store.query("ShoppingCart", { values: { userId: 60n }, cursor: other })).rejects.toThrow(
-      DynamoCursorError,
-    );
+    await expect(store.query("ShoppingCart", { values: { userId: 60n }, cursor: other })).rejects.toThrow(CursorError);
     await expect(store.query("Product", { index: "GSI2", values: { sellerId: 1n }, cursor: other })).rejects.toThrow(
       /restart the listing/,
     );
     const mysqlCursor = Buffer.from(JSON.stringify({ v: 1, store: "mysql", entity: "Product" })).toString("base64url");
     await expect(
       store.query("Product", { index: "GSI1", values: { categoryId: 77n }, cursor: mysqlCursor }),
-    ).rejects.toThrow(DynamoCursorError);
+    ).rejects.toThrow(CursorError);
   });
 });
 
@@ -285,8 +280,8 @@ describe("transact", () => {
     // Out of stock: nothing of the second checkout is written.
     await store.create("ShoppingCart", cart(80n, 800n, 8001n));
     const error = await store.transact(checkout(803n)).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(DynamoConditionFailed);
-    expect(error).toMatchObject({ entity: "Product", key: { id: 800n } });
+    expect(error).toBeInstanceOf(ConditionFailed);
+    expect(error).toMatchObject({ store: "dynamodb", entity: "Product", key: { id: 800n } });
     expect(await store.get("Order", { id: 803n })).toBeUndefined();
     expect(await store.get("ShoppingCart", { userId: 80n, productId: 800n })).toBeDefined();
   });

@@ -8,15 +8,8 @@ import { useTestStack } from "@ferry/stack/testing";
 import { beforeAll, describe, expect, it } from "vitest";
 import { seedStore } from "../../../apps/store/src/index.ts";
 import { type Codec, createCodec, type EntityValue } from "../src/codec/index.ts";
-import {
-  escapeId,
-  MysqlConditionFailed,
-  MysqlCursorError,
-  MysqlEntityStore,
-  MysqlNotFound,
-  MysqlUniqueViolation,
-  mysqlStatements,
-} from "../src/mysql/index.ts";
+import { ConditionFailed, CursorError, NotFound, UniqueViolation } from "../src/errors.ts";
+import { escapeId, MysqlEntityStore, mysqlStatements } from "../src/mysql/index.ts";
 
 const stack = useTestStack();
 const contractFile = fileURLToPath(new URL("../../../contract/store.yaml", import.meta.url));
@@ -160,19 +153,25 @@ describe("MysqlEntityStore", () => {
     expect(await store.delete("Order", { id: order.id })).toBe(true);
     expect(await store.delete("Order", { id: order.id })).toBe(false);
     expect(await store.get("Order", { id: order.id })).toBeUndefined();
-    await expect(store.update("Order", { id: order.id }, { status: "paid" })).rejects.toBeInstanceOf(MysqlNotFound);
+    await expect(store.update("Order", { id: order.id }, { status: "paid" })).rejects.toBeInstanceOf(NotFound);
   });
 
   it("reports a duplicate email as UniqueViolation naming the key", async () => {
     await store.create("User", newUser("carol"));
     const error = await store.create("User", newUser("carol2", { email: "carol@example.test" })).catch((e) => e);
-    expect(error).toBeInstanceOf(MysqlUniqueViolation);
-    expect(error).toMatchObject({ entity: "User", key: "uq_users_email", values: { email: "carol@example.test" } });
+    expect(error).toBeInstanceOf(UniqueViolation);
+    expect(error).toMatchObject({
+      store: "mysql",
+      entity: "User",
+      rule: "uq_users_email",
+      values: { email: "carol@example.test" },
+    });
     const taken = await store.create("User", newUser("dave"));
     const clash = await store.update("User", { id: taken.id }, { username: "user_carol" }).catch((e: unknown) => e);
     expect(clash).toMatchObject({
       name: "UniqueViolation",
-      key: "uq_users_username",
+      store: "mysql",
+      rule: "uq_users_username",
       values: { username: "user_carol" },
     });
   });
@@ -200,7 +199,7 @@ describe("MysqlEntityStore", () => {
         .catch((e: unknown) => e);
       if (error === undefined) sold++;
       else {
-        expect(error).toBeInstanceOf(MysqlConditionFailed);
+        expect(error).toBeInstanceOf(ConditionFailed);
         break;
       }
     }
@@ -271,17 +270,15 @@ describe("MysqlEntityStore", () => {
       order?: { attribute: string; direction: "asc" | "desc" };
     }) => store.list(over.entity ?? "Product", { ...options, ...over, cursor: firstCursor }).catch((e: unknown) => e);
     const otherFilter = await reuse({ where: { categoryId: BigInt(String(category.id)) + 1000n } });
-    expect(otherFilter).toBeInstanceOf(MysqlCursorError);
+    expect(otherFilter).toBeInstanceOf(CursorError);
     expect(String((otherFilter as Error).message)).toMatch(/restart the listing/);
-    expect(await reuse({ order: { attribute: "createdAt", direction: "asc" } })).toBeInstanceOf(MysqlCursorError);
-    expect(await reuse({ entity: "Order", where: {} })).toBeInstanceOf(MysqlCursorError);
+    expect(await reuse({ order: { attribute: "createdAt", direction: "asc" } })).toBeInstanceOf(CursorError);
+    expect(await reuse({ entity: "Order", where: {} })).toBeInstanceOf(CursorError);
     const body = JSON.parse(Buffer.from(firstCursor ?? "", "base64url").toString()) as Record<string, unknown>;
     expect(body).toMatchObject({ v: 1, store: "mysql", entity: "Product" });
     const foreign = Buffer.from(JSON.stringify({ ...body, store: "dynamodb" })).toString("base64url");
-    await expect(store.list("Product", { ...options, cursor: foreign })).rejects.toBeInstanceOf(MysqlCursorError);
-    await expect(store.list("Product", { ...options, cursor: "not a cursor" })).rejects.toBeInstanceOf(
-      MysqlCursorError,
-    );
+    await expect(store.list("Product", { ...options, cursor: foreign })).rejects.toBeInstanceOf(CursorError);
+    await expect(store.list("Product", { ...options, cursor: "not a cursor" })).rejects.toBeInstanceOf(CursorError);
   });
 
   it("rolls a transaction back entirely and commits one that succeeds", async () => {

@@ -1,15 +1,6 @@
-/** The DynamoDB side of the generated repositories: DynamoEntityStore and the errors it reports. */
+/** The DynamoDB side of the generated repositories: DynamoEntityStore (its errors are the shared ones of ../errors.ts). */
 
 export { decodeCursor, encodeCursor } from "./cursor.ts";
-export {
-  DynamoAlreadyExists,
-  DynamoConditionFailed,
-  DynamoCursorError,
-  DynamoItemNotFound,
-  DynamoStoreError,
-  DynamoUniqueViolation,
-  DynamoWriteConflict,
-} from "./errors.ts";
 export {
   type DynamoCondition,
   type DynamoConditionOperator,

@@ -22,16 +22,16 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { parseKeyTemplate } from "@ferry/contract";
 import { type Codec, ENTITY_ATTRIBUTE, type EntityCodec, type EntityValue, type Item } from "../codec/index.ts";
-import { decodeCursor, encodeCursor } from "./cursor.ts";
 import {
-  DynamoAlreadyExists,
-  DynamoConditionFailed,
-  DynamoCursorError,
-  DynamoItemNotFound,
-  DynamoStoreError,
-  DynamoUniqueViolation,
-  DynamoWriteConflict,
-} from "./errors.ts";
+  AlreadyExists,
+  ConditionFailed,
+  CursorError,
+  NotFound,
+  StoreError,
+  UniqueViolation,
+  WriteConflict,
+} from "../errors.ts";
+import { decodeCursor, encodeCursor } from "./cursor.ts";
 
 /** The numeric attribute every write increments. */
 export const VERSION_ATTRIBUTE = "__version";
@@ -75,7 +75,7 @@ export interface DynamoCondition {
 }
 
 export interface DynamoUpdateOptions {
-  /** Every condition must hold on the stored item, or nothing is written (DynamoConditionFailed). */
+  /** Every condition must hold on the stored item, or nothing is written (ConditionFailed). */
   condition?: DynamoCondition[];
   /** Atomic increments (negative to decrement) of numeric attributes. */
   add?: Record<string, number>;
@@ -184,11 +184,11 @@ export class DynamoEntityStore {
     const codec = this.codec.entity(entity);
     const { index, values, order = "asc", limit, cursor } = input;
     if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
-      throw new DynamoStoreError(entity, `a query limit must be a positive integer, got ${String(limit)}`);
+      throw new StoreError("dynamodb", entity, `a query limit must be a positive integer, got ${String(limit)}`);
     }
     const names = index === undefined ? codec.keyNames : codec.indexKeyNames(index);
     const templates = index === undefined ? codec.definition.key : codec.definition.indexes?.[index];
-    if (!templates) throw new DynamoStoreError(entity, `uses no index '${String(index)}'`);
+    if (!templates) throw new StoreError("dynamodb", entity, `uses no index '${String(index)}'`);
 
     const expression = new Expression();
     const partition = codec.render(templates.partition, values);
@@ -203,7 +203,7 @@ export class DynamoEntityStore {
 
     let start = cursor === undefined ? undefined : decodeCursor(cursor, entity, index);
     if (start !== undefined && start[names.partition]?.S !== partition) {
-      throw new DynamoCursorError(entity, "continues a listing of another partition");
+      throw new CursorError("dynamodb", entity, "continues a listing of another partition");
     }
     const items: EntityValue[] = [];
     // A filtered page can come back short: read on until the limit is met or the partition ends.
@@ -228,7 +228,7 @@ export class DynamoEntityStore {
   }
 
   /**
-   * Creates an item and its unique markers in one transaction: DynamoAlreadyExists when its key is taken, DynamoUniqueViolation
+   * Creates an item and its unique markers in one transaction: AlreadyExists when its key is taken, UniqueViolation
    * when a unique rule's values are; nothing is written then.
    */
   async create(entity: string, value: EntityValue): Promise<void> {
@@ -257,8 +257,8 @@ export class DynamoEntityStore {
    * Several writes, possibly of several entities, all or nothing in one TransactWriteItems (e.g. checkout: decrement
    * stock with a condition, create the order and its lines, delete the cart lines). Unique markers count towards
    * DynamoDB's limit of 100 items: a longer transaction is refused before anything is sent. Errors: as create;
-   * DynamoConditionFailed when a condition does not hold, the item of an update or check does not exist, or an item
-   * to delete changed since it was read; DynamoItemNotFound when an item to delete does not exist.
+   * ConditionFailed when a condition does not hold, the item of an update or check does not exist, or an item
+   * to delete changed since it was read; NotFound when an item to delete does not exist.
    */
   async transact(writes: readonly DynamoTransactWrite[]): Promise<void> {
     const items: TransactWriteItem[] = [];
@@ -273,7 +273,7 @@ export class DynamoEntityStore {
       } else if ("delete" in write) {
         const codec = this.codec.entity(write.delete);
         const current = await this.read(codec, codec.key(write.key));
-        if (!current) throw new DynamoItemNotFound(codec.name, keyValues(codec, write.key));
+        if (!current) throw new NotFound("dynamodb", codec.name, keyValues(codec, write.key));
         const before = codec.fromItem(current);
         const itemKey = primaryKey(codec, current);
         items.push(this.deleteCurrent(codec, current, write.condition ?? []));
@@ -304,7 +304,7 @@ export class DynamoEntityStore {
     try {
       await this.run("transaction", items, meanings);
     } catch (error) {
-      if (error instanceof Stale) throw new DynamoWriteConflict("transaction", {}, { cause: error.cause });
+      if (error instanceof Stale) throw new WriteConflict("dynamodb", "transaction", {}, { cause: error.cause });
       throw error;
     }
   }
@@ -324,7 +324,8 @@ export class DynamoEntityStore {
     const removes: string[] = [];
     for (const [name, value] of Object.entries(changes)) {
       if (keyed.has(name)) {
-        throw new DynamoStoreError(
+        throw new StoreError(
+          "dynamodb",
           codec.name,
           `'${name}' is in a key, an index key or a unique rule: change it with update(), not in a transaction`,
         );
@@ -337,7 +338,7 @@ export class DynamoEntityStore {
     for (const [name, delta] of Object.entries(add)) {
       const attribute = codec.attribute(name);
       if (!NUMERIC.has(attribute.type) || keyed.has(name) || !Number.isFinite(delta)) {
-        throw new DynamoStoreError(codec.name, `'${name}' cannot be incremented in a transaction`);
+        throw new StoreError("dynamodb", codec.name, `'${name}' cannot be incremented in a transaction`);
       }
       adds.push(`${expression.name(name)} ${expression.value({ N: String(delta) })}`);
     }
@@ -364,7 +365,7 @@ export class DynamoEntityStore {
   /**
    * Changes an item and returns its new value. A changed primary-key attribute moves the item (one transaction);
    * changed unique values swap their markers in the same transaction; index keys follow the new value. `add`
-   * increments atomically; `condition` must hold on the stored item (DynamoConditionFailed otherwise). DynamoItemNotFound when
+   * increments atomically; `condition` must hold on the stored item (ConditionFailed otherwise). NotFound when
    * there is no item with the key.
    */
   async update(
@@ -378,16 +379,20 @@ export class DynamoEntityStore {
     for (const [name, delta] of add) {
       const attribute = codec.attribute(name);
       if (!NUMERIC.has(attribute.type)) {
-        throw new DynamoStoreError(entity, `'${name}' is a ${attribute.type} attribute and cannot be incremented`);
+        throw new StoreError(
+          "dynamodb",
+          entity,
+          `'${name}' is a ${attribute.type} attribute and cannot be incremented`,
+        );
       }
       if (!Number.isFinite(delta))
-        throw new DynamoStoreError(entity, `the increment of '${name}' must be a finite number`);
-      if (name in changes) throw new DynamoStoreError(entity, `'${name}' is both changed and incremented`);
+        throw new StoreError("dynamodb", entity, `the increment of '${name}' must be a finite number`);
+      if (name in changes) throw new StoreError("dynamodb", entity, `'${name}' is both changed and incremented`);
     }
     const keyed = keyedAttributes(codec);
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const current = await this.read(codec, codec.key(key));
-      if (!current) throw new DynamoItemNotFound(entity, keyValues(codec, key));
+      if (!current) throw new NotFound("dynamodb", entity, keyValues(codec, key));
       const before = codec.fromItem(current);
       const next: EntityValue = { ...before, ...changes };
       const moves = !sameItem(codec.key(before), codec.key(next));
@@ -400,14 +405,14 @@ export class DynamoEntityStore {
       } catch (error) {
         if (!(error instanceof Stale)) throw error;
         const now = await this.read(codec, codec.key(key));
-        if (!now) throw new DynamoItemNotFound(entity, keyValues(codec, key));
+        if (!now) throw new NotFound("dynamodb", entity, keyValues(codec, key));
         // Unchanged since the read: the caller's condition is what failed.
         if (now[VERSION_ATTRIBUTE]?.N === current[VERSION_ATTRIBUTE]?.N) {
-          throw new DynamoConditionFailed(entity, keyValues(codec, before), { cause: error.cause });
+          throw new ConditionFailed("dynamodb", entity, keyValues(codec, before), { cause: error.cause });
         }
       }
     }
-    throw new DynamoWriteConflict(entity, keyValues(codec, key));
+    throw new WriteConflict("dynamodb", entity, keyValues(codec, key));
   }
 
   /** Deletes an item and its unique markers in one transaction; false when there was no item. */
@@ -433,7 +438,7 @@ export class DynamoEntityStore {
         if (!(error instanceof Stale)) throw error;
       }
     }
-    throw new DynamoWriteConflict(entity, keyValues(codec, key));
+    throw new WriteConflict("dynamodb", entity, keyValues(codec, key));
   }
 
   private async read(codec: EntityCodec, key: Item): Promise<Item | undefined> {
@@ -489,7 +494,7 @@ export class DynamoEntityStore {
           ReturnValues: "ALL_NEW",
         }),
       );
-      if (!out.Attributes) throw new DynamoStoreError(codec.name, "UpdateItem returned no item");
+      if (!out.Attributes) throw new StoreError("dynamodb", codec.name, "UpdateItem returned no item");
       return codec.fromItem(out.Attributes);
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) throw new Stale("condition failed", { cause: error });
@@ -603,7 +608,8 @@ export class DynamoEntityStore {
   /** Runs one TransactWriteItems and turns a cancellation into the error its first failed write stands for. */
   private async run(entity: string, writes: TransactWriteItem[], meanings: readonly Meaning[]): Promise<void> {
     if (writes.length > MAX_TRANSACTION_ITEMS) {
-      throw new DynamoStoreError(
+      throw new StoreError(
+        "dynamodb",
         entity,
         `a transaction of ${writes.length} writes (unique markers included) is over DynamoDB's limit of ${MAX_TRANSACTION_ITEMS}`,
       );
@@ -618,11 +624,13 @@ export class DynamoEntityStore {
       const meaning = failed >= 0 ? meanings[failed] : undefined;
       switch (meaning?.kind) {
         case "new-item":
-          throw new DynamoAlreadyExists(meaning.entity ?? entity, meaning.key, { cause: error });
+          throw new AlreadyExists("dynamodb", meaning.entity ?? entity, meaning.key, { cause: error });
         case "unique":
-          throw new DynamoUniqueViolation(meaning.entity ?? entity, meaning.rule, meaning.values, { cause: error });
+          throw new UniqueViolation("dynamodb", meaning.entity ?? entity, meaning.rule, meaning.values, {
+            cause: error,
+          });
         case "condition":
-          throw new DynamoConditionFailed(meaning.entity ?? entity, meaning.key, { cause: error });
+          throw new ConditionFailed("dynamodb", meaning.entity ?? entity, meaning.key, { cause: error });
         case "current":
         case "marker":
           throw new Stale("condition failed", { cause: error });
@@ -640,7 +648,7 @@ export class DynamoEntityStore {
  */
 export function uniqueMarkerKey(codec: EntityCodec, rule: string, value: EntityValue): Item | undefined {
   const attributes = codec.definition.unique?.[rule]?.attributes;
-  if (!attributes) throw new DynamoStoreError(codec.name, `has no unique rule '${rule}'`);
+  if (!attributes) throw new StoreError("dynamodb", codec.name, `has no unique rule '${rule}'`);
   const texts: string[] = [];
   for (const name of attributes) {
     const given = value[name];
@@ -678,10 +686,14 @@ function versionCondition(expression: Expression, current: Item): string {
 
 function userConditions(codec: EntityCodec, expression: Expression, conditions: readonly DynamoCondition[]): string[] {
   return conditions.map(({ attribute, op, value }) => {
-    if (!OPERATORS.has(op)) throw new DynamoStoreError(codec.name, `'${String(op)}' is not a condition operator`);
+    if (!OPERATORS.has(op)) throw new StoreError("dynamodb", codec.name, `'${String(op)}' is not a condition operator`);
     const converted = codec.attribute(attribute).toAttribute(value);
     if (converted === undefined) {
-      throw new DynamoStoreError(codec.name, `a condition on '${attribute}' needs a value (null is not comparable)`);
+      throw new StoreError(
+        "dynamodb",
+        codec.name,
+        `a condition on '${attribute}' needs a value (null is not comparable)`,
+      );
     }
     return `${expression.name(attribute)} ${op} ${expression.value(converted)}`;
   });
@@ -696,7 +708,7 @@ function primaryKey(codec: EntityCodec, item: Item): Item {
   for (const name of [codec.keyNames.partition, codec.keyNames.sort]) {
     if (name === undefined) continue;
     const value = item[name];
-    if (value === undefined) throw new DynamoStoreError(codec.name, `the item has no key attribute '${name}'`);
+    if (value === undefined) throw new StoreError("dynamodb", codec.name, `the item has no key attribute '${name}'`);
     key[name] = value;
   }
   return key;

@@ -1,6 +1,5 @@
 /** The MySQL side of the entity stores: statements built once from the contract, and the store that runs them. */
 
-export { MysqlConditionFailed, MysqlCursorError, MysqlNotFound, MysqlUniqueViolation } from "./errors.ts";
 export {
   CONDITION_OPS,
   type ConditionOp,

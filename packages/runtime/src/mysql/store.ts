@@ -5,7 +5,7 @@
 
 import { createHash } from "node:crypto";
 import { type Codec, type EntityCodec, type EntityValue, mysqlTypeCast } from "../codec/index.ts";
-import { MysqlConditionFailed, MysqlCursorError, MysqlNotFound, MysqlUniqueViolation } from "./errors.ts";
+import { AlreadyExists, ConditionFailed, CursorError, NotFound, StoreError, UniqueViolation } from "../errors.ts";
 import { CONDITION_OPS, type ConditionOp, type MysqlStatements, mysqlStatements } from "./sql.ts";
 
 /** What the store needs of a connection; a mysql2/promise Connection (from connectMysql) is one. */
@@ -42,7 +42,7 @@ export interface MysqlUpdateCondition {
 }
 
 export interface MysqlUpdateOptions {
-  /** All must hold on the stored row, or the update fails with MysqlConditionFailed. */
+  /** All must hold on the stored row, or the update fails with ConditionFailed. */
   condition?: readonly MysqlUpdateCondition[];
   /** Amounts added to numeric attributes on the server (`col = col + ?`), e.g. { inventoryQuantity: -1 }. */
   add?: Readonly<Record<string, number | bigint | string>>;
@@ -89,7 +89,8 @@ export class MysqlEntityStore {
 
   async list(entity: string, options: MysqlListOptions): Promise<MysqlListPage> {
     const { limit } = options;
-    if (!Number.isSafeInteger(limit) || limit < 1) throw new Error(`${entity}: list limit must be a positive integer`);
+    if (!Number.isSafeInteger(limit) || limit < 1)
+      throw new StoreError("mysql", entity, "list limit must be a positive integer");
     const codec = this.codec.entity(entity);
     const where = Object.entries(options.where ?? {})
       .filter(([, value]) => value !== undefined)
@@ -139,7 +140,7 @@ export class MysqlEntityStore {
 
   /**
    * Inserts the value and returns the row as stored: the auto-increment id the server made and every column
-   * default filled in. MysqlUniqueViolation when a unique key already holds the values.
+   * default filled in. UniqueViolation when a unique key already holds the values.
    */
   async create(entity: string, value: EntityValue): Promise<EntityValue> {
     const sql = this.sql(entity);
@@ -168,17 +169,17 @@ export class MysqlEntityStore {
       (value[sql.autoIncrement] === undefined || value[sql.autoIncrement] === null)
     ) {
       const insertId = (result as { insertId?: number | string | bigint }).insertId;
-      if (insertId === undefined) throw new Error(`${entity}: the server returned no insert id`);
+      if (insertId === undefined) throw new StoreError("mysql", entity, "the server returned no insert id");
       key[sql.autoIncrement] = codec.attribute(sql.autoIncrement).fromColumn(String(insertId));
     }
     const stored = await this.get(entity, key);
-    if (stored === undefined) throw new MysqlNotFound(entity, key);
+    if (stored === undefined) throw new NotFound("mysql", entity, key);
     return stored;
   }
 
   /**
-   * Changes one row by key: `changes` are set, `add` amounts added, and every `condition` must hold. MysqlNotFound when no
-   * row has the key, MysqlConditionFailed when one does and a condition does not hold, MysqlUniqueViolation on a unique key.
+   * Changes one row by key: `changes` are set, `add` amounts added, and every `condition` must hold. NotFound when no
+   * row has the key, ConditionFailed when one does and a condition does not hold, UniqueViolation on a unique key.
    */
   async update(
     entity: string,
@@ -194,13 +195,14 @@ export class MysqlEntityStore {
     for (const [attribute] of add) {
       const type = codec.attribute(attribute).type;
       if (!NUMERIC.has(type))
-        throw new Error(`${entity}: '${attribute}' is a ${type} attribute and cannot be incremented`);
+        throw new StoreError("mysql", entity, `'${attribute}' is a ${type} attribute and cannot be incremented`);
       if (changes[attribute] !== undefined)
-        throw new Error(`${entity}: '${attribute}' is both changed and incremented`);
+        throw new StoreError("mysql", entity, `'${attribute}' is both changed and incremented`);
     }
     const conditions = options.condition ?? [];
     for (const condition of conditions) {
-      if (!CONDITION_OPS.has(condition.op)) throw new Error(`${entity}: unknown condition operator '${condition.op}'`);
+      if (!CONDITION_OPS.has(condition.op))
+        throw new StoreError("mysql", entity, `unknown condition operator '${condition.op}'`);
     }
     const statement = sql.updateByKey({
       set,
@@ -223,10 +225,10 @@ export class MysqlEntityStore {
     if (affected === 1) return;
     if (affected === 0) {
       if (conditions.length > 0 && (await this.get(entity, key)) !== undefined)
-        throw new MysqlConditionFailed(entity, key);
-      throw new MysqlNotFound(entity, key);
+        throw new ConditionFailed("mysql", entity, key);
+      throw new NotFound("mysql", entity, key);
     }
-    throw new Error(`${entity}: an update by key changed ${String(affected)} rows`);
+    throw new StoreError("mysql", entity, `an update by key changed ${String(affected)} rows`);
   }
 
   /** Deletes one row by key; false when there was none. */
@@ -268,7 +270,7 @@ export class MysqlEntityStore {
     const codec = this.codec.entity(entity);
     return sql.keyAttributes.map((attribute) => {
       const value = key[attribute];
-      if (value === undefined || value === null) throw new Error(`${entity}: the key has no '${attribute}'`);
+      if (value === undefined || value === null) throw new StoreError("mysql", entity, `the key has no '${attribute}'`);
       return codec.attribute(attribute).toParameter(value);
     });
   }
@@ -283,7 +285,10 @@ export class MysqlEntityStore {
     return result;
   }
 
-  /** errno 1062 (ER_DUP_ENTRY) -> MysqlUniqueViolation naming the key; anything else as it was. */
+  /**
+   * errno 1062 (ER_DUP_ENTRY) -> AlreadyExists on the primary key, UniqueViolation naming the unique key (the contract's
+   * unique rule of that name) otherwise; anything else as it was.
+   */
   private translate(error: unknown, entity: string, value: EntityValue): unknown {
     if ((error as { errno?: unknown } | null)?.errno !== ER_DUP_ENTRY) return error;
     const definition = this.codec.entity(entity).definition;
@@ -296,7 +301,8 @@ export class MysqlEntityStore {
     for (const [attribute, { column }] of Object.entries(definition.attributes)) {
       if (columns.includes(column.name)) values[attribute] = value[attribute];
     }
-    return new MysqlUniqueViolation(entity, key, values, { cause: error });
+    if (key === "PRIMARY") return new AlreadyExists("mysql", entity, values, { cause: error });
+    return new UniqueViolation("mysql", entity, key, values, { cause: error });
   }
 }
 
@@ -341,14 +347,14 @@ function decodeCursor(cursor: string, entity: string, fingerprint: string, size:
   try {
     body = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as Partial<CursorBody>;
   } catch {
-    throw new MysqlCursorError("the cursor is not one of ferry's");
+    throw new CursorError("mysql", entity, "is not one of ferry's");
   }
   if (body === null || typeof body !== "object" || body.v !== 1)
-    throw new MysqlCursorError("the cursor is not one of ferry's");
-  if (body.store !== "mysql") throw new MysqlCursorError(`the cursor is from the ${String(body.store)} store`);
-  if (body.entity !== entity) throw new MysqlCursorError(`the cursor is a listing of ${String(body.entity)}`);
+    throw new CursorError("mysql", entity, "is not one of ferry's");
+  if (body.store !== "mysql") throw new CursorError("mysql", entity, `is from the ${String(body.store)} store`);
+  if (body.entity !== entity) throw new CursorError("mysql", entity, `is a listing of ${String(body.entity)}`);
   if (body.where !== fingerprint)
-    throw new MysqlCursorError("the cursor is from a listing with another filter or order");
-  if (!Array.isArray(body.last) || body.last.length !== size) throw new MysqlCursorError("the cursor is damaged");
+    throw new CursorError("mysql", entity, "is from a listing with another filter or order");
+  if (!Array.isArray(body.last) || body.last.length !== size) throw new CursorError("mysql", entity, "is damaged");
   return body.last.map(fromJsonParam);
 }

@@ -1,0 +1,103 @@
+/**
+ * The errors both entity stores report when the data, not the code, says no (DESIGN.md, "Write and read semantics"):
+ * one class per failure whichever store raised it, so repositories and dual write catch one type. `store` says which.
+ */
+
+/** The stores that raise these errors. */
+export type StoreName = "mysql" | "dynamodb";
+
+/** Key or attribute values as an error carries them (entity values). */
+export type ErrorValues = Readonly<Record<string, unknown>>;
+
+/** The base of every store error: which store, which entity, and a message that says what happened. */
+export class StoreError extends Error {
+  override readonly name: string = "StoreError";
+  constructor(
+    readonly store: StoreName,
+    readonly entity: string,
+    message: string,
+    options: { cause?: unknown } = {},
+  ) {
+    super(`${entity}: ${message}`, options.cause === undefined ? undefined : { cause: options.cause });
+  }
+}
+
+/** A create whose primary key is taken by an existing item or row. */
+export class AlreadyExists extends StoreError {
+  override readonly name = "AlreadyExists";
+  constructor(
+    store: StoreName,
+    entity: string,
+    readonly key: ErrorValues,
+    options: { cause?: unknown } = {},
+  ) {
+    super(store, entity, `an item with key ${show(key)} already exists`, options);
+  }
+}
+
+/** A write that would give two items the same values of a `unique` rule (on MySQL: a UNIQUE key of that name). */
+export class UniqueViolation extends StoreError {
+  override readonly name = "UniqueViolation";
+  constructor(
+    store: StoreName,
+    entity: string,
+    /** The unique rule's name (the MySQL unique key's name). */
+    readonly rule: string,
+    /** The entity values of the rule's attributes, as the write gave them. */
+    readonly values: ErrorValues,
+    options: { cause?: unknown } = {},
+  ) {
+    super(store, entity, `unique rule '${rule}' is violated: ${show(values)} is taken by another item`, options);
+  }
+}
+
+/** A conditional write found its item but the condition (or the item's expected state) did not hold; nothing was written. */
+export class ConditionFailed extends StoreError {
+  override readonly name = "ConditionFailed";
+  constructor(
+    store: StoreName,
+    entity: string,
+    readonly key: ErrorValues,
+    options: { cause?: unknown } = {},
+  ) {
+    super(store, entity, `the condition on the item with key ${show(key)} does not hold; nothing was written`, options);
+  }
+}
+
+/** A write by key found no item. */
+export class NotFound extends StoreError {
+  override readonly name = "NotFound";
+  constructor(
+    store: StoreName,
+    entity: string,
+    readonly key: ErrorValues,
+  ) {
+    super(store, entity, `there is no item with key ${show(key)}`);
+  }
+}
+
+/** A listing cursor that is malformed or belongs to another listing (store, entity, index, filter or order). */
+export class CursorError extends StoreError {
+  override readonly name = "CursorError";
+  constructor(store: StoreName, entity: string, problem: string) {
+    super(store, entity, `the cursor ${problem}; restart the listing`);
+  }
+}
+
+/** A write that changed under it more often than the store retries. */
+export class WriteConflict extends StoreError {
+  override readonly name = "WriteConflict";
+  constructor(
+    store: StoreName,
+    entity: string,
+    readonly key: ErrorValues,
+    options: { cause?: unknown } = {},
+  ) {
+    super(store, entity, `the item with key ${show(key)} kept changing during the write; try again`, options);
+  }
+}
+
+function show(value: ErrorValues): string {
+  const parts = Object.entries(value).map(([name, given]) => `${name}=${String(given)}`);
+  return `{ ${parts.join(", ")} }`;
+}
