@@ -46,3 +46,4 @@ export {
   type Store,
   writeTargets,
 } from "./phases.ts";
+export * from "./router/index.ts";

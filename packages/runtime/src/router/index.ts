@@ -1,0 +1,11 @@
+export {
+  CursorStoreChanged,
+  EntityRouter,
+  FixedPhase,
+  type ListPage,
+  type ListRequest,
+  type PhaseSource,
+  type RouterOptions,
+  type SecondaryFailure,
+  type UpdateRequest,
+} from "./router.ts";

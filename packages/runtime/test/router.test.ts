@@ -1,0 +1,155 @@
+import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
+import { type Contract, loadValidContract } from "@ferry/contract";
+import { connectMysql } from "@ferry/stack";
+import { useTestStack } from "@ferry/stack/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { seedStore } from "../../../apps/store/src/index.ts";
+import { createTableInputs } from "../../codegen/src/tables/index.ts";
+import { createCodec } from "../src/codec/index.ts";
+import { DynamoEntityStore } from "../src/dynamodb/index.ts";
+import { MysqlEntityStore } from "../src/mysql/index.ts";
+import type { Phase } from "../src/phases.ts";
+import { CursorStoreChanged, EntityRouter, type PhaseSource, type SecondaryFailure } from "../src/router/index.ts";
+
+const stack = useTestStack();
+
+class SettablePhase implements PhaseSource {
+  constructor(public value: Phase) {}
+  phase(): Phase {
+    return this.value;
+  }
+}
+
+let contract: Contract;
+let connection: Awaited<ReturnType<typeof connectMysql>>;
+const failures: SecondaryFailure[] = [];
+const phase = new SettablePhase(1);
+
+function router(options: { tablePrefix?: string } = {}) {
+  const codec = createCodec(contract);
+  return new EntityRouter({
+    phase,
+    codec,
+    mysql: new MysqlEntityStore(connection, codec),
+    dynamodb: new DynamoEntityStore(stack.dynamodb(), codec, { tablePrefix: options.tablePrefix ?? stack.tablePrefix }),
+    onSecondaryFailure: (failure) => failures.push(failure),
+  });
+}
+
+function stores() {
+  const codec = createCodec(contract);
+  return {
+    mysql: new MysqlEntityStore(connection, codec),
+    dynamodb: new DynamoEntityStore(stack.dynamodb(), codec, { tablePrefix: stack.tablePrefix }),
+  };
+}
+
+const user = (n: number) => ({
+  username: `router_${n}`,
+  email: `router_${n}@example.com`,
+  passwordHash: "scrypt$x",
+  firstName: "Ro",
+  lastName: null,
+  isSeller: false,
+});
+
+beforeAll(async () => {
+  contract = await loadValidContract(new URL("../../../contract/store.yaml", import.meta.url).pathname);
+  await seedStore({ mysqlUrl: stack.mysqlUrl, plan: { kind: "demo" } });
+  connection = await connectMysql(stack.mysqlUrl);
+  for (const input of createTableInputs(contract, { prefix: stack.tablePrefix })) {
+    await stack.dynamodb().send(new CreateTableCommand(input));
+  }
+});
+afterAll(async () => {
+  await connection.end();
+});
+
+describe("the router", () => {
+  it("phase 1 writes and reads MySQL only", async () => {
+    phase.value = 1;
+    const created = await router().create("User", user(1));
+    expect(typeof created.id).toBe("bigint");
+    expect(await stores().dynamodb.get("User", { id: created.id })).toBeUndefined();
+    expect((await router().get("User", { id: created.id }))?.username).toBe("router_1");
+  });
+
+  it("phase 2 writes MySQL then DynamoDB with the same id, reads MySQL; updates and deletes reach both", async () => {
+    phase.value = 2;
+    const r = router();
+    const created = await r.create("User", user(2));
+    const { mysql, dynamodb } = stores();
+    expect((await dynamodb.get("User", { id: created.id }))?.email).toBe("router_2@example.com");
+    await r.update("User", { id: created.id }, { firstName: "Changed" });
+    const inMysql = await mysql.get("User", { id: created.id });
+    const inDynamo = await dynamodb.get("User", { id: created.id });
+    expect(inMysql?.firstName).toBe("Changed");
+    expect(inDynamo?.firstName).toBe("Changed");
+    // ON UPDATE updated_at: one value written to both stores, not each server's clock.
+    expect(inDynamo?.updatedAt).toBe(inMysql?.updatedAt);
+    expect(inMysql?.updatedAt).not.toBe(created.updatedAt);
+    expect(await r.delete("User", { id: created.id })).toBe(true);
+    expect(await mysql.get("User", { id: created.id })).toBeUndefined();
+    expect(await dynamodb.get("User", { id: created.id })).toBeUndefined();
+    expect(failures).toEqual([]);
+  });
+
+  it("phases 4 and 5 read DynamoDB; phase 5 leaves MySQL alone", async () => {
+    phase.value = 2;
+    const created = await router().create("User", user(4));
+    await connection.query("UPDATE users SET first_name = 'OnlyInMysql' WHERE id = ?", [String(created.id)]);
+    phase.value = 4;
+    expect((await router().get("User", { id: created.id }))?.firstName).toBe("Ro");
+    await router().update("User", { id: created.id }, { firstName: "Four" });
+    expect((await stores().mysql.get("User", { id: created.id }))?.firstName).toBe("Four");
+    phase.value = 5;
+    await router().update("User", { id: created.id }, { firstName: "Five" });
+    expect((await stores().mysql.get("User", { id: created.id }))?.firstName).toBe("Four");
+    expect((await router().get("User", { id: created.id }))?.firstName).toBe("Five");
+  });
+
+  it("a failed secondary write does not fail the call and is handed over for replay", async () => {
+    phase.value = 2;
+    const broken = router({ tablePrefix: `${stack.tablePrefix}missing_` });
+    const created = await broken.create("User", user(6));
+    expect((await stores().mysql.get("User", { id: created.id }))?.username).toBe("router_6");
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatchObject({
+      entity: "User",
+      operation: "create",
+      store: "dynamodb",
+      key: { id: created.id },
+    });
+    failures.length = 0;
+  });
+
+  it("a cursor from one store is refused after the phase moved reads to the other", async () => {
+    phase.value = 2;
+    const r = router();
+    const first = await r.list("Category", { index: "GSI1", values: {}, limit: 2 });
+    expect(first.items).toHaveLength(2);
+    expect(first.cursor).toBeDefined();
+    phase.value = 4;
+    await expect(
+      r.list("Category", { index: "GSI1", values: {}, limit: 2, cursor: first.cursor }),
+    ).rejects.toBeInstanceOf(CursorStoreChanged);
+  });
+
+  it("refuses a duplicate email in phase 5 as in phase 1", async () => {
+    phase.value = 1;
+    await router().create("User", { ...user(7), email: "dup@example.com" });
+    await expect(router().create("User", { ...user(8), email: "dup@example.com" })).rejects.toMatchObject({
+      name: "UniqueViolation",
+    });
+    phase.value = 5;
+    const stored = await router().create("User", { ...user(9), id: 900_000n, email: "dup5@example.com" });
+    // MySQL's column defaults, applied by the router when DynamoDB is authoritative.
+    expect(stored.createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(stored.isSeller).toBe(false);
+    await expect(
+      router().create("User", { ...user(10), id: 900_001n, email: "dup5@example.com" }),
+    ).rejects.toMatchObject({
+      name: "UniqueViolation",
+    });
+  });
+});
