@@ -27,6 +27,7 @@ describe("ferry generate", () => {
       "src/contract.ts",
       "src/entities.ts",
       "src/index.ts",
+      "src/repositories.ts",
       "tsconfig.json",
     ]);
   });
@@ -49,6 +50,14 @@ describe("ferry generate", () => {
     expect(entities).toContain("  lastName: string | null;\n");
     expect(entities).toContain("  sellerName?: string;\n");
     expect(entities).not.toMatch(/\bany\b/);
+    const repositories = files.get("src/repositories.ts") ?? "";
+    expect(repositories).toContain("export class UserRepository {");
+    expect(repositories).toContain('return this.router.get<User>("User", params);');
+    expect(repositories).toContain("export function createStore(options: StoreOptions)");
+    // Patterns DynamoDB cannot serve are listed, not generated.
+    expect(repositories).toContain("- searchProductsByName (LIKE '%…%' on name");
+    expect(repositories).not.toContain("async searchProductsByName(");
+    expect(repositories).not.toMatch(/\bany\b|as unknown as/);
   });
 
   it("refuses to write code that does not type-check", () => {

@@ -3,6 +3,7 @@
  * dual write/read, shadow compare, outbox, ETL and validation (one folder per concern as they land).
  */
 
+export type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 export {
   AttributeCodec,
   type Codec,

@@ -3,3 +3,27 @@
 
 export { contract } from "./contract.ts";
 export type { Category, JsonValue, Order, OrderItem, Product, ShoppingCart, User } from "./entities.ts";
+export {
+  type CategoryKey,
+  CategoryRepository,
+  createStore,
+  type NewCategory,
+  type NewOrder,
+  type NewOrderItem,
+  type NewProduct,
+  type NewShoppingCart,
+  type NewUser,
+  type OrderItemKey,
+  OrderItemRepository,
+  type OrderKey,
+  OrderRepository,
+  type Page,
+  type PageRequest,
+  type ProductKey,
+  ProductRepository,
+  type ShoppingCartKey,
+  ShoppingCartRepository,
+  type StoreOptions,
+  type UserKey,
+  UserRepository,
+} from "./repositories.ts";

@@ -21,6 +21,7 @@ import {
   VariableDeclarationKind,
 } from "ts-morph";
 import { entityInterfaces, JSON_VALUE } from "./entities.ts";
+import { repositoryStatements } from "./repositories.ts";
 
 export interface GenerateOptions {
   /** The contract file, as it should be named in headers (relative to the repository root). */
@@ -87,6 +88,36 @@ export function generate(contract: Contract, options: GenerateOptions): Generate
       ]),
     }),
   );
+  const repositories = repositoryStatements(contract);
+  const repositoryText = printStatements([...repositories.types, ...repositories.classes, ...repositories.factory]);
+  const runtimeImports = [
+    "createCodec",
+    "type DynamoDBClient",
+    "DynamoEntityStore",
+    "EntityRouter",
+    ...(repositoryText.includes("matchesValues(") ? ["matchesValues"] : []),
+    "MysqlEntityStore",
+    "type MysqlExecutor",
+    "type PhaseSource",
+    "type SecondaryFailure",
+    "type UpdateRequest",
+  ];
+  files.set(
+    "src/repositories.ts",
+    fileTemplate({
+      contractPath,
+      doc: [
+        "The phase-routed repositories: the only thing applications use. Each call goes where the migration",
+        "phase says (runtime EntityRouter): reads to the authoritative store, writes to both, authoritative first.",
+      ],
+      imports: [
+        `import { ${runtimeImports.join(", ")} } from "@ferry/runtime";`,
+        'import { contract } from "./contract.ts";',
+        `import type { ${repositories.entityNames.join(", ")} } from "./entities.ts";`,
+      ].join("\n"),
+      body: repositoryText,
+    }),
+  );
   files.set(
     "src/index.ts",
     fileTemplate({
@@ -99,6 +130,18 @@ export function generate(contract: Contract, options: GenerateOptions): Generate
           moduleSpecifier: "./entities.ts",
           namedExports: ["JsonValue", ...interfaces.map((i) => i.name)],
         },
+        {
+          kind: StructureKind.ExportDeclaration,
+          moduleSpecifier: "./repositories.ts",
+          namedExports: [
+            "createStore",
+            ...repositories.entityNames.map((name) => `${name}Repository`),
+            ...["Page", "PageRequest", "StoreOptions"].map((name) => ({ name, isTypeOnly: true })),
+            ...repositories.entityNames
+              .flatMap((name) => [`${name}Key`, `New${name}`])
+              .map((name) => ({ name, isTypeOnly: true })),
+          ],
+        },
       ]),
     }),
   );
@@ -108,31 +151,38 @@ export function generate(contract: Contract, options: GenerateOptions): Generate
     "tsconfig.json",
     `${JSON.stringify({ extends: relative(options.outDir, "tsconfig.base.json"), include: ["src"] }, null, 2)}\n`,
   );
-  typeCheck(files);
+  typeCheck(files, options.root ?? process.cwd(), options.outDir);
   return formatted(files, options.root ?? process.cwd(), options.outDir);
 }
 
-/** Type-checks the generated sources in memory (strict, no implicit any); throws with the diagnostics. */
-function typeCheck(files: GeneratedFiles): void {
+/** The packages generated code imports, resolved to their sources in this repository for the check. */
+const SOURCES = {
+  "@ferry/runtime": fileURLToPath(new URL("../../../runtime/src/index.ts", import.meta.url)),
+  "@ferry/contract": fileURLToPath(new URL("../../../contract/src/index.ts", import.meta.url)),
+};
+
+/** Type-checks the generated sources (strict, against the real runtime and contract); throws with the diagnostics. */
+function typeCheck(files: GeneratedFiles, root: string, outDir: string): void {
   const project = new Project({
-    useInMemoryFileSystem: true,
+    skipAddingFilesFromTsConfig: true,
     compilerOptions: {
       strict: true,
       noUncheckedIndexedAccess: true,
       allowImportingTsExtensions: true,
       noEmit: true,
+      skipLibCheck: true,
       target: ts.ScriptTarget.ES2022,
       module: ts.ModuleKind.NodeNext,
       moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      types: ["node"],
+      typeRoots: [join(root, "node_modules", "@types")],
+      paths: Object.fromEntries(Object.entries(SOURCES).map(([name, path]) => [name, [path]])),
     },
   });
-  // The one outside type the generated code uses, declared as the contract package declares it.
-  project.createSourceFile(
-    "node_modules/@ferry/contract/index.d.ts",
-    "export type Contract = Record<string, unknown>;\n",
-  );
-  for (const [path, text] of files) if (path.endsWith(".ts")) project.createSourceFile(path, text);
-  const diagnostics = project.getPreEmitDiagnostics();
+  const generated = [...files]
+    .filter(([path]) => path.endsWith(".ts"))
+    .map(([path, text]) => project.createSourceFile(join(root, outDir, path), text, { overwrite: true }));
+  const diagnostics = generated.flatMap((file) => [...file.getPreEmitDiagnostics()]);
   if (diagnostics.length > 0) {
     throw new Error(
       `generated code does not type-check:\n${project.formatDiagnosticsWithColorAndContext(diagnostics)}`,

@@ -1,6 +1,6 @@
 /**
  * What MySQL does on its own and DynamoDB does not: column defaults on insert (`DEFAULT 0`,
- * `DEFAULT 'pending'`, `DEFAULT current_timestamp(3)`) and `ON UPDATE current_timestamp(3)` on update.
+ * `DEFAULT 'pending'`, `DEFAULT current_timestamp(3)`, the implicit NULL) and `ON UPDATE current_timestamp(3)`.
  * The router applies them itself so both stores hold the same values whichever is authoritative.
  */
 import type { Attribute, Entity } from "@ferry/contract";
@@ -44,9 +44,10 @@ function literal(attribute: Attribute, text: string, at: Date): unknown {
 export function withInsertDefaults(entity: Entity, value: EntityValue, at = new Date()): EntityValue {
   const filled: EntityValue = { ...value };
   for (const [name, attribute] of Object.entries(entity.attributes)) {
-    if (filled[name] !== undefined || attribute.column.default === undefined || attribute.column.autoIncrement)
-      continue;
-    filled[name] = literal(attribute, attribute.column.default, at);
+    if (filled[name] !== undefined || attribute.column.autoIncrement || attribute.column.generated) continue;
+    if (attribute.column.default !== undefined) filled[name] = literal(attribute, attribute.column.default, at);
+    // A NULL-able column without a default is NULL, as MySQL stores it.
+    else if (attribute.column.nullable) filled[name] = null;
   }
   return filled;
 }

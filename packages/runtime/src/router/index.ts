@@ -4,6 +4,7 @@ export {
   FixedPhase,
   type ListPage,
   type ListRequest,
+  matchesValues,
   type PhaseSource,
   type RouterOptions,
   type SecondaryFailure,

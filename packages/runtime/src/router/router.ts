@@ -38,14 +38,14 @@ export interface ListRequest {
   /** A global secondary index the access pattern uses on DynamoDB; absent means the primary key. */
   index?: string;
   /** Equality values: the key template's placeholders, and any other attributes the pattern filters on. */
-  values: EntityValue;
+  values: object;
   order?: "asc" | "desc";
   limit: number;
   cursor?: string;
 }
 
-export interface ListPage {
-  items: EntityValue[];
+export interface ListPage<T = EntityValue> {
+  items: T[];
   cursor?: string;
 }
 
@@ -83,11 +83,22 @@ export class EntityRouter {
     return PHASES[this.options.phase.phase()].authoritative;
   }
 
-  async get(entity: string, key: EntityValue): Promise<EntityValue | undefined> {
-    return this.readStore() === "mysql" ? this.options.mysql.get(entity, key) : this.options.dynamodb.get(entity, key);
+  /** Reads one item by its primary key; `T` is the entity's generated type (the codec has checked every value). */
+  async get<T extends object = EntityValue>(entity: string, key: object): Promise<T | undefined> {
+    const values = key as EntityValue;
+    const item =
+      this.readStore() === "mysql"
+        ? await this.options.mysql.get(entity, values)
+        : await this.options.dynamodb.get(entity, values);
+    return item as T | undefined;
   }
 
-  async list(entity: string, request: ListRequest): Promise<ListPage> {
+  async list<T extends object = EntityValue>(entity: string, request: ListRequest): Promise<ListPage<T>> {
+    const page = await this.listValues(entity, request);
+    return page as ListPage<T>;
+  }
+
+  private async listValues(entity: string, request: ListRequest): Promise<ListPage<EntityValue>> {
     const store = this.readStore();
     if (request.cursor) {
       const issuedBy = cursorStore(request.cursor);
@@ -96,26 +107,26 @@ export class EntityRouter {
     if (store === "mysql") {
       const order = this.sortAttribute(entity, request.index);
       return this.options.mysql.list(entity, {
-        where: request.values,
+        where: request.values as EntityValue,
         limit: request.limit,
         ...(order ? { order: { attribute: order, direction: request.order ?? "asc" } } : {}),
         ...(request.cursor ? { cursor: request.cursor } : {}),
       });
     }
     const page = await this.options.dynamodb.query(entity, {
-      values: request.values,
+      values: request.values as EntityValue,
       limit: request.limit,
       ...(request.index ? { index: request.index } : {}),
       ...(request.order ? { order: request.order } : {}),
       ...(request.cursor ? { cursor: request.cursor } : {}),
     });
     // Values the key templates do not use are filters here, as they are a WHERE on MySQL.
-    const filters = Object.entries(request.values);
-    return { ...page, items: page.items.filter((item) => filters.every(([a, v]) => sameValue(item[a], v))) };
+    return { ...page, items: page.items.filter((item) => matchesValues(item, request.values)) };
   }
 
   /** Creates on the authoritative store, then copies what it stored (with its id) to the other. */
-  async create(entity: string, value: EntityValue): Promise<EntityValue> {
+  async create<T extends object = EntityValue>(entity: string, given: object): Promise<T> {
+    const value = given as EntityValue;
     const [first, second] = this.targets();
     const stored =
       first === "mysql" ? await this.options.mysql.create(entity, value) : await this.createDynamo(entity, value);
@@ -124,13 +135,14 @@ export class EntityRouter {
         second === "mysql" ? this.options.mysql.create(entity, stored) : this.options.dynamodb.create(entity, stored),
       );
     }
-    return stored;
+    return stored as T;
   }
 
-  async update(entity: string, key: EntityValue, given: EntityValue, request: UpdateRequest = {}): Promise<void> {
+  async update(entity: string, keyObject: object, given: object, request: UpdateRequest = {}): Promise<void> {
+    const key = keyObject as EntityValue;
     const [first, second] = this.targets();
     // ON UPDATE columns get one value, written to both stores (not each server's own clock).
-    const changes = withUpdateDefaults(this.options.codec.entity(entity).definition, given);
+    const changes = withUpdateDefaults(this.options.codec.entity(entity).definition, given as EntityValue);
     const run = (store: Store) =>
       store === "mysql"
         ? this.options.mysql.update(entity, key, changes, request)
@@ -147,7 +159,8 @@ export class EntityRouter {
     }
   }
 
-  async delete(entity: string, key: EntityValue): Promise<boolean> {
+  async delete(entity: string, keyObject: object): Promise<boolean> {
+    const key = keyObject as EntityValue;
     const [first, second] = this.targets();
     const removed =
       first === "mysql"
@@ -227,4 +240,12 @@ function cursorStore(cursor: string): string {
 function sameValue(a: unknown, b: unknown): boolean {
   if (typeof a === "bigint" || typeof b === "bigint") return String(a) === String(b);
   return a === b;
+}
+
+/** True when the item holds every given value (GetItem patterns that also check non-key attributes). */
+export function matchesValues(item: object | undefined, values: object): boolean {
+  const stored = item as EntityValue | undefined;
+  return (
+    stored !== undefined && Object.entries(values).every(([attribute, value]) => sameValue(stored[attribute], value))
+  );
 }

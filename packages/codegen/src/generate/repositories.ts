@@ -1,0 +1,292 @@
+/**
+ * The phase-routed repositories: one class per entity with a method per access pattern DynamoDB can serve
+ * (GetItem, Query on the table or an index) plus create/update/delete by key, all through the runtime's
+ * EntityRouter, and `createStore()` to wire the stores and the router from the embedded contract.
+ * The only thing apps use. Patterns DynamoDB cannot serve are listed, not generated.
+ */
+import type { AccessPattern, Contract, Entity } from "@ferry/contract";
+import {
+  type ClassDeclarationStructure,
+  type FunctionDeclarationStructure,
+  type InterfaceDeclarationStructure,
+  type MethodDeclarationStructure,
+  type OptionalKind,
+  Scope,
+  StructureKind,
+  type TypeAliasDeclarationStructure,
+} from "ts-morph";
+
+const lowerFirst = (name: string) => `${name[0]?.toLowerCase() ?? ""}${name.slice(1)}`;
+const pluralOf = (name: string) =>
+  /[^aeiou]y$/.test(name) ? `${name.slice(0, -1)}ies` : /(s|x|ch|sh|z)$/.test(name) ? `${name}es` : `${name}s`;
+
+/** Attribute names of the entity's primary key, in key order. */
+export function keyAttributes(entity: Entity): string[] {
+  const byColumn = new Map(Object.entries(entity.attributes).map(([name, a]) => [a.column.name, name]));
+  return entity.source.primaryKey.map((column) => byColumn.get(column) ?? column);
+}
+
+/** Attributes a create may leave out: the database fills them (auto-increment, a default) or they may be NULL. */
+function optionalOnCreate(entity: Entity): string[] {
+  return Object.entries(entity.attributes)
+    .filter(
+      ([, a]) => a.column.autoIncrement || a.column.default !== undefined || a.column.nullable || a.column.generated,
+    )
+    .map(([name]) => name);
+}
+
+const union = (names: readonly string[]) => names.map((n) => JSON.stringify(n)).join(" | ");
+
+function entityTypes(name: string, entity: Entity): TypeAliasDeclarationStructure[] {
+  const optional = optionalOnCreate(entity);
+  const copies = Object.keys(entity.denormalized ?? {});
+  const omitted = [...optional, ...copies];
+  return [
+    {
+      kind: StructureKind.TypeAlias,
+      name: `${name}Key`,
+      isExported: true,
+      docs: [`What identifies one ${name}: its primary key.`],
+      type: `Pick<${name}, ${union(keyAttributes(entity))}>`,
+    },
+    {
+      kind: StructureKind.TypeAlias,
+      name: `New${name}`,
+      isExported: true,
+      docs: [
+        optional.length > 0
+          ? `A ${name} to create: ${optional.join(", ")} may be left out (the database fills ${optional.length === 1 ? "it" : "them"} in, or ${optional.length === 1 ? "it" : "they"} may be NULL).`
+          : `A ${name} to create.`,
+      ],
+      type:
+        omitted.length > 0
+          ? `Omit<${name}, ${union(omitted)}> & Partial<Pick<${name}, ${union(optional.length > 0 ? optional : omitted)}>>`
+          : name,
+    },
+  ];
+}
+
+function parameterType(entityName: string, pattern: AccessPattern): string {
+  const names = Object.keys(pattern.parameters ?? {});
+  return `{ ${names.map((p) => `${p}: NonNullable<${entityName}["${p}"]>`).join("; ")} }`;
+}
+
+function patternDoc(name: string, pattern: AccessPattern): string {
+  const how = `${pattern.dynamodb.operation}${pattern.dynamodb.index ? ` on ${pattern.dynamodb.index}` : ""}`;
+  const seen = pattern.observed
+    ? ` Seen ${pattern.observed.count.toLocaleString("en-US")} times as: ${pattern.observed.sql}`
+    : "";
+  return `${name}: ${how}.${seen}${pattern.notes ? `\n\n${pattern.notes}` : ""}`;
+}
+
+/** The method for one read pattern, or undefined when the pattern is not a read DynamoDB serves. */
+function patternMethod(
+  entityName: string,
+  entity: Entity,
+  name: string,
+  pattern: AccessPattern,
+): OptionalKind<MethodDeclarationStructure> | undefined {
+  const { operation, index, order } = pattern.dynamodb;
+  const parameters = Object.keys(pattern.parameters ?? {});
+  const hasParameters = parameters.length > 0;
+  const paramsArg = hasParameters ? [{ name: "params", type: parameterType(entityName, pattern) }] : [];
+  const values = hasParameters ? "params" : "{}";
+  const docs = [patternDoc(name, pattern)];
+  if (operation === "GetItem" && pattern.returns === "one") {
+    const key = keyAttributes(entity);
+    if (!key.every((k) => parameters.includes(k))) return undefined;
+    const exact = parameters.length === key.length;
+    return {
+      name,
+      isAsync: true,
+      docs,
+      parameters: paramsArg,
+      returnType: `Promise<${entityName} | undefined>`,
+      statements: exact
+        ? [`return this.router.get<${entityName}>(${JSON.stringify(entityName)}, params);`]
+        : [
+            `const item = await this.router.get<${entityName}>(${JSON.stringify(entityName)}, { ${key.map((k) => `${k}: params.${k}`).join(", ")} });`,
+            "return matchesValues(item, params) ? item : undefined;",
+          ],
+    };
+  }
+  if (operation !== "Query") return undefined;
+  const request = [
+    ...(index ? [`index: ${JSON.stringify(index)}`] : []),
+    `values: ${values}`,
+    ...(order ? [`order: ${JSON.stringify(order)}`] : []),
+  ];
+  if (pattern.returns === "one") {
+    return {
+      name,
+      isAsync: true,
+      docs,
+      parameters: paramsArg,
+      returnType: `Promise<${entityName} | undefined>`,
+      statements: [
+        `const page = await this.router.list<${entityName}>(${JSON.stringify(entityName)}, { ${[...request, "limit: 1"].join(", ")} });`,
+        "return page.items[0];",
+      ],
+    };
+  }
+  return {
+    name,
+    isAsync: true,
+    docs,
+    parameters: [...paramsArg, { name: "page", type: "PageRequest", initializer: "{}" }],
+    returnType: `Promise<Page<${entityName}>>`,
+    statements: [
+      `return this.router.list<${entityName}>(${JSON.stringify(entityName)}, { ${[...request, "...pageOptions(page)"].join(", ")} });`,
+    ],
+  };
+}
+
+function repositoryClass(contract: Contract, entityName: string, entity: Entity): ClassDeclarationStructure {
+  const methods: OptionalKind<MethodDeclarationStructure>[] = [];
+  const notGenerated: string[] = [];
+  for (const [name, pattern] of Object.entries(contract.accessPatterns ?? {})) {
+    if (pattern.entity !== entityName) continue;
+    const method = patternMethod(entityName, entity, name, pattern);
+    if (method) methods.push(method);
+    else if (pattern.dynamodb.operation === "unsupported")
+      notGenerated.push(`${name} (${pattern.dynamodb.reason ?? "unsupported"})`);
+    else if (!["PutItem", "UpdateItem", "DeleteItem"].includes(pattern.dynamodb.operation))
+      notGenerated.push(`${name} (${pattern.dynamodb.operation} returning ${pattern.returns ?? "many"})`);
+  }
+  const quoted = JSON.stringify(entityName);
+  methods.push(
+    {
+      name: "create",
+      isAsync: true,
+      docs: [
+        `Creates a ${entityName} on the authoritative store, then on the other; returns it as stored (with its id).`,
+      ],
+      parameters: [{ name: "value", type: `New${entityName}` }],
+      returnType: `Promise<${entityName}>`,
+      statements: [`return this.router.create<${entityName}>(${quoted}, value);`],
+    },
+    {
+      name: "update",
+      isAsync: true,
+      docs: [`Changes a ${entityName}; a changed key moves the item on DynamoDB in one transaction.`],
+      parameters: [
+        { name: "key", type: `${entityName}Key` },
+        { name: "changes", type: `Partial<Omit<${entityName}, keyof ${entityName}Key>>` },
+        { name: "options", type: "UpdateRequest", initializer: "{}" },
+      ],
+      returnType: "Promise<void>",
+      statements: [`await this.router.update(${quoted}, key, changes, options);`],
+    },
+    {
+      name: "delete",
+      isAsync: true,
+      docs: [`Deletes a ${entityName}; false when there was none.`],
+      parameters: [{ name: "key", type: `${entityName}Key` }],
+      returnType: "Promise<boolean>",
+      statements: [`return this.router.delete(${quoted}, key);`],
+    },
+  );
+  const docs = [`${pluralOf(entityName)} (MySQL table \`${entity.source.table}\`), routed by the migration phase.`];
+  if (notGenerated.length > 0)
+    docs.push(`Not served on DynamoDB, so not generated:\n${notGenerated.map((n) => `- ${n}`).join("\n")}`);
+  return {
+    kind: StructureKind.Class,
+    name: `${entityName}Repository`,
+    isExported: true,
+    docs: [docs.join("\n\n")],
+    ctors: [{ parameters: [{ name: "router", type: "EntityRouter", scope: Scope.Private, isReadonly: true }] }],
+    methods,
+  };
+}
+
+export interface RepositoryStatements {
+  types: Array<TypeAliasDeclarationStructure | InterfaceDeclarationStructure>;
+  classes: ClassDeclarationStructure[];
+  factory: Array<InterfaceDeclarationStructure | FunctionDeclarationStructure>;
+  entityNames: string[];
+}
+
+export function repositoryStatements(contract: Contract): RepositoryStatements {
+  const entities = Object.entries(contract.entities);
+  const types: RepositoryStatements["types"] = [
+    {
+      kind: StructureKind.Interface,
+      name: "PageRequest",
+      isExported: true,
+      docs: ["Which page of a listing: at most `limit` items (default 50), after `cursor` from the previous page."],
+      properties: [
+        { name: "limit", type: "number", hasQuestionToken: true },
+        { name: "cursor", type: "string", hasQuestionToken: true },
+      ],
+    },
+    {
+      kind: StructureKind.Interface,
+      name: "Page",
+      isExported: true,
+      typeParameters: ["T"],
+      docs: [
+        "One page of a listing; `cursor` is there when more may follow (it is refused after a phase change: restart the listing).",
+      ],
+      properties: [
+        { name: "items", type: "T[]" },
+        { name: "cursor", type: "string", hasQuestionToken: true },
+      ],
+    },
+    ...entities.flatMap(([name, entity]) => entityTypes(name, entity)),
+  ];
+  const classes = entities.map(([name, entity]) => repositoryClass(contract, name, entity));
+  const members = entities.map(([name]) => ({ property: lowerFirst(pluralOf(name)), name }));
+  const factory: RepositoryStatements["factory"] = [
+    {
+      kind: StructureKind.Interface,
+      name: "StoreOptions",
+      isExported: true,
+      docs: ["What the generated store runs on."],
+      properties: [
+        { name: "phase", type: "PhaseSource", docs: ["Where the current migration phase comes from."] },
+        { name: "mysql", type: "MysqlExecutor", docs: ["A MySQL connection or pool (from connectMysql)."] },
+        { name: "dynamodb", type: "DynamoDBClient" },
+        {
+          name: "tablePrefix",
+          type: "string",
+          hasQuestionToken: true,
+          docs: ["Prefix of the DynamoDB table names (FERRY_TABLE_PREFIX)."],
+        },
+        {
+          name: "onSecondaryFailure",
+          type: "(failure: SecondaryFailure) => void",
+          docs: ["Receives every write the non-authoritative store refused, to be replayed (the outbox)."],
+        },
+      ],
+    },
+    {
+      kind: StructureKind.Function,
+      name: "createStore",
+      isExported: true,
+      docs: ["The repositories of every entity, over one router."],
+      parameters: [{ name: "options", type: "StoreOptions" }],
+      statements: [
+        "const codec = createCodec(contract);",
+        `const router = new EntityRouter({
+  phase: options.phase,
+  codec,
+  mysql: new MysqlEntityStore(options.mysql, codec),
+  dynamodb: new DynamoEntityStore(options.dynamodb, codec, { tablePrefix: options.tablePrefix ?? "" }),
+  onSecondaryFailure: options.onSecondaryFailure,
+});`,
+        `return { ${members.map((m) => `${m.property}: new ${m.name}Repository(router)`).join(", ")} };`,
+      ],
+    },
+    {
+      kind: StructureKind.Function,
+      name: "pageOptions",
+      docs: ["The limit and cursor of a page request, as the router takes them."],
+      parameters: [{ name: "page", type: "PageRequest" }],
+      returnType: "{ limit: number; cursor?: string }",
+      statements: [
+        "return page.cursor === undefined ? { limit: page.limit ?? 50 } : { limit: page.limit ?? 50, cursor: page.cursor };",
+      ],
+    },
+  ];
+  return { types, classes, factory, entityNames: entities.map(([name]) => name) };
+}
