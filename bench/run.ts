@@ -3,6 +3,9 @@ import { readdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
+// The AWS SDK warns that its 2027 releases need Node 22; ferry supports Node 20 today.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
 const here = dirname(fileURLToPath(import.meta.url));
 const available = readdirSync(here)
   .filter((file) => file.endsWith(".ts") && !["run.ts", "report.ts"].includes(file))
