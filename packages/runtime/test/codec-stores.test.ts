@@ -1,7 +1,8 @@
 /**
- * The codec against the real stores: MariaDB (a table made from the DDL below) and DynamoDB Local (a table with the
+ * The codec against the real stores: MariaDB (tables made from fixtures/every-type.sql) and DynamoDB Local (a table with the
  * contract's keys and indexes). Every value goes in through the codec and must come back equal, both ways.
  */
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import {
   CreateTableCommand,
@@ -14,139 +15,12 @@ import { loadValidContract } from "@ferry/contract";
 import { useTestStack } from "@ferry/stack/testing";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createCodec, type EntityCodec, type EntityValue, mysqlTypeCast } from "../src/codec/index.ts";
+import { full, odd, sparse } from "./fixtures/every-type-values.ts";
 
 const stack = useTestStack();
 const fixture = fileURLToPath(new URL("./fixtures/every-type.yaml", import.meta.url));
 
-const DDL = `
-CREATE TABLE samples (
-  tenant_id bigint(20) unsigned NOT NULL,
-  seq int(11) NOT NULL,
-  label varchar(100) NOT NULL,
-  note text NULL,
-  small_count smallint(5) unsigned NULL,
-  built_year year(4) NULL,
-  signed_big bigint(20) NOT NULL,
-  unsigned_big bigint(20) unsigned NULL,
-  amount decimal(20,6) NOT NULL,
-  price decimal(10,2) NULL,
-  ratio float NULL,
-  score double NOT NULL,
-  active tinyint(1) NOT NULL DEFAULT 1,
-  flag bit(1) NULL,
-  mask bit(10) NULL,
-  created_at datetime(3) NOT NULL,
-  precise_at datetime(6) NULL,
-  touched_at timestamp NULL DEFAULT NULL,
-  birthday date NULL,
-  opens_at time(3) NULL,
-  status enum('draft','live','archived') NOT NULL DEFAULT 'draft',
-  tags set('red','green','blue') NOT NULL DEFAULT '',
-  extras set('x','y') NULL,
-  payload json NULL,
-  \`blob\` blob NULL,
-  digest binary(4) NOT NULL,
-  location point NULL,
-  PRIMARY KEY (tenant_id, seq)
-)`;
-
-/** POINT(1 2) as MySQL stores it: SRID (4 bytes, little-endian) then WKB. */
-const POINT_1_2 = new Uint8Array(
-  Buffer.from("00000000" + "0101000000" + "000000000000f03f" + "0000000000000040", "hex"),
-);
-
-/** Every attribute with a value, at the edges of its type. */
-const full: EntityValue = {
-  tenantId: 18446744073709551615n,
-  seq: 42,
-  label: "Zoë's sample #1 — ✓",
-  note: "two\nlines, 'quotes' and \\backslashes\\",
-  smallCount: 65535,
-  builtYear: 2026,
-  signedBig: -9223372036854775808n,
-  unsignedBig: 18446744073709551615n,
-  amount: "12345678901234.123400",
-  price: "10.50",
-  ratio: 1.5,
-  score: 0.1 + 0.2,
-  active: true,
-  flag: true,
-  mask: 517,
-  createdAt: "2026-01-02T03:04:05.123Z",
-  preciseAt: "2026-01-02T03:04:05.123456Z",
-  touchedAt: "2026-03-04T05:06:07Z",
-  birthday: "1999-12-31",
-  opensAt: "09:30:00.250",
-  status: "live",
-  tags: ["red", "blue"],
-  extras: ["x", "y"],
-  payload: {
-    big: 12345678901234567890n,
-    negative: -9223372036854775807n,
-    fraction: 0.1,
-    nested: { list: [1, null, "x", true, { deep: [] }], empty: {} },
-    nothing: null,
-    unicodé: "✓",
-  },
-  blob: new Uint8Array([0, 1, 0, 255, 0]),
-  digest: new Uint8Array([0, 7, 0, 0]),
-  location: POINT_1_2,
-};
-
-/** Every nullable attribute null, the NOT NULL ones at their emptiest. */
-const sparse: EntityValue = {
-  tenantId: 18446744073709551615n,
-  seq: -1,
-  label: "",
-  note: null,
-  smallCount: null,
-  builtYear: null,
-  signedBig: 9223372036854775807n,
-  unsignedBig: null,
-  amount: "-99999999999999.999999",
-  price: null,
-  ratio: null,
-  score: -1.5e-7,
-  active: false,
-  flag: null,
-  mask: null,
-  createdAt: "1970-01-01T00:00:00.000Z",
-  preciseAt: null,
-  touchedAt: null,
-  birthday: null,
-  opensAt: null,
-  status: "draft",
-  tags: [],
-  extras: null,
-  payload: null,
-  blob: null,
-  digest: new Uint8Array([0, 0, 0, 0]),
-  location: null,
-};
-
-/** Other shapes: top-level JSON array and string, an empty nullable set's neighbour, negative TIME, zero decimals. */
-const odd: EntityValue = {
-  ...sparse,
-  seq: -2147483648,
-  label: "odd",
-  amount: "0.000001",
-  price: "-0.01",
-  score: 1.5e125,
-  ratio: -0.25,
-  flag: false,
-  mask: 0,
-  smallCount: 0,
-  builtYear: 1901,
-  preciseAt: "9999-12-31T23:59:59.999999Z",
-  birthday: "2000-02-29",
-  opensAt: "-838:59:59.000",
-  status: "archived",
-  tags: ["red", "green", "blue"],
-  extras: ["y"],
-  // Doubles beyond 2^53 (exact within 64 bits, beyond them as doubles, as MySQL 8 keeps them) and tiny ones.
-  payload: ["a", 1, [null], 2 ** 63, 2 ** 64, 1e40, -1.5e-7, 9007199254740993n],
-  blob: new Uint8Array([]),
-};
+const DDL = readFileSync(fileURLToPath(new URL("./fixtures/every-type.sql", import.meta.url)), "utf8");
 
 const values = { full, sparse, odd };
 

@@ -93,6 +93,11 @@ export class CategoryRepository {
     });
   }
 
+  /** Reads one Category by its primary key. */
+  async get(key: CategoryKey): Promise<Category | undefined> {
+    return this.router.get<Category>("Category", key);
+  }
+
   /** Creates a Category on the authoritative store, then on the other; returns it as stored (with its id). */
   async create(value: NewCategory): Promise<Category> {
     return this.router.create<Category>("Category", value);
@@ -127,6 +132,11 @@ export class OrderItemRepository {
     page: PageRequest = {},
   ): Promise<Page<OrderItem>> {
     return this.router.list<OrderItem>("OrderItem", { values: params, ...pageOptions(page) });
+  }
+
+  /** Reads one OrderItem by its primary key. */
+  async get(key: OrderItemKey): Promise<OrderItem | undefined> {
+    return this.router.get<OrderItem>("OrderItem", key);
   }
 
   /** Creates a OrderItem on the authoritative store, then on the other; returns it as stored (with its id). */
@@ -172,6 +182,11 @@ export class OrderRepository {
   }): Promise<Order | undefined> {
     const item = await this.router.get<Order>("Order", { id: params.id });
     return matchesValues(item, params) ? item : undefined;
+  }
+
+  /** Reads one Order by its primary key. */
+  async get(key: OrderKey): Promise<Order | undefined> {
+    return this.router.get<Order>("Order", key);
   }
 
   /** Creates a Order on the authoritative store, then on the other; returns it as stored (with its id). */
@@ -232,6 +247,11 @@ export class ProductRepository {
     return this.router.list<Product>("Product", { index: "GSI2", values: params, order: "desc", ...pageOptions(page) });
   }
 
+  /** Reads one Product by its primary key. */
+  async get(key: ProductKey): Promise<Product | undefined> {
+    return this.router.get<Product>("Product", key);
+  }
+
   /** Creates a Product on the authoritative store, then on the other; returns it as stored (with its id). */
   async create(value: NewProduct): Promise<Product> {
     return this.router.create<Product>("Product", value);
@@ -276,6 +296,11 @@ export class ShoppingCartRepository {
     return this.router.list<ShoppingCart>("ShoppingCart", { values: params, order: "asc", ...pageOptions(page) });
   }
 
+  /** Reads one ShoppingCart by its primary key. */
+  async get(key: ShoppingCartKey): Promise<ShoppingCart | undefined> {
+    return this.router.get<ShoppingCart>("ShoppingCart", key);
+  }
+
   /** Creates a ShoppingCart on the authoritative store, then on the other; returns it as stored (with its id). */
   async create(value: NewShoppingCart): Promise<ShoppingCart> {
     return this.router.create<ShoppingCart>("ShoppingCart", value);
@@ -315,6 +340,11 @@ export class UserRepository {
   async getUserByEmail(params: { email: NonNullable<User["email"]> }): Promise<User | undefined> {
     const page = await this.router.list<User>("User", { index: "GSI2", values: params, limit: 1 });
     return page.items[0];
+  }
+
+  /** Reads one User by its primary key. */
+  async get(key: UserKey): Promise<User | undefined> {
+    return this.router.get<User>("User", key);
   }
 
   /** Creates a User on the authoritative store, then on the other; returns it as stored (with its id). */

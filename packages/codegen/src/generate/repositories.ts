@@ -156,6 +156,14 @@ function repositoryClass(contract: Contract, entityName: string, entity: Entity)
   const quoted = JSON.stringify(entityName);
   methods.push(
     {
+      name: "get",
+      isAsync: true,
+      docs: [`Reads one ${entityName} by its primary key.`],
+      parameters: [{ name: "key", type: `${entityName}Key` }],
+      returnType: `Promise<${entityName} | undefined>`,
+      statements: [`return this.router.get<${entityName}>(${quoted}, key);`],
+    },
+    {
       name: "create",
       isAsync: true,
       docs: [
@@ -198,6 +206,18 @@ function repositoryClass(contract: Contract, entityName: string, entity: Entity)
     methods,
   };
 }
+
+/** Turns a page request into the router's limit and cursor (emitted only when a listing uses it). */
+const PAGE_OPTIONS: FunctionDeclarationStructure = {
+  kind: StructureKind.Function,
+  name: "pageOptions",
+  docs: ["The limit and cursor of a page request, as the router takes them."],
+  parameters: [{ name: "page", type: "PageRequest" }],
+  returnType: "{ limit: number; cursor?: string }",
+  statements: [
+    "return page.cursor === undefined ? { limit: page.limit ?? 50 } : { limit: page.limit ?? 50, cursor: page.cursor };",
+  ],
+};
 
 export interface RepositoryStatements {
   types: Array<TypeAliasDeclarationStructure | InterfaceDeclarationStructure>;
@@ -277,16 +297,9 @@ export function repositoryStatements(contract: Contract): RepositoryStatements {
         `return { ${members.map((m) => `${m.property}: new ${m.name}Repository(router)`).join(", ")} };`,
       ],
     },
-    {
-      kind: StructureKind.Function,
-      name: "pageOptions",
-      docs: ["The limit and cursor of a page request, as the router takes them."],
-      parameters: [{ name: "page", type: "PageRequest" }],
-      returnType: "{ limit: number; cursor?: string }",
-      statements: [
-        "return page.cursor === undefined ? { limit: page.limit ?? 50 } : { limit: page.limit ?? 50, cursor: page.cursor };",
-      ],
-    },
+    ...(classes.some((c) => c.methods?.some((m) => m.parameters?.some((p) => p.type === "PageRequest")))
+      ? [PAGE_OPTIONS]
+      : []),
   ];
   return { types, classes, factory, entityNames: entities.map(([name]) => name) };
 }
