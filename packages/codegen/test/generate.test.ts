@@ -23,11 +23,13 @@ describe("ferry generate", () => {
     const second = generate(structuredClone(store), options);
     expect([...second]).toEqual([...first]);
     expect([...first.keys()].sort()).toEqual([
+      "cloudformation.json",
       "package.json",
       "src/contract.ts",
       "src/entities.ts",
       "src/index.ts",
       "src/repositories.ts",
+      "tables.json",
       "tsconfig.json",
     ]);
   });

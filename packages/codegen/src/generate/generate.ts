@@ -20,6 +20,7 @@ import {
   ts,
   VariableDeclarationKind,
 } from "ts-morph";
+import { cloudFormationTemplateJson, tableDefinitionsJson } from "../tables/index.ts";
 import { entityInterfaces, JSON_VALUE } from "./entities.ts";
 import { repositoryStatements } from "./repositories.ts";
 
@@ -145,6 +146,9 @@ export function generate(contract: Contract, options: GenerateOptions): Generate
       ]),
     }),
   );
+  // The DynamoDB tables the code expects: CreateTable inputs, and a template for `aws cloudformation deploy`.
+  files.set("tables.json", tableDefinitionsJson(contract));
+  files.set("cloudformation.json", cloudFormationTemplateJson(contract));
   const contractFromPackage = relative(options.outDir, contractPath);
   files.set("package.json", packageTemplate({ packageName, contractPath, contractFromPackage }));
   files.set(
