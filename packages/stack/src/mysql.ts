@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import {
   existsSync,
   mkdirSync,
+  mkdtempSync,
   readdirSync,
   readFileSync,
   realpathSync,
@@ -201,6 +202,13 @@ export function sameDir(a: string, b: string): boolean {
   return trim(a) === trim(b) || real(trim(a)) === real(trim(b));
 }
 
+/** What went wrong in mariadb-install-db's output: its ERROR lines, else the last lines. */
+function installFailure(output: string): string {
+  const lines = output.trim().split("\n");
+  const errors = lines.filter((line) => /\bERROR\b|\[ERROR\]/.test(line));
+  return [...new Set(errors.length > 0 ? errors : lines.slice(-8))].slice(0, 10).join("\n");
+}
+
 /** A data folder mariadb-install-db finished: ferry's marker, or (folders made before it) the file install-db writes last. */
 function isInitialised(dataDir: string): boolean {
   return existsSync(join(dataDir, INITIALISED_MARKER)) || existsSync(join(dataDir, "mysql_upgrade_info"));
@@ -231,6 +239,8 @@ function prepareDataDir(dataDir: string, installDb: string, asRoot: boolean, pro
     if (entry.startsWith(prefix)) rmSync(join(parent, entry), { recursive: true, force: true });
   }
   const temp = `${prefix}${process.pid}`;
+  // Its own temporary folder: bootstraps running side by side (parallel test runs) collide on /tmp files.
+  const scratch = mkdtempSync(join(tmpdir(), "ferry-install-"));
   // install-db runs `chown $user $datadir` unquoted (as root), so it must not see the path, which may
   // hold spaces: it runs in the parent folder and is given a relative name without any.
   const install = spawnSync(
@@ -238,20 +248,18 @@ function prepareDataDir(dataDir: string, installDb: string, asRoot: boolean, pro
     [
       "--no-defaults",
       `--datadir=./${temp}`,
+      `--tmpdir=${scratch}`,
       ...(asRoot ? ["--user=root"] : []),
       "--auth-root-authentication-method=normal",
       "--skip-test-db",
     ],
     { cwd: parent, encoding: "utf8" },
   );
+  rmSync(scratch, { recursive: true, force: true });
   if (install.status !== 0 || !existsSync(join(parent, temp, "mysql"))) {
     rmSync(join(parent, temp), { recursive: true, force: true });
     throw new StackError(`mariadb-install-db failed for ${dataDir}`, {
-      hint: `${install.stderr || install.stdout || install.error?.message || ""}`
-        .trim()
-        .split("\n")
-        .slice(-8)
-        .join("\n"),
+      hint: installFailure(`${install.stderr || ""}\n${install.stdout || ""}` || install.error?.message || ""),
     });
   }
   writeFileSync(
@@ -259,6 +267,13 @@ function prepareDataDir(dataDir: string, installDb: string, asRoot: boolean, pro
     `made by mariadb-install-db for ferry, ${new Date().toISOString()}\n`,
   );
   renameSync(join(parent, temp), dataDir);
+}
+
+/** A temporary folder of the server's own (no spaces in it, unique to the data folder). */
+function serverTmpdir(dataDir: string): string {
+  const dir = join(tmpdir(), `ferry-mysql-${createHash("sha256").update(dataDir).digest("hex").slice(0, 12)}.tmp`);
+  mkdirSync(dir, { recursive: true });
+  return dir;
 }
 
 /**
@@ -274,6 +289,7 @@ export async function startMariaDb(options: MariaDbOptions, onSpawn?: (pid: numb
     "--no-defaults",
     `--datadir=${options.dataDir}`,
     `--socket=${socketPath(options.dataDir)}`,
+    `--tmpdir=${serverTmpdir(options.dataDir)}`,
     `--port=${options.port}`,
     "--bind-address=127.0.0.1",
     `--pid-file=${join(options.dataDir, "mariadbd.pid")}`,

@@ -283,19 +283,27 @@ export async function startDetached(server: DetachedServer, onSpawn?: (pid: numb
     new StackError(`${server.what} exited while starting on port ${server.port}`, {
       hint: server.exitHint ? `${logHint()}\n${server.exitHint}` : logHint(),
     });
+  const takenError = (other: string) =>
+    new StackError(`another server answers on port ${server.port}, not the ${server.what} ferry started`, {
+      hint: `${other}; the port was taken while ${server.what} started: run the command again to pick a free port`,
+    });
+  /** Our process is gone: if something else answers on the port, that is why (it took the port). */
+  const goneError = async () => {
+    if (!(await server.answers().catch(() => false))) return exitedError();
+    const other = await server.notOurs?.(pid);
+    return other === undefined ? exitedError() : takenError(other);
+  };
   const timeoutMs = server.readyTimeoutMs ?? 60_000;
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (exited || !isRunning(pid)) throw exitedError();
+    if (exited || !isRunning(pid)) throw await goneError();
     if (await server.answers()) {
       // Whatever answered, it was not this process if this process is gone.
-      if (exited || !isRunning(pid)) throw exitedError();
+      if (exited || !isRunning(pid)) throw await goneError();
       const other = await server.notOurs?.(pid);
       if (other === undefined) return pid;
       await stopProcess(pid);
-      throw new StackError(`another server answers on port ${server.port}, not the ${server.what} ferry started`, {
-        hint: `${other}; the port was taken while ${server.what} started: run the command again to pick a free port`,
-      });
+      throw takenError(other);
     }
     await sleep(100);
   }
