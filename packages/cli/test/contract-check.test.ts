@@ -1,8 +1,8 @@
 import { fileURLToPath } from "node:url";
 import { Command } from "commander";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { contractCommand } from "../src/commands/contract.ts";
-import { runCli } from "./run-cli.ts";
+import { captureOutput, runCli } from "./run-cli.ts";
 
 // Paths as a user types them from the repository root (runCli's working directory).
 const valid = "packages/contract/test/fixtures/store.yaml";
@@ -66,28 +66,11 @@ describe("ferry contract check", () => {
 });
 
 describe("contractCommand (in process)", () => {
-  async function run(args: string[]) {
-    const out: string[] = [];
-    const err: string[] = [];
-    const stdout = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
-      out.push(String(chunk));
-      return true;
-    });
-    const stderr = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {
-      err.push(String(chunk));
-      return true;
-    });
-    const previous = process.exitCode;
-    process.exitCode = undefined;
-    try {
+  function run(args: string[]) {
+    return captureOutput(async () => {
       const program = new Command("ferry").exitOverride().addCommand(contractCommand());
       await program.parseAsync(["contract", "check", ...args], { from: "user" });
-      return { code: process.exitCode ?? 0, stdout: out.join(""), stderr: err.join("") };
-    } finally {
-      process.exitCode = previous;
-      stdout.mockRestore();
-      stderr.mockRestore();
-    }
+    });
   }
 
   const absolute = (path: string) => fileURLToPath(new URL(`../../../${path}`, import.meta.url));

@@ -6,10 +6,10 @@ import { createTableInputs, tableDefinitionsJson } from "@ferry/codegen/tables";
 import { loadValidContract } from "@ferry/contract";
 import { useTestStack } from "@ferry/stack/testing";
 import { Command, CommanderError } from "commander";
-import { afterAll, describe, expect, it, vi } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { tablesCommand } from "../src/commands/tables.ts";
 import { printError } from "../src/output.ts";
-import { type CliResult, repoRoot, runCli } from "./run-cli.ts";
+import { type CliResult, captureOutput, repoRoot, runCli } from "./run-cli.ts";
 
 const stack = useTestStack();
 
@@ -47,16 +47,6 @@ function runInProcess(args: string[], env: Env): Promise<CliResult> {
 }
 
 async function runInProcessNow(args: string[], env: Env): Promise<CliResult> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const stdout = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
-    out.push(String(chunk));
-    return true;
-  });
-  const stderr = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {
-    err.push(String(chunk));
-    return true;
-  });
   const previousEnv = Object.fromEntries(Object.keys(env).map((key) => [key, process.env[key]]));
   const setEnv = (values: Env) => {
     for (const [key, value] of Object.entries(values)) {
@@ -64,35 +54,31 @@ async function runInProcessNow(args: string[], env: Env): Promise<CliResult> {
       else process.env[key] = value;
     }
   };
-  const previousCode = process.exitCode;
   const previousCwd = process.cwd();
-  process.exitCode = undefined;
   setEnv(env);
   process.chdir(repoRoot);
   try {
-    const program = new Command("ferry").addCommand(tablesCommand());
-    const exitOverride = (command: Command): void => {
-      command.exitOverride();
-      for (const sub of command.commands) exitOverride(sub);
-    };
-    exitOverride(program);
-    try {
-      await program.parseAsync(["tables", ...args], { from: "user" });
-    } catch (error) {
-      if (error instanceof CommanderError) {
-        process.exitCode = error.exitCode;
-      } else {
-        printError(error);
-        process.exitCode = 1;
+    return await captureOutput(async () => {
+      const program = new Command("ferry").addCommand(tablesCommand());
+      const exitOverride = (command: Command): void => {
+        command.exitOverride();
+        for (const sub of command.commands) exitOverride(sub);
+      };
+      exitOverride(program);
+      try {
+        await program.parseAsync(["tables", ...args], { from: "user" });
+      } catch (error) {
+        if (error instanceof CommanderError) {
+          process.exitCode = error.exitCode;
+        } else {
+          printError(error);
+          process.exitCode = 1;
+        }
       }
-    }
-    return { code: Number(process.exitCode ?? 0), stdout: out.join(""), stderr: err.join("") };
+    });
   } finally {
     process.chdir(previousCwd);
     setEnv(previousEnv);
-    process.exitCode = previousCode;
-    stdout.mockRestore();
-    stderr.mockRestore();
   }
 }
 
