@@ -1,0 +1,94 @@
+/**
+ * The control table: ferry's own DynamoDB table (not the contract's), created on first use. It holds what every
+ * process of the fleet must agree on and what must outlive them: the migration phase and its audit log, heartbeats,
+ * id counters for phases 4-5, and the like. Items are addressed by a string partition key `pk` and sort key `sk`;
+ * each concern owns a `pk` prefix (e.g. `ID#<Entity>` for id counters).
+ *
+ * It lives in DynamoDB rather than MySQL because MySQL goes away in phase 5 and operators must never be locked out.
+ */
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  type DynamoDBClient,
+  ResourceInUseException,
+  ResourceNotFoundException,
+} from "@aws-sdk/client-dynamodb";
+
+/** The control table's name after the table prefix. */
+export const CONTROL_TABLE = "ferry_control";
+
+/** The key attribute names of the control table. */
+export const CONTROL_KEY = { partition: "pk", sort: "sk" } as const;
+
+/** The physical name of the control table for a table prefix (FERRY_TABLE_PREFIX). */
+export function controlTableName(tablePrefix: string): string {
+  return `${tablePrefix}${CONTROL_TABLE}`;
+}
+
+const ready = new WeakMap<DynamoDBClient, Map<string, Promise<void>>>();
+
+/** How long creating the control table may take before it is reported as stuck. */
+const CREATE_TIMEOUT_MS = 120_000;
+
+/**
+ * Makes sure the control table exists and is ACTIVE, creating it (on-demand billing) when it does not; returns its
+ * name. Safe to call from many processes at once; once it has succeeded for a client, it costs nothing.
+ */
+export async function ensureControlTable(client: DynamoDBClient, tablePrefix: string): Promise<string> {
+  const name = controlTableName(tablePrefix);
+  let byName = ready.get(client);
+  if (!byName) {
+    byName = new Map();
+    ready.set(client, byName);
+  }
+  let pending = byName.get(name);
+  if (!pending) {
+    pending = createIfMissing(client, name);
+    byName.set(name, pending);
+    pending.catch(() => byName?.delete(name));
+  }
+  await pending;
+  return name;
+}
+
+async function createIfMissing(client: DynamoDBClient, name: string): Promise<void> {
+  if ((await status(client, name)) === "ACTIVE") return;
+  try {
+    await client.send(
+      new CreateTableCommand({
+        TableName: name,
+        BillingMode: "PAY_PER_REQUEST",
+        AttributeDefinitions: [
+          { AttributeName: CONTROL_KEY.partition, AttributeType: "S" },
+          { AttributeName: CONTROL_KEY.sort, AttributeType: "S" },
+        ],
+        KeySchema: [
+          { AttributeName: CONTROL_KEY.partition, KeyType: "HASH" },
+          { AttributeName: CONTROL_KEY.sort, KeyType: "RANGE" },
+        ],
+      }),
+    );
+  } catch (error) {
+    // Another process created it first.
+    if (!(error instanceof ResourceInUseException)) throw error;
+  }
+  const started = Date.now();
+  let pause = 50;
+  while ((await status(client, name)) !== "ACTIVE") {
+    if (Date.now() - started > CREATE_TIMEOUT_MS) {
+      throw new Error(`the control table ${name} did not become ACTIVE within ${CREATE_TIMEOUT_MS / 1000} s`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, pause));
+    pause = Math.min(pause * 2, 2_000);
+  }
+}
+
+async function status(client: DynamoDBClient, name: string): Promise<string | undefined> {
+  try {
+    const out = await client.send(new DescribeTableCommand({ TableName: name }));
+    return out.Table?.TableStatus;
+  } catch (error) {
+    if (error instanceof ResourceNotFoundException) return undefined;
+    throw error;
+  }
+}
