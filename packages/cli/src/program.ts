@@ -2,6 +2,7 @@ import { Command } from "commander";
 import { analyzeCommand } from "./commands/analyze.ts";
 import { contractCommand } from "./commands/contract.ts";
 import { generateCommand } from "./commands/generate.ts";
+import { phaseCommand } from "./commands/phase.ts";
 import { seedCommand } from "./commands/seed.ts";
 import { stackCommand } from "./commands/stack.ts";
 import { startCommand } from "./commands/start.ts";
@@ -25,5 +26,6 @@ export function buildProgram(): Command {
   program.addCommand(analyzeCommand());
   program.addCommand(generateCommand());
   program.addCommand(tablesCommand());
+  program.addCommand(phaseCommand());
   return program;
 }

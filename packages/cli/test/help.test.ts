@@ -29,6 +29,11 @@ describe("ferry --help", () => {
       "tables",
       "tables apply",
       "tables show",
+      "phase",
+      "phase get",
+      "phase set",
+      "phase history",
+      "phase fleet",
     ]);
   });
 

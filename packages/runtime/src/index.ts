@@ -25,6 +25,7 @@ export {
   type TypeCastField,
   writeJson,
 } from "./codec/index.ts";
+export * from "./control/index.ts";
 export * from "./dynamodb/index.ts";
 export {
   AlreadyExists,

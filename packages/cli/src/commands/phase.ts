@@ -1,0 +1,234 @@
+/**
+ * `ferry phase get | set N | history | fleet`: the migration phase in the control table (DESIGN.md, "The five
+ * phases"), changed under the PhaseStore's guard rails; refusals and lost races exit 1 with the reason.
+ */
+import { hostname, userInfo } from "node:os";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { resolveConnections } from "@ferry/stack";
+import { Command } from "commander";
+// @ferry/runtime is not a dependency of the CLI package yet: its control module is imported by path.
+import type { FleetView, PhaseAuditEntry, PhaseState, PhaseStore } from "../../../runtime/src/control/index.ts";
+import { PHASES, type PhaseFlags } from "../../../runtime/src/phases.ts";
+import { wholeNumber } from "../options.ts";
+import { note, say, table } from "../output.ts";
+
+/** resolveConnections insists on a MySQL URL, which the phase commands never use. */
+const MYSQL_NOT_USED = "mysql://not-used-by-ferry-phase";
+
+interface ConnectionOptions {
+  prefix?: string;
+  dynamodbEndpoint?: string;
+}
+
+interface SetOptions extends ConnectionOptions {
+  force?: boolean;
+  reason?: string;
+  confirm?: boolean;
+  who?: string;
+  expectedVersion?: number;
+}
+
+export function phaseCommand(): Command {
+  const phase = new Command("phase").description(
+    "the migration phase (1-5) every instance runs: show it, move it one step under the guard rails, its audit log, the fleet",
+  );
+
+  withConnection(phase.command("get"))
+    .description("show the phase, its flags, version and shadow settings, and who changed it last")
+    .option("--json", "print it as JSON")
+    .action(async (options: ConnectionOptions & { json?: boolean }) => {
+      const state = await withStore(options, "read the phase", (store) => store.get());
+      if (options.json) {
+        say(JSON.stringify({ ...state, name: PHASES[state.phase].name }, null, 2));
+        return;
+      }
+      say(describePhase(state));
+    });
+
+  withConnection(phase.command("set"))
+    .description("move to phase N: one step at a time, forward only when its precondition holds, 4 -> 5 with --confirm")
+    .argument("<N>", "the phase to move to, 1 to 5", wholeNumber(1, 5))
+    .option("--force", "skip the step rule and the preconditions (needs --reason; audited as forced)")
+    .option("--reason <text>", "why, for the audit log")
+    .option("--confirm", "confirm 4 -> 5, the point of no return (MySQL stops being written)")
+    .option("--who <name>", "who makes the change, for the audit log (default: $USER@hostname)")
+    .option("--expected-version <n>", "fail unless the phase is still at this version (compare-and-set)", wholeNumber())
+    .addHelpText(
+      "after",
+      `
+Guard rails: moves go one step at a time (1 <-> 2 <-> 3 <-> 4 -> 5); nothing leaves 5.
+  2 -> 3  needs a finished backfill (ferry backfill run)
+  3 -> 4  needs a clean last validation (ferry validate) and a shadow mismatch rate below the
+          threshold over at least the minimum number of comparisons (see ferry phase get)
+  4 -> 5  needs --confirm, even with --force
+--force skips the step rule and the preconditions, needs --reason, and is marked forced in the audit log.
+
+Exit codes:
+  0  the phase was changed
+  1  refused (the reason is printed), someone else changed it first, or DynamoDB could not be reached
+
+Examples:
+  pnpm ferry phase set 2 --reason "start dual writes"
+  pnpm ferry phase set 3 --force --reason "backfilled by hand, ticket 42"
+  pnpm ferry phase set 5 --confirm`,
+    )
+    .action(async (to: number, options: SetOptions) => {
+      const who = options.who ?? defaultWho();
+      const { before, after } = await withStore(options, "change the phase", async (store) => {
+        const before = await store.get();
+        const after = await store.set(to, {
+          who,
+          ...(options.reason === undefined ? {} : { reason: options.reason }),
+          force: options.force ?? false,
+          confirm: options.confirm ?? false,
+          expectedVersion: options.expectedVersion ?? before.version,
+        });
+        return { before, after };
+      });
+      say(
+        `phase ${before.phase} -> ${after.phase} (${PHASES[after.phase].name}), version ${after.version}${options.force ? ", forced" : ""}`,
+      );
+      note("running instances pick it up at their next refresh; `ferry phase fleet` shows when all have");
+    });
+
+  withConnection(phase.command("history"))
+    .description("the audit log of phase and settings changes, newest first")
+    .option("--limit <n>", "how many entries (default 20)", wholeNumber(1, 1000))
+    .option("--cursor <cursor>", "continue a listing (printed after a page that has more)")
+    .option("--json", "print the page as JSON: { entries, cursor? }")
+    .action(async (options: ConnectionOptions & { limit?: number; cursor?: string; json?: boolean }) => {
+      const page = await withStore(options, "read the phase history", (store) =>
+        store.history({
+          ...(options.limit === undefined ? {} : { limit: options.limit }),
+          ...(options.cursor === undefined ? {} : { cursor: options.cursor }),
+        }),
+      );
+      if (options.json) {
+        say(JSON.stringify(page, null, 2));
+        return;
+      }
+      if (page.entries.length === 0) say("no changes yet: the phase has always been 1");
+      const width = Math.max(...page.entries.map((entry) => String(entry.version).length));
+      for (const entry of page.entries) say(describeEntry(entry, width));
+      if (page.cursor !== undefined) note(`more: ferry phase history --cursor ${page.cursor}`);
+    });
+
+  withConnection(phase.command("fleet"))
+    .description("the live instances, the phase version each has seen, and whether all run the current one")
+    .option("--stale-after <ms>", "leave out instances not heard from for longer (default 3000)", wholeNumber(1))
+    .option("--json", "print it as JSON")
+    .action(async (options: ConnectionOptions & { staleAfter?: number; json?: boolean }) => {
+      const { fleet } = await import("../../../runtime/src/control/index.ts");
+      const view = await withStore(options, "read the fleet", (store) =>
+        fleet(store, options.staleAfter === undefined ? {} : { staleAfterMs: options.staleAfter }),
+      );
+      if (options.json) {
+        say(JSON.stringify(view, null, 2));
+        return;
+      }
+      say(describeFleet(view));
+    });
+
+  return phase;
+}
+
+function withConnection(command: Command): Command {
+  return command
+    .option("--prefix <prefix>", 'the table prefix of the control table (default: FERRY_TABLE_PREFIX, else "")')
+    .option(
+      "--dynamodb-endpoint <url>",
+      "DynamoDB to talk to (default: DYNAMODB_ENDPOINT, else the local stack's, else AWS itself)",
+    );
+}
+
+/**
+ * Runs `work` on a PhaseStore over the connection the options and environment name. The phase store's own errors
+ * (refusals, conflicts) pass through with their message and hint; DynamoDB failures say where and what was tried.
+ */
+async function withStore<T>(
+  options: ConnectionOptions,
+  doing: string,
+  work: (store: PhaseStore) => Promise<T>,
+): Promise<T> {
+  const { PhaseControlError, PhaseStore } = await import("../../../runtime/src/control/index.ts");
+  const { dynamoDbLocation, dynamoDbProblem, tablesClient } = await import("@ferry/codegen/tables");
+  const { dynamodbEndpoint, region, tablePrefix } = resolveConnections({
+    mysqlUrl: MYSQL_NOT_USED,
+    dynamodbEndpoint: options.dynamodbEndpoint,
+  });
+  const client: DynamoDBClient = tablesClient(dynamodbEndpoint, region);
+  try {
+    return await work(new PhaseStore(client, { tablePrefix: options.prefix ?? tablePrefix }));
+  } catch (error) {
+    if (error instanceof PhaseControlError) throw error;
+    throw dynamoDbProblem(error, await dynamoDbLocation(client), doing);
+  } finally {
+    client.destroy();
+  }
+}
+
+/** $USER@hostname, for the audit log. */
+function defaultWho(): string {
+  let user = process.env.USER || process.env.USERNAME;
+  if (!user) {
+    try {
+      user = userInfo().username;
+    } catch {
+      user = "unknown";
+    }
+  }
+  return `${user}@${hostname()}`;
+}
+
+function describePhase(state: PhaseState): string {
+  const definition = PHASES[state.phase];
+  const rows: Array<[string, string]> = [
+    ["flags", describeFlags(state.flags)],
+    ["authoritative", definition.authoritative === "mysql" ? "MySQL" : "DynamoDB"],
+    ["version", String(state.version)],
+    ["shadow reads", `${percent(state.shadowSampleRate)} of phase-3 reads are compared`],
+    [
+      "3 -> 4 needs",
+      `a mismatch rate below ${percent(state.mismatchThreshold)} over at least ${state.minComparisons} comparisons`,
+    ],
+    [
+      "last changed",
+      state.updatedAt === undefined
+        ? "never (phase 1 until someone sets it)"
+        : `${state.updatedAt} by ${state.updatedBy ?? "?"}`,
+    ],
+  ];
+  return `phase ${state.phase}: ${definition.name}\n${table(rows)}`;
+}
+
+function describeFlags(flags: PhaseFlags): string {
+  return Object.entries(flags)
+    .map(([name, on]) => `${name} ${on ? "on" : "off"}`)
+    .join(", ");
+}
+
+function describeEntry(entry: PhaseAuditEntry, width: number): string {
+  const what =
+    entry.change === "phase"
+      ? `phase ${entry.from} -> ${entry.to}`
+      : `settings: shadow sampling ${percent(entry.settings.shadowSampleRate)}, mismatch threshold ${percent(entry.settings.mismatchThreshold)}, min comparisons ${entry.settings.minComparisons}`;
+  const forced = entry.forced ? " (forced)" : "";
+  const reason = entry.reason === undefined ? "" : `: ${entry.reason}`;
+  return `v${String(entry.version).padStart(width)}  ${entry.at}  ${entry.who}  ${what}${forced}${reason}`;
+}
+
+function describeFleet(view: FleetView): string {
+  const count = view.instances.length;
+  const head = `phase ${view.phase} (version ${view.version}): ${count} live ${count === 1 ? "instance" : "instances"}`;
+  if (count === 0) return head;
+  const status = view.allCurrent ? "all run the current version" : "NOT all run the current version yet";
+  const rows: Array<[string, string]> = view.instances.map((instance) => [
+    instance.instanceId,
+    `${instance.app}  ${instance.host}  version ${instance.versionSeen}${instance.current ? "" : " (behind)"}  last seen ${instance.lastSeen}`,
+  ]);
+  return `${head}, ${status}\n${table(rows)}`;
+}
+
+function percent(rate: number): string {
+  return `${Number((rate * 100).toPrecision(3))}%`;
+}

@@ -1,0 +1,321 @@
+/**
+ * The fleet's view of the phase (REFERENCE item 1): every process caches the shared phase (CachedPhase, the router's
+ * PhaseSource), refreshes it every `refreshMs`, and writes a heartbeat saying which version it runs; `fleet()` lists
+ * the live instances and whether all of them run the current version, so operators see when a change has reached
+ * the whole fleet.
+ *
+ * Heartbeats are control-table items, pk `INSTANCE`, sk the instance id: `instanceId`, `host`, `app`, `versionSeen`
+ * (N), `phaseSeen` (N), `startedAt` and `lastSeen` (S, ISO-8601), and `expiresAt` (N, epoch seconds) for DynamoDB's
+ * TTL to remove the items of instances that died without stop(). One partition for the fleet: one small write per
+ * instance and refresh, far below a partition's limits for fleets of hundreds. Liveness compares `lastSeen`, written
+ * with the instance's clock, with the reader's clock: keep `staleAfterMs` well above the clock skew.
+ */
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+import { type AttributeValue, DeleteItemCommand, PutItemCommand, QueryCommand } from "@aws-sdk/client-dynamodb";
+import { isPhase, type Phase } from "../phases.ts";
+import type { PhaseSource } from "../router/index.ts";
+import type { PhaseState, PhaseStore } from "./phase-store.ts";
+import { CONTROL_KEY } from "./table.ts";
+
+/** The partition of the heartbeat items (sort key: the instance id). */
+export const INSTANCE_PARTITION = "INSTANCE";
+
+/** The heartbeat items' expiry attribute (epoch seconds), for the control table's TTL. */
+export const HEARTBEAT_TTL_ATTRIBUTE = "expiresAt";
+
+/** How often CachedPhase reads the phase unless told otherwise. */
+export const DEFAULT_REFRESH_MS = 1000;
+
+/** How long a heartbeat item outlives its last write (TTL), for instances that die without stop(). */
+export const DEFAULT_HEARTBEAT_TTL_SECONDS = 3600;
+
+export interface CachedPhaseOptions {
+  /** The application this process is (e.g. "store", "admin"), shown in the fleet view. */
+  app: string;
+  /** Milliseconds between refreshes (default 1000). */
+  refreshMs?: number;
+  /** Default: a random UUID. */
+  instanceId?: string;
+  /** Default: os.hostname(). */
+  host?: string;
+  /** How long the heartbeat item outlives its last write (default 3600 s). */
+  heartbeatTtlSeconds?: number;
+  /** Told about every failed refresh or heartbeat (for logging); it must not throw. */
+  onError?: (error: unknown) => void;
+}
+
+/** What a CachedPhase knows and how its refreshes went. */
+export interface CachedPhaseState {
+  instanceId: string;
+  app: string;
+  host: string;
+  /** Between start() and stop(). */
+  running: boolean;
+  /** The cached phase state; undefined before the first load. */
+  current: PhaseState | undefined;
+  /** Successful phase reads, the first load included. */
+  refreshes: number;
+  /** The refresh (count) that first loaded the cached version. */
+  versionSeenAtRefresh: number;
+  /** ISO-8601, of the last successful refresh. */
+  refreshedAt: string | undefined;
+  /** Failed phase reads (the cached value was kept). */
+  failures: number;
+  /** Heartbeats written. */
+  heartbeats: number;
+  /** Failed heartbeat writes (and a failed removal at stop()). */
+  heartbeatFailures: number;
+  /** The last failure of either kind. */
+  lastError: { message: string; at: string } | undefined;
+}
+
+/**
+ * The shared phase, cached in this process and refreshed from a PhaseStore every `refreshMs`; the router's
+ * PhaseSource. start() awaits the first load; after that a failed refresh keeps the last value and is counted
+ * (state()), never thrown. While running it writes this instance's heartbeat after every refresh.
+ */
+export class CachedPhase implements PhaseSource {
+  readonly instanceId: string;
+  readonly app: string;
+  readonly host: string;
+  readonly refreshMs: number;
+  private readonly ttlSeconds: number;
+  private readonly onError: ((error: unknown) => void) | undefined;
+  private cached: PhaseState | undefined;
+  private running = false;
+  private startedAt = "";
+  private timer: NodeJS.Timeout | undefined;
+  /** Refreshes run one at a time, in order. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private counts = { refreshes: 0, versionSeenAtRefresh: 0, failures: 0, heartbeats: 0, heartbeatFailures: 0 };
+  private refreshedAt: string | undefined;
+  private lastError: { message: string; at: string } | undefined;
+
+  constructor(
+    readonly store: PhaseStore,
+    options: CachedPhaseOptions,
+  ) {
+    const refreshMs = options.refreshMs ?? DEFAULT_REFRESH_MS;
+    if (!Number.isFinite(refreshMs) || refreshMs <= 0) {
+      throw new RangeError(`refreshMs must be a positive number of milliseconds, got ${refreshMs}`);
+    }
+    if (options.app.trim() === "") throw new RangeError("a CachedPhase needs the name of its app");
+    this.refreshMs = refreshMs;
+    this.app = options.app;
+    this.instanceId = options.instanceId ?? randomUUID();
+    this.host = options.host ?? hostname();
+    this.ttlSeconds = options.heartbeatTtlSeconds ?? DEFAULT_HEARTBEAT_TTL_SECONDS;
+    this.onError = options.onError;
+  }
+
+  /** Loads the phase (rejecting when that fails: there is no phase to run with), writes a heartbeat, starts refreshing. */
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.cached = await this.store.get();
+    this.counts.refreshes++;
+    this.counts.versionSeenAtRefresh = this.counts.refreshes;
+    this.refreshedAt = new Date().toISOString();
+    this.running = true;
+    this.startedAt = this.refreshedAt;
+    await this.heartbeat();
+    this.schedule(this.refreshMs);
+  }
+
+  /** Stops refreshing (after the refresh in flight) and removes this instance's heartbeat. Never throws. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.queue;
+    try {
+      const table = await this.store.table();
+      await this.store.client.send(new DeleteItemCommand({ TableName: table, Key: instanceKey(this.instanceId) }));
+    } catch (error) {
+      this.failed("heartbeatFailures", error);
+    }
+  }
+
+  /** The cached phase; synchronous, for the router. */
+  phase(): Phase {
+    return this.current().phase;
+  }
+
+  /** The cached phase state (settings included, e.g. the shadow sampling rate). */
+  current(): PhaseState {
+    if (this.cached === undefined) throw new Error("CachedPhase has no phase yet: await start() first");
+    return this.cached;
+  }
+
+  state(): CachedPhaseState {
+    return {
+      instanceId: this.instanceId,
+      app: this.app,
+      host: this.host,
+      running: this.running,
+      current: this.cached,
+      ...this.counts,
+      refreshedAt: this.refreshedAt,
+      lastError: this.lastError,
+    };
+  }
+
+  /**
+   * Reads the phase now (after the refresh in flight, if any) and, while running, writes the heartbeat. Resolves to
+   * whether the read succeeded; never rejects.
+   */
+  refresh(): Promise<boolean> {
+    const run = this.queue.then(() => this.load());
+    this.queue = run;
+    return run;
+  }
+
+  private async load(): Promise<boolean> {
+    let loaded: PhaseState;
+    try {
+      loaded = await this.store.get();
+    } catch (error) {
+      this.failed("failures", error);
+      return false;
+    }
+    this.counts.refreshes++;
+    if (this.cached === undefined || loaded.version !== this.cached.version) {
+      this.counts.versionSeenAtRefresh = this.counts.refreshes;
+    }
+    this.cached = loaded;
+    this.refreshedAt = new Date().toISOString();
+    if (this.running) await this.heartbeat();
+    return true;
+  }
+
+  private async heartbeat(): Promise<void> {
+    const current = this.cached;
+    if (current === undefined) return;
+    const now = Date.now();
+    const item: Record<string, AttributeValue> = {
+      ...instanceKey(this.instanceId),
+      instanceId: { S: this.instanceId },
+      host: { S: this.host },
+      app: { S: this.app },
+      versionSeen: { N: String(current.version) },
+      phaseSeen: { N: String(current.phase) },
+      startedAt: { S: this.startedAt },
+      lastSeen: { S: new Date(now).toISOString() },
+      [HEARTBEAT_TTL_ATTRIBUTE]: { N: String(Math.ceil(now / 1000) + this.ttlSeconds) },
+    };
+    try {
+      const table = await this.store.table();
+      await this.store.client.send(new PutItemCommand({ TableName: table, Item: item }));
+      this.counts.heartbeats++;
+    } catch (error) {
+      this.failed("heartbeatFailures", error);
+    }
+  }
+
+  private schedule(delayMs: number): void {
+    if (!this.running) return;
+    this.timer = setTimeout(async () => {
+      const started = Date.now();
+      await this.refresh();
+      // On cadence: the next refresh starts refreshMs after this one started (at once when it took longer).
+      this.schedule(Math.max(0, this.refreshMs - (Date.now() - started)));
+    }, delayMs);
+    // Refreshing alone does not keep the process alive.
+    this.timer.unref();
+  }
+
+  private failed(counter: "failures" | "heartbeatFailures", error: unknown): void {
+    this.counts[counter]++;
+    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    this.lastError = { message, at: new Date().toISOString() };
+    try {
+      this.onError?.(error);
+    } catch {
+      // A failing logger must not stop the refreshes.
+    }
+  }
+}
+
+/** One live instance in the fleet view. */
+export interface FleetInstance {
+  instanceId: string;
+  host: string;
+  app: string;
+  /** The phase version it last reported. */
+  versionSeen: number;
+  phaseSeen: Phase | undefined;
+  /** ISO-8601. */
+  startedAt: string;
+  /** ISO-8601, of its last heartbeat. */
+  lastSeen: string;
+  /** It has seen the current version. */
+  current: boolean;
+}
+
+export interface FleetView {
+  /** The stored phase and version now. */
+  phase: Phase;
+  version: number;
+  /** The live instances (last seen within staleAfterMs), by app, then host, then instance id. */
+  instances: FleetInstance[];
+  /** Every live instance has seen the current version (true for an empty fleet). */
+  allCurrent: boolean;
+}
+
+export interface FleetOptions {
+  /** An instance not heard from for longer is left out (default 3 × 1000 ms). */
+  staleAfterMs?: number;
+}
+
+/** The live instances and whether each runs the current phase version. */
+export async function fleet(store: PhaseStore, options: FleetOptions = {}): Promise<FleetView> {
+  const staleAfterMs = options.staleAfterMs ?? 3 * DEFAULT_REFRESH_MS;
+  const state = await store.get();
+  const table = await store.table();
+  const cutoff = new Date(Date.now() - staleAfterMs).toISOString();
+  const instances: FleetInstance[] = [];
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await store.client.send(
+      new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: "#pk = :pk",
+        ExpressionAttributeNames: { "#pk": CONTROL_KEY.partition },
+        ExpressionAttributeValues: { ":pk": { S: INSTANCE_PARTITION } },
+        ExclusiveStartKey: start,
+        ConsistentRead: true,
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      const lastSeen = item.lastSeen?.S ?? "";
+      if (lastSeen < cutoff) continue;
+      const versionSeen = Number(item.versionSeen?.N ?? 0);
+      const phaseSeen = Number(item.phaseSeen?.N);
+      instances.push({
+        instanceId: item.instanceId?.S ?? item[CONTROL_KEY.sort]?.S ?? "",
+        host: item.host?.S ?? "",
+        app: item.app?.S ?? "",
+        versionSeen,
+        phaseSeen: isPhase(phaseSeen) ? phaseSeen : undefined,
+        startedAt: item.startedAt?.S ?? "",
+        lastSeen,
+        current: versionSeen === state.version,
+      });
+    }
+    start = page.LastEvaluatedKey;
+  } while (start !== undefined);
+  instances.sort(
+    (a, b) => a.app.localeCompare(b.app) || a.host.localeCompare(b.host) || a.instanceId.localeCompare(b.instanceId),
+  );
+  return {
+    phase: state.phase,
+    version: state.version,
+    instances,
+    allCurrent: instances.every((instance) => instance.current),
+  };
+}
+
+function instanceKey(instanceId: string): Record<string, AttributeValue> {
+  return { [CONTROL_KEY.partition]: { S: INSTANCE_PARTITION }, [CONTROL_KEY.sort]: { S: instanceId } };
+}
