@@ -3,6 +3,7 @@
  * with file:line:column errors, and a writer that keeps comments and key order. See DESIGN.md, "The contract".
  */
 
+export { identityAttributes, primaryKeyAttributes } from "./entity-keys.ts";
 export {
   ContractError,
   ContractFileError,
@@ -43,6 +44,17 @@ export {
   TEXT_TYPES,
 } from "./sql-types.ts";
 export { closestName, didYouMean, editDistance } from "./suggest.ts";
+export {
+  type ConditionOperator,
+  parseCondition,
+  parseStepValue,
+  STEP_OPERATIONS,
+  type StepCondition,
+  type StepOperand,
+  type StepOperation,
+  StepSyntaxError,
+  stepOperation,
+} from "./transaction-steps.ts";
 export {
   applyToDocument,
   type ContractComment,

@@ -202,5 +202,44 @@ export interface Transaction {
   description?: string;
   /** Entities the transaction writes or checks. */
   entities: string[];
-  steps?: Array<Record<string, unknown>>;
+  /** What the generated function takes, by name. */
+  input?: Record<string, TransactionInput>;
+  /** The writes, in order; all of them happen or none (one MySQL transaction, one TransactWriteItems). */
+  steps?: TransactionStep[];
+}
+
+/** One input of a transaction: a value of an entity to create, or the key of an existing item; or a list of them. */
+export interface TransactionInput {
+  entity: string;
+  /** new: a value to create (the generated NewEntity type); key: the primary key of an existing item. */
+  kind: "new" | "key";
+  /** A list (steps go over it with forEach). */
+  list?: boolean;
+}
+
+/**
+ * A value in a step: a literal, or a reference: `{field}` is a field of the forEach element, `{input.field}` a field of
+ * a single input (after the step that creates it: the value as stored, with its id); `-{...}` is negated (add only).
+ */
+export type StepValue = string | number | boolean | null;
+
+/** One step of a transaction: exactly one of create, update, delete, check (the entity it writes or checks). */
+export interface TransactionStep {
+  create?: string;
+  update?: string;
+  delete?: string;
+  check?: string;
+  description?: string;
+  /** Repeats the step for every element of a list input. */
+  forEach?: string;
+  /** create: the input whose value is created (defaults to forEach). */
+  from?: string;
+  /** update, delete, check: the item's primary key (delete over a list of keys of the entity may leave it out). */
+  key?: Record<string, StepValue>;
+  /** create: attributes set on the created value; update: attributes changed. */
+  set?: Record<string, StepValue>;
+  /** update: amounts added to numeric attributes (negative to take away), atomically. */
+  add?: Record<string, StepValue>;
+  /** update, delete, check: conditions on the stored item, e.g. "inventoryQuantity >= {quantity}"; all must hold. */
+  condition?: string[];
 }

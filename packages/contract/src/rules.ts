@@ -15,6 +15,7 @@ import {
 import type { AttributeType, Contract, DynamoIndex, DynamoTable, Entity, KeyTemplates } from "./model.ts";
 import { allowedAttributeTypes, parseSqlType } from "./sql-types.ts";
 import { didYouMean } from "./suggest.ts";
+import { checkTransaction } from "./transaction-rules.ts";
 
 /**
  * A contract value whose nodes all have the right shape but where anything may be missing: what is left of a file
@@ -83,6 +84,15 @@ class RuleCheck {
       for (const [i, entityName] of (transaction.entities ?? []).entries()) {
         if (entityName !== undefined) this.entityRef(entityName, ["transactions", name, "entities", i]);
       }
+      checkTransaction(
+        {
+          report: (path, message, extra) => this.report(path, message, extra),
+          entityRef: (entityName, path) => this.entityRef(entityName, path),
+          attributeRef: (entityName, entity, attribute, path) => this.attributeRef(entityName, entity, attribute, path),
+        },
+        name,
+        transaction,
+      );
     }
     return this.problems;
   }

@@ -29,7 +29,9 @@ export function contractSchema(): JsonSchema {
 }
 
 function compiled(): ValidateFunction {
-  validator ??= new Ajv({ allErrors: true, strict: true, verbose: true }).compile(contractSchema());
+  validator ??= new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true }).compile(
+    contractSchema(),
+  );
   return validator;
 }
 

@@ -70,6 +70,8 @@ describe("key templates", () => {
       "entities.Product.key.sort: attribute 'tags' (set) cannot be part of a key (entities.Product.key.sort)",
       // and getProduct (GetItem) now needs them as parameters
       "accessPatterns.getProduct.parameters: GetItem getProduct needs parameters 'imageUrl', 'tags' for the key 'PRODUCT#{imageUrl}' / 'PRODUCT#{tags}'",
+      // and checkout's stock update names a Product by id alone
+      "transactions.checkout.steps.2.key: the key of Product is id, imageUrl, tags; missing imageUrl, tags",
     ]);
     // In an index key, a nullable attribute is fine: items without it stay out of the index (Category.parentId).
     expect(entity(store, "Category").attributes.parentId?.column.nullable).toBe(true);
@@ -204,6 +206,81 @@ describe("references", () => {
   it("transactions name entities", () => {
     expect(problemsAfter((c) => void (c.transactions?.checkout?.entities.push("Cart") ?? 0))).toEqual([
       "transactions.checkout.entities.4: unknown entity 'Cart' in transactions.checkout.entities[4]",
+    ]);
+  });
+});
+
+describe("transaction steps", () => {
+  const checkout = (c: Contract) => {
+    const found = c.transactions?.checkout;
+    if (!found?.steps || !found.input) throw new Error("no checkout steps");
+    return { transaction: found, steps: found.steps, input: found.input };
+  };
+
+  it("name inputs, entities, attributes and whole keys that exist", () => {
+    expect(
+      problemsAfter((c) => {
+        const { transaction, steps, input } = checkout(c);
+        input.coupon = { entity: "Coupon", kind: "key" };
+        steps[0] = { create: "Order", from: "ordr" };
+        steps[2] = {
+          update: "Product",
+          forEach: "lines",
+          key: { id: "{productId}", sku: "x" },
+          add: { name: "-{quantity}" },
+        };
+        steps.push({ check: "User", key: { id: "{order.userId}" }, condition: ["isSeller = true"] });
+        transaction.entities = transaction.entities.filter((name) => name !== "CartItem");
+      }),
+    ).toEqual([
+      "transactions.checkout.input.coupon.entity: unknown entity 'Coupon' in transactions.checkout.input.coupon.entity",
+      "transactions.checkout.steps.0.from: 'ordr' is not an input of transaction 'checkout'",
+      "transactions.checkout.steps.2.key: the key of Product is id; not key attributes: sku",
+      "transactions.checkout.steps.2.key.sku: unknown attribute 'sku' of Product in transactions.checkout.steps[2].key.sku",
+      "transactions.checkout.steps.2.add.name: Product.name is string: only numeric attributes can be added to",
+      "transactions.checkout.steps.3.delete: step 4 writes CartItem, which transaction 'checkout' does not list in entities",
+      "transactions.checkout.steps.4.check: step 5 writes User, which transaction 'checkout' does not list in entities",
+      "transactions.checkout.input.coupon: input 'coupon' of transaction 'checkout' is used by no step",
+    ]);
+  });
+
+  it("say one thing, go over lists, and use a created value only after its step", () => {
+    expect(
+      problemsAfter((c) => {
+        const { steps } = checkout(c);
+        steps.reverse();
+        steps.push({ update: "Product", delete: "Product", key: { id: 1 } } as never);
+        steps.push({ delete: "CartItem", forEach: "order" });
+        steps.push({ update: "Product", key: { id: "{productId}" }, set: { name: "-{name}" } });
+      }),
+    ).toEqual([
+      "transactions.checkout.steps.2.set.orderId: {order.id} is known only after step 4 creates 'order'",
+      "transactions.checkout.steps.4: step 5 of transaction 'checkout' says update and delete: one step does one thing",
+      "transactions.checkout.steps.5.forEach: forEach needs a list input, and 'order' is a single value",
+      "transactions.checkout.steps.5: step 6 needs the key of the CartItem it deletes",
+      "transactions.checkout.steps.6.key.id: {productId} names a field of the forEach element, and step 7 has no forEach",
+      "transactions.checkout.steps.6.set.name: only an `add` amount can be negated",
+      "transactions.checkout.steps.6.set.name: {name} names a field of the forEach element, and step 7 has no forEach",
+    ]);
+  });
+
+  it("write conditions as attribute, operator, value", () => {
+    expect(
+      problemsAfter((c) => {
+        const step = checkout(c).steps[2];
+        if (step)
+          step.condition = [
+            "inventoryQuantity => {quantity}",
+            "price = {lines.price}",
+            "stock > {quantity}",
+            "inventoryQuantity > {quantity",
+          ];
+      }),
+    ).toEqual([
+      "transactions.checkout.steps.2.condition.0: '> {quantity}' in condition 'inventoryQuantity => {quantity}' is not a value",
+      "transactions.checkout.steps.2.condition.1: 'lines' is a list: go over it with forEach and write {price}",
+      "transactions.checkout.steps.2.condition.2: unknown attribute 'stock' of Product in transactions.checkout.steps[2].condition[2]",
+      "transactions.checkout.steps.2.condition.3: '{quantity' is neither a reference nor a plain value",
     ]);
   });
 });

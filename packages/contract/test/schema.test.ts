@@ -23,6 +23,8 @@ import {
   type Operation,
   type SourceFacts,
   type Transaction,
+  type TransactionInput,
+  type TransactionStep,
   validateContract,
 } from "../src/index.ts";
 
@@ -46,7 +48,8 @@ function resolve(node: JsonSchema | undefined): JsonSchema {
 function at(...path: string[]): JsonSchema {
   let node = resolve(root);
   for (const segment of path) {
-    node = resolve(segment === "*" ? (node.additionalProperties as JsonSchema) : node.properties?.[segment]);
+    const any = (node.additionalProperties ?? node.items) as JsonSchema;
+    node = resolve(segment === "*" ? any : node.properties?.[segment]);
   }
   return node;
 }
@@ -209,8 +212,30 @@ const interfaces: Array<[string, Record<string, boolean>, JsonSchema]> = [
   ],
   [
     "Transaction",
-    { description: false, entities: true, steps: false } satisfies Shape<Transaction>,
+    { description: false, entities: true, input: false, steps: false } satisfies Shape<Transaction>,
     at("transactions", "*"),
+  ],
+  [
+    "TransactionInput",
+    { entity: true, kind: true, list: false } satisfies Shape<TransactionInput>,
+    at("transactions", "*", "input", "*"),
+  ],
+  [
+    "TransactionStep",
+    {
+      create: false,
+      update: false,
+      delete: false,
+      check: false,
+      description: false,
+      forEach: false,
+      from: false,
+      key: false,
+      set: false,
+      add: false,
+      condition: false,
+    } satisfies Shape<TransactionStep>,
+    at("transactions", "*", "steps", "*"),
   ],
 ];
 
@@ -395,7 +420,8 @@ const everything = {
     signUp: {
       description: "a customer and their first address",
       entities: ["Customer", "Address"],
-      steps: [{ put: "Customer" }],
+      input: { customer: { entity: "Customer", kind: "new" } },
+      steps: [{ create: "Customer", from: "customer" }],
     },
   },
 } satisfies Contract;
@@ -450,7 +476,7 @@ describe("the JSON Schema and the model", () => {
     const freeForm = visited
       .filter(({ node }) => node.type === "object" && !node.properties && node.additionalProperties === undefined)
       .map(({ path }) => path);
-    expect(freeForm).toEqual(["#transaction.steps[items]"]);
+    expect(freeForm).toEqual([]);
     expect(root.definitions?.name?.pattern).toBe("^[A-Za-z_][A-Za-z0-9_]*$");
     for (const record of ["tables", "entities", "accessPatterns", "transactions"]) {
       expect(at(record).propertyNames, record).toEqual({ $ref: "#/definitions/name" });
