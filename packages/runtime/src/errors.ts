@@ -97,6 +97,40 @@ export class WriteConflict extends StoreError {
   }
 }
 
+/**
+ * A contract transaction that wrote nothing because one of its steps failed: `step` (1-based, as the contract lists
+ * them) and, for a forEach step, `element` (0-based index into the input list) say which write, `reason` why
+ * (ConditionFailed, NotFound, AlreadyExists, UniqueViolation). The same on both stores.
+ */
+export class TransactionFailed extends StoreError {
+  override readonly name = "TransactionFailed";
+  constructor(
+    store: StoreName,
+    readonly transaction: string,
+    readonly step: number,
+    readonly element: number | undefined,
+    readonly reason: StoreError,
+  ) {
+    super(
+      store,
+      reason.entity,
+      `transaction '${transaction}' wrote nothing: step ${step}${element === undefined ? "" : ` (element ${element})`} failed: ${reason.message.slice(reason.entity.length + 2)}`,
+      { cause: reason },
+    );
+  }
+}
+
+/** A transaction refused before anything was written on either store: malformed input, or too big for DynamoDB. */
+export class TransactionRefused extends Error {
+  override readonly name = "TransactionRefused";
+  constructor(
+    readonly transaction: string,
+    message: string,
+  ) {
+    super(`transaction '${transaction}' refused, nothing was written: ${message}`);
+  }
+}
+
 function show(value: ErrorValues): string {
   const parts = Object.entries(value).map(([name, given]) => `${name}=${String(given)}`);
   return `{ ${parts.join(", ")} }`;

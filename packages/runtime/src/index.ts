@@ -35,9 +35,12 @@ export {
   NotFound,
   StoreError,
   type StoreName,
+  TransactionFailed,
+  TransactionRefused,
   UniqueViolation,
   WriteConflict,
 } from "./errors.ts";
+export * from "./ids/index.ts";
 export * from "./mysql/index.ts";
 export {
   isPhase,
@@ -49,3 +52,9 @@ export {
   writeTargets,
 } from "./phases.ts";
 export * from "./router/index.ts";
+export {
+  TransactionPlan,
+  type TransactionResult,
+  type TransactionWrite,
+  type WriteCondition,
+} from "./transactions/plan.ts";

@@ -60,16 +60,25 @@ describe("mysqlStatements", () => {
 
   it("builds ShoppingCart's statements, with keyset listing and server-side increments", () => {
     const sql = mysqlStatements(codec, "ShoppingCart");
-    expect(sql.selectByKey).toBe(`SELECT ${CART_COLUMNS} FROM \`shopping_carts\` WHERE \`id\` = ?`);
+    // A key names the primary key and DynamoDB's key attributes, so both stores address the same cart line.
+    const byKey = "`id` = ? AND `user_id` = ? AND `product_id` = ?";
+    expect(sql.identityAttributes).toEqual(["id", "userId", "productId"]);
+    expect(sql.selectByKey).toBe(`SELECT ${CART_COLUMNS} FROM \`shopping_carts\` WHERE ${byKey}`);
     expect(sql.insert).toBe(
       "INSERT INTO `shopping_carts` (`user_id`, `product_id`, `quantity`, `created_at`, `updated_at`) VALUES (?, ?, ?, ?, ?)",
     );
     expect(sql.insertColumns(["userId", "productId"])).toBe(
       "INSERT INTO `shopping_carts` (`user_id`, `product_id`) VALUES (?, ?)",
     );
-    expect(sql.deleteByKey).toBe("DELETE FROM `shopping_carts` WHERE `id` = ?");
+    expect(sql.deleteByKey).toBe(`DELETE FROM \`shopping_carts\` WHERE ${byKey}`);
+    expect(sql.deleteByKeyIf([{ attribute: "quantity", op: "=" }])).toBe(
+      `DELETE FROM \`shopping_carts\` WHERE ${byKey} AND \`quantity\` <=> ?`,
+    );
+    expect(sql.lockByKeyIf([{ attribute: "quantity", op: ">" }])).toBe(
+      `SELECT 1 AS found FROM \`shopping_carts\` WHERE ${byKey} AND \`quantity\` > ? FOR UPDATE`,
+    );
     expect(sql.updateByKey({ set: [], add: ["quantity"], conditions: [{ attribute: "quantity", op: ">=" }] })).toBe(
-      "UPDATE `shopping_carts` SET `quantity` = `quantity` + ? WHERE `id` = ? AND `quantity` >= ?",
+      `UPDATE \`shopping_carts\` SET \`quantity\` = \`quantity\` + ? WHERE ${byKey} AND \`quantity\` >= ?`,
     );
     expect(sql.listBy(["userId"], { attribute: "createdAt", direction: "desc" })).toEqual({
       first: `SELECT ${CART_COLUMNS} FROM \`shopping_carts\` WHERE \`user_id\` <=> ? ORDER BY \`created_at\` DESC, \`id\` DESC LIMIT ?`,

@@ -3,6 +3,7 @@ export { dynamoDbAnswers, dynamoDbClient, requireJava } from "./dynamodb.ts";
 export { describeError, StackError } from "./errors.ts";
 export {
   connectMysql,
+  createMysqlPool,
   formatMysqlUrl,
   type MysqlLocation,
   mysqlProblem,

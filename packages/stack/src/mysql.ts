@@ -81,12 +81,10 @@ export function redactMysqlUrl(url: string): string {
 }
 
 /** Opens one connection; DECIMAL and BIGINT come back as strings so nothing loses precision. */
-export async function connectMysql(
-  url: string,
-  options: { connectTimeoutMs?: number; multipleStatements?: boolean } = {},
-): Promise<mysql.Connection> {
+/** ferry's connection settings: exact numbers as strings, dates as text, JSON as text, utf8mb4, UTC. */
+function connectionOptions(url: string, options: { connectTimeoutMs?: number; multipleStatements?: boolean }) {
   const location = parseMysqlUrl(url);
-  const connection = await mysql.createConnection({
+  return {
     host: location.host,
     port: location.port,
     user: location.user,
@@ -102,7 +100,30 @@ export async function connectMysql(
     jsonStrings: true,
     charset: "utf8mb4_unicode_ci",
     timezone: "Z",
+  } as const;
+}
+
+/**
+ * A pool with the settings of connectMysql (each connection in UTC): what an app serving concurrent requests uses,
+ * so that transactions run side by side on connections of their own.
+ */
+export function createMysqlPool(
+  url: string,
+  options: { connectTimeoutMs?: number; connectionLimit?: number } = {},
+): mysql.Pool {
+  const pool = mysql.createPool({ ...connectionOptions(url, options), connectionLimit: options.connectionLimit ?? 10 });
+  // The pool's own (callback) connection: the statement is queued before anything the pool hands it out for.
+  pool.pool.on("connection", (connection) => {
+    connection.query("SET time_zone = '+00:00'");
   });
+  return pool;
+}
+
+export async function connectMysql(
+  url: string,
+  options: { connectTimeoutMs?: number; multipleStatements?: boolean } = {},
+): Promise<mysql.Connection> {
+  const connection = await mysql.createConnection(connectionOptions(url, options));
   // TIMESTAMP values and NOW() in UTC, whatever the server's zone: ferry's datetimes are UTC throughout.
   try {
     await connection.query("SET time_zone = '+00:00'");

@@ -6,7 +6,7 @@
  */
 
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
-import type { Contract, Entity, KeyTemplates } from "@ferry/contract";
+import { type Contract, type Entity, identityAttributes, type KeyTemplates, parseKeyTemplate } from "@ferry/contract";
 import { AttributeCodec } from "./attribute.ts";
 import { CodecError } from "./errors.ts";
 import { type CompiledTemplate, compileTemplate, hasPlaceholders, renderTemplate } from "./key.ts";
@@ -54,6 +54,13 @@ export interface EntityCodec<T extends object = EntityValue> {
   readonly copies: readonly AttributeCodec[];
   /** The names of the primary key attributes ({ partition: "PK", sort: "SK" }). */
   readonly keyNames: KeyAttributeNames;
+  /**
+   * The attributes that identify an item on both stores: MySQL's primary key, then the key templates' other
+   * placeholders (a key names all of them, so that both stores address the same item).
+   */
+  readonly identity: readonly string[];
+  /** Identity attributes that are not in the key templates (MySQL's primary key only): checked, not addressed, on DynamoDB. */
+  readonly checkedIdentity: readonly string[];
   /** One attribute's (or denormalised copy's) conversions; CodecError for an unknown name. */
   attribute(name: string): AttributeCodec;
   /** The key attribute names of one of the entity's indexes; CodecError for an index the entity does not use. */
@@ -141,6 +148,8 @@ class EntityCodecImpl implements EntityCodec<EntityValue> {
   readonly attributes: readonly AttributeCodec[];
   readonly copies: readonly AttributeCodec[];
   readonly keyNames: KeyAttributeNames;
+  readonly identity: readonly string[];
+  readonly checkedIdentity: readonly string[];
   private readonly columns: ReadonlyArray<readonly [column: string, attribute: AttributeCodec]>;
   private readonly byName = new Map<string, AttributeCodec>();
   private readonly primary: CompiledKey;
@@ -214,6 +223,15 @@ class EntityCodecImpl implements EntityCodec<EntityValue> {
       ? { partition: table.partitionKey, sort: table.sortKey }
       : { partition: table.partitionKey };
     this.primary = compileKey(undefined, this.keyNames, definition.key);
+    this.identity = identityAttributes(definition);
+    const placeholders = new Set(
+      [definition.key.partition, definition.key.sort].flatMap((template) =>
+        template === undefined
+          ? []
+          : parseKeyTemplate(template).flatMap((part) => ("placeholder" in part ? [part.placeholder] : [])),
+      ),
+    );
+    this.checkedIdentity = this.identity.filter((attribute) => !placeholders.has(attribute));
     for (const [indexName, templates] of Object.entries(definition.indexes ?? {})) {
       const index = table.indexes?.[indexName];
       if (!index) {

@@ -8,6 +8,8 @@ export {
   type DynamoEntityStoreOptions,
   type DynamoPage,
   type DynamoQueryInput,
+  type DynamoTransactOptions,
+  type DynamoTransactWrite,
   type DynamoUpdateOptions,
   MAX_TRANSACTION_ITEMS,
   uniqueMarkerKey,

@@ -129,7 +129,7 @@ type Meaning = (
   | { kind: "unique"; rule: string; values: EntityValue }
   | { kind: "marker" }
   | { kind: "condition"; key: EntityValue }
-) & { entity?: string };
+) & { entity?: string /** The index of the DynamoTransactWrite it belongs to (transact). */; write?: number };
 
 /** One write of a multi-entity transaction (DynamoEntityStore.transact). */
 export type DynamoTransactWrite =
@@ -139,11 +139,18 @@ export type DynamoTransactWrite =
       update: string;
       key: EntityValue;
       changes?: EntityValue;
-      add?: Record<string, number>;
+      /** Amounts added: numbers, bigints, or exact decimal strings ("-1.25"). */
+      add?: Record<string, number | bigint | string>;
       condition?: DynamoCondition[];
     }
-  | { delete: string; key: EntityValue; condition?: DynamoCondition[] }
+  /** `ifExists`: a missing item is skipped rather than failing the transaction (replaying a write elsewhere). */
+  | { delete: string; key: EntityValue; condition?: DynamoCondition[]; ifExists?: boolean }
   | { check: string; key: EntityValue; condition: DynamoCondition[] };
+
+export interface DynamoTransactOptions {
+  /** Turns the failure of one write (its index in `writes`) into the error transact throws. */
+  onFailure?: (write: number, error: StoreError) => Error;
+}
 
 /** A transaction cancelled by a write whose expectation about the stored state did not hold: read again. */
 class Stale extends Error {}
@@ -173,7 +180,9 @@ export class DynamoEntityStore {
   async get(entity: string, key: EntityValue): Promise<EntityValue | undefined> {
     const codec = this.codec.entity(entity);
     const item = await this.read(codec, codec.key(key));
-    return item === undefined ? undefined : codec.fromItem(item);
+    if (item === undefined) return undefined;
+    const value = codec.fromItem(item);
+    return identityMatches(codec, value, key) ? value : undefined;
   }
 
   /**
@@ -260,21 +269,27 @@ export class DynamoEntityStore {
    * ConditionFailed when a condition does not hold, the item of an update or check does not exist, or an item
    * to delete changed since it was read; NotFound when an item to delete does not exist.
    */
-  async transact(writes: readonly DynamoTransactWrite[]): Promise<void> {
+  async transact(writes: readonly DynamoTransactWrite[], options: DynamoTransactOptions = {}): Promise<void> {
     const items: TransactWriteItem[] = [];
     const meanings: Meaning[] = [];
-    for (const write of writes) {
+    const fail = (write: number, error: StoreError): Error => options.onFailure?.(write, error) ?? error;
+    for (const [index, write] of writes.entries()) {
+      const first = meanings.length;
       if ("create" in write) {
         this.createWrites(this.codec.entity(write.create), write.value, items, meanings);
       } else if ("update" in write) {
         const codec = this.codec.entity(write.update);
-        items.push(this.updateWrite(codec, write.key, write.changes ?? {}, write.add ?? {}, write.condition ?? []));
+        const condition = [...identityConditions(codec, write.key), ...(write.condition ?? [])];
+        items.push(this.updateWrite(codec, write.key, write.changes ?? {}, write.add ?? {}, condition));
         meanings.push({ kind: "condition", key: keyValues(codec, write.key), entity: codec.name });
       } else if ("delete" in write) {
         const codec = this.codec.entity(write.delete);
         const current = await this.read(codec, codec.key(write.key));
-        if (!current) throw new NotFound("dynamodb", codec.name, keyValues(codec, write.key));
-        const before = codec.fromItem(current);
+        const before = current === undefined ? undefined : codec.fromItem(current);
+        if (!current || !before || !identityMatches(codec, before, write.key)) {
+          if (write.ifExists) continue;
+          throw fail(index, new NotFound("dynamodb", codec.name, keyValues(codec, write.key)));
+        }
         const itemKey = primaryKey(codec, current);
         items.push(this.deleteCurrent(codec, current, write.condition ?? []));
         meanings.push({ kind: "condition", key: keyValues(codec, before), entity: codec.name });
@@ -288,7 +303,9 @@ export class DynamoEntityStore {
         const codec = this.codec.entity(write.check);
         const expression = new Expression();
         const conditions = [`attribute_exists(${expression.name(codec.keyNames.partition)})`];
-        conditions.push(...userConditions(codec, expression, write.condition));
+        conditions.push(
+          ...userConditions(codec, expression, [...identityConditions(codec, write.key), ...write.condition]),
+        );
         items.push({
           ConditionCheck: {
             TableName: this.tableName(codec.name),
@@ -299,12 +316,18 @@ export class DynamoEntityStore {
         });
         meanings.push({ kind: "condition", key: keyValues(codec, write.key), entity: codec.name });
       }
+      for (let m = first; m < meanings.length; m++) {
+        const meaning = meanings[m];
+        if (meaning) meaning.write = index;
+      }
     }
     if (items.length === 0) return;
     try {
       await this.run("transaction", items, meanings);
     } catch (error) {
       if (error instanceof Stale) throw new WriteConflict("dynamodb", "transaction", {}, { cause: error.cause });
+      const write = error instanceof StoreError ? (error as StoreError & { write?: number }).write : undefined;
+      if (write !== undefined && error instanceof StoreError) throw fail(write, error);
       throw error;
     }
   }
@@ -314,7 +337,7 @@ export class DynamoEntityStore {
     codec: EntityCodec,
     key: EntityValue,
     changes: EntityValue,
-    add: Record<string, number>,
+    add: Record<string, number | bigint | string>,
     condition: readonly DynamoCondition[],
   ): TransactWriteItem {
     const keyed = keyedAttributes(codec);
@@ -337,7 +360,8 @@ export class DynamoEntityStore {
     const adds: string[] = [];
     for (const [name, delta] of Object.entries(add)) {
       const attribute = codec.attribute(name);
-      if (!NUMERIC.has(attribute.type) || keyed.has(name) || !Number.isFinite(delta)) {
+      const finite = typeof delta === "number" ? Number.isFinite(delta) : /^-?\d+(\.\d+)?$/.test(String(delta));
+      if (!NUMERIC.has(attribute.type) || keyed.has(name) || !finite) {
         throw new StoreError("dynamodb", codec.name, `'${name}' cannot be incremented in a transaction`);
       }
       adds.push(`${expression.name(name)} ${expression.value({ N: String(delta) })}`);
@@ -392,8 +416,10 @@ export class DynamoEntityStore {
     const keyed = keyedAttributes(codec);
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const current = await this.read(codec, codec.key(key));
-      if (!current) throw new NotFound("dynamodb", entity, keyValues(codec, key));
-      const before = codec.fromItem(current);
+      const before = current === undefined ? undefined : codec.fromItem(current);
+      if (!current || !before || !identityMatches(codec, before, key)) {
+        throw new NotFound("dynamodb", entity, keyValues(codec, key));
+      }
       const next: EntityValue = { ...before, ...changes };
       const moves = !sameItem(codec.key(before), codec.key(next));
       const swapped = uniqueRules(codec).filter((rule) => rule.attributes.some((a) => changed(codec, a, before, next)));
@@ -422,6 +448,7 @@ export class DynamoEntityStore {
       const current = await this.read(codec, codec.key(key));
       if (!current) return false;
       const before = codec.fromItem(current);
+      if (!identityMatches(codec, before, key)) return false;
       const itemKey = primaryKey(codec, current);
       const writes: TransactWriteItem[] = [this.deleteCurrent(codec, current, [])];
       const meanings: Meaning[] = [{ kind: "current" }];
@@ -622,15 +649,17 @@ export class DynamoEntityStore {
       if (codes.includes("TransactionConflict")) throw new Stale("transaction conflict", { cause: error });
       const failed = codes.indexOf("ConditionalCheckFailed");
       const meaning = failed >= 0 ? meanings[failed] : undefined;
+      const located = <T extends StoreError>(failure: T): T =>
+        meaning?.write === undefined ? failure : Object.assign(failure, { write: meaning.write });
       switch (meaning?.kind) {
         case "new-item":
-          throw new AlreadyExists("dynamodb", meaning.entity ?? entity, meaning.key, { cause: error });
+          throw located(new AlreadyExists("dynamodb", meaning.entity ?? entity, meaning.key, { cause: error }));
         case "unique":
-          throw new UniqueViolation("dynamodb", meaning.entity ?? entity, meaning.rule, meaning.values, {
-            cause: error,
-          });
+          throw located(
+            new UniqueViolation("dynamodb", meaning.entity ?? entity, meaning.rule, meaning.values, { cause: error }),
+          );
         case "condition":
-          throw new ConditionFailed("dynamodb", meaning.entity ?? entity, meaning.key, { cause: error });
+          throw located(new ConditionFailed("dynamodb", meaning.entity ?? entity, meaning.key, { cause: error }));
         case "current":
         case "marker":
           throw new Stale("condition failed", { cause: error });
@@ -721,8 +750,26 @@ function placeholders(template: string | undefined): string[] {
 
 /** The attributes the primary key is made of, with their values (for error messages). */
 function keyValues(codec: EntityCodec, value: EntityValue): EntityValue {
-  const { partition, sort } = codec.definition.key;
-  return pick(value, [...placeholders(partition), ...placeholders(sort)]);
+  const key: EntityValue = {};
+  for (const name of codec.identity) if (value[name] !== undefined) key[name] = value[name];
+  return key;
+}
+
+/** False when the key names an identity attribute the key templates leave out (MySQL's id) with another value. */
+function identityMatches(codec: EntityCodec, value: EntityValue, key: EntityValue): boolean {
+  return codec.checkedIdentity.every((attribute) => {
+    const given = key[attribute];
+    if (given === undefined) return true;
+    const normalize = (v: unknown) => codec.attribute(attribute).normalize(v);
+    return normalize(given) === normalize(value[attribute]);
+  });
+}
+
+/** The identity attributes the key templates leave out, as conditions on the stored item. */
+function identityConditions(codec: EntityCodec, key: EntityValue): DynamoCondition[] {
+  return codec.checkedIdentity
+    .filter((attribute) => key[attribute] !== undefined && key[attribute] !== null)
+    .map((attribute) => ({ attribute, op: "=", value: key[attribute] }));
 }
 
 /** Attributes that appear in a key or index key template. */

@@ -42,16 +42,22 @@ export interface MysqlStatements {
   readonly attributes: readonly string[];
   /** The select list: every column, escaped, comma separated. */
   readonly columns: string;
-  /** The primary key attributes, in the table's key order (the parameter order of the ByKey statements). */
+  /** The primary key attributes, in the table's key order. */
   readonly keyAttributes: readonly string[];
+  /** The attributes a key names (the codec's identity: the primary key's, then the key templates'): the parameter order of the ByKey statements. */
+  readonly identityAttributes: readonly string[];
   /** The auto-increment attribute, when there is one. */
   readonly autoIncrement: string | undefined;
-  /** Parameters: the primary key. */
+  /** Parameters: the identity attributes. */
   readonly selectByKey: string;
   /** Every column except the auto-increment one (the server makes the id); parameters in `attributes` order. */
   readonly insert: string;
-  /** Parameters: the primary key. */
+  /** Parameters: the identity attributes. */
   readonly deleteByKey: string;
+  /** DELETE by key where every condition holds: parameters are the key, then the condition values. */
+  deleteByKeyIf(conditions: readonly { attribute: string; op: ConditionOp }[]): string;
+  /** Locks the row by key where every condition holds (SELECT ... FOR UPDATE): parameters as deleteByKeyIf. */
+  lockByKeyIf(conditions: readonly { attribute: string; op: ConditionOp }[]): string;
   /** INSERT of these attributes only (the others take their defaults); parameters in the order given. */
   insertColumns(attributes: readonly string[]): string;
   /** UPDATE by key: parameters are the `set` values, the `add` amounts, the key, then the condition values. */
@@ -89,7 +95,8 @@ export function mysqlStatements(codec: Codec, entityName: string): MysqlStatemen
   });
   if (keyAttributes.length === 0) throw new Error(`${entityName}: the table has no primary key`);
   const columns = attributes.map(column).join(", ");
-  const keyWhere = keyAttributes.map((a) => `${column(a)} = ?`).join(" AND ");
+  const identityAttributes = entity.identity;
+  const keyWhere = identityAttributes.map((a) => `${column(a)} = ?`).join(" AND ");
   const select = `SELECT ${columns} FROM ${table}`;
 
   const insertColumns = (names: readonly string[]): string => {
@@ -97,17 +104,19 @@ export function mysqlStatements(codec: Codec, entityName: string): MysqlStatemen
     return `INSERT INTO ${table} (${names.map(column).join(", ")}) VALUES (${names.map(() => "?").join(", ")})`;
   };
 
-  const updateByKey = (shape: UpdateShape | readonly string[]): string => {
-    const { set, add = [], conditions = [] } = isShape(shape) ? shape : { set: shape };
-    const assignments = [...set.map((a) => `${column(a)} = ?`), ...add.map((a) => `${column(a)} = ${column(a)} + ?`)];
-    if (assignments.length === 0) throw new Error(`${entityName}: an update must change at least one attribute`);
-    const checks = conditions.map(({ attribute, op }) => {
+  const checksOf = (conditions: readonly { attribute: string; op: ConditionOp }[]): string[] =>
+    conditions.map(({ attribute, op }) => {
       if (!CONDITION_OPS.has(op)) throw new Error(`${entityName}: unknown condition operator '${op}'`);
       if (op === "=") return `${column(attribute)} <=> ?`;
       if (op === "<>") return `NOT (${column(attribute)} <=> ?)`;
       return `${column(attribute)} ${op} ?`;
     });
-    return `UPDATE ${table} SET ${assignments.join(", ")} WHERE ${[keyWhere, ...checks].join(" AND ")}`;
+
+  const updateByKey = (shape: UpdateShape | readonly string[]): string => {
+    const { set, add = [], conditions = [] } = isShape(shape) ? shape : { set: shape };
+    const assignments = [...set.map((a) => `${column(a)} = ?`), ...add.map((a) => `${column(a)} = ${column(a)} + ?`)];
+    if (assignments.length === 0) throw new Error(`${entityName}: an update must change at least one attribute`);
+    return `UPDATE ${table} SET ${assignments.join(", ")} WHERE ${[keyWhere, ...checksOf(conditions)].join(" AND ")}`;
   };
 
   const listBy = (
@@ -147,10 +156,14 @@ export function mysqlStatements(codec: Codec, entityName: string): MysqlStatemen
     attributes,
     columns,
     keyAttributes,
+    identityAttributes,
     autoIncrement,
     selectByKey: `${select} WHERE ${keyWhere}`,
     insert: insertColumns(attributes.filter((a) => a !== autoIncrement)),
     deleteByKey: `DELETE FROM ${table} WHERE ${keyWhere}`,
+    deleteByKeyIf: (conditions) => `DELETE FROM ${table} WHERE ${[keyWhere, ...checksOf(conditions)].join(" AND ")}`,
+    lockByKeyIf: (conditions) =>
+      `SELECT 1 AS found FROM ${table} WHERE ${[keyWhere, ...checksOf(conditions)].join(" AND ")} FOR UPDATE`,
     insertColumns,
     updateByKey,
     listBy,

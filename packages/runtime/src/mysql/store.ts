@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { type Codec, type EntityCodec, type EntityValue, mysqlTypeCast } from "../codec/index.ts";
 import { AlreadyExists, ConditionFailed, CursorError, NotFound, StoreError, UniqueViolation } from "../errors.ts";
-import { CONDITION_OPS, type ConditionOp, type MysqlStatements, mysqlStatements } from "./sql.ts";
+import { CONDITION_OPS, type ConditionOp, escapeId, type MysqlStatements, mysqlStatements } from "./sql.ts";
 
 /** What the store needs of a connection; a mysql2/promise Connection (from connectMysql) is one. */
 export interface MysqlExecutor {
@@ -57,6 +57,9 @@ interface CursorBody {
 }
 
 type Row = Record<string, unknown>;
+
+/** Per single connection: settles when the transactions holding or waiting for it are done. */
+const gates = new WeakMap<MysqlExecutor, Promise<void>>();
 
 export class MysqlEntityStore {
   private readonly statements = new Map<string, MysqlStatements>();
@@ -163,7 +166,7 @@ export class MysqlEntityStore {
       throw this.translate(error, entity, value);
     }
     const key: EntityValue = {};
-    for (const attribute of sql.keyAttributes) key[attribute] = value[attribute];
+    for (const attribute of sql.identityAttributes) key[attribute] = value[attribute];
     if (
       sql.autoIncrement !== undefined &&
       (value[sql.autoIncrement] === undefined || value[sql.autoIncrement] === null)
@@ -231,11 +234,64 @@ export class MysqlEntityStore {
     throw new StoreError("mysql", entity, `an update by key changed ${String(affected)} rows`);
   }
 
-  /** Deletes one row by key; false when there was none. */
-  async delete(entity: string, key: EntityValue): Promise<boolean> {
+  /**
+   * The highest id the table's AUTO_INCREMENT column has handed out or holds (ids are never reused, so deleted rows
+   * count): the larger of MAX(id) and the table's next AUTO_INCREMENT value minus one. 0 for an empty new table.
+   */
+  async highestId(entity: string): Promise<bigint> {
     const sql = this.sql(entity);
-    const result = await this.run(sql.deleteByKey, this.keyParams(entity, sql, key));
-    return (result as { affectedRows?: number }).affectedRows === 1;
+    const attribute = sql.autoIncrement;
+    if (attribute === undefined) throw new StoreError("mysql", entity, "has no AUTO_INCREMENT column");
+    const column = escapeId(this.codec.entity(entity).attribute(attribute).column ?? attribute);
+    const [max] = await this.rows(`SELECT CAST(MAX(${column}) AS CHAR) AS id FROM ${escapeId(sql.table)}`, []);
+    const [next] = await this.rows(
+      "SELECT CAST(AUTO_INCREMENT AS CHAR) AS id FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?",
+      [sql.table],
+    );
+    const highest = BigInt(String(max?.id ?? "0"));
+    const fromNext = next?.id === null || next?.id === undefined ? 0n : BigInt(String(next.id)) - 1n;
+    return highest > fromNext ? highest : fromNext;
+  }
+
+  /** Deletes one row by key; false when there was none. With conditions: ConditionFailed when the row is there and one does not hold. */
+  async delete(entity: string, key: EntityValue, condition: readonly MysqlUpdateCondition[] = []): Promise<boolean> {
+    const sql = this.sql(entity);
+    if (condition.length === 0) {
+      const result = await this.run(sql.deleteByKey, this.keyParams(entity, sql, key));
+      return (result as { affectedRows?: number }).affectedRows === 1;
+    }
+    const result = await this.run(sql.deleteByKeyIf(condition), this.conditionParams(entity, sql, key, condition));
+    if ((result as { affectedRows?: number }).affectedRows === 1) return true;
+    if ((await this.get(entity, key)) !== undefined) throw new ConditionFailed("mysql", entity, key);
+    return false;
+  }
+
+  /**
+   * Requires the row to exist and every condition to hold, and locks it until the transaction ends (so it cannot
+   * change before the commit): NotFound or ConditionFailed otherwise. Use it inside transaction().
+   */
+  async check(entity: string, key: EntityValue, condition: readonly MysqlUpdateCondition[]): Promise<void> {
+    const sql = this.sql(entity);
+    const rows = await this.rows(sql.lockByKeyIf(condition), this.conditionParams(entity, sql, key, condition));
+    if (rows.length > 0) return;
+    if ((await this.get(entity, key)) !== undefined) throw new ConditionFailed("mysql", entity, key);
+    throw new NotFound("mysql", entity, key);
+  }
+
+  private conditionParams(
+    entity: string,
+    sql: MysqlStatements,
+    key: EntityValue,
+    condition: readonly MysqlUpdateCondition[],
+  ): unknown[] {
+    const codec = this.codec.entity(entity);
+    for (const { op } of condition) {
+      if (!CONDITION_OPS.has(op)) throw new StoreError("mysql", entity, `unknown condition operator '${op}'`);
+    }
+    return [
+      ...this.keyParams(entity, sql, key),
+      ...condition.map(({ attribute, value }) => codec.attribute(attribute).toParameter(value)),
+    ];
   }
 
   /**
@@ -244,31 +300,58 @@ export class MysqlEntityStore {
    */
   async transaction<T>(fn: (store: MysqlEntityStore) => Promise<T>): Promise<T> {
     if (this.options.inTransaction) throw new Error("a MySQL transaction is already open on this store");
-    const pooled = isPool(this.executor) ? await this.executor.getConnection() : undefined;
-    const connection = pooled ?? this.executor;
-    try {
-      await connection.query({ sql: "START TRANSACTION" });
-      const store = new MysqlEntityStore(connection, this.codec, {
-        inTransaction: true,
-        shared: this.options.shared ?? this,
-      });
-      let result: T;
+    if (isPool(this.executor)) {
+      const pooled = await this.executor.getConnection();
       try {
-        result = await fn(store);
-      } catch (error) {
-        await connection.query({ sql: "ROLLBACK" }).catch(() => undefined);
-        throw error;
+        return await this.transactionOn(pooled, fn);
+      } finally {
+        pooled.release();
       }
-      await connection.query({ sql: "COMMIT" });
-      return result;
-    } finally {
-      pooled?.release();
     }
+    // One connection: a transaction has it to itself; everything else on it waits (see gate()).
+    const executor = this.executor;
+    const previous = gates.get(executor);
+    let release = () => {};
+    const mine = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const gate = (previous ?? Promise.resolve()).then(() => mine);
+    gates.set(executor, gate);
+    await previous;
+    try {
+      return await this.transactionOn(executor, fn);
+    } finally {
+      release();
+      if (gates.get(executor) === gate) gates.delete(executor);
+    }
+  }
+
+  /** Waits while a transaction holds this store's only connection (statements sent meanwhile would join it). */
+  private async gate(): Promise<void> {
+    if (this.options.inTransaction) return;
+    for (let held = gates.get(this.executor); held; held = gates.get(this.executor)) await held;
+  }
+
+  private async transactionOn<T>(connection: MysqlExecutor, fn: (store: MysqlEntityStore) => Promise<T>): Promise<T> {
+    await connection.query({ sql: "START TRANSACTION" });
+    const store = new MysqlEntityStore(connection, this.codec, {
+      inTransaction: true,
+      shared: this.options.shared ?? this,
+    });
+    let result: T;
+    try {
+      result = await fn(store);
+    } catch (error) {
+      await connection.query({ sql: "ROLLBACK" }).catch(() => undefined);
+      throw error;
+    }
+    await connection.query({ sql: "COMMIT" });
+    return result;
   }
 
   private keyParams(entity: string, sql: MysqlStatements, key: EntityValue): unknown[] {
     const codec = this.codec.entity(entity);
-    return sql.keyAttributes.map((attribute) => {
+    return sql.identityAttributes.map((attribute) => {
       const value = key[attribute];
       if (value === undefined || value === null) throw new StoreError("mysql", entity, `the key has no '${attribute}'`);
       return codec.attribute(attribute).toParameter(value);
@@ -276,11 +359,13 @@ export class MysqlEntityStore {
   }
 
   private async rows(sql: string, values: unknown[]): Promise<Row[]> {
+    await this.gate();
     const [rows] = await this.executor.query({ sql, values, typeCast: mysqlTypeCast });
     return rows as Row[];
   }
 
   private async run(sql: string, values: unknown[]): Promise<unknown> {
+    await this.gate();
     const [result] = await this.executor.query({ sql, values });
     return result;
   }

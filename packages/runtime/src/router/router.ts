@@ -6,10 +6,18 @@
  * only needs its current value.
  */
 import type { Codec, EntityValue } from "../codec/index.ts";
-import type { DynamoEntityStore } from "../dynamodb/index.ts";
+import type { DynamoEntityStore, DynamoTransactWrite } from "../dynamodb/index.ts";
+import { AlreadyExists, NotFound, StoreError, TransactionFailed, TransactionRefused } from "../errors.ts";
+import type { IdAllocator } from "../ids/index.ts";
 import type { MysqlEntityStore } from "../mysql/index.ts";
 import { PHASES, type Phase, type Store, writeTargets } from "../phases.ts";
+import { TransactionPlan, type TransactionResult, type TransactionWrite } from "../transactions/plan.ts";
 import { withInsertDefaults, withUpdateDefaults } from "./defaults.ts";
+
+/** MySQL errnos after which a transaction that wrote nothing is simply run again. */
+const ER_LOCK_DEADLOCK = 1213;
+const ER_LOCK_WAIT_TIMEOUT = 1205;
+const TRANSACTION_ATTEMPTS = 3;
 
 export interface PhaseSource {
   phase(): Phase;
@@ -24,13 +32,16 @@ export class FixedPhase implements PhaseSource {
 }
 
 export interface SecondaryFailure {
+  /** The entity written; for a transaction, the transaction's name. */
   entity: string;
-  operation: "create" | "update" | "delete";
+  operation: "create" | "update" | "delete" | "transaction";
   store: Store;
   /** The item's primary key values, so the write can be replayed. */
   key: EntityValue;
   /** What was written to the authoritative store (create/update), for the replay. */
   value?: EntityValue;
+  /** A transaction's writes as the authoritative store performed them (ids and defaults filled in), for the replay. */
+  writes?: TransactionWrite[];
   error: unknown;
 }
 
@@ -72,10 +83,17 @@ export interface RouterOptions {
   codec: Codec;
   mysql: MysqlEntityStore;
   dynamodb: DynamoEntityStore;
+  /** Hands out auto-increment ids while DynamoDB is authoritative (phases 4-5). */
+  ids?: IdAllocator;
   onSecondaryFailure: (failure: SecondaryFailure) => void;
 }
 
 export class EntityRouter {
+  private readonly plans = new Map<string, TransactionPlan>();
+  /** Entities whose id counter was raised to MySQL's highest id since the phase last changed. */
+  private readonly floored = new Set<string>();
+  private lastPhase: Phase | undefined;
+
   constructor(private readonly options: RouterOptions) {}
 
   /** The store reads are served from in the current phase. */
@@ -127,15 +145,180 @@ export class EntityRouter {
   /** Creates on the authoritative store, then copies what it stored (with its id) to the other. */
   async create<T extends object = EntityValue>(entity: string, given: object): Promise<T> {
     const value = given as EntityValue;
-    const [first, second] = this.targets();
+    const phase = this.options.phase.phase();
+    const [first, second] = this.targets(phase);
     const stored =
-      first === "mysql" ? await this.options.mysql.create(entity, value) : await this.createDynamo(entity, value);
+      first === "mysql"
+        ? await this.options.mysql.create(entity, value)
+        : await this.createDynamo(entity, value, phase);
     if (second) {
-      await this.secondary(entity, "create", second, stored, stored, () =>
-        second === "mysql" ? this.options.mysql.create(entity, stored) : this.options.dynamodb.create(entity, stored),
+      await this.secondary(entity, "create", second, stored, stored, async () =>
+        second === "mysql"
+          ? this.options.mysql.create(entity, stored)
+          : this.options.dynamodb.create(entity, await this.withCopies(entity, stored, first)),
       );
     }
     return stored as T;
+  }
+
+  /**
+   * Runs a contract transaction (transactions.<name>): all of its writes or none, as one MySQL transaction or one
+   * DynamoDB TransactWriteItems on the authoritative store, then replayed on the other as one unit. Refused before
+   * anything is written when the input is malformed or DynamoDB could not take it in one transaction (in every
+   * phase, so that behaviour does not change with the phase). TransactionFailed names the step that failed.
+   */
+  async transact<R extends object = TransactionResult>(name: string, input: object): Promise<R> {
+    const plan = this.plan(name);
+    const values = input as Record<string, unknown>;
+    plan.checkInput(values);
+    plan.checkSize(values);
+    const phase = this.options.phase.phase();
+    const [first, second] = this.targets(phase);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const { writes, result } =
+          first === "mysql" ? await this.transactMysql(plan, values) : await this.transactDynamo(plan, values, phase);
+        if (second) {
+          await this.secondaryTransaction(name, second, first, writes);
+        }
+        return result as R;
+      } catch (error) {
+        const errno = (error as { errno?: unknown } | null)?.errno;
+        const deadlock = errno === ER_LOCK_DEADLOCK || errno === ER_LOCK_WAIT_TIMEOUT;
+        const behind = first === "dynamodb" && this.counterBehind(error, plan.creates(values).size > 0, phase, attempt);
+        if (!(deadlock || behind) || attempt >= TRANSACTION_ATTEMPTS) throw error;
+      }
+    }
+  }
+
+  private plan(name: string): TransactionPlan {
+    let plan = this.plans.get(name);
+    if (!plan) {
+      const definition = this.options.codec.contract.transactions?.[name];
+      if (!definition) throw new TransactionRefused(name, "the contract has no transaction of that name");
+      plan = new TransactionPlan(this.options.codec, name, definition);
+      this.plans.set(name, plan);
+    }
+    return plan;
+  }
+
+  private async transactMysql(plan: TransactionPlan, input: Record<string, unknown>) {
+    return this.options.mysql.transaction((mysql) =>
+      plan.resolve(input, async (write) => {
+        try {
+          return await performMysql(mysql, this.options.codec, write, true);
+        } catch (error) {
+          throw failed("mysql", plan.name, write, error);
+        }
+      }),
+    );
+  }
+
+  private async transactDynamo(plan: TransactionPlan, input: Record<string, unknown>, phase: Phase) {
+    const ids = new Map<string, EntityValue[string][]>();
+    for (const [entity, count] of plan.creates(input)) {
+      if (count > 0) ids.set(entity, await this.allocateIds(entity, count, phase));
+    }
+    const { writes, result } = await plan.resolve(input, async (write) => {
+      if (write.operation === "create" && write.value) {
+        const definition = this.options.codec.entity(write.entity).definition;
+        const id = definition.id;
+        let value = write.value;
+        if (id?.strategy === "auto-increment" && (value[id.attribute] === undefined || value[id.attribute] === null)) {
+          value = { ...value, [id.attribute]: ids.get(write.entity)?.shift() };
+        }
+        return withInsertDefaults(definition, value);
+      }
+      if (write.operation === "update" && write.set !== undefined) {
+        write.set = withUpdateDefaults(this.options.codec.entity(write.entity).definition, write.set);
+      } else if (write.operation === "update") {
+        const defaults = withUpdateDefaults(this.options.codec.entity(write.entity).definition, {});
+        if (Object.keys(defaults).length > 0) write.set = defaults;
+      }
+      return undefined;
+    });
+    const dynamoWrites = await Promise.all(writes.map((write) => this.dynamoWrite(write, "dynamodb", true)));
+    await this.options.dynamodb.transact(
+      dynamoWrites.filter((write): write is DynamoTransactWrite => write !== undefined),
+      { onFailure: (index, error) => failed("dynamodb", plan.name, writes[index] as TransactionWrite, error) },
+    );
+    return { writes, result };
+  }
+
+  /** Replays a transaction's writes on the other store, as one transaction there, without the conditions. */
+  private async secondaryTransaction(name: string, store: Store, from: Store, writes: TransactionWrite[]) {
+    await this.secondary(
+      name,
+      "transaction",
+      store,
+      {},
+      undefined,
+      async () => {
+        if (store === "mysql") {
+          await this.options.mysql.transaction(async (mysql) => {
+            for (const write of writes) await performMysql(mysql, this.options.codec, write, false);
+          });
+        } else {
+          const dynamoWrites = await Promise.all(writes.map((write) => this.dynamoWrite(write, from, false)));
+          await this.options.dynamodb.transact(
+            dynamoWrites.filter((write): write is DynamoTransactWrite => write !== undefined),
+          );
+        }
+      },
+      writes,
+    );
+  }
+
+  /** One transaction write for DynamoDB; `authoritative` keeps the conditions (a replay drops them). */
+  private async dynamoWrite(
+    write: TransactionWrite,
+    readFrom: Store,
+    authoritative: boolean,
+  ): Promise<DynamoTransactWrite | undefined> {
+    const condition = authoritative ? (write.condition ?? []) : [];
+    switch (write.operation) {
+      case "create":
+        return { create: write.entity, value: await this.withCopies(write.entity, write.value ?? {}, readFrom) };
+      case "update":
+        return {
+          update: write.entity,
+          key: write.key ?? {},
+          ...(write.set ? { changes: write.set } : {}),
+          ...(write.add ? { add: write.add } : {}),
+          condition,
+        };
+      case "delete":
+        return { delete: write.entity, key: write.key ?? {}, condition, ...(authoritative ? {} : { ifExists: true }) };
+      case "check":
+        return authoritative ? { check: write.entity, key: write.key ?? {}, condition } : undefined;
+    }
+  }
+
+  /**
+   * The value with its denormalised copies filled in from the items they copy (read from `store`), for DynamoDB;
+   * copies the caller gave are kept. A copy whose source item is missing stays absent.
+   */
+  private async withCopies(entity: string, value: EntityValue, store: Store): Promise<EntityValue> {
+    const copies = Object.entries(this.options.codec.entity(entity).definition.denormalized ?? {});
+    const missing = copies.filter(([name]) => value[name] === undefined);
+    if (missing.length === 0) return value;
+    const filled: EntityValue = { ...value };
+    const sources = new Map<string, Promise<EntityValue | undefined>>();
+    for (const [name, copy] of missing) {
+      const identity = this.options.codec.entity(copy.from).identity;
+      const via = value[copy.via];
+      if (identity.length !== 1 || via === undefined || via === null) continue;
+      const key = { [identity[0] as string]: via };
+      const cacheKey = `${copy.from}\u0000${String(via)}`;
+      let source = sources.get(cacheKey);
+      if (!source) {
+        source = store === "mysql" ? this.options.mysql.get(copy.from, key) : this.options.dynamodb.get(copy.from, key);
+        sources.set(cacheKey, source);
+      }
+      const copied = (await source)?.[copy.attribute];
+      if (copied !== undefined && copied !== null) filled[name] = copied;
+    }
+    return filled;
   }
 
   async update(entity: string, keyObject: object, given: object, request: UpdateRequest = {}): Promise<void> {
@@ -174,23 +357,67 @@ export class EntityRouter {
     return removed;
   }
 
-  private targets(): [Store, Store | undefined] {
-    const [first, second] = writeTargets(this.options.phase.phase());
+  private targets(phase: Phase = this.options.phase.phase()): [Store, Store | undefined] {
+    // MySQL may have handed out ids while the phase was elsewhere: raise the counters again on the next allocation.
+    if (phase !== this.lastPhase) this.floored.clear();
+    this.lastPhase = phase;
+    const [first, second] = writeTargets(phase);
     if (!first) throw new Error("no store takes writes in this phase");
     return [first, second];
   }
 
-  private async createDynamo(entity: string, value: EntityValue): Promise<EntityValue> {
+  private async createDynamo(entity: string, given: EntityValue, phase: Phase): Promise<EntityValue> {
     const codec = this.options.codec.entity(entity);
     const id = codec.definition.id;
-    if (id?.strategy === "auto-increment" && (value[id.attribute] === undefined || value[id.attribute] === null)) {
-      throw new Error(
-        `${entity}.${id.attribute} is an auto-increment id that MySQL assigns; with DynamoDB authoritative (phase 4-5) pass the id (id allocation for these phases is not built yet)`,
+    const allocate =
+      id?.strategy === "auto-increment" && (given[id.attribute] === undefined || given[id.attribute] === null);
+    for (let attempt = 1; ; attempt++) {
+      const value =
+        allocate && id ? { ...given, [id.attribute]: (await this.allocateIds(entity, 1, phase))[0] } : given;
+      // As stored and read back on DynamoDB: with the denormalised copies.
+      const stored = await this.withCopies(entity, withInsertDefaults(codec.definition, value), "dynamodb");
+      try {
+        await this.options.dynamodb.create(entity, stored);
+        return stored;
+      } catch (error) {
+        if (!this.counterBehind(error, allocate, phase, attempt)) throw error;
+      }
+    }
+  }
+
+  /**
+   * True when an allocated id turned out to be taken while MySQL is still written (another process of the fleet let
+   * MySQL hand out ids in phase 3 after this one last raised its counters): raise them again and retry, once.
+   */
+  private counterBehind(error: unknown, allocated: boolean, phase: Phase, attempt: number): boolean {
+    const reason = error instanceof TransactionFailed ? error.reason : error;
+    if (!allocated || attempt > 1 || !(reason instanceof AlreadyExists) || !PHASES[phase].flags.WRITE_MYSQL) {
+      return false;
+    }
+    this.floored.clear();
+    return true;
+  }
+
+  /**
+   * New auto-increment ids from the id counter (DynamoDB authoritative). While MySQL is still written (phase 4) the
+   * counter is first raised to MySQL's highest id, once per entity and phase, so the ids continue MySQL's sequence.
+   */
+  private async allocateIds(entity: string, count: number, phase: Phase): Promise<EntityValue[string][]> {
+    const allocator = this.options.ids;
+    const attribute = this.options.codec.entity(entity).definition.id?.attribute;
+    if (!allocator || attribute === undefined) {
+      throw new StoreError(
+        "dynamodb",
+        entity,
+        "needs an id, and with DynamoDB authoritative ids come from an IdAllocator, which this router was not given",
       );
     }
-    const stored = withInsertDefaults(codec.definition, value);
-    await this.options.dynamodb.create(entity, stored);
-    return stored;
+    if (PHASES[phase].flags.WRITE_MYSQL && !this.floored.has(entity)) {
+      await allocator.raiseTo(entity, await this.options.mysql.highestId(entity));
+      this.floored.add(entity);
+    }
+    const codec = this.options.codec.entity(entity).attribute(attribute);
+    return (await allocator.allocate(entity, count)).map((id) => codec.fromColumn(id.toString()));
   }
 
   private async secondary(
@@ -200,23 +427,27 @@ export class EntityRouter {
     keySource: EntityValue,
     value: EntityValue | undefined,
     write: () => Promise<unknown>,
+    writes?: TransactionWrite[],
   ): Promise<void> {
     try {
       await write();
     } catch (error) {
-      const key = Object.fromEntries(
-        this.options.codec
-          .entity(entity)
-          .definition.source.primaryKey.map((column) => this.attributeOf(entity, column))
-          .map((attribute) => [attribute, keySource[attribute]]),
-      );
-      this.options.onSecondaryFailure({ entity, operation, store, key, ...(value ? { value } : {}), error });
+      const key =
+        operation === "transaction"
+          ? {}
+          : Object.fromEntries(
+              this.options.codec.entity(entity).identity.map((attribute) => [attribute, keySource[attribute]]),
+            );
+      this.options.onSecondaryFailure({
+        entity,
+        operation,
+        store,
+        key,
+        ...(value ? { value } : {}),
+        ...(writes ? { writes } : {}),
+        error,
+      });
     }
-  }
-
-  private attributeOf(entity: string, column: string): string {
-    const attributes = this.options.codec.entity(entity).definition.attributes;
-    return Object.entries(attributes).find(([, spec]) => spec.column.name === column)?.[0] ?? column;
   }
 
   /** The attribute a listing is ordered by on MySQL: the first placeholder of the (index's) sort template. */
@@ -248,4 +479,47 @@ export function matchesValues(item: object | undefined, values: object): boolean
   return (
     stored !== undefined && Object.entries(values).every(([attribute, value]) => sameValue(stored[attribute], value))
   );
+}
+
+/** Carries out one transaction write on MySQL inside a transaction; `authoritative` keeps conditions and strictness. */
+async function performMysql(
+  mysql: MysqlEntityStore,
+  codec: Codec,
+  write: TransactionWrite,
+  authoritative: boolean,
+): Promise<EntityValue | undefined> {
+  const condition = authoritative ? (write.condition ?? []) : [];
+  const key = write.key ?? {};
+  switch (write.operation) {
+    case "create":
+      return mysql.create(write.entity, write.value ?? {});
+    case "update": {
+      const changes = write.set ?? {};
+      if (authoritative) {
+        // ON UPDATE columns get one value, which the replay writes too.
+        write.set = withUpdateDefaults(codec.entity(write.entity).definition, changes);
+      }
+      await mysql.update(write.entity, key, write.set ?? changes, {
+        condition,
+        ...(write.add ? { add: write.add } : {}),
+      });
+      return undefined;
+    }
+    case "delete": {
+      const removed = await mysql.delete(write.entity, key, condition);
+      if (!removed && authoritative) throw new NotFound("mysql", write.entity, key);
+      return undefined;
+    }
+    case "check":
+      if (authoritative) await mysql.check(write.entity, key, condition);
+      return undefined;
+  }
+}
+
+/** A store error of one write, as the failure of the transaction's step; anything else as it was. */
+function failed(store: Store, transaction: string, write: TransactionWrite, error: unknown): Error {
+  if (error instanceof StoreError && !(error instanceof TransactionFailed)) {
+    return new TransactionFailed(store, transaction, write.step + 1, write.element, error);
+  }
+  return error instanceof Error ? error : new Error(String(error));
 }

@@ -1,0 +1,1 @@
+export { IdAllocator, IdCounterMissing } from "./allocator.ts";
