@@ -1268,6 +1268,52 @@ export const contract: Contract = {
       description:
         "For each cart line: decrement the product's stock only if enough remains; create the order and its lines at the current price; clear the cart. All or nothing, on both stores.",
       entities: ["ShoppingCart", "Product", "Order", "OrderItem"],
+      input: {
+        order: {
+          entity: "Order",
+          kind: "new",
+        },
+        lines: {
+          entity: "OrderItem",
+          kind: "new",
+          list: true,
+        },
+        cart: {
+          entity: "ShoppingCart",
+          kind: "key",
+          list: true,
+        },
+      },
+      steps: [
+        {
+          update: "Product",
+          forEach: "lines",
+          description: "take the stock, only if enough remains and the price is still the one the line was priced at",
+          key: {
+            id: "{productId}",
+          },
+          add: {
+            inventoryQuantity: "-{quantity}",
+          },
+          condition: ["inventoryQuantity >= {quantity}", "price = {priceAtTime}"],
+        },
+        {
+          create: "Order",
+          from: "order",
+        },
+        {
+          create: "OrderItem",
+          forEach: "lines",
+          set: {
+            orderId: "{order.id}",
+          },
+        },
+        {
+          delete: "ShoppingCart",
+          forEach: "cart",
+          description: "clear the cart; a line already gone means the cart was checked out twice, and nothing happens",
+        },
+      ],
     },
   },
 };

@@ -6,6 +6,8 @@ export type { Category, JsonValue, Order, OrderItem, Product, ShoppingCart, User
 export {
   type CategoryKey,
   CategoryRepository,
+  type CheckoutInput,
+  type CheckoutResult,
   createStore,
   type NewCategory,
   type NewOrder,
@@ -24,6 +26,7 @@ export {
   type ShoppingCartKey,
   ShoppingCartRepository,
   type StoreOptions,
+  Transactions,
   type UserKey,
   UserRepository,
 } from "./repositories.ts";

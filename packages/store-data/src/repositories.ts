@@ -11,6 +11,7 @@ import {
   type DynamoDBClient,
   DynamoEntityStore,
   EntityRouter,
+  IdAllocator,
   MysqlEntityStore,
   type MysqlExecutor,
   matchesValues,
@@ -38,8 +39,8 @@ export type CategoryKey = Pick<Category, "id">;
 /** A Category to create: id, parentId, createdAt may be left out (the database fills them in, or they may be NULL). */
 export type NewCategory = Omit<Category, "id" | "parentId" | "createdAt"> &
   Partial<Pick<Category, "id" | "parentId" | "createdAt">>;
-/** What identifies one OrderItem: its primary key. */
-export type OrderItemKey = Pick<OrderItem, "id">;
+/** What identifies one OrderItem: its primary key, and orderId, productId of its DynamoDB key (both stores address the same item). */
+export type OrderItemKey = Pick<OrderItem, "id" | "orderId" | "productId">;
 /** A OrderItem to create: id may be left out (the database fills it in, or it may be NULL). */
 export type NewOrderItem = Omit<OrderItem, "id" | "productName" | "productImageUrl"> & Partial<Pick<OrderItem, "id">>;
 /** What identifies one Order: its primary key. */
@@ -55,8 +56,8 @@ export type NewProduct = Omit<
   "id" | "description" | "inventoryQuantity" | "imageUrl" | "createdAt" | "updatedAt" | "sellerName"
 > &
   Partial<Pick<Product, "id" | "description" | "inventoryQuantity" | "imageUrl" | "createdAt" | "updatedAt">>;
-/** What identifies one ShoppingCart: its primary key. */
-export type ShoppingCartKey = Pick<ShoppingCart, "id">;
+/** What identifies one ShoppingCart: its primary key, and userId, productId of its DynamoDB key (both stores address the same item). */
+export type ShoppingCartKey = Pick<ShoppingCart, "id" | "userId" | "productId">;
 /** A ShoppingCart to create: id, quantity, createdAt, updatedAt may be left out (the database fills them in, or they may be NULL). */
 export type NewShoppingCart = Omit<ShoppingCart, "id" | "quantity" | "createdAt" | "updatedAt"> &
   Partial<Pick<ShoppingCart, "id" | "quantity" | "createdAt" | "updatedAt">>;
@@ -65,6 +66,22 @@ export type UserKey = Pick<User, "id">;
 /** A User to create: id, lastName, isSeller, createdAt, updatedAt may be left out (the database fills them in, or they may be NULL). */
 export type NewUser = Omit<User, "id" | "lastName" | "isSeller" | "createdAt" | "updatedAt"> &
   Partial<Pick<User, "id" | "lastName" | "isSeller" | "createdAt" | "updatedAt">>;
+
+/** What checkout takes. */
+export interface CheckoutInput {
+  /** A new Order. */
+  order: NewOrder;
+  /** New OrderItems (orderId set by the transaction). */
+  lines: Array<Omit<NewOrderItem, "orderId">>;
+  /** The keys of ShoppingCarts. */
+  cart: ShoppingCartKey[];
+}
+
+/** What checkout created, as stored (with ids). */
+export interface CheckoutResult {
+  order: Order;
+  lines: OrderItem[];
+}
 
 /** Categories (MySQL table `categories`), routed by the migration phase. */
 export class CategoryRepository {
@@ -363,6 +380,25 @@ export class UserRepository {
   }
 }
 
+/** The contract's transactions, routed by the migration phase. */
+export class Transactions {
+  constructor(private readonly router: EntityRouter) {}
+
+  /**
+   * checkout: For each cart line: decrement the product's stock only if enough remains; create the order and its lines at the current price; clear the cart. All or nothing, on both stores.
+   *
+   * 1. update Product for each of lines, if inventoryQuantity >= {quantity} and price = {priceAtTime}: take the stock, only if enough remains and the price is still the one the line was priced at
+   * 2. create Order
+   * 3. create OrderItem for each of lines
+   * 4. delete ShoppingCart for each of cart: clear the cart; a line already gone means the cart was checked out twice, and nothing happens
+   *
+   * All or nothing: one MySQL transaction or one DynamoDB TransactWriteItems, routed by the phase. TransactionFailed says which step failed (e.g. a condition); TransactionRefused means nothing was tried.
+   */
+  async checkout(input: CheckoutInput): Promise<CheckoutResult> {
+    return this.router.transact<CheckoutResult>("checkout", input);
+  }
+}
+
 /** What the generated store runs on. */
 export interface StoreOptions {
   /** Where the current migration phase comes from. */
@@ -384,6 +420,7 @@ export function createStore(options: StoreOptions) {
     codec,
     mysql: new MysqlEntityStore(options.mysql, codec),
     dynamodb: new DynamoEntityStore(options.dynamodb, codec, { tablePrefix: options.tablePrefix ?? "" }),
+    ids: new IdAllocator(options.dynamodb, { tablePrefix: options.tablePrefix ?? "" }),
     onSecondaryFailure: options.onSecondaryFailure,
   });
   return {
@@ -393,6 +430,7 @@ export function createStore(options: StoreOptions) {
     products: new ProductRepository(router),
     shoppingCarts: new ShoppingCartRepository(router),
     users: new UserRepository(router),
+    transactions: new Transactions(router),
   };
 }
 

@@ -96,6 +96,7 @@ export function generate(contract: Contract, options: GenerateOptions): Generate
     "type DynamoDBClient",
     "DynamoEntityStore",
     "EntityRouter",
+    "IdAllocator",
     ...(repositoryText.includes("matchesValues(") ? ["matchesValues"] : []),
     "MysqlEntityStore",
     "type MysqlExecutor",
@@ -138,9 +139,11 @@ export function generate(contract: Contract, options: GenerateOptions): Generate
             "createStore",
             ...repositories.entityNames.map((name) => `${name}Repository`),
             ...["Page", "PageRequest", "StoreOptions"].map((name) => ({ name, isTypeOnly: true })),
+            ...(repositories.transactionsProperty ? ["Transactions"] : []),
             ...repositories.entityNames
               .flatMap((name) => [`${name}Key`, `New${name}`])
               .map((name) => ({ name, isTypeOnly: true })),
+            ...repositories.transactionTypes.map((name) => ({ name, isTypeOnly: true })),
           ],
         },
       ]),

@@ -4,7 +4,14 @@
  * EntityRouter, and `createStore()` to wire the stores and the router from the embedded contract.
  * The only thing apps use. Patterns DynamoDB cannot serve are listed, not generated.
  */
-import type { AccessPattern, Contract, Entity } from "@ferry/contract";
+import {
+  type AccessPattern,
+  type Contract,
+  type Entity,
+  identityAttributes,
+  stepOperation,
+  type Transaction,
+} from "@ferry/contract";
 import {
   type ClassDeclarationStructure,
   type FunctionDeclarationStructure,
@@ -20,10 +27,9 @@ const lowerFirst = (name: string) => `${name[0]?.toLowerCase() ?? ""}${name.slic
 const pluralOf = (name: string) =>
   /[^aeiou]y$/.test(name) ? `${name.slice(0, -1)}ies` : /(s|x|ch|sh|z)$/.test(name) ? `${name}es` : `${name}s`;
 
-/** Attribute names of the entity's primary key, in key order. */
+/** The attributes a key names: the primary key's, then those of the DynamoDB key templates (see identityAttributes). */
 export function keyAttributes(entity: Entity): string[] {
-  const byColumn = new Map(Object.entries(entity.attributes).map(([name, a]) => [a.column.name, name]));
-  return entity.source.primaryKey.map((column) => byColumn.get(column) ?? column);
+  return identityAttributes(entity);
 }
 
 /** Attributes a create may leave out: the database fills them (auto-increment, a default) or they may be NULL. */
@@ -41,12 +47,18 @@ function entityTypes(name: string, entity: Entity): TypeAliasDeclarationStructur
   const optional = optionalOnCreate(entity);
   const copies = Object.keys(entity.denormalized ?? {});
   const omitted = [...optional, ...copies];
+  const key = keyAttributes(entity);
+  const primary = entity.source.primaryKey.length;
   return [
     {
       kind: StructureKind.TypeAlias,
       name: `${name}Key`,
       isExported: true,
-      docs: [`What identifies one ${name}: its primary key.`],
+      docs: [
+        key.length > primary
+          ? `What identifies one ${name}: its primary key, and ${key.slice(primary).join(", ")} of its DynamoDB key (both stores address the same item).`
+          : `What identifies one ${name}: its primary key.`,
+      ],
       type: `Pick<${name}, ${union(keyAttributes(entity))}>`,
     },
     {
@@ -219,11 +231,113 @@ const PAGE_OPTIONS: FunctionDeclarationStructure = {
   ],
 };
 
+const upperFirst = (name: string) => `${name[0]?.toUpperCase() ?? ""}${name.slice(1)}`;
+
+/** Attributes that create steps set on an input's values: the caller does not pass them. */
+function setByCreates(transaction: Transaction, input: string): string[] {
+  const names = new Set<string>();
+  for (const step of transaction.steps ?? []) {
+    if (step.create === undefined || (step.from ?? step.forEach) !== input) continue;
+    for (const name of Object.keys(step.set ?? {})) names.add(name);
+  }
+  return [...names].sort();
+}
+
+/** The input and result types of a transaction, and its method. */
+function transactionParts(name: string, transaction: Transaction) {
+  const type = upperFirst(name);
+  const inputs = Object.entries(transaction.input ?? {});
+  const created = new Set(
+    (transaction.steps ?? []).flatMap((step) =>
+      step.create === undefined ? [] : [step.from ?? step.forEach ?? ""].filter(Boolean),
+    ),
+  );
+  const inputType: InterfaceDeclarationStructure = {
+    kind: StructureKind.Interface,
+    name: `${type}Input`,
+    isExported: true,
+    docs: [`What ${name} takes.`],
+    properties: inputs.map(([inputName, input]) => {
+      const set = setByCreates(transaction, inputName);
+      const base = input.kind === "key" ? `${input.entity}Key` : `New${input.entity}`;
+      const one = set.length > 0 ? `Omit<${base}, ${union(set)}>` : base;
+      const plural = input.list ? pluralOf(input.entity) : input.entity;
+      const what =
+        input.kind === "key"
+          ? `The key${input.list ? "s" : ""} of ${input.list ? "" : "one "}${plural}`
+          : `${input.list ? "New" : "A new"} ${plural}`;
+      return {
+        name: inputName,
+        type: input.list ? (set.length > 0 ? `Array<${one}>` : `${one}[]`) : one,
+        docs: [`${what}${set.length > 0 ? ` (${set.join(", ")} set by the transaction)` : ""}.`],
+      };
+    }),
+  };
+  const resultType: InterfaceDeclarationStructure = {
+    kind: StructureKind.Interface,
+    name: `${type}Result`,
+    isExported: true,
+    docs: [`What ${name} created, as stored (with ids).`],
+    properties: inputs
+      .filter(([inputName]) => created.has(inputName))
+      .map(([inputName, input]) => ({ name: inputName, type: input.list ? `${input.entity}[]` : input.entity })),
+  };
+  const stepDocs = (transaction.steps ?? []).map((step, i) => {
+    const what = stepOperation(step);
+    const over = step.forEach ? ` for each of ${step.forEach}` : "";
+    const conditions = step.condition?.length ? `, if ${step.condition.join(" and ")}` : "";
+    return `${i + 1}. ${what?.operation ?? "?"} ${what?.entity ?? "?"}${over}${conditions}${step.description ? `: ${step.description}` : ""}`;
+  });
+  const method: OptionalKind<MethodDeclarationStructure> = {
+    name,
+    isAsync: true,
+    docs: [
+      [
+        `${name}: ${transaction.description ?? "a contract transaction"}`,
+        stepDocs.join("\n"),
+        "All or nothing: one MySQL transaction or one DynamoDB TransactWriteItems, routed by the phase. TransactionFailed says which step failed (e.g. a condition); TransactionRefused means nothing was tried.",
+      ].join("\n\n"),
+    ],
+    parameters: [{ name: "input", type: `${type}Input` }],
+    returnType: `Promise<${type}Result>`,
+    statements: [`return this.router.transact<${type}Result>(${JSON.stringify(name)}, input);`],
+  };
+  return { types: [inputType, resultType], method };
+}
+
+function transactionsClass(contract: Contract) {
+  const generated = Object.entries(contract.transactions ?? {}).filter(([, t]) => (t.steps ?? []).length > 0);
+  if (generated.length === 0) return undefined;
+  const parts = generated.map(([name, transaction]) => transactionParts(name, transaction));
+  const declared = Object.entries(contract.transactions ?? {})
+    .filter(([, t]) => (t.steps ?? []).length === 0)
+    .map(([name]) => name);
+  const docs = ["The contract's transactions, routed by the migration phase."];
+  if (declared.length > 0) docs.push(`Declared without steps, so not generated: ${declared.join(", ")}.`);
+  const declaration: ClassDeclarationStructure = {
+    kind: StructureKind.Class,
+    name: "Transactions",
+    isExported: true,
+    docs: [docs.join("\n\n")],
+    ctors: [{ parameters: [{ name: "router", type: "EntityRouter", scope: Scope.Private, isReadonly: true }] }],
+    methods: parts.map((part) => part.method),
+  };
+  return {
+    types: parts.flatMap((part) => part.types),
+    declaration,
+    typeNames: generated.flatMap(([name]) => [`${upperFirst(name)}Input`, `${upperFirst(name)}Result`]),
+  };
+}
+
 export interface RepositoryStatements {
   types: Array<TypeAliasDeclarationStructure | InterfaceDeclarationStructure>;
   classes: ClassDeclarationStructure[];
   factory: Array<InterfaceDeclarationStructure | FunctionDeclarationStructure>;
   entityNames: string[];
+  /** Input and result type names of the generated transactions (empty when there are none). */
+  transactionTypes: string[];
+  /** The createStore() property of the transactions, when there are any. */
+  transactionsProperty: string | undefined;
 }
 
 export function repositoryStatements(contract: Contract): RepositoryStatements {
@@ -256,6 +370,20 @@ export function repositoryStatements(contract: Contract): RepositoryStatements {
   ];
   const classes = entities.map(([name, entity]) => repositoryClass(contract, name, entity));
   const members = entities.map(([name]) => ({ property: lowerFirst(pluralOf(name)), name }));
+  const transactions = transactionsClass(contract);
+  const transactionsProperty = transactions
+    ? members.some((m) => m.property === "transactions")
+      ? "contractTransactions"
+      : "transactions"
+    : undefined;
+  if (transactions) {
+    types.push(...transactions.types);
+    classes.push(transactions.declaration);
+  }
+  const storeMembers = [
+    ...members.map((m) => `${m.property}: new ${m.name}Repository(router)`),
+    ...(transactionsProperty ? [`${transactionsProperty}: new Transactions(router)`] : []),
+  ];
   const factory: RepositoryStatements["factory"] = [
     {
       kind: StructureKind.Interface,
@@ -292,14 +420,22 @@ export function repositoryStatements(contract: Contract): RepositoryStatements {
   codec,
   mysql: new MysqlEntityStore(options.mysql, codec),
   dynamodb: new DynamoEntityStore(options.dynamodb, codec, { tablePrefix: options.tablePrefix ?? "" }),
+  ids: new IdAllocator(options.dynamodb, { tablePrefix: options.tablePrefix ?? "" }),
   onSecondaryFailure: options.onSecondaryFailure,
 });`,
-        `return { ${members.map((m) => `${m.property}: new ${m.name}Repository(router)`).join(", ")} };`,
+        `return { ${storeMembers.join(", ")} };`,
       ],
     },
     ...(classes.some((c) => c.methods?.some((m) => m.parameters?.some((p) => p.type === "PageRequest")))
       ? [PAGE_OPTIONS]
       : []),
   ];
-  return { types, classes, factory, entityNames: entities.map(([name]) => name) };
+  return {
+    types,
+    classes,
+    factory,
+    entityNames: entities.map(([name]) => name),
+    transactionTypes: transactions?.typeNames ?? [],
+    transactionsProperty,
+  };
 }

@@ -11,6 +11,7 @@ import {
   type DynamoDBClient,
   DynamoEntityStore,
   EntityRouter,
+  IdAllocator,
   MysqlEntityStore,
   type MysqlExecutor,
   type PhaseSource,
@@ -166,6 +167,7 @@ export function createStore(options: StoreOptions) {
     codec,
     mysql: new MysqlEntityStore(options.mysql, codec),
     dynamodb: new DynamoEntityStore(options.dynamodb, codec, { tablePrefix: options.tablePrefix ?? "" }),
+    ids: new IdAllocator(options.dynamodb, { tablePrefix: options.tablePrefix ?? "" }),
     onSecondaryFailure: options.onSecondaryFailure,
   });
   return { tenants: new TenantRepository(router), samples: new SampleRepository(router) };
