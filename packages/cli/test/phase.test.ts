@@ -1,11 +1,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
+import { CachedPhase, PHASES, PhaseStore, recordBackfillStatus } from "@ferry/runtime";
 import { useTestStack } from "@ferry/stack/testing";
 import { Command, CommanderError } from "commander";
 import { afterAll, describe, expect, it } from "vitest";
-import { CachedPhase, PhaseStore, recordBackfillStatus } from "../../runtime/src/control/index.ts";
-import { PHASES } from "../../runtime/src/phases.ts";
 import { phaseCommand } from "../src/commands/phase.ts";
 import { printError } from "../src/output.ts";
 import { type CliResult, captureOutput, runCli } from "./run-cli.ts";

@@ -4,11 +4,10 @@
  */
 import { hostname, userInfo } from "node:os";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { FleetView, PhaseAuditEntry, PhaseState, PhaseStore } from "@ferry/runtime";
+import { PHASES, type PhaseFlags } from "@ferry/runtime";
 import { resolveConnections } from "@ferry/stack";
 import { Command } from "commander";
-// @ferry/runtime is not a dependency of the CLI package yet: its control module is imported by path.
-import type { FleetView, PhaseAuditEntry, PhaseState, PhaseStore } from "../../../runtime/src/control/index.ts";
-import { PHASES, type PhaseFlags } from "../../../runtime/src/phases.ts";
 import { wholeNumber } from "../options.ts";
 import { note, say, table } from "../output.ts";
 
@@ -118,7 +117,7 @@ Examples:
     .option("--stale-after <ms>", "leave out instances not heard from for longer (default 3000)", wholeNumber(1))
     .option("--json", "print it as JSON")
     .action(async (options: ConnectionOptions & { staleAfter?: number; json?: boolean }) => {
-      const { fleet } = await import("../../../runtime/src/control/index.ts");
+      const { fleet } = await import("@ferry/runtime");
       const view = await withStore(options, "read the fleet", (store) =>
         fleet(store, options.staleAfter === undefined ? {} : { staleAfterMs: options.staleAfter }),
       );
@@ -150,7 +149,7 @@ async function withStore<T>(
   doing: string,
   work: (store: PhaseStore) => Promise<T>,
 ): Promise<T> {
-  const { PhaseControlError, PhaseStore } = await import("../../../runtime/src/control/index.ts");
+  const { PhaseControlError, PhaseStore } = await import("@ferry/runtime");
   const { dynamoDbLocation, dynamoDbProblem, tablesClient } = await import("@ferry/codegen/tables");
   const { dynamodbEndpoint, region, tablePrefix } = resolveConnections({
     mysqlUrl: MYSQL_NOT_USED,
