@@ -183,6 +183,7 @@ describe("analyzing again", () => {
         name: "phone",
         sqlType: "varchar(20)",
         nullable: true,
+        collation: "utf8mb4_unicode_ci",
       });
       expect(contract.entities.Product?.attributes.imageUrl).toBeUndefined();
       expect(contract.entities.OrderItem?.attributes.priceAtTime?.type).toBe("string");

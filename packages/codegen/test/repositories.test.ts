@@ -55,13 +55,12 @@ describe("the generated store", () => {
   for (const p of [1, 2, 3, 4, 5] as const) {
     it(`phase ${p}: a user and a product round-trip through the generated repositories`, async () => {
       phase.value = p;
-      // With DynamoDB authoritative (4-5) ids are not assigned by MySQL: pass them.
-      const ids = p >= 4 ? { id: BigInt(800_000 + p * 10) } : {};
-      const user = await store.users.create(newUser(p, { ...ids, lastName: null, isSeller: true }));
+      // With DynamoDB authoritative (4-5) the id comes from the id counter, continuing MySQL's sequence.
+      const user = await store.users.create(newUser(p, { lastName: null, isSeller: true }));
+      if (p >= 4) expect(user.id).toBeGreaterThan(3n);
       expect(await store.users.getUserById({ id: user.id })).toEqual(user);
       expect(await store.users.getUserByUsername({ username: `gen_${p}` })).toEqual(user);
       const product: NewProduct = {
-        ...(p >= 4 ? { id: BigInt(900_000 + p) } : {}),
         sellerId: user.id,
         categoryId: 1n,
         name: `Lamp ${p}`,
@@ -90,9 +89,16 @@ describe("the generated store", () => {
     await expect(store.users.create(newUser(12, { email: "same1@example.com" }))).rejects.toBeInstanceOf(
       UniqueViolation,
     );
+    // utf8mb4_unicode_ci: case and accents do not make an email different.
+    await expect(store.users.create(newUser(15, { email: "SAMÉ1@Example.com" }))).rejects.toBeInstanceOf(
+      UniqueViolation,
+    );
     phase.value = 5;
     await store.users.create(newUser(13, { id: 810_013n, email: "same5@example.com" }));
     await expect(store.users.create(newUser(14, { id: 810_014n, email: "same5@example.com" }))).rejects.toBeInstanceOf(
+      UniqueViolation,
+    );
+    await expect(store.users.create(newUser(16, { id: 810_016n, email: "SAMÉ5@Example.com" }))).rejects.toBeInstanceOf(
       UniqueViolation,
     );
   });

@@ -163,6 +163,8 @@ export interface ColumnFacts {
   generated?: boolean;
   /** JSON, also where MariaDB reports LONGTEXT + json_valid(). */
   json?: boolean;
+  /** The collation of a text column, e.g. "utf8mb4_unicode_ci": a `_ci` one compares (and keeps unique) case-insensitively. */
+  collation?: string;
 }
 
 export type Operation = "GetItem" | "Query" | "PutItem" | "UpdateItem" | "DeleteItem" | "unsupported";

@@ -185,6 +185,7 @@ const interfaces: Array<[string, Record<string, boolean>, JsonSchema]> = [
       autoIncrement: false,
       generated: false,
       json: false,
+      collation: false,
     } satisfies Shape<ColumnFacts>,
     at("entities", "*", "attributes", "*", "column"),
   ],

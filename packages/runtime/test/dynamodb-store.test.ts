@@ -9,7 +9,7 @@ import { useTestStack } from "@ferry/stack/testing";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createTableInputs } from "../../codegen/src/tables/index.ts";
 import { type Codec, createCodec, type EntityValue } from "../src/codec/index.ts";
-import { DynamoEntityStore, uniqueMarkerKey, VERSION_ATTRIBUTE } from "../src/dynamodb/index.ts";
+import { DynamoEntityStore, foldForCollation, uniqueMarkerKey, VERSION_ATTRIBUTE } from "../src/dynamodb/index.ts";
 import { AlreadyExists, ConditionFailed, CursorError, NotFound, UniqueViolation } from "../src/errors.ts";
 
 const stack = useTestStack();
@@ -122,6 +122,35 @@ describe("create and get", () => {
     const marker = uniqueMarkerKey(codec.entity("User"), "uq_users_username", copy);
     expect(marker).toBeDefined();
     expect(await rawItem(marker as Record<string, { S: string }>)).toBeUndefined();
+  });
+});
+
+describe("unique rules on a _ci column (users.email is utf8mb4_unicode_ci)", () => {
+  it("refuses a value that differs only in case, accents or trailing spaces, as MySQL's UNIQUE key does", async () => {
+    await store.create("User", user(130n, { email: "Zoë.Straße@Example.com" }));
+    for (const [n, email] of [
+      [131n, "zoe.strasse@example.com"],
+      [132n, "ZOË.STRASSE@EXAMPLE.COM"],
+      [133n, "zoë.straße@example.com   "],
+    ] as const) {
+      await expect(store.create("User", user(n, { email }))).rejects.toThrow(UniqueViolation);
+    }
+    await store.create("User", user(134n, { email: "zoe.strasse@example.org" }));
+  });
+
+  it("lets an item change the case of its own value (one marker, kept), and frees it on a real change", async () => {
+    await store.create("User", user(135n, { email: "Case@Example.com" }));
+    await store.update("User", { id: 135n }, { email: "case@example.com" });
+    expect((await store.get("User", { id: 135n }))?.email).toBe("case@example.com");
+    await expect(store.create("User", user(136n, { email: "CASE@example.com" }))).rejects.toThrow(UniqueViolation);
+    await store.update("User", { id: 135n }, { email: "other135@example.com" });
+    await store.create("User", user(136n, { email: "CASE@example.com" }));
+  });
+
+  it("folds as the collation compares", () => {
+    expect(foldForCollation("Straße")).toBe(foldForCollation("STRASSE"));
+    expect(foldForCollation("Crème Brûlée  ")).toBe("creme brulee");
+    expect(foldForCollation("a b")).not.toBe(foldForCollation("ab"));
   });
 });
 

@@ -126,6 +126,7 @@ export const contract: Contract = {
             name: "name",
             sqlType: "varchar(100)",
             nullable: false,
+            collation: "utf8mb4_unicode_ci",
           },
         },
         createdAt: {
@@ -313,6 +314,7 @@ export const contract: Contract = {
             sqlType: "enum('pending','paid','shipped','delivered','cancelled')",
             nullable: false,
             default: "'pending'",
+            collation: "utf8mb4_unicode_ci",
           },
         },
         createdAt: {
@@ -416,6 +418,7 @@ export const contract: Contract = {
             name: "name",
             sqlType: "varchar(200)",
             nullable: false,
+            collation: "utf8mb4_unicode_ci",
           },
         },
         description: {
@@ -424,6 +427,7 @@ export const contract: Contract = {
             name: "description",
             sqlType: "text",
             nullable: true,
+            collation: "utf8mb4_unicode_ci",
           },
         },
         price: {
@@ -449,6 +453,7 @@ export const contract: Contract = {
             name: "image_url",
             sqlType: "varchar(500)",
             nullable: true,
+            collation: "utf8mb4_unicode_ci",
           },
         },
         createdAt: {
@@ -676,6 +681,7 @@ export const contract: Contract = {
             name: "username",
             sqlType: "varchar(64)",
             nullable: false,
+            collation: "utf8mb4_unicode_ci",
           },
         },
         email: {
@@ -684,6 +690,7 @@ export const contract: Contract = {
             name: "email",
             sqlType: "varchar(255)",
             nullable: false,
+            collation: "utf8mb4_unicode_ci",
           },
         },
         passwordHash: {
@@ -692,6 +699,7 @@ export const contract: Contract = {
             name: "password_hash",
             sqlType: "varchar(255)",
             nullable: false,
+            collation: "utf8mb4_unicode_ci",
           },
         },
         firstName: {
@@ -700,6 +708,7 @@ export const contract: Contract = {
             name: "first_name",
             sqlType: "varchar(100)",
             nullable: false,
+            collation: "utf8mb4_unicode_ci",
           },
         },
         lastName: {
@@ -708,6 +717,7 @@ export const contract: Contract = {
             name: "last_name",
             sqlType: "varchar(100)",
             nullable: true,
+            collation: "utf8mb4_unicode_ci",
           },
         },
         isSeller: {

@@ -62,6 +62,7 @@ export function columnFacts(column: ColumnInfo): ColumnFacts {
   if (column.autoIncrement) facts.autoIncrement = true;
   if (column.generated) facts.generated = true;
   if (column.json) facts.json = true;
+  else if (column.collation !== undefined) facts.collation = column.collation;
   return facts;
 }
 

@@ -11,6 +11,7 @@ export {
   type DynamoTransactOptions,
   type DynamoTransactWrite,
   type DynamoUpdateOptions,
+  foldForCollation,
   MAX_TRANSACTION_ITEMS,
   uniqueMarkerKey,
   VERSION_ATTRIBUTE,
