@@ -8,7 +8,14 @@ import { connectMysql } from "@ferry/stack";
 import { useTestStack } from "@ferry/stack/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seedStore } from "../../../apps/store/src/index.ts";
-import { contract, createStore, type NewProduct, type NewUser } from "../../store-data/src/index.ts";
+import {
+  contract,
+  createDynamoStore,
+  createMysqlStore,
+  createStore,
+  type NewProduct,
+  type NewUser,
+} from "../../store-data/src/index.ts";
 import { createTableInputs } from "../src/tables/index.ts";
 
 const stack = useTestStack();
@@ -101,6 +108,24 @@ describe("the generated store", () => {
     await expect(store.users.create(newUser(16, { id: 810_016n, email: "SAMÉ5@Example.com" }))).rejects.toBeInstanceOf(
       UniqueViolation,
     );
+  });
+
+  it("the MySQL-only and DynamoDB-only stores have the same repositories and touch only their own store", async () => {
+    const onMysql = createMysqlStore({ mysql: connection });
+    const onDynamo = createDynamoStore({ dynamodb: stack.dynamodb(), tablePrefix: stack.tablePrefix });
+    const routed: (keyof typeof onMysql)[] = Object.keys(store) as (keyof typeof store)[];
+    expect(Object.keys(onMysql)).toEqual(routed);
+    expect(Object.keys(onDynamo)).toEqual(routed);
+
+    const mine = await onMysql.users.create(newUser(21));
+    expect(await onMysql.users.getUserByEmail({ email: mine.email })).toEqual(mine);
+    expect(await onDynamo.users.getUserByEmail({ email: mine.email })).toBeUndefined();
+
+    const theirs = await onDynamo.users.create(newUser(22));
+    expect(await onDynamo.users.getUserByUsername({ username: theirs.username })).toEqual(theirs);
+    expect(await onMysql.users.getUserByUsername({ username: theirs.username })).toBeUndefined();
+    // Its id comes from the id counter (as in phase 5), not from a MySQL server.
+    expect(typeof theirs.id).toBe("bigint");
   });
 
   it("listings page through both stores, and a cursor does not cross a phase change", async () => {

@@ -8,6 +8,8 @@ export {
   CategoryRepository,
   type CheckoutInput,
   type CheckoutResult,
+  createDynamoStore,
+  createMysqlStore,
   createStore,
   type NewCategory,
   type NewOrder,

@@ -96,6 +96,7 @@ export function generate(contract: Contract, options: GenerateOptions): Generate
     "type DynamoDBClient",
     "DynamoEntityStore",
     "EntityRouter",
+    "FixedPhase",
     "IdAllocator",
     ...(repositoryText.includes("matchesValues(") ? ["matchesValues"] : []),
     "MysqlEntityStore",
@@ -136,6 +137,8 @@ export function generate(contract: Contract, options: GenerateOptions): Generate
           kind: StructureKind.ExportDeclaration,
           moduleSpecifier: "./repositories.ts",
           namedExports: [
+            "createDynamoStore",
+            "createMysqlStore",
             "createStore",
             ...repositories.entityNames.map((name) => `${name}Repository`),
             ...["Page", "PageRequest", "StoreOptions"].map((name) => ({ name, isTypeOnly: true })),

@@ -411,20 +411,63 @@ export function repositoryStatements(contract: Contract): RepositoryStatements {
       kind: StructureKind.Function,
       name: "createStore",
       isExported: true,
-      docs: ["The repositories of every entity, over one router."],
+      docs: [
+        "The phase-routed repositories of every entity, over one router: what apps use. Each call goes to the stores the current phase says.",
+      ],
       parameters: [{ name: "options", type: "StoreOptions" }],
       statements: [
         "const codec = createCodec(contract);",
-        `const router = new EntityRouter({
-  phase: options.phase,
-  codec,
-  mysql: new MysqlEntityStore(options.mysql, codec),
-  dynamodb: new DynamoEntityStore(options.dynamodb, codec, { tablePrefix: options.tablePrefix ?? "" }),
-  ids: new IdAllocator(options.dynamodb, { tablePrefix: options.tablePrefix ?? "" }),
-  onSecondaryFailure: options.onSecondaryFailure,
-});`,
-        `return { ${storeMembers.join(", ")} };`,
+        `return repositories(
+  new EntityRouter({
+    phase: options.phase,
+    codec,
+    mysql: new MysqlEntityStore(options.mysql, codec),
+    dynamodb: new DynamoEntityStore(options.dynamodb, codec, { tablePrefix: options.tablePrefix ?? "" }),
+    ids: new IdAllocator(options.dynamodb, { tablePrefix: options.tablePrefix ?? "" }),
+    onSecondaryFailure: options.onSecondaryFailure,
+  }),
+);`,
       ],
+    },
+    {
+      kind: StructureKind.Function,
+      name: "createMysqlStore",
+      isExported: true,
+      docs: [
+        "The same repositories over MySQL alone (parameterised SQL from the contract, keyset pagination): every call on MySQL, nothing on DynamoDB. For scripts, tests and the legacy side; apps use createStore.",
+      ],
+      parameters: [{ name: "options", type: "{ mysql: MysqlExecutor }" }],
+      statements: [
+        "const codec = createCodec(contract);",
+        "return repositories(new EntityRouter({ phase: new FixedPhase(1), codec, mysql: new MysqlEntityStore(options.mysql, codec) }));",
+      ],
+    },
+    {
+      kind: StructureKind.Function,
+      name: "createDynamoStore",
+      isExported: true,
+      docs: [
+        "The same repositories over DynamoDB alone (GetItem/Query, conditional writes, unique markers, ids from the id counter): nothing on MySQL. For scripts, tests and the end state; apps use createStore.",
+      ],
+      parameters: [{ name: "options", type: "{ dynamodb: DynamoDBClient; tablePrefix?: string }" }],
+      statements: [
+        "const codec = createCodec(contract);",
+        `return repositories(
+  new EntityRouter({
+    phase: new FixedPhase(5),
+    codec,
+    dynamodb: new DynamoEntityStore(options.dynamodb, codec, { tablePrefix: options.tablePrefix ?? "" }),
+    ids: new IdAllocator(options.dynamodb, { tablePrefix: options.tablePrefix ?? "" }),
+  }),
+);`,
+      ],
+    },
+    {
+      kind: StructureKind.Function,
+      name: "repositories",
+      docs: ["Every entity's repository (and the transactions) over one router."],
+      parameters: [{ name: "router", type: "EntityRouter" }],
+      statements: [`return { ${storeMembers.join(", ")} };`],
     },
     ...(classes.some((c) => c.methods?.some((m) => m.parameters?.some((p) => p.type === "PageRequest")))
       ? [PAGE_OPTIONS]

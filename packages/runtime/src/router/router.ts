@@ -81,11 +81,14 @@ export class CursorStoreChanged extends Error {
 export interface RouterOptions {
   phase: PhaseSource;
   codec: Codec;
-  mysql: MysqlEntityStore;
-  dynamodb: DynamoEntityStore;
+  /** The MySQL side; a router without it serves only phase 5 (a DynamoDB-only repository). */
+  mysql?: MysqlEntityStore;
+  /** The DynamoDB side; a router without it serves only phase 1 (a MySQL-only repository). */
+  dynamodb?: DynamoEntityStore;
   /** Hands out auto-increment ids while DynamoDB is authoritative (phases 4-5). */
   ids?: IdAllocator;
-  onSecondaryFailure: (failure: SecondaryFailure) => void;
+  /** Receives the writes the secondary store refused (the outbox); required when both stores are given. */
+  onSecondaryFailure?: (failure: SecondaryFailure) => void;
 }
 
 export class EntityRouter {
@@ -94,7 +97,28 @@ export class EntityRouter {
   private readonly floored = new Set<string>();
   private lastPhase: Phase | undefined;
 
-  constructor(private readonly options: RouterOptions) {}
+  constructor(private readonly options: RouterOptions) {
+    if (!options.mysql && !options.dynamodb) throw new Error("a router needs a MySQL store, a DynamoDB store, or both");
+    if (options.mysql && options.dynamodb && !options.onSecondaryFailure) {
+      throw new Error(
+        "a router over both stores needs onSecondaryFailure (the outbox), or failed secondary writes are lost",
+      );
+    }
+  }
+
+  private get mysql(): MysqlEntityStore {
+    if (!this.options.mysql) {
+      throw new Error(`phase ${this.options.phase.phase()} uses MySQL, and this repository has only DynamoDB`);
+    }
+    return this.options.mysql;
+  }
+
+  private get dynamodb(): DynamoEntityStore {
+    if (!this.options.dynamodb) {
+      throw new Error(`phase ${this.options.phase.phase()} uses DynamoDB, and this repository has only MySQL`);
+    }
+    return this.options.dynamodb;
+  }
 
   /** The store reads are served from in the current phase. */
   readStore(): Store {
@@ -105,9 +129,7 @@ export class EntityRouter {
   async get<T extends object = EntityValue>(entity: string, key: object): Promise<T | undefined> {
     const values = key as EntityValue;
     const item =
-      this.readStore() === "mysql"
-        ? await this.options.mysql.get(entity, values)
-        : await this.options.dynamodb.get(entity, values);
+      this.readStore() === "mysql" ? await this.mysql.get(entity, values) : await this.dynamodb.get(entity, values);
     return item as T | undefined;
   }
 
@@ -124,14 +146,14 @@ export class EntityRouter {
     }
     if (store === "mysql") {
       const order = this.sortAttribute(entity, request.index);
-      return this.options.mysql.list(entity, {
+      return this.mysql.list(entity, {
         where: request.values as EntityValue,
         limit: request.limit,
         ...(order ? { order: { attribute: order, direction: request.order ?? "asc" } } : {}),
         ...(request.cursor ? { cursor: request.cursor } : {}),
       });
     }
-    const page = await this.options.dynamodb.query(entity, {
+    const page = await this.dynamodb.query(entity, {
       values: request.values as EntityValue,
       limit: request.limit,
       ...(request.index ? { index: request.index } : {}),
@@ -148,14 +170,12 @@ export class EntityRouter {
     const phase = this.options.phase.phase();
     const [first, second] = this.targets(phase);
     const stored =
-      first === "mysql"
-        ? await this.options.mysql.create(entity, value)
-        : await this.createDynamo(entity, value, phase);
+      first === "mysql" ? await this.mysql.create(entity, value) : await this.createDynamo(entity, value, phase);
     if (second) {
       await this.secondary(entity, "create", second, stored, stored, async () =>
         second === "mysql"
-          ? this.options.mysql.create(entity, stored)
-          : this.options.dynamodb.create(entity, await this.withCopies(entity, stored, first)),
+          ? this.mysql.create(entity, stored)
+          : this.dynamodb.create(entity, await this.withCopies(entity, stored, first)),
       );
     }
     return stored as T;
@@ -203,7 +223,7 @@ export class EntityRouter {
   }
 
   private async transactMysql(plan: TransactionPlan, input: Record<string, unknown>) {
-    return this.options.mysql.transaction((mysql) =>
+    return this.mysql.transaction((mysql) =>
       plan.resolve(input, async (write) => {
         try {
           return await performMysql(mysql, this.options.codec, write, true);
@@ -238,7 +258,7 @@ export class EntityRouter {
       return undefined;
     });
     const dynamoWrites = await Promise.all(writes.map((write) => this.dynamoWrite(write, "dynamodb", true)));
-    await this.options.dynamodb.transact(
+    await this.dynamodb.transact(
       dynamoWrites.filter((write): write is DynamoTransactWrite => write !== undefined),
       { onFailure: (index, error) => failed("dynamodb", plan.name, writes[index] as TransactionWrite, error) },
     );
@@ -255,12 +275,12 @@ export class EntityRouter {
       undefined,
       async () => {
         if (store === "mysql") {
-          await this.options.mysql.transaction(async (mysql) => {
+          await this.mysql.transaction(async (mysql) => {
             for (const write of writes) await performMysql(mysql, this.options.codec, write, false);
           });
         } else {
           const dynamoWrites = await Promise.all(writes.map((write) => this.dynamoWrite(write, from, false)));
-          await this.options.dynamodb.transact(
+          await this.dynamodb.transact(
             dynamoWrites.filter((write): write is DynamoTransactWrite => write !== undefined),
           );
         }
@@ -312,7 +332,7 @@ export class EntityRouter {
       const cacheKey = `${copy.from}\u0000${String(via)}`;
       let source = sources.get(cacheKey);
       if (!source) {
-        source = store === "mysql" ? this.options.mysql.get(copy.from, key) : this.options.dynamodb.get(copy.from, key);
+        source = store === "mysql" ? this.mysql.get(copy.from, key) : this.dynamodb.get(copy.from, key);
         sources.set(cacheKey, source);
       }
       const copied = (await source)?.[copy.attribute];
@@ -328,16 +348,16 @@ export class EntityRouter {
     const changes = withUpdateDefaults(this.options.codec.entity(entity).definition, given as EntityValue);
     const run = (store: Store) =>
       store === "mysql"
-        ? this.options.mysql.update(entity, key, changes, request)
-        : this.options.dynamodb.update(entity, key, changes, request).then(() => undefined);
+        ? this.mysql.update(entity, key, changes, request)
+        : this.dynamodb.update(entity, key, changes, request).then(() => undefined);
     await run(first);
     // The condition held on the authoritative store; the copy applies the same change unconditionally.
     if (second) {
       const copy: UpdateRequest = request.add ? { add: request.add } : {};
       await this.secondary(entity, "update", second, key, { ...changes }, () =>
         second === "mysql"
-          ? this.options.mysql.update(entity, key, changes, copy)
-          : this.options.dynamodb.update(entity, key, changes, copy).then(() => undefined),
+          ? this.mysql.update(entity, key, changes, copy)
+          : this.dynamodb.update(entity, key, changes, copy).then(() => undefined),
       );
     }
   }
@@ -345,13 +365,10 @@ export class EntityRouter {
   async delete(entity: string, keyObject: object): Promise<boolean> {
     const key = keyObject as EntityValue;
     const [first, second] = this.targets();
-    const removed =
-      first === "mysql"
-        ? await this.options.mysql.delete(entity, key)
-        : await this.options.dynamodb.delete(entity, key);
+    const removed = first === "mysql" ? await this.mysql.delete(entity, key) : await this.dynamodb.delete(entity, key);
     if (second) {
       await this.secondary(entity, "delete", second, key, undefined, () =>
-        second === "mysql" ? this.options.mysql.delete(entity, key) : this.options.dynamodb.delete(entity, key),
+        second === "mysql" ? this.mysql.delete(entity, key) : this.dynamodb.delete(entity, key),
       );
     }
     return removed;
@@ -377,7 +394,7 @@ export class EntityRouter {
       // As stored and read back on DynamoDB: with the denormalised copies.
       const stored = await this.withCopies(entity, withInsertDefaults(codec.definition, value), "dynamodb");
       try {
-        await this.options.dynamodb.create(entity, stored);
+        await this.dynamodb.create(entity, stored);
         return stored;
       } catch (error) {
         if (!this.counterBehind(error, allocate, phase, attempt)) throw error;
@@ -413,7 +430,7 @@ export class EntityRouter {
       );
     }
     if (PHASES[phase].flags.WRITE_MYSQL && !this.floored.has(entity)) {
-      await allocator.raiseTo(entity, await this.options.mysql.highestId(entity));
+      await allocator.raiseTo(entity, await this.mysql.highestId(entity));
       this.floored.add(entity);
     }
     const codec = this.options.codec.entity(entity).attribute(attribute);
@@ -438,7 +455,9 @@ export class EntityRouter {
           : Object.fromEntries(
               this.options.codec.entity(entity).identity.map((attribute) => [attribute, keySource[attribute]]),
             );
-      this.options.onSecondaryFailure({
+      const handler = this.options.onSecondaryFailure;
+      if (!handler) throw error;
+      handler({
         entity,
         operation,
         store,

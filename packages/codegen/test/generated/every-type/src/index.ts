@@ -4,6 +4,8 @@
 export { contract } from "./contract.ts";
 export type { JsonValue, Sample, Tenant } from "./entities.ts";
 export {
+  createDynamoStore,
+  createMysqlStore,
   createStore,
   type NewSample,
   type NewTenant,

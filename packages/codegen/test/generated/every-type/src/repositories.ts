@@ -11,6 +11,7 @@ import {
   type DynamoDBClient,
   DynamoEntityStore,
   EntityRouter,
+  FixedPhase,
   IdAllocator,
   MysqlEntityStore,
   type MysqlExecutor,
@@ -159,16 +160,43 @@ export interface StoreOptions {
   onSecondaryFailure: (failure: SecondaryFailure) => void;
 }
 
-/** The repositories of every entity, over one router. */
+/** The phase-routed repositories of every entity, over one router: what apps use. Each call goes to the stores the current phase says. */
 export function createStore(options: StoreOptions) {
   const codec = createCodec(contract);
-  const router = new EntityRouter({
-    phase: options.phase,
-    codec,
-    mysql: new MysqlEntityStore(options.mysql, codec),
-    dynamodb: new DynamoEntityStore(options.dynamodb, codec, { tablePrefix: options.tablePrefix ?? "" }),
-    ids: new IdAllocator(options.dynamodb, { tablePrefix: options.tablePrefix ?? "" }),
-    onSecondaryFailure: options.onSecondaryFailure,
-  });
+  return repositories(
+    new EntityRouter({
+      phase: options.phase,
+      codec,
+      mysql: new MysqlEntityStore(options.mysql, codec),
+      dynamodb: new DynamoEntityStore(options.dynamodb, codec, { tablePrefix: options.tablePrefix ?? "" }),
+      ids: new IdAllocator(options.dynamodb, { tablePrefix: options.tablePrefix ?? "" }),
+      onSecondaryFailure: options.onSecondaryFailure,
+    }),
+  );
+}
+
+/** The same repositories over MySQL alone (parameterised SQL from the contract, keyset pagination): every call on MySQL, nothing on DynamoDB. For scripts, tests and the legacy side; apps use createStore. */
+export function createMysqlStore(options: { mysql: MysqlExecutor }) {
+  const codec = createCodec(contract);
+  return repositories(
+    new EntityRouter({ phase: new FixedPhase(1), codec, mysql: new MysqlEntityStore(options.mysql, codec) }),
+  );
+}
+
+/** The same repositories over DynamoDB alone (GetItem/Query, conditional writes, unique markers, ids from the id counter): nothing on MySQL. For scripts, tests and the end state; apps use createStore. */
+export function createDynamoStore(options: { dynamodb: DynamoDBClient; tablePrefix?: string }) {
+  const codec = createCodec(contract);
+  return repositories(
+    new EntityRouter({
+      phase: new FixedPhase(5),
+      codec,
+      dynamodb: new DynamoEntityStore(options.dynamodb, codec, { tablePrefix: options.tablePrefix ?? "" }),
+      ids: new IdAllocator(options.dynamodb, { tablePrefix: options.tablePrefix ?? "" }),
+    }),
+  );
+}
+
+/** Every entity's repository (and the transactions) over one router. */
+function repositories(router: EntityRouter) {
   return { tenants: new TenantRepository(router), samples: new SampleRepository(router) };
 }
