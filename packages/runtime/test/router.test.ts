@@ -7,6 +7,7 @@ import { seedStore } from "../../../apps/store/src/index.ts";
 import { createTableInputs } from "../../codegen/src/tables/index.ts";
 import { createCodec } from "../src/codec/index.ts";
 import { DynamoEntityStore } from "../src/dynamodb/index.ts";
+import { IdAllocator } from "../src/ids/index.ts";
 import { MysqlEntityStore } from "../src/mysql/index.ts";
 import type { Phase } from "../src/phases.ts";
 import { CursorStoreChanged, EntityRouter, type PhaseSource, type SecondaryFailure } from "../src/router/index.ts";
@@ -133,6 +134,32 @@ describe("the router", () => {
     await expect(
       r.list("Category", { index: "GSI1", values: {}, limit: 2, cursor: first.cursor }),
     ).rejects.toBeInstanceOf(CursorStoreChanged);
+  });
+
+  it("a write in flight while the phase changes lands on every store its phase named (the phase is read once per call)", async () => {
+    // The phase moves on right after the router read it: 1 -> 2, 2 -> 3, 3 -> 4, 4 -> 5.
+    for (const from of [1, 2, 3, 4] as const) {
+      let reads = 0;
+      const moving: PhaseSource = { phase: () => (reads++ === 0 ? from : ((from + 1) as Phase)) };
+      const codec = createCodec(contract);
+      const r = new EntityRouter({
+        phase: moving,
+        codec,
+        mysql: new MysqlEntityStore(connection, codec),
+        dynamodb: new DynamoEntityStore(stack.dynamodb(), codec, { tablePrefix: stack.tablePrefix }),
+        ids: new IdAllocator(stack.dynamodb(), { tablePrefix: stack.tablePrefix }),
+        onSecondaryFailure: (failure) => failures.push(failure),
+      });
+      const created = await r.create("User", user(20 + from));
+      const { mysql, dynamodb } = stores();
+      const inMysql = await mysql.get("User", { id: created.id });
+      const inDynamo = await dynamodb.get("User", { id: created.id });
+      // Phase 1 writes MySQL only (the backfill, started once the fleet is in phase 2, copies it); 2-4 write both.
+      expect(inMysql, `from phase ${from}`).toBeDefined();
+      if (from === 1) expect(inDynamo).toBeUndefined();
+      else expect(codec.entity("User").diff(inMysql ?? {}, inDynamo ?? {}), `from phase ${from}`).toEqual([]);
+    }
+    expect(failures).toEqual([]);
   });
 
   it("refuses a duplicate email in phase 5 as in phase 1", async () => {
