@@ -206,11 +206,13 @@ function formatted(files: GeneratedFiles, root: string, outDir: string): Generat
   const biome = require.resolve("@biomejs/biome/bin/biome");
   const out: GeneratedFiles = new Map();
   for (const [path, text] of files) {
-    const result = spawnSync(process.execPath, [biome, "check", "--write", `--stdin-file-path=${join(outDir, path)}`], {
-      cwd: root,
-      input: text,
-      encoding: "utf8",
-    });
+    // A big contract embeds a big contract.ts: past Biome's default 1 MiB limit, which would refuse to format it.
+    const maxSize = `--files-max-size=${Math.max(1 << 20, 2 * Buffer.byteLength(text))}`;
+    const result = spawnSync(
+      process.execPath,
+      [biome, "check", "--write", maxSize, `--stdin-file-path=${join(outDir, path)}`],
+      { cwd: root, input: text, encoding: "utf8", maxBuffer: 64 * Buffer.byteLength(text) + (1 << 20) },
+    );
     if (result.status !== 0) throw new Error(`biome could not format ${path}: ${result.stderr || result.stdout}`);
     out.set(path, result.stdout);
   }
