@@ -42,6 +42,7 @@ export {
 } from "./errors.ts";
 export * from "./ids/index.ts";
 export * from "./mysql/index.ts";
+export * from "./outbox/index.ts";
 export {
   isPhase,
   PHASES,

@@ -1,0 +1,248 @@
+/**
+ * Outbox entries in ferry's DynamoDB control table: where the writes MySQL missed are kept while DynamoDB is
+ * authoritative (phase 4).
+ *
+ * | pk                         | sk                  | what                                                     |
+ * |----------------------------|---------------------|----------------------------------------------------------|
+ * | `OUTBOX#SEQUENCE`          | `COUNTER`           | `last` (N): the last sequence number handed out          |
+ * | `OUTBOX#<target>#<shard>`  | seq, 20 digits      | one entry (shard = its key's hash mod OUTBOX_SHARDS)     |
+ *
+ * Sequence numbers come from one counter, a block per append (one UpdateItem ADD), so they ascend across the fleet in
+ * the order entries were stored. Entries are spread over OUTBOX_SHARDS partitions (a fixed number, so that every
+ * process reads all of them) to stay under one partition's write rate while MySQL is down under full traffic; all
+ * entries of one key are in one shard, in sequence order.
+ */
+import {
+  type AttributeValue,
+  BatchWriteItemCommand,
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  QueryCommand,
+  UpdateItemCommand,
+  type WriteRequest,
+} from "@aws-sdk/client-dynamodb";
+import { CONTROL_KEY, ensureControlTable } from "../control/table.ts";
+import type { Store } from "../phases.ts";
+import { decodeKey, encodeKey, type NewOutboxEntry, type OutboxEntry } from "./entry.ts";
+import type { OutboxDepth, OutboxStorage } from "./storage.ts";
+
+type Item = Record<string, AttributeValue>;
+
+/** The partitions entries are spread over, per target store. Never change it while entries wait. */
+export const OUTBOX_SHARDS = 8;
+
+/** The key of the sequence counter item. */
+export const OUTBOX_SEQUENCE_KEY = { pk: "OUTBOX#SEQUENCE", sk: "COUNTER" } as const;
+
+/** BatchWriteItem's limit. */
+const BATCH = 25;
+
+export class DynamoOutboxStorage implements OutboxStorage {
+  readonly description: string;
+
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tablePrefix: string,
+  ) {
+    this.description = `DynamoDB control table (${tablePrefix}ferry_control, pk OUTBOX#…)`;
+  }
+
+  /** The partition key of a target's shard. */
+  static partition(target: Store, shard: number): string {
+    return `OUTBOX#${target}#${shard}`;
+  }
+
+  async append(entries: readonly NewOutboxEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const table = await ensureControlTable(this.client, this.tablePrefix);
+    const out = await this.client.send(
+      new UpdateItemCommand({
+        TableName: table,
+        Key: {
+          [CONTROL_KEY.partition]: { S: OUTBOX_SEQUENCE_KEY.pk },
+          [CONTROL_KEY.sort]: { S: OUTBOX_SEQUENCE_KEY.sk },
+        },
+        UpdateExpression: "ADD #last :count",
+        ExpressionAttributeNames: { "#last": "last" },
+        ExpressionAttributeValues: { ":count": { N: String(entries.length) } },
+        ReturnValues: "UPDATED_NEW",
+      }),
+    );
+    const last = BigInt(out.Attributes?.last?.N ?? String(entries.length));
+    const first = last - BigInt(entries.length) + 1n;
+    const puts: WriteRequest[] = entries.map((entry, index) => {
+      const seq = first + BigInt(index);
+      const item: Item = {
+        [CONTROL_KEY.partition]: { S: DynamoOutboxStorage.partition(entry.target, shardOf(entry.keyId)) },
+        [CONTROL_KEY.sort]: { S: sortKey(seq) },
+        seq: { N: seq.toString() },
+        target: { S: entry.target },
+        entity: { S: entry.entity },
+        keyId: { S: entry.keyId },
+        key: { S: encodeKey(entry.key) },
+        operation: { S: entry.operation },
+        attempts: { N: "0" },
+        nextAttemptAt: { N: String(entry.createdAt) },
+        createdAt: { N: String(entry.createdAt) },
+      };
+      if (entry.movedFrom !== undefined) item.movedFrom = { S: encodeKey(entry.movedFrom) };
+      return { PutRequest: { Item: item } };
+    });
+    await this.batchWrite(table, puts);
+  }
+
+  async head(target: Store, max: number): Promise<OutboxEntry[]> {
+    const table = await ensureControlTable(this.client, this.tablePrefix);
+    const shards = await Promise.all(
+      Array.from({ length: OUTBOX_SHARDS }, async (_, shard) => {
+        const out = await this.client.send(
+          new QueryCommand({
+            TableName: table,
+            KeyConditionExpression: "#pk = :pk",
+            ExpressionAttributeNames: { "#pk": CONTROL_KEY.partition },
+            ExpressionAttributeValues: { ":pk": { S: DynamoOutboxStorage.partition(target, shard) } },
+            ConsistentRead: true,
+            Limit: max,
+          }),
+        );
+        return (out.Items ?? []).map(toEntry);
+      }),
+    );
+    return shards
+      .flat()
+      .sort((a, b) => (a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0))
+      .slice(0, max);
+  }
+
+  async remove(entries: readonly OutboxEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const table = await ensureControlTable(this.client, this.tablePrefix);
+    await this.batchWrite(
+      table,
+      entries.map((entry) => ({ DeleteRequest: { Key: entryKey(entry) } })),
+    );
+  }
+
+  async postpone(entries: readonly OutboxEntry[], nextAttemptAt: number, lastError: string): Promise<void> {
+    const table = await ensureControlTable(this.client, this.tablePrefix);
+    await Promise.all(
+      entries.map(async (entry) => {
+        try {
+          await this.client.send(
+            new UpdateItemCommand({
+              TableName: table,
+              Key: entryKey(entry),
+              UpdateExpression: "SET #next = :next, #error = :error ADD #attempts :one",
+              ConditionExpression: "attribute_exists(#pk)",
+              ExpressionAttributeNames: {
+                "#pk": CONTROL_KEY.partition,
+                "#next": "nextAttemptAt",
+                "#error": "lastError",
+                "#attempts": "attempts",
+              },
+              ExpressionAttributeValues: {
+                ":next": { N: String(nextAttemptAt) },
+                ":error": { S: lastError },
+                ":one": { N: "1" },
+              },
+            }),
+          );
+        } catch (error) {
+          // Removed meanwhile (another process synced the key): nothing to postpone.
+          if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        }
+      }),
+    );
+  }
+
+  async depth(target: Store): Promise<OutboxDepth> {
+    const table = await ensureControlTable(this.client, this.tablePrefix);
+    const shards = await Promise.all(
+      Array.from({ length: OUTBOX_SHARDS }, async (_, shard) => {
+        const values = { ":pk": { S: DynamoOutboxStorage.partition(target, shard) } };
+        const names = { "#pk": CONTROL_KEY.partition };
+        let count = 0;
+        let start: Item | undefined;
+        do {
+          const page = await this.client.send(
+            new QueryCommand({
+              TableName: table,
+              KeyConditionExpression: "#pk = :pk",
+              ExpressionAttributeNames: names,
+              ExpressionAttributeValues: values,
+              Select: "COUNT",
+              ConsistentRead: true,
+              ExclusiveStartKey: start,
+            }),
+          );
+          count += page.Count ?? 0;
+          start = page.LastEvaluatedKey;
+        } while (start !== undefined);
+        if (count === 0) return { count, oldest: undefined };
+        const first = await this.client.send(
+          new QueryCommand({
+            TableName: table,
+            KeyConditionExpression: "#pk = :pk",
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+            ConsistentRead: true,
+            Limit: 1,
+          }),
+        );
+        const oldest = first.Items?.[0]?.createdAt?.N;
+        return { count, oldest: oldest === undefined ? undefined : Number(oldest) };
+      }),
+    );
+    const oldest = shards.flatMap((shard) => (shard.oldest === undefined ? [] : [shard.oldest]));
+    return {
+      depth: shards.reduce((sum, shard) => sum + shard.count, 0),
+      oldestCreatedAt: oldest.length === 0 ? undefined : Math.min(...oldest),
+    };
+  }
+
+  /** BatchWriteItem in chunks, sending unprocessed items again (with a short pause) until all are written. */
+  private async batchWrite(table: string, requests: WriteRequest[]): Promise<void> {
+    for (let start = 0; start < requests.length; start += BATCH) {
+      let pending = requests.slice(start, start + BATCH);
+      for (let round = 0; pending.length > 0; round++) {
+        if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** round, 2_000)));
+        if (round > 10) throw new Error(`${table}: DynamoDB left ${pending.length} outbox writes unprocessed`);
+        const out = await this.client.send(new BatchWriteItemCommand({ RequestItems: { [table]: pending } }));
+        pending = out.UnprocessedItems?.[table] ?? [];
+      }
+    }
+  }
+}
+
+/** Which shard a key's entries go to. */
+function shardOf(keyId: string): number {
+  return Number.parseInt(keyId.slice(0, 8), 16) % OUTBOX_SHARDS;
+}
+
+function sortKey(seq: bigint): string {
+  return seq.toString().padStart(20, "0");
+}
+
+function entryKey(entry: OutboxEntry): Item {
+  return {
+    [CONTROL_KEY.partition]: { S: DynamoOutboxStorage.partition(entry.target, shardOf(entry.keyId)) },
+    [CONTROL_KEY.sort]: { S: sortKey(entry.seq) },
+  };
+}
+
+function toEntry(item: Item): OutboxEntry {
+  const number = (name: string) => Number(item[name]?.N ?? "0");
+  return {
+    seq: BigInt(item.seq?.N ?? "0"),
+    target: item.target?.S === "mysql" ? "mysql" : "dynamodb",
+    entity: item.entity?.S ?? "",
+    keyId: item.keyId?.S ?? "",
+    key: decodeKey(item.key?.S ?? "{}"),
+    ...(item.movedFrom?.S === undefined ? {} : { movedFrom: decodeKey(item.movedFrom.S) }),
+    operation: item.operation?.S ?? "",
+    attempts: number("attempts"),
+    nextAttemptAt: number("nextAttemptAt"),
+    ...(item.lastError?.S === undefined ? {} : { lastError: item.lastError.S }),
+    createdAt: number("createdAt"),
+  };
+}

@@ -1,0 +1,16 @@
+/** The durable outbox: failed secondary writes, stored beside the authoritative store and replayed by key. */
+
+export { DynamoOutboxStorage, OUTBOX_SEQUENCE_KEY, OUTBOX_SHARDS } from "./dynamodb-storage.ts";
+export { entriesOf, type NewOutboxEntry, type OutboxEntry } from "./entry.ts";
+export { MysqlOutboxStorage, OUTBOX_TABLE } from "./mysql-storage.ts";
+export {
+  type DrainOptions,
+  type DrainResult,
+  Outbox,
+  type OutboxMetrics,
+  type OutboxOptions,
+  type OutboxTargetMetrics,
+  OutboxUnavailable,
+} from "./outbox.ts";
+export type { OutboxDepth, OutboxStorage } from "./storage.ts";
+export { KeySync, type SyncOutcome } from "./sync.ts";

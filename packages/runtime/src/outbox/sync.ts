@@ -1,0 +1,108 @@
+/**
+ * KeySync: brings one item on one store up to date with the other, by key. The outbox replays a missed write this way
+ * instead of running the write again: it reads the item's current value from the authoritative store and makes the
+ * target match (absent there: create; different: update with every attribute, which on DynamoDB moves keys and swaps
+ * unique markers; gone from the authoritative store: delete). A sync is idempotent and its result does not depend on
+ * how many writes were missed or in which order, so several entries of one key are one sync.
+ *
+ * A live write may land on both stores between the read and the write of a sync, and the sync would then put the
+ * older value back. So after writing, the sync reads the authoritative store again and goes round once more when the
+ * item changed meanwhile: the live write reached the target before that second read did, so the next round writes a
+ * value at least as new.
+ */
+import type { Codec, EntityValue } from "../codec/index.ts";
+import type { DynamoEntityStore } from "../dynamodb/index.ts";
+import { AlreadyExists, NotFound, WriteConflict } from "../errors.ts";
+import type { MysqlEntityStore } from "../mysql/index.ts";
+import type { Store } from "../phases.ts";
+import { sourceOf } from "./entry.ts";
+
+/** Rounds before a sync of an item that keeps changing gives up (the entry is tried again later). */
+const ROUNDS = 5;
+
+export type SyncOutcome = "created" | "updated" | "deleted" | "unchanged";
+
+export class KeySync {
+  constructor(
+    private readonly codec: Codec,
+    private readonly mysql: MysqlEntityStore,
+    private readonly dynamodb: DynamoEntityStore,
+  ) {}
+
+  /** Makes `target`'s item under `key` match the other store's; says what it had to do. */
+  async sync(target: Store, entity: string, key: EntityValue): Promise<SyncOutcome> {
+    const source = sourceOf(target);
+    let outcome: SyncOutcome = "unchanged";
+    for (let round = 1; ; round++) {
+      const wanted = await this.read(source, entity, key);
+      const stored = await this.read(target, entity, key);
+      try {
+        const done = await this.apply(target, entity, key, wanted, stored);
+        if (done !== "unchanged") outcome = done;
+      } catch (error) {
+        // The target changed between its read and the write (a live write, or another process's sync): look again.
+        const raced = error instanceof AlreadyExists || error instanceof NotFound || error instanceof WriteConflict;
+        if (raced && round < ROUNDS) continue;
+        throw error;
+      }
+      if (this.same(entity, wanted, await this.read(source, entity, key))) return outcome;
+      if (round >= ROUNDS) {
+        throw new Error(`${entity}: the item kept changing on ${source} while it was synced to ${target}`);
+      }
+    }
+  }
+
+  private async apply(
+    target: Store,
+    entity: string,
+    key: EntityValue,
+    wanted: EntityValue | undefined,
+    stored: EntityValue | undefined,
+  ): Promise<SyncOutcome> {
+    if (wanted === undefined) {
+      if (stored === undefined) return "unchanged";
+      if (target === "mysql") await this.mysql.delete(entity, key);
+      else await this.dynamodb.delete(entity, key);
+      return "deleted";
+    }
+    const value = await this.forTarget(target, entity, wanted);
+    if (stored === undefined) {
+      if (target === "mysql") await this.mysql.create(entity, value);
+      else await this.dynamodb.create(entity, value);
+      return "created";
+    }
+    if (this.codec.entity(entity).diff(wanted, stored).length === 0) return "unchanged";
+    if (target === "mysql") await this.mysql.update(entity, key, value);
+    else await this.dynamodb.update(entity, key, value);
+    return "updated";
+  }
+
+  /**
+   * The value to write: every attribute (null where there is none, so that an update clears it too); for DynamoDB
+   * with the denormalised copies read from the source store, for MySQL without them (it has no columns for them).
+   */
+  private async forTarget(target: Store, entity: string, wanted: EntityValue): Promise<EntityValue> {
+    const codec = this.codec.entity(entity);
+    const value: EntityValue = {};
+    for (const attribute of codec.attributes) value[attribute.name] = wanted[attribute.name] ?? null;
+    if (target === "mysql") return value;
+    for (const [name, copy] of Object.entries(codec.definition.denormalized ?? {})) {
+      const identity = this.codec.entity(copy.from).identity;
+      const via = value[copy.via];
+      if (identity.length !== 1 || via === undefined || via === null) continue;
+      const source = await this.read(sourceOf(target), copy.from, { [identity[0] as string]: via });
+      const copied = source?.[copy.attribute];
+      if (copied !== undefined && copied !== null) value[name] = copied;
+    }
+    return value;
+  }
+
+  private read(store: Store, entity: string, key: EntityValue): Promise<EntityValue | undefined> {
+    return store === "mysql" ? this.mysql.get(entity, key) : this.dynamodb.get(entity, key);
+  }
+
+  private same(entity: string, a: EntityValue | undefined, b: EntityValue | undefined): boolean {
+    if (a === undefined || b === undefined) return a === b;
+    return this.codec.entity(entity).diff(a, b).length === 0;
+  }
+}

@@ -1,0 +1,486 @@
+/**
+ * The durable outbox on real MariaDB and DynamoDB Local, with real outages: a private DynamoDB Local (phase 2) and a
+ * private MariaDB (phase 4), each stopped while the router takes writes and started again on the same port and data
+ * folder. Every request succeeds during the outage, the entries are stored beside the authoritative store, a new
+ * Outbox (as after a crash) drains them, and both stores end up holding the same values for every touched key.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CreateTableCommand, type DynamoDBClient, QueryCommand } from "@aws-sdk/client-dynamodb";
+import { type Contract, loadValidContract } from "@ferry/contract";
+import { createMysqlPool, dynamoDbClient, withDatabase } from "@ferry/stack";
+import { useTestStack } from "@ferry/stack/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { seedStore } from "../../../apps/store/src/index.ts";
+import { createTableInputs } from "../../codegen/src/tables/index.ts";
+// The stack's launchers, to run servers of this file's own that it can stop (the shared ones serve other files).
+import { type RunningDynamoDb, startDynamoDb } from "../../stack/src/dynamodb.ts";
+import { type RunningMariaDb, startMariaDb } from "../../stack/src/mysql.ts";
+import { freePort, stopProcess } from "../../stack/src/processes.ts";
+import { type Codec, createCodec, type EntityValue } from "../src/codec/index.ts";
+import { controlTableName } from "../src/control/index.ts";
+import { DynamoEntityStore } from "../src/dynamodb/index.ts";
+import { IdAllocator } from "../src/ids/index.ts";
+import { MysqlEntityStore } from "../src/mysql/index.ts";
+import { backoffMs, decodeKey, encodeKey } from "../src/outbox/entry.ts";
+import { DynamoOutboxStorage, entriesOf, OUTBOX_SHARDS, Outbox, OutboxUnavailable } from "../src/outbox/index.ts";
+import type { Phase } from "../src/phases.ts";
+import { EntityRouter, type PhaseSource } from "../src/router/index.ts";
+
+const stack = useTestStack();
+
+class SettablePhase implements PhaseSource {
+  constructor(public value: Phase) {}
+  phase(): Phase {
+    return this.value;
+  }
+}
+
+let contract: Contract;
+let codec: Codec;
+const scratch = mkdtempSync(join(tmpdir(), "ferry-outbox-test-"));
+const logged: string[] = [];
+const log = (message: string) => {
+  logged.push(message);
+};
+
+beforeAll(async () => {
+  contract = await loadValidContract(new URL("../../../contract/store.yaml", import.meta.url).pathname);
+  codec = createCodec(contract);
+});
+afterAll(() => {
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+/** Polls until `check` is true, failing after a generous deadline. */
+async function until(what: string, check: () => Promise<boolean>, deadlineMs = 90_000): Promise<void> {
+  const deadline = Date.now() + deadlineMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/**
+ * Drains with `outbox` until nothing it replays in its phase waits; returns the entries synced, the seconds it took and
+ * the entries left for another phase.
+ */
+async function drainAll(outbox: Outbox): Promise<{ synced: number; seconds: number; passes: number; idle: number }> {
+  const started = performance.now();
+  let synced = 0;
+  let passes = 0;
+  let idle = 0;
+  await until("the outbox to drain", async () => {
+    passes++;
+    const result = await outbox.drain();
+    synced += result.synced;
+    idle = result.idle;
+    return result.remaining === result.idle;
+  });
+  return { synced, seconds: (performance.now() - started) / 1000, passes, idle };
+}
+
+function identity(entity: string, value: object): EntityValue {
+  const key: EntityValue = {};
+  for (const attribute of codec.entity(entity).identity) key[attribute] = (value as EntityValue)[attribute];
+  return key;
+}
+
+/** Both stores hold the same value under the key (or neither holds one); returns it. */
+async function expectSame(
+  mysql: MysqlEntityStore,
+  dynamodb: DynamoEntityStore,
+  entity: string,
+  key: EntityValue,
+): Promise<EntityValue | undefined> {
+  const inMysql = await mysql.get(entity, key);
+  const inDynamo = await dynamodb.get(entity, key);
+  const where = `${entity} ${encodeKey(key)}`;
+  if (inMysql === undefined || inDynamo === undefined) {
+    expect(inDynamo, `${where} on DynamoDB`).toEqual(inMysql);
+    return undefined;
+  }
+  expect(codec.entity(entity).diff(inMysql, inDynamo), where).toEqual([]);
+  return inMysql;
+}
+
+let serial = 0;
+const user = (tag: string) => {
+  const n = ++serial;
+  return {
+    username: `outbox_${tag}_${n}`,
+    email: `outbox_${tag}_${n}@example.com`,
+    passwordHash: "scrypt$x",
+    firstName: "Out",
+    lastName: null,
+    isSeller: false,
+  };
+};
+const product = (name: string, stock: number) => ({
+  sellerId: 1n,
+  categoryId: 1n,
+  name,
+  imageUrl: `https://img.example/${encodeURIComponent(name)}.png`,
+  price: "10.00",
+  inventoryQuantity: stock,
+});
+
+/** Runs `count` calls, `width` at a time. */
+async function concurrently<T>(count: number, width: number, call: (i: number) => Promise<T>): Promise<T[]> {
+  const results: T[] = [];
+  for (let start = 0; start < count; start += width) {
+    const batch = Array.from({ length: Math.min(width, count - start) }, (_, i) => call(start + i));
+    results.push(...(await Promise.all(batch)));
+  }
+  return results;
+}
+
+describe("entries", () => {
+  it("one per item a failure touched; a moved item carries its old key; a key keeps its types", () => {
+    const cartKey = { id: 7n, userId: 3n, productId: 5n };
+    const moved = entriesOf(
+      codec,
+      {
+        entity: "ShoppingCart",
+        operation: "update",
+        store: "dynamodb",
+        key: cartKey,
+        value: { productId: 6n },
+        error: new Error("down"),
+      },
+      1,
+    );
+    expect(moved).toMatchObject([
+      { target: "dynamodb", entity: "ShoppingCart", key: { ...cartKey, productId: 6n }, movedFrom: cartKey },
+    ]);
+    const checkout = entriesOf(
+      codec,
+      {
+        entity: "checkout",
+        operation: "transaction",
+        store: "mysql",
+        key: {},
+        writes: [
+          { step: 0, operation: "update", entity: "Product", key: { id: 1n }, add: { inventoryQuantity: -1 } },
+          { step: 1, operation: "create", entity: "Order", value: { id: 9n, userId: 3n, totalAmount: "1.00" } },
+          { step: 3, operation: "delete", entity: "ShoppingCart", key: cartKey },
+          { step: 3, operation: "check", entity: "Product", key: { id: 2n } },
+          { step: 0, operation: "update", entity: "Product", key: { id: 1n }, add: { inventoryQuantity: -1 } },
+        ],
+        error: new Error("down"),
+      },
+      1,
+    );
+    expect(checkout.map((entry) => [entry.entity, entry.key, entry.operation])).toEqual([
+      ["Product", { id: 1n }, "checkout:update"],
+      ["Order", { id: 9n }, "checkout:create"],
+      ["ShoppingCart", cartKey, "checkout:delete"],
+    ]);
+    const key = { id: 2n ** 70n, name: "a\u00e9", bytes: new Uint8Array([0, 255]), flag: true, none: null };
+    expect(decodeKey(encodeKey(key))).toEqual(key);
+  });
+
+  it("backoff doubles from the base up to the cap, half of it random", () => {
+    expect(backoffMs(1, 100, 30_000, () => 0)).toBe(50);
+    expect(backoffMs(1, 100, 30_000, () => 1)).toBe(100);
+    expect(backoffMs(4, 100, 30_000, () => 1)).toBe(800);
+    expect(backoffMs(40, 100, 30_000, () => 1)).toBe(30_000);
+    expect(backoffMs(40, 100, 30_000, () => 0)).toBe(15_000);
+  });
+});
+
+describe("phase 2, DynamoDB Local stopped during writes", () => {
+  let dynamo: RunningDynamoDb;
+  let port: number;
+  const dataDir = join(scratch, "dynamodb");
+  let client: DynamoDBClient;
+  let pool: ReturnType<typeof createMysqlPool>;
+  const phase = new SettablePhase(2);
+
+  const startDynamo = async () => {
+    dynamo = await startDynamoDb({ port, dataDir, logFile: join(scratch, "dynamodb.log"), readyTimeoutMs: 60_000 });
+  };
+  const stopDynamo = () => stopProcess(dynamo.pid);
+  const stores = () => ({
+    mysql: new MysqlEntityStore(pool, codec),
+    dynamodb: new DynamoEntityStore(client, codec, { tablePrefix: stack.tablePrefix }),
+  });
+  const newOutbox = () =>
+    new Outbox({
+      phase,
+      codec,
+      ...stores(),
+      mysqlConnection: pool,
+      controlTable: { client, tablePrefix: stack.tablePrefix },
+      log,
+    });
+  const newRouter = (onSecondaryFailure: Outbox["record"]) =>
+    new EntityRouter({ phase, codec, ...stores(), onSecondaryFailure });
+
+  beforeAll(async () => {
+    port = await freePort();
+    await startDynamo();
+    client = dynamoDbClient(dynamo.endpoint);
+    for (const input of createTableInputs(contract, { prefix: stack.tablePrefix })) {
+      await client.send(new CreateTableCommand(input));
+    }
+    await seedStore({ mysqlUrl: stack.mysqlUrl, plan: { kind: "demo" } });
+    pool = createMysqlPool(stack.mysqlUrl, { connectionLimit: 8 });
+  });
+  afterAll(async () => {
+    client?.destroy();
+    await pool?.end();
+    if (dynamo) await stopProcess(dynamo.pid);
+  });
+
+  it("every request succeeds, the outbox grows in MySQL, and a new Outbox drains it once DynamoDB is back", async () => {
+    const outbox = newOutbox();
+    const router = newRouter(outbox.record);
+    const { mysql, dynamodb } = stores();
+
+    // Written to both stores before the outage.
+    const doomed = await router.create("User", user("doomed"));
+    const renamed = await router.create("User", user("renamed"));
+    const shopper = await router.create("User", user("shopper"));
+    const [p1, p2, p3] = await Promise.all(
+      ["Outbox lamp", "Outbox chair", "Outbox desk"].map((name) => router.create("Product", product(name, 5))),
+    );
+    if (!p1 || !p2 || !p3) throw new Error("products were not created");
+    const line1 = await router.create("ShoppingCart", { userId: shopper.id, productId: p1.id, quantity: 2 });
+    const line2 = await router.create("ShoppingCart", { userId: shopper.id, productId: p2.id, quantity: 1 });
+    const moving = await router.create("ShoppingCart", { userId: renamed.id, productId: p1.id, quantity: 1 });
+    await outbox.flushed();
+    expect((await outbox.metrics()).dynamodb).toMatchObject({ depth: 0, unpersisted: 0 });
+    expect(await dynamodb.get("User", { id: doomed.id })).toBeDefined();
+
+    await stopDynamo();
+
+    // During the outage: every call resolves, as MySQL took the write.
+    const created = await router.create("User", user("during"));
+    await outbox.flushed();
+    const first = (await outbox.metrics()).dynamodb;
+    expect(first.depth).toBe(1);
+    expect(first.oldestAgeSeconds).toBeGreaterThanOrEqual(0);
+
+    for (const name of ["A", "B", "C"]) await router.update("User", { id: renamed.id }, { firstName: name });
+    expect(await router.delete("User", { id: doomed.id })).toBe(true);
+    const ephemeral = await router.create("User", user("ephemeral"));
+    await router.update("User", { id: ephemeral.id }, { lastName: "Brief" });
+    expect(await router.delete("User", { id: ephemeral.id })).toBe(true);
+    // A key move: the cart line's product changes, so its DynamoDB key (USER#u / SHOPPING_CART#p) does.
+    await router.update("ShoppingCart", identity("ShoppingCart", moving), { productId: p3.id });
+    const order = (await router.transact("checkout", {
+      order: { userId: shopper.id, totalAmount: "30.00" },
+      lines: [
+        { productId: p1.id, quantity: 2, priceAtTime: "10.00" },
+        { productId: p2.id, quantity: 1, priceAtTime: "10.00" },
+      ],
+      cart: [identity("ShoppingCart", line1), identity("ShoppingCart", line2)],
+    })) as { order: EntityValue; lines: EntityValue[] };
+    const many = await concurrently(200, 20, () => router.create("User", user("bulk")));
+
+    await outbox.flushed();
+    const during = (await outbox.metrics()).dynamodb;
+    expect(during.depth).toBeGreaterThan(first.depth);
+    expect(during.unpersisted).toBe(0);
+    expect(during.readable).toBe(1);
+    expect(outbox.storageOf("dynamodb")).toMatch(/MySQL table `ferry_outbox`/);
+    const [rows] = await pool.query("SELECT COUNT(*) AS n FROM ferry_outbox WHERE target = 'dynamodb'");
+    expect(Number((rows as Array<{ n: unknown }>)[0]?.n)).toBe(during.depth);
+
+    // A pass while DynamoDB is still down: everything fails, nothing is lost, the entries are postponed.
+    const failing = await outbox.drain({ limit: 5 });
+    expect(failing).toMatchObject({ synced: 0, remaining: during.depth });
+    expect(failing.failed).toBeGreaterThan(0);
+    const [postponed] = await pool.query(
+      "SELECT attempts, last_error FROM ferry_outbox WHERE attempts > 0 ORDER BY seq LIMIT 1",
+    );
+    expect((postponed as Array<{ last_error: string }>)[0]?.last_error).toBeTruthy();
+
+    // The app "crashes" (the old Outbox is dropped); DynamoDB comes back; a new process's Outbox drains.
+    await startDynamo();
+    const restarted = newOutbox();
+    const { synced, seconds, passes } = await drainAll(restarted);
+    expect(synced).toBe(during.depth);
+    console.log(
+      `outbox drain: ${synced} entries in ${seconds.toFixed(2)} s (${passes} passes) = ${(synced / seconds).toFixed(0)} entries/s`,
+    );
+    expect(await restarted.metrics()).toMatchObject({ dynamodb: { depth: 0, oldestAgeSeconds: 0, unpersisted: 0 } });
+
+    // Both stores agree on every key that was touched.
+    for (const u of [created, doomed, renamed, ephemeral, shopper, ...many])
+      await expectSame(mysql, dynamodb, "User", { id: u.id });
+    expect(await dynamodb.get("User", { id: doomed.id })).toBeUndefined();
+    expect(await dynamodb.get("User", { id: ephemeral.id })).toBeUndefined();
+    expect((await expectSame(mysql, dynamodb, "User", { id: renamed.id }))?.firstName).toBe("C");
+    expect(await dynamodb.get("ShoppingCart", identity("ShoppingCart", moving))).toBeUndefined();
+    const movedKey = { ...identity("ShoppingCart", moving), productId: p3.id };
+    expect((await expectSame(mysql, dynamodb, "ShoppingCart", movedKey))?.quantity).toBe(1);
+    for (const line of [line1, line2]) {
+      expect(await expectSame(mysql, dynamodb, "ShoppingCart", identity("ShoppingCart", line))).toBeUndefined();
+    }
+    expect(await expectSame(mysql, dynamodb, "Order", identity("Order", order.order))).toBeDefined();
+    for (const line of order.lines) {
+      expect(await expectSame(mysql, dynamodb, "OrderItem", identity("OrderItem", line))).toBeDefined();
+    }
+    // The order lines on DynamoDB carry their denormalised product names.
+    const storedLine = await dynamodb.get("OrderItem", identity("OrderItem", order.lines[0] as EntityValue));
+    expect(storedLine?.productName).toBe("Outbox lamp");
+    expect((await expectSame(mysql, dynamodb, "Product", { id: p1.id }))?.inventoryQuantity).toBe(3);
+    expect((await expectSame(mysql, dynamodb, "Product", { id: p2.id }))?.inventoryQuantity).toBe(4);
+    // Unique markers moved with the data: the deleted user's username is free again on DynamoDB.
+    await dynamodb.create("User", { ...doomed, id: 10n ** 12n });
+    await dynamodb.delete("User", { id: 10n ** 12n });
+  });
+
+  it("live writes racing the background drain: the replay never puts an older value back", async () => {
+    const outbox = newOutbox();
+    const router = newRouter(outbox.record);
+    const { mysql, dynamodb } = stores();
+    const users = await concurrently(10, 10, () => router.create("User", user("race")));
+    await stopDynamo();
+    for (const [i, u] of users.entries()) await router.update("User", { id: u.id }, { firstName: `down${i}` });
+    await outbox.flushed();
+    expect((await outbox.metrics()).dynamodb.depth).toBe(users.length);
+    await startDynamo();
+
+    outbox.start();
+    // Meanwhile the app keeps writing the same users (both stores up again now).
+    for (let round = 0; round < 5; round++) {
+      await Promise.all(users.map((u, i) => router.update("User", { id: u.id }, { firstName: `live${round}.${i}` })));
+    }
+    await until("the background loop to drain", async () => (await outbox.metrics()).dynamodb.depth === 0);
+    await outbox.stop();
+    for (const [i, u] of users.entries()) {
+      expect((await expectSame(mysql, dynamodb, "User", { id: u.id }))?.firstName).toBe(`live4.${i}`);
+    }
+  });
+});
+
+describe("phase 4, MySQL stopped during writes", () => {
+  let maria: RunningMariaDb;
+  let port: number;
+  const dataDir = join(scratch, "mariadb");
+  let url: string;
+  let pool: ReturnType<typeof createMysqlPool>;
+  const prefix = `${stack.tablePrefix}p4_`;
+  const phase = new SettablePhase(4);
+
+  const startMaria = async () => {
+    maria = await startMariaDb({ port, dataDir, logFile: join(scratch, "mariadb.log"), readyTimeoutMs: 90_000 });
+  };
+  const stores = () => ({
+    mysql: new MysqlEntityStore(pool, codec),
+    dynamodb: new DynamoEntityStore(stack.dynamodb(), codec, { tablePrefix: prefix }),
+  });
+  const newOutbox = (inPhase: PhaseSource = phase) =>
+    new Outbox({
+      phase: inPhase,
+      codec,
+      ...stores(),
+      mysqlConnection: pool,
+      controlTable: { client: stack.dynamodb(), tablePrefix: prefix },
+      log,
+    });
+
+  /** The outbox items in the control table, counted with plain Queries. */
+  async function controlTableEntries(): Promise<number> {
+    let count = 0;
+    for (let shard = 0; shard < OUTBOX_SHARDS; shard++) {
+      const out = await stack.dynamodb().send(
+        new QueryCommand({
+          TableName: controlTableName(prefix),
+          KeyConditionExpression: "pk = :pk",
+          ExpressionAttributeValues: { ":pk": { S: DynamoOutboxStorage.partition("mysql", shard) } },
+          Select: "COUNT",
+        }),
+      );
+      count += out.Count ?? 0;
+    }
+    return count;
+  }
+
+  beforeAll(async () => {
+    port = await freePort();
+    await startMaria();
+    url = withDatabase(maria.url, "store");
+    await seedStore({ mysqlUrl: url, plan: { kind: "demo" } });
+    pool = createMysqlPool(url, { connectionLimit: 8, connectTimeoutMs: 2_000 });
+    for (const input of createTableInputs(contract, { prefix })) {
+      await stack.dynamodb().send(new CreateTableCommand(input));
+    }
+  });
+  afterAll(async () => {
+    await pool?.end().catch(() => undefined);
+    if (maria) await stopProcess(maria.pid);
+  });
+
+  it("entries go to the DynamoDB control table and drain after MySQL returns; the outbox holds what it cannot store", async () => {
+    const outbox = newOutbox();
+    const { mysql, dynamodb } = stores();
+    const router = new EntityRouter({
+      phase,
+      codec,
+      ...stores(),
+      ids: new IdAllocator(stack.dynamodb(), { tablePrefix: prefix }),
+      onSecondaryFailure: outbox.record,
+    });
+    // Before the outage, in phase 4: ids continue MySQL's sequence (the router reads MySQL's highest id once).
+    const kept = await router.create("User", user("p4kept"));
+    const gone = await router.create("User", user("p4gone"));
+    const item = await router.create("Product", product("Phase four lamp", 3));
+    const line = await router.create("ShoppingCart", { userId: kept.id, productId: item.id, quantity: 1 });
+    await expectSame(mysql, dynamodb, "User", { id: kept.id });
+
+    await stopProcess(maria.pid);
+
+    const created = await concurrently(30, 10, () => router.create("User", user("p4during")));
+    for (const name of ["X", "Y", "Z"]) await router.update("User", { id: kept.id }, { firstName: name });
+    expect(await router.delete("User", { id: gone.id })).toBe(true);
+    await router.update("ShoppingCart", identity("ShoppingCart", line), { productId: 1n });
+    await router.update("Product", { id: item.id }, { inventoryQuantity: 2 });
+    await outbox.flushed();
+    const during = (await outbox.metrics()).mysql;
+    expect(during.depth).toBe(30 + 3 + 1 + 1 + 1);
+    expect(await controlTableEntries()).toBe(during.depth);
+    expect(outbox.storageOf("mysql")).toMatch(/DynamoDB control table/);
+    // Entries for DynamoDB live in MySQL, which is down: the outbox holds them in memory and says so.
+    const holding = newOutbox();
+    const stored = await holding.record({
+      entity: "User",
+      operation: "update",
+      store: "dynamodb",
+      key: { id: kept.id },
+      value: { firstName: "Z" },
+      error: new Error("a DynamoDB write that failed too"),
+    });
+    expect(stored).toBe(false);
+    await expect(holding.flushed()).rejects.toBeInstanceOf(OutboxUnavailable);
+    expect((await holding.metrics()).dynamodb).toMatchObject({ depth: 1, unpersisted: 1, readable: 0 });
+    expect(logged.some((line) => line.includes("COULD NOT STORE 1 outbox entries for dynamodb"))).toBe(true);
+
+    await startMaria();
+    await holding.flushed();
+    expect((await holding.metrics()).dynamodb).toMatchObject({ depth: 1, unpersisted: 0, readable: 1 });
+
+    // A new Outbox (as after a crash) drains the entries for MySQL. The one for DynamoDB is not replayed in phase 4
+    // (DynamoDB is authoritative and newer: a copy from MySQL would put "Out" back); it waits, and is logged.
+    const restarted = newOutbox();
+    const { synced, idle } = await drainAll(restarted);
+    expect(synced).toBe(during.depth);
+    expect(idle).toBe(1);
+    expect(await controlTableEntries()).toBe(0);
+    expect(logged.some((line) => line.includes("1 entries for dynamodb are not replayed in phase 4"))).toBe(true);
+    // Back in phase 3 it is replayed: the stores agree by then, so the sync finds nothing to do and removes it.
+    expect(await drainAll(newOutbox(new SettablePhase(3)))).toMatchObject({ synced: 1, idle: 0 });
+
+    for (const u of [kept, gone, ...created]) await expectSame(mysql, dynamodb, "User", { id: u.id });
+    expect((await mysql.get("User", { id: kept.id }))?.firstName).toBe("Z");
+    expect(await mysql.get("User", { id: gone.id })).toBeUndefined();
+    expect(await mysql.get("ShoppingCart", identity("ShoppingCart", line))).toBeUndefined();
+    const moved = { ...identity("ShoppingCart", line), productId: 1n };
+    expect((await expectSame(mysql, dynamodb, "ShoppingCart", moved))?.quantity).toBe(1);
+    expect((await expectSame(mysql, dynamodb, "Product", { id: item.id }))?.inventoryQuantity).toBe(2);
+  });
+});
