@@ -41,6 +41,7 @@ export {
   WriteConflict,
 } from "./errors.ts";
 export * from "./ids/index.ts";
+export * from "./metrics/index.ts";
 export * from "./mysql/index.ts";
 export * from "./outbox/index.ts";
 export {
@@ -53,6 +54,7 @@ export {
   writeTargets,
 } from "./phases.ts";
 export * from "./router/index.ts";
+export * from "./shadow/index.ts";
 export {
   TransactionPlan,
   type TransactionResult,

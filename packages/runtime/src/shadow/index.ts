@@ -1,0 +1,34 @@
+/** Shadow reads (phase 3): the other store read concurrently within a budget, compared, mismatches persisted. */
+
+export { currentCorrelationId, withCorrelationId } from "./correlation.ts";
+export {
+  diffValues,
+  ITEM_FIELD,
+  identityOf,
+  MAX_VALUE_CHARS,
+  type Mismatch,
+  type MismatchField,
+  type MismatchSink,
+  normalizeKey,
+} from "./mismatch.ts";
+export {
+  DEFAULT_MISMATCH_TTL_SECONDS,
+  MISMATCH_PARTITION,
+  MISMATCH_TTL_ATTRIBUTE,
+  type MismatchListOptions,
+  MismatchLog,
+  MismatchLogError,
+  type MismatchLogOptions,
+  type MismatchPage,
+} from "./mismatch-log.ts";
+export {
+  DEFAULT_COUNTS_FLUSH_MS,
+  DEFAULT_MAX_IN_FLIGHT,
+  DEFAULT_SHADOW_BUDGET_MS,
+  ShadowBudgetExceeded,
+  type ShadowErrorContext,
+  type ShadowPageInput,
+  ShadowReader,
+  type ShadowReaderOptions,
+  type ShadowReadInput,
+} from "./reader.ts";

@@ -1,0 +1,652 @@
+import { createServer } from "node:net";
+import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
+import { loadValidContract } from "@ferry/contract";
+import { connectMysql, dynamoDbClient } from "@ferry/stack";
+import { useTestStack } from "@ferry/stack/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { seedStore } from "../../../apps/store/src/index.ts";
+import { createTableInputs } from "../../codegen/src/tables/index.ts";
+import { type Codec, createCodec, type EntityValue } from "../src/codec/index.ts";
+import { readShadowCounts } from "../src/control/index.ts";
+import { DynamoEntityStore } from "../src/dynamodb/index.ts";
+import { Metrics } from "../src/metrics/index.ts";
+import { MysqlEntityStore } from "../src/mysql/index.ts";
+import {
+  ITEM_FIELD,
+  type Mismatch,
+  MismatchLog,
+  MismatchLogError,
+  ShadowBudgetExceeded,
+  type ShadowErrorContext,
+  ShadowReader,
+  type ShadowReaderOptions,
+  withCorrelationId,
+} from "../src/shadow/index.ts";
+
+const stack = useTestStack();
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+let codec: Codec;
+let connection: Awaited<ReturnType<typeof connectMysql>>;
+let mysql: MysqlEntityStore;
+let dynamodb: DynamoEntityStore;
+let userId: unknown;
+let productIds: unknown[];
+const otherClients: ReturnType<typeof dynamoDbClient>[] = [];
+
+beforeAll(async () => {
+  const contract = await loadValidContract(new URL("../../../contract/store.yaml", import.meta.url).pathname);
+  codec = createCodec(contract);
+  await seedStore({ mysqlUrl: stack.mysqlUrl, plan: { kind: "demo" } });
+  connection = await connectMysql(stack.mysqlUrl);
+  for (const input of createTableInputs(contract, { prefix: stack.tablePrefix })) {
+    await stack.dynamodb().send(new CreateTableCommand(input));
+  }
+  mysql = new MysqlEntityStore(connection, codec);
+  dynamodb = new DynamoEntityStore(stack.dynamodb(), codec, { tablePrefix: stack.tablePrefix });
+  const [users] = await connection.query("SELECT id FROM users ORDER BY id LIMIT 1");
+  const [products] = await connection.query("SELECT id FROM products ORDER BY id LIMIT 3");
+  userId = (users as Array<{ id: unknown }>)[0]?.id;
+  productIds = (products as Array<{ id: unknown }>).map((row) => row.id);
+  expect(productIds).toHaveLength(3);
+});
+
+afterAll(async () => {
+  await connection.end();
+  for (const client of otherClients) client.destroy();
+});
+
+/** A reader of its own: its own metrics, its own mismatch log and shadow counters (a control table of its own). */
+function shadowReader(name: string, options: Partial<ShadowReaderOptions> = {}) {
+  const metrics = options.metrics ?? new Metrics();
+  const tablePrefix = `${stack.tablePrefix}${name}_`;
+  const log = new MismatchLog(stack.dynamodb(), { tablePrefix, metrics });
+  const errors: Array<{ error: unknown; context: ShadowErrorContext }> = [];
+  const reader = new ShadowReader({
+    codec,
+    metrics,
+    sampleRate: () => 1,
+    sink: log,
+    control: { client: stack.dynamodb(), tablePrefix },
+    flushIntervalMs: 60_000,
+    onError: (error, context) => errors.push({ error, context }),
+    ...options,
+  });
+  const count = (counter: "comparisons" | "mismatches" | "errors" | "timeouts" | "skipped") =>
+    counter === "skipped"
+      ? reader.counters.skipped.value({ entity: "OrderItem", reason: "in-flight" })
+      : reader.counters[counter].value({ entity: "OrderItem" });
+  return { reader, log, metrics, errors, tablePrefix, count };
+}
+
+/** A new order on MySQL with three items (of three products), for one test; its id. */
+async function newOrder(): Promise<bigint> {
+  const order = await mysql.create("Order", { userId: BigInt(String(userId)), totalAmount: "30.00", status: "paid" });
+  const orderId = order.id as bigint;
+  for (const [i, productId] of productIds.entries()) {
+    await mysql.create("OrderItem", {
+      orderId,
+      productId: BigInt(String(productId)),
+      quantity: i + 1,
+      priceAtTime: `${10 + i}.50`,
+    });
+  }
+  return orderId;
+}
+
+/** The items of an order on MySQL (ordered by product id, as DynamoDB's sort key orders them). */
+async function orderItems(orderId: bigint): Promise<EntityValue[]> {
+  const page = await mysql.list("OrderItem", {
+    where: { orderId },
+    order: { attribute: "productId", direction: "asc" },
+    limit: 100,
+  });
+  return page.items;
+}
+
+/** Copies an order item to DynamoDB as the dual write does: with its denormalised copies of the product. */
+async function copyToDynamo(item: EntityValue): Promise<void> {
+  const product = await mysql.get("Product", { id: item.productId });
+  await dynamodb.create("OrderItem", { ...item, productName: product?.name, productImageUrl: product?.imageUrl });
+}
+
+const keyOf = (item: EntityValue) => ({ id: item.id, orderId: item.orderId, productId: item.productId });
+
+/** A deterministic random source (mulberry32). */
+function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe("ShadowReader", () => {
+  it("counts equal results as a comparison without a mismatch, though DynamoDB's item has denormalised copies", async () => {
+    const { reader, log, count } = shadowReader("equal");
+    const [item] = await orderItems(await newOrder());
+    if (!item) throw new Error("no order item");
+    await copyToDynamo(item);
+    const onDynamo = await dynamodb.get("OrderItem", keyOf(item));
+    expect(onDynamo?.productName).toEqual(expect.any(String));
+
+    const served = await reader.read({
+      entity: "OrderItem",
+      key: keyOf(item),
+      served: mysql.get("OrderItem", keyOf(item)),
+      shadow: () => dynamodb.get("OrderItem", keyOf(item)),
+    });
+    expect(served).toEqual(item);
+    await reader.idle();
+    expect([count("comparisons"), count("mismatches"), count("errors"), count("timeouts")]).toEqual([1, 0, 0, 0]);
+    await log.flush();
+    expect((await log.list()).mismatches).toEqual([]);
+  });
+
+  it("records a changed field as one mismatch with both normalised values, the key and the correlation id", async () => {
+    const { reader, log, count } = shadowReader("changed");
+    const [item] = await orderItems(await newOrder());
+    if (!item) throw new Error("no order item");
+    await copyToDynamo(item);
+    await dynamodb.update("OrderItem", keyOf(item), { quantity: Number(item.quantity) + 5 });
+
+    const served = await withCorrelationId("req-42", () =>
+      reader.read({
+        entity: "OrderItem",
+        key: keyOf(item),
+        served: mysql.get("OrderItem", keyOf(item)),
+        shadow: () => dynamodb.get("OrderItem", keyOf(item)),
+      }),
+    );
+    // The served (MySQL) value, whatever the shadow says.
+    expect(served?.quantity).toBe(item.quantity);
+    await reader.idle();
+    expect([count("comparisons"), count("mismatches")]).toEqual([1, 1]);
+    await log.flush();
+    const { mismatches } = await log.list();
+    expect(mismatches).toEqual([
+      {
+        id: expect.stringMatching(UUID),
+        at: expect.any(String),
+        entity: "OrderItem",
+        key: { id: String(item.id), orderId: String(item.orderId), productId: String(item.productId) },
+        servedBy: "mysql",
+        shadowFrom: "dynamodb",
+        correlationId: "req-42",
+        fields: [{ field: "quantity", served: String(item.quantity), shadow: String(Number(item.quantity) + 5) }],
+      },
+    ]);
+    expect(Date.parse(mismatches[0]?.at ?? "")).not.toBeNaN();
+
+    // A correlation id given with the read wins; with none at all, each read gets a random one.
+    await withCorrelationId("outer", () =>
+      reader.read({
+        entity: "OrderItem",
+        key: keyOf(item),
+        served: mysql.get("OrderItem", keyOf(item)),
+        shadow: () => dynamodb.get("OrderItem", keyOf(item)),
+        correlationId: "given",
+      }),
+    );
+    await reader.read({
+      entity: "OrderItem",
+      key: keyOf(item),
+      served: mysql.get("OrderItem", keyOf(item)),
+      shadow: () => dynamodb.get("OrderItem", keyOf(item)),
+    });
+    await reader.idle();
+    await log.flush();
+    const ids = (await log.list()).mismatches.map((mismatch) => mismatch.correlationId);
+    expect(ids).toHaveLength(3);
+    expect(ids).toContain("given");
+    expect(ids).toContain("req-42");
+    expect(ids.filter((id) => UUID.test(id))).toHaveLength(1);
+  });
+
+  it("never calls the shadow read at sampling rate 0", async () => {
+    const { reader, count } = shadowReader("never", { sampleRate: () => 0 });
+    const [item] = await orderItems(await newOrder());
+    let calls = 0;
+    for (let i = 0; i < 20; i++) {
+      const served = await reader.read({
+        entity: "OrderItem",
+        key: keyOf(item ?? {}),
+        served: Promise.resolve(item),
+        shadow: async () => {
+          calls++;
+          return item;
+        },
+      });
+      expect(served).toBe(item);
+    }
+    await reader.idle();
+    expect(calls).toBe(0);
+    expect(count("comparisons")).toBe(0);
+  });
+
+  it("shadows about half the reads at rate 0.5, and reads the rate on every call", async () => {
+    let rate = 0.5;
+    const { reader, count } = shadowReader("half", { sampleRate: () => rate, random: seeded(7) });
+    const [item] = await orderItems(await newOrder());
+    let calls = 0;
+    const read = () =>
+      reader.read({
+        entity: "OrderItem",
+        key: keyOf(item ?? {}),
+        served: Promise.resolve(item),
+        shadow: async () => {
+          calls++;
+          return item;
+        },
+      });
+    for (let i = 0; i < 1000; i++) await read();
+    await reader.idle();
+    expect(calls).toBeGreaterThan(450);
+    expect(calls).toBeLessThan(550);
+    expect(count("comparisons")).toBe(calls);
+    expect(count("mismatches")).toBe(0);
+
+    // A change of the setting applies to the next read.
+    rate = 1;
+    const before = calls;
+    for (let i = 0; i < 10; i++) await read();
+    rate = 0;
+    for (let i = 0; i < 10; i++) await read();
+    expect(calls - before).toBe(10);
+  });
+
+  it("returns the served result while a hanging shadow read is still running, and counts it as a timeout", async () => {
+    const { reader, count, errors } = shadowReader("hang", { budgetMs: 50, maxInFlight: 2 });
+    const [item] = await orderItems(await newOrder());
+    if (!item) throw new Error("no order item");
+    const hangs: NodeJS.Timeout[] = [];
+    const signals: AbortSignal[] = [];
+    let shadowsSettled = 0;
+    /** A shadow read that hangs for 5 s, ignoring its abort signal. */
+    const hanging = (signal: AbortSignal) => {
+      signals.push(signal);
+      return new Promise<EntityValue>((resolve) => {
+        hangs.push(
+          setTimeout(() => {
+            shadowsSettled++;
+            resolve(item);
+          }, 5000),
+        );
+      });
+    };
+    try {
+      // A real served read: its result is back while the shadow read still hangs.
+      const served = await reader.read({
+        entity: "OrderItem",
+        key: keyOf(item),
+        served: mysql.get("OrderItem", keyOf(item)),
+        shadow: hanging,
+      });
+      expect(served).toEqual(item);
+      expect(shadowsSettled).toBe(0);
+
+      // A served value that is already there comes back without waiting for the budget either: no timer has run
+      // yet, so its comparison is still pending and no timeout has been counted for it.
+      const timeoutsBefore = count("timeouts");
+      const immediate = await reader.read({
+        entity: "OrderItem",
+        key: keyOf(item),
+        served: Promise.resolve(item),
+        shadow: hanging,
+      });
+      expect(immediate).toBe(item);
+      expect(count("timeouts")).toBe(timeoutsBefore);
+      expect(reader.state().comparing).toBeGreaterThanOrEqual(1);
+
+      // The comparisons give up at the budget, well before the hangs end: timeouts, nothing thrown, nothing compared.
+      await reader.idle();
+      expect(shadowsSettled).toBe(0);
+      expect(count("timeouts")).toBe(2);
+      expect([count("comparisons"), count("errors")]).toEqual([0, 0]);
+      expect(errors).toEqual([]);
+      expect(signals.map((signal) => signal.aborted)).toEqual([true, true]);
+      expect(signals[0]?.reason).toBeInstanceOf(ShadowBudgetExceeded);
+
+      // The abandoned reads still run: with maxInFlight 2 the next sampled read is served and not shadowed.
+      expect(reader.state().inFlight).toBe(2);
+      let called = false;
+      const next = await reader.read({
+        entity: "OrderItem",
+        key: keyOf(item),
+        served: Promise.resolve(item),
+        shadow: async () => {
+          called = true;
+          return item;
+        },
+      });
+      expect(next).toBe(item);
+      expect(called).toBe(false);
+      expect(count("skipped")).toBe(1);
+    } finally {
+      for (const hang of hangs) clearTimeout(hang);
+    }
+  });
+
+  it("returns the served result when the shadow read fails, counting the error; a served error is passed on as is", async () => {
+    const { reader, count, errors } = shadowReader("fail");
+    const [item] = await orderItems(await newOrder());
+    if (!item) throw new Error("no order item");
+    const unreachable = new Error("DynamoDB is unreachable");
+    const served = await reader.read({
+      entity: "OrderItem",
+      key: keyOf(item),
+      served: mysql.get("OrderItem", keyOf(item)),
+      shadow: () => Promise.reject(unreachable),
+    });
+    expect(served).toEqual(item);
+    // A shadow function that throws before returning a promise is counted the same way.
+    const again = await reader.read({
+      entity: "OrderItem",
+      key: keyOf(item),
+      served: Promise.resolve(item),
+      shadow: () => {
+        throw unreachable;
+      },
+    });
+    expect(again).toBe(item);
+    // A real failing shadow read: a table that does not exist.
+    const missing = new DynamoEntityStore(stack.dynamodb(), codec, { tablePrefix: `${stack.tablePrefix}missing_` });
+    await reader.read({
+      entity: "OrderItem",
+      key: keyOf(item),
+      served: Promise.resolve(item),
+      shadow: () => missing.get("OrderItem", keyOf(item)),
+    });
+    await reader.idle();
+    expect([count("errors"), count("comparisons"), count("timeouts")]).toEqual([3, 0, 0]);
+    expect(errors.slice(0, 2)).toEqual([
+      { error: unreachable, context: { stage: "shadow", entity: "OrderItem" } },
+      { error: unreachable, context: { stage: "shadow", entity: "OrderItem" } },
+    ]);
+    expect(errors[2]?.error).toMatchObject({ name: "ResourceNotFoundException" });
+
+    // The served store's error reaches the caller unchanged; there is nothing to compare.
+    const refused = new Error("MySQL refused the query");
+    await expect(
+      reader.read({
+        entity: "OrderItem",
+        key: keyOf(item),
+        served: Promise.reject(refused),
+        shadow: async () => item,
+      }),
+    ).rejects.toBe(refused);
+    await reader.idle();
+    expect([count("errors"), count("comparisons")]).toEqual([3, 0]);
+  });
+
+  it("counts an item read by key on one side only as a mismatch of the whole item, and none on both as agreement", async () => {
+    const { reader, log, count } = shadowReader("presence");
+    const [item] = await orderItems(await newOrder());
+    if (!item) throw new Error("no order item");
+    const nowhere = { ...keyOf(item), id: BigInt(String(item.id)) + 1_000_000n };
+    for (const key of [keyOf(item), nowhere]) {
+      await reader.read({
+        entity: "OrderItem",
+        key,
+        served: mysql.get("OrderItem", key),
+        shadow: () => dynamodb.get("OrderItem", key),
+      });
+    }
+    await reader.idle();
+    expect([count("comparisons"), count("mismatches")]).toEqual([2, 1]);
+    await log.flush();
+    const { mismatches } = await log.list();
+    expect(mismatches).toHaveLength(1);
+    expect(mismatches[0]?.key).toEqual({
+      id: String(item.id),
+      orderId: String(item.orderId),
+      productId: String(item.productId),
+    });
+    expect(mismatches[0]?.fields).toEqual([
+      { field: ITEM_FIELD, served: JSON.stringify(codec.entity("OrderItem").normalize(item)), shadow: null },
+    ]);
+  });
+
+  it("compares listing pages by identity: an item missing on the shadow side is a mismatch", async () => {
+    const { reader, log, count } = shadowReader("page");
+    const orderId = await newOrder();
+    const items = await orderItems(orderId);
+    const missing = items.at(-1) as EntityValue;
+    for (const item of items.slice(0, -1)) await copyToDynamo(item);
+
+    const page = await withCorrelationId("list-1", () =>
+      reader.readPage({
+        entity: "OrderItem",
+        key: { orderId },
+        served: mysql.list("OrderItem", {
+          where: { orderId },
+          order: { attribute: "productId", direction: "asc" },
+          limit: 100,
+        }),
+        shadow: () => dynamodb.query("OrderItem", { values: { orderId }, limit: 100 }),
+      }),
+    );
+    expect(page.items).toEqual(items);
+    await reader.idle();
+    // One page, one comparison; it differs, so one mismatch, recorded for the missing item only.
+    expect([count("comparisons"), count("mismatches")]).toEqual([1, 1]);
+    await log.flush();
+    const { mismatches } = await log.list();
+    expect(mismatches).toHaveLength(1);
+    const [mismatch] = mismatches as [Mismatch];
+    expect(mismatch).toMatchObject({
+      entity: "OrderItem",
+      key: { id: String(missing.id), orderId: String(orderId), productId: String(missing.productId) },
+      correlationId: "list-1",
+      servedBy: "mysql",
+      shadowFrom: "dynamodb",
+    });
+    expect(mismatch.fields).toHaveLength(1);
+    expect(mismatch.fields[0]).toMatchObject({ field: ITEM_FIELD, shadow: null });
+    expect(JSON.parse(mismatch.fields[0]?.served ?? "null")).toEqual(
+      codec.entity("OrderItem").normalize(missing as EntityValue),
+    );
+
+    // The same page with the item on both sides, in another order, is no mismatch.
+    await copyToDynamo(missing);
+    await reader.readPage({
+      entity: "OrderItem",
+      key: { orderId },
+      served: mysql.list("OrderItem", { where: { orderId }, limit: 100 }),
+      shadow: () => dynamodb.query("OrderItem", { values: { orderId }, order: "desc", limit: 100 }),
+    });
+    await reader.idle();
+    expect([count("comparisons"), count("mismatches")]).toEqual([2, 1]);
+  });
+
+  it("adds its comparison counts to the control table on flush() and stop(), for the phase store's 3 -> 4 check", async () => {
+    const { reader, tablePrefix, count } = shadowReader("counts");
+    const [a, b] = await orderItems(await newOrder());
+    if (!a || !b) throw new Error("no order items");
+    const compare = (served: EntityValue, shadow: EntityValue) =>
+      reader.read({
+        entity: "OrderItem",
+        key: keyOf(served),
+        served: Promise.resolve(served),
+        shadow: async () => shadow,
+      });
+    await compare(a, a);
+    await compare(b, b);
+    await compare(a, { ...a, priceAtTime: "0.01" });
+    await reader.idle();
+    expect([count("comparisons"), count("mismatches")]).toEqual([3, 1]);
+    // Not yet added (the interval is a minute).
+    expect(await readShadowCounts(stack.dynamodb(), tablePrefix)).toMatchObject({ comparisons: 0, mismatches: 0 });
+    await reader.flush();
+    expect(await readShadowCounts(stack.dynamodb(), tablePrefix)).toMatchObject({ comparisons: 3, mismatches: 1 });
+    expect(reader.state().unflushed).toEqual({ comparisons: 0, mismatches: 0 });
+
+    await compare(b, b);
+    await reader.stop();
+    expect(await readShadowCounts(stack.dynamodb(), tablePrefix)).toMatchObject({ comparisons: 4, mismatches: 1 });
+    // Stopped: reads are still served, and no longer shadowed.
+    let called = false;
+    expect(
+      await reader.read({
+        entity: "OrderItem",
+        key: keyOf(a),
+        served: Promise.resolve(a),
+        shadow: async () => {
+          called = true;
+          return a;
+        },
+      }),
+    ).toBe(a);
+    expect(called).toBe(false);
+  });
+
+  it("exposes its counters and the stores' latency histogram as Prometheus text", async () => {
+    const metrics = new Metrics();
+    const { reader, log } = shadowReader("prometheus", { metrics });
+    const items = await orderItems(await newOrder());
+    const [, same, changed] = items as [EntityValue, EntityValue, EntityValue];
+    await copyToDynamo(same);
+    await copyToDynamo({ ...changed, quantity: Number(changed.quantity) + 1 });
+    // As the router calls it: each store call timed, the served one started first.
+    const read = (item: EntityValue) =>
+      reader.read({
+        entity: "OrderItem",
+        key: keyOf(item),
+        served: metrics.time("mysql", "get", () => mysql.get("OrderItem", keyOf(item))),
+        shadow: () => metrics.time("dynamodb", "get", () => dynamodb.get("OrderItem", keyOf(item))),
+      });
+    await read(same);
+    await read(changed);
+    await reader.read({
+      entity: "OrderItem",
+      key: keyOf(same),
+      served: Promise.resolve(same),
+      shadow: () => Promise.reject(new Error("down")),
+    });
+    await reader.idle();
+    await log.flush();
+
+    const text = metrics.prometheus();
+    for (const line of [
+      "# TYPE ferry_shadow_comparisons_total counter",
+      'ferry_shadow_comparisons_total{entity="OrderItem"} 2',
+      'ferry_shadow_mismatches_total{entity="OrderItem"} 1',
+      'ferry_shadow_errors_total{entity="OrderItem"} 1',
+      "# TYPE ferry_shadow_timeouts_total counter",
+      "# TYPE ferry_store_request_seconds histogram",
+      'ferry_store_request_seconds_count{store="mysql",operation="get"} 2',
+      'ferry_store_request_seconds_count{store="dynamodb",operation="get"} 2',
+      'ferry_store_request_seconds_bucket{store="dynamodb",operation="get",le="+Inf"} 2',
+      "ferry_shadow_mismatch_log_errors_total 0",
+    ]) {
+      expect(text).toContain(`${line}\n`);
+    }
+  });
+});
+
+describe("MismatchLog", () => {
+  function mismatch(n: number, entity: string): Mismatch {
+    return {
+      id: `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`,
+      at: new Date(Date.UTC(2030, 0, 1, 0, 0, n)).toISOString(),
+      entity,
+      key: { id: String(n) },
+      servedBy: "mysql",
+      shadowFrom: "dynamodb",
+      correlationId: `req-${n}`,
+      fields: [{ field: "name", served: `served ${n}`, shadow: n % 2 === 0 ? null : `shadow ${n}` }],
+    };
+  }
+
+  it("lists what it recorded newest first, a page at a time, and by entity", async () => {
+    const log = new MismatchLog(stack.dynamodb(), { tablePrefix: `${stack.tablePrefix}log_` });
+    // 40 mismatches: more than one batch of 25.
+    for (let n = 1; n <= 40; n++) log.record(mismatch(n, n % 4 === 0 ? "Order" : "User"));
+    await log.flush();
+    expect(log.state()).toMatchObject({ recorded: 40, written: 40, failed: 0, dropped: 0, queued: 0 });
+
+    const seen: Mismatch[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await log.list({ limit: 15, ...(cursor === undefined ? {} : { cursor }) });
+      seen.push(...page.mismatches);
+      cursor = page.cursor;
+      pages++;
+    } while (cursor !== undefined);
+    expect(pages).toBe(3);
+    expect(seen.map((m) => m.key.id)).toEqual(Array.from({ length: 40 }, (_, i) => String(40 - i)));
+    expect(seen[0]).toEqual(mismatch(40, "Order"));
+    expect(seen[1]).toEqual(mismatch(39, "User"));
+
+    const orders = await log.list({ entity: "Order", limit: 4 });
+    expect(orders.mismatches.map((m) => m.key.id)).toEqual(["40", "36", "32", "28"]);
+    const rest = await log.list({ entity: "Order", limit: 100, cursor: orders.cursor as string });
+    expect(rest.mismatches.map((m) => m.key.id)).toEqual(["24", "20", "16", "12", "8", "4"]);
+    expect(rest.cursor).toBeUndefined();
+    expect((await log.list({ limit: 40 })).cursor).toBeUndefined();
+
+    await expect(log.list({ cursor: "not-a-cursor" })).rejects.toBeInstanceOf(MismatchLogError);
+    await expect(log.list({ limit: 0 })).rejects.toThrow("a mismatch list limit is a whole number from 1 to 1000");
+  });
+
+  it("never throws when DynamoDB is unreachable: failed writes are counted and kept, overflow is dropped", async () => {
+    const port = await closedPort();
+    const client = dynamoDbClient(`http://127.0.0.1:${port}`);
+    otherClients.push(client);
+    const metrics = new Metrics();
+    const failures: unknown[] = [];
+    const log = new MismatchLog(client, {
+      tablePrefix: `${stack.tablePrefix}down_`,
+      metrics,
+      maxQueued: 2,
+      onError: (error) => failures.push(error),
+    });
+    log.record(mismatch(1, "User"));
+    log.record(mismatch(2, "User"));
+    log.record(mismatch(3, "User"));
+    await log.flush();
+    expect(log.state()).toMatchObject({ recorded: 2, written: 0, dropped: 1, queued: 2 });
+    expect(log.state().failed).toBeGreaterThanOrEqual(2);
+    expect(failures.length).toBeGreaterThanOrEqual(1);
+    const text = metrics.prometheus();
+    expect(text).toContain("ferry_shadow_mismatch_log_dropped_total 1\n");
+    expect(text).toMatch(/ferry_shadow_mismatch_log_errors_total [1-9]/);
+
+    // The shadow counters are kept for the next flush when the control table cannot be reached.
+    const reader = new ShadowReader({
+      codec,
+      metrics,
+      sampleRate: () => 1,
+      sink: log,
+      control: { client, tablePrefix: `${stack.tablePrefix}down_` },
+      flushIntervalMs: 60_000,
+    });
+    const [item] = await orderItems(await newOrder());
+    if (!item) throw new Error("no order item");
+    await reader.read({
+      entity: "OrderItem",
+      key: keyOf(item),
+      served: Promise.resolve(item),
+      shadow: async () => item,
+    });
+    await reader.idle();
+    await reader.flush();
+    expect(reader.state().unflushed).toEqual({ comparisons: 1, mismatches: 0 });
+    expect(reader.counters.countFlushErrors.value()).toBe(1);
+    await log.stop();
+  });
+});
+
+/** A local port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === "string") throw new Error("no port");
+  return address.port;
+}
