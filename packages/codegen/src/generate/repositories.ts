@@ -402,8 +402,10 @@ export function repositoryStatements(contract: Contract): RepositoryStatements {
         },
         {
           name: "onSecondaryFailure",
-          type: "(failure: SecondaryFailure) => void",
-          docs: ["Receives every write the non-authoritative store refused, to be replayed (the outbox)."],
+          type: "(failure: SecondaryFailure) => unknown",
+          docs: [
+            "Receives every write the non-authoritative store refused, to be replayed: an Outbox's `record` (awaited before the call answers).",
+          ],
         },
       ],
     },

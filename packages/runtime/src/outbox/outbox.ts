@@ -401,8 +401,12 @@ export class Outbox {
       if (this.queue.length === 0) return Promise.resolve(true);
       if (this.retryTimer) clearTimeout(this.retryTimer);
       this.retryTimer = undefined;
-      this.storing = this.storeRecords([...this.queue]).finally(() => {
+      const taken = [...this.queue];
+      this.storing = this.storeRecords(taken).finally(() => {
         this.storing = undefined;
+        // Records queued while that write was in flight (their callers are waiting): store them now.
+        const tried = new Set(taken);
+        if (this.queue.some((record) => !tried.has(record))) void this.store();
       });
     }
     return this.storing;

@@ -87,8 +87,12 @@ export interface RouterOptions {
   dynamodb?: DynamoEntityStore;
   /** Hands out auto-increment ids while DynamoDB is authoritative (phases 4-5). */
   ids?: IdAllocator;
-  /** Receives the writes the secondary store refused (the outbox); required when both stores are given. */
-  onSecondaryFailure?: (failure: SecondaryFailure) => void;
+  /**
+   * Receives the writes the secondary store refused (the outbox); required when both stores are given. The call
+   * waits for a returned promise (the outbox storing the entry) before it answers, so an answered request's failed
+   * secondary write is on record even if the process dies right after.
+   */
+  onSecondaryFailure?: (failure: SecondaryFailure) => unknown;
 }
 
 export class EntityRouter {
@@ -430,8 +434,16 @@ export class EntityRouter {
       );
     }
     if (PHASES[phase].flags.WRITE_MYSQL && !this.floored.has(entity)) {
-      await allocator.raiseTo(entity, await this.mysql.highestId(entity));
-      this.floored.add(entity);
+      let highest: bigint | undefined;
+      try {
+        highest = await this.mysql.highestId(entity);
+      } catch {
+        // MySQL (secondary here) is down: the counter, raised before, carries on; a taken id is retried.
+      }
+      if (highest !== undefined) {
+        await allocator.raiseTo(entity, highest);
+        this.floored.add(entity);
+      }
     }
     const codec = this.options.codec.entity(entity).attribute(attribute);
     return (await allocator.allocate(entity, count)).map((id) => codec.fromColumn(id.toString()));
@@ -457,7 +469,7 @@ export class EntityRouter {
             );
       const handler = this.options.onSecondaryFailure;
       if (!handler) throw error;
-      handler({
+      await this.handOver(handler, {
         entity,
         operation,
         store,
@@ -466,6 +478,15 @@ export class EntityRouter {
         ...(writes ? { writes } : {}),
         error,
       });
+    }
+  }
+
+  /** Hands a failed secondary write to the outbox; the authoritative write stands whatever happens here. */
+  private async handOver(handler: (failure: SecondaryFailure) => unknown, failure: SecondaryFailure): Promise<void> {
+    try {
+      await handler(failure);
+    } catch (error) {
+      console.error(`ferry: the outbox could not take a failed ${failure.store} write of ${failure.entity}`, error);
     }
   }
 

@@ -156,8 +156,8 @@ export interface StoreOptions {
   dynamodb: DynamoDBClient;
   /** Prefix of the DynamoDB table names (FERRY_TABLE_PREFIX). */
   tablePrefix?: string;
-  /** Receives every write the non-authoritative store refused, to be replayed (the outbox). */
-  onSecondaryFailure: (failure: SecondaryFailure) => void;
+  /** Receives every write the non-authoritative store refused, to be replayed: an Outbox's `record` (awaited before the call answers). */
+  onSecondaryFailure: (failure: SecondaryFailure) => unknown;
 }
 
 /** The phase-routed repositories of every entity, over one router: what apps use. Each call goes to the stores the current phase says. */
