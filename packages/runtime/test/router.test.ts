@@ -1,16 +1,19 @@
+import { type AddressInfo, createServer, type Socket } from "node:net";
 import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
 import { type Contract, loadValidContract } from "@ferry/contract";
-import { connectMysql } from "@ferry/stack";
+import { connectMysql, dynamoDbClient } from "@ferry/stack";
 import { useTestStack } from "@ferry/stack/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { seedStore } from "../../../apps/store/src/index.ts";
 import { createTableInputs } from "../../codegen/src/tables/index.ts";
 import { createCodec } from "../src/codec/index.ts";
 import { DynamoEntityStore } from "../src/dynamodb/index.ts";
 import { IdAllocator } from "../src/ids/index.ts";
+import { Metrics } from "../src/metrics/index.ts";
 import { MysqlEntityStore } from "../src/mysql/index.ts";
 import type { Phase } from "../src/phases.ts";
 import { CursorStoreChanged, EntityRouter, type PhaseSource, type SecondaryFailure } from "../src/router/index.ts";
+import { type Mismatch, ShadowReader, withCorrelationId } from "../src/shadow/index.ts";
 
 const stack = useTestStack();
 
@@ -160,6 +163,87 @@ describe("the router", () => {
       else expect(codec.entity("User").diff(inMysql ?? {}, inDynamo ?? {}), `from phase ${from}`).toEqual([]);
     }
     expect(failures).toEqual([]);
+  });
+
+  it("phase 3 serves MySQL, compares DynamoDB after normalisation, and records a field-level mismatch", async () => {
+    phase.value = 2;
+    const created = await router().create("User", user(30));
+    // DynamoDB drifts behind the router's back.
+    await stores().dynamodb.update("User", { id: created.id }, { firstName: "Drifted" });
+    phase.value = 3;
+    const metrics = new Metrics();
+    const mismatches: Mismatch[] = [];
+    const shadow = new ShadowReader({
+      codec: createCodec(contract),
+      metrics,
+      sampleRate: () => 1,
+      sink: { record: (mismatch) => void mismatches.push(mismatch) },
+    });
+    const codec = createCodec(contract);
+    const r = new EntityRouter({
+      phase,
+      codec,
+      mysql: new MysqlEntityStore(connection, codec),
+      dynamodb: new DynamoEntityStore(stack.dynamodb(), codec, { tablePrefix: stack.tablePrefix }),
+      onSecondaryFailure: (failure) => failures.push(failure),
+      metrics,
+      shadow,
+    });
+    const served = await withCorrelationId("req-30", () => r.get<{ firstName: string }>("User", { id: created.id }));
+    expect(served?.firstName).toBe("Ro");
+    await shadow.idle();
+    expect(mismatches).toHaveLength(1);
+    expect(mismatches[0]).toMatchObject({
+      entity: "User",
+      servedBy: "mysql",
+      shadowFrom: "dynamodb",
+      correlationId: "req-30",
+      fields: [{ field: "firstName", served: "Ro", shadow: "Drifted" }],
+    });
+    // Equal values: a comparison, no mismatch; every store call is timed.
+    await r.list("Category", { index: "GSI1", values: {}, limit: 5 });
+    await shadow.idle();
+    expect(shadow.counters.comparisons.value({ entity: "User" })).toBe(1);
+    const text = metrics.prometheus();
+    expect(text).toMatch(/ferry_store_request_seconds_count\{store="mysql",operation="get"\} 1/);
+    expect(text).toMatch(/ferry_store_request_seconds_count\{store="dynamodb",operation="get"\} 1/);
+    await shadow.stop();
+  });
+
+  it("phase 3: a DynamoDB that never answers does not hold the response past the shadow budget", async () => {
+    // A port that accepts connections and never answers.
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => void sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const address = silent.address() as AddressInfo;
+    const hanging = dynamoDbClient(`http://127.0.0.1:${address.port}`);
+    onTestFinished(async () => {
+      hanging.destroy();
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    });
+    phase.value = 3;
+    const codec = createCodec(contract);
+    const metrics = new Metrics();
+    const shadow = new ShadowReader({ codec, metrics, sampleRate: () => 1, budgetMs: 50, sink: { record: () => {} } });
+    const r = new EntityRouter({
+      phase,
+      codec,
+      mysql: new MysqlEntityStore(connection, codec),
+      dynamodb: new DynamoEntityStore(hanging, codec, { tablePrefix: stack.tablePrefix }),
+      onSecondaryFailure: (failure) => failures.push(failure),
+      shadow,
+    });
+    const [first] = (await connection.query("SELECT id FROM users ORDER BY id LIMIT 1")) as unknown as [
+      Array<{ id: string }>,
+    ];
+    const started = performance.now();
+    const served = await r.get("User", { id: BigInt(first[0]?.id ?? "1") });
+    const elapsed = performance.now() - started;
+    expect(served).toBeDefined();
+    // Served by MySQL while the shadow read still hangs; it is given up at the budget and counted.
+    await expect.poll(() => shadow.counters.timeouts.value({ entity: "User" }), { timeout: 10_000 }).toBe(1);
+    expect(elapsed).toBeLessThan(5_000);
   });
 
   it("refuses a duplicate email in phase 5 as in phase 1", async () => {

@@ -99,10 +99,12 @@ export function generate(contract: Contract, options: GenerateOptions): Generate
     "FixedPhase",
     "IdAllocator",
     ...(repositoryText.includes("matchesValues(") ? ["matchesValues"] : []),
+    "type Metrics",
     "MysqlEntityStore",
     "type MysqlExecutor",
     "type PhaseSource",
     "type SecondaryFailure",
+    "type ShadowReader",
     "type UpdateRequest",
   ];
   files.set(

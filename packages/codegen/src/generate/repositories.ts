@@ -407,6 +407,20 @@ export function repositoryStatements(contract: Contract): RepositoryStatements {
             "Receives every write the non-authoritative store refused, to be replayed: an Outbox's `record` (awaited before the call answers).",
           ],
         },
+        {
+          name: "metrics",
+          type: "Metrics",
+          hasQuestionToken: true,
+          docs: ["Times every store call (mount its Prometheus text at /metrics)."],
+        },
+        {
+          name: "shadow",
+          type: "ShadowReader",
+          hasQuestionToken: true,
+          docs: [
+            "Phase 3's shadow reads; without it phase 3 reads like phase 2. A FleetMember's storeOptions has them all.",
+          ],
+        },
       ],
     },
     {
@@ -427,6 +441,8 @@ export function repositoryStatements(contract: Contract): RepositoryStatements {
     dynamodb: new DynamoEntityStore(options.dynamodb, codec, { tablePrefix: options.tablePrefix ?? "" }),
     ids: new IdAllocator(options.dynamodb, { tablePrefix: options.tablePrefix ?? "" }),
     onSecondaryFailure: options.onSecondaryFailure,
+    ...(options.metrics ? { metrics: options.metrics } : {}),
+    ...(options.shadow ? { shadow: options.shadow } : {}),
   }),
 );`,
       ],

@@ -9,8 +9,10 @@ import type { Codec, EntityValue } from "../codec/index.ts";
 import type { DynamoEntityStore, DynamoTransactWrite } from "../dynamodb/index.ts";
 import { AlreadyExists, NotFound, StoreError, TransactionFailed, TransactionRefused } from "../errors.ts";
 import type { IdAllocator } from "../ids/index.ts";
+import type { Metrics, StoreOperation } from "../metrics/index.ts";
 import type { MysqlEntityStore } from "../mysql/index.ts";
 import { PHASES, type Phase, type Store, writeTargets } from "../phases.ts";
+import type { ShadowReader } from "../shadow/index.ts";
 import { TransactionPlan, type TransactionResult, type TransactionWrite } from "../transactions/plan.ts";
 import { withInsertDefaults, withUpdateDefaults } from "./defaults.ts";
 
@@ -87,6 +89,10 @@ export interface RouterOptions {
   dynamodb?: DynamoEntityStore;
   /** Hands out auto-increment ids while DynamoDB is authoritative (phases 4-5). */
   ids?: IdAllocator;
+  /** Times every store call (ferry_store_request_seconds). */
+  metrics?: Metrics;
+  /** Phase 3's shadow reads: without one, phase 3 reads like phase 2. */
+  shadow?: ShadowReader;
   /**
    * Receives the writes the secondary store refused (the outbox); required when both stores are given. The call
    * waits for a returned promise (the outbox storing the entry) before it answers, so an answered request's failed
@@ -132,40 +138,76 @@ export class EntityRouter {
   /** Reads one item by its primary key; `T` is the entity's generated type (the codec has checked every value). */
   async get<T extends object = EntityValue>(entity: string, key: object): Promise<T | undefined> {
     const values = key as EntityValue;
-    const item =
-      this.readStore() === "mysql" ? await this.mysql.get(entity, values) : await this.dynamodb.get(entity, values);
-    return item as T | undefined;
+    const phase = PHASES[this.options.phase.phase()];
+    const read = (store: Store) =>
+      this.timed(store, "get", () =>
+        store === "mysql" ? this.mysql.get(entity, values) : this.dynamodb.get(entity, values),
+      );
+    const served = read(phase.authoritative);
+    const shadow = this.options.shadow;
+    // Phase 3: the other store is read too, concurrently, and compared; never served, never waited for.
+    if (phase.shadowRead && shadow) {
+      const item = await shadow.read({
+        entity,
+        key: values,
+        served,
+        shadow: () => read(otherStore(phase.authoritative)),
+        servedBy: phase.authoritative,
+      });
+      return item as T | undefined;
+    }
+    return (await served) as T | undefined;
   }
 
   async list<T extends object = EntityValue>(entity: string, request: ListRequest): Promise<ListPage<T>> {
-    const page = await this.listValues(entity, request);
-    return page as ListPage<T>;
-  }
-
-  private async listValues(entity: string, request: ListRequest): Promise<ListPage<EntityValue>> {
-    const store = this.readStore();
+    const phase = PHASES[this.options.phase.phase()];
+    const store = phase.authoritative;
     if (request.cursor) {
       const issuedBy = cursorStore(request.cursor);
       if (issuedBy !== store) throw new CursorStoreChanged(issuedBy, store);
     }
-    if (store === "mysql") {
-      const order = this.sortAttribute(entity, request.index);
-      return this.mysql.list(entity, {
-        where: request.values as EntityValue,
+    const served = this.listOn(store, entity, request);
+    const shadow = this.options.shadow;
+    // A page after the first has a cursor only its own store can continue: only first pages are compared.
+    if (phase.shadowRead && shadow && !request.cursor) {
+      const page = await shadow.readPage({
+        entity,
+        key: request.values,
+        served,
+        shadow: () => this.listOn(otherStore(store), entity, request),
+        servedBy: store,
+      });
+      return page as ListPage<T>;
+    }
+    return (await served) as ListPage<T>;
+  }
+
+  private listOn(store: Store, entity: string, request: ListRequest): Promise<ListPage<EntityValue>> {
+    return this.timed(store, "list", async () => {
+      if (store === "mysql") {
+        const order = this.sortAttribute(entity, request.index);
+        return this.mysql.list(entity, {
+          where: request.values as EntityValue,
+          limit: request.limit,
+          ...(order ? { order: { attribute: order, direction: request.order ?? "asc" } } : {}),
+          ...(request.cursor ? { cursor: request.cursor } : {}),
+        });
+      }
+      const page = await this.dynamodb.query(entity, {
+        values: request.values as EntityValue,
         limit: request.limit,
-        ...(order ? { order: { attribute: order, direction: request.order ?? "asc" } } : {}),
+        ...(request.index ? { index: request.index } : {}),
+        ...(request.order ? { order: request.order } : {}),
         ...(request.cursor ? { cursor: request.cursor } : {}),
       });
-    }
-    const page = await this.dynamodb.query(entity, {
-      values: request.values as EntityValue,
-      limit: request.limit,
-      ...(request.index ? { index: request.index } : {}),
-      ...(request.order ? { order: request.order } : {}),
-      ...(request.cursor ? { cursor: request.cursor } : {}),
+      // Values the key templates do not use are filters here, as they are a WHERE on MySQL.
+      return { ...page, items: page.items.filter((item) => matchesValues(item, request.values)) };
     });
-    // Values the key templates do not use are filters here, as they are a WHERE on MySQL.
-    return { ...page, items: page.items.filter((item) => matchesValues(item, request.values)) };
+  }
+
+  /** Times a store call when the router has metrics. */
+  private timed<R>(store: Store, operation: StoreOperation, call: () => Promise<R>): Promise<R> {
+    return this.options.metrics ? this.options.metrics.time(store, operation, call) : call();
   }
 
   /** Creates on the authoritative store, then copies what it stored (with its id) to the other. */
@@ -173,8 +215,9 @@ export class EntityRouter {
     const value = given as EntityValue;
     const phase = this.options.phase.phase();
     const [first, second] = this.targets(phase);
-    const stored =
-      first === "mysql" ? await this.mysql.create(entity, value) : await this.createDynamo(entity, value, phase);
+    const stored = await this.timed(first, "create", () =>
+      first === "mysql" ? this.mysql.create(entity, value) : this.createDynamo(entity, value, phase),
+    );
     if (second) {
       await this.secondary(entity, "create", second, stored, stored, async () =>
         second === "mysql"
@@ -200,8 +243,9 @@ export class EntityRouter {
     const [first, second] = this.targets(phase);
     for (let attempt = 1; ; attempt++) {
       try {
-        const { writes, result } =
-          first === "mysql" ? await this.transactMysql(plan, values) : await this.transactDynamo(plan, values, phase);
+        const { writes, result } = await this.timed(first, "transaction", () =>
+          first === "mysql" ? this.transactMysql(plan, values) : this.transactDynamo(plan, values, phase),
+        );
         if (second) {
           await this.secondaryTransaction(name, second, first, writes);
         }
@@ -354,7 +398,7 @@ export class EntityRouter {
       store === "mysql"
         ? this.mysql.update(entity, key, changes, request)
         : this.dynamodb.update(entity, key, changes, request).then(() => undefined);
-    await run(first);
+    await this.timed(first, "update", () => run(first));
     // The condition held on the authoritative store; the copy applies the same change unconditionally.
     if (second) {
       const copy: UpdateRequest = request.add ? { add: request.add } : {};
@@ -459,7 +503,7 @@ export class EntityRouter {
     writes?: TransactionWrite[],
   ): Promise<void> {
     try {
-      await write();
+      await this.timed(store, operation, write);
     } catch (error) {
       const key =
         operation === "transaction"
@@ -497,6 +541,10 @@ export class EntityRouter {
     const match = template ? /\{([A-Za-z_][A-Za-z0-9_]*)\}/.exec(template) : null;
     return match?.[1];
   }
+}
+
+function otherStore(store: Store): Store {
+  return store === "mysql" ? "dynamodb" : "mysql";
 }
 
 function cursorStore(cursor: string): string {

@@ -13,10 +13,12 @@ import {
   EntityRouter,
   FixedPhase,
   IdAllocator,
+  type Metrics,
   MysqlEntityStore,
   type MysqlExecutor,
   type PhaseSource,
   type SecondaryFailure,
+  type ShadowReader,
   type UpdateRequest,
 } from "@ferry/runtime";
 import { contract } from "./contract.ts";
@@ -158,6 +160,10 @@ export interface StoreOptions {
   tablePrefix?: string;
   /** Receives every write the non-authoritative store refused, to be replayed: an Outbox's `record` (awaited before the call answers). */
   onSecondaryFailure: (failure: SecondaryFailure) => unknown;
+  /** Times every store call (mount its Prometheus text at /metrics). */
+  metrics?: Metrics;
+  /** Phase 3's shadow reads; without it phase 3 reads like phase 2. A FleetMember's storeOptions has them all. */
+  shadow?: ShadowReader;
 }
 
 /** The phase-routed repositories of every entity, over one router: what apps use. Each call goes to the stores the current phase says. */
@@ -171,6 +177,8 @@ export function createStore(options: StoreOptions) {
       dynamodb: new DynamoEntityStore(options.dynamodb, codec, { tablePrefix: options.tablePrefix ?? "" }),
       ids: new IdAllocator(options.dynamodb, { tablePrefix: options.tablePrefix ?? "" }),
       onSecondaryFailure: options.onSecondaryFailure,
+      ...(options.metrics ? { metrics: options.metrics } : {}),
+      ...(options.shadow ? { shadow: options.shadow } : {}),
     }),
   );
 }

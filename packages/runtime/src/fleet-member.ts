@@ -1,0 +1,132 @@
+/**
+ * FleetMember: everything one process of the fleet runs under the generated repositories, started and stopped
+ * together: the shared phase (cached, refreshed, with a heartbeat), the outbox and its drain loop, phase 3's shadow
+ * reads with their mismatch log, and the metrics the app mounts at /metrics. `storeOptions` is what the generated
+ * `createStore()` takes.
+ */
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { Contract } from "@ferry/contract";
+import { type Codec, createCodec } from "./codec/index.ts";
+import { CachedPhase, PhaseStore } from "./control/index.ts";
+import { DynamoEntityStore } from "./dynamodb/index.ts";
+import { Metrics } from "./metrics/index.ts";
+import { MysqlEntityStore, type MysqlExecutor } from "./mysql/index.ts";
+import { Outbox } from "./outbox/index.ts";
+import type { PhaseSource, SecondaryFailure } from "./router/index.ts";
+import { MismatchLog, ShadowReader } from "./shadow/index.ts";
+
+export interface FleetMemberOptions {
+  contract: Contract;
+  /** The app's database: a pool (from createMysqlPool), so that transactions and the outbox get connections of their own. */
+  mysql: MysqlExecutor;
+  dynamodb: DynamoDBClient;
+  tablePrefix?: string;
+  /** The app's name in the fleet view, e.g. "store". */
+  app: string;
+  /** How often the phase is read again (default 1000 ms). */
+  refreshMs?: number;
+  /** The time budget of a shadow read (default 100 ms). */
+  shadowBudgetMs?: number;
+  /** Where failures of the background parts are told (default console.error); it must not throw. */
+  log?: (message: string, error?: unknown) => void;
+}
+
+/** What the generated createStore() takes, filled in by a FleetMember. */
+export interface FleetStoreOptions {
+  phase: PhaseSource;
+  mysql: MysqlExecutor;
+  dynamodb: DynamoDBClient;
+  tablePrefix: string;
+  onSecondaryFailure: (failure: SecondaryFailure) => unknown;
+  metrics: Metrics;
+  shadow: ShadowReader;
+}
+
+export class FleetMember {
+  readonly codec: Codec;
+  readonly phaseStore: PhaseStore;
+  readonly phase: CachedPhase;
+  readonly metrics = new Metrics();
+  readonly outbox: Outbox;
+  readonly mismatches: MismatchLog;
+  readonly shadow: ShadowReader;
+  readonly storeOptions: FleetStoreOptions;
+
+  constructor(options: FleetMemberOptions) {
+    const tablePrefix = options.tablePrefix ?? "";
+    const log = options.log ?? ((message: string, error?: unknown) => console.error(`ferry: ${message}`, error ?? ""));
+    this.codec = createCodec(options.contract);
+    this.phaseStore = new PhaseStore(options.dynamodb, { tablePrefix });
+    this.phase = new CachedPhase(this.phaseStore, {
+      app: options.app,
+      ...(options.refreshMs === undefined ? {} : { refreshMs: options.refreshMs }),
+      onError: (error) => log("reading the phase failed; keeping the last one", error),
+    });
+    this.outbox = new Outbox({
+      phase: this.phase,
+      codec: this.codec,
+      mysql: new MysqlEntityStore(options.mysql, this.codec),
+      dynamodb: new DynamoEntityStore(options.dynamodb, this.codec, { tablePrefix }),
+      mysqlConnection: options.mysql,
+      controlTable: { client: options.dynamodb, tablePrefix },
+      log,
+    });
+    this.mismatches = new MismatchLog(options.dynamodb, { tablePrefix, metrics: this.metrics });
+    this.shadow = new ShadowReader({
+      codec: this.codec,
+      metrics: this.metrics,
+      sampleRate: () => this.phase.current().shadowSampleRate,
+      ...(options.shadowBudgetMs === undefined ? {} : { budgetMs: options.shadowBudgetMs }),
+      sink: this.mismatches,
+      control: { client: options.dynamodb, tablePrefix },
+      onError: (error) => log("a shadow read failed", error),
+    });
+    this.metrics.gauge({
+      name: "ferry_phase",
+      help: "The migration phase this process routes by (1-5).",
+      collect: () => this.phase.phase(),
+    });
+    this.metrics.gauge({
+      name: "ferry_outbox_depth",
+      help: "Failed secondary writes waiting in the outbox, by the store they are for.",
+      labels: ["store"],
+      collect: async () => {
+        const metrics = await this.outbox.metrics();
+        return Object.entries(metrics).map(([store, m]) => ({ labels: { store }, value: m.depth }));
+      },
+    });
+    this.metrics.gauge({
+      name: "ferry_outbox_oldest_age_seconds",
+      help: "Age of the oldest entry waiting in the outbox, by the store it is for (0 when empty).",
+      labels: ["store"],
+      collect: async () => {
+        const metrics = await this.outbox.metrics();
+        return Object.entries(metrics).map(([store, m]) => ({ labels: { store }, value: m.oldestAgeSeconds }));
+      },
+    });
+    this.storeOptions = {
+      phase: this.phase,
+      mysql: options.mysql,
+      dynamodb: options.dynamodb,
+      tablePrefix,
+      onSecondaryFailure: this.outbox.record,
+      metrics: this.metrics,
+      shadow: this.shadow,
+    };
+  }
+
+  /** Reads the phase (failing when it cannot be read at all) and starts the refresh, the heartbeat and the drain. */
+  async start(): Promise<void> {
+    await this.phase.start();
+    this.outbox.start();
+  }
+
+  /** Stops the background parts, storing what they hold (outbox entries, shadow counts, mismatches) first. */
+  async stop(): Promise<void> {
+    await this.outbox.flushed().catch(() => undefined);
+    await this.outbox.stop();
+    await this.shadow.stop();
+    await this.mismatches.stop();
+    await this.phase.stop();
+  }
+}
