@@ -25,37 +25,9 @@ import { createStore, contract as storeContract } from "../packages/store-data/s
 import { createSyntheticSchema } from "./analyze-schema.ts";
 import { writeSyntheticGeneralLog } from "./analyze-workload.ts";
 import { publish } from "./report.ts";
+import { interleaved, percentile } from "./timing.ts";
 
 const seconds = (start: number) => (performance.now() - start) / 1000;
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
-};
-
-/** Runs a and b alternately `rounds` times (after a warm-up) and returns each one's latencies in ms. */
-async function interleaved(rounds: number, a: () => Promise<unknown>, b: () => Promise<unknown>) {
-  for (let i = 0; i < 300; i++) {
-    await a();
-    await b();
-  }
-  const times = { a: [] as number[], b: [] as number[] };
-  for (let i = 0; i < rounds; i++) {
-    for (const [name, fn] of i % 2 === 0
-      ? ([
-          ["a", a],
-          ["b", b],
-        ] as const)
-      : ([
-          ["b", b],
-          ["a", a],
-        ] as const)) {
-      const start = performance.now();
-      await fn();
-      times[name].push(performance.now() - start);
-    }
-  }
-  return times;
-}
 
 export async function main(args: string[]): Promise<void> {
   const rounds = Number(args[args.indexOf("--rounds") + 1]) || 3000;

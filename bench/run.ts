@@ -8,7 +8,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const available = readdirSync(here)
-  .filter((file) => file.endsWith(".ts") && !["run.ts", "report.ts"].includes(file))
+  .filter((file) => file.endsWith(".ts") && !["run.ts", "report.ts", "timing.ts"].includes(file))
   .map((file) => file.replace(/\.ts$/, ""))
   .sort();
 const [name, ...rest] = process.argv.slice(2);

@@ -145,13 +145,13 @@ export class EntityRouter {
       );
     const served = read(phase.authoritative);
     const shadow = this.options.shadow;
-    // Phase 3: the other store is read too, concurrently, and compared; never served, never waited for.
+    // Phase 3: the other store is read too, alongside the request, and compared; never served, never waited for.
     if (phase.shadowRead && shadow) {
       const item = await shadow.read({
         entity,
         key: values,
         served,
-        shadow: () => read(otherStore(phase.authoritative)),
+        shadow: () => afterServed(served).then(() => read(otherStore(phase.authoritative))),
         servedBy: phase.authoritative,
       });
       return item as T | undefined;
@@ -174,7 +174,7 @@ export class EntityRouter {
         entity,
         key: request.values,
         served,
-        shadow: () => this.listOn(otherStore(store), entity, request),
+        shadow: () => afterServed(served).then(() => this.listOn(otherStore(store), entity, request)),
         servedBy: store,
       });
       return page as ListPage<T>;
@@ -541,6 +541,17 @@ export class EntityRouter {
     const match = template ? /\{([A-Za-z_][A-Za-z0-9_]*)\}/.exec(template) : null;
     return match?.[1];
   }
+}
+
+/**
+ * Settles once the served read has and the caller has had its turn (setImmediate): the shadow read's CPU work (signing,
+ * parsing, comparing) then never sits between the served result and the request that waits for it.
+ */
+function afterServed(served: Promise<unknown>): Promise<void> {
+  return served.then(
+    () => new Promise<void>((resolve) => setImmediate(resolve)),
+    () => new Promise<void>((resolve) => setImmediate(resolve)),
+  );
 }
 
 function otherStore(store: Store): Store {
