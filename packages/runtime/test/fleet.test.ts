@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { DeleteTableCommand, GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { DeleteTableCommand, DescribeTimeToLiveCommand, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { dynamoDbClient } from "@ferry/stack";
 import { useTestStack } from "@ferry/stack/testing";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
@@ -7,6 +7,7 @@ import {
   CachedPhase,
   type CachedPhaseOptions,
   controlKey,
+  ensureControlTable,
   fleet,
   HEARTBEAT_TTL_ATTRIBUTE,
   INSTANCE_PARTITION,
@@ -193,5 +194,14 @@ describe("fleet()", () => {
     // With a longer window, the quiet one is still there.
     const wide = await fleet(admin, { staleAfterMs: 600_000 });
     expect(wide.instances.map((i) => i.instanceId)).toEqual(["i-alive", "i-quiet"]);
+  });
+});
+
+describe("the control table", () => {
+  it("expires items by expiresAt (heartbeats of stopped processes, old mismatches)", async () => {
+    const prefix = `${stack.tablePrefix}ttl_`;
+    const name = await ensureControlTable(stack.dynamodb(), prefix);
+    const ttl = await stack.dynamodb().send(new DescribeTimeToLiveCommand({ TableName: name }));
+    expect(ttl.TimeToLiveDescription).toMatchObject({ TimeToLiveStatus: "ENABLED", AttributeName: "expiresAt" });
   });
 });

@@ -16,13 +16,13 @@ import { type AttributeValue, DeleteItemCommand, PutItemCommand, QueryCommand } 
 import { isPhase, type Phase } from "../phases.ts";
 import type { PhaseSource } from "../router/index.ts";
 import type { PhaseState, PhaseStore } from "./phase-store.ts";
-import { CONTROL_KEY } from "./table.ts";
+import { CONTROL_KEY, CONTROL_TTL_ATTRIBUTE } from "./table.ts";
 
 /** The partition of the heartbeat items (sort key: the instance id). */
 export const INSTANCE_PARTITION = "INSTANCE";
 
 /** The heartbeat items' expiry attribute (epoch seconds), for the control table's TTL. */
-export const HEARTBEAT_TTL_ATTRIBUTE = "expiresAt";
+export const HEARTBEAT_TTL_ATTRIBUTE = CONTROL_TTL_ATTRIBUTE;
 
 /** How often CachedPhase reads the phase unless told otherwise. */
 export const DEFAULT_REFRESH_MS = 1000;

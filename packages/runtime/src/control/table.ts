@@ -9,13 +9,18 @@
 import {
   CreateTableCommand,
   DescribeTableCommand,
+  DescribeTimeToLiveCommand,
   type DynamoDBClient,
   ResourceInUseException,
   ResourceNotFoundException,
+  UpdateTimeToLiveCommand,
 } from "@aws-sdk/client-dynamodb";
 
 /** The control table's name after the table prefix. */
 export const CONTROL_TABLE = "ferry_control";
+
+/** Items with this attribute (epoch seconds) expire: heartbeats of stopped processes, old mismatches. */
+export const CONTROL_TTL_ATTRIBUTE = "expiresAt";
 
 /** The key attribute names of the control table. */
 export const CONTROL_KEY = { partition: "pk", sort: "sk" } as const;
@@ -52,7 +57,10 @@ export async function ensureControlTable(client: DynamoDBClient, tablePrefix: st
 }
 
 async function createIfMissing(client: DynamoDBClient, name: string): Promise<void> {
-  if ((await status(client, name)) === "ACTIVE") return;
+  if ((await status(client, name)) === "ACTIVE") {
+    await enableTimeToLive(client, name);
+    return;
+  }
   try {
     await client.send(
       new CreateTableCommand({
@@ -80,6 +88,25 @@ async function createIfMissing(client: DynamoDBClient, name: string): Promise<vo
     }
     await new Promise((resolve) => setTimeout(resolve, pause));
     pause = Math.min(pause * 2, 2_000);
+  }
+  await enableTimeToLive(client, name);
+}
+
+/** Turns on expiry by CONTROL_TTL_ATTRIBUTE, once (a table already set up is left as it is). */
+async function enableTimeToLive(client: DynamoDBClient, name: string): Promise<void> {
+  const current = await client.send(new DescribeTimeToLiveCommand({ TableName: name }));
+  const status = current.TimeToLiveDescription?.TimeToLiveStatus;
+  if (status === "ENABLED" || status === "ENABLING") return;
+  try {
+    await client.send(
+      new UpdateTimeToLiveCommand({
+        TableName: name,
+        TimeToLiveSpecification: { AttributeName: CONTROL_TTL_ATTRIBUTE, Enabled: true },
+      }),
+    );
+  } catch (error) {
+    // Another process turned it on first.
+    if (!(error instanceof Error && /already enabled|TimeToLive is already/i.test(error.message))) throw error;
   }
 }
 
