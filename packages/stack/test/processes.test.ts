@@ -21,12 +21,15 @@ async function lookalike(...args: string[]): Promise<number> {
   return pid;
 }
 
-/** A zombie: `sleep 30` becomes the parent of a child that exits, and never reaps it. */
+/**
+ * A zombie: `sleep 30` becomes the parent of a child that exits, and never reaps it. The child outlives the shell's
+ * exec by a moment: one that exited first could be reaped by the shell itself, leaving no zombie.
+ */
 async function zombie(): Promise<number> {
-  const parent = spawn("sh", ["-c", "sleep 0 & echo $!; exec sleep 30"], { stdio: ["ignore", "pipe", "ignore"] });
+  const parent = spawn("sh", ["-c", "sleep 0.3 & echo $!; exec sleep 30"], { stdio: ["ignore", "pipe", "ignore"] });
   children.push(parent);
   const pid = await new Promise<number>((resolve) => parent.stdout?.once("data", (chunk) => resolve(Number(chunk))));
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < 250; i++) {
     try {
       process.kill(pid, 0);
     } catch {
