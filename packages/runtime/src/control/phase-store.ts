@@ -28,14 +28,13 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
-  QueryCommand,
   TransactionCanceledException,
   type TransactWriteItem,
   TransactWriteItemsCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { isPhase, PHASES, type Phase, type PhaseFlags } from "../phases.ts";
-import { CONTROL_KEY, ensureControlTable } from "./table.ts";
+import { CONTROL_KEY, ensureControlTable, newestFirst } from "./table.ts";
 
 type Item = Record<string, AttributeValue>;
 
@@ -371,32 +370,15 @@ export class PhaseStore {
       );
     }
     const table = await this.table();
-    let start = options.cursor === undefined ? undefined : decodeHistoryCursor(options.cursor);
-    const entries: PhaseAuditEntry[] = [];
-    let more = false;
-    do {
-      // One more than asked for, to know whether there are more without returning a cursor to an empty page.
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: table,
-          KeyConditionExpression: "#pk = :pk",
-          ExpressionAttributeNames: { "#pk": CONTROL_KEY.partition },
-          ExpressionAttributeValues: { ":pk": { S: PHASE_AUDIT_PARTITION } },
-          ScanIndexForward: false,
-          Limit: limit + 1 - entries.length,
-          ExclusiveStartKey: start,
-          ConsistentRead: true,
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        if (entries.length === limit) {
-          more = true;
-          break;
-        }
-        entries.push(auditEntryFromItem(item));
-      }
-      start = page.LastEvaluatedKey;
-    } while (!more && start !== undefined);
+    const start = options.cursor === undefined ? undefined : decodeHistoryCursor(options.cursor);
+    const page = await newestFirst(this.client, {
+      table,
+      partition: PHASE_AUDIT_PARTITION,
+      limit,
+      ...(start === undefined ? {} : { start }),
+    });
+    const entries = page.items.map(auditEntryFromItem);
+    const more = page.more;
     const last = entries.at(-1);
     return more && last !== undefined ? { entries, cursor: encodeHistoryCursor(last.version) } : { entries };
   }

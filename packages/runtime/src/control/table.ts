@@ -7,10 +7,12 @@
  * It lives in DynamoDB rather than MySQL because MySQL goes away in phase 5 and operators must never be locked out.
  */
 import {
+  type AttributeValue,
   CreateTableCommand,
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
   type DynamoDBClient,
+  QueryCommand,
   ResourceInUseException,
   ResourceNotFoundException,
   UpdateTimeToLiveCommand,
@@ -118,4 +120,57 @@ async function status(client: DynamoDBClient, name: string): Promise<string | un
     if (error instanceof ResourceNotFoundException) return undefined;
     throw error;
   }
+}
+
+type ControlItem = Record<string, AttributeValue>;
+
+/**
+ * One page of a control-table partition, newest (highest sort key) first: up to `limit` items after `start`, reading
+ * one more than asked for so that `more` is only true when another page has items. `filter` (an equality on one
+ * attribute) is applied by DynamoDB; `readAhead` is the least to read per request then (a filter thins pages out).
+ */
+export async function newestFirst(
+  client: DynamoDBClient,
+  input: {
+    table: string;
+    partition: string;
+    limit: number;
+    start?: ControlItem;
+    filter?: { attribute: string; value: AttributeValue };
+    readAhead?: number;
+  },
+): Promise<{ items: ControlItem[]; more: boolean }> {
+  const names: Record<string, string> = { "#pk": CONTROL_KEY.partition };
+  const values: Record<string, AttributeValue> = { ":pk": { S: input.partition } };
+  if (input.filter) {
+    names["#filter"] = input.filter.attribute;
+    values[":filter"] = input.filter.value;
+  }
+  const items: ControlItem[] = [];
+  let start = input.start;
+  let more = false;
+  do {
+    const page = await client.send(
+      new QueryCommand({
+        TableName: input.table,
+        KeyConditionExpression: "#pk = :pk",
+        ...(input.filter ? { FilterExpression: "#filter = :filter" } : {}),
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ScanIndexForward: false,
+        Limit: Math.max(input.readAhead ?? 0, input.limit + 1 - items.length),
+        ExclusiveStartKey: start,
+        ConsistentRead: true,
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      if (items.length === input.limit) {
+        more = true;
+        break;
+      }
+      items.push(item);
+    }
+    start = page.LastEvaluatedKey;
+  } while (!more && start !== undefined);
+  return { items, more };
 }

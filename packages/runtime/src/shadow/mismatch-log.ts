@@ -12,11 +12,10 @@ import {
   type AttributeValue,
   BatchWriteItemCommand,
   type DynamoDBClient,
-  QueryCommand,
   type WriteRequest,
 } from "@aws-sdk/client-dynamodb";
 import { HEARTBEAT_TTL_ATTRIBUTE } from "../control/fleet.ts";
-import { CONTROL_KEY, ensureControlTable } from "../control/table.ts";
+import { CONTROL_KEY, ensureControlTable, newestFirst } from "../control/table.ts";
 import type { Counter, Metrics } from "../metrics/index.ts";
 import type { Store } from "../phases.ts";
 import type { Mismatch, MismatchField, MismatchSink } from "./mismatch.ts";
@@ -157,48 +156,25 @@ export class MismatchLog implements MismatchSink {
       throw new MismatchLogError(`a mismatch list limit is a whole number from 1 to ${MAX_LIST_LIMIT}, got ${limit}`);
     }
     const table = await ensureControlTable(this.client, this.tablePrefix);
-    let start: Item | undefined =
+    const start: Item | undefined =
       options.cursor === undefined
         ? undefined
         : {
             [CONTROL_KEY.partition]: { S: MISMATCH_PARTITION },
             [CONTROL_KEY.sort]: { S: decodeCursor(options.cursor) },
           };
-    const byEntity = options.entity === undefined ? undefined : { S: options.entity };
-    const mismatches: Mismatch[] = [];
-    let more = false;
-    do {
-      // One more than asked for, to know whether there are more without handing out a cursor to an empty page.
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: table,
-          KeyConditionExpression: "#pk = :pk",
-          ...(byEntity === undefined
-            ? {
-                ExpressionAttributeNames: { "#pk": CONTROL_KEY.partition },
-                ExpressionAttributeValues: { ":pk": { S: MISMATCH_PARTITION } },
-              }
-            : {
-                FilterExpression: "#entity = :entity",
-                ExpressionAttributeNames: { "#pk": CONTROL_KEY.partition, "#entity": "entity" },
-                ExpressionAttributeValues: { ":pk": { S: MISMATCH_PARTITION }, ":entity": byEntity },
-              }),
-          ScanIndexForward: false,
-          // A filtered query reads past other entities' mismatches: read in larger pages then.
-          Limit: byEntity === undefined ? limit + 1 - mismatches.length : Math.max(100, limit + 1),
-          ExclusiveStartKey: start,
-          ConsistentRead: true,
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        if (mismatches.length === limit) {
-          more = true;
-          break;
-        }
-        mismatches.push(fromItem(item));
-      }
-      start = page.LastEvaluatedKey;
-    } while (!more && start !== undefined);
+    const page = await newestFirst(this.client, {
+      table,
+      partition: MISMATCH_PARTITION,
+      limit,
+      ...(start === undefined ? {} : { start }),
+      // A filtered query reads past other entities' mismatches: read in larger pages then.
+      ...(options.entity === undefined
+        ? {}
+        : { filter: { attribute: "entity", value: { S: options.entity } }, readAhead: 100 }),
+    });
+    const mismatches = page.items.map(fromItem);
+    const more = page.more;
     const last = mismatches.at(-1);
     return more && last !== undefined ? { mismatches, cursor: encodeCursor(sortKey(last)) } : { mismatches };
   }
