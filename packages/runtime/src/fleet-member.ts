@@ -56,7 +56,11 @@ export class FleetMember {
     const tablePrefix = options.tablePrefix ?? "";
     const log = options.log ?? ((message: string, error?: unknown) => console.error(`ferry: ${message}`, error ?? ""));
     this.codec = createCodec(options.contract);
-    this.phaseStore = new PhaseStore(options.dynamodb, { tablePrefix });
+    this.phaseStore = new PhaseStore(options.dynamodb, {
+      tablePrefix,
+      // A move that makes a store authoritative waits until no failed write for it is left in the outbox.
+      pendingWrites: async (store) => (await this.outbox.metrics())[store].depth,
+    });
     this.phase = new CachedPhase(this.phaseStore, {
       app: options.app,
       ...(options.refreshMs === undefined ? {} : { refreshMs: options.refreshMs }),

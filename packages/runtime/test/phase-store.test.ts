@@ -3,6 +3,7 @@ import { useTestStack } from "@ferry/stack/testing";
 import { afterAll, describe, expect, it } from "vitest";
 import {
   addShadowCounts,
+  CachedPhase,
   InvalidPhaseSettings,
   type PhaseAuditEntry,
   PhaseChangeRefused,
@@ -342,5 +343,51 @@ describe("PhaseStore", () => {
     expect(await restarted.get()).toEqual(before);
     expect(await restarted.history()).toEqual(await store.history());
     expect(before).toMatchObject({ phase: 2, version: 2, shadowSampleRate: 0.1 });
+  });
+});
+
+describe("guard rails that hold both ways", () => {
+  it("refuses a move while a running process has not picked up the current version", async () => {
+    const store = freshStore("lagging");
+    // A process that read the phase once and (for this test) does not refresh again.
+    const lagging = new CachedPhase(store, { app: "store", refreshMs: 3_600_000 });
+    await lagging.start();
+    try {
+      await store.set(2, { who, reason: "dual writes" });
+      const error = await refusal(store.set(1, { who, reason: "back" }));
+      expect(error.reasons).toEqual([
+        `1 of 1 running process has not picked up version 1 yet: store@${lagging.state().host} (v0)`,
+      ]);
+      expect((await refusal(store.set(3, { who }))).reasons[0]).toMatch(/has not picked up version 1/);
+      await lagging.refresh();
+      await store.set(1, { who, reason: "back" });
+    } finally {
+      await lagging.stop();
+    }
+  });
+
+  it("refuses to make a store authoritative while failed writes for it wait in the outbox, either way", async () => {
+    const waiting = { mysql: 0, dynamodb: 3 };
+    const store = new PhaseStore(stack.dynamodb(), {
+      tablePrefix: `${stack.tablePrefix}outbox_`,
+      pendingWrites: async (target) => waiting[target],
+    });
+    await store.set(3, setup);
+    await recordValidation(store.client, store.tablePrefix, { clean: true, mismatches: 0 });
+    await addShadowCounts(store.client, store.tablePrefix, { comparisons: 5000, mismatches: 0 });
+    const error = await refusal(store.set(4, { who }));
+    expect(error.reasons).toEqual([
+      "3 failed writes for dynamodb still wait in the outbox, and dynamodb is about to become authoritative: let the outbox drain first",
+    ]);
+    waiting.dynamodb = 0;
+    await store.set(4, { who });
+
+    waiting.mysql = 1;
+    expect((await refusal(store.set(3, { who, reason: "roll back" }))).reasons).toEqual([
+      "1 failed write for mysql still waits in the outbox, and mysql is about to become authoritative: let the outbox drain first",
+    ]);
+    // Force takes the operator's word for it, and says so in the audit log.
+    await store.set(3, { who, force: true, reason: "MySQL's copy was repaired by hand" });
+    expect((await store.history({ limit: 1 })).entries[0]).toMatchObject({ from: 4, to: 3, forced: true });
   });
 });

@@ -5,8 +5,8 @@
 import { hostname, userInfo } from "node:os";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { FleetView, PhaseAuditEntry, PhaseState, PhaseStore } from "@ferry/runtime";
-import { PHASES, type PhaseFlags } from "@ferry/runtime";
-import { resolveConnections } from "@ferry/stack";
+import { PHASES, type PhaseFlags, type Store } from "@ferry/runtime";
+import { connectMysql, parseMysqlUrl, resolveConnections, withDatabase } from "@ferry/stack";
 import { Command } from "commander";
 import { wholeNumber } from "../options.ts";
 import { note, say, table } from "../output.ts";
@@ -20,6 +20,8 @@ interface ConnectionOptions {
 }
 
 interface SetOptions extends ConnectionOptions {
+  mysqlUrl?: string;
+  database?: string;
   force?: boolean;
   reason?: string;
   confirm?: boolean;
@@ -52,6 +54,11 @@ export function phaseCommand(): Command {
     .option("--confirm", "confirm 4 -> 5, the point of no return (MySQL stops being written)")
     .option("--who <name>", "who makes the change, for the audit log (default: $USER@hostname)")
     .option("--expected-version <n>", "fail unless the phase is still at this version (compare-and-set)", wholeNumber())
+    .option(
+      "--mysql-url <url>",
+      "the app's MySQL, whose outbox is checked before 3 <-> 4 (default: MYSQL_URL, else the local stack's)",
+    )
+    .option("--database <db>", "the app's database there (default: the URL's, else `store`)")
     .addHelpText(
       "after",
       `
@@ -60,6 +67,8 @@ Guard rails: moves go one step at a time (1 <-> 2 <-> 3 <-> 4 -> 5); nothing lea
   3 -> 4  needs a clean last validation (ferry validate) and a shadow mismatch rate below the
           threshold over at least the minimum number of comparisons (see ferry phase get)
   4 -> 5  needs --confirm, even with --force
+Either way: every running process on the current version (ferry phase fleet), and, when the move makes
+the other store authoritative (3 <-> 4), no failed writes for it waiting in the outbox.
 --force skips the step rule and the preconditions, needs --reason, and is marked forced in the audit log.
 
 Exit codes:
@@ -73,17 +82,22 @@ Examples:
     )
     .action(async (to: number, options: SetOptions) => {
       const who = options.who ?? defaultWho();
-      const { before, after } = await withStore(options, "change the phase", async (store) => {
-        const before = await store.get();
-        const after = await store.set(to, {
-          who,
-          ...(options.reason === undefined ? {} : { reason: options.reason }),
-          force: options.force ?? false,
-          confirm: options.confirm ?? false,
-          expectedVersion: options.expectedVersion ?? before.version,
-        });
-        return { before, after };
-      });
+      const outbox = outboxReader(options);
+      const { before, after } = await withStore(
+        { ...options, pendingWrites: outbox.pendingWrites },
+        "change the phase",
+        async (store) => {
+          const before = await store.get();
+          const after = await store.set(to, {
+            who,
+            ...(options.reason === undefined ? {} : { reason: options.reason }),
+            force: options.force ?? false,
+            confirm: options.confirm ?? false,
+            expectedVersion: options.expectedVersion ?? before.version,
+          });
+          return { before, after };
+        },
+      ).finally(() => outbox.close());
       say(
         `phase ${before.phase} -> ${after.phase} (${PHASES[after.phase].name}), version ${after.version}${options.force ? ", forced" : ""}`,
       );
@@ -145,7 +159,7 @@ function withConnection(command: Command): Command {
  * (refusals, conflicts) pass through with their message and hint; DynamoDB failures say where and what was tried.
  */
 async function withStore<T>(
-  options: ConnectionOptions,
+  options: ConnectionOptions & { pendingWrites?: (store: Store) => Promise<number> },
   doing: string,
   work: (store: PhaseStore) => Promise<T>,
 ): Promise<T> {
@@ -157,13 +171,52 @@ async function withStore<T>(
   });
   const client: DynamoDBClient = tablesClient(dynamodbEndpoint, region);
   try {
-    return await work(new PhaseStore(client, { tablePrefix: options.prefix ?? tablePrefix }));
+    const prefix = options.prefix ?? tablePrefix;
+    const { DynamoOutboxStorage } = await import("@ferry/runtime");
+    const pendingWrites = options.pendingWrites;
+    return await work(
+      new PhaseStore(client, {
+        tablePrefix: prefix,
+        // Writes for MySQL wait in the control table; writes for DynamoDB in the app's MySQL database.
+        ...(pendingWrites
+          ? {
+              pendingWrites: async (target: Store) =>
+                target === "mysql"
+                  ? (await new DynamoOutboxStorage(client, prefix).depth("mysql")).depth
+                  : pendingWrites(target),
+            }
+          : {}),
+      }),
+    );
   } catch (error) {
     if (error instanceof PhaseControlError) throw error;
     throw dynamoDbProblem(error, await dynamoDbLocation(client), doing);
   } finally {
     client.destroy();
   }
+}
+
+/**
+ * Reads how many failed writes for DynamoDB wait in the app's MySQL outbox, connecting only when asked (a move that
+ * does not switch the authoritative store never needs MySQL).
+ */
+function outboxReader(options: SetOptions): {
+  pendingWrites: (target: Store) => Promise<number>;
+  close: () => Promise<void>;
+} {
+  let connection: Awaited<ReturnType<typeof connectMysql>> | undefined;
+  return {
+    async pendingWrites(target) {
+      const { MysqlOutboxStorage } = await import("@ferry/runtime");
+      const { mysqlUrl } = resolveConnections({ mysqlUrl: options.mysqlUrl });
+      const database = options.database ?? parseMysqlUrl(mysqlUrl).database ?? "store";
+      connection ??= await connectMysql(withDatabase(mysqlUrl, database), { connectTimeoutMs: 5_000 });
+      return (await new MysqlOutboxStorage(connection).depth(target)).depth;
+    },
+    async close() {
+      await connection?.end().catch(() => undefined);
+    },
+  };
 }
 
 /** $USER@hostname, for the audit log. */

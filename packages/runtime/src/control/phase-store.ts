@@ -33,7 +33,8 @@ import {
   TransactWriteItemsCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
-import { isPhase, PHASES, type Phase, type PhaseFlags } from "../phases.ts";
+import { isPhase, PHASES, type Phase, type PhaseFlags, type Store } from "../phases.ts";
+import { fleet } from "./fleet.ts";
 import { CONTROL_KEY, ensureControlTable, newestFirst } from "./table.ts";
 
 type Item = Record<string, AttributeValue>;
@@ -146,6 +147,12 @@ export interface PhaseHistoryPage {
 export interface PhaseStoreOptions {
   /** Put in front of the control table's name (FERRY_TABLE_PREFIX). */
   tablePrefix: string;
+  /**
+   * How many failed writes wait in the outbox for a store (Outbox.metrics). Given one, a move that makes a store
+   * authoritative (3 -> 4, 4 -> 3) is refused while writes for it still wait: it would serve stale data. The CLI and
+   * FleetMember give it.
+   */
+  pendingWrites?: (store: Store) => Promise<number>;
 }
 
 /** The last backfill's state, as recorded under BACKFILL_STATUS_KEY. */
@@ -247,7 +254,7 @@ export class PhaseStore {
 
   constructor(
     readonly client: DynamoDBClient,
-    options: PhaseStoreOptions,
+    private readonly options: PhaseStoreOptions,
   ) {
     this.tablePrefix = options.tablePrefix;
   }
@@ -312,8 +319,11 @@ export class PhaseStore {
         { hint: "add --confirm (confirm: true) once you are sure" },
       );
     }
-    if (!force && to > from) {
-      const unmet = await this.unmetPreconditions(from, to, current);
+    if (!force) {
+      const unmet = [
+        ...(await this.unmetEverywhere(from, to, current)),
+        ...(to > from ? await this.unmetPreconditions(from, to, current) : []),
+      ];
       if (unmet.length > 0) {
         throw new PhaseChangeRefused("precondition", from, to, unmet, {
           hint: "meet the precondition, or force the move with --force --reason TEXT",
@@ -381,6 +391,39 @@ export class PhaseStore {
     const more = page.more;
     const last = entries.at(-1);
     return more && last !== undefined ? { entries, cursor: encodeHistoryCursor(last.version) } : { entries };
+  }
+
+  /**
+   * What every unforced move needs, either way: the fleet on the current version (a process still routing by an older
+   * phase would, e.g., write one store only while the others read the other), and no failed writes waiting for a store
+   * that is about to become authoritative.
+   */
+  private async unmetEverywhere(from: Phase, to: Phase, current: PhaseState): Promise<string[]> {
+    const unmet: string[] = [];
+    const view = await fleet(this);
+    const behind = view.instances.filter((instance) => !instance.current);
+    if (behind.length > 0) {
+      const names = behind.map((instance) => `${instance.app}@${instance.host} (v${instance.versionSeen})`).join(", ");
+      unmet.push(
+        `${behind.length} of ${view.instances.length} running ${plural(view.instances.length, "process has", "processes have")} not picked up version ${current.version} yet: ${names}`,
+      );
+    }
+    const becoming = PHASES[to].authoritative;
+    if (becoming !== PHASES[from].authoritative && this.options.pendingWrites) {
+      try {
+        const waiting = await this.options.pendingWrites(becoming);
+        if (waiting > 0) {
+          unmet.push(
+            `${waiting} failed ${plural(waiting, "write", "writes")} for ${becoming} still ${waiting === 1 ? "waits" : "wait"} in the outbox, and ${becoming} is about to become authoritative: let the outbox drain first`,
+          );
+        }
+      } catch (error) {
+        unmet.push(
+          `the outbox for ${becoming} cannot be read (${error instanceof Error ? error.message : String(error)}), so it is unknown whether writes for it still wait`,
+        );
+      }
+    }
+    return unmet;
   }
 
   private async unmetPreconditions(from: Phase, to: Phase, current: PhaseState): Promise<string[]> {
