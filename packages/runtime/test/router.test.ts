@@ -244,6 +244,8 @@ describe("the router", () => {
     // Served by MySQL while the shadow read still hangs; it is given up at the budget and counted.
     await expect.poll(() => shadow.counters.timeouts.value({ entity: "User" }), { timeout: 10_000 }).toBe(1);
     expect(elapsed).toBeLessThan(5_000);
+    // The hanging request itself is given up (aborted), not left to pile up.
+    await expect.poll(() => shadow.state().inFlight, { timeout: 10_000 }).toBe(0);
   });
 
   it("refuses a duplicate email in phase 5 as in phase 1", async () => {

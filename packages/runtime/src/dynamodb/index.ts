@@ -13,6 +13,7 @@ export {
   type DynamoUpdateOptions,
   foldForCollation,
   MAX_TRANSACTION_ITEMS,
+  type ReadOptions,
   uniqueMarkerKey,
   VERSION_ATTRIBUTE,
 } from "./store.ts";

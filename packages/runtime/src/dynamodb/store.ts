@@ -59,6 +59,11 @@ export interface DynamoQueryInput {
   cursor?: string;
 }
 
+export interface ReadOptions {
+  /** Gives the read up (it rejects) when aborted: a shadow read past its time budget. */
+  signal?: AbortSignal;
+}
+
 export interface DynamoPage {
   items: EntityValue[];
   /** Present when there may be more items: pass it to the next query. */
@@ -177,9 +182,9 @@ export class DynamoEntityStore {
   }
 
   /** One item by its key (a strongly consistent read); undefined when there is none. */
-  async get(entity: string, key: EntityValue): Promise<EntityValue | undefined> {
+  async get(entity: string, key: EntityValue, options: ReadOptions = {}): Promise<EntityValue | undefined> {
     const codec = this.codec.entity(entity);
-    const item = await this.read(codec, codec.key(key));
+    const item = await this.read(codec, codec.key(key), options.signal);
     if (item === undefined) return undefined;
     const value = codec.fromItem(item);
     return identityMatches(codec, value, key) ? value : undefined;
@@ -189,7 +194,7 @@ export class DynamoEntityStore {
    * A page of an entity's items in one partition of the table or an index, in sort-key order. Only the entity's own
    * items: the sort key must begin with the sort template's literal prefix and `__entity` must match.
    */
-  async query(entity: string, input: DynamoQueryInput): Promise<DynamoPage> {
+  async query(entity: string, input: DynamoQueryInput, options: ReadOptions = {}): Promise<DynamoPage> {
     const codec = this.codec.entity(entity);
     const { index, values, order = "asc", limit, cursor } = input;
     if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
@@ -229,6 +234,7 @@ export class DynamoEntityStore {
           ExclusiveStartKey: start,
           ConsistentRead: index === undefined ? true : undefined,
         }),
+        options.signal === undefined ? {} : { abortSignal: options.signal },
       );
       for (const item of page.Items ?? []) items.push(codec.fromItem(item));
       start = page.LastEvaluatedKey;
@@ -468,9 +474,10 @@ export class DynamoEntityStore {
     throw new WriteConflict("dynamodb", entity, keyValues(codec, key));
   }
 
-  private async read(codec: EntityCodec, key: Item): Promise<Item | undefined> {
+  private async read(codec: EntityCodec, key: Item, signal?: AbortSignal): Promise<Item | undefined> {
     const out = await this.client.send(
       new GetItemCommand({ TableName: this.tableName(codec.name), Key: key, ConsistentRead: true }),
+      signal === undefined ? {} : { abortSignal: signal },
     );
     const item = out.Item;
     return item !== undefined && item[ENTITY_ATTRIBUTE]?.S === codec.name ? item : undefined;

@@ -139,9 +139,11 @@ export class EntityRouter {
   async get<T extends object = EntityValue>(entity: string, key: object): Promise<T | undefined> {
     const values = key as EntityValue;
     const phase = PHASES[this.options.phase.phase()];
-    const read = (store: Store) =>
+    const read = (store: Store, signal?: AbortSignal) =>
       this.timed(store, "get", () =>
-        store === "mysql" ? this.mysql.get(entity, values) : this.dynamodb.get(entity, values),
+        store === "mysql"
+          ? this.mysql.get(entity, values)
+          : this.dynamodb.get(entity, values, signal === undefined ? {} : { signal }),
       );
     const served = read(phase.authoritative);
     const shadow = this.options.shadow;
@@ -151,7 +153,7 @@ export class EntityRouter {
         entity,
         key: values,
         served,
-        shadow: () => afterServed(served).then(() => read(otherStore(phase.authoritative))),
+        shadow: (signal) => afterServed(served).then(() => read(otherStore(phase.authoritative), signal)),
         servedBy: phase.authoritative,
       });
       return item as T | undefined;
@@ -174,7 +176,7 @@ export class EntityRouter {
         entity,
         key: request.values,
         served,
-        shadow: () => afterServed(served).then(() => this.listOn(otherStore(store), entity, request)),
+        shadow: (signal) => afterServed(served).then(() => this.listOn(otherStore(store), entity, request, signal)),
         servedBy: store,
       });
       return page as ListPage<T>;
@@ -182,7 +184,12 @@ export class EntityRouter {
     return (await served) as ListPage<T>;
   }
 
-  private listOn(store: Store, entity: string, request: ListRequest): Promise<ListPage<EntityValue>> {
+  private listOn(
+    store: Store,
+    entity: string,
+    request: ListRequest,
+    signal?: AbortSignal,
+  ): Promise<ListPage<EntityValue>> {
     return this.timed(store, "list", async () => {
       if (store === "mysql") {
         const order = this.sortAttribute(entity, request.index);
@@ -193,13 +200,17 @@ export class EntityRouter {
           ...(request.cursor ? { cursor: request.cursor } : {}),
         });
       }
-      const page = await this.dynamodb.query(entity, {
-        values: request.values as EntityValue,
-        limit: request.limit,
-        ...(request.index ? { index: request.index } : {}),
-        ...(request.order ? { order: request.order } : {}),
-        ...(request.cursor ? { cursor: request.cursor } : {}),
-      });
+      const page = await this.dynamodb.query(
+        entity,
+        {
+          values: request.values as EntityValue,
+          limit: request.limit,
+          ...(request.index ? { index: request.index } : {}),
+          ...(request.order ? { order: request.order } : {}),
+          ...(request.cursor ? { cursor: request.cursor } : {}),
+        },
+        signal === undefined ? {} : { signal },
+      );
       // Values the key templates do not use are filters here, as they are a WHERE on MySQL.
       return { ...page, items: page.items.filter((item) => matchesValues(item, request.values)) };
     });
