@@ -67,6 +67,8 @@ describe("the generated store", () => {
       if (p >= 4) expect(user.id).toBeGreaterThan(3n);
       expect(await store.users.getUserById({ id: user.id })).toEqual(user);
       expect(await store.users.getUserByUsername({ username: `gen_${p}` })).toEqual(user);
+      // users.email is utf8mb4_unicode_ci: MySQL finds it in any case, and so does DynamoDB's folded index key.
+      expect(await store.users.getUserByEmail({ email: `GEN_${p}@Example.COM` })).toEqual(user);
       const product: NewProduct = {
         sellerId: user.id,
         categoryId: 1n,

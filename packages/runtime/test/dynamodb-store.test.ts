@@ -8,8 +8,8 @@ import { loadValidContract } from "@ferry/contract";
 import { useTestStack } from "@ferry/stack/testing";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createTableInputs } from "../../codegen/src/tables/index.ts";
-import { type Codec, createCodec, type EntityValue } from "../src/codec/index.ts";
-import { DynamoEntityStore, foldForCollation, uniqueMarkerKey, VERSION_ATTRIBUTE } from "../src/dynamodb/index.ts";
+import { type Codec, createCodec, type EntityValue, foldForCollation } from "../src/codec/index.ts";
+import { DynamoEntityStore, uniqueMarkerKey, VERSION_ATTRIBUTE } from "../src/dynamodb/index.ts";
 import { AlreadyExists, ConditionFailed, CursorError, NotFound, UniqueViolation } from "../src/errors.ts";
 
 const stack = useTestStack();

@@ -7,6 +7,7 @@
 
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import { type Attribute, type AttributeType, parseSqlType, type SqlType } from "@ferry/contract";
+import { foldForCollation, isCaseInsensitive } from "./collation.ts";
 import { CodecError } from "./errors.ts";
 import {
   attributeToJson,
@@ -66,6 +67,8 @@ export class AttributeCodec {
   readonly nullable: boolean;
   /** Whether it may be a key template's placeholder. */
   readonly keyable: boolean;
+  /** A text column with a `_ci` collation: keyed and compared case- and accent-insensitively. */
+  readonly caseInsensitive: boolean;
   private readonly conversion: Conversion<unknown>;
 
   constructor(
@@ -79,6 +82,8 @@ export class AttributeCodec {
     this.type = attribute.type;
     this.nullable = options.denormalized === true || attribute.column.nullable;
     this.keyable = !NOT_IN_KEYS.has(attribute.type);
+    this.caseInsensitive =
+      (attribute.type === "string" || attribute.type === "enum") && isCaseInsensitive(attribute.column.collation);
     const fail: Fail = (problem, value, cause) => {
       throw new CodecError(entity, name, problem, { value, cause });
     };
@@ -131,11 +136,23 @@ export class AttributeCodec {
     return text === null && !this.nullable ? "" : text;
   }
 
-  /** An entity value as it is written inside a key (the placeholder rule: see key.ts). */
+  /**
+   * An entity value as it is written inside a key (the placeholder rule: see key.ts); on a `_ci` column folded as the
+   * collation compares it, so that keys, index keys and unique markers match what MySQL matches.
+   */
   keyText(value: unknown): string {
     const keyText = this.conversion.keyText;
     if (!keyText) throw new CodecError(this.entity, this.name, `a ${this.type} attribute cannot be part of a key`);
-    return keyText(this.conversion.check(value));
+    const text = keyText(this.conversion.check(value));
+    return this.caseInsensitive ? foldForCollation(text) : text;
+  }
+
+  /** Whether two values are equal as MySQL's column compares them (its collation for text). */
+  same(a: unknown, b: unknown): boolean {
+    const left = this.normalize(a);
+    const right = this.normalize(b);
+    if (left === null || right === null) return left === right;
+    return this.caseInsensitive ? foldForCollation(left) === foldForCollation(right) : left === right;
   }
 }
 

@@ -16,6 +16,7 @@ export {
   type KeyAttributeNames,
   type RenderOptions,
 } from "./codec.ts";
+export { foldForCollation, isCaseInsensitive } from "./collation.ts";
 export { CodecError, describeValue } from "./errors.ts";
 export { type JsonValue, parseJson, writeJson } from "./json.ts";
 export { mysqlTypeCast, type TypeCastField } from "./mysql.ts";

@@ -11,7 +11,6 @@ export {
   type DynamoTransactOptions,
   type DynamoTransactWrite,
   type DynamoUpdateOptions,
-  foldForCollation,
   MAX_TRANSACTION_ITEMS,
   type ReadOptions,
   uniqueMarkerKey,

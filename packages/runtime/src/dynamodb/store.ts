@@ -682,24 +682,6 @@ export class DynamoEntityStore {
   }
 }
 
-/** Collations that compare case-insensitively (MySQL's and MariaDB's `_ci`, including `_ai_ci`). */
-const CASE_INSENSITIVE = /_ci$/i;
-
-/**
- * A text as a `_ci` collation compares it, so that values MySQL's UNIQUE key treats as equal share one marker: accents
- * and case folded (NFKD without combining marks, then upper- and lower-cased, so that ß and ss meet) and trailing
- * spaces dropped (PAD SPACE). An approximation of the collation's weights, not a copy of them: a few equivalences the
- * collation makes (and no others) can differ.
- */
-export function foldForCollation(text: string): string {
-  return text
-    .normalize("NFKD")
-    .replace(/\p{M}+/gu, "")
-    .toUpperCase()
-    .toLowerCase()
-    .replace(/ +$/, "");
-}
-
 /**
  * The key of a unique rule's marker item: partition (and sort) `UNIQUE#<Entity>#<rule>#<values>`, each value as
  * it is written in keys (folded as its `_ci` collation compares it: see foldForCollation), with `%` and `#` escaped
@@ -713,9 +695,7 @@ export function uniqueMarkerKey(codec: EntityCodec, rule: string, value: EntityV
   for (const name of attributes) {
     const given = value[name];
     if (given === undefined || given === null) return undefined;
-    let text = codec.attribute(name).keyText(given);
-    if (CASE_INSENSITIVE.test(codec.definition.attributes[name]?.column.collation ?? "")) text = foldForCollation(text);
-    texts.push(text.replaceAll("%", "%25").replaceAll("#", "%23"));
+    texts.push(codec.attribute(name).keyText(given).replaceAll("%", "%25").replaceAll("#", "%23"));
   }
   const id = `UNIQUE#${codec.name}#${rule}#${texts.join("#")}`;
   const key: Item = { [codec.keyNames.partition]: { S: id } };

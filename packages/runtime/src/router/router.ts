@@ -211,8 +211,13 @@ export class EntityRouter {
         },
         signal === undefined ? {} : { signal },
       );
-      // Values the key templates do not use are filters here, as they are a WHERE on MySQL.
-      return { ...page, items: page.items.filter((item) => matchesValues(item, request.values)) };
+      // Every value is a filter here too, as in MySQL's WHERE, and compared as MySQL compares (its collation).
+      const codec = this.options.codec.entity(entity);
+      const wanted = Object.entries(request.values as EntityValue);
+      const items = page.items.filter((item) =>
+        wanted.every(([attribute, value]) => codec.attribute(attribute).same(item[attribute], value)),
+      );
+      return { ...page, items };
     });
   }
 
