@@ -130,11 +130,6 @@ export class EntityRouter {
     return this.options.dynamodb;
   }
 
-  /** The store reads are served from in the current phase. */
-  readStore(): Store {
-    return PHASES[this.options.phase.phase()].authoritative;
-  }
-
   /** Reads one item by its primary key; `T` is the entity's generated type (the codec has checked every value). */
   async get<T extends object = EntityValue>(entity: string, key: object): Promise<T | undefined> {
     const values = key as EntityValue;
