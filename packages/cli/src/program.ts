@@ -2,6 +2,7 @@ import { Command } from "commander";
 import { analyzeCommand } from "./commands/analyze.ts";
 import { contractCommand } from "./commands/contract.ts";
 import { generateCommand } from "./commands/generate.ts";
+import { outboxCommand } from "./commands/outbox.ts";
 import { phaseCommand } from "./commands/phase.ts";
 import { seedCommand } from "./commands/seed.ts";
 import { stackCommand } from "./commands/stack.ts";
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   program.addCommand(analyzeCommand());
   program.addCommand(generateCommand());
   program.addCommand(tablesCommand());
+  program.addCommand(outboxCommand());
   program.addCommand(phaseCommand());
   return program;
 }
