@@ -58,8 +58,15 @@ export class FleetMember {
     this.codec = createCodec(options.contract);
     this.phaseStore = new PhaseStore(options.dynamodb, {
       tablePrefix,
-      // A move that makes a store authoritative waits until no failed write for it is left in the outbox.
-      pendingWrites: async (store) => (await this.outbox.metrics())[store].depth,
+      // A move that makes a store authoritative waits until no failed write for it is left in the outbox; an outbox
+      // that cannot be read is not an empty one (the phase store refuses the move then).
+      pendingWrites: async (store) => {
+        const waiting = (await this.outbox.metrics())[store];
+        if (waiting.readable === 0) {
+          throw new Error(`${this.outbox.storageOf(store)} could not be read`);
+        }
+        return waiting.depth;
+      },
     });
     this.phase = new CachedPhase(this.phaseStore, {
       app: options.app,
