@@ -9,13 +9,57 @@ import { useTestStack } from "@ferry/stack/testing";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { seedStore } from "../../../apps/store/src/index.ts";
 import { createTableInputs } from "../../codegen/src/tables/index.ts";
+import { createCodec } from "../src/codec/index.ts";
 import { addShadowCounts, PhaseChangeRefused, recordValidation } from "../src/control/index.ts";
+import { DynamoEntityStore } from "../src/dynamodb/index.ts";
 import { FleetMember } from "../src/fleet-member.ts";
+import { IdAllocator } from "../src/ids/index.ts";
+import { Metrics } from "../src/metrics/index.ts";
+import { MysqlEntityStore, type MysqlExecutor } from "../src/mysql/index.ts";
+import type { Phase } from "../src/phases.ts";
+import { EntityRouter, type PhaseSource, type SecondaryFailure } from "../src/router/index.ts";
+import type { ShadowReader } from "../src/shadow/index.ts";
 
 const stack = useTestStack();
 
+class SettablePhase implements PhaseSource {
+  constructor(public value: Phase) {}
+  phase(): Phase {
+    return this.value;
+  }
+}
+
 let contract: Contract;
 let connection: Awaited<ReturnType<typeof connectMysql>>;
+const failures: SecondaryFailure[] = [];
+const phase = new SettablePhase(1);
+
+function router(options: { mysql?: MysqlExecutor; metrics?: Metrics; shadow?: ShadowReader } = {}) {
+  const codec = createCodec(contract);
+  return new EntityRouter({
+    phase,
+    codec,
+    mysql: new MysqlEntityStore(options.mysql ?? connection, codec),
+    dynamodb: new DynamoEntityStore(stack.dynamodb(), codec, { tablePrefix: stack.tablePrefix }),
+    ids: new IdAllocator(stack.dynamodb(), { tablePrefix: stack.tablePrefix }),
+    onSecondaryFailure: (failure) => failures.push(failure),
+    ...(options.metrics ? { metrics: options.metrics } : {}),
+    ...(options.shadow ? { shadow: options.shadow } : {}),
+  });
+}
+
+let serial = 0;
+const user = () => {
+  const n = ++serial;
+  return {
+    username: `review_${n}`,
+    email: `review_${n}@example.com`,
+    passwordHash: "scrypt$x",
+    firstName: "Re",
+    lastName: null,
+    isSeller: false,
+  };
+};
 
 beforeAll(async () => {
   contract = await loadValidContract(new URL("../../../contract/store.yaml", import.meta.url).pathname);
@@ -50,5 +94,16 @@ describe("review", () => {
     expect(error).toBeInstanceOf(PhaseChangeRefused);
     expect((error as PhaseChangeRefused).reasons.join("\n")).toMatch(/outbox for dynamodb cannot be read/);
     expect((await store.get()).phase).toBe(3);
+  });
+
+  it("the authoritative delete is timed like every other store call", async () => {
+    phase.value = 2;
+    const metrics = new Metrics();
+    const r = router({ metrics });
+    const created = (await r.create("User", user())) as { id: bigint };
+    expect(await r.delete("User", { id: created.id })).toBe(true);
+    const text = metrics.prometheus();
+    expect(text).toMatch(/ferry_store_request_seconds_count\{store="dynamodb",operation="delete"\} 1/);
+    expect(text).toMatch(/ferry_store_request_seconds_count\{store="mysql",operation="delete"\} 1/);
   });
 });

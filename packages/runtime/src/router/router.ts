@@ -424,7 +424,9 @@ export class EntityRouter {
   async delete(entity: string, keyObject: object): Promise<boolean> {
     const key = keyObject as EntityValue;
     const [first, second] = this.targets();
-    const removed = first === "mysql" ? await this.mysql.delete(entity, key) : await this.dynamodb.delete(entity, key);
+    const removed = await this.timed(first, "delete", () =>
+      first === "mysql" ? this.mysql.delete(entity, key) : this.dynamodb.delete(entity, key),
+    );
     if (second) {
       await this.secondary(entity, "delete", second, key, undefined, () =>
         second === "mysql" ? this.mysql.delete(entity, key) : this.dynamodb.delete(entity, key),
