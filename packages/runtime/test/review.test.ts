@@ -12,6 +12,7 @@ import { createTableInputs } from "../../codegen/src/tables/index.ts";
 import { createCodec } from "../src/codec/index.ts";
 import { addShadowCounts, PhaseChangeRefused, recordValidation } from "../src/control/index.ts";
 import { DynamoEntityStore } from "../src/dynamodb/index.ts";
+import { ConditionFailed, NotFound, TransactionFailed } from "../src/errors.ts";
 import { FleetMember } from "../src/fleet-member.ts";
 import { IdAllocator } from "../src/ids/index.ts";
 import { Metrics } from "../src/metrics/index.ts";
@@ -105,5 +106,41 @@ describe("review", () => {
     const text = metrics.prometheus();
     expect(text).toMatch(/ferry_store_request_seconds_count\{store="dynamodb",operation="delete"\} 1/);
     expect(text).toMatch(/ferry_store_request_seconds_count\{store="mysql",operation="delete"\} 1/);
+  });
+
+  it("a checkout of a product that does not exist fails with NotFound in every phase (not ConditionFailed on DynamoDB)", async () => {
+    phase.value = 2;
+    const buyer = (await router().create("User", user())) as { id: bigint };
+    const input = {
+      order: { userId: buyer.id, totalAmount: "1.00" },
+      lines: [{ productId: 987_654_321n, quantity: 1, priceAtTime: "1.00" }],
+      cart: [],
+    };
+    for (const p of [1, 4] as const) {
+      phase.value = p;
+      const error = await router()
+        .transact("checkout", input)
+        .catch((e: unknown) => e);
+      expect(error, `phase ${p}`).toBeInstanceOf(TransactionFailed);
+      expect(error, `phase ${p}`).toMatchObject({ step: 1, element: 0, entity: "Product" });
+      expect((error as TransactionFailed).reason, `phase ${p}`).toBeInstanceOf(NotFound);
+    }
+    // A product that is there and short of stock is still a ConditionFailed, on both.
+    phase.value = 2;
+    const product = (await router().create("Product", {
+      sellerId: 1n,
+      categoryId: 1n,
+      name: "Review thing",
+      imageUrl: "https://img.example/review.png",
+      price: "1.00",
+      inventoryQuantity: 0,
+    })) as { id: bigint };
+    for (const p of [1, 4] as const) {
+      phase.value = p;
+      const error = await router()
+        .transact("checkout", { ...input, lines: [{ productId: product.id, quantity: 1, priceAtTime: "1.00" }] })
+        .catch((e: unknown) => e);
+      expect((error as TransactionFailed).reason, `phase ${p}`).toBeInstanceOf(ConditionFailed);
+    }
   });
 });

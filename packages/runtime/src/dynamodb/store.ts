@@ -272,8 +272,8 @@ export class DynamoEntityStore {
    * Several writes, possibly of several entities, all or nothing in one TransactWriteItems (e.g. checkout: decrement
    * stock with a condition, create the order and its lines, delete the cart lines). Unique markers count towards
    * DynamoDB's limit of 100 items: a longer transaction is refused before anything is sent. Errors: as create;
-   * ConditionFailed when a condition does not hold, the item of an update or check does not exist, or an item
-   * to delete changed since it was read; NotFound when an item to delete does not exist.
+   * ConditionFailed when a condition does not hold or an item to delete changed since it was read; NotFound when the
+   * item of an update, check or delete does not exist (as MySQL says).
    */
   async transact(writes: readonly DynamoTransactWrite[], options: DynamoTransactOptions = {}): Promise<void> {
     const items: TransactWriteItem[] = [];
@@ -333,9 +333,30 @@ export class DynamoEntityStore {
     } catch (error) {
       if (error instanceof Stale) throw new WriteConflict("dynamodb", "transaction", {}, { cause: error.cause });
       const write = error instanceof StoreError ? (error as StoreError & { write?: number }).write : undefined;
-      if (write !== undefined && error instanceof StoreError) throw fail(write, error);
+      if (write !== undefined && error instanceof StoreError)
+        throw fail(write, await this.missing(writes[write], error));
       throw error;
     }
+  }
+
+  /**
+   * A failed condition of an update or check whose item is not there is NotFound, as MySQL says for the same write
+   * (the transaction's `attribute_exists` and the caller's conditions fail alike on DynamoDB).
+   */
+  private async missing(write: DynamoTransactWrite | undefined, error: StoreError): Promise<StoreError> {
+    if (!(error instanceof ConditionFailed) || write === undefined) return error;
+    const target =
+      "update" in write
+        ? { entity: write.update, key: write.key }
+        : "check" in write
+          ? { entity: write.check, key: write.key }
+          : undefined;
+    if (target === undefined) return error;
+    const codec = this.codec.entity(target.entity);
+    const current = await this.read(codec, codec.key(target.key)).catch(() => null);
+    if (current === null) return error;
+    if (current !== undefined && identityMatches(codec, codec.fromItem(current), target.key)) return error;
+    return new NotFound("dynamodb", codec.name, keyValues(codec, target.key));
   }
 
   /** An in-place Update for a transaction: only plain attributes change, so no index key or marker follows. */
