@@ -19,7 +19,7 @@ import { Metrics } from "../src/metrics/index.ts";
 import { MysqlEntityStore, type MysqlExecutor } from "../src/mysql/index.ts";
 import type { Phase } from "../src/phases.ts";
 import { EntityRouter, type PhaseSource, type SecondaryFailure } from "../src/router/index.ts";
-import type { ShadowReader } from "../src/shadow/index.ts";
+import { ShadowReader } from "../src/shadow/index.ts";
 
 const stack = useTestStack();
 
@@ -142,5 +142,28 @@ describe("review", () => {
         .catch((e: unknown) => e);
       expect((error as TransactionFailed).reason, `phase ${p}`).toBeInstanceOf(ConditionFailed);
     }
+  });
+
+  it("phase 3: the shadow budget counts the shadow read's own time, not the served read's", async () => {
+    phase.value = 2;
+    const created = (await router().create("User", user())) as { id: bigint };
+    // A MySQL that answers, slowly (a busy server): each statement takes longer than the shadow budget.
+    const slow: MysqlExecutor = {
+      query: async (options) => {
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        return connection.query(options);
+      },
+    };
+    const codec = createCodec(contract);
+    const metrics = new Metrics();
+    const shadow = new ShadowReader({ codec, metrics, sampleRate: () => 1, budgetMs: 100, sink: { record: () => {} } });
+    onTestFinished(() => shadow.stop());
+    phase.value = 3;
+    const served = await router({ mysql: slow, shadow }).get("User", { id: created.id });
+    expect(served).toBeDefined();
+    await shadow.idle();
+    // DynamoDB answers in a few milliseconds once asked: a comparison, not a timeout.
+    expect(shadow.counters.timeouts.value({ entity: "User" })).toBe(0);
+    expect(shadow.counters.comparisons.value({ entity: "User" })).toBe(1);
   });
 });

@@ -148,7 +148,8 @@ export class EntityRouter {
         entity,
         key: values,
         served,
-        shadow: (signal) => afterServed(served).then(() => read(otherStore(phase.authoritative), signal)),
+        shadow: (signal) => read(otherStore(phase.authoritative), signal),
+        startAfter: afterServed(served),
         servedBy: phase.authoritative,
       });
       return item as T | undefined;
@@ -171,7 +172,8 @@ export class EntityRouter {
         entity,
         key: request.values,
         served,
-        shadow: (signal) => afterServed(served).then(() => this.listOn(otherStore(store), entity, request, signal)),
+        shadow: (signal) => this.listOn(otherStore(store), entity, request, signal),
+        startAfter: afterServed(served),
         servedBy: store,
       });
       return page as ListPage<T>;

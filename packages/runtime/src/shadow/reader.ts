@@ -87,6 +87,11 @@ interface ShadowInput<R> {
    * possible, so abandoned reads stop too).
    */
   shadow: (signal: AbortSignal) => Promise<R>;
+  /**
+   * When given, the shadow read starts once this settles (e.g. after the served read has answered), and its budget
+   * runs from then: the budget is the shadow read's own time, whatever the served read took.
+   */
+  startAfter?: Promise<unknown>;
   /** Default: the current one (withCorrelationId), else a random UUID. */
   correlationId?: string;
   /** The store that serves the read (default "mysql": phase 3 serves from MySQL); the shadow reads the other. */
@@ -272,32 +277,37 @@ export class ShadowReader {
     }
     const correlationId = input.correlationId ?? currentCorrelationId() ?? randomUUID();
     const controller = new AbortController();
-    let pending: Promise<R>;
-    try {
-      pending = Promise.resolve(input.shadow(controller.signal));
-    } catch (error) {
-      pending = Promise.reject(error);
-    }
+    const begin = (): Promise<R> => {
+      try {
+        return Promise.resolve(input.shadow(controller.signal));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    };
     this.inFlight++;
     const outcome = new Promise<Outcome<R>>((resolve) => {
-      const timer = setTimeout(() => {
-        resolve({ kind: "timeout" });
-        controller.abort(new ShadowBudgetExceeded(this.budgetMs));
-      }, this.budgetMs);
-      // An abandoned shadow read does not keep the process alive.
-      timer.unref();
-      pending.then(
-        (value) => {
-          clearTimeout(timer);
-          this.inFlight--;
-          resolve({ kind: "value", value });
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          this.inFlight--;
-          resolve({ kind: "error", error });
-        },
-      );
+      const run = () => {
+        const timer = setTimeout(() => {
+          resolve({ kind: "timeout" });
+          controller.abort(new ShadowBudgetExceeded(this.budgetMs));
+        }, this.budgetMs);
+        // An abandoned shadow read does not keep the process alive.
+        timer.unref();
+        begin().then(
+          (value) => {
+            clearTimeout(timer);
+            this.inFlight--;
+            resolve({ kind: "value", value });
+          },
+          (error: unknown) => {
+            clearTimeout(timer);
+            this.inFlight--;
+            resolve({ kind: "error", error });
+          },
+        );
+      };
+      if (input.startAfter === undefined) run();
+      else input.startAfter.then(run, run);
     });
     return { outcome, correlationId };
   }
