@@ -12,7 +12,7 @@ import { createTableInputs } from "../../codegen/src/tables/index.ts";
 import { createCodec } from "../src/codec/index.ts";
 import { addShadowCounts, PhaseChangeRefused, recordValidation } from "../src/control/index.ts";
 import { DynamoEntityStore } from "../src/dynamodb/index.ts";
-import { ConditionFailed, NotFound, TransactionFailed } from "../src/errors.ts";
+import { AlreadyExists, ConditionFailed, NotFound, TransactionFailed, UniqueViolation } from "../src/errors.ts";
 import { FleetMember } from "../src/fleet-member.ts";
 import { IdAllocator } from "../src/ids/index.ts";
 import { Metrics } from "../src/metrics/index.ts";
@@ -165,5 +165,32 @@ describe("review", () => {
     // DynamoDB answers in a few milliseconds once asked: a comparison, not a timeout.
     expect(shadow.counters.timeouts.value({ entity: "User" })).toBe(0);
     expect(shadow.counters.comparisons.value({ entity: "User" })).toBe(1);
+  });
+
+  it("a second cart line for the same user and product is a UniqueViolation in every phase (not AlreadyExists)", async () => {
+    phase.value = 2;
+    const buyer = (await router().create("User", user())) as { id: bigint };
+    const product = (await router().create("Product", {
+      sellerId: 1n,
+      categoryId: 1n,
+      name: "Review cart thing",
+      imageUrl: "https://img.example/review-cart.png",
+      price: "2.00",
+      inventoryQuantity: 3,
+    })) as { id: bigint };
+    const line = await router().create("ShoppingCart", { userId: buyer.id, productId: product.id, quantity: 1 });
+    for (const p of [1, 4, 5] as const) {
+      phase.value = p;
+      const error = await router()
+        .create("ShoppingCart", { userId: buyer.id, productId: product.id, quantity: 2 })
+        .catch((e: unknown) => e);
+      expect(error, `phase ${p}`).toBeInstanceOf(UniqueViolation);
+      expect(error, `phase ${p}`).toMatchObject({ rule: "uq_shopping_carts_user_product" });
+    }
+    // The same line again (its own id) is still AlreadyExists on DynamoDB, as MySQL's PRIMARY says.
+    const codec = createCodec(contract);
+    const dynamodb = new DynamoEntityStore(stack.dynamodb(), codec, { tablePrefix: stack.tablePrefix });
+    const again = await dynamodb.create("ShoppingCart", line).catch((e: unknown) => e);
+    expect(again).toBeInstanceOf(AlreadyExists);
   });
 });

@@ -129,7 +129,12 @@ class Expression {
 
 /** What a transaction's write stands for, so a cancellation reason can be told to the caller. */
 type Meaning = (
-  | { kind: "new-item"; key: EntityValue }
+  | {
+      kind: "new-item";
+      key: EntityValue;
+      /** create: the new value and its item's key, to tell a taken key from a unique key MySQL would name. */
+      created?: { value: EntityValue; itemKey: Item };
+    }
   | { kind: "current" }
   | { kind: "unique"; rule: string; values: EntityValue }
   | { kind: "marker" }
@@ -259,7 +264,12 @@ export class DynamoEntityStore {
     item[VERSION_ATTRIBUTE] = { N: "1" };
     const key = primaryKey(codec, item);
     writes.push(this.putNew(codec, item));
-    meanings.push({ kind: "new-item", key: keyValues(codec, value), entity: codec.name });
+    meanings.push({
+      kind: "new-item",
+      key: keyValues(codec, value),
+      entity: codec.name,
+      created: { value, itemKey: key },
+    });
     for (const rule of uniqueRules(codec)) {
       const marker = uniqueMarker(codec, rule.name, value, key);
       if (!marker) continue;
@@ -665,6 +675,37 @@ export class DynamoEntityStore {
     };
   }
 
+  /**
+   * When a new item's DynamoDB key is taken by another item (another MySQL primary key, e.g. a second cart line for
+   * the same user and product), MySQL refuses the row by the unique key over those values, not by its primary key:
+   * the rule to name then (one whose marker failed too, else one over exactly the key's placeholders).
+   */
+  private async uniqueKeyTaken(
+    meaning: Meaning & { kind: "new-item" },
+    codes: readonly string[],
+    meanings: readonly Meaning[],
+  ): Promise<{ name: string; values: EntityValue } | undefined> {
+    const created = meaning.created;
+    if (!created || meaning.entity === undefined) return undefined;
+    const codec = this.codec.entity(meaning.entity);
+    if (codec.checkedIdentity.length === 0) return undefined;
+    const current = await this.read(codec, created.itemKey).catch(() => undefined);
+    if (current === undefined || identityMatches(codec, codec.fromItem(current), created.value)) return undefined;
+    const own = meanings.indexOf(meaning);
+    for (const [i, other] of meanings.entries()) {
+      if (i <= own || other.kind === "new-item") continue;
+      if (other.kind !== "unique" || other.entity !== meaning.entity || other.write !== meaning.write) break;
+      if (codes[i] === "ConditionalCheckFailed") return { name: other.rule, values: other.values };
+    }
+    const keyed = new Set(
+      [codec.definition.key.partition, codec.definition.key.sort].flatMap((template) => placeholders(template)),
+    );
+    const rule = uniqueRules(codec).find(
+      (candidate) => candidate.attributes.length === keyed.size && candidate.attributes.every((a) => keyed.has(a)),
+    );
+    return rule ? { name: rule.name, values: pick(created.value, rule.attributes) } : undefined;
+  }
+
   /** Runs one TransactWriteItems and turns a cancellation into the error its first failed write stands for. */
   private async run(entity: string, writes: TransactWriteItem[], meanings: readonly Meaning[]): Promise<void> {
     if (writes.length > MAX_TRANSACTION_ITEMS) {
@@ -685,8 +726,15 @@ export class DynamoEntityStore {
       const located = <T extends StoreError>(failure: T): T =>
         meaning?.write === undefined ? failure : Object.assign(failure, { write: meaning.write });
       switch (meaning?.kind) {
-        case "new-item":
+        case "new-item": {
+          const rule = await this.uniqueKeyTaken(meaning, codes, meanings);
+          if (rule) {
+            throw located(
+              new UniqueViolation("dynamodb", meaning.entity ?? entity, rule.name, rule.values, { cause: error }),
+            );
+          }
           throw located(new AlreadyExists("dynamodb", meaning.entity ?? entity, meaning.key, { cause: error }));
+        }
         case "unique":
           throw located(
             new UniqueViolation("dynamodb", meaning.entity ?? entity, meaning.rule, meaning.values, { cause: error }),
