@@ -84,7 +84,9 @@ export function parseCondition(text: string): StepCondition {
   } else if (/^'(?:[^'\\]|\\.)*'$/.test(rawValue)) {
     value = { kind: "literal", value: rawValue.slice(1, -1).replace(/\\(.)/g, "$1") };
   } else if (/^-?\d+(?:\.\d+)?$/.test(rawValue)) {
-    value = { kind: "literal", value: rawValue.includes(".") ? rawValue : Number(rawValue) };
+    // Decimals stay exact strings; integers beyond 2^53 stay exact as strings too (the attribute's codec reads them).
+    const whole = rawValue.includes(".") ? undefined : Number(rawValue);
+    value = { kind: "literal", value: whole !== undefined && Number.isSafeInteger(whole) ? whole : rawValue };
   } else if (rawValue === "true" || rawValue === "false") {
     value = { kind: "literal", value: rawValue === "true" };
   } else if (rawValue === "null") {

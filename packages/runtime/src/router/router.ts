@@ -7,7 +7,14 @@
  */
 import type { Codec, EntityValue } from "../codec/index.ts";
 import type { DynamoEntityStore, DynamoTransactWrite } from "../dynamodb/index.ts";
-import { AlreadyExists, NotFound, StoreError, TransactionFailed, TransactionRefused } from "../errors.ts";
+import {
+  AlreadyExists,
+  NotFound,
+  StoreError,
+  TransactionFailed,
+  TransactionRefused,
+  WriteConflict,
+} from "../errors.ts";
 import type { IdAllocator } from "../ids/index.ts";
 import type { Metrics, StoreOperation } from "../metrics/index.ts";
 import type { MysqlEntityStore } from "../mysql/index.ts";
@@ -265,9 +272,12 @@ export class EntityRouter {
         return result as R;
       } catch (error) {
         const errno = (error as { errno?: unknown } | null)?.errno;
+        // Nothing was written by an attempt that failed like these: run it again.
         const deadlock = errno === ER_LOCK_DEADLOCK || errno === ER_LOCK_WAIT_TIMEOUT;
-        const behind = first === "dynamodb" && this.counterBehind(error, plan.creates(values).size > 0, phase, attempt);
-        if (!(deadlock || behind) || attempt >= TRANSACTION_ATTEMPTS) throw error;
+        const conflict = first === "dynamodb" && error instanceof WriteConflict;
+        const allocated = [...plan.creates(values).values()].some((count) => count > 0);
+        const behind = first === "dynamodb" && this.counterBehind(error, allocated, phase, attempt);
+        if (!(deadlock || conflict || behind) || attempt >= TRANSACTION_ATTEMPTS) throw error;
       }
     }
   }
