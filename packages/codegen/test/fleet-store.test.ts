@@ -4,7 +4,7 @@
  * store calls.
  */
 import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
-import { FleetMember, fleet } from "@ferry/runtime";
+import { CachedPhase, FleetMember, fleet, MysqlEntityStore } from "@ferry/runtime";
 import { createMysqlPool } from "@ferry/stack";
 import { useTestStack } from "@ferry/stack/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -40,6 +40,57 @@ function member(app: string): FleetMember {
   members.push(created);
   return created;
 }
+
+describe("ids while the fleet moves to phase 4", () => {
+  it("a phase-4 create waits until no process still lets MySQL hand out ids, then continues MySQL's sequence", async () => {
+    const tablePrefix = `${stack.tablePrefix}ids_`;
+    for (const input of createTableInputs(contract, { prefix: tablePrefix })) {
+      await stack.dynamodb().send(new CreateTableCommand(input));
+    }
+    const fast = new FleetMember({
+      contract,
+      mysql: pool,
+      dynamodb: stack.dynamodb(),
+      tablePrefix,
+      app: "store-fast",
+      refreshMs: 100,
+    });
+    members.push(fast);
+    await fast.start();
+    // A process that read the phase once and has not refreshed since (a long GC pause, a slow deploy).
+    const slow = new CachedPhase(fast.phaseStore, { app: "store-slow", refreshMs: 3_600_000 });
+    await slow.start();
+    try {
+      await fast.phaseStore.set(3, { who: "operator@test", force: true, reason: "test: straight to phase 3" });
+      await slow.refresh();
+      await expect.poll(() => fast.phase.phase(), { timeout: 10_000 }).toBe(3);
+      await fast.phaseStore.set(4, { who: "operator@test", force: true, reason: "test: to phase 4" });
+      await expect.poll(() => fast.phase.phase(), { timeout: 10_000 }).toBe(4);
+      expect(slow.phase()).toBe(3);
+
+      const store = createStore(fast.storeOptions);
+      let created = false;
+      const creating = store.users
+        .create({ username: "ids_1", email: "ids_1@example.com", passwordHash: "scrypt$x", firstName: "Ids" })
+        .then((user) => {
+          created = true;
+          return user;
+        });
+      // The slow process, still in phase 3, lets MySQL hand out an id meanwhile.
+      const [result] = (await pool.query(
+        "INSERT INTO users (username, email, password_hash, first_name) VALUES ('laggard', 'laggard@example.com', 'x', 'Lag')",
+      )) as unknown as [{ insertId: number }];
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(created).toBe(false);
+      await slow.refresh();
+      const user = await creating;
+      expect(user.id).toBeGreaterThan(BigInt(result.insertId));
+      expect(user.id).toBe(await new MysqlEntityStore(pool, fast.codec).highestId("User"));
+    } finally {
+      await slow.stop();
+    }
+  });
+});
 
 describe("a fleet of two store processes", () => {
   it("follows an operator's phase change, writes both stores in phase 2, and reports it at /metrics", async () => {

@@ -7,7 +7,7 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Contract } from "@ferry/contract";
 import { type Codec, createCodec } from "./codec/index.ts";
-import { CachedPhase, PhaseStore } from "./control/index.ts";
+import { CachedPhase, fleet, PhaseStore } from "./control/index.ts";
 import { DynamoEntityStore } from "./dynamodb/index.ts";
 import { Metrics } from "./metrics/index.ts";
 import { MysqlEntityStore, type MysqlExecutor } from "./mysql/index.ts";
@@ -32,7 +32,13 @@ export interface FleetMemberOptions {
 }
 
 /** What the generated createStore() takes, filled in by a FleetMember. */
+/** A phase-4 create found processes still handing out MySQL ids after the wait. */
+export class IdsNotReady extends Error {
+  override readonly name = "IdsNotReady";
+}
+
 export interface FleetStoreOptions {
+  idGate: () => Promise<void>;
   phase: PhaseSource;
   mysql: MysqlExecutor;
   dynamodb: DynamoDBClient;
@@ -116,6 +122,7 @@ export class FleetMember {
       },
     });
     this.storeOptions = {
+      idGate: () => this.fleetLeftMysqlIds(),
       phase: this.phase,
       mysql: options.mysql,
       dynamodb: options.dynamodb,
@@ -124,6 +131,26 @@ export class FleetMember {
       metrics: this.metrics,
       shadow: this.shadow,
     };
+  }
+
+  /**
+   * Waits until every live process of the fleet routes by phase 4 or 5 (heartbeats), so that none lets MySQL hand out
+   * an id any more; IdsNotReady after `timeoutMs` (default 15 s).
+   */
+  async fleetLeftMysqlIds(timeoutMs = 15_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const view = await fleet(this.phaseStore);
+      const lagging = view.instances.filter((instance) => (instance.phaseSeen ?? 1) < 4);
+      if (lagging.length === 0) return;
+      if (Date.now() > deadline) {
+        const names = lagging.map((i) => `${i.app}@${i.host} (phase ${i.phaseSeen ?? "?"})`).join(", ");
+        throw new IdsNotReady(
+          `new ids wait until no process lets MySQL hand them out, and ${lagging.length} still ${lagging.length === 1 ? "does" : "do"}: ${names}`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
 
   /** Reads the phase (failing when it cannot be read at all) and starts the refresh, the heartbeat and the drain. */

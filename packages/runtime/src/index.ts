@@ -42,7 +42,7 @@ export {
   UniqueViolation,
   WriteConflict,
 } from "./errors.ts";
-export { FleetMember, type FleetMemberOptions, type FleetStoreOptions } from "./fleet-member.ts";
+export { FleetMember, type FleetMemberOptions, type FleetStoreOptions, IdsNotReady } from "./fleet-member.ts";
 export * from "./ids/index.ts";
 export * from "./metrics/index.ts";
 export * from "./mysql/index.ts";

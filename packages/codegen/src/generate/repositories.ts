@@ -408,6 +408,14 @@ export function repositoryStatements(contract: Contract): RepositoryStatements {
           ],
         },
         {
+          name: "idGate",
+          type: "() => Promise<void>",
+          hasQuestionToken: true,
+          docs: [
+            "Waits, once per phase change in phase 4, until no process lets MySQL hand out ids (a FleetMember's waits for the fleet).",
+          ],
+        },
+        {
           name: "metrics",
           type: "Metrics",
           hasQuestionToken: true,
@@ -441,6 +449,7 @@ export function repositoryStatements(contract: Contract): RepositoryStatements {
     dynamodb: new DynamoEntityStore(options.dynamodb, codec, { tablePrefix: options.tablePrefix ?? "" }),
     ids: new IdAllocator(options.dynamodb, { tablePrefix: options.tablePrefix ?? "" }),
     onSecondaryFailure: options.onSecondaryFailure,
+    ...(options.idGate ? { idGate: options.idGate } : {}),
     ...(options.metrics ? { metrics: options.metrics } : {}),
     ...(options.shadow ? { shadow: options.shadow } : {}),
   }),

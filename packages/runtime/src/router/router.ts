@@ -96,6 +96,13 @@ export interface RouterOptions {
   dynamodb?: DynamoEntityStore;
   /** Hands out auto-increment ids while DynamoDB is authoritative (phases 4-5). */
   ids?: IdAllocator;
+  /**
+   * Resolves once no process of the fleet routes by a phase in which MySQL hands out ids (1-3), so that the id
+   * counter, raised to MySQL's highest id right after, cannot hand out an id a lagging process also gets from MySQL.
+   * Awaited before the first id allocation after each phase change while MySQL is still written (phase 4).
+   * FleetMember gives one that waits for the fleet's heartbeats; without one, the fleet is assumed to move at once.
+   */
+  idGate?: () => Promise<void>;
   /** Times every store call (ferry_store_request_seconds). */
   metrics?: Metrics;
   /** Phase 3's shadow reads: without one, phase 3 reads like phase 2. */
@@ -503,6 +510,8 @@ export class EntityRouter {
       );
     }
     if (PHASES[phase].flags.WRITE_MYSQL && !this.floored.has(entity)) {
+      // No process may still let MySQL hand out ids (phase 3 and before) when the counter is raised past them.
+      await this.options.idGate?.();
       let highest: bigint | undefined;
       try {
         highest = await this.mysql.highestId(entity);

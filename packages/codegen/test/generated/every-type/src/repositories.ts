@@ -160,6 +160,8 @@ export interface StoreOptions {
   tablePrefix?: string;
   /** Receives every write the non-authoritative store refused, to be replayed: an Outbox's `record` (awaited before the call answers). */
   onSecondaryFailure: (failure: SecondaryFailure) => unknown;
+  /** Waits, once per phase change in phase 4, until no process lets MySQL hand out ids (a FleetMember's waits for the fleet). */
+  idGate?: () => Promise<void>;
   /** Times every store call (mount its Prometheus text at /metrics). */
   metrics?: Metrics;
   /** Phase 3's shadow reads; without it phase 3 reads like phase 2. A FleetMember's storeOptions has them all. */
@@ -177,6 +179,7 @@ export function createStore(options: StoreOptions) {
       dynamodb: new DynamoEntityStore(options.dynamodb, codec, { tablePrefix: options.tablePrefix ?? "" }),
       ids: new IdAllocator(options.dynamodb, { tablePrefix: options.tablePrefix ?? "" }),
       onSecondaryFailure: options.onSecondaryFailure,
+      ...(options.idGate ? { idGate: options.idGate } : {}),
       ...(options.metrics ? { metrics: options.metrics } : {}),
       ...(options.shadow ? { shadow: options.shadow } : {}),
     }),
