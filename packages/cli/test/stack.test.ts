@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -110,11 +111,19 @@ describe("ferry stack", () => {
     expect(await mysqlProblem(second.mysql?.url ?? "")).toBeUndefined();
     expect(await dynamoDbAnswers(second.dynamodb?.url ?? "")).toBe(true);
 
+    // The server's temporary folder (under the system's temp directory) goes with it.
+    const digest = createHash("sha256")
+      .update(second.mysql?.dataDir ?? "")
+      .digest("hex")
+      .slice(0, 12);
+    const serverTmp = () => existsSync(join(tmpdir(), `ferry-mysql-${digest}.tmp`));
+    expect(serverTmp()).toBe(true);
     const down = await runCli(["stack", "down"], env);
     expect(down.code).toBe(0);
     expect(alive(second.mysql?.pid)).toBe(false);
     expect(alive(second.dynamodb?.pid)).toBe(false);
     expect(existsSync(join(home, "stack.json"))).toBe(false);
+    expect(serverTmp()).toBe(false);
     expect((await runCli(["stack", "status"], env)).code).toBe(1);
   });
 

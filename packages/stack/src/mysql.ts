@@ -291,10 +291,19 @@ function prepareDataDir(dataDir: string, installDb: string, asRoot: boolean, pro
 }
 
 /** A temporary folder of the server's own (no spaces in it, unique to the data folder). */
+function serverTmpdirPath(dataDir: string): string {
+  return join(tmpdir(), `ferry-mysql-${createHash("sha256").update(dataDir).digest("hex").slice(0, 12)}.tmp`);
+}
+
 function serverTmpdir(dataDir: string): string {
-  const dir = join(tmpdir(), `ferry-mysql-${createHash("sha256").update(dataDir).digest("hex").slice(0, 12)}.tmp`);
+  const dir = serverTmpdirPath(dataDir);
   mkdirSync(dir, { recursive: true });
   return dir;
+}
+
+/** Removes the temporary folder of a MariaDB on `dataDir` once it has stopped. */
+export function removeServerTmpdir(dataDir: string): void {
+  rmSync(serverTmpdirPath(dataDir), { recursive: true, force: true });
 }
 
 /**

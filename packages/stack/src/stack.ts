@@ -2,7 +2,15 @@ import { existsSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { dynamoDbAnswers, dynamoDbIdentity, requireJava, startDynamoDb } from "./dynamodb.ts";
 import { StackError } from "./errors.ts";
-import { mariaDbIdentity, mariaDbPidIn, mysqlProblem, redactMysqlUrl, requireMariadbd, startMariaDb } from "./mysql.ts";
+import {
+  mariaDbIdentity,
+  mariaDbPidIn,
+  mysqlProblem,
+  redactMysqlUrl,
+  removeServerTmpdir,
+  requireMariadbd,
+  startMariaDb,
+} from "./mysql.ts";
 import { ferryHome } from "./paths.ts";
 import { freePort, isPortInUse, isRunning, stopProcess } from "./processes.ts";
 import { readState, removeState, type StackPart, type StackState, withStackLock, writeState } from "./state.ts";
@@ -224,6 +232,8 @@ export async function stackDown(options: { home?: string; purge?: boolean; onPro
       if (!stopped.includes("mysql")) stopped.push("mysql");
       progress(`mysql     stopped a MariaDB left running on ${join(home, "mysql")} (pid ${stray})`);
     }
+    // The stopped server's temporary folder (in the system's temp directory, not under home).
+    if (stopped.includes("mysql")) removeServerTmpdir(state.mysql?.dataDir ?? join(home, "mysql"));
     removeState(home);
     if (options.purge) {
       // Also what a broken first start left: mysql.half-made-<time> and mysql.installing-<pid>.
