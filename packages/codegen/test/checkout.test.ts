@@ -1,9 +1,3 @@
-/**
- * The store's checkout, the contract transaction generated into packages/store-data, on real MariaDB and DynamoDB
- * Local in every phase: stock taken only if enough remains and the price still holds, the order and its lines
- * created with one id strategy, the cart cleared; all or nothing on both stores, and the same refusals everywhere.
- */
-import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
 import {
   ConditionFailed,
   createCodec,
@@ -12,15 +6,12 @@ import {
   MysqlEntityStore,
   NotFound,
   type Phase,
-  type PhaseSource,
-  type SecondaryFailure,
   TransactionFailed,
   TransactionRefused,
 } from "@ferry/runtime";
-import { connectMysql, createMysqlPool } from "@ferry/stack";
+import { createMysqlPool } from "@ferry/stack";
 import { useTestStack } from "@ferry/stack/testing";
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
-import { seedStore } from "../../../apps/store/src/index.ts";
+import { beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import {
   type CheckoutInput,
   contract,
@@ -29,43 +20,21 @@ import {
   type ShoppingCart,
   type User,
 } from "../../store-data/src/index.ts";
-import { createTableInputs } from "../src/tables/index.ts";
+import { useGeneratedStore } from "./generated-store.ts";
 
 const stack = useTestStack();
 
-class SettablePhase implements PhaseSource {
-  value: Phase = 1;
-  phase(): Phase {
-    return this.value;
-  }
-}
-
-const phase = new SettablePhase();
-const failures: SecondaryFailure[] = [];
-let connection: Awaited<ReturnType<typeof connectMysql>>;
+const generated = useGeneratedStore(stack);
+const { phase, failures } = generated;
 let store: ReturnType<typeof createStore>;
 const codec = createCodec(contract);
 let mysql: MysqlEntityStore;
 let dynamodb: DynamoEntityStore;
 
-beforeAll(async () => {
-  await seedStore({ mysqlUrl: stack.mysqlUrl, plan: { kind: "demo" } });
-  connection = await connectMysql(stack.mysqlUrl);
-  for (const input of createTableInputs(contract, { prefix: stack.tablePrefix })) {
-    await stack.dynamodb().send(new CreateTableCommand(input));
-  }
-  store = createStore({
-    phase,
-    mysql: connection,
-    dynamodb: stack.dynamodb(),
-    tablePrefix: stack.tablePrefix,
-    onSecondaryFailure: (failure) => failures.push(failure),
-  });
-  mysql = new MysqlEntityStore(connection, codec);
+beforeAll(() => {
+  store = generated.store();
+  mysql = new MysqlEntityStore(generated.connection(), codec);
   dynamodb = new DynamoEntityStore(stack.dynamodb(), codec, { tablePrefix: stack.tablePrefix });
-});
-afterAll(async () => {
-  await connection.end();
 });
 
 let serial = 0;

@@ -1,53 +1,24 @@
-/**
- * Round trips through the GENERATED repositories (packages/store-data) on real MariaDB and DynamoDB Local,
- * in every phase: what is written reads back equal, including exact decimals, bigints and timestamps.
- */
-import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
-import { type Phase, type PhaseSource, type SecondaryFailure, UniqueViolation } from "@ferry/runtime";
-import { connectMysql } from "@ferry/stack";
+import { UniqueViolation } from "@ferry/runtime";
 import { useTestStack } from "@ferry/stack/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { seedStore } from "../../../apps/store/src/index.ts";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
-  contract,
   createDynamoStore,
   createMysqlStore,
-  createStore,
+  type createStore,
   type NewProduct,
   type NewUser,
 } from "../../store-data/src/index.ts";
-import { createTableInputs } from "../src/tables/index.ts";
+import { useGeneratedStore } from "./generated-store.ts";
 
 const stack = useTestStack();
 
-class SettablePhase implements PhaseSource {
-  value: Phase = 1;
-  phase(): Phase {
-    return this.value;
-  }
-}
-
-const phase = new SettablePhase();
-const failures: SecondaryFailure[] = [];
-let connection: Awaited<ReturnType<typeof connectMysql>>;
+const generated = useGeneratedStore(stack);
+const { phase, failures } = generated;
 let store: ReturnType<typeof createStore>;
-
-beforeAll(async () => {
-  await seedStore({ mysqlUrl: stack.mysqlUrl, plan: { kind: "demo" } });
-  connection = await connectMysql(stack.mysqlUrl);
-  for (const input of createTableInputs(contract, { prefix: stack.tablePrefix })) {
-    await stack.dynamodb().send(new CreateTableCommand(input));
-  }
-  store = createStore({
-    phase,
-    mysql: connection,
-    dynamodb: stack.dynamodb(),
-    tablePrefix: stack.tablePrefix,
-    onSecondaryFailure: (failure) => failures.push(failure),
-  });
-});
-afterAll(async () => {
-  await connection.end();
+let connection: ReturnType<typeof generated.connection>;
+beforeAll(() => {
+  store = generated.store();
+  connection = generated.connection();
 });
 
 const newUser = (n: number, extra: Partial<NewUser> = {}): NewUser => ({
