@@ -177,6 +177,8 @@ describe("the router", () => {
       codec: createCodec(contract),
       metrics,
       sampleRate: () => 1,
+      // Generous: a DynamoDB Local busy with other suites must not turn the comparison into a timeout.
+      budgetMs: 10_000,
       sink: { record: (mismatch) => void mismatches.push(mismatch) },
     });
     const codec = createCodec(contract);

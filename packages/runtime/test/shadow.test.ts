@@ -69,6 +69,9 @@ function shadowReader(name: string, options: Partial<ShadowReaderOptions> = {}) 
     sink: log,
     control: { client: stack.dynamodb(), tablePrefix },
     flushIntervalMs: 60_000,
+    // Generous: a DynamoDB Local busy with the other suites must not turn a comparison into a timeout; the tests of
+    // the budget give their own.
+    budgetMs: 10_000,
     onError: (error, context) => errors.push({ error, context }),
     ...options,
   });
