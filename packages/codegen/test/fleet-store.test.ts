@@ -54,6 +54,8 @@ describe("ids while the fleet moves to phase 4", () => {
       tablePrefix,
       app: "store-fast",
       refreshMs: 100,
+      // The slow process below heartbeats only when the test refreshes it: never take it for gone here.
+      staleAfterMs: 600_000,
     });
     members.push(fast);
     await fast.start();

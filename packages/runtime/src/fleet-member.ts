@@ -25,6 +25,8 @@ export interface FleetMemberOptions {
   app: string;
   /** How often the phase is read again (default 1000 ms). */
   refreshMs?: number;
+  /** A process not heard from for this long is taken to be gone (default 3 s: three missed heartbeats). */
+  staleAfterMs?: number;
   /** The time budget of a shadow read (default 100 ms). */
   shadowBudgetMs?: number;
   /** Where failures of the background parts are told (default console.error); it must not throw. */
@@ -57,9 +59,11 @@ export class FleetMember {
   readonly mismatches: MismatchLog;
   readonly shadow: ShadowReader;
   readonly storeOptions: FleetStoreOptions;
+  private readonly staleAfter: { staleAfterMs?: number };
 
   constructor(options: FleetMemberOptions) {
     const tablePrefix = options.tablePrefix ?? "";
+    this.staleAfter = options.staleAfterMs === undefined ? {} : { staleAfterMs: options.staleAfterMs };
     const log = options.log ?? ((message: string, error?: unknown) => console.error(`ferry: ${message}`, error ?? ""));
     this.codec = createCodec(options.contract);
     this.phaseStore = new PhaseStore(options.dynamodb, {
@@ -140,7 +144,7 @@ export class FleetMember {
   async fleetLeftMysqlIds(timeoutMs = 15_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const view = await fleet(this.phaseStore);
+      const view = await fleet(this.phaseStore, this.staleAfter);
       const lagging = view.instances.filter((instance) => (instance.phaseSeen ?? 1) < 4);
       if (lagging.length === 0) return;
       if (Date.now() > deadline) {
