@@ -391,3 +391,35 @@ describe("guard rails that hold both ways", () => {
     expect((await store.history({ limit: 1 })).entries[0]).toMatchObject({ from: 4, to: 3, forced: true });
   });
 });
+
+describe("preconditions are part of the move's transaction", () => {
+  it("refuses 3 -> 4 when the validation turns unclean between the check and the write", async () => {
+    const client = dynamoDbClient(stack.dynamodbEndpoint);
+    otherClients.push(client);
+    const store = new PhaseStore(client, { tablePrefix: `${stack.tablePrefix}atomic_` });
+    await store.set(3, setup);
+    await recordValidation(client, store.tablePrefix, { clean: true, mismatches: 0 });
+    await addShadowCounts(client, store.tablePrefix, { comparisons: 5000, mismatches: 0 });
+    // Just before the move's transaction is sent, a validation run records a mismatch (through another client).
+    let raced = false;
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === "TransactWriteItemsCommand" && !raced) {
+          raced = true;
+          await recordValidation(stack.dynamodb(), store.tablePrefix, { clean: false, mismatches: 3 });
+        }
+        return next(args);
+      },
+      { step: "initialize", name: "raceValidation" },
+    );
+    const error = await refusal(store.set(4, { who }));
+    expect(raced).toBe(true);
+    expect(error.rule).toBe("precondition");
+    expect(error.reasons[0]).toMatch(/stopped holding while the move was being made/);
+    expect((await store.get()).phase).toBe(3);
+    // Asked again, the unmet precondition is named.
+    expect((await refusal(store.set(4, { who }))).reasons).toEqual([
+      expect.stringMatching(/the last one .* found 3 mismatches/),
+    ]);
+  });
+});

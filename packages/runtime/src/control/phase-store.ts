@@ -319,7 +319,9 @@ export class PhaseStore {
         { hint: "add --confirm (confirm: true) once you are sure" },
       );
     }
+    const guards: TransactWriteItem[] = [];
     if (!force) {
+      if (to > from) guards.push(...(await this.preconditionChecks(from, to)));
       const unmet = [
         ...(await this.unmetEverywhere(from, to, current)),
         ...(to > from ? await this.unmetPreconditions(from, to, current) : []),
@@ -339,6 +341,7 @@ export class PhaseStore {
       settings: settingsOf(current),
       // Entering phase 3 starts the shadow counters afresh.
       resetShadowCounts: to === 3,
+      guards,
     });
   }
 
@@ -391,6 +394,52 @@ export class PhaseStore {
     const more = page.more;
     const last = entries.at(-1);
     return more && last !== undefined ? { entries, cursor: encodeHistoryCursor(last.version) } : { entries };
+  }
+
+  /**
+   * The preconditions of a forward move as conditions of its transaction, so that what was checked still holds when
+   * the move is written: the backfill still finished (2 -> 3); the last validation still clean and no shadow mismatch
+   * counted since the rate was read (3 -> 4; comparisons only grow, so the rate can only have dropped).
+   */
+  private async preconditionChecks(from: Phase, to: Phase): Promise<TransactWriteItem[]> {
+    const table = await this.table();
+    if (from === 2 && to === 3) {
+      return [
+        {
+          ConditionCheck: {
+            TableName: table,
+            Key: controlKey(BACKFILL_STATUS_KEY),
+            ConditionExpression: "#state = :finished",
+            ExpressionAttributeNames: { "#state": "state" },
+            ExpressionAttributeValues: { ":finished": { S: "finished" } },
+          },
+        },
+      ];
+    }
+    if (from === 3 && to === 4) {
+      const shadow = await readShadowCounts(this.client, this.tablePrefix);
+      return [
+        {
+          ConditionCheck: {
+            TableName: table,
+            Key: controlKey(VALIDATION_KEY),
+            ConditionExpression: "#clean = :clean",
+            ExpressionAttributeNames: { "#clean": "clean" },
+            ExpressionAttributeValues: { ":clean": { BOOL: true } },
+          },
+        },
+        {
+          ConditionCheck: {
+            TableName: table,
+            Key: controlKey(SHADOW_COUNTERS_KEY),
+            ConditionExpression: "attribute_not_exists(#mismatches) OR #mismatches <= :seen",
+            ExpressionAttributeNames: { "#mismatches": "mismatches" },
+            ExpressionAttributeValues: { ":seen": { N: String(shadow.mismatches) } },
+          },
+        },
+      ];
+    }
+    return [];
   }
 
   /**
@@ -475,6 +524,8 @@ export class PhaseStore {
       reason: string | undefined;
       settings: PhaseSettings;
       resetShadowCounts: boolean;
+      /** Conditions the move was decided on (its preconditions): they must still hold when it is written. */
+      guards?: TransactWriteItem[];
     },
   ): Promise<PhaseState> {
     const table = await this.table();
@@ -527,6 +578,8 @@ export class PhaseStore {
           },
         },
       ];
+      const firstGuard = writes.length;
+      writes.push(...(change.guards ?? []));
       if (change.resetShadowCounts) {
         writes.push({
           Put: {
@@ -552,6 +605,23 @@ export class PhaseStore {
         if (codes.includes("TransactionConflict") && attempt < CONFLICT_ATTEMPTS) {
           await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
           continue;
+        }
+        const guard = codes.findIndex(
+          (code, index) =>
+            code === "ConditionalCheckFailed" &&
+            index >= firstGuard &&
+            index < firstGuard + (change.guards?.length ?? 0),
+        );
+        if (guard >= 0) {
+          throw new PhaseChangeRefused(
+            "precondition",
+            current.phase,
+            change.to,
+            [
+              "a precondition stopped holding while the move was being made (a new backfill, validation or shadow mismatch); check again",
+            ],
+            { hint: "run the command again to see what is unmet now" },
+          );
         }
         if (codes[1] === "ConditionalCheckFailed") {
           throw new PhaseControlError(
