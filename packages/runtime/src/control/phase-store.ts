@@ -321,10 +321,12 @@ export class PhaseStore {
     }
     const guards: TransactWriteItem[] = [];
     if (!force) {
-      if (to > from) guards.push(...(await this.preconditionChecks(from, to)));
+      // The shadow counts the 3 -> 4 check judges by are the ones its transaction requires to be unchanged.
+      const shadow = from === 3 && to === 4 ? await readShadowCounts(this.client, this.tablePrefix) : undefined;
+      if (to > from) guards.push(...(await this.preconditionChecks(from, to, shadow)));
       const unmet = [
         ...(await this.unmetEverywhere(from, to, current)),
-        ...(to > from ? await this.unmetPreconditions(from, to, current) : []),
+        ...(to > from ? await this.unmetPreconditions(from, to, current, shadow) : []),
       ];
       if (unmet.length > 0) {
         throw new PhaseChangeRefused("precondition", from, to, unmet, {
@@ -401,7 +403,7 @@ export class PhaseStore {
    * the move is written: the backfill still finished (2 -> 3); the last validation still clean and no shadow mismatch
    * counted since the rate was read (3 -> 4; comparisons only grow, so the rate can only have dropped).
    */
-  private async preconditionChecks(from: Phase, to: Phase): Promise<TransactWriteItem[]> {
+  private async preconditionChecks(from: Phase, to: Phase, shadow?: ShadowCounts): Promise<TransactWriteItem[]> {
     const table = await this.table();
     if (from === 2 && to === 3) {
       return [
@@ -416,8 +418,7 @@ export class PhaseStore {
         },
       ];
     }
-    if (from === 3 && to === 4) {
-      const shadow = await readShadowCounts(this.client, this.tablePrefix);
+    if (from === 3 && to === 4 && shadow) {
       return [
         {
           ConditionCheck: {
@@ -475,7 +476,12 @@ export class PhaseStore {
     return unmet;
   }
 
-  private async unmetPreconditions(from: Phase, to: Phase, current: PhaseState): Promise<string[]> {
+  private async unmetPreconditions(
+    from: Phase,
+    to: Phase,
+    current: PhaseState,
+    counted?: ShadowCounts,
+  ): Promise<string[]> {
     if (from === 2 && to === 3) {
       const backfill = await readBackfillStatus(this.client, this.tablePrefix);
       if (backfill === undefined) return ["it needs a finished backfill, and none has been recorded"];
@@ -495,7 +501,7 @@ export class PhaseStore {
           `it needs a clean validation; the last one (at ${validation.at}) found ${validation.mismatches} ${plural(validation.mismatches, "mismatch", "mismatches")}`,
         );
       }
-      const shadow = await readShadowCounts(this.client, this.tablePrefix);
+      const shadow = counted ?? (await readShadowCounts(this.client, this.tablePrefix));
       if (shadow.comparisons < current.minComparisons) {
         unmet.push(
           `it needs at least ${current.minComparisons} shadow ${plural(current.minComparisons, "comparison", "comparisons")}, and there ${shadow.comparisons === 1 ? "has" : "have"} been ${shadow.comparisons}`,
