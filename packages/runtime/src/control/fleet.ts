@@ -118,7 +118,8 @@ export class CachedPhase implements PhaseSource {
     this.refreshedAt = new Date().toISOString();
     this.running = true;
     this.startedAt = this.refreshedAt;
-    await this.heartbeat();
+    // The first heartbeat is the start itself: one instant for both (a later clock tick made them differ).
+    await this.heartbeat(Date.parse(this.startedAt));
     this.schedule(this.refreshMs);
   }
 
@@ -189,10 +190,9 @@ export class CachedPhase implements PhaseSource {
     return true;
   }
 
-  private async heartbeat(): Promise<void> {
+  private async heartbeat(now = Date.now()): Promise<void> {
     const current = this.cached;
     if (current === undefined) return;
-    const now = Date.now();
     const item: Record<string, AttributeValue> = {
       ...instanceKey(this.instanceId),
       instanceId: { S: this.instanceId },
