@@ -122,3 +122,36 @@ export function sortableInteger(value: number | bigint): string {
   const magnitude = typeof value === "bigint" ? -value : BigInt(-value);
   return `-${(TEN_POW_20 - magnitude).toString().padStart(20, "0")}`;
 }
+
+/**
+ * The sum of two exact decimal texts, exact ("10.50" + "-0.25" = "10.25"): added as integers scaled to the longer
+ * fraction, so the result keeps that many fraction digits. Exponent forms are read as parseDecimal reads them.
+ */
+export function addDecimal(a: string, b: string): string {
+  const left = parseDecimal(a);
+  const right = parseDecimal(b);
+  if (!left || !right)
+    throw new RangeError(`cannot add ${JSON.stringify(a)} and ${JSON.stringify(b)}: not decimal numbers`);
+  const scale = Math.max(left.fraction.length, right.fraction.length);
+  const sum = scaled(left, scale) + scaled(right, scale);
+  const negative = sum < 0n;
+  const digits = (negative ? -sum : sum).toString().padStart(scale + 1, "0");
+  const text = scale === 0 ? digits : `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
+  return negative ? `-${text}` : text;
+}
+
+/**
+ * A numeric entity value plus `delta`, in the value's own type: a bigint stays exact, a decimal string is added
+ * exactly (addDecimal), a number adds as a number; a missing value counts as 0 (DynamoDB's ADD does the same).
+ */
+export function increment(value: unknown, delta: number): unknown {
+  if (typeof value === "bigint") return value + BigInt(delta);
+  if (typeof value === "number") return value + delta;
+  if (typeof value === "string") return addDecimal(value, numberText(delta));
+  return delta;
+}
+
+function scaled(parts: DecimalParts, scale: number): bigint {
+  const magnitude = BigInt(`${parts.integer}${parts.fraction.padEnd(scale, "0")}` || "0");
+  return parts.negative ? -magnitude : magnitude;
+}

@@ -22,6 +22,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { parseKeyTemplate } from "@ferry/contract";
 import { type Codec, ENTITY_ATTRIBUTE, type EntityCodec, type EntityValue, type Item } from "../codec/index.ts";
+import { increment } from "../codec/numbers.ts";
 import {
   AlreadyExists,
   ConditionFailed,
@@ -463,7 +464,7 @@ export class DynamoEntityStore {
       const simple = !moves && swapped.length === 0 && add.every(([name]) => !keyed.has(name));
       try {
         if (simple) return await this.updateInPlace(codec, current, next, options);
-        for (const [name, delta] of add) next[name] = plus(before[name], delta);
+        for (const [name, delta] of add) next[name] = increment(before[name], delta);
         return await this.rewrite(codec, current, before, next, moves, swapped, options.condition ?? []);
       } catch (error) {
         if (!(error instanceof Stale)) throw error;
@@ -880,32 +881,6 @@ function pick(value: EntityValue, names: readonly string[]): EntityValue {
 function changed(codec: EntityCodec, name: string, before: EntityValue, next: EntityValue): boolean {
   const attribute = codec.attribute(name);
   return attribute.normalize(before[name]) !== attribute.normalize(next[name]);
-}
-
-function plus(value: unknown, delta: number): unknown {
-  if (typeof value === "bigint") return value + BigInt(delta);
-  if (typeof value === "number") return value + delta;
-  if (typeof value === "string") {
-    // An exact decimal: add in scaled integers.
-    const scale = Math.max(decimals(value), decimals(String(delta)));
-    const sum = scaled(value, scale) + scaled(String(delta), scale);
-    const negative = sum < 0n;
-    const digits = (negative ? -sum : sum).toString().padStart(scale + 1, "0");
-    const text = scale === 0 ? digits : `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
-    return negative ? `-${text}` : text;
-  }
-  return delta;
-}
-
-function decimals(text: string): number {
-  const point = text.indexOf(".");
-  return point < 0 ? 0 : text.length - point - 1;
-}
-
-function scaled(text: string, scale: number): bigint {
-  const [whole = "0", fraction = ""] = text.replace(/^-/, "").split(".");
-  const magnitude = BigInt(`${whole}${fraction.padEnd(scale, "0")}`);
-  return text.startsWith("-") ? -magnitude : magnitude;
 }
 
 function sameItem(a: Item, b: Item): boolean {
