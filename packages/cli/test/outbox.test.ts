@@ -5,12 +5,19 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { createCodec, DynamoEntityStore, EntityRouter, MysqlEntityStore, Outbox, PhaseStore } from "@ferry/runtime";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import {
+  applyTables,
+  createCodec,
+  DynamoEntityStore,
+  EntityRouter,
+  MysqlEntityStore,
+  Outbox,
+  PhaseStore,
+} from "@ferry/runtime";
 import { useTestStack } from "@ferry/stack/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seedStore } from "../../../apps/store/src/index.ts";
-import { createTableInputs } from "../../codegen/src/tables/index.ts";
 import { contract } from "../../store-data/src/index.ts";
 import { runCli } from "./run-cli.ts";
 
@@ -36,9 +43,7 @@ const env = () => ({
 
 beforeAll(async () => {
   await seedStore({ mysqlUrl: stack.mysqlUrl, plan: { kind: "demo" } });
-  for (const input of createTableInputs(contract, { prefix: stack.tablePrefix })) {
-    await stack.dynamodb().send(new CreateTableCommand(input));
-  }
+  await applyTables(stack.dynamodb(), contract, { prefix: stack.tablePrefix });
 });
 
 describe("ferry outbox", () => {

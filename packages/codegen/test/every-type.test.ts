@@ -7,9 +7,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
 import { loadValidContract } from "@ferry/contract";
 import {
+  applyTables,
   createCodec,
   DynamoEntityStore,
   FixedPhase,
@@ -22,7 +22,6 @@ import { useTestStack } from "@ferry/stack/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { full, odd, sparse } from "../../runtime/test/fixtures/every-type-values.ts";
 import { generate, staleFiles } from "../src/index.ts";
-import { createTableInputs } from "../src/tables/index.ts";
 import { contract, createStore, type NewSample, type Sample } from "./generated/every-type/src/index.ts";
 
 const stack = useTestStack();
@@ -35,9 +34,7 @@ beforeAll(async () => {
   const db = await stack.mysql();
   await db.query(readFileSync(join(root, "packages/runtime/test/fixtures/every-type.sql"), "utf8"));
   connection = await connectMysql(stack.mysqlUrl);
-  for (const input of createTableInputs(contract, { prefix: stack.tablePrefix })) {
-    await stack.dynamodb().send(new CreateTableCommand(input));
-  }
+  await applyTables(stack.dynamodb(), contract, { prefix: stack.tablePrefix });
 });
 afterAll(async () => {
   await connection.end();

@@ -3,14 +3,12 @@
  * operator's phase change reaches both, their writes follow it, and /metrics shows the phase, the outbox and the
  * store calls.
  */
-import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
-import { CachedPhase, FleetMember, fleet, MysqlEntityStore } from "@ferry/runtime";
+import { applyTables, CachedPhase, FleetMember, MysqlEntityStore } from "@ferry/runtime";
 import { createMysqlPool } from "@ferry/stack";
 import { useTestStack } from "@ferry/stack/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seedStore } from "../../../apps/store/src/index.ts";
 import { contract, createDynamoStore, createStore } from "../../store-data/src/index.ts";
-import { createTableInputs } from "../src/tables/index.ts";
 
 const stack = useTestStack();
 let pool: ReturnType<typeof createMysqlPool>;
@@ -18,9 +16,7 @@ const members: FleetMember[] = [];
 
 beforeAll(async () => {
   await seedStore({ mysqlUrl: stack.mysqlUrl, plan: { kind: "demo" } });
-  for (const input of createTableInputs(contract, { prefix: stack.tablePrefix })) {
-    await stack.dynamodb().send(new CreateTableCommand(input));
-  }
+  await applyTables(stack.dynamodb(), contract, { prefix: stack.tablePrefix });
   pool = createMysqlPool(stack.mysqlUrl, { connectionLimit: 6 });
 });
 afterAll(async () => {
@@ -44,9 +40,7 @@ function member(app: string): FleetMember {
 describe("ids while the fleet moves to phase 4", () => {
   it("a phase-4 create waits until no process still lets MySQL hand out ids, then continues MySQL's sequence", async () => {
     const tablePrefix = `${stack.tablePrefix}ids_`;
-    for (const input of createTableInputs(contract, { prefix: tablePrefix })) {
-      await stack.dynamodb().send(new CreateTableCommand(input));
-    }
+    await applyTables(stack.dynamodb(), contract, { prefix: tablePrefix });
     const fast = new FleetMember({
       contract,
       mysql: pool,
@@ -115,7 +109,7 @@ describe("a fleet of two store processes", () => {
 
     await a.phaseStore.set(2, { who: "operator@test", reason: "start dual writes" });
     await expect.poll(() => [a.phase.phase(), b.phase.phase()], { timeout: 10_000 }).toEqual([2, 2]);
-    await expect.poll(async () => (await fleet(a.phaseStore)).allCurrent, { timeout: 10_000 }).toBe(true);
+    await expect.poll(async () => (await a.phaseStore.fleet()).allCurrent, { timeout: 10_000 }).toBe(true);
 
     const after = await storeB.users.create({
       username: "fleet_2",
@@ -129,7 +123,7 @@ describe("a fleet of two store processes", () => {
     expect(text).toContain("ferry_phase 2");
     expect(text).toMatch(/ferry_outbox_depth\{store="dynamodb"\} 0/);
     expect(text).toMatch(/ferry_store_request_seconds_count\{store="mysql",operation="create"\} 1/);
-    const view = await fleet(a.phaseStore);
+    const view = await a.phaseStore.fleet();
     expect(view.instances.map((instance) => instance.app).sort()).toEqual(["store-a", "store-b"]);
   });
 });

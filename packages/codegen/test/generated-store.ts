@@ -2,22 +2,13 @@
  * For test files of the generated store (packages/store-data): the demo data in the file's own database, the
  * contract's tables under its own prefix, and `createStore()` over a phase the test sets.
  */
-import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
-import type { Phase, PhaseSource, SecondaryFailure } from "@ferry/runtime";
+import { applyTables, type SecondaryFailure } from "@ferry/runtime";
+import { SettablePhase } from "@ferry/runtime/testing";
 import { connectMysql } from "@ferry/stack";
 import type { TestStack } from "@ferry/stack/testing";
 import { afterAll, beforeAll } from "vitest";
 import { seedStore } from "../../../apps/store/src/index.ts";
 import { contract, createStore } from "../../store-data/src/index.ts";
-import { createTableInputs } from "../src/tables/index.ts";
-
-/** A phase the test moves by hand. */
-export class SettablePhase implements PhaseSource {
-  value: Phase = 1;
-  phase(): Phase {
-    return this.value;
-  }
-}
 
 export interface GeneratedStore {
   readonly phase: SettablePhase;
@@ -36,9 +27,7 @@ export function useGeneratedStore(stack: TestStack): GeneratedStore {
   beforeAll(async () => {
     await seedStore({ mysqlUrl: stack.mysqlUrl, plan: { kind: "demo" } });
     connection = await connectMysql(stack.mysqlUrl);
-    for (const input of createTableInputs(contract, { prefix: stack.tablePrefix })) {
-      await stack.dynamodb().send(new CreateTableCommand(input));
-    }
+    await applyTables(stack.dynamodb(), contract, { prefix: stack.tablePrefix });
     store = createStore({
       phase,
       mysql: connection,

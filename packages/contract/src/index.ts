@@ -45,7 +45,9 @@ export {
 } from "./sql-types.ts";
 export { closestName, didYouMean, editDistance } from "./suggest.ts";
 export {
+  CONDITION_OPERATORS,
   type ConditionOperator,
+  isConditionOperator,
   parseCondition,
   parseStepValue,
   STEP_OPERATIONS,

@@ -10,7 +10,14 @@ export type StepOperand =
   | { kind: "literal"; value: string | number | boolean | null }
   | { kind: "ref"; input?: string; field: string; negate: boolean };
 
-export type ConditionOperator = "=" | "<>" | "<" | "<=" | ">" | ">=";
+/** The comparisons a condition may make (`!=` is read as `<>`); on MySQL `=` and `<>` are NULL-safe. */
+export const CONDITION_OPERATORS = ["=", "<>", "<", "<=", ">", ">="] as const;
+
+export type ConditionOperator = (typeof CONDITION_OPERATORS)[number];
+
+export function isConditionOperator(value: unknown): value is ConditionOperator {
+  return (CONDITION_OPERATORS as readonly unknown[]).includes(value);
+}
 
 export interface StepCondition {
   attribute: string;

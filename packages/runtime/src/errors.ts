@@ -3,8 +3,7 @@
  * one class per failure whichever store raised it, so repositories and dual write catch one type. `store` says which.
  */
 
-/** The stores that raise these errors. */
-export type StoreName = "mysql" | "dynamodb";
+import type { StoreName } from "./phases.ts";
 
 /** Key or attribute values as an error carries them (entity values). */
 export type ErrorValues = Readonly<Record<string, unknown>>;

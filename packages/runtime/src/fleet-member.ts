@@ -7,12 +7,13 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Contract } from "@ferry/contract";
 import { type Codec, createCodec } from "./codec/index.ts";
-import { CachedPhase, fleet, PhaseStore } from "./control/index.ts";
+import { CachedPhase, PhaseStore } from "./control/index.ts";
 import { DynamoEntityStore } from "./dynamodb/index.ts";
 import { Metrics } from "./metrics/index.ts";
 import { MysqlEntityStore, type MysqlExecutor } from "./mysql/index.ts";
 import { Outbox } from "./outbox/index.ts";
-import type { PhaseSource, SecondaryFailure } from "./router/index.ts";
+import type { PhaseSource } from "./phases.ts";
+import type { SecondaryFailure } from "./router/index.ts";
 import { MismatchLog, ShadowReader } from "./shadow/index.ts";
 
 export interface FleetMemberOptions {
@@ -59,15 +60,14 @@ export class FleetMember {
   readonly mismatches: MismatchLog;
   readonly shadow: ShadowReader;
   readonly storeOptions: FleetStoreOptions;
-  private readonly staleAfter: { staleAfterMs?: number };
 
   constructor(options: FleetMemberOptions) {
     const tablePrefix = options.tablePrefix ?? "";
-    this.staleAfter = options.staleAfterMs === undefined ? {} : { staleAfterMs: options.staleAfterMs };
     const log = options.log ?? ((message: string, error?: unknown) => console.error(`ferry: ${message}`, error ?? ""));
     this.codec = createCodec(options.contract);
     this.phaseStore = new PhaseStore(options.dynamodb, {
       tablePrefix,
+      ...(options.staleAfterMs === undefined ? {} : { staleAfterMs: options.staleAfterMs }),
       // A move that makes a store authoritative waits until no failed write for it is left in the outbox; an outbox
       // that cannot be read is not an empty one (the phase store refuses the move then).
       pendingWrites: async (store) => {
@@ -144,7 +144,7 @@ export class FleetMember {
   async fleetLeftMysqlIds(timeoutMs = 15_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const view = await fleet(this.phaseStore, this.staleAfter);
+      const view = await this.phaseStore.fleet();
       const lagging = view.instances.filter((instance) => (instance.phaseSeen ?? 1) < 4);
       if (lagging.length === 0) return;
       if (Date.now() > deadline) {

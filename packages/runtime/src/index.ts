@@ -27,6 +27,7 @@ export {
   type TypeCastField,
   writeJson,
 } from "./codec/index.ts";
+export type { Condition } from "./condition.ts";
 export * from "./control/index.ts";
 export * from "./dynamodb/index.ts";
 export {
@@ -36,7 +37,6 @@ export {
   type ErrorValues,
   NotFound,
   StoreError,
-  type StoreName,
   TransactionFailed,
   TransactionRefused,
   UniqueViolation,
@@ -48,19 +48,21 @@ export * from "./metrics/index.ts";
 export * from "./mysql/index.ts";
 export * from "./outbox/index.ts";
 export {
+  FixedPhase,
   isPhase,
   PHASES,
   type Phase,
   type PhaseDefinition,
   type PhaseFlags,
-  type Store,
+  type PhaseSource,
+  type StoreName,
   writeTargets,
 } from "./phases.ts";
 export * from "./router/index.ts";
 export * from "./shadow/index.ts";
+export * from "./tables/index.ts";
 export {
   TransactionPlan,
   type TransactionResult,
   type TransactionWrite,
-  type WriteCondition,
 } from "./transactions/plan.ts";

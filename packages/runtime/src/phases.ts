@@ -4,7 +4,8 @@
  */
 
 export type Phase = 1 | 2 | 3 | 4 | 5;
-export type Store = "mysql" | "dynamodb";
+/** The two stores a migration moves between. */
+export type StoreName = "mysql" | "dynamodb";
 
 export interface PhaseFlags {
   WRITE_MYSQL: boolean;
@@ -18,7 +19,7 @@ export interface PhaseDefinition {
   name: string;
   flags: PhaseFlags;
   /** Written first and served to the user; the other store is secondary. */
-  authoritative: Store;
+  authoritative: StoreName;
   /** Phase 3: the non-authoritative store is read too, and compared, never served. */
   shadowRead: boolean;
 }
@@ -66,10 +67,23 @@ export function isPhase(value: unknown): value is Phase {
 }
 
 /** The stores a write goes to in this phase, authoritative first. */
-export function writeTargets(phase: Phase): Store[] {
+export function writeTargets(phase: Phase): StoreName[] {
   const { flags, authoritative } = PHASES[phase];
-  const targets: Store[] = [];
+  const targets: StoreName[] = [];
   if (flags.WRITE_MYSQL) targets.push("mysql");
   if (flags.WRITE_DDB) targets.push("dynamodb");
   return targets.sort((a, b) => Number(b === authoritative) - Number(a === authoritative));
+}
+
+/** Where the router reads the current phase from: the shared, cached phase (CachedPhase) or a fixed one. */
+export interface PhaseSource {
+  phase(): Phase;
+}
+
+/** A phase that never changes (tests, scripts, a repository over one store). */
+export class FixedPhase implements PhaseSource {
+  constructor(private readonly value: Phase) {}
+  phase(): Phase {
+    return this.value;
+  }
 }

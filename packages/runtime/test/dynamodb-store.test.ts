@@ -3,14 +3,14 @@
  * conditional increments, item-collection and index queries with cursors.
  */
 import { fileURLToPath } from "node:url";
-import { CreateTableCommand, GetItemCommand, waitUntilTableExists } from "@aws-sdk/client-dynamodb";
+import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { loadValidContract } from "@ferry/contract";
 import { useTestStack } from "@ferry/stack/testing";
 import { beforeAll, describe, expect, it } from "vitest";
-import { createTableInputs } from "../../codegen/src/tables/index.ts";
 import { type Codec, createCodec, type EntityValue, foldForCollation } from "../src/codec/index.ts";
 import { DynamoEntityStore, uniqueMarkerKey, VERSION_ATTRIBUTE } from "../src/dynamodb/index.ts";
 import { AlreadyExists, ConditionFailed, CursorError, NotFound, UniqueViolation } from "../src/errors.ts";
+import { applyTables } from "../src/tables/index.ts";
 
 const stack = useTestStack();
 const contractFile = fileURLToPath(new URL("../../../contract/store.yaml", import.meta.url));
@@ -22,10 +22,7 @@ beforeAll(async () => {
   const contract = await loadValidContract(contractFile);
   codec = createCodec(contract);
   const client = stack.dynamodb();
-  for (const input of createTableInputs(contract, { prefix: stack.tablePrefix })) {
-    await client.send(new CreateTableCommand(input));
-    await waitUntilTableExists({ client, maxWaitTime: 60 }, { TableName: input.TableName });
-  }
+  await applyTables(client, contract, { prefix: stack.tablePrefix });
   store = new DynamoEntityStore(client, codec, { tablePrefix: stack.tablePrefix });
 }, 120_000);
 

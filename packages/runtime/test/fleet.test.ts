@@ -6,10 +6,9 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import {
   CachedPhase,
   type CachedPhaseOptions,
+  CONTROL_TTL_ATTRIBUTE,
   controlKey,
   ensureControlTable,
-  fleet,
-  HEARTBEAT_TTL_ATTRIBUTE,
   INSTANCE_PARTITION,
   PhaseStore,
 } from "../src/control/index.ts";
@@ -90,7 +89,7 @@ describe("CachedPhase", () => {
     expect(item?.versionSeen?.N).toBe("0");
     expect(item?.phaseSeen?.N).toBe("1");
     expect(item?.startedAt?.S).toBe(item?.lastSeen?.S);
-    const expires = Number(item?.[HEARTBEAT_TTL_ATTRIBUTE]?.N);
+    const expires = Number(item?.[CONTROL_TTL_ATTRIBUTE]?.N);
     expect(expires).toBeGreaterThan(Date.now() / 1000 + 3000);
     expect(expires).toBeLessThan(Date.now() / 1000 + 3700);
 
@@ -143,7 +142,7 @@ describe("CachedPhase", () => {
   });
 });
 
-describe("fleet()", () => {
+describe("PhaseStore.fleet()", () => {
   it("lists the live instances and whether each has seen the current version; a stopped one disappears", async () => {
     const name = "fleet";
     const admin = processStore(name);
@@ -151,7 +150,7 @@ describe("fleet()", () => {
     // Refreshes only when told to: it keeps reporting the version it started with.
     const slow = await started(processStore(name), { app: "store", refreshMs: 600_000, instanceId: "i-slow" });
 
-    const first = await fleet(admin);
+    const first = await admin.fleet();
     expect(first).toMatchObject({ phase: 1, version: 0, allCurrent: true });
     expect(first.instances.map((i) => [i.instanceId, i.app, i.host, i.versionSeen, i.phaseSeen, i.current])).toEqual([
       ["i-fast", "store", hostname(), 0, 1, true],
@@ -159,17 +158,17 @@ describe("fleet()", () => {
     ]);
 
     const changed = await admin.set(2, { who });
-    const behind = await fleet(admin, { staleAfterMs: 600_000 });
+    const behind = await admin.fleet({ staleAfterMs: 600_000 });
     expect(behind).toMatchObject({ phase: 2, version: changed.version, allCurrent: false });
     expect(behind.instances.find((i) => i.instanceId === "i-slow")).toMatchObject({ versionSeen: 0, current: false });
 
     await eventually("the fast instance reports the new version", async () => {
-      const view = await fleet(admin, { staleAfterMs: 600_000 });
+      const view = await admin.fleet({ staleAfterMs: 600_000 });
       return view.instances.find((i) => i.instanceId === "i-fast")?.current === true;
     });
-    expect((await fleet(admin, { staleAfterMs: 600_000 })).allCurrent).toBe(false);
+    expect((await admin.fleet({ staleAfterMs: 600_000 })).allCurrent).toBe(false);
     await slow.refresh();
-    const current = await fleet(admin, { staleAfterMs: 600_000 });
+    const current = await admin.fleet({ staleAfterMs: 600_000 });
     expect(current.allCurrent).toBe(true);
     expect(current.instances.map((i) => [i.instanceId, i.versionSeen, i.phaseSeen])).toEqual([
       ["i-fast", changed.version, 2],
@@ -177,7 +176,7 @@ describe("fleet()", () => {
     ]);
 
     await slow.stop();
-    expect((await fleet(admin, { staleAfterMs: 600_000 })).instances.map((i) => i.instanceId)).toEqual(["i-fast"]);
+    expect((await admin.fleet({ staleAfterMs: 600_000 })).instances.map((i) => i.instanceId)).toEqual(["i-fast"]);
   });
 
   it("leaves out instances not heard from within staleAfterMs", async () => {
@@ -188,11 +187,11 @@ describe("fleet()", () => {
     const quietSince = Date.parse(quiet.state().refreshedAt ?? "");
     await eventually("the quiet instance has been silent for over a second", () => Date.now() - quietSince > 1500);
     await eventually("only the live instance is listed", async () => {
-      const view = await fleet(admin, { staleAfterMs: 1000 });
+      const view = await admin.fleet({ staleAfterMs: 1000 });
       return view.instances.map((i) => i.instanceId).join() === "i-alive";
     });
     // With a longer window, the quiet one is still there.
-    const wide = await fleet(admin, { staleAfterMs: 600_000 });
+    const wide = await admin.fleet({ staleAfterMs: 600_000 });
     expect(wide.instances.map((i) => i.instanceId)).toEqual(["i-alive", "i-quiet"]);
   });
 });

@@ -7,17 +7,20 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CreateTableCommand, type DynamoDBClient, QueryCommand } from "@aws-sdk/client-dynamodb";
+import { type DynamoDBClient, QueryCommand } from "@aws-sdk/client-dynamodb";
 import { type Contract, loadValidContract } from "@ferry/contract";
 import { createMysqlPool, dynamoDbClient, withDatabase } from "@ferry/stack";
-import { useTestStack } from "@ferry/stack/testing";
+import {
+  freePort,
+  type RunningDynamoDb,
+  type RunningMariaDb,
+  startDynamoDb,
+  startMariaDb,
+  stopProcess,
+  useTestStack,
+} from "@ferry/stack/testing";
+import { seedStore } from "@ferry/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { seedStore } from "../../../apps/store/src/index.ts";
-import { createTableInputs } from "../../codegen/src/tables/index.ts";
-// The stack's launchers, to run servers of this file's own that it can stop (the shared ones serve other files).
-import { type RunningDynamoDb, startDynamoDb } from "../../stack/src/dynamodb.ts";
-import { type RunningMariaDb, startMariaDb } from "../../stack/src/mysql.ts";
-import { freePort, stopProcess } from "../../stack/src/processes.ts";
 import { type Codec, createCodec, type EntityValue } from "../src/codec/index.ts";
 import { controlTableName } from "../src/control/index.ts";
 import { DynamoEntityStore } from "../src/dynamodb/index.ts";
@@ -25,17 +28,12 @@ import { IdAllocator } from "../src/ids/index.ts";
 import { MysqlEntityStore } from "../src/mysql/index.ts";
 import { backoffMs, decodeKey, encodeKey } from "../src/outbox/entry.ts";
 import { DynamoOutboxStorage, entriesOf, OUTBOX_SHARDS, Outbox, OutboxUnavailable } from "../src/outbox/index.ts";
-import type { Phase } from "../src/phases.ts";
-import { EntityRouter, type PhaseSource } from "../src/router/index.ts";
+import type { PhaseSource } from "../src/phases.ts";
+import { EntityRouter } from "../src/router/index.ts";
+import { applyTables } from "../src/tables/index.ts";
+import { SettablePhase } from "../src/testing.ts";
 
 const stack = useTestStack();
-
-class SettablePhase implements PhaseSource {
-  constructor(public value: Phase) {}
-  phase(): Phase {
-    return this.value;
-  }
-}
 
 let contract: Contract;
 let codec: Codec;
@@ -222,9 +220,7 @@ describe("phase 2, DynamoDB Local stopped during writes", () => {
     port = await freePort();
     await startDynamo();
     client = dynamoDbClient(dynamo.endpoint);
-    for (const input of createTableInputs(contract, { prefix: stack.tablePrefix })) {
-      await client.send(new CreateTableCommand(input));
-    }
+    await applyTables(client, contract, { prefix: stack.tablePrefix });
     await seedStore({ mysqlUrl: stack.mysqlUrl, plan: { kind: "demo" } });
     pool = createMysqlPool(stack.mysqlUrl, { connectionLimit: 8 });
   });
@@ -407,9 +403,7 @@ describe("phase 4, MySQL stopped during writes", () => {
     url = withDatabase(maria.url, "store");
     await seedStore({ mysqlUrl: url, plan: { kind: "demo" } });
     pool = createMysqlPool(url, { connectionLimit: 8, connectTimeoutMs: 2_000 });
-    for (const input of createTableInputs(contract, { prefix })) {
-      await stack.dynamodb().send(new CreateTableCommand(input));
-    }
+    await applyTables(stack.dynamodb(), contract, { prefix });
   });
   afterAll(async () => {
     await pool?.end().catch(() => undefined);

@@ -2,14 +2,10 @@
  * Review findings on the router, the transactions, the shadow reads and the fleet wiring, each shown on real MariaDB
  * and DynamoDB Local.
  */
-import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
-import { type Contract, loadValidContract } from "@ferry/contract";
-import { connectMysql, createMysqlPool } from "@ferry/stack";
+import { createMysqlPool } from "@ferry/stack";
 import { useTestStack } from "@ferry/stack/testing";
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
-import { seedStore } from "../../../apps/store/src/index.ts";
-import { createTableInputs } from "../../codegen/src/tables/index.ts";
-import { createCodec } from "../src/codec/index.ts";
+import { seedStore } from "@ferry/store";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { addShadowCounts, PhaseChangeRefused, recordValidation } from "../src/control/index.ts";
 import { DynamoEntityStore } from "../src/dynamodb/index.ts";
 import { AlreadyExists, ConditionFailed, NotFound, TransactionFailed, UniqueViolation } from "../src/errors.ts";
@@ -17,30 +13,25 @@ import { FleetMember } from "../src/fleet-member.ts";
 import { IdAllocator } from "../src/ids/index.ts";
 import { Metrics } from "../src/metrics/index.ts";
 import { MysqlEntityStore, type MysqlExecutor } from "../src/mysql/index.ts";
-import type { Phase } from "../src/phases.ts";
-import { EntityRouter, type PhaseSource, type SecondaryFailure } from "../src/router/index.ts";
+import { EntityRouter, type SecondaryFailure } from "../src/router/index.ts";
 import { ShadowReader } from "../src/shadow/index.ts";
+import { SettablePhase, useContractStores } from "../src/testing.ts";
 
 const stack = useTestStack();
 
-class SettablePhase implements PhaseSource {
-  constructor(public value: Phase) {}
-  phase(): Phase {
-    return this.value;
-  }
-}
-
-let contract: Contract;
-let connection: Awaited<ReturnType<typeof connectMysql>>;
+const testbed = useContractStores(stack, {
+  contract: new URL("../../../contract/store.yaml", import.meta.url),
+  prepare: () => seedStore({ mysqlUrl: stack.mysqlUrl, plan: { kind: "demo" } }),
+});
 const failures: SecondaryFailure[] = [];
 const phase = new SettablePhase(1);
 
 function router(options: { mysql?: MysqlExecutor; metrics?: Metrics; shadow?: ShadowReader } = {}) {
-  const codec = createCodec(contract);
+  const codec = testbed.codec();
   return new EntityRouter({
     phase,
     codec,
-    mysql: new MysqlEntityStore(options.mysql ?? connection, codec),
+    mysql: new MysqlEntityStore(options.mysql ?? testbed.connection(), codec),
     dynamodb: new DynamoEntityStore(stack.dynamodb(), codec, { tablePrefix: stack.tablePrefix }),
     ids: new IdAllocator(stack.dynamodb(), { tablePrefix: stack.tablePrefix }),
     onSecondaryFailure: (failure) => failures.push(failure),
@@ -62,25 +53,13 @@ const user = () => {
   };
 };
 
-beforeAll(async () => {
-  contract = await loadValidContract(new URL("../../../contract/store.yaml", import.meta.url).pathname);
-  await seedStore({ mysqlUrl: stack.mysqlUrl, plan: { kind: "demo" } });
-  connection = await connectMysql(stack.mysqlUrl);
-  for (const input of createTableInputs(contract, { prefix: stack.tablePrefix })) {
-    await stack.dynamodb().send(new CreateTableCommand(input));
-  }
-});
-afterAll(async () => {
-  await connection.end();
-});
-
 describe("review", () => {
   it("FleetMember: an outbox that cannot be read does not let a store become authoritative (3 -> 4)", async () => {
     // The app's MySQL is unreachable, so the entries waiting for DynamoDB (kept in MySQL) cannot be counted.
     const unreachable = createMysqlPool("mysql://root@127.0.0.1:1/nothing", { connectionLimit: 1 });
     onTestFinished(() => unreachable.end());
     const member = new FleetMember({
-      contract,
+      contract: testbed.contract(),
       mysql: unreachable,
       dynamodb: stack.dynamodb(),
       tablePrefix: `${stack.tablePrefix}review_fleet_`,
@@ -151,10 +130,10 @@ describe("review", () => {
     const slow: MysqlExecutor = {
       query: async (options) => {
         await new Promise((resolve) => setTimeout(resolve, 3_000));
-        return connection.query(options);
+        return testbed.connection().query(options);
       },
     };
-    const codec = createCodec(contract);
+    const codec = testbed.codec();
     const metrics = new Metrics();
     // A budget a busy DynamoDB Local keeps easily, and a MySQL slower than it.
     const shadow = new ShadowReader({
@@ -195,7 +174,7 @@ describe("review", () => {
       expect(error, `phase ${p}`).toMatchObject({ rule: "uq_shopping_carts_user_product" });
     }
     // The same line again (its own id) is still AlreadyExists on DynamoDB, as MySQL's PRIMARY says.
-    const codec = createCodec(contract);
+    const codec = testbed.codec();
     const dynamodb = new DynamoEntityStore(stack.dynamodb(), codec, { tablePrefix: stack.tablePrefix });
     const again = await dynamodb.create("ShoppingCart", line).catch((e: unknown) => e);
     expect(again).toBeInstanceOf(AlreadyExists);

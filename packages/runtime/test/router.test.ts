@@ -1,52 +1,38 @@
 import { type AddressInfo, createServer, type Socket } from "node:net";
-import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
-import { type Contract, loadValidContract } from "@ferry/contract";
-import { connectMysql, dynamoDbClient } from "@ferry/stack";
+import { dynamoDbClient } from "@ferry/stack";
 import { useTestStack } from "@ferry/stack/testing";
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
-import { seedStore } from "../../../apps/store/src/index.ts";
-import { createTableInputs } from "../../codegen/src/tables/index.ts";
-import { createCodec } from "../src/codec/index.ts";
+import { seedStore } from "@ferry/store";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { DynamoEntityStore } from "../src/dynamodb/index.ts";
 import { IdAllocator } from "../src/ids/index.ts";
 import { Metrics } from "../src/metrics/index.ts";
 import { MysqlEntityStore } from "../src/mysql/index.ts";
-import type { Phase } from "../src/phases.ts";
-import { CursorStoreChanged, EntityRouter, type PhaseSource, type SecondaryFailure } from "../src/router/index.ts";
+import type { Phase, PhaseSource } from "../src/phases.ts";
+import { CursorStoreChanged, EntityRouter, type SecondaryFailure } from "../src/router/index.ts";
 import { type Mismatch, ShadowReader, withCorrelationId } from "../src/shadow/index.ts";
+import { SettablePhase, useContractStores } from "../src/testing.ts";
 
 const stack = useTestStack();
 
-class SettablePhase implements PhaseSource {
-  constructor(public value: Phase) {}
-  phase(): Phase {
-    return this.value;
-  }
-}
-
-let contract: Contract;
-let connection: Awaited<ReturnType<typeof connectMysql>>;
+const testbed = useContractStores(stack, {
+  contract: new URL("../../../contract/store.yaml", import.meta.url),
+  prepare: () => seedStore({ mysqlUrl: stack.mysqlUrl, plan: { kind: "demo" } }),
+});
 const failures: SecondaryFailure[] = [];
 const phase = new SettablePhase(1);
 
 function router(options: { tablePrefix?: string } = {}) {
-  const codec = createCodec(contract);
+  const codec = testbed.codec();
   return new EntityRouter({
     phase,
     codec,
-    mysql: new MysqlEntityStore(connection, codec),
+    mysql: new MysqlEntityStore(testbed.connection(), codec),
     dynamodb: new DynamoEntityStore(stack.dynamodb(), codec, { tablePrefix: options.tablePrefix ?? stack.tablePrefix }),
     onSecondaryFailure: (failure) => failures.push(failure),
   });
 }
 
-function stores() {
-  const codec = createCodec(contract);
-  return {
-    mysql: new MysqlEntityStore(connection, codec),
-    dynamodb: new DynamoEntityStore(stack.dynamodb(), codec, { tablePrefix: stack.tablePrefix }),
-  };
-}
+const stores = () => testbed.stores();
 
 const user = (n: number) => ({
   username: `router_${n}`,
@@ -55,18 +41,6 @@ const user = (n: number) => ({
   firstName: "Ro",
   lastName: null,
   isSeller: false,
-});
-
-beforeAll(async () => {
-  contract = await loadValidContract(new URL("../../../contract/store.yaml", import.meta.url).pathname);
-  await seedStore({ mysqlUrl: stack.mysqlUrl, plan: { kind: "demo" } });
-  connection = await connectMysql(stack.mysqlUrl);
-  for (const input of createTableInputs(contract, { prefix: stack.tablePrefix })) {
-    await stack.dynamodb().send(new CreateTableCommand(input));
-  }
-});
-afterAll(async () => {
-  await connection.end();
 });
 
 describe("the router", () => {
@@ -101,7 +75,7 @@ describe("the router", () => {
   it("phases 4 and 5 read DynamoDB; phase 5 leaves MySQL alone", async () => {
     phase.value = 2;
     const created = await router().create("User", user(4));
-    await connection.query("UPDATE users SET first_name = 'OnlyInMysql' WHERE id = ?", [String(created.id)]);
+    await testbed.connection().query("UPDATE users SET first_name = 'OnlyInMysql' WHERE id = ?", [String(created.id)]);
     phase.value = 4;
     expect((await router().get("User", { id: created.id }))?.firstName).toBe("Ro");
     await router().update("User", { id: created.id }, { firstName: "Four" });
@@ -144,11 +118,11 @@ describe("the router", () => {
     for (const from of [1, 2, 3, 4] as const) {
       let reads = 0;
       const moving: PhaseSource = { phase: () => (reads++ === 0 ? from : ((from + 1) as Phase)) };
-      const codec = createCodec(contract);
+      const codec = testbed.codec();
       const r = new EntityRouter({
         phase: moving,
         codec,
-        mysql: new MysqlEntityStore(connection, codec),
+        mysql: new MysqlEntityStore(testbed.connection(), codec),
         dynamodb: new DynamoEntityStore(stack.dynamodb(), codec, { tablePrefix: stack.tablePrefix }),
         ids: new IdAllocator(stack.dynamodb(), { tablePrefix: stack.tablePrefix }),
         onSecondaryFailure: (failure) => failures.push(failure),
@@ -174,18 +148,18 @@ describe("the router", () => {
     const metrics = new Metrics();
     const mismatches: Mismatch[] = [];
     const shadow = new ShadowReader({
-      codec: createCodec(contract),
+      codec: testbed.codec(),
       metrics,
       sampleRate: () => 1,
       // Generous: a DynamoDB Local busy with other suites must not turn the comparison into a timeout.
       budgetMs: 10_000,
       sink: { record: (mismatch) => void mismatches.push(mismatch) },
     });
-    const codec = createCodec(contract);
+    const codec = testbed.codec();
     const r = new EntityRouter({
       phase,
       codec,
-      mysql: new MysqlEntityStore(connection, codec),
+      mysql: new MysqlEntityStore(testbed.connection(), codec),
       dynamodb: new DynamoEntityStore(stack.dynamodb(), codec, { tablePrefix: stack.tablePrefix }),
       onSecondaryFailure: (failure) => failures.push(failure),
       metrics,
@@ -225,18 +199,18 @@ describe("the router", () => {
       await new Promise<void>((resolve) => silent.close(() => resolve()));
     });
     phase.value = 3;
-    const codec = createCodec(contract);
+    const codec = testbed.codec();
     const metrics = new Metrics();
     const shadow = new ShadowReader({ codec, metrics, sampleRate: () => 1, budgetMs: 50, sink: { record: () => {} } });
     const r = new EntityRouter({
       phase,
       codec,
-      mysql: new MysqlEntityStore(connection, codec),
+      mysql: new MysqlEntityStore(testbed.connection(), codec),
       dynamodb: new DynamoEntityStore(hanging, codec, { tablePrefix: stack.tablePrefix }),
       onSecondaryFailure: (failure) => failures.push(failure),
       shadow,
     });
-    const [first] = (await connection.query("SELECT id FROM users ORDER BY id LIMIT 1")) as unknown as [
+    const [first] = (await testbed.connection().query("SELECT id FROM users ORDER BY id LIMIT 1")) as unknown as [
       Array<{ id: string }>,
     ];
     const started = performance.now();

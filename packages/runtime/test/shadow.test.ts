@@ -1,11 +1,9 @@
 import { createServer } from "node:net";
-import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
 import { loadValidContract } from "@ferry/contract";
 import { connectMysql, dynamoDbClient } from "@ferry/stack";
 import { useTestStack } from "@ferry/stack/testing";
+import { seedStore } from "@ferry/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { seedStore } from "../../../apps/store/src/index.ts";
-import { createTableInputs } from "../../codegen/src/tables/index.ts";
 import { type Codec, createCodec, type EntityValue } from "../src/codec/index.ts";
 import { readShadowCounts } from "../src/control/index.ts";
 import { DynamoEntityStore } from "../src/dynamodb/index.ts";
@@ -22,6 +20,7 @@ import {
   type ShadowReaderOptions,
   withCorrelationId,
 } from "../src/shadow/index.ts";
+import { applyTables } from "../src/tables/index.ts";
 
 const stack = useTestStack();
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -39,9 +38,7 @@ beforeAll(async () => {
   codec = createCodec(contract);
   await seedStore({ mysqlUrl: stack.mysqlUrl, plan: { kind: "demo" } });
   connection = await connectMysql(stack.mysqlUrl);
-  for (const input of createTableInputs(contract, { prefix: stack.tablePrefix })) {
-    await stack.dynamodb().send(new CreateTableCommand(input));
-  }
+  await applyTables(stack.dynamodb(), contract, { prefix: stack.tablePrefix });
   mysql = new MysqlEntityStore(connection, codec);
   dynamodb = new DynamoEntityStore(stack.dynamodb(), codec, { tablePrefix: stack.tablePrefix });
   const [users] = await connection.query("SELECT id FROM users ORDER BY id LIMIT 1");

@@ -90,3 +90,8 @@ export function useTestStack(): TestStack {
     },
   };
 }
+
+// For tests that need servers of their own, to stop and start again (the run's shared stack serves other files).
+export { type RunningDynamoDb, startDynamoDb } from "./dynamodb.ts";
+export { type RunningMariaDb, startMariaDb } from "./mysql.ts";
+export { freePort, stopProcess } from "./processes.ts";

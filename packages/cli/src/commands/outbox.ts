@@ -5,9 +5,10 @@
  */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { ContractError, formatContractErrors, loadValidContract } from "@ferry/contract";
-import type { OutboxMetrics, Store } from "@ferry/runtime";
+import type { OutboxMetrics, StoreName } from "@ferry/runtime";
 import { connectMysql, parseMysqlUrl, resolveConnections, withDatabase } from "@ferry/stack";
 import { Command } from "commander";
+import { dynamoDbClientFor } from "../dynamodb-client.ts";
 import { wholeNumber } from "../options.ts";
 import { note, say, table } from "../output.ts";
 import { ProgressBar } from "../progress.ts";
@@ -103,13 +104,13 @@ function withOptions(command: Command): Command {
     );
 }
 
-function secondaryOf(phase: number): Store | undefined {
+function secondaryOf(phase: number): StoreName | undefined {
   if (phase === 2 || phase === 3) return "dynamodb";
   if (phase === 4) return "mysql";
   return undefined;
 }
 
-function describe(metrics: OutboxMetrics, store: Store, where: string): string {
+function describe(metrics: OutboxMetrics, store: StoreName, where: string): string {
   const m = metrics[store];
   if (!m.readable) return `cannot be read (${where})`;
   const age = m.depth === 0 ? "" : `, oldest ${m.oldestAgeSeconds.toFixed(1)} s`;
@@ -135,11 +136,10 @@ async function withOutbox(
   const { createCodec, DynamoEntityStore, FixedPhase, MysqlEntityStore, Outbox, PhaseStore } = await import(
     "@ferry/runtime"
   );
-  const { tablesClient } = await import("@ferry/codegen/tables");
   const connections = resolveConnections({ mysqlUrl: options.mysqlUrl, dynamodbEndpoint: options.dynamodbEndpoint });
   const prefix = options.prefix ?? connections.tablePrefix;
   const database = options.database ?? parseMysqlUrl(connections.mysqlUrl).database ?? "store";
-  const client: DynamoDBClient = tablesClient(connections.dynamodbEndpoint, connections.region);
+  const client: DynamoDBClient = dynamoDbClientFor(connections.dynamodbEndpoint, connections.region);
   const mysql = await connectMysql(withDatabase(connections.mysqlUrl, database));
   try {
     const { phase } = await new PhaseStore(client, { tablePrefix: prefix }).get();

@@ -5,9 +5,10 @@
 import { hostname, userInfo } from "node:os";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { FleetView, PhaseAuditEntry, PhaseState, PhaseStore } from "@ferry/runtime";
-import { PHASES, type PhaseFlags, type Store } from "@ferry/runtime";
+import { PHASES, type PhaseFlags, type StoreName } from "@ferry/runtime";
 import { connectMysql, parseMysqlUrl, resolveConnections, withDatabase } from "@ferry/stack";
 import { Command } from "commander";
+import { dynamoDbClientFor } from "../dynamodb-client.ts";
 import { wholeNumber } from "../options.ts";
 import { note, say, table } from "../output.ts";
 
@@ -131,9 +132,8 @@ Examples:
     .option("--stale-after <ms>", "leave out instances not heard from for longer (default 3000)", wholeNumber(1))
     .option("--json", "print it as JSON")
     .action(async (options: ConnectionOptions & { staleAfter?: number; json?: boolean }) => {
-      const { fleet } = await import("@ferry/runtime");
       const view = await withStore(options, "read the fleet", (store) =>
-        fleet(store, options.staleAfter === undefined ? {} : { staleAfterMs: options.staleAfter }),
+        store.fleet(options.staleAfter === undefined ? {} : { staleAfterMs: options.staleAfter }),
       );
       if (options.json) {
         say(JSON.stringify(view, null, 2));
@@ -159,17 +159,17 @@ function withConnection(command: Command): Command {
  * (refusals, conflicts) pass through with their message and hint; DynamoDB failures say where and what was tried.
  */
 async function withStore<T>(
-  options: ConnectionOptions & { pendingWrites?: (store: Store) => Promise<number> },
+  options: ConnectionOptions & { pendingWrites?: (store: StoreName) => Promise<number> },
   doing: string,
   work: (store: PhaseStore) => Promise<T>,
 ): Promise<T> {
   const { PhaseControlError, PhaseStore } = await import("@ferry/runtime");
-  const { dynamoDbLocation, dynamoDbProblem, tablesClient } = await import("@ferry/codegen/tables");
+  const { dynamoDbLocation, dynamoDbProblem } = await import("@ferry/runtime");
   const { dynamodbEndpoint, region, tablePrefix } = resolveConnections({
     mysqlUrl: MYSQL_NOT_USED,
     dynamodbEndpoint: options.dynamodbEndpoint,
   });
-  const client: DynamoDBClient = tablesClient(dynamodbEndpoint, region);
+  const client: DynamoDBClient = dynamoDbClientFor(dynamodbEndpoint, region);
   try {
     const prefix = options.prefix ?? tablePrefix;
     const { DynamoOutboxStorage } = await import("@ferry/runtime");
@@ -180,7 +180,7 @@ async function withStore<T>(
         // Writes for MySQL wait in the control table; writes for DynamoDB in the app's MySQL database.
         ...(pendingWrites
           ? {
-              pendingWrites: async (target: Store) =>
+              pendingWrites: async (target: StoreName) =>
                 target === "mysql"
                   ? (await new DynamoOutboxStorage(client, prefix).depth("mysql")).depth
                   : pendingWrites(target),
@@ -201,7 +201,7 @@ async function withStore<T>(
  * does not switch the authoritative store never needs MySQL).
  */
 function outboxReader(options: SetOptions): {
-  pendingWrites: (target: Store) => Promise<number>;
+  pendingWrites: (target: StoreName) => Promise<number>;
   close: () => Promise<void>;
 } {
   let connection: Awaited<ReturnType<typeof connectMysql>> | undefined;

@@ -1,7 +1,8 @@
-import type { ApplyProgress, ApplyReport, TablePlan } from "@ferry/codegen/tables";
 import { type Contract, ContractError, formatContractErrors, loadValidContract } from "@ferry/contract";
+import type { ApplyProgress, ApplyReport, TablePlan } from "@ferry/runtime";
 import { resolveConnections } from "@ferry/stack";
 import { Command, Option } from "commander";
+import { dynamoDbClientFor } from "../dynamodb-client.ts";
 import { note, say } from "../output.ts";
 
 interface ApplyOptions {
@@ -62,13 +63,13 @@ Examples:
     .action(async (options: ApplyOptions) => {
       const contract = await readContract(options.contract);
       if (!contract) return;
-      const { applyTables, dynamoDbLocation, planTables, tablesClient } = await import("@ferry/codegen/tables");
+      const { applyTables, dynamoDbLocation, planTables } = await import("@ferry/runtime");
       const { dynamodbEndpoint, region } = resolveConnections({
         mysqlUrl: MYSQL_NOT_USED,
         dynamodbEndpoint: options.dynamodbEndpoint,
       });
       const prefix = tablePrefix(options.prefix);
-      const client = tablesClient(dynamodbEndpoint, region);
+      const client = dynamoDbClientFor(dynamodbEndpoint, region);
       try {
         const where = await dynamoDbLocation(client);
         const named = prefix === "" ? "" : ` (table prefix ${prefix})`;

@@ -5,7 +5,7 @@
  */
 import type { CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
 import type { Contract } from "@ferry/contract";
-import { createTableInputs, tableNames } from "./definitions.ts";
+import { createTableInputs, tableNames } from "@ferry/runtime";
 
 export const TABLE_PREFIX_PARAMETER = "TablePrefix";
 

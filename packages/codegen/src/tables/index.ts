@@ -1,16 +1,7 @@
 /**
- * The contract's DynamoDB tables: their CreateTable inputs, the JSON written next to generated code, a
- * CloudFormation template, and `applyTables`, which makes DynamoDB match (additively) and reports drift.
+ * The contract's DynamoDB tables as files written next to generated code: the CreateTable inputs as JSON and a
+ * CloudFormation template. Both start from the runtime's table definitions, which `ferry tables apply` creates.
  */
-export {
-  type ApplyOptions,
-  type ApplyProgress,
-  type ApplyReport,
-  applyTables,
-  planTables,
-  type TableOptions,
-} from "./apply.ts";
-export { tablesClient } from "./client.ts";
 export {
   type CloudFormationTemplate,
   cloudFormationTemplate,
@@ -18,16 +9,4 @@ export {
   logicalResourceIds,
   TABLE_PREFIX_PARAMETER,
 } from "./cloudformation.ts";
-export {
-  contractTables,
-  createTableInput,
-  createTableInputs,
-  DEFAULT_BILLING_MODE,
-  DEFAULT_PROJECTION,
-  DEFAULT_PROVISIONED_THROUGHPUT,
-  physicalTableName,
-  type TableNaming,
-  tableDefinitionsJson,
-} from "./definitions.ts";
-export { describedBillingMode, describeKeySchema, planTable, type TablePlan } from "./plan.ts";
-export { dynamoDbLocation, dynamoDbProblem } from "./problems.ts";
+export { tableDefinitionsJson } from "./json.ts";

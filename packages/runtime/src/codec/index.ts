@@ -17,6 +17,7 @@ export {
   type RenderOptions,
 } from "./codec.ts";
 export { foldForCollation, isCaseInsensitive } from "./collation.ts";
+export { type ReadEntity, withCopies } from "./copies.ts";
 export { CodecError, describeValue } from "./errors.ts";
 export { type JsonValue, parseJson, writeJson } from "./json.ts";
 export { mysqlTypeCast, type TypeCastField } from "./mysql.ts";

@@ -1,48 +1,55 @@
-/** The control table and what lives in it: the shared phase (PhaseStore), its audit log, and the fleet's view of it. */
+/**
+ * The control table and what lives in it: the shared phase (PhaseStore) with its guard rails and audit log, the
+ * fleet's heartbeats and each process's cached phase, and the records the guard rails read.
+ */
 
+export { PHASE_AUDIT_PARTITION, type PhaseAuditEntry, type PhaseHistoryPage } from "./audit-log.ts";
 export {
-  CachedPhase,
-  type CachedPhaseOptions,
-  type CachedPhaseState,
+  BACKFILL_STATUS_KEY,
+  type BackfillStatus,
+  readBackfillStatus,
+  recordBackfillStatus,
+} from "./backfill-status.ts";
+export { CachedPhase, type CachedPhaseOptions, type CachedPhaseState } from "./cached-phase.ts";
+export type { Precondition } from "./guard-rails.ts";
+export {
   DEFAULT_HEARTBEAT_TTL_SECONDS,
   DEFAULT_REFRESH_MS,
+  DEFAULT_STALE_AFTER_MS,
   type FleetInstance,
   type FleetOptions,
   type FleetView,
-  fleet,
-  HEARTBEAT_TTL_ATTRIBUTE,
+  type Heartbeat,
   INSTANCE_PARTITION,
-} from "./fleet.ts";
+} from "./heartbeats.ts";
 export {
-  addShadowCounts,
-  BACKFILL_STATUS_KEY,
-  type BackfillStatus,
-  type ControlKey,
-  controlKey,
-  DEFAULT_PHASE_SETTINGS,
   InvalidPhaseSettings,
-  PHASE_AUDIT_PARTITION,
-  PHASE_ITEM_KEY,
-  type PhaseAuditEntry,
-  type PhaseChangeOptions,
   PhaseChangeRefused,
   PhaseConflict,
   PhaseControlError,
-  type PhaseHistoryPage,
-  type PhaseSettings,
+  type RefusalRule,
+} from "./phase-errors.ts";
+export { PHASE_ITEM_KEY } from "./phase-item.ts";
+export { DEFAULT_PHASE_SETTINGS, type PhaseSettings, type PhaseState } from "./phase-state.ts";
+export {
+  type PhaseChangeOptions,
   type PhaseSettingsOptions,
-  type PhaseState,
   PhaseStore,
   type PhaseStoreOptions,
-  type RefusalRule,
-  readBackfillStatus,
+} from "./phase-store.ts";
+export {
+  addShadowCounts,
   readShadowCounts,
-  readValidation,
-  recordBackfillStatus,
-  recordValidation,
   SHADOW_COUNTERS_KEY,
   type ShadowCounts,
-  VALIDATION_KEY,
-  type ValidationResult,
-} from "./phase-store.ts";
-export { CONTROL_KEY, CONTROL_TABLE, controlTableName, ensureControlTable } from "./table.ts";
+} from "./shadow-counts.ts";
+export {
+  CONTROL_KEY,
+  CONTROL_TABLE,
+  CONTROL_TTL_ATTRIBUTE,
+  type ControlKey,
+  controlKey,
+  controlTableName,
+  ensureControlTable,
+} from "./table.ts";
+export { readValidation, recordValidation, VALIDATION_KEY, type ValidationResult } from "./validation-result.ts";

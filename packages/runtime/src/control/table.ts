@@ -12,6 +12,8 @@ import {
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
   type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
   QueryCommand,
   ResourceInUseException,
   ResourceNotFoundException,
@@ -21,11 +23,45 @@ import {
 /** The control table's name after the table prefix. */
 export const CONTROL_TABLE = "ferry_control";
 
-/** Items with this attribute (epoch seconds) expire: heartbeats of stopped processes, old mismatches. */
+/**
+ * The control table's one expiry attribute (epoch seconds, DynamoDB's TTL): every item that should go away on its
+ * own carries it (heartbeats of stopped processes, old mismatches).
+ */
 export const CONTROL_TTL_ATTRIBUTE = "expiresAt";
 
 /** The key attribute names of the control table. */
 export const CONTROL_KEY = { partition: "pk", sort: "sk" } as const;
+
+/** A control-table key. */
+export interface ControlKey {
+  readonly pk: string;
+  readonly sk: string;
+}
+
+/** An item of the control table. */
+export type ControlItem = Record<string, AttributeValue>;
+
+/** The key attributes of a control-table item. */
+export function controlKey(key: ControlKey): ControlItem {
+  return { [CONTROL_KEY.partition]: { S: key.pk }, [CONTROL_KEY.sort]: { S: key.sk } };
+}
+
+/** One item by its key (a strongly consistent read); undefined when there is none. */
+export async function getControlItem(
+  client: DynamoDBClient,
+  tablePrefix: string,
+  key: ControlKey,
+): Promise<ControlItem | undefined> {
+  const table = await ensureControlTable(client, tablePrefix);
+  const out = await client.send(new GetItemCommand({ TableName: table, Key: controlKey(key), ConsistentRead: true }));
+  return out.Item;
+}
+
+/** Writes an item whole (it carries its key). */
+export async function putControlItem(client: DynamoDBClient, tablePrefix: string, item: ControlItem): Promise<void> {
+  const table = await ensureControlTable(client, tablePrefix);
+  await client.send(new PutItemCommand({ TableName: table, Item: item }));
+}
 
 /** The physical name of the control table for a table prefix (FERRY_TABLE_PREFIX). */
 export function controlTableName(tablePrefix: string): string {
@@ -122,12 +158,22 @@ async function status(client: DynamoDBClient, name: string): Promise<string | un
   }
 }
 
-type ControlItem = Record<string, AttributeValue>;
+/** A page of a control-table listing; `cursor` is there when more items follow (pass it to get the next page). */
+export interface ControlPage {
+  items: ControlItem[];
+  cursor?: string;
+}
+
+/** A control-table listing's cursor that newestFirst did not hand out for this partition. */
+export class ControlCursorError extends Error {
+  override readonly name = "ControlCursorError";
+}
 
 /**
- * One page of a control-table partition, newest (highest sort key) first: up to `limit` items after `start`, reading
- * one more than asked for so that `more` is only true when another page has items. `filter` (an equality on one
- * attribute) is applied by DynamoDB; `readAhead` is the least to read per request then (a filter thins pages out).
+ * One page of a control-table partition, newest (highest sort key) first: up to `limit` items after `cursor`,
+ * reading one more than asked for so that a cursor is only handed out when another page has items. `filter` (an
+ * equality on one attribute) is applied by DynamoDB; `readAhead` is the least to read per request then (a filter
+ * thins pages out). ControlCursorError when the cursor is not one of this partition's.
  */
 export async function newestFirst(
   client: DynamoDBClient,
@@ -135,11 +181,11 @@ export async function newestFirst(
     table: string;
     partition: string;
     limit: number;
-    start?: ControlItem;
+    cursor?: string;
     filter?: { attribute: string; value: AttributeValue };
     readAhead?: number;
   },
-): Promise<{ items: ControlItem[]; more: boolean }> {
+): Promise<ControlPage> {
   const names: Record<string, string> = { "#pk": CONTROL_KEY.partition };
   const values: Record<string, AttributeValue> = { ":pk": { S: input.partition } };
   if (input.filter) {
@@ -147,7 +193,7 @@ export async function newestFirst(
     values[":filter"] = input.filter.value;
   }
   const items: ControlItem[] = [];
-  let start = input.start;
+  let start = input.cursor === undefined ? undefined : decodePageCursor(input.cursor, input.partition);
   let more = false;
   do {
     const page = await client.send(
@@ -172,5 +218,24 @@ export async function newestFirst(
     }
     start = page.LastEvaluatedKey;
   } while (!more && start !== undefined);
-  return { items, more };
+  const last = items.at(-1)?.[CONTROL_KEY.sort]?.S;
+  return more && last !== undefined ? { items, cursor: encodePageCursor(input.partition, last) } : { items };
+}
+
+/** The cursor after the item with sort key `sk`: opaque base64url JSON. */
+function encodePageCursor(partition: string, sk: string): string {
+  return Buffer.from(JSON.stringify({ v: 1, pk: partition, sk }), "utf8").toString("base64url");
+}
+
+function decodePageCursor(cursor: string, partition: string): ControlItem {
+  let body: { v?: unknown; pk?: unknown; sk?: unknown } | undefined;
+  try {
+    body = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as typeof body;
+  } catch {
+    body = undefined;
+  }
+  if (body?.v !== 1 || body.pk !== partition || typeof body.sk !== "string") {
+    throw new ControlCursorError("the cursor is malformed or belongs to another listing; restart the listing");
+  }
+  return { [CONTROL_KEY.partition]: { S: partition }, [CONTROL_KEY.sort]: { S: body.sk } };
 }

@@ -1,9 +1,7 @@
 /** The DynamoDB side of the generated repositories: DynamoEntityStore (its errors are the shared ones of ../errors.ts). */
 
-export { decodeCursor, encodeCursor } from "./cursor.ts";
+export { VERSION_ATTRIBUTE } from "./expression.ts";
 export {
-  type DynamoCondition,
-  type DynamoConditionOperator,
   DynamoEntityStore,
   type DynamoEntityStoreOptions,
   type DynamoPage,
@@ -13,6 +11,5 @@ export {
   type DynamoUpdateOptions,
   MAX_TRANSACTION_ITEMS,
   type ReadOptions,
-  uniqueMarkerKey,
-  VERSION_ATTRIBUTE,
 } from "./store.ts";
+export { uniqueMarkerKey } from "./unique-markers.ts";

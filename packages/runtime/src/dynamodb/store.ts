@@ -15,27 +15,40 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   QueryCommand,
-  TransactionCanceledException,
   type TransactWriteItem,
   TransactWriteItemsCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
-import { parseKeyTemplate } from "@ferry/contract";
 import { type Codec, ENTITY_ATTRIBUTE, type EntityCodec, type EntityValue, type Item } from "../codec/index.ts";
 import { increment } from "../codec/numbers.ts";
+import type { Condition } from "../condition.ts";
+import { ConditionFailed, CursorError, NotFound, StoreError, WriteConflict } from "../errors.ts";
+import { cancellationCodes, cancellationError, type Meaning, Stale } from "./cancellation.ts";
+import { decodeQueryCursor, encodeQueryCursor } from "./cursor.ts";
+import { Expression, updateExpressions, VERSION_ATTRIBUTE } from "./expression.ts";
 import {
-  AlreadyExists,
-  ConditionFailed,
-  CursorError,
-  NotFound,
-  StoreError,
-  UniqueViolation,
-  WriteConflict,
-} from "../errors.ts";
-import { decodeCursor, encodeCursor } from "./cursor.ts";
-
-/** The numeric attribute every write increments. */
-export const VERSION_ATTRIBUTE = "__version";
+  changed,
+  identityConditions,
+  identityMatches,
+  keyedAttributes,
+  keyValues,
+  pick,
+  primaryKey,
+  sameItem,
+  sameValue,
+  writableAttributes,
+} from "./item-keys.ts";
+import { type UniqueRule, uniqueMarker, uniqueRules } from "./unique-markers.ts";
+import {
+  conditionCheck,
+  deleteCurrent,
+  deleteMarker,
+  inPlaceUpdate,
+  NUMERIC_TYPES,
+  putCurrent,
+  putNew,
+  putOwnedMarker,
+} from "./write-items.ts";
 
 /** DynamoDB's limit on the items of one transaction. */
 export const MAX_TRANSACTION_ITEMS = 100;
@@ -71,76 +84,12 @@ export interface DynamoPage {
   cursor?: string;
 }
 
-export type DynamoConditionOperator = "=" | "<>" | "<" | "<=" | ">" | ">=";
-
-/** A condition on the stored item, e.g. { attribute: "inventoryQuantity", op: ">=", value: 1 }. */
-export interface DynamoCondition {
-  attribute: string;
-  op: DynamoConditionOperator;
-  value: unknown;
-}
-
 export interface DynamoUpdateOptions {
   /** Every condition must hold on the stored item, or nothing is written (ConditionFailed). */
-  condition?: DynamoCondition[];
+  condition?: Condition[];
   /** Atomic increments (negative to decrement) of numeric attributes. */
   add?: Record<string, number>;
 }
-
-const OPERATORS: ReadonlySet<string> = new Set(["=", "<>", "<", "<=", ">", ">="]);
-const NUMERIC: ReadonlySet<string> = new Set(["integer", "bigint", "decimal", "float"]);
-
-/** Expression attribute names and values for one request: only those it uses (DynamoDB rejects the others). */
-class Expression {
-  readonly names: Record<string, string> = {};
-  readonly values: Record<string, AttributeValue> = {};
-  private count = 0;
-  private readonly byName = new Map<string, string>();
-
-  name(attribute: string): string {
-    let placeholder = this.byName.get(attribute);
-    if (!placeholder) {
-      placeholder = `#n${this.byName.size}`;
-      this.byName.set(attribute, placeholder);
-      this.names[placeholder] = attribute;
-    }
-    return placeholder;
-  }
-
-  value(value: AttributeValue): string {
-    const placeholder = `:v${this.count++}`;
-    this.values[placeholder] = value;
-    return placeholder;
-  }
-
-  /** The names and values, for a request (an empty values map is left out: DynamoDB rejects it). */
-  get attributes(): {
-    ExpressionAttributeNames?: Record<string, string>;
-    ExpressionAttributeValues?: Record<string, AttributeValue>;
-  } {
-    const out: {
-      ExpressionAttributeNames?: Record<string, string>;
-      ExpressionAttributeValues?: Record<string, AttributeValue>;
-    } = {};
-    if (this.byName.size > 0) out.ExpressionAttributeNames = this.names;
-    if (this.count > 0) out.ExpressionAttributeValues = this.values;
-    return out;
-  }
-}
-
-/** What a transaction's write stands for, so a cancellation reason can be told to the caller. */
-type Meaning = (
-  | {
-      kind: "new-item";
-      key: EntityValue;
-      /** create: the new value and its item's key, to tell a taken key from a unique key MySQL would name. */
-      created?: { value: EntityValue; itemKey: Item };
-    }
-  | { kind: "current" }
-  | { kind: "unique"; rule: string; values: EntityValue }
-  | { kind: "marker" }
-  | { kind: "condition"; key: EntityValue }
-) & { entity?: string /** The index of the DynamoTransactWrite it belongs to (transact). */; write?: number };
 
 /** One write of a multi-entity transaction (DynamoEntityStore.transact). */
 export type DynamoTransactWrite =
@@ -152,23 +101,15 @@ export type DynamoTransactWrite =
       changes?: EntityValue;
       /** Amounts added: numbers, bigints, or exact decimal strings ("-1.25"). */
       add?: Record<string, number | bigint | string>;
-      condition?: DynamoCondition[];
+      condition?: Condition[];
     }
   /** `ifExists`: a missing item is skipped rather than failing the transaction (replaying a write elsewhere). */
-  | { delete: string; key: EntityValue; condition?: DynamoCondition[]; ifExists?: boolean }
-  | { check: string; key: EntityValue; condition: DynamoCondition[] };
+  | { delete: string; key: EntityValue; condition?: Condition[]; ifExists?: boolean }
+  | { check: string; key: EntityValue; condition: Condition[] };
 
 export interface DynamoTransactOptions {
   /** Turns the failure of one write (its index in `writes`) into the error transact throws. */
   onFailure?: (write: number, error: StoreError) => Error;
-}
-
-/** A transaction cancelled by a write whose expectation about the stored state did not hold: read again. */
-class Stale extends Error {}
-
-interface UniqueRule {
-  name: string;
-  attributes: readonly string[];
 }
 
 export class DynamoEntityStore {
@@ -221,7 +162,7 @@ export class DynamoEntityStore {
     }
     const filter = `${expression.name(ENTITY_ATTRIBUTE)} = ${expression.value({ S: codec.name })}`;
 
-    let start = cursor === undefined ? undefined : decodeCursor(cursor, entity, index);
+    let start = cursor === undefined ? undefined : decodeQueryCursor(cursor, entity, index);
     if (start !== undefined && start[names.partition]?.S !== partition) {
       throw new CursorError("dynamodb", entity, "continues a listing of another partition");
     }
@@ -245,7 +186,7 @@ export class DynamoEntityStore {
       for (const item of page.Items ?? []) items.push(codec.fromItem(item));
       start = page.LastEvaluatedKey;
     } while (start !== undefined && (limit === undefined || items.length < limit));
-    return start === undefined ? { items } : { items, cursor: encodeCursor(entity, index, start) };
+    return start === undefined ? { items } : { items, cursor: encodeQueryCursor(entity, index, start) };
   }
 
   /**
@@ -264,7 +205,7 @@ export class DynamoEntityStore {
     const item = codec.toItem(value);
     item[VERSION_ATTRIBUTE] = { N: "1" };
     const key = primaryKey(codec, item);
-    writes.push(this.putNew(codec, item));
+    writes.push(putNew(this.tableName(codec.name), codec, item));
     meanings.push({
       kind: "new-item",
       key: keyValues(codec, value),
@@ -274,7 +215,7 @@ export class DynamoEntityStore {
     for (const rule of uniqueRules(codec)) {
       const marker = uniqueMarker(codec, rule.name, value, key);
       if (!marker) continue;
-      writes.push(this.putNew(codec, marker));
+      writes.push(putNew(this.tableName(codec.name), codec, marker));
       meanings.push({ kind: "unique", rule: rule.name, values: pick(value, rule.attributes), entity: codec.name });
     }
   }
@@ -297,7 +238,9 @@ export class DynamoEntityStore {
       } else if ("update" in write) {
         const codec = this.codec.entity(write.update);
         const condition = [...identityConditions(codec, write.key), ...(write.condition ?? [])];
-        items.push(this.updateWrite(codec, write.key, write.changes ?? {}, write.add ?? {}, condition));
+        items.push(
+          inPlaceUpdate(this.tableName(codec.name), codec, write.key, write.changes ?? {}, write.add ?? {}, condition),
+        );
         meanings.push({ kind: "condition", key: keyValues(codec, write.key), entity: codec.name });
       } else if ("delete" in write) {
         const codec = this.codec.entity(write.delete);
@@ -308,29 +251,18 @@ export class DynamoEntityStore {
           throw fail(index, new NotFound("dynamodb", codec.name, keyValues(codec, write.key)));
         }
         const itemKey = primaryKey(codec, current);
-        items.push(this.deleteCurrent(codec, current, write.condition ?? []));
+        items.push(deleteCurrent(this.tableName(codec.name), codec, current, write.condition ?? []));
         meanings.push({ kind: "condition", key: keyValues(codec, before), entity: codec.name });
         for (const rule of uniqueRules(codec)) {
           const marker = uniqueMarker(codec, rule.name, before, itemKey);
           if (!marker) continue;
-          items.push(this.deleteMarker(codec, marker, itemKey));
+          items.push(deleteMarker(this.tableName(codec.name), codec, marker, itemKey));
           meanings.push({ kind: "condition", key: keyValues(codec, before), entity: codec.name });
         }
       } else {
         const codec = this.codec.entity(write.check);
-        const expression = new Expression();
-        const conditions = [`attribute_exists(${expression.name(codec.keyNames.partition)})`];
-        conditions.push(
-          ...userConditions(codec, expression, [...identityConditions(codec, write.key), ...write.condition]),
-        );
-        items.push({
-          ConditionCheck: {
-            TableName: this.tableName(codec.name),
-            Key: codec.key(write.key),
-            ConditionExpression: conditions.join(" AND "),
-            ...expression.attributes,
-          },
-        });
+        const condition = [...identityConditions(codec, write.key), ...write.condition];
+        items.push(conditionCheck(this.tableName(codec.name), codec, write.key, condition));
         meanings.push({ kind: "condition", key: keyValues(codec, write.key), entity: codec.name });
       }
       for (let m = first; m < meanings.length; m++) {
@@ -370,60 +302,6 @@ export class DynamoEntityStore {
     return new NotFound("dynamodb", codec.name, keyValues(codec, target.key));
   }
 
-  /** An in-place Update for a transaction: only plain attributes change, so no index key or marker follows. */
-  private updateWrite(
-    codec: EntityCodec,
-    key: EntityValue,
-    changes: EntityValue,
-    add: Record<string, number | bigint | string>,
-    condition: readonly DynamoCondition[],
-  ): TransactWriteItem {
-    const keyed = keyedAttributes(codec);
-    for (const rule of uniqueRules(codec)) for (const name of rule.attributes) keyed.add(name);
-    const expression = new Expression();
-    const sets: string[] = [];
-    const removes: string[] = [];
-    for (const [name, value] of Object.entries(changes)) {
-      if (keyed.has(name)) {
-        throw new StoreError(
-          "dynamodb",
-          codec.name,
-          `'${name}' is in a key, an index key or a unique rule: change it with update(), not in a transaction`,
-        );
-      }
-      const converted = codec.attribute(name).toAttribute(value);
-      if (converted === undefined) removes.push(expression.name(name));
-      else sets.push(`${expression.name(name)} = ${expression.value(converted)}`);
-    }
-    const adds: string[] = [];
-    for (const [name, delta] of Object.entries(add)) {
-      const attribute = codec.attribute(name);
-      const finite = typeof delta === "number" ? Number.isFinite(delta) : /^-?\d+(\.\d+)?$/.test(String(delta));
-      if (!NUMERIC.has(attribute.type) || keyed.has(name) || !finite) {
-        throw new StoreError("dynamodb", codec.name, `'${name}' cannot be incremented in a transaction`);
-      }
-      adds.push(`${expression.name(name)} ${expression.value({ N: String(delta) })}`);
-    }
-    const version = expression.name(VERSION_ATTRIBUTE);
-    sets.push(
-      `${version} = if_not_exists(${version}, ${expression.value({ N: "0" })}) + ${expression.value({ N: "1" })}`,
-    );
-    let update = `SET ${sets.join(", ")}`;
-    if (removes.length > 0) update += ` REMOVE ${removes.join(", ")}`;
-    if (adds.length > 0) update += ` ADD ${adds.join(", ")}`;
-    const conditions = [`attribute_exists(${expression.name(codec.keyNames.partition)})`];
-    conditions.push(...userConditions(codec, expression, condition));
-    return {
-      Update: {
-        TableName: this.tableName(codec.name),
-        Key: codec.key(key),
-        UpdateExpression: update,
-        ConditionExpression: conditions.join(" AND "),
-        ...expression.attributes,
-      },
-    };
-  }
-
   /**
    * Changes an item and returns its new value. A changed primary-key attribute moves the item (one transaction);
    * changed unique values swap their markers in the same transaction; index keys follow the new value. `add`
@@ -440,7 +318,7 @@ export class DynamoEntityStore {
     const add = Object.entries(options.add ?? {});
     for (const [name, delta] of add) {
       const attribute = codec.attribute(name);
-      if (!NUMERIC.has(attribute.type)) {
+      if (!NUMERIC_TYPES.has(attribute.type)) {
         throw new StoreError(
           "dynamodb",
           entity,
@@ -488,12 +366,12 @@ export class DynamoEntityStore {
       const before = codec.fromItem(current);
       if (!identityMatches(codec, before, key)) return false;
       const itemKey = primaryKey(codec, current);
-      const writes: TransactWriteItem[] = [this.deleteCurrent(codec, current, [])];
+      const writes: TransactWriteItem[] = [deleteCurrent(this.tableName(codec.name), codec, current, [])];
       const meanings: Meaning[] = [{ kind: "current" }];
       for (const rule of uniqueRules(codec)) {
         const marker = uniqueMarker(codec, rule.name, before, itemKey);
         if (!marker) continue;
-        writes.push(this.deleteMarker(codec, marker, itemKey));
+        writes.push(deleteMarker(this.tableName(codec.name), codec, marker, itemKey));
         meanings.push({ kind: "marker" });
       }
       try {
@@ -524,39 +402,25 @@ export class DynamoEntityStore {
   ): Promise<EntityValue> {
     const add = options.add ?? {};
     const target = codec.toItem(next);
-    const expression = new Expression();
-    const sets: string[] = [];
-    const removes: string[] = [];
+    const set: Array<[string, AttributeValue]> = [];
+    const remove: string[] = [];
     for (const name of writableAttributes(codec)) {
       if (name in add) continue;
       const wanted = target[name];
       const stored = current[name];
       if (wanted === undefined) {
-        if (stored !== undefined) removes.push(expression.name(name));
+        if (stored !== undefined) remove.push(name);
       } else if (stored === undefined || !sameValue(wanted, stored)) {
-        sets.push(`${expression.name(name)} = ${expression.value(wanted)}`);
+        set.push([name, wanted]);
       }
     }
-    const version = expression.name(VERSION_ATTRIBUTE);
-    sets.push(
-      `${version} = if_not_exists(${version}, ${expression.value({ N: "0" })}) + ${expression.value({ N: "1" })}`,
-    );
-    const adds = Object.entries(add).map(
-      ([name, delta]) => `${expression.name(name)} ${expression.value({ N: String(delta) })}`,
-    );
-    let update = `SET ${sets.join(", ")}`;
-    if (removes.length > 0) update += ` REMOVE ${removes.join(", ")}`;
-    if (adds.length > 0) update += ` ADD ${adds.join(", ")}`;
-    const conditions = [`attribute_exists(${expression.name(codec.keyNames.partition)})`];
-    conditions.push(...userConditions(codec, expression, options.condition ?? []));
+    const adds = Object.entries(add).map(([name, delta]): [string, string] => [name, String(delta)]);
     try {
       const out = await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName(codec.name),
           Key: primaryKey(codec, current),
-          UpdateExpression: update,
-          ConditionExpression: conditions.join(" AND "),
-          ...expression.attributes,
+          ...updateExpressions(codec, { set, remove, add: adds }, options.condition ?? []),
           ReturnValues: "ALL_NEW",
         }),
       );
@@ -576,7 +440,7 @@ export class DynamoEntityStore {
     next: EntityValue,
     moves: boolean,
     swapped: readonly UniqueRule[],
-    condition: readonly DynamoCondition[],
+    condition: readonly Condition[],
   ): Promise<EntityValue> {
     const item = codec.toItem(next);
     item[VERSION_ATTRIBUTE] = { N: String(Number(current[VERSION_ATTRIBUTE]?.N ?? "0") + 1) };
@@ -585,21 +449,13 @@ export class DynamoEntityStore {
     const writes: TransactWriteItem[] = [];
     const meanings: Meaning[] = [];
     if (moves) {
-      writes.push(this.deleteCurrent(codec, current, condition), this.putNew(codec, item));
+      writes.push(
+        deleteCurrent(this.tableName(codec.name), codec, current, condition),
+        putNew(this.tableName(codec.name), codec, item),
+      );
       meanings.push({ kind: "current" }, { kind: "new-item", key: keyValues(codec, next) });
     } else {
-      const expression = new Expression();
-      writes.push({
-        Put: {
-          TableName: this.tableName(codec.name),
-          Item: item,
-          ConditionExpression: [
-            versionCondition(expression, current),
-            ...userConditions(codec, expression, condition),
-          ].join(" AND "),
-          ...expression.attributes,
-        },
-      });
+      writes.push(putCurrent(this.tableName(codec.name), codec, item, current, condition));
       meanings.push({ kind: "current" });
     }
     for (const rule of uniqueRules(codec)) {
@@ -612,99 +468,21 @@ export class DynamoEntityStore {
         sameItem(primaryKey(codec, oldMarker), primaryKey(codec, newMarker));
       if (swapped.some((s) => s.name === rule.name) && !sameMarker) {
         if (oldMarker) {
-          writes.push(this.deleteMarker(codec, oldMarker, oldKey));
+          writes.push(deleteMarker(this.tableName(codec.name), codec, oldMarker, oldKey));
           meanings.push({ kind: "marker" });
         }
         if (newMarker) {
-          writes.push(this.putNew(codec, newMarker));
+          writes.push(putNew(this.tableName(codec.name), codec, newMarker));
           meanings.push({ kind: "unique", rule: rule.name, values: pick(next, rule.attributes) });
         }
       } else if (moves && newMarker) {
         // Same values, new owner.
-        const expression = new Expression();
-        writes.push({
-          Put: {
-            TableName: this.tableName(codec.name),
-            Item: newMarker,
-            ConditionExpression: ownedBy(codec, expression, oldKey),
-            ...expression.attributes,
-          },
-        });
+        writes.push(putOwnedMarker(this.tableName(codec.name), codec, newMarker, oldKey));
         meanings.push({ kind: "marker" });
       }
     }
     await this.run(codec.name, writes, meanings);
     return codec.fromItem(item);
-  }
-
-  private putNew(codec: EntityCodec, item: Item): TransactWriteItem {
-    const expression = new Expression();
-    return {
-      Put: {
-        TableName: this.tableName(codec.name),
-        Item: item,
-        ConditionExpression: `attribute_not_exists(${expression.name(codec.keyNames.partition)})`,
-        ...expression.attributes,
-      },
-    };
-  }
-
-  private deleteCurrent(codec: EntityCodec, current: Item, condition: readonly DynamoCondition[]): TransactWriteItem {
-    const expression = new Expression();
-    return {
-      Delete: {
-        TableName: this.tableName(codec.name),
-        Key: primaryKey(codec, current),
-        ConditionExpression: [
-          versionCondition(expression, current),
-          ...userConditions(codec, expression, condition),
-        ].join(" AND "),
-        ...expression.attributes,
-      },
-    };
-  }
-
-  private deleteMarker(codec: EntityCodec, marker: Item, owner: Item): TransactWriteItem {
-    const expression = new Expression();
-    return {
-      Delete: {
-        TableName: this.tableName(codec.name),
-        Key: primaryKey(codec, marker),
-        ConditionExpression: ownedBy(codec, expression, owner),
-        ...expression.attributes,
-      },
-    };
-  }
-
-  /**
-   * When a new item's DynamoDB key is taken by another item (another MySQL primary key, e.g. a second cart line for
-   * the same user and product), MySQL refuses the row by the unique key over those values, not by its primary key:
-   * the rule to name then (one whose marker failed too, else one over exactly the key's placeholders).
-   */
-  private async uniqueKeyTaken(
-    meaning: Meaning & { kind: "new-item" },
-    codes: readonly string[],
-    meanings: readonly Meaning[],
-  ): Promise<{ name: string; values: EntityValue } | undefined> {
-    const created = meaning.created;
-    if (!created || meaning.entity === undefined) return undefined;
-    const codec = this.codec.entity(meaning.entity);
-    if (codec.checkedIdentity.length === 0) return undefined;
-    const current = await this.read(codec, created.itemKey).catch(() => undefined);
-    if (current === undefined || identityMatches(codec, codec.fromItem(current), created.value)) return undefined;
-    const own = meanings.indexOf(meaning);
-    for (const [i, other] of meanings.entries()) {
-      if (i <= own || other.kind === "new-item") continue;
-      if (other.kind !== "unique" || other.entity !== meaning.entity || other.write !== meaning.write) break;
-      if (codes[i] === "ConditionalCheckFailed") return { name: other.rule, values: other.values };
-    }
-    const keyed = new Set(
-      [codec.definition.key.partition, codec.definition.key.sort].flatMap((template) => placeholders(template)),
-    );
-    const rule = uniqueRules(codec).find(
-      (candidate) => candidate.attributes.length === keyed.size && candidate.attributes.every((a) => keyed.has(a)),
-    );
-    return rule ? { name: rule.name, values: pick(created.value, rule.attributes) } : undefined;
   }
 
   /** Runs one TransactWriteItems and turns a cancellation into the error its first failed write stands for. */
@@ -721,191 +499,7 @@ export class DynamoEntityStore {
     } catch (error) {
       const codes = cancellationCodes(error);
       if (!codes) throw error;
-      if (codes.includes("TransactionConflict")) throw new Stale("transaction conflict", { cause: error });
-      const failed = codes.indexOf("ConditionalCheckFailed");
-      const meaning = failed >= 0 ? meanings[failed] : undefined;
-      const located = <T extends StoreError>(failure: T): T =>
-        meaning?.write === undefined ? failure : Object.assign(failure, { write: meaning.write });
-      switch (meaning?.kind) {
-        case "new-item": {
-          const rule = await this.uniqueKeyTaken(meaning, codes, meanings);
-          if (rule) {
-            throw located(
-              new UniqueViolation("dynamodb", meaning.entity ?? entity, rule.name, rule.values, { cause: error }),
-            );
-          }
-          throw located(new AlreadyExists("dynamodb", meaning.entity ?? entity, meaning.key, { cause: error }));
-        }
-        case "unique":
-          throw located(
-            new UniqueViolation("dynamodb", meaning.entity ?? entity, meaning.rule, meaning.values, { cause: error }),
-          );
-        case "condition":
-          throw located(new ConditionFailed("dynamodb", meaning.entity ?? entity, meaning.key, { cause: error }));
-        case "current":
-        case "marker":
-          throw new Stale("condition failed", { cause: error });
-        default:
-          throw error;
-      }
+      throw await cancellationError(error, codes, meanings, entity, this.codec, (codec, key) => this.read(codec, key));
     }
   }
-}
-
-/**
- * The key of a unique rule's marker item: partition (and sort) `UNIQUE#<Entity>#<rule>#<values>`, each value as
- * it is written in keys (folded as its `_ci` collation compares it: see foldForCollation), with `%` and `#` escaped
- * (%25, %23) so that values of several attributes cannot run together. Undefined when a value is null (NULLs do not
- * collide, as in MySQL).
- */
-export function uniqueMarkerKey(codec: EntityCodec, rule: string, value: EntityValue): Item | undefined {
-  const attributes = codec.definition.unique?.[rule]?.attributes;
-  if (!attributes) throw new StoreError("dynamodb", codec.name, `has no unique rule '${rule}'`);
-  const texts: string[] = [];
-  for (const name of attributes) {
-    const given = value[name];
-    if (given === undefined || given === null) return undefined;
-    texts.push(codec.attribute(name).keyText(given).replaceAll("%", "%25").replaceAll("#", "%23"));
-  }
-  const id = `UNIQUE#${codec.name}#${rule}#${texts.join("#")}`;
-  const key: Item = { [codec.keyNames.partition]: { S: id } };
-  if (codec.keyNames.sort !== undefined) key[codec.keyNames.sort] = { S: id };
-  return key;
-}
-
-/** The marker item: its key and its owner's key (`owner<PK>`, `owner<SK>`). */
-function uniqueMarker(codec: EntityCodec, rule: string, value: EntityValue, owner: Item): Item | undefined {
-  const key = uniqueMarkerKey(codec, rule, value);
-  if (!key) return undefined;
-  const marker: Item = { ...key };
-  for (const [name, attribute] of Object.entries(owner)) marker[`owner${name}`] = attribute;
-  return marker;
-}
-
-/** The marker is absent or belongs to `owner`. */
-function ownedBy(codec: EntityCodec, expression: Expression, owner: Item): string {
-  const checks = Object.entries(owner).map(
-    ([name, attribute]) => `${expression.name(`owner${name}`)} = ${expression.value(attribute)}`,
-  );
-  return `(attribute_not_exists(${expression.name(codec.keyNames.partition)}) OR (${checks.join(" AND ")}))`;
-}
-
-function versionCondition(expression: Expression, current: Item): string {
-  const stored = current[VERSION_ATTRIBUTE]?.N;
-  const name = expression.name(VERSION_ATTRIBUTE);
-  return stored === undefined ? `attribute_not_exists(${name})` : `${name} = ${expression.value({ N: stored })}`;
-}
-
-function userConditions(codec: EntityCodec, expression: Expression, conditions: readonly DynamoCondition[]): string[] {
-  return conditions.map(({ attribute, op, value }) => {
-    if (!OPERATORS.has(op)) throw new StoreError("dynamodb", codec.name, `'${String(op)}' is not a condition operator`);
-    const converted = codec.attribute(attribute).toAttribute(value);
-    if (converted === undefined) {
-      throw new StoreError(
-        "dynamodb",
-        codec.name,
-        `a condition on '${attribute}' needs a value (null is not comparable)`,
-      );
-    }
-    return `${expression.name(attribute)} ${op} ${expression.value(converted)}`;
-  });
-}
-
-function uniqueRules(codec: EntityCodec): UniqueRule[] {
-  return Object.entries(codec.definition.unique ?? {}).map(([name, rule]) => ({ name, attributes: rule.attributes }));
-}
-
-function primaryKey(codec: EntityCodec, item: Item): Item {
-  const key: Item = {};
-  for (const name of [codec.keyNames.partition, codec.keyNames.sort]) {
-    if (name === undefined) continue;
-    const value = item[name];
-    if (value === undefined) throw new StoreError("dynamodb", codec.name, `the item has no key attribute '${name}'`);
-    key[name] = value;
-  }
-  return key;
-}
-
-function placeholders(template: string | undefined): string[] {
-  if (template === undefined) return [];
-  return parseKeyTemplate(template).flatMap((part) => ("placeholder" in part ? [part.placeholder] : []));
-}
-
-/** The attributes the primary key is made of, with their values (for error messages). */
-function keyValues(codec: EntityCodec, value: EntityValue): EntityValue {
-  const key: EntityValue = {};
-  for (const name of codec.identity) if (value[name] !== undefined) key[name] = value[name];
-  return key;
-}
-
-/** False when the key names an identity attribute the key templates leave out (MySQL's id) with another value. */
-function identityMatches(codec: EntityCodec, value: EntityValue, key: EntityValue): boolean {
-  return codec.checkedIdentity.every((attribute) => {
-    const given = key[attribute];
-    if (given === undefined) return true;
-    const normalize = (v: unknown) => codec.attribute(attribute).normalize(v);
-    return normalize(given) === normalize(value[attribute]);
-  });
-}
-
-/** The identity attributes the key templates leave out, as conditions on the stored item. */
-function identityConditions(codec: EntityCodec, key: EntityValue): DynamoCondition[] {
-  return codec.checkedIdentity
-    .filter((attribute) => key[attribute] !== undefined && key[attribute] !== null)
-    .map((attribute) => ({ attribute, op: "=", value: key[attribute] }));
-}
-
-/** Attributes that appear in a key or index key template. */
-function keyedAttributes(codec: EntityCodec): Set<string> {
-  const templates = [codec.definition.key, ...Object.values(codec.definition.indexes ?? {})];
-  return new Set(templates.flatMap((t) => [...placeholders(t.partition), ...placeholders(t.sort)]));
-}
-
-/** The item attributes an update may set or remove: attributes, copies and index keys (never the primary key). */
-function writableAttributes(codec: EntityCodec): string[] {
-  const names = [...codec.attributes, ...codec.copies].map((attribute) => attribute.name);
-  for (const index of Object.keys(codec.definition.indexes ?? {})) {
-    const keyNames = codec.indexKeyNames(index);
-    names.push(keyNames.partition);
-    if (keyNames.sort !== undefined) names.push(keyNames.sort);
-  }
-  return [...new Set(names)];
-}
-
-function pick(value: EntityValue, names: readonly string[]): EntityValue {
-  const picked: EntityValue = {};
-  for (const name of names) picked[name] = value[name];
-  return picked;
-}
-
-function changed(codec: EntityCodec, name: string, before: EntityValue, next: EntityValue): boolean {
-  const attribute = codec.attribute(name);
-  return attribute.normalize(before[name]) !== attribute.normalize(next[name]);
-}
-
-function sameItem(a: Item, b: Item): boolean {
-  const names = new Set([...Object.keys(a), ...Object.keys(b)]);
-  for (const name of names) {
-    const x = a[name];
-    const y = b[name];
-    if (x === undefined || y === undefined || !sameValue(x, y)) return false;
-  }
-  return true;
-}
-
-function sameValue(a: AttributeValue, b: AttributeValue): boolean {
-  return stable(a) === stable(b);
-}
-
-function stable(value: AttributeValue): string {
-  return JSON.stringify(value, (_key, given: unknown) =>
-    given instanceof Uint8Array ? Buffer.from(given).toString("base64") : given,
-  );
-}
-
-function cancellationCodes(error: unknown): string[] | undefined {
-  if (!(error instanceof TransactionCanceledException)) return undefined;
-  if (error.CancellationReasons) return error.CancellationReasons.map((reason) => reason.Code ?? "None");
-  const listed = /\[([^\]]*)\]/.exec(error.message)?.[1];
-  return listed === undefined ? [] : listed.split(",").map((code) => code.trim());
 }

@@ -7,7 +7,7 @@
  * The runtime's own metrics are named `ferry_*`: `ferry_store_request_seconds{store,operation}` (time()), the shadow
  * readers' `ferry_shadow_*` counters, and whatever gauges an app adds (outbox depth, phase) through callbacks.
  */
-import type { Store } from "../phases.ts";
+import type { StoreName } from "../phases.ts";
 import { escapeHelp, formatLabels, formatNumber, isLabelName, isMetricName } from "./exposition.ts";
 
 /** The value of each of a metric's labels (numbers and booleans are written as text). */
@@ -331,7 +331,7 @@ export class Metrics {
    * Runs one call to a store and observes how long it took in ferry_store_request_seconds{store,operation}, whether
    * it succeeded or not; its result or error is passed on as is.
    */
-  async time<R>(store: Store, operation: StoreOperation, fn: () => Promise<R>): Promise<R> {
+  async time<R>(store: StoreName, operation: StoreOperation, fn: () => Promise<R>): Promise<R> {
     this.storeRequests ??= this.histogram({
       name: STORE_REQUEST_SECONDS,
       help: "Duration of calls to each store, in seconds, failed calls included.",

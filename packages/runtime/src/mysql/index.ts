@@ -1,8 +1,6 @@
 /** The MySQL side of the entity stores: statements built once from the contract, and the store that runs them. */
 
 export {
-  CONDITION_OPS,
-  type ConditionOp,
   escapeId,
   type ListStatements,
   type MysqlStatements,
@@ -15,6 +13,5 @@ export {
   type MysqlListOptions,
   type MysqlListPage,
   type MysqlPoolExecutor,
-  type MysqlUpdateCondition,
   type MysqlUpdateOptions,
 } from "./store.ts";

@@ -5,6 +5,7 @@
  * SRID + WKB bytes, the form the codec expects, which is why geometry columns are selected as they are).
  */
 
+import { type ConditionOperator, isConditionOperator } from "@ferry/contract";
 import type { Codec } from "../codec/index.ts";
 
 /** `name` quoted for MySQL: in backticks, a backtick inside doubled. */
@@ -12,18 +13,13 @@ export function escapeId(name: string): string {
   return `\`${name.replaceAll("`", "``")}\``;
 }
 
-/** Comparison operators a conditional update accepts. `=` and `<>` are NULL-safe. */
-export type ConditionOp = "=" | "<>" | "<" | "<=" | ">" | ">=";
-
-export const CONDITION_OPS: ReadonlySet<string> = new Set<ConditionOp>(["=", "<>", "<", "<=", ">", ">="]);
-
 export interface UpdateShape {
   /** Attributes set to a parameter. */
   set: readonly string[];
   /** Attributes incremented by a parameter (`col = col + ?`). */
   add?: readonly string[];
   /** Conditions on the row, ANDed after the key. */
-  conditions?: ReadonlyArray<{ attribute: string; op: ConditionOp }>;
+  conditions?: ReadonlyArray<{ attribute: string; op: ConditionOperator }>;
 }
 
 export interface ListStatements {
@@ -55,9 +51,9 @@ export interface MysqlStatements {
   /** Parameters: the identity attributes. */
   readonly deleteByKey: string;
   /** DELETE by key where every condition holds: parameters are the key, then the condition values. */
-  deleteByKeyIf(conditions: readonly { attribute: string; op: ConditionOp }[]): string;
+  deleteByKeyIf(conditions: readonly { attribute: string; op: ConditionOperator }[]): string;
   /** Locks the row by key where every condition holds (SELECT ... FOR UPDATE): parameters as deleteByKeyIf. */
-  lockByKeyIf(conditions: readonly { attribute: string; op: ConditionOp }[]): string;
+  lockByKeyIf(conditions: readonly { attribute: string; op: ConditionOperator }[]): string;
   /** INSERT of these attributes only (the others take their defaults); parameters in the order given. */
   insertColumns(attributes: readonly string[]): string;
   /** UPDATE by key: parameters are the `set` values, the `add` amounts, the key, then the condition values. */
@@ -104,9 +100,9 @@ export function mysqlStatements(codec: Codec, entityName: string): MysqlStatemen
     return `INSERT INTO ${table} (${names.map(column).join(", ")}) VALUES (${names.map(() => "?").join(", ")})`;
   };
 
-  const checksOf = (conditions: readonly { attribute: string; op: ConditionOp }[]): string[] =>
+  const checksOf = (conditions: readonly { attribute: string; op: ConditionOperator }[]): string[] =>
     conditions.map(({ attribute, op }) => {
-      if (!CONDITION_OPS.has(op)) throw new Error(`${entityName}: unknown condition operator '${op}'`);
+      if (!isConditionOperator(op)) throw new Error(`${entityName}: unknown condition operator '${op}'`);
       if (op === "=") return `${column(attribute)} <=> ?`;
       if (op === "<>") return `NOT (${column(attribute)} <=> ?)`;
       return `${column(attribute)} ${op} ?`;

@@ -4,9 +4,12 @@
  */
 
 import { createHash } from "node:crypto";
+import { isConditionOperator } from "@ferry/contract";
 import { type Codec, type EntityCodec, type EntityValue, mysqlTypeCast } from "../codec/index.ts";
+import type { Condition } from "../condition.ts";
+import { decodeCursor, encodeCursor } from "../cursor.ts";
 import { AlreadyExists, ConditionFailed, CursorError, NotFound, StoreError, UniqueViolation } from "../errors.ts";
-import { CONDITION_OPS, type ConditionOp, escapeId, type MysqlStatements, mysqlStatements } from "./sql.ts";
+import { escapeId, type MysqlStatements, mysqlStatements } from "./sql.ts";
 
 /** What the store needs of a connection; a mysql2/promise Connection (from connectMysql) is one. */
 export interface MysqlExecutor {
@@ -35,25 +38,11 @@ export interface MysqlListPage {
   cursor?: string;
 }
 
-export interface MysqlUpdateCondition {
-  attribute: string;
-  op: ConditionOp;
-  value: unknown;
-}
-
 export interface MysqlUpdateOptions {
   /** All must hold on the stored row, or the update fails with ConditionFailed. */
-  condition?: readonly MysqlUpdateCondition[];
+  condition?: readonly Condition[];
   /** Amounts added to numeric attributes on the server (`col = col + ?`), e.g. { inventoryQuantity: -1 }. */
   add?: Readonly<Record<string, number | bigint | string>>;
-}
-
-interface CursorBody {
-  v: 1;
-  store: "mysql";
-  entity: string;
-  where: string;
-  last: unknown[];
 }
 
 type Row = Record<string, unknown>;
@@ -120,7 +109,7 @@ export class MysqlEntityStore {
     if (options.cursor === undefined) {
       rows = await this.rows(statements.first, [...filterValues, limit + 1]);
     } else {
-      const last = decodeCursor(options.cursor, entity, fingerprint, statements.cursorAttributes.length);
+      const last = decodeListCursor(options.cursor, entity, fingerprint, statements.cursorAttributes.length);
       rows = await this.rows(statements.next, [...filterValues, ...last, limit + 1]);
     }
     const more = rows.length > limit;
@@ -129,16 +118,10 @@ export class MysqlEntityStore {
     const lastItem = items[items.length - 1];
     if (!more || lastItem === undefined) return { items };
     const params = codec.toRow(lastItem);
-    const body: CursorBody = {
-      v: 1,
-      store: "mysql",
-      entity,
-      where: fingerprint,
-      last: statements.cursorAttributes.map((attribute) =>
-        toJsonParam(params[codec.attribute(attribute).column ?? ""]),
-      ),
-    };
-    return { items, cursor: Buffer.from(JSON.stringify(body)).toString("base64url") };
+    const last = statements.cursorAttributes.map((attribute) =>
+      toJsonParam(params[codec.attribute(attribute).column ?? ""]),
+    );
+    return { items, cursor: encodeCursor("mysql", entity, { where: fingerprint, last }) };
   }
 
   /**
@@ -204,7 +187,7 @@ export class MysqlEntityStore {
     }
     const conditions = options.condition ?? [];
     for (const condition of conditions) {
-      if (!CONDITION_OPS.has(condition.op))
+      if (!isConditionOperator(condition.op))
         throw new StoreError("mysql", entity, `unknown condition operator '${condition.op}'`);
     }
     const statement = sql.updateByKey({
@@ -254,7 +237,7 @@ export class MysqlEntityStore {
   }
 
   /** Deletes one row by key; false when there was none. With conditions: ConditionFailed when the row is there and one does not hold. */
-  async delete(entity: string, key: EntityValue, condition: readonly MysqlUpdateCondition[] = []): Promise<boolean> {
+  async delete(entity: string, key: EntityValue, condition: readonly Condition[] = []): Promise<boolean> {
     const sql = this.sql(entity);
     if (condition.length === 0) {
       const result = await this.run(sql.deleteByKey, this.keyParams(entity, sql, key));
@@ -270,7 +253,7 @@ export class MysqlEntityStore {
    * Requires the row to exist and every condition to hold, and locks it until the transaction ends (so it cannot
    * change before the commit): NotFound or ConditionFailed otherwise. Use it inside transaction().
    */
-  async check(entity: string, key: EntityValue, condition: readonly MysqlUpdateCondition[]): Promise<void> {
+  async check(entity: string, key: EntityValue, condition: readonly Condition[]): Promise<void> {
     const sql = this.sql(entity);
     const rows = await this.rows(sql.lockByKeyIf(condition), this.conditionParams(entity, sql, key, condition));
     if (rows.length > 0) return;
@@ -282,11 +265,11 @@ export class MysqlEntityStore {
     entity: string,
     sql: MysqlStatements,
     key: EntityValue,
-    condition: readonly MysqlUpdateCondition[],
+    condition: readonly Condition[],
   ): unknown[] {
     const codec = this.codec.entity(entity);
     for (const { op } of condition) {
-      if (!CONDITION_OPS.has(op)) throw new StoreError("mysql", entity, `unknown condition operator '${op}'`);
+      if (!isConditionOperator(op)) throw new StoreError("mysql", entity, `unknown condition operator '${op}'`);
     }
     return [
       ...this.keyParams(entity, sql, key),
@@ -427,19 +410,13 @@ function fromJsonParam(value: unknown): unknown {
   return value;
 }
 
-function decodeCursor(cursor: string, entity: string, fingerprint: string, size: number): unknown[] {
-  let body: Partial<CursorBody>;
-  try {
-    body = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as Partial<CursorBody>;
-  } catch {
-    throw new CursorError("mysql", entity, "is not one of ferry's");
-  }
-  if (body === null || typeof body !== "object" || body.v !== 1)
-    throw new CursorError("mysql", entity, "is not one of ferry's");
-  if (body.store !== "mysql") throw new CursorError("mysql", entity, `is from the ${String(body.store)} store`);
-  if (body.entity !== entity) throw new CursorError("mysql", entity, `is a listing of ${String(body.entity)}`);
-  if (body.where !== fingerprint)
+/** The last row's order values a cursor of this listing carries, or CursorError. */
+function decodeListCursor(cursor: string, entity: string, fingerprint: string, size: number): unknown[] {
+  const position = decodeCursor(cursor, "mysql", entity);
+  if (position.where !== fingerprint) {
     throw new CursorError("mysql", entity, "is from a listing with another filter or order");
-  if (!Array.isArray(body.last) || body.last.length !== size) throw new CursorError("mysql", entity, "is damaged");
-  return body.last.map(fromJsonParam);
+  }
+  if (!Array.isArray(position.last) || position.last.length !== size)
+    throw new CursorError("mysql", entity, "is damaged");
+  return position.last.map(fromJsonParam);
 }

@@ -22,7 +22,7 @@ import {
   type WriteRequest,
 } from "@aws-sdk/client-dynamodb";
 import { CONTROL_KEY, ensureControlTable } from "../control/table.ts";
-import type { Store } from "../phases.ts";
+import type { StoreName } from "../phases.ts";
 import { decodeKey, encodeKey, type NewOutboxEntry, type OutboxEntry } from "./entry.ts";
 import type { OutboxDepth, OutboxStorage } from "./storage.ts";
 
@@ -48,7 +48,7 @@ export class DynamoOutboxStorage implements OutboxStorage {
   }
 
   /** The partition key of a target's shard. */
-  static partition(target: Store, shard: number): string {
+  static partition(target: StoreName, shard: number): string {
     return `OUTBOX#${target}#${shard}`;
   }
 
@@ -91,7 +91,7 @@ export class DynamoOutboxStorage implements OutboxStorage {
     await this.batchWrite(table, puts);
   }
 
-  async head(target: Store, max: number): Promise<OutboxEntry[]> {
+  async head(target: StoreName, max: number): Promise<OutboxEntry[]> {
     const table = await ensureControlTable(this.client, this.tablePrefix);
     const shards = await Promise.all(
       Array.from({ length: OUTBOX_SHARDS }, async (_, shard) => {
@@ -155,7 +155,7 @@ export class DynamoOutboxStorage implements OutboxStorage {
     );
   }
 
-  async depth(target: Store): Promise<OutboxDepth> {
+  async depth(target: StoreName): Promise<OutboxDepth> {
     const table = await ensureControlTable(this.client, this.tablePrefix);
     const shards = await Promise.all(
       Array.from({ length: OUTBOX_SHARDS }, async (_, shard) => {

@@ -5,13 +5,13 @@
  */
 import { createHash } from "node:crypto";
 import type { Codec, EntityValue } from "../codec/index.ts";
-import type { Store } from "../phases.ts";
+import type { StoreName } from "../phases.ts";
 import type { SecondaryFailure } from "../router/index.ts";
 
 /** An entry before it is stored (it gets its sequence number from the storage). */
 export interface NewOutboxEntry {
   /** The store that missed the write and is brought up to date by the replay. */
-  target: Store;
+  target: StoreName;
   entity: string;
   /** Identifies target, entity and key (keyIdOf): the entries of one key are one sync. */
   keyId: string;
@@ -40,7 +40,7 @@ export interface OutboxEntry extends NewOutboxEntry {
 }
 
 /** The other store: the one that is read when `target` is brought up to date. */
-export function sourceOf(target: Store): Store {
+export function sourceOf(target: StoreName): StoreName {
   return target === "mysql" ? "dynamodb" : "mysql";
 }
 
@@ -109,7 +109,7 @@ function movedKey(codec: Codec, entity: string, key: EntityValue, changes: Entit
 }
 
 /** sha256 (hex) of target, entity and the normalised identity values: what makes two entries one sync. */
-export function keyIdOf(codec: Codec, target: Store, entity: string, key: EntityValue): string {
+export function keyIdOf(codec: Codec, target: StoreName, entity: string, key: EntityValue): string {
   const entityCodec = codec.entity(entity);
   const parts = [target, entity, ...entityCodec.identity.map((a) => entityCodec.attribute(a).normalize(key[a]))];
   return createHash("sha256").update(JSON.stringify(parts)).digest("hex");

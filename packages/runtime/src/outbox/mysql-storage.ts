@@ -5,7 +5,7 @@
  */
 import type { MysqlExecutor } from "../mysql/index.ts";
 import { escapeId } from "../mysql/index.ts";
-import type { Store } from "../phases.ts";
+import type { StoreName } from "../phases.ts";
 import { decodeKey, encodeKey, type NewOutboxEntry, type OutboxEntry } from "./entry.ts";
 import type { OutboxDepth, OutboxStorage } from "./storage.ts";
 
@@ -101,7 +101,7 @@ export class MysqlOutboxStorage implements OutboxStorage {
     }
   }
 
-  async head(target: Store, max: number): Promise<OutboxEntry[]> {
+  async head(target: StoreName, max: number): Promise<OutboxEntry[]> {
     await this.ensureTable();
     const rows = (await this.query(
       `SELECT seq, target, entity, key_id, key_json, moved_from_json, operation, attempts, next_attempt_at_ms, last_error, created_at_ms FROM ${this.table} WHERE target = ? ORDER BY seq LIMIT ?`,
@@ -126,7 +126,7 @@ export class MysqlOutboxStorage implements OutboxStorage {
     );
   }
 
-  async depth(target: Store): Promise<OutboxDepth> {
+  async depth(target: StoreName): Promise<OutboxDepth> {
     await this.ensureTable();
     const rows = (await this.query(
       `SELECT COUNT(*) AS depth, MIN(created_at_ms) AS oldest FROM ${this.table} WHERE target = ?`,

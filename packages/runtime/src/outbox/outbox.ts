@@ -35,15 +35,16 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Codec, EntityValue } from "../codec/index.ts";
 import type { DynamoEntityStore } from "../dynamodb/index.ts";
 import type { MysqlEntityStore, MysqlExecutor } from "../mysql/index.ts";
-import { type Store, writeTargets } from "../phases.ts";
-import type { PhaseSource, SecondaryFailure } from "../router/index.ts";
+import type { PhaseSource } from "../phases.ts";
+import { type StoreName, writeTargets } from "../phases.ts";
+import type { SecondaryFailure } from "../router/index.ts";
 import { DynamoOutboxStorage } from "./dynamodb-storage.ts";
 import { backoffMs, encodeKey, entriesOf, errorText, type NewOutboxEntry, type OutboxEntry } from "./entry.ts";
 import { MysqlOutboxStorage, OUTBOX_TABLE } from "./mysql-storage.ts";
 import type { OutboxStorage } from "./storage.ts";
 import { KeySync } from "./sync.ts";
 
-const TARGETS: readonly Store[] = ["dynamodb", "mysql"];
+const TARGETS: readonly StoreName[] = ["dynamodb", "mysql"];
 
 export interface OutboxOptions {
   /** The router's phase: entries are replayed to the phase's secondary store only. */
@@ -103,7 +104,7 @@ export interface OutboxTargetMetrics {
   readable: number;
 }
 
-export type OutboxMetrics = Record<Store, OutboxTargetMetrics>;
+export type OutboxMetrics = Record<StoreName, OutboxTargetMetrics>;
 
 /** Entries could not be stored; they are held in memory and stored again with backoff. */
 export class OutboxUnavailable extends Error {
@@ -112,7 +113,7 @@ export class OutboxUnavailable extends Error {
 
 interface PendingRecord {
   serial: number;
-  target: Store;
+  target: StoreName;
   entries: NewOutboxEntry[];
   settle: (stored: boolean) => void;
 }
@@ -121,7 +122,7 @@ export class Outbox {
   private readonly phase: PhaseSource;
   private readonly codec: Codec;
   private readonly sync: KeySync;
-  private readonly storages: Record<Store, OutboxStorage>;
+  private readonly storages: Record<StoreName, OutboxStorage>;
   private readonly baseMs: number;
   private readonly capMs: number;
   private readonly batch: number;
@@ -136,7 +137,7 @@ export class Outbox {
   private storeFailures = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   /** Targets whose idle entries were logged, with the phase they were logged in (logged once per phase). */
-  private readonly idleLogged = new Map<Store, number>();
+  private readonly idleLogged = new Map<StoreName, number>();
   /** What failed on the last try and was logged (see failing()). */
   private readonly failingNow = new Set<string>();
 
@@ -162,7 +163,7 @@ export class Outbox {
   }
 
   /** Where the entries for a target store are kept (for messages and operators). */
-  storageOf(target: Store): string {
+  storageOf(target: StoreName): string {
     return this.storages[target].description;
   }
 
@@ -266,7 +267,7 @@ export class Outbox {
   /** Depth and oldest entry age per target store. */
   async metrics(): Promise<OutboxMetrics> {
     const now = Date.now();
-    const measure = async (target: Store): Promise<OutboxTargetMetrics> => {
+    const measure = async (target: StoreName): Promise<OutboxTargetMetrics> => {
       const held = this.queue.filter((record) => record.target === target).flatMap((record) => record.entries);
       const heldOldest = held.reduce<number | undefined>(
         (oldest, entry) => (oldest === undefined || entry.createdAt < oldest ? entry.createdAt : oldest),
@@ -327,7 +328,7 @@ export class Outbox {
   }
 
   /** Entries recorded and not stored yet (for one target, or all). */
-  private held(target?: Store): number {
+  private held(target?: StoreName): number {
     return this.queue
       .filter((record) => target === undefined || record.target === target)
       .reduce((sum, record) => sum + record.entries.length, 0);

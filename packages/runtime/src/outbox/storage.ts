@@ -1,5 +1,5 @@
 /** Where outbox entries are kept: the same five operations on a MySQL table and on the DynamoDB control table. */
-import type { Store } from "../phases.ts";
+import type { StoreName } from "../phases.ts";
 import type { NewOutboxEntry, OutboxEntry } from "./entry.ts";
 
 export interface OutboxDepth {
@@ -15,10 +15,10 @@ export interface OutboxStorage {
   /** Stores entries in the order given; their sequence numbers ascend in that order. */
   append(entries: readonly NewOutboxEntry[]): Promise<void>;
   /** Up to `max` of the target's entries, oldest (lowest sequence) first: the head of the queue. */
-  head(target: Store, max: number): Promise<OutboxEntry[]>;
+  head(target: StoreName, max: number): Promise<OutboxEntry[]>;
   /** Removes entries (those already gone are no error). */
   remove(entries: readonly OutboxEntry[]): Promise<void>;
   /** Counts a failed try on each entry and sets its next try and last error (entries already gone stay gone). */
   postpone(entries: readonly OutboxEntry[], nextAttemptAt: number, lastError: string): Promise<void>;
-  depth(target: Store): Promise<OutboxDepth>;
+  depth(target: StoreName): Promise<OutboxDepth>;
 }

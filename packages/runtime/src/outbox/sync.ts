@@ -14,7 +14,7 @@ import type { Codec, EntityValue } from "../codec/index.ts";
 import type { DynamoEntityStore } from "../dynamodb/index.ts";
 import { AlreadyExists, NotFound, WriteConflict } from "../errors.ts";
 import type { MysqlEntityStore } from "../mysql/index.ts";
-import type { Store } from "../phases.ts";
+import type { StoreName } from "../phases.ts";
 import { sourceOf } from "./entry.ts";
 
 /** Rounds before a sync of an item that keeps changing gives up (the entry is tried again later). */
@@ -30,7 +30,7 @@ export class KeySync {
   ) {}
 
   /** Makes `target`'s item under `key` match the other store's; says what it had to do. */
-  async sync(target: Store, entity: string, key: EntityValue): Promise<SyncOutcome> {
+  async sync(target: StoreName, entity: string, key: EntityValue): Promise<SyncOutcome> {
     const source = sourceOf(target);
     let outcome: SyncOutcome = "unchanged";
     for (let round = 1; ; round++) {
@@ -53,7 +53,7 @@ export class KeySync {
   }
 
   private async apply(
-    target: Store,
+    target: StoreName,
     entity: string,
     key: EntityValue,
     wanted: EntityValue | undefined,
@@ -81,7 +81,7 @@ export class KeySync {
    * The value to write: every attribute (null where there is none, so that an update clears it too); for DynamoDB
    * with the denormalised copies read from the source store, for MySQL without them (it has no columns for them).
    */
-  private async forTarget(target: Store, entity: string, wanted: EntityValue): Promise<EntityValue> {
+  private async forTarget(target: StoreName, entity: string, wanted: EntityValue): Promise<EntityValue> {
     const codec = this.codec.entity(entity);
     const value: EntityValue = {};
     for (const attribute of codec.attributes) value[attribute.name] = wanted[attribute.name] ?? null;
@@ -97,7 +97,7 @@ export class KeySync {
     return value;
   }
 
-  private read(store: Store, entity: string, key: EntityValue): Promise<EntityValue | undefined> {
+  private read(store: StoreName, entity: string, key: EntityValue): Promise<EntityValue | undefined> {
     return store === "mysql" ? this.mysql.get(entity, key) : this.dynamodb.get(entity, key);
   }
 

@@ -5,46 +5,31 @@
  * `onSecondaryFailure` (the outbox takes it from there). The phase comes from a PhaseSource; this module
  * only needs its current value.
  */
-import type { Codec, EntityValue } from "../codec/index.ts";
-import type { DynamoEntityStore, DynamoTransactWrite } from "../dynamodb/index.ts";
-import {
-  AlreadyExists,
-  NotFound,
-  StoreError,
-  TransactionFailed,
-  TransactionRefused,
-  WriteConflict,
-} from "../errors.ts";
-import type { IdAllocator } from "../ids/index.ts";
+import { type Codec, type EntityValue, withCopies } from "../codec/index.ts";
+import type { Condition } from "../condition.ts";
+import { cursorIssuer } from "../cursor.ts";
+import type { DynamoEntityStore } from "../dynamodb/index.ts";
+import { WriteConflict } from "../errors.ts";
+import type { IdAllocator } from "../ids/allocator.ts";
+import { IdFence } from "../ids/fence.ts";
 import type { Metrics, StoreOperation } from "../metrics/index.ts";
 import type { MysqlEntityStore } from "../mysql/index.ts";
-import { PHASES, type Phase, type Store, writeTargets } from "../phases.ts";
+import { PHASES, type Phase, type PhaseSource, type StoreName, writeTargets } from "../phases.ts";
 import type { ShadowReader } from "../shadow/index.ts";
-import { TransactionPlan, type TransactionResult, type TransactionWrite } from "../transactions/plan.ts";
+import type { TransactionResult, TransactionWrite } from "../transactions/plan.ts";
 import { withInsertDefaults, withUpdateDefaults } from "./defaults.ts";
+import { ContractTransactions } from "./transactions.ts";
 
 /** MySQL errnos after which a transaction that wrote nothing is simply run again. */
 const ER_LOCK_DEADLOCK = 1213;
 const ER_LOCK_WAIT_TIMEOUT = 1205;
 const TRANSACTION_ATTEMPTS = 3;
 
-export interface PhaseSource {
-  phase(): Phase;
-}
-
-/** A phase that never changes (tests, scripts, a fleet pinned to one phase). */
-export class FixedPhase implements PhaseSource {
-  constructor(private readonly value: Phase) {}
-  phase(): Phase {
-    return this.value;
-  }
-}
-
 export interface SecondaryFailure {
   /** The entity written; for a transaction, the transaction's name. */
   entity: string;
   operation: "create" | "update" | "delete" | "transaction";
-  store: Store;
+  store: StoreName;
   /** The item's primary key values, so the write can be replayed. */
   key: EntityValue;
   /** What was written to the authoritative store (create/update), for the replay. */
@@ -70,7 +55,7 @@ export interface ListPage<T = EntityValue> {
 }
 
 export interface UpdateRequest {
-  condition?: Array<{ attribute: string; op: "=" | "<>" | "<" | "<=" | ">" | ">="; value: unknown }>;
+  condition?: Condition[];
   add?: Record<string, number>;
 }
 
@@ -78,7 +63,7 @@ export interface UpdateRequest {
 export class CursorStoreChanged extends Error {
   constructor(
     readonly issuedBy: string,
-    readonly readingFrom: Store,
+    readonly readingFrom: StoreName,
   ) {
     super(
       `this listing's cursor comes from ${issuedBy}, and reads now come from ${readingFrom} (the migration phase changed): restart the listing`,
@@ -116,10 +101,8 @@ export interface RouterOptions {
 }
 
 export class EntityRouter {
-  private readonly plans = new Map<string, TransactionPlan>();
-  /** Entities whose id counter was raised to MySQL's highest id since the phase last changed. */
-  private readonly floored = new Set<string>();
-  private lastPhase: Phase | undefined;
+  private readonly ids: IdFence;
+  private readonly transactions: ContractTransactions;
 
   constructor(private readonly options: RouterOptions) {
     if (!options.mysql && !options.dynamodb) throw new Error("a router needs a MySQL store, a DynamoDB store, or both");
@@ -128,6 +111,19 @@ export class EntityRouter {
         "a router over both stores needs onSecondaryFailure (the outbox), or failed secondary writes are lost",
       );
     }
+    this.ids = new IdFence({
+      codec: options.codec,
+      ...(options.ids ? { ids: options.ids } : {}),
+      ...(options.mysql ? { mysql: options.mysql } : {}),
+      ...(options.idGate ? { idGate: options.idGate } : {}),
+    });
+    this.transactions = new ContractTransactions({
+      codec: options.codec,
+      mysql: () => this.mysql,
+      dynamodb: () => this.dynamodb,
+      ids: this.ids,
+      withCopies: (entity, value, store) => this.withCopies(entity, value, store),
+    });
   }
 
   private get mysql(): MysqlEntityStore {
@@ -148,7 +144,7 @@ export class EntityRouter {
   async get<T extends object = EntityValue>(entity: string, key: object): Promise<T | undefined> {
     const values = key as EntityValue;
     const phase = PHASES[this.options.phase.phase()];
-    const read = (store: Store, signal?: AbortSignal) =>
+    const read = (store: StoreName, signal?: AbortSignal) =>
       this.timed(store, "get", () =>
         store === "mysql"
           ? this.mysql.get(entity, values)
@@ -175,8 +171,8 @@ export class EntityRouter {
     const phase = PHASES[this.options.phase.phase()];
     const store = phase.authoritative;
     if (request.cursor) {
-      const issuedBy = cursorStore(request.cursor);
-      if (issuedBy !== store) throw new CursorStoreChanged(issuedBy, store);
+      const issuedBy = cursorIssuer(request.cursor);
+      if (issuedBy !== store) throw new CursorStoreChanged(issuedBy ?? "an unknown store", store);
     }
     const served = this.listOn(store, entity, request);
     const shadow = this.options.shadow;
@@ -196,7 +192,7 @@ export class EntityRouter {
   }
 
   private listOn(
-    store: Store,
+    store: StoreName,
     entity: string,
     request: ListRequest,
     signal?: AbortSignal,
@@ -233,7 +229,7 @@ export class EntityRouter {
   }
 
   /** Times a store call when the router has metrics. */
-  private timed<R>(store: Store, operation: StoreOperation, call: () => Promise<R>): Promise<R> {
+  private timed<R>(store: StoreName, operation: StoreOperation, call: () => Promise<R>): Promise<R> {
     return this.options.metrics ? this.options.metrics.time(store, operation, call) : call();
   }
 
@@ -262,7 +258,7 @@ export class EntityRouter {
    * phase, so that behaviour does not change with the phase). TransactionFailed names the step that failed.
    */
   async transact<R extends object = TransactionResult>(name: string, input: object): Promise<R> {
-    const plan = this.plan(name);
+    const plan = this.transactions.plan(name);
     const values = input as Record<string, unknown>;
     plan.checkInput(values);
     plan.checkSize(values);
@@ -271,10 +267,18 @@ export class EntityRouter {
     for (let attempt = 1; ; attempt++) {
       try {
         const { writes, result } = await this.timed(first, "transaction", () =>
-          first === "mysql" ? this.transactMysql(plan, values) : this.transactDynamo(plan, values, phase),
+          first === "mysql" ? this.transactions.onMysql(plan, values) : this.transactions.onDynamo(plan, values, phase),
         );
         if (second) {
-          await this.secondaryTransaction(name, second, first, writes);
+          await this.secondary(
+            name,
+            "transaction",
+            second,
+            {},
+            undefined,
+            () => this.transactions.replay(second, first, writes),
+            writes,
+          );
         }
         return result as R;
       } catch (error) {
@@ -283,140 +287,17 @@ export class EntityRouter {
         const deadlock = errno === ER_LOCK_DEADLOCK || errno === ER_LOCK_WAIT_TIMEOUT;
         const conflict = first === "dynamodb" && error instanceof WriteConflict;
         const allocated = [...plan.creates(values).values()].some((count) => count > 0);
-        const behind = first === "dynamodb" && this.counterBehind(error, allocated, phase, attempt);
+        const behind = first === "dynamodb" && this.ids.retryAfterTakenId(error, allocated, phase, attempt);
         if (!(deadlock || conflict || behind) || attempt >= TRANSACTION_ATTEMPTS) throw error;
       }
     }
   }
 
-  private plan(name: string): TransactionPlan {
-    let plan = this.plans.get(name);
-    if (!plan) {
-      const definition = this.options.codec.contract.transactions?.[name];
-      if (!definition) throw new TransactionRefused(name, "the contract has no transaction of that name");
-      plan = new TransactionPlan(this.options.codec, name, definition);
-      this.plans.set(name, plan);
-    }
-    return plan;
-  }
-
-  private async transactMysql(plan: TransactionPlan, input: Record<string, unknown>) {
-    return this.mysql.transaction((mysql) =>
-      plan.resolve(input, async (write) => {
-        try {
-          return await performMysql(mysql, this.options.codec, write, true);
-        } catch (error) {
-          throw failed("mysql", plan.name, write, error);
-        }
-      }),
+  /** The value with its denormalised copies filled in from the items they copy (read from `store`), for DynamoDB. */
+  private withCopies(entity: string, value: EntityValue, store: StoreName): Promise<EntityValue> {
+    return withCopies(this.options.codec, entity, value, (source, key) =>
+      store === "mysql" ? this.mysql.get(source, key) : this.dynamodb.get(source, key),
     );
-  }
-
-  private async transactDynamo(plan: TransactionPlan, input: Record<string, unknown>, phase: Phase) {
-    const ids = new Map<string, EntityValue[string][]>();
-    for (const [entity, count] of plan.creates(input)) {
-      if (count > 0) ids.set(entity, await this.allocateIds(entity, count, phase));
-    }
-    const { writes, result } = await plan.resolve(input, async (write) => {
-      if (write.operation === "create" && write.value) {
-        const definition = this.options.codec.entity(write.entity).definition;
-        const id = definition.id;
-        let value = write.value;
-        if (id?.strategy === "auto-increment" && (value[id.attribute] === undefined || value[id.attribute] === null)) {
-          value = { ...value, [id.attribute]: ids.get(write.entity)?.shift() };
-        }
-        return withInsertDefaults(definition, value);
-      }
-      if (write.operation === "update" && write.set !== undefined) {
-        write.set = withUpdateDefaults(this.options.codec.entity(write.entity).definition, write.set);
-      } else if (write.operation === "update") {
-        const defaults = withUpdateDefaults(this.options.codec.entity(write.entity).definition, {});
-        if (Object.keys(defaults).length > 0) write.set = defaults;
-      }
-      return undefined;
-    });
-    const dynamoWrites = await Promise.all(writes.map((write) => this.dynamoWrite(write, "dynamodb", true)));
-    await this.dynamodb.transact(
-      dynamoWrites.filter((write): write is DynamoTransactWrite => write !== undefined),
-      { onFailure: (index, error) => failed("dynamodb", plan.name, writes[index] as TransactionWrite, error) },
-    );
-    return { writes, result };
-  }
-
-  /** Replays a transaction's writes on the other store, as one transaction there, without the conditions. */
-  private async secondaryTransaction(name: string, store: Store, from: Store, writes: TransactionWrite[]) {
-    await this.secondary(
-      name,
-      "transaction",
-      store,
-      {},
-      undefined,
-      async () => {
-        if (store === "mysql") {
-          await this.mysql.transaction(async (mysql) => {
-            for (const write of writes) await performMysql(mysql, this.options.codec, write, false);
-          });
-        } else {
-          const dynamoWrites = await Promise.all(writes.map((write) => this.dynamoWrite(write, from, false)));
-          await this.dynamodb.transact(
-            dynamoWrites.filter((write): write is DynamoTransactWrite => write !== undefined),
-          );
-        }
-      },
-      writes,
-    );
-  }
-
-  /** One transaction write for DynamoDB; `authoritative` keeps the conditions (a replay drops them). */
-  private async dynamoWrite(
-    write: TransactionWrite,
-    readFrom: Store,
-    authoritative: boolean,
-  ): Promise<DynamoTransactWrite | undefined> {
-    const condition = authoritative ? (write.condition ?? []) : [];
-    switch (write.operation) {
-      case "create":
-        return { create: write.entity, value: await this.withCopies(write.entity, write.value ?? {}, readFrom) };
-      case "update":
-        return {
-          update: write.entity,
-          key: write.key ?? {},
-          ...(write.set ? { changes: write.set } : {}),
-          ...(write.add ? { add: write.add } : {}),
-          condition,
-        };
-      case "delete":
-        return { delete: write.entity, key: write.key ?? {}, condition, ...(authoritative ? {} : { ifExists: true }) };
-      case "check":
-        return authoritative ? { check: write.entity, key: write.key ?? {}, condition } : undefined;
-    }
-  }
-
-  /**
-   * The value with its denormalised copies filled in from the items they copy (read from `store`), for DynamoDB;
-   * copies the caller gave are kept. A copy whose source item is missing stays absent.
-   */
-  private async withCopies(entity: string, value: EntityValue, store: Store): Promise<EntityValue> {
-    const copies = Object.entries(this.options.codec.entity(entity).definition.denormalized ?? {});
-    const missing = copies.filter(([name]) => value[name] === undefined);
-    if (missing.length === 0) return value;
-    const filled: EntityValue = { ...value };
-    const sources = new Map<string, Promise<EntityValue | undefined>>();
-    for (const [name, copy] of missing) {
-      const identity = this.options.codec.entity(copy.from).identity;
-      const via = value[copy.via];
-      if (identity.length !== 1 || via === undefined || via === null) continue;
-      const key = { [identity[0] as string]: via };
-      const cacheKey = `${copy.from}\u0000${String(via)}`;
-      let source = sources.get(cacheKey);
-      if (!source) {
-        source = store === "mysql" ? this.mysql.get(copy.from, key) : this.dynamodb.get(copy.from, key);
-        sources.set(cacheKey, source);
-      }
-      const copied = (await source)?.[copy.attribute];
-      if (copied !== undefined && copied !== null) filled[name] = copied;
-    }
-    return filled;
   }
 
   async update(entity: string, keyObject: object, given: object, request: UpdateRequest = {}): Promise<void> {
@@ -424,7 +305,7 @@ export class EntityRouter {
     const [first, second] = this.targets();
     // ON UPDATE columns get one value, written to both stores (not each server's own clock).
     const changes = withUpdateDefaults(this.options.codec.entity(entity).definition, given as EntityValue);
-    const run = (store: Store) =>
+    const run = (store: StoreName) =>
       store === "mysql"
         ? this.mysql.update(entity, key, changes, request)
         : this.dynamodb.update(entity, key, changes, request).then(() => undefined);
@@ -454,10 +335,9 @@ export class EntityRouter {
     return removed;
   }
 
-  private targets(phase: Phase = this.options.phase.phase()): [Store, Store | undefined] {
+  private targets(phase: Phase = this.options.phase.phase()): [StoreName, StoreName | undefined] {
     // MySQL may have handed out ids while the phase was elsewhere: raise the counters again on the next allocation.
-    if (phase !== this.lastPhase) this.floored.clear();
-    this.lastPhase = phase;
+    this.ids.follow(phase);
     const [first, second] = writeTargets(phase);
     if (!first) throw new Error("no store takes writes in this phase");
     return [first, second];
@@ -470,67 +350,22 @@ export class EntityRouter {
       id?.strategy === "auto-increment" && (given[id.attribute] === undefined || given[id.attribute] === null);
     for (let attempt = 1; ; attempt++) {
       const value =
-        allocate && id ? { ...given, [id.attribute]: (await this.allocateIds(entity, 1, phase))[0] } : given;
+        allocate && id ? { ...given, [id.attribute]: (await this.ids.allocate(entity, 1, phase))[0] } : given;
       // As stored and read back on DynamoDB: with the denormalised copies.
       const stored = await this.withCopies(entity, withInsertDefaults(codec.definition, value), "dynamodb");
       try {
         await this.dynamodb.create(entity, stored);
         return stored;
       } catch (error) {
-        if (!this.counterBehind(error, allocate, phase, attempt)) throw error;
+        if (!this.ids.retryAfterTakenId(error, allocate, phase, attempt)) throw error;
       }
     }
-  }
-
-  /**
-   * True when an allocated id turned out to be taken while MySQL is still written (another process of the fleet let
-   * MySQL hand out ids in phase 3 after this one last raised its counters): raise them again and retry, once.
-   */
-  private counterBehind(error: unknown, allocated: boolean, phase: Phase, attempt: number): boolean {
-    const reason = error instanceof TransactionFailed ? error.reason : error;
-    if (!allocated || attempt > 1 || !(reason instanceof AlreadyExists) || !PHASES[phase].flags.WRITE_MYSQL) {
-      return false;
-    }
-    this.floored.clear();
-    return true;
-  }
-
-  /**
-   * New auto-increment ids from the id counter (DynamoDB authoritative). While MySQL is still written (phase 4) the
-   * counter is first raised to MySQL's highest id, once per entity and phase, so the ids continue MySQL's sequence.
-   */
-  private async allocateIds(entity: string, count: number, phase: Phase): Promise<EntityValue[string][]> {
-    const allocator = this.options.ids;
-    const attribute = this.options.codec.entity(entity).definition.id?.attribute;
-    if (!allocator || attribute === undefined) {
-      throw new StoreError(
-        "dynamodb",
-        entity,
-        "needs an id, and with DynamoDB authoritative ids come from an IdAllocator, which this router was not given",
-      );
-    }
-    if (PHASES[phase].flags.WRITE_MYSQL && !this.floored.has(entity)) {
-      // No process may still let MySQL hand out ids (phase 3 and before) when the counter is raised past them.
-      await this.options.idGate?.();
-      let highest: bigint | undefined;
-      try {
-        highest = await this.mysql.highestId(entity);
-      } catch {
-        // MySQL (secondary here) is down: the counter, raised before, carries on; a taken id is retried.
-      }
-      if (highest !== undefined) {
-        await allocator.raiseTo(entity, highest);
-        this.floored.add(entity);
-      }
-    }
-    const codec = this.options.codec.entity(entity).attribute(attribute);
-    return (await allocator.allocate(entity, count)).map((id) => codec.fromColumn(id.toString()));
   }
 
   private async secondary(
     entity: string,
     operation: SecondaryFailure["operation"],
-    store: Store,
+    store: StoreName,
     keySource: EntityValue,
     value: EntityValue | undefined,
     write: () => Promise<unknown>,
@@ -588,17 +423,8 @@ function afterServed(served: Promise<unknown>): Promise<void> {
   );
 }
 
-function otherStore(store: Store): Store {
+function otherStore(store: StoreName): StoreName {
   return store === "mysql" ? "dynamodb" : "mysql";
-}
-
-function cursorStore(cursor: string): string {
-  try {
-    const body = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as { store?: unknown };
-    return typeof body.store === "string" ? body.store : "an unknown store";
-  } catch {
-    return "an unreadable cursor";
-  }
 }
 
 function sameValue(a: unknown, b: unknown): boolean {
@@ -612,47 +438,4 @@ export function matchesValues(item: object | undefined, values: object): boolean
   return (
     stored !== undefined && Object.entries(values).every(([attribute, value]) => sameValue(stored[attribute], value))
   );
-}
-
-/** Carries out one transaction write on MySQL inside a transaction; `authoritative` keeps conditions and strictness. */
-async function performMysql(
-  mysql: MysqlEntityStore,
-  codec: Codec,
-  write: TransactionWrite,
-  authoritative: boolean,
-): Promise<EntityValue | undefined> {
-  const condition = authoritative ? (write.condition ?? []) : [];
-  const key = write.key ?? {};
-  switch (write.operation) {
-    case "create":
-      return mysql.create(write.entity, write.value ?? {});
-    case "update": {
-      const changes = write.set ?? {};
-      if (authoritative) {
-        // ON UPDATE columns get one value, which the replay writes too.
-        write.set = withUpdateDefaults(codec.entity(write.entity).definition, changes);
-      }
-      await mysql.update(write.entity, key, write.set ?? changes, {
-        condition,
-        ...(write.add ? { add: write.add } : {}),
-      });
-      return undefined;
-    }
-    case "delete": {
-      const removed = await mysql.delete(write.entity, key, condition);
-      if (!removed && authoritative) throw new NotFound("mysql", write.entity, key);
-      return undefined;
-    }
-    case "check":
-      if (authoritative) await mysql.check(write.entity, key, condition);
-      return undefined;
-  }
-}
-
-/** A store error of one write, as the failure of the transaction's step; anything else as it was. */
-function failed(store: Store, transaction: string, write: TransactionWrite, error: unknown): Error {
-  if (error instanceof StoreError && !(error instanceof TransactionFailed)) {
-    return new TransactionFailed(store, transaction, write.step + 1, write.element, error);
-  }
-  return error instanceof Error ? error : new Error(String(error));
 }

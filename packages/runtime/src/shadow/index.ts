@@ -14,7 +14,6 @@ export {
 export {
   DEFAULT_MISMATCH_TTL_SECONDS,
   MISMATCH_PARTITION,
-  MISMATCH_TTL_ATTRIBUTE,
   type MismatchListOptions,
   MismatchLog,
   MismatchLogError,

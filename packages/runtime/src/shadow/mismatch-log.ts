@@ -14,19 +14,22 @@ import {
   type DynamoDBClient,
   type WriteRequest,
 } from "@aws-sdk/client-dynamodb";
-import { HEARTBEAT_TTL_ATTRIBUTE } from "../control/fleet.ts";
-import { CONTROL_KEY, ensureControlTable, newestFirst } from "../control/table.ts";
+import {
+  CONTROL_KEY,
+  CONTROL_TTL_ATTRIBUTE,
+  ControlCursorError,
+  type ControlPage,
+  ensureControlTable,
+  newestFirst,
+} from "../control/table.ts";
 import type { Counter, Metrics } from "../metrics/index.ts";
-import type { Store } from "../phases.ts";
+import type { StoreName } from "../phases.ts";
 import type { Mismatch, MismatchField, MismatchSink } from "./mismatch.ts";
 
 type Item = Record<string, AttributeValue>;
 
 /** The partition of the mismatch log. */
 export const MISMATCH_PARTITION = "MISMATCH";
-
-/** The expiry attribute (epoch seconds) of mismatch items, the one the control table's TTL uses. */
-export const MISMATCH_TTL_ATTRIBUTE = HEARTBEAT_TTL_ATTRIBUTE;
 
 /** How long a mismatch is kept unless told otherwise: 30 days. */
 export const DEFAULT_MISMATCH_TTL_SECONDS = 30 * 24 * 3600;
@@ -156,27 +159,26 @@ export class MismatchLog implements MismatchSink {
       throw new MismatchLogError(`a mismatch list limit is a whole number from 1 to ${MAX_LIST_LIMIT}, got ${limit}`);
     }
     const table = await ensureControlTable(this.client, this.tablePrefix);
-    const start: Item | undefined =
-      options.cursor === undefined
-        ? undefined
-        : {
-            [CONTROL_KEY.partition]: { S: MISMATCH_PARTITION },
-            [CONTROL_KEY.sort]: { S: decodeCursor(options.cursor) },
-          };
-    const page = await newestFirst(this.client, {
-      table,
-      partition: MISMATCH_PARTITION,
-      limit,
-      ...(start === undefined ? {} : { start }),
-      // A filtered query reads past other entities' mismatches: read in larger pages then.
-      ...(options.entity === undefined
-        ? {}
-        : { filter: { attribute: "entity", value: { S: options.entity } }, readAhead: 100 }),
-    });
+    let page: ControlPage;
+    try {
+      page = await newestFirst(this.client, {
+        table,
+        partition: MISMATCH_PARTITION,
+        limit,
+        ...(options.cursor === undefined ? {} : { cursor: options.cursor }),
+        // A filtered query reads past other entities' mismatches: read in larger pages then.
+        ...(options.entity === undefined
+          ? {}
+          : { filter: { attribute: "entity", value: { S: options.entity } }, readAhead: 100 }),
+      });
+    } catch (error) {
+      if (error instanceof ControlCursorError) {
+        throw new MismatchLogError("this mismatch list cursor is not one list() handed out");
+      }
+      throw error;
+    }
     const mismatches = page.items.map(fromItem);
-    const more = page.more;
-    const last = mismatches.at(-1);
-    return more && last !== undefined ? { mismatches, cursor: encodeCursor(sortKey(last)) } : { mismatches };
+    return page.cursor === undefined ? { mismatches } : { mismatches, cursor: page.cursor };
   }
 
   private schedule(delayMs: number): void {
@@ -267,7 +269,7 @@ export class MismatchLog implements MismatchSink {
           M: { field: { S: field.field }, served: text(field.served), shadow: text(field.shadow) },
         })),
       },
-      [MISMATCH_TTL_ATTRIBUTE]: { N: String(Math.ceil(Date.parse(mismatch.at) / 1000) + this.ttlSeconds) },
+      [CONTROL_TTL_ATTRIBUTE]: { N: String(Math.ceil(Date.parse(mismatch.at) / 1000) + this.ttlSeconds) },
     };
   }
 }
@@ -284,7 +286,7 @@ function untext(value: AttributeValue | undefined): string | null {
   return value?.S ?? null;
 }
 
-function store(value: AttributeValue | undefined): Store {
+function store(value: AttributeValue | undefined): StoreName {
   return value?.S === "dynamodb" ? "dynamodb" : "mysql";
 }
 
@@ -304,18 +306,4 @@ function fromItem(item: Item): Mismatch {
     correlationId: item.correlationId?.S ?? "",
     fields,
   };
-}
-
-function encodeCursor(sortKey: string): string {
-  return Buffer.from(JSON.stringify({ v: 1, sk: sortKey }), "utf8").toString("base64url");
-}
-
-function decodeCursor(cursor: string): string {
-  try {
-    const body = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as { v?: unknown; sk?: unknown };
-    if (body.v === 1 && typeof body.sk === "string") return body.sk;
-  } catch {
-    // Reported below.
-  }
-  throw new MismatchLogError("this mismatch list cursor is not one list() handed out");
 }

@@ -3,7 +3,7 @@
  * semantics"), and where it goes (a MismatchSink, e.g. the MismatchLog in the control table).
  */
 import type { EntityCodec } from "../codec/index.ts";
-import type { Store } from "../phases.ts";
+import type { StoreName } from "../phases.ts";
 
 /** One field whose normalised values differ between the served and the shadow read. */
 export interface MismatchField {
@@ -25,9 +25,9 @@ export interface Mismatch {
   /** The item's identity (or, for a read by key that found nothing on one side, the key read), normalised. */
   key: Record<string, string | null>;
   /** The store whose result was served (the authoritative one). */
-  servedBy: Store;
+  servedBy: StoreName;
   /** The store read in the shadow. */
-  shadowFrom: Store;
+  shadowFrom: StoreName;
   /** The request's correlation id. */
   correlationId: string;
   /** The fields that differ, in contract order. */

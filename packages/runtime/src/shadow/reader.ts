@@ -19,9 +19,9 @@
 import { randomUUID } from "node:crypto";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Codec, EntityCodec } from "../codec/index.ts";
-import { addShadowCounts } from "../control/index.ts";
+import { addShadowCounts } from "../control/shadow-counts.ts";
 import type { Counter, Metrics } from "../metrics/index.ts";
-import type { Store } from "../phases.ts";
+import type { StoreName } from "../phases.ts";
 import { currentCorrelationId } from "./correlation.ts";
 import {
   diffValues,
@@ -95,7 +95,7 @@ interface ShadowInput<R> {
   /** Default: the current one (withCorrelationId), else a random UUID. */
   correlationId?: string;
   /** The store that serves the read (default "mysql": phase 3 serves from MySQL); the shadow reads the other. */
-  servedBy?: Store;
+  servedBy?: StoreName;
 }
 
 /** A read by key: the value or undefined (null) when there is none. */

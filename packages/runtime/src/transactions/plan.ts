@@ -15,14 +15,9 @@ import {
   type TransactionStep,
 } from "@ferry/contract";
 import type { Codec, EntityValue } from "../codec/index.ts";
+import type { Condition } from "../condition.ts";
 import { MAX_TRANSACTION_ITEMS } from "../dynamodb/store.ts";
 import { TransactionRefused } from "../errors.ts";
-
-export interface WriteCondition {
-  attribute: string;
-  op: ConditionOperator;
-  value: unknown;
-}
 
 /** One resolved write of a transaction. */
 export interface TransactionWrite {
@@ -40,7 +35,7 @@ export interface TransactionWrite {
   set?: EntityValue;
   /** update: amounts added. */
   add?: Record<string, number | bigint | string>;
-  condition?: WriteCondition[];
+  condition?: Condition[];
 }
 
 /** What a transaction returns: each created input's stored value (a list for a list input). */

@@ -1,6 +1,15 @@
-/** DynamoDB failures turned into errors a person can act on (StackError: a message, a hint, the cause). */
+/** DynamoDB failures turned into errors a person can act on: a message, a hint, the cause. */
 import { type DynamoDBClient, DynamoDBServiceException } from "@aws-sdk/client-dynamodb";
-import { describeError, StackError } from "@ferry/stack";
+
+/** A DynamoDB request that failed or a table that is not as expected, told for a person (the CLI shows the hint). */
+export class DynamoDbProblem extends Error {
+  override readonly name = "DynamoDbProblem";
+  readonly hint: string | undefined;
+  constructor(message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.hint = options.hint;
+  }
+}
 
 const REACH_HINT =
   "start the local stack with `pnpm ferry stack up`, or point ferry at DynamoDB with --dynamodb-endpoint URL or DYNAMODB_ENDPOINT (unset means AWS itself)";
@@ -25,22 +34,29 @@ export async function dynamoDbLocation(client: DynamoDBClient): Promise<string> 
  * The error to show for a failed request: DynamoDB's own refusals keep its message; anything else means it
  * could not be reached (or there are no AWS credentials), with a hint on how to point ferry at it.
  */
-export function dynamoDbProblem(error: unknown, location: string, doing: string): StackError {
-  if (error instanceof StackError) return error;
+export function dynamoDbProblem(error: unknown, location: string, doing: string): DynamoDbProblem {
+  if (error instanceof DynamoDbProblem) return error;
   if (error instanceof DynamoDBServiceException) {
-    return new StackError(`${location} refused to ${doing}: ${error.name}: ${error.message}`, { cause: error });
+    return new DynamoDbProblem(`${location} refused to ${doing}: ${error.name}: ${error.message}`, { cause: error });
   }
   const name = error instanceof Error ? error.name : "";
   if (name === "CredentialsProviderError") {
-    return new StackError(`no AWS credentials to ${doing} on ${location}`, {
+    return new DynamoDbProblem(`no AWS credentials to ${doing} on ${location}`, {
       hint: `set AWS credentials (AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) and AWS_REGION, or ${REACH_HINT}`,
       cause: error,
     });
   }
-  const why = name === "TimeoutError" || name === "AbortError" ? "no answer in time" : describeError(error);
-  return new StackError(`cannot reach ${location} to ${doing} (${why})`, { hint: REACH_HINT, cause: error });
+  const why = name === "TimeoutError" || name === "AbortError" ? "no answer in time" : reason(error);
+  return new DynamoDbProblem(`cannot reach ${location} to ${doing} (${why})`, { hint: REACH_HINT, cause: error });
 }
 
 export function isServiceError(error: unknown, name: string): boolean {
   return error instanceof DynamoDBServiceException && error.name === name;
+}
+
+/** The message of anything thrown; a failed connection to several addresses says each one's. */
+function reason(error: unknown): string {
+  if (error instanceof AggregateError && error.errors.length > 0) return error.errors.map(reason).join("; ");
+  if (error instanceof Error) return error.message || error.name;
+  return String(error);
 }

@@ -8,10 +8,16 @@ import {
   UpdateTableCommand,
 } from "@aws-sdk/client-dynamodb";
 import { type Contract, loadValidContract } from "@ferry/contract";
-import { dynamoDbClient, StackError } from "@ferry/stack";
+import { dynamoDbClient } from "@ferry/stack";
 import { useTestStack } from "@ferry/stack/testing";
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import { type ApplyProgress, applyTables, createTableInputs, planTables } from "../src/tables/index.ts";
+import {
+  type ApplyProgress,
+  applyTables,
+  createTableInputs,
+  DynamoDbProblem,
+  planTables,
+} from "../src/tables/index.ts";
 
 const stack = useTestStack();
 const root = fileURLToPath(new URL("../../../", import.meta.url));
@@ -353,7 +359,7 @@ describe("waiting and failing", () => {
     const client = dynamoDbClient("http://127.0.0.1:1");
     try {
       const failure = applyTables(client, store, { prefix: stack.tablePrefix });
-      await expect(failure).rejects.toBeInstanceOf(StackError);
+      await expect(failure).rejects.toBeInstanceOf(DynamoDbProblem);
       await expect(failure).rejects.toThrow(
         `cannot reach DynamoDB at http://127.0.0.1:1 to describe table ${stack.tablePrefix}main (connect ECONNREFUSED 127.0.0.1:1)`,
       );
@@ -368,7 +374,7 @@ describe("waiting and failing", () => {
     // Spaces and "!" are not allowed in table names.
     contract.tables = { "bad name!": { partitionKey: "PK" } };
     const failure = applyTables(stack.dynamodb(), contract, { prefix: stack.tablePrefix });
-    await expect(failure).rejects.toBeInstanceOf(StackError);
+    await expect(failure).rejects.toBeInstanceOf(DynamoDbProblem);
     await expect(failure).rejects.toThrow(
       `DynamoDB at ${stack.dynamodbEndpoint} refused to describe table ${stack.tablePrefix}bad name!: ValidationException: `,
     );

@@ -13,10 +13,9 @@ import {
   UpdateTableCommand,
 } from "@aws-sdk/client-dynamodb";
 import type { Contract } from "@ferry/contract";
-import { StackError } from "@ferry/stack";
 import { attributeDefinitions, compareNames, contractTables, DEFAULT_PROVISIONED_THROUGHPUT } from "./definitions.ts";
 import { planTable, type TablePlan } from "./plan.ts";
-import { dynamoDbLocation, dynamoDbProblem, isServiceError } from "./problems.ts";
+import { DynamoDbProblem, dynamoDbLocation, dynamoDbProblem, isServiceError } from "./problems.ts";
 
 export interface ApplyReport {
   /** Tables created (physical names). */
@@ -189,7 +188,7 @@ class Dynamo {
     for (let attempt = 0; ; attempt++) {
       const description = await this.describe(table);
       if (!description) {
-        throw new StackError(`table ${table} disappeared while ferry waited for it to become ACTIVE`, {
+        throw new DynamoDbProblem(`table ${table} disappeared while ferry waited for it to become ACTIVE`, {
           hint: "someone deleted it meanwhile: run `ferry tables apply` again",
         });
       }
@@ -200,13 +199,13 @@ class Dynamo {
         return description;
       }
       if (status.fatal) {
-        throw new StackError(`table ${table} is ${status.text}; ferry cannot change it now`, {
+        throw new DynamoDbProblem(`table ${table} is ${status.text}; ferry cannot change it now`, {
           hint: "see the table in the AWS console, then run `ferry tables apply` again",
         });
       }
       if (elapsed() >= this.waitTimeoutMs) {
         const what = index ? `index ${index} of table ${table}` : `table ${table}`;
-        throw new StackError(`${what} is still ${status.text} after ${Math.round(elapsed() / 1000)} s`, {
+        throw new DynamoDbProblem(`${what} is still ${status.text} after ${Math.round(elapsed() / 1000)} s`, {
           hint: "DynamoDB keeps working on it: run `ferry tables apply` again later, it carries on where this run stopped",
         });
       }
@@ -233,9 +232,12 @@ function pendingStatus(
   }
   const indexes = description.GlobalSecondaryIndexes ?? [];
   if (index !== undefined && !indexes.some((gsi) => gsi.IndexName === index)) {
-    throw new StackError(`index ${index} of table ${description.TableName} disappeared while ferry waited for it`, {
-      hint: "DynamoDB dropped it (a failed backfill?) or someone deleted it: run `ferry tables apply` again",
-    });
+    throw new DynamoDbProblem(
+      `index ${index} of table ${description.TableName} disappeared while ferry waited for it`,
+      {
+        hint: "DynamoDB dropped it (a failed backfill?) or someone deleted it: run `ferry tables apply` again",
+      },
+    );
   }
   const byName = [...indexes].sort((a, b) => compareNames(a.IndexName ?? "", b.IndexName ?? ""));
   for (const gsi of byName) {

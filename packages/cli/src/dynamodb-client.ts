@@ -1,8 +1,8 @@
-/** The DynamoDB client `ferry tables` talks to: an endpoint's (DynamoDB Local, dummy credentials), else AWS's. */
+/** The DynamoDB client the CLI talks to: an endpoint's (DynamoDB Local, dummy credentials), else AWS's. */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { dynamoDbClient } from "@ferry/stack";
 
 /** For `endpoint` (e.g. DynamoDB Local), or AWS itself in `region` with the default credential chain when undefined. */
-export function tablesClient(endpoint: string | undefined, region: string): DynamoDBClient {
+export function dynamoDbClientFor(endpoint: string | undefined, region: string): DynamoDBClient {
   return endpoint ? dynamoDbClient(endpoint, region) : new DynamoDBClient({ region, maxAttempts: 3 });
 }

@@ -1,34 +1,15 @@
 /**
- * The fleet's view of the phase (REFERENCE item 1): every process caches the shared phase (CachedPhase, the router's
- * PhaseSource), refreshes it every `refreshMs`, and writes a heartbeat saying which version it runs; `fleet()` lists
- * the live instances and whether all of them run the current version, so operators see when a change has reached
- * the whole fleet.
- *
- * Heartbeats are control-table items, pk `INSTANCE`, sk the instance id: `instanceId`, `host`, `app`, `versionSeen`
- * (N), `phaseSeen` (N), `startedAt` and `lastSeen` (S, ISO-8601), and `expiresAt` (N, epoch seconds) for DynamoDB's
- * TTL to remove the items of instances that died without stop(). One partition for the fleet: one small write per
- * instance and refresh, far below a partition's limits for fleets of hundreds. Liveness compares `lastSeen`, written
- * with the instance's clock, with the reader's clock: keep `staleAfterMs` well above the clock skew.
+ * CachedPhase: the shared phase as one process of the fleet holds it (REFERENCE item 1). It caches the phase read
+ * from the PhaseStore (the router's PhaseSource), refreshes it every `refreshMs`, and writes this process's heartbeat
+ * (./heartbeats.ts) after every refresh, so operators see when a change has reached the whole fleet.
  */
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
-import { type AttributeValue, DeleteItemCommand, PutItemCommand, QueryCommand } from "@aws-sdk/client-dynamodb";
-import { isPhase, type Phase } from "../phases.ts";
-import type { PhaseSource } from "../router/index.ts";
-import type { PhaseState, PhaseStore } from "./phase-store.ts";
-import { CONTROL_KEY, CONTROL_TTL_ATTRIBUTE } from "./table.ts";
-
-/** The partition of the heartbeat items (sort key: the instance id). */
-export const INSTANCE_PARTITION = "INSTANCE";
-
-/** The heartbeat items' expiry attribute (epoch seconds), for the control table's TTL. */
-export const HEARTBEAT_TTL_ATTRIBUTE = CONTROL_TTL_ATTRIBUTE;
-
-/** How often CachedPhase reads the phase unless told otherwise. */
-export const DEFAULT_REFRESH_MS = 1000;
-
-/** How long a heartbeat item outlives its last write (TTL), for instances that die without stop(). */
-export const DEFAULT_HEARTBEAT_TTL_SECONDS = 3600;
+import { DeleteItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import type { Phase, PhaseSource } from "../phases.ts";
+import { DEFAULT_HEARTBEAT_TTL_SECONDS, DEFAULT_REFRESH_MS, heartbeatItem, heartbeatKey } from "./heartbeats.ts";
+import type { PhaseState } from "./phase-state.ts";
+import type { PhaseStore } from "./phase-store.ts";
 
 export interface CachedPhaseOptions {
   /** The application this process is (e.g. "store", "admin"), shown in the fleet view. */
@@ -132,7 +113,7 @@ export class CachedPhase implements PhaseSource {
     await this.queue;
     try {
       const table = await this.store.table();
-      await this.store.client.send(new DeleteItemCommand({ TableName: table, Key: instanceKey(this.instanceId) }));
+      await this.store.client.send(new DeleteItemCommand({ TableName: table, Key: heartbeatKey(this.instanceId) }));
     } catch (error) {
       this.failed("heartbeatFailures", error);
     }
@@ -193,17 +174,18 @@ export class CachedPhase implements PhaseSource {
   private async heartbeat(now = Date.now()): Promise<void> {
     const current = this.cached;
     if (current === undefined) return;
-    const item: Record<string, AttributeValue> = {
-      ...instanceKey(this.instanceId),
-      instanceId: { S: this.instanceId },
-      host: { S: this.host },
-      app: { S: this.app },
-      versionSeen: { N: String(current.version) },
-      phaseSeen: { N: String(current.phase) },
-      startedAt: { S: this.startedAt },
-      lastSeen: { S: new Date(now).toISOString() },
-      [HEARTBEAT_TTL_ATTRIBUTE]: { N: String(Math.ceil(now / 1000) + this.ttlSeconds) },
-    };
+    const item = heartbeatItem(
+      {
+        instanceId: this.instanceId,
+        host: this.host,
+        app: this.app,
+        versionSeen: current.version,
+        phaseSeen: current.phase,
+        startedAt: this.startedAt,
+        lastSeen: new Date(now).toISOString(),
+      },
+      this.ttlSeconds,
+    );
     try {
       const table = await this.store.table();
       await this.store.client.send(new PutItemCommand({ TableName: table, Item: item }));
@@ -235,87 +217,4 @@ export class CachedPhase implements PhaseSource {
       // A failing logger must not stop the refreshes.
     }
   }
-}
-
-/** One live instance in the fleet view. */
-export interface FleetInstance {
-  instanceId: string;
-  host: string;
-  app: string;
-  /** The phase version it last reported. */
-  versionSeen: number;
-  phaseSeen: Phase | undefined;
-  /** ISO-8601. */
-  startedAt: string;
-  /** ISO-8601, of its last heartbeat. */
-  lastSeen: string;
-  /** It has seen the current version. */
-  current: boolean;
-}
-
-export interface FleetView {
-  /** The stored phase and version now. */
-  phase: Phase;
-  version: number;
-  /** The live instances (last seen within staleAfterMs), by app, then host, then instance id. */
-  instances: FleetInstance[];
-  /** Every live instance has seen the current version (true for an empty fleet). */
-  allCurrent: boolean;
-}
-
-export interface FleetOptions {
-  /** An instance not heard from for longer is left out (default 3 × 1000 ms). */
-  staleAfterMs?: number;
-}
-
-/** The live instances and whether each runs the current phase version. */
-export async function fleet(store: PhaseStore, options: FleetOptions = {}): Promise<FleetView> {
-  const staleAfterMs = options.staleAfterMs ?? 3 * DEFAULT_REFRESH_MS;
-  const state = await store.get();
-  const table = await store.table();
-  const cutoff = new Date(Date.now() - staleAfterMs).toISOString();
-  const instances: FleetInstance[] = [];
-  let start: Record<string, AttributeValue> | undefined;
-  do {
-    const page = await store.client.send(
-      new QueryCommand({
-        TableName: table,
-        KeyConditionExpression: "#pk = :pk",
-        ExpressionAttributeNames: { "#pk": CONTROL_KEY.partition },
-        ExpressionAttributeValues: { ":pk": { S: INSTANCE_PARTITION } },
-        ExclusiveStartKey: start,
-        ConsistentRead: true,
-      }),
-    );
-    for (const item of page.Items ?? []) {
-      const lastSeen = item.lastSeen?.S ?? "";
-      if (lastSeen < cutoff) continue;
-      const versionSeen = Number(item.versionSeen?.N ?? 0);
-      const phaseSeen = Number(item.phaseSeen?.N);
-      instances.push({
-        instanceId: item.instanceId?.S ?? item[CONTROL_KEY.sort]?.S ?? "",
-        host: item.host?.S ?? "",
-        app: item.app?.S ?? "",
-        versionSeen,
-        phaseSeen: isPhase(phaseSeen) ? phaseSeen : undefined,
-        startedAt: item.startedAt?.S ?? "",
-        lastSeen,
-        current: versionSeen === state.version,
-      });
-    }
-    start = page.LastEvaluatedKey;
-  } while (start !== undefined);
-  instances.sort(
-    (a, b) => a.app.localeCompare(b.app) || a.host.localeCompare(b.host) || a.instanceId.localeCompare(b.instanceId),
-  );
-  return {
-    phase: state.phase,
-    version: state.version,
-    instances,
-    allCurrent: instances.every((instance) => instance.current),
-  };
-}
-
-function instanceKey(instanceId: string): Record<string, AttributeValue> {
-  return { [CONTROL_KEY.partition]: { S: INSTANCE_PARTITION }, [CONTROL_KEY.sort]: { S: instanceId } };
 }

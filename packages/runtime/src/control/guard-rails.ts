@@ -1,0 +1,227 @@
+/**
+ * The guard rails of a phase move (docs/architecture.md, "Phases"), each precondition stated once: what it needs,
+ * what it found (met or not, and why, in one sentence), and the condition the move's transaction carries so that
+ * what was checked still holds when the move is written.
+ *
+ * - Every move, either way: every running process on the current version (a process still routing by an older
+ *   phase would, e.g., write one store only while the others read the other), and no failed writes waiting in the
+ *   outbox for a store that is about to become authoritative.
+ * - 2 -> 3: a finished backfill. 3 -> 4: a clean last validation, and a shadow mismatch rate below the threshold over
+ *   at least `minComparisons` comparisons (no mismatch may be counted between the check and the move).
+ */
+import type { DynamoDBClient, TransactWriteItem } from "@aws-sdk/client-dynamodb";
+import { PHASES, type Phase, type StoreName } from "../phases.ts";
+import { BACKFILL_STATUS_KEY, readBackfillStatus } from "./backfill-status.ts";
+import { readFleet } from "./heartbeats.ts";
+import type { PhaseState } from "./phase-state.ts";
+import { readShadowCounts, SHADOW_COUNTERS_KEY } from "./shadow-counts.ts";
+import { controlKey } from "./table.ts";
+import { readValidation, VALIDATION_KEY } from "./validation-result.ts";
+
+/** One precondition of a move, as checked now. */
+export interface Precondition {
+  /** What it is about: "fleet", "outbox", "backfill", "validation" or "shadow reads". */
+  name: string;
+  met: boolean;
+  /** One sentence: what it needs and what was found. */
+  reason: string;
+  /** Carried by the move's transaction, so that the precondition still holds when the move is written. */
+  condition?: TransactWriteItem;
+}
+
+export interface GuardRailContext {
+  client: DynamoDBClient;
+  tablePrefix: string;
+  /** The control table's name. */
+  table: string;
+  from: Phase;
+  to: Phase;
+  /** The phase as stored now. */
+  current: PhaseState;
+  /** How many failed writes wait in the outbox for a store; without it the outbox is not checked. */
+  pendingWrites?: (store: StoreName) => Promise<number>;
+  /** A process not heard from for longer is taken to be gone. */
+  staleAfterMs?: number;
+}
+
+/** A guard rail: the preconditions it puts on the move, none when the move is not its concern. */
+type GuardRail = (context: GuardRailContext) => Promise<Precondition[]>;
+
+const fleetOnCurrentVersion: GuardRail = async ({ client, tablePrefix, current, staleAfterMs }) => {
+  const view = await readFleet(client, tablePrefix, current, staleAfterMs === undefined ? {} : { staleAfterMs });
+  const behind = view.instances.filter((instance) => !instance.current);
+  if (behind.length === 0) {
+    const count = view.instances.length;
+    return [
+      {
+        name: "fleet",
+        met: true,
+        reason: `${count} running ${plural(count, "process runs", "processes run")} version ${current.version}`,
+      },
+    ];
+  }
+  const names = behind.map((instance) => `${instance.app}@${instance.host} (v${instance.versionSeen})`).join(", ");
+  const count = view.instances.length;
+  return [
+    {
+      name: "fleet",
+      met: false,
+      reason: `${behind.length} of ${count} running ${plural(count, "process has", "processes have")} not picked up version ${current.version} yet: ${names}`,
+    },
+  ];
+};
+
+const outboxDrained: GuardRail = async ({ from, to, pendingWrites }) => {
+  const becoming = PHASES[to].authoritative;
+  if (becoming === PHASES[from].authoritative || pendingWrites === undefined) return [];
+  let waiting: number;
+  try {
+    waiting = await pendingWrites(becoming);
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    return [
+      {
+        name: "outbox",
+        met: false,
+        reason: `the outbox for ${becoming} cannot be read (${why}), so it is unknown whether writes for it still wait`,
+      },
+    ];
+  }
+  if (waiting === 0) {
+    return [{ name: "outbox", met: true, reason: `no failed write for ${becoming} waits in the outbox` }];
+  }
+  return [
+    {
+      name: "outbox",
+      met: false,
+      reason: `${waiting} failed ${plural(waiting, "write", "writes")} for ${becoming} still ${waiting === 1 ? "waits" : "wait"} in the outbox, and ${becoming} is about to become authoritative: let the outbox drain first`,
+    },
+  ];
+};
+
+const backfillFinished: GuardRail = async ({ client, tablePrefix, table, from, to }) => {
+  if (!(from === 2 && to === 3)) return [];
+  const backfill = await readBackfillStatus(client, tablePrefix);
+  const unmet = (reason: string): Precondition[] => [{ name: "backfill", met: false, reason }];
+  if (backfill === undefined) return unmet("it needs a finished backfill, and none has been recorded");
+  if (backfill.state === "running") return unmet("it needs a finished backfill; the last one is still running");
+  if (backfill.state === "failed") {
+    return unmet(`it needs a finished backfill; the last one failed (at ${backfill.finishedAt ?? backfill.at})`);
+  }
+  return [
+    {
+      name: "backfill",
+      met: true,
+      reason: `the last backfill finished (at ${backfill.finishedAt ?? backfill.at})`,
+      condition: {
+        ConditionCheck: {
+          TableName: table,
+          Key: controlKey(BACKFILL_STATUS_KEY),
+          ConditionExpression: "#state = :finished",
+          ExpressionAttributeNames: { "#state": "state" },
+          ExpressionAttributeValues: { ":finished": { S: "finished" } },
+        },
+      },
+    },
+  ];
+};
+
+const validationClean: GuardRail = async ({ client, tablePrefix, table, from, to }) => {
+  if (!(from === 3 && to === 4)) return [];
+  const validation = await readValidation(client, tablePrefix);
+  if (validation === undefined) {
+    return [{ name: "validation", met: false, reason: "it needs a clean validation, and none has been recorded" }];
+  }
+  if (!validation.clean) {
+    const found = `${validation.mismatches} ${plural(validation.mismatches, "mismatch", "mismatches")}`;
+    return [
+      {
+        name: "validation",
+        met: false,
+        reason: `it needs a clean validation; the last one (at ${validation.at}) found ${found}`,
+      },
+    ];
+  }
+  return [
+    {
+      name: "validation",
+      met: true,
+      reason: `the last validation (at ${validation.at}) was clean`,
+      condition: {
+        ConditionCheck: {
+          TableName: table,
+          Key: controlKey(VALIDATION_KEY),
+          ConditionExpression: "#clean = :clean",
+          ExpressionAttributeNames: { "#clean": "clean" },
+          ExpressionAttributeValues: { ":clean": { BOOL: true } },
+        },
+      },
+    },
+  ];
+};
+
+const shadowReadsAgree: GuardRail = async ({ client, tablePrefix, table, from, to, current }) => {
+  if (!(from === 3 && to === 4)) return [];
+  const shadow = await readShadowCounts(client, tablePrefix);
+  if (shadow.comparisons < current.minComparisons) {
+    return [
+      {
+        name: "shadow reads",
+        met: false,
+        reason: `it needs at least ${current.minComparisons} shadow ${plural(current.minComparisons, "comparison", "comparisons")}, and there ${shadow.comparisons === 1 ? "has" : "have"} been ${shadow.comparisons}`,
+      },
+    ];
+  }
+  const rate = shadow.mismatches / shadow.comparisons;
+  const measured = `the shadow mismatch rate is ${percent(rate)} (${shadow.mismatches} of ${shadow.comparisons} comparisons)`;
+  if (!(rate < current.mismatchThreshold)) {
+    return [
+      {
+        name: "shadow reads",
+        met: false,
+        reason: `${measured}, not below the threshold of ${percent(current.mismatchThreshold)}`,
+      },
+    ];
+  }
+  return [
+    {
+      name: "shadow reads",
+      met: true,
+      reason: `${measured}, below the threshold of ${percent(current.mismatchThreshold)}`,
+      // No mismatch counted since the rate was read: comparisons only grow, so the rate can only have dropped.
+      condition: {
+        ConditionCheck: {
+          TableName: table,
+          Key: controlKey(SHADOW_COUNTERS_KEY),
+          ConditionExpression: "attribute_not_exists(#mismatches) OR #mismatches <= :seen",
+          ExpressionAttributeNames: { "#mismatches": "mismatches" },
+          ExpressionAttributeValues: { ":seen": { N: String(shadow.mismatches) } },
+        },
+      },
+    },
+  ];
+};
+
+/** Every guard rail, in the order their preconditions are reported: the fleet-wide ones first. */
+const GUARD_RAILS: readonly GuardRail[] = [
+  fleetOnCurrentVersion,
+  outboxDrained,
+  backfillFinished,
+  validationClean,
+  shadowReadsAgree,
+];
+
+/** The preconditions of the move from `context.from` to `context.to`, each checked now. */
+export async function checkPreconditions(context: GuardRailContext): Promise<Precondition[]> {
+  const checks: Precondition[] = [];
+  for (const rail of GUARD_RAILS) checks.push(...(await rail(context)));
+  return checks;
+}
+
+function plural(count: number, one: string, many: string): string {
+  return count === 1 ? one : many;
+}
+
+function percent(rate: number): string {
+  return `${Number((rate * 100).toPrecision(3))}%`;
+}

@@ -1,0 +1,136 @@
+/**
+ * The fleet's heartbeats (REFERENCE item 1): every process writes one control-table item saying which phase version
+ * it runs; reading them tells whether a change has reached the whole fleet.
+ *
+ * Items: pk `INSTANCE`, sk the instance id: `instanceId`, `host`, `app`, `versionSeen` (N), `phaseSeen` (N),
+ * `startedAt` and `lastSeen` (S, ISO-8601), and the control table's expiry attribute (epoch seconds) for DynamoDB's
+ * TTL to remove the items of instances that died without saying goodbye. One partition for the fleet: one small
+ * write per instance and refresh, far below a partition's limits for fleets of hundreds. Liveness compares
+ * `lastSeen`, written with the instance's clock, with the reader's clock: keep `staleAfterMs` well above the clock
+ * skew.
+ */
+import { type DynamoDBClient, QueryCommand } from "@aws-sdk/client-dynamodb";
+import { isPhase, type Phase } from "../phases.ts";
+import { CONTROL_KEY, CONTROL_TTL_ATTRIBUTE, type ControlItem, ensureControlTable } from "./table.ts";
+
+/** The partition of the heartbeat items (sort key: the instance id). */
+export const INSTANCE_PARTITION = "INSTANCE";
+
+/** How often a process reads the phase (and writes its heartbeat) unless told otherwise. */
+export const DEFAULT_REFRESH_MS = 1000;
+
+/** How long a heartbeat item outlives its last write (TTL), for instances that die without stopping. */
+export const DEFAULT_HEARTBEAT_TTL_SECONDS = 3600;
+
+/** An instance not heard from for longer is taken to be gone, unless told otherwise: three missed heartbeats. */
+export const DEFAULT_STALE_AFTER_MS = 3 * DEFAULT_REFRESH_MS;
+
+/** What one heartbeat says. */
+export interface Heartbeat {
+  instanceId: string;
+  host: string;
+  app: string;
+  /** The phase version it runs. */
+  versionSeen: number;
+  phaseSeen: Phase | undefined;
+  /** ISO-8601. */
+  startedAt: string;
+  /** ISO-8601, of this heartbeat. */
+  lastSeen: string;
+}
+
+/** One live instance in the fleet view. */
+export interface FleetInstance extends Heartbeat {
+  /** It has seen the current version. */
+  current: boolean;
+}
+
+export interface FleetView {
+  /** The stored phase and version now. */
+  phase: Phase;
+  version: number;
+  /** The live instances (last seen within staleAfterMs), by app, then host, then instance id. */
+  instances: FleetInstance[];
+  /** Every live instance has seen the current version (true for an empty fleet). */
+  allCurrent: boolean;
+}
+
+export interface FleetOptions {
+  /** An instance not heard from for longer is left out (default 3 × 1000 ms). */
+  staleAfterMs?: number;
+}
+
+/** The key of an instance's heartbeat item. */
+export function heartbeatKey(instanceId: string): ControlItem {
+  return { [CONTROL_KEY.partition]: { S: INSTANCE_PARTITION }, [CONTROL_KEY.sort]: { S: instanceId } };
+}
+
+/** The heartbeat item, expiring `ttlSeconds` after `lastSeen`. */
+export function heartbeatItem(heartbeat: Heartbeat, ttlSeconds: number): ControlItem {
+  const item: ControlItem = {
+    ...heartbeatKey(heartbeat.instanceId),
+    instanceId: { S: heartbeat.instanceId },
+    host: { S: heartbeat.host },
+    app: { S: heartbeat.app },
+    versionSeen: { N: String(heartbeat.versionSeen) },
+    startedAt: { S: heartbeat.startedAt },
+    lastSeen: { S: heartbeat.lastSeen },
+    [CONTROL_TTL_ATTRIBUTE]: { N: String(Math.ceil(Date.parse(heartbeat.lastSeen) / 1000) + ttlSeconds) },
+  };
+  if (heartbeat.phaseSeen !== undefined) item.phaseSeen = { N: String(heartbeat.phaseSeen) };
+  return item;
+}
+
+/** The live instances of the fleet and whether each runs `state`'s version (the phase as stored now). */
+export async function readFleet(
+  client: DynamoDBClient,
+  tablePrefix: string,
+  state: { phase: Phase; version: number },
+  options: FleetOptions = {},
+): Promise<FleetView> {
+  const staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
+  const table = await ensureControlTable(client, tablePrefix);
+  const cutoff = new Date(Date.now() - staleAfterMs).toISOString();
+  const instances: FleetInstance[] = [];
+  let start: ControlItem | undefined;
+  do {
+    const page = await client.send(
+      new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: "#pk = :pk",
+        ExpressionAttributeNames: { "#pk": CONTROL_KEY.partition },
+        ExpressionAttributeValues: { ":pk": { S: INSTANCE_PARTITION } },
+        ExclusiveStartKey: start,
+        ConsistentRead: true,
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      const heartbeat = heartbeatFromItem(item);
+      if (heartbeat.lastSeen < cutoff) continue;
+      instances.push({ ...heartbeat, current: heartbeat.versionSeen === state.version });
+    }
+    start = page.LastEvaluatedKey;
+  } while (start !== undefined);
+  instances.sort(
+    (a, b) => a.app.localeCompare(b.app) || a.host.localeCompare(b.host) || a.instanceId.localeCompare(b.instanceId),
+  );
+  return {
+    phase: state.phase,
+    version: state.version,
+    instances,
+    allCurrent: instances.every((instance) => instance.current),
+  };
+}
+
+function heartbeatFromItem(item: ControlItem): Heartbeat {
+  const phaseSeen = Number(item.phaseSeen?.N);
+  return {
+    instanceId: item.instanceId?.S ?? item[CONTROL_KEY.sort]?.S ?? "",
+    host: item.host?.S ?? "",
+    app: item.app?.S ?? "",
+    versionSeen: Number(item.versionSeen?.N ?? 0),
+    phaseSeen: isPhase(phaseSeen) ? phaseSeen : undefined,
+    startedAt: item.startedAt?.S ?? "",
+    lastSeen: item.lastSeen?.S ?? "",
+  };
+}

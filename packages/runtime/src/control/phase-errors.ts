@@ -1,0 +1,64 @@
+/** The phase store's errors: refused changes, bad settings, lost compare-and-sets. */
+import type { Phase } from "../phases.ts";
+import type { PhaseState } from "./phase-state.ts";
+
+/** The base of the phase store's errors. */
+export class PhaseControlError extends Error {
+  override readonly name: string = "PhaseControlError";
+  /** What to do about it, for the CLI to show under the message. */
+  readonly hint: string | undefined;
+  constructor(message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.hint = options.hint;
+  }
+}
+
+/** Why a phase change was refused. */
+export type RefusalRule =
+  | "not-a-phase"
+  | "final"
+  | "no-op"
+  | "step"
+  | "precondition"
+  | "confirm"
+  | "reason"
+  | "who"
+  | "settings";
+
+/** A change the guard rails refuse; the message says why, and nothing was written. */
+export class PhaseChangeRefused extends PhaseControlError {
+  override readonly name = "PhaseChangeRefused";
+  constructor(
+    readonly rule: RefusalRule,
+    readonly from: Phase,
+    readonly to: number,
+    /** Each reason, one sentence (a move can fail several preconditions at once). */
+    readonly reasons: readonly string[],
+    options: { hint?: string } = {},
+  ) {
+    super(`phase ${from} -> ${to} refused: ${reasons.join("; ")}`, options);
+  }
+}
+
+/** A settings change that is out of range or changes nothing; nothing was written. */
+export class InvalidPhaseSettings extends PhaseControlError {
+  override readonly name = "InvalidPhaseSettings";
+}
+
+/** A compare-and-set that lost: someone else changed the phase (or its settings) first; nothing was written. */
+export class PhaseConflict extends PhaseControlError {
+  override readonly name = "PhaseConflict";
+  constructor(
+    /** The version the change was decided on. */
+    readonly expectedVersion: number,
+    /** The state as it is now. */
+    readonly current: PhaseState,
+    options: { cause?: unknown } = {},
+  ) {
+    const by = current.updatedBy === undefined ? "" : ` by ${current.updatedBy} at ${current.updatedAt ?? "?"}`;
+    super(
+      `someone else changed the phase first: expected version ${expectedVersion}, but it is now version ${current.version} (phase ${current.phase}, set${by}); nothing was written`,
+      { hint: "read the phase again and decide on the current state", ...options },
+    );
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * The last validation's result, kept in the control table (`VALIDATION` / `LATEST`): `clean` (BOOL), `at` (S,
+ * ISO-8601), `mismatches` (N). The 3 -> 4 guard rail needs `clean = true`.
+ */
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { PhaseControlError } from "./phase-errors.ts";
+import { type ControlKey, controlKey, getControlItem, putControlItem } from "./table.ts";
+
+export const VALIDATION_KEY: ControlKey = { pk: "VALIDATION", sk: "LATEST" };
+
+/** The last validation's result, as recorded under VALIDATION_KEY. */
+export interface ValidationResult {
+  clean: boolean;
+  /** ISO-8601: when the validation ran. */
+  at: string;
+  mismatches: number;
+}
+
+/** Records a validation's result (when a validation is done); `at` defaults to now. */
+export async function recordValidation(
+  client: DynamoDBClient,
+  tablePrefix: string,
+  result: { clean: boolean; mismatches: number; at?: string },
+): Promise<ValidationResult> {
+  if (!Number.isSafeInteger(result.mismatches) || result.mismatches < 0) {
+    throw new PhaseControlError(`a validation's mismatches are a whole number, got ${result.mismatches}`);
+  }
+  const recorded: ValidationResult = {
+    clean: result.clean,
+    at: result.at ?? new Date().toISOString(),
+    mismatches: result.mismatches,
+  };
+  await putControlItem(client, tablePrefix, {
+    ...controlKey(VALIDATION_KEY),
+    clean: { BOOL: recorded.clean },
+    at: { S: recorded.at },
+    mismatches: { N: String(recorded.mismatches) },
+  });
+  return recorded;
+}
+
+/** The last validation's result; undefined when none was ever recorded. */
+export async function readValidation(
+  client: DynamoDBClient,
+  tablePrefix: string,
+): Promise<ValidationResult | undefined> {
+  const item = await getControlItem(client, tablePrefix, VALIDATION_KEY);
+  if (item === undefined) return undefined;
+  return { clean: item.clean?.BOOL === true, at: item.at?.S ?? "", mismatches: Number(item.mismatches?.N ?? 0) };
+}

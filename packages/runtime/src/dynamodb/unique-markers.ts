@@ -1,0 +1,55 @@
+/**
+ * Unique-value markers: MySQL's UNIQUE keys kept on DynamoDB. Each `unique` rule of an entity has one marker item per
+ * value, written, swapped and deleted in the same transaction as the item it belongs to, so a second item with the
+ * same value is refused as MySQL refuses the row.
+ */
+import type { EntityCodec, EntityValue, Item } from "../codec/index.ts";
+import { StoreError } from "../errors.ts";
+import type { Expression } from "./expression.ts";
+
+export interface UniqueRule {
+  name: string;
+  attributes: readonly string[];
+}
+
+export function uniqueRules(codec: EntityCodec): UniqueRule[] {
+  return Object.entries(codec.definition.unique ?? {}).map(([name, rule]) => ({ name, attributes: rule.attributes }));
+}
+
+/**
+ * The key of a unique rule's marker item: partition (and sort) `UNIQUE#<Entity>#<rule>#<values>`, each value as
+ * it is written in keys (folded as its `_ci` collation compares it: see foldForCollation), with `%` and `#` escaped
+ * (%25, %23) so that values of several attributes cannot run together. Undefined when a value is null (NULLs do not
+ * collide, as in MySQL).
+ */
+export function uniqueMarkerKey(codec: EntityCodec, rule: string, value: EntityValue): Item | undefined {
+  const attributes = codec.definition.unique?.[rule]?.attributes;
+  if (!attributes) throw new StoreError("dynamodb", codec.name, `has no unique rule '${rule}'`);
+  const texts: string[] = [];
+  for (const name of attributes) {
+    const given = value[name];
+    if (given === undefined || given === null) return undefined;
+    texts.push(codec.attribute(name).keyText(given).replaceAll("%", "%25").replaceAll("#", "%23"));
+  }
+  const id = `UNIQUE#${codec.name}#${rule}#${texts.join("#")}`;
+  const key: Item = { [codec.keyNames.partition]: { S: id } };
+  if (codec.keyNames.sort !== undefined) key[codec.keyNames.sort] = { S: id };
+  return key;
+}
+
+export /** The marker item: its key and its owner's key (`owner<PK>`, `owner<SK>`). */
+function uniqueMarker(codec: EntityCodec, rule: string, value: EntityValue, owner: Item): Item | undefined {
+  const key = uniqueMarkerKey(codec, rule, value);
+  if (!key) return undefined;
+  const marker: Item = { ...key };
+  for (const [name, attribute] of Object.entries(owner)) marker[`owner${name}`] = attribute;
+  return marker;
+}
+
+export /** The marker is absent or belongs to `owner`. */
+function ownedBy(codec: EntityCodec, expression: Expression, owner: Item): string {
+  const checks = Object.entries(owner).map(
+    ([name, attribute]) => `${expression.name(`owner${name}`)} = ${expression.value(attribute)}`,
+  );
+  return `(attribute_not_exists(${expression.name(codec.keyNames.partition)}) OR (${checks.join(" AND ")}))`;
+}

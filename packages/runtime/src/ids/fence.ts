@@ -1,0 +1,82 @@
+/**
+ * IdFence: no id is handed out twice while authority over ids moves from MySQL's AUTO_INCREMENT to the id counter
+ * (phase 4). Before the first allocation after each phase change while MySQL is still written, it waits until no
+ * process of the fleet routes by a phase in which MySQL hands out ids (idGate), then raises the counter past MySQL's
+ * highest id; an id that still turns out taken (a process let MySQL hand one out after the counter was raised) raises
+ * the counter again and is retried once.
+ */
+import type { Codec, EntityValue } from "../codec/index.ts";
+import { AlreadyExists, StoreError, TransactionFailed } from "../errors.ts";
+import type { MysqlEntityStore } from "../mysql/index.ts";
+import { PHASES, type Phase } from "../phases.ts";
+import type { IdAllocator } from "./allocator.ts";
+
+export interface IdFenceOptions {
+  codec: Codec;
+  /** Hands out the ids; without it, nothing can be created with DynamoDB authoritative. */
+  ids?: IdAllocator;
+  /** Where MySQL's highest ids are read (phase 4). */
+  mysql?: MysqlEntityStore;
+  /** Resolves once no process of the fleet lets MySQL hand out ids (FleetMember's waits for the heartbeats). */
+  idGate?: () => Promise<void>;
+}
+
+export class IdFence {
+  /** Entities whose id counter was raised to MySQL's highest id since the phase last changed. */
+  private readonly floored = new Set<string>();
+  private lastPhase: Phase | undefined;
+
+  constructor(private readonly options: IdFenceOptions) {}
+
+  /** Told the phase of every write: MySQL may have handed out ids while the phase was elsewhere. */
+  follow(phase: Phase): void {
+    if (phase !== this.lastPhase) this.floored.clear();
+    this.lastPhase = phase;
+  }
+
+  /**
+   * New auto-increment ids from the id counter (DynamoDB authoritative). While MySQL is still written (phase 4) the
+   * counter is first raised to MySQL's highest id, once per entity and phase, so the ids continue MySQL's sequence.
+   */
+  async allocate(entity: string, count: number, phase: Phase): Promise<EntityValue[string][]> {
+    const allocator = this.options.ids;
+    const attribute = this.options.codec.entity(entity).definition.id?.attribute;
+    if (!allocator || attribute === undefined) {
+      throw new StoreError(
+        "dynamodb",
+        entity,
+        "needs an id, and with DynamoDB authoritative ids come from an IdAllocator, which this router was not given",
+      );
+    }
+    if (PHASES[phase].flags.WRITE_MYSQL && !this.floored.has(entity)) {
+      // No process may still let MySQL hand out ids (phase 3 and before) when the counter is raised past them.
+      await this.options.idGate?.();
+      let highest: bigint | undefined;
+      try {
+        highest = await this.options.mysql?.highestId(entity);
+      } catch {
+        // MySQL (secondary here) is down: the counter, raised before, carries on; a taken id is retried.
+      }
+      if (highest !== undefined) {
+        await allocator.raiseTo(entity, highest);
+        this.floored.add(entity);
+      }
+    }
+    const codec = this.options.codec.entity(entity).attribute(attribute);
+    return (await allocator.allocate(entity, count)).map((id) => codec.fromColumn(id.toString()));
+  }
+
+  /**
+   * True when an allocated id turned out to be taken while MySQL is still written (another process of the fleet let
+   * MySQL hand out ids in phase 3 after this one last raised its counters): the counters are raised again on the
+   * next allocation, and the write is worth one more attempt.
+   */
+  retryAfterTakenId(error: unknown, allocated: boolean, phase: Phase, attempt: number): boolean {
+    const reason = error instanceof TransactionFailed ? error.reason : error;
+    if (!allocated || attempt > 1 || !(reason instanceof AlreadyExists) || !PHASES[phase].flags.WRITE_MYSQL) {
+      return false;
+    }
+    this.floored.clear();
+    return true;
+  }
+}
