@@ -118,6 +118,7 @@ export async function startDynamoDb(
       env: { ...process.env, JAVA_TOOL_OPTIONS: `-Xmx${options.maxHeap ?? "256m"} -XX:+UseSerialGC` },
       logFile: options.logFile,
       port: options.port,
+      identity: dynamoDbIdentity(options.port),
       answers: () => dynamoDbAnswers(endpoint, 1_000),
       // Linux tells which process holds the port; elsewhere it is enough that ours still runs.
       notOurs: async (pid) =>

@@ -349,6 +349,7 @@ export async function startMariaDb(options: MariaDbOptions, onSpawn?: (pid: numb
       args,
       logFile: options.logFile,
       port: options.port,
+      identity: mariaDbIdentity(options.dataDir),
       // It answers once it says which data folder it serves, and it is ours only if that is ours.
       answers: async () => {
         try {

@@ -73,17 +73,27 @@ export function commandLineFromPs(pid: number): CommandLine | undefined {
   return line ? { text: ` ${line} `, sep: " " } : undefined;
 }
 
+/**
+ * The fields of /proc/<pid>/stat from the third (the state) on, or undefined when the process is gone.
+ * The line reads "<pid> (<comm>) <state> ...": comm may hold spaces and parentheses, so it is split after the last ")".
+ */
+function procStat(pid: number): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat
+      .slice(stat.lastIndexOf(")") + 1)
+      .trim()
+      .split(/\s+/);
+  } catch {
+    return undefined;
+  }
+}
+
 /** True when the process has exited but its parent has not reaped it yet (a zombie), or is gone. */
 function hasExited(pid: number): boolean {
   if (hasProc()) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      // "<pid> (<comm>) <state> ...": comm may hold spaces and parentheses, so look after the last ")".
-      const state = stat.slice(stat.lastIndexOf(")") + 1).trim()[0];
-      return state === "Z" || state === "X";
-    } catch {
-      return true;
-    }
+    const state = procStat(pid)?.[0];
+    return state === undefined || state === "Z" || state === "X";
   }
   const ps = spawnSync("ps", ["-o", "stat=", "-p", String(pid)], { encoding: "utf8" });
   return ps.status === 0 && ps.stdout.trim().startsWith("Z");
@@ -105,6 +115,19 @@ export function isRunning(pid: number, identity?: ProcessIdentity): boolean {
   if (identity === undefined) return true;
   const line = commandLine(pid);
   return line !== undefined && identity(line);
+}
+
+/**
+ * When a process started, or undefined when it is gone: clock ticks since boot (/proc/<pid>/stat, field 22) or,
+ * without /proc, the start time `ps` shows. A pid and its start time name one process: a later process that is
+ * given the same pid started later.
+ */
+export function processStartTime(pid: number): string | undefined {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return undefined;
+  if (hasProc()) return procStat(pid)?.[19];
+  const ps = spawnSync("ps", ["-o", "lstart=", "-p", String(pid)], { encoding: "utf8" });
+  const started = ps.status === 0 ? ps.stdout.trim() : "";
+  return started || undefined;
 }
 
 /**
@@ -148,21 +171,35 @@ export function listensOn(pid: number, port: number): boolean | undefined {
   return false;
 }
 
+export interface StopOptions {
+  /**
+   * What the process must be (see `isRunning`): checked before each signal and while waiting, so that once it
+   * has exited, a process that gets its pid is never signalled. Leave it out only for a child this process
+   * has just started and not yet seen exit.
+   */
+  identity?: ProcessIdentity | undefined;
+  graceMs?: number;
+  killWaitMs?: number;
+}
+
 /**
  * Stops a process: SIGTERM, then SIGKILL if it is still there after `graceMs`. A process that outlives
- * SIGKILL by `killWaitMs` (stuck in the kernel) is reported rather than waited on forever.
+ * SIGKILL by `killWaitMs` (stuck in the kernel) is reported rather than waited on forever. Returns
+ * whether there was such a process to stop.
  */
-export async function stopProcess(pid: number, graceMs = 10_000, killWaitMs = 10_000): Promise<void> {
-  if (!isRunning(pid)) return;
+export async function stopProcess(pid: number, options: StopOptions = {}): Promise<boolean> {
+  const { identity, graceMs = 10_000, killWaitMs = 10_000 } = options;
+  if (!isRunning(pid, identity)) return false;
   signal(pid, "SIGTERM");
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline) {
-    if (!isRunning(pid)) return;
+    if (!isRunning(pid, identity)) return true;
     await sleep(50);
   }
+  if (!isRunning(pid, identity)) return true;
   signal(pid, "SIGKILL");
   const killDeadline = Date.now() + killWaitMs;
-  while (isRunning(pid)) {
+  while (isRunning(pid, identity)) {
     if (Date.now() > killDeadline) {
       throw new StackError(`process ${pid} is still there ${killWaitMs / 1000}s after SIGKILL`, {
         hint: `it is probably stuck in the kernel (a hung disk or mount); look at it with \`ps -o pid,stat,command -p ${pid}\``,
@@ -170,6 +207,7 @@ export async function stopProcess(pid: number, graceMs = 10_000, killWaitMs = 10
     }
     await sleep(20);
   }
+  return true;
 }
 
 function signal(pid: number, name: NodeJS.Signals): void {
@@ -241,6 +279,8 @@ export interface DetachedServer {
   /** stdout and stderr are appended here; its tail is shown when starting fails. */
   logFile: string;
   port: number;
+  /** What the started process is (e.g. a MariaDB on our data folder), so that stopping it never signals another. */
+  identity: ProcessIdentity;
   /** Resolves true once the server answers a real request. */
   answers: () => Promise<boolean>;
   /**
@@ -302,12 +342,12 @@ export async function startDetached(server: DetachedServer, onSpawn?: (pid: numb
       if (exited || !isRunning(pid)) throw await goneError();
       const other = await server.notOurs?.(pid);
       if (other === undefined) return pid;
-      await stopProcess(pid);
+      await stopProcess(pid, { identity: server.identity });
       throw takenError(other);
     }
     await sleep(100);
   }
-  await stopProcess(pid);
+  await stopProcess(pid, { identity: server.identity });
   throw new StackError(`${server.what} did not answer on port ${server.port} within ${timeoutMs / 1000}s`, {
     hint: logHint(),
   });

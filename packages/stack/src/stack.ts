@@ -12,7 +12,7 @@ import {
   startMariaDb,
 } from "./mysql.ts";
 import { ferryHome } from "./paths.ts";
-import { freePort, isPortInUse, isRunning, stopProcess } from "./processes.ts";
+import { freePort, isPortInUse, isRunning, type ProcessIdentity, stopProcess } from "./processes.ts";
 import { readState, removeState, type StackPart, type StackState, withStackLock, writeState } from "./state.ts";
 
 export interface StackUpOptions {
@@ -48,14 +48,25 @@ export interface PartStatus {
 
 type PartName = "mysql" | "dynamodb";
 
+/** What the process of a part ferry started must be: the MariaDB on its data folder, the DynamoDB Local on its port. */
+function partIdentity(home: string, name: PartName, part: StackPart): ProcessIdentity {
+  if (name === "mysql") return mariaDbIdentity(part.dataDir ?? join(home, "mysql"));
+  // A DynamoDB Local recorded without its port (never written so) can be told from no other.
+  return part.port === undefined ? () => false : dynamoDbIdentity(part.port);
+}
+
 /**
  * True when the process the state file names for a part ferry started is still that server (not an
  * unrelated process that got the pid after a reboot, nor a system MariaDB).
  */
 function ownedRuns(home: string, name: PartName, part: StackPart | undefined): part is StackPart & { pid: number } {
   if (!part?.startedByFerry || part.pid === undefined) return false;
-  if (name === "mysql") return isRunning(part.pid, mariaDbIdentity(part.dataDir ?? join(home, "mysql")));
-  return part.port !== undefined && isRunning(part.pid, dynamoDbIdentity(part.port));
+  return isRunning(part.pid, partIdentity(home, name, part));
+}
+
+/** Stops the process of a part ferry started, and only while it is still that server. */
+function stopOwned(home: string, name: PartName, part: StackPart & { pid: number }, graceMs?: number) {
+  return stopProcess(part.pid, { identity: partIdentity(home, name, part), graceMs });
 }
 
 /**
@@ -104,7 +115,7 @@ export async function stackUp(options: StackUpOptions = {}): Promise<StackState>
       } else {
         const dataDir = join(home, "mysql");
         if (!(await reuseOwned(home, state, "mysql", progress))) {
-          await stopStray(mariaDbPidIn(dataDir), "a MariaDB left running on this data folder", progress);
+          await stopStray(dataDir, progress);
           const port = await choosePort(options.mysqlPort, state.mysql?.port, "--mysql-port");
           progress(`mysql     starting a private MariaDB on port ${port} (${dataDir})`);
           const logFile = join(home, "logs", "mysql.log");
@@ -154,11 +165,14 @@ export async function stackUp(options: StackUpOptions = {}): Promise<StackState>
       return state;
     } catch (error) {
       // Leave nothing running that this call started.
-      await Promise.all(startedNow.map((pid) => stopProcess(pid).catch(() => undefined)));
-      for (const name of ["mysql", "dynamodb"] as const) {
-        const pid = state[name]?.pid;
-        if (pid !== undefined && startedNow.includes(pid)) delete state[name];
-      }
+      await Promise.all(
+        (["mysql", "dynamodb"] as const).map(async (name) => {
+          const part = state[name];
+          if (part?.pid === undefined || !startedNow.includes(part.pid)) return;
+          await stopOwned(home, name, { ...part, pid: part.pid }).catch(() => undefined);
+          delete state[name];
+        }),
+      );
       if (state.mysql || state.dynamodb) save();
       else removeState(home);
       throw error;
@@ -201,52 +215,72 @@ function refuseChanges(home: string, state: StackState, name: PartName, options:
   }
 }
 
+export interface StackDownOptions {
+  home?: string;
+  purge?: boolean;
+  onProgress?: (line: string) => void;
+}
+
+export interface StackDownResult {
+  /** The parts whose server was stopped. */
+  stopped: PartName[];
+  /** The processes stopped. */
+  processes: Array<{ name: PartName; pid: number }>;
+}
+
 /** Stops what `up` started (never an outside server) and forgets the stack. */
-export async function stackDown(options: { home?: string; purge?: boolean; onProgress?: (line: string) => void } = {}) {
+export async function stackDown(options: StackDownOptions = {}): Promise<StackDownResult> {
   const home = options.home ?? ferryHome();
+  return withStackLock(home, () => stopStack(home, options));
+}
+
+/**
+ * The work of `stackDown`, for a caller that holds the stack lock already. A recorded pid is signalled only
+ * while it still is that server (the MariaDB on this stack's data folder, the DynamoDB Local on its port),
+ * never another process that got the pid since.
+ */
+export async function stopStack(home: string, options: Omit<StackDownOptions, "home"> = {}): Promise<StackDownResult> {
   const progress = options.onProgress ?? (() => undefined);
-  return withStackLock(home, async () => {
-    const state = readState(home);
-    const stopped: PartName[] = [];
-    await Promise.all(
-      (["dynamodb", "mysql"] as const).map(async (name) => {
-        const part = state[name];
-        if (!part) return;
-        if (!part.startedByFerry) {
-          progress(`${name.padEnd(9)} left alone (not started by ferry): ${displayUrl(part.url)}`);
-          return;
-        }
-        if (ownedRuns(home, name, part)) {
-          await stopProcess(part.pid, 30_000);
-          stopped.push(name);
-          progress(`${name.padEnd(9)} stopped (pid ${part.pid})`);
-        } else {
-          progress(`${name.padEnd(9)} was not running`);
-        }
-      }),
-    );
-    // A MariaDB on our data folder that the state file lost track of (a crashed `up`).
-    const stray = mariaDbPidIn(join(home, "mysql"));
-    if (stray !== undefined) {
-      await stopProcess(stray, 30_000);
-      if (!stopped.includes("mysql")) stopped.push("mysql");
-      progress(`mysql     stopped a MariaDB left running on ${join(home, "mysql")} (pid ${stray})`);
-    }
-    // The stopped server's temporary folder (in the system's temp directory, not under home).
-    if (stopped.includes("mysql")) removeServerTmpdir(state.mysql?.dataDir ?? join(home, "mysql"));
-    removeState(home);
-    if (options.purge) {
-      // Also what a broken first start left: mysql.half-made-<time> and mysql.installing-<pid>.
-      const leftovers = existsSync(home)
-        ? readdirSync(home).filter((entry) => /^mysql\.(half-made|installing)-/.test(entry))
-        : [];
-      for (const dir of ["mysql", "dynamodb", "logs", ...leftovers]) {
-        rmSync(join(home, dir), { recursive: true, force: true });
+  const state = readState(home);
+  const stoppedParts = await Promise.all(
+    (["mysql", "dynamodb"] as const).map(async (name) => {
+      const part = state[name];
+      if (!part) return [];
+      if (!part.startedByFerry) {
+        progress(`${name.padEnd(9)} left alone (not started by ferry): ${displayUrl(part.url)}`);
+        return [];
       }
-      progress(`purged    data and logs under ${home}`);
+      if (ownedRuns(home, name, part) && (await stopOwned(home, name, part, 30_000))) {
+        progress(`${name.padEnd(9)} stopped (pid ${part.pid})`);
+        return [{ name, pid: part.pid }];
+      }
+      progress(`${name.padEnd(9)} was not running`);
+      return [];
+    }),
+  );
+  const processes: StackDownResult["processes"] = stoppedParts.flat();
+  // A MariaDB on our data folder that the state file lost track of (a crashed `up`).
+  const mysqlDir = join(home, "mysql");
+  const stray = mariaDbPidIn(mysqlDir);
+  if (stray !== undefined && (await stopProcess(stray, { identity: mariaDbIdentity(mysqlDir), graceMs: 30_000 }))) {
+    processes.push({ name: "mysql", pid: stray });
+    progress(`mysql     stopped a MariaDB left running on ${mysqlDir} (pid ${stray})`);
+  }
+  const stopped = [...new Set(processes.map((stoppedProcess) => stoppedProcess.name))];
+  // The stopped server's temporary folder (in the system's temp directory, not under home).
+  if (stopped.includes("mysql")) removeServerTmpdir(state.mysql?.dataDir ?? mysqlDir);
+  removeState(home);
+  if (options.purge) {
+    // Also what a broken first start left: mysql.half-made-<time> and mysql.installing-<pid>.
+    const leftovers = existsSync(home)
+      ? readdirSync(home).filter((entry) => /^mysql\.(half-made|installing)-/.test(entry))
+      : [];
+    for (const dir of ["mysql", "dynamodb", "logs", ...leftovers]) {
+      rmSync(join(home, dir), { recursive: true, force: true });
     }
-    return { stopped };
-  });
+    progress(`purged    data and logs under ${home}`);
+  }
+  return { stopped, processes };
 }
 
 /** What the state file says, checked against what actually runs and answers. */
@@ -304,7 +338,7 @@ async function reuseOwned(
     return true;
   }
   progress(`${name.padEnd(9)} pid ${part.pid} runs but does not answer: stopping it and starting again`);
-  await stopProcess(part.pid);
+  await stopOwned(home, name, part);
   delete state[name];
   return false;
 }
@@ -319,15 +353,17 @@ async function retireOwned(
   const part = state[name];
   if (ownedRuns(home, name, part)) {
     progress(`${name.padEnd(9)} stopping the private server (pid ${part.pid}): an outside one is configured now`);
-    await stopProcess(part.pid);
+    await stopOwned(home, name, part);
   }
   delete state[name];
 }
 
-async function stopStray(pid: number | undefined, what: string, progress: (line: string) => void): Promise<void> {
+/** Stops a MariaDB left running on this data folder that the state file lost track of. */
+async function stopStray(dataDir: string, progress: (line: string) => void): Promise<void> {
+  const pid = mariaDbPidIn(dataDir);
   if (pid === undefined) return;
-  progress(`mysql     stopping ${what} (pid ${pid})`);
-  await stopProcess(pid);
+  progress(`mysql     stopping a MariaDB left running on this data folder (pid ${pid})`);
+  await stopProcess(pid, { identity: mariaDbIdentity(dataDir) });
 }
 
 /** A requested port must be free; otherwise the previous port if still free, else any free port. */

@@ -115,13 +115,14 @@ function removeIfHeld(file: string, token: string): void {
  * fails if it exists), so no one ever sees it empty. A lock whose holder died is taken over; only one
  * waiter at a time may do that (it holds `stack.lock.takeover` meanwhile), and only while the lock
  * still names the dead holder, so a lock just taken by a live process is never removed.
+ * With `createHome: false`, a home that is missing, or removed by the holder while waiting, fails with ENOENT.
  */
 export async function withStackLock<T>(
   home: string,
   fn: () => Promise<T>,
-  options: { timeoutMs?: number } = {},
+  options: { timeoutMs?: number; createHome?: boolean } = {},
 ): Promise<T> {
-  mkdirSync(home, { recursive: true });
+  if (options.createHome ?? true) mkdirSync(home, { recursive: true });
   const lock = join(home, "stack.lock");
   const takeover = `${lock}.takeover`;
   const token = `${process.pid} ${randomBytes(8).toString("hex")}`;

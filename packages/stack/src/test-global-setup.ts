@@ -2,16 +2,16 @@
  * vitest global setup: one local stack per test run, started with the same launcher as
  * `ferry stack up` (in a throw-away home folder, DynamoDB in memory). MYSQL_URL / DYNAMODB_ENDPOINT,
  * when set, are used instead. Test files get their own database and table prefix from `testing.ts`.
+ * First it stops the stacks of earlier runs that were killed before their teardown (see `test-homes.ts`).
  */
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import { paginateListTables } from "@aws-sdk/client-dynamodb";
 import type { TestProject } from "vitest/node";
 import { dynamoDbClient } from "./dynamodb.ts";
 import { connectMysql } from "./mysql.ts";
 import { stackDown, stackUp } from "./stack.ts";
+import { cleanAbandonedTestHomes, makeTestHome } from "./test-homes.ts";
 
 export interface ProvidedStack {
   mysqlUrl: string;
@@ -27,7 +27,8 @@ declare module "vitest" {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const home = mkdtempSync(join(tmpdir(), "ferry-test-"));
+  await cleanAbandonedTestHomes();
+  const home = makeTestHome();
   const state = await stackUp({ home });
   const mysqlUrl = state.mysql?.url;
   const dynamodbEndpoint = state.dynamodb?.url;

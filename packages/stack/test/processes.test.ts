@@ -3,23 +3,21 @@ import { createServer } from "node:net";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { dynamoDbIdentity } from "../src/dynamodb.ts";
 import { mariaDbIdentity } from "../src/mysql.ts";
-import { commandLine, commandLineFromPs, isRunning, listensOn, stopProcess } from "../src/processes.ts";
+import {
+  commandLine,
+  commandLineFromPs,
+  isRunning,
+  listensOn,
+  processStartTime,
+  stopProcess,
+} from "../src/processes.ts";
+import { killLookalikes, lookalike } from "./fixtures/lookalike.ts";
 
 const children: ChildProcess[] = [];
 afterEach(() => {
   for (const child of children.splice(0)) child.kill("SIGKILL");
+  killLookalikes();
 });
-
-/** A process whose command line reads like one of ferry's servers (node ignores the arguments after -e). */
-async function lookalike(...args: string[]): Promise<number> {
-  const child = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)", "--", ...args], { stdio: "ignore" });
-  children.push(child);
-  const pid = child.pid;
-  if (pid === undefined) throw new Error("did not spawn");
-  // Until the child has exec'd, its command line is still this process's.
-  while (!commandLine(pid)?.text.includes("setInterval")) await new Promise((resolve) => setTimeout(resolve, 5));
-  return pid;
-}
 
 /**
  * A zombie: `sleep 30` becomes the parent of a child that exits, and never reaps it. The child outlives the shell's
@@ -99,7 +97,7 @@ describe("stopProcess", () => {
     expect(() => process.kill(pid, 0)).not.toThrow();
     expect(isRunning(pid)).toBe(false);
     const started = Date.now();
-    await stopProcess(pid, 1_000, 1_000);
+    await stopProcess(pid, { graceMs: 1_000, killWaitMs: 1_000 });
     expect(Date.now() - started).toBeLessThan(500);
   });
 
@@ -111,7 +109,9 @@ describe("stopProcess", () => {
       return signal === 0 ? realKill(target, 0) : true;
     });
     try {
-      await expect(stopProcess(pid, 100, 300)).rejects.toThrow(`process ${pid} is still there 0.3s after SIGKILL`);
+      await expect(stopProcess(pid, { graceMs: 100, killWaitMs: 300 })).rejects.toThrow(
+        `process ${pid} is still there 0.3s after SIGKILL`,
+      );
       expect(kill).toHaveBeenCalledWith(pid, "SIGKILL");
     } finally {
       kill.mockRestore();
@@ -122,7 +122,28 @@ describe("stopProcess", () => {
   it("stops a live process with SIGTERM", async () => {
     const pid = await lookalike();
     expect(isRunning(pid)).toBe(true);
-    await stopProcess(pid, 2_000, 1_000);
+    expect(await stopProcess(pid, { graceMs: 2_000, killWaitMs: 1_000 })).toBe(true);
     expect(isRunning(pid)).toBe(false);
+  });
+
+  it("signals nothing when the pid is not (or no longer) the process it must be", async () => {
+    const pid = await lookalike("/usr/sbin/mariadbd", "--datadir=/var/lib/mysql");
+    expect(await stopProcess(pid, { identity: mariaDbIdentity("/home/a/.ferry/mysql"), graceMs: 100 })).toBe(false);
+    expect(isRunning(pid)).toBe(true);
+    expect(await stopProcess(pid, { identity: mariaDbIdentity("/var/lib/mysql"), graceMs: 2_000 })).toBe(true);
+    expect(isRunning(pid)).toBe(false);
+  });
+});
+
+describe("processStartTime", () => {
+  it("tells one process from another, and is undefined once a process is gone", async () => {
+    const pid = await lookalike();
+    const started = processStartTime(pid);
+    expect(started).toMatch(/\S/);
+    expect(processStartTime(pid)).toBe(started);
+    expect(processStartTime(process.pid)).not.toBe(started);
+    const exited = spawn(process.execPath, ["-e", ""]);
+    await new Promise((resolve) => exited.once("close", resolve));
+    expect(processStartTime(exited.pid ?? 0)).toBeUndefined();
   });
 });
