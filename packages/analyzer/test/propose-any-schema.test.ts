@@ -81,7 +81,7 @@ describe("a schema with every kind of thing in it", () => {
     ]);
   });
 
-  it("types every column as DESIGN.md maps it, and names non-ASCII columns safely", async () => {
+  it("types every column as docs/architecture.md maps it, and names non-ASCII columns safely", async () => {
     const { contract } = await propose();
     const types = Object.fromEntries(
       Object.entries(contract.entities.EveryType?.attributes ?? {}).map(([name, a]) => [name, a.type]),

@@ -38,7 +38,7 @@ describe("ferry generate", () => {
     expect(staleFiles(generate(store, options), join(root, "packages/store-data"))).toEqual([]);
   });
 
-  it("heads every source file and types every attribute as DESIGN.md maps it", () => {
+  it("heads every source file and types every attribute as docs/architecture.md maps it", () => {
     const files = generate(store, options);
     for (const [path, text] of files) {
       if (path.endsWith(".ts"))

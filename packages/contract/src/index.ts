@@ -1,6 +1,6 @@
 /**
  * @ferry/contract: the migration contract's model: its JSON Schema, loading and validation (yaml + ajv)
- * with file:line:column errors, and a writer that keeps comments and key order. See DESIGN.md, "The contract".
+ * with file:line:column errors, and a writer that keeps comments and key order. See docs/architecture.md, "The contract".
  */
 
 export { identityAttributes, primaryKeyAttributes } from "./entity-keys.ts";

@@ -9,7 +9,7 @@
 
 export const CONTRACT_VERSION = 1;
 
-/** How a value is typed in TypeScript and stored in DynamoDB (DESIGN.md, "Type mapping"). */
+/** How a value is typed in TypeScript and stored in DynamoDB (docs/architecture.md, "Type mapping"). */
 export type AttributeType =
   | "string" // CHAR, VARCHAR, TEXT*                      -> string      -> S
   | "integer" // TINYINT..INT, MEDIUMINT, YEAR, BIT(n<=53) -> number      -> N

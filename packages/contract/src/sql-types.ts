@@ -1,5 +1,5 @@
 /**
- * MySQL/MariaDB column types and the attribute types that fit them (DESIGN.md, "Type mapping"). The analyzer
+ * MySQL/MariaDB column types and the attribute types that fit them (docs/architecture.md, "Type mapping"). The analyzer
  * proposes `defaultAttributeType`; the contract check accepts any of `allowedAttributeTypes`.
  */
 

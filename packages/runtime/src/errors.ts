@@ -1,5 +1,5 @@
 /**
- * The errors both entity stores report when the data, not the code, says no (DESIGN.md, "Write and read semantics"):
+ * The errors both entity stores report when the data, not the code, says no (docs/architecture.md, "Errors"):
  * one class per failure whichever store raised it, so repositories and dual write catch one type. `store` says which.
  */
 

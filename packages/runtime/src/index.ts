@@ -1,6 +1,7 @@
 /**
- * @ferry/runtime: what runs under the generated repositories: the codec, phases and flag routing,
- * dual write/read, shadow compare, outbox, ETL and validation (one folder per concern as they land).
+ * @ferry/runtime: what runs under the generated repositories: the codec, phases and flag routing, dual write and
+ * read, shadow compare, the outbox, the control table and the contract's tables, one folder per concern
+ * (docs/architecture.md, "Where each concern lives").
  */
 
 export type { DynamoDBClient } from "@aws-sdk/client-dynamodb";

@@ -1,5 +1,5 @@
 /**
- * The five migration phases (DESIGN.md, "The five phases") and the flags each one implies.
+ * The five migration phases (docs/architecture.md, "Phases") and the flags each one implies.
  * Everything that routes reads and writes derives its behaviour from this one table.
  */
 

@@ -1,6 +1,6 @@
 /**
- * `ferry outbox status | drain`: the failed secondary writes waiting to be replayed (DESIGN.md, "Write and read
- * semantics"). Writes for DynamoDB wait in the app's MySQL database (`ferry_outbox`), writes for MySQL in the
+ * `ferry outbox status | drain`: the failed secondary writes waiting to be replayed (docs/architecture.md,
+ * "Outbox"). Writes for DynamoDB wait in the app's MySQL database (`ferry_outbox`), writes for MySQL in the
  * control table; `drain` replays them now, for the current phase's secondary store, with a progress bar.
  */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";

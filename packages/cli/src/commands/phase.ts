@@ -1,6 +1,6 @@
 /**
- * `ferry phase get | set N | history | fleet`: the migration phase in the control table (DESIGN.md, "The five
- * phases"), changed under the PhaseStore's guard rails; refusals and lost races exit 1 with the reason.
+ * `ferry phase get | set N | history | fleet`: the migration phase in the control table (docs/architecture.md,
+ * "Phases"), changed under the PhaseStore's guard rails; refusals and lost races exit 1 with the reason.
  */
 import { hostname, userInfo } from "node:os";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
@@ -64,9 +64,10 @@ export function phaseCommand(): Command {
       "after",
       `
 Guard rails: moves go one step at a time (1 <-> 2 <-> 3 <-> 4 -> 5); nothing leaves 5.
-  2 -> 3  needs a finished backfill (ferry backfill run)
-  3 -> 4  needs a clean last validation (ferry validate) and a shadow mismatch rate below the
-          threshold over at least the minimum number of comparisons (see ferry phase get)
+  2 -> 3  needs a finished backfill, as recorded in the control table
+  3 -> 4  needs a clean last validation, as recorded in the control table, and a shadow mismatch rate
+          below the threshold over at least the minimum number of comparisons (see ferry phase get)
+          (ferry has no backfill or validation command yet: until it has, --force --reason is the way past)
   4 -> 5  needs --confirm, even with --force
 Either way: every running process on the current version (ferry phase fleet), and, when the move makes
 the other store authoritative (3 <-> 4), no failed writes for it waiting in the outbox.

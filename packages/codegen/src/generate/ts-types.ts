@@ -1,4 +1,4 @@
-/** The TypeScript type of each contract attribute type (DESIGN.md, "Type mapping"). */
+/** The TypeScript type of each contract attribute type (docs/architecture.md, "Type mapping"). */
 import { type Attribute, type AttributeType, parseSqlType } from "@ferry/contract";
 
 const SCALAR: Record<Exclude<AttributeType, "enum" | "set">, string> = {

@@ -1,8 +1,8 @@
 /**
  * One attribute's conversions between its three forms: the entity value (TypeScript), the MySQL column (as mysql2
  * returns it, and as a query parameter) and the DynamoDB attribute, plus its comparison text and its key text.
- * DESIGN.md, "Type mapping"; the attribute's `type` says which conversion, its `column.sqlType` the details
- * (DECIMAL scale, fractional-second digits, ENUM/SET members, integer ranges, BIT width).
+ * See docs/architecture.md, "Type mapping"; the attribute's `type` says which conversion, its `column.sqlType` the
+ * details (DECIMAL scale, fractional-second digits, ENUM/SET members, integer ranges, BIT width).
  */
 
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";

@@ -1,7 +1,7 @@
 /**
- * The codec: the row <-> item mapping, defined by the contract and implemented once (DESIGN.md, "One codec,
- * everywhere"). Generated repositories, the dual write, the backfill, shadow reads and the validator all convert
- * through it, so keys and values cannot drift between them. Everything is compiled in createCodec: per call there is
+ * The codec: the row <-> item mapping, defined by the contract and implemented once (docs/architecture.md, "The
+ * codec"). Generated repositories, the dual write, the outbox's replays and shadow reads all convert through it, so
+ * keys and values cannot drift between them. Everything is compiled in createCodec: per call there is
  * no template parsing and no type lookup.
  */
 

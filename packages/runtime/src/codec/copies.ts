@@ -1,7 +1,7 @@
 /**
  * Denormalised copies: attributes an entity's DynamoDB items carry from another entity's item (a product's
  * `sellerName` from its seller), as the contract's `denormalized` states them. Filled in from the source items when
- * a value is written to DynamoDB, so the live path, the outbox and the backfill write the same items.
+ * a value is written to DynamoDB, so the live path and the outbox's replays write the same items.
  */
 import type { Codec, EntityValue } from "./codec.ts";
 

@@ -1,5 +1,5 @@
 /**
- * The codec (DESIGN.md, "One codec, everywhere"): the contract's row <-> item mapping, once. createCodec compiles
+ * The codec (docs/architecture.md, "The codec"): the contract's row <-> item mapping, once. createCodec compiles
  * a contract; each entity's codec converts MySQL rows, entity values and DynamoDB items, renders keys, and
  * normalises values for comparison.
  */

@@ -1,7 +1,7 @@
 /**
- * CachedPhase: the shared phase as one process of the fleet holds it (REFERENCE item 1). It caches the phase read
- * from the PhaseStore (the router's PhaseSource), refreshes it every `refreshMs`, and writes this process's heartbeat
- * (./heartbeats.ts) after every refresh, so operators see when a change has reached the whole fleet.
+ * CachedPhase: the shared phase as one process of the fleet holds it (docs/architecture.md, "Phases"). It caches the
+ * phase read from the PhaseStore (the router's PhaseSource), refreshes it every `refreshMs`, and writes this
+ * process's heartbeat (./heartbeats.ts) after every refresh, so operators see when a change has reached the fleet.
  */
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";

@@ -1,6 +1,6 @@
 /**
- * The fleet's heartbeats (REFERENCE item 1): every process writes one control-table item saying which phase version
- * it runs; reading them tells whether a change has reached the whole fleet.
+ * The fleet's heartbeats (docs/architecture.md, "Phases"): every process writes one control-table item saying which
+ * phase version it runs; reading them tells whether a change has reached the whole fleet.
  *
  * Items: pk `INSTANCE`, sk the instance id: `instanceId`, `host`, `app`, `versionSeen` (N), `phaseSeen` (N),
  * `startedAt` and `lastSeen` (S, ISO-8601), and the control table's expiry attribute (epoch seconds) for DynamoDB's

@@ -1,7 +1,7 @@
 /**
- * PhaseStore: the migration phase as the whole fleet shares it (docs/architecture.md, "Phases"; REFERENCE items 1
- * and 7). The phase, its settings and its audit log live in the control table, so every instance sees the same
- * phase, it survives restarts, and every change is recorded.
+ * PhaseStore: the migration phase as the whole fleet shares it (docs/architecture.md, "Phases"). The phase, its
+ * settings and its audit log live in the control table, so every instance sees the same phase, it survives restarts,
+ * and every change is recorded.
  *
  * - Changes are compare-and-set on a version number: the phase item and its audit entry are written in one
  *   TransactWriteItems, conditional on the version the change was decided on, so the audit cannot miss a change and

@@ -8,7 +8,7 @@ import type { EntityCodec, Item } from "../codec/index.ts";
 import type { Condition } from "../condition.ts";
 import { StoreError } from "../errors.ts";
 
-/** The numeric attribute every write increments, which conditional writes (here and in the backfill) rely on. */
+/** The numeric attribute every write increments, which conditional writes rely on. */
 export const VERSION_ATTRIBUTE = "__version";
 
 export /** Expression attribute names and values for one request: only those it uses (DynamoDB rejects the others). */

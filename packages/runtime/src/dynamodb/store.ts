@@ -1,12 +1,12 @@
 /**
- * DynamoEntityStore: the DynamoDB side of the generated repositories. Every value goes through the codec (raw
- * AttributeValues, no lib-dynamodb), so keys and types are the ones the backfill and the validator use.
+ * DynamoEntityStore: the DynamoDB side of the generated repositories (docs/architecture.md, "Writes"). Every value
+ * goes through the codec (raw AttributeValues, no lib-dynamodb), so keys and types are the same on every path.
  *
- * - Keys never change in place (REFERENCE item 4): an update that changes a primary-key attribute moves the item in
- *   one transaction (delete the old item, conditionally; put the new one with attribute_not_exists).
- * - `unique` rules keep holding (DESIGN.md, "Write and read semantics"): one marker item per rule and value,
- *   written, swapped and deleted in the same transaction as the item.
- * - Every write bumps a numeric `__version` attribute, which conditional writes (here and in the backfill) rely on.
+ * - Keys never change in place: an update that changes a primary-key attribute moves the item in one transaction
+ *   (delete the old item, conditionally; put the new one with attribute_not_exists).
+ * - `unique` rules keep holding: one marker item per rule and value (./unique-markers.ts), written, swapped and
+ *   deleted in the same transaction as the item.
+ * - Every write bumps a numeric `__version` attribute, which conditional writes rely on (./write-items.ts).
  */
 
 import {

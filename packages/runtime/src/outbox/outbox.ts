@@ -1,6 +1,6 @@
 /**
- * The outbox (DESIGN.md, "Write and read semantics"; REFERENCE item 3): durable storage of the secondary writes that
- * failed, replayed until they land. The router writes the authoritative store first and hands every failed write to
+ * The outbox (docs/architecture.md, "Outbox"): durable storage of the secondary writes that failed, replayed until
+ * they land. The router writes the authoritative store first and hands every failed write to
  * the other store to `record` (its `onSecondaryFailure`); the request has succeeded by then.
  *
  * Where entries live, and why: on the side of the store that did NOT fail, the authoritative one that has just taken

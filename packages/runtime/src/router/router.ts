@@ -1,5 +1,5 @@
 /**
- * Routes each call to the stores the migration phase says (DESIGN.md, "The five phases"): reads go to the
+ * Routes each call to the stores the migration phase says (docs/architecture.md, "Phases"): reads go to the
  * authoritative store; writes go to the authoritative store first (its failure fails the call and the
  * other store is not touched), then to the other one, whose failure never fails the call but is handed to
  * `onSecondaryFailure` (the outbox takes it from there). The phase comes from a PhaseSource; this module

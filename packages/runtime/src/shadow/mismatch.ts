@@ -1,6 +1,6 @@
 /**
- * What a shadow comparison found, as a field-level diff in the codec's normalised form (DESIGN.md, "Write and read
- * semantics"), and where it goes (a MismatchSink, e.g. the MismatchLog in the control table).
+ * What a shadow comparison found, as a field-level diff in the codec's normalised form (docs/architecture.md,
+ * "Reads and shadow reads"), and where it goes (a MismatchSink, e.g. the MismatchLog in the control table).
  */
 import type { EntityCodec } from "../codec/index.ts";
 import type { StoreName } from "../phases.ts";

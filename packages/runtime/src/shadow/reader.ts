@@ -1,6 +1,6 @@
 /**
- * ShadowReader: phase 3's shadow reads (DESIGN.md, "Write and read semantics"; REFERENCE item 2). The served read's
- * result goes back to the caller as soon as it arrives; a sampled share of reads also reads the other store,
+ * ShadowReader: phase 3's shadow reads (docs/architecture.md, "Reads and shadow reads"). The served read's result
+ * goes back to the caller as soon as it arrives; a sampled share of reads also reads the other store,
  * concurrently and within a time budget, and compares the two results in the background after the codec's
  * normalisation. A difference is a mismatch, recorded with a field-level diff in a MismatchSink. Nothing about the
  * shadow read ever delays, fails or changes what the caller gets: its errors and timeouts are counted, not thrown.
