@@ -9,21 +9,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { CreateTableCommand, GetItemCommand, QueryCommand } from "@aws-sdk/client-dynamodb";
-import { introspect, proposeContract, readGeneralLogFile } from "../packages/analyzer/src/index.ts";
-import { generate } from "../packages/codegen/src/index.ts";
+import { introspect, proposeContract, readGeneralLogFile } from "@ferry/analyzer";
+import { createSyntheticSchema, writeSyntheticGeneralLog } from "@ferry/analyzer/synthetic";
+import { generate } from "@ferry/codegen";
+import { FixedPhase } from "@ferry/runtime";
+import { connectMysql, dynamoDbClient, findRepoRoot, stackDown, stackUp, withDatabase } from "@ferry/stack";
+import { createStore, contract as storeContract } from "@ferry/store-data";
 import { createTableInputs } from "../packages/codegen/src/tables/index.ts";
-import { FixedPhase } from "../packages/runtime/src/index.ts";
-import {
-  connectMysql,
-  dynamoDbClient,
-  findRepoRoot,
-  stackDown,
-  stackUp,
-  withDatabase,
-} from "../packages/stack/src/index.ts";
-import { createStore, contract as storeContract } from "../packages/store-data/src/index.ts";
-import { createSyntheticSchema } from "./analyze-schema.ts";
-import { writeSyntheticGeneralLog } from "./analyze-workload.ts";
 import { publish } from "./report.ts";
 import { interleaved, percentile } from "./timing.ts";
 

@@ -12,8 +12,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { seedStore } from "../apps/store/src/index.ts";
-import { createTableInputs } from "../packages/codegen/src/tables/index.ts";
 import {
   createCodec,
   DynamoEntityStore,
@@ -23,9 +21,11 @@ import {
   MysqlEntityStore,
   Outbox,
   ShadowReader,
-} from "../packages/runtime/src/index.ts";
-import { createMysqlPool, dynamoDbClient, stackDown, stackUp, withDatabase } from "../packages/stack/src/index.ts";
-import { contract, createStore, type NewUser } from "../packages/store-data/src/index.ts";
+} from "@ferry/runtime";
+import { createMysqlPool, dynamoDbClient, stackDown, stackUp, withDatabase } from "@ferry/stack";
+import { seedStore } from "@ferry/store";
+import { contract, createStore, type NewUser } from "@ferry/store-data";
+import { createTableInputs } from "../packages/codegen/src/tables/index.ts";
 import { publish } from "./report.ts";
 import { interleaved, percentile } from "./timing.ts";
 
