@@ -7,9 +7,9 @@ import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
 import { CachedPhase, FleetMember, fleet, MysqlEntityStore } from "@ferry/runtime";
 import { createMysqlPool } from "@ferry/stack";
 import { useTestStack } from "@ferry/stack/testing";
+import { seedStore } from "@ferry/store";
+import { contract, createDynamoStore, createStore } from "@ferry/store-data";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { seedStore } from "../../../apps/store/src/index.ts";
-import { contract, createDynamoStore, createStore } from "../../store-data/src/index.ts";
 import { createTableInputs } from "../src/tables/index.ts";
 
 const stack = useTestStack();

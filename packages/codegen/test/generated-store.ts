@@ -6,9 +6,9 @@ import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
 import type { Phase, PhaseSource, SecondaryFailure } from "@ferry/runtime";
 import { connectMysql } from "@ferry/stack";
 import type { TestStack } from "@ferry/stack/testing";
+import { seedStore } from "@ferry/store";
+import { contract, createStore } from "@ferry/store-data";
 import { afterAll, beforeAll } from "vitest";
-import { seedStore } from "../../../apps/store/src/index.ts";
-import { contract, createStore } from "../../store-data/src/index.ts";
 import { createTableInputs } from "../src/tables/index.ts";
 
 /** A phase the test moves by hand. */
