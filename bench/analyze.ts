@@ -7,10 +7,9 @@ import { createReadStream, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { introspect, proposeContract, readGeneralLogFile } from "../packages/analyzer/src/index.ts";
-import { connectMysql, stackDown, stackUp, withDatabase } from "../packages/stack/src/index.ts";
-import { createSyntheticSchema } from "./analyze-schema.ts";
-import { writeSyntheticGeneralLog } from "./analyze-workload.ts";
+import { introspect, proposeContract, readGeneralLogFile } from "@ferry/analyzer";
+import { createSyntheticSchema, writeSyntheticGeneralLog } from "@ferry/analyzer/synthetic";
+import { connectMysql, stackDown, stackUp, withDatabase } from "@ferry/stack";
 import { publish } from "./report.ts";
 
 function flag(args: string[], name: string, fallback: number): number {

@@ -8,22 +8,13 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { CreateTableCommand, GetItemCommand, QueryCommand } from "@aws-sdk/client-dynamodb";
-import { introspect, proposeContract, readGeneralLogFile } from "../packages/analyzer/src/index.ts";
-import { generate } from "../packages/codegen/src/index.ts";
-import { createTableInputs } from "../packages/codegen/src/tables/index.ts";
-import { FixedPhase } from "../packages/runtime/src/index.ts";
-import {
-  connectMysql,
-  dynamoDbClient,
-  findRepoRoot,
-  stackDown,
-  stackUp,
-  withDatabase,
-} from "../packages/stack/src/index.ts";
-import { createStore, contract as storeContract } from "../packages/store-data/src/index.ts";
-import { createSyntheticSchema } from "./analyze-schema.ts";
-import { writeSyntheticGeneralLog } from "./analyze-workload.ts";
+import { GetItemCommand, QueryCommand } from "@aws-sdk/client-dynamodb";
+import { introspect, proposeContract, readGeneralLogFile } from "@ferry/analyzer";
+import { createSyntheticSchema, writeSyntheticGeneralLog } from "@ferry/analyzer/synthetic";
+import { generate } from "@ferry/codegen";
+import { applyTables, FixedPhase } from "@ferry/runtime";
+import { connectMysql, dynamoDbClient, findRepoRoot, stackDown, stackUp, withDatabase } from "@ferry/stack";
+import { createStore, contract as storeContract } from "@ferry/store-data";
 import { publish } from "./report.ts";
 import { interleaved, percentile } from "./timing.ts";
 
@@ -67,7 +58,7 @@ export async function main(args: string[]): Promise<void> {
     // 2. Overhead of a generated call over the same SDK call.
     const client = dynamoDbClient(endpoint);
     const prefix = "bench_";
-    for (const input of createTableInputs(storeContract, { prefix })) await client.send(new CreateTableCommand(input));
+    await applyTables(client, storeContract, { prefix });
     const store = createStore({
       phase: new FixedPhase(5),
       mysql: await connectMysql(serverUrl),

@@ -11,10 +11,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { seedStore } from "../apps/store/src/index.ts";
-import { createTableInputs } from "../packages/codegen/src/tables/index.ts";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import {
+  applyTables,
   createCodec,
   DynamoEntityStore,
   FixedPhase,
@@ -23,9 +22,10 @@ import {
   MysqlEntityStore,
   Outbox,
   ShadowReader,
-} from "../packages/runtime/src/index.ts";
-import { createMysqlPool, dynamoDbClient, stackDown, stackUp, withDatabase } from "../packages/stack/src/index.ts";
-import { contract, createStore, type NewUser } from "../packages/store-data/src/index.ts";
+} from "@ferry/runtime";
+import { createMysqlPool, dynamoDbClient, stackDown, stackUp, withDatabase } from "@ferry/stack";
+import { seedStore } from "@ferry/store";
+import { contract, createStore, type NewUser } from "@ferry/store-data";
 import { publish } from "./report.ts";
 import { interleaved, percentile } from "./timing.ts";
 
@@ -52,9 +52,7 @@ export async function main(args: string[]): Promise<void> {
     await seedStore({ mysqlUrl, plan: { kind: "demo" } });
     const client = dynamoDbClient(endpoint);
     const tablePrefix = "bench_";
-    for (const input of createTableInputs(contract, { prefix: tablePrefix })) {
-      await client.send(new CreateTableCommand(input));
-    }
+    await applyTables(client, contract, { prefix: tablePrefix });
     const pool = createMysqlPool(mysqlUrl, { connectionLimit: 8 });
     const codec = createCodec(contract);
     const metrics = new Metrics();

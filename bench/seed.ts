@@ -11,8 +11,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { migrateStore, type SeedProgress, STORE_TABLES, seedStore } from "../apps/store/src/index.ts";
-import { connectMysql, describeError, stackDown, stackUp, withDatabase } from "../packages/stack/src/index.ts";
+import { connectMysql, describeError, stackDown, stackUp, withDatabase } from "@ferry/stack";
+import { migrateStore, type SeedProgress, STORE_TABLES, seedStore } from "@ferry/store";
 import { publish, type Row } from "./report.ts";
 
 type Connection = Awaited<ReturnType<typeof connectMysql>>;

@@ -1,12 +1,12 @@
 /**
- * The benchmark's synthetic schema (bench/analyze-schema.ts): what it makes is what introspect reads,
+ * The benchmarks' synthetic schema (@ferry/analyzer/synthetic): what it makes is what introspect reads,
  * the same seed makes the same schema, and 300 tables are read well within a second.
  */
 import { connectMysql, withDatabase } from "@ferry/stack";
 import { useTestStack } from "@ferry/stack/testing";
 import { describe, expect, it } from "vitest";
-import { createSyntheticSchema } from "../../../bench/analyze-schema.ts";
 import { introspect, type SchemaFacts } from "../src/facts/index.ts";
+import { createSyntheticSchema } from "../src/synthetic/index.ts";
 
 const stack = useTestStack();
 

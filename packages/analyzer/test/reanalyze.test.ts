@@ -1,7 +1,7 @@
 import { type Contract, parseContract, validateContract } from "@ferry/contract";
 import { useTestStack } from "@ferry/stack/testing";
+import { seedStore } from "@ferry/store";
 import { beforeAll, describe, expect, it } from "vitest";
-import { seedStore } from "../../../apps/store/src/index.ts";
 import { introspect } from "../src/facts/index.ts";
 import { mergeContract } from "../src/merge/index.ts";
 import { proposeContract } from "../src/propose/index.ts";

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { writeSyntheticGeneralLog } from "../../../bench/analyze-workload.ts";
+import { writeSyntheticGeneralLog } from "../src/synthetic/index.ts";
 import { buildWorkload, readGeneralLogFile, workloadFromDigestRows } from "../src/workload/index.ts";
 import type { Workload } from "../src/workload/types.ts";
 

@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectMysql } from "@ferry/stack";
 import { useTestStack } from "@ferry/stack/testing";
+import { seedStore } from "@ferry/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { seedStore } from "../../../apps/store/src/index.ts";
 import { runCli } from "./run-cli.ts";
 
 const stack = useTestStack();

@@ -16,9 +16,9 @@ import {
   PhaseStore,
 } from "@ferry/runtime";
 import { useTestStack } from "@ferry/stack/testing";
+import { seedStore } from "@ferry/store";
+import { contract } from "@ferry/store-data";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { seedStore } from "../../../apps/store/src/index.ts";
-import { contract } from "../../store-data/src/index.ts";
 import { runCli } from "./run-cli.ts";
 
 const stack = useTestStack();

@@ -3,66 +3,22 @@ import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { CachedPhase, PHASES, PhaseStore, recordBackfillStatus } from "@ferry/runtime";
 import { useTestStack } from "@ferry/stack/testing";
-import { Command, CommanderError } from "commander";
 import { afterAll, describe, expect, it } from "vitest";
 import { phaseCommand } from "../src/commands/phase.ts";
-import { printError } from "../src/output.ts";
-import { type CliResult, captureOutput, runCli } from "./run-cli.ts";
+import { type CliResult, type Env, runCli, runInProcess } from "./run-cli.ts";
 
 const stack = useTestStack();
 const emptyHome = mkdtempSync(join(tmpdir(), "ferry-phase-home-"));
 afterAll(() => rmSync(emptyHome, { recursive: true, force: true }));
-
-type Env = Record<string, string | undefined>;
 
 /** The environment a user has: the test stack's DynamoDB and a table prefix of this test's own. */
 function environment(prefix: string): Env {
   return { DYNAMODB_ENDPOINT: stack.dynamodbEndpoint, FERRY_TABLE_PREFIX: prefix, FERRY_HOME: emptyHome };
 }
 
-let queue: Promise<unknown> = Promise.resolve();
-
-/**
- * `ferry phase ...` in this process, with bin.ts's error handling (printError, exit code 1). One at a time: it
- * borrows the process's stdout, stderr, environment and exit code.
- */
+/** `ferry phase ...` in this process (see runInProcess). */
 function ferryPhase(args: string[], env: Env): Promise<CliResult> {
-  const run = queue.then(() => runNow(args, env));
-  queue = run.catch(() => undefined);
-  return run;
-}
-
-async function runNow(args: string[], env: Env): Promise<CliResult> {
-  const previous = Object.fromEntries(Object.keys(env).map((key) => [key, process.env[key]]));
-  const setEnv = (values: Env) => {
-    for (const [key, value] of Object.entries(values)) {
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
-    }
-  };
-  setEnv(env);
-  try {
-    return await captureOutput(async () => {
-      const program = new Command("ferry").addCommand(phaseCommand());
-      const exitOverride = (command: Command): void => {
-        command.exitOverride();
-        for (const sub of command.commands) exitOverride(sub);
-      };
-      exitOverride(program);
-      try {
-        await program.parseAsync(["phase", ...args], { from: "user" });
-      } catch (error) {
-        if (error instanceof CommanderError) {
-          process.exitCode = error.exitCode;
-        } else {
-          printError(error);
-          process.exitCode = 1;
-        }
-      }
-    });
-  } finally {
-    setEnv(previous);
-  }
+  return runInProcess(phaseCommand, ["phase", ...args], env);
 }
 
 describe("ferry phase", () => {

@@ -1,6 +1,8 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { Command, CommanderError } from "commander";
 import { vi } from "vitest";
+import { printError } from "../src/output.ts";
 
 export const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
 const bin = fileURLToPath(new URL("../src/bin.ts", import.meta.url));
@@ -11,8 +13,11 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `ferry ...` as a user would (a separate node process), with extra environment. */
-export function runCli(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
+/** Environment variables to set (a string) or unset (undefined) for one run. */
+export type Env = Record<string, string | undefined>;
+
+/** Runs `ferry ...` as a user would (a separate node process, in the repository root), with extra environment. */
+export function runCli(args: string[], env: Env = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const merged: Record<string, string> = {};
     for (const [key, value] of Object.entries({ ...process.env, ...env })) if (value !== undefined) merged[key] = value;
@@ -54,5 +59,55 @@ export async function captureOutput(fn: () => Promise<void>): Promise<CliResult>
     process.exitCode = previousCode;
     stdout.mockRestore();
     stderr.mockRestore();
+  }
+}
+
+let inProcessQueue: Promise<unknown> = Promise.resolve();
+
+/**
+ * Runs `ferry ...` in this process, as runCli does in a separate one: in the repository root, with `env` set and
+ * bin.ts's error handling (printError, exit code 1; commander's own errors keep their exit code). The program has only
+ * the command that `command` makes, made after `env` is set. One at a time (queued): it borrows the process's stdout,
+ * stderr, environment, working directory and exit code.
+ */
+export function runInProcess(command: () => Command, args: string[], env: Env = {}): Promise<CliResult> {
+  const run = inProcessQueue.then(() => runInProcessNow(command, args, env));
+  inProcessQueue = run.catch(() => undefined);
+  return run;
+}
+
+async function runInProcessNow(command: () => Command, args: string[], env: Env): Promise<CliResult> {
+  const previousEnv = Object.fromEntries(Object.keys(env).map((key) => [key, process.env[key]]));
+  const setEnv = (values: Env) => {
+    for (const [key, value] of Object.entries(values)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  };
+  const previousCwd = process.cwd();
+  setEnv(env);
+  process.chdir(repoRoot);
+  try {
+    return await captureOutput(async () => {
+      const program = new Command("ferry").addCommand(command());
+      const exitOverride = (parent: Command): void => {
+        parent.exitOverride();
+        for (const sub of parent.commands) exitOverride(sub);
+      };
+      exitOverride(program);
+      try {
+        await program.parseAsync(args, { from: "user" });
+      } catch (error) {
+        if (error instanceof CommanderError) {
+          process.exitCode = error.exitCode;
+        } else {
+          printError(error);
+          process.exitCode = 1;
+        }
+      }
+    });
+  } finally {
+    process.chdir(previousCwd);
+    setEnv(previousEnv);
   }
 }

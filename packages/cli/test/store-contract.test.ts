@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { useTestStack } from "@ferry/stack/testing";
+import { seedStore } from "@ferry/store";
 import { beforeAll, describe, expect, it } from "vitest";
-import { seedStore } from "../../../apps/store/src/index.ts";
 import { repoRoot, runCli } from "./run-cli.ts";
 
 const stack = useTestStack();

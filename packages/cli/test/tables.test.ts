@@ -6,11 +6,9 @@ import { tableDefinitionsJson } from "@ferry/codegen/tables";
 import { loadValidContract } from "@ferry/contract";
 import { createTableInputs } from "@ferry/runtime";
 import { useTestStack } from "@ferry/stack/testing";
-import { Command, CommanderError } from "commander";
 import { afterAll, describe, expect, it } from "vitest";
 import { tablesCommand } from "../src/commands/tables.ts";
-import { printError } from "../src/output.ts";
-import { type CliResult, captureOutput, repoRoot, runCli } from "./run-cli.ts";
+import { type CliResult, type Env, repoRoot, runCli, runInProcess } from "./run-cli.ts";
 
 const stack = useTestStack();
 
@@ -20,9 +18,7 @@ const mistakes = "packages/contract/test/fixtures/mistakes.yaml";
 const emptyHome = mkdtempSync(join(tmpdir(), "ferry-tables-home-"));
 afterAll(() => rmSync(emptyHome, { recursive: true, force: true }));
 
-type Env = Record<string, string | undefined>;
-
-/** `ferry tables ...` as a user runs it: a separate process, with the test stack in the environment. */
+/** `ferry tables ...` in a separate process as a user runs it, or in this process; with the test stack. */
 function inProcessOrNot(mode: "process" | "in-process") {
   return (args: string[], env: Env = {}): Promise<CliResult> => {
     const merged: Env = {
@@ -31,56 +27,10 @@ function inProcessOrNot(mode: "process" | "in-process") {
       FERRY_HOME: emptyHome,
       ...env,
     };
-    return mode === "process" ? runCli(["tables", ...args], merged) : runInProcess(args, merged);
+    return mode === "process"
+      ? runCli(["tables", ...args], merged)
+      : runInProcess(tablesCommand, ["tables", ...args], merged);
   };
-}
-
-let inProcessQueue: Promise<unknown> = Promise.resolve();
-
-/**
- * The same command in this process, with bin.ts's error handling (printError, exit code 1). One at a time: it
- * borrows the process's stdout, stderr, environment and exit code.
- */
-function runInProcess(args: string[], env: Env): Promise<CliResult> {
-  const run = inProcessQueue.then(() => runInProcessNow(args, env));
-  inProcessQueue = run.catch(() => undefined);
-  return run;
-}
-
-async function runInProcessNow(args: string[], env: Env): Promise<CliResult> {
-  const previousEnv = Object.fromEntries(Object.keys(env).map((key) => [key, process.env[key]]));
-  const setEnv = (values: Env) => {
-    for (const [key, value] of Object.entries(values)) {
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
-    }
-  };
-  const previousCwd = process.cwd();
-  setEnv(env);
-  process.chdir(repoRoot);
-  try {
-    return await captureOutput(async () => {
-      const program = new Command("ferry").addCommand(tablesCommand());
-      const exitOverride = (command: Command): void => {
-        command.exitOverride();
-        for (const sub of command.commands) exitOverride(sub);
-      };
-      exitOverride(program);
-      try {
-        await program.parseAsync(["tables", ...args], { from: "user" });
-      } catch (error) {
-        if (error instanceof CommanderError) {
-          process.exitCode = error.exitCode;
-        } else {
-          printError(error);
-          process.exitCode = 1;
-        }
-      }
-    });
-  } finally {
-    process.chdir(previousCwd);
-    setEnv(previousEnv);
-  }
 }
 
 async function tableExists(name: string): Promise<boolean> {

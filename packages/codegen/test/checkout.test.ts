@@ -11,7 +11,6 @@ import {
 } from "@ferry/runtime";
 import { createMysqlPool } from "@ferry/stack";
 import { useTestStack } from "@ferry/stack/testing";
-import { beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import {
   type CheckoutInput,
   contract,
@@ -19,7 +18,8 @@ import {
   type Product,
   type ShoppingCart,
   type User,
-} from "../../store-data/src/index.ts";
+} from "@ferry/store-data";
+import { beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { useGeneratedStore } from "./generated-store.ts";
 
 const stack = useTestStack();

@@ -6,9 +6,9 @@
 import { applyTables, CachedPhase, FleetMember, MysqlEntityStore } from "@ferry/runtime";
 import { createMysqlPool } from "@ferry/stack";
 import { useTestStack } from "@ferry/stack/testing";
+import { seedStore } from "@ferry/store";
+import { contract, createDynamoStore, createStore } from "@ferry/store-data";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { seedStore } from "../../../apps/store/src/index.ts";
-import { contract, createDynamoStore, createStore } from "../../store-data/src/index.ts";
 
 const stack = useTestStack();
 let pool: ReturnType<typeof createMysqlPool>;

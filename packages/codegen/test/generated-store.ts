@@ -6,9 +6,9 @@ import { applyTables, type SecondaryFailure } from "@ferry/runtime";
 import { SettablePhase } from "@ferry/runtime/testing";
 import { connectMysql } from "@ferry/stack";
 import type { TestStack } from "@ferry/stack/testing";
+import { seedStore } from "@ferry/store";
+import { contract, createStore } from "@ferry/store-data";
 import { afterAll, beforeAll } from "vitest";
-import { seedStore } from "../../../apps/store/src/index.ts";
-import { contract, createStore } from "../../store-data/src/index.ts";
 
 export interface GeneratedStore {
   readonly phase: SettablePhase;

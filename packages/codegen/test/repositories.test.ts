@@ -1,13 +1,13 @@
 import { UniqueViolation } from "@ferry/runtime";
 import { useTestStack } from "@ferry/stack/testing";
-import { beforeAll, describe, expect, it } from "vitest";
 import {
   createDynamoStore,
   createMysqlStore,
   type createStore,
   type NewProduct,
   type NewUser,
-} from "../../store-data/src/index.ts";
+} from "@ferry/store-data";
+import { beforeAll, describe, expect, it } from "vitest";
 import { useGeneratedStore } from "./generated-store.ts";
 
 const stack = useTestStack();

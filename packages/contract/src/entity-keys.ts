@@ -4,8 +4,8 @@
  * a key names both, so that either store can address the item and both address the same one.
  */
 import { KeyTemplateError, parseKeyTemplate } from "./key-template.ts";
+import type { Loose } from "./loose.ts";
 import type { Entity } from "./model.ts";
-import type { Loose } from "./rules.ts";
 
 /** The primary-key attributes of an entity: those whose columns make up the source table's primary key. */
 export function primaryKeyAttributes(entity: Loose<Entity>): string[] {

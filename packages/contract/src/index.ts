@@ -28,8 +28,9 @@ export {
   parseContract,
   validateContract,
 } from "./load.ts";
+export type { Loose } from "./loose.ts";
 export * from "./model.ts";
-export { checkContractRules, type Loose } from "./rules.ts";
+export { checkContractRules } from "./rules.ts";
 export { CONTRACT_SCHEMA_PATH, checkSchema, contractSchema, type JsonSchema, type SchemaCheck } from "./schema.ts";
 export {
   allowedAttributeTypes,

@@ -4,8 +4,9 @@ import { readFile } from "node:fs/promises";
 import { type Document, LineCounter, parseDocument } from "yaml";
 import { ContractError, ContractFileError, type ContractIssue, type ContractProblem } from "./issues.ts";
 import { locate } from "./locate.ts";
+import type { Loose } from "./loose.ts";
 import type { Contract } from "./model.ts";
-import { checkContractRules, type Loose } from "./rules.ts";
+import { checkContractRules } from "./rules.ts";
 import { checkSchema } from "./schema.ts";
 
 export interface ContractLoadResult {

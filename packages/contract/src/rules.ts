@@ -12,22 +12,11 @@ import {
   parseKeyTemplate,
   templatesCanCollide,
 } from "./key-template.ts";
+import type { Loose } from "./loose.ts";
 import type { AttributeType, Contract, DynamoIndex, DynamoTable, Entity, KeyTemplates } from "./model.ts";
 import { allowedAttributeTypes, parseSqlType } from "./sql-types.ts";
 import { didYouMean } from "./suggest.ts";
 import { checkTransaction } from "./transaction-rules.ts";
-
-/**
- * A contract value whose nodes all have the right shape but where anything may be missing: what is left of a file
- * after the schema's rejects are taken out (see checkSchema).
- */
-export type Loose<T> = T extends string | number | boolean | bigint
-  ? T
-  : T extends ReadonlyArray<infer U>
-    ? Array<Loose<U> | undefined>
-    : T extends object
-      ? { [K in keyof T]?: Loose<T[K]> }
-      : T;
 
 type LooseEntity = Loose<Entity>;
 type LooseTemplates = Loose<KeyTemplates>;

@@ -4,8 +4,8 @@
  */
 import { identityAttributes } from "./entity-keys.ts";
 import type { ContractPath } from "./issues.ts";
+import type { Loose } from "./loose.ts";
 import type { Entity, Transaction, TransactionInput, TransactionStep } from "./model.ts";
-import type { Loose } from "./rules.ts";
 import {
   parseCondition,
   parseStepValue,

@@ -5,8 +5,8 @@
 import { fileURLToPath } from "node:url";
 import { type Contract, loadValidContract } from "@ferry/contract";
 import { useTestStack } from "@ferry/stack/testing";
+import { seedStore } from "@ferry/store";
 import { beforeAll, describe, expect, it } from "vitest";
-import { seedStore } from "../../../apps/store/src/index.ts";
 import { type Codec, createCodec, type EntityValue } from "../src/codec/index.ts";
 import { ConditionFailed, CursorError, NotFound, UniqueViolation } from "../src/errors.ts";
 import { escapeId, MysqlEntityStore, mysqlStatements } from "../src/mysql/index.ts";

@@ -9,6 +9,7 @@
  * time (later ids are newer), as auto-increment ids do.
  */
 import { StackError } from "@ferry/stack";
+import { RowRandom } from "@ferry/stack/random";
 import {
   ADJECTIVES,
   BRANDS,
@@ -20,7 +21,6 @@ import {
   NOUNS,
 } from "./catalog.ts";
 import type { LoadChunk } from "./load.ts";
-import { RowRandom } from "./rng.ts";
 import { centsToDecimal, DAY_MS, REFERENCE_TIME, type RowCells, type StoreTable, sqlDateTime } from "./tables.ts";
 
 export interface SyntheticSize {

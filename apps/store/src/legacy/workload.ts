@@ -10,11 +10,11 @@
  * starting data set: sessions run one after another, each drawing from its own random stream.
  */
 import { connectMysql, parseMysqlUrl, StackError, withDatabase } from "@ferry/stack";
+import { RowRandom } from "@ferry/stack/random";
 import type { Connection, ResultSetHeader, RowDataPacket } from "mysql2/promise";
 import { ADJECTIVES, CATEGORIES, FEATURES, LEAF_CATEGORY_IDS, NOUNS } from "./catalog.ts";
 import { DEMO_PASSWORD } from "./demo.ts";
 import { hashPassword, seedSalt } from "./password.ts";
-import { RowRandom } from "./rng.ts";
 import { DEFAULT_STORE_DATABASE } from "./seed.ts";
 
 export interface LegacyWorkloadOptions {

@@ -7,7 +7,7 @@
  */
 
 import { closeSync, openSync, writeSync } from "node:fs";
-import { RowRandom } from "../apps/store/src/legacy/rng.ts";
+import { RowRandom } from "@ferry/stack/random";
 
 export interface SyntheticLogOptions {
   /** Statements (Query and Execute entries) to write. */

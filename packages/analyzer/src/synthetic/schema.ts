@@ -1,10 +1,11 @@
 /**
- * A synthetic schema for `pnpm bench analyze`: N tables with 5-15 columns of varied types, a surrogate
+ * A synthetic schema for the analyzer's benchmarks (`pnpm bench analyze`, `pnpm bench codegen`) and tests: N tables with 5-15 columns of varied types, a surrogate
  * or composite primary key, 0-3 foreign keys to earlier tables, unique keys and secondary indexes.
  * The same seed always gives the same schema. The DDL goes in batches (multiple statements per round
  * trip when the connection allows it) with FOREIGN_KEY_CHECKS off.
  */
-import type { connectMysql } from "../packages/stack/src/index.ts";
+import type { connectMysql } from "@ferry/stack";
+import { SeededRandom } from "@ferry/stack/random";
 
 type Connection = Awaited<ReturnType<typeof connectMysql>>;
 
@@ -74,18 +75,6 @@ interface PlannedTable {
   primaryKey: KeyColumn[];
 }
 
-/** mulberry32: small, fast, and the same sequence for the same seed on every machine. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Creates `tables` tables in the connection's current database (which should be empty), deterministically
  * from `seed`, and says how many tables, columns and foreign keys it made.
@@ -94,9 +83,7 @@ export async function createSyntheticSchema(
   connection: Connection,
   options: { tables: number; seed: number },
 ): Promise<SyntheticSchema> {
-  const next = random(options.seed);
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
-  const between = (low: number, high: number) => low + Math.floor(next() * (high - low + 1));
+  const random = new SeededRandom(options.seed);
 
   const planned: PlannedTable[] = [];
   const statements: string[] = [];
@@ -104,7 +91,7 @@ export async function createSyntheticSchema(
   let foreignKeyCount = 0;
 
   for (let i = 0; i < options.tables; i += 1) {
-    const name = `t${String(i).padStart(4, "0")}_${pick(NOUNS)}`;
+    const name = `t${String(i).padStart(4, "0")}_${random.pick(NOUNS)}`;
     const definitions: string[] = [];
     const indexable: string[] = [];
     const used = new Set<string>();
@@ -115,7 +102,7 @@ export async function createSyntheticSchema(
     };
 
     // Primary key: mostly a surrogate id, sometimes a composite natural key.
-    const composite = i > 0 && next() < 0.2;
+    const composite = i > 0 && random.fraction() < 0.2;
     const primaryKey: KeyColumn[] = composite
       ? [
           { name: "tenant_id", type: "INT UNSIGNED" },
@@ -128,18 +115,22 @@ export async function createSyntheticSchema(
 
     // 0-3 foreign keys to earlier tables, referencing their primary keys.
     const constraints: string[] = [];
-    const foreignKeys = i === 0 ? 0 : between(0, Math.min(3, i));
+    const foreignKeys = i === 0 ? 0 : random.between(0, Math.min(3, i));
     const targets = new Set<number>();
     for (let f = 0; f < foreignKeys; f += 1) {
-      const targetIndex = Math.floor(next() * i);
+      const targetIndex = random.below(i);
       if (targets.has(targetIndex)) continue;
       targets.add(targetIndex);
       const target = planned[targetIndex];
       if (!target) continue;
-      const rule = pick(RULES);
+      const rule = random.pick(RULES);
       const columns = target.primaryKey.map((key) => ({ name: `${target.name}_${key.name}`, type: key.type }));
       for (const column of columns) {
-        addColumn(column.name, `${column.type} ${rule === "SET NULL" || next() < 0.3 ? "NULL" : "NOT NULL"}`, false);
+        addColumn(
+          column.name,
+          `${column.type} ${rule === "SET NULL" || random.fraction() < 0.3 ? "NULL" : "NOT NULL"}`,
+          false,
+        );
       }
       const list = columns.map((column) => `\`${column.name}\``).join(", ");
       const referenced = target.primaryKey.map((key) => `\`${key.name}\``).join(", ");
@@ -150,21 +141,21 @@ export async function createSyntheticSchema(
     }
 
     // Plain columns up to 5-15 in all.
-    const total = Math.max(between(5, 15), definitions.length + 1);
+    const total = Math.max(random.between(5, 15), definitions.length + 1);
     for (let c = definitions.length; c < total; c += 1) {
-      const kind = pick(KINDS);
+      const kind = random.pick(KINDS);
       addColumn(`c${c}`, kind.type, kind.indexable);
     }
 
     // A unique key now and then, 0-2 secondary indexes (some on two columns).
-    if (indexable.length > 0 && next() < 0.35) {
-      constraints.push(`UNIQUE KEY \`uq_${name}\` (\`${pick(indexable)}\`)`);
+    if (indexable.length > 0 && random.fraction() < 0.35) {
+      constraints.push(`UNIQUE KEY \`uq_${name}\` (\`${random.pick(indexable)}\`)`);
     }
-    const indexes = between(0, 2);
+    const indexes = random.between(0, 2);
     for (let x = 0; x < indexes && indexable.length > 0; x += 1) {
-      const first = pick(indexable);
-      const second = pick(indexable);
-      const columns = next() < 0.4 && second !== first ? [first, second] : [first];
+      const first = random.pick(indexable);
+      const second = random.pick(indexable);
+      const columns = random.fraction() < 0.4 && second !== first ? [first, second] : [first];
       constraints.push(`KEY \`ix_${name}_${x}\` (${columns.map((column) => `\`${column}\``).join(", ")})`);
     }
 
