@@ -21,7 +21,6 @@ const key = (partition: string, sort?: string) => [
   { AttributeName: partition, KeyType: "HASH" as const },
   ...(sort ? [{ AttributeName: sort, KeyType: "RANGE" as const }] : []),
 ];
-const strings = (...names: string[]) => names.map((name) => ({ AttributeName: name, AttributeType: "S" as const }));
 
 /** A contract with only tables (all these functions read). */
 function tablesOnly(tables: Contract["tables"]): Pick<Contract, "name" | "tables"> {
