@@ -235,8 +235,8 @@ export class OrderRepository {
  * Not served on DynamoDB, so not generated:
  * - countProductsByCategoryId (aggregate (COUNT/SUM/GROUP BY/DISTINCT): DynamoDB does not aggregate; keep a counter item updated with the writes, or compute it in the application)
  * - searchProductsByName (LIKE '%…%' on name: a contains-search cannot use a key; use a search index (e.g. OpenSearch) or a prefix match)
- * - countProductsBySellerId (aggregate (COUNT/SUM/GROUP BY/DISTINCT): DynamoDB does not aggregate; keep a counter item updated with the writes, or compute it in the application)
- * - countProductsBySellerId2 (aggregate (COUNT/SUM/GROUP BY/DISTINCT): DynamoDB does not aggregate; keep a counter item updated with the writes, or compute it in the application)
+ * - countProductsAndStockBySellerId (aggregate (COUNT/SUM/GROUP BY/DISTINCT): DynamoDB does not aggregate; keep a counter item updated with the writes, or compute it in the application)
+ * - countOrdersAndRevenueBySellerId (aggregate (COUNT/SUM/GROUP BY/DISTINCT): DynamoDB does not aggregate; keep a counter item updated with the writes, or compute it in the application)
  * - listProductsById (GetItem returning many)
  */
 export class ProductRepository {
@@ -299,21 +299,13 @@ export class ShoppingCartRepository {
   /**
    * listShoppingCartsByUserId: Query. Seen 93 times as: SELECT sc.product_id, sc.quantity, p.name, p.price, p.image_url, p.inventory_quantity FROM shopping_carts sc JOIN products p ON p.id = sc.product_id WHERE sc.user_id = ? ORDER BY sc.created_at
    *
-   * the products are then read by key (getProductById, batched): cart pages must show current prices and stock, so they are not copied onto cart lines
+   * also checkout's SELECT product_id, quantity FROM shopping_carts WHERE user_id = ? ORDER BY product_id (29 times, digest 77c0750ba250ced4): both are served in product order, the table's sort key. The products are then read by key (getProductById, batched): cart pages must show current prices and stock, so they are not copied onto cart lines
    */
   async listShoppingCartsByUserId(
     params: { userId: NonNullable<ShoppingCart["userId"]> },
     page: PageRequest = {},
   ): Promise<Page<ShoppingCart>> {
     return this.router.list<ShoppingCart>("ShoppingCart", { values: params, ...pageOptions(page) });
-  }
-
-  /** listShoppingCartsByUserId2: Query. Seen 29 times as: SELECT product_id, quantity FROM shopping_carts WHERE user_id = ? ORDER BY product_id */
-  async listShoppingCartsByUserId2(
-    params: { userId: NonNullable<ShoppingCart["userId"]> },
-    page: PageRequest = {},
-  ): Promise<Page<ShoppingCart>> {
-    return this.router.list<ShoppingCart>("ShoppingCart", { values: params, order: "asc", ...pageOptions(page) });
   }
 
   /** Reads one ShoppingCart by its primary key. */
