@@ -12,6 +12,7 @@ export {
 } from "./apply.ts";
 export { tablesClient } from "./client.ts";
 export {
+  type CloudFormationOptions,
   type CloudFormationTemplate,
   cloudFormationTemplate,
   cloudFormationTemplateJson,
