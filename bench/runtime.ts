@@ -3,7 +3,7 @@
  * MariaDB and DynamoDB Local, measured in one run.
  *
  * - Read latency in phase 3 (MySQL served, DynamoDB shadow-read concurrently at sampling 1.0, compared, mismatches
- *   logged) against phase 1 (MySQL only), getUserById calls interleaved. Goal: p50 ratio <= 1.15.
+ *   logged) against phase 1 (MySQL only), users.get calls interleaved. Goal: p50 ratio <= 1.15.
  * - Write latency in phase 2 (MySQL, then DynamoDB) against phase 1, users.update calls interleaved (reported).
  * - Outbox drain rate: `--outage` creates while DynamoDB cannot be reached (each recorded in the MySQL outbox), then
  *   the outbox drained into DynamoDB once it can: entries per second, against raw creates on the same DynamoDB.
@@ -82,8 +82,8 @@ export async function main(args: string[]): Promise<void> {
     process.stderr.write(`reads: ${rounds} pairs (phase 3 vs phase 1) ...\n`);
     const reads = await interleaved(
       rounds,
-      () => three.users.getUserById({ id: user.id }),
-      () => one.users.getUserById({ id: user.id }),
+      () => three.users.get({ id: user.id }),
+      () => one.users.get({ id: user.id }),
       300,
       // Each call starts on a quiet process: a phase-3 call's shadow read does not spill into the next call.
       () => shadow.idle(),

@@ -7,6 +7,7 @@ import { seedStore } from "@ferry/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { contractText } from "../src/analyze.ts";
 import { introspect } from "../src/facts/index.ts";
+import { mergeContract } from "../src/merge/index.ts";
 import { proposeContract } from "../src/propose/index.ts";
 import { buildWorkload } from "../src/workload/index.ts";
 import type { Workload } from "../src/workload/types.ts";
@@ -103,7 +104,7 @@ describe("the proposed design for the store", () => {
       listProductsByCategoryId: "Query GSI1 many 100",
       listShoppingCartsByUserId: "Query  many 80",
       listCategories: "Query GSI1 many 70",
-      listShoppingCartsByUserId2: "unsupported  many 60",
+      listShoppingCartsByUserIdWithProducts: "unsupported  many 60",
       getUserByUsername: "Query GSI1 one 50",
       listOrdersByUserId: "Query  many 40",
       listOrderItemsByOrderId: "Query GSI1 many 30",
@@ -118,7 +119,7 @@ describe("the proposed design for the store", () => {
     });
     const patterns = contract.accessPatterns ?? {};
     expect(patterns.listOrdersByUserId?.dynamodb.order).toBe("desc");
-    expect(patterns.listShoppingCartsByUserId2?.dynamodb.reason).toMatch(
+    expect(patterns.listShoppingCartsByUserIdWithProducts?.dynamodb.reason).toMatch(
       /^joins products: its items live in other partitions/,
     );
     expect(patterns.searchProductsByName?.dynamodb.reason).toMatch(/^LIKE '%…%' on name/);
@@ -129,6 +130,24 @@ describe("the proposed design for the store", () => {
 });
 
 describe("analyzing again", () => {
+  it("names a new statement by how it differs from the contract's pattern of the same name, not by a number", async () => {
+    const current = proposeContract(await facts(), workload(STATEMENTS), { name: "store" }).contract;
+    const sql = "SELECT * FROM shopping_carts WHERE user_id = 3 ORDER BY product_id";
+    const later = proposeContract(await facts(), workload([[sql, 5]]), { name: "store" }).contract;
+    // Alone in its workload, the new statement is proposed under the name the contract already gives another.
+    expect(Object.keys(later.accessPatterns ?? {})).toEqual(["listShoppingCartsByUserId"]);
+    const { contract, drift } = mergeContract(current, later, { workloadGiven: true });
+    const normalised = "SELECT * FROM shopping_carts WHERE user_id = ? ORDER BY product_id";
+    expect(contract.accessPatterns?.listShoppingCartsByUserIdOrderedByProductId?.observed?.sql).toBe(normalised);
+    expect(contract.accessPatterns?.listShoppingCartsByUserId?.observed?.sql).toBe(
+      "SELECT * FROM shopping_carts WHERE user_id = ?",
+    );
+    expect(drift.workload).toContain(
+      `new statement -> access pattern listShoppingCartsByUserIdOrderedByProductId: ${normalised}`,
+    );
+    expect(Object.keys(contract.accessPatterns ?? {}).filter((name) => /[0-9]$/.test(name))).toEqual([]);
+  });
+
   it("refreshes the facts, keeps every hand edit, proposes what is new, and reports the drift", async () => {
     const file = join(dir, "store.yaml");
     const first = proposeContract(await facts(), workload(STATEMENTS), { name: "store" });

@@ -36,7 +36,7 @@ describe("the generated store", () => {
       // With DynamoDB authoritative (4-5) the id comes from the id counter, continuing MySQL's sequence.
       const user = await store.users.create(newUser(p, { lastName: null, isSeller: true }));
       if (p >= 4) expect(user.id).toBeGreaterThan(3n);
-      expect(await store.users.getUserById({ id: user.id })).toEqual(user);
+      expect(await store.users.get({ id: user.id })).toEqual(user);
       expect(await store.users.getUserByUsername({ username: `gen_${p}` })).toEqual(user);
       // users.email is utf8mb4_unicode_ci: MySQL finds it in any case, and so does DynamoDB's folded index key.
       expect(await store.users.getUserByEmail({ email: `GEN_${p}@Example.COM` })).toEqual(user);
@@ -50,15 +50,15 @@ describe("the generated store", () => {
       };
       const created = await store.products.create(product);
       expect(created.price).toBe("12345678.90");
-      expect(await store.products.getProductById({ id: created.id })).toEqual(created);
+      expect(await store.products.get({ id: created.id })).toEqual(created);
       await store.products.update(
         { id: created.id },
         {},
         { add: { inventoryQuantity: -1 }, condition: [{ attribute: "inventoryQuantity", op: ">=", value: 1 }] },
       );
-      expect((await store.products.getProductById({ id: created.id }))?.inventoryQuantity).toBe(2);
+      expect((await store.products.get({ id: created.id }))?.inventoryQuantity).toBe(2);
       expect(await store.products.delete({ id: created.id })).toBe(true);
-      expect(await store.products.getProductById({ id: created.id })).toBeUndefined();
+      expect(await store.products.get({ id: created.id })).toBeUndefined();
       expect(failures).toEqual([]);
     });
   }

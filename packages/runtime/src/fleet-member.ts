@@ -12,9 +12,8 @@ import { DynamoEntityStore } from "./dynamodb/index.ts";
 import { Metrics } from "./metrics/index.ts";
 import { MysqlEntityStore, type MysqlExecutor } from "./mysql/index.ts";
 import { Outbox } from "./outbox/index.ts";
-import type { PhaseSource } from "./phases.ts";
-import type { SecondaryFailure } from "./router/index.ts";
 import { MismatchLog, ShadowReader } from "./shadow/index.ts";
+import type { StoreOptions } from "./store/index.ts";
 
 export interface FleetMemberOptions {
   contract: Contract;
@@ -34,21 +33,9 @@ export interface FleetMemberOptions {
   log?: (message: string, error?: unknown) => void;
 }
 
-/** What the generated createStore() takes, filled in by a FleetMember. */
 /** A phase-4 create found processes still handing out MySQL ids after the wait. */
 export class IdsNotReady extends Error {
   override readonly name = "IdsNotReady";
-}
-
-export interface FleetStoreOptions {
-  idGate: () => Promise<void>;
-  phase: PhaseSource;
-  mysql: MysqlExecutor;
-  dynamodb: DynamoDBClient;
-  tablePrefix: string;
-  onSecondaryFailure: (failure: SecondaryFailure) => unknown;
-  metrics: Metrics;
-  shadow: ShadowReader;
 }
 
 export class FleetMember {
@@ -59,7 +46,8 @@ export class FleetMember {
   readonly outbox: Outbox;
   readonly mismatches: MismatchLog;
   readonly shadow: ShadowReader;
-  readonly storeOptions: FleetStoreOptions;
+  /** What the generated createStore() takes, every option filled in. */
+  readonly storeOptions: Required<StoreOptions>;
 
   constructor(options: FleetMemberOptions) {
     const tablePrefix = options.tablePrefix ?? "";

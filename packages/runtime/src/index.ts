@@ -43,7 +43,7 @@ export {
   UniqueViolation,
   WriteConflict,
 } from "./errors.ts";
-export { FleetMember, type FleetMemberOptions, type FleetStoreOptions, IdsNotReady } from "./fleet-member.ts";
+export { FleetMember, type FleetMemberOptions, IdsNotReady } from "./fleet-member.ts";
 export * from "./ids/index.ts";
 export * from "./metrics/index.ts";
 export * from "./mysql/index.ts";
@@ -61,6 +61,20 @@ export {
 } from "./phases.ts";
 export * from "./router/index.ts";
 export * from "./shadow/index.ts";
+export {
+  type Contract,
+  contractCodec,
+  createDynamoRouter,
+  createMysqlRouter,
+  createPhaseRouter,
+  DEFAULT_PAGE_LIMIT,
+  type DynamoStoreOptions,
+  type MysqlStoreOptions,
+  type Page,
+  type PageRequest,
+  pageOptions,
+  type StoreOptions,
+} from "./store/index.ts";
 export * from "./tables/index.ts";
 export {
   TransactionPlan,

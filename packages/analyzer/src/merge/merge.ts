@@ -16,6 +16,8 @@ import {
 } from "@ferry/contract";
 import { byCodePoint } from "../propose/canonical.ts";
 import { keyPrefix, unique } from "../propose/naming.ts";
+import { distinctNames, statementQualifiers } from "../propose/pattern-names.ts";
+import { statementShape } from "../workload/index.ts";
 import { type DriftReport, knownTables, schemaDrift } from "./drift.ts";
 
 export interface MergeResult {
@@ -175,7 +177,8 @@ function mergePatterns(out: Contract, proposal: Contract, context: PatternMerge)
       if (parameters.some(([p]) => p === undefined)) continue; // reads a column deleted by hand
       pattern.parameters = Object.fromEntries(parameters);
     }
-    const name = unique(proposedName, names);
+    const name = names.has(proposedName) ? distinctName(out, proposedName, pattern, names) : proposedName;
+    names.add(name);
     existing[name] = pattern;
     added.add(name);
     context.drift.workload.push(`new statement -> access pattern ${name}: ${proposed.observed?.sql ?? ""}`);
@@ -189,6 +192,23 @@ function mergePatterns(out: Contract, proposal: Contract, context: PatternMerge)
   }
   if (Object.keys(existing).length > 0) out.accessPatterns = existing;
   return added;
+}
+
+/** A new pattern's name when the contract has another pattern of that name: qualified by what its statement does. */
+function distinctName(out: Contract, proposedName: string, pattern: AccessPattern, taken: ReadonlySet<string>): string {
+  const sql = pattern.observed?.sql ?? "";
+  const entity = out.entities[pattern.entity];
+  const byTable = new Map(Object.values(out.entities).map((e) => [e.source.table, e]));
+  const table = entity?.source.table ?? "";
+  const nameOf = new Map(Object.entries(out.entities).map(([name, e]) => [e.source.table, name]));
+  const qualifiers = statementQualifiers(statementShape(sql, { database: out.source.database }), sql, {
+    table,
+    entityOf: (other) => nameOf.get(other),
+    attributeOf: (other, column) =>
+      Object.entries(byTable.get(other)?.attributes ?? {}).find(([, a]) => a.column.name === column)?.[0],
+  });
+  const [name] = distinctNames(proposedName, [{ qualifiers, digest: pattern.observed?.digest ?? "" }], taken);
+  return name ?? proposedName;
 }
 
 /**

@@ -6,7 +6,8 @@ import type { AccessPattern, AttributeType } from "@ferry/contract";
 import type { ObservedStatement, StatementShape } from "../workload/types.ts";
 import { type EntityDraft, keyable } from "./entities.ts";
 import { type IndexSlot, partitionColumns, sortColumns } from "./keys.ts";
-import { plural, unique } from "./naming.ts";
+import { plural } from "./naming.ts";
+import { distinctNames, type Qualifiers, statementQualifiers } from "./pattern-names.ts";
 import { equalityColumns, primaryTable, type TableStats } from "./stats.ts";
 
 export interface PatternContext {
@@ -207,8 +208,7 @@ export function proposePatterns(
   statements: readonly ObservedStatement[],
   ctx: PatternContext,
 ): Record<string, AccessPattern> {
-  const patterns: Record<string, AccessPattern> = {};
-  const names = new Set<string>();
+  const proposed: Array<{ base: string; qualifiers: Qualifiers; digest: string; pattern: AccessPattern }> = [];
   for (const statement of statements) {
     const { shape } = statement;
     if (shape.kind === "other") continue;
@@ -233,7 +233,12 @@ export function proposePatterns(
       .map((c) => c.column.column);
     const nameColumns = [...new Set([...eq, ...searched])].map((c) => draft.attributeOf.get(c) ?? c);
     const served = serve(shape, statement.sql, table, draft, ctx);
-    const name = unique(patternName(shape, statement.sql, draft, nameColumns, served), names);
+    const base = patternName(shape, statement.sql, draft, nameColumns, served);
+    const qualifiers = statementQualifiers(shape, statement.sql, {
+      table,
+      entityOf: (other) => ctx.drafts.get(other)?.name,
+      attributeOf: (other, column) => ctx.drafts.get(other)?.attributeOf.get(column),
+    });
     const dynamodb: AccessPattern["dynamodb"] = { operation: served.operation };
     if (served.index) dynamodb.index = served.index;
     const order = shape.orderBy[0];
@@ -252,7 +257,21 @@ export function proposePatterns(
       },
       ...(served.notes.length > 0 ? { notes: served.notes.join("; ") } : {}),
     };
-    patterns[name] = pattern;
+    proposed.push({ base, qualifiers, digest: statement.digest, pattern });
   }
+  // Statements that would have the same name are named by how they differ, each group in order of its first.
+  const groups = new Map<string, typeof proposed>();
+  for (const entry of proposed) groups.set(entry.base, [...(groups.get(entry.base) ?? []), entry]);
+  const names = new Map<(typeof proposed)[number], string>();
+  const taken = new Set<string>();
+  for (const [base, group] of groups) {
+    distinctNames(base, group, taken).forEach((name, i) => {
+      const entry = group[i];
+      if (entry) names.set(entry, name);
+      taken.add(name);
+    });
+  }
+  const patterns: Record<string, AccessPattern> = {};
+  for (const entry of proposed) patterns[names.get(entry) ?? entry.base] = entry.pattern;
   return patterns;
 }

@@ -10,6 +10,7 @@ import {
   StructureKind,
   type TypeAliasDeclarationStructure,
 } from "ts-morph";
+import { docText } from "./prose.ts";
 import { valueDoc, valueType } from "./ts-types.ts";
 
 export const JSON_VALUE: TypeAliasDeclarationStructure = {
@@ -26,7 +27,7 @@ export function entityInterfaces(contract: Contract): InterfaceDeclarationStruct
       ([attribute, spec]) => ({
         name: attribute,
         type: spec.column.nullable ? `${valueType(spec)} | null` : valueType(spec),
-        docs: [valueDoc(spec)],
+        docs: [docText(valueDoc(spec), 2)],
       }),
     );
     for (const [attribute, copy] of Object.entries(entity.denormalized ?? {})) {
@@ -36,13 +37,13 @@ export function entityInterfaces(contract: Contract): InterfaceDeclarationStruct
         name: attribute,
         hasQuestionToken: true,
         type: source.column.nullable ? `${valueType(source)} | null` : valueType(source),
-        docs: [`A copy of ${copy.from}.${copy.attribute} (through ${copy.via}) kept on DynamoDB items.`],
+        docs: [docText(`A copy of ${copy.from}.${copy.attribute} (through ${copy.via}) kept on DynamoDB items.`, 2)],
       });
     }
     const docs = [
       `${name}: a row of \`${entity.source.table}\`; on DynamoDB an item keyed ${entity.key.partition}${entity.key.sort ? ` / ${entity.key.sort}` : ""}.`,
     ];
     if (entity.notes) docs.push(entity.notes);
-    return { kind: StructureKind.Interface, name, isExported: true, docs: [docs.join("\n\n")], properties };
+    return { kind: StructureKind.Interface, name, isExported: true, docs: [docText(docs.join("\n\n"), 0)], properties };
   });
 }

@@ -18,10 +18,11 @@ import {
   type StatementStructures,
   StructureKind,
   ts,
-  VariableDeclarationKind,
 } from "ts-morph";
+import { generatedNotice } from "../notice.ts";
 import { cloudFormationTemplateJson, tableDefinitionsJson } from "../tables/index.ts";
 import { entityInterfaces, JSON_VALUE } from "./entities.ts";
+import { docText, LINE_WIDTH } from "./prose.ts";
 import { repositoryStatements } from "./repositories.ts";
 
 export interface GenerateOptions {
@@ -55,79 +56,67 @@ function printStatements(statements: StatementStructures[]): string {
 export function generate(contract: Contract, options: GenerateOptions): GeneratedFiles {
   const { contractPath } = options;
   const packageName = options.packageName ?? `@ferry/${contract.name}-data`;
+  const notice = generatedNotice(contractPath);
+  const sourceFile = (parts: { doc?: string[]; imports?: string; body: string }) =>
+    fileTemplate({ notice, contractPath, ...parts, doc: parts.doc && docText(parts.doc.join(" "), 0).split("\n") });
   const files: GeneratedFiles = new Map();
   const interfaces: InterfaceDeclarationStructure[] = entityInterfaces(contract);
 
   files.set(
     "src/entities.ts",
-    fileTemplate({
-      contractPath,
+    sourceFile({
       doc: [`The entities of the ${contract.name} contract, as the application sees them on either store.`],
       body: printStatements([JSON_VALUE, ...interfaces]),
     }),
   );
   files.set(
     "src/contract.ts",
-    fileTemplate({
-      contractPath,
+    sourceFile({
       doc: ["The contract this package was generated from: the runtime's codec works from it."],
-      imports: printStatements([
-        {
-          kind: StructureKind.ImportDeclaration,
-          moduleSpecifier: "@ferry/contract",
-          isTypeOnly: true,
-          namedImports: ["Contract"],
-        },
-      ]),
-      body: printStatements([
-        {
-          kind: StructureKind.VariableStatement,
-          isExported: true,
-          declarationKind: VariableDeclarationKind.Const,
-          declarations: [{ name: "contract", type: "Contract", initializer: JSON.stringify(contract, null, 2) }],
-        },
-      ]),
+      imports: 'import type { Contract } from "@ferry/runtime";',
+      body: `export const contract: Contract = ${tsLiteral(contract, 0)};`,
     }),
   );
   const repositories = repositoryStatements(contract);
   const repositoryText = printStatements([...repositories.types, ...repositories.classes, ...repositories.factory]);
   const runtimeImports = [
-    "createCodec",
-    "type DynamoDBClient",
-    "DynamoEntityStore",
-    "EntityRouter",
-    "FixedPhase",
-    "IdAllocator",
+    "createDynamoRouter",
+    "createMysqlRouter",
+    "createPhaseRouter",
+    "type DynamoStoreOptions",
+    "type EntityRouter",
     ...(repositoryText.includes("matchesValues(") ? ["matchesValues"] : []),
-    "type Metrics",
-    "MysqlEntityStore",
-    "type MysqlExecutor",
-    "type PhaseSource",
-    "type SecondaryFailure",
-    "type ShadowReader",
+    "type MysqlStoreOptions",
+    ...(repositoryText.includes("pageOptions(") ? ["type Page", "type PageRequest", "pageOptions"] : []),
+    "type StoreOptions",
     "type UpdateRequest",
   ];
+  const entityImports = [...(/\bJsonValue\b/.test(repositoryText) ? ["JsonValue"] : []), ...repositories.entityNames];
   files.set(
     "src/repositories.ts",
-    fileTemplate({
-      contractPath,
+    sourceFile({
       doc: [
         "The phase-routed repositories: the only thing applications use. Each call goes where the migration",
-        "phase says (runtime EntityRouter): reads to the authoritative store, writes to both, authoritative first.",
+        "phase says (the runtime's EntityRouter): reads to the authoritative store, writes to both, authoritative first.",
       ],
       imports: [
         `import { ${runtimeImports.join(", ")} } from "@ferry/runtime";`,
         'import { contract } from "./contract.ts";',
-        `import type { ${repositories.entityNames.join(", ")} } from "./entities.ts";`,
+        `import type { ${entityImports.join(", ")} } from "./entities.ts";`,
       ].join("\n"),
       body: repositoryText,
     }),
   );
   files.set(
     "src/index.ts",
-    fileTemplate({
-      contractPath,
+    sourceFile({
       body: printStatements([
+        {
+          kind: StructureKind.ExportDeclaration,
+          isTypeOnly: true,
+          moduleSpecifier: "@ferry/runtime",
+          namedExports: ["DynamoStoreOptions", "MysqlStoreOptions", "Page", "PageRequest", "StoreOptions"],
+        },
         { kind: StructureKind.ExportDeclaration, moduleSpecifier: "./contract.ts", namedExports: ["contract"] },
         {
           kind: StructureKind.ExportDeclaration,
@@ -143,7 +132,7 @@ export function generate(contract: Contract, options: GenerateOptions): Generate
             "createMysqlStore",
             "createStore",
             ...repositories.entityNames.map((name) => `${name}Repository`),
-            ...["Page", "PageRequest", "StoreOptions"].map((name) => ({ name, isTypeOnly: true })),
+            { name: "Store", isTypeOnly: true },
             ...(repositories.transactionsProperty ? ["Transactions"] : []),
             ...repositories.entityNames
               .flatMap((name) => [`${name}Key`, `New${name}`])
@@ -155,16 +144,49 @@ export function generate(contract: Contract, options: GenerateOptions): Generate
     }),
   );
   // The DynamoDB tables the code expects: CreateTable inputs, and a template for `aws cloudformation deploy`.
-  files.set("tables.json", tableDefinitionsJson(contract));
-  files.set("cloudformation.json", cloudFormationTemplateJson(contract));
+  files.set("tables.json", tableDefinitionsJson(contract, { prefix: "" }, { source: contractPath }));
+  files.set("cloudformation.json", cloudFormationTemplateJson(contract, { source: contractPath }));
   const contractFromPackage = relative(options.outDir, contractPath);
-  files.set("package.json", packageTemplate({ packageName, contractPath, contractFromPackage }));
+  const cliFromPackage = relative(options.outDir, "packages/cli/src/bin.ts");
+  files.set("package.json", packageTemplate({ packageName, notice, contractFromPackage, cliFromPackage }));
   files.set(
     "tsconfig.json",
-    `${JSON.stringify({ extends: relative(options.outDir, "tsconfig.base.json"), include: ["src"] }, null, 2)}\n`,
+    `// ${notice}\n${JSON.stringify({ extends: relative(options.outDir, "tsconfig.base.json"), include: ["src"] }, null, 2)}\n`,
   );
   typeCheck(files, options.root ?? process.cwd(), options.outDir);
   return formatted(files, options.root ?? process.cwd(), options.outDir);
+}
+
+/**
+ * A value as TypeScript literal text (JSON's, with keys quoted), its long strings cut at spaces into a concatenation
+ * of pieces that fit the line width where the formatter puts them (one level deeper than the property).
+ */
+function tsLiteral(value: unknown, indent: number): string {
+  if (typeof value === "string") return stringLiteral(value, indent + 2);
+  if (Array.isArray(value)) return `[${value.map((item) => tsLiteral(item, indent + 2)).join(", ")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value).filter(([, item]) => item !== undefined);
+    return `{\n${entries.map(([key, item]) => `${JSON.stringify(key)}: ${tsLiteral(item, indent + 2)}`).join(",\n")}\n}`;
+  }
+  return JSON.stringify(value);
+}
+
+function stringLiteral(text: string, indent: number): string {
+  // The piece, its quotes, and the " +" that follows it: all within the width, one level in.
+  const width = LINE_WIDTH - indent - 2 - " +".length;
+  const whole = JSON.stringify(text);
+  if (whole.length <= width) return whole;
+  const pieces: string[] = [];
+  let piece = "";
+  for (const word of text.split(/(?<= )/)) {
+    if (piece !== "" && JSON.stringify(piece + word).length > width) {
+      pieces.push(piece);
+      piece = "";
+    }
+    piece += word;
+  }
+  pieces.push(piece);
+  return pieces.map((p) => JSON.stringify(p)).join(" +\n");
 }
 
 /** The packages generated code imports, resolved to their sources in this repository for the check. */

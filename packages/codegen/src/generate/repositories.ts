@@ -1,14 +1,16 @@
 /**
- * The phase-routed repositories: one class per entity with a method per access pattern DynamoDB can serve
- * (GetItem, Query on the table or an index) plus create/update/delete by key, all through the runtime's
- * EntityRouter, and `createStore()` to wire the stores and the router from the embedded contract.
- * The only thing apps use. Patterns DynamoDB cannot serve are listed, not generated.
+ * The repositories: one class per entity with a method per way DynamoDB serves a read of the contract (GetItem, Query
+ * on the table or an index) plus get/create/update/delete by key, all through the runtime's EntityRouter; the `Store`
+ * they make up; and createStore(), createMysqlStore() and createDynamoStore(), which call the runtime's routers with
+ * the embedded contract. A read by exactly the key is `get`; access patterns served the same way share one method;
+ * patterns DynamoDB cannot serve are listed, not generated.
  */
 import {
   type AccessPattern,
   type Contract,
   type Entity,
   identityAttributes,
+  parseKeyTemplate,
   stepOperation,
   type Transaction,
 } from "@ferry/contract";
@@ -22,54 +24,79 @@ import {
   StructureKind,
   type TypeAliasDeclarationStructure,
 } from "ts-morph";
+import { docText, listOf, lowerFirst, pluralOf, upperFirst, withArticle } from "./prose.ts";
+import { valueType } from "./ts-types.ts";
 
-const lowerFirst = (name: string) => `${name[0]?.toLowerCase() ?? ""}${name.slice(1)}`;
-const pluralOf = (name: string) =>
-  /[^aeiou]y$/.test(name) ? `${name.slice(0, -1)}ies` : /(s|x|ch|sh|z)$/.test(name) ? `${name}es` : `${name}s`;
+/** Doc text of a top-level declaration, and of a class member or interface property (indented two columns). */
+const topDoc = (text: string) => docText(text, 0);
+const memberDoc = (text: string) => docText(text, 2);
 
 /** The attributes a key names: the primary key's, then those of the DynamoDB key templates (see identityAttributes). */
 export function keyAttributes(entity: Entity): string[] {
   return identityAttributes(entity);
 }
 
-/** Attributes a create may leave out: the database fills them (auto-increment, a default) or they may be NULL. */
-function optionalOnCreate(entity: Entity): string[] {
-  return Object.entries(entity.attributes)
-    .filter(
-      ([, a]) => a.column.autoIncrement || a.column.default !== undefined || a.column.nullable || a.column.generated,
-    )
-    .map(([name]) => name);
+const union = (names: readonly string[]) => names.map((n) => JSON.stringify(n)).join(" | ");
+const are = (names: readonly string[], one: string, many: string) => (names.length === 1 ? one : many);
+
+/** What a create may leave out, and what the database (or the id counter) does then, in the type's doc. */
+function leftOutOnCreate(entity: Entity) {
+  const assigned: string[] = [];
+  const computed: string[] = [];
+  const defaulted: string[] = [];
+  const nulled: string[] = [];
+  for (const [name, { column }] of Object.entries(entity.attributes)) {
+    if (column.autoIncrement) assigned.push(name);
+    else if (column.generated) computed.push(name);
+    else if (column.default !== undefined) defaulted.push(name);
+    else if (column.nullable) nulled.push(name);
+  }
+  const clauses = [
+    ...(assigned.length > 0 ? [`${listOf(assigned)} ${are(assigned, "gets the next id", "get the next ids")}`] : []),
+    ...(computed.length > 0 ? [`${listOf(computed)} ${are(computed, "is", "are")} computed`] : []),
+    ...(defaulted.length > 0
+      ? [`${listOf(defaulted)} ${are(defaulted, "takes its default", "take their defaults")}`]
+      : []),
+    ...(nulled.length > 0 ? [`${listOf(nulled)} ${are(nulled, "is", "are")} NULL`] : []),
+  ];
+  return { optional: [...assigned, ...computed, ...defaulted, ...nulled], clauses };
 }
 
-const union = (names: readonly string[]) => names.map((n) => JSON.stringify(n)).join(" | ");
-
 function entityTypes(name: string, entity: Entity): TypeAliasDeclarationStructure[] {
-  const optional = optionalOnCreate(entity);
-  const copies = Object.keys(entity.denormalized ?? {});
-  const omitted = [...optional, ...copies];
+  const { optional, clauses } = leftOutOnCreate(entity);
+  const copies = Object.entries(entity.denormalized ?? {});
+  const copyNames = copies.map(([attribute]) => attribute);
+  const omitted = [...optional, ...copyNames];
   const key = keyAttributes(entity);
-  const primary = entity.source.primaryKey.length;
+  const primary = key.slice(0, entity.source.primaryKey.length);
+  const others = key.slice(primary.length);
+  const sources = [...new Set(copies.map(([, copy]) => copy.from))];
+  const newDoc = [
+    `${upperFirst(withArticle(name))} to create.`,
+    ...(clauses.length > 0 ? [`Left out, ${clauses.join("; ")}.`] : []),
+    ...(copies.length > 0
+      ? [`${listOf(copyNames)} ${are(copyNames, "is a copy", "are copies")} ferry takes from ${listOf(sources)}.`]
+      : []),
+  ].join(" ");
   return [
     {
       kind: StructureKind.TypeAlias,
       name: `${name}Key`,
       isExported: true,
       docs: [
-        key.length > primary
-          ? `What identifies one ${name}: its primary key, and ${key.slice(primary).join(", ")} of its DynamoDB key (both stores address the same item).`
-          : `What identifies one ${name}: its primary key.`,
+        topDoc(
+          others.length > 0
+            ? `What identifies one ${name}: its primary key (${listOf(primary)}) and the ${listOf(others)} of its DynamoDB key, so that both stores address the same item.`
+            : `What identifies one ${name}: its primary key (${listOf(primary)}).`,
+        ),
       ],
-      type: `Pick<${name}, ${union(keyAttributes(entity))}>`,
+      type: `Pick<${name}, ${union(key)}>`,
     },
     {
       kind: StructureKind.TypeAlias,
       name: `New${name}`,
       isExported: true,
-      docs: [
-        optional.length > 0
-          ? `A ${name} to create: ${optional.join(", ")} may be left out (the database fills ${optional.length === 1 ? "it" : "them"} in, or ${optional.length === 1 ? "it" : "they"} may be NULL).`
-          : `A ${name} to create.`,
-      ],
+      docs: [topDoc(newDoc)],
       type:
         omitted.length > 0
           ? `Omit<${name}, ${union(omitted)}> & Partial<Pick<${name}, ${union(optional.length > 0 ? optional : omitted)}>>`
@@ -78,99 +105,195 @@ function entityTypes(name: string, entity: Entity): TypeAliasDeclarationStructur
   ];
 }
 
-function parameterType(entityName: string, pattern: AccessPattern): string {
-  const names = Object.keys(pattern.parameters ?? {});
-  return `{ ${names.map((p) => `${p}: NonNullable<${entityName}["${p}"]>`).join("; ")} }`;
+/** A parameter's type: the attribute's value type, never null (a key or a filter compares with a value). */
+function parameterType(entityName: string, entity: Entity, parameter: string): string {
+  const attribute = entity.attributes[parameter];
+  return attribute ? valueType(attribute) : `NonNullable<${entityName}[${JSON.stringify(parameter)}]>`;
 }
 
-function patternDoc(name: string, pattern: AccessPattern): string {
-  const how = `${pattern.dynamodb.operation}${pattern.dynamodb.index ? ` on ${pattern.dynamodb.index}` : ""}`;
-  const seen = pattern.observed
-    ? ` Seen ${pattern.observed.count.toLocaleString("en-US")} times as: ${pattern.observed.sql}`
-    : "";
-  return `${name}: ${how}.${seen}${pattern.notes ? `\n\n${pattern.notes}` : ""}`;
+/** The attributes a key template reads, in order. */
+function placeholders(template: string | undefined): string[] {
+  if (template === undefined) return [];
+  return parseKeyTemplate(template).flatMap((part) => ("placeholder" in part ? [part.placeholder] : []));
 }
 
-/** The method for one read pattern, or undefined when the pattern is not a read DynamoDB serves. */
-function patternMethod(
-  entityName: string,
-  entity: Entity,
-  name: string,
-  pattern: AccessPattern,
-): OptionalKind<MethodDeclarationStructure> | undefined {
+/** How one access pattern is read, when it is a read DynamoDB serves and the repositories generate. */
+interface Read {
+  /** GetItem by exactly the key: what `get` does. */
+  kind: "key" | "item" | "one" | "many";
+  parameters: string[];
+  index?: string;
+  order?: "asc" | "desc";
+  /** Reads that are the same call (same operation, index, values and order) have the same signature. */
+  signature: string;
+}
+
+function readOf(entity: Entity, pattern: AccessPattern): Read | undefined {
   const { operation, index, order } = pattern.dynamodb;
   const parameters = Object.keys(pattern.parameters ?? {});
-  const hasParameters = parameters.length > 0;
-  const paramsArg = hasParameters ? [{ name: "params", type: parameterType(entityName, pattern) }] : [];
-  const values = hasParameters ? "params" : "{}";
-  const docs = [patternDoc(name, pattern)];
+  const sorted = [...parameters].sort();
   if (operation === "GetItem" && pattern.returns === "one") {
     const key = keyAttributes(entity);
     if (!key.every((k) => parameters.includes(k))) return undefined;
-    const exact = parameters.length === key.length;
-    return {
-      name,
-      isAsync: true,
-      docs,
-      parameters: paramsArg,
-      returnType: `Promise<${entityName} | undefined>`,
-      statements: exact
-        ? [`return this.router.get<${entityName}>(${JSON.stringify(entityName)}, params);`]
-        : [
-            `const item = await this.router.get<${entityName}>(${JSON.stringify(entityName)}, { ${key.map((k) => `${k}: params.${k}`).join(", ")} });`,
-            "return matchesValues(item, params) ? item : undefined;",
-          ],
-    };
+    const kind = parameters.length === key.length ? "key" : "item";
+    return { kind, parameters, signature: JSON.stringify([kind, sorted]) };
   }
   if (operation !== "Query") return undefined;
-  const request = [
-    ...(index ? [`index: ${JSON.stringify(index)}`] : []),
-    `values: ${values}`,
-    ...(order ? [`order: ${JSON.stringify(order)}`] : []),
-  ];
-  if (pattern.returns === "one") {
+  const kind = pattern.returns === "one" ? "one" : "many";
+  // No order is ascending on both stores (ScanIndexForward, and the router's ORDER BY).
+  return {
+    kind,
+    parameters,
+    ...(index ? { index } : {}),
+    ...(order ? { order } : {}),
+    signature: JSON.stringify([kind, index ?? "", order ?? "asc", sorted]),
+  };
+}
+
+/** "Query on GSI1", "GetItem", "Query on the table". */
+function servedBy(pattern: AccessPattern): string {
+  const { operation, index } = pattern.dynamodb;
+  if (operation === "Query") return `Query on ${index ?? "the table"}`;
+  return index ? `${operation} on ${index}` : operation;
+}
+
+/** Where a pattern came from and what to know about it: the statement seen, its notes. */
+function patternFacts(name: string | undefined, pattern: AccessPattern): string {
+  const seen = pattern.observed
+    ? `seen ${pattern.observed.count.toLocaleString("en-US")} times as: ${pattern.observed.sql}`
+    : "declared in the contract";
+  const first = name === undefined ? upperFirst(seen) : `${name}, ${seen}`;
+  return pattern.notes ? `${first}\nNote: ${pattern.notes}` : first;
+}
+
+/** The first sentence of a read's doc: what it returns, in which order, and how DynamoDB serves it. */
+function readSummary(entityName: string, entity: Entity, read: Read, pattern: AccessPattern): string {
+  const plural = pluralOf(entityName);
+  const given = `the given ${listOf(read.parameters)}`;
+  const how = servedBy(pattern);
+  switch (read.kind) {
+    case "key":
+      return `Reads one ${entityName} by its key; undefined when there is none (${how}).`;
+    case "item": {
+      const key = keyAttributes(entity);
+      const extra = read.parameters.filter((p) => !key.includes(p));
+      return `Reads the ${entityName} with the given ${listOf(key)}, if its ${listOf(extra)} ${are(extra, "matches", "match")} too; undefined otherwise (${how}).`;
+    }
+    case "one":
+      return `Reads the ${entityName} with ${given}; undefined when there is none (${how}).`;
+    case "many": {
+      const templates = read.index ? entity.indexes?.[read.index] : entity.key;
+      const sortedBy = placeholders(templates?.sort);
+      const order =
+        sortedBy.length > 0
+          ? `, ordered by ${sortedBy.join(" then ")}${read.order === "desc" ? ", descending" : ""}`
+          : "";
+      const which = read.parameters.length > 0 ? `the ${plural} with ${given}` : `all ${plural}`;
+      return `Lists ${which}${order}, a page at a time (${how}).`;
+    }
+  }
+}
+
+type Method = OptionalKind<MethodDeclarationStructure>;
+
+/** The method of a read (its first pattern names it), or `get`'s body for a read by exactly the key. */
+function readMethod(entityName: string, entity: Entity, name: string, read: Read, docs: string): Method {
+  const quoted = JSON.stringify(entityName);
+  const params =
+    read.parameters.length > 0
+      ? [
+          {
+            name: "params",
+            type: `{ ${read.parameters.map((p) => `${p}: ${parameterType(entityName, entity, p)}`).join("; ")} }`,
+          },
+        ]
+      : [];
+  const values = read.parameters.length > 0 ? "params" : "{}";
+  const base = { name, isAsync: true, docs: [memberDoc(docs)], parameters: params };
+  if (read.kind === "key" || read.kind === "item") {
+    const key = keyAttributes(entity);
     return {
-      name,
-      isAsync: true,
-      docs,
-      parameters: paramsArg,
+      ...base,
+      returnType: `Promise<${entityName} | undefined>`,
+      statements:
+        read.kind === "key"
+          ? [`return this.router.get<${entityName}>(${quoted}, params);`]
+          : [
+              `const item = await this.router.get<${entityName}>(${quoted}, { ${key.map((k) => `${k}: params.${k}`).join(", ")} });`,
+              "return matchesValues(item, params) ? item : undefined;",
+            ],
+    };
+  }
+  const request = [
+    ...(read.index ? [`index: ${JSON.stringify(read.index)}`] : []),
+    `values: ${values}`,
+    ...(read.order ? [`order: ${JSON.stringify(read.order)}`] : []),
+  ];
+  if (read.kind === "one") {
+    return {
+      ...base,
       returnType: `Promise<${entityName} | undefined>`,
       statements: [
-        `const page = await this.router.list<${entityName}>(${JSON.stringify(entityName)}, { ${[...request, "limit: 1"].join(", ")} });`,
+        `const page = await this.router.list<${entityName}>(${quoted}, { ${[...request, "limit: 1"].join(", ")} });`,
         "return page.items[0];",
       ],
     };
   }
   return {
-    name,
-    isAsync: true,
-    docs,
-    parameters: [...paramsArg, { name: "page", type: "PageRequest", initializer: "{}" }],
+    ...base,
+    parameters: [...params, { name: "page", type: "PageRequest", initializer: "{}" }],
     returnType: `Promise<Page<${entityName}>>`,
     statements: [
-      `return this.router.list<${entityName}>(${JSON.stringify(entityName)}, { ${[...request, "...pageOptions(page)"].join(", ")} });`,
+      `return this.router.list<${entityName}>(${quoted}, { ${[...request, "...pageOptions(page)"].join(", ")} });`,
     ],
   };
 }
 
 function repositoryClass(contract: Contract, entityName: string, entity: Entity): ClassDeclarationStructure {
-  const methods: OptionalKind<MethodDeclarationStructure>[] = [];
+  const unsupported: string[] = [];
   const notGenerated: string[] = [];
+  const byKey: Array<[string, AccessPattern]> = [];
+  const reads = new Map<string, { read: Read; patterns: Array<[string, AccessPattern]> }>();
   for (const [name, pattern] of Object.entries(contract.accessPatterns ?? {})) {
     if (pattern.entity !== entityName) continue;
-    const method = patternMethod(entityName, entity, name, pattern);
-    if (method) methods.push(method);
-    else if (pattern.dynamodb.operation === "unsupported")
-      notGenerated.push(`${name} (${pattern.dynamodb.reason ?? "unsupported"})`);
+    const read = readOf(entity, pattern);
+    if (read?.kind === "key") byKey.push([name, pattern]);
+    else if (read) {
+      const same = reads.get(read.signature);
+      if (same) same.patterns.push([name, pattern]);
+      else reads.set(read.signature, { read, patterns: [[name, pattern]] });
+    } else if (pattern.dynamodb.operation === "unsupported")
+      unsupported.push(`- ${name}: ${pattern.dynamodb.reason ?? "unsupported"}`);
     else if (!["PutItem", "UpdateItem", "DeleteItem"].includes(pattern.dynamodb.operation))
-      notGenerated.push(`${name} (${pattern.dynamodb.operation} returning ${pattern.returns ?? "many"})`);
+      notGenerated.push(`- ${name}: ${pattern.dynamodb.operation} returning ${pattern.returns ?? "many"}`);
   }
+  const methods: Method[] = [...reads.values()].map(({ read, patterns }) => {
+    const [[name, pattern]] = patterns as [[string, AccessPattern], ...Array<[string, AccessPattern]>];
+    const facts =
+      patterns.length === 1
+        ? [patternFacts(undefined, pattern)]
+        : [
+            `The access patterns ${listOf(patterns.map(([n]) => n))} are served the same way, so they share this method.`,
+            ...patterns.map(([n, p]) => patternFacts(n, p)),
+          ];
+    return readMethod(
+      entityName,
+      entity,
+      name,
+      read,
+      [readSummary(entityName, entity, read, pattern), ...facts].join("\n\n"),
+    );
+  });
   const quoted = JSON.stringify(entityName);
+  const getDoc = [
+    `Reads one ${entityName} by its key; undefined when there is none.`,
+    ...byKey.map(([name, pattern]) => `Serves ${patternFacts(name, pattern)}`),
+  ];
   methods.push(
     {
       name: "get",
       isAsync: true,
-      docs: [`Reads one ${entityName} by its primary key.`],
+      docs: [memberDoc(getDoc.join("\n\n"))],
       parameters: [{ name: "key", type: `${entityName}Key` }],
       returnType: `Promise<${entityName} | undefined>`,
       statements: [`return this.router.get<${entityName}>(${quoted}, key);`],
@@ -179,7 +302,9 @@ function repositoryClass(contract: Contract, entityName: string, entity: Entity)
       name: "create",
       isAsync: true,
       docs: [
-        `Creates a ${entityName} on the authoritative store, then on the other; returns it as stored (with its id).`,
+        memberDoc(
+          `Creates ${withArticle(entityName)} on the authoritative store, then on the other; returns it as stored${entity.id?.strategy === "auto-increment" ? " (with its id)" : ""}.`,
+        ),
       ],
       parameters: [{ name: "value", type: `New${entityName}` }],
       returnType: `Promise<${entityName}>`,
@@ -188,7 +313,11 @@ function repositoryClass(contract: Contract, entityName: string, entity: Entity)
     {
       name: "update",
       isAsync: true,
-      docs: [`Changes a ${entityName}; a changed key moves the item on DynamoDB in one transaction.`],
+      docs: [
+        memberDoc(
+          `Changes ${withArticle(entityName)} (not its key) on the authoritative store, then on the other: \`changes\` sets attributes, \`options.add\` adds to numbers, and \`options.condition\` must hold on the authoritative store.`,
+        ),
+      ],
       parameters: [
         { name: "key", type: `${entityName}Key` },
         { name: "changes", type: `Partial<Omit<${entityName}, keyof ${entityName}Key>>` },
@@ -200,38 +329,24 @@ function repositoryClass(contract: Contract, entityName: string, entity: Entity)
     {
       name: "delete",
       isAsync: true,
-      docs: [`Deletes a ${entityName}; false when there was none.`],
+      docs: [memberDoc(`Deletes ${withArticle(entityName)}; false when there was none.`)],
       parameters: [{ name: "key", type: `${entityName}Key` }],
       returnType: "Promise<boolean>",
       statements: [`return this.router.delete(${quoted}, key);`],
     },
   );
   const docs = [`${pluralOf(entityName)} (MySQL table \`${entity.source.table}\`), routed by the migration phase.`];
-  if (notGenerated.length > 0)
-    docs.push(`Not served on DynamoDB, so not generated:\n${notGenerated.map((n) => `- ${n}`).join("\n")}`);
+  if (unsupported.length > 0) docs.push(`Not served on DynamoDB, so not generated:\n${unsupported.join("\n")}`);
+  if (notGenerated.length > 0) docs.push(`Not generated (no method reads this way yet):\n${notGenerated.join("\n")}`);
   return {
     kind: StructureKind.Class,
     name: `${entityName}Repository`,
     isExported: true,
-    docs: [docs.join("\n\n")],
+    docs: [topDoc(docs.join("\n\n"))],
     ctors: [{ parameters: [{ name: "router", type: "EntityRouter", scope: Scope.Private, isReadonly: true }] }],
     methods,
   };
 }
-
-/** Turns a page request into the router's limit and cursor (emitted only when a listing uses it). */
-const PAGE_OPTIONS: FunctionDeclarationStructure = {
-  kind: StructureKind.Function,
-  name: "pageOptions",
-  docs: ["The limit and cursor of a page request, as the router takes them."],
-  parameters: [{ name: "page", type: "PageRequest" }],
-  returnType: "{ limit: number; cursor?: string }",
-  statements: [
-    "return page.cursor === undefined ? { limit: page.limit ?? 50 } : { limit: page.limit ?? 50, cursor: page.cursor };",
-  ],
-};
-
-const upperFirst = (name: string) => `${name[0]?.toUpperCase() ?? ""}${name.slice(1)}`;
 
 /** Attributes that create steps set on an input's values: the caller does not pass them. */
 function setByCreates(transaction: Transaction, input: string): string[] {
@@ -256,20 +371,23 @@ function transactionParts(name: string, transaction: Transaction) {
     kind: StructureKind.Interface,
     name: `${type}Input`,
     isExported: true,
-    docs: [`What ${name} takes.`],
+    docs: [topDoc(`What ${name} takes.`)],
     properties: inputs.map(([inputName, input]) => {
       const set = setByCreates(transaction, inputName);
       const base = input.kind === "key" ? `${input.entity}Key` : `New${input.entity}`;
       const one = set.length > 0 ? `Omit<${base}, ${union(set)}>` : base;
-      const plural = input.list ? pluralOf(input.entity) : input.entity;
       const what =
         input.kind === "key"
-          ? `The key${input.list ? "s" : ""} of ${input.list ? "" : "one "}${plural}`
-          : `${input.list ? "New" : "A new"} ${plural}`;
+          ? input.list
+            ? `The keys of ${pluralOf(input.entity)}`
+            : `The key of one ${input.entity}`
+          : input.list
+            ? `New ${pluralOf(input.entity)}`
+            : `A new ${input.entity}`;
       return {
         name: inputName,
         type: input.list ? (set.length > 0 ? `Array<${one}>` : `${one}[]`) : one,
-        docs: [`${what}${set.length > 0 ? ` (${set.join(", ")} set by the transaction)` : ""}.`],
+        docs: [memberDoc(`${what}${set.length > 0 ? ` (${listOf(set)} set by the transaction)` : ""}.`)],
       };
     }),
   };
@@ -277,7 +395,7 @@ function transactionParts(name: string, transaction: Transaction) {
     kind: StructureKind.Interface,
     name: `${type}Result`,
     isExported: true,
-    docs: [`What ${name} created, as stored (with ids).`],
+    docs: [topDoc(`What ${name} created, as stored (with ids).`)],
     properties: inputs
       .filter(([inputName]) => created.has(inputName))
       .map(([inputName, input]) => ({ name: inputName, type: input.list ? `${input.entity}[]` : input.entity })),
@@ -292,11 +410,13 @@ function transactionParts(name: string, transaction: Transaction) {
     name,
     isAsync: true,
     docs: [
-      [
-        `${name}: ${transaction.description ?? "a contract transaction"}`,
-        stepDocs.join("\n"),
-        "All or nothing: one MySQL transaction or one DynamoDB TransactWriteItems, routed by the phase. TransactionFailed says which step failed (e.g. a condition); TransactionRefused means nothing was tried.",
-      ].join("\n\n"),
+      memberDoc(
+        [
+          transaction.description ?? `The contract's ${name} transaction.`,
+          stepDocs.join("\n"),
+          "All or nothing: one MySQL transaction or one DynamoDB TransactWriteItems, routed by the phase. TransactionFailed says which step failed (e.g. a condition); TransactionRefused means nothing was tried.",
+        ].join("\n\n"),
+      ),
     ],
     parameters: [{ name: "input", type: `${type}Input` }],
     returnType: `Promise<${type}Result>`,
@@ -313,12 +433,12 @@ function transactionsClass(contract: Contract) {
     .filter(([, t]) => (t.steps ?? []).length === 0)
     .map(([name]) => name);
   const docs = ["The contract's transactions, routed by the migration phase."];
-  if (declared.length > 0) docs.push(`Declared without steps, so not generated: ${declared.join(", ")}.`);
+  if (declared.length > 0) docs.push(`Declared without steps, so not generated: ${listOf(declared)}.`);
   const declaration: ClassDeclarationStructure = {
     kind: StructureKind.Class,
     name: "Transactions",
     isExported: true,
-    docs: [docs.join("\n\n")],
+    docs: [topDoc(docs.join("\n\n"))],
     ctors: [{ parameters: [{ name: "router", type: "EntityRouter", scope: Scope.Private, isReadonly: true }] }],
     methods: parts.map((part) => part.method),
   };
@@ -336,38 +456,13 @@ export interface RepositoryStatements {
   entityNames: string[];
   /** Input and result type names of the generated transactions (empty when there are none). */
   transactionTypes: string[];
-  /** The createStore() property of the transactions, when there are any. */
+  /** The Store property of the transactions, when there are any. */
   transactionsProperty: string | undefined;
 }
 
 export function repositoryStatements(contract: Contract): RepositoryStatements {
   const entities = Object.entries(contract.entities);
-  const types: RepositoryStatements["types"] = [
-    {
-      kind: StructureKind.Interface,
-      name: "PageRequest",
-      isExported: true,
-      docs: ["Which page of a listing: at most `limit` items (default 50), after `cursor` from the previous page."],
-      properties: [
-        { name: "limit", type: "number", hasQuestionToken: true },
-        { name: "cursor", type: "string", hasQuestionToken: true },
-      ],
-    },
-    {
-      kind: StructureKind.Interface,
-      name: "Page",
-      isExported: true,
-      typeParameters: ["T"],
-      docs: [
-        "One page of a listing; `cursor` is there when more may follow (it is refused after a phase change: restart the listing).",
-      ],
-      properties: [
-        { name: "items", type: "T[]" },
-        { name: "cursor", type: "string", hasQuestionToken: true },
-      ],
-    },
-    ...entities.flatMap(([name, entity]) => entityTypes(name, entity)),
-  ];
+  const types: RepositoryStatements["types"] = entities.flatMap(([name, entity]) => entityTypes(name, entity));
   const classes = entities.map(([name, entity]) => repositoryClass(contract, name, entity));
   const members = entities.map(([name]) => ({ property: lowerFirst(pluralOf(name)), name }));
   const transactions = transactionsClass(contract);
@@ -381,124 +476,68 @@ export function repositoryStatements(contract: Contract): RepositoryStatements {
     classes.push(transactions.declaration);
   }
   const storeMembers = [
-    ...members.map((m) => `${m.property}: new ${m.name}Repository(router)`),
-    ...(transactionsProperty ? [`${transactionsProperty}: new Transactions(router)`] : []),
+    ...members.map((m) => ({ property: m.property, type: `${m.name}Repository` })),
+    ...(transactionsProperty ? [{ property: transactionsProperty, type: "Transactions" }] : []),
   ];
   const factory: RepositoryStatements["factory"] = [
     {
       kind: StructureKind.Interface,
-      name: "StoreOptions",
+      name: "Store",
       isExported: true,
-      docs: ["What the generated store runs on."],
-      properties: [
-        { name: "phase", type: "PhaseSource", docs: ["Where the current migration phase comes from."] },
-        { name: "mysql", type: "MysqlExecutor", docs: ["A MySQL connection or pool (from connectMysql)."] },
-        { name: "dynamodb", type: "DynamoDBClient" },
-        {
-          name: "tablePrefix",
-          type: "string",
-          hasQuestionToken: true,
-          docs: ["Prefix of the DynamoDB table names (FERRY_TABLE_PREFIX)."],
-        },
-        {
-          name: "onSecondaryFailure",
-          type: "(failure: SecondaryFailure) => unknown",
-          docs: [
-            "Receives every write the non-authoritative store refused, to be replayed: an Outbox's `record` (awaited before the call answers).",
-          ],
-        },
-        {
-          name: "idGate",
-          type: "() => Promise<void>",
-          hasQuestionToken: true,
-          docs: [
-            "Waits, once per phase change in phase 4, until no process lets MySQL hand out ids (a FleetMember's waits for the fleet).",
-          ],
-        },
-        {
-          name: "metrics",
-          type: "Metrics",
-          hasQuestionToken: true,
-          docs: ["Times every store call (mount its Prometheus text at /metrics)."],
-        },
-        {
-          name: "shadow",
-          type: "ShadowReader",
-          hasQuestionToken: true,
-          docs: [
-            "Phase 3's shadow reads; without it phase 3 reads like phase 2. A FleetMember's storeOptions has them all.",
-          ],
-        },
+      docs: [
+        topDoc(
+          `Every entity's repository${transactionsProperty ? " and the contract's transactions" : ""}, over one router: what createStore, createMysqlStore and createDynamoStore return.`,
+        ),
       ],
+      properties: storeMembers.map((m) => ({ name: m.property, type: m.type, isReadonly: true })),
     },
     {
       kind: StructureKind.Function,
       name: "createStore",
       isExported: true,
       docs: [
-        "The phase-routed repositories of every entity, over one router: what apps use. Each call goes to the stores the current phase says.",
+        topDoc(
+          "The repositories over both stores, routed by the migration phase: what applications use. Reads go to the authoritative store; writes go to it first, then to the other.",
+        ),
       ],
       parameters: [{ name: "options", type: "StoreOptions" }],
-      statements: [
-        "const codec = createCodec(contract);",
-        `return repositories(
-  new EntityRouter({
-    phase: options.phase,
-    codec,
-    mysql: new MysqlEntityStore(options.mysql, codec),
-    dynamodb: new DynamoEntityStore(options.dynamodb, codec, { tablePrefix: options.tablePrefix ?? "" }),
-    ids: new IdAllocator(options.dynamodb, { tablePrefix: options.tablePrefix ?? "" }),
-    onSecondaryFailure: options.onSecondaryFailure,
-    ...(options.idGate ? { idGate: options.idGate } : {}),
-    ...(options.metrics ? { metrics: options.metrics } : {}),
-    ...(options.shadow ? { shadow: options.shadow } : {}),
-  }),
-);`,
-      ],
+      returnType: "Store",
+      statements: ["return repositories(createPhaseRouter(contract, options));"],
     },
     {
       kind: StructureKind.Function,
       name: "createMysqlStore",
       isExported: true,
       docs: [
-        "The same repositories over MySQL alone (parameterised SQL from the contract, keyset pagination): every call on MySQL, nothing on DynamoDB. For scripts, tests and the legacy side; apps use createStore.",
+        topDoc(
+          "The same repositories over MySQL alone, as in phase 1 (parameterised SQL from the contract, keyset pagination): nothing on DynamoDB. For scripts, tests and the legacy side; applications use createStore.",
+        ),
       ],
-      parameters: [{ name: "options", type: "{ mysql: MysqlExecutor }" }],
-      statements: [
-        "const codec = createCodec(contract);",
-        "return repositories(new EntityRouter({ phase: new FixedPhase(1), codec, mysql: new MysqlEntityStore(options.mysql, codec) }));",
-      ],
+      parameters: [{ name: "options", type: "MysqlStoreOptions" }],
+      returnType: "Store",
+      statements: ["return repositories(createMysqlRouter(contract, options));"],
     },
     {
       kind: StructureKind.Function,
       name: "createDynamoStore",
       isExported: true,
       docs: [
-        "The same repositories over DynamoDB alone (GetItem/Query, conditional writes, unique markers, ids from the id counter): nothing on MySQL. For scripts, tests and the end state; apps use createStore.",
+        topDoc(
+          "The same repositories over DynamoDB alone, as in phase 5 (GetItem/Query, conditional writes, unique markers, ids from the id counter): nothing on MySQL. For scripts, tests and the end state; applications use createStore.",
+        ),
       ],
-      parameters: [{ name: "options", type: "{ dynamodb: DynamoDBClient; tablePrefix?: string }" }],
-      statements: [
-        "const codec = createCodec(contract);",
-        `return repositories(
-  new EntityRouter({
-    phase: new FixedPhase(5),
-    codec,
-    dynamodb: new DynamoEntityStore(options.dynamodb, codec, { tablePrefix: options.tablePrefix ?? "" }),
-    ids: new IdAllocator(options.dynamodb, { tablePrefix: options.tablePrefix ?? "" }),
-  }),
-);`,
-      ],
+      parameters: [{ name: "options", type: "DynamoStoreOptions" }],
+      returnType: "Store",
+      statements: ["return repositories(createDynamoRouter(contract, options));"],
     },
     {
       kind: StructureKind.Function,
       name: "repositories",
-      docs: ["Every entity's repository (and the transactions) over one router."],
+      docs: [topDoc("The Store over one router.")],
       parameters: [{ name: "router", type: "EntityRouter" }],
-      statements: [`return { ${storeMembers.join(", ")} };`],
+      returnType: "Store",
+      statements: [`return { ${storeMembers.map((m) => `${m.property}: new ${m.type}(router)`).join(", ")} };`],
     },
-    ...(classes.some((c) => c.methods?.some((m) => m.parameters?.some((p) => p.type === "PageRequest")))
-      ? [PAGE_OPTIONS]
-      : []),
   ];
   return {
     types,

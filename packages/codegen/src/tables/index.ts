@@ -3,6 +3,7 @@
  * CloudFormation template. Both start from the runtime's table definitions, which `ferry tables apply` creates.
  */
 export {
+  type CloudFormationOptions,
   type CloudFormationTemplate,
   cloudFormationTemplate,
   cloudFormationTemplateJson,

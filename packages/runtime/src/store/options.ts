@@ -1,0 +1,41 @@
+/** What a generated store runs on: the options of its createStore(), createMysqlStore() and createDynamoStore(). */
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { Metrics } from "../metrics/index.ts";
+import type { MysqlExecutor } from "../mysql/index.ts";
+import type { PhaseSource } from "../phases.ts";
+import type { SecondaryFailure } from "../router/index.ts";
+import type { ShadowReader } from "../shadow/index.ts";
+
+/**
+ * The options of a generated createStore(): both stores, routed by the migration phase. A FleetMember's
+ * storeOptions has them all.
+ */
+export interface StoreOptions {
+  /** Where the current migration phase comes from (a FleetMember's CachedPhase, or a FixedPhase). */
+  phase: PhaseSource;
+  /** A MySQL connection or pool (from connectMysql or createMysqlPool). */
+  mysql: MysqlExecutor;
+  dynamodb: DynamoDBClient;
+  /** Put before every DynamoDB table name (FERRY_TABLE_PREFIX); default none. */
+  tablePrefix?: string;
+  /**
+   * Receives every write the non-authoritative store refused, to be replayed: an Outbox's `record`. A returned
+   * promise is awaited before the call answers.
+   */
+  onSecondaryFailure: (failure: SecondaryFailure) => unknown;
+  /**
+   * Waits, once per phase change in phase 4, until no process lets MySQL hand out ids (a FleetMember's waits for the
+   * fleet); without it, the fleet is taken to move at once.
+   */
+  idGate?: () => Promise<void>;
+  /** Times every store call (mount its Prometheus text at /metrics). */
+  metrics?: Metrics;
+  /** Phase 3's shadow reads; without them phase 3 reads like phase 2. */
+  shadow?: ShadowReader;
+}
+
+/** The options of a generated createMysqlStore(): MySQL alone. */
+export type MysqlStoreOptions = Pick<StoreOptions, "mysql">;
+
+/** The options of a generated createDynamoStore(): DynamoDB alone. */
+export type DynamoStoreOptions = Pick<StoreOptions, "dynamodb" | "tablePrefix">;
