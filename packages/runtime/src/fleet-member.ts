@@ -6,14 +6,14 @@
  */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Contract } from "@ferry/contract";
-import { type Codec, createCodec } from "./codec/index.ts";
+import type { Codec } from "./codec/index.ts";
 import { CachedPhase, PhaseStore } from "./control/index.ts";
 import { DynamoEntityStore } from "./dynamodb/index.ts";
 import { Metrics } from "./metrics/index.ts";
 import { MysqlEntityStore, type MysqlExecutor } from "./mysql/index.ts";
 import { Outbox } from "./outbox/index.ts";
 import { MismatchLog, ShadowReader } from "./shadow/index.ts";
-import type { StoreOptions } from "./store/index.ts";
+import { contractCodec, type StoreOptions } from "./store/index.ts";
 
 export interface FleetMemberOptions {
   contract: Contract;
@@ -52,7 +52,7 @@ export class FleetMember {
   constructor(options: FleetMemberOptions) {
     const tablePrefix = options.tablePrefix ?? "";
     const log = options.log ?? ((message: string, error?: unknown) => console.error(`ferry: ${message}`, error ?? ""));
-    this.codec = createCodec(options.contract);
+    this.codec = contractCodec(options.contract);
     this.phaseStore = new PhaseStore(options.dynamodb, {
       tablePrefix,
       ...(options.staleAfterMs === undefined ? {} : { staleAfterMs: options.staleAfterMs }),
