@@ -39,7 +39,9 @@ export class StepSyntaxError extends Error {
 
 const NAME = "[A-Za-z_][A-Za-z0-9_]*";
 const REFERENCE = new RegExp(`^(-?)\\{(?:(${NAME})\\.)?(${NAME})\\}$`);
-const CONDITION = new RegExp(`^\\s*(${NAME})\\s*(>=|<=|<>|!=|=|<|>)\\s*(.*?)\\s*$`);
+/** The operators as a condition may spell them, longest first so that `<=` is not read as `<`. */
+const SPELLED_OPERATORS = [...CONDITION_OPERATORS, "!="].sort((a, b) => b.length - a.length);
+const CONDITION = new RegExp(`^\\s*(${NAME})\\s*(${SPELLED_OPERATORS.join("|")})\\s*(.*?)\\s*$`);
 
 /** A step value: `{field}`, `{input.field}`, `-{...}`, or a literal (a string without braces is a literal). */
 export function parseStepValue(value: StepValue): StepOperand {
@@ -67,7 +69,7 @@ export function parseCondition(text: string): StepCondition {
     throw new StepSyntaxError(
       `'${text}' is not a condition`,
       0,
-      "write a condition as `attribute op value`, op one of = <> < <= > >=, e.g. inventoryQuantity >= {quantity}",
+      `write a condition as \`attribute op value\`, op one of ${CONDITION_OPERATORS.join(" ")}, e.g. inventoryQuantity >= {quantity}`,
     );
   }
   const [, attribute, rawOp, rawValue] = match as unknown as [string, string, string, string];

@@ -5,6 +5,19 @@
 
 import type { StoreName } from "./phases.ts";
 
+/**
+ * An error meant for a person: a message, and a hint saying what to do about it (the CLI prints both, never a stack
+ * trace). The phase store's and the tables' errors are ones.
+ */
+export class ErrorWithHint extends Error {
+  /** What to do about it, shown under the message. */
+  readonly hint: string | undefined;
+  constructor(message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.hint = options.hint;
+  }
+}
+
 /** Key or attribute values as an error carries them (entity values). */
 export type ErrorValues = Readonly<Record<string, unknown>>;
 

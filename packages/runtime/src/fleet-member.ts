@@ -25,7 +25,11 @@ export interface FleetMemberOptions {
   app: string;
   /** How often the phase is read again (default 1000 ms). */
   refreshMs?: number;
-  /** A process not heard from for this long is taken to be gone (default 3 s: three missed heartbeats). */
+  /**
+   * For the id gate (phase 4's first new ids wait until no process lets MySQL hand them out): a process not heard
+   * from for this long is taken to be gone (default 3 s: three missed heartbeats). The phase store's guard rails judge
+   * the fleet with their own default.
+   */
   staleAfterMs?: number;
   /** The time budget of a shadow read (default 100 ms). */
   shadowBudgetMs?: number;
@@ -48,14 +52,16 @@ export class FleetMember {
   readonly shadow: ShadowReader;
   /** What the generated createStore() takes, every option filled in. */
   readonly storeOptions: Required<StoreOptions>;
+  /** When the id gate takes a silent process to be gone (FleetMemberOptions.staleAfterMs). */
+  private readonly idGateStaleAfter: { staleAfterMs?: number };
 
   constructor(options: FleetMemberOptions) {
     const tablePrefix = options.tablePrefix ?? "";
     const log = options.log ?? ((message: string, error?: unknown) => console.error(`ferry: ${message}`, error ?? ""));
     this.codec = contractCodec(options.contract);
+    this.idGateStaleAfter = options.staleAfterMs === undefined ? {} : { staleAfterMs: options.staleAfterMs };
     this.phaseStore = new PhaseStore(options.dynamodb, {
       tablePrefix,
-      ...(options.staleAfterMs === undefined ? {} : { staleAfterMs: options.staleAfterMs }),
       // A move that makes a store authoritative waits until no failed write for it is left in the outbox; an outbox
       // that cannot be read is not an empty one (the phase store refuses the move then).
       pendingWrites: async (store) => {
@@ -132,7 +138,7 @@ export class FleetMember {
   async fleetLeftMysqlIds(timeoutMs = 15_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const view = await this.phaseStore.fleet();
+      const view = await this.phaseStore.fleet(this.idGateStaleAfter);
       const lagging = view.instances.filter((instance) => (instance.phaseSeen ?? 1) < 4);
       if (lagging.length === 0) return;
       if (Date.now() > deadline) {

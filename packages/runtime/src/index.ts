@@ -36,6 +36,7 @@ export {
   ConditionFailed,
   CursorError,
   type ErrorValues,
+  ErrorWithHint,
   NotFound,
   StoreError,
   TransactionFailed,
@@ -51,15 +52,18 @@ export * from "./outbox/index.ts";
 export {
   FixedPhase,
   isPhase,
+  otherStore,
   PHASES,
   type Phase,
   type PhaseDefinition,
   type PhaseFlags,
   type PhaseSource,
   type StoreName,
+  secondaryStore,
   writeTargets,
 } from "./phases.ts";
 export * from "./router/index.ts";
+export type { SecondaryFailure } from "./secondary-failure.ts";
 export * from "./shadow/index.ts";
 export {
   type Contract,

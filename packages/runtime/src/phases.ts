@@ -66,6 +66,16 @@ export function isPhase(value: unknown): value is Phase {
   return value === 1 || value === 2 || value === 3 || value === 4 || value === 5;
 }
 
+/** The other store of the two. */
+export function otherStore(store: StoreName): StoreName {
+  return store === "mysql" ? "dynamodb" : "mysql";
+}
+
+/** The store written second in this phase (the outbox's target), or undefined when only one is written. */
+export function secondaryStore(phase: Phase): StoreName | undefined {
+  return writeTargets(phase)[1];
+}
+
 /** The stores a write goes to in this phase, authoritative first. */
 export function writeTargets(phase: Phase): StoreName[] {
   const { flags, authoritative } = PHASES[phase];

@@ -4,6 +4,7 @@
  * rows), the contract's DynamoDB tables created under the file's table prefix by applyTables (the one owner of
  * creating them), and entity stores over both.
  */
+import { fileURLToPath } from "node:url";
 import { type Contract, loadValidContract } from "@ferry/contract";
 import type { TestStack } from "@ferry/stack/testing";
 import { beforeAll } from "vitest";
@@ -41,7 +42,7 @@ export interface ContractStores {
 export function useContractStores(stack: TestStack, options: ContractStoresOptions): ContractStores {
   let ready: { contract: Contract; codec: Codec; connection: Awaited<ReturnType<TestStack["mysql"]>> } | undefined;
   beforeAll(async () => {
-    const path = options.contract instanceof URL ? options.contract.pathname : options.contract;
+    const path = options.contract instanceof URL ? fileURLToPath(options.contract) : options.contract;
     const contract = await loadValidContract(path);
     await options.prepare?.();
     await applyTables(stack.dynamodb(), contract, { prefix: stack.tablePrefix });

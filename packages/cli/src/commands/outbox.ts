@@ -5,7 +5,7 @@
  */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { ContractError, formatContractErrors, loadValidContract } from "@ferry/contract";
-import type { OutboxMetrics, StoreName } from "@ferry/runtime";
+import { type OutboxMetrics, type Phase, type StoreName, secondaryStore } from "@ferry/runtime";
 import { connectMysql, parseMysqlUrl, resolveConnections, withDatabase } from "@ferry/stack";
 import { Command } from "commander";
 import { dynamoDbClientFor } from "../dynamodb-client.ts";
@@ -36,7 +36,7 @@ export function outboxCommand(): Command {
           say(JSON.stringify({ phase, ...metrics }, null, 2));
           return;
         }
-        say(`phase ${phase}: replays go to ${secondaryOf(phase) ?? "no store (only one is written)"}`);
+        say(`phase ${phase}: replays go to ${secondaryStore(phase) ?? "no store (only one is written)"}`);
         say(
           table(
             (["dynamodb", "mysql"] as const).map((store) => [
@@ -64,7 +64,7 @@ Exit codes:
     )
     .action(async (options: OutboxOptions & { limit?: number; quiet?: boolean }) => {
       await withOutbox(options, async ({ outbox, phase }) => {
-        const target = secondaryOf(phase);
+        const target = secondaryStore(phase);
         if (!target) {
           note(`phase ${phase} writes one store only: there is nothing to replay to`);
           return;
@@ -104,12 +104,6 @@ function withOptions(command: Command): Command {
     );
 }
 
-function secondaryOf(phase: number): StoreName | undefined {
-  if (phase === 2 || phase === 3) return "dynamodb";
-  if (phase === 4) return "mysql";
-  return undefined;
-}
-
 function describe(metrics: OutboxMetrics, store: StoreName, where: string): string {
   const m = metrics[store];
   if (!m.readable) return `cannot be read (${where})`;
@@ -120,7 +114,7 @@ function describe(metrics: OutboxMetrics, store: StoreName, where: string): stri
 /** Builds the Outbox the app would run, over the phase in the control table, and closes every connection after. */
 async function withOutbox(
   options: OutboxOptions,
-  work: (context: { outbox: import("@ferry/runtime").Outbox; phase: number }) => Promise<void>,
+  work: (context: { outbox: import("@ferry/runtime").Outbox; phase: Phase }) => Promise<void>,
 ): Promise<void> {
   let contract: Awaited<ReturnType<typeof loadValidContract>>;
   try {

@@ -6,7 +6,7 @@ import { hostname, userInfo } from "node:os";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { FleetView, PhaseAuditEntry, PhaseState, PhaseStore } from "@ferry/runtime";
 import { PHASES, type PhaseFlags, type StoreName } from "@ferry/runtime";
-import { connectMysql, parseMysqlUrl, resolveConnections, withDatabase } from "@ferry/stack";
+import { connectMysql, parseMysqlUrl, resolveConnections, StackError, withDatabase } from "@ferry/stack";
 import { Command } from "commander";
 import { dynamoDbClientFor } from "../dynamodb-client.ts";
 import { wholeNumber } from "../options.ts";
@@ -164,8 +164,7 @@ async function withStore<T>(
   doing: string,
   work: (store: PhaseStore) => Promise<T>,
 ): Promise<T> {
-  const { PhaseControlError, PhaseStore } = await import("@ferry/runtime");
-  const { dynamoDbLocation, dynamoDbProblem } = await import("@ferry/runtime");
+  const { dynamoDbLocation, dynamoDbProblem, PhaseStore } = await import("@ferry/runtime");
   const { dynamodbEndpoint, region, tablePrefix } = resolveConnections({
     mysqlUrl: MYSQL_NOT_USED,
     dynamodbEndpoint: options.dynamodbEndpoint,
@@ -190,7 +189,9 @@ async function withStore<T>(
       }),
     );
   } catch (error) {
-    if (error instanceof PhaseControlError) throw error;
+    // The phase store's own errors (refusals, conflicts) and the stack's (a MySQL that cannot be reached for the
+    // outbox) are told for a person already; anything else is a DynamoDB request that failed.
+    if (error instanceof StackError) throw error;
     throw dynamoDbProblem(error, await dynamoDbLocation(client), doing);
   } finally {
     client.destroy();

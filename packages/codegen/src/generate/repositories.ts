@@ -10,7 +10,7 @@ import {
   type Contract,
   type Entity,
   identityAttributes,
-  parseKeyTemplate,
+  keyTemplatePlaceholders,
   stepOperation,
   type Transaction,
 } from "@ferry/contract";
@@ -113,8 +113,7 @@ function parameterType(entityName: string, entity: Entity, parameter: string): s
 
 /** The attributes a key template reads, in order. */
 function placeholders(template: string | undefined): string[] {
-  if (template === undefined) return [];
-  return parseKeyTemplate(template).flatMap((part) => ("placeholder" in part ? [part.placeholder] : []));
+  return template === undefined ? [] : keyTemplatePlaceholders(template);
 }
 
 /** How one access pattern is read, when it is a read DynamoDB serves and the repositories generate. */

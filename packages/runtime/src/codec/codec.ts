@@ -6,7 +6,13 @@
  */
 
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
-import { type Contract, type Entity, identityAttributes, type KeyTemplates, parseKeyTemplate } from "@ferry/contract";
+import {
+  type Contract,
+  type Entity,
+  identityAttributes,
+  type KeyTemplates,
+  keyTemplatePlaceholders,
+} from "@ferry/contract";
 import { AttributeCodec } from "./attribute.ts";
 import { CodecError } from "./errors.ts";
 import { type CompiledTemplate, compileTemplate, hasPlaceholders, renderTemplate } from "./key.ts";
@@ -226,9 +232,7 @@ class EntityCodecImpl implements EntityCodec<EntityValue> {
     this.identity = identityAttributes(definition);
     const placeholders = new Set(
       [definition.key.partition, definition.key.sort].flatMap((template) =>
-        template === undefined
-          ? []
-          : parseKeyTemplate(template).flatMap((part) => ("placeholder" in part ? [part.placeholder] : [])),
+        template === undefined ? [] : keyTemplatePlaceholders(template),
       ),
     );
     this.checkedIdentity = this.identity.filter((attribute) => !placeholders.has(attribute));

@@ -5,7 +5,7 @@
 import type { Phase, PhaseFlags } from "../phases.ts";
 import { storedPhase, storedSettings } from "./phase-item.ts";
 import type { PhaseSettings } from "./phase-state.ts";
-import { CONTROL_KEY, type ControlItem } from "./table.ts";
+import { type ControlItem, controlKey } from "./table.ts";
 
 /** The partition of the audit log. */
 export const PHASE_AUDIT_PARTITION = "PHASE#AUDIT";
@@ -40,8 +40,7 @@ export interface PhaseHistoryPage {
 
 export function auditEntryToItem(entry: PhaseAuditEntry): ControlItem {
   const item: ControlItem = {
-    [CONTROL_KEY.partition]: { S: PHASE_AUDIT_PARTITION },
-    [CONTROL_KEY.sort]: { S: `V#${String(entry.version).padStart(VERSION_DIGITS, "0")}` },
+    ...controlKey({ pk: PHASE_AUDIT_PARTITION, sk: `V#${String(entry.version).padStart(VERSION_DIGITS, "0")}` }),
     version: { N: String(entry.version) },
     at: { S: entry.at },
     who: { S: entry.who },

@@ -1,7 +1,9 @@
 /**
  * The guard rails of a phase move (docs/architecture.md, "Phases"), each precondition stated once: what it needs,
- * what it found (met or not, and why, in one sentence), and the condition the move's transaction carries so that
- * what was checked still holds when the move is written.
+ * what it found (met or not, and why, in one sentence), and, for the records in the control table (backfill,
+ * validation, shadow counts), the condition the move's transaction carries so that what was checked still holds when
+ * the move is written. The fleet and the outbox are checked only: a process that starts, or a write that fails,
+ * between the check and the write is not seen by it.
  *
  * - Every move, either way: every running process on the current version (a process still routing by an older
  *   phase would, e.g., write one store only while the others read the other), and no failed writes waiting in the

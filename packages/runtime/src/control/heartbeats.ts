@@ -11,7 +11,7 @@
  */
 import { type DynamoDBClient, QueryCommand } from "@aws-sdk/client-dynamodb";
 import { isPhase, type Phase } from "../phases.ts";
-import { CONTROL_KEY, CONTROL_TTL_ATTRIBUTE, type ControlItem, ensureControlTable } from "./table.ts";
+import { CONTROL_KEY, CONTROL_TTL_ATTRIBUTE, type ControlItem, controlKey, ensureControlTable } from "./table.ts";
 
 /** The partition of the heartbeat items (sort key: the instance id). */
 export const INSTANCE_PARTITION = "INSTANCE";
@@ -62,7 +62,7 @@ export interface FleetOptions {
 
 /** The key of an instance's heartbeat item. */
 export function heartbeatKey(instanceId: string): ControlItem {
-  return { [CONTROL_KEY.partition]: { S: INSTANCE_PARTITION }, [CONTROL_KEY.sort]: { S: instanceId } };
+  return controlKey({ pk: INSTANCE_PARTITION, sk: instanceId });
 }
 
 /** The heartbeat item, expiring `ttlSeconds` after `lastSeen`. */

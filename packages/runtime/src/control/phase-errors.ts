@@ -1,16 +1,11 @@
 /** The phase store's errors: refused changes, bad settings, lost compare-and-sets. */
+import { ErrorWithHint } from "../errors.ts";
 import type { Phase } from "../phases.ts";
 import type { PhaseState } from "./phase-state.ts";
 
 /** The base of the phase store's errors. */
-export class PhaseControlError extends Error {
+export class PhaseControlError extends ErrorWithHint {
   override readonly name: string = "PhaseControlError";
-  /** What to do about it, for the CLI to show under the message. */
-  readonly hint: string | undefined;
-  constructor(message: string, options: { hint?: string; cause?: unknown } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.hint = options.hint;
-  }
 }
 
 /** Why a phase change was refused. */

@@ -7,8 +7,8 @@
  *   TransactWriteItems, conditional on the version the change was decided on, so the audit cannot miss a change and
  *   a lost race is reported (PhaseConflict), never applied on top of someone else's change.
  * - Guard rails (PhaseChangeRefused, with the reason): one step at a time (1<->2<->3<->4->5), nothing leaves 5, 4->5
- *   only with explicit confirmation, and the preconditions of ./guard-rails.ts, which the move's transaction also
- *   carries as conditions. A forced move skips the step rule and the preconditions, needs a reason, and is marked
+ *   only with explicit confirmation, and the preconditions of ./guard-rails.ts (those on records of the control table
+ *   are also conditions of the move's transaction). A forced move skips the step rule and the preconditions, needs a reason, and is marked
  *   forced in the audit log.
  *
  * Control-table items (pk / sk) of the phase and what its guard rails read:
@@ -28,7 +28,7 @@ import {
   type TransactWriteItem,
   TransactWriteItemsCommand,
 } from "@aws-sdk/client-dynamodb";
-import { cancellationCodes } from "../dynamodb/cancellation.ts";
+import { cancellationCodes } from "../dynamodb/cancellation-codes.ts";
 import { isPhase, PHASES, type Phase, type StoreName } from "../phases.ts";
 import {
   auditEntryFromItem,

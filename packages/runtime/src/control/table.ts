@@ -19,6 +19,7 @@ import {
   ResourceNotFoundException,
   UpdateTimeToLiveCommand,
 } from "@aws-sdk/client-dynamodb";
+import { encodeToken, readToken } from "../cursor.ts";
 
 /** The control table's name after the table prefix. */
 export const CONTROL_TABLE = "ferry_control";
@@ -222,18 +223,13 @@ export async function newestFirst(
   return more && last !== undefined ? { items, cursor: encodePageCursor(input.partition, last) } : { items };
 }
 
-/** The cursor after the item with sort key `sk`: opaque base64url JSON. */
+/** The cursor after the item with sort key `sk` of a partition. */
 function encodePageCursor(partition: string, sk: string): string {
-  return Buffer.from(JSON.stringify({ v: 1, pk: partition, sk }), "utf8").toString("base64url");
+  return encodeToken({ v: 1, pk: partition, sk });
 }
 
 function decodePageCursor(cursor: string, partition: string): ControlItem {
-  let body: { v?: unknown; pk?: unknown; sk?: unknown } | undefined;
-  try {
-    body = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as typeof body;
-  } catch {
-    body = undefined;
-  }
+  const body = readToken(cursor);
   if (body?.v !== 1 || body.pk !== partition || typeof body.sk !== "string") {
     throw new ControlCursorError("the cursor is malformed or belongs to another listing; restart the listing");
   }

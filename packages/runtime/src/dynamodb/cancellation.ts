@@ -2,10 +2,9 @@
  * Cancelled transactions: DynamoDB says only which of a TransactWriteItems' writes failed and why (a code per write).
  * What each write stood for (its meaning) turns that into the error MySQL would report for the same request.
  */
-import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import type { Codec, EntityCodec, EntityValue, Item } from "../codec/index.ts";
 import { AlreadyExists, ConditionFailed, type StoreError, UniqueViolation } from "../errors.ts";
-import { identityMatches, pick, placeholders } from "./item-keys.ts";
+import { identityMatches, pick, placeholdersOf } from "./item-keys.ts";
 import { uniqueRules } from "./unique-markers.ts";
 
 /** What a transaction's write stands for, so a cancellation reason can be told to the caller. */
@@ -20,18 +19,14 @@ export type Meaning = (
   | { kind: "unique"; rule: string; values: EntityValue }
   | { kind: "marker" }
   | { kind: "condition"; key: EntityValue }
-) & { entity?: string /** The index of the DynamoTransactWrite it belongs to (transact). */; write?: number };
+) & {
+  entity?: string;
+  /** The index of the DynamoTransactWrite it belongs to (transact). */
+  write?: number;
+};
 
 /** A transaction cancelled by a write whose expectation about the stored state did not hold: read again. */
 export class Stale extends Error {}
-
-/** The cancellation code of each write of a cancelled transaction; undefined when the error is not a cancellation. */
-export function cancellationCodes(error: unknown): string[] | undefined {
-  if (!(error instanceof TransactionCanceledException)) return undefined;
-  if (error.CancellationReasons) return error.CancellationReasons.map((reason) => reason.Code ?? "None");
-  const listed = /\[([^\]]*)\]/.exec(error.message)?.[1];
-  return listed === undefined ? [] : listed.split(",").map((code) => code.trim());
-}
 
 /** Reads the stored item of an entity by its key (to tell which of two errors a failed create stands for). */
 export type ItemRead = (codec: EntityCodec, key: Item) => Promise<Item | undefined>;
@@ -102,9 +97,7 @@ async function uniqueKeyTaken(
     if (other.kind !== "unique" || other.entity !== meaning.entity || other.write !== meaning.write) break;
     if (codes[i] === "ConditionalCheckFailed") return { name: other.rule, values: other.values };
   }
-  const keyed = new Set(
-    [codec.definition.key.partition, codec.definition.key.sort].flatMap((template) => placeholders(template)),
-  );
+  const keyed = new Set([codec.definition.key.partition, codec.definition.key.sort].flatMap(placeholdersOf));
   const rule = uniqueRules(codec).find(
     (candidate) => candidate.attributes.length === keyed.size && candidate.attributes.every((a) => keyed.has(a)),
   );

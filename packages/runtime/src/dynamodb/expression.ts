@@ -5,14 +5,15 @@
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import { isConditionOperator } from "@ferry/contract";
 import type { EntityCodec, Item } from "../codec/index.ts";
+import { numberText, parseDecimal, plainDecimal } from "../codec/numbers.ts";
 import type { Condition } from "../condition.ts";
 import { StoreError } from "../errors.ts";
 
 /** The numeric attribute every write increments, which conditional writes rely on. */
 export const VERSION_ATTRIBUTE = "__version";
 
-export /** Expression attribute names and values for one request: only those it uses (DynamoDB rejects the others). */
-class Expression {
+/** Expression attribute names and values for one request: only those it uses (DynamoDB rejects the others). */
+export class Expression {
   readonly names: Record<string, string> = {};
   readonly values: Record<string, AttributeValue> = {};
   private count = 0;
@@ -77,6 +78,24 @@ export function conditionExpressions(
   });
 }
 
+/** The item exists and every condition holds on it. */
+export function existsAnd(codec: EntityCodec, expression: Expression, conditions: readonly Condition[]): string {
+  const checks = [`attribute_exists(${expression.name(codec.keyNames.partition)})`];
+  checks.push(...conditionExpressions(codec, expression, conditions));
+  return checks.join(" AND ");
+}
+
+/**
+ * An amount to ADD as DynamoDB number text (plain digits, exact): a finite number, a bigint or a decimal string;
+ * undefined for anything else.
+ */
+export function incrementAmount(delta: number | bigint | string): string | undefined {
+  if (typeof delta === "bigint") return String(delta);
+  if (typeof delta === "number") return Number.isFinite(delta) ? numberText(delta) : undefined;
+  const parts = parseDecimal(delta);
+  return parts === undefined ? undefined : plainDecimal(parts);
+}
+
 /** `SET <version> = <version or 0> + 1`, the part of an update expression every write carries. */
 export function bumpVersion(expression: Expression): string {
   const version = expression.name(VERSION_ATTRIBUTE);
@@ -110,10 +129,12 @@ export function updateExpressions(
   let update = `SET ${sets.join(", ")}`;
   if (changes.remove.length > 0) update += ` REMOVE ${changes.remove.map((name) => expression.name(name)).join(", ")}`;
   if (changes.add.length > 0) {
-    const adds = changes.add.map(([name, delta]) => `${expression.name(name)} ${expression.value({ N: delta })}`);
+    const adds = changes.add.map(([name, amount]) => `${expression.name(name)} ${expression.value({ N: amount })}`);
     update += ` ADD ${adds.join(", ")}`;
   }
-  const checks = [`attribute_exists(${expression.name(codec.keyNames.partition)})`];
-  checks.push(...conditionExpressions(codec, expression, conditions));
-  return { UpdateExpression: update, ConditionExpression: checks.join(" AND "), ...expression.attributes };
+  return {
+    UpdateExpression: update,
+    ConditionExpression: existsAnd(codec, expression, conditions),
+    ...expression.attributes,
+  };
 }

@@ -9,7 +9,7 @@ export {
   type DynamoTransactOptions,
   type DynamoTransactWrite,
   type DynamoUpdateOptions,
-  MAX_TRANSACTION_ITEMS,
   type ReadOptions,
 } from "./store.ts";
 export { uniqueMarkerKey } from "./unique-markers.ts";
+export { MAX_TRANSACTION_ITEMS } from "./write-items.ts";

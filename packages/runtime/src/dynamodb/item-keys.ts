@@ -1,10 +1,14 @@
-/** What the DynamoDB store needs to know of an entity's items: their keys, identity and which attributes it may write. */
+/**
+ * What the DynamoDB store needs to know of an entity's items: their keys and identity, which attributes it may write,
+ * and how two items or values compare.
+ */
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
-import { parseKeyTemplate } from "@ferry/contract";
+import { keyTemplatePlaceholders } from "@ferry/contract";
 import type { EntityCodec, EntityValue, Item } from "../codec/index.ts";
 import type { Condition } from "../condition.ts";
 import { StoreError } from "../errors.ts";
 
+/** The primary-key attributes of an item (StoreError when one is missing). */
 export function primaryKey(codec: EntityCodec, item: Item): Item {
   const key: Item = {};
   for (const name of [codec.keyNames.partition, codec.keyNames.sort]) {
@@ -16,9 +20,9 @@ export function primaryKey(codec: EntityCodec, item: Item): Item {
   return key;
 }
 
-export function placeholders(template: string | undefined): string[] {
-  if (template === undefined) return [];
-  return parseKeyTemplate(template).flatMap((part) => ("placeholder" in part ? [part.placeholder] : []));
+/** The attributes a key template reads (none for an absent template). */
+export function placeholdersOf(template: string | undefined): string[] {
+  return template === undefined ? [] : keyTemplatePlaceholders(template);
 }
 
 /** The attributes the primary key is made of, with their values (for error messages). */
@@ -48,7 +52,7 @@ export function identityConditions(codec: EntityCodec, key: EntityValue): Condit
 /** Attributes that appear in a key or index key template. */
 export function keyedAttributes(codec: EntityCodec): Set<string> {
   const templates = [codec.definition.key, ...Object.values(codec.definition.indexes ?? {})];
-  return new Set(templates.flatMap((t) => [...placeholders(t.partition), ...placeholders(t.sort)]));
+  return new Set(templates.flatMap((t) => [t.partition, t.sort].flatMap(placeholdersOf)));
 }
 
 /** The item attributes an update may set or remove: attributes, copies and index keys (never the primary key). */
@@ -62,17 +66,20 @@ export function writableAttributes(codec: EntityCodec): string[] {
   return [...new Set(names)];
 }
 
+/** The value restricted to `names` (absent ones as undefined). */
 export function pick(value: EntityValue, names: readonly string[]): EntityValue {
   const picked: EntityValue = {};
   for (const name of names) picked[name] = value[name];
   return picked;
 }
 
+/** Whether an attribute differs between two values, as the codec normalises it for comparison. */
 export function changed(codec: EntityCodec, name: string, before: EntityValue, next: EntityValue): boolean {
   const attribute = codec.attribute(name);
   return attribute.normalize(before[name]) !== attribute.normalize(next[name]);
 }
 
+/** Two items with the same attributes and values (what a key or a marker is made of). */
 export function sameItem(a: Item, b: Item): boolean {
   const names = new Set([...Object.keys(a), ...Object.keys(b)]);
   for (const name of names) {
@@ -83,6 +90,7 @@ export function sameItem(a: Item, b: Item): boolean {
   return true;
 }
 
+/** Two DynamoDB attribute values that are the same (binary compared by its bytes). */
 export function sameValue(a: AttributeValue, b: AttributeValue): boolean {
   return stable(a) === stable(b);
 }

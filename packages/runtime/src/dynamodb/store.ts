@@ -23,9 +23,10 @@ import { type Codec, ENTITY_ATTRIBUTE, type EntityCodec, type EntityValue, type 
 import { increment } from "../codec/numbers.ts";
 import type { Condition } from "../condition.ts";
 import { ConditionFailed, CursorError, NotFound, StoreError, WriteConflict } from "../errors.ts";
-import { cancellationCodes, cancellationError, type Meaning, Stale } from "./cancellation.ts";
+import { cancellationError, type Meaning, Stale } from "./cancellation.ts";
+import { cancellationCodes } from "./cancellation-codes.ts";
 import { decodeQueryCursor, encodeQueryCursor } from "./cursor.ts";
-import { Expression, updateExpressions, VERSION_ATTRIBUTE } from "./expression.ts";
+import { Expression, incrementAmount, updateExpressions, VERSION_ATTRIBUTE } from "./expression.ts";
 import {
   changed,
   identityConditions,
@@ -44,14 +45,12 @@ import {
   deleteCurrent,
   deleteMarker,
   inPlaceUpdate,
+  MAX_TRANSACTION_ITEMS,
   NUMERIC_TYPES,
   putCurrent,
   putNew,
   putOwnedMarker,
 } from "./write-items.ts";
-
-/** DynamoDB's limit on the items of one transaction. */
-export const MAX_TRANSACTION_ITEMS = 100;
 
 /** How often a write that raced another one is read and tried again. */
 const ATTEMPTS = 3;
@@ -414,7 +413,8 @@ export class DynamoEntityStore {
         set.push([name, wanted]);
       }
     }
-    const adds = Object.entries(add).map(([name, delta]): [string, string] => [name, String(delta)]);
+    // Checked finite by update(): the amount is always there.
+    const adds = Object.entries(add).map(([name, delta]): [string, string] => [name, incrementAmount(delta) ?? ""]);
     try {
       const out = await this.client.send(
         new UpdateItemCommand({

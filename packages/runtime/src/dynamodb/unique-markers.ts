@@ -37,8 +37,8 @@ export function uniqueMarkerKey(codec: EntityCodec, rule: string, value: EntityV
   return key;
 }
 
-export /** The marker item: its key and its owner's key (`owner<PK>`, `owner<SK>`). */
-function uniqueMarker(codec: EntityCodec, rule: string, value: EntityValue, owner: Item): Item | undefined {
+/** The marker item: its key and its owner's key (`owner<PK>`, `owner<SK>`). */
+export function uniqueMarker(codec: EntityCodec, rule: string, value: EntityValue, owner: Item): Item | undefined {
   const key = uniqueMarkerKey(codec, rule, value);
   if (!key) return undefined;
   const marker: Item = { ...key };
@@ -46,8 +46,8 @@ function uniqueMarker(codec: EntityCodec, rule: string, value: EntityValue, owne
   return marker;
 }
 
-export /** The marker is absent or belongs to `owner`. */
-function ownedBy(codec: EntityCodec, expression: Expression, owner: Item): string {
+/** The marker is absent or belongs to `owner`. */
+export function ownedBy(codec: EntityCodec, expression: Expression, owner: Item): string {
   const checks = Object.entries(owner).map(
     ([name, attribute]) => `${expression.name(`owner${name}`)} = ${expression.value(attribute)}`,
   );

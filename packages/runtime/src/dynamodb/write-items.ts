@@ -7,9 +7,19 @@ import type { AttributeValue, TransactWriteItem } from "@aws-sdk/client-dynamodb
 import type { EntityCodec, EntityValue, Item } from "../codec/index.ts";
 import type { Condition } from "../condition.ts";
 import { StoreError } from "../errors.ts";
-import { conditionExpressions, Expression, updateExpressions, versionCondition } from "./expression.ts";
+import {
+  conditionExpressions,
+  Expression,
+  existsAnd,
+  incrementAmount,
+  updateExpressions,
+  versionCondition,
+} from "./expression.ts";
 import { keyedAttributes, primaryKey } from "./item-keys.ts";
 import { ownedBy, uniqueRules } from "./unique-markers.ts";
+
+/** DynamoDB's limit on the items of one transaction. */
+export const MAX_TRANSACTION_ITEMS = 100;
 
 /** The attribute types that can be incremented. */
 export const NUMERIC_TYPES: ReadonlySet<string> = new Set(["integer", "bigint", "decimal", "float"]);
@@ -104,13 +114,11 @@ export function conditionCheck(
   condition: readonly Condition[],
 ): TransactWriteItem {
   const expression = new Expression();
-  const conditions = [`attribute_exists(${expression.name(codec.keyNames.partition)})`];
-  conditions.push(...conditionExpressions(codec, expression, condition));
   return {
     ConditionCheck: {
       TableName: table,
       Key: codec.key(key),
-      ConditionExpression: conditions.join(" AND "),
+      ConditionExpression: existsAnd(codec, expression, condition),
       ...expression.attributes,
     },
   };
@@ -143,12 +151,11 @@ export function inPlaceUpdate(
   }
   const adds: Array<[string, string]> = [];
   for (const [name, delta] of Object.entries(add)) {
-    const attribute = codec.attribute(name);
-    const finite = typeof delta === "number" ? Number.isFinite(delta) : /^-?\d+(\.\d+)?$/.test(String(delta));
-    if (!NUMERIC_TYPES.has(attribute.type) || keyed.has(name) || !finite) {
+    const amount = incrementAmount(delta);
+    if (!NUMERIC_TYPES.has(codec.attribute(name).type) || keyed.has(name) || amount === undefined) {
       throw new StoreError("dynamodb", codec.name, `'${name}' cannot be incremented in a transaction`);
     }
-    adds.push([name, String(delta)]);
+    adds.push([name, amount]);
   }
   return {
     Update: {

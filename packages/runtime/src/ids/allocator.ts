@@ -6,7 +6,7 @@
  * the ids continue MySQL's sequence and MySQL accepts them.
  */
 import { ConditionalCheckFailedException, type DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
-import { CONTROL_KEY, ensureControlTable } from "../control/table.ts";
+import { controlKey, ensureControlTable } from "../control/table.ts";
 
 /** No counter for the entity: it is set from MySQL in phase 4, and phase 5 cannot invent it. */
 export class IdCounterMissing extends Error {
@@ -25,7 +25,7 @@ export class IdAllocator {
   ) {}
 
   private key(entity: string) {
-    return { [CONTROL_KEY.partition]: { S: `ID#${entity}` }, [CONTROL_KEY.sort]: { S: "COUNTER" } };
+    return controlKey({ pk: `ID#${entity}`, sk: "COUNTER" });
   }
 
   /** Raises the counter to at least `floor` (never lowers it); creates it when there is none. */

@@ -21,7 +21,7 @@ import {
   UpdateItemCommand,
   type WriteRequest,
 } from "@aws-sdk/client-dynamodb";
-import { CONTROL_KEY, ensureControlTable } from "../control/table.ts";
+import { CONTROL_KEY, controlKey, ensureControlTable } from "../control/table.ts";
 import type { StoreName } from "../phases.ts";
 import { decodeKey, encodeKey, type NewOutboxEntry, type OutboxEntry } from "./entry.ts";
 import type { OutboxDepth, OutboxStorage } from "./storage.ts";
@@ -58,10 +58,7 @@ export class DynamoOutboxStorage implements OutboxStorage {
     const out = await this.client.send(
       new UpdateItemCommand({
         TableName: table,
-        Key: {
-          [CONTROL_KEY.partition]: { S: OUTBOX_SEQUENCE_KEY.pk },
-          [CONTROL_KEY.sort]: { S: OUTBOX_SEQUENCE_KEY.sk },
-        },
+        Key: controlKey(OUTBOX_SEQUENCE_KEY),
         UpdateExpression: "ADD #last :count",
         ExpressionAttributeNames: { "#last": "last" },
         ExpressionAttributeValues: { ":count": { N: String(entries.length) } },
@@ -73,8 +70,7 @@ export class DynamoOutboxStorage implements OutboxStorage {
     const puts: WriteRequest[] = entries.map((entry, index) => {
       const seq = first + BigInt(index);
       const item: Item = {
-        [CONTROL_KEY.partition]: { S: DynamoOutboxStorage.partition(entry.target, shardOf(entry.keyId)) },
-        [CONTROL_KEY.sort]: { S: sortKey(seq) },
+        ...controlKey({ pk: DynamoOutboxStorage.partition(entry.target, shardOf(entry.keyId)), sk: sortKey(seq) }),
         seq: { N: seq.toString() },
         target: { S: entry.target },
         entity: { S: entry.entity },
@@ -224,10 +220,7 @@ function sortKey(seq: bigint): string {
 }
 
 function entryKey(entry: OutboxEntry): Item {
-  return {
-    [CONTROL_KEY.partition]: { S: DynamoOutboxStorage.partition(entry.target, shardOf(entry.keyId)) },
-    [CONTROL_KEY.sort]: { S: sortKey(entry.seq) },
-  };
+  return controlKey({ pk: DynamoOutboxStorage.partition(entry.target, shardOf(entry.keyId)), sk: sortKey(entry.seq) });
 }
 
 function toEntry(item: Item): OutboxEntry {

@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import type { Codec, EntityValue } from "../codec/index.ts";
 import type { StoreName } from "../phases.ts";
-import type { SecondaryFailure } from "../router/index.ts";
+import type { SecondaryFailure } from "../secondary-failure.ts";
 
 /** An entry before it is stored (it gets its sequence number from the storage). */
 export interface NewOutboxEntry {
@@ -37,11 +37,6 @@ export interface OutboxEntry extends NewOutboxEntry {
   /** Epoch milliseconds; the entry is not tried again before. */
   nextAttemptAt: number;
   lastError?: string;
-}
-
-/** The other store: the one that is read when `target` is brought up to date. */
-export function sourceOf(target: StoreName): StoreName {
-  return target === "mysql" ? "dynamodb" : "mysql";
 }
 
 /**

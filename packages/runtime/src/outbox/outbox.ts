@@ -37,7 +37,7 @@ import type { DynamoEntityStore } from "../dynamodb/index.ts";
 import type { MysqlEntityStore, MysqlExecutor } from "../mysql/index.ts";
 import type { PhaseSource } from "../phases.ts";
 import { type StoreName, writeTargets } from "../phases.ts";
-import type { SecondaryFailure } from "../router/index.ts";
+import type { SecondaryFailure } from "../secondary-failure.ts";
 import { DynamoOutboxStorage } from "./dynamodb-storage.ts";
 import { backoffMs, encodeKey, entriesOf, errorText, type NewOutboxEntry, type OutboxEntry } from "./entry.ts";
 import { MysqlOutboxStorage, OUTBOX_TABLE } from "./mysql-storage.ts";

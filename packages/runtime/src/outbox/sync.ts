@@ -10,12 +10,11 @@
  * item changed meanwhile: the live write reached the target before that second read did, so the next round writes a
  * value at least as new.
  */
-import type { Codec, EntityValue } from "../codec/index.ts";
+import { type Codec, type EntityValue, withCopies } from "../codec/index.ts";
 import type { DynamoEntityStore } from "../dynamodb/index.ts";
 import { AlreadyExists, NotFound, WriteConflict } from "../errors.ts";
 import type { MysqlEntityStore } from "../mysql/index.ts";
-import type { StoreName } from "../phases.ts";
-import { sourceOf } from "./entry.ts";
+import { otherStore, type StoreName } from "../phases.ts";
 
 /** Rounds before a sync of an item that keeps changing gives up (the entry is tried again later). */
 const ROUNDS = 5;
@@ -31,7 +30,7 @@ export class KeySync {
 
   /** Makes `target`'s item under `key` match the other store's; says what it had to do. */
   async sync(target: StoreName, entity: string, key: EntityValue): Promise<SyncOutcome> {
-    const source = sourceOf(target);
+    const source = otherStore(target);
     let outcome: SyncOutcome = "unchanged";
     for (let round = 1; ; round++) {
       const wanted = await this.read(source, entity, key);
@@ -86,15 +85,7 @@ export class KeySync {
     const value: EntityValue = {};
     for (const attribute of codec.attributes) value[attribute.name] = wanted[attribute.name] ?? null;
     if (target === "mysql") return value;
-    for (const [name, copy] of Object.entries(codec.definition.denormalized ?? {})) {
-      const identity = this.codec.entity(copy.from).identity;
-      const via = value[copy.via];
-      if (identity.length !== 1 || via === undefined || via === null) continue;
-      const source = await this.read(sourceOf(target), copy.from, { [identity[0] as string]: via });
-      const copied = source?.[copy.attribute];
-      if (copied !== undefined && copied !== null) value[name] = copied;
-    }
-    return value;
+    return withCopies(this.codec, entity, value, (source, key) => this.read(otherStore(target), source, key));
   }
 
   private read(store: StoreName, entity: string, key: EntityValue): Promise<EntityValue | undefined> {

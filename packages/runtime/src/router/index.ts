@@ -5,6 +5,5 @@ export {
   type ListRequest,
   matchesValues,
   type RouterOptions,
-  type SecondaryFailure,
   type UpdateRequest,
 } from "./router.ts";

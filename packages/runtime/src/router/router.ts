@@ -5,6 +5,7 @@
  * `onSecondaryFailure` (the outbox takes it from there). The phase comes from a PhaseSource; this module
  * only needs its current value.
  */
+import { keyTemplatePlaceholders } from "@ferry/contract";
 import { type Codec, type EntityValue, withCopies } from "../codec/index.ts";
 import type { Condition } from "../condition.ts";
 import { cursorIssuer } from "../cursor.ts";
@@ -14,7 +15,8 @@ import type { IdAllocator } from "../ids/allocator.ts";
 import { IdFence } from "../ids/fence.ts";
 import type { Metrics, StoreOperation } from "../metrics/index.ts";
 import type { MysqlEntityStore } from "../mysql/index.ts";
-import { PHASES, type Phase, type PhaseSource, type StoreName, writeTargets } from "../phases.ts";
+import { otherStore, PHASES, type Phase, type PhaseSource, type StoreName, writeTargets } from "../phases.ts";
+import type { SecondaryFailure } from "../secondary-failure.ts";
 import type { ShadowReader } from "../shadow/index.ts";
 import type { TransactionResult, TransactionWrite } from "../transactions/plan.ts";
 import { withInsertDefaults, withUpdateDefaults } from "./defaults.ts";
@@ -24,20 +26,6 @@ import { ContractTransactions } from "./transactions.ts";
 const ER_LOCK_DEADLOCK = 1213;
 const ER_LOCK_WAIT_TIMEOUT = 1205;
 const TRANSACTION_ATTEMPTS = 3;
-
-export interface SecondaryFailure {
-  /** The entity written; for a transaction, the transaction's name. */
-  entity: string;
-  operation: "create" | "update" | "delete" | "transaction";
-  store: StoreName;
-  /** The item's primary key values, so the write can be replayed. */
-  key: EntityValue;
-  /** What was written to the authoritative store (create/update), for the replay. */
-  value?: EntityValue;
-  /** A transaction's writes as the authoritative store performed them (ids and defaults filled in), for the replay. */
-  writes?: TransactionWrite[];
-  error: unknown;
-}
 
 export interface ListRequest {
   /** A global secondary index the access pattern uses on DynamoDB; absent means the primary key. */
@@ -171,8 +159,9 @@ export class EntityRouter {
     const phase = PHASES[this.options.phase.phase()];
     const store = phase.authoritative;
     if (request.cursor) {
+      // A cursor that is not ferry's is refused by the store it is handed to (CursorError).
       const issuedBy = cursorIssuer(request.cursor);
-      if (issuedBy !== store) throw new CursorStoreChanged(issuedBy ?? "an unknown store", store);
+      if (issuedBy !== undefined && issuedBy !== store) throw new CursorStoreChanged(issuedBy, store);
     }
     const served = this.listOn(store, entity, request);
     const shadow = this.options.shadow;
@@ -407,8 +396,7 @@ export class EntityRouter {
   private sortAttribute(entity: string, index: string | undefined): string | undefined {
     const definition = this.options.codec.entity(entity).definition;
     const template = index ? definition.indexes?.[index]?.sort : definition.key.sort;
-    const match = template ? /\{([A-Za-z_][A-Za-z0-9_]*)\}/.exec(template) : null;
-    return match?.[1];
+    return template === undefined ? undefined : keyTemplatePlaceholders(template)[0];
   }
 }
 
@@ -423,11 +411,7 @@ function afterServed(served: Promise<unknown>): Promise<void> {
   );
 }
 
-function otherStore(store: StoreName): StoreName {
-  return store === "mysql" ? "dynamodb" : "mysql";
-}
-
-function sameValue(a: unknown, b: unknown): boolean {
+function sameEntityValue(a: unknown, b: unknown): boolean {
   if (typeof a === "bigint" || typeof b === "bigint") return String(a) === String(b);
   return a === b;
 }
@@ -436,6 +420,7 @@ function sameValue(a: unknown, b: unknown): boolean {
 export function matchesValues(item: object | undefined, values: object): boolean {
   const stored = item as EntityValue | undefined;
   return (
-    stored !== undefined && Object.entries(values).every(([attribute, value]) => sameValue(stored[attribute], value))
+    stored !== undefined &&
+    Object.entries(values).every(([attribute, value]) => sameEntityValue(stored[attribute], value))
   );
 }

@@ -15,10 +15,10 @@ import {
   type WriteRequest,
 } from "@aws-sdk/client-dynamodb";
 import {
-  CONTROL_KEY,
   CONTROL_TTL_ATTRIBUTE,
   ControlCursorError,
   type ControlPage,
+  controlKey,
   ensureControlTable,
   newestFirst,
 } from "../control/table.ts";
@@ -255,8 +255,7 @@ export class MismatchLog implements MismatchSink {
 
   private toItem(mismatch: Mismatch): Item {
     return {
-      [CONTROL_KEY.partition]: { S: MISMATCH_PARTITION },
-      [CONTROL_KEY.sort]: { S: sortKey(mismatch) },
+      ...controlKey({ pk: MISMATCH_PARTITION, sk: sortKey(mismatch) }),
       id: { S: mismatch.id },
       at: { S: mismatch.at },
       entity: { S: mismatch.entity },

@@ -3,7 +3,7 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Metrics } from "../metrics/index.ts";
 import type { MysqlExecutor } from "../mysql/index.ts";
 import type { PhaseSource } from "../phases.ts";
-import type { SecondaryFailure } from "../router/index.ts";
+import type { SecondaryFailure } from "../secondary-failure.ts";
 import type { ShadowReader } from "../shadow/index.ts";
 
 /**

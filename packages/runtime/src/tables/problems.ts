@@ -1,14 +1,10 @@
 /** DynamoDB failures turned into errors a person can act on: a message, a hint, the cause. */
 import { type DynamoDBClient, DynamoDBServiceException } from "@aws-sdk/client-dynamodb";
+import { ErrorWithHint } from "../errors.ts";
 
 /** A DynamoDB request that failed or a table that is not as expected, told for a person (the CLI shows the hint). */
-export class DynamoDbProblem extends Error {
+export class DynamoDbProblem extends ErrorWithHint {
   override readonly name = "DynamoDbProblem";
-  readonly hint: string | undefined;
-  constructor(message: string, options: { hint?: string; cause?: unknown } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.hint = options.hint;
-  }
 }
 
 const REACH_HINT =
@@ -34,8 +30,9 @@ export async function dynamoDbLocation(client: DynamoDBClient): Promise<string> 
  * The error to show for a failed request: DynamoDB's own refusals keep its message; anything else means it
  * could not be reached (or there are no AWS credentials), with a hint on how to point ferry at it.
  */
-export function dynamoDbProblem(error: unknown, location: string, doing: string): DynamoDbProblem {
-  if (error instanceof DynamoDbProblem) return error;
+export function dynamoDbProblem(error: unknown, location: string, doing: string): ErrorWithHint {
+  // Errors already told for a person (a refused phase change, a table that is not as expected) stay as they are.
+  if (error instanceof ErrorWithHint) return error;
   if (error instanceof DynamoDBServiceException) {
     return new DynamoDbProblem(`${location} refused to ${doing}: ${error.name}: ${error.message}`, { cause: error });
   }
@@ -54,7 +51,8 @@ export function isServiceError(error: unknown, name: string): boolean {
   return error instanceof DynamoDBServiceException && error.name === name;
 }
 
-/** The message of anything thrown; a failed connection to several addresses says each one's. */
+/** The message of anything thrown; a failed connection to several addresses says each one's (as the local stack's
+ * describeError does; the runtime does not depend on the stack). */
 function reason(error: unknown): string {
   if (error instanceof AggregateError && error.errors.length > 0) return error.errors.map(reason).join("; ");
   if (error instanceof Error) return error.message || error.name;

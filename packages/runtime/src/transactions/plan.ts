@@ -5,9 +5,9 @@
  * TransactWriteItems), and replayed on the other store.
  */
 import {
-  type ConditionOperator,
   parseCondition,
   parseStepValue,
+  type StepCondition,
   type StepOperand,
   type StepOperation,
   stepOperation,
@@ -16,7 +16,7 @@ import {
 } from "@ferry/contract";
 import type { Codec, EntityValue } from "../codec/index.ts";
 import type { Condition } from "../condition.ts";
-import { MAX_TRANSACTION_ITEMS } from "../dynamodb/store.ts";
+import { MAX_TRANSACTION_ITEMS } from "../dynamodb/index.ts";
 import { TransactionRefused } from "../errors.ts";
 
 /** One resolved write of a transaction. */
@@ -50,7 +50,7 @@ interface CompiledStep {
   key?: Array<[string, StepOperand]>;
   set: Array<[string, StepOperand]>;
   add: Array<[string, StepOperand]>;
-  condition: Array<{ attribute: string; op: ConditionOperator; value: StepOperand }>;
+  condition: StepCondition[];
 }
 
 export class TransactionPlan {
