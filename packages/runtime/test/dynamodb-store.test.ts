@@ -9,7 +9,7 @@ import { useTestStack } from "@ferry/stack/testing";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type Codec, createCodec, type EntityValue, foldForCollation } from "../src/codec/index.ts";
 import { DynamoEntityStore, uniqueMarkerKey, VERSION_ATTRIBUTE } from "../src/dynamodb/index.ts";
-import { AlreadyExists, ConditionFailed, CursorError, NotFound, UniqueViolation } from "../src/errors.ts";
+import { AlreadyExists, ConditionFailed, CursorError, NotFound, StoreError, UniqueViolation } from "../src/errors.ts";
 import { applyTables } from "../src/tables/index.ts";
 
 const stack = useTestStack();
@@ -68,6 +68,30 @@ function cart(userId: bigint, productId: bigint, id: bigint): EntityValue {
   };
 }
 
+/** The error `promise` rejects with (failing the test when it resolves). */
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => {
+      throw new Error("expected the call to fail, and it succeeded");
+    },
+    (error: unknown) => error,
+  );
+}
+
+/** What a UniqueViolation of `entity` on DynamoDB carries, for `rule` and the `values` the write gave. */
+function uniqueViolation(entity: string, rule: string, values: EntityValue) {
+  const shown = Object.entries(values)
+    .map(([name, value]) => `${name}=${String(value)}`)
+    .join(", ");
+  return {
+    store: "dynamodb",
+    entity,
+    rule,
+    values,
+    message: `${entity}: unique rule '${rule}' is violated: { ${shown} } is taken by another item`,
+  };
+}
+
 async function rawItem(key: Record<string, { S: string }>) {
   const out = await stack
     .dynamodb()
@@ -98,9 +122,14 @@ describe("create and get", () => {
 
   it("refuses a second item with the same key", async () => {
     await store.create("User", user(100n));
-    await expect(store.create("User", user(100n, { username: "other100", email: "other100@x" }))).rejects.toThrow(
-      AlreadyExists,
-    );
+    const error = await rejection(store.create("User", user(100n, { username: "other100", email: "other100@x" })));
+    expect(error).toBeInstanceOf(AlreadyExists);
+    expect(error).toMatchObject({
+      store: "dynamodb",
+      entity: "User",
+      key: { id: 100n },
+      message: "User: an item with key { id=100 } already exists",
+    });
   });
 
   it("refuses a duplicate email with UniqueViolation and writes nothing", async () => {
@@ -108,16 +137,12 @@ describe("create and get", () => {
     const copy = user(2n, { email: "user1@example.com" });
     const error = await store.create("User", copy).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UniqueViolation);
-    expect(error).toMatchObject({
-      store: "dynamodb",
-      entity: "User",
-      rule: "uq_users_email",
-      values: { email: "user1@example.com" },
-    });
+    expect(error).toMatchObject(uniqueViolation("User", "uq_users_email", { email: "user1@example.com" }));
     expect(await store.get("User", { id: 2n })).toBeUndefined();
     // Not even the username marker of the refused item.
     const marker = uniqueMarkerKey(codec.entity("User"), "uq_users_username", copy);
-    expect(marker).toBeDefined();
+    const markerId = "UNIQUE#User#uq_users_username#user2";
+    expect(marker).toEqual({ PK: { S: markerId }, SK: { S: markerId } });
     expect(await rawItem(marker as Record<string, { S: string }>)).toBeUndefined();
   });
 });
@@ -130,7 +155,9 @@ describe("unique rules on a _ci column (users.email is utf8mb4_unicode_ci)", () 
       [132n, "ZOË.STRASSE@EXAMPLE.COM"],
       [133n, "zoë.straße@example.com   "],
     ] as const) {
-      await expect(store.create("User", user(n, { email }))).rejects.toThrow(UniqueViolation);
+      const error = await rejection(store.create("User", user(n, { email })));
+      expect(error, email).toBeInstanceOf(UniqueViolation);
+      expect(error, email).toMatchObject(uniqueViolation("User", "uq_users_email", { email }));
     }
     await store.create("User", user(134n, { email: "zoe.strasse@example.org" }));
   });
@@ -139,7 +166,9 @@ describe("unique rules on a _ci column (users.email is utf8mb4_unicode_ci)", () 
     await store.create("User", user(135n, { email: "Case@Example.com" }));
     await store.update("User", { id: 135n }, { email: "case@example.com" });
     expect((await store.get("User", { id: 135n }))?.email).toBe("case@example.com");
-    await expect(store.create("User", user(136n, { email: "CASE@example.com" }))).rejects.toThrow(UniqueViolation);
+    const taken = await rejection(store.create("User", user(136n, { email: "CASE@example.com" })));
+    expect(taken).toBeInstanceOf(UniqueViolation);
+    expect(taken).toMatchObject(uniqueViolation("User", "uq_users_email", { email: "CASE@example.com" }));
     await store.update("User", { id: 135n }, { email: "other135@example.com" });
     await store.create("User", user(136n, { email: "CASE@example.com" }));
   });
@@ -155,7 +184,9 @@ describe("update", () => {
   it("swaps the username marker: the old value is free again, the new one taken", async () => {
     await store.create("User", user(10n));
     await store.create("User", user(11n));
-    await expect(store.update("User", { id: 11n }, { username: "user10" })).rejects.toThrow(UniqueViolation);
+    const renaming = await rejection(store.update("User", { id: 11n }, { username: "user10" }));
+    expect(renaming).toBeInstanceOf(UniqueViolation);
+    expect(renaming).toMatchObject(uniqueViolation("User", "uq_users_username", { username: "user10" }));
 
     const updated = await store.update("User", { id: 10n }, { username: "renamed10", firstName: "Grace" });
     expect(updated).toMatchObject({ id: 10n, username: "renamed10", firstName: "Grace" });
@@ -167,7 +198,9 @@ describe("update", () => {
 
     // The old username is free for another user; the new one is not.
     await store.update("User", { id: 11n }, { username: "user10" });
-    await expect(store.create("User", user(12n, { username: "renamed10" }))).rejects.toThrow(UniqueViolation);
+    const renamed = await rejection(store.create("User", user(12n, { username: "renamed10" })));
+    expect(renamed).toBeInstanceOf(UniqueViolation);
+    expect(renamed).toMatchObject(uniqueViolation("User", "uq_users_username", { username: "renamed10" }));
     const item = await rawItem(codec.entity("User").key({ id: 10n }) as Record<string, { S: string }>);
     expect(item?.[VERSION_ATTRIBUTE]).toEqual({ N: "2" });
   });
@@ -179,7 +212,14 @@ describe("update", () => {
     const item = await rawItem(codec.entity("User").key({ id: 20n }) as Record<string, { S: string }>);
     expect(item?.lastName).toBeUndefined();
     expect(item?.[VERSION_ATTRIBUTE]).toEqual({ N: "2" });
-    await expect(store.update("User", { id: 999n }, { firstName: "x" })).rejects.toThrow(NotFound);
+    const missing = await rejection(store.update("User", { id: 999n }, { firstName: "x" }));
+    expect(missing).toBeInstanceOf(NotFound);
+    expect(missing).toMatchObject({
+      store: "dynamodb",
+      entity: "User",
+      key: { id: 999n },
+      message: "User: there is no item with key { id=999 }",
+    });
   });
 
   it("moves an item whose key changes, in one transaction", async () => {
@@ -191,7 +231,11 @@ describe("update", () => {
     expect(await store.get("ShoppingCart", { userId: 30n, productId: 6n })).toEqual(moved);
     // The unique marker moved too: product 5 can be added again, product 6 cannot.
     await store.create("ShoppingCart", cart(30n, 5n, 2n));
-    await expect(store.create("ShoppingCart", cart(30n, 6n, 3n))).rejects.toThrow(/already exists|unique/);
+    const line = await rejection(store.create("ShoppingCart", cart(30n, 6n, 3n)));
+    expect(line).toBeInstanceOf(UniqueViolation);
+    expect(line).toMatchObject(
+      uniqueViolation("ShoppingCart", "uq_shopping_carts_user_product", { userId: 30n, productId: 6n }),
+    );
   });
 
   it("decrements stock with a condition until it is gone", async () => {
@@ -207,7 +251,12 @@ describe("update", () => {
     expect((await decrement()).inventoryQuantity).toBe(0);
     const error = await decrement().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConditionFailed);
-    expect(error).toMatchObject({ store: "dynamodb", entity: "Product", key: { id: 50n } });
+    expect(error).toMatchObject({
+      store: "dynamodb",
+      entity: "Product",
+      key: { id: 50n },
+      message: "Product: the condition on the item with key { id=50 } does not hold; nothing was written",
+    });
     expect((await store.get("Product", { id: 50n }))?.inventoryQuantity).toBe(0);
   });
 });
@@ -248,16 +297,46 @@ describe("query", () => {
     expect(seen).toEqual([...ids].reverse());
 
     const first = await store.query("Product", { index: "GSI1", values: { categoryId: 77n }, limit: 2 });
-    expect(first.cursor).toBeDefined();
+    // DynamoDB's LastEvaluatedKey of GSI1 after the second product (oldest first: 201, 202).
+    const after = codec.entity("Product");
+    expect(JSON.parse(Buffer.from(first.cursor ?? "", "base64url").toString("utf8"))).toEqual({
+      v: 1,
+      store: "dynamodb",
+      entity: "Product",
+      index: "GSI1",
+      key: { ...after.key({ id: 202n }), ...after.indexKey("GSI1", product(202n, { categoryId: 77n })) },
+    });
     const other = first.cursor as string;
-    await expect(store.query("ShoppingCart", { values: { userId: 60n }, cursor: other })).rejects.toThrow(CursorError);
-    await expect(store.query("Product", { index: "GSI2", values: { sellerId: 1n }, cursor: other })).rejects.toThrow(
-      /restart the listing/,
-    );
-    const mysqlCursor = Buffer.from(JSON.stringify({ v: 1, store: "mysql", entity: "Product" })).toString("base64url");
-    await expect(
-      store.query("Product", { index: "GSI1", values: { categoryId: 77n }, cursor: mysqlCursor }),
-    ).rejects.toThrow(CursorError);
+    const refusals: Array<[Promise<unknown>, string, string]> = [
+      [
+        store.query("ShoppingCart", { values: { userId: 60n }, cursor: other }),
+        "ShoppingCart",
+        "belongs to a listing of Product",
+      ],
+      [
+        store.query("Product", { index: "GSI2", values: { sellerId: 1n }, cursor: other }),
+        "Product",
+        "continues a listing of index GSI1, not of index GSI2",
+      ],
+      [
+        store.query("Product", {
+          index: "GSI1",
+          values: { categoryId: 77n },
+          cursor: Buffer.from(JSON.stringify({ v: 1, store: "mysql", entity: "Product" })).toString("base64url"),
+        }),
+        "Product",
+        "belongs to the mysql store",
+      ],
+    ];
+    for (const [query, entity, problem] of refusals) {
+      const error = await rejection(query);
+      expect(error, problem).toBeInstanceOf(CursorError);
+      expect(error, problem).toMatchObject({
+        store: "dynamodb",
+        entity,
+        message: `${entity}: the cursor ${problem}; restart the listing`,
+      });
+    }
   });
 });
 
@@ -307,14 +386,25 @@ describe("transact", () => {
     await store.create("ShoppingCart", cart(80n, 800n, 8001n));
     const error = await store.transact(checkout(803n)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConditionFailed);
-    expect(error).toMatchObject({ store: "dynamodb", entity: "Product", key: { id: 800n } });
+    expect(error).toMatchObject({
+      store: "dynamodb",
+      entity: "Product",
+      key: { id: 800n },
+      message: "Product: the condition on the item with key { id=800 } does not hold; nothing was written",
+    });
     expect(await store.get("Order", { id: 803n })).toBeUndefined();
-    expect(await store.get("ShoppingCart", { userId: 80n, productId: 800n })).toBeDefined();
+    expect(await store.get("ShoppingCart", { userId: 80n, productId: 800n })).toEqual(cart(80n, 800n, 8001n));
   });
 
   it("refuses a transaction past 100 items before sending it", async () => {
     const writes = Array.from({ length: 101 }, (_, i) => ({ create: "Product", value: product(1000n + BigInt(i)) }));
-    await expect(store.transact(writes)).rejects.toThrow(/101 writes .* limit of 100/);
+    const error = await rejection(store.transact(writes));
+    expect(error).toBeInstanceOf(StoreError);
+    expect(error).toMatchObject({
+      store: "dynamodb",
+      entity: "transaction",
+      message: "transaction: a transaction of 101 writes (unique markers included) is over DynamoDB's limit of 100",
+    });
     expect(await store.get("Product", { id: 1000n })).toBeUndefined();
   });
 });

@@ -8,7 +8,7 @@ import { useTestStack } from "@ferry/stack/testing";
 import { beforeAll, describe, expect, it } from "vitest";
 import { seedStore } from "../../../apps/store/src/index.ts";
 import { type Codec, createCodec, type EntityValue } from "../src/codec/index.ts";
-import { ConditionFailed, CursorError, NotFound, UniqueViolation } from "../src/errors.ts";
+import { ConditionFailed, CursorError, NotFound, StoreError, UniqueViolation } from "../src/errors.ts";
 import { escapeId, MysqlEntityStore, mysqlStatements } from "../src/mysql/index.ts";
 
 const stack = useTestStack();
@@ -162,7 +162,14 @@ describe("MysqlEntityStore", () => {
     expect(await store.delete("Order", { id: order.id })).toBe(true);
     expect(await store.delete("Order", { id: order.id })).toBe(false);
     expect(await store.get("Order", { id: order.id })).toBeUndefined();
-    await expect(store.update("Order", { id: order.id }, { status: "paid" })).rejects.toBeInstanceOf(NotFound);
+    const missing = await store.update("Order", { id: order.id }, { status: "paid" }).catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(NotFound);
+    expect(missing).toMatchObject({
+      store: "mysql",
+      entity: "Order",
+      key: { id: order.id },
+      message: `Order: there is no item with key { id=${order.id} }`,
+    });
   });
 
   it("reports a duplicate email as UniqueViolation naming the key", async () => {
@@ -174,14 +181,17 @@ describe("MysqlEntityStore", () => {
       entity: "User",
       rule: "uq_users_email",
       values: { email: "carol@example.test" },
+      message: "User: unique rule 'uq_users_email' is violated: { email=carol@example.test } is taken by another item",
     });
     const taken = await store.create("User", newUser("dave"));
     const clash = await store.update("User", { id: taken.id }, { username: "user_carol" }).catch((e: unknown) => e);
+    expect(clash).toBeInstanceOf(UniqueViolation);
     expect(clash).toMatchObject({
-      name: "UniqueViolation",
       store: "mysql",
+      entity: "User",
       rule: "uq_users_username",
       values: { username: "user_carol" },
+      message: "User: unique rule 'uq_users_username' is violated: { username=user_carol } is taken by another item",
     });
   });
 
@@ -209,16 +219,22 @@ describe("MysqlEntityStore", () => {
       if (error === undefined) sold++;
       else {
         expect(error).toBeInstanceOf(ConditionFailed);
+        expect(error).toMatchObject({
+          store: "mysql",
+          entity: "Product",
+          key: { id: product.id },
+          message: `Product: the condition on the item with key { id=${product.id} } does not hold; nothing was written`,
+        });
         break;
       }
     }
     expect(sold).toBe(3);
     await expect(store.update("Product", { id: product.id }, {}, { add: { name: 1 } })).rejects.toThrow(
-      /cannot be incremented/,
+      new StoreError("mysql", "Product", "'name' is a string attribute and cannot be incremented"),
     );
     await expect(
       store.update("Product", { id: product.id }, { inventoryQuantity: 5 }, { add: { inventoryQuantity: 1 } }),
-    ).rejects.toThrow(/both changed and incremented/);
+    ).rejects.toThrow(new StoreError("mysql", "Product", "'inventoryQuantity' is both changed and incremented"));
     expect((await store.get("Product", { id: product.id }))?.inventoryQuantity).toBe(0);
   });
 
@@ -278,16 +294,39 @@ describe("MysqlEntityStore", () => {
       where?: EntityValue;
       order?: { attribute: string; direction: "asc" | "desc" };
     }) => store.list(over.entity ?? "Product", { ...options, ...over, cursor: firstCursor }).catch((e: unknown) => e);
-    const otherFilter = await reuse({ where: { categoryId: BigInt(String(category.id)) + 1000n } });
-    expect(otherFilter).toBeInstanceOf(CursorError);
-    expect(String((otherFilter as Error).message)).toMatch(/restart the listing/);
-    expect(await reuse({ order: { attribute: "createdAt", direction: "asc" } })).toBeInstanceOf(CursorError);
-    expect(await reuse({ entity: "Order", where: {} })).toBeInstanceOf(CursorError);
+    const refused = (error: unknown, entity: string, problem: string) => {
+      expect(error, problem).toBeInstanceOf(CursorError);
+      expect(error, problem).toMatchObject({
+        store: "mysql",
+        entity,
+        message: `${entity}: the cursor ${problem}; restart the listing`,
+      });
+    };
+    const otherListing = "is from a listing with another filter or order";
+    refused(await reuse({ where: { categoryId: BigInt(String(category.id)) + 1000n } }), "Product", otherListing);
+    refused(await reuse({ order: { attribute: "createdAt", direction: "asc" } }), "Product", otherListing);
+    refused(await reuse({ entity: "Order", where: {} }), "Order", "belongs to a listing of Product");
+    // After the first page: the second item's order values (createdAt as MySQL's parameter, and id).
+    const second = created[2] as EntityValue;
     const body = JSON.parse(Buffer.from(firstCursor ?? "", "base64url").toString()) as Record<string, unknown>;
-    expect(body).toMatchObject({ v: 1, store: "mysql", entity: "Product" });
+    expect(body).toEqual({
+      v: 1,
+      store: "mysql",
+      entity: "Product",
+      where: expect.stringMatching(/^[\w-]{22}$/),
+      last: ["2026-01-01 12:00:00.000", String(second.id)],
+    });
     const foreign = Buffer.from(JSON.stringify({ ...body, store: "dynamodb" })).toString("base64url");
-    await expect(store.list("Product", { ...options, cursor: foreign })).rejects.toBeInstanceOf(CursorError);
-    await expect(store.list("Product", { ...options, cursor: "not a cursor" })).rejects.toBeInstanceOf(CursorError);
+    refused(
+      await store.list("Product", { ...options, cursor: foreign }).catch((e: unknown) => e),
+      "Product",
+      "belongs to the dynamodb store",
+    );
+    refused(
+      await store.list("Product", { ...options, cursor: "not a cursor" }).catch((e: unknown) => e),
+      "Product",
+      "is not a ferry cursor",
+    );
   });
 
   it("rolls a transaction back entirely and commits one that succeeds", async () => {
@@ -306,13 +345,12 @@ describe("MysqlEntityStore", () => {
     expect((await store.list("User", { where: { email: "gus@example.test" }, limit: 5 })).items).toEqual([]);
     expect((await store.list("Order", { where: { userId: made as bigint }, limit: 5 })).items).toEqual([]);
 
-    const kept = await store.transaction(async (tx) => {
+    const { user: kept, order } = await store.transaction(async (tx) => {
       const user = await tx.create("User", newUser("hal"));
-      await tx.create("Order", { userId: user.id, totalAmount: "5.00" });
-      return user;
+      return { user, order: await tx.create("Order", { userId: user.id, totalAmount: "5.00" }) };
     });
     expect(await store.get("User", { id: kept.id as bigint })).toEqual(kept);
-    expect((await store.list("Order", { where: { userId: kept.id }, limit: 5 })).items).toHaveLength(1);
+    expect((await store.list("Order", { where: { userId: kept.id }, limit: 5 })).items).toEqual([order]);
   });
 });
 
@@ -384,7 +422,9 @@ describe("MysqlEntityStore on odd tables", () => {
     const error = await odd
       .transaction(async (tx) => {
         await tx.delete("Place", { id: 7 });
-        await expect(tx.transaction(async () => undefined)).rejects.toThrow(/already open/);
+        await expect(tx.transaction(async () => undefined)).rejects.toThrow(
+          new Error("a MySQL transaction is already open on this store"),
+        );
         throw new Error("boom");
       })
       .catch((e: unknown) => e);
