@@ -2,8 +2,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseContract } from "@ferry/contract";
+import { connectMysql, withDatabase } from "@ferry/stack";
 import { useTestStack } from "@ferry/stack/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Connection } from "mysql2/promise";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { seedStore } from "../../../apps/store/src/index.ts";
 import { contractText } from "../src/analyze.ts";
 import { introspect } from "../src/facts/index.ts";
@@ -34,9 +36,9 @@ const STATEMENTS: Array<[string, number]> = [
   ["SELECT COUNT(*) FROM products WHERE seller_id = 2", 5],
 ];
 
-function workload(statements: Array<[string, number]>): Workload {
+function workload(statements: Array<[string, number]>, database = stack.database): Workload {
   const entries = statements.flatMap(([sql, n]) => Array.from({ length: n }, (_, i) => ({ sql, at: i * 1000 })));
-  return buildWorkload(entries, { origin: "test", database: stack.database, seconds: 100 });
+  return buildWorkload(entries, { origin: "test", database, seconds: 100 });
 }
 
 const dir = mkdtempSync(join(tmpdir(), "ferry-propose-"));
@@ -46,8 +48,8 @@ beforeAll(async () => {
   await seedStore({ mysqlUrl: stack.mysqlUrl, plan: { kind: "demo" } });
 });
 
-async function facts() {
-  return introspect(await stack.mysql(), stack.database);
+async function facts(connection?: Connection, database = stack.database) {
+  return introspect(connection ?? (await stack.mysql()), database);
 }
 
 describe("the proposed design for the store", () => {
@@ -130,8 +132,13 @@ describe("the proposed design for the store", () => {
 
 describe("analyzing again", () => {
   it("refreshes the facts, keeps every hand edit, proposes what is new, and reports the drift", async () => {
+    // A database of its own, as this test changes the schema underneath (the file's stays as the other tests need).
+    const database = stack.name("changed");
+    await seedStore({ mysqlUrl: withDatabase(stack.serverUrl, database), plan: { kind: "demo" } });
+    const db = await connectMysql(withDatabase(stack.serverUrl, database));
+    onTestFinished(() => db.end());
     const file = join(dir, "store.yaml");
-    const first = proposeContract(await facts(), workload(STATEMENTS), { name: "store" });
+    const first = proposeContract(await facts(db, database), workload(STATEMENTS, database), { name: "store" });
     writeFileSync(file, contractText(file, first, true).text);
 
     // A person reviews it: renames an entity, changes a template and a type, adds a comment and a note.
@@ -146,7 +153,6 @@ describe("analyzing again", () => {
     expect(parseContract(edited, file).errors).toEqual([]);
 
     // MySQL changes underneath.
-    const db = await stack.mysql();
     await db.query("ALTER TABLE users ADD COLUMN phone VARCHAR(20) NULL");
     await db.query("ALTER TABLE products DROP COLUMN image_url");
     await db.query(
@@ -157,8 +163,8 @@ describe("analyzing again", () => {
     );
     try {
       const again = proposeContract(
-        await facts(),
-        workload([...STATEMENTS, ["SELECT * FROM wishlists WHERE user_id = 1", 3]]),
+        await facts(db, database),
+        workload([...STATEMENTS, ["SELECT * FROM wishlists WHERE user_id = 1", 3]], database),
         {
           name: "store",
         },
