@@ -5,8 +5,15 @@ import { connectMysql, StackError, withDatabase } from "@ferry/stack";
 // Brings in the typing of what the global setup provides (testing.ts does not import it itself).
 import { useTestStack } from "@ferry/stack/testing";
 import type { RowDataPacket } from "mysql2/promise";
-import { afterAll, describe, expect, it } from "vitest";
-import { loadMigrations, MIGRATIONS_DIR, migrateStore, STORE_TABLES, splitStatements } from "../src/index.ts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  loadMigrations,
+  MIGRATIONS_DIR,
+  type MigrateResult,
+  migrateStore,
+  STORE_TABLES,
+  splitStatements,
+} from "../src/index.ts";
 
 const stack = useTestStack();
 const scratch = mkdtempSync(join(tmpdir(), "ferry-store-migrations-"));
@@ -28,9 +35,13 @@ async function freshDatabase(suffix: string) {
 }
 
 describe("migrateStore", () => {
+  // The file's database, migrated once before any test: the tests below read what the migrations made.
+  let result: MigrateResult;
+  beforeAll(async () => {
+    result = await migrateStore(await stack.mysql());
+  });
+
   it("applies every migration in order and records it", async () => {
-    const connection = await stack.mysql();
-    const result = await migrateStore(connection);
     expect(result.applied.map((m) => m.file)).toEqual([
       "001_users.sql",
       "002_categories.sql",
