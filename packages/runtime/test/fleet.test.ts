@@ -123,7 +123,7 @@ describe("CachedPhase", () => {
     const state = cached.state();
     expect(cached.phase()).toBe(2);
     expect(state.running).toBe(true);
-    expect(state.lastError?.message).toMatch(/^ResourceNotFoundException: /);
+    expect(state.lastError?.message).toBe("ResourceNotFoundException: Cannot do operations on a non-existent table");
     // A bound: the refresh loop goes on failing while the test looks; every failure is the missing table.
     expect(errors.length).toBeGreaterThanOrEqual(2);
     for (const error of errors) expect((error as Error).name).toBe("ResourceNotFoundException");

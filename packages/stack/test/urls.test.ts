@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { resolveConnections } from "../src/connections.ts";
+import { StackError } from "../src/errors.ts";
 import { formatMysqlUrl, parseMysqlUrl, redactMysqlUrl, withDatabase } from "../src/mysql.ts";
 import { writeState } from "../src/state.ts";
 
@@ -37,8 +38,24 @@ describe("MySQL URLs", () => {
   });
 
   it("refuse what is not a MySQL URL, with the expected form", () => {
-    expect(() => parseMysqlUrl("postgres://x@y/z")).toThrow(/not a MySQL URL \(scheme postgres:\)/);
-    expect(() => parseMysqlUrl("localhost:3306")).toThrow(/not a MySQL URL/);
+    for (const [url, scheme] of [
+      ["postgres://x@y/z", "postgres:"],
+      ["localhost:3306", "localhost:"],
+    ]) {
+      const error = (() => {
+        try {
+          parseMysqlUrl(url as string);
+        } catch (caught) {
+          return caught;
+        }
+        throw new Error(`expected ${url} to be refused`);
+      })();
+      expect(error, url).toBeInstanceOf(StackError);
+      expect(error, url).toMatchObject({
+        message: `not a MySQL URL (scheme ${scheme}): ${url}`,
+        hint: "expected mysql://user:password@host:port/database",
+      });
+    }
   });
 });
 
