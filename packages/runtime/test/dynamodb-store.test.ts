@@ -11,6 +11,7 @@ import { type Codec, createCodec, type EntityValue, foldForCollation } from "../
 import { DynamoEntityStore, uniqueMarkerKey, VERSION_ATTRIBUTE } from "../src/dynamodb/index.ts";
 import { AlreadyExists, ConditionFailed, CursorError, NotFound, StoreError, UniqueViolation } from "../src/errors.ts";
 import { applyTables } from "../src/tables/index.ts";
+import { expectError, keyed, rejection, uniqueViolation } from "./store-errors.ts";
 
 const stack = useTestStack();
 const contractFile = fileURLToPath(new URL("../../../contract/store.yaml", import.meta.url));
@@ -68,30 +69,6 @@ function cart(userId: bigint, productId: bigint, id: bigint): EntityValue {
   };
 }
 
-/** The error `promise` rejects with (failing the test when it resolves). */
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => {
-      throw new Error("expected the call to fail, and it succeeded");
-    },
-    (error: unknown) => error,
-  );
-}
-
-/** What a UniqueViolation of `entity` on DynamoDB carries, for `rule` and the `values` the write gave. */
-function uniqueViolation(entity: string, rule: string, values: EntityValue) {
-  const shown = Object.entries(values)
-    .map(([name, value]) => `${name}=${String(value)}`)
-    .join(", ");
-  return {
-    store: "dynamodb",
-    entity,
-    rule,
-    values,
-    message: `${entity}: unique rule '${rule}' is violated: { ${shown} } is taken by another item`,
-  };
-}
-
 async function rawItem(key: Record<string, { S: string }>) {
   const out = await stack
     .dynamodb()
@@ -123,21 +100,18 @@ describe("create and get", () => {
   it("refuses a second item with the same key", async () => {
     await store.create("User", user(100n));
     const error = await rejection(store.create("User", user(100n, { username: "other100", email: "other100@x" })));
-    expect(error).toBeInstanceOf(AlreadyExists);
-    expect(error).toMatchObject({
-      store: "dynamodb",
-      entity: "User",
-      key: { id: 100n },
-      message: "User: an item with key { id=100 } already exists",
-    });
+    expectError(error, AlreadyExists, keyed("exists", "dynamodb", "User", { id: 100n }));
   });
 
   it("refuses a duplicate email with UniqueViolation and writes nothing", async () => {
     await store.create("User", user(1n));
     const copy = user(2n, { email: "user1@example.com" });
     const error = await store.create("User", copy).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(UniqueViolation);
-    expect(error).toMatchObject(uniqueViolation("User", "uq_users_email", { email: "user1@example.com" }));
+    expectError(
+      error,
+      UniqueViolation,
+      uniqueViolation("dynamodb", "User", "uq_users_email", { email: "user1@example.com" }),
+    );
     expect(await store.get("User", { id: 2n })).toBeUndefined();
     // Not even the username marker of the refused item.
     const marker = uniqueMarkerKey(codec.entity("User"), "uq_users_username", copy);
@@ -156,8 +130,7 @@ describe("unique rules on a _ci column (users.email is utf8mb4_unicode_ci)", () 
       [133n, "zoë.straße@example.com   "],
     ] as const) {
       const error = await rejection(store.create("User", user(n, { email })));
-      expect(error, email).toBeInstanceOf(UniqueViolation);
-      expect(error, email).toMatchObject(uniqueViolation("User", "uq_users_email", { email }));
+      expectError(error, UniqueViolation, uniqueViolation("dynamodb", "User", "uq_users_email", { email }), email);
     }
     await store.create("User", user(134n, { email: "zoe.strasse@example.org" }));
   });
@@ -167,8 +140,11 @@ describe("unique rules on a _ci column (users.email is utf8mb4_unicode_ci)", () 
     await store.update("User", { id: 135n }, { email: "case@example.com" });
     expect((await store.get("User", { id: 135n }))?.email).toBe("case@example.com");
     const taken = await rejection(store.create("User", user(136n, { email: "CASE@example.com" })));
-    expect(taken).toBeInstanceOf(UniqueViolation);
-    expect(taken).toMatchObject(uniqueViolation("User", "uq_users_email", { email: "CASE@example.com" }));
+    expectError(
+      taken,
+      UniqueViolation,
+      uniqueViolation("dynamodb", "User", "uq_users_email", { email: "CASE@example.com" }),
+    );
     await store.update("User", { id: 135n }, { email: "other135@example.com" });
     await store.create("User", user(136n, { email: "CASE@example.com" }));
   });
@@ -185,8 +161,11 @@ describe("update", () => {
     await store.create("User", user(10n));
     await store.create("User", user(11n));
     const renaming = await rejection(store.update("User", { id: 11n }, { username: "user10" }));
-    expect(renaming).toBeInstanceOf(UniqueViolation);
-    expect(renaming).toMatchObject(uniqueViolation("User", "uq_users_username", { username: "user10" }));
+    expectError(
+      renaming,
+      UniqueViolation,
+      uniqueViolation("dynamodb", "User", "uq_users_username", { username: "user10" }),
+    );
 
     const updated = await store.update("User", { id: 10n }, { username: "renamed10", firstName: "Grace" });
     expect(updated).toMatchObject({ id: 10n, username: "renamed10", firstName: "Grace" });
@@ -199,8 +178,11 @@ describe("update", () => {
     // The old username is free for another user; the new one is not.
     await store.update("User", { id: 11n }, { username: "user10" });
     const renamed = await rejection(store.create("User", user(12n, { username: "renamed10" })));
-    expect(renamed).toBeInstanceOf(UniqueViolation);
-    expect(renamed).toMatchObject(uniqueViolation("User", "uq_users_username", { username: "renamed10" }));
+    expectError(
+      renamed,
+      UniqueViolation,
+      uniqueViolation("dynamodb", "User", "uq_users_username", { username: "renamed10" }),
+    );
     const item = await rawItem(codec.entity("User").key({ id: 10n }) as Record<string, { S: string }>);
     expect(item?.[VERSION_ATTRIBUTE]).toEqual({ N: "2" });
   });
@@ -213,13 +195,7 @@ describe("update", () => {
     expect(item?.lastName).toBeUndefined();
     expect(item?.[VERSION_ATTRIBUTE]).toEqual({ N: "2" });
     const missing = await rejection(store.update("User", { id: 999n }, { firstName: "x" }));
-    expect(missing).toBeInstanceOf(NotFound);
-    expect(missing).toMatchObject({
-      store: "dynamodb",
-      entity: "User",
-      key: { id: 999n },
-      message: "User: there is no item with key { id=999 }",
-    });
+    expectError(missing, NotFound, keyed("missing", "dynamodb", "User", { id: 999n }));
   });
 
   it("moves an item whose key changes, in one transaction", async () => {
@@ -232,9 +208,10 @@ describe("update", () => {
     // The unique marker moved too: product 5 can be added again, product 6 cannot.
     await store.create("ShoppingCart", cart(30n, 5n, 2n));
     const line = await rejection(store.create("ShoppingCart", cart(30n, 6n, 3n)));
-    expect(line).toBeInstanceOf(UniqueViolation);
-    expect(line).toMatchObject(
-      uniqueViolation("ShoppingCart", "uq_shopping_carts_user_product", { userId: 30n, productId: 6n }),
+    expectError(
+      line,
+      UniqueViolation,
+      uniqueViolation("dynamodb", "ShoppingCart", "uq_shopping_carts_user_product", { userId: 30n, productId: 6n }),
     );
   });
 
@@ -250,13 +227,7 @@ describe("update", () => {
     expect((await decrement()).inventoryQuantity).toBe(1);
     expect((await decrement()).inventoryQuantity).toBe(0);
     const error = await decrement().catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ConditionFailed);
-    expect(error).toMatchObject({
-      store: "dynamodb",
-      entity: "Product",
-      key: { id: 50n },
-      message: "Product: the condition on the item with key { id=50 } does not hold; nothing was written",
-    });
+    expectError(error, ConditionFailed, keyed("condition", "dynamodb", "Product", { id: 50n }));
     expect((await store.get("Product", { id: 50n }))?.inventoryQuantity).toBe(0);
   });
 });
@@ -329,13 +300,8 @@ describe("query", () => {
       ],
     ];
     for (const [query, entity, problem] of refusals) {
-      const error = await rejection(query);
-      expect(error, problem).toBeInstanceOf(CursorError);
-      expect(error, problem).toMatchObject({
-        store: "dynamodb",
-        entity,
-        message: `${entity}: the cursor ${problem}; restart the listing`,
-      });
+      const message = `${entity}: the cursor ${problem}; restart the listing`;
+      expectError(await rejection(query), CursorError, { store: "dynamodb", entity, message }, problem);
     }
   });
 });
@@ -385,22 +351,14 @@ describe("transact", () => {
     // Out of stock: nothing of the second checkout is written.
     await store.create("ShoppingCart", cart(80n, 800n, 8001n));
     const error = await store.transact(checkout(803n)).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ConditionFailed);
-    expect(error).toMatchObject({
-      store: "dynamodb",
-      entity: "Product",
-      key: { id: 800n },
-      message: "Product: the condition on the item with key { id=800 } does not hold; nothing was written",
-    });
+    expectError(error, ConditionFailed, keyed("condition", "dynamodb", "Product", { id: 800n }));
     expect(await store.get("Order", { id: 803n })).toBeUndefined();
     expect(await store.get("ShoppingCart", { userId: 80n, productId: 800n })).toEqual(cart(80n, 800n, 8001n));
   });
 
   it("refuses a transaction past 100 items before sending it", async () => {
     const writes = Array.from({ length: 101 }, (_, i) => ({ create: "Product", value: product(1000n + BigInt(i)) }));
-    const error = await rejection(store.transact(writes));
-    expect(error).toBeInstanceOf(StoreError);
-    expect(error).toMatchObject({
+    expectError(await rejection(store.transact(writes)), StoreError, {
       store: "dynamodb",
       entity: "transaction",
       message: "transaction: a transaction of 101 writes (unique markers included) is over DynamoDB's limit of 100",

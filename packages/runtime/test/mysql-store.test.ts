@@ -10,6 +10,7 @@ import { seedStore } from "../../../apps/store/src/index.ts";
 import { type Codec, createCodec, type EntityValue } from "../src/codec/index.ts";
 import { ConditionFailed, CursorError, NotFound, StoreError, UniqueViolation } from "../src/errors.ts";
 import { escapeId, MysqlEntityStore, mysqlStatements } from "../src/mysql/index.ts";
+import { expectError, keyed, rejection, uniqueViolation } from "./store-errors.ts";
 
 const stack = useTestStack();
 const contractFile = fileURLToPath(new URL("../../../contract/store.yaml", import.meta.url));
@@ -162,37 +163,25 @@ describe("MysqlEntityStore", () => {
     expect(await store.delete("Order", { id: order.id })).toBe(true);
     expect(await store.delete("Order", { id: order.id })).toBe(false);
     expect(await store.get("Order", { id: order.id })).toBeUndefined();
-    const missing = await store.update("Order", { id: order.id }, { status: "paid" }).catch((e: unknown) => e);
-    expect(missing).toBeInstanceOf(NotFound);
-    expect(missing).toMatchObject({
-      store: "mysql",
-      entity: "Order",
-      key: { id: order.id },
-      message: `Order: there is no item with key { id=${order.id} }`,
-    });
+    const missing = await rejection(store.update("Order", { id: order.id }, { status: "paid" }));
+    expectError(missing, NotFound, keyed("missing", "mysql", "Order", { id: order.id }));
   });
 
   it("reports a duplicate email as UniqueViolation naming the key", async () => {
     await store.create("User", newUser("carol"));
-    const error = await store.create("User", newUser("carol2", { email: "carol@example.test" })).catch((e) => e);
-    expect(error).toBeInstanceOf(UniqueViolation);
-    expect(error).toMatchObject({
-      store: "mysql",
-      entity: "User",
-      rule: "uq_users_email",
-      values: { email: "carol@example.test" },
-      message: "User: unique rule 'uq_users_email' is violated: { email=carol@example.test } is taken by another item",
-    });
+    const error = await rejection(store.create("User", newUser("carol2", { email: "carol@example.test" })));
+    expectError(
+      error,
+      UniqueViolation,
+      uniqueViolation("mysql", "User", "uq_users_email", { email: "carol@example.test" }),
+    );
     const taken = await store.create("User", newUser("dave"));
-    const clash = await store.update("User", { id: taken.id }, { username: "user_carol" }).catch((e: unknown) => e);
-    expect(clash).toBeInstanceOf(UniqueViolation);
-    expect(clash).toMatchObject({
-      store: "mysql",
-      entity: "User",
-      rule: "uq_users_username",
-      values: { username: "user_carol" },
-      message: "User: unique rule 'uq_users_username' is violated: { username=user_carol } is taken by another item",
-    });
+    const clash = await rejection(store.update("User", { id: taken.id }, { username: "user_carol" }));
+    expectError(
+      clash,
+      UniqueViolation,
+      uniqueViolation("mysql", "User", "uq_users_username", { username: "user_carol" }),
+    );
   });
 
   it("decrements stock conditionally until the condition fails", async () => {
@@ -218,13 +207,7 @@ describe("MysqlEntityStore", () => {
         .catch((e: unknown) => e);
       if (error === undefined) sold++;
       else {
-        expect(error).toBeInstanceOf(ConditionFailed);
-        expect(error).toMatchObject({
-          store: "mysql",
-          entity: "Product",
-          key: { id: product.id },
-          message: `Product: the condition on the item with key { id=${product.id} } does not hold; nothing was written`,
-        });
+        expectError(error, ConditionFailed, keyed("condition", "mysql", "Product", { id: product.id }));
         break;
       }
     }
@@ -295,12 +278,8 @@ describe("MysqlEntityStore", () => {
       order?: { attribute: string; direction: "asc" | "desc" };
     }) => store.list(over.entity ?? "Product", { ...options, ...over, cursor: firstCursor }).catch((e: unknown) => e);
     const refused = (error: unknown, entity: string, problem: string) => {
-      expect(error, problem).toBeInstanceOf(CursorError);
-      expect(error, problem).toMatchObject({
-        store: "mysql",
-        entity,
-        message: `${entity}: the cursor ${problem}; restart the listing`,
-      });
+      const message = `${entity}: the cursor ${problem}; restart the listing`;
+      expectError(error, CursorError, { store: "mysql", entity, message }, problem);
     };
     const otherListing = "is from a listing with another filter or order";
     refused(await reuse({ where: { categoryId: BigInt(String(category.id)) + 1000n } }), "Product", otherListing);

@@ -10,15 +10,7 @@ import { join } from "node:path";
 import { type DynamoDBClient, QueryCommand } from "@aws-sdk/client-dynamodb";
 import { type Contract, loadValidContract } from "@ferry/contract";
 import { createMysqlPool, dynamoDbClient, withDatabase } from "@ferry/stack";
-import {
-  freePort,
-  type RunningDynamoDb,
-  type RunningMariaDb,
-  startDynamoDb,
-  startMariaDb,
-  stopProcess,
-  useTestStack,
-} from "@ferry/stack/testing";
+import { freePort, startDynamoDb, startMariaDb, stopProcess, useTestStack } from "@ferry/stack/testing";
 import { seedStore } from "@ferry/store";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { type Codec, createCodec, type EntityValue } from "../src/codec/index.ts";
@@ -27,8 +19,15 @@ import { DynamoEntityStore } from "../src/dynamodb/index.ts";
 import { IdAllocator } from "../src/ids/index.ts";
 import { MysqlEntityStore } from "../src/mysql/index.ts";
 import { backoffMs, decodeKey, encodeKey } from "../src/outbox/entry.ts";
-import { DynamoOutboxStorage, entriesOf, OUTBOX_SHARDS, Outbox, OutboxUnavailable } from "../src/outbox/index.ts";
-import type { PhaseSource } from "../src/phases.ts";
+import {
+  DynamoOutboxStorage,
+  entriesOf,
+  OUTBOX_SHARDS,
+  Outbox,
+  type OutboxOptions,
+  OutboxUnavailable,
+} from "../src/outbox/index.ts";
+import type { Phase, PhaseSource } from "../src/phases.ts";
 import { EntityRouter } from "../src/router/index.ts";
 import { applyTables } from "../src/tables/index.ts";
 import { SettablePhase } from "../src/testing.ts";
@@ -130,6 +129,51 @@ async function concurrently<T>(count: number, width: number, call: (i: number) =
   return results;
 }
 
+/**
+ * A private server a describe starts once and its tests stop during writes: a test that ends with it stopped starts
+ * it again, so the next test finds it running whatever the one before did.
+ */
+function privateServer<T extends { pid: number }>(launch: () => Promise<T>) {
+  let running: T | undefined;
+  let up = false;
+  const server = {
+    /** The server now running (after the describe's beforeAll). */
+    get current(): T {
+      if (running === undefined) throw new Error("the private server was never started");
+      return running;
+    },
+    async start(): Promise<T> {
+      running = await launch();
+      up = true;
+      return running;
+    },
+    /** Stops it during a test. */
+    async stop(): Promise<void> {
+      await stopProcess(server.current.pid);
+      up = false;
+      onTestFinished(async () => {
+        if (!up) await server.start();
+      });
+    },
+    /** Stops it for good (the describe's afterAll). */
+    async end(): Promise<void> {
+      if (running !== undefined) await stopProcess(running.pid);
+    },
+  };
+  return server;
+}
+
+type OutboxParts = Pick<OutboxOptions, "mysql" | "dynamodb" | "mysqlConnection" | "controlTable">;
+
+/** A test's own phase and log, and Outboxes over `parts` that follow that phase (or another one given). */
+function outboxesIn(start: Phase, parts: () => OutboxParts) {
+  const phase = new SettablePhase(start);
+  const logged: string[] = [];
+  const newOutbox = (inPhase: PhaseSource = phase) =>
+    new Outbox({ phase: inPhase, codec, ...parts(), log: (message) => void logged.push(message) });
+  return { phase, logged, newOutbox };
+}
+
 describe("entries", () => {
   it("one per item a failure touched; a moved item carries its old key; a key keeps its types", () => {
     const cartKey = { id: 7n, userId: 3n, productId: 5n };
@@ -185,51 +229,38 @@ describe("entries", () => {
 });
 
 describe("phase 2, DynamoDB Local stopped during writes", () => {
-  let dynamo: RunningDynamoDb;
   let port: number;
-  const dataDir = join(scratch, "dynamodb");
+  const dynamo = privateServer(() =>
+    startDynamoDb({
+      port,
+      dataDir: join(scratch, "dynamodb"),
+      logFile: join(scratch, "dynamodb.log"),
+      readyTimeoutMs: 60_000,
+    }),
+  );
+  const startDynamo = () => dynamo.start();
+  const stopDynamo = () => dynamo.stop();
   let client: DynamoDBClient;
   let pool: ReturnType<typeof createMysqlPool>;
-  let dynamoUp = false;
-
-  const startDynamo = async () => {
-    dynamo = await startDynamoDb({ port, dataDir, logFile: join(scratch, "dynamodb.log"), readyTimeoutMs: 60_000 });
-    dynamoUp = true;
-  };
-  /** Stops DynamoDB Local during a test; a test that ends with it still stopped starts it again for the next one. */
-  const stopDynamo = async () => {
-    await stopProcess(dynamo.pid);
-    dynamoUp = false;
-    onTestFinished(async () => {
-      if (!dynamoUp) await startDynamo();
-    });
-  };
   const stores = () => ({
     mysql: new MysqlEntityStore(pool, codec),
     dynamodb: new DynamoEntityStore(client, codec, { tablePrefix: stack.tablePrefix }),
   });
-  /** A test's own phase 2 and log, and Outboxes and routers that follow them. */
+  /** A test's own phase 2 and log, and Outboxes and routers that follow that phase. */
   const inPhase2 = () => {
-    const phase = new SettablePhase(2);
-    const logged: string[] = [];
-    const newOutbox = () =>
-      new Outbox({
-        phase,
-        codec,
-        ...stores(),
-        mysqlConnection: pool,
-        controlTable: { client, tablePrefix: stack.tablePrefix },
-        log: (message) => void logged.push(message),
-      });
+    const { phase, newOutbox } = outboxesIn(2, () => ({
+      ...stores(),
+      mysqlConnection: pool,
+      controlTable: { client, tablePrefix: stack.tablePrefix },
+    }));
     const newRouter = (onSecondaryFailure: Outbox["record"]) =>
       new EntityRouter({ phase, codec, ...stores(), onSecondaryFailure });
-    return { logged, newOutbox, newRouter };
+    return { newOutbox, newRouter };
   };
 
   beforeAll(async () => {
     port = await freePort();
-    await startDynamo();
-    client = dynamoDbClient(dynamo.endpoint);
+    client = dynamoDbClient((await startDynamo()).endpoint);
     await applyTables(client, contract, { prefix: stack.tablePrefix });
     await seedStore({ mysqlUrl: stack.mysqlUrl, plan: { kind: "demo" } });
     pool = createMysqlPool(stack.mysqlUrl, { connectionLimit: 8 });
@@ -237,7 +268,7 @@ describe("phase 2, DynamoDB Local stopped during writes", () => {
   afterAll(async () => {
     client?.destroy();
     await pool?.end();
-    if (dynamo) await stopProcess(dynamo.pid);
+    await dynamo.end();
   });
 
   it("every request succeeds, the outbox grows in MySQL, and a new Outbox drains it once DynamoDB is back", async () => {
@@ -371,45 +402,31 @@ describe("phase 2, DynamoDB Local stopped during writes", () => {
 });
 
 describe("phase 4, MySQL stopped during writes", () => {
-  let maria: RunningMariaDb;
   let port: number;
-  const dataDir = join(scratch, "mariadb");
+  const maria = privateServer(() =>
+    startMariaDb({
+      port,
+      dataDir: join(scratch, "mariadb"),
+      logFile: join(scratch, "mariadb.log"),
+      readyTimeoutMs: 90_000,
+    }),
+  );
+  const startMaria = () => maria.start();
+  const stopMaria = () => maria.stop();
   let url: string;
   let pool: ReturnType<typeof createMysqlPool>;
   const prefix = `${stack.tablePrefix}p4_`;
-  let mariaUp = false;
-
-  const startMaria = async () => {
-    maria = await startMariaDb({ port, dataDir, logFile: join(scratch, "mariadb.log"), readyTimeoutMs: 90_000 });
-    mariaUp = true;
-  };
-  /** Stops MariaDB during a test; a test that ends with it still stopped starts it again for the next one. */
-  const stopMaria = async () => {
-    await stopProcess(maria.pid);
-    mariaUp = false;
-    onTestFinished(async () => {
-      if (!mariaUp) await startMaria();
-    });
-  };
   const stores = () => ({
     mysql: new MysqlEntityStore(pool, codec),
     dynamodb: new DynamoEntityStore(stack.dynamodb(), codec, { tablePrefix: prefix }),
   });
   /** A test's own phase 4 and log, and Outboxes that follow that phase (or another one given). */
-  const inPhase4 = () => {
-    const phase = new SettablePhase(4);
-    const logged: string[] = [];
-    const newOutbox = (inPhase: PhaseSource = phase) =>
-      new Outbox({
-        phase: inPhase,
-        codec,
-        ...stores(),
-        mysqlConnection: pool,
-        controlTable: { client: stack.dynamodb(), tablePrefix: prefix },
-        log: (message) => void logged.push(message),
-      });
-    return { phase, logged, newOutbox };
-  };
+  const inPhase4 = () =>
+    outboxesIn(4, () => ({
+      ...stores(),
+      mysqlConnection: pool,
+      controlTable: { client: stack.dynamodb(), tablePrefix: prefix },
+    }));
 
   /** The outbox items in the control table, counted with plain Queries. */
   async function controlTableEntries(): Promise<number> {
@@ -430,15 +447,14 @@ describe("phase 4, MySQL stopped during writes", () => {
 
   beforeAll(async () => {
     port = await freePort();
-    await startMaria();
-    url = withDatabase(maria.url, "store");
+    url = withDatabase((await startMaria()).url, "store");
     await seedStore({ mysqlUrl: url, plan: { kind: "demo" } });
     pool = createMysqlPool(url, { connectionLimit: 8, connectTimeoutMs: 2_000 });
     await applyTables(stack.dynamodb(), contract, { prefix });
   });
   afterAll(async () => {
     await pool?.end().catch(() => undefined);
-    if (maria) await stopProcess(maria.pid);
+    await maria.end();
   });
 
   it("entries go to the DynamoDB control table and drain after MySQL returns; the outbox holds what it cannot store", async () => {

@@ -13,6 +13,7 @@ import { CursorStoreChanged } from "../src/router/index.ts";
 import { type Mismatch, ShadowReader, withCorrelationId } from "../src/shadow/index.ts";
 import { useContractStores } from "../src/testing.ts";
 import { routingOver } from "./routing.ts";
+import { expectError, keyed, rejection, uniqueViolation } from "./store-errors.ts";
 
 const stack = useTestStack();
 
@@ -37,14 +38,18 @@ const user = (n: number) => ({
   isSeller: false,
 });
 
-const product = (name: string, stock: number) => ({
-  sellerId: 1n,
-  categoryId: 1n,
-  name,
-  imageUrl: `https://img.example/${encodeURIComponent(name)}.png`,
-  price: "2.00",
-  inventoryQuantity: stock,
-});
+/** A shadow reader that samples every read, stopped after the test; what it finds goes to `mismatches`. */
+function shadowReader(budgetMs: number, metrics = new Metrics(), mismatches: Mismatch[] = []): ShadowReader {
+  const shadow = new ShadowReader({
+    codec: testbed.codec(),
+    metrics,
+    sampleRate: () => 1,
+    budgetMs,
+    sink: { record: (mismatch) => void mismatches.push(mismatch) },
+  });
+  onTestFinished(() => shadow.stop());
+  return shadow;
+}
 
 describe("the router", () => {
   it("phase 1 writes and reads MySQL only", async () => {
@@ -177,15 +182,8 @@ describe("the router's shadow reads in phase 3", () => {
     phase.value = 3;
     const metrics = new Metrics();
     const mismatches: Mismatch[] = [];
-    const shadow = new ShadowReader({
-      codec: testbed.codec(),
-      metrics,
-      sampleRate: () => 1,
-      // Generous: a DynamoDB Local busy with other suites must not turn the comparison into a timeout.
-      budgetMs: 10_000,
-      sink: { record: (mismatch) => void mismatches.push(mismatch) },
-    });
-    onTestFinished(() => shadow.stop());
+    // Generous: a DynamoDB Local busy with other suites must not turn the comparison into a timeout.
+    const shadow = shadowReader(10_000, metrics, mismatches);
     const r = router({ metrics, shadow });
     const served = await withCorrelationId("req-30", () => r.get<{ firstName: string }>("User", { id: created.id }));
     expect(served).toEqual(created);
@@ -232,14 +230,7 @@ describe("the router's shadow reads in phase 3", () => {
       await new Promise<void>((resolve) => silent.close(() => resolve()));
     });
     const { router } = routing(3);
-    const shadow = new ShadowReader({
-      codec: testbed.codec(),
-      metrics: new Metrics(),
-      sampleRate: () => 1,
-      budgetMs: 50,
-      sink: { record: () => {} },
-    });
-    onTestFinished(() => shadow.stop());
+    const shadow = shadowReader(50);
     const r = router({ dynamodb: hanging, shadow });
     const [first] = (await testbed.connection().query("SELECT id FROM users ORDER BY id LIMIT 1")) as unknown as [
       Array<{ id: string }>,
@@ -268,14 +259,7 @@ describe("the router's shadow reads in phase 3", () => {
       },
     };
     // A budget a busy DynamoDB Local keeps easily, and a MySQL slower than it.
-    const shadow = new ShadowReader({
-      codec: testbed.codec(),
-      metrics: new Metrics(),
-      sampleRate: () => 1,
-      budgetMs: 2_000,
-      sink: { record: () => {} },
-    });
-    onTestFinished(() => shadow.stop());
+    const shadow = shadowReader(2_000);
     phase.value = 3;
     const served = await router({ mysql: slow, shadow }).get("User", { id: created.id });
     expect(served).toEqual(created);
@@ -290,40 +274,34 @@ describe("the router's unique rules hold the same in every phase", () => {
   it("refuses a duplicate email in phase 5 as in phase 1", async () => {
     const { router, phase } = routing(1);
     await router().create("User", { ...user(7), email: "dup@example.com" });
-    const inOne = await router()
-      .create("User", { ...user(8), email: "dup@example.com" })
-      .catch((e: unknown) => e);
-    expect(inOne).toBeInstanceOf(UniqueViolation);
-    expect(inOne).toMatchObject({
-      store: "mysql",
-      entity: "User",
-      rule: "uq_users_email",
-      values: { email: "dup@example.com" },
-      message: "User: unique rule 'uq_users_email' is violated: { email=dup@example.com } is taken by another item",
-    });
+    const inOne = await rejection(router().create("User", { ...user(8), email: "dup@example.com" }));
+    expectError(
+      inOne,
+      UniqueViolation,
+      uniqueViolation("mysql", "User", "uq_users_email", { email: "dup@example.com" }),
+    );
     phase.value = 5;
     const stored = await router().create("User", { ...user(9), id: 900_000n, email: "dup5@example.com" });
     // MySQL's column defaults, applied by the router when DynamoDB is authoritative.
     expect(stored.createdAt).toMatch(ISO_MILLIS);
     expect(stored.updatedAt).toBe(stored.createdAt);
     expect(stored.isSeller).toBe(false);
-    const inFive = await router()
-      .create("User", { ...user(10), id: 900_001n, email: "dup5@example.com" })
-      .catch((e: unknown) => e);
-    expect(inFive).toBeInstanceOf(UniqueViolation);
-    expect(inFive).toMatchObject({
-      store: "dynamodb",
-      entity: "User",
-      rule: "uq_users_email",
-      values: { email: "dup5@example.com" },
-      message: "User: unique rule 'uq_users_email' is violated: { email=dup5@example.com } is taken by another item",
-    });
+    const inFive = await rejection(router().create("User", { ...user(10), id: 900_001n, email: "dup5@example.com" }));
+    const email = { email: "dup5@example.com" };
+    expectError(inFive, UniqueViolation, uniqueViolation("dynamodb", "User", "uq_users_email", email));
   });
 
   it("a second cart line for the same user and product is a UniqueViolation in every phase (not AlreadyExists)", async () => {
     const { router, phase } = routing(2);
     const buyer = await router().create("User", user(50));
-    const thing = await router().create("Product", product("Router cart thing", 3));
+    const thing = await router().create("Product", {
+      sellerId: 1n,
+      categoryId: 1n,
+      name: "Router cart thing",
+      imageUrl: "https://img.example/router-cart.png",
+      price: "2.00",
+      inventoryQuantity: 3,
+    });
     const line = await router().create("ShoppingCart", { userId: buyer.id, productId: thing.id, quantity: 1 });
     for (const [p, store] of [
       [1, "mysql"],
@@ -331,28 +309,17 @@ describe("the router's unique rules hold the same in every phase", () => {
       [5, "dynamodb"],
     ] as const) {
       phase.value = p;
-      const error = await router()
-        .create("ShoppingCart", { userId: buyer.id, productId: thing.id, quantity: 2 })
-        .catch((e: unknown) => e);
-      expect(error, `phase ${p}`).toBeInstanceOf(UniqueViolation);
-      expect(error, `phase ${p}`).toMatchObject({
-        store,
-        entity: "ShoppingCart",
-        rule: "uq_shopping_carts_user_product",
-        values: { userId: buyer.id, productId: thing.id },
-        message: `ShoppingCart: unique rule 'uq_shopping_carts_user_product' is violated: { userId=${buyer.id}, productId=${thing.id} } is taken by another item`,
-      });
+      const error = await rejection(
+        router().create("ShoppingCart", { userId: buyer.id, productId: thing.id, quantity: 2 }),
+      );
+      const values = { userId: buyer.id, productId: thing.id };
+      const violation = uniqueViolation(store, "ShoppingCart", "uq_shopping_carts_user_product", values);
+      expectError(error, UniqueViolation, violation, `phase ${p}`);
     }
     // The same line again (its own id) is still AlreadyExists on DynamoDB, as MySQL's PRIMARY says.
     const dynamodb = new DynamoEntityStore(stack.dynamodb(), testbed.codec(), { tablePrefix: stack.tablePrefix });
-    const again = await dynamodb.create("ShoppingCart", line).catch((e: unknown) => e);
-    expect(again).toBeInstanceOf(AlreadyExists);
+    const again = await rejection(dynamodb.create("ShoppingCart", line));
     const key = { id: line.id, userId: buyer.id, productId: thing.id };
-    expect(again).toMatchObject({
-      store: "dynamodb",
-      entity: "ShoppingCart",
-      key,
-      message: `ShoppingCart: an item with key { id=${line.id}, userId=${buyer.id}, productId=${thing.id} } already exists`,
-    });
+    expectError(again, AlreadyExists, keyed("exists", "dynamodb", "ShoppingCart", key));
   });
 });

@@ -112,6 +112,20 @@ async function copyToDynamo(item: EntityValue): Promise<void> {
   await dynamodb.create("OrderItem", { ...item, productName: product?.name, productImageUrl: product?.imageUrl });
 }
 
+/** A mismatch the log recorded for the order item (served by MySQL, shadowed from DynamoDB); its id and time are its own. */
+function recorded(item: EntityValue, correlationId: unknown, fields: Mismatch["fields"]) {
+  return {
+    id: expect.stringMatching(UUID),
+    at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+    entity: "OrderItem",
+    key: { id: String(item.id), orderId: String(item.orderId), productId: String(item.productId) },
+    servedBy: "mysql",
+    shadowFrom: "dynamodb",
+    correlationId,
+    fields,
+  };
+}
+
 const keyOf = (item: EntityValue) => ({ id: item.id, orderId: item.orderId, productId: item.productId });
 
 /** A deterministic random source (mulberry32). */
@@ -171,16 +185,9 @@ describe("ShadowReader", () => {
     await log.flush();
     const { mismatches } = await log.list();
     expect(mismatches).toEqual([
-      {
-        id: expect.stringMatching(UUID),
-        at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
-        entity: "OrderItem",
-        key: { id: String(item.id), orderId: String(item.orderId), productId: String(item.productId) },
-        servedBy: "mysql",
-        shadowFrom: "dynamodb",
-        correlationId: "req-42",
-        fields: [{ field: "quantity", served: String(item.quantity), shadow: String(Number(item.quantity) + 5) }],
-      },
+      recorded(item, "req-42", [
+        { field: "quantity", served: String(item.quantity), shadow: String(Number(item.quantity) + 5) },
+      ]),
     ]);
     expect(Date.parse(mismatches[0]?.at ?? "")).not.toBeNaN();
 
@@ -408,18 +415,9 @@ describe("ShadowReader", () => {
     await log.flush();
     const { mismatches } = await log.list();
     expect(mismatches).toEqual([
-      {
-        id: expect.stringMatching(UUID),
-        at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
-        entity: "OrderItem",
-        key: { id: String(item.id), orderId: String(item.orderId), productId: String(item.productId) },
-        servedBy: "mysql",
-        shadowFrom: "dynamodb",
-        correlationId: expect.stringMatching(UUID),
-        fields: [
-          { field: ITEM_FIELD, served: JSON.stringify(codec.entity("OrderItem").normalize(item)), shadow: null },
-        ],
-      },
+      recorded(item, expect.stringMatching(UUID), [
+        { field: ITEM_FIELD, served: JSON.stringify(codec.entity("OrderItem").normalize(item)), shadow: null },
+      ]),
     ]);
   });
 
@@ -449,18 +447,9 @@ describe("ShadowReader", () => {
     await log.flush();
     const { mismatches } = await log.list();
     expect(mismatches).toEqual([
-      {
-        id: expect.stringMatching(UUID),
-        at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
-        entity: "OrderItem",
-        key: { id: String(missing.id), orderId: String(orderId), productId: String(missing.productId) },
-        servedBy: "mysql",
-        shadowFrom: "dynamodb",
-        correlationId: "list-1",
-        fields: [
-          { field: ITEM_FIELD, served: JSON.stringify(codec.entity("OrderItem").normalize(missing)), shadow: null },
-        ],
-      },
+      recorded(missing, "list-1", [
+        { field: ITEM_FIELD, served: JSON.stringify(codec.entity("OrderItem").normalize(missing)), shadow: null },
+      ]),
     ]);
 
     // The same page with the item on both sides, in another order, is no mismatch.

@@ -7,7 +7,8 @@ import { seedStore } from "@ferry/store";
 import { describe, expect, it } from "vitest";
 import { ConditionFailed, NotFound, TransactionFailed } from "../src/errors.ts";
 import { useContractStores } from "../src/testing.ts";
-import { routingOver } from "./routing.ts";
+import { type Routing, routingOver } from "./routing.ts";
+import { expectError, keyed, rejection } from "./store-errors.ts";
 
 const stack = useTestStack();
 
@@ -33,46 +34,45 @@ const AUTHORITATIVE = [
   [4, "dynamodb"],
 ] as const;
 
+/**
+ * Checks out `input` with MySQL, then DynamoDB authoritative: each time the first step (the first line's product,
+ * `productId`) fails for the same reason, and the transaction wrote nothing.
+ */
+async function expectFirstStepFails(
+  { phase, router }: Routing,
+  input: object,
+  productId: bigint,
+  reason: [typeof NotFound, "missing"] | [typeof ConditionFailed, "condition"],
+): Promise<void> {
+  const [type, kind] = reason;
+  for (const [p, store] of AUTHORITATIVE) {
+    phase.value = p;
+    const error = await rejection(router().transact("checkout", input));
+    const because = keyed(kind, store, "Product", { id: productId });
+    const failed = `Product: transaction 'checkout' wrote nothing: step 1 (element 0) failed: ${because.message.slice("Product: ".length)}`;
+    const step = { store, entity: "Product", transaction: "checkout", step: 1, element: 0, message: failed };
+    expectError(error, TransactionFailed, step, `phase ${p}`);
+    expectError((error as TransactionFailed).reason, type, because, `phase ${p}`);
+  }
+}
+
 describe("the checkout transaction", () => {
   it("fails with NotFound for a product that does not exist, in every phase (not ConditionFailed on DynamoDB)", async () => {
-    const { router, phase, failures } = routing(2);
-    const { id: userId } = await router().create("User", buyer(1));
+    const checkout = routing(2);
+    const { id: userId } = await checkout.router().create("User", buyer(1));
     const input = {
       order: { userId, totalAmount: "1.00" },
       lines: [{ productId: 987_654_321n, quantity: 1, priceAtTime: "1.00" }],
       cart: [],
     };
-    for (const [p, store] of AUTHORITATIVE) {
-      phase.value = p;
-      const error = await router()
-        .transact("checkout", input)
-        .catch((e: unknown) => e);
-      expect(error, `phase ${p}`).toBeInstanceOf(TransactionFailed);
-      expect(error, `phase ${p}`).toMatchObject({
-        store,
-        entity: "Product",
-        transaction: "checkout",
-        step: 1,
-        element: 0,
-        message:
-          "Product: transaction 'checkout' wrote nothing: step 1 (element 0) failed: there is no item with key { id=987654321 }",
-      });
-      const reason = (error as TransactionFailed).reason;
-      expect(reason, `phase ${p}`).toBeInstanceOf(NotFound);
-      expect(reason, `phase ${p}`).toMatchObject({
-        store,
-        entity: "Product",
-        key: { id: 987_654_321n },
-        message: "Product: there is no item with key { id=987654321 }",
-      });
-    }
-    expect(failures).toEqual([]);
+    await expectFirstStepFails(checkout, input, 987_654_321n, [NotFound, "missing"]);
+    expect(checkout.failures).toEqual([]);
   });
 
   it("fails with ConditionFailed for a product that is there and short of stock, in every phase", async () => {
-    const { router, phase, failures } = routing(2);
-    const { id: userId } = await router().create("User", buyer(2));
-    const product = await router().create("Product", {
+    const checkout = routing(2);
+    const { id: userId } = await checkout.router().create("User", buyer(2));
+    const product = await checkout.router().create("Product", {
       sellerId: 1n,
       categoryId: 1n,
       name: "Checkout thing",
@@ -85,28 +85,11 @@ describe("the checkout transaction", () => {
       lines: [{ productId: product.id, quantity: 1, priceAtTime: "1.00" }],
       cart: [],
     };
-    for (const [p, store] of AUTHORITATIVE) {
-      phase.value = p;
-      const error = await router()
-        .transact("checkout", input)
-        .catch((e: unknown) => e);
-      expect(error, `phase ${p}`).toBeInstanceOf(TransactionFailed);
-      expect(error, `phase ${p}`).toMatchObject({
-        store,
-        entity: "Product",
-        transaction: "checkout",
-        step: 1,
-        element: 0,
-        message: `Product: transaction 'checkout' wrote nothing: step 1 (element 0) failed: the condition on the item with key { id=${product.id} } does not hold; nothing was written`,
-      });
-      const reason = (error as TransactionFailed).reason;
-      expect(reason, `phase ${p}`).toBeInstanceOf(ConditionFailed);
-      expect(reason, `phase ${p}`).toMatchObject({ store, entity: "Product", key: { id: product.id } });
-    }
+    await expectFirstStepFails(checkout, input, product.id as bigint, [ConditionFailed, "condition"]);
     // Nothing was written: the stock is untouched on both stores.
     const { mysql, dynamodb } = testbed.stores();
     expect((await mysql.get("Product", { id: product.id }))?.inventoryQuantity).toBe(0);
     expect((await dynamodb.get("Product", { id: product.id }))?.inventoryQuantity).toBe(0);
-    expect(failures).toEqual([]);
+    expect(checkout.failures).toEqual([]);
   });
 });
