@@ -208,6 +208,6 @@ describe("the control table", () => {
     const prefix = `${stack.tablePrefix}ttl_`;
     const name = await ensureControlTable(stack.dynamodb(), prefix);
     const ttl = await stack.dynamodb().send(new DescribeTimeToLiveCommand({ TableName: name }));
-    expect(ttl.TimeToLiveDescription).toMatchObject({ TimeToLiveStatus: "ENABLED", AttributeName: "expiresAt" });
+    expect(ttl.TimeToLiveDescription).toEqual({ TimeToLiveStatus: "ENABLED", AttributeName: "expiresAt" });
   });
 });

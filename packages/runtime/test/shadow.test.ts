@@ -568,7 +568,7 @@ describe("MismatchLog", () => {
     // 40 mismatches: more than one batch of 25.
     for (let n = 1; n <= 40; n++) log.record(mismatch(n, n % 4 === 0 ? "Order" : "User"));
     await log.flush();
-    expect(log.state()).toMatchObject({ recorded: 40, written: 40, failed: 0, dropped: 0, queued: 0 });
+    expect(log.state()).toEqual({ recorded: 40, written: 40, failed: 0, dropped: 0, queued: 0 });
 
     const seen: Mismatch[] = [];
     let cursor: string | undefined;
