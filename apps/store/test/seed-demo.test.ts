@@ -16,6 +16,7 @@ import {
   storeChecksum,
   verifyPassword,
 } from "../src/index.ts";
+import { DEMO_PRODUCTS } from "../src/legacy/catalog.ts";
 
 const stack = useTestStack();
 /** A second database for the demo data set, to compare with the first. */
@@ -58,6 +59,7 @@ describe("the demo data set", () => {
       const [count] = await rows(`SELECT COUNT(*) AS n FROM ${table}`);
       expect(Number(count?.n), table).toBe(result.rows[table]);
     }
+    // A bound: how long the load took.
     expect(result.seconds).toBeGreaterThan(0);
     expect(result.demoAccounts).toEqual([DEMO_SHOPPER, "harbor_goods", "maple_lane"]);
   });
@@ -73,14 +75,40 @@ describe("the demo data set", () => {
     const users = await rows(
       "SELECT id, username, email, password_hash, first_name, last_name, is_seller FROM users ORDER BY id",
     );
-    const shopper = users.find((u) => u.username === DEMO_SHOPPER);
-    expect(shopper).toMatchObject({ email: "shopper@example.com", is_seller: 0 });
-    expect(shopper?.password_hash).toMatch(/^scrypt\$16384\$8\$1\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/);
+    const hash = expect.stringMatching(/^scrypt\$16384\$8\$1\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/);
+    expect(users).toEqual([
+      {
+        id: "1",
+        username: DEMO_SHOPPER,
+        email: "shopper@example.com",
+        password_hash: hash,
+        first_name: "Sam",
+        last_name: "Shopper",
+        is_seller: 0,
+      },
+      // A shop has no last name.
+      {
+        id: "2",
+        username: "harbor_goods",
+        email: "hello@harbor-goods.example.com",
+        password_hash: hash,
+        first_name: "Harbor Goods",
+        last_name: null,
+        is_seller: 1,
+      },
+      {
+        id: "3",
+        username: "maple_lane",
+        email: "shop@maple-lane.example.com",
+        password_hash: hash,
+        first_name: "Mia",
+        last_name: "Lane",
+        is_seller: 1,
+      },
+    ]);
+    const shopper = users[0];
     expect(await verifyPassword(DEMO_PASSWORD, shopper?.password_hash)).toBe(true);
     expect(await verifyPassword("not-the-password", shopper?.password_hash)).toBe(false);
-    const sellers = users.filter((u) => u.is_seller === 1);
-    expect(sellers).toHaveLength(2);
-    expect(sellers.some((s) => s.last_name === null)).toBe(true);
     // Salts differ per account even though the password is the same.
     expect(new Set(users.map((u) => u.password_hash)).size).toBe(3);
   });
@@ -107,9 +135,12 @@ describe("the demo data set", () => {
   it("has sixty products in stock, sold by sellers, in leaf categories", async () => {
     const products = await rows(
       `SELECT p.id, p.name, p.price, p.inventory_quantity AS stock, u.is_seller, c.parent_id
-       FROM products p JOIN users u ON u.id = p.seller_id JOIN categories c ON c.id = p.category_id`,
+       FROM products p JOIN users u ON u.id = p.seller_id JOIN categories c ON c.id = p.category_id ORDER BY p.id`,
     );
-    expect(products).toHaveLength(60);
+    // The catalogue's products, in its order.
+    expect(products.map((p) => [p.name, p.price, p.stock])).toEqual(
+      DEMO_PRODUCTS.map((p) => [p.name, p.price, p.stock]),
+    );
     for (const product of products) {
       expect(product.stock, product.name).toBeGreaterThan(0);
       expect(product.is_seller, product.name).toBe(1);
@@ -126,13 +157,14 @@ describe("the demo data set", () => {
               (SELECT COUNT(*) FROM order_items i WHERE i.order_id = o.id) AS items
        FROM orders o JOIN users u ON u.id = o.user_id ORDER BY o.id`,
     );
-    expect(orders.length).toBeGreaterThanOrEqual(3);
-    for (const order of orders) {
-      expect(order.username).toBe(DEMO_SHOPPER);
-      expect(Number(order.items)).toBeGreaterThan(0);
-      expect(order.total_amount).toBe(order.items_total);
-    }
-    expect(new Set(orders.map((o) => o.status)).size).toBeGreaterThan(2);
+    expect(orders.map((o) => [o.id, o.username, o.status, o.items, o.total_amount])).toEqual([
+      ["1", DEMO_SHOPPER, "delivered", "3", "56.97"],
+      ["2", DEMO_SHOPPER, "delivered", "2", "142.95"],
+      ["3", DEMO_SHOPPER, "cancelled", "1", "1299.00"],
+      ["4", DEMO_SHOPPER, "shipped", "2", "153.00"],
+      ["5", DEMO_SHOPPER, "paid", "4", "356.97"],
+    ]);
+    for (const order of orders) expect(order.total_amount, `order ${order.id}`).toBe(order.items_total);
     const [mismatched] = await rows(
       "SELECT COUNT(*) AS n FROM order_items i JOIN products p ON p.id = i.product_id WHERE i.price_at_time <> p.price",
     );
@@ -140,9 +172,13 @@ describe("the demo data set", () => {
   });
 
   it("has a cart for the shopper and fixed timestamps no later than the reference date", async () => {
-    const cart = await rows("SELECT u.username, c.quantity FROM shopping_carts c JOIN users u ON u.id = c.user_id");
-    expect(cart.length).toBeGreaterThan(0);
-    expect(cart.every((line) => line.username === DEMO_SHOPPER)).toBe(true);
+    const cart = await rows(
+      "SELECT u.username, c.product_id, c.quantity FROM shopping_carts c JOIN users u ON u.id = c.user_id ORDER BY c.id",
+    );
+    expect(cart).toEqual([
+      { username: DEMO_SHOPPER, product_id: "37", quantity: 1 },
+      { username: DEMO_SHOPPER, product_id: "43", quantity: 2 },
+    ]);
     const [latest] = await rows(
       "SELECT GREATEST((SELECT MAX(updated_at) FROM users), (SELECT MAX(updated_at) FROM products), (SELECT MAX(updated_at) FROM orders), (SELECT MAX(updated_at) FROM shopping_carts)) AS t",
     );
@@ -173,12 +209,20 @@ describe("the demo data set", () => {
   });
 
   it("with reset, drops and reloads", async () => {
+    const demo = await storeChecksum(await stack.mysql());
     const reloaded = await seedStore({
       mysqlUrl: stack.mysqlUrl,
       plan: { kind: "synthetic", users: 10, products: 5, orders: 5, seed: 1 },
       reset: true,
     });
-    expect(reloaded.rows).toMatchObject({ users: 10, categories: 25, products: 5, orders: 5 });
+    expect(reloaded.rows).toEqual({
+      users: 10,
+      categories: 25,
+      products: 5,
+      shopping_carts: 0,
+      orders: 5,
+      order_items: 13,
+    });
     const [users] = await rows("SELECT COUNT(*) AS n, SUM(username = ?) AS shoppers FROM users", [DEMO_SHOPPER]);
     expect(Number(users?.n)).toBe(10);
     expect(Number(users?.shoppers)).toBe(0);
@@ -187,7 +231,8 @@ describe("the demo data set", () => {
 
     const back = await seedStore({ mysqlUrl: stack.mysqlUrl, plan: { kind: "demo" }, reset: true });
     expect(back.rows.products).toBe(60);
-    expect(await storeChecksum(await stack.mysql())).toEqual(await checksumOf(secondDatabase));
+    // The demo data set again, byte for byte as before the reset.
+    expect(await storeChecksum(await stack.mysql())).toEqual(demo);
   });
 });
 

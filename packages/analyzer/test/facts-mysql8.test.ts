@@ -43,7 +43,14 @@ describe("MySQL 8 (recorded) and MariaDB (live) read the same", () => {
     // JSON: its own type on MySQL; LONGTEXT + CHECK (json_valid(`doc`)) on MariaDB.
     expect(column(mysql8Catalog, "doc")?.DATA_TYPE).toBe("json");
     expect(column(mariadbCatalog, "doc")?.DATA_TYPE).toBe("longtext");
-    expect(mariadbCatalog.checkConstraints?.map((row) => row.CHECK_CLAUSE)).toContain("json_valid(`doc`)");
+    expect(mariadbCatalog.checkConstraints?.map((row) => [row.CONSTRAINT_NAME, row.CHECK_CLAUSE])).toEqual([
+      ["chk_amount", "`amount` >= 0"],
+      ["doc", "json_valid(`doc`)"],
+      ["settings", "json_valid(`settings`)"],
+    ]);
+    expect(mysql8Catalog.checkConstraints?.map((row) => [row.CONSTRAINT_NAME, row.CHECK_CLAUSE])).toEqual([
+      ["chk_amount", "(`amount` >= 0)"],
+    ]);
     // Defaults: bare literals and DEFAULT_GENERATED expressions on MySQL; SQL text on MariaDB.
     expect(column(mysql8Catalog, "label")?.COLUMN_DEFAULT).toBe("it's");
     expect(column(mariadbCatalog, "label")?.COLUMN_DEFAULT).toBe("'it''s'");
@@ -61,9 +68,32 @@ describe("MySQL 8 (recorded) and MariaDB (live) read the same", () => {
     // Display widths, foreign key rules, view dependencies.
     expect(column(mysql8Catalog, "qty")?.COLUMN_TYPE).toBe("int");
     expect(column(mariadbCatalog, "qty")?.COLUMN_TYPE).toBe("int(11)");
-    expect(mysql8Catalog.referentialConstraints.map((row) => row.UPDATE_RULE)).toContain("NO ACTION");
-    expect(mariadbCatalog.referentialConstraints.map((row) => row.UPDATE_RULE)).not.toContain("NO ACTION");
-    expect(mysql8Catalog.viewTableUsage).not.toBeNull();
+    // The same foreign keys, in the same order: MySQL 8 says NO ACTION where MariaDB says RESTRICT.
+    const rules = (catalog: Catalog) =>
+      catalog.referentialConstraints.map((row) => [row.CONSTRAINT_NAME, row.UPDATE_RULE, row.DELETE_RULE]);
+    expect(rules(mysql8Catalog)).toEqual([
+      ["fk_customer_favourite", "NO ACTION", "NO ACTION"],
+      ["fk_customer_referrer", "NO ACTION", "SET NULL"],
+      ["fk_cp_customer", "NO ACTION", "CASCADE"],
+      ["fk_cp_product", "NO ACTION", "CASCADE"],
+      ["fk_note_order", "NO ACTION", "CASCADE"],
+      ["fk_product_owner", "CASCADE", "CASCADE"],
+    ]);
+    expect(rules(mariadbCatalog)).toEqual([
+      ["fk_customer_favourite", "RESTRICT", "RESTRICT"],
+      ["fk_customer_referrer", "RESTRICT", "SET NULL"],
+      ["fk_cp_customer", "RESTRICT", "CASCADE"],
+      ["fk_cp_product", "RESTRICT", "CASCADE"],
+      ["fk_note_order", "RESTRICT", "CASCADE"],
+      ["fk_product_owner", "CASCADE", "CASCADE"],
+    ]);
+    expect(mysql8Catalog.viewTableUsage).toEqual(
+      ["customer", "customer_product", "product"].map((table) => ({
+        VIEW_NAME: "customer_products",
+        TABLE_SCHEMA: "ferry_mysql8",
+        TABLE_NAME: table,
+      })),
+    );
     expect(mariadbCatalog.viewTableUsage).toBeNull();
   });
 

@@ -131,7 +131,10 @@ describe("statementShape on the legacy store's statements", () => {
     expect(replace.writes).toEqual([col("users", "username"), col("users", "email")]);
     const remove = shape("DELETE FROM shopping_carts WHERE user_id = 3 AND product_id = 5");
     expect(remove.kind).toBe("delete");
-    expect(remove.conditions).toHaveLength(2);
+    expect(remove.conditions).toEqual([
+      { column: col("shopping_carts", "user_id"), operator: "=" },
+      { column: col("shopping_carts", "product_id"), operator: "=" },
+    ]);
   });
 
   it("locking reads", () => {

@@ -34,7 +34,22 @@ describe("loadContract", () => {
     ]);
     expect(result.contract?.entities.Order?.attributes.totalAmount?.column.sqlType).toBe("decimal(12,2)");
     expect(result.contract?.entities.Category?.indexes?.GSI1?.sort).toBe("{name}");
-    expect(Object.keys(result.contract?.accessPatterns ?? {})).toHaveLength(14);
+    expect(Object.keys(result.contract?.accessPatterns ?? {})).toEqual([
+      "getUserById",
+      "getUserByEmail",
+      "listCategoryChildren",
+      "getProduct",
+      "listProductsByCategory",
+      "listProductsBySeller",
+      "searchProductsByName",
+      "updateProductStock",
+      "getCart",
+      "addToCart",
+      "removeFromCart",
+      "listOrdersByUser",
+      "getOrder",
+      "listOrderItems",
+    ]);
     expect(result.document.toString().split("\n")[0]).toBe(
       "# yaml-language-server: $schema=../../schema/contract.schema.json",
     );
@@ -77,10 +92,14 @@ describe("loadContract", () => {
     ]);
     // Each error carries its file, its path in the contract and, where it helps, a hint.
     const collision = result.errors.find((error) => error.message.startsWith("Login's key"));
-    expect(collision).toMatchObject({
+    expect(collision).toEqual({
       file: fixture("mistakes.yaml"),
-      path: ["entities", "Login", "key"],
+      line: 75,
+      column: 10,
+      message:
+        "Login's key 'USER#{userId}' / 'LOGIN#{device}' can produce the same primary key as Account's 'USER#{userId}' / '{kind}' on table 'main'",
       hint: "give one of them a distinct literal prefix, e.g. 'ACCOUNT#{kind}' for Account's sort key",
+      path: ["entities", "Login", "key"],
     });
     expect(result.errors.find((error) => error.line === 5)?.hint).toBe("expected one of: mysql, mariadb");
     expect(result.errors.find((error) => error.message.startsWith("missing property 'partition'"))?.path).toEqual([
@@ -92,8 +111,13 @@ describe("loadContract", () => {
 
   it("throws a ContractFileError for a file that is not there", async () => {
     const missing = fixture("nope.yaml");
-    await expect(loadContract(missing)).rejects.toThrow(ContractFileError);
-    await expect(loadContract(missing)).rejects.toThrow(`cannot read contract ${missing}: no such file`);
+    const error = await loadContract(missing).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ContractFileError);
+    expect(error).toMatchObject({
+      file: missing,
+      message: `cannot read contract ${missing}: no such file`,
+      hint: "contracts live in contract/, e.g. contract/store.yaml (`ferry analyze` writes one)",
+    });
   });
 
   it("loadValidContract returns the contract, or throws a ContractError with every issue", async () => {
@@ -101,6 +125,8 @@ describe("loadContract", () => {
     expect(contract.name).toBe("store");
     const error = await loadValidContract(fixture("mistakes.yaml")).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ContractError);
+    // Every issue loadContract reports for the file (each listed in the test above), in the same order.
+    expect((error as ContractError).issues).toEqual((await loadContract(fixture("mistakes.yaml"))).errors);
     expect((error as ContractError).issues).toHaveLength(30);
     expect((error as ContractError).message).toBe(`${fixture("mistakes.yaml")}: 30 errors in the contract`);
     expect((error as ContractError).hint.split("\n")[0]).toBe(

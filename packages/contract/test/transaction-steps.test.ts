@@ -7,7 +7,20 @@ describe("step values and conditions", () => {
     expect(parseStepValue("-{line.quantity}")).toEqual({ kind: "ref", input: "line", field: "quantity", negate: true });
     expect(parseStepValue("pending")).toEqual({ kind: "literal", value: "pending" });
     expect(parseStepValue(3)).toEqual({ kind: "literal", value: 3 });
-    expect(() => parseStepValue("{open")).toThrow(StepSyntaxError);
+    const error = (() => {
+      try {
+        parseStepValue("{open");
+      } catch (caught) {
+        return caught;
+      }
+      throw new Error("expected a StepSyntaxError, and nothing was thrown");
+    })();
+    expect(error).toBeInstanceOf(StepSyntaxError);
+    expect(error).toMatchObject({
+      message: "'{open' is neither a reference nor a plain value",
+      offset: 0,
+      hint: "a reference is the whole value: {field} (of the forEach element), {input.field}, or -{...} to negate",
+    });
   });
 
   it("keeps numbers exact: decimals and integers beyond 2^53 as text", () => {
@@ -17,7 +30,11 @@ describe("step values and conditions", () => {
       kind: "literal",
       value: "18446744073709551615",
     });
-    expect(parseCondition("status != 'paid'")).toMatchObject({ op: "<>", value: { kind: "literal", value: "paid" } });
+    expect(parseCondition("status != 'paid'")).toEqual({
+      attribute: "status",
+      op: "<>",
+      value: { kind: "literal", value: "paid" },
+    });
     expect(parseCondition("name = 'a\\'b'").value).toEqual({ kind: "literal", value: "a'b" });
   });
 });

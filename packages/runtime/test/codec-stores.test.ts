@@ -94,7 +94,8 @@ describe("MySQL round trip: toRow -> INSERT -> SELECT -> fromRow", () => {
         unsigned_big: "18446744073709551615",
         signed_big: "-9223372036854775808",
         precise_at: "2026-01-02 03:04:05.123456",
-        payload: expect.stringContaining('"big":12345678901234567890,"negative":-9223372036854775807'),
+        // MariaDB keeps JSON as the text written: the codec's, numbers beyond 2^53 exact.
+        payload: sample.toRow(full).payload,
         bytes: "000100FF00",
       },
     ]);

@@ -111,7 +111,9 @@ describe("the key placeholder rule", () => {
     expect(sample.render("{amount}", { amount: "12.5" })).toBe("12.500000");
     expect(sample.render("{active}/{flag}", { active: true, flag: false })).toBe("true/false");
     expect(sample.render("{createdAt}", { createdAt: "2026-01-02T03:04:05.1Z" })).toBe("2026-01-02T03:04:05.100Z");
-    expect(() => sample.render("{opensAt}", { opensAt: "7:05:00" })).toThrow(/Sample\.opensAt: is not a time/);
+    expect(codecError(() => sample.render("{opensAt}", { opensAt: "7:05:00" })).message).toBe(
+      'Sample.opensAt: is not a time like 03:04:05.000, got "7:05:00" (string)',
+    );
     expect(sample.render("{birthday}#{opensAt}", { birthday: "2000-02-29", opensAt: "07:05:00" })).toBe(
       "2000-02-29#07:05:00.000",
     );
@@ -123,7 +125,9 @@ describe("the key placeholder rule", () => {
     expect(codecError(() => sample.render("{tags}", { tags: ["red"] })).message).toMatch(
       /Sample\.tags: a set attribute cannot be part of a key/,
     );
-    expect(codecError(() => sample.render("{nope}", {})).message).toMatch(/Sample\.nope: .*does not exist/);
+    expect(codecError(() => sample.render("{nope}", {})).message).toBe(
+      "Sample.nope: key template '{nope}' names an attribute that does not exist",
+    );
   });
 });
 
@@ -305,7 +309,9 @@ describe("fromItem", () => {
 
   it("refuses a DynamoDB attribute of the wrong kind", () => {
     const item = { ...sample.toItem(minimal()), seq: { S: "1" } };
-    expect(codecError(() => sample.fromItem(item)).message).toMatch(/Sample\.seq: expected a DynamoDB N attribute/);
+    expect(codecError(() => sample.fromItem(item)).message).toBe(
+      "Sample.seq: expected a DynamoDB N attribute, not S, got an object",
+    );
   });
 });
 
@@ -464,7 +470,9 @@ describe("MySQL forms", () => {
       note: null,
     });
     expect(Buffer.isBuffer(row.digest)).toBe(true);
-    expect(codecError(() => sample.toRow({ label: null })).message).toMatch(/Sample\.label: is required/);
+    expect(codecError(() => sample.toRow({ label: null })).message).toBe(
+      "Sample.label: is required (its column is NOT NULL) but has no value",
+    );
   });
 
   it("fromRow reads mysql2's forms, and leaves out columns the row does not have", () => {
@@ -579,11 +587,27 @@ describe("JSON text", () => {
       l: [{}],
       ["__proto__"]: 1,
     });
-    expect(Object.keys(value as object)).toContain("__proto__");
+    // "__proto__" is an own key like any other, not the prototype.
+    expect(Object.keys(value as object)).toEqual([
+      "big",
+      "neg",
+      "double",
+      "huge",
+      "safe",
+      "f",
+      "e",
+      "s",
+      "n",
+      "l",
+      "__proto__",
+    ]);
+    expect(Object.getPrototypeOf(value)).toBe(Object.prototype);
     expect(writeJson(value)).toBe(
       '{"big":12345678901234567890,"neg":-9223372036854775807,"double":-9223372036854775808,"huge":123456789012345680000000000000,"safe":9007199254740991,"f":0.1,"e":1000,"s":"12345678901234567890","n":null,"l":[{}],"__proto__":1}',
     );
-    expect(() => parseJson('{"a":12345678901234567890,}')).toThrow(SyntaxError);
+    expect(() => parseJson('{"a":12345678901234567890,}')).toThrow(
+      new SyntaxError("expected a property name at position 26"),
+    );
     expect(parseJson("18014398509481984")).toBe(2 ** 54);
     expect(writeJson([2 ** 63, 1e21, 1.5e-7, -0])).toBe("[9223372036854775808,1000000000000000000000,0.00000015,0]");
     expect(parseJson(writeJson([2 ** 63, 1e21, 1.5e-7]))).toEqual([2 ** 63, 1e21, 1.5e-7]);

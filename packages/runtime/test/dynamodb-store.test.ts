@@ -9,8 +9,9 @@ import { useTestStack } from "@ferry/stack/testing";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type Codec, createCodec, type EntityValue, foldForCollation } from "../src/codec/index.ts";
 import { DynamoEntityStore, uniqueMarkerKey, VERSION_ATTRIBUTE } from "../src/dynamodb/index.ts";
-import { AlreadyExists, ConditionFailed, CursorError, NotFound, UniqueViolation } from "../src/errors.ts";
+import { AlreadyExists, ConditionFailed, CursorError, NotFound, StoreError, UniqueViolation } from "../src/errors.ts";
 import { applyTables } from "../src/tables/index.ts";
+import { expectError, keyed, rejection, uniqueViolation } from "./store-errors.ts";
 
 const stack = useTestStack();
 const contractFile = fileURLToPath(new URL("../../../contract/store.yaml", import.meta.url));
@@ -98,26 +99,24 @@ describe("create and get", () => {
 
   it("refuses a second item with the same key", async () => {
     await store.create("User", user(100n));
-    await expect(store.create("User", user(100n, { username: "other100", email: "other100@x" }))).rejects.toThrow(
-      AlreadyExists,
-    );
+    const error = await rejection(store.create("User", user(100n, { username: "other100", email: "other100@x" })));
+    expectError(error, AlreadyExists, keyed("exists", "dynamodb", "User", { id: 100n }));
   });
 
   it("refuses a duplicate email with UniqueViolation and writes nothing", async () => {
     await store.create("User", user(1n));
     const copy = user(2n, { email: "user1@example.com" });
     const error = await store.create("User", copy).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(UniqueViolation);
-    expect(error).toMatchObject({
-      store: "dynamodb",
-      entity: "User",
-      rule: "uq_users_email",
-      values: { email: "user1@example.com" },
-    });
+    expectError(
+      error,
+      UniqueViolation,
+      uniqueViolation("dynamodb", "User", "uq_users_email", { email: "user1@example.com" }),
+    );
     expect(await store.get("User", { id: 2n })).toBeUndefined();
     // Not even the username marker of the refused item.
     const marker = uniqueMarkerKey(codec.entity("User"), "uq_users_username", copy);
-    expect(marker).toBeDefined();
+    const markerId = "UNIQUE#User#uq_users_username#user2";
+    expect(marker).toEqual({ PK: { S: markerId }, SK: { S: markerId } });
     expect(await rawItem(marker as Record<string, { S: string }>)).toBeUndefined();
   });
 });
@@ -130,7 +129,8 @@ describe("unique rules on a _ci column (users.email is utf8mb4_unicode_ci)", () 
       [132n, "ZOË.STRASSE@EXAMPLE.COM"],
       [133n, "zoë.straße@example.com   "],
     ] as const) {
-      await expect(store.create("User", user(n, { email }))).rejects.toThrow(UniqueViolation);
+      const error = await rejection(store.create("User", user(n, { email })));
+      expectError(error, UniqueViolation, uniqueViolation("dynamodb", "User", "uq_users_email", { email }), email);
     }
     await store.create("User", user(134n, { email: "zoe.strasse@example.org" }));
   });
@@ -139,7 +139,12 @@ describe("unique rules on a _ci column (users.email is utf8mb4_unicode_ci)", () 
     await store.create("User", user(135n, { email: "Case@Example.com" }));
     await store.update("User", { id: 135n }, { email: "case@example.com" });
     expect((await store.get("User", { id: 135n }))?.email).toBe("case@example.com");
-    await expect(store.create("User", user(136n, { email: "CASE@example.com" }))).rejects.toThrow(UniqueViolation);
+    const taken = await rejection(store.create("User", user(136n, { email: "CASE@example.com" })));
+    expectError(
+      taken,
+      UniqueViolation,
+      uniqueViolation("dynamodb", "User", "uq_users_email", { email: "CASE@example.com" }),
+    );
     await store.update("User", { id: 135n }, { email: "other135@example.com" });
     await store.create("User", user(136n, { email: "CASE@example.com" }));
   });
@@ -155,10 +160,16 @@ describe("update", () => {
   it("swaps the username marker: the old value is free again, the new one taken", async () => {
     await store.create("User", user(10n));
     await store.create("User", user(11n));
-    await expect(store.update("User", { id: 11n }, { username: "user10" })).rejects.toThrow(UniqueViolation);
+    const renaming = await rejection(store.update("User", { id: 11n }, { username: "user10" }));
+    expectError(
+      renaming,
+      UniqueViolation,
+      uniqueViolation("dynamodb", "User", "uq_users_username", { username: "user10" }),
+    );
 
     const updated = await store.update("User", { id: 10n }, { username: "renamed10", firstName: "Grace" });
-    expect(updated).toMatchObject({ id: 10n, username: "renamed10", firstName: "Grace" });
+    // The store writes what it is given (the router sets updatedAt).
+    expect(updated).toEqual(user(10n, { username: "renamed10", firstName: "Grace" }));
     expect(await store.get("User", { id: 10n })).toEqual(updated);
     // The GSI key follows the new username.
     const byName = await store.query("User", { index: "GSI1", values: { username: "renamed10" } });
@@ -167,7 +178,12 @@ describe("update", () => {
 
     // The old username is free for another user; the new one is not.
     await store.update("User", { id: 11n }, { username: "user10" });
-    await expect(store.create("User", user(12n, { username: "renamed10" }))).rejects.toThrow(UniqueViolation);
+    const renamed = await rejection(store.create("User", user(12n, { username: "renamed10" })));
+    expectError(
+      renamed,
+      UniqueViolation,
+      uniqueViolation("dynamodb", "User", "uq_users_username", { username: "renamed10" }),
+    );
     const item = await rawItem(codec.entity("User").key({ id: 10n }) as Record<string, { S: string }>);
     expect(item?.[VERSION_ATTRIBUTE]).toEqual({ N: "2" });
   });
@@ -175,23 +191,29 @@ describe("update", () => {
   it("updates in place without unique changes and bumps the version", async () => {
     await store.create("User", user(20n, { lastName: "Before" }));
     const updated = await store.update("User", { id: 20n }, { lastName: null, isSeller: true });
-    expect(updated).toMatchObject({ lastName: null, isSeller: true, username: "user20" });
+    expect(updated).toEqual(user(20n, { lastName: null, isSeller: true }));
     const item = await rawItem(codec.entity("User").key({ id: 20n }) as Record<string, { S: string }>);
     expect(item?.lastName).toBeUndefined();
     expect(item?.[VERSION_ATTRIBUTE]).toEqual({ N: "2" });
-    await expect(store.update("User", { id: 999n }, { firstName: "x" })).rejects.toThrow(NotFound);
+    const missing = await rejection(store.update("User", { id: 999n }, { firstName: "x" }));
+    expectError(missing, NotFound, keyed("missing", "dynamodb", "User", { id: 999n }));
   });
 
   it("moves an item whose key changes, in one transaction", async () => {
     await store.create("User", user(30n));
     await store.create("ShoppingCart", cart(30n, 5n, 1n));
     const moved = await store.update("ShoppingCart", { userId: 30n, productId: 5n }, { productId: 6n, quantity: 3 });
-    expect(moved).toMatchObject({ userId: 30n, productId: 6n, quantity: 3, id: 1n });
+    expect(moved).toEqual({ ...cart(30n, 5n, 1n), productId: 6n, quantity: 3 });
     expect(await store.get("ShoppingCart", { userId: 30n, productId: 5n })).toBeUndefined();
     expect(await store.get("ShoppingCart", { userId: 30n, productId: 6n })).toEqual(moved);
     // The unique marker moved too: product 5 can be added again, product 6 cannot.
     await store.create("ShoppingCart", cart(30n, 5n, 2n));
-    await expect(store.create("ShoppingCart", cart(30n, 6n, 3n))).rejects.toThrow(/already exists|unique/);
+    const line = await rejection(store.create("ShoppingCart", cart(30n, 6n, 3n)));
+    expectError(
+      line,
+      UniqueViolation,
+      uniqueViolation("dynamodb", "ShoppingCart", "uq_shopping_carts_user_product", { userId: 30n, productId: 6n }),
+    );
   });
 
   it("decrements stock with a condition until it is gone", async () => {
@@ -206,8 +228,7 @@ describe("update", () => {
     expect((await decrement()).inventoryQuantity).toBe(1);
     expect((await decrement()).inventoryQuantity).toBe(0);
     const error = await decrement().catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ConditionFailed);
-    expect(error).toMatchObject({ store: "dynamodb", entity: "Product", key: { id: 50n } });
+    expectError(error, ConditionFailed, keyed("condition", "dynamodb", "Product", { id: 50n }));
     expect((await store.get("Product", { id: 50n }))?.inventoryQuantity).toBe(0);
   });
 });
@@ -248,16 +269,41 @@ describe("query", () => {
     expect(seen).toEqual([...ids].reverse());
 
     const first = await store.query("Product", { index: "GSI1", values: { categoryId: 77n }, limit: 2 });
-    expect(first.cursor).toBeDefined();
+    // DynamoDB's LastEvaluatedKey of GSI1 after the second product (oldest first: 201, 202).
+    const after = codec.entity("Product");
+    expect(JSON.parse(Buffer.from(first.cursor ?? "", "base64url").toString("utf8"))).toEqual({
+      v: 1,
+      store: "dynamodb",
+      entity: "Product",
+      index: "GSI1",
+      key: { ...after.key({ id: 202n }), ...after.indexKey("GSI1", product(202n, { categoryId: 77n })) },
+    });
     const other = first.cursor as string;
-    await expect(store.query("ShoppingCart", { values: { userId: 60n }, cursor: other })).rejects.toThrow(CursorError);
-    await expect(store.query("Product", { index: "GSI2", values: { sellerId: 1n }, cursor: other })).rejects.toThrow(
-      /restart the listing/,
-    );
-    const mysqlCursor = Buffer.from(JSON.stringify({ v: 1, store: "mysql", entity: "Product" })).toString("base64url");
-    await expect(
-      store.query("Product", { index: "GSI1", values: { categoryId: 77n }, cursor: mysqlCursor }),
-    ).rejects.toThrow(CursorError);
+    const refusals: Array<[Promise<unknown>, string, string]> = [
+      [
+        store.query("ShoppingCart", { values: { userId: 60n }, cursor: other }),
+        "ShoppingCart",
+        "belongs to a listing of Product",
+      ],
+      [
+        store.query("Product", { index: "GSI2", values: { sellerId: 1n }, cursor: other }),
+        "Product",
+        "continues a listing of index GSI1, not of index GSI2",
+      ],
+      [
+        store.query("Product", {
+          index: "GSI1",
+          values: { categoryId: 77n },
+          cursor: Buffer.from(JSON.stringify({ v: 1, store: "mysql", entity: "Product" })).toString("base64url"),
+        }),
+        "Product",
+        "belongs to the mysql store",
+      ],
+    ];
+    for (const [query, entity, problem] of refusals) {
+      const message = `${entity}: the cursor ${problem}; restart the listing`;
+      expectError(await rejection(query), CursorError, { store: "dynamodb", entity, message }, problem);
+    }
   });
 });
 
@@ -299,22 +345,25 @@ describe("transact", () => {
     ];
     await store.transact(checkout(801n));
     expect((await store.get("Product", { id: 800n }))?.inventoryQuantity).toBe(0);
-    expect(await store.get("Order", { id: 801n })).toMatchObject({ userId: 80n, totalAmount: "19.99" });
-    expect(await store.get("OrderItem", { orderId: 801n, productId: 800n })).toMatchObject({ quantity: 1 });
+    expect(await store.get("Order", { id: 801n })).toEqual(order);
+    expect(await store.get("OrderItem", { orderId: 801n, productId: 800n })).toEqual(line);
     expect(await store.get("ShoppingCart", { userId: 80n, productId: 800n })).toBeUndefined();
 
     // Out of stock: nothing of the second checkout is written.
     await store.create("ShoppingCart", cart(80n, 800n, 8001n));
     const error = await store.transact(checkout(803n)).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ConditionFailed);
-    expect(error).toMatchObject({ store: "dynamodb", entity: "Product", key: { id: 800n } });
+    expectError(error, ConditionFailed, keyed("condition", "dynamodb", "Product", { id: 800n }));
     expect(await store.get("Order", { id: 803n })).toBeUndefined();
-    expect(await store.get("ShoppingCart", { userId: 80n, productId: 800n })).toBeDefined();
+    expect(await store.get("ShoppingCart", { userId: 80n, productId: 800n })).toEqual(cart(80n, 800n, 8001n));
   });
 
   it("refuses a transaction past 100 items before sending it", async () => {
     const writes = Array.from({ length: 101 }, (_, i) => ({ create: "Product", value: product(1000n + BigInt(i)) }));
-    await expect(store.transact(writes)).rejects.toThrow(/101 writes .* limit of 100/);
+    expectError(await rejection(store.transact(writes)), StoreError, {
+      store: "dynamodb",
+      entity: "transaction",
+      message: "transaction: a transaction of 101 writes (unique markers included) is over DynamoDB's limit of 100",
+    });
     expect(await store.get("Product", { id: 1000n })).toBeUndefined();
   });
 });

@@ -127,8 +127,12 @@ describe("Metrics", () => {
     );
     depth = 5;
     // Synchronously: the last reading (the new one lands for the next render).
-    expect(metrics.prometheus()).toContain('ferry_outbox_depth{target="dynamodb"} 1\n');
-    expect(await metrics.scrape()).toContain('ferry_outbox_depth{target="dynamodb"} 5\n');
+    expect(metrics.prometheus()).toBe(
+      `${header}ferry_outbox_depth{target="dynamodb"} 1\nferry_outbox_depth{target="mysql"} 0\n`,
+    );
+    expect(await metrics.scrape()).toBe(
+      `${header}ferry_outbox_depth{target="dynamodb"} 5\nferry_outbox_depth{target="mysql"} 0\n`,
+    );
     broken = true;
     expect(await metrics.scrape()).toBe(header);
   });
@@ -137,13 +141,19 @@ describe("Metrics", () => {
     const metrics = new Metrics();
     const counter = metrics.counter({ name: "x_total", help: "X.", labels: ["entity"] });
     expect(metrics.counter({ name: "x_total", help: "X.", labels: ["entity"] })).toBe(counter);
-    expect(() => metrics.counter({ name: "x_total", help: "X.", labels: ["store"] })).toThrow(MetricsError);
+    expect(() => metrics.counter({ name: "x_total", help: "X.", labels: ["store"] })).toThrow(
+      new MetricsError("metric x_total is already registered as a counter with labels [entity]"),
+    );
     expect(() => metrics.gauge({ name: "x_total", help: "X.", labels: ["entity"] })).toThrow(
       "metric x_total is already registered as a counter with labels [entity]",
     );
     expect(() => metrics.counter({ name: "1bad", help: "" })).toThrow("'1bad' is not a valid metric name");
-    expect(() => metrics.counter({ name: "ok_total", help: "", labels: ["__reserved"] })).toThrow(MetricsError);
-    expect(() => metrics.histogram({ name: "h", help: "", labels: ["le"] })).toThrow(MetricsError);
+    expect(() => metrics.counter({ name: "ok_total", help: "", labels: ["__reserved"] })).toThrow(
+      new MetricsError("metric ok_total: '__reserved' is not a valid label name here"),
+    );
+    expect(() => metrics.histogram({ name: "h", help: "", labels: ["le"] })).toThrow(
+      new MetricsError("metric h: 'le' is not a valid label name here"),
+    );
     expect(() => metrics.histogram({ name: "h2", help: "", buckets: [1, 0.5] })).toThrow(
       "buckets must be finite and strictly ascending",
     );

@@ -8,8 +8,9 @@ import { useTestStack } from "@ferry/stack/testing";
 import { seedStore } from "@ferry/store";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type Codec, createCodec, type EntityValue } from "../src/codec/index.ts";
-import { ConditionFailed, CursorError, NotFound, UniqueViolation } from "../src/errors.ts";
+import { ConditionFailed, CursorError, NotFound, StoreError, UniqueViolation } from "../src/errors.ts";
 import { escapeId, MysqlEntityStore, mysqlStatements } from "../src/mysql/index.ts";
+import { expectError, keyed, rejection, uniqueViolation } from "./store-errors.ts";
 
 const stack = useTestStack();
 const contractFile = fileURLToPath(new URL("../../../contract/store.yaml", import.meta.url));
@@ -153,36 +154,48 @@ describe("MysqlEntityStore", () => {
 
     const order = await store.create("Order", { userId: BIG_ID, totalAmount: "9999999999.99" });
     expect(typeof order.id).toBe("bigint");
-    expect(order).toMatchObject({ userId: BIG_ID, totalAmount: "9999999999.99", status: "pending" });
+    // The server's defaults filled in: the status, and both timestamps from its clock (one instant).
+    const serverTime = expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(order).toEqual({
+      id: order.id,
+      userId: BIG_ID,
+      totalAmount: "9999999999.99",
+      status: "pending",
+      createdAt: serverTime,
+      updatedAt: order.createdAt,
+    });
     await store.update("Order", { id: order.id }, { totalAmount: "0.10", status: "paid" });
-    expect(await store.get("Order", { id: order.id })).toMatchObject({ totalAmount: "0.10", status: "paid" });
+    expect(await store.get("Order", { id: order.id })).toEqual({
+      ...order,
+      totalAmount: "0.10",
+      status: "paid",
+      updatedAt: serverTime,
+    });
     await store.update("Order", { id: order.id }, {}, { add: { totalAmount: "1234567890.01" } });
     expect((await store.get("Order", { id: order.id }))?.totalAmount).toBe("1234567890.11");
 
     expect(await store.delete("Order", { id: order.id })).toBe(true);
     expect(await store.delete("Order", { id: order.id })).toBe(false);
     expect(await store.get("Order", { id: order.id })).toBeUndefined();
-    await expect(store.update("Order", { id: order.id }, { status: "paid" })).rejects.toBeInstanceOf(NotFound);
+    const missing = await rejection(store.update("Order", { id: order.id }, { status: "paid" }));
+    expectError(missing, NotFound, keyed("missing", "mysql", "Order", { id: order.id }));
   });
 
   it("reports a duplicate email as UniqueViolation naming the key", async () => {
     await store.create("User", newUser("carol"));
-    const error = await store.create("User", newUser("carol2", { email: "carol@example.test" })).catch((e) => e);
-    expect(error).toBeInstanceOf(UniqueViolation);
-    expect(error).toMatchObject({
-      store: "mysql",
-      entity: "User",
-      rule: "uq_users_email",
-      values: { email: "carol@example.test" },
-    });
+    const error = await rejection(store.create("User", newUser("carol2", { email: "carol@example.test" })));
+    expectError(
+      error,
+      UniqueViolation,
+      uniqueViolation("mysql", "User", "uq_users_email", { email: "carol@example.test" }),
+    );
     const taken = await store.create("User", newUser("dave"));
-    const clash = await store.update("User", { id: taken.id }, { username: "user_carol" }).catch((e: unknown) => e);
-    expect(clash).toMatchObject({
-      name: "UniqueViolation",
-      store: "mysql",
-      rule: "uq_users_username",
-      values: { username: "user_carol" },
-    });
+    const clash = await rejection(store.update("User", { id: taken.id }, { username: "user_carol" }));
+    expectError(
+      clash,
+      UniqueViolation,
+      uniqueViolation("mysql", "User", "uq_users_username", { username: "user_carol" }),
+    );
   });
 
   it("decrements stock conditionally until the condition fails", async () => {
@@ -208,17 +221,17 @@ describe("MysqlEntityStore", () => {
         .catch((e: unknown) => e);
       if (error === undefined) sold++;
       else {
-        expect(error).toBeInstanceOf(ConditionFailed);
+        expectError(error, ConditionFailed, keyed("condition", "mysql", "Product", { id: product.id }));
         break;
       }
     }
     expect(sold).toBe(3);
     await expect(store.update("Product", { id: product.id }, {}, { add: { name: 1 } })).rejects.toThrow(
-      /cannot be incremented/,
+      new StoreError("mysql", "Product", "'name' is a string attribute and cannot be incremented"),
     );
     await expect(
       store.update("Product", { id: product.id }, { inventoryQuantity: 5 }, { add: { inventoryQuantity: 1 } }),
-    ).rejects.toThrow(/both changed and incremented/);
+    ).rejects.toThrow(new StoreError("mysql", "Product", "'inventoryQuantity' is both changed and incremented"));
     expect((await store.get("Product", { id: product.id }))?.inventoryQuantity).toBe(0);
   });
 
@@ -278,41 +291,61 @@ describe("MysqlEntityStore", () => {
       where?: EntityValue;
       order?: { attribute: string; direction: "asc" | "desc" };
     }) => store.list(over.entity ?? "Product", { ...options, ...over, cursor: firstCursor }).catch((e: unknown) => e);
-    const otherFilter = await reuse({ where: { categoryId: BigInt(String(category.id)) + 1000n } });
-    expect(otherFilter).toBeInstanceOf(CursorError);
-    expect(String((otherFilter as Error).message)).toMatch(/restart the listing/);
-    expect(await reuse({ order: { attribute: "createdAt", direction: "asc" } })).toBeInstanceOf(CursorError);
-    expect(await reuse({ entity: "Order", where: {} })).toBeInstanceOf(CursorError);
+    const refused = (error: unknown, entity: string, problem: string) => {
+      const message = `${entity}: the cursor ${problem}; restart the listing`;
+      expectError(error, CursorError, { store: "mysql", entity, message }, problem);
+    };
+    const otherListing = "is from a listing with another filter or order";
+    refused(await reuse({ where: { categoryId: BigInt(String(category.id)) + 1000n } }), "Product", otherListing);
+    refused(await reuse({ order: { attribute: "createdAt", direction: "asc" } }), "Product", otherListing);
+    refused(await reuse({ entity: "Order", where: {} }), "Order", "belongs to a listing of Product");
+    // After the first page: the second item's order values (createdAt as MySQL's parameter, and id).
+    const second = created[2] as EntityValue;
     const body = JSON.parse(Buffer.from(firstCursor ?? "", "base64url").toString()) as Record<string, unknown>;
-    expect(body).toMatchObject({ v: 1, store: "mysql", entity: "Product" });
+    expect(body).toEqual({
+      v: 1,
+      store: "mysql",
+      entity: "Product",
+      where: expect.stringMatching(/^[\w-]{22}$/),
+      last: ["2026-01-01 12:00:00.000", String(second.id)],
+    });
     const foreign = Buffer.from(JSON.stringify({ ...body, store: "dynamodb" })).toString("base64url");
-    await expect(store.list("Product", { ...options, cursor: foreign })).rejects.toBeInstanceOf(CursorError);
-    await expect(store.list("Product", { ...options, cursor: "not a cursor" })).rejects.toBeInstanceOf(CursorError);
+    refused(
+      await store.list("Product", { ...options, cursor: foreign }).catch((e: unknown) => e),
+      "Product",
+      "belongs to the dynamodb store",
+    );
+    refused(
+      await store.list("Product", { ...options, cursor: "not a cursor" }).catch((e: unknown) => e),
+      "Product",
+      "is not a ferry cursor",
+    );
   });
 
   it("rolls a transaction back entirely and commits one that succeeds", async () => {
     let made: unknown;
+    const checkoutFailed = new Error("checkout failed");
     const failed = await store
       .transaction(async (tx) => {
         const user = await tx.create("User", newUser("gus"));
         made = user.id;
         await tx.create("Order", { userId: user.id, totalAmount: "5.00" });
-        throw new Error("checkout failed");
+        throw checkoutFailed;
       })
       .catch((e: unknown) => e);
-    expect(failed).toMatchObject({ message: "checkout failed" });
+    // The callback's own error, passed on as it is.
+    expect(failed).toBe(checkoutFailed);
     expect(typeof made).toBe("bigint");
     expect(await store.get("User", { id: made as bigint })).toBeUndefined();
     expect((await store.list("User", { where: { email: "gus@example.test" }, limit: 5 })).items).toEqual([]);
     expect((await store.list("Order", { where: { userId: made as bigint }, limit: 5 })).items).toEqual([]);
 
-    const kept = await store.transaction(async (tx) => {
+    const { user: kept, order } = await store.transaction(async (tx) => {
       const user = await tx.create("User", newUser("hal"));
-      await tx.create("Order", { userId: user.id, totalAmount: "5.00" });
-      return user;
+      return { user, order: await tx.create("Order", { userId: user.id, totalAmount: "5.00" }) };
     });
     expect(await store.get("User", { id: kept.id as bigint })).toEqual(kept);
-    expect((await store.list("Order", { where: { userId: kept.id }, limit: 5 })).items).toHaveLength(1);
+    expect((await store.list("Order", { where: { userId: kept.id }, limit: 5 })).items).toEqual([order]);
   });
 });
 
@@ -381,14 +414,17 @@ describe("MysqlEntityStore on odd tables", () => {
       },
     };
     const odd = new MysqlEntityStore(pool, createCodec(contract));
+    const boom = new Error("boom");
     const error = await odd
       .transaction(async (tx) => {
         await tx.delete("Place", { id: 7 });
-        await expect(tx.transaction(async () => undefined)).rejects.toThrow(/already open/);
-        throw new Error("boom");
+        await expect(tx.transaction(async () => undefined)).rejects.toThrow(
+          new Error("a MySQL transaction is already open on this store"),
+        );
+        throw boom;
       })
       .catch((e: unknown) => e);
-    expect(error).toMatchObject({ message: "boom" });
+    expect(error).toBe(boom);
     expect(log).toEqual(["START TRANSACTION", "DELETE FROM `pla``ces` WHERE `i``d` = ?", "ROLLBACK", "release"]);
     log.length = 0;
     expect(await odd.transaction(async (tx) => tx.delete("Place", { id: 7 }))).toBe(true);

@@ -9,6 +9,7 @@ import {
   PhaseChangeRefused,
   PhaseConflict,
   PhaseControlError,
+  type PhaseState,
   PhaseStore,
   readShadowCounts,
   recordBackfillStatus,
@@ -241,15 +242,19 @@ describe("PhaseStore", () => {
         store.set(to, { who: "alice", expectedVersion: version }),
         other.set(to, { who: "bob", expectedVersion: version }),
       ]);
-      const won = results.filter((r) => r.status === "fulfilled");
+      const won = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
       const lost = results.flatMap((r) => (r.status === "rejected" ? [r.reason as unknown] : []));
-      expect(won, `round ${round}`).toHaveLength(1);
-      expect(lost, `round ${round}`).toHaveLength(1);
+      expect(lost, `round ${round}`).toEqual([expect.any(PhaseConflict)]);
       const conflict = lost[0] as PhaseConflict;
-      expect(conflict).toBeInstanceOf(PhaseConflict);
+      // The loser is told the winner's state, exactly as the winner wrote it.
+      expect(won, `round ${round}`).toEqual([conflict.current]);
+      const [winner] = won as [PhaseState];
+      expect(winner).toMatchObject({ phase: to, version: version + 1 });
+      expect(["alice", "bob"]).toContain(winner.updatedBy);
       expect(conflict.expectedVersion).toBe(version);
-      expect(conflict.current).toMatchObject({ phase: to, version: version + 1 });
-      expect(conflict.message).toContain(`expected version ${version}, but it is now version ${version + 1}`);
+      expect(conflict.message).toBe(
+        `someone else changed the phase first: expected version ${version}, but it is now version ${version + 1} (phase ${to}, set by ${winner.updatedBy} at ${winner.updatedAt}); nothing was written`,
+      );
     }
     // Every change is in the audit log once, and only the winners are.
     const history = await allHistory(store);
@@ -330,7 +335,11 @@ describe("PhaseStore", () => {
     expect((await store.history({ limit: 7 })).cursor).toBeUndefined();
     expect((await allHistory(store)).map((e) => e.to)).toEqual([...moves].reverse());
 
-    await expect(store.history({ cursor: "not-a-cursor" })).rejects.toThrow(PhaseControlError);
+    const malformed = await store.history({ cursor: "not-a-cursor" }).catch((e: unknown) => e);
+    expect(malformed).toBeInstanceOf(PhaseControlError);
+    expect((malformed as PhaseControlError).message).toBe(
+      "the history cursor is malformed or belongs to another listing; restart the listing",
+    );
     await expect(store.history({ limit: 0 })).rejects.toThrow("a history limit must be a whole number from 1 to 1000");
   });
 

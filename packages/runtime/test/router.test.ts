@@ -1,16 +1,19 @@
 import { type AddressInfo, createServer, type Socket } from "node:net";
+import { ResourceNotFoundException } from "@aws-sdk/client-dynamodb";
 import { dynamoDbClient } from "@ferry/stack";
 import { useTestStack } from "@ferry/stack/testing";
-import { seedStore } from "@ferry/store";
+import { CATEGORIES, seedStore } from "@ferry/store";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { DynamoEntityStore } from "../src/dynamodb/index.ts";
-import { IdAllocator } from "../src/ids/index.ts";
+import { AlreadyExists, UniqueViolation } from "../src/errors.ts";
 import { Metrics } from "../src/metrics/index.ts";
-import { MysqlEntityStore } from "../src/mysql/index.ts";
+import type { MysqlExecutor } from "../src/mysql/index.ts";
 import type { Phase, PhaseSource } from "../src/phases.ts";
-import { CursorStoreChanged, EntityRouter, type SecondaryFailure } from "../src/router/index.ts";
+import { CursorStoreChanged } from "../src/router/index.ts";
 import { type Mismatch, ShadowReader, withCorrelationId } from "../src/shadow/index.ts";
-import { SettablePhase, useContractStores } from "../src/testing.ts";
+import { useContractStores } from "../src/testing.ts";
+import { routingOver } from "./routing.ts";
+import { expectError, keyed, rejection, uniqueViolation } from "./store-errors.ts";
 
 const stack = useTestStack();
 
@@ -18,21 +21,13 @@ const testbed = useContractStores(stack, {
   contract: new URL("../../../contract/store.yaml", import.meta.url),
   prepare: () => seedStore({ mysqlUrl: stack.mysqlUrl, plan: { kind: "demo" } }),
 });
-const failures: SecondaryFailure[] = [];
-const phase = new SettablePhase(1);
-
-function router(options: { tablePrefix?: string } = {}) {
-  const codec = testbed.codec();
-  return new EntityRouter({
-    phase,
-    codec,
-    mysql: new MysqlEntityStore(testbed.connection(), codec),
-    dynamodb: new DynamoEntityStore(stack.dynamodb(), codec, { tablePrefix: options.tablePrefix ?? stack.tablePrefix }),
-    onSecondaryFailure: (failure) => failures.push(failure),
-  });
-}
+/** Each test's own phase, failed secondary writes and routers. */
+const routing = routingOver(stack, testbed);
 
 const stores = () => testbed.stores();
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const ISO_MILLIS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
 const user = (n: number) => ({
   username: `router_${n}`,
@@ -43,17 +38,31 @@ const user = (n: number) => ({
   isSeller: false,
 });
 
+/** A shadow reader that samples every read, stopped after the test; what it finds goes to `mismatches`. */
+function shadowReader(budgetMs: number, metrics = new Metrics(), mismatches: Mismatch[] = []): ShadowReader {
+  const shadow = new ShadowReader({
+    codec: testbed.codec(),
+    metrics,
+    sampleRate: () => 1,
+    budgetMs,
+    sink: { record: (mismatch) => void mismatches.push(mismatch) },
+  });
+  onTestFinished(() => shadow.stop());
+  return shadow;
+}
+
 describe("the router", () => {
   it("phase 1 writes and reads MySQL only", async () => {
-    phase.value = 1;
+    const { router, failures } = routing(1);
     const created = await router().create("User", user(1));
     expect(typeof created.id).toBe("bigint");
     expect(await stores().dynamodb.get("User", { id: created.id })).toBeUndefined();
     expect((await router().get("User", { id: created.id }))?.username).toBe("router_1");
+    expect(failures).toEqual([]);
   });
 
   it("phase 2 writes MySQL then DynamoDB with the same id, reads MySQL; updates and deletes reach both", async () => {
-    phase.value = 2;
+    const { router, failures } = routing(2);
     const r = router();
     const created = await r.create("User", user(2));
     const { mysql, dynamodb } = stores();
@@ -73,7 +82,7 @@ describe("the router", () => {
   });
 
   it("phases 4 and 5 read DynamoDB; phase 5 leaves MySQL alone", async () => {
-    phase.value = 2;
+    const { router, phase } = routing(2);
     const created = await router().create("User", user(4));
     await testbed.connection().query("UPDATE users SET first_name = 'OnlyInMysql' WHERE id = ?", [String(created.id)]);
     phase.value = 4;
@@ -87,106 +96,128 @@ describe("the router", () => {
   });
 
   it("a failed secondary write does not fail the call and is handed over for replay", async () => {
-    phase.value = 2;
+    const { router, failures } = routing(2);
     const broken = router({ tablePrefix: `${stack.tablePrefix}missing_` });
     const created = await broken.create("User", user(6));
-    expect((await stores().mysql.get("User", { id: created.id }))?.username).toBe("router_6");
-    expect(failures).toHaveLength(1);
-    expect(failures[0]).toMatchObject({
-      entity: "User",
-      operation: "create",
-      store: "dynamodb",
-      key: { id: created.id },
-    });
-    failures.length = 0;
+    expect(await stores().mysql.get("User", { id: created.id })).toEqual(created);
+    expect(failures).toEqual([
+      {
+        entity: "User",
+        operation: "create",
+        store: "dynamodb",
+        key: { id: created.id },
+        value: created,
+        error: expect.objectContaining({ message: "Cannot do operations on a non-existent table" }),
+      },
+    ]);
+    expect(failures[0]?.error).toBeInstanceOf(ResourceNotFoundException);
   });
 
   it("a cursor from one store is refused after the phase moved reads to the other", async () => {
-    phase.value = 2;
+    const { router, phase } = routing(2);
     const r = router();
     const first = await r.list("Category", { index: "GSI1", values: {}, limit: 2 });
-    expect(first.items).toHaveLength(2);
-    expect(first.cursor).toBeDefined();
+    // The first two categories of the demo set, by id (GSI1 sorts the categories by id).
+    expect(first.items.map(({ id, parentId, name }) => ({ id, parentId, name }))).toEqual(
+      CATEGORIES.slice(0, 2).map((c) => ({ id: BigInt(c.id), parentId: null, name: c.name })),
+    );
+    // MySQL's cursor: it continues after the second category.
+    expect(JSON.parse(Buffer.from(first.cursor ?? "", "base64url").toString("utf8"))).toEqual({
+      v: 1,
+      store: "mysql",
+      entity: "Category",
+      where: expect.stringMatching(/^[\w-]{22}$/),
+      last: ["2"],
+    });
     phase.value = 4;
-    await expect(
-      r.list("Category", { index: "GSI1", values: {}, limit: 2, cursor: first.cursor }),
-    ).rejects.toBeInstanceOf(CursorStoreChanged);
+    const refused = await r
+      .list("Category", { index: "GSI1", values: {}, limit: 2, cursor: first.cursor })
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(CursorStoreChanged);
+    expect(refused).toMatchObject({ issuedBy: "mysql", readingFrom: "dynamodb" });
+    expect((refused as CursorStoreChanged).message).toBe(
+      "this listing's cursor comes from mysql, and reads now come from dynamodb (the migration phase changed): restart the listing",
+    );
   });
 
   it("a write in flight while the phase changes lands on every store its phase named (the phase is read once per call)", async () => {
+    const { router, failures } = routing(1);
     // The phase moves on right after the router read it: 1 -> 2, 2 -> 3, 3 -> 4, 4 -> 5.
     for (const from of [1, 2, 3, 4] as const) {
       let reads = 0;
       const moving: PhaseSource = { phase: () => (reads++ === 0 ? from : ((from + 1) as Phase)) };
-      const codec = testbed.codec();
-      const r = new EntityRouter({
-        phase: moving,
-        codec,
-        mysql: new MysqlEntityStore(testbed.connection(), codec),
-        dynamodb: new DynamoEntityStore(stack.dynamodb(), codec, { tablePrefix: stack.tablePrefix }),
-        ids: new IdAllocator(stack.dynamodb(), { tablePrefix: stack.tablePrefix }),
-        onSecondaryFailure: (failure) => failures.push(failure),
-      });
-      const created = await r.create("User", user(20 + from));
+      const created = await router({ phase: moving }).create("User", user(20 + from));
       const { mysql, dynamodb } = stores();
       const inMysql = await mysql.get("User", { id: created.id });
       const inDynamo = await dynamodb.get("User", { id: created.id });
       // Phase 1 writes MySQL only (the backfill, started once the fleet is in phase 2, copies it); 2-4 write both.
-      expect(inMysql, `from phase ${from}`).toBeDefined();
+      expect(inMysql, `from phase ${from}`).toEqual(created);
       if (from === 1) expect(inDynamo).toBeUndefined();
-      else expect(codec.entity("User").diff(inMysql ?? {}, inDynamo ?? {}), `from phase ${from}`).toEqual([]);
+      else expect(inDynamo, `from phase ${from}`).toEqual(created);
     }
     expect(failures).toEqual([]);
   });
 
-  it("phase 3 serves MySQL, compares DynamoDB after normalisation, and records a field-level mismatch", async () => {
-    phase.value = 2;
+  it("times every store call, the authoritative delete too", async () => {
+    const { router } = routing(2);
+    const metrics = new Metrics();
+    const r = router({ metrics });
+    const created = await r.create("User", user(40));
+    expect(await r.delete("User", { id: created.id })).toBe(true);
+    const text = metrics.prometheus();
+    for (const store of ["mysql", "dynamodb"]) {
+      for (const operation of ["create", "delete"]) {
+        expect(text).toContain(`ferry_store_request_seconds_count{store="${store}",operation="${operation}"} 1\n`);
+      }
+    }
+  });
+});
+
+describe("the router's shadow reads in phase 3", () => {
+  it("serves MySQL, compares DynamoDB after normalisation, and records a field-level mismatch", async () => {
+    const { router, phase, failures } = routing(2);
     const created = await router().create("User", user(30));
     // DynamoDB drifts behind the router's back.
     await stores().dynamodb.update("User", { id: created.id }, { firstName: "Drifted" });
     phase.value = 3;
     const metrics = new Metrics();
     const mismatches: Mismatch[] = [];
-    const shadow = new ShadowReader({
-      codec: testbed.codec(),
-      metrics,
-      sampleRate: () => 1,
-      // Generous: a DynamoDB Local busy with other suites must not turn the comparison into a timeout.
-      budgetMs: 10_000,
-      sink: { record: (mismatch) => void mismatches.push(mismatch) },
-    });
-    const codec = testbed.codec();
-    const r = new EntityRouter({
-      phase,
-      codec,
-      mysql: new MysqlEntityStore(testbed.connection(), codec),
-      dynamodb: new DynamoEntityStore(stack.dynamodb(), codec, { tablePrefix: stack.tablePrefix }),
-      onSecondaryFailure: (failure) => failures.push(failure),
-      metrics,
-      shadow,
-    });
+    // Generous: a DynamoDB Local busy with other suites must not turn the comparison into a timeout.
+    const shadow = shadowReader(10_000, metrics, mismatches);
+    const r = router({ metrics, shadow });
     const served = await withCorrelationId("req-30", () => r.get<{ firstName: string }>("User", { id: created.id }));
-    expect(served?.firstName).toBe("Ro");
+    expect(served).toEqual(created);
     await shadow.idle();
-    expect(mismatches).toHaveLength(1);
-    expect(mismatches[0]).toMatchObject({
-      entity: "User",
-      servedBy: "mysql",
-      shadowFrom: "dynamodb",
-      correlationId: "req-30",
-      fields: [{ field: "firstName", served: "Ro", shadow: "Drifted" }],
-    });
-    // Equal values: a comparison, no mismatch; every store call is timed.
-    await r.list("Category", { index: "GSI1", values: {}, limit: 5 });
+    expect(mismatches).toEqual([
+      {
+        id: expect.stringMatching(UUID),
+        at: expect.stringMatching(ISO_MILLIS),
+        entity: "User",
+        key: { id: String(created.id) },
+        servedBy: "mysql",
+        shadowFrom: "dynamodb",
+        correlationId: "req-30",
+        fields: [{ field: "firstName", served: "Ro", shadow: "Drifted" }],
+      },
+    ]);
+    // Equal values: a comparison, no mismatch. The first page of categories, copied to DynamoDB as MySQL has them.
+    const { mysql, dynamodb } = stores();
+    const categories = await mysql.list("Category", { order: { attribute: "id", direction: "asc" }, limit: 5 });
+    for (const category of categories.items) await dynamodb.create("Category", category);
+    expect((await r.list("Category", { index: "GSI1", values: {}, limit: 5 })).items).toEqual(categories.items);
     await shadow.idle();
     expect(shadow.counters.comparisons.value({ entity: "User" })).toBe(1);
+    expect(shadow.counters.comparisons.value({ entity: "Category" })).toBe(1);
+    expect(shadow.counters.mismatches.value({ entity: "Category" })).toBe(0);
+    expect(mismatches).toHaveLength(1);
+    // Every store call is timed.
     const text = metrics.prometheus();
-    expect(text).toMatch(/ferry_store_request_seconds_count\{store="mysql",operation="get"\} 1/);
-    expect(text).toMatch(/ferry_store_request_seconds_count\{store="dynamodb",operation="get"\} 1/);
-    await shadow.stop();
+    expect(text).toContain('ferry_store_request_seconds_count{store="mysql",operation="get"} 1\n');
+    expect(text).toContain('ferry_store_request_seconds_count{store="dynamodb",operation="get"} 1\n');
+    expect(failures).toEqual([]);
   });
 
-  it("phase 3: a DynamoDB that never answers does not hold the response past the shadow budget", async () => {
+  it("a DynamoDB that never answers does not hold the response past the shadow budget", async () => {
     // A port that accepts connections and never answers.
     const sockets = new Set<Socket>();
     const silent = createServer((socket) => void sockets.add(socket));
@@ -198,47 +229,97 @@ describe("the router", () => {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => silent.close(() => resolve()));
     });
-    phase.value = 3;
-    const codec = testbed.codec();
-    const metrics = new Metrics();
-    const shadow = new ShadowReader({ codec, metrics, sampleRate: () => 1, budgetMs: 50, sink: { record: () => {} } });
-    const r = new EntityRouter({
-      phase,
-      codec,
-      mysql: new MysqlEntityStore(testbed.connection(), codec),
-      dynamodb: new DynamoEntityStore(hanging, codec, { tablePrefix: stack.tablePrefix }),
-      onSecondaryFailure: (failure) => failures.push(failure),
-      shadow,
-    });
+    const { router } = routing(3);
+    const shadow = shadowReader(50);
+    const r = router({ dynamodb: hanging, shadow });
     const [first] = (await testbed.connection().query("SELECT id FROM users ORDER BY id LIMIT 1")) as unknown as [
       Array<{ id: string }>,
     ];
+    const id = BigInt(first[0]?.id ?? "1");
     const started = performance.now();
-    const served = await r.get("User", { id: BigInt(first[0]?.id ?? "1") });
+    const served = await r.get("User", { id });
     const elapsed = performance.now() - started;
-    expect(served).toBeDefined();
+    expect(served).toEqual(await stores().mysql.get("User", { id }));
     // Served by MySQL while the shadow read still hangs; it is given up at the budget and counted.
     await expect.poll(() => shadow.counters.timeouts.value({ entity: "User" }), { timeout: 10_000 }).toBe(1);
+    // A bound, not a value: how long MySQL takes to answer depends on the machine's load.
     expect(elapsed).toBeLessThan(5_000);
     // The hanging request itself is given up (aborted), not left to pile up.
     await expect.poll(() => shadow.state().inFlight, { timeout: 10_000 }).toBe(0);
   });
 
+  it("the shadow budget counts the shadow read's own time, not the served read's", async () => {
+    const { router, phase } = routing(2);
+    const created = await router().create("User", user(31));
+    // A MySQL that answers, slowly (a busy server): each statement takes longer than the shadow budget.
+    const slow: MysqlExecutor = {
+      query: async (options) => {
+        await new Promise((resolve) => setTimeout(resolve, 3_000));
+        return testbed.connection().query(options);
+      },
+    };
+    // A budget a busy DynamoDB Local keeps easily, and a MySQL slower than it.
+    const shadow = shadowReader(2_000);
+    phase.value = 3;
+    const served = await router({ mysql: slow, shadow }).get("User", { id: created.id });
+    expect(served).toEqual(created);
+    await shadow.idle();
+    // DynamoDB answers well within the budget once asked: a comparison, not a timeout.
+    expect(shadow.counters.timeouts.value({ entity: "User" })).toBe(0);
+    expect(shadow.counters.comparisons.value({ entity: "User" })).toBe(1);
+  });
+});
+
+describe("the router's unique rules hold the same in every phase", () => {
   it("refuses a duplicate email in phase 5 as in phase 1", async () => {
-    phase.value = 1;
+    const { router, phase } = routing(1);
     await router().create("User", { ...user(7), email: "dup@example.com" });
-    await expect(router().create("User", { ...user(8), email: "dup@example.com" })).rejects.toMatchObject({
-      name: "UniqueViolation",
-    });
+    const inOne = await rejection(router().create("User", { ...user(8), email: "dup@example.com" }));
+    expectError(
+      inOne,
+      UniqueViolation,
+      uniqueViolation("mysql", "User", "uq_users_email", { email: "dup@example.com" }),
+    );
     phase.value = 5;
     const stored = await router().create("User", { ...user(9), id: 900_000n, email: "dup5@example.com" });
     // MySQL's column defaults, applied by the router when DynamoDB is authoritative.
-    expect(stored.createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(stored.createdAt).toMatch(ISO_MILLIS);
+    expect(stored.updatedAt).toBe(stored.createdAt);
     expect(stored.isSeller).toBe(false);
-    await expect(
-      router().create("User", { ...user(10), id: 900_001n, email: "dup5@example.com" }),
-    ).rejects.toMatchObject({
-      name: "UniqueViolation",
+    const inFive = await rejection(router().create("User", { ...user(10), id: 900_001n, email: "dup5@example.com" }));
+    const email = { email: "dup5@example.com" };
+    expectError(inFive, UniqueViolation, uniqueViolation("dynamodb", "User", "uq_users_email", email));
+  });
+
+  it("a second cart line for the same user and product is a UniqueViolation in every phase (not AlreadyExists)", async () => {
+    const { router, phase } = routing(2);
+    const buyer = await router().create("User", user(50));
+    const thing = await router().create("Product", {
+      sellerId: 1n,
+      categoryId: 1n,
+      name: "Router cart thing",
+      imageUrl: "https://img.example/router-cart.png",
+      price: "2.00",
+      inventoryQuantity: 3,
     });
+    const line = await router().create("ShoppingCart", { userId: buyer.id, productId: thing.id, quantity: 1 });
+    for (const [p, store] of [
+      [1, "mysql"],
+      [4, "dynamodb"],
+      [5, "dynamodb"],
+    ] as const) {
+      phase.value = p;
+      const error = await rejection(
+        router().create("ShoppingCart", { userId: buyer.id, productId: thing.id, quantity: 2 }),
+      );
+      const values = { userId: buyer.id, productId: thing.id };
+      const violation = uniqueViolation(store, "ShoppingCart", "uq_shopping_carts_user_product", values);
+      expectError(error, UniqueViolation, violation, `phase ${p}`);
+    }
+    // The same line again (its own id) is still AlreadyExists on DynamoDB, as MySQL's PRIMARY says.
+    const dynamodb = new DynamoEntityStore(stack.dynamodb(), testbed.codec(), { tablePrefix: stack.tablePrefix });
+    const again = await rejection(dynamodb.create("ShoppingCart", line));
+    const key = { id: line.id, userId: buyer.id, productId: thing.id };
+    expectError(again, AlreadyExists, keyed("exists", "dynamodb", "ShoppingCart", key));
   });
 });

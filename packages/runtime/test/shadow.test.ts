@@ -1,4 +1,5 @@
 import { createServer } from "node:net";
+import { ResourceNotFoundException } from "@aws-sdk/client-dynamodb";
 import { loadValidContract } from "@ferry/contract";
 import { connectMysql, dynamoDbClient } from "@ferry/stack";
 import { useTestStack } from "@ferry/stack/testing";
@@ -45,7 +46,8 @@ beforeAll(async () => {
   const [products] = await connection.query("SELECT id FROM products ORDER BY id LIMIT 3");
   userId = (users as Array<{ id: unknown }>)[0]?.id;
   productIds = (products as Array<{ id: unknown }>).map((row) => row.id);
-  expect(productIds).toHaveLength(3);
+  // The demo set's first user and products (MySQL's BIGINT comes back as a string).
+  expect([userId, productIds]).toEqual(["1", ["1", "2", "3"]]);
 });
 
 afterAll(async () => {
@@ -110,6 +112,20 @@ async function copyToDynamo(item: EntityValue): Promise<void> {
   await dynamodb.create("OrderItem", { ...item, productName: product?.name, productImageUrl: product?.imageUrl });
 }
 
+/** A mismatch the log recorded for the order item (served by MySQL, shadowed from DynamoDB); its id and time are its own. */
+function recorded(item: EntityValue, correlationId: unknown, fields: Mismatch["fields"]) {
+  return {
+    id: expect.stringMatching(UUID),
+    at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+    entity: "OrderItem",
+    key: { id: String(item.id), orderId: String(item.orderId), productId: String(item.productId) },
+    servedBy: "mysql",
+    shadowFrom: "dynamodb",
+    correlationId,
+    fields,
+  };
+}
+
 const keyOf = (item: EntityValue) => ({ id: item.id, orderId: item.orderId, productId: item.productId });
 
 /** A deterministic random source (mulberry32). */
@@ -131,7 +147,8 @@ describe("ShadowReader", () => {
     if (!item) throw new Error("no order item");
     await copyToDynamo(item);
     const onDynamo = await dynamodb.get("OrderItem", keyOf(item));
-    expect(onDynamo?.productName).toEqual(expect.any(String));
+    const product = await mysql.get("Product", { id: item.productId });
+    expect(onDynamo).toEqual({ ...item, productName: product?.name, productImageUrl: product?.imageUrl });
 
     const served = await reader.read({
       entity: "OrderItem",
@@ -168,16 +185,9 @@ describe("ShadowReader", () => {
     await log.flush();
     const { mismatches } = await log.list();
     expect(mismatches).toEqual([
-      {
-        id: expect.stringMatching(UUID),
-        at: expect.any(String),
-        entity: "OrderItem",
-        key: { id: String(item.id), orderId: String(item.orderId), productId: String(item.productId) },
-        servedBy: "mysql",
-        shadowFrom: "dynamodb",
-        correlationId: "req-42",
-        fields: [{ field: "quantity", served: String(item.quantity), shadow: String(Number(item.quantity) + 5) }],
-      },
+      recorded(item, "req-42", [
+        { field: "quantity", served: String(item.quantity), shadow: String(Number(item.quantity) + 5) },
+      ]),
     ]);
     expect(Date.parse(mismatches[0]?.at ?? "")).not.toBeNaN();
 
@@ -200,10 +210,8 @@ describe("ShadowReader", () => {
     await reader.idle();
     await log.flush();
     const ids = (await log.list()).mismatches.map((mismatch) => mismatch.correlationId);
-    expect(ids).toHaveLength(3);
-    expect(ids).toContain("given");
-    expect(ids).toContain("req-42");
-    expect(ids.filter((id) => UUID.test(id))).toHaveLength(1);
+    // Sorted, as two mismatches may be recorded within the same millisecond; a UUID sorts before "g".
+    expect([...ids].sort()).toEqual([expect.stringMatching(UUID), "given", "req-42"]);
   });
 
   it("never calls the shadow read at sampling rate 0", async () => {
@@ -244,6 +252,7 @@ describe("ShadowReader", () => {
       });
     for (let i = 0; i < 1000; i++) await read();
     await reader.idle();
+    // Bounds, not a value: how many reads are sampled is the reader's business, "about half" is the contract.
     expect(calls).toBeGreaterThan(450);
     expect(calls).toBeLessThan(550);
     expect(count("comparisons")).toBe(calls);
@@ -299,6 +308,7 @@ describe("ShadowReader", () => {
       });
       expect(immediate).toBe(item);
       expect(count("timeouts")).toBe(timeoutsBefore);
+      // A bound: the first read's comparison may or may not still be pending too (it waited for MySQL).
       expect(reader.state().comparing).toBeGreaterThanOrEqual(1);
 
       // The comparisons give up at the budget, well before the hangs end: timeouts, nothing thrown, nothing compared.
@@ -366,7 +376,12 @@ describe("ShadowReader", () => {
       { error: unreachable, context: { stage: "shadow", entity: "OrderItem" } },
       { error: unreachable, context: { stage: "shadow", entity: "OrderItem" } },
     ]);
-    expect(errors[2]?.error).toMatchObject({ name: "ResourceNotFoundException" });
+    expect(errors[2]).toEqual({
+      error: expect.objectContaining({ message: "Cannot do operations on a non-existent table" }),
+      context: { stage: "shadow", entity: "OrderItem" },
+    });
+    expect(errors[2]?.error).toBeInstanceOf(ResourceNotFoundException);
+    expect(errors).toHaveLength(3);
 
     // The served store's error reaches the caller unchanged; there is nothing to compare.
     const refused = new Error("MySQL refused the query");
@@ -399,14 +414,10 @@ describe("ShadowReader", () => {
     expect([count("comparisons"), count("mismatches")]).toEqual([2, 1]);
     await log.flush();
     const { mismatches } = await log.list();
-    expect(mismatches).toHaveLength(1);
-    expect(mismatches[0]?.key).toEqual({
-      id: String(item.id),
-      orderId: String(item.orderId),
-      productId: String(item.productId),
-    });
-    expect(mismatches[0]?.fields).toEqual([
-      { field: ITEM_FIELD, served: JSON.stringify(codec.entity("OrderItem").normalize(item)), shadow: null },
+    expect(mismatches).toEqual([
+      recorded(item, expect.stringMatching(UUID), [
+        { field: ITEM_FIELD, served: JSON.stringify(codec.entity("OrderItem").normalize(item)), shadow: null },
+      ]),
     ]);
   });
 
@@ -435,20 +446,11 @@ describe("ShadowReader", () => {
     expect([count("comparisons"), count("mismatches")]).toEqual([1, 1]);
     await log.flush();
     const { mismatches } = await log.list();
-    expect(mismatches).toHaveLength(1);
-    const [mismatch] = mismatches as [Mismatch];
-    expect(mismatch).toMatchObject({
-      entity: "OrderItem",
-      key: { id: String(missing.id), orderId: String(orderId), productId: String(missing.productId) },
-      correlationId: "list-1",
-      servedBy: "mysql",
-      shadowFrom: "dynamodb",
-    });
-    expect(mismatch.fields).toHaveLength(1);
-    expect(mismatch.fields[0]).toMatchObject({ field: ITEM_FIELD, shadow: null });
-    expect(JSON.parse(mismatch.fields[0]?.served ?? "null")).toEqual(
-      codec.entity("OrderItem").normalize(missing as EntityValue),
-    );
+    expect(mismatches).toEqual([
+      recorded(missing, "list-1", [
+        { field: ITEM_FIELD, served: JSON.stringify(codec.entity("OrderItem").normalize(missing)), shadow: null },
+      ]),
+    ]);
 
     // The same page with the item on both sides, in another order, is no mismatch.
     await copyToDynamo(missing);
@@ -566,7 +568,7 @@ describe("MismatchLog", () => {
     // 40 mismatches: more than one batch of 25.
     for (let n = 1; n <= 40; n++) log.record(mismatch(n, n % 4 === 0 ? "Order" : "User"));
     await log.flush();
-    expect(log.state()).toMatchObject({ recorded: 40, written: 40, failed: 0, dropped: 0, queued: 0 });
+    expect(log.state()).toEqual({ recorded: 40, written: 40, failed: 0, dropped: 0, queued: 0 });
 
     const seen: Mismatch[] = [];
     let cursor: string | undefined;
@@ -610,11 +612,13 @@ describe("MismatchLog", () => {
     log.record(mismatch(3, "User"));
     await log.flush();
     expect(log.state()).toMatchObject({ recorded: 2, written: 0, dropped: 1, queued: 2 });
-    expect(log.state().failed).toBeGreaterThanOrEqual(2);
+    // A bound: the flush failed once; a retry the log schedules by itself may have failed again by now. Each failed
+    // write of the two queued mismatches is counted, and told once.
     expect(failures.length).toBeGreaterThanOrEqual(1);
+    expect(log.state().failed).toBe(2 * failures.length);
     const text = metrics.prometheus();
     expect(text).toContain("ferry_shadow_mismatch_log_dropped_total 1\n");
-    expect(text).toMatch(/ferry_shadow_mismatch_log_errors_total [1-9]/);
+    expect(text).toContain(`ferry_shadow_mismatch_log_errors_total ${failures.length}\n`);
 
     // The shadow counters are kept for the next flush when the control table cannot be reached.
     const reader = new ShadowReader({

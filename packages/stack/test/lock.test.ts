@@ -41,6 +41,15 @@ describe("the stack lock", () => {
     expect(results.map((r) => r.code)).toEqual(Array(8).fill(0));
     const lines = readFileSync(log, "utf8").trimEnd().split("\n");
     expect(lines).toHaveLength(8 * 2 * 50);
+    // Each process entered and left 50 times (in an order the lock decides).
+    const tally: Record<string, number> = {};
+    for (const line of lines) tally[line] = (tally[line] ?? 0) + 1;
+    const expected: Record<string, number> = {};
+    for (let i = 0; i < 8; i++) {
+      expected[`enter w${i}`] = 50;
+      expected[`leave w${i}`] = 50;
+    }
+    expect(tally).toEqual(expected);
     for (let i = 0; i < lines.length; i += 2) {
       const id = lines[i]?.replace(/^enter /, "");
       // Each enter is followed at once by the same process's leave: no one else got in between.

@@ -1,4 +1,4 @@
-import { CreateTableCommand, ListTablesCommand } from "@aws-sdk/client-dynamodb";
+import { CreateTableCommand, paginateListTables } from "@aws-sdk/client-dynamodb";
 import { describe, expect, inject, it } from "vitest";
 import { useTestStack } from "../src/testing.ts";
 
@@ -26,8 +26,10 @@ describe("useTestStack", () => {
         KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
       }),
     );
-    const { TableNames } = await client.send(new ListTablesCommand({}));
-    expect(TableNames).toContain(table);
+    // The run's DynamoDB Local holds every test file's tables: this file's are the ones with its prefix.
+    const names: string[] = [];
+    for await (const page of paginateListTables({ client }, {})) names.push(...(page.TableNames ?? []));
+    expect(names.filter((name) => name.startsWith(stack.tablePrefix))).toEqual([table]);
     // The table is removed after the file; the global teardown fails the run if a database is left.
   });
 });

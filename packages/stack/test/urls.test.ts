@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { resolveConnections } from "../src/connections.ts";
+import { StackError } from "../src/errors.ts";
 import { formatMysqlUrl, parseMysqlUrl, redactMysqlUrl, withDatabase } from "../src/mysql.ts";
 import { writeState } from "../src/state.ts";
 
@@ -37,14 +38,34 @@ describe("MySQL URLs", () => {
   });
 
   it("refuse what is not a MySQL URL, with the expected form", () => {
-    expect(() => parseMysqlUrl("postgres://x@y/z")).toThrow(/not a MySQL URL \(scheme postgres:\)/);
-    expect(() => parseMysqlUrl("localhost:3306")).toThrow(/not a MySQL URL/);
+    for (const [url, scheme] of [
+      ["postgres://x@y/z", "postgres:"],
+      ["localhost:3306", "localhost:"],
+    ]) {
+      const error = (() => {
+        try {
+          parseMysqlUrl(url as string);
+        } catch (caught) {
+          return caught;
+        }
+        throw new Error(`expected ${url} to be refused`);
+      })();
+      expect(error, url).toBeInstanceOf(StackError);
+      expect(error, url).toMatchObject({
+        message: `not a MySQL URL (scheme ${scheme}): ${url}`,
+        hint: "expected mysql://user:password@host:port/database",
+      });
+    }
   });
 });
 
 describe("resolveConnections", () => {
-  const saved = { MYSQL_URL: process.env.MYSQL_URL, DYNAMODB_ENDPOINT: process.env.DYNAMODB_ENDPOINT };
-  const home = mkdtempSync(join(tmpdir(), "ferry-conn-"));
+  const saved = {
+    MYSQL_URL: process.env.MYSQL_URL,
+    DYNAMODB_ENDPOINT: process.env.DYNAMODB_ENDPOINT,
+    AWS_REGION: process.env.AWS_REGION,
+    FERRY_TABLE_PREFIX: process.env.FERRY_TABLE_PREFIX,
+  };
   afterEach(() => {
     for (const [key, value] of Object.entries(saved)) {
       if (value === undefined) delete process.env[key];
@@ -53,21 +74,26 @@ describe("resolveConnections", () => {
   });
 
   it("prefers flags, then the environment, then the stack state", () => {
-    writeState(home, {
-      version: 1,
-      mysql: { url: "mysql://root@127.0.0.1:1111", startedByFerry: true },
-      dynamodb: { url: "http://127.0.0.1:2222", startedByFerry: true },
-    });
-    delete process.env.MYSQL_URL;
-    delete process.env.DYNAMODB_ENDPOINT;
-    expect(resolveConnections({ home })).toMatchObject({
-      mysqlUrl: "mysql://root@127.0.0.1:1111",
-      dynamodbEndpoint: "http://127.0.0.1:2222",
-    });
-    process.env.MYSQL_URL = "mysql://env@127.0.0.1:3333/db";
-    expect(resolveConnections({ home }).mysqlUrl).toBe("mysql://env@127.0.0.1:3333/db");
-    expect(resolveConnections({ home, mysqlUrl: "mysql://flag@h:1/x" }).mysqlUrl).toBe("mysql://flag@h:1/x");
-    rmSync(home, { recursive: true, force: true });
+    const home = mkdtempSync(join(tmpdir(), "ferry-conn-"));
+    try {
+      writeState(home, {
+        version: 1,
+        mysql: { url: "mysql://root@127.0.0.1:1111", startedByFerry: true },
+        dynamodb: { url: "http://127.0.0.1:2222", startedByFerry: true },
+      });
+      for (const name of Object.keys(saved)) delete process.env[name];
+      expect(resolveConnections({ home })).toEqual({
+        mysqlUrl: "mysql://root@127.0.0.1:1111",
+        dynamodbEndpoint: "http://127.0.0.1:2222",
+        region: "us-east-1",
+        tablePrefix: "",
+      });
+      process.env.MYSQL_URL = "mysql://env@127.0.0.1:3333/db";
+      expect(resolveConnections({ home }).mysqlUrl).toBe("mysql://env@127.0.0.1:3333/db");
+      expect(resolveConnections({ home, mysqlUrl: "mysql://flag@h:1/x" }).mysqlUrl).toBe("mysql://flag@h:1/x");
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 
   it("refuses a half-started stack rather than answer undefined (which means AWS itself)", () => {
@@ -100,6 +126,7 @@ describe("resolveConnections", () => {
 
   it("says how to get a MySQL when there is none", () => {
     delete process.env.MYSQL_URL;
-    expect(() => resolveConnections({ home: join(home, "missing") })).toThrow("no MySQL to connect to");
+    const nowhere = join(tmpdir(), `ferry-conn-missing-${process.pid}-${Date.now()}`);
+    expect(() => resolveConnections({ home: nowhere })).toThrow("no MySQL to connect to");
   });
 });
