@@ -2,6 +2,7 @@ import { createServer } from "node:net";
 import { ResourceNotFoundException } from "@aws-sdk/client-dynamodb";
 import { loadValidContract } from "@ferry/contract";
 import { connectMysql, dynamoDbClient } from "@ferry/stack";
+import { SeededRandom } from "@ferry/stack/random";
 import { useTestStack } from "@ferry/stack/testing";
 import { seedStore } from "@ferry/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -128,18 +129,6 @@ function recorded(item: EntityValue, correlationId: unknown, fields: Mismatch["f
 
 const keyOf = (item: EntityValue) => ({ id: item.id, orderId: item.orderId, productId: item.productId });
 
-/** A deterministic random source (mulberry32). */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe("ShadowReader", () => {
   it("counts equal results as a comparison without a mismatch, though DynamoDB's item has denormalised copies", async () => {
     const { reader, log, count } = shadowReader("equal");
@@ -237,7 +226,8 @@ describe("ShadowReader", () => {
 
   it("shadows about half the reads at rate 0.5, and reads the rate on every call", async () => {
     let rate = 0.5;
-    const { reader, count } = shadowReader("half", { sampleRate: () => rate, random: seeded(7) });
+    const random = new SeededRandom(7);
+    const { reader, count } = shadowReader("half", { sampleRate: () => rate, random: () => random.fraction() });
     const [item] = await orderItems(await newOrder());
     let calls = 0;
     const read = () =>
