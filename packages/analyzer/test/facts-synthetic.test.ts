@@ -31,13 +31,11 @@ function withoutDatabase(facts: SchemaFacts): Omit<SchemaFacts, "database"> {
 }
 
 describe("createSyntheticSchema + introspect", () => {
-  it("300 tables: introspect reads what was made, in well under a second", async () => {
+  // How long introspection takes is measured by `pnpm bench analyze`, against a baseline, not here.
+  it("300 tables: introspect reads what was made", async () => {
     const connection = await stack.mysql();
     const made = await createSyntheticSchema(connection, { tables: 300, seed: 1 });
-    const start = performance.now();
     const facts = await introspect(connection, stack.database);
-    const elapsed = performance.now() - start;
-    console.info(`introspect: ${facts.tables.length} tables, ${made.columns} columns in ${elapsed.toFixed(0)} ms`);
 
     // Seed 1 makes exactly this schema.
     expect(made).toEqual({ tables: 300, columns: 2991, foreignKeys: 416 });
@@ -53,8 +51,6 @@ describe("createSyntheticSchema + introspect", () => {
     expect(facts.tables.some((t) => t.primaryKey.length === 2)).toBe(true);
     expect(facts.tables.some((t) => t.uniqueKeys.length > 0)).toBe(true);
     expect(facts.tables.some((t) => t.indexes.some((index) => index.columns.length === 2))).toBe(true);
-    // The goal is well under a second; the bound leaves room for a busy test machine.
-    expect(elapsed).toBeLessThan(2_000);
   });
 
   it("the same seed makes the same schema; another seed another", async () => {

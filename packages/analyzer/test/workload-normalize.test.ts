@@ -133,17 +133,14 @@ describe("normalizeStatement", () => {
     expect(tokens[1]).toMatchObject({ start: 1, end: 4, type: "op" });
   });
 
-  it("normalises 100k statements quickly", () => {
+  // How fast is measured by `pnpm bench analyze` (its 100k-statement general log), against a baseline, not here.
+  it("normalises 100k statements of two shapes to two digests", () => {
     const statements = Array.from({ length: 100_000 }, (_, i) =>
       i % 2 === 0
         ? `SELECT p.id, p.name, p.price FROM products p WHERE p.category_id = ${i % 25} ORDER BY p.created_at DESC LIMIT 12 OFFSET ${i % 48}`
         : `INSERT INTO shopping_carts (user_id, product_id, quantity) VALUES (${i}, ${i % 997}, 1) ON DUPLICATE KEY UPDATE quantity = quantity + 1`,
     );
-    const started = performance.now();
     const digests = new Set(statements.map((s) => normalizeStatement(s).digest));
-    const seconds = (performance.now() - started) / 1000;
     expect(digests.size).toBe(2);
-    // Around 0.5 s on a 2-core machine; the bound leaves room for a busy test run.
-    expect(seconds).toBeLessThan(4);
   });
 });

@@ -173,8 +173,8 @@ export function listensOn(pid: number, port: number): boolean | undefined {
 
 export interface StopOptions {
   /**
-   * What the process must be (see `isRunning`): checked before each signal and while waiting, so that once it
-   * has exited, a process that gets its pid is never signalled. Leave it out only for a child this process
+   * What the process must be (see `isRunning`): checked before the first signal; from then on the process is
+   * followed by its pid and start time, so that once it has exited, a process that gets its pid is never signalled. Leave it out only for a child this process
    * has just started and not yet seen exit.
    */
   identity?: ProcessIdentity | undefined;
@@ -190,16 +190,20 @@ export interface StopOptions {
 export async function stopProcess(pid: number, options: StopOptions = {}): Promise<boolean> {
   const { identity, graceMs = 10_000, killWaitMs = 10_000 } = options;
   if (!isRunning(pid, identity)) return false;
+  // From here on it is this process, named by its pid and start time: its command line is emptied while it exits,
+  // and a later process given the same pid started later.
+  const startedAt = processStartTime(pid);
+  const alive = () => isRunning(pid) && processStartTime(pid) === startedAt;
   signal(pid, "SIGTERM");
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline) {
-    if (!isRunning(pid, identity)) return true;
+    if (!alive()) return true;
     await sleep(50);
   }
-  if (!isRunning(pid, identity)) return true;
+  if (!alive()) return true;
   signal(pid, "SIGKILL");
   const killDeadline = Date.now() + killWaitMs;
-  while (isRunning(pid, identity)) {
+  while (alive()) {
     if (Date.now() > killDeadline) {
       throw new StackError(`process ${pid} is still there ${killWaitMs / 1000}s after SIGKILL`, {
         hint: `it is probably stuck in the kernel (a hung disk or mount); look at it with \`ps -o pid,stat,command -p ${pid}\``,
