@@ -115,6 +115,7 @@ describe("DynamoDB attributes of the wrong kind", () => {
     ["tiny", {}, "expected a DynamoDB N attribute, not an empty one"],
     ["tiny", { N: undefined, S: "1" }, "expected a DynamoDB N attribute, not S"],
     ["tiny", { N: null }, "expected a DynamoDB N attribute, not N"],
+    ["tiny", { S: "1", BOOL: true }, "expected a DynamoDB N attribute, not S/BOOL"],
     ["code", { N: "1" }, "expected a DynamoDB S attribute, not N"],
     ["switch", { S: "true" }, "expected a DynamoDB BOOL attribute, not S"],
     ["colors", { L: [] }, "expected a DynamoDB SS attribute, not L"],
@@ -343,6 +344,10 @@ describe("decimals: exact text at the column's scale", () => {
     expect(refusal("tenth", () => of("tenth").check(true))).toBe(
       'Edge.tenth: expected a decimal string like "12.5", got true (boolean)',
     );
+    // Not even an object that prints as a decimal.
+    expect(refusal("tenth", () => of("tenth").check({ toString: () => "12" }))).toBe(
+      'Edge.tenth: expected a decimal string like "12.5", got an object',
+    );
     expect(refusal("amount", () => of("amount").check("abc"))).toBe(
       'Sample.amount: expected a decimal string like "12.500000", got "abc" (string)',
     );
@@ -499,6 +504,7 @@ describe("booleans", () => {
       ["true", 'expected 0 or 1 from MySQL, got "true" (string)'],
       ["", 'expected 0 or 1 from MySQL, got "" (string)'],
       [{}, "expected 0 or 1 from MySQL, got an object"],
+      [{ toString: () => "1" }, "expected 0 or 1 from MySQL, got an object"],
     ];
     for (const [value, problem] of refusals) {
       expect(refusal("switch", () => flag.fromColumn(value))).toBe(`Edge.switch: ${problem}`);

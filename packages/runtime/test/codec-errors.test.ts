@@ -28,6 +28,7 @@ describe("describeValue renders any value shortly and unambiguously", () => {
     ["an empty array", [], "an array of 0"],
     ["an object", { a: 1 }, "an object"],
     ["an object without a prototype", Object.create(null), "an object"],
+    ["an object whose prototype has no constructor", Object.create(Object.create(null)), "an object"],
     ["a Map", new Map(), "a Map"],
     ["a class instance", new Money(), "a Money"],
     ["a function", () => 1, "a function"],

@@ -121,11 +121,19 @@ describe("parseJson reads JSON text as MySQL 8 prints it", () => {
   });
 
   it("keeps a __proto__ key as a property, in both parsers", () => {
-    for (const text of ['{"__proto__": {"x": 1}}', '{"__proto__": {"x": 12345678901234567890}}']) {
+    for (const [text, x] of [
+      ['{"__proto__": {"x": 1}}', 1],
+      ['{"__proto__": {"x": 12345678901234567890}}', 12345678901234567890n],
+    ] as const) {
       const value = parseJson(text) as Record<string, unknown>;
       expect(Object.getPrototypeOf(value)).toBe(Object.prototype);
       expect(Object.keys(value)).toEqual(["__proto__"]);
-      expect(Object.getOwnPropertyDescriptor(value, "__proto__")?.enumerable).toBe(true);
+      expect(Object.getOwnPropertyDescriptor(value, "__proto__")).toEqual({
+        value: { x },
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
   });
 });
@@ -295,6 +303,7 @@ describe("JSON in DynamoDB: M, L, S, N, BOOL, NULL", () => {
       [{ M: { a: { L: [{ SS: ["x"] }] } } }, "a DynamoDB SS value is not JSON", "$.a[0]"],
       [{ L: [{ B: new Uint8Array(1) }] }, "a DynamoDB B value is not JSON", "$[0]"],
       [{} as AttributeValue, "a DynamoDB empty value is not JSON", "$"],
+      [{ SS: ["x"], NS: ["1"] } as unknown as AttributeValue, "a DynamoDB SS/NS value is not JSON", "$"],
       [{ M: { x: { N: "abc" } } }, "abc is not a JSON number", "$.x"],
     ];
     for (const [attribute, message, path] of cases) {
