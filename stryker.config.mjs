@@ -6,6 +6,64 @@
  */
 import { fileURLToPath } from "node:url";
 
+/*
+ * Surviving mutants that no input can tell apart from the code (file:line, mutator: why), left as they are:
+ *
+ * numbers.ts
+ * - 24 ConditionalExpression (`match[4] === undefined` -> false): Number(undefined) is NaN, and NaN is neither > 0
+ *   nor < 0, so no digits move, exactly as for exponent 0.
+ * - 25 EqualityOperator (`exponent > 0` -> `>= 0`), 28 (`exponent < 0` -> `<= 0`): an exponent of 0 moves no digits.
+ * - 21 StringLiteral (`match[2] ?? ""`): the group `(\d*)` always takes part in a match, so the default is never used.
+ * - 48 EqualityOperator (`fraction.length > scale` -> `>=`), 55 (`<` -> `<=`): at equal length cutting and padding
+ *   change nothing.
+ * - 83 ConditionalExpression (`Number.isInteger(value)` -> true): every double beyond 2^53 is an integer, and
+ *   +-Infinity fail the 64-bit bounds anyway.
+ * - 84 EqualityOperator (`> MAX_SAFE_INTEGER` -> `>=`, `< MIN_SAFE_INTEGER` -> `<=`): at +-(2^53 - 1) the exact digits
+ *   and String() are the same text.
+ * - 91 ConditionalExpression (`!text.includes("e")` -> false): plainDecimal of String(number) without an exponent is
+ *   that same text.
+ * - 93 ConditionalExpression (`parts ?` -> true): String() of a finite number with an exponent always parses.
+ * - 122 ConditionalExpression (`typeof value === "bigint"` -> false): BigInt(-v) of a bigint is -v.
+ * - 155 StringLiteral (`|| "0"` -> `|| ""`): BigInt("") is 0n.
+ *
+ * temporal.ts
+ * - 40 ConditionalExpression (`fraction.length === digits` -> false), 41 EqualityOperator (`<` -> `<=`): a fast path;
+ *   at equal length the later branches return the same fraction.
+ * - 82, 107, 128 StringLiteral (destructuring defaults of the date, time and sign groups), 120 StringLiteral
+ *   (`match[n] ?? ""`): those groups always take part in a match; only the optional fraction's default is ever used.
+ * - 82 StringLiteral (`zone = "Z"`), 83 ConditionalExpression / LogicalOperator / StringLiteral / BlockStatement (the
+ *   `zone === "Z" || "+00:00" || "-00:00"` shortcut): without the shortcut the offset path applies an offset of 0
+ *   minutes and gives the same text or the same problem.
+ *
+ * json.ts
+ * - 29 ConditionalExpression (`Number.isSafeInteger(value)` -> false): a safe integer is within 64 bits and its
+ *   double is exact, so the later branches return the same number.
+ * - 31 EqualityOperator (`exact < JSON_INTEGER_MIN` -> `<=`): at -2^63 both branches return the same (exact) double.
+ *
+ * attribute.ts
+ * - 90 ObjectLiteral / StringLiteral / BooleanLiteral (the fallback when parseSqlType fails), 180 and 182
+ *   ArrayDeclaration (`sqlType.values ?? []`), 260 and 261 ConditionalExpression (`range ?` -> true), 294 (bigint's
+ *   fallback range), 295 (`sqlType.length ?? 1` for a bigint): the contract check accepts no column type that reaches
+ *   these fallbacks (every integer, enum and set type parses, and a bigint attribute on BIT needs BIT(n > 1)).
+ * - 136 ConditionalExpression (`text === null && !this.nullable` -> false) and its "" StringLiteral: a conversion
+ *   returns null only for the empty set of a nullable column, whose attribute is nullable; the branch is never taken.
+ * - 319 ConditionalExpression (INTEGER_TEXT fast path -> false): parseDecimal reads plain integer text to the same
+ *   bigint.
+ * - 542 ConditionalExpression (`error instanceof JsonProblem` -> true): jsonToAttribute of a checked value throws
+ *   nothing else.
+ *
+ * codec.ts
+ * - 169, 172 ConditionalExpression (`if (table.sortKey)`, `if (index.sortKey)` -> true): reserving `undefined`
+ *   reserves no name.
+ * - 231 ConditionalExpression (`"placeholder" in part` -> true): literal parts add `undefined`, which no identity
+ *   attribute is.
+ * - 249 ConditionalExpression (`!compiled` -> true): recompiling a template gives the same pieces.
+ * - 324 and 351 ConditionalExpression / LogicalOperator on `names.sort !== undefined && sort !== undefined` (and
+ *   `key.sort && key.names.sort !== undefined`): compileKey guarantees both are defined or both undefined.
+ *
+ * collation.ts
+ * - 22 Regex (`/\p{M}+/gu` -> `/\p{M}/gu`): with the g flag removing marks one by one removes the same marks.
+ */
 /** @type {import("@stryker-mutator/api/core").PartialStrykerOptions} */
 export default {
   // Under pnpm the runner is not next to @stryker-mutator/core, so Stryker cannot find it by name.

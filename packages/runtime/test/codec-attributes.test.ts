@@ -5,8 +5,8 @@
  */
 import { fileURLToPath } from "node:url";
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
-import { loadValidContract } from "@ferry/contract";
-import { beforeAll, describe, expect, it } from "vitest";
+import { type Contract, loadValidContract } from "@ferry/contract";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type AttributeCodec, CodecError, createCodec, type EntityCodec } from "../src/codec/index.ts";
 import { JsonProblem } from "../src/codec/json.ts";
 
@@ -15,9 +15,19 @@ const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, im
 let edge: EntityCodec;
 let sample: EntityCodec;
 
+// Contracts are read once; codecs are compiled before each test, so that a test fails (rather than a whole file being
+// skipped) when compiling breaks, and the compile counts toward each test's coverage in mutation runs.
+let edges: Contract;
+let everyType: Contract;
+
 beforeAll(async () => {
-  edge = createCodec(await loadValidContract(fixture("codec-edges.yaml"))).entity("Edge");
-  sample = createCodec(await loadValidContract(fixture("every-type.yaml"))).entity("Sample");
+  edges = await loadValidContract(fixture("codec-edges.yaml"));
+  everyType = await loadValidContract(fixture("every-type.yaml"));
+});
+
+beforeEach(() => {
+  edge = createCodec(edges).entity("Edge");
+  sample = createCodec(everyType).entity("Sample");
 });
 
 /** The entity of fixtures/codec-edges.yaml or fixtures/every-type.yaml that has the attribute (or copy). */

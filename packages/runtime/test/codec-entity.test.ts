@@ -5,7 +5,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { type Contract, KeyTemplateError, loadValidContract } from "@ferry/contract";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type Codec, CodecError, createCodec, type EntityCodec, type EntityValue } from "../src/codec/index.ts";
 import { full, POINT_1_2 } from "./fixtures/every-type-values.ts";
 
@@ -18,13 +18,21 @@ let edge: EntityCodec;
 let word: EntityCodec;
 let sample: EntityCodec;
 
+// Contracts are read once; codecs are compiled before each test, so that a test fails (rather than a whole file being
+// skipped) when compiling breaks, and the compile counts toward each test's coverage in mutation runs.
+let everyType: Contract;
+
 beforeAll(async () => {
   contract = await loadValidContract(fixture("codec-edges.yaml"));
+  everyType = await loadValidContract(fixture("every-type.yaml"));
+});
+
+beforeEach(() => {
   codec = createCodec(contract);
   owner = codec.entity("Owner");
   edge = codec.entity("Edge");
   word = codec.entity("Word");
-  sample = createCodec(await loadValidContract(fixture("every-type.yaml"))).entity("Sample");
+  sample = createCodec(everyType).entity("Sample");
 });
 
 /** Runs `action` and returns the CodecError it throws. */
