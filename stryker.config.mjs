@@ -12,10 +12,11 @@ import { fileURLToPath } from "node:url";
  * numbers.ts
  * - 24 ConditionalExpression (`match[4] === undefined` -> false): Number(undefined) is NaN, and NaN is neither > 0
  *   nor < 0, so no digits move, exactly as for exponent 0.
- * - 25 EqualityOperator (`exponent > 0` -> `>= 0`), 28 (`exponent < 0` -> `<= 0`): an exponent of 0 moves no digits.
+ * - 25 EqualityOperator (`exponent > 0` -> `>= 0`), 28 (`exponent < 0` -> `<= 0`, or -> true): an exponent of 0
+ *   moves no digits.
  * - 21 StringLiteral (`match[2] ?? ""`): the group `(\d*)` always takes part in a match, so the default is never used.
- * - 48 EqualityOperator (`fraction.length > scale` -> `>=`), 55 (`<` -> `<=`): at equal length cutting and padding
- *   change nothing.
+ * - 48 EqualityOperator (`fraction.length > scale` -> `>=`), 55 (`<` -> `<=`, or -> true): at equal length cutting
+ *   and padding change nothing.
  * - 83 ConditionalExpression (`Number.isInteger(value)` -> true): every double beyond 2^53 is an integer, and
  *   +-Infinity fail the 64-bit bounds anyway.
  * - 84 EqualityOperator (`> MAX_SAFE_INTEGER` -> `>=`, `< MIN_SAFE_INTEGER` -> `<=`): at +-(2^53 - 1) the exact digits
@@ -39,6 +40,8 @@ import { fileURLToPath } from "node:url";
  * - 29 ConditionalExpression (`Number.isSafeInteger(value)` -> false): a safe integer is within 64 bits and its
  *   double is exact, so the later branches return the same number.
  * - 31 EqualityOperator (`exact < JSON_INTEGER_MIN` -> `<=`): at -2^63 both branches return the same (exact) double.
+ * - 160 ConditionalExpression (`key === "__proto__"` -> true): defineProperty with these flags makes the same
+ *   property as an assignment does for any other key.
  *
  * attribute.ts
  * - 90 ObjectLiteral / StringLiteral / BooleanLiteral (the fallback when parseSqlType fails), 180 and 182
@@ -47,6 +50,10 @@ import { fileURLToPath } from "node:url";
  *   these fallbacks (every integer, enum and set type parses, and a bigint attribute on BIT needs BIT(n > 1)).
  * - 136 ConditionalExpression (`text === null && !this.nullable` -> false) and its "" StringLiteral: a conversion
  *   returns null only for the empty set of a nullable column, whose attribute is nullable; the branch is never taken.
+ * - 217 ConditionalExpression (`sqlType.base === "bit"` -> true): only BIT reaches it (integer types and YEAR
+ *   return before).
+ * - 365, 472, 481 ConditionalExpression (the `typeof` half of a check -> true): Number.isFinite and Set.has are
+ *   false for anything but a finite number and a declared (string) member anyway.
  * - 319 ConditionalExpression (INTEGER_TEXT fast path -> false): parseDecimal reads plain integer text to the same
  *   bigint.
  * - 542 ConditionalExpression (`error instanceof JsonProblem` -> true): jsonToAttribute of a checked value throws
@@ -57,12 +64,26 @@ import { fileURLToPath } from "node:url";
  *   reserves no name.
  * - 231 ConditionalExpression (`"placeholder" in part` -> true): literal parts add `undefined`, which no identity
  *   attribute is.
+ * - 230, 231 ArrayDeclaration (`[]` -> `["Stryker was here"]`): no identity attribute has that name.
  * - 249 ConditionalExpression (`!compiled` -> true): recompiling a template gives the same pieces.
  * - 324 and 351 ConditionalExpression / LogicalOperator on `names.sort !== undefined && sort !== undefined` (and
  *   `key.sort && key.names.sort !== undefined`): compileKey guarantees both are defined or both undefined.
  *
  * collation.ts
+ * - 11 ConditionalExpression (`collation !== undefined` -> true): the regex tests "undefined", which does not end in _ci.
  * - 22 Regex (`/\p{M}+/gu` -> `/\p{M}/gu`): with the g flag removing marks one by one removes the same marks.
+ *
+ * Surviving mutants that are not equivalent (kept in sight, not hidden):
+ * - json.ts 24 Regex (`/\d{16}/` -> `/\d/`), 45 ConditionalExpression / BlockStatement (JSON.parse fast path off):
+ *   they differ only in the wording of syntax errors and for out-of-range numbers ("[1e400]"), where JSON.parse
+ *   gives Infinity and the exact parser refuses the text. That difference is a bug of parseJson (reported with this
+ *   change, not pinned by a test).
+ * - numbers.ts 73 UnaryOperator (`-(2n ** 63n)` -> `+(2n ** 63n)`): throws while the module loads, so no test file
+ *   loads; Stryker's vitest runner counts a file that fails to load as no test rather than a failed one.
+ * - codec.ts 181 ArrayDeclaration (`columns = ["Stryker was here"]`): reads as a column "S"; only a row with a
+ *   column named "S" tells it apart.
+ * - numbers.ts 83, 123 and json.ts 216: reported as surviving static mutants although tests assert the values they
+ *   change (numberText(2 ** 64), negative sort keys, writeJson(true)); not explained yet.
  */
 /** @type {import("@stryker-mutator/api/core").PartialStrykerOptions} */
 export default {
