@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
-import { loadValidContract } from "@ferry/contract";
-import { beforeAll, describe, expect, it } from "vitest";
+import { type Contract, loadValidContract } from "@ferry/contract";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   type Codec,
   CodecError,
@@ -14,14 +14,23 @@ import {
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 const storeContract = fileURLToPath(new URL("../../../contract/store.yaml", import.meta.url));
 
+// Contracts are read once; codecs are compiled before each test, so that a test fails (rather than a whole file being
+// skipped) when compiling breaks, and the compile counts toward each test's coverage in mutation runs.
+let everyType: Contract;
+let storeDefinition: Contract;
 let codec: Codec;
 let sample: EntityCodec;
 let store: Codec;
 
 beforeAll(async () => {
-  codec = createCodec(await loadValidContract(fixture("every-type.yaml")));
+  everyType = await loadValidContract(fixture("every-type.yaml"));
+  storeDefinition = await loadValidContract(storeContract);
+});
+
+beforeEach(() => {
+  codec = createCodec(everyType);
   sample = codec.entity("Sample");
-  store = createCodec(await loadValidContract(storeContract));
+  store = createCodec(storeDefinition);
 });
 
 /** The smallest valid Sample: every NOT NULL attribute, every nullable one null. */
