@@ -25,7 +25,7 @@ const GENERATED = "^(packages/store-data|packages/codegen/test/generated/[^/]+)/
 const RUNTIME_ENTRY = "^packages/runtime/src/index\\.ts$";
 
 /** @ferry/runtime/testing: what tests built on the runtime share (a settable phase, a file's stores over a contract). */
-const RUNTIME_TESTING = "^packages/runtime/src/testing\\.ts$";
+const RUNTIME_TESTING = "^packages/runtime/src/testing/";
 
 /** A package's tests, test fixtures and config files: everything in it but src/. */
 const notSrc = (pkg) => `^${pkg}/(?!src/)`;

@@ -17,22 +17,22 @@ import {
   type Phase,
   type SecondaryFailure,
 } from "@ferry/runtime";
+import { EVERY_TYPE_CONTRACT, EVERY_TYPE_DDL, full, odd, sparse } from "@ferry/runtime/testing";
 import { connectMysql } from "@ferry/stack";
 import { useTestStack } from "@ferry/stack/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { full, odd, sparse } from "../../runtime/test/fixtures/every-type-values.ts";
 import { generate, staleFiles } from "../src/index.ts";
 import { contract, createStore, type NewSample, type Sample } from "./generated/every-type/src/index.ts";
 
 const stack = useTestStack();
 const root = fileURLToPath(new URL("../../../", import.meta.url));
-const fixture = join(root, "packages/runtime/test/fixtures/every-type.yaml");
+const fixture = EVERY_TYPE_CONTRACT;
 const failures: SecondaryFailure[] = [];
 let connection: Awaited<ReturnType<typeof connectMysql>>;
 
 beforeAll(async () => {
   const db = await stack.mysql();
-  await db.query(readFileSync(join(root, "packages/runtime/test/fixtures/every-type.sql"), "utf8"));
+  await db.query(readFileSync(EVERY_TYPE_DDL, "utf8"));
   connection = await connectMysql(stack.mysqlUrl);
   await applyTables(stack.dynamodb(), contract, { prefix: stack.tablePrefix });
 });
@@ -53,7 +53,7 @@ function storeIn(phase: Phase) {
 describe("the every-type contract's generated repositories", () => {
   it("are committed as the contract generates them", async () => {
     const files = generate(await loadValidContract(fixture), {
-      contractPath: "packages/runtime/test/fixtures/every-type.yaml",
+      contractPath: "packages/runtime/src/testing/every-type.yaml",
       outDir: "packages/codegen/test/generated/every-type",
       root,
     });

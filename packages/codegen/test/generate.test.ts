@@ -13,7 +13,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const options = { contractPath: "contract/store.yaml", outDir: "packages/store-data", root };
 const everyTypeOptions = {
-  contractPath: "packages/runtime/test/fixtures/every-type.yaml",
+  contractPath: "packages/runtime/src/testing/every-type.yaml",
   outDir: "packages/codegen/test/generated/every-type",
   root,
 };
@@ -70,7 +70,7 @@ describe("ferry generate", () => {
     expect(FERRY_VERSION).toBe(codegenPackage.version);
     for (const [generated, source] of [
       [files, "contract/store.yaml"],
-      [everyType, "packages/runtime/test/fixtures/every-type.yaml"],
+      [everyType, "packages/runtime/src/testing/every-type.yaml"],
     ] as const) {
       for (const [path, text] of generated) {
         if (path.endsWith(".ts") || path === "tsconfig.json") {

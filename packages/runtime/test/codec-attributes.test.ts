@@ -9,6 +9,7 @@ import { type Contract, loadValidContract } from "@ferry/contract";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type AttributeCodec, CodecError, createCodec, type EntityCodec } from "../src/codec/index.ts";
 import { JsonProblem } from "../src/codec/json.ts";
+import { EVERY_TYPE_CONTRACT } from "../src/testing/index.ts";
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
@@ -22,7 +23,7 @@ let everyType: Contract;
 
 beforeAll(async () => {
   edges = await loadValidContract(fixture("codec-edges.yaml"));
-  everyType = await loadValidContract(fixture("every-type.yaml"));
+  everyType = await loadValidContract(EVERY_TYPE_CONTRACT);
 });
 
 beforeEach(() => {

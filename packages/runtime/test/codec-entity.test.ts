@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { type Contract, KeyTemplateError, loadValidContract } from "@ferry/contract";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type Codec, CodecError, createCodec, type EntityCodec, type EntityValue } from "../src/codec/index.ts";
-import { full, POINT_1_2 } from "./fixtures/every-type-values.ts";
+import { EVERY_TYPE_CONTRACT, full, POINT_1_2 } from "../src/testing/index.ts";
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
@@ -24,7 +24,7 @@ let everyType: Contract;
 
 beforeAll(async () => {
   contract = await loadValidContract(fixture("codec-edges.yaml"));
-  everyType = await loadValidContract(fixture("every-type.yaml"));
+  everyType = await loadValidContract(EVERY_TYPE_CONTRACT);
 });
 
 beforeEach(() => {

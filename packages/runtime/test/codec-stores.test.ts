@@ -1,26 +1,18 @@
 /**
- * The codec against the real stores: MariaDB (tables made from fixtures/every-type.sql) and DynamoDB Local (a table with the
+ * The codec against the real stores: MariaDB (tables made from the every-type fixture's DDL) and DynamoDB Local (a table with the
  * contract's keys and indexes). Every value goes in through the codec and must come back equal, both ways.
  */
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import {
-  CreateTableCommand,
-  GetItemCommand,
-  PutItemCommand,
-  QueryCommand,
-  waitUntilTableExists,
-} from "@aws-sdk/client-dynamodb";
+import { GetItemCommand, PutItemCommand, QueryCommand } from "@aws-sdk/client-dynamodb";
 import { loadValidContract } from "@ferry/contract";
 import { useTestStack } from "@ferry/stack/testing";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createCodec, type EntityCodec, type EntityValue, mysqlTypeCast } from "../src/codec/index.ts";
-import { full, odd, sparse } from "./fixtures/every-type-values.ts";
+import { applyTables } from "../src/tables/index.ts";
+import { EVERY_TYPE_CONTRACT, EVERY_TYPE_DDL, full, odd, sparse } from "../src/testing/index.ts";
 
 const stack = useTestStack();
-const fixture = fileURLToPath(new URL("./fixtures/every-type.yaml", import.meta.url));
-
-const DDL = readFileSync(fileURLToPath(new URL("./fixtures/every-type.sql", import.meta.url)), "utf8");
+const DDL = readFileSync(EVERY_TYPE_DDL, "utf8");
 
 const values = { full, sparse, odd };
 
@@ -30,7 +22,8 @@ const TableName = `${stack.tablePrefix}main`;
 
 // Both stores hold every value of `values`, written through the codec, before any test reads them.
 beforeAll(async () => {
-  const codec = createCodec(await loadValidContract(fixture));
+  const contract = await loadValidContract(EVERY_TYPE_CONTRACT);
+  const codec = createCodec(contract);
   sample = codec.entity("Sample");
   tenant = codec.entity("Tenant");
 
@@ -41,27 +34,7 @@ beforeAll(async () => {
   for (const value of Object.values(values)) await db.query("INSERT INTO samples SET ?", [sample.toRow(value)]);
 
   const client = stack.dynamodb();
-  const keys = (partition: string, sort: string) => [
-    { AttributeName: partition, KeyType: "HASH" as const },
-    { AttributeName: sort, KeyType: "RANGE" as const },
-  ];
-  await client.send(
-    new CreateTableCommand({
-      TableName,
-      BillingMode: "PAY_PER_REQUEST",
-      KeySchema: keys("PK", "SK"),
-      AttributeDefinitions: ["PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK"].map((AttributeName) => ({
-        AttributeName,
-        AttributeType: "S" as const,
-      })),
-      GlobalSecondaryIndexes: ["GSI1", "GSI2"].map((IndexName) => ({
-        IndexName,
-        KeySchema: keys(`${IndexName}PK`, `${IndexName}SK`),
-        Projection: { ProjectionType: "ALL" },
-      })),
-    }),
-  );
-  await waitUntilTableExists({ client, maxWaitTime: 60 }, { TableName });
+  await applyTables(client, contract, { prefix: stack.tablePrefix });
   for (const value of Object.values(values)) {
     await client.send(new PutItemCommand({ TableName, Item: sample.toItem({ ...value, tenantName: "Acme" }) }));
   }

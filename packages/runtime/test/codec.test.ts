@@ -10,8 +10,8 @@ import {
   sortableInteger,
   writeJson,
 } from "../src/codec/index.ts";
+import { EVERY_TYPE_CONTRACT } from "../src/testing/index.ts";
 
-const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 const storeContract = fileURLToPath(new URL("../../../contract/store.yaml", import.meta.url));
 
 // Contracts are read once; codecs are compiled before each test, so that a test fails (rather than a whole file being
@@ -23,7 +23,7 @@ let sample: EntityCodec;
 let store: Codec;
 
 beforeAll(async () => {
-  everyType = await loadValidContract(fixture("every-type.yaml"));
+  everyType = await loadValidContract(EVERY_TYPE_CONTRACT);
   storeDefinition = await loadValidContract(storeContract);
 });
 

@@ -6,7 +6,7 @@ import { useTestStack } from "@ferry/stack/testing";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { addShadowCounts, PhaseChangeRefused, recordValidation } from "../src/control/index.ts";
 import { FleetMember } from "../src/fleet-member.ts";
-import { useContractStores } from "../src/testing.ts";
+import { useContractStores } from "../src/testing/index.ts";
 
 const stack = useTestStack();
 

@@ -30,7 +30,7 @@ import {
 import type { Phase, PhaseSource } from "../src/phases.ts";
 import { EntityRouter } from "../src/router/index.ts";
 import { applyTables } from "../src/tables/index.ts";
-import { SettablePhase } from "../src/testing.ts";
+import { SettablePhase } from "../src/testing/index.ts";
 
 const stack = useTestStack();
 

@@ -11,7 +11,7 @@ import type { MysqlExecutor } from "../src/mysql/index.ts";
 import type { Phase, PhaseSource } from "../src/phases.ts";
 import { CursorStoreChanged } from "../src/router/index.ts";
 import { type Mismatch, ShadowReader, withCorrelationId } from "../src/shadow/index.ts";
-import { useContractStores } from "../src/testing.ts";
+import { useContractStores } from "../src/testing/index.ts";
 import { routingOver } from "./routing.ts";
 import { expectError, keyed, rejection, uniqueViolation } from "./store-errors.ts";
 

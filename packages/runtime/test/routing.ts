@@ -13,7 +13,7 @@ import type { Phase, PhaseSource } from "../src/phases.ts";
 import { EntityRouter } from "../src/router/index.ts";
 import type { SecondaryFailure } from "../src/secondary-failure.ts";
 import type { ShadowReader } from "../src/shadow/index.ts";
-import { type ContractStores, SettablePhase } from "../src/testing.ts";
+import { type ContractStores, SettablePhase } from "../src/testing/index.ts";
 
 /** What a test may put in place of the file's own for one router. */
 export interface RouterParts {

@@ -1,10 +1,9 @@
-/** What generated stores call: the codec compiled once per contract, and the page options of a listing. */
-import { fileURLToPath } from "node:url";
 import { loadValidContract } from "@ferry/contract";
 import { describe, expect, it } from "vitest";
 import { contractCodec, DEFAULT_PAGE_LIMIT, pageOptions } from "../src/index.ts";
+import { EVERY_TYPE_CONTRACT } from "../src/testing/index.ts";
 
-const fixture = fileURLToPath(new URL("./fixtures/every-type.yaml", import.meta.url));
+const fixture = EVERY_TYPE_CONTRACT;
 
 describe("contractCodec", () => {
   it("compiles a contract once: every store of a generated package shares its codec", async () => {

@@ -6,7 +6,7 @@ import { useTestStack } from "@ferry/stack/testing";
 import { seedStore } from "@ferry/store";
 import { describe, expect, it } from "vitest";
 import { ConditionFailed, NotFound, TransactionFailed } from "../src/errors.ts";
-import { useContractStores } from "../src/testing.ts";
+import { useContractStores } from "../src/testing/index.ts";
 import { type Routing, routingOver } from "./routing.ts";
 import { expectError, keyed, rejection } from "./store-errors.ts";
 

@@ -8,11 +8,11 @@ import { fileURLToPath } from "node:url";
 import { type Contract, loadValidContract } from "@ferry/contract";
 import type { TestStack } from "@ferry/stack/testing";
 import { beforeAll } from "vitest";
-import { type Codec, createCodec } from "./codec/index.ts";
-import { DynamoEntityStore } from "./dynamodb/index.ts";
-import { MysqlEntityStore } from "./mysql/index.ts";
-import type { Phase, PhaseSource } from "./phases.ts";
-import { applyTables } from "./tables/index.ts";
+import { type Codec, createCodec } from "../codec/index.ts";
+import { DynamoEntityStore } from "../dynamodb/index.ts";
+import { MysqlEntityStore } from "../mysql/index.ts";
+import type { Phase, PhaseSource } from "../phases.ts";
+import { applyTables } from "../tables/index.ts";
 
 /** A phase the test sets (`phase.value = 4`); every router reading it follows at once. */
 export class SettablePhase implements PhaseSource {
@@ -65,3 +65,5 @@ export function useContractStores(stack: TestStack, options: ContractStoresOptio
     },
   };
 }
+
+export { EVERY_TYPE_CONTRACT, EVERY_TYPE_DDL, full, odd, POINT_1_2, sparse } from "./every-type.ts";
