@@ -115,6 +115,12 @@ describe("parseJson reads JSON text as MySQL 8 prints it", () => {
     expect(() => parseJson(text)).toThrow(new SyntaxError(message));
   });
 
+  it("refuses a number beyond a double, with or without a long integer beside it (never Infinity)", () => {
+    expect(() => parseJson("[1e400]")).toThrow(new SyntaxError("number out of range at position 6"));
+    expect(() => parseJson('{"a": -1E+400}')).toThrow(new SyntaxError("number out of range at position 13"));
+    expect(parseJson("[1e-400, 1.5e100, 2e2]")).toEqual([0, 1.5e100, 200]);
+  });
+
   it("refuses short text as JSON.parse does", () => {
     expect(() => parseJson("[1,]")).toThrow(SyntaxError);
     expect(() => parseJson("")).toThrow(SyntaxError);

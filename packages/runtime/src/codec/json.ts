@@ -21,7 +21,11 @@ export class JsonProblem extends Error {
   }
 }
 
-const LONG_DIGIT_RUN = /\d{16}/;
+/**
+ * Text JSON.parse cannot read exactly: a run of 16 digits (an integer a double may not hold) or an exponent of three
+ * digits or more (a number that may be beyond a double, which JSON.parse makes Infinity).
+ */
+const NEEDS_EXACT_PARSER = /\d{16}|[eE][+-]?\d{3}/;
 
 /** The number a JSON integer literal stands for, by the rule above. */
 function integerNumber(text: string): number | bigint {
@@ -41,8 +45,8 @@ export function jsonNumber(text: string): number | bigint | undefined {
 
 /** Parses JSON text by the number rule above. Throws a SyntaxError (or JsonProblem) for text that is not JSON. */
 export function parseJson(text: string): JsonValue {
-  // Up to 15 digits every number is exact as a double: JSON.parse is right and fastest.
-  if (!LONG_DIGIT_RUN.test(text)) {
+  // Up to 15 digits and exponents under 100, every number is a finite double: JSON.parse is right and fastest.
+  if (!NEEDS_EXACT_PARSER.test(text)) {
     const value = JSON.parse(text) as JsonValue;
     return value;
   }
