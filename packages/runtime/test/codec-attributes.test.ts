@@ -1,17 +1,10 @@
-/**
- * Each attribute type's conversions, one by one (src/codec/attribute.ts): the entity value's canonical form, MySQL's
- * forms both ways, DynamoDB's both ways, the comparison text and the key text, at the edges of every column type of
- * fixtures/codec-edges.yaml and fixtures/every-type.yaml.
- */
-import { fileURLToPath } from "node:url";
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import { type Contract, loadValidContract } from "@ferry/contract";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type AttributeCodec, CodecError, createCodec, type EntityCodec } from "../src/codec/index.ts";
+import { type AttributeCodec, createCodec, type EntityCodec } from "../src/codec/index.ts";
 import { JsonProblem } from "../src/codec/json.ts";
 import { EVERY_TYPE_CONTRACT } from "../src/testing/index.ts";
-
-const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+import { CODEC_EDGES_CONTRACT, codecError } from "./codec-fixtures.ts";
 
 let edge: EntityCodec;
 let sample: EntityCodec;
@@ -22,7 +15,7 @@ let edges: Contract;
 let everyType: Contract;
 
 beforeAll(async () => {
-  edges = await loadValidContract(fixture("codec-edges.yaml"));
+  edges = await loadValidContract(CODEC_EDGES_CONTRACT);
   everyType = await loadValidContract(EVERY_TYPE_CONTRACT);
 });
 
@@ -35,17 +28,6 @@ beforeEach(() => {
 const owner = (name: string): EntityCodec =>
   name in edge.definition.attributes || name in (edge.definition.denormalized ?? {}) ? edge : sample;
 const of = (name: string): AttributeCodec => owner(name).attribute(name);
-
-/** Runs `action` and returns the CodecError it throws. */
-function codecError(action: () => unknown): CodecError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof CodecError) return error;
-    throw error;
-  }
-  throw new Error("expected a CodecError, and nothing was thrown");
-}
 
 /** The message of the CodecError `action` throws, after checking that it names the attribute and the value. */
 function refusal(attribute: string, action: () => unknown): string {

@@ -1,15 +1,8 @@
-/**
- * An entity's codec as a whole (src/codec/codec.ts, key.ts): items with their keys, sparse and empty index keys,
- * `_ci` keys, denormalised copies, the comparison form that shadow reads and validation diff, and the contracts
- * createCodec refuses.
- */
-import { fileURLToPath } from "node:url";
 import { type Contract, KeyTemplateError, loadValidContract } from "@ferry/contract";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type Codec, CodecError, createCodec, type EntityCodec, type EntityValue } from "../src/codec/index.ts";
+import { type Codec, createCodec, type EntityCodec, type EntityValue } from "../src/codec/index.ts";
 import { EVERY_TYPE_CONTRACT, full, POINT_1_2 } from "../src/testing/index.ts";
-
-const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+import { CODEC_EDGES_CONTRACT, codecError } from "./codec-fixtures.ts";
 
 let contract: Contract;
 let codec: Codec;
@@ -23,7 +16,7 @@ let sample: EntityCodec;
 let everyType: Contract;
 
 beforeAll(async () => {
-  contract = await loadValidContract(fixture("codec-edges.yaml"));
+  contract = await loadValidContract(CODEC_EDGES_CONTRACT);
   everyType = await loadValidContract(EVERY_TYPE_CONTRACT);
 });
 
@@ -34,17 +27,6 @@ beforeEach(() => {
   word = codec.entity("Word");
   sample = createCodec(everyType).entity("Sample");
 });
-
-/** Runs `action` and returns the CodecError it throws. */
-function codecError(action: () => unknown): CodecError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof CodecError) return error;
-    throw error;
-  }
-  throw new Error("expected a CodecError, and nothing was thrown");
-}
 
 /** An Edge with its NOT NULL attributes, its sparse indexes' placeholders and its denormalised copies. */
 function anEdge(overrides: EntityValue = {}): EntityValue {

@@ -11,6 +11,7 @@ import {
   writeJson,
 } from "../src/codec/index.ts";
 import { EVERY_TYPE_CONTRACT } from "../src/testing/index.ts";
+import { codecError } from "./codec-fixtures.ts";
 
 const storeContract = fileURLToPath(new URL("../../../contract/store.yaml", import.meta.url));
 
@@ -65,17 +66,6 @@ function minimal(overrides: Record<string, unknown> = {}): Record<string, unknow
     location: null,
     ...overrides,
   };
-}
-
-/** Runs `action` and returns the CodecError it throws. */
-function codecError(action: () => unknown): CodecError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof CodecError) return error;
-    throw error;
-  }
-  throw new Error("expected a CodecError, and nothing was thrown");
 }
 
 describe("the key placeholder rule", () => {
