@@ -85,9 +85,23 @@ export function writeTargets(phase: Phase): StoreName[] {
   return targets.sort((a, b) => Number(b === authoritative) - Number(a === authoritative));
 }
 
+/** One write as its phase source let it start: the phase it runs under, and the call that says it has finished. */
+export interface WriteTicket {
+  readonly phase: Phase;
+  /** Called once, when the write has finished on every store it writes (or its secondary write is on record). */
+  done(): void;
+}
+
 /** Where the router reads the current phase from: the shared, cached phase (CachedPhase) or a fixed one. */
 export interface PhaseSource {
   phase(): Phase;
+  /**
+   * Called by the router before each write; resolves with the phase the write runs under. The write calls done() when
+   * it has finished. A source may hold writes back (a move that changes the authoritative store waits until the writes
+   * started under the old phase have finished) or refuse them (a process that lost touch with the control table).
+   * Without it, a write runs under phase() and nothing waits for it.
+   */
+  beginWrite?(): Promise<WriteTicket>;
 }
 
 /** A phase that never changes (tests, scripts, a repository over one store). */
