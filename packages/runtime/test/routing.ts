@@ -27,6 +27,8 @@ export interface RouterParts {
   tablePrefix?: string;
   metrics?: Metrics;
   shadow?: ShadowReader;
+  /** Puts something around the router's DynamoDB store (a fault: a method that fails or waits). */
+  wrapDynamo?: (store: DynamoEntityStore) => DynamoEntityStore;
 }
 
 export interface Routing {
@@ -49,9 +51,11 @@ export function routingOver(stack: TestStack, testbed: ContractStores): (start: 
         phase: parts.phase ?? phase,
         codec,
         mysql: new MysqlEntityStore(parts.mysql ?? testbed.connection(), codec),
-        dynamodb: new DynamoEntityStore(parts.dynamodb ?? stack.dynamodb(), codec, {
-          tablePrefix: parts.tablePrefix ?? stack.tablePrefix,
-        }),
+        dynamodb: (parts.wrapDynamo ?? ((store) => store))(
+          new DynamoEntityStore(parts.dynamodb ?? stack.dynamodb(), codec, {
+            tablePrefix: parts.tablePrefix ?? stack.tablePrefix,
+          }),
+        ),
         ids: new IdAllocator(stack.dynamodb(), { tablePrefix: stack.tablePrefix }),
         onSecondaryFailure: (failure) => failures.push(failure),
         ...(parts.metrics ? { metrics: parts.metrics } : {}),

@@ -25,8 +25,18 @@ export type Meaning = (
   write?: number;
 };
 
-/** A transaction cancelled by a write whose expectation about the stored state did not hold: read again. */
-export class Stale extends Error {}
+/**
+ * A write whose expectation about the stored state did not hold (its condition failed), or that collided with another
+ * transaction on the same item (nothing was written): read again.
+ */
+export class Stale extends Error {
+  constructor(
+    readonly reason: "condition failed" | "transaction conflict",
+    options?: ErrorOptions,
+  ) {
+    super(reason, options);
+  }
+}
 
 /** Reads the stored item of an entity by its key (to tell which of two errors a failed create stands for). */
 export type ItemRead = (codec: EntityCodec, key: Item) => Promise<Item | undefined>;

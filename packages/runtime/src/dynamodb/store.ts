@@ -9,6 +9,7 @@
  * - Every write bumps a numeric `__version` attribute, which conditional writes rely on (./write-items.ts).
  */
 
+import { randomUUID } from "node:crypto";
 import {
   type AttributeValue,
   ConditionalCheckFailedException,
@@ -345,6 +346,8 @@ export class DynamoEntityStore {
         return await this.rewrite(codec, current, before, next, moves, swapped, options.condition ?? []);
       } catch (error) {
         if (!(error instanceof Stale)) throw error;
+        // Another transaction held the item: nothing was written; read it again.
+        if (error.reason === "transaction conflict") continue;
         const now = await this.read(codec, codec.key(key));
         if (!now) throw new NotFound("dynamodb", entity, keyValues(codec, key));
         // Unchanged since the read: the caller's condition is what failed.
@@ -415,12 +418,14 @@ export class DynamoEntityStore {
     }
     // Checked finite by update(): the amount is always there.
     const adds = Object.entries(add).map(([name, delta]): [string, string] => [name, incrementAmount(delta) ?? ""]);
+    const expressions = updateExpressions(codec, { set, remove, add: adds }, options.condition ?? []);
+    if (adds.length > 0) return this.incrementOnce(codec, current, expressions);
     try {
       const out = await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName(codec.name),
           Key: primaryKey(codec, current),
-          ...updateExpressions(codec, { set, remove, add: adds }, options.condition ?? []),
+          ...expressions,
           ReturnValues: "ALL_NEW",
         }),
       );
@@ -430,6 +435,36 @@ export class DynamoEntityStore {
       if (error instanceof ConditionalCheckFailedException) throw new Stale("condition failed", { cause: error });
       throw error;
     }
+  }
+
+  /**
+   * An UpdateItem that increments, sent as a one-write TransactWriteItems with a client request token: the SDK sends
+   * the same token when it retries after a timeout, and DynamoDB applies a token once (for ten minutes), so an answer
+   * lost on the way back never applies the increment twice (a plain UpdateItem's ADD would). The new value is read
+   * back (a transaction returns none): it is the item as it stands right after, or newer.
+   */
+  private async incrementOnce(
+    codec: EntityCodec,
+    current: Item,
+    expressions: ReturnType<typeof updateExpressions>,
+  ): Promise<EntityValue> {
+    const key = primaryKey(codec, current);
+    try {
+      await this.client.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [{ Update: { TableName: this.tableName(codec.name), Key: key, ...expressions } }],
+          ClientRequestToken: randomUUID(),
+        }),
+      );
+    } catch (error) {
+      const codes = cancellationCodes(error);
+      if (codes?.includes("ConditionalCheckFailed")) throw new Stale("condition failed", { cause: error });
+      if (codes?.includes("TransactionConflict")) throw new Stale("transaction conflict", { cause: error });
+      throw error;
+    }
+    const after = await this.read(codec, key);
+    if (!after) throw new NotFound("dynamodb", codec.name, keyValues(codec, codec.fromItem(current)));
+    return codec.fromItem(after);
   }
 
   /** The item written whole, in one transaction: moved when its key changes, with its markers swapped. */

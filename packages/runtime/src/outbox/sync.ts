@@ -51,6 +51,19 @@ export class KeySync {
     }
   }
 
+  /**
+   * Checks that `target`'s item under `key` matches the other store's, reading both at once, and syncs it when it does
+   * not. Called right after a write to `target` has landed: both reads then come after that write.
+   */
+  async settle(target: StoreName, entity: string, key: EntityValue): Promise<SyncOutcome> {
+    const [wanted, stored] = await Promise.all([
+      this.read(otherStore(target), entity, key),
+      this.read(target, entity, key),
+    ]);
+    if (this.same(entity, wanted, stored)) return "unchanged";
+    return this.sync(target, entity, key);
+  }
+
   private async apply(
     target: StoreName,
     entity: string,

@@ -10,7 +10,7 @@ import { type Codec, type EntityValue, withCopies } from "../codec/index.ts";
 import type { Condition } from "../condition.ts";
 import { cursorIssuer } from "../cursor.ts";
 import type { DynamoEntityStore } from "../dynamodb/index.ts";
-import { WriteConflict } from "../errors.ts";
+import { StoreError, WriteConflict } from "../errors.ts";
 import type { IdAllocator } from "../ids/allocator.ts";
 import { IdFence } from "../ids/fence.ts";
 import type { Metrics, StoreOperation } from "../metrics/index.ts";
@@ -18,7 +18,8 @@ import type { MysqlEntityStore } from "../mysql/index.ts";
 import { otherStore, PHASES, type Phase, type PhaseSource, type StoreName, writeTargets } from "../phases.ts";
 import type { SecondaryFailure } from "../secondary-failure.ts";
 import type { ShadowReader } from "../shadow/index.ts";
-import type { TransactionResult, TransactionWrite } from "../transactions/plan.ts";
+import type { TransactionResult } from "../transactions/plan.ts";
+import { Convergence, type SecondaryWrite } from "./converge.ts";
 import { withInsertDefaults, withUpdateDefaults } from "./defaults.ts";
 import { ContractTransactions } from "./transactions.ts";
 
@@ -91,6 +92,7 @@ export interface RouterOptions {
 export class EntityRouter {
   private readonly ids: IdFence;
   private readonly transactions: ContractTransactions;
+  private readonly convergence: Convergence | undefined;
 
   constructor(private readonly options: RouterOptions) {
     if (!options.mysql && !options.dynamodb) throw new Error("a router needs a MySQL store, a DynamoDB store, or both");
@@ -105,6 +107,9 @@ export class EntityRouter {
       ...(options.mysql ? { mysql: options.mysql } : {}),
       ...(options.idGate ? { idGate: options.idGate } : {}),
     });
+    if (options.mysql && options.dynamodb) {
+      this.convergence = new Convergence(options.codec, options.mysql, options.dynamodb);
+    }
     this.transactions = new ContractTransactions({
       codec: options.codec,
       mysql: () => this.mysql,
@@ -231,7 +236,8 @@ export class EntityRouter {
       first === "mysql" ? this.mysql.create(entity, value) : this.createDynamo(entity, value, phase),
     );
     if (second) {
-      await this.secondary(entity, "create", second, stored, stored, async () =>
+      const key = this.identity(entity, stored);
+      await this.secondary({ entity, operation: "create", store: second, key, value: stored }, async () =>
         second === "mysql"
           ? this.mysql.create(entity, stored)
           : this.dynamodb.create(entity, await this.withCopies(entity, stored, first)),
@@ -259,14 +265,8 @@ export class EntityRouter {
           first === "mysql" ? this.transactions.onMysql(plan, values) : this.transactions.onDynamo(plan, values, phase),
         );
         if (second) {
-          await this.secondary(
-            name,
-            "transaction",
-            second,
-            {},
-            undefined,
-            () => this.transactions.replay(second, first, writes),
-            writes,
+          await this.secondary({ entity: name, operation: "transaction", store: second, key: {}, writes }, () =>
+            this.transactions.replay(second, first, writes),
           );
         }
         return result as R;
@@ -302,7 +302,8 @@ export class EntityRouter {
     // The condition held on the authoritative store; the copy applies the same change unconditionally.
     if (second) {
       const copy: UpdateRequest = request.add ? { add: request.add } : {};
-      await this.secondary(entity, "update", second, key, { ...changes }, () =>
+      const identity = this.identity(entity, key);
+      await this.secondary({ entity, operation: "update", store: second, key: identity, value: { ...changes } }, () =>
         second === "mysql"
           ? this.mysql.update(entity, key, changes, copy)
           : this.dynamodb.update(entity, key, changes, copy).then(() => undefined),
@@ -317,7 +318,7 @@ export class EntityRouter {
       first === "mysql" ? this.mysql.delete(entity, key) : this.dynamodb.delete(entity, key),
     );
     if (second) {
-      await this.secondary(entity, "delete", second, key, undefined, () =>
+      await this.secondary({ entity, operation: "delete", store: second, key: this.identity(entity, key) }, () =>
         second === "mysql" ? this.mysql.delete(entity, key) : this.dynamodb.delete(entity, key),
       );
     }
@@ -351,36 +352,36 @@ export class EntityRouter {
     }
   }
 
-  private async secondary(
-    entity: string,
-    operation: SecondaryFailure["operation"],
-    store: StoreName,
-    keySource: EntityValue,
-    value: EntityValue | undefined,
-    write: () => Promise<unknown>,
-    writes?: TransactionWrite[],
-  ): Promise<void> {
+  /**
+   * Copies a write to the secondary store, then checks each item it touched against the authoritative store and
+   * re-syncs the ones that differ (./converge.ts): a copy that landed late or out of order, an increment applied twice,
+   * an item deleted meanwhile, a row the secondary store did not hold yet. A copy the store refused for what it holds
+   * (a StoreError: the item is missing, taken, changed) goes to that check too. What cannot be copied or checked now
+   * (the store is unreachable, the sync keeps failing) is handed to the outbox; the request has succeeded either way.
+   */
+  private async secondary(write: SecondaryWrite, copy: () => Promise<unknown>): Promise<void> {
+    let failure: unknown;
     try {
-      await this.timed(store, operation, write);
+      await this.timed(write.store, write.operation, copy);
     } catch (error) {
-      const key =
-        operation === "transaction"
-          ? {}
-          : Object.fromEntries(
-              this.options.codec.entity(entity).identity.map((attribute) => [attribute, keySource[attribute]]),
-            );
-      const handler = this.options.onSecondaryFailure;
-      if (!handler) throw error;
-      await this.handOver(handler, {
-        entity,
-        operation,
-        store,
-        key,
-        ...(value ? { value } : {}),
-        ...(writes ? { writes } : {}),
-        error,
-      });
+      failure = error;
     }
+    const handler = this.options.onSecondaryFailure;
+    if (failure === undefined || failure instanceof StoreError) {
+      try {
+        await this.convergence?.settle(write);
+        return;
+      } catch (error) {
+        failure ??= error;
+      }
+    }
+    if (!handler) throw failure;
+    await this.handOver(handler, { ...write, error: failure });
+  }
+
+  /** The entity's identity attributes of a value (what the outbox and the check address an item by). */
+  private identity(entity: string, value: EntityValue): EntityValue {
+    return Object.fromEntries(this.options.codec.entity(entity).identity.map((a) => [a, value[a]]));
   }
 
   /** Hands a failed secondary write to the outbox; the authoritative write stands whatever happens here. */
