@@ -126,6 +126,7 @@ export class FleetMember {
       dynamodb: options.dynamodb,
       tablePrefix,
       onSecondaryFailure: this.outbox.record,
+      intents: this.outbox.intents,
       metrics: this.metrics,
       shadow: this.shadow,
     };

@@ -55,7 +55,8 @@ export class MysqlEntityStore {
   private readonly inserts = new Map<string, string>();
 
   constructor(
-    private readonly executor: MysqlExecutor,
+    /** The connection or pool it runs on (inside transaction(): the transaction's connection). */
+    readonly executor: MysqlExecutor,
     readonly codec: Codec,
     private readonly options: { inTransaction?: boolean; shared?: MysqlEntityStore } = {},
   ) {}

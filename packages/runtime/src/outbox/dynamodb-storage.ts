@@ -52,8 +52,8 @@ export class DynamoOutboxStorage implements OutboxStorage {
     return `OUTBOX#${target}#${shard}`;
   }
 
-  async append(entries: readonly NewOutboxEntry[]): Promise<void> {
-    if (entries.length === 0) return;
+  async append(entries: readonly NewOutboxEntry[]): Promise<bigint[]> {
+    if (entries.length === 0) return [];
     const table = await ensureControlTable(this.client, this.tablePrefix);
     const out = await this.client.send(
       new UpdateItemCommand({
@@ -78,13 +78,14 @@ export class DynamoOutboxStorage implements OutboxStorage {
         key: { S: encodeKey(entry.key) },
         operation: { S: entry.operation },
         attempts: { N: "0" },
-        nextAttemptAt: { N: String(entry.createdAt) },
+        nextAttemptAt: { N: String(entry.notBefore ?? entry.createdAt) },
         createdAt: { N: String(entry.createdAt) },
       };
       if (entry.movedFrom !== undefined) item.movedFrom = { S: encodeKey(entry.movedFrom) };
       return { PutRequest: { Item: item } };
     });
     await this.batchWrite(table, puts);
+    return entries.map((_, index) => first + BigInt(index));
   }
 
   async head(target: StoreName, max: number): Promise<OutboxEntry[]> {

@@ -26,6 +26,11 @@ export interface NewOutboxEntry {
   operation: string;
   /** Epoch milliseconds. */
   createdAt: number;
+  /**
+   * Epoch milliseconds before which the entry is not replayed (default: at once). A write's intent (./intents.ts) is
+   * recorded with one in the future: the request that recorded it is still copying the write, and removes it when done.
+   */
+  notBefore?: number;
 }
 
 /** An entry as stored. */

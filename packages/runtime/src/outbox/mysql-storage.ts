@@ -75,9 +75,14 @@ export class MysqlOutboxStorage implements OutboxStorage {
     return this.ready;
   }
 
-  async append(entries: readonly NewOutboxEntry[]): Promise<void> {
-    if (entries.length === 0) return;
+  /**
+   * `connection`: another connection than the storage's, e.g. one with a transaction open, so that the entries are
+   * committed with the transaction's writes or not at all (a write's intent, ./intents.ts).
+   */
+  async append(entries: readonly NewOutboxEntry[], connection: MysqlExecutor = this.executor): Promise<bigint[]> {
+    if (entries.length === 0) return [];
     await this.ensureTable();
+    const seqs: bigint[] = [];
     for (let start = 0; start < entries.length; start += INSERT_ROWS) {
       const chunk = entries.slice(start, start + INSERT_ROWS);
       const values: unknown[] = [];
@@ -89,16 +94,22 @@ export class MysqlOutboxStorage implements OutboxStorage {
           encodeKey(entry.key),
           entry.movedFrom === undefined ? null : encodeKey(entry.movedFrom),
           entry.operation,
-          entry.createdAt,
+          entry.notBefore ?? entry.createdAt,
           entry.createdAt,
         );
       }
       const rows = chunk.map(() => "(?, ?, ?, ?, ?, ?, 0, ?, ?)").join(", ");
-      await this.query(
-        `INSERT INTO ${this.table} (target, entity, key_id, key_json, moved_from_json, operation, attempts, next_attempt_at_ms, created_at_ms) VALUES ${rows}`,
+      const [result] = await connection.query({
+        sql: `INSERT INTO ${this.table} (target, entity, key_id, key_json, moved_from_json, operation, attempts, next_attempt_at_ms, created_at_ms) VALUES ${rows}`,
         values,
-      );
+      });
+      // One INSERT of a known number of rows gets consecutive AUTO_INCREMENT values, the first one reported.
+      const first = BigInt((result as { insertId: number | string | bigint }).insertId);
+      chunk.forEach((_, index) => {
+        seqs.push(first + BigInt(index));
+      });
     }
+    return seqs;
   }
 
   async head(target: StoreName, max: number): Promise<OutboxEntry[]> {

@@ -40,6 +40,7 @@ import { type StoreName, writeTargets } from "../phases.ts";
 import type { SecondaryFailure } from "../secondary-failure.ts";
 import { DynamoOutboxStorage } from "./dynamodb-storage.ts";
 import { backoffMs, encodeKey, entriesOf, errorText, type NewOutboxEntry, type OutboxEntry } from "./entry.ts";
+import { WriteIntents } from "./intents.ts";
 import { MysqlOutboxStorage, OUTBOX_TABLE } from "./mysql-storage.ts";
 import type { OutboxStorage } from "./storage.ts";
 import { KeySync } from "./sync.ts";
@@ -70,6 +71,8 @@ export interface OutboxOptions {
   concurrency?: number;
   /** The background loop's pause after a pass that found nothing due (default 1000 ms). */
   idleMs?: number;
+  /** How long a write's intent waits for the request that recorded it before it is replayed (default 30 000 ms). */
+  intentGraceMs?: number;
   /** Told about failures to store entries and about failed passes; default console.error. It must not throw. */
   log?: (message: string, error?: unknown) => void;
 }
@@ -123,6 +126,8 @@ export class Outbox {
   private readonly codec: Codec;
   private readonly sync: KeySync;
   private readonly storages: Record<StoreName, OutboxStorage>;
+  /** The router's `intents`: each write's entry recorded with its authoritative write (./intents.ts). */
+  readonly intents: WriteIntents;
   private readonly baseMs: number;
   private readonly capMs: number;
   private readonly batch: number;
@@ -149,17 +154,23 @@ export class Outbox {
     this.phase = options.phase;
     this.codec = options.codec;
     this.sync = new KeySync(options.codec, options.mysql, options.dynamodb);
-    this.storages = {
-      // Entries for DynamoDB live in MySQL, and the other way round.
-      dynamodb: new MysqlOutboxStorage(options.mysqlConnection, options.mysqlTable ?? OUTBOX_TABLE),
-      mysql: new DynamoOutboxStorage(options.controlTable.client, options.controlTable.tablePrefix),
-    };
+    // Entries for DynamoDB live in MySQL, and the other way round.
+    const dynamodbTarget = new MysqlOutboxStorage(options.mysqlConnection, options.mysqlTable ?? OUTBOX_TABLE);
+    const mysqlTarget = new DynamoOutboxStorage(options.controlTable.client, options.controlTable.tablePrefix);
+    this.storages = { dynamodb: dynamodbTarget, mysql: mysqlTarget };
     this.baseMs = options.backoff?.baseMs ?? 100;
     this.capMs = options.backoff?.capMs ?? 30_000;
     this.batch = options.batch ?? 100;
     this.concurrency = options.concurrency ?? 8;
     this.idleMs = options.idleMs ?? 1_000;
     this.log = options.log ?? ((message, error) => console.error(`ferry outbox: ${message}`, error ?? ""));
+    this.intents = new WriteIntents({
+      codec: options.codec,
+      dynamodbTarget,
+      mysqlTarget,
+      log: this.log,
+      ...(options.intentGraceMs === undefined ? {} : { graceMs: options.intentGraceMs }),
+    });
   }
 
   /** Where the entries for a target store are kept (for messages and operators). */

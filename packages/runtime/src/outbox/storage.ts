@@ -12,8 +12,8 @@ export interface OutboxDepth {
 export interface OutboxStorage {
   /** Where the entries are, for messages (e.g. "MySQL table `ferry_outbox`"). */
   readonly description: string;
-  /** Stores entries in the order given; their sequence numbers ascend in that order. */
-  append(entries: readonly NewOutboxEntry[]): Promise<void>;
+  /** Stores entries in the order given; their sequence numbers ascend in that order and are returned in it. */
+  append(entries: readonly NewOutboxEntry[]): Promise<bigint[]>;
   /** Up to `max` of the target's entries, oldest (lowest sequence) first: the head of the queue. */
   head(target: StoreName, max: number): Promise<OutboxEntry[]>;
   /** Removes entries (those already gone are no error). */

@@ -15,10 +15,11 @@ import type { IdAllocator } from "../ids/allocator.ts";
 import { IdFence } from "../ids/fence.ts";
 import type { Metrics, StoreOperation } from "../metrics/index.ts";
 import type { MysqlEntityStore } from "../mysql/index.ts";
+import type { Intent, WriteIntents } from "../outbox/intents.ts";
 import { otherStore, PHASES, type Phase, type PhaseSource, type StoreName, writeTargets } from "../phases.ts";
 import type { SecondaryFailure } from "../secondary-failure.ts";
 import type { ShadowReader } from "../shadow/index.ts";
-import type { TransactionResult } from "../transactions/plan.ts";
+import type { TransactionResult, TransactionWrite } from "../transactions/plan.ts";
 import { Convergence, type SecondaryWrite } from "./converge.ts";
 import { withInsertDefaults, withUpdateDefaults } from "./defaults.ts";
 import { ContractTransactions } from "./transactions.ts";
@@ -77,6 +78,11 @@ export interface RouterOptions {
    * FleetMember gives one that waits for the fleet's heartbeats; without one, the fleet is assumed to move at once.
    */
   idGate?: () => Promise<void>;
+  /**
+   * Records each write's outbox entry with its authoritative write (the Outbox's `intents`), so that a process killed
+   * between the two writes leaves a trace any process replays; without them, only failed copies are recorded.
+   */
+  intents?: WriteIntents;
   /** Times every store call (ferry_store_request_seconds). */
   metrics?: Metrics;
   /** Phase 3's shadow reads: without one, phase 3 reads like phase 2. */
@@ -230,20 +236,43 @@ export class EntityRouter {
   /** Creates on the authoritative store, then copies what it stored (with its id) to the other. */
   async create<T extends object = EntityValue>(entity: string, given: object): Promise<T> {
     const value = given as EntityValue;
-    const phase = this.options.phase.phase();
-    const [first, second] = this.targets(phase);
-    const stored = await this.timed(first, "create", () =>
-      first === "mysql" ? this.mysql.create(entity, value) : this.createDynamo(entity, value, phase),
-    );
-    if (second) {
-      const key = this.identity(entity, stored);
-      await this.secondary({ entity, operation: "create", store: second, key, value: stored }, async () =>
-        second === "mysql"
-          ? this.mysql.create(entity, stored)
-          : this.dynamodb.create(entity, await this.withCopies(entity, stored, first)),
-      );
-    }
-    return stored as T;
+    return this.writing(async (phase) => {
+      const [first, second] = this.targets(phase);
+      let intent: Intent | undefined;
+      const stored = await this.timed(first, "create", () => {
+        if (first === "dynamodb") {
+          return this.createDynamo(entity, value, phase, second, (recorded) => {
+            intent = recorded;
+          });
+        }
+        const intents = this.records(second);
+        if (!intents) return this.mysql.create(entity, value);
+        return intents.ready().then(() =>
+          this.mysql.transaction(async (mysql) => {
+            const created = await mysql.create(entity, value);
+            const key = this.identity(entity, created);
+            intent = await intents.within(mysql.executor, {
+              entity,
+              operation: "create",
+              store: "dynamodb",
+              key,
+              value: created,
+            });
+            return created;
+          }),
+        );
+      });
+      if (second) {
+        const key = this.identity(entity, stored);
+        const write: SecondaryWrite = { entity, operation: "create", store: second, key, value: stored };
+        await this.secondary(write, intent, async () =>
+          second === "mysql"
+            ? this.mysql.create(entity, stored)
+            : this.dynamodb.create(entity, await this.withCopies(entity, stored, first)),
+        );
+      }
+      return stored as T;
+    });
   }
 
   /**
@@ -257,29 +286,45 @@ export class EntityRouter {
     const values = input as Record<string, unknown>;
     plan.checkInput(values);
     plan.checkSize(values);
-    const phase = this.options.phase.phase();
-    const [first, second] = this.targets(phase);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const { writes, result } = await this.timed(first, "transaction", () =>
-          first === "mysql" ? this.transactions.onMysql(plan, values) : this.transactions.onDynamo(plan, values, phase),
-        );
-        if (second) {
-          await this.secondary({ entity: name, operation: "transaction", store: second, key: {}, writes }, () =>
-            this.transactions.replay(second, first, writes),
+    return this.writing(async (phase) => {
+      const [first, second] = this.targets(phase);
+      const intents = this.records(second);
+      const described = (writes: TransactionWrite[]): SecondaryWrite => ({
+        entity: name,
+        operation: "transaction",
+        store: second ?? first,
+        key: {},
+        writes,
+      });
+      for (let attempt = 1; ; attempt++) {
+        let intent: Intent | undefined;
+        try {
+          if (first === "mysql") await intents?.ready();
+          const { writes, result } = await this.timed(first, "transaction", () =>
+            first === "mysql"
+              ? this.transactions.onMysql(plan, values, async (mysql, writes) => {
+                  intent = await intents?.within(mysql.executor, described(writes));
+                })
+              : this.transactions.onDynamo(plan, values, phase, async (writes) => {
+                  intent = await intents?.ahead(described(writes));
+                }),
           );
+          if (second) {
+            await this.secondary(described(writes), intent, () => this.transactions.replay(second, first, writes));
+          }
+          return result as R;
+        } catch (error) {
+          if (intent && first === "dynamodb") await this.authoritativeFailed(intent, error);
+          const errno = (error as { errno?: unknown } | null)?.errno;
+          // Nothing was written by an attempt that failed like these: run it again.
+          const deadlock = errno === ER_LOCK_DEADLOCK || errno === ER_LOCK_WAIT_TIMEOUT;
+          const conflict = first === "dynamodb" && error instanceof WriteConflict;
+          const allocated = [...plan.creates(values).values()].some((count) => count > 0);
+          const behind = first === "dynamodb" && this.ids.retryAfterTakenId(error, allocated, phase, attempt);
+          if (!(deadlock || conflict || behind) || attempt >= TRANSACTION_ATTEMPTS) throw error;
         }
-        return result as R;
-      } catch (error) {
-        const errno = (error as { errno?: unknown } | null)?.errno;
-        // Nothing was written by an attempt that failed like these: run it again.
-        const deadlock = errno === ER_LOCK_DEADLOCK || errno === ER_LOCK_WAIT_TIMEOUT;
-        const conflict = first === "dynamodb" && error instanceof WriteConflict;
-        const allocated = [...plan.creates(values).values()].some((count) => count > 0);
-        const behind = first === "dynamodb" && this.ids.retryAfterTakenId(error, allocated, phase, attempt);
-        if (!(deadlock || conflict || behind) || attempt >= TRANSACTION_ATTEMPTS) throw error;
       }
-    }
+    });
   }
 
   /** The value with its denormalised copies filled in from the items they copy (read from `store`), for DynamoDB. */
@@ -291,41 +336,122 @@ export class EntityRouter {
 
   async update(entity: string, keyObject: object, given: object, request: UpdateRequest = {}): Promise<void> {
     const key = keyObject as EntityValue;
-    const [first, second] = this.targets();
     // ON UPDATE columns get one value, written to both stores (not each server's own clock).
     const changes = withUpdateDefaults(this.options.codec.entity(entity).definition, given as EntityValue);
-    const run = (store: StoreName) =>
-      store === "mysql"
-        ? this.mysql.update(entity, key, changes, request)
-        : this.dynamodb.update(entity, key, changes, request).then(() => undefined);
-    await this.timed(first, "update", () => run(first));
-    // The condition held on the authoritative store; the copy applies the same change unconditionally.
-    if (second) {
-      const copy: UpdateRequest = request.add ? { add: request.add } : {};
-      const identity = this.identity(entity, key);
-      await this.secondary({ entity, operation: "update", store: second, key: identity, value: { ...changes } }, () =>
-        second === "mysql"
-          ? this.mysql.update(entity, key, changes, copy)
-          : this.dynamodb.update(entity, key, changes, copy).then(() => undefined),
+    await this.writing(async (phase) => {
+      const [first, second] = this.targets(phase);
+      const write = second
+        ? {
+            entity,
+            operation: "update" as const,
+            store: second,
+            key: this.identity(entity, key),
+            value: { ...changes },
+          }
+        : undefined;
+      const intent = await this.authoritative(first, write, "update", (mysql) =>
+        first === "mysql"
+          ? (mysql ?? this.mysql).update(entity, key, changes, request)
+          : this.dynamodb.update(entity, key, changes, request).then(() => undefined),
       );
-    }
+      // The condition held on the authoritative store; the copy applies the same change unconditionally.
+      if (second && write) {
+        const copy: UpdateRequest = request.add ? { add: request.add } : {};
+        await this.secondary(write, intent.recorded, () =>
+          second === "mysql"
+            ? this.mysql.update(entity, key, changes, copy)
+            : this.dynamodb.update(entity, key, changes, copy).then(() => undefined),
+        );
+      }
+    });
   }
 
   async delete(entity: string, keyObject: object): Promise<boolean> {
     const key = keyObject as EntityValue;
-    const [first, second] = this.targets();
-    const removed = await this.timed(first, "delete", () =>
-      first === "mysql" ? this.mysql.delete(entity, key) : this.dynamodb.delete(entity, key),
-    );
-    if (second) {
-      await this.secondary({ entity, operation: "delete", store: second, key: this.identity(entity, key) }, () =>
-        second === "mysql" ? this.mysql.delete(entity, key) : this.dynamodb.delete(entity, key),
+    return this.writing(async (phase) => {
+      const [first, second] = this.targets(phase);
+      const write = second
+        ? { entity, operation: "delete" as const, store: second, key: this.identity(entity, key) }
+        : undefined;
+      const { result: removed, recorded } = await this.authoritative(first, write, "delete", (mysql) =>
+        first === "mysql" ? (mysql ?? this.mysql).delete(entity, key) : this.dynamodb.delete(entity, key),
       );
-    }
-    return removed;
+      if (second && write) {
+        await this.secondary(write, recorded, () =>
+          second === "mysql" ? this.mysql.delete(entity, key) : this.dynamodb.delete(entity, key),
+        );
+      }
+      return removed;
+    });
   }
 
-  private targets(phase: Phase = this.options.phase.phase()): [StoreName, StoreName | undefined] {
+  /**
+   * Runs a write on the authoritative store with the intent of its copy recorded: in the same MySQL transaction (`run`
+   * then gets the transaction's store to write with), or ahead of the DynamoDB write.
+   */
+  private async authoritative<R>(
+    first: StoreName,
+    write: SecondaryWrite | undefined,
+    operation: StoreOperation,
+    run: (mysql?: MysqlEntityStore) => Promise<R>,
+  ): Promise<{ result: R; recorded: Intent | undefined }> {
+    const intents = this.records(write?.store);
+    return this.timed(first, operation, async () => {
+      if (!intents || !write) return { result: await run(), recorded: undefined };
+      if (first === "mysql") {
+        let recorded: Intent | undefined;
+        await intents.ready();
+        const result = await this.mysql.transaction(async (mysql) => {
+          const result = await run(mysql);
+          recorded = await intents.within(mysql.executor, write);
+          return result;
+        });
+        return { result, recorded };
+      }
+      const recorded = await intents.ahead(write);
+      try {
+        return { result: await run(), recorded };
+      } catch (error) {
+        await this.authoritativeFailed(recorded, error);
+        throw error;
+      }
+    });
+  }
+
+  /**
+   * A DynamoDB write whose intent was recorded ahead failed: a store error says nothing was written (the intent goes);
+   * after anything else (a timeout) it may have been, so the intent is due at once and a replay makes sure.
+   */
+  private async authoritativeFailed(intent: Intent, error: unknown): Promise<void> {
+    const intents = this.options.intents;
+    if (!intents) return;
+    if (error instanceof StoreError) {
+      intents.settled(intent);
+      return;
+    }
+    await intents.failed(intent, error).catch((failure: unknown) => {
+      console.error("ferry: a write intent could not be made due after its DynamoDB write failed", failure);
+    });
+  }
+
+  /** The write intents to record for a write copied to `second`, when the router has them. */
+  private records(second: StoreName | undefined): WriteIntents | undefined {
+    return second === undefined ? undefined : this.options.intents;
+  }
+
+  /** Runs a write under the phase its source lets it start in, and tells the source when it has finished. */
+  private async writing<R>(run: (phase: Phase) => Promise<R>): Promise<R> {
+    const source = this.options.phase;
+    if (!source.beginWrite) return run(source.phase());
+    const ticket = await source.beginWrite();
+    try {
+      return await run(ticket.phase);
+    } finally {
+      ticket.done();
+    }
+  }
+
+  private targets(phase: Phase): [StoreName, StoreName | undefined] {
     // MySQL may have handed out ids while the phase was elsewhere: raise the counters again on the next allocation.
     this.ids.follow(phase);
     const [first, second] = writeTargets(phase);
@@ -333,20 +459,39 @@ export class EntityRouter {
     return [first, second];
   }
 
-  private async createDynamo(entity: string, given: EntityValue, phase: Phase): Promise<EntityValue> {
+  private async createDynamo(
+    entity: string,
+    given: EntityValue,
+    phase: Phase,
+    second: StoreName | undefined,
+    recorded: (intent: Intent) => void,
+  ): Promise<EntityValue> {
     const codec = this.options.codec.entity(entity);
     const id = codec.definition.id;
     const allocate =
       id?.strategy === "auto-increment" && (given[id.attribute] === undefined || given[id.attribute] === null);
+    const intents = this.records(second);
     for (let attempt = 1; ; attempt++) {
       const value =
         allocate && id ? { ...given, [id.attribute]: (await this.ids.allocate(entity, 1, phase))[0] } : given;
       // As stored and read back on DynamoDB: with the denormalised copies.
       const stored = await this.withCopies(entity, withInsertDefaults(codec.definition, value), "dynamodb");
+      const intent =
+        intents && second
+          ? await intents.ahead({
+              entity,
+              operation: "create",
+              store: second,
+              key: this.identity(entity, stored),
+              value: stored,
+            })
+          : undefined;
       try {
         await this.dynamodb.create(entity, stored);
+        if (intent) recorded(intent);
         return stored;
       } catch (error) {
+        if (intent) await this.authoritativeFailed(intent, error);
         if (!this.ids.retryAfterTakenId(error, allocate, phase, attempt)) throw error;
       }
     }
@@ -359,22 +504,36 @@ export class EntityRouter {
    * (a StoreError: the item is missing, taken, changed) goes to that check too. What cannot be copied or checked now
    * (the store is unreachable, the sync keeps failing) is handed to the outbox; the request has succeeded either way.
    */
-  private async secondary(write: SecondaryWrite, copy: () => Promise<unknown>): Promise<void> {
+  private async secondary(
+    write: SecondaryWrite,
+    intent: Intent | undefined,
+    copy: () => Promise<unknown>,
+  ): Promise<void> {
     let failure: unknown;
     try {
       await this.timed(write.store, write.operation, copy);
     } catch (error) {
       failure = error;
     }
-    const handler = this.options.onSecondaryFailure;
     if (failure === undefined || failure instanceof StoreError) {
       try {
         await this.convergence?.settle(write);
+        if (intent) this.options.intents?.settled(intent);
         return;
       } catch (error) {
         failure ??= error;
       }
     }
+    // The intent recorded with the authoritative write becomes the outbox entry, due at once.
+    if (intent && this.options.intents) {
+      try {
+        await this.options.intents.failed(intent, failure);
+        return;
+      } catch (error) {
+        console.error(`ferry: a write intent for ${write.store} could not be made due; handing the write over`, error);
+      }
+    }
+    const handler = this.options.onSecondaryFailure;
     if (!handler) throw failure;
     await this.handOver(handler, { ...write, error: failure });
   }

@@ -44,25 +44,40 @@ export class ContractTransactions {
     return plan;
   }
 
-  /** Runs the transaction on MySQL, authoritative: one MySQL transaction, its conditions checked. */
-  onMysql(plan: TransactionPlan, input: Record<string, unknown>): Promise<PerformedTransaction> {
+  /**
+   * Runs the transaction on MySQL, authoritative: one MySQL transaction, its conditions checked. `before` runs last
+   * inside it, with its writes (the router records their intent there, committed with them).
+   */
+  onMysql(
+    plan: TransactionPlan,
+    input: Record<string, unknown>,
+    before?: (mysql: MysqlEntityStore, writes: TransactionWrite[]) => Promise<void>,
+  ): Promise<PerformedTransaction> {
     const codec = this.options.codec;
-    return this.options.mysql().transaction((mysql) =>
-      plan.resolve(input, async (write) => {
+    return this.options.mysql().transaction(async (mysql) => {
+      const performed = await plan.resolve(input, async (write) => {
         try {
           return await performMysql(mysql, codec, write, true);
         } catch (error) {
           throw failed("mysql", plan.name, write, error);
         }
-      }),
-    );
+      });
+      await before?.(mysql, performed.writes);
+      return performed;
+    });
   }
 
   /**
    * Runs the transaction on DynamoDB, authoritative: ids from the id counter, MySQL's column defaults applied, then
-   * one TransactWriteItems with the conditions.
+   * one TransactWriteItems with the conditions; `ahead` runs right before it, with its writes (the router records
+   * their intent there).
    */
-  async onDynamo(plan: TransactionPlan, input: Record<string, unknown>, phase: Phase): Promise<PerformedTransaction> {
+  async onDynamo(
+    plan: TransactionPlan,
+    input: Record<string, unknown>,
+    phase: Phase,
+    ahead?: (writes: TransactionWrite[]) => Promise<void>,
+  ): Promise<PerformedTransaction> {
     const codec = this.options.codec;
     const ids = new Map<string, EntityValue[string][]>();
     for (const [entity, count] of plan.creates(input)) {
@@ -85,6 +100,7 @@ export class ContractTransactions {
       return undefined;
     });
     const dynamoWrites = await this.dynamoWrites(writes, "dynamodb", true);
+    await ahead?.(writes);
     await this.options.dynamodb().transact(dynamoWrites, {
       onFailure: (index, error) => failed("dynamodb", plan.name, writes[index] as TransactionWrite, error),
     });

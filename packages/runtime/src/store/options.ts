@@ -2,6 +2,7 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Metrics } from "../metrics/index.ts";
 import type { MysqlExecutor } from "../mysql/index.ts";
+import type { WriteIntents } from "../outbox/intents.ts";
 import type { PhaseSource } from "../phases.ts";
 import type { SecondaryFailure } from "../secondary-failure.ts";
 import type { ShadowReader } from "../shadow/index.ts";
@@ -23,6 +24,11 @@ export interface StoreOptions {
    * promise is awaited before the call answers.
    */
   onSecondaryFailure: (failure: SecondaryFailure) => unknown;
+  /**
+   * Records each write's outbox entry with its authoritative write (an Outbox's `intents`), so that a process killed
+   * between its two writes leaves a trace; without them only the copies that failed are recorded.
+   */
+  intents?: WriteIntents;
   /**
    * Waits, once per phase change in phase 4, until no process lets MySQL hand out ids (a FleetMember's waits for the
    * fleet); without it, the fleet is taken to move at once.

@@ -1,0 +1,119 @@
+/**
+ * Write intents (src/outbox/intents.ts) in a running process: every write copied to a secondary store records its
+ * outbox entry with the authoritative write, not yet due; a write that settled removes it; a copy that failed makes it
+ * due at once, and a drain replays it; an authoritative write that failed leaves none behind.
+ */
+import { useTestStack } from "@ferry/stack/testing";
+import { seedStore } from "@ferry/store";
+import { describe, expect, it } from "vitest";
+import { DynamoEntityStore } from "../src/dynamodb/index.ts";
+import { ConditionFailed } from "../src/errors.ts";
+import { IdAllocator } from "../src/ids/index.ts";
+import { MysqlEntityStore } from "../src/mysql/index.ts";
+import { Outbox } from "../src/outbox/index.ts";
+import type { Phase } from "../src/phases.ts";
+import { EntityRouter } from "../src/router/index.ts";
+import { SettablePhase, useContractStores } from "../src/testing/index.ts";
+
+const stack = useTestStack();
+const testbed = useContractStores(stack, {
+  contract: new URL("../../../contract/store.yaml", import.meta.url),
+  prepare: () => seedStore({ mysqlUrl: stack.mysqlUrl, plan: { kind: "demo" } }),
+});
+
+/** A router with write intents and its outbox, in `phase`; `failing` names a store whose writes all fail. */
+async function setUp(phase: Phase, failing?: "mysql" | "dynamodb") {
+  const codec = testbed.codec();
+  const pool = await stack.mysql();
+  const mysql = new MysqlEntityStore(await stack.mysql(), codec);
+  const dynamodb = new DynamoEntityStore(stack.dynamodb(), codec, { tablePrefix: stack.tablePrefix });
+  const source = new SettablePhase(phase);
+  const outbox = new Outbox({
+    phase: source,
+    codec,
+    mysql,
+    dynamodb,
+    mysqlConnection: pool,
+    controlTable: { client: stack.dynamodb(), tablePrefix: stack.tablePrefix },
+    log: () => {},
+  });
+  const broken = <T extends object>(store: T): T =>
+    new Proxy(store, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver);
+        if (typeof value !== "function") return value;
+        if (["create", "update", "delete", "transact", "transaction"].includes(String(property))) {
+          return async () => {
+            throw new Error("the store is unreachable (simulated)");
+          };
+        }
+        return (value as (...args: unknown[]) => unknown).bind(target);
+      },
+    });
+  const router = new EntityRouter({
+    phase: source,
+    codec,
+    mysql: failing === "mysql" ? broken(mysql) : mysql,
+    dynamodb: failing === "dynamodb" ? broken(dynamodb) : dynamodb,
+    ids: new IdAllocator(stack.dynamodb(), { tablePrefix: stack.tablePrefix }),
+    onSecondaryFailure: outbox.record,
+    intents: outbox.intents,
+  });
+  const depth = async () => {
+    await outbox.intents.removed();
+    const metrics = await outbox.metrics();
+    return { mysql: metrics.mysql.depth, dynamodb: metrics.dynamodb.depth };
+  };
+  return { router, outbox, depth, stores: testbed.stores() };
+}
+
+let serial = 0;
+const user = (name: string) => {
+  const username = `${name}_${++serial}_${Date.now() % 100_000}`;
+  return { username, email: `${username}@example.com`, passwordHash: "scrypt$x", firstName: "In" };
+};
+
+describe("write intents", () => {
+  it.each([3, 4] as const)("phase %i: writes that settle on both stores leave no entry behind", async (phase) => {
+    const { router, depth } = await setUp(phase);
+    const created = await router.create<{ id: bigint }>("User", user("settled"));
+    await router.update("User", { id: created.id }, { firstName: "Out" });
+    expect(await router.delete("User", { id: created.id })).toBe(true);
+    expect(await depth()).toEqual({ mysql: 0, dynamodb: 0 });
+  });
+
+  it("phase 3: a copy DynamoDB refused leaves one due entry (its intent), which a drain replays", async () => {
+    const { router, outbox, depth, stores } = await setUp(3, "dynamodb");
+    const created = await router.create<{ id: bigint }>("User", user("refused"));
+    expect(await depth()).toEqual({ mysql: 0, dynamodb: 1 });
+    expect(await outbox.drain()).toEqual({ synced: 1, failed: 0, remaining: 0, idle: 0 });
+    expect((await stores.dynamodb.get("User", { id: created.id }))?.id).toBe(created.id);
+  });
+
+  it("phase 4: a copy MySQL refused leaves one due entry (its intent), which a drain replays", async () => {
+    const { router, depth, stores } = await setUp(3);
+    const created = await router.create<{ id: bigint }>("User", user("refused4"));
+    const phase4 = await setUp(4, "mysql");
+    await phase4.router.update("User", { id: created.id }, { firstName: "Four" });
+    expect(await phase4.depth()).toEqual({ mysql: 1, dynamodb: 0 });
+    expect(await depth()).toEqual({ mysql: 1, dynamodb: 0 });
+    const drained = await setUp(4);
+    expect(await drained.outbox.drain()).toEqual({ synced: 1, failed: 0, remaining: 0, idle: 0 });
+    expect((await stores.mysql.get("User", { id: created.id }))?.firstName).toBe("Four");
+  });
+
+  it.each([3, 4] as const)("phase %i: an authoritative write that failed leaves no entry", async (phase) => {
+    const { router, depth } = await setUp(phase);
+    const created = await router.create<{ id: bigint }>("User", user("condition"));
+    const refused = router.update(
+      "User",
+      { id: created.id },
+      { firstName: "X" },
+      {
+        condition: [{ attribute: "firstName", op: "=", value: "not this" }],
+      },
+    );
+    await expect(refused).rejects.toBeInstanceOf(ConditionFailed);
+    expect(await depth()).toEqual({ mysql: 0, dynamodb: 0 });
+  });
+});
