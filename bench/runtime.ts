@@ -66,6 +66,15 @@ export async function main(args: string[]): Promise<void> {
       control: { client, tablePrefix },
     });
     const failures: unknown[] = [];
+    // As a FleetMember wires it: each dual write records its intent with the authoritative write (docs/convergence.md).
+    const live = new Outbox({
+      phase: new FixedPhase(2),
+      codec,
+      mysql: new MysqlEntityStore(pool, codec),
+      dynamodb: new DynamoEntityStore(client, codec, { tablePrefix }),
+      mysqlConnection: pool,
+      controlTable: { client, tablePrefix },
+    });
     const storeIn = (phase: 1 | 2 | 3) =>
       createStore({
         phase: new FixedPhase(phase),
@@ -73,6 +82,7 @@ export async function main(args: string[]): Promise<void> {
         dynamodb: client,
         tablePrefix,
         onSecondaryFailure: (failure) => failures.push(failure),
+        intents: live.intents,
         shadow,
       });
     const [one, two, three] = [storeIn(1), storeIn(2), storeIn(3)];
@@ -102,6 +112,9 @@ export async function main(args: string[]): Promise<void> {
       () => one.users.update({ id: writer.id }, { firstName: `One ${++n}` }),
     );
 
+    await live.intents.removed();
+    const leftIntents = (await live.metrics()).dynamodb.depth;
+
     // An outage: DynamoDB unreachable (a closed port, one attempt per call), writes recorded in the outbox.
     process.stderr.write(`outage: ${outage} creates with DynamoDB unreachable ...\n`);
     const unreachable = new DynamoDBClient({
@@ -127,6 +140,7 @@ export async function main(args: string[]): Promise<void> {
       dynamodb: unreachable,
       tablePrefix,
       onSecondaryFailure: outbox.record,
+      intents: outbox.intents,
     });
     const outageStart = performance.now();
     for (let i = 0; i < outage; i += 16) {
@@ -211,8 +225,10 @@ export async function main(args: string[]): Promise<void> {
       goals: {
         "phase 3 read p50 within 1.15x of phase 1": (read["p50 ratio"] ?? 2) <= 1.15,
         "every outage write drained": left === 0 && drained >= outage,
+        "no write intent left once the dual writes settled": leftIntents === 0,
       },
       notes: [
+        "phase-2 write: the MySQL write and its intent in one transaction, the copy to DynamoDB, the check (MySQL read), the intent removed in the background",
         `shadow reads: ${comparisons} comparisons, ${mismatchCount} mismatches (the data agree, so 0 is right)`,
         `the outage: ${outage} creates in ${outageSeconds.toFixed(1)} s, every one answered; DynamoDB unreachable, one attempt per call`,
         "drain: each entry re-reads MySQL and creates the item with its unique markers in one TransactWriteItems, 16 keys at a time",

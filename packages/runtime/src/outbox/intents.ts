@@ -23,6 +23,9 @@ import type { MysqlOutboxStorage } from "./mysql-storage.ts";
 /** The default time a write has to copy and check itself before its intent counts as an entry to replay. */
 export const DEFAULT_INTENT_GRACE_MS = 30_000;
 
+/** How long settled intents gather before one DELETE removes them all. */
+const REMOVAL_DELAY_MS = 50;
+
 /** A secondary write as the router describes it (the outbox entry it would leave). */
 export type IntendedWrite = Omit<SecondaryFailure, "error">;
 
@@ -47,6 +50,7 @@ export class WriteIntents {
   private readonly graceMs: number;
   private readonly settledQueue: Record<StoreName, OutboxEntry[]> = { mysql: [], dynamodb: [] };
   private removing: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: WriteIntentsOptions) {
     this.graceMs = options.graceMs ?? DEFAULT_INTENT_GRACE_MS;
@@ -76,11 +80,17 @@ export class WriteIntents {
     return { target: write.store, entries: entries.map((entry, index) => stored(entry, seqs[index])) };
   }
 
-  /** The write is on both stores and checked: its intent goes (in the background, with others). */
+  /**
+   * The write is on both stores and checked: its intent goes, in the background, with the others settled within
+   * REMOVAL_DELAY_MS (one DELETE, one commit, for many writes).
+   */
   settled(intent: Intent): void {
     if (intent.entries.length === 0) return;
     this.settledQueue[intent.target].push(...intent.entries);
-    this.removing ??= Promise.resolve().then(() => this.removeSettled());
+    if (this.timer === undefined && this.removing === undefined) {
+      this.timer = setTimeout(() => this.startRemoving(), REMOVAL_DELAY_MS);
+      this.timer.unref();
+    }
   }
 
   /** The copy or its check failed (or the authoritative write's outcome is unknown): the intent is due at once. */
@@ -91,7 +101,14 @@ export class WriteIntents {
 
   /** Resolves when the intents settled so far are removed (or their removal failed and was logged). */
   async removed(): Promise<void> {
+    if (this.timer !== undefined) this.startRemoving();
     while (this.removing) await this.removing;
+  }
+
+  private startRemoving(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.removing ??= this.removeSettled();
   }
 
   private async removeSettled(): Promise<void> {
@@ -111,7 +128,8 @@ export class WriteIntents {
     } finally {
       this.removing = undefined;
       if (this.settledQueue.dynamodb.length > 0 || this.settledQueue.mysql.length > 0) {
-        this.removing = Promise.resolve().then(() => this.removeSettled());
+        this.timer = setTimeout(() => this.startRemoving(), REMOVAL_DELAY_MS);
+        this.timer.unref();
       }
     }
   }

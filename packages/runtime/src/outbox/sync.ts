@@ -64,6 +64,21 @@ export class KeySync {
     return this.sync(target, entity, key);
   }
 
+  /**
+   * settle() when the caller knows what `target` held right after its write (the value the write returned or put, or
+   * undefined after a delete): only the other store is read.
+   */
+  async settleAfter(
+    target: StoreName,
+    entity: string,
+    key: EntityValue,
+    written: EntityValue | undefined,
+  ): Promise<SyncOutcome> {
+    const wanted = await this.read(otherStore(target), entity, key);
+    if (this.same(entity, wanted, written)) return "unchanged";
+    return this.sync(target, entity, key);
+  }
+
   private async apply(
     target: StoreName,
     entity: string,

@@ -5,7 +5,7 @@
  * after the item was deleted; the check after it repairs each of those, because it reads both stores after the copy
  * landed: whoever wrote the secondary item last also looks last (see the document for the argument).
  */
-import type { Codec } from "../codec/index.ts";
+import type { Codec, EntityValue } from "../codec/index.ts";
 import type { DynamoEntityStore } from "../dynamodb/index.ts";
 import type { MysqlEntityStore } from "../mysql/index.ts";
 import { entriesOf } from "../outbox/entry.ts";
@@ -28,12 +28,19 @@ export class Convergence {
 
   /**
    * Makes every item `write` touched on its secondary store equal to the authoritative one: two reads per item when
-   * they already agree, a sync (KeySync) when they do not. An item an update moved to a new key is synced under its
+   * they already agree (one when `written` says what the copy left on the secondary store: the argument only needs
+   * the secondary item's value at some instant after the copy), a sync (KeySync) when they do not. An item an update moved to a new key is synced under its
    * old key first (which deletes the stale item there), then under its new one. Rejects when a store cannot be read
    * or a sync cannot land; the caller hands the write to the outbox then.
    */
-  async settle(write: SecondaryWrite): Promise<void> {
+  async settle(write: SecondaryWrite, written?: { value: EntityValue | undefined }): Promise<void> {
     const entries = entriesOf(this.codec, { ...write, error: undefined }, 0);
+    const only = entries.length === 1 ? entries[0] : undefined;
+    if (written && only && !only.movedFrom) {
+      // What the secondary item held right after the copy is known: as good as reading it after the copy.
+      await this.sync.settleAfter(only.target, only.entity, only.key, written.value);
+      return;
+    }
     await Promise.all(
       entries.map(async (entry) => {
         if (entry.movedFrom) await this.sync.sync(entry.target, entry.entity, entry.movedFrom);

@@ -265,11 +265,15 @@ export class EntityRouter {
       if (second) {
         const key = this.identity(entity, stored);
         const write: SecondaryWrite = { entity, operation: "create", store: second, key, value: stored };
-        await this.secondary(write, intent, async () =>
-          second === "mysql"
-            ? this.mysql.create(entity, stored)
-            : this.dynamodb.create(entity, await this.withCopies(entity, stored, first)),
-        );
+        await this.secondary(write, intent, async () => {
+          if (second === "mysql") {
+            await this.mysql.create(entity, stored);
+            return undefined;
+          }
+          const copied = await this.withCopies(entity, stored, first);
+          await this.dynamodb.create(entity, copied);
+          return { value: copied };
+        });
       }
       return stored as T;
     });
@@ -310,7 +314,10 @@ export class EntityRouter {
                 }),
           );
           if (second) {
-            await this.secondary(described(writes), intent, () => this.transactions.replay(second, first, writes));
+            await this.secondary(described(writes), intent, async () => {
+              await this.transactions.replay(second, first, writes);
+              return undefined;
+            });
           }
           return result as R;
         } catch (error) {
@@ -357,11 +364,13 @@ export class EntityRouter {
       // The condition held on the authoritative store; the copy applies the same change unconditionally.
       if (second && write) {
         const copy: UpdateRequest = request.add ? { add: request.add } : {};
-        await this.secondary(write, intent.recorded, () =>
-          second === "mysql"
-            ? this.mysql.update(entity, key, changes, copy)
-            : this.dynamodb.update(entity, key, changes, copy).then(() => undefined),
-        );
+        await this.secondary(write, intent.recorded, async () => {
+          if (second === "mysql") {
+            await this.mysql.update(entity, key, changes, copy);
+            return undefined;
+          }
+          return { value: await this.dynamodb.update(entity, key, changes, copy) };
+        });
       }
     });
   }
@@ -377,9 +386,14 @@ export class EntityRouter {
         first === "mysql" ? (mysql ?? this.mysql).delete(entity, key) : this.dynamodb.delete(entity, key),
       );
       if (second && write) {
-        await this.secondary(write, recorded, () =>
-          second === "mysql" ? this.mysql.delete(entity, key) : this.dynamodb.delete(entity, key),
-        );
+        await this.secondary(write, recorded, async () => {
+          if (second === "mysql") {
+            await this.mysql.delete(entity, key);
+            return undefined;
+          }
+          await this.dynamodb.delete(entity, key);
+          return { value: undefined };
+        });
       }
       return removed;
     });
@@ -498,7 +512,8 @@ export class EntityRouter {
   }
 
   /**
-   * Copies a write to the secondary store, then checks each item it touched against the authoritative store and
+   * Copies a write to the secondary store (`copy` says what the secondary item held right after, when it knows), then
+   * checks each item it touched against the authoritative store and
    * re-syncs the ones that differ (./converge.ts): a copy that landed late or out of order, an increment applied twice,
    * an item deleted meanwhile, a row the secondary store did not hold yet. A copy the store refused for what it holds
    * (a StoreError: the item is missing, taken, changed) goes to that check too. What cannot be copied or checked now
@@ -507,17 +522,18 @@ export class EntityRouter {
   private async secondary(
     write: SecondaryWrite,
     intent: Intent | undefined,
-    copy: () => Promise<unknown>,
+    copy: () => Promise<{ value: EntityValue | undefined } | undefined>,
   ): Promise<void> {
     let failure: unknown;
+    let written: { value: EntityValue | undefined } | undefined;
     try {
-      await this.timed(write.store, write.operation, copy);
+      written = await this.timed(write.store, write.operation, copy);
     } catch (error) {
       failure = error;
     }
     if (failure === undefined || failure instanceof StoreError) {
       try {
-        await this.convergence?.settle(write);
+        await this.convergence?.settle(write, written);
         if (intent) this.options.intents?.settled(intent);
         return;
       } catch (error) {
