@@ -9,6 +9,7 @@ import { seedStore } from "@ferry/store";
 import { describe, expect, it } from "vitest";
 import type { EntityValue } from "../src/codec/index.ts";
 import { KeySync } from "../src/outbox/sync.ts";
+import type { EntityRouter } from "../src/router/index.ts";
 import { useContractStores } from "../src/testing/index.ts";
 import { routingOver } from "./routing.ts";
 
@@ -74,6 +75,12 @@ async function seller(): Promise<{ sellerId: bigint; categoryId: bigint }> {
   return { sellerId, categoryId: BigInt(categories[0]?.id ?? 0) };
 }
 
+/** A product created through `router` (on both stores in phases 2-4), its seller on DynamoDB too. */
+async function newProduct(router: EntityRouter, name: string, price: string, stock: number): Promise<{ id: bigint }> {
+  const { sellerId, categoryId } = await seller();
+  return router.create<{ id: bigint }>("Product", { sellerId, categoryId, name, price, inventoryQuantity: stock });
+}
+
 const newUser = (name: string) => ({
   username: name,
   email: `${name}@example.com`,
@@ -100,14 +107,7 @@ async function differences(entity: string, key: EntityValue): Promise<string[]> 
 describe("dual writes converge", () => {
   it("A: two updates whose DynamoDB copies land in the other order leave MySQL's last value on DynamoDB", async () => {
     const { router, failures } = routing(3);
-    const { sellerId, categoryId } = await seller();
-    const product = await router().create<{ id: bigint }>("Product", {
-      sellerId,
-      categoryId,
-      name: "race-A",
-      price: "10.00",
-      inventoryQuantity: 10,
-    });
+    const product = await newProduct(router(), "race-A", "10.00", 10);
     const slow = held(stores().dynamodb, "update");
     const first = router({ wrapDynamo: () => slow.store }).update("Product", { id: product.id }, { name: "first" });
     await slow.entered; // "first" is committed on MySQL; its DynamoDB copy waits
@@ -122,14 +122,7 @@ describe("dual writes converge", () => {
 
   it("B: a re-sync of the key racing an in-flight increment does not subtract twice", async () => {
     const { router, failures } = routing(3);
-    const { sellerId, categoryId } = await seller();
-    const product = await router().create<{ id: bigint }>("Product", {
-      sellerId,
-      categoryId,
-      name: "race-B",
-      price: "10.00",
-      inventoryQuantity: 10,
-    });
+    const product = await newProduct(router(), "race-B", "10.00", 10);
     const slow = held(stores().dynamodb, "update");
     const write = router({ wrapDynamo: () => slow.store }).update(
       "Product",
@@ -151,14 +144,7 @@ describe("dual writes converge", () => {
 
   it("B2: a re-sync racing checkout's replayed stock decrement does not subtract twice", async () => {
     const { router, failures } = routing(3);
-    const { sellerId, categoryId } = await seller();
-    const product = await router().create<{ id: bigint }>("Product", {
-      sellerId,
-      categoryId,
-      name: "race-B2",
-      price: "10.00",
-      inventoryQuantity: 10,
-    });
+    const product = await newProduct(router(), "race-B2", "10.00", 10);
     const shopper = await router().create<{ id: bigint }>("User", newUser(unique("b2")));
     const line = await router().create<{ id: bigint; userId: bigint; productId: bigint }>("ShoppingCart", {
       userId: shopper.id,
@@ -215,14 +201,7 @@ describe("dual writes converge", () => {
 
   it("an increment on DynamoDB (authoritative) that the SDK sends twice after a timeout is applied once", async () => {
     const { router, failures } = routing(4);
-    const { sellerId, categoryId } = await seller();
-    const product = await routing(3).router().create<{ id: bigint }>("Product", {
-      sellerId,
-      categoryId,
-      name: "retry",
-      price: "10.00",
-      inventoryQuantity: 10,
-    });
+    const product = await newProduct(routing(3).router(), "retry", "10.00", 10);
     // The first UpdateItem/TransactWriteItems reaches DynamoDB and is applied, then its answer is lost: the SDK's
     // retry strategy sees a timeout and sends the same request again.
     const client = dynamoDbClient(stack.dynamodbEndpoint);
@@ -254,14 +233,7 @@ describe("dual writes converge", () => {
   it("phase 2 brings over a row DynamoDB does not hold yet when it is updated, instead of failing the copy", async () => {
     const { router: router1 } = routing(1);
     const { router, failures } = routing(2);
-    const { sellerId, categoryId } = await seller();
-    const cold = await router1().create<{ id: bigint }>("Product", {
-      sellerId,
-      categoryId,
-      name: "cold",
-      price: "3.50",
-      inventoryQuantity: 4,
-    });
+    const cold = await newProduct(router1(), "cold", "3.50", 4);
     expect(await stores().dynamodb.get("Product", { id: cold.id })).toBeUndefined();
     await router().update("Product", { id: cold.id }, { name: "warm" }, { add: { inventoryQuantity: 1 } });
     const copy = await stores().dynamodb.get("Product", { id: cold.id });

@@ -3,7 +3,6 @@
  * intent, recorded with the authoritative write, which another process's outbox replays (docs/convergence.md). The
  * writer is a real child process (test/fixtures/crash-writer.ts) whose secondary write never returns.
  */
-import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { useTestStack } from "@ferry/stack/testing";
 import { seedStore } from "@ferry/store";
@@ -13,6 +12,7 @@ import { encodeKey } from "../src/outbox/entry.ts";
 import { Outbox } from "../src/outbox/index.ts";
 import type { Phase } from "../src/phases.ts";
 import { SettablePhase, useContractStores } from "../src/testing/index.ts";
+import { runFixture } from "./fixtures/child.ts";
 import { routingOver } from "./routing.ts";
 
 const stack = useTestStack();
@@ -29,38 +29,21 @@ async function killedBetweenWrites(
   phase: Phase,
   write: { operation: "update" | "delete"; entity: string; key: EntityValue; changes?: EntityValue },
 ): Promise<void> {
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", fileURLToPath(new URL("./fixtures/crash-writer.ts", import.meta.url))],
-    {
-      env: {
-        ...process.env,
-        MYSQL_URL: stack.mysqlUrl,
-        DYNAMODB_ENDPOINT: stack.dynamodbEndpoint,
-        TABLE_PREFIX: stack.tablePrefix,
-        CONTRACT: contractPath,
-        PHASE: String(phase),
-        WRITE: `{"operation":"${write.operation}","entity":"${write.entity}","key":${encodeKey(write.key)},"changes":${encodeKey(write.changes ?? {})}}`,
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  let output = "";
-  let errors = "";
-  child.stderr.on("data", (chunk: Buffer) => {
-    errors += chunk.toString();
+  const writer = runFixture("crash-writer", stack, {
+    PHASE: String(phase),
+    WRITE: `{"operation":"${write.operation}","entity":"${write.entity}","key":${encodeKey(write.key)},"changes":${encodeKey(write.changes ?? {})}}`,
   });
-  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on("exit", (_code, signal) => resolve(signal)));
   await new Promise<void>((resolve, reject) => {
-    child.stdout.on("data", (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes("authoritative-written\n")) resolve();
+    writer.child.stdout.on("data", () => {
+      if (writer.output().stdout.includes("authoritative-written\n")) resolve();
     });
-    child.on("exit", (code) => reject(new Error(`the writer exited (${code}) before its secondary write: ${errors}`)));
+    void writer.exited.then(({ code }) =>
+      reject(new Error(`the writer exited (${code}) before its secondary write: ${writer.output().stderr}`)),
+    );
   });
-  child.kill("SIGKILL");
-  expect(await exited).toBe("SIGKILL");
-  expect(output).toBe("authoritative-written\n");
+  writer.child.kill("SIGKILL");
+  expect((await writer.exited).signal).toBe("SIGKILL");
+  expect(writer.output().stdout).toBe("authoritative-written\n");
 }
 
 /** Another process's outbox, draining everything recorded, due or not (as one would after the intents' grace). */
