@@ -320,17 +320,19 @@ export class Outbox {
         waiting = this.held(target);
       }
       remaining += waiting;
-      if (target !== replayed && waiting > 0) {
+      // Counted by the phase as it is now, which may have moved during the pass.
+      const current = this.phase.phase();
+      if (target !== writeTargets(current)[1] && waiting > 0) {
         idle += waiting;
-        if (isStranded(phase, target)) stranded += waiting;
-        if (this.idleLogged.get(target) !== phase) {
-          this.idleLogged.set(target, phase);
+        if (isStranded(current, target)) stranded += waiting;
+        if (this.idleLogged.get(target) !== current) {
+          this.idleLogged.set(target, current);
           this.log(
-            isStranded(phase, target)
-              ? `${waiting} entries for ${target} are STRANDED in phase ${phase}: ${target} is authoritative now, so ` +
+            isStranded(current, target)
+              ? `${waiting} entries for ${target} are STRANDED in phase ${current}: ${target} is authoritative now, so ` +
                   "replaying them from the other store could put older values back, and no phase replays them any " +
                   "more; see `ferry outbox status` and settle them with `ferry outbox resolve --from mysql|dynamodb`"
-              : `${waiting} entries for ${target} are not replayed in phase ${phase} (${target} is not its secondary store); ` +
+              : `${waiting} entries for ${target} are not replayed in phase ${current} (${target} is not its secondary store); ` +
                   "they wait for a phase that replays them (DynamoDB's in 2-3, MySQL's in 4)",
           );
         }
