@@ -64,6 +64,8 @@ function setup(start: Phase, options: Partial<OutboxOptions> = {}) {
     mysqlConnection: pool,
     controlTable: { client: stack.dynamodb(), tablePrefix: stack.tablePrefix },
     log: (message) => void logged.push(message),
+    // The test's own table of entries for DynamoDB, so what another test leaves never counts here.
+    mysqlTable: `ferry_outbox_t${++serial}`,
     ...options,
   });
   const router = new EntityRouter({
