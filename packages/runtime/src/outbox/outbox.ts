@@ -404,7 +404,13 @@ export class Outbox {
   /** Depth and oldest entry age per target store. */
   async metrics(): Promise<OutboxMetrics> {
     const now = Date.now();
-    const phase = this.phase.phase();
+    // Stranded entries need the phase; a source that has none yet (not started) leaves them uncounted.
+    let phase: Phase | undefined;
+    try {
+      phase = this.phase.phase();
+    } catch {
+      phase = undefined;
+    }
     const measure = async (target: StoreName): Promise<OutboxTargetMetrics> => {
       const held = this.queue.filter((record) => record.target === target).flatMap((record) => record.entries);
       const heldOldest = held.reduce<number | undefined>(
@@ -425,7 +431,7 @@ export class Outbox {
         unpersisted: held.length,
         readable,
         stuck: stored.stuck,
-        stranded: isStranded(phase, target) ? stored.depth + held.length : 0,
+        stranded: phase !== undefined && isStranded(phase, target) ? stored.depth + held.length : 0,
       };
     };
     const [dynamodb, mysql] = await Promise.all([measure("dynamodb"), measure("mysql")]);
