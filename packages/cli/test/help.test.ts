@@ -50,6 +50,7 @@ describe("ferry --help", () => {
       "outbox",
       "outbox status",
       "outbox drain",
+      "outbox resolve",
       "phase",
       "phase get",
       "phase set",

@@ -94,6 +94,70 @@ describe("ferry outbox", () => {
     expect(JSON.parse((await runCli(["outbox", "status", "--json"], env())).stdout).dynamodb.depth).toBe(0);
   });
 
+  it("shows stranded entries after a forced move and resolves them from the store named, with the diff", async () => {
+    const phases = new PhaseStore(stack.dynamodb(), { tablePrefix: stack.tablePrefix });
+    await phases.set(3, { who: "tester", reason: "shadow reads", force: true });
+    const codec = createCodec(contract);
+    const mysql = new MysqlEntityStore(await stack.mysql(), codec);
+    const onDynamo = new DynamoEntityStore(stack.dynamodb(), codec, { tablePrefix: stack.tablePrefix });
+    const outbox = new Outbox({
+      phase: { phase: () => 3 },
+      codec,
+      mysql,
+      dynamodb: onDynamo,
+      mysqlConnection: await stack.mysql(),
+      controlTable: { client: stack.dynamodb(), tablePrefix: stack.tablePrefix },
+    });
+    const router = new EntityRouter({
+      phase: { phase: () => 3 },
+      codec,
+      mysql,
+      dynamodb: onDynamo,
+      onSecondaryFailure: outbox.record,
+    });
+    const created = await router.create("User", {
+      username: "stranded",
+      email: "stranded@example.com",
+      passwordHash: "scrypt$x",
+      firstName: "Before",
+    });
+    // DynamoDB misses an update in phase 3; the phase is then forced to 4 before it is replayed.
+    const missing = new EntityRouter({
+      phase: { phase: () => 3 },
+      codec,
+      mysql,
+      dynamodb: new DynamoEntityStore(unreachable, codec, { tablePrefix: stack.tablePrefix }),
+      onSecondaryFailure: outbox.record,
+    });
+    await missing.update("User", { id: created.id }, { firstName: "After" });
+    await outbox.flushed();
+    await phases.set(4, { who: "tester", reason: "forced past the outbox", force: true });
+
+    const status = await runCli(["outbox", "status"], env());
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(
+      /for dynamodb +1 waiting, oldest [\d.]+ s, 1 STRANDED +\(MySQL table `ferry_outbox`\)/,
+    );
+    expect(status.stdout).toContain(
+      "1 entries for dynamodb are STRANDED: they were recorded while dynamodb was the secondary store, and dynamodb is authoritative in phase 4.",
+    );
+
+    const missingFrom = await runCli(["outbox", "resolve"], env());
+    expect(missingFrom.code).toBe(1);
+    expect(missingFrom.stderr).toContain("required option '--from <store>' not specified");
+    const badEntity = await runCli(["outbox", "resolve", "--from", "mysql", "--entity", "Nope"], env());
+    expect(badEntity.code).toBe(1);
+    expect(badEntity.stderr).toContain("the contract has no entity 'Nope'");
+
+    const resolved = await runCli(["outbox", "resolve", "--from", "mysql", "--quiet"], env());
+    expect(resolved.code).toBe(0);
+    expect(resolved.stdout).toContain(`User {"id":"${created.id}"}\n  firstName: mysql After  dynamodb Before`);
+    expect(resolved.stdout).toContain("  updated on dynamodb\n1 keys resolved from mysql, 0 failed");
+    expect((await onDynamo.get("User", { id: created.id }))?.firstName).toBe("After");
+    const after = JSON.parse((await runCli(["outbox", "status", "--json"], env())).stdout);
+    expect(after.dynamodb).toMatchObject({ depth: 0, stranded: 0, stuck: 0, stuckEntries: [] });
+  });
+
   it("says what is wrong with a contract it cannot use", async () => {
     const result = await runCli(["outbox", "status", "--contract", "nowhere.yaml"], env());
     expect(result.code).toBe(1);

@@ -119,6 +119,24 @@ export class FleetMember {
         return Object.entries(metrics).map(([store, m]) => ({ labels: { store }, value: m.oldestAgeSeconds }));
       },
     });
+    this.metrics.gauge({
+      name: "ferry_outbox_stuck_entries",
+      help: "Outbox entries marked stuck (their sync keeps failing for a reason no retry fixes), by the store they are for.",
+      labels: ["store"],
+      collect: async () => {
+        const metrics = await this.outbox.metrics();
+        return Object.entries(metrics).map(([store, m]) => ({ labels: { store }, value: m.stuck }));
+      },
+    });
+    this.metrics.gauge({
+      name: "ferry_outbox_stranded_entries",
+      help: "Outbox entries for the store that is authoritative now, which no phase replays (ferry outbox resolve), by store.",
+      labels: ["store"],
+      collect: async () => {
+        const metrics = await this.outbox.metrics();
+        return Object.entries(metrics).map(([store, m]) => ({ labels: { store }, value: m.stranded }));
+      },
+    });
     this.storeOptions = {
       idGate: () => this.fleetLeftMysqlIds(),
       phase: this.phase,

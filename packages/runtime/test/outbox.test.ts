@@ -289,7 +289,14 @@ describe("phase 2, DynamoDB Local stopped during writes", () => {
     const line2 = await router.create("ShoppingCart", { userId: shopper.id, productId: p2.id, quantity: 1 });
     const moving = await router.create("ShoppingCart", { userId: renamed.id, productId: p1.id, quantity: 1 });
     await outbox.flushed();
-    expect((await outbox.metrics()).dynamodb).toEqual({ depth: 0, oldestAgeSeconds: 0, unpersisted: 0, readable: 1 });
+    expect((await outbox.metrics()).dynamodb).toEqual({
+      depth: 0,
+      oldestAgeSeconds: 0,
+      unpersisted: 0,
+      readable: 1,
+      stuck: 0,
+      stranded: 0,
+    });
     expect(await dynamodb.get("User", { id: doomed.id })).toEqual(doomed);
 
     await stopDynamo();
@@ -334,7 +341,7 @@ describe("phase 2, DynamoDB Local stopped during writes", () => {
     // A pass while DynamoDB is still down: everything fails, nothing is lost, the entries are postponed.
     // The first 5 keys' entries (in the order they were recorded) are tried: 1 + 3 + 1 + 3 + 1.
     const failing = await outbox.drain({ limit: 5 });
-    expect(failing).toEqual({ synced: 0, failed: 9, remaining: during.depth, idle: 0 });
+    expect(failing).toEqual({ synced: 0, failed: 9, remaining: during.depth, idle: 0, stranded: 0, stuck: 0 });
     const [postponed] = await pool.query(
       "SELECT attempts, last_error FROM ferry_outbox WHERE attempts > 0 ORDER BY seq LIMIT 1",
     );
@@ -348,7 +355,7 @@ describe("phase 2, DynamoDB Local stopped during writes", () => {
     console.log(
       `outbox drain: ${synced} entries in ${seconds.toFixed(2)} s (${passes} passes) = ${(synced / seconds).toFixed(0)} entries/s`,
     );
-    const drained = { depth: 0, oldestAgeSeconds: 0, unpersisted: 0, readable: 1 };
+    const drained = { depth: 0, oldestAgeSeconds: 0, unpersisted: 0, readable: 1, stuck: 0, stranded: 0 };
     expect(await restarted.metrics()).toEqual({ dynamodb: drained, mysql: drained });
 
     // Both stores agree on every key that was touched.
@@ -510,14 +517,14 @@ describe("phase 4, MySQL stopped during writes", () => {
     expect((await holding.metrics()).dynamodb).toMatchObject({ depth: 1, unpersisted: 0, readable: 1 });
 
     // A new Outbox (as after a crash) drains the entries for MySQL. The one for DynamoDB is not replayed in phase 4
-    // (DynamoDB is authoritative and newer: a copy from MySQL would put "Out" back); it waits, and is logged.
+    // (DynamoDB is authoritative and newer: a copy from MySQL would put "Out" back): it is stranded, and logged so.
     const restarted = newOutbox();
     const { synced, idle } = await drainAll(restarted);
     expect(synced).toBe(during.depth);
     expect(idle).toBe(1);
     expect(await controlTableEntries()).toBe(0);
     expect(logged).toContain(
-      "1 entries for dynamodb are not replayed in phase 4 (dynamodb is not its secondary store); they wait for a phase that replays them (DynamoDB's in 2-3, MySQL's in 4)",
+      "1 entries for dynamodb are STRANDED in phase 4: dynamodb is authoritative now, so replaying them from the other store could put older values back, and no phase replays them any more; see `ferry outbox status` and settle them with `ferry outbox resolve --from mysql|dynamodb`",
     );
     // Back in phase 3 it is replayed: the stores agree by then, so the sync finds nothing to do and removes it.
     expect(await drainAll(newOutbox(new SettablePhase(3)))).toMatchObject({ synced: 1, idle: 0 });

@@ -1,13 +1,24 @@
 /**
- * `ferry outbox status | drain`: the failed secondary writes waiting to be replayed (docs/architecture.md,
+ * `ferry outbox status | drain | resolve`: the failed secondary writes waiting to be replayed (docs/architecture.md,
  * "Outbox"). Writes for DynamoDB wait in the app's MySQL database (`ferry_outbox`), writes for MySQL in the
- * control table; `drain` replays them now, for the current phase's secondary store, with a progress bar.
+ * control table; `drain` replays them now, for the current phase's secondary store, with a progress bar, reading the
+ * phase again before every pass; `status` lists the stuck entries and explains stranded ones; `resolve` settles the
+ * stranded entries (those for the store that is authoritative now) from the store the operator names.
  */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { ContractError, formatContractErrors, loadValidContract } from "@ferry/contract";
-import { type OutboxMetrics, type Phase, type StoreName, secondaryStore } from "@ferry/runtime";
+import {
+  type OutboxEntry,
+  type OutboxMetrics,
+  PHASES,
+  type Phase,
+  type PhaseSource,
+  type StoreName,
+  type StrandedKey,
+  secondaryStore,
+} from "@ferry/runtime";
 import { connectMysql, parseMysqlUrl, resolveConnections, withDatabase } from "@ferry/stack";
-import { Command } from "commander";
+import { Command, Option } from "commander";
 import { dynamoDbClientFor } from "../dynamodb-client.ts";
 import { wholeNumber } from "../options.ts";
 import { note, say, table } from "../output.ts";
@@ -32,8 +43,23 @@ export function outboxCommand(): Command {
     .action(async (options: OutboxOptions & { json?: boolean }) => {
       await withOutbox(options, async ({ outbox, phase }) => {
         const metrics = await outbox.metrics();
+        const stuck: Record<StoreName, OutboxEntry[]> = { dynamodb: [], mysql: [] };
+        for (const store of STORES) {
+          if (metrics[store].stuck > 0) stuck[store] = await outbox.stuckEntries(store, STUCK_SHOWN);
+        }
         if (options.json) {
-          say(JSON.stringify({ phase, ...metrics }, null, 2));
+          const entries = (store: StoreName) => stuck[store].map(stuckJson);
+          say(
+            JSON.stringify(
+              {
+                phase,
+                dynamodb: { ...metrics.dynamodb, stuckEntries: entries("dynamodb") },
+                mysql: { ...metrics.mysql, stuckEntries: entries("mysql") },
+              },
+              null,
+              2,
+            ),
+          );
           return;
         }
         say(`phase ${phase}: replays go to ${secondaryStore(phase) ?? "no store (only one is written)"}`);
@@ -45,6 +71,33 @@ export function outboxCommand(): Command {
             ]),
           ),
         );
+        for (const store of STORES) {
+          const stranded = metrics[store].stranded;
+          if (stranded === 0) continue;
+          say("");
+          say(
+            `${stranded.toLocaleString("en-US")} entries for ${store} are STRANDED: they were recorded while ${store} was the ` +
+              `secondary store, and ${store} is authoritative in phase ${phase}. No phase replays them any more (a copy ` +
+              `from ${otherName(store)} could undo newer writes), so they wait until you choose which store's values win:`,
+          );
+          say(`  ferry outbox resolve --from mysql|dynamodb [--entity <name>] [--dry-run]`);
+        }
+        for (const store of STORES) {
+          if (stuck[store].length === 0) continue;
+          say("");
+          say(
+            `${metrics[store].stuck.toLocaleString("en-US")} entries for ${store} are STUCK (their sync keeps failing for a reason ` +
+              "no retry is expected to fix; they are kept and still tried, slowly):",
+          );
+          for (const entry of stuck[store]) {
+            say(
+              `  ${entry.entity} ${encodeKeyText(entry.key)}  ${entry.attempts} attempts, stuck since ` +
+                `${new Date(entry.stuckSince ?? 0).toISOString()}\n    ${entry.lastError ?? "(no error recorded)"}`,
+            );
+          }
+          if (metrics[store].stuck > stuck[store].length)
+            say(`  ... and ${metrics[store].stuck - stuck[store].length} more`);
+        }
       });
     });
 
@@ -63,7 +116,7 @@ Exit codes:
   1  entries are left (their last error is printed), or a store could not be reached`,
     )
     .action(async (options: OutboxOptions & { limit?: number; quiet?: boolean }) => {
-      await withOutbox(options, async ({ outbox, phase }) => {
+      await withOutbox(options, async ({ outbox, phase, refresh }) => {
         const target = secondaryStore(phase);
         if (!target) {
           note(`phase ${phase} writes one store only: there is nothing to replay to`);
@@ -75,6 +128,11 @@ Exit codes:
         let synced = 0;
         let failed = 0;
         for (;;) {
+          // The phase as it is now, for every pass: a move during a long drain stops the replays it no longer allows.
+          if (secondaryStore(await refresh()) !== target) {
+            note(`the phase moved: ${target} is no longer the secondary store; stopping`);
+            break;
+          }
           const pass = await outbox.drain({ force: true, ...(options.limit ? { limit: options.limit } : {}) });
           synced += pass.synced;
           failed += pass.failed;
@@ -89,7 +147,115 @@ Exit codes:
         }
       });
     });
+  withOptions(outbox.command("resolve"))
+    .description(
+      "settle the STRANDED entries (for the store that is authoritative now, left by a forced phase move): copy each key from the store you name",
+    )
+    .addOption(
+      new Option("--from <store>", "the store whose values win (each key is copied from it to the other)")
+        .choices(["mysql", "dynamodb"])
+        .makeOptionMandatory(),
+    )
+    .option("--entity <name>", "only this entity's entries")
+    .option("--dry-run", "show each key's difference between the stores, change nothing")
+    .option("-q, --quiet", "no progress bar")
+    .addHelpText(
+      "after",
+      `
+An entry is stranded when its store became authoritative before it was replayed (recorded for DynamoDB in
+phase 3, now phase 4; recorded for MySQL in phase 4, now phase 3). The normal replay copies from the
+authoritative store, so it would copy the stranded store onto itself: nothing replays such entries, and a
+safe phase move refuses to leave them behind. For each key, resolve prints the fields that differ (the
+codec's normalised values, --from's on the left), copies the key from --from to the other store and removes
+its entries.
+
+  --from mysql      apply the writes the stranded store missed (MySQL's values win)
+  --from dynamodb   keep DynamoDB's values and bring MySQL back to them
+
+Exit codes:
+  0  every stranded entry was settled (or, with --dry-run, shown)
+  1  some keys could not be synced (their entries stay), or a store could not be reached`,
+    )
+    .action(
+      async (options: OutboxOptions & { from: StoreName; entity?: string; dryRun?: boolean; quiet?: boolean }) => {
+        await withOutbox(options, async ({ outbox, phase, entities }) => {
+          if (options.entity !== undefined && !entities.includes(options.entity)) {
+            throw new Error(`the contract has no entity '${options.entity}' (it has ${entities.join(", ")})`);
+          }
+          const target = PHASES[phase].authoritative;
+          const total = (await outbox.metrics())[target].stranded;
+          if (total === 0) {
+            say(`nothing is stranded: no entry for ${target} (authoritative in phase ${phase}) waits`);
+            return;
+          }
+          note(
+            `${options.dryRun ? "showing" : "settling"} ${total.toLocaleString("en-US")} stranded entries for ${target} ` +
+              `from ${options.from}${options.entity ? ` (${options.entity} only)` : ""}`,
+          );
+          const bar = new ProgressBar(options.quiet);
+          let done = 0;
+          const result = await outbox.resolveStranded({
+            from: options.from,
+            ...(options.entity ? { entity: options.entity } : {}),
+            ...(options.dryRun ? { dryRun: true } : {}),
+            onKey: (key) => {
+              say(describeKey(key, options.from));
+              done += key.entries;
+              bar.update(options.dryRun ? "compared" : "resolved", Math.min(done, total), Math.max(total, done));
+            },
+          });
+          say(
+            options.dryRun
+              ? `${result.keys.toLocaleString("en-US")} keys compared; nothing changed (--dry-run)`
+              : `${result.resolved.toLocaleString("en-US")} keys resolved from ${options.from}, ${result.failed.toLocaleString("en-US")} failed`,
+          );
+          if (result.failed > 0) process.exitCode = 1;
+        });
+      },
+    );
   return outbox;
+}
+
+const STORES: readonly StoreName[] = ["dynamodb", "mysql"];
+
+/** Stuck entries listed by `status` per store (the count says how many there are). */
+const STUCK_SHOWN = 50;
+
+function otherName(store: StoreName): StoreName {
+  return store === "mysql" ? "dynamodb" : "mysql";
+}
+
+/** A key as JSON text (bigints as their digits). */
+function encodeKeyText(key: Record<string, unknown>): string {
+  return JSON.stringify(key, (_name, value: unknown) => (typeof value === "bigint" ? value.toString() : value));
+}
+
+function stuckJson(entry: OutboxEntry) {
+  return {
+    entity: entry.entity,
+    key: JSON.parse(encodeKeyText(entry.key)) as unknown,
+    attempts: entry.attempts,
+    lastError: entry.lastError ?? null,
+    stuckSince: entry.stuckSince === undefined ? null : new Date(entry.stuckSince).toISOString(),
+  };
+}
+
+/** One key of `resolve`: what differs and what was done. */
+function describeKey(key: StrandedKey, from: StoreName): string {
+  const winner = from === "mysql" ? key.mysql : key.dynamodb;
+  const loser = from === "mysql" ? key.dynamodb : key.mysql;
+  const other = otherName(from);
+  const lines = [`${key.entity} ${encodeKeyText(key.key)}`];
+  if (winner === undefined && loser === undefined) lines.push("  on neither store");
+  else if (winner === undefined) lines.push(`  absent on ${from}, present on ${other}: deleted there`);
+  else if (loser === undefined) lines.push(`  absent on ${other}: created there`);
+  else if (key.diff.length === 0) lines.push("  the same on both stores");
+  for (const field of winner === undefined || loser === undefined ? [] : key.diff) {
+    lines.push(`  ${field.field}: ${from} ${String(field.left)}  ${other} ${String(field.right)}`);
+  }
+  if (key.error !== undefined) lines.push(`  FAILED (its entries stay): ${key.error}`);
+  else if (key.outcome !== undefined) lines.push(`  ${key.outcome} on ${other}`);
+  return lines.join("\n");
 }
 
 function withOptions(command: Command): Command {
@@ -108,13 +274,36 @@ function describe(metrics: OutboxMetrics, store: StoreName, where: string): stri
   const m = metrics[store];
   if (!m.readable) return `cannot be read (${where})`;
   const age = m.depth === 0 ? "" : `, oldest ${m.oldestAgeSeconds.toFixed(1)} s`;
-  return `${m.depth.toLocaleString("en-US")} waiting${age}  (${where})`;
+  const stuck = m.stuck === 0 ? "" : `, ${m.stuck.toLocaleString("en-US")} stuck`;
+  const stranded = m.stranded === 0 ? "" : `, ${m.stranded.toLocaleString("en-US")} STRANDED`;
+  return `${m.depth.toLocaleString("en-US")} waiting${age}${stuck}${stranded}  (${where})`;
+}
+
+/** The phase in the control table, read again on refresh() (a drain reads it before every pass). */
+class StoredPhase implements PhaseSource {
+  constructor(
+    private readonly store: { get(): Promise<{ phase: Phase }> },
+    private value: Phase,
+  ) {}
+  phase(): Phase {
+    return this.value;
+  }
+  async refresh(): Promise<Phase> {
+    this.value = (await this.store.get()).phase;
+    return this.value;
+  }
 }
 
 /** Builds the Outbox the app would run, over the phase in the control table, and closes every connection after. */
 async function withOutbox(
   options: OutboxOptions,
-  work: (context: { outbox: import("@ferry/runtime").Outbox; phase: Phase }) => Promise<void>,
+  work: (context: {
+    outbox: import("@ferry/runtime").Outbox;
+    phase: Phase;
+    /** Reads the phase again (the outbox follows it). */
+    refresh: () => Promise<Phase>;
+    entities: string[];
+  }) => Promise<void>,
 ): Promise<void> {
   let contract: Awaited<ReturnType<typeof loadValidContract>>;
   try {
@@ -127,19 +316,19 @@ async function withOutbox(
     }
     throw error;
   }
-  const { createCodec, DynamoEntityStore, FixedPhase, MysqlEntityStore, Outbox, PhaseStore } = await import(
-    "@ferry/runtime"
-  );
+  const { createCodec, DynamoEntityStore, MysqlEntityStore, Outbox, PhaseStore } = await import("@ferry/runtime");
   const connections = resolveConnections({ mysqlUrl: options.mysqlUrl, dynamodbEndpoint: options.dynamodbEndpoint });
   const prefix = options.prefix ?? connections.tablePrefix;
   const database = options.database ?? parseMysqlUrl(connections.mysqlUrl).database ?? "store";
   const client: DynamoDBClient = dynamoDbClientFor(connections.dynamodbEndpoint, connections.region);
   const mysql = await connectMysql(withDatabase(connections.mysqlUrl, database));
   try {
-    const { phase } = await new PhaseStore(client, { tablePrefix: prefix }).get();
+    const phases = new PhaseStore(client, { tablePrefix: prefix });
+    const { phase } = await phases.get();
+    const live = new StoredPhase(phases, phase);
     const codec = createCodec(contract);
     const outbox = new Outbox({
-      phase: new FixedPhase(phase),
+      phase: live,
       codec,
       mysql: new MysqlEntityStore(mysql, codec),
       dynamodb: new DynamoEntityStore(client, codec, { tablePrefix: prefix }),
@@ -147,7 +336,7 @@ async function withOutbox(
       controlTable: { client, tablePrefix: prefix },
       log: (message) => note(message),
     });
-    await work({ outbox, phase });
+    await work({ outbox, phase, refresh: () => live.refresh(), entities: Object.keys(contract.entities) });
   } finally {
     await mysql.end().catch(() => undefined);
     client.destroy();

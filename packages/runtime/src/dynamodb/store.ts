@@ -40,7 +40,7 @@ import {
   sameValue,
   writableAttributes,
 } from "./item-keys.ts";
-import { type UniqueRule, uniqueMarker, uniqueRules } from "./unique-markers.ts";
+import { type UniqueRule, uniqueMarker, uniqueMarkerKey, uniqueRules } from "./unique-markers.ts";
 import {
   conditionCheck,
   deleteCurrent,
@@ -384,6 +384,34 @@ export class DynamoEntityStore {
       }
     }
     throw new WriteConflict("dynamodb", entity, keyValues(codec, key));
+  }
+
+  /**
+   * The item that holds a unique rule's values, as its marker names it: its value, or undefined when no marker holds
+   * them. A marker whose owner is not there (or no longer of the entity) gives `{ owner: undefined }`.
+   */
+  async uniqueHolder(
+    entity: string,
+    rule: string,
+    values: EntityValue,
+  ): Promise<{ owner: EntityValue | undefined } | undefined> {
+    const codec = this.codec.entity(entity);
+    const key = uniqueMarkerKey(codec, rule, values);
+    if (key === undefined) return undefined;
+    const out = await this.client.send(
+      new GetItemCommand({ TableName: this.tableName(entity), Key: key, ConsistentRead: true }),
+    );
+    const marker = out.Item;
+    if (marker === undefined) return undefined;
+    const ownerKey: Item = {};
+    for (const name of [codec.keyNames.partition, codec.keyNames.sort]) {
+      if (name === undefined) continue;
+      const attribute = marker[`owner${name}`];
+      if (attribute === undefined) return { owner: undefined };
+      ownerKey[name] = attribute;
+    }
+    const owner = await this.read(codec, ownerKey);
+    return { owner: owner === undefined ? undefined : codec.fromItem(owner) };
   }
 
   private async read(codec: EntityCodec, key: Item, signal?: AbortSignal): Promise<Item | undefined> {

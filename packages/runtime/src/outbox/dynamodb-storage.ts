@@ -24,7 +24,7 @@ import {
 import { CONTROL_KEY, controlKey, ensureControlTable } from "../control/table.ts";
 import type { StoreName } from "../phases.ts";
 import { decodeKey, encodeKey, type NewOutboxEntry, type OutboxEntry } from "./entry.ts";
-import type { OutboxDepth, OutboxStorage } from "./storage.ts";
+import type { HeadOptions, OutboxDepth, OutboxStorage, Postponement } from "./storage.ts";
 
 type Item = Record<string, AttributeValue>;
 
@@ -88,21 +88,62 @@ export class DynamoOutboxStorage implements OutboxStorage {
     return entries.map((_, index) => first + BigInt(index));
   }
 
-  async head(target: StoreName, max: number): Promise<OutboxEntry[]> {
+  /**
+   * With `dueBy`, each shard is read in sequence order with a filter on `nextAttemptAt`, page after page until `max`
+   * due entries are found or the shard ends: entries backing off are read past (and paid for), never returned.
+   */
+  async head(target: StoreName, max: number, options: HeadOptions = {}): Promise<OutboxEntry[]> {
+    const filter =
+      options.dueBy === undefined
+        ? undefined
+        : {
+            expression: "#next <= :due",
+            names: { "#next": "nextAttemptAt" },
+            values: { ":due": { N: String(options.dueBy) } },
+          };
+    return this.read(target, max, filter, options.afterSeq);
+  }
+
+  async stuck(target: StoreName, max: number): Promise<OutboxEntry[]> {
+    return this.read(target, max, {
+      expression: "attribute_exists(#stuck)",
+      names: { "#stuck": "stuckSince" },
+      values: {},
+    });
+  }
+
+  /** Up to `max` entries of every shard that pass `filter`, merged in sequence order. */
+  private async read(target: StoreName, max: number, filter?: Filter, afterSeq?: bigint): Promise<OutboxEntry[]> {
     const table = await ensureControlTable(this.client, this.tablePrefix);
     const shards = await Promise.all(
       Array.from({ length: OUTBOX_SHARDS }, async (_, shard) => {
-        const out = await this.client.send(
-          new QueryCommand({
-            TableName: table,
-            KeyConditionExpression: "#pk = :pk",
-            ExpressionAttributeNames: { "#pk": CONTROL_KEY.partition },
-            ExpressionAttributeValues: { ":pk": { S: DynamoOutboxStorage.partition(target, shard) } },
-            ConsistentRead: true,
-            Limit: max,
-          }),
-        );
-        return (out.Items ?? []).map(toEntry);
+        const entries: OutboxEntry[] = [];
+        const names: Record<string, string> = { "#pk": CONTROL_KEY.partition, ...filter?.names };
+        const values: Item = { ":pk": { S: DynamoOutboxStorage.partition(target, shard) }, ...filter?.values };
+        let condition = "#pk = :pk";
+        if (afterSeq !== undefined) {
+          names["#sk"] = CONTROL_KEY.sort;
+          values[":after"] = { S: sortKey(afterSeq) };
+          condition += " AND #sk > :after";
+        }
+        let start: Item | undefined;
+        do {
+          const out = await this.client.send(
+            new QueryCommand({
+              TableName: table,
+              KeyConditionExpression: condition,
+              ...(filter ? { FilterExpression: filter.expression } : {}),
+              ExpressionAttributeNames: names,
+              ExpressionAttributeValues: values,
+              ConsistentRead: true,
+              Limit: max,
+              ExclusiveStartKey: start,
+            }),
+          );
+          for (const item of out.Items ?? []) entries.push(toEntry(item));
+          start = out.LastEvaluatedKey;
+        } while (start !== undefined && entries.length < max);
+        return entries;
       }),
     );
     return shards
@@ -120,7 +161,8 @@ export class DynamoOutboxStorage implements OutboxStorage {
     );
   }
 
-  async postpone(entries: readonly OutboxEntry[], nextAttemptAt: number, lastError: string): Promise<void> {
+  async postpone(entries: readonly OutboxEntry[], postponement: Postponement): Promise<void> {
+    const { nextAttemptAt, lastError, stuckAt } = postponement;
     const table = await ensureControlTable(this.client, this.tablePrefix);
     await Promise.all(
       entries.map(async (entry) => {
@@ -129,18 +171,23 @@ export class DynamoOutboxStorage implements OutboxStorage {
             new UpdateItemCommand({
               TableName: table,
               Key: entryKey(entry),
-              UpdateExpression: "SET #next = :next, #error = :error ADD #attempts :one",
+              UpdateExpression:
+                stuckAt === undefined
+                  ? "SET #next = :next, #error = :error REMOVE #stuck ADD #attempts :one"
+                  : "SET #next = :next, #error = :error, #stuck = if_not_exists(#stuck, :stuck) ADD #attempts :one",
               ConditionExpression: "attribute_exists(#pk)",
               ExpressionAttributeNames: {
                 "#pk": CONTROL_KEY.partition,
                 "#next": "nextAttemptAt",
                 "#error": "lastError",
                 "#attempts": "attempts",
+                "#stuck": "stuckSince",
               },
               ExpressionAttributeValues: {
                 ":next": { N: String(nextAttemptAt) },
                 ":error": { S: lastError },
                 ":one": { N: "1" },
+                ...(stuckAt === undefined ? {} : { ":stuck": { N: String(stuckAt) } }),
               },
             }),
           );
@@ -159,23 +206,27 @@ export class DynamoOutboxStorage implements OutboxStorage {
         const values = { ":pk": { S: DynamoOutboxStorage.partition(target, shard) } };
         const names = { "#pk": CONTROL_KEY.partition };
         let count = 0;
+        let stuck = 0;
         let start: Item | undefined;
         do {
+          // Every entry is read (Count), and those stuck pass the filter (Count vs ScannedCount).
           const page = await this.client.send(
             new QueryCommand({
               TableName: table,
               KeyConditionExpression: "#pk = :pk",
-              ExpressionAttributeNames: names,
+              FilterExpression: "attribute_exists(#stuck)",
+              ExpressionAttributeNames: { ...names, "#stuck": "stuckSince" },
               ExpressionAttributeValues: values,
               Select: "COUNT",
               ConsistentRead: true,
               ExclusiveStartKey: start,
             }),
           );
-          count += page.Count ?? 0;
+          count += page.ScannedCount ?? 0;
+          stuck += page.Count ?? 0;
           start = page.LastEvaluatedKey;
         } while (start !== undefined);
-        if (count === 0) return { count, oldest: undefined };
+        if (count === 0) return { count, stuck, oldest: undefined };
         const first = await this.client.send(
           new QueryCommand({
             TableName: table,
@@ -187,12 +238,13 @@ export class DynamoOutboxStorage implements OutboxStorage {
           }),
         );
         const oldest = first.Items?.[0]?.createdAt?.N;
-        return { count, oldest: oldest === undefined ? undefined : Number(oldest) };
+        return { count, stuck, oldest: oldest === undefined ? undefined : Number(oldest) };
       }),
     );
     const oldest = shards.flatMap((shard) => (shard.oldest === undefined ? [] : [shard.oldest]));
     return {
       depth: shards.reduce((sum, shard) => sum + shard.count, 0),
+      stuck: shards.reduce((sum, shard) => sum + shard.stuck, 0),
       oldestCreatedAt: oldest.length === 0 ? undefined : Math.min(...oldest),
     };
   }
@@ -209,6 +261,13 @@ export class DynamoOutboxStorage implements OutboxStorage {
       }
     }
   }
+}
+
+/** A filter on the entries a Query reads. */
+interface Filter {
+  expression: string;
+  names: Record<string, string>;
+  values: Item;
 }
 
 /** Which shard a key's entries go to. */
@@ -238,5 +297,6 @@ function toEntry(item: Item): OutboxEntry {
     nextAttemptAt: number("nextAttemptAt"),
     ...(item.lastError?.S === undefined ? {} : { lastError: item.lastError.S }),
     createdAt: number("createdAt"),
+    ...(item.stuckSince?.N === undefined ? {} : { stuckSince: number("stuckSince") }),
   };
 }

@@ -42,6 +42,12 @@ export interface OutboxEntry extends NewOutboxEntry {
   /** Epoch milliseconds; the entry is not tried again before. */
   nextAttemptAt: number;
   lastError?: string;
+  /**
+   * Epoch milliseconds since when the entry is stuck: its sync kept failing for a reason that is not an outage (a
+   * value the target refuses, a unique value the target's other item really holds, ...). It is kept, shown by
+   * `ferry outbox status` and the metrics, and still retried at the slowest backoff (it may become applicable).
+   */
+  stuckSince?: number;
 }
 
 /**

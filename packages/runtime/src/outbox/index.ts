@@ -11,6 +11,9 @@ export {
   type OutboxOptions,
   type OutboxTargetMetrics,
   OutboxUnavailable,
+  type ResolveOptions,
+  type ResolveResult,
+  type StrandedKey,
 } from "./outbox.ts";
-export type { OutboxDepth, OutboxStorage } from "./storage.ts";
-export { KeySync, type SyncOutcome } from "./sync.ts";
+export type { HeadOptions, OutboxDepth, OutboxStorage, Postponement } from "./storage.ts";
+export { isPermanent, KeySync, RESOLUTIONS, type SyncOutcome, UniqueCycle, UniqueHeld } from "./sync.ts";

@@ -96,7 +96,7 @@ export class WriteIntents {
   /** The copy or its check failed (or the authoritative write's outcome is unknown): the intent is due at once. */
   async failed(intent: Intent, error: unknown): Promise<void> {
     const storage = this.storage(intent.target);
-    await storage.postpone(intent.entries, Date.now(), errorText(error));
+    await storage.postpone(intent.entries, { nextAttemptAt: Date.now(), lastError: errorText(error) });
   }
 
   /** Resolves when the intents settled so far are removed (or their removal failed and was logged). */

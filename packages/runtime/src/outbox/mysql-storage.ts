@@ -7,7 +7,7 @@ import type { MysqlExecutor } from "../mysql/index.ts";
 import { escapeId } from "../mysql/index.ts";
 import type { StoreName } from "../phases.ts";
 import { decodeKey, encodeKey, type NewOutboxEntry, type OutboxEntry } from "./entry.ts";
-import type { OutboxDepth, OutboxStorage } from "./storage.ts";
+import type { HeadOptions, OutboxDepth, OutboxStorage, Postponement } from "./storage.ts";
 
 /** The outbox table's default name. */
 export const OUTBOX_TABLE = "ferry_outbox";
@@ -27,11 +27,16 @@ interface Row {
   next_attempt_at_ms: string | number;
   last_error: string | null;
   created_at_ms: string | number;
+  stuck_since_ms: string | number | null;
 }
+
+const COLUMNS =
+  "seq, target, entity, key_id, key_json, moved_from_json, operation, attempts, next_attempt_at_ms, last_error, created_at_ms, stuck_since_ms";
 
 export class MysqlOutboxStorage implements OutboxStorage {
   readonly description: string;
   private readonly table: string;
+  private readonly name: string;
   private ready: Promise<void> | undefined;
 
   /**
@@ -42,15 +47,28 @@ export class MysqlOutboxStorage implements OutboxStorage {
     private readonly executor: MysqlExecutor,
     table: string = OUTBOX_TABLE,
   ) {
+    this.name = table;
     this.table = escapeId(table);
     this.description = `MySQL table ${this.table}`;
   }
 
-  /** Creates the table when it does not exist (once per instance; tried again after a failure). */
+  /**
+   * Creates the table when it does not exist, and adds what a table made by an older ferry lacks (the stuck mark and
+   * the index of due entries); once per instance, tried again after a failure.
+   */
   ensureTable(): Promise<void> {
     if (!this.ready) {
-      this.ready = this.query(
-        `CREATE TABLE IF NOT EXISTS ${this.table} (
+      this.ready = this.createTable().then(() => this.upgradeTable());
+      this.ready.catch(() => {
+        this.ready = undefined;
+      });
+    }
+    return this.ready;
+  }
+
+  private async createTable(): Promise<void> {
+    await this.query(
+      `CREATE TABLE IF NOT EXISTS ${this.table} (
           seq BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
           target VARCHAR(16) NOT NULL,
           entity VARCHAR(255) NOT NULL,
@@ -62,17 +80,27 @@ export class MysqlOutboxStorage implements OutboxStorage {
           next_attempt_at_ms BIGINT NOT NULL,
           last_error TEXT NULL,
           created_at_ms BIGINT NOT NULL,
+          stuck_since_ms BIGINT NULL,
           PRIMARY KEY (seq),
-          KEY by_target (target, seq)
+          KEY by_target (target, seq),
+          KEY by_due (target, next_attempt_at_ms)
         ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin
           COMMENT='ferry: secondary writes DynamoDB missed, replayed by the outbox'`,
-        [],
-      ).then(() => undefined);
-      this.ready.catch(() => {
-        this.ready = undefined;
-      });
-    }
-    return this.ready;
+      [],
+    );
+  }
+
+  /** A table created before entries could be stuck: add the column and the index of due entries. */
+  private async upgradeTable(): Promise<void> {
+    const rows = (await this.query(
+      "SELECT COUNT(*) AS n FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = 'stuck_since_ms'",
+      [this.name],
+    )) as Array<{ n: string | number }>;
+    if (Number(rows[0]?.n ?? 0) > 0) return;
+    await this.query(
+      `ALTER TABLE ${this.table} ADD COLUMN stuck_since_ms BIGINT NULL, ADD KEY by_due (target, next_attempt_at_ms)`,
+      [],
+    );
   }
 
   /**
@@ -112,10 +140,29 @@ export class MysqlOutboxStorage implements OutboxStorage {
     return seqs;
   }
 
-  async head(target: StoreName, max: number): Promise<OutboxEntry[]> {
+  async head(target: StoreName, max: number, options: HeadOptions = {}): Promise<OutboxEntry[]> {
+    await this.ensureTable();
+    const where = ["target = ?"];
+    const values: unknown[] = [target];
+    if (options.dueBy !== undefined) {
+      where.push("next_attempt_at_ms <= ?");
+      values.push(options.dueBy);
+    }
+    if (options.afterSeq !== undefined) {
+      where.push("seq > ?");
+      values.push(options.afterSeq.toString());
+    }
+    const rows = (await this.query(
+      `SELECT ${COLUMNS} FROM ${this.table} WHERE ${where.join(" AND ")} ORDER BY seq LIMIT ?`,
+      [...values, max],
+    )) as Row[];
+    return rows.map(toEntry);
+  }
+
+  async stuck(target: StoreName, max: number): Promise<OutboxEntry[]> {
     await this.ensureTable();
     const rows = (await this.query(
-      `SELECT seq, target, entity, key_id, key_json, moved_from_json, operation, attempts, next_attempt_at_ms, last_error, created_at_ms FROM ${this.table} WHERE target = ? ORDER BY seq LIMIT ?`,
+      `SELECT ${COLUMNS} FROM ${this.table} WHERE target = ? AND stuck_since_ms IS NOT NULL ORDER BY seq LIMIT ?`,
       [target, max],
     )) as Row[];
     return rows.map(toEntry);
@@ -129,23 +176,25 @@ export class MysqlOutboxStorage implements OutboxStorage {
     );
   }
 
-  async postpone(entries: readonly OutboxEntry[], nextAttemptAt: number, lastError: string): Promise<void> {
+  async postpone(entries: readonly OutboxEntry[], postponement: Postponement): Promise<void> {
     if (entries.length === 0) return;
+    const { nextAttemptAt, lastError, stuckAt } = postponement;
     await this.query(
-      `UPDATE ${this.table} SET attempts = attempts + 1, next_attempt_at_ms = ?, last_error = ? WHERE seq IN (${entries.map(() => "?").join(", ")})`,
-      [nextAttemptAt, lastError, ...entries.map((entry) => entry.seq.toString())],
+      `UPDATE ${this.table} SET attempts = attempts + 1, next_attempt_at_ms = ?, last_error = ?, stuck_since_ms = IF(? IS NULL, NULL, COALESCE(stuck_since_ms, ?)) WHERE seq IN (${entries.map(() => "?").join(", ")})`,
+      [nextAttemptAt, lastError, stuckAt ?? null, stuckAt ?? null, ...entries.map((entry) => entry.seq.toString())],
     );
   }
 
   async depth(target: StoreName): Promise<OutboxDepth> {
     await this.ensureTable();
     const rows = (await this.query(
-      `SELECT COUNT(*) AS depth, MIN(created_at_ms) AS oldest FROM ${this.table} WHERE target = ?`,
+      `SELECT COUNT(*) AS depth, MIN(created_at_ms) AS oldest, COUNT(stuck_since_ms) AS stuck FROM ${this.table} WHERE target = ?`,
       [target],
-    )) as Array<{ depth: string | number; oldest: string | number | null }>;
+    )) as Array<{ depth: string | number; oldest: string | number | null; stuck: string | number }>;
     const row = rows[0];
     return {
       depth: Number(row?.depth ?? 0),
+      stuck: Number(row?.stuck ?? 0),
       oldestCreatedAt: row?.oldest === null || row?.oldest === undefined ? undefined : Number(row.oldest),
     };
   }
@@ -170,5 +219,6 @@ function toEntry(row: Row): OutboxEntry {
     nextAttemptAt: Number(row.next_attempt_at_ms),
     ...(row.last_error === null ? {} : { lastError: row.last_error }),
     createdAt: Number(row.created_at_ms),
+    ...(row.stuck_since_ms === null ? {} : { stuckSince: Number(row.stuck_since_ms) }),
   };
 }

@@ -24,26 +24,35 @@
  * loudly and held in memory, stored again with backoff; it is lost if the process dies before that succeeds.
  *
  * Replays copy from the authoritative store to the secondary one, so only entries whose target is the current phase's
- * secondary store are replayed (DynamoDB's in phases 2-3, MySQL's in phase 4). Entries for the other store are left
- * alone, counted and logged: once that store is authoritative it holds newer writes than the other, and a replay
- * would put older values back. Drain the outbox before moving from phase 3 to 4 (and from 4 to 5, or back to 3).
+ * secondary store are replayed (DynamoDB's in phases 2-3, MySQL's in phase 4). The phase is read again for every
+ * pass and before every key, so a pass never goes on replaying under a phase that is no longer current. Entries for
+ * the other store are left alone, counted and logged: once that store is authoritative it holds newer writes than
+ * the other, and a replay would put older values back. Such entries (for the store that is now authoritative) are
+ * STRANDED: no phase in the normal order replays them any more, and a safe phase move refuses to leave them behind;
+ * after a forced move an operator settles them key by key, choosing the store whose value wins
+ * (`resolveStranded`, `ferry outbox resolve --from`).
+ *
+ * Only due entries are read (those whose next try has come), so entries backing off never hide those behind them.
+ * An entry whose sync keeps failing for a reason no retry fixes (isPermanent: the data, not an outage, says no) is
+ * marked STUCK after `stuckAfter` tries: kept, shown with its last error, counted in the metrics, and still tried at
+ * the slowest backoff.
  *
  * Every process of the fleet may drain (start()); two processes syncing one key at once do the same idempotent work
  * twice, nothing worse. The MySQL connection given for the table must be a pool or a connection of the outbox's own.
  */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import type { Codec, EntityValue } from "../codec/index.ts";
+import type { Codec, EntityValue, FieldDiff } from "../codec/index.ts";
 import type { DynamoEntityStore } from "../dynamodb/index.ts";
 import type { MysqlEntityStore, MysqlExecutor } from "../mysql/index.ts";
 import type { PhaseSource } from "../phases.ts";
-import { type StoreName, writeTargets } from "../phases.ts";
+import { otherStore, PHASES, type Phase, type StoreName, writeTargets } from "../phases.ts";
 import type { SecondaryFailure } from "../secondary-failure.ts";
 import { DynamoOutboxStorage } from "./dynamodb-storage.ts";
 import { backoffMs, encodeKey, entriesOf, errorText, type NewOutboxEntry, type OutboxEntry } from "./entry.ts";
 import { WriteIntents } from "./intents.ts";
 import { MysqlOutboxStorage, OUTBOX_TABLE } from "./mysql-storage.ts";
 import type { OutboxStorage } from "./storage.ts";
-import { KeySync } from "./sync.ts";
+import { isPermanent, KeySync, type SyncOutcome } from "./sync.ts";
 
 const TARGETS: readonly StoreName[] = ["dynamodb", "mysql"];
 
@@ -67,6 +76,8 @@ export interface OutboxOptions {
   backoff?: { baseMs?: number; capMs?: number };
   /** Keys synced per pass and target (default 100). */
   batch?: number;
+  /** Failed tries (the last with a permanent error) after which an entry is marked stuck (default 5). */
+  stuckAfter?: number;
   /** Keys synced at once (default 8). */
   concurrency?: number;
   /** The background loop's pause after a pass that found nothing due (default 1000 ms). */
@@ -93,6 +104,49 @@ export interface DrainResult {
   remaining: number;
   /** Of `remaining`: entries for a store that is not the secondary one in the current phase, which wait for a phase that replays them. */
   idle: number;
+  /** Of `idle`: entries for the store that is authoritative now, which no phase replays any more (see resolveStranded). */
+  stranded: number;
+  /** Of `remaining`: entries marked stuck. */
+  stuck: number;
+}
+
+/** What resolveStranded did (or, with dryRun, would do) for one key. */
+export interface StrandedKey {
+  entity: string;
+  key: EntityValue;
+  /** The key's entries (one key may have several). */
+  entries: number;
+  /** The key's value on each store (undefined: no item). */
+  mysql: EntityValue | undefined;
+  dynamodb: EntityValue | undefined;
+  /** The codec's diff, `left` being the `from` store's value; empty when both agree (or both are absent). */
+  diff: FieldDiff[];
+  /** What the sync did; undefined in a dry run or when it failed. */
+  outcome?: SyncOutcome;
+  /** Why the sync failed (the entries stay). */
+  error?: string;
+}
+
+export interface ResolveOptions {
+  /** The store whose values win: each key is synced from it to the other store. */
+  from: StoreName;
+  /** Only this entity's entries. */
+  entity?: string;
+  /** Show the differences, change nothing. */
+  dryRun?: boolean;
+  /** Told about each key, after it was handled. */
+  onKey?: (key: StrandedKey) => void;
+}
+
+export interface ResolveResult {
+  /** The store the stranded entries were for (the authoritative one). */
+  target: StoreName;
+  /** Keys synced and their entries removed. */
+  resolved: number;
+  /** Keys whose sync failed (their entries stay). */
+  failed: number;
+  /** Keys seen (in a dry run: all of them). */
+  keys: number;
 }
 
 /** Plain numbers, per target store; Prometheus exposition is built on this. */
@@ -105,6 +159,10 @@ export interface OutboxTargetMetrics {
   unpersisted: number;
   /** 0 when the storage of these entries could not be read (depth then counts the in-memory ones only), else 1. */
   readable: number;
+  /** Of `depth`: entries marked stuck (their sync keeps failing for a reason no retry is expected to fix). */
+  stuck: number;
+  /** Of `depth`: entries for the store that is authoritative in the current phase, which no phase replays (0 or depth). */
+  stranded: number;
 }
 
 export type OutboxMetrics = Record<StoreName, OutboxTargetMetrics>;
@@ -125,6 +183,7 @@ export class Outbox {
   private readonly phase: PhaseSource;
   private readonly codec: Codec;
   private readonly sync: KeySync;
+  private readonly stores: { mysql: MysqlEntityStore; dynamodb: DynamoEntityStore };
   private readonly storages: Record<StoreName, OutboxStorage>;
   /** The router's `intents`: each write's entry recorded with its authoritative write (./intents.ts). */
   readonly intents: WriteIntents;
@@ -132,6 +191,7 @@ export class Outbox {
   private readonly capMs: number;
   private readonly batch: number;
   private readonly concurrency: number;
+  private readonly stuckAfter: number;
   private readonly idleMs: number;
   private readonly log: (message: string, error?: unknown) => void;
 
@@ -154,6 +214,7 @@ export class Outbox {
     this.phase = options.phase;
     this.codec = options.codec;
     this.sync = new KeySync(options.codec, options.mysql, options.dynamodb);
+    this.stores = { mysql: options.mysql, dynamodb: options.dynamodb };
     // Entries for DynamoDB live in MySQL, and the other way round.
     const dynamodbTarget = new MysqlOutboxStorage(options.mysqlConnection, options.mysqlTable ?? OUTBOX_TABLE);
     const mysqlTarget = new DynamoOutboxStorage(options.controlTable.client, options.controlTable.tablePrefix);
@@ -162,6 +223,7 @@ export class Outbox {
     this.capMs = options.backoff?.capMs ?? 30_000;
     this.batch = options.batch ?? 100;
     this.concurrency = options.concurrency ?? 8;
+    this.stuckAfter = options.stuckAfter ?? 5;
     this.idleMs = options.idleMs ?? 1_000;
     this.log = options.log ?? ((message, error) => console.error(`ferry outbox: ${message}`, error ?? ""));
     this.intents = new WriteIntents({
@@ -218,9 +280,10 @@ export class Outbox {
 
   /**
    * One pass: stores what is held in memory, then syncs up to `limit` keys of the current phase's secondary store whose
-   * oldest entry is due, and removes their entries when the sync landed (or postpones them with backoff when it
-   * failed). Never throws for a store that is down: its entries count as failed, or are skipped when their storage
-   * cannot be read.
+   * entries are due, and removes their entries when the sync landed (or postpones them with backoff when it failed).
+   * The phase is read at the start of the pass and again before each key: once the phase no longer replays the
+   * target, the rest of the pass's keys are left for a later pass. Never throws for a store that is down: its entries
+   * count as failed, or are skipped when their storage cannot be read.
    */
   async drain(options: DrainOptions = {}): Promise<DrainResult> {
     const limit = options.limit ?? this.batch;
@@ -231,60 +294,141 @@ export class Outbox {
     let failed = 0;
     let remaining = 0;
     let idle = 0;
+    let stranded = 0;
+    let stuck = 0;
     for (const target of TARGETS) {
       const storage = this.storages[target];
       if (target === replayed) {
         let head: OutboxEntry[];
         try {
-          // Read past entries in backoff, up to a budget, so a few failing keys do not hold the rest up.
-          head = await storage.head(target, Math.max(limit * 4, 100));
+          // Due entries only (all with force), so entries in backoff never hold the due ones up.
+          head = await storage.head(
+            target,
+            Math.max(limit * 4, 100),
+            options.force === true ? {} : { dueBy: Date.now() },
+          );
           this.healthy(`read:${target}`, `the entries for ${target} can be read from ${storage.description} again`);
         } catch (error) {
           this.failing(`read:${target}`, `could not read the entries for ${target} from ${storage.description}`, error);
           continue;
         }
-        const now = Date.now();
-        const due = [...groupByKey(head).values()]
-          .filter((group) => options.force === true || (group[0] as OutboxEntry).nextAttemptAt <= now)
-          .slice(0, limit);
+        const due = [...groupByKey(head).values()].slice(0, limit);
         await inParallel(due, this.concurrency, async (group) => {
+          // The phase may have moved during the pass: replay only while it still replays this target.
+          if (writeTargets(this.phase.phase())[1] !== target) return;
           if (await this.replay(storage, group)) synced += group.length;
           else failed += group.length;
         });
       }
       let waiting: number;
       try {
-        waiting = (await storage.depth(target)).depth + this.held(target);
+        const depth = await storage.depth(target);
+        waiting = depth.depth + this.held(target);
+        stuck += depth.stuck;
         this.healthy(`count:${target}`, `the entries for ${target} can be counted in ${storage.description} again`);
       } catch (error) {
         this.failing(`count:${target}`, `could not count the entries for ${target} in ${storage.description}`, error);
         waiting = this.held(target);
       }
       remaining += waiting;
-      if (target !== replayed && waiting > 0) {
+      // Counted by the phase as it is now, which may have moved during the pass.
+      const current = this.phase.phase();
+      if (target !== writeTargets(current)[1] && waiting > 0) {
         idle += waiting;
-        if (this.idleLogged.get(target) !== phase) {
-          this.idleLogged.set(target, phase);
+        if (isStranded(current, target)) stranded += waiting;
+        if (this.idleLogged.get(target) !== current) {
+          this.idleLogged.set(target, current);
           this.log(
-            `${waiting} entries for ${target} are not replayed in phase ${phase} (${target} is not its secondary store); ` +
-              "they wait for a phase that replays them (DynamoDB's in 2-3, MySQL's in 4)",
+            isStranded(current, target)
+              ? `${waiting} entries for ${target} are STRANDED in phase ${current}: ${target} is authoritative now, so ` +
+                  "replaying them from the other store could put older values back, and no phase replays them any " +
+                  "more; see `ferry outbox status` and settle them with `ferry outbox resolve --from mysql|dynamodb`"
+              : `${waiting} entries for ${target} are not replayed in phase ${current} (${target} is not its secondary store); ` +
+                  "they wait for a phase that replays them (DynamoDB's in 2-3, MySQL's in 4)",
           );
         }
       }
     }
-    return { synced, failed, remaining, idle };
+    return { synced, failed, remaining, idle, stranded, stuck };
+  }
+
+  /** Up to `max` stuck entries for a target store, oldest first (for operators). */
+  stuckEntries(target: StoreName, max = 100): Promise<OutboxEntry[]> {
+    return this.storages[target].stuck(target, max);
+  }
+
+  /**
+   * Settles the STRANDED entries (those for the store that is authoritative in the current phase; see above), key by
+   * key: syncs the key from the `from` store to the other one, after reading both values and their diff, and removes
+   * the key's entries. With dryRun only the diffs are reported. The phase is read again before each key; the call
+   * stops when the entries are no longer stranded.
+   */
+  async resolveStranded(options: ResolveOptions): Promise<ResolveResult> {
+    const target = PHASES[this.phase.phase()].authoritative;
+    const storage = this.storages[target];
+    const into = otherStore(options.from);
+    let resolved = 0;
+    let failed = 0;
+    let keys = 0;
+    let afterSeq: bigint | undefined;
+    for (;;) {
+      const page = await storage.head(target, this.batch, afterSeq === undefined ? {} : { afterSeq });
+      const last = page[page.length - 1];
+      if (last === undefined) break;
+      afterSeq = last.seq;
+      for (const group of groupByKey(page).values()) {
+        const first = group[0] as OutboxEntry;
+        if (options.entity !== undefined && first.entity !== options.entity) continue;
+        if (!isStranded(this.phase.phase(), target)) return { target, resolved, failed, keys };
+        keys++;
+        const mysql = await this.stores.mysql.get(first.entity, first.key);
+        const dynamodb = await this.stores.dynamodb.get(first.entity, first.key);
+        const winner = options.from === "mysql" ? mysql : dynamodb;
+        const loser = options.from === "mysql" ? dynamodb : mysql;
+        const report: StrandedKey = {
+          entity: first.entity,
+          key: first.key,
+          entries: group.length,
+          mysql,
+          dynamodb,
+          diff: presenceDiff(this.codec, first.entity, winner, loser),
+        };
+        if (!options.dryRun) {
+          try {
+            const movedFrom = new Map<string, EntityValue>();
+            for (const entry of group) if (entry.movedFrom) movedFrom.set(encodeKey(entry.movedFrom), entry.movedFrom);
+            for (const key of movedFrom.values()) await this.sync.sync(into, first.entity, key);
+            report.outcome = await this.sync.sync(into, first.entity, first.key);
+            await storage.remove(group);
+            resolved++;
+          } catch (error) {
+            report.error = errorText(error);
+            failed++;
+          }
+        }
+        options.onKey?.(report);
+      }
+    }
+    return { target, resolved, failed, keys };
   }
 
   /** Depth and oldest entry age per target store. */
   async metrics(): Promise<OutboxMetrics> {
     const now = Date.now();
+    // Stranded entries need the phase; a source that has none yet (not started) leaves them uncounted.
+    let phase: Phase | undefined;
+    try {
+      phase = this.phase.phase();
+    } catch {
+      phase = undefined;
+    }
     const measure = async (target: StoreName): Promise<OutboxTargetMetrics> => {
       const held = this.queue.filter((record) => record.target === target).flatMap((record) => record.entries);
       const heldOldest = held.reduce<number | undefined>(
         (oldest, entry) => (oldest === undefined || entry.createdAt < oldest ? entry.createdAt : oldest),
         undefined,
       );
-      let stored = { depth: 0, oldestCreatedAt: undefined as number | undefined };
+      let stored = { depth: 0, oldestCreatedAt: undefined as number | undefined, stuck: 0 };
       let readable = 1;
       try {
         stored = await this.storages[target].depth(target);
@@ -297,6 +441,8 @@ export class Outbox {
         oldestAgeSeconds: oldest.length === 0 ? 0 : Math.max(0, (now - Math.min(...oldest)) / 1000),
         unpersisted: held.length,
         readable,
+        stuck: stored.stuck,
+        stranded: phase !== undefined && isStranded(phase, target) ? stored.depth + held.length : 0,
       };
     };
     const [dynamodb, mysql] = await Promise.all([measure("dynamodb"), measure("mysql")]);
@@ -385,8 +531,15 @@ export class Outbox {
       await this.sync.sync(first.target, first.entity, first.key);
     } catch (error) {
       const attempts = Math.max(...group.map((entry) => entry.attempts)) + 1;
+      const now = Date.now();
+      const stuck = attempts >= this.stuckAfter && isPermanent(error);
       try {
-        await storage.postpone(group, Date.now() + backoffMs(attempts, this.baseMs, this.capMs), errorText(error));
+        await storage.postpone(group, {
+          // A stuck entry is still tried, at the slowest pace.
+          nextAttemptAt: now + (stuck ? this.capMs : backoffMs(attempts, this.baseMs, this.capMs)),
+          lastError: errorText(error),
+          ...(stuck ? { stuckAt: now } : {}),
+        });
         this.healthy(`postpone:${first.target}`, `entries can be postponed in ${storage.description} again`);
       } catch (postponing) {
         // They stay as they were, and are tried again on the next pass.
@@ -459,6 +612,17 @@ export class Outbox {
     this.retryTimer.unref();
     return false;
   }
+}
+
+/** Entries for `target` are stranded in `phase`: it is the authoritative store, so no replay reaches it. */
+function isStranded(phase: Phase, target: StoreName): boolean {
+  return PHASES[phase].authoritative === target;
+}
+
+/** The codec's diff of two values, an absent one counting as every field null. */
+function presenceDiff(codec: Codec, entity: string, left: EntityValue | undefined, right: EntityValue | undefined) {
+  if (left === undefined && right === undefined) return [];
+  return codec.entity(entity).diff(left ?? {}, right ?? {});
 }
 
 /** Entries by key, in the order of each key's first entry; each key's entries in sequence order. */

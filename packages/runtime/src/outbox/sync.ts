@@ -9,15 +9,84 @@
  * older value back. So after writing, the sync reads the authoritative store again and goes round once more when the
  * item changed meanwhile: the live write reached the target before that second read did, so the next round writes a
  * value at least as new.
+ *
+ * A sync the target refuses because a unique value is held there by another item resolves it (the outbox never
+ * sticks on swapped values): it finds that item (DynamoDB's marker names it; on MySQL, the row with the values) and,
+ * when the item's authoritative value no longer holds the value, syncs that key first, then tries again. Two users
+ * who swapped emails while the target was down: A waits for B, B for A. Any chain of such waits is followed; a cycle
+ * (B's sync waits for the A whose sync is under way) is broken on DynamoDB by setting A aside: A's item is deleted
+ * there with its markers (safe, as A's authoritative value no longer holds the value, and A's sync, under way, puts
+ * it back at once; a crash in between leaves A's outbox entry, whose replay puts it back). On MySQL a cycle is not
+ * broken (a row cannot be set aside without its foreign keys or a NOT NULL column objecting): it fails with
+ * UniqueCycle. At most RESOLUTIONS conflicts per sync, however deep. When the other item's authoritative value
+ * holds the value too, the stores disagree on who owns it: UniqueHeld, which no retry fixes.
  */
-import { type Codec, type EntityValue, withCopies } from "../codec/index.ts";
-import type { DynamoEntityStore } from "../dynamodb/index.ts";
-import { AlreadyExists, NotFound, WriteConflict } from "../errors.ts";
+import { type Codec, CodecError, type EntityValue, withCopies } from "../codec/index.ts";
+import { type DynamoEntityStore, uniqueMarkerKey } from "../dynamodb/index.ts";
+import { AlreadyExists, type ErrorValues, NotFound, StoreError, UniqueViolation, WriteConflict } from "../errors.ts";
 import type { MysqlEntityStore } from "../mysql/index.ts";
 import { otherStore, type StoreName } from "../phases.ts";
+import { encodeKey, identityOf } from "./entry.ts";
 
 /** Rounds before a sync of an item that keeps changing gives up (the entry is tried again later). */
 const ROUNDS = 5;
+
+/** Unique conflicts one sync resolves at most, all keys it syncs first included. */
+export const RESOLUTIONS = 32;
+
+/**
+ * A unique value the target's other item holds, and that item's authoritative value holds it too: the stores
+ * disagree on which item owns the value, and no retry resolves it (a person must look).
+ */
+export class UniqueHeld extends StoreError {
+  override readonly name = "UniqueHeld";
+  constructor(
+    target: StoreName,
+    entity: string,
+    readonly rule: string,
+    readonly values: ErrorValues,
+    readonly holder: EntityValue,
+  ) {
+    super(
+      target,
+      entity,
+      `unique rule '${rule}': ${encodeKey(values as EntityValue)} is held on ${target} by ${encodeKey(holder)}, ` +
+        `which holds it on ${otherStore(target)} too`,
+    );
+  }
+}
+
+/** Keys whose unique values form a cycle on MySQL, which a sync does not break (see KeySync). */
+export class UniqueCycle extends StoreError {
+  override readonly name = "UniqueCycle";
+  constructor(entity: string, rule: string, values: ErrorValues, holder: EntityValue) {
+    super(
+      "mysql",
+      entity,
+      `unique rule '${rule}': ${encodeKey(values as EntityValue)} is held on mysql by ${encodeKey(holder)}, whose own ` +
+        "sync waits for a value this key holds there (a cycle, not broken on MySQL: free one of the values by hand)",
+    );
+  }
+}
+
+/** Errors no retry is expected to fix: the data, not an outage, says no. What the outbox marks stuck. */
+export function isPermanent(error: unknown): boolean {
+  if (error instanceof WriteConflict) return false;
+  if (error instanceof StoreError || error instanceof CodecError) return true;
+  const name = (error as { name?: unknown } | null)?.name;
+  if (name === "ValidationException") return true;
+  const errno = (error as { errno?: unknown } | null)?.errno;
+  return typeof errno === "number" && MYSQL_DATA_ERRORS.has(errno);
+}
+
+/** MySQL's errors about the values themselves: too long, out of range, incorrect, NULL, a foreign key. */
+const MYSQL_DATA_ERRORS: ReadonlySet<number> = new Set([1048, 1264, 1366, 1406, 1451, 1452]);
+
+/** What one sync (with the keys it syncs first) shares: the keys under way and the conflicts left to resolve. */
+interface Resolution {
+  chain: Set<string>;
+  left: number;
+}
 
 export type SyncOutcome = "created" | "updated" | "deleted" | "unchanged";
 
@@ -28,8 +97,101 @@ export class KeySync {
     private readonly dynamodb: DynamoEntityStore,
   ) {}
 
-  /** Makes `target`'s item under `key` match the other store's; says what it had to do. */
-  async sync(target: StoreName, entity: string, key: EntityValue): Promise<SyncOutcome> {
+  /**
+   * Makes `target`'s item under `key` match the other store's; says what it had to do. A unique value held on the
+   * target by another item that should no longer hold it is freed first (see above).
+   */
+  sync(target: StoreName, entity: string, key: EntityValue): Promise<SyncOutcome> {
+    return this.resolving(target, entity, key, { chain: new Set(), left: RESOLUTIONS });
+  }
+
+  private async resolving(
+    target: StoreName,
+    entity: string,
+    key: EntityValue,
+    resolution: Resolution,
+  ): Promise<SyncOutcome> {
+    const id = this.idOf(entity, key);
+    resolution.chain.add(id);
+    try {
+      for (;;) {
+        try {
+          return await this.syncOnce(target, entity, key);
+        } catch (error) {
+          if (!(error instanceof UniqueViolation) || error.store !== target) throw error;
+          if (resolution.left <= 0) {
+            throw new StoreError(
+              target,
+              entity,
+              `gave up after resolving ${RESOLUTIONS} unique conflicts in one sync; the last: ${error.message}`,
+              { cause: error },
+            );
+          }
+          resolution.left--;
+          await this.resolve(target, error, id, resolution);
+        }
+      }
+    } finally {
+      resolution.chain.delete(id);
+    }
+  }
+
+  /** Frees the value `refused` says is taken on the target (or throws when it must stay taken). */
+  private async resolve(target: StoreName, refused: UniqueViolation, self: string, resolution: Resolution) {
+    const { entity, rule } = refused;
+    const values = refused.values as EntityValue;
+    const holder = await this.holderOf(target, entity, rule, values);
+    if (holder === undefined) return; // Freed meanwhile: try again.
+    const holderKey = identityOf(this.codec, entity, holder);
+    const holderId = this.idOf(entity, holderKey);
+    if (holderId === self) throw refused;
+    const authoritative = await this.read(otherStore(target), entity, holderKey);
+    if (authoritative !== undefined && this.holds(entity, rule, authoritative, values)) {
+      throw new UniqueHeld(target, entity, rule, refused.values, holderKey);
+    }
+    if (!resolution.chain.has(holderId)) {
+      await this.resolving(target, entity, holderKey, resolution);
+      return;
+    }
+    // A cycle: the holder's sync is under way further up and waits for this one.
+    if (target !== "dynamodb") throw new UniqueCycle(entity, rule, refused.values, holderKey);
+    await this.dynamodb.delete(entity, holderKey);
+  }
+
+  /** The target's item that holds a unique rule's values; undefined when none does. */
+  private async holderOf(
+    target: StoreName,
+    entity: string,
+    rule: string,
+    values: EntityValue,
+  ): Promise<EntityValue | undefined> {
+    if (target === "mysql") return (await this.mysql.list(entity, { where: values, limit: 1 })).items[0];
+    const held = await this.dynamodb.uniqueHolder(entity, rule, values);
+    if (held === undefined) return undefined;
+    if (held.owner === undefined) {
+      throw new StoreError(
+        "dynamodb",
+        entity,
+        `the unique marker of rule '${rule}' for ${encodeKey(values)} names an item that is not there`,
+      );
+    }
+    return held.owner;
+  }
+
+  /** `value` holds the rule's `values` (as the marker keys, folded like their collation, compare them). */
+  private holds(entity: string, rule: string, value: EntityValue, values: EntityValue): boolean {
+    const codec = this.codec.entity(entity);
+    const mine = uniqueMarkerKey(codec, rule, value);
+    const theirs = uniqueMarkerKey(codec, rule, values);
+    return mine !== undefined && theirs !== undefined && JSON.stringify(mine) === JSON.stringify(theirs);
+  }
+
+  private idOf(entity: string, key: EntityValue): string {
+    const codec = this.codec.entity(entity);
+    return JSON.stringify([entity, ...codec.identity.map((a) => codec.attribute(a).normalize(key[a]))]);
+  }
+
+  private async syncOnce(target: StoreName, entity: string, key: EntityValue): Promise<SyncOutcome> {
     const source = otherStore(target);
     let outcome: SyncOutcome = "unchanged";
     for (let round = 1; ; round++) {
