@@ -86,19 +86,20 @@ describe("write intents", () => {
     const { router, outbox, depth, stores } = await setUp(3, "dynamodb");
     const created = await router.create<{ id: bigint }>("User", user("refused"));
     expect(await depth()).toEqual({ mysql: 0, dynamodb: 1 });
-    expect(await outbox.drain()).toEqual({ synced: 1, failed: 0, remaining: 0, idle: 0 });
+    expect(await outbox.drain()).toEqual({ synced: 1, failed: 0, remaining: 0, idle: 0, stranded: 0, stuck: 0 });
     expect((await stores.dynamodb.get("User", { id: created.id }))?.id).toBe(created.id);
   });
 
   it("phase 4: a copy MySQL refused leaves one due entry (its intent), which a drain replays", async () => {
     const { router, depth, stores } = await setUp(3);
     const created = await router.create<{ id: bigint }>("User", user("refused4"));
+    expect(await depth()).toEqual({ mysql: 0, dynamodb: 0 });
     const phase4 = await setUp(4, "mysql");
     await phase4.router.update("User", { id: created.id }, { firstName: "Four" });
     expect(await phase4.depth()).toEqual({ mysql: 1, dynamodb: 0 });
     expect(await depth()).toEqual({ mysql: 1, dynamodb: 0 });
     const drained = await setUp(4);
-    expect(await drained.outbox.drain()).toEqual({ synced: 1, failed: 0, remaining: 0, idle: 0 });
+    expect(await drained.outbox.drain()).toEqual({ synced: 1, failed: 0, remaining: 0, idle: 0, stranded: 0, stuck: 0 });
     expect((await stores.mysql.get("User", { id: created.id }))?.firstName).toBe("Four");
   });
 
