@@ -69,7 +69,8 @@ export class FleetMember {
         if (waiting.readable === 0) {
           throw new Error(`${this.outbox.storageOf(store)} could not be read`);
         }
-        return waiting.depth;
+        // Writes in flight count too: they may not have reached the store yet.
+        return waiting.depth + waiting.inFlight;
       },
     });
     this.phase = new CachedPhase(this.phaseStore, {

@@ -82,6 +82,50 @@ describe("write intents", () => {
     expect(await depth()).toEqual({ mysql: 0, dynamodb: 0 });
   });
 
+  it("phase 3: a write being copied counts as in flight, not as waiting, until its copy is checked", async () => {
+    const { outbox, depth } = await setUp(3);
+    const codec = testbed.codec();
+    let release = () => {};
+    let entered = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const copying = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    const dynamodb = new DynamoEntityStore(stack.dynamodb(), codec, { tablePrefix: stack.tablePrefix });
+    const held = new Proxy(dynamodb, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver);
+        if (typeof value !== "function") return value;
+        if (property === "create") {
+          return async (...args: Parameters<DynamoEntityStore["create"]>) => {
+            entered();
+            await gate;
+            return target.create(...args);
+          };
+        }
+        return (value as (...args: unknown[]) => unknown).bind(target);
+      },
+    });
+    const router = new EntityRouter({
+      phase: new SettablePhase(3),
+      codec,
+      mysql: new MysqlEntityStore(await stack.mysql(), codec),
+      dynamodb: held,
+      onSecondaryFailure: outbox.record,
+      intents: outbox.intents,
+    });
+    const creating = router.create("User", user("inflight"));
+    await copying;
+    const during = (await outbox.metrics()).dynamodb;
+    expect({ depth: during.depth, inFlight: during.inFlight }).toEqual({ depth: 0, inFlight: 1 });
+    release();
+    await creating;
+    expect(await depth()).toEqual({ mysql: 0, dynamodb: 0 });
+    expect((await outbox.metrics()).dynamodb.inFlight).toBe(0);
+  });
+
   it("phase 3: a copy DynamoDB refused leaves one due entry (its intent), which a drain replays", async () => {
     const { router, outbox, depth, stores } = await setUp(3, "dynamodb");
     const created = await router.create<{ id: bigint }>("User", user("refused"));
@@ -99,7 +143,14 @@ describe("write intents", () => {
     expect(await phase4.depth()).toEqual({ mysql: 1, dynamodb: 0 });
     expect(await depth()).toEqual({ mysql: 1, dynamodb: 0 });
     const drained = await setUp(4);
-    expect(await drained.outbox.drain()).toEqual({ synced: 1, failed: 0, remaining: 0, idle: 0, stranded: 0, stuck: 0 });
+    expect(await drained.outbox.drain()).toEqual({
+      synced: 1,
+      failed: 0,
+      remaining: 0,
+      idle: 0,
+      stranded: 0,
+      stuck: 0,
+    });
     expect((await stores.mysql.get("User", { id: created.id }))?.firstName).toBe("Four");
   });
 

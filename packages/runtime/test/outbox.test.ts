@@ -291,6 +291,7 @@ describe("phase 2, DynamoDB Local stopped during writes", () => {
     await outbox.flushed();
     expect((await outbox.metrics()).dynamodb).toEqual({
       depth: 0,
+      inFlight: 0,
       oldestAgeSeconds: 0,
       unpersisted: 0,
       readable: 1,
@@ -355,7 +356,15 @@ describe("phase 2, DynamoDB Local stopped during writes", () => {
     console.log(
       `outbox drain: ${synced} entries in ${seconds.toFixed(2)} s (${passes} passes) = ${(synced / seconds).toFixed(0)} entries/s`,
     );
-    const drained = { depth: 0, oldestAgeSeconds: 0, unpersisted: 0, readable: 1, stuck: 0, stranded: 0 };
+    const drained = {
+      depth: 0,
+      inFlight: 0,
+      oldestAgeSeconds: 0,
+      unpersisted: 0,
+      readable: 1,
+      stuck: 0,
+      stranded: 0,
+    };
     expect(await restarted.metrics()).toEqual({ dynamodb: drained, mysql: drained });
 
     // Both stores agree on every key that was touched.

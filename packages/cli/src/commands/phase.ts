@@ -213,7 +213,9 @@ function outboxReader(options: SetOptions): {
       const { mysqlUrl } = resolveConnections({ mysqlUrl: options.mysqlUrl });
       const database = options.database ?? parseMysqlUrl(mysqlUrl).database ?? "store";
       connection ??= await connectMysql(withDatabase(mysqlUrl, database), { connectTimeoutMs: 5_000 });
-      return (await new MysqlOutboxStorage(connection).depth(target)).depth;
+      // Writes in flight (intents within their grace) count too: they may not have reached DynamoDB yet.
+      const { depth, inFlight } = await new MysqlOutboxStorage(connection).depth(target);
+      return depth + inFlight;
     },
     async close() {
       await connection?.end().catch(() => undefined);

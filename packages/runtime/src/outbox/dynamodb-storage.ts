@@ -199,51 +199,53 @@ export class DynamoOutboxStorage implements OutboxStorage {
     );
   }
 
-  async depth(target: StoreName): Promise<OutboxDepth> {
+  async depth(target: StoreName, now: number = Date.now()): Promise<OutboxDepth> {
     const table = await ensureControlTable(this.client, this.tablePrefix);
     const shards = await Promise.all(
       Array.from({ length: OUTBOX_SHARDS }, async (_, shard) => {
-        const values = { ":pk": { S: DynamoOutboxStorage.partition(target, shard) } };
-        const names = { "#pk": CONTROL_KEY.partition };
         let count = 0;
+        let inFlight = 0;
         let stuck = 0;
+        let oldest: number | undefined;
         let start: Item | undefined;
         do {
-          // Every entry is read (Count), and those stuck pass the filter (Count vs ScannedCount).
           const page = await this.client.send(
             new QueryCommand({
               TableName: table,
               KeyConditionExpression: "#pk = :pk",
-              FilterExpression: "attribute_exists(#stuck)",
-              ExpressionAttributeNames: { ...names, "#stuck": "stuckSince" },
-              ExpressionAttributeValues: values,
-              Select: "COUNT",
+              ProjectionExpression: "#created, #attempts, #next, #stuck",
+              ExpressionAttributeNames: {
+                "#pk": CONTROL_KEY.partition,
+                "#created": "createdAt",
+                "#attempts": "attempts",
+                "#next": "nextAttemptAt",
+                "#stuck": "stuckSince",
+              },
+              ExpressionAttributeValues: { ":pk": { S: DynamoOutboxStorage.partition(target, shard) } },
               ConsistentRead: true,
               ExclusiveStartKey: start,
             }),
           );
-          count += page.ScannedCount ?? 0;
-          stuck += page.Count ?? 0;
+          for (const item of page.Items ?? []) {
+            // In flight: a write intent never tried and not yet due (see intents.ts).
+            if (item.attempts?.N === "0" && Number(item.nextAttemptAt?.N ?? 0) > now) {
+              inFlight++;
+              continue;
+            }
+            count++;
+            if (item.stuckSince !== undefined) stuck++;
+            const created = Number(item.createdAt?.N ?? Number.NaN);
+            if (!Number.isNaN(created) && (oldest === undefined || created < oldest)) oldest = created;
+          }
           start = page.LastEvaluatedKey;
         } while (start !== undefined);
-        if (count === 0) return { count, stuck, oldest: undefined };
-        const first = await this.client.send(
-          new QueryCommand({
-            TableName: table,
-            KeyConditionExpression: "#pk = :pk",
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: values,
-            ConsistentRead: true,
-            Limit: 1,
-          }),
-        );
-        const oldest = first.Items?.[0]?.createdAt?.N;
-        return { count, stuck, oldest: oldest === undefined ? undefined : Number(oldest) };
+        return { count, inFlight, stuck, oldest };
       }),
     );
     const oldest = shards.flatMap((shard) => (shard.oldest === undefined ? [] : [shard.oldest]));
     return {
       depth: shards.reduce((sum, shard) => sum + shard.count, 0),
+      inFlight: shards.reduce((sum, shard) => sum + shard.inFlight, 0),
       stuck: shards.reduce((sum, shard) => sum + shard.stuck, 0),
       oldestCreatedAt: oldest.length === 0 ? undefined : Math.min(...oldest),
     };

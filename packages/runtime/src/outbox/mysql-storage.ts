@@ -185,15 +185,23 @@ export class MysqlOutboxStorage implements OutboxStorage {
     );
   }
 
-  async depth(target: StoreName): Promise<OutboxDepth> {
+  async depth(target: StoreName, now: number = Date.now()): Promise<OutboxDepth> {
     await this.ensureTable();
+    // In flight: a write intent never tried and not yet due (see intents.ts).
+    const inFlight = "(attempts = 0 AND next_attempt_at_ms > ?)";
     const rows = (await this.query(
-      `SELECT COUNT(*) AS depth, MIN(created_at_ms) AS oldest, COUNT(stuck_since_ms) AS stuck FROM ${this.table} WHERE target = ?`,
-      [target],
-    )) as Array<{ depth: string | number; oldest: string | number | null; stuck: string | number }>;
+      `SELECT COUNT(*) - COALESCE(SUM(${inFlight}), 0) AS depth, COALESCE(SUM(${inFlight}), 0) AS in_flight, MIN(CASE WHEN ${inFlight} THEN NULL ELSE created_at_ms END) AS oldest, COUNT(stuck_since_ms) AS stuck FROM ${this.table} WHERE target = ?`,
+      [now, now, now, target],
+    )) as Array<{
+      depth: string | number;
+      in_flight: string | number;
+      oldest: string | number | null;
+      stuck: string | number;
+    }>;
     const row = rows[0];
     return {
       depth: Number(row?.depth ?? 0),
+      inFlight: Number(row?.in_flight ?? 0),
       stuck: Number(row?.stuck ?? 0),
       oldestCreatedAt: row?.oldest === null || row?.oldest === undefined ? undefined : Number(row.oldest),
     };

@@ -151,8 +151,10 @@ export interface ResolveResult {
 
 /** Plain numbers, per target store; Prometheus exposition is built on this. */
 export interface OutboxTargetMetrics {
-  /** Entries waiting (stored, and held in memory because they could not be stored). */
+  /** Entries waiting (stored, and held in memory because they could not be stored); intents in flight not counted. */
   depth: number;
+  /** Write intents within their grace: writes being copied right now, whose requests remove them (./intents.ts). */
+  inFlight: number;
   /** Seconds since the oldest waiting entry was recorded; 0 when none waits. */
   oldestAgeSeconds: number;
   /** Of `depth`: entries held in memory only (lost if the process dies). */
@@ -428,7 +430,7 @@ export class Outbox {
         (oldest, entry) => (oldest === undefined || entry.createdAt < oldest ? entry.createdAt : oldest),
         undefined,
       );
-      let stored = { depth: 0, oldestCreatedAt: undefined as number | undefined, stuck: 0 };
+      let stored = { depth: 0, inFlight: 0, oldestCreatedAt: undefined as number | undefined, stuck: 0 };
       let readable = 1;
       try {
         stored = await this.storages[target].depth(target);
@@ -438,6 +440,7 @@ export class Outbox {
       const oldest = [heldOldest, stored.oldestCreatedAt].filter((at): at is number => at !== undefined);
       return {
         depth: stored.depth + held.length,
+        inFlight: stored.inFlight,
         oldestAgeSeconds: oldest.length === 0 ? 0 : Math.max(0, (now - Math.min(...oldest)) / 1000),
         unpersisted: held.length,
         readable,

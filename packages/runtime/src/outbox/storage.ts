@@ -3,8 +3,13 @@ import type { StoreName } from "../phases.ts";
 import type { NewOutboxEntry, OutboxEntry } from "./entry.ts";
 
 export interface OutboxDepth {
-  /** Entries waiting. */
+  /** Entries waiting: recorded failures, and write intents past their grace (not those in flight). */
   depth: number;
+  /**
+   * Write intents still within their grace: their writes are being copied right now (./intents.ts). Not in `depth`:
+   * they are no failure, and their requests remove them.
+   */
+  inFlight: number;
   /** Epoch milliseconds of the oldest waiting entry; undefined when none waits. */
   oldestCreatedAt: number | undefined;
   /** Of `depth`: entries marked stuck (see OutboxEntry.stuckSince). */
@@ -46,5 +51,6 @@ export interface OutboxStorage {
   remove(entries: readonly OutboxEntry[]): Promise<void>;
   /** Counts a failed try on each entry and sets its next try, last error and stuck mark (entries gone stay gone). */
   postpone(entries: readonly OutboxEntry[], postponement: Postponement): Promise<void>;
-  depth(target: StoreName): Promise<OutboxDepth>;
+  /** The target's entries counted, `now` (epoch ms) telling intents in flight from entries waiting. */
+  depth(target: StoreName, now?: number): Promise<OutboxDepth>;
 }
