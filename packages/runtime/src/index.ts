@@ -43,6 +43,7 @@ export {
   TransactionRefused,
   UniqueViolation,
   WriteConflict,
+  WritesSuspended,
 } from "./errors.ts";
 export { FleetMember, type FleetMemberOptions, IdsNotReady } from "./fleet-member.ts";
 export * from "./ids/index.ts";
