@@ -298,6 +298,11 @@ export class PhaseStore {
       throw new PhaseControlError(`the wait for the fleet must be a positive number of milliseconds, got ${waitMs}`);
     }
     const margin = this.options.moveMarginMs ?? DEFAULT_MOVE_MARGIN_MS;
+    if (waitMs <= margin) {
+      throw new PhaseControlError(
+        `the wait for the fleet (${waitMs} ms) must be longer than the margin kept before its deadline (${margin} ms)`,
+      );
+    }
     const deadlineMs = this.now() + waitMs;
     const deadline = new Date(deadlineMs).toISOString();
     const from = current.phase;
