@@ -34,7 +34,6 @@ export function createPhaseRouter(contract: Contract, options: StoreOptions): En
     dynamodb: new DynamoEntityStore(options.dynamodb, codec, { tablePrefix }),
     ids: new IdAllocator(options.dynamodb, { tablePrefix }),
     onSecondaryFailure: options.onSecondaryFailure,
-    idGate: options.idGate,
     metrics: options.metrics,
     shadow: options.shadow,
   });
