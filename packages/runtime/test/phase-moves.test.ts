@@ -113,6 +113,15 @@ describe("the barrier of 3 -> 4", () => {
     expect(b.state().held).toBe(1);
     expect(a.state().inFlight).toEqual({ [before]: 1 });
     expect([held.state.settled, move.state.settled]).toEqual([false, false]);
+    // Nobody else changes the phase meanwhile.
+    const busy = await processStore(name)
+      .set(2, { who: "bob" })
+      .catch((e: unknown) => e);
+    expect(busy).toBeInstanceOf(PhaseChangeRefused);
+    expect(busy).toMatchObject({
+      rule: "in-progress",
+      message: `phase 3 -> 2 refused: a move to phase 4 by ${who} is in progress until ${progress.deadline}`,
+    });
 
     inFlight.done();
     expect(await move.promise).toMatchObject({ phase: 4, version: before + 2 });
@@ -127,40 +136,48 @@ describe("the barrier of 3 -> 4", () => {
     expect((await mover.get()).pending).toBeUndefined();
   });
 
-  it("checks the outbox again once the fleet is ready: a failed copy left by the last phase-3 write stops the move", async () => {
-    const name = "barrier_outbox";
-    const waiting = { mysql: 0, dynamodb: 0 };
-    const mover = await readyForCutover(name, waiting);
-    const a = await started(processStore(name), { app: "store", refreshMs: 100, instanceId: "a" });
-    const before = (await mover.get()).version;
-    const inFlight = await a.beginWrite();
-    const draining = progressWhere(
-      (p) => p.waitingFor.join() === `store@${host} (a) has 1 write in flight under phase 3`,
-    );
-    const move = tracked(mover.set(4, { who, onProgress: draining.report }));
-    await draining.seen;
-    const held = tracked(a.beginWrite());
+  it.each([
+    { from: 3, to: 4, becoming: "dynamodb" },
+    { from: 4, to: 3, becoming: "mysql" },
+  ] as const)(
+    "checks the outbox again once the fleet is ready: a failed copy left by the last phase-$from write stops $from -> $to",
+    async ({ from, to, becoming }) => {
+      const name = `barrier_outbox_${from}${to}`;
+      const waiting = { mysql: 0, dynamodb: 0 };
+      const mover = await readyForCutover(name, waiting);
+      if (from === 4) await mover.set(4, { who });
+      const a = await started(processStore(name), { app: "store", refreshMs: 100, instanceId: "a" });
+      const before = (await mover.get()).version;
+      const inFlight = await a.beginWrite();
+      expect(inFlight.phase).toBe(from);
+      const draining = progressWhere(
+        (p) => p.waitingFor.join() === `store@${host} (a) has 1 write in flight under phase ${from}`,
+      );
+      const move = tracked(mover.set(to, { who, onProgress: draining.report }));
+      await draining.seen;
+      const held = tracked(a.beginWrite());
 
-    // The write in flight fails on DynamoDB and records its copy in the outbox before it finishes.
-    waiting.dynamodb = 1;
-    inFlight.done();
-    const error = await move.promise.catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(PhaseChangeRefused);
-    expect(error).toMatchObject({
-      rule: "precondition",
-      from: 3,
-      to: 4,
-      reasons: [
-        "1 failed write for dynamodb still waits in the outbox, and dynamodb is about to become authoritative: let the outbox drain first",
-      ],
-    });
-    // Cancelled: the held write runs under phase 3.
-    expect((await held.promise).phase).toBe(3);
-    expect(await mover.get()).toMatchObject({ phase: 3, version: before + 2 });
-    expect((await mover.get()).pending).toBeUndefined();
-    const [cancel] = (await mover.history({ limit: 1 })).entries;
-    expect(cancel).toMatchObject({ version: before + 2, change: "cancel", from: 3, to: 4, who });
-  });
+      // The write in flight fails on the store about to become authoritative and records it in the outbox, then finishes.
+      waiting[becoming] = 1;
+      inFlight.done();
+      const error = await move.promise.catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(PhaseChangeRefused);
+      expect(error).toMatchObject({
+        rule: "precondition",
+        from,
+        to,
+        reasons: [
+          `1 failed write for ${becoming} still waits in the outbox, and ${becoming} is about to become authoritative: let the outbox drain first`,
+        ],
+      });
+      // Cancelled: the held write runs under the phase it was in.
+      expect((await held.promise).phase).toBe(from);
+      expect(await mover.get()).toMatchObject({ phase: from, version: before + 2 });
+      expect((await mover.get()).pending).toBeUndefined();
+      const [cancel] = (await mover.history({ limit: 1 })).entries;
+      expect(cancel).toMatchObject({ version: before + 2, change: "cancel", from, to, who });
+    },
+  );
 
   it("is cancelled at its deadline when a process never takes the announcement; writes go on under phase 3", async () => {
     const name = "barrier_deadline";

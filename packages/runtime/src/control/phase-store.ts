@@ -220,7 +220,7 @@ export class PhaseStore {
    * (PhaseConflict), writing the audit entry in the same transaction. Returns the new state.
    */
   async set(to: number, options: PhaseChangeOptions): Promise<PhaseState> {
-    const current = await this.settled(await this.get(), options.who);
+    const current = await this.settled(await this.get(), to, options.who);
     const from = current.phase;
     checkExpected(current, options.expectedVersion);
     const who = options.who?.trim() ?? "";
@@ -423,14 +423,14 @@ export class PhaseStore {
    * `current`, once no announced move is open: a move still before its deadline refuses any other change
    * (PhaseChangeRefused "in-progress"); one past its deadline is cancelled first.
    */
-  private async settled(current: PhaseState, who: string | undefined): Promise<PhaseState> {
+  private async settled(current: PhaseState, to: number | undefined, who: string | undefined): Promise<PhaseState> {
     const pending = current.pending;
     if (pending === undefined) return current;
     if (this.now() <= Date.parse(pending.deadline)) {
       throw new PhaseChangeRefused(
         "in-progress",
         current.phase,
-        pending.to,
+        to ?? current.phase,
         [`a move to phase ${pending.to} by ${pending.by} is in progress until ${pending.deadline}`],
         { hint: "wait until it is committed or cancelled (ferry phase get)" },
       );
@@ -445,7 +445,7 @@ export class PhaseStore {
 
   /** Changes the phase's settings, as a compare-and-set on the version, audited like a phase change. */
   async configure(changes: Partial<PhaseSettings>, options: PhaseSettingsOptions): Promise<PhaseState> {
-    const current = await this.settled(await this.get(), options.who);
+    const current = await this.settled(await this.get(), undefined, options.who);
     checkExpected(current, options.expectedVersion);
     const who = options.who?.trim() ?? "";
     if (who === "") throw new InvalidPhaseSettings("a change must say who makes it");
