@@ -10,12 +10,15 @@
  *   only with explicit confirmation, and the preconditions of ./guard-rails.ts (those on records of the control table
  *   are also conditions of the move's transaction). A forced move skips the step rule and the preconditions, needs a reason, and is marked
  *   forced in the audit log.
+ * - A move that changes the authoritative store (and 4 -> 5) goes through the barrier (moveThroughBarrier): announced
+ *   on the phase item, committed once every live process has taken it with no write in flight under the old phase,
+ *   cancelled otherwise. While it is announced no other change is made.
  *
  * Control-table items (pk / sk) of the phase and what its guard rails read:
  *
  * | pk            | sk               | what                                                                    |
  * |---------------|------------------|-------------------------------------------------------------------------|
- * | `PHASE`       | `CURRENT`        | the phase, its settings, `version`, `updatedAt`, `updatedBy` (./phase-item.ts) |
+ * | `PHASE`       | `CURRENT`        | the phase, its settings, `version`, `updatedAt`, `updatedBy`, `dualWriteSince`, `pending` (./phase-item.ts) |
  * | `PHASE#AUDIT` | `V#<12 digits>`  | one audit entry per version (./audit-log.ts)                            |
  * | `INSTANCE`    | instance id      | one heartbeat per running process (./heartbeats.ts)                     |
  * | `BACKFILL`    | `LATEST`         | the last backfill's state (./backfill-status.ts)                        |
