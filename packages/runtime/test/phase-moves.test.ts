@@ -223,6 +223,8 @@ describe("the barrier of 3 -> 4", () => {
       refreshMs: 100,
       instanceId: "p",
       now: () => Date.now() + clock.offset,
+      // Its clock jumps past the deadline below; it must not take itself for out of touch for that.
+      staleAfterMs: 86_400_000,
     });
     const ready = progressWhere((progress) => progress.live === 1 && progress.waitingFor.length === 0);
     let held: ReturnType<typeof tracked<WriteTicket>> | undefined;
@@ -295,5 +297,43 @@ describe("a process out of touch with the control table", () => {
     expect(await p.refresh()).toBe(true);
     expect(Date.parse(p.state().inTouchAt ?? "")).toBeGreaterThan(Date.parse(inTouchAt ?? ""));
     expect((await p.beginWrite()).phase).toBe(1);
+  });
+
+  it("reads the phase again after a heartbeat that comes later than the stale limit: a move may have passed it by", async () => {
+    const name = "straddle";
+    const moverClock = { offset: 0 };
+    const mover = await readyForCutover(
+      name,
+      { mysql: 0, dynamodb: 0 },
+      { staleAfterMs: 3000, now: () => Date.now() + moverClock.offset },
+    );
+    const t0 = Date.now();
+    const clock = { offset: 0 };
+    const store = processStore(name);
+    const p = await started(store, {
+      app: "store",
+      refreshMs: 3_600_000,
+      staleAfterMs: 3000,
+      now: () => t0 + clock.offset,
+    });
+    // p's next phase read answers phase 3; before p writes its heartbeat, more than the stale limit passes, and the
+    // mover, which no longer counts p, moves to phase 4 without it.
+    let armed = true;
+    store.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const result = await next(args);
+        if (context.commandName === "GetItemCommand" && armed) {
+          armed = false;
+          clock.offset = 3001;
+          moverClock.offset = 10_000;
+          expect(await mover.set(4, { who })).toMatchObject({ phase: 4 });
+        }
+        return result;
+      },
+      { step: "initialize", name: "straddle" },
+    );
+    expect(await p.refresh()).toBe(true);
+    expect(armed).toBe(false);
+    expect((await p.beginWrite()).phase).toBe(4);
   });
 });

@@ -217,9 +217,6 @@ export class CachedPhase implements PhaseSource {
   }
 
   private async load(): Promise<boolean> {
-    // Back in touch after too long: the phase read before this heartbeat may predate a move the fleet view, which had
-    // stopped counting this process, let through; only a read after the heartbeat is sure to see it.
-    const wasOutOfTouch = this.outOfTouch();
     const loaded = await this.read();
     if (loaded === undefined) {
       if (this.outOfTouch()) this.rejectHeld(this.suspended());
@@ -234,7 +231,10 @@ export class CachedPhase implements PhaseSource {
     if (this.running) {
       const beat = this.now();
       if (await this.heartbeat(beat)) {
-        if (wasOutOfTouch) await this.confirm(beat);
+        // Back in touch after longer than the stale limit (by the time the heartbeat is written): the fleet view may
+        // have stopped counting this process meanwhile and let a move through that the read above predates; only a
+        // read after the heartbeat is sure to see it.
+        if (this.outOfTouch()) await this.confirm(beat);
         else this.inTouchAt = beat;
       }
     }
