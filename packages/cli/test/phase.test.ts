@@ -61,6 +61,7 @@ describe("ferry phase", () => {
     const get = await ferryPhase(["get"], env);
     expect(get.stdout).toContain("phase 2: dual write, MySQL read\n");
     expect(get.stdout).toMatch(/ {2}last changed {3}\d{4}-\d\d-\d\dT.*Z by alice@ops\n/);
+    expect(get.stdout).toContain("\n  dual writes    since version 1 (backfills and validations of this run count)\n");
 
     const skip = await ferryPhase(["set", "4", "--who", "alice@ops"], env);
     expect(skip.code).toBe(1);

@@ -293,6 +293,15 @@ function describePhase(state: PhaseState): string {
         : `${state.updatedAt} by ${state.updatedBy ?? "?"}`,
     ],
   ];
+  if (state.dualWriteSince !== undefined) {
+    rows.push(["dual writes", `since version ${state.dualWriteSince} (backfills and validations of this run count)`]);
+  }
+  if (state.pending !== undefined) {
+    rows.push([
+      "moving",
+      `to phase ${state.pending.to} (announced by ${state.pending.by}; writes are held until it is committed or cancelled, by ${state.pending.deadline} at the latest)`,
+    ]);
+  }
   return `phase ${state.phase}: ${definition.name}\n${table(rows)}`;
 }
 
