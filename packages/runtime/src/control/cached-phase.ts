@@ -6,10 +6,10 @@
  * It is also where writes start (beginWrite): it counts the writes in flight, per phase version, and reports them in
  * its heartbeat. While the phase item announces a move that changes the authoritative store it holds new writes,
  * acks the announcement in its heartbeat, and reads the phase every `holdPollMs`, until the move is committed (held
- * writes run under the new phase) or cancelled (they run under the old one); it cancels a move whose deadline has
- * passed itself, so that it never resumes while the move could still be committed. A process that has not read the
- * phase and written its heartbeat for longer than `staleAfterMs` (when the fleet view stops counting it) refuses
- * writes (WritesSuspended) until it has again.
+ * writes run under the new phase) or cancelled (they run under the old one); it cancels a move whose deadline (plus
+ * `moveGraceMs`) has passed itself, so that it never resumes while the move could still be committed. A process that
+ * has not read the phase and written its heartbeat for longer than `staleAfterMs` (when the fleet view stops counting
+ * it) refuses writes (WritesSuspended) until it has again.
  */
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
@@ -26,6 +26,9 @@ import {
 import { PhaseConflict } from "./phase-errors.ts";
 import type { PhaseState } from "./phase-state.ts";
 import type { PhaseStore } from "./phase-store.ts";
+
+/** How long after an announced move's deadline a process cancels it, unless told otherwise. */
+const DEFAULT_MOVE_GRACE_MS = 1_000;
 
 export interface CachedPhaseOptions {
   /** The application this process is (e.g. "store", "admin"), shown in the fleet view. */
@@ -47,6 +50,12 @@ export interface CachedPhaseOptions {
   staleAfterMs?: number;
   /** Milliseconds between phase reads while a move is announced (default the smaller of 50 and refreshMs). */
   holdPollMs?: number;
+  /**
+   * A move announced is cancelled by this process once its deadline has passed by this long, by this process's clock
+   * (default 1 s): the process's side of the margin around the deadline (the mover stops committing its
+   * PhaseStoreOptions.moveMarginMs before it), for clocks that differ.
+   */
+  moveGraceMs?: number;
   /** The clock (default Date.now). */
   now?: () => number;
 }
@@ -105,6 +114,7 @@ export class CachedPhase implements PhaseSource {
   private lastError: { message: string; at: string } | undefined;
   private readonly staleAfterMs: number;
   private readonly holdPollMs: number;
+  private readonly moveGraceMs: number;
   private readonly now: () => number;
   /** Writes in flight by the phase version they began under, and their total. */
   private readonly inFlight = new Map<number, number>();
@@ -131,6 +141,7 @@ export class CachedPhase implements PhaseSource {
     this.onError = options.onError;
     this.staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
     this.holdPollMs = options.holdPollMs ?? Math.min(50, refreshMs);
+    this.moveGraceMs = options.moveGraceMs ?? DEFAULT_MOVE_GRACE_MS;
     this.now = options.now ?? Date.now;
   }
 
@@ -249,7 +260,8 @@ export class CachedPhase implements PhaseSource {
   private async read(): Promise<PhaseState | undefined> {
     try {
       let loaded = await this.store.get();
-      if (this.running && loaded.pending !== undefined && this.now() > Date.parse(loaded.pending.deadline)) {
+      const pending = loaded.pending;
+      if (this.running && pending !== undefined && this.now() > Date.parse(pending.deadline) + this.moveGraceMs) {
         try {
           loaded = await this.store.cancelMove(
             loaded,
