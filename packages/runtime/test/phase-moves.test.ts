@@ -336,4 +336,52 @@ describe("a process out of touch with the control table", () => {
     expect(armed).toBe(false);
     expect((await p.beginWrite()).phase).toBe(4);
   });
+
+  it("rejects the writes it holds for a move once it is out of touch, and every write once it is stopped", async () => {
+    const name = "held_out_of_touch";
+    const moverClock = { offset: 0 };
+    const mover = await readyForCutover(name, { mysql: 0, dynamodb: 0 }, { now: () => Date.now() + moverClock.offset });
+    // A process that never takes the announcement keeps the move open while the test looks at p.
+    await started(processStore(name), { app: "store", refreshMs: 3_600_000, instanceId: "silent" });
+    const t0 = Date.now();
+    const clock = { offset: 0 };
+    const store = processStore(name);
+    const p = await started(store, {
+      app: "store",
+      refreshMs: 3_600_000,
+      instanceId: "p",
+      staleAfterMs: 3000,
+      now: () => t0 + clock.offset,
+      onError: () => {},
+    });
+    const announced = progressWhere((progress) => progress.waitingFor.length === 2);
+    const move = tracked(mover.set(4, { who, waitMs: 60_000, onProgress: announced.report }));
+    await announced.seen;
+    expect(await p.refresh()).toBe(true);
+    const held = tracked(p.beginWrite());
+    expect(p.state().held).toBe(1);
+
+    // p loses the control table, and more than the stale limit passes.
+    store.client.middlewareStack.add(
+      () => async () => {
+        throw new Error("the network is down");
+      },
+      { step: "initialize", name: "down" },
+    );
+    clock.offset = 3001;
+    expect(await p.refresh()).toBe(false);
+    const error = await held.promise.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WritesSuspended);
+    expect((error as Error).message).toMatch(
+      /^this process takes no writes: .*; last error: Error: the network is down$/,
+    );
+    expect(p.state().held).toBe(0);
+
+    await p.stop();
+    await expect(p.beginWrite()).rejects.toThrow(
+      new WritesSuspended("this process's CachedPhase is not running (stopped): it takes no writes", undefined),
+    );
+    moverClock.offset = 60_000;
+    expect(await move.promise.catch((e: unknown) => e)).toBeInstanceOf(PhaseMoveTimedOut);
+  });
 });
