@@ -61,6 +61,7 @@ describe("ferry phase", () => {
     const get = await ferryPhase(["get"], env);
     expect(get.stdout).toContain("phase 2: dual write, MySQL read\n");
     expect(get.stdout).toMatch(/ {2}last changed {3}\d{4}-\d\d-\d\dT.*Z by alice@ops\n/);
+    expect(get.stdout).toContain("\n  dual writes    since version 1 (backfills and validations of this run count)\n");
 
     const skip = await ferryPhase(["set", "4", "--who", "alice@ops"], env);
     expect(skip.code).toBe(1);
@@ -87,7 +88,8 @@ describe("ferry phase", () => {
     const three = await ferryPhase(["set", "3"], { ...env, USER: "bob" });
     expect(three).toMatchObject({ code: 0, stdout: "phase 2 -> 3 (dual write, shadow read), version 2\n" });
     const forced = await ferryPhase(["set", "4", "--force", "--reason", "validated by hand", "--who", "carol"], env);
-    expect(forced).toMatchObject({ code: 0, stdout: "phase 3 -> 4 (dual write, DynamoDB read), version 3, forced\n" });
+    // Announced as version 3, committed as version 4.
+    expect(forced).toMatchObject({ code: 0, stdout: "phase 3 -> 4 (dual write, DynamoDB read), version 4, forced\n" });
     const unconfirmed = await ferryPhase(["set", "5", "--who", "carol"], env);
     expect(unconfirmed.code).toBe(1);
     expect(unconfirmed.stderr).toContain("needs explicit confirmation\n  add --confirm");
@@ -99,7 +101,8 @@ describe("ferry phase", () => {
     expect(history.code).toBe(0);
     expect(history.stdout.replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, "<at>")).toBe(
       [
-        "v3  <at>  carol  phase 3 -> 4 (forced): validated by hand",
+        "v4  <at>  carol  phase 3 -> 4 (forced): validated by hand",
+        "v3  <at>  carol  announced phase 3 -> 4 (forced): validated by hand",
         `v2  <at>  bob@${hostname()}  phase 2 -> 3`,
         "v1  <at>  alice@ops  phase 1 -> 2: start dual writes",
         "",
@@ -111,6 +114,7 @@ describe("ferry phase", () => {
     };
     expect(json.cursor).toBeUndefined();
     expect(json.entries.map((e) => [e.version, e.forced])).toEqual([
+      [4, true],
       [3, true],
       [2, false],
       [1, false],
@@ -138,10 +142,44 @@ describe("ferry phase", () => {
     const store = new PhaseStore(stack.dynamodb(), { tablePrefix: prefix });
     await store.set(4, { who: "x", force: true, reason: "setup" });
     const five = await ferryPhase(["set", "5", "--confirm", "--who", "dana"], env);
-    expect(five).toMatchObject({ code: 0, stdout: "phase 4 -> 5 (DynamoDB only), version 2\n" });
+    // 1 -> 4 and 4 -> 5 each went through the barrier (announced, then committed): no process ran, none was waited for.
+    expect(five).toMatchObject({ code: 0, stdout: "phase 4 -> 5 (DynamoDB only), version 4\n" });
+    expect(five.stderr).toMatch(
+      /^phase 4 -> 5 changes the authoritative store: announced \(version 3\); every process holds new writes and finishes those under phase 4, until \S+Z at the latest\nevery live process \(0\) is ready; checking the preconditions again and committing\nthe writes every process held now run under phase 5; `ferry phase fleet` shows the fleet\n$/,
+    );
     const back = await ferryPhase(["set", "4", "--force", "--reason", "oops", "--who", "dana"], env);
     expect(back.code).toBe(1);
     expect(back.stderr).toContain("error: phase 5 -> 4 refused: nothing leaves phase 5");
+  });
+
+  it("set shows what a move of the authoritative store waits for, and fails clearly when the fleet is not ready", async () => {
+    const prefix = `${stack.tablePrefix}barrier_`;
+    const env = environment(prefix);
+    const store = new PhaseStore(stack.dynamodb(), { tablePrefix: prefix });
+    await store.set(3, { who: "x", force: true, reason: "setup" });
+    // A process that reads the phase once and never again: it never takes the announcement.
+    const silent = new CachedPhase(new PhaseStore(stack.dynamodb(), { tablePrefix: prefix }), {
+      app: "store",
+      instanceId: "i-silent",
+      refreshMs: 3_600_000,
+    });
+    await silent.start();
+    try {
+      const args = ["set", "4", "--force", "--reason", "cutover", "--who", "dana", "--wait-ms", "2500"];
+      const result = await ferryPhase([...args, "--stale-after", "3600000"], env);
+      expect(result.code).toBe(1);
+      expect(result.stdout).toBe("");
+      const waiting = `store@${hostname()} (i-silent) has not taken the announcement yet`;
+      expect(result.stderr).toMatch(
+        new RegExp(
+          `^phase 3 -> 4 changes the authoritative store: announced \\(version 2\\); every process holds new writes and finishes those under phase 3, until (\\S+Z) at the latest\\nwaiting for: ${escapeRegExp(waiting)}\\nerror: phase 3 -> 4 cancelled: not every live process was ready before the deadline \\(\\1\\): ${escapeRegExp(waiting)}; the phase stays 3\\n {2}see \`ferry phase fleet\`: stop or fix the processes named, or give them longer \\(--wait-ms\\), then try again\\n$`,
+        ),
+      );
+      expect(await store.get()).toMatchObject({ phase: 3, version: 3 });
+      expect((await store.history({ limit: 1 })).entries[0]).toMatchObject({ change: "cancel", from: 3, to: 4 });
+    } finally {
+      await silent.stop();
+    }
   });
 
   it("fleet lists the running instances and whether all run the current version", async () => {
@@ -191,3 +229,7 @@ describe("ferry phase", () => {
     expect(down.stderr).not.toContain("    at ");
   });
 });
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}

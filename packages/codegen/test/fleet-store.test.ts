@@ -38,7 +38,7 @@ function member(app: string): FleetMember {
 }
 
 describe("ids while the fleet moves to phase 4", () => {
-  it("a phase-4 create waits until no process still lets MySQL hand out ids, then continues MySQL's sequence", async () => {
+  it("phase 4's first id continues MySQL's sequence: the barrier lets the last phase-3 write finish first", async () => {
     const tablePrefix = `${stack.tablePrefix}ids_`;
     await applyTables(stack.dynamodb(), contract, { prefix: tablePrefix });
     const fast = new FleetMember({
@@ -48,42 +48,52 @@ describe("ids while the fleet moves to phase 4", () => {
       tablePrefix,
       app: "store-fast",
       refreshMs: 100,
-      // The slow process below heartbeats only when the test refreshes it: never take it for gone here.
+      // However slow the machine, every process of this test counts as live.
       staleAfterMs: 600_000,
     });
     members.push(fast);
     await fast.start();
-    // A process that read the phase once and has not refreshed since (a long GC pause, a slow deploy).
-    const slow = new CachedPhase(fast.phaseStore, { app: "store-slow", refreshMs: 3_600_000 });
-    await slow.start();
+    // Another process of the fleet, which will be in the middle of a phase-3 write when the move is announced.
+    const other = new CachedPhase(fast.phaseStore, { app: "store-other", refreshMs: 100, staleAfterMs: 600_000 });
+    await other.start();
     try {
       await fast.phaseStore.set(3, { who: "operator@test", force: true, reason: "test: straight to phase 3" });
-      await slow.refresh();
-      await expect.poll(() => fast.phase.phase(), { timeout: 10_000 }).toBe(3);
-      await fast.phaseStore.set(4, { who: "operator@test", force: true, reason: "test: to phase 4" });
-      await expect.poll(() => fast.phase.phase(), { timeout: 10_000 }).toBe(4);
-      expect(slow.phase()).toBe(3);
-
-      const store = createStore(fast.storeOptions);
-      let created = false;
-      const creating = store.users
-        .create({ username: "ids_1", email: "ids_1@example.com", passwordHash: "scrypt$x", firstName: "Ids" })
-        .then((user) => {
-          created = true;
-          return user;
-        });
-      // The slow process, still in phase 3, lets MySQL hand out an id meanwhile.
+      await other.refresh();
+      const write = await other.beginWrite();
+      expect(write.phase).toBe(3);
+      let draining: () => void = () => {};
+      const drained = new Promise<void>((resolve) => {
+        draining = resolve;
+      });
+      const moving = fast.phaseStore.set(4, {
+        who: "operator@test",
+        force: true,
+        reason: "test: to phase 4",
+        onProgress: (progress) => {
+          if (progress.waitingFor.length === 1 && progress.waitingFor[0]?.includes("1 write in flight under phase 3")) {
+            draining();
+          }
+        },
+      });
+      await drained;
+      // The write in flight lets MySQL hand out an id, then finishes.
       const [result] = (await pool.query(
         "INSERT INTO users (username, email, password_hash, first_name) VALUES ('laggard', 'laggard@example.com', 'x', 'Lag')",
       )) as unknown as [{ insertId: number }];
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      expect(created).toBe(false);
-      await slow.refresh();
-      const user = await creating;
-      expect(user.id).toBeGreaterThan(BigInt(result.insertId));
+      write.done();
+      expect((await moving).phase).toBe(4);
+      await expect.poll(() => fast.phase.phase(), { timeout: 10_000 }).toBe(4);
+
+      const user = await createStore(fast.storeOptions).users.create({
+        username: "ids_1",
+        email: "ids_1@example.com",
+        passwordHash: "scrypt$x",
+        firstName: "Ids",
+      });
+      expect(user.id).toBe(BigInt(result.insertId) + 1n);
       expect(user.id).toBe(await new MysqlEntityStore(pool, fast.codec).highestId("User"));
     } finally {
-      await slow.stop();
+      await other.stop();
     }
   });
 });

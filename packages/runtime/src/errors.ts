@@ -147,3 +147,20 @@ function show(value: ErrorValues): string {
   const parts = Object.entries(value).map(([name, given]) => `${name}=${String(given)}`);
   return `{ ${parts.join(", ")} }`;
 }
+
+/**
+ * A write refused by its phase source (CachedPhase.beginWrite): the process lost touch with the control table (it has
+ * not read the phase or written its heartbeat for longer than the fleet's stale limit, so a move may have passed it
+ * by), or it was stopped. Reads go on; writes resume once a refresh and a heartbeat succeed again.
+ */
+export class WritesSuspended extends ErrorWithHint {
+  override readonly name = "WritesSuspended";
+  constructor(
+    message: string,
+    /** ISO-8601: since when the process has been out of touch (the last time its phase read and heartbeat succeeded). */
+    readonly since: string | undefined,
+    options: { hint?: string; cause?: unknown } = {},
+  ) {
+    super(message, options);
+  }
+}

@@ -26,20 +26,15 @@ export interface FleetMemberOptions {
   /** How often the phase is read again (default 1000 ms). */
   refreshMs?: number;
   /**
-   * For the id gate (phase 4's first new ids wait until no process lets MySQL hand them out): a process not heard
-   * from for this long is taken to be gone (default 3 s: three missed heartbeats). The phase store's guard rails judge
-   * the fleet with their own default.
+   * A process not heard from for this long is taken to be gone (default 3 s: three missed heartbeats): by this
+   * process's phase store (the fleet guard rail, the barrier of a move it makes) and by its CachedPhase, which refuses
+   * writes once it has not read the phase and written its heartbeat for this long.
    */
   staleAfterMs?: number;
   /** The time budget of a shadow read (default 100 ms). */
   shadowBudgetMs?: number;
   /** Where failures of the background parts are told (default console.error); it must not throw. */
   log?: (message: string, error?: unknown) => void;
-}
-
-/** A phase-4 create found processes still handing out MySQL ids after the wait. */
-export class IdsNotReady extends Error {
-  override readonly name = "IdsNotReady";
 }
 
 export class FleetMember {
@@ -52,16 +47,15 @@ export class FleetMember {
   readonly shadow: ShadowReader;
   /** What the generated createStore() takes, every option filled in. */
   readonly storeOptions: Required<StoreOptions>;
-  /** When the id gate takes a silent process to be gone (FleetMemberOptions.staleAfterMs). */
-  private readonly idGateStaleAfter: { staleAfterMs?: number };
 
   constructor(options: FleetMemberOptions) {
     const tablePrefix = options.tablePrefix ?? "";
     const log = options.log ?? ((message: string, error?: unknown) => console.error(`ferry: ${message}`, error ?? ""));
     this.codec = contractCodec(options.contract);
-    this.idGateStaleAfter = options.staleAfterMs === undefined ? {} : { staleAfterMs: options.staleAfterMs };
+    const staleAfter = options.staleAfterMs === undefined ? {} : { staleAfterMs: options.staleAfterMs };
     this.phaseStore = new PhaseStore(options.dynamodb, {
       tablePrefix,
+      ...staleAfter,
       // A move that makes a store authoritative waits until no failed write for it is left in the outbox; an outbox
       // that cannot be read is not an empty one (the phase store refuses the move then).
       pendingWrites: async (store) => {
@@ -76,6 +70,7 @@ export class FleetMember {
     this.phase = new CachedPhase(this.phaseStore, {
       app: options.app,
       ...(options.refreshMs === undefined ? {} : { refreshMs: options.refreshMs }),
+      ...staleAfter,
       onError: (error) => log("reading the phase failed; keeping the last one", error),
     });
     this.outbox = new Outbox({
@@ -139,7 +134,6 @@ export class FleetMember {
       },
     });
     this.storeOptions = {
-      idGate: () => this.fleetLeftMysqlIds(),
       phase: this.phase,
       mysql: options.mysql,
       dynamodb: options.dynamodb,
@@ -149,26 +143,6 @@ export class FleetMember {
       metrics: this.metrics,
       shadow: this.shadow,
     };
-  }
-
-  /**
-   * Waits until every live process of the fleet routes by phase 4 or 5 (heartbeats), so that none lets MySQL hand out
-   * an id any more; IdsNotReady after `timeoutMs` (default 15 s).
-   */
-  async fleetLeftMysqlIds(timeoutMs = 15_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const view = await this.phaseStore.fleet(this.idGateStaleAfter);
-      const lagging = view.instances.filter((instance) => (instance.phaseSeen ?? 1) < 4);
-      if (lagging.length === 0) return;
-      if (Date.now() > deadline) {
-        const names = lagging.map((i) => `${i.app}@${i.host} (phase ${i.phaseSeen ?? "?"})`).join(", ");
-        throw new IdsNotReady(
-          `new ids wait until no process lets MySQL hand them out, and ${lagging.length} still ${lagging.length === 1 ? "does" : "do"}: ${names}`,
-        );
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
   }
 
   /** Reads the phase (failing when it cannot be read at all) and starts the refresh, the heartbeat and the drain. */

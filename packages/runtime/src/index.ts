@@ -43,8 +43,9 @@ export {
   TransactionRefused,
   UniqueViolation,
   WriteConflict,
+  WritesSuspended,
 } from "./errors.ts";
-export { FleetMember, type FleetMemberOptions, IdsNotReady } from "./fleet-member.ts";
+export { FleetMember, type FleetMemberOptions } from "./fleet-member.ts";
 export * from "./ids/index.ts";
 export * from "./metrics/index.ts";
 export * from "./mysql/index.ts";

@@ -9,7 +9,7 @@ import { seedStore } from "@ferry/store";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type Codec, createCodec, type EntityValue } from "../src/codec/index.ts";
 import { ConditionFailed, CursorError, NotFound, StoreError, UniqueViolation } from "../src/errors.ts";
-import { escapeId, MysqlEntityStore, mysqlStatements } from "../src/mysql/index.ts";
+import { escapeId, MysqlEntityStore, mysqlStatements, nextAutoIncrementOf } from "../src/mysql/index.ts";
 import { expectError, keyed, rejection, uniqueViolation } from "./store-errors.ts";
 
 const stack = useTestStack();
@@ -346,6 +346,34 @@ describe("MysqlEntityStore", () => {
     });
     expect(await store.get("User", { id: kept.id as bigint })).toEqual(kept);
     expect((await store.list("Order", { where: { userId: kept.id }, limit: 5 })).items).toEqual([order]);
+  });
+});
+
+describe("MysqlEntityStore.highestId", () => {
+  it("reads the next AUTO_INCREMENT exactly: an id just handed out counts, also once its row is deleted", async () => {
+    const made = await store.create("User", newUser("ida"));
+    expect(await store.highestId("User")).toBe(made.id);
+    expect(await store.delete("User", { id: made.id as bigint })).toBe(true);
+    // MAX(id) no longer sees it; the table's next AUTO_INCREMENT (from SHOW CREATE TABLE) does.
+    expect(await store.highestId("User")).toBe(made.id);
+    const next = await store.create("User", newUser("jo"));
+    expect(next.id).toBe((made.id as bigint) + 1n);
+    expect(await store.highestId("User")).toBe(next.id);
+  });
+
+  it("takes AUTO_INCREMENT=n from the table options only, 1 when there is none", () => {
+    const ddl = (options: string) =>
+      [
+        "CREATE TABLE `t` (",
+        "  `id` bigint(20) NOT NULL AUTO_INCREMENT COMMENT 'AUTO_INCREMENT=99',",
+        "  PRIMARY KEY (`id`)",
+        `) ${options}`,
+      ].join("\n");
+    expect(nextAutoIncrementOf(ddl("ENGINE=InnoDB AUTO_INCREMENT=42 DEFAULT CHARSET=utf8mb4"), "T")).toBe(42n);
+    expect(nextAutoIncrementOf(ddl("ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"), "T")).toBe(1n);
+    expect(() => nextAutoIncrementOf("", "T")).toThrow(
+      new StoreError("mysql", "T", "SHOW CREATE TABLE returned no table definition to read AUTO_INCREMENT from"),
+    );
   });
 });
 

@@ -214,7 +214,8 @@ describe("PhaseStore", () => {
         );
       }
     }
-    expect(await store.get()).toMatchObject({ phase: 5, version: 2 });
+    // 1 -> 4 and 4 -> 5 each went through the barrier: an announcement and a commit, a version each.
+    expect(await store.get()).toMatchObject({ phase: 5, version: 4 });
   });
 
   it("forces a move only with a reason, and audits it as forced", async () => {
@@ -398,6 +399,88 @@ describe("guard rails that hold both ways", () => {
     // Force takes the operator's word for it, and says so in the audit log.
     await store.set(3, { who, force: true, reason: "MySQL's copy was repaired by hand" });
     expect((await store.history({ limit: 1 })).entries[0]).toMatchObject({ from: 4, to: 3, forced: true });
+  });
+});
+
+describe("records count only for the run of dual writes they were made in", () => {
+  it("a backfill begun before 2 -> 1 -> 2 does not open 2 -> 3; one made since does", async () => {
+    const store = freshStore("backfill_runs");
+    const client = stack.dynamodb();
+    expect(await store.set(2, { who })).toMatchObject({ version: 1, dualWriteSince: 1 });
+    await recordBackfillStatus(client, store.tablePrefix, { state: "running" });
+    await store.set(1, { who, reason: "dual writes broke something" });
+    expect((await store.get()).dualWriteSince).toBeUndefined();
+    expect(await store.set(2, { who })).toMatchObject({ version: 3, dualWriteSince: 3 });
+    // The backfill started in the first run finishes now: it carries that run, and misses what phase 1 wrote.
+    expect(await recordBackfillStatus(client, store.tablePrefix, { state: "finished" })).toMatchObject({
+      state: "finished",
+      dualWriteSince: 1,
+    });
+    expect((await refusal(store.set(3, { who }))).message).toBe(
+      "phase 2 -> 3 refused: it needs a finished backfill made since dual writes last began (at version 3); the last one was made in an earlier run of dual writes (begun at version 1)",
+    );
+    await recordBackfillStatus(client, store.tablePrefix, { state: "running" });
+    expect(await recordBackfillStatus(client, store.tablePrefix, { state: "finished" })).toMatchObject({
+      dualWriteSince: 3,
+    });
+    expect(await store.set(3, { who })).toMatchObject({ phase: 3, version: 4, dualWriteSince: 3 });
+  });
+
+  it("a backfill recorded while dual writes were off, and a validation of an earlier run, do not count", async () => {
+    const store = freshStore("validation_runs");
+    const client = stack.dynamodb();
+    await recordBackfillStatus(client, store.tablePrefix, { state: "finished" });
+    await store.set(2, { who });
+    expect((await refusal(store.set(3, { who }))).reasons).toEqual([
+      "it needs a finished backfill made since dual writes last began (at version 1); the last one was recorded while dual writes were off",
+    ]);
+    await store.set(3, setup);
+    await recordValidation(client, store.tablePrefix, { clean: true, mismatches: 0 });
+    await store.set(1, setup);
+    expect(await store.set(3, setup)).toMatchObject({ version: 4, dualWriteSince: 4 });
+    await addShadowCounts(client, store.tablePrefix, { comparisons: 5000, mismatches: 0 });
+    expect((await refusal(store.set(4, { who }))).reasons).toEqual([
+      "it needs a clean validation made since dual writes last began (at version 4); the last one was made in an earlier run of dual writes (begun at version 1)",
+    ]);
+    await recordValidation(client, store.tablePrefix, { clean: true, mismatches: 0 });
+    expect(await store.set(4, { who })).toMatchObject({ phase: 4, dualWriteSince: 4 });
+  });
+});
+
+describe("what each move needs, forward and back", () => {
+  it("names the preconditions of every one-step move", async () => {
+    const store = new PhaseStore(stack.dynamodb(), {
+      tablePrefix: `${stack.tablePrefix}rails_`,
+      pendingWrites: async () => 0,
+    });
+    const names = async (from: Phase, to: Phase) => {
+      await store.set(from, setup).catch(() => undefined);
+      expect((await store.get()).phase).toBe(from);
+      return (await store.preconditions(to)).map((check) => check.name);
+    };
+    expect(await names(2, 1)).toEqual(["fleet"]);
+    expect(await names(1, 2)).toEqual(["fleet"]);
+    expect(await names(2, 3)).toEqual(["fleet", "backfill"]);
+    expect(await names(3, 2)).toEqual(["fleet"]);
+    expect(await names(3, 4)).toEqual(["fleet", "outbox", "validation", "shadow reads"]);
+    expect(await names(4, 3)).toEqual(["fleet", "outbox"]);
+    expect(await names(4, 5)).toEqual(["fleet"]);
+  });
+
+  it("4 -> 3 needs the fleet on the current version, as moves forward do", async () => {
+    const store = freshStore("back_fleet");
+    await store.set(4, setup);
+    const lagging = new CachedPhase(store, { app: "store", refreshMs: 3_600_000 });
+    await lagging.start();
+    try {
+      await store.configure({ minComparisons: 5 }, { who });
+      const version = (await store.get()).version;
+      expect((await refusal(store.set(3, { who }))).reasons).toEqual([
+        `1 of 1 running process has not picked up version ${version} yet: store@${lagging.state().host} (v${version - 1})`,
+      ]);
+    } finally {
+      await lagging.stop();
+    }
   });
 });
 

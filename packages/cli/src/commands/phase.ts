@@ -4,7 +4,7 @@
  */
 import { hostname, userInfo } from "node:os";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import type { FleetView, PhaseAuditEntry, PhaseState, PhaseStore } from "@ferry/runtime";
+import type { FleetView, MoveProgress, PhaseAuditEntry, PhaseState, PhaseStore } from "@ferry/runtime";
 import { PHASES, type PhaseFlags, type StoreName } from "@ferry/runtime";
 import { connectMysql, parseMysqlUrl, resolveConnections, StackError, withDatabase } from "@ferry/stack";
 import { Command } from "commander";
@@ -28,6 +28,8 @@ interface SetOptions extends ConnectionOptions {
   confirm?: boolean;
   who?: string;
   expectedVersion?: number;
+  waitMs?: number;
+  staleAfter?: number;
 }
 
 export function phaseCommand(): Command {
@@ -56,6 +58,16 @@ export function phaseCommand(): Command {
     .option("--who <name>", "who makes the change, for the audit log (default: $USER@hostname)")
     .option("--expected-version <n>", "fail unless the phase is still at this version (compare-and-set)", wholeNumber())
     .option(
+      "--wait-ms <ms>",
+      "how long a move of the authoritative store waits for the fleet before it is cancelled (default 30000)",
+      wholeNumber(1),
+    )
+    .option(
+      "--stale-after <ms>",
+      "a process not heard from for longer is taken to be gone (default 3000)",
+      wholeNumber(1),
+    )
+    .option(
       "--mysql-url <url>",
       "the app's MySQL, whose outbox is checked before 3 <-> 4 (default: MYSQL_URL, else the local stack's)",
     )
@@ -71,6 +83,10 @@ Guard rails: moves go one step at a time (1 <-> 2 <-> 3 <-> 4 -> 5); nothing lea
   4 -> 5  needs --confirm, even with --force
 Either way: every running process on the current version (ferry phase fleet), and, when the move makes
 the other store authoritative (3 <-> 4), no failed writes for it waiting in the outbox.
+A move that changes the authoritative store (3 <-> 4), and 4 -> 5, is announced first: every process holds
+new writes and finishes those in flight under the old phase; once all have, the preconditions are checked
+again and the move is committed. It prints what it waits for, and is cancelled (exit 1, the phase stays)
+when the fleet is not ready within --wait-ms.
 --force skips the step rule and the preconditions, needs --reason, and is marked forced in the audit log.
 
 Exit codes:
@@ -85,8 +101,26 @@ Examples:
     .action(async (to: number, options: SetOptions) => {
       const who = options.who ?? defaultWho();
       const outbox = outboxReader(options);
+      let told = "";
+      const onProgress = (progress: MoveProgress) => {
+        const now =
+          progress.waitingFor.length === 0
+            ? `every live process (${progress.live}) is ready; checking the preconditions again and committing`
+            : `waiting for: ${progress.waitingFor.join("; ")}`;
+        if (told === "") {
+          note(
+            `phase ${progress.from} -> ${progress.to} changes the authoritative store: announced (version ${progress.version}); every process holds new writes and finishes those under phase ${progress.from}, until ${progress.deadline} at the latest`,
+          );
+        }
+        if (now !== told) note(now);
+        told = now;
+      };
       const { before, after } = await withStore(
-        { ...options, pendingWrites: outbox.pendingWrites },
+        {
+          ...options,
+          pendingWrites: outbox.pendingWrites,
+          ...(options.staleAfter === undefined ? {} : { staleAfterMs: options.staleAfter }),
+        },
         "change the phase",
         async (store) => {
           const before = await store.get();
@@ -96,6 +130,8 @@ Examples:
             force: options.force ?? false,
             confirm: options.confirm ?? false,
             expectedVersion: options.expectedVersion ?? before.version,
+            ...(options.waitMs === undefined ? {} : { waitMs: options.waitMs }),
+            onProgress,
           });
           return { before, after };
         },
@@ -103,7 +139,11 @@ Examples:
       say(
         `phase ${before.phase} -> ${after.phase} (${PHASES[after.phase].name}), version ${after.version}${options.force ? ", forced" : ""}`,
       );
-      note("running instances pick it up at their next refresh; `ferry phase fleet` shows when all have");
+      note(
+        told === ""
+          ? "running instances pick it up at their next refresh; `ferry phase fleet` shows when all have"
+          : `the writes every process held now run under phase ${after.phase}; \`ferry phase fleet\` shows the fleet`,
+      );
     });
 
   withConnection(phase.command("history"))
@@ -160,7 +200,7 @@ function withConnection(command: Command): Command {
  * (refusals, conflicts) pass through with their message and hint; DynamoDB failures say where and what was tried.
  */
 async function withStore<T>(
-  options: ConnectionOptions & { pendingWrites?: (store: StoreName) => Promise<number> },
+  options: ConnectionOptions & { pendingWrites?: (store: StoreName) => Promise<number>; staleAfterMs?: number },
   doing: string,
   work: (store: PhaseStore) => Promise<T>,
 ): Promise<T> {
@@ -177,6 +217,7 @@ async function withStore<T>(
     return await work(
       new PhaseStore(client, {
         tablePrefix: prefix,
+        ...(options.staleAfterMs === undefined ? {} : { staleAfterMs: options.staleAfterMs }),
         // Writes for MySQL wait in the control table; writes for DynamoDB in the app's MySQL database.
         ...(pendingWrites
           ? {
@@ -254,6 +295,15 @@ function describePhase(state: PhaseState): string {
         : `${state.updatedAt} by ${state.updatedBy ?? "?"}`,
     ],
   ];
+  if (state.dualWriteSince !== undefined) {
+    rows.push(["dual writes", `since version ${state.dualWriteSince} (backfills and validations of this run count)`]);
+  }
+  if (state.pending !== undefined) {
+    rows.push([
+      "moving",
+      `to phase ${state.pending.to} (announced by ${state.pending.by}; writes are held until it is committed or cancelled, by ${state.pending.deadline} at the latest)`,
+    ]);
+  }
   return `phase ${state.phase}: ${definition.name}\n${table(rows)}`;
 }
 
@@ -267,7 +317,11 @@ function describeEntry(entry: PhaseAuditEntry, width: number): string {
   const what =
     entry.change === "phase"
       ? `phase ${entry.from} -> ${entry.to}`
-      : `settings: shadow sampling ${percent(entry.settings.shadowSampleRate)}, mismatch threshold ${percent(entry.settings.mismatchThreshold)}, min comparisons ${entry.settings.minComparisons}`;
+      : entry.change === "announce"
+        ? `announced phase ${entry.from} -> ${entry.to}`
+        : entry.change === "cancel"
+          ? `cancelled phase ${entry.from} -> ${entry.to}`
+          : `settings: shadow sampling ${percent(entry.settings.shadowSampleRate)}, mismatch threshold ${percent(entry.settings.mismatchThreshold)}, min comparisons ${entry.settings.minComparisons}`;
   const forced = entry.forced ? " (forced)" : "";
   const reason = entry.reason === undefined ? "" : `: ${entry.reason}`;
   return `v${String(entry.version).padStart(width)}  ${entry.at}  ${entry.who}  ${what}${forced}${reason}`;

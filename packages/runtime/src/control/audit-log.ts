@@ -12,6 +12,10 @@ export const PHASE_AUDIT_PARTITION = "PHASE#AUDIT";
 
 const VERSION_DIGITS = 12;
 
+export type PhaseChangeKind = "phase" | "settings" | "announce" | "cancel";
+
+const CHANGE_KINDS: readonly PhaseChangeKind[] = ["phase", "settings", "announce", "cancel"];
+
 /** One entry of the audit log: a change and the state it resulted in. */
 export interface PhaseAuditEntry {
   /** The version the change produced. */
@@ -19,8 +23,12 @@ export interface PhaseAuditEntry {
   /** ISO-8601. */
   at: string;
   who: string;
-  /** A phase move, or a change of the settings only (then `from` = `to`). */
-  change: "phase" | "settings";
+  /**
+   * A phase move, a change of the settings only (then `from` = `to`), or, for a move that changes the authoritative
+   * store, its announcement and, when it does not happen, its cancellation (`from` -> `to` is the move announced; the
+   * phase itself stays `from`).
+   */
+  change: PhaseChangeKind;
   from: Phase;
   to: Phase;
   reason?: string;
@@ -63,7 +71,7 @@ export function auditEntryFromItem(item: ControlItem): PhaseAuditEntry {
     version: Number(item.version?.N),
     at: item.at?.S ?? "",
     who: item.who?.S ?? "",
-    change: item.change?.S === "settings" ? "settings" : "phase",
+    change: CHANGE_KINDS.find((kind) => kind === item.change?.S) ?? "phase",
     from: storedPhase(item.from),
     to: storedPhase(item.to),
     forced: item.forced?.BOOL === true,

@@ -2,14 +2,33 @@
  * CachedPhase: the shared phase as one process of the fleet holds it (docs/architecture.md, "Phases"). It caches the
  * phase read from the PhaseStore (the router's PhaseSource), refreshes it every `refreshMs`, and writes this
  * process's heartbeat (./heartbeats.ts) after every refresh, so operators see when a change has reached the fleet.
+ *
+ * It is also where writes start (beginWrite): it counts the writes in flight, per phase version, and reports them in
+ * its heartbeat. While the phase item announces a move that changes the authoritative store it holds new writes,
+ * acks the announcement in its heartbeat, and reads the phase every `holdPollMs`, until the move is committed (held
+ * writes run under the new phase) or cancelled (they run under the old one); it cancels a move whose deadline (plus
+ * `moveGraceMs`) has passed itself, so that it never resumes while the move could still be committed. A process that
+ * has not read the phase and written its heartbeat for longer than `staleAfterMs` (when the fleet view stops counting
+ * it) refuses writes (WritesSuspended) until it has again.
  */
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { DeleteItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
-import type { Phase, PhaseSource } from "../phases.ts";
-import { DEFAULT_HEARTBEAT_TTL_SECONDS, DEFAULT_REFRESH_MS, heartbeatItem, heartbeatKey } from "./heartbeats.ts";
+import { WritesSuspended } from "../errors.ts";
+import type { Phase, PhaseSource, WriteTicket } from "../phases.ts";
+import {
+  DEFAULT_HEARTBEAT_TTL_SECONDS,
+  DEFAULT_REFRESH_MS,
+  DEFAULT_STALE_AFTER_MS,
+  heartbeatItem,
+  heartbeatKey,
+} from "./heartbeats.ts";
+import { PhaseConflict } from "./phase-errors.ts";
 import type { PhaseState } from "./phase-state.ts";
 import type { PhaseStore } from "./phase-store.ts";
+
+/** How long after an announced move's deadline a process cancels it, unless told otherwise. */
+const DEFAULT_MOVE_GRACE_MS = 1_000;
 
 export interface CachedPhaseOptions {
   /** The application this process is (e.g. "store", "admin"), shown in the fleet view. */
@@ -24,6 +43,21 @@ export interface CachedPhaseOptions {
   heartbeatTtlSeconds?: number;
   /** Told about every failed refresh or heartbeat (for logging); it must not throw. */
   onError?: (error: unknown) => void;
+  /**
+   * After this long without a successful phase read and heartbeat, writes are refused (default 3 s, the fleet view's
+   * default stale limit: give both the same).
+   */
+  staleAfterMs?: number;
+  /** Milliseconds between phase reads while a move is announced (default the smaller of 50 and refreshMs). */
+  holdPollMs?: number;
+  /**
+   * A move announced is cancelled by this process once its deadline has passed by this long, by this process's clock
+   * (default 1 s): the process's side of the margin around the deadline (the mover stops committing its
+   * PhaseStoreOptions.moveMarginMs before it), for clocks that differ.
+   */
+  moveGraceMs?: number;
+  /** The clock (default Date.now). */
+  now?: () => number;
 }
 
 /** What a CachedPhase knows and how its refreshes went. */
@@ -49,6 +83,12 @@ export interface CachedPhaseState {
   heartbeatFailures: number;
   /** The last failure of either kind. */
   lastError: { message: string; at: string } | undefined;
+  /** Writes begun and not finished, by the phase version they began under. */
+  inFlight: Record<number, number>;
+  /** Writes waiting for an announced move to be committed or cancelled. */
+  held: number;
+  /** ISO-8601: the last time a phase read and the heartbeat after it both succeeded; writes need it recent. */
+  inTouchAt: string | undefined;
 }
 
 /**
@@ -72,6 +112,17 @@ export class CachedPhase implements PhaseSource {
   private counts = { refreshes: 0, versionSeenAtRefresh: 0, failures: 0, heartbeats: 0, heartbeatFailures: 0 };
   private refreshedAt: string | undefined;
   private lastError: { message: string; at: string } | undefined;
+  private readonly staleAfterMs: number;
+  private readonly holdPollMs: number;
+  private readonly moveGraceMs: number;
+  private readonly now: () => number;
+  /** Writes in flight by the phase version they began under, and their total. */
+  private readonly inFlight = new Map<number, number>();
+  private inFlightTotal = 0;
+  /** Writes held while a move is announced. */
+  private held: Array<{ resolve: (ticket: WriteTicket) => void; reject: (error: unknown) => void }> = [];
+  /** When a phase read and the heartbeat after it last both succeeded (ms, by `now`). */
+  private inTouchAt: number | undefined;
 
   constructor(
     readonly store: PhaseStore,
@@ -88,6 +139,10 @@ export class CachedPhase implements PhaseSource {
     this.host = options.host ?? hostname();
     this.ttlSeconds = options.heartbeatTtlSeconds ?? DEFAULT_HEARTBEAT_TTL_SECONDS;
     this.onError = options.onError;
+    this.staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
+    this.holdPollMs = options.holdPollMs ?? Math.min(50, refreshMs);
+    this.moveGraceMs = options.moveGraceMs ?? DEFAULT_MOVE_GRACE_MS;
+    this.now = options.now ?? Date.now;
   }
 
   /** Loads the phase (rejecting when that fails: there is no phase to run with), writes a heartbeat, starts refreshing. */
@@ -96,12 +151,13 @@ export class CachedPhase implements PhaseSource {
     this.cached = await this.store.get();
     this.counts.refreshes++;
     this.counts.versionSeenAtRefresh = this.counts.refreshes;
-    this.refreshedAt = new Date().toISOString();
+    this.refreshedAt = new Date(this.now()).toISOString();
     this.running = true;
     this.startedAt = this.refreshedAt;
     // The first heartbeat is the start itself: one instant for both (a later clock tick made them differ).
-    await this.heartbeat(Date.parse(this.startedAt));
-    this.schedule(this.refreshMs);
+    const beat = Date.parse(this.startedAt);
+    if (await this.heartbeat(beat)) await this.confirm(beat);
+    this.schedule(this.delay());
   }
 
   /** Stops refreshing (after the refresh in flight) and removes this instance's heartbeat. Never throws. */
@@ -111,6 +167,7 @@ export class CachedPhase implements PhaseSource {
     clearTimeout(this.timer);
     this.timer = undefined;
     await this.queue;
+    this.rejectHeld(new WritesSuspended("this process's CachedPhase was stopped: it takes no writes", undefined));
     try {
       const table = await this.store.table();
       await this.store.client.send(new DeleteItemCommand({ TableName: table, Key: heartbeatKey(this.instanceId) }));
@@ -130,6 +187,20 @@ export class CachedPhase implements PhaseSource {
     return this.cached;
   }
 
+  /**
+   * Where a write starts: resolves with the phase it runs under, and its done() must be called once it has finished.
+   * Held while a move of the authoritative store is announced; refused (WritesSuspended) while this process is out of
+   * touch with the control table or stopped.
+   */
+  async beginWrite(): Promise<WriteTicket> {
+    const state = this.current();
+    this.checkWritable();
+    if (state.pending === undefined) return this.issue(state.version, state.phase);
+    return new Promise<WriteTicket>((resolve, reject) => {
+      this.held.push({ resolve, reject });
+    });
+  }
+
   state(): CachedPhaseState {
     return {
       instanceId: this.instanceId,
@@ -140,6 +211,9 @@ export class CachedPhase implements PhaseSource {
       ...this.counts,
       refreshedAt: this.refreshedAt,
       lastError: this.lastError,
+      inFlight: Object.fromEntries(this.inFlight),
+      held: this.held.length,
+      inTouchAt: this.inTouchAt === undefined ? undefined : new Date(this.inTouchAt).toISOString(),
     };
   }
 
@@ -154,11 +228,9 @@ export class CachedPhase implements PhaseSource {
   }
 
   private async load(): Promise<boolean> {
-    let loaded: PhaseState;
-    try {
-      loaded = await this.store.get();
-    } catch (error) {
-      this.failed("failures", error);
+    const loaded = await this.read();
+    if (loaded === undefined) {
+      if (this.outOfTouch()) this.rejectHeld(this.suspended());
       return false;
     }
     this.counts.refreshes++;
@@ -166,14 +238,126 @@ export class CachedPhase implements PhaseSource {
       this.counts.versionSeenAtRefresh = this.counts.refreshes;
     }
     this.cached = loaded;
-    this.refreshedAt = new Date().toISOString();
-    if (this.running) await this.heartbeat();
+    this.refreshedAt = new Date(this.now()).toISOString();
+    if (this.running) {
+      const beat = this.now();
+      if (await this.heartbeat(beat)) {
+        // Back in touch after longer than the stale limit (by the time the heartbeat is written): the fleet view may
+        // have stopped counting this process meanwhile and let a move through that the read above predates; only a
+        // read after the heartbeat is sure to see it.
+        if (this.outOfTouch()) await this.confirm(beat);
+        else this.inTouchAt = beat;
+      }
+    }
+    this.settleHeld();
     return true;
   }
 
-  private async heartbeat(now = Date.now()): Promise<void> {
+  /**
+   * The phase item, with a move announced past its deadline cancelled first (compare-and-set: it can then no longer be
+   * committed, so writes may resume under the old phase); undefined when it cannot be read.
+   */
+  private async read(): Promise<PhaseState | undefined> {
+    try {
+      let loaded = await this.store.get();
+      const pending = loaded.pending;
+      if (this.running && pending !== undefined && this.now() > Date.parse(pending.deadline) + this.moveGraceMs) {
+        try {
+          loaded = await this.store.cancelMove(
+            loaded,
+            `${this.app}@${this.host} (${this.instanceId})`,
+            "its deadline passed before it was committed",
+          );
+        } catch (error) {
+          // Someone else committed or cancelled it first: what it is now decides.
+          if (!(error instanceof PhaseConflict)) throw error;
+          loaded = await this.store.get();
+        }
+      }
+      return loaded;
+    } catch (error) {
+      this.failed("failures", error);
+      return undefined;
+    }
+  }
+
+  /** A phase read after the heartbeat written at `beat`: once it succeeds, the process is in touch as of `beat`. */
+  private async confirm(beat: number): Promise<void> {
+    const loaded = await this.read();
+    if (loaded === undefined) return;
+    this.cached = loaded;
+    this.inTouchAt = beat;
+  }
+
+  /** A write starts under `phase` (version `version`). */
+  private issue(version: number, phase: Phase): WriteTicket {
+    this.inFlight.set(version, (this.inFlight.get(version) ?? 0) + 1);
+    this.inFlightTotal++;
+    let finished = false;
+    return {
+      phase,
+      done: () => {
+        if (finished) return;
+        finished = true;
+        const left = (this.inFlight.get(version) ?? 1) - 1;
+        if (left === 0) this.inFlight.delete(version);
+        else this.inFlight.set(version, left);
+        this.inFlightTotal--;
+        // The last write under the old phase has finished: tell the mover now rather than at the next poll.
+        if (this.inFlightTotal === 0 && this.cached?.pending !== undefined && this.running) void this.refresh();
+      },
+    };
+  }
+
+  /** Releases the held writes once no move is announced (under the phase now), rejects them when out of touch. */
+  private settleHeld(): void {
+    const state = this.cached;
+    if (state === undefined || this.held.length === 0) return;
+    if (this.outOfTouch()) {
+      this.rejectHeld(this.suspended());
+      return;
+    }
+    if (state.pending !== undefined) return;
+    const held = this.held;
+    this.held = [];
+    for (const waiter of held) waiter.resolve(this.issue(state.version, state.phase));
+  }
+
+  private rejectHeld(error: unknown): void {
+    const held = this.held;
+    this.held = [];
+    for (const waiter of held) waiter.reject(error);
+  }
+
+  private outOfTouch(): boolean {
+    return this.inTouchAt === undefined || this.now() - this.inTouchAt > this.staleAfterMs;
+  }
+
+  private checkWritable(): void {
+    if (!this.running) {
+      throw new WritesSuspended("this process's CachedPhase is not running (stopped): it takes no writes", undefined);
+    }
+    if (this.outOfTouch()) throw this.suspended();
+  }
+
+  private suspended(): WritesSuspended {
+    const since = this.inTouchAt === undefined ? undefined : new Date(this.inTouchAt).toISOString();
+    return new WritesSuspended(
+      `this process takes no writes: it has not read the phase and written its heartbeat since ${since ?? "it started"} (over ${this.staleAfterMs} ms, after which the fleet no longer counts it), so a phase move may have passed it by${this.lastError ? `; last error: ${this.lastError.message}` : ""}`,
+      since,
+      { hint: "check that this process reaches the control table (DynamoDB); writes resume once a refresh succeeds" },
+    );
+  }
+
+  /** The time to the next refresh: shorter while a move is announced, so that the pause is short. */
+  private delay(): number {
+    return this.cached?.pending !== undefined ? this.holdPollMs : this.refreshMs;
+  }
+
+  /** Writes the heartbeat (lastSeen `now`); whether it succeeded. */
+  private async heartbeat(now = this.now()): Promise<boolean> {
     const current = this.cached;
-    if (current === undefined) return;
+    if (current === undefined) return false;
     const item = heartbeatItem(
       {
         instanceId: this.instanceId,
@@ -181,6 +365,8 @@ export class CachedPhase implements PhaseSource {
         app: this.app,
         versionSeen: current.version,
         phaseSeen: current.phase,
+        inFlight: this.inFlightTotal,
+        ...(current.pending === undefined ? {} : { moveTaken: current.version }),
         startedAt: this.startedAt,
         lastSeen: new Date(now).toISOString(),
       },
@@ -190,8 +376,10 @@ export class CachedPhase implements PhaseSource {
       const table = await this.store.table();
       await this.store.client.send(new PutItemCommand({ TableName: table, Item: item }));
       this.counts.heartbeats++;
+      return true;
     } catch (error) {
       this.failed("heartbeatFailures", error);
+      return false;
     }
   }
 
@@ -201,7 +389,7 @@ export class CachedPhase implements PhaseSource {
       const started = Date.now();
       await this.refresh();
       // On cadence: the next refresh starts refreshMs after this one started (at once when it took longer).
-      this.schedule(Math.max(0, this.refreshMs - (Date.now() - started)));
+      this.schedule(Math.max(0, this.delay() - (Date.now() - started)));
     }, delayMs);
     // Refreshing alone does not keep the process alive.
     this.timer.unref();
@@ -210,7 +398,7 @@ export class CachedPhase implements PhaseSource {
   private failed(counter: "failures" | "heartbeatFailures", error: unknown): void {
     this.counts[counter]++;
     const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    this.lastError = { message, at: new Date().toISOString() };
+    this.lastError = { message, at: new Date(this.now()).toISOString() };
     try {
       this.onError?.(error);
     } catch {

@@ -3,13 +3,10 @@
  * what it found (met or not, and why, in one sentence), and, for the records in the control table (backfill,
  * validation, shadow counts), the condition the move's transaction carries so that what was checked still holds when
  * the move is written. The fleet and the outbox are checked only: a process that starts, or a write that fails,
- * between the check and the write is not seen by it.
+ * between the check and the write is not seen by it; for a move that changes the authoritative store the barrier
+ * (./phase-store.ts) closes that gap, and the outbox is checked again when the move is committed.
  *
- * - Every move, either way: every running process on the current version (a process still routing by an older
- *   phase would, e.g., write one store only while the others read the other), and no failed writes waiting in the
- *   outbox for a store that is about to become authoritative.
- * - 2 -> 3: a finished backfill. 3 -> 4: a clean last validation, and a shadow mismatch rate below the threshold over
- *   at least `minComparisons` comparisons (no mismatch may be counted between the check and the move).
+ * What each move needs is the table MOVE_RAILS below, forward and back alike.
  */
 import type { DynamoDBClient, TransactWriteItem } from "@aws-sdk/client-dynamodb";
 import { PHASES, type Phase, type StoreName } from "../phases.ts";
@@ -44,12 +41,18 @@ export interface GuardRailContext {
   pendingWrites?: (store: StoreName) => Promise<number>;
   /** A process not heard from for longer is taken to be gone. */
   staleAfterMs?: number;
+  /**
+   * Checked again at the commit of an announced move (the barrier): the fleet is then judged by its acks, not by the
+   * version it runs, so the fleet rail is left out.
+   */
+  atCommit?: boolean;
 }
 
 /** A guard rail: the preconditions it puts on the move, none when the move is not its concern. */
 type GuardRail = (context: GuardRailContext) => Promise<Precondition[]>;
 
-const fleetOnCurrentVersion: GuardRail = async ({ client, tablePrefix, current, staleAfterMs }) => {
+const fleetOnCurrentVersion: GuardRail = async ({ client, tablePrefix, current, staleAfterMs, atCommit }) => {
+  if (atCommit) return [];
   const view = await readFleet(client, tablePrefix, current, staleAfterMs === undefined ? {} : { staleAfterMs });
   const behind = view.instances.filter((instance) => !instance.current);
   if (behind.length === 0) {
@@ -73,9 +76,9 @@ const fleetOnCurrentVersion: GuardRail = async ({ client, tablePrefix, current, 
   ];
 };
 
-const outboxDrained: GuardRail = async ({ from, to, pendingWrites }) => {
+const outboxDrained: GuardRail = async ({ to, pendingWrites }) => {
   const becoming = PHASES[to].authoritative;
-  if (becoming === PHASES[from].authoritative || pendingWrites === undefined) return [];
+  if (pendingWrites === undefined) return [];
   let waiting: number;
   try {
     waiting = await pendingWrites(becoming);
@@ -101,8 +104,7 @@ const outboxDrained: GuardRail = async ({ from, to, pendingWrites }) => {
   ];
 };
 
-const backfillFinished: GuardRail = async ({ client, tablePrefix, table, from, to }) => {
-  if (!(from === 2 && to === 3)) return [];
+const backfillFinished: GuardRail = async ({ client, tablePrefix, table, current }) => {
   const backfill = await readBackfillStatus(client, tablePrefix);
   const unmet = (reason: string): Precondition[] => [{ name: "backfill", met: false, reason }];
   if (backfill === undefined) return unmet("it needs a finished backfill, and none has been recorded");
@@ -110,6 +112,8 @@ const backfillFinished: GuardRail = async ({ client, tablePrefix, table, from, t
   if (backfill.state === "failed") {
     return unmet(`it needs a finished backfill; the last one failed (at ${backfill.finishedAt ?? backfill.at})`);
   }
+  const otherRun = madeInAnotherRun(backfill.dualWriteSince, current);
+  if (otherRun !== undefined) return unmet(`it needs a finished backfill ${otherRun}`);
   return [
     {
       name: "backfill",
@@ -119,17 +123,19 @@ const backfillFinished: GuardRail = async ({ client, tablePrefix, table, from, t
         ConditionCheck: {
           TableName: table,
           Key: controlKey(BACKFILL_STATUS_KEY),
-          ConditionExpression: "#state = :finished",
-          ExpressionAttributeNames: { "#state": "state" },
-          ExpressionAttributeValues: { ":finished": { S: "finished" } },
+          ConditionExpression: "#state = :finished AND #since = :since",
+          ExpressionAttributeNames: { "#state": "state", "#since": "dualWriteSince" },
+          ExpressionAttributeValues: {
+            ":finished": { S: "finished" },
+            ":since": { N: String(current.dualWriteSince) },
+          },
         },
       },
     },
   ];
 };
 
-const validationClean: GuardRail = async ({ client, tablePrefix, table, from, to }) => {
-  if (!(from === 3 && to === 4)) return [];
+const validationClean: GuardRail = async ({ client, tablePrefix, table, current }) => {
   const validation = await readValidation(client, tablePrefix);
   if (validation === undefined) {
     return [{ name: "validation", met: false, reason: "it needs a clean validation, and none has been recorded" }];
@@ -144,6 +150,10 @@ const validationClean: GuardRail = async ({ client, tablePrefix, table, from, to
       },
     ];
   }
+  const otherRun = madeInAnotherRun(validation.dualWriteSince, current);
+  if (otherRun !== undefined) {
+    return [{ name: "validation", met: false, reason: `it needs a clean validation ${otherRun}` }];
+  }
   return [
     {
       name: "validation",
@@ -153,17 +163,16 @@ const validationClean: GuardRail = async ({ client, tablePrefix, table, from, to
         ConditionCheck: {
           TableName: table,
           Key: controlKey(VALIDATION_KEY),
-          ConditionExpression: "#clean = :clean",
-          ExpressionAttributeNames: { "#clean": "clean" },
-          ExpressionAttributeValues: { ":clean": { BOOL: true } },
+          ConditionExpression: "#clean = :clean AND #since = :since",
+          ExpressionAttributeNames: { "#clean": "clean", "#since": "dualWriteSince" },
+          ExpressionAttributeValues: { ":clean": { BOOL: true }, ":since": { N: String(current.dualWriteSince) } },
         },
       },
     },
   ];
 };
 
-const shadowReadsAgree: GuardRail = async ({ client, tablePrefix, table, from, to, current }) => {
-  if (!(from === 3 && to === 4)) return [];
+const shadowReadsAgree: GuardRail = async ({ client, tablePrefix, table, current }) => {
   const shadow = await readShadowCounts(client, tablePrefix);
   if (shadow.comparisons < current.minComparisons) {
     return [
@@ -204,20 +213,58 @@ const shadowReadsAgree: GuardRail = async ({ client, tablePrefix, table, from, t
   ];
 };
 
-/** Every guard rail, in the order their preconditions are reported: the fleet-wide ones first. */
-const GUARD_RAILS: readonly GuardRail[] = [
-  fleetOnCurrentVersion,
-  outboxDrained,
-  backfillFinished,
-  validationClean,
-  shadowReadsAgree,
-];
+/**
+ * What each move needs, forward and back, stated once (a forced move skips them all; only one-step moves are listed,
+ * as only they are made unforced). Every move needs the whole fleet on the current version: a process still routing
+ * by the phase before would, e.g., write one store only while the others read the other.
+ *
+ * - 1 -> 2 (dual writes start), 2 -> 1 (they stop): the fleet only.
+ * - 2 -> 3: a finished backfill made in the current run of dual writes (not one from before a 2 -> 1 -> 2).
+ * - 3 -> 2: the fleet only: shadow reads stop, MySQL stays authoritative, both stores are still written.
+ * - 3 -> 4 (DynamoDB becomes authoritative): no failed write for DynamoDB waiting in the outbox (it would serve stale
+ *   data), a clean validation made in the current run of dual writes, and a shadow mismatch rate below the threshold
+ *   over at least `minComparisons` comparisons (no mismatch may be counted between the check and the move).
+ * - 4 -> 3 (MySQL becomes authoritative again): no failed write for MySQL waiting in the outbox.
+ * - 4 -> 5: the fleet only (and, in PhaseStore.set, explicit confirmation): MySQL stops being written.
+ *
+ * The moves that change the authoritative store (3 -> 4, 4 -> 3) and 4 -> 5 go through the barrier
+ * (PhaseStore.set), which checks the outbox, the backfill, the validation and the shadow reads again at the commit.
+ */
+const MOVE_RAILS: Readonly<Record<string, readonly GuardRail[]>> = {
+  "1->2": [fleetOnCurrentVersion],
+  "2->1": [fleetOnCurrentVersion],
+  "2->3": [fleetOnCurrentVersion, backfillFinished],
+  "3->2": [fleetOnCurrentVersion],
+  "3->4": [fleetOnCurrentVersion, outboxDrained, validationClean, shadowReadsAgree],
+  "4->3": [fleetOnCurrentVersion, outboxDrained],
+  "4->5": [fleetOnCurrentVersion],
+};
 
 /** The preconditions of the move from `context.from` to `context.to`, each checked now. */
 export async function checkPreconditions(context: GuardRailContext): Promise<Precondition[]> {
+  const rails = MOVE_RAILS[`${context.from}->${context.to}`] ?? [fleetOnCurrentVersion];
   const checks: Precondition[] = [];
-  for (const rail of GUARD_RAILS) checks.push(...(await rail(context)));
+  for (const rail of rails) checks.push(...(await rail(context)));
   return checks;
+}
+
+/**
+ * Why a record (backfill, validation) made in run `made` of dual writes does not count now, or undefined when it does:
+ * it must come from the run the phase item is in (PhaseState.dualWriteSince), since writes made while dual writes were
+ * off reached MySQL only.
+ */
+function madeInAnotherRun(made: number | undefined, current: PhaseState): string | undefined {
+  const now = current.dualWriteSince;
+  if (now !== undefined && made === now) return undefined;
+  const needed =
+    now === undefined
+      ? "made since dual writes last began (the phase item does not say when: it was written before ferry recorded it)"
+      : `made since dual writes last began (at version ${now})`;
+  const found =
+    made === undefined
+      ? "was recorded while dual writes were off"
+      : `was made in an earlier run of dual writes (begun at version ${made})`;
+  return `${needed}; the last one ${found}`;
 }
 
 function plural(count: number, one: string, many: string): string {

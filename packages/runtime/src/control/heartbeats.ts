@@ -3,7 +3,8 @@
  * phase version it runs; reading them tells whether a change has reached the whole fleet.
  *
  * Items: pk `INSTANCE`, sk the instance id: `instanceId`, `host`, `app`, `versionSeen` (N), `phaseSeen` (N),
- * `startedAt` and `lastSeen` (S, ISO-8601), and the control table's expiry attribute (epoch seconds) for DynamoDB's
+ * `inFlight` (N: writes begun and not yet finished), `moveTaken` (N: the version of the announced move it has taken
+ * and holds new writes for; absent when none), `startedAt` and `lastSeen` (S, ISO-8601), and the control table's expiry attribute (epoch seconds) for DynamoDB's
  * TTL to remove the items of instances that died without saying goodbye. One partition for the fleet: one small
  * write per instance and refresh, far below a partition's limits for fleets of hundreds. Liveness compares
  * `lastSeen`, written with the instance's clock, with the reader's clock: keep `staleAfterMs` well above the clock
@@ -33,6 +34,10 @@ export interface Heartbeat {
   /** The phase version it runs. */
   versionSeen: number;
   phaseSeen: Phase | undefined;
+  /** Writes begun (CachedPhase.beginWrite) and not yet finished. */
+  inFlight: number;
+  /** The version of the announced move it has taken (it holds new writes until the move is committed or cancelled). */
+  moveTaken?: number;
   /** ISO-8601. */
   startedAt: string;
   /** ISO-8601, of this heartbeat. */
@@ -58,6 +63,8 @@ export interface FleetView {
 export interface FleetOptions {
   /** An instance not heard from for longer is left out (default 3 × 1000 ms). */
   staleAfterMs?: number;
+  /** The clock (default Date.now). */
+  now?: () => number;
 }
 
 /** The key of an instance's heartbeat item. */
@@ -73,11 +80,13 @@ export function heartbeatItem(heartbeat: Heartbeat, ttlSeconds: number): Control
     host: { S: heartbeat.host },
     app: { S: heartbeat.app },
     versionSeen: { N: String(heartbeat.versionSeen) },
+    inFlight: { N: String(heartbeat.inFlight) },
     startedAt: { S: heartbeat.startedAt },
     lastSeen: { S: heartbeat.lastSeen },
     [CONTROL_TTL_ATTRIBUTE]: { N: String(Math.ceil(Date.parse(heartbeat.lastSeen) / 1000) + ttlSeconds) },
   };
   if (heartbeat.phaseSeen !== undefined) item.phaseSeen = { N: String(heartbeat.phaseSeen) };
+  if (heartbeat.moveTaken !== undefined) item.moveTaken = { N: String(heartbeat.moveTaken) };
   return item;
 }
 
@@ -90,7 +99,7 @@ export async function readFleet(
 ): Promise<FleetView> {
   const staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
   const table = await ensureControlTable(client, tablePrefix);
-  const cutoff = new Date(Date.now() - staleAfterMs).toISOString();
+  const cutoff = new Date((options.now ?? Date.now)() - staleAfterMs).toISOString();
   const instances: FleetInstance[] = [];
   let start: ControlItem | undefined;
   do {
@@ -124,13 +133,16 @@ export async function readFleet(
 
 function heartbeatFromItem(item: ControlItem): Heartbeat {
   const phaseSeen = Number(item.phaseSeen?.N);
-  return {
+  const heartbeat: Heartbeat = {
     instanceId: item.instanceId?.S ?? item[CONTROL_KEY.sort]?.S ?? "",
     host: item.host?.S ?? "",
     app: item.app?.S ?? "",
     versionSeen: Number(item.versionSeen?.N ?? 0),
     phaseSeen: isPhase(phaseSeen) ? phaseSeen : undefined,
+    inFlight: Number(item.inFlight?.N ?? 0),
     startedAt: item.startedAt?.S ?? "",
     lastSeen: item.lastSeen?.S ?? "",
   };
+  if (item.moveTaken?.N !== undefined) heartbeat.moveTaken = Number(item.moveTaken.N);
+  return heartbeat;
 }

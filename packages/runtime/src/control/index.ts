@@ -3,7 +3,12 @@
  * fleet's heartbeats and each process's cached phase, and the records the guard rails read.
  */
 
-export { PHASE_AUDIT_PARTITION, type PhaseAuditEntry, type PhaseHistoryPage } from "./audit-log.ts";
+export {
+  PHASE_AUDIT_PARTITION,
+  type PhaseAuditEntry,
+  type PhaseChangeKind,
+  type PhaseHistoryPage,
+} from "./audit-log.ts";
 export {
   BACKFILL_STATUS_KEY,
   type BackfillStatus,
@@ -27,11 +32,15 @@ export {
   PhaseChangeRefused,
   PhaseConflict,
   PhaseControlError,
+  PhaseMoveTimedOut,
   type RefusalRule,
 } from "./phase-errors.ts";
 export { PHASE_ITEM_KEY } from "./phase-item.ts";
-export { DEFAULT_PHASE_SETTINGS, type PhaseSettings, type PhaseState } from "./phase-state.ts";
+export { DEFAULT_PHASE_SETTINGS, type PendingMove, type PhaseSettings, type PhaseState } from "./phase-state.ts";
 export {
+  DEFAULT_MOVE_WAIT_MS,
+  type MoveProgress,
+  movesAuthority,
   type PhaseChangeOptions,
   type PhaseSettingsOptions,
   PhaseStore,

@@ -18,7 +18,8 @@ export type RefusalRule =
   | "confirm"
   | "reason"
   | "who"
-  | "settings";
+  | "settings"
+  | "in-progress";
 
 /** A change the guard rails refuse; the message says why, and nothing was written. */
 export class PhaseChangeRefused extends PhaseControlError {
@@ -54,6 +55,29 @@ export class PhaseConflict extends PhaseControlError {
     super(
       `someone else changed the phase first: expected version ${expectedVersion}, but it is now version ${current.version} (phase ${current.phase}, set${by}); nothing was written`,
       { hint: "read the phase again and decide on the current state", ...options },
+    );
+  }
+}
+
+/**
+ * A move that changes the authoritative store, announced and then cancelled because the fleet did not get ready
+ * before its deadline (a process did not take the announcement, or still had writes in flight under the old phase).
+ * The phase stays where it was; writes go on under it.
+ */
+export class PhaseMoveTimedOut extends PhaseControlError {
+  override readonly name = "PhaseMoveTimedOut";
+  constructor(
+    readonly from: Phase,
+    readonly to: Phase,
+    /** One line per process that was not ready: who, and what it had not done. */
+    readonly waitingFor: readonly string[],
+    readonly deadline: string,
+  ) {
+    super(
+      `phase ${from} -> ${to} cancelled: not every live process was ready before the deadline (${deadline}): ${waitingFor.join("; ")}; the phase stays ${from}`,
+      {
+        hint: "see `ferry phase fleet`: stop or fix the processes named, or give them longer (--wait-ms), then try again",
+      },
     );
   }
 }

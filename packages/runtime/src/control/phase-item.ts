@@ -22,6 +22,17 @@ export function stateToItem(state: PhaseState): ControlItem {
   };
   if (state.updatedAt !== undefined) item.updatedAt = { S: state.updatedAt };
   if (state.updatedBy !== undefined) item.updatedBy = { S: state.updatedBy };
+  if (state.dualWriteSince !== undefined) item.dualWriteSince = { N: String(state.dualWriteSince) };
+  if (state.pending !== undefined) {
+    const pending: ControlItem = {
+      to: { N: String(state.pending.to) },
+      deadline: { S: state.pending.deadline },
+      by: { S: state.pending.by },
+      forced: { BOOL: state.pending.forced },
+    };
+    if (state.pending.reason !== undefined) pending.reason = { S: state.pending.reason };
+    item.pending = { M: pending };
+  }
   return item;
 }
 
@@ -35,6 +46,17 @@ export function stateFromItem(item: ControlItem): PhaseState {
   };
   if (item.updatedAt?.S !== undefined) state.updatedAt = item.updatedAt.S;
   if (item.updatedBy?.S !== undefined) state.updatedBy = item.updatedBy.S;
+  if (item.dualWriteSince?.N !== undefined) state.dualWriteSince = Number(item.dualWriteSince.N);
+  const pending = item.pending?.M;
+  if (pending !== undefined) {
+    state.pending = {
+      to: storedPhase(pending.to),
+      deadline: pending.deadline?.S ?? "",
+      by: pending.by?.S ?? "",
+      forced: pending.forced?.BOOL === true,
+    };
+    if (pending.reason?.S !== undefined) state.pending.reason = pending.reason.S;
+  }
   return state;
 }
 

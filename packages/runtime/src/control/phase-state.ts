@@ -27,6 +27,28 @@ export interface PhaseState extends PhaseSettings {
   updatedAt?: string;
   /** Who made the last change. */
   updatedBy?: string;
+  /**
+   * The version at which the current run of dual writes began (the move out of phase 1); absent in phase 1. A backfill
+   * or validation counts only when made in this run: after 2 -> 1 -> 2 the stores have drifted apart again.
+   */
+  dualWriteSince?: number;
+  /** A move that changes the authoritative store, announced and not yet committed or cancelled. */
+  pending?: PendingMove;
+}
+
+/**
+ * A move announced on the phase item (docs/architecture.md, "Phases"): every process holds new writes and acks in its
+ * heartbeat; the mover commits once all have, before `deadline`, or the move is cancelled.
+ */
+export interface PendingMove {
+  /** The phase the move goes to. */
+  to: Phase;
+  /** ISO-8601. After it, the move is off: a process still holding writes cancels it (compare-and-set) and resumes. */
+  deadline: string;
+  /** Who moves. */
+  by: string;
+  forced: boolean;
+  reason?: string;
 }
 
 /** What the phase is before anything was ever stored. */

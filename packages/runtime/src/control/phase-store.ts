@@ -10,12 +10,15 @@
  *   only with explicit confirmation, and the preconditions of ./guard-rails.ts (those on records of the control table
  *   are also conditions of the move's transaction). A forced move skips the step rule and the preconditions, needs a reason, and is marked
  *   forced in the audit log.
+ * - A move that changes the authoritative store (and 4 -> 5) goes through the barrier (moveThroughBarrier): announced
+ *   on the phase item, committed once every live process has taken it with no write in flight under the old phase,
+ *   cancelled otherwise. While it is announced no other change is made.
  *
  * Control-table items (pk / sk) of the phase and what its guard rails read:
  *
  * | pk            | sk               | what                                                                    |
  * |---------------|------------------|-------------------------------------------------------------------------|
- * | `PHASE`       | `CURRENT`        | the phase, its settings, `version`, `updatedAt`, `updatedBy` (./phase-item.ts) |
+ * | `PHASE`       | `CURRENT`        | the phase, its settings, `version`, `updatedAt`, `updatedBy`, `dualWriteSince`, `pending` (./phase-item.ts) |
  * | `PHASE#AUDIT` | `V#<12 digits>`  | one audit entry per version (./audit-log.ts)                            |
  * | `INSTANCE`    | instance id      | one heartbeat per running process (./heartbeats.ts)                     |
  * | `BACKFILL`    | `LATEST`         | the last backfill's state (./backfill-status.ts)                        |
@@ -35,15 +38,23 @@ import {
   auditEntryToItem,
   PHASE_AUDIT_PARTITION,
   type PhaseAuditEntry,
+  type PhaseChangeKind,
   type PhaseHistoryPage,
 } from "./audit-log.ts";
 import { checkPreconditions, type Precondition } from "./guard-rails.ts";
 import { type FleetOptions, type FleetView, readFleet } from "./heartbeats.ts";
-import { InvalidPhaseSettings, PhaseChangeRefused, PhaseConflict, PhaseControlError } from "./phase-errors.ts";
+import {
+  InvalidPhaseSettings,
+  PhaseChangeRefused,
+  PhaseConflict,
+  PhaseControlError,
+  PhaseMoveTimedOut,
+} from "./phase-errors.ts";
 import { PHASE_ITEM_KEY, stateFromItem, stateToItem } from "./phase-item.ts";
 import {
   DEFAULT_PHASE_SETTINGS,
   initialState,
+  type PendingMove,
   type PhaseSettings,
   type PhaseState,
   sameSettings,
@@ -62,6 +73,14 @@ export interface PhaseChangeOptions {
   force?: boolean;
   /** Required for 4 -> 5, the point of no return. */
   confirm?: boolean;
+  /**
+   * A move that changes the authoritative store (and 4 -> 5) is announced first and committed once every live process
+   * has taken the announcement with no write in flight under the old phase: how long the fleet may take (default
+   * 30 s); after it the move is cancelled (PhaseMoveTimedOut) and writes go on under the old phase.
+   */
+  waitMs?: number;
+  /** Told what an announced move waits for, each time the fleet is read. It must not throw. */
+  onProgress?: (progress: MoveProgress) => void;
   /** The version the change was decided on; PhaseConflict when the stored one differs. Default: the one read now. */
   expectedVersion?: number;
 }
@@ -83,6 +102,42 @@ export interface PhaseStoreOptions {
   pendingWrites?: (store: StoreName) => Promise<number>;
   /** A process not heard from for this long is taken to be gone, by the fleet guard rail and fleet() (default 3 s). */
   staleAfterMs?: number;
+  /** How often an announced move reads the fleet's acks (default 50 ms). */
+  movePollMs?: number;
+  /**
+   * An announced move is committed only this long before its deadline, at the latest, by the mover's clock; processes
+   * cancel it once the deadline has passed by theirs (default 2 s: keep it above the clock skew and a write's latency).
+   * The commit and the cancellation are compare-and-sets of the same version, so only one of them can happen.
+   */
+  moveMarginMs?: number;
+  /** The clock (default Date.now). */
+  now?: () => number;
+}
+
+/** What an announced move waits for: the live processes that are not ready yet (none: it commits now). */
+export interface MoveProgress {
+  from: Phase;
+  to: Phase;
+  /** The version of the announcement. */
+  version: number;
+  deadline: string;
+  /** Live processes seen. */
+  live: number;
+  /** One line per process not ready yet: who, and what it has not done. */
+  waitingFor: string[];
+}
+
+/** How long an announced move waits for the fleet unless told otherwise. */
+export const DEFAULT_MOVE_WAIT_MS = 30_000;
+const DEFAULT_MOVE_POLL_MS = 50;
+const DEFAULT_MOVE_MARGIN_MS = 2_000;
+
+/**
+ * Whether a move goes through the barrier: it changes the authoritative store (3 <-> 4, and forced moves across), or it
+ * stops MySQL being written (4 -> 5). Within one authoritative store (1 <-> 2 <-> 3) a move is one compare-and-set.
+ */
+export function movesAuthority(from: Phase, to: Phase): boolean {
+  return PHASES[from].authoritative !== PHASES[to].authoritative || (to === 5 && from !== 5);
 }
 
 /** How often a transaction cancelled by a concurrent one (the version unchanged) is tried again. */
@@ -94,8 +149,13 @@ const MAX_HISTORY_LIMIT = 1000;
 /** A change to write: the phase it goes to (the same one for a settings change) and what the audit entry says. */
 interface Change {
   who: string;
-  change: "phase" | "settings";
+  change: PhaseChangeKind;
+  /** The phase after the change. */
   to: Phase;
+  /** The phase the audit entry names as `to` (an announcement's or cancellation's target); default `to`. */
+  auditTo?: Phase;
+  /** The announced move the phase item carries after the change (an announcement's). */
+  pending?: PendingMove;
   forced: boolean;
   reason: string | undefined;
   settings: PhaseSettings;
@@ -106,12 +166,14 @@ interface Change {
 /** The shared phase in the control table: read it, change it under the guard rails, configure it, list its audit log. */
 export class PhaseStore {
   readonly tablePrefix: string;
+  private readonly now: () => number;
 
   constructor(
     readonly client: DynamoDBClient,
     private readonly options: PhaseStoreOptions,
   ) {
     this.tablePrefix = options.tablePrefix;
+    this.now = options.now ?? Date.now;
   }
 
   /** The control table's name, once it exists (created on first use). */
@@ -131,21 +193,20 @@ export class PhaseStore {
   /** The live processes of the fleet (their heartbeats) and whether each runs the current phase version. */
   async fleet(options: FleetOptions = {}): Promise<FleetView> {
     const staleAfterMs = options.staleAfterMs ?? this.options.staleAfterMs;
-    return readFleet(
-      this.client,
-      this.tablePrefix,
-      await this.get(),
-      staleAfterMs === undefined ? {} : { staleAfterMs },
-    );
+    return readFleet(this.client, this.tablePrefix, await this.get(), {
+      now: this.now,
+      ...(staleAfterMs === undefined ? {} : { staleAfterMs }),
+    });
   }
 
   /**
    * The preconditions of an unforced move from the current phase to `to`, each checked now (met or not, and why):
    * what set() checks. The step rule, the confirmation of 4 -> 5 and the rest of set()'s rules are not among them.
    */
-  async preconditions(to: Phase, current?: PhaseState): Promise<Precondition[]> {
+  async preconditions(to: Phase, current?: PhaseState, atCommit = false): Promise<Precondition[]> {
     const state = current ?? (await this.get());
     return checkPreconditions({
+      atCommit,
       client: this.client,
       tablePrefix: this.tablePrefix,
       table: await this.table(),
@@ -162,7 +223,7 @@ export class PhaseStore {
    * (PhaseConflict), writing the audit entry in the same transaction. Returns the new state.
    */
   async set(to: number, options: PhaseChangeOptions): Promise<PhaseState> {
-    const current = await this.get();
+    const current = await this.settled(await this.get(), to, options.who);
     const from = current.phase;
     checkExpected(current, options.expectedVersion);
     const who = options.who?.trim() ?? "";
@@ -214,20 +275,180 @@ export class PhaseStore {
       }
       for (const check of checks) if (check.condition) guards.push(check.condition);
     }
-    return this.write(current, {
-      who,
-      change: "phase",
-      to,
-      forced: force,
-      reason,
-      settings: settingsOf(current),
-      guards,
+    const move: Change = { who, change: "phase", to, forced: force, reason, settings: settingsOf(current), guards };
+    if (!movesAuthority(from, to)) return this.write(current, move);
+    return this.moveThroughBarrier(current, move, options);
+  }
+
+  /**
+   * The barrier of a move that changes the authoritative store (docs/architecture.md, "Phases"):
+   * 1. announce it: the phase item records the move, its target and a deadline (compare-and-set, audited, with the
+   *    preconditions' conditions);
+   * 2. wait until every live process has taken the announcement (it holds new writes) and has no write in flight under
+   *    the old phase, as their heartbeats say;
+   * 3. check the preconditions again (the outbox may have received a write that failed while the fleet drained) and
+   *    commit the new phase (compare-and-set on the announcement's version), before the deadline minus the margin.
+   * Otherwise the move is cancelled (compare-and-set, audited) and PhaseMoveTimedOut or PhaseChangeRefused thrown;
+   * processes that find the deadline passed cancel it themselves, so a commit after they resumed cannot happen.
+   */
+  private async moveThroughBarrier(
+    current: PhaseState,
+    move: Change,
+    options: PhaseChangeOptions,
+  ): Promise<PhaseState> {
+    const waitMs = options.waitMs ?? DEFAULT_MOVE_WAIT_MS;
+    if (!Number.isFinite(waitMs) || waitMs <= 0) {
+      throw new PhaseControlError(`the wait for the fleet must be a positive number of milliseconds, got ${waitMs}`);
+    }
+    const margin = this.options.moveMarginMs ?? DEFAULT_MOVE_MARGIN_MS;
+    if (waitMs <= margin) {
+      throw new PhaseControlError(
+        `the wait for the fleet (${waitMs} ms) must be longer than the margin kept before its deadline (${margin} ms)`,
+      );
+    }
+    const deadlineMs = this.now() + waitMs;
+    const deadline = new Date(deadlineMs).toISOString();
+    const from = current.phase;
+    const to = move.to;
+    const pending: PendingMove = { to, deadline, by: move.who, forced: move.forced };
+    if (move.reason !== undefined) pending.reason = move.reason;
+    const announced = await this.write(current, {
+      ...move,
+      change: "announce",
+      to: from,
+      auditTo: to,
+      pending,
     });
+    const cancel = async (why: string): Promise<void> => {
+      await this.cancelMove(announced, move.who, why).catch(() => undefined);
+    };
+    const lastCommitAt = deadlineMs - margin;
+    let waitingFor: string[] = [];
+    for (;;) {
+      let view: FleetView;
+      try {
+        view = await readFleet(this.client, this.tablePrefix, announced, {
+          now: this.now,
+          ...(this.options.staleAfterMs === undefined ? {} : { staleAfterMs: this.options.staleAfterMs }),
+        });
+      } catch (error) {
+        await cancel("the fleet could not be read");
+        throw error;
+      }
+      waitingFor = view.instances.flatMap((instance) => {
+        const who = `${instance.app}@${instance.host} (${instance.instanceId})`;
+        if (instance.moveTaken !== announced.version) return [`${who} has not taken the announcement yet`];
+        if (instance.inFlight > 0) {
+          return [
+            `${who} has ${instance.inFlight} ${instance.inFlight === 1 ? "write" : "writes"} in flight under phase ${from}`,
+          ];
+        }
+        return [];
+      });
+      try {
+        options.onProgress?.({
+          from,
+          to,
+          version: announced.version,
+          deadline,
+          live: view.instances.length,
+          waitingFor: [...waitingFor],
+        });
+      } catch {
+        // A failing progress report must not leave the move announced.
+      }
+      if (waitingFor.length === 0) break;
+      if (this.now() >= lastCommitAt) {
+        await cancel("the fleet was not ready before the deadline");
+        throw new PhaseMoveTimedOut(from, to, waitingFor, deadline);
+      }
+      await new Promise((resolve) => setTimeout(resolve, this.options.movePollMs ?? DEFAULT_MOVE_POLL_MS));
+    }
+    // No write under the old phase is left anywhere: what it left in the outbox is there now.
+    const guards: TransactWriteItem[] = [];
+    if (!move.forced) {
+      const checks = await this.preconditions(to, announced, true);
+      const unmet = checks.filter((check) => !check.met).map((check) => check.reason);
+      if (unmet.length > 0) {
+        await cancel(`a precondition no longer held when the fleet was ready: ${unmet.join("; ")}`);
+        throw new PhaseChangeRefused("precondition", from, to, unmet, {
+          hint: "the move was announced, then cancelled when the fleet was ready; meet the precondition and try again",
+        });
+      }
+      for (const check of checks) if (check.condition) guards.push(check.condition);
+    }
+    if (this.now() >= lastCommitAt) {
+      await cancel("the fleet was ready too close to the deadline");
+      throw new PhaseMoveTimedOut(
+        from,
+        to,
+        ["the fleet was ready too close to the deadline to commit safely"],
+        deadline,
+      );
+    }
+    try {
+      return await this.write(announced, { ...move, guards });
+    } catch (error) {
+      if (error instanceof PhaseConflict) {
+        // A process found the deadline passed and cancelled the move first.
+        throw new PhaseMoveTimedOut(
+          from,
+          to,
+          [`the move was cancelled before it was committed (${error.message})`],
+          deadline,
+        );
+      }
+      await cancel("the commit failed");
+      throw error;
+    }
+  }
+
+  /**
+   * Cancels the move announced at `announced.version` (compare-and-set on it, audited): writes resume under the phase
+   * it is in. PhaseConflict when the phase item has changed since (the move was committed or cancelled already).
+   */
+  async cancelMove(announced: PhaseState, who: string, reason: string): Promise<PhaseState> {
+    const pending = announced.pending;
+    if (pending === undefined) throw new PhaseControlError(`version ${announced.version} announces no move`);
+    return this.write(announced, {
+      who,
+      change: "cancel",
+      to: announced.phase,
+      auditTo: pending.to,
+      forced: false,
+      reason,
+      settings: settingsOf(announced),
+      guards: [],
+    });
+  }
+
+  /**
+   * `current`, once no announced move is open: a move still before its deadline refuses any other change
+   * (PhaseChangeRefused "in-progress"); one past its deadline is cancelled first.
+   */
+  private async settled(current: PhaseState, to: number | undefined, who: string | undefined): Promise<PhaseState> {
+    const pending = current.pending;
+    if (pending === undefined) return current;
+    if (this.now() <= Date.parse(pending.deadline)) {
+      throw new PhaseChangeRefused(
+        "in-progress",
+        current.phase,
+        to ?? current.phase,
+        [`a move to phase ${pending.to} by ${pending.by} is in progress until ${pending.deadline}`],
+        { hint: "wait until it is committed or cancelled (ferry phase get)" },
+      );
+    }
+    try {
+      await this.cancelMove(current, who?.trim() || "ferry", "its deadline passed before it was committed");
+    } catch (error) {
+      if (!(error instanceof PhaseConflict)) throw error;
+    }
+    return this.get();
   }
 
   /** Changes the phase's settings, as a compare-and-set on the version, audited like a phase change. */
   async configure(changes: Partial<PhaseSettings>, options: PhaseSettingsOptions): Promise<PhaseState> {
-    const current = await this.get();
+    const current = await this.settled(await this.get(), undefined, options.who);
     checkExpected(current, options.expectedVersion);
     const who = options.who?.trim() ?? "";
     if (who === "") throw new InvalidPhaseSettings("a change must say who makes it");
@@ -288,7 +509,7 @@ export class PhaseStore {
   private async write(current: PhaseState, change: Change): Promise<PhaseState> {
     const table = await this.table();
     for (let attempt = 1; ; attempt++) {
-      const at = new Date().toISOString();
+      const at = new Date(this.now()).toISOString();
       const version = current.version + 1;
       const next: PhaseState = {
         phase: change.to,
@@ -298,13 +519,17 @@ export class PhaseStore {
         updatedAt: at,
         updatedBy: change.who,
       };
+      // A run of dual writes begins with the move out of phase 1 and ends with the move back to it.
+      const dualWriteSince = change.to === 1 ? undefined : current.phase === 1 ? version : current.dualWriteSince;
+      if (dualWriteSince !== undefined) next.dualWriteSince = dualWriteSince;
+      if (change.pending !== undefined) next.pending = change.pending;
       const entry: PhaseAuditEntry = {
         version,
         at,
         who: change.who,
         change: change.change,
         from: current.phase,
-        to: change.to,
+        to: change.auditTo ?? change.to,
         forced: change.forced,
         flags: next.flags,
         settings: change.settings,
@@ -339,7 +564,7 @@ export class PhaseStore {
       const firstGuard = writes.length;
       writes.push(...change.guards);
       // Entering phase 3 starts the shadow counters afresh.
-      if (change.change === "phase" && change.to === 3) {
+      if (change.change === "phase" && change.to === 3 && current.phase !== 3) {
         writes.push({ Put: { TableName: table, Item: freshShadowCounts(at) } });
       }
       try {

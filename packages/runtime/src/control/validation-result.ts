@@ -1,8 +1,11 @@
 /**
  * The last validation's result, kept in the control table (`VALIDATION` / `LATEST`): `clean` (BOOL), `at` (S,
- * ISO-8601), `mismatches` (N). The 3 -> 4 guard rail needs `clean = true`.
+ * ISO-8601), `mismatches` (N), `dualWriteSince` (N: the phase item's `dualWriteSince` when it was recorded). The 3 -> 4
+ * guard rail needs `clean = true` and the `dualWriteSince` of the phase item now: a validation made before dual
+ * writes last stopped and started again says nothing about the stores now.
  */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { currentRunOfDualWrites } from "./backfill-status.ts";
 import { PhaseControlError } from "./phase-errors.ts";
 import { type ControlKey, controlKey, getControlItem, putControlItem } from "./table.ts";
 
@@ -14,13 +17,18 @@ export interface ValidationResult {
   /** ISO-8601: when the validation ran. */
   at: string;
   mismatches: number;
+  /** The run of dual writes it was made in (PhaseState.dualWriteSince); absent: dual writes were off. */
+  dualWriteSince?: number;
 }
 
-/** Records a validation's result (when a validation is done); `at` defaults to now. */
+/**
+ * Records a validation's result (when a validation is done); `at` defaults to now, `dualWriteSince` to the phase
+ * item's now (give the one read when the validation started).
+ */
 export async function recordValidation(
   client: DynamoDBClient,
   tablePrefix: string,
-  result: { clean: boolean; mismatches: number; at?: string },
+  result: { clean: boolean; mismatches: number; at?: string; dualWriteSince?: number },
 ): Promise<ValidationResult> {
   if (!Number.isSafeInteger(result.mismatches) || result.mismatches < 0) {
     throw new PhaseControlError(`a validation's mismatches are a whole number, got ${result.mismatches}`);
@@ -30,11 +38,14 @@ export async function recordValidation(
     at: result.at ?? new Date().toISOString(),
     mismatches: result.mismatches,
   };
+  const since = result.dualWriteSince ?? (await currentRunOfDualWrites(client, tablePrefix));
+  if (since !== undefined) recorded.dualWriteSince = since;
   await putControlItem(client, tablePrefix, {
     ...controlKey(VALIDATION_KEY),
     clean: { BOOL: recorded.clean },
     at: { S: recorded.at },
     mismatches: { N: String(recorded.mismatches) },
+    ...(since === undefined ? {} : { dualWriteSince: { N: String(since) } }),
   });
   return recorded;
 }
@@ -46,5 +57,11 @@ export async function readValidation(
 ): Promise<ValidationResult | undefined> {
   const item = await getControlItem(client, tablePrefix, VALIDATION_KEY);
   if (item === undefined) return undefined;
-  return { clean: item.clean?.BOOL === true, at: item.at?.S ?? "", mismatches: Number(item.mismatches?.N ?? 0) };
+  const result: ValidationResult = {
+    clean: item.clean?.BOOL === true,
+    at: item.at?.S ?? "",
+    mismatches: Number(item.mismatches?.N ?? 0),
+  };
+  if (item.dualWriteSince?.N !== undefined) result.dualWriteSince = Number(item.dualWriteSince.N);
+  return result;
 }

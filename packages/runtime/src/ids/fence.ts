@@ -1,9 +1,11 @@
 /**
  * IdFence: no id is handed out twice while authority over ids moves from MySQL's AUTO_INCREMENT to the id counter
- * (phase 4). Before the first allocation after each phase change while MySQL is still written, it waits until no
- * process of the fleet routes by a phase in which MySQL hands out ids (idGate), then raises the counter past MySQL's
- * highest id; an id that still turns out taken (a process let MySQL hand one out after the counter was raised) raises
- * the counter again and is retried once.
+ * (phase 4). Before the first allocation after each phase change while MySQL is still written, it raises the counter
+ * past MySQL's highest id (read exactly). Every move into phase 4 changes the authoritative store, so it goes through
+ * the barrier (docs/architecture.md, "Phases"): when phase 4 begins, no write under a phase in which MySQL hands out
+ * ids is in flight anywhere in the fleet, and none can start (held, or refused by a process out of touch), so the raise
+ * needs no wait of its own. What the barrier does not see, a row inserted into MySQL behind ferry's back, is handled
+ * by the retry: an id that turns out taken raises the counter again and the write is tried once more.
  */
 import type { Codec, EntityValue } from "../codec/index.ts";
 import { AlreadyExists, StoreError, TransactionFailed } from "../errors.ts";
@@ -17,7 +19,10 @@ export interface IdFenceOptions {
   ids?: IdAllocator;
   /** Where MySQL's highest ids are read (phase 4). */
   mysql?: MysqlEntityStore;
-  /** Resolves once no process of the fleet lets MySQL hand out ids (FleetMember's waits for the heartbeats). */
+  /**
+   * Awaited before the counter is raised. FleetMember gives none (the barrier makes a wait redundant); a router whose
+   * writes do not begin through a phase source that holds them during a move can.
+   */
   idGate?: () => Promise<void>;
 }
 
@@ -49,7 +54,6 @@ export class IdFence {
       );
     }
     if (PHASES[phase].flags.WRITE_MYSQL && !this.floored.has(entity)) {
-      // No process may still let MySQL hand out ids (phase 3 and before) when the counter is raised past them.
       await this.options.idGate?.();
       let highest: bigint | undefined;
       try {
@@ -67,9 +71,9 @@ export class IdFence {
   }
 
   /**
-   * True when an allocated id turned out to be taken while MySQL is still written (another process of the fleet let
-   * MySQL hand out ids in phase 3 after this one last raised its counters): the counters are raised again on the
-   * next allocation, and the write is worth one more attempt.
+   * True when an allocated id turned out to be taken while MySQL is still written (a row inserted into MySQL after this
+   * process last raised its counters, by something that does not go through ferry's barrier): the counters are raised
+   * again on the next allocation, and the write is worth one more attempt.
    */
   retryAfterTakenId(error: unknown, allocated: boolean, phase: Phase, attempt: number): boolean {
     const reason = error instanceof TransactionFailed ? error.reason : error;

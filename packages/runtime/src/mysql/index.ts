@@ -14,4 +14,5 @@ export {
   type MysqlListPage,
   type MysqlPoolExecutor,
   type MysqlUpdateOptions,
+  nextAutoIncrementOf,
 } from "./store.ts";

@@ -228,13 +228,22 @@ export class MysqlEntityStore {
     if (attribute === undefined) throw new StoreError("mysql", entity, "has no AUTO_INCREMENT column");
     const column = escapeId(this.codec.entity(entity).attribute(attribute).column ?? attribute);
     const [max] = await this.rows(`SELECT CAST(MAX(${column}) AS CHAR) AS id FROM ${escapeId(sql.table)}`, []);
-    const [next] = await this.rows(
-      "SELECT CAST(AUTO_INCREMENT AS CHAR) AS id FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?",
-      [sql.table],
-    );
     const highest = BigInt(String(max?.id ?? "0"));
-    const fromNext = next?.id === null || next?.id === undefined ? 0n : BigInt(String(next.id)) - 1n;
+    const fromNext = (await this.nextAutoIncrement(entity, sql.table)) - 1n;
     return highest > fromNext ? highest : fromNext;
+  }
+
+  /**
+   * The table's next AUTO_INCREMENT value, read exactly: from SHOW CREATE TABLE, which asks the storage engine.
+   * information_schema.TABLES.AUTO_INCREMENT is not exact on MySQL 8, which caches it for up to a day
+   * (information_schema_stats_expiry); MariaDB has no such cache and no such variable, and SHOW CREATE TABLE is exact
+   * on both. A table that never had an AUTO_INCREMENT option shown (nothing inserted yet) starts at 1.
+   */
+  private async nextAutoIncrement(entity: string, table: string): Promise<bigint> {
+    await this.gate();
+    const [rows] = await this.executor.query({ sql: `SHOW CREATE TABLE ${escapeId(table)}` });
+    const ddl = String((rows as Row[])[0]?.["Create Table"] ?? "");
+    return nextAutoIncrementOf(ddl, entity);
   }
 
   /** Deletes one row by key; false when there was none. With conditions: ConditionFailed when the row is there and one does not hold. */
@@ -420,4 +429,17 @@ function decodeListCursor(cursor: string, entity: string, fingerprint: string, s
   if (!Array.isArray(position.last) || position.last.length !== size)
     throw new CursorError("mysql", entity, "is damaged");
   return position.last.map(fromJsonParam);
+}
+
+/**
+ * The next AUTO_INCREMENT value in a SHOW CREATE TABLE statement: the `AUTO_INCREMENT=n` table option, on the line that
+ * closes the column list (a column's own AUTO_INCREMENT attribute, or a comment, never has the `=n`). 1 when absent.
+ */
+export function nextAutoIncrementOf(createTable: string, entity: string): bigint {
+  const options = /^\)(.*)$/m.exec(createTable);
+  if (options === null) {
+    throw new StoreError("mysql", entity, "SHOW CREATE TABLE returned no table definition to read AUTO_INCREMENT from");
+  }
+  const next = /\bAUTO_INCREMENT=(\d+)/.exec(options[1] ?? "")?.[1];
+  return next === undefined ? 1n : BigInt(next);
 }

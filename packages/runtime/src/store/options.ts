@@ -29,11 +29,6 @@ export interface StoreOptions {
    * between its two writes leaves a trace; without them only the copies that failed are recorded.
    */
   intents?: WriteIntents;
-  /**
-   * Waits, once per phase change in phase 4, until no process lets MySQL hand out ids (a FleetMember's waits for the
-   * fleet); without it, the fleet is taken to move at once.
-   */
-  idGate?: () => Promise<void>;
   /** Times every store call (mount its Prometheus text at /metrics). */
   metrics?: Metrics;
   /** Phase 3's shadow reads; without them phase 3 reads like phase 2. */

@@ -35,7 +35,6 @@ export function createPhaseRouter(contract: Contract, options: StoreOptions): En
     ids: new IdAllocator(options.dynamodb, { tablePrefix }),
     onSecondaryFailure: options.onSecondaryFailure,
     intents: options.intents,
-    idGate: options.idGate,
     metrics: options.metrics,
     shadow: options.shadow,
   });
