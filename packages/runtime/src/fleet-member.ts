@@ -58,13 +58,13 @@ export class FleetMember {
       ...staleAfter,
       // A move that makes a store authoritative waits until no failed write for it is left in the outbox; an outbox
       // that cannot be read is not an empty one (the phase store refuses the move then).
-      pendingWrites: async (store) => {
+      pendingWrites: async (store, { inFlight }) => {
         const waiting = (await this.outbox.metrics())[store];
         if (waiting.readable === 0) {
           throw new Error(`${this.outbox.storageOf(store)} could not be read`);
         }
-        // Writes in flight count too: they may not have reached the store yet.
-        return waiting.depth + waiting.inFlight;
+        // Writes in flight, when asked: they may not have reached the store yet.
+        return waiting.depth + (inFlight ? waiting.inFlight : 0);
       },
     });
     this.phase = new CachedPhase(this.phaseStore, {

@@ -230,6 +230,32 @@ describe("dual writes converge", () => {
     expect(failures).toEqual([]);
   });
 
+  it("an increment on DynamoDB (authoritative) whose new value cannot be read back still answers that it landed", async () => {
+    const { router, failures } = routing(4);
+    const product = await newProduct(routing(3).router(), "read-back", "10.00", 10);
+    // The read that follows the increment's transaction fails (the increment has landed by then).
+    const client = dynamoDbClient(stack.dynamodbEndpoint);
+    let written = false;
+    let failedReads = 0;
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === "TransactWriteItemsCommand") written = true;
+        else if (written && context.commandName === "GetItemCommand" && failedReads === 0) {
+          failedReads++;
+          throw Object.assign(new Error("the connection dropped (simulated)"), { name: "NetworkingError" });
+        }
+        return next(args);
+      },
+      { step: "initialize", name: "failReadBack" },
+    );
+    await router({ dynamodb: client }).update("Product", { id: product.id }, {}, { add: { inventoryQuantity: -1 } });
+    client.destroy();
+    expect(failedReads).toBe(1);
+    expect((await stores().dynamodb.get("Product", { id: product.id }))?.inventoryQuantity).toBe(9);
+    expect((await stores().mysql.get("Product", { id: product.id }))?.inventoryQuantity).toBe(9);
+    expect(failures).toEqual([]);
+  });
+
   it("phase 2 brings over a row DynamoDB does not hold yet when it is updated, instead of failing the copy", async () => {
     const { router: router1 } = routing(1);
     const { router, failures } = routing(2);

@@ -225,8 +225,8 @@ describe("update", () => {
         {},
         { add: { inventoryQuantity: -1 }, condition: [{ attribute: "inventoryQuantity", op: ">=", value: 1 }] },
       );
-    expect((await decrement()).inventoryQuantity).toBe(1);
-    expect((await decrement()).inventoryQuantity).toBe(0);
+    expect((await decrement())?.inventoryQuantity).toBe(1);
+    expect((await decrement())?.inventoryQuantity).toBe(0);
     const error = await decrement().catch((e: unknown) => e);
     expectError(error, ConditionFailed, keyed("condition", "dynamodb", "Product", { id: 50n }));
     expect((await store.get("Product", { id: 50n }))?.inventoryQuantity).toBe(0);

@@ -200,7 +200,10 @@ function withConnection(command: Command): Command {
  * (refusals, conflicts) pass through with their message and hint; DynamoDB failures say where and what was tried.
  */
 async function withStore<T>(
-  options: ConnectionOptions & { pendingWrites?: (store: StoreName) => Promise<number>; staleAfterMs?: number },
+  options: ConnectionOptions & {
+    pendingWrites?: (store: StoreName, options: { inFlight: boolean }) => Promise<number>;
+    staleAfterMs?: number;
+  },
   doing: string,
   work: (store: PhaseStore) => Promise<T>,
 ): Promise<T> {
@@ -221,10 +224,11 @@ async function withStore<T>(
         // Writes for MySQL wait in the control table; writes for DynamoDB in the app's MySQL database.
         ...(pendingWrites
           ? {
-              pendingWrites: async (target: StoreName) =>
-                target === "mysql"
-                  ? (await new DynamoOutboxStorage(client, prefix).depth("mysql")).depth
-                  : pendingWrites(target),
+              pendingWrites: async (target: StoreName, counting: { inFlight: boolean }) => {
+                if (target !== "mysql") return pendingWrites(target, counting);
+                const { depth, inFlight } = await new DynamoOutboxStorage(client, prefix).depth("mysql");
+                return depth + (counting.inFlight ? inFlight : 0);
+              },
             }
           : {}),
       }),
@@ -244,19 +248,19 @@ async function withStore<T>(
  * does not switch the authoritative store never needs MySQL).
  */
 function outboxReader(options: SetOptions): {
-  pendingWrites: (target: StoreName) => Promise<number>;
+  pendingWrites: (target: StoreName, counting: { inFlight: boolean }) => Promise<number>;
   close: () => Promise<void>;
 } {
   let connection: Awaited<ReturnType<typeof connectMysql>> | undefined;
   return {
-    async pendingWrites(target) {
+    async pendingWrites(target, counting) {
       const { MysqlOutboxStorage } = await import("@ferry/runtime");
       const { mysqlUrl } = resolveConnections({ mysqlUrl: options.mysqlUrl });
       const database = options.database ?? parseMysqlUrl(mysqlUrl).database ?? "store";
       connection ??= await connectMysql(withDatabase(mysqlUrl, database), { connectTimeoutMs: 5_000 });
-      // Writes in flight (intents within their grace) count too: they may not have reached DynamoDB yet.
+      // Writes in flight (intents within their grace), when asked: they may not have reached DynamoDB yet.
       const { depth, inFlight } = await new MysqlOutboxStorage(connection).depth(target);
-      return depth + inFlight;
+      return depth + (counting.inFlight ? inFlight : 0);
     },
     async close() {
       await connection?.end().catch(() => undefined);

@@ -38,7 +38,7 @@ export interface GuardRailContext {
   /** The phase as stored now. */
   current: PhaseState;
   /** How many failed writes wait in the outbox for a store; without it the outbox is not checked. */
-  pendingWrites?: (store: StoreName) => Promise<number>;
+  pendingWrites?: (store: StoreName, options: { inFlight: boolean }) => Promise<number>;
   /** A process not heard from for longer is taken to be gone. */
   staleAfterMs?: number;
   /**
@@ -81,7 +81,7 @@ const outboxDrained: GuardRail = async ({ to, pendingWrites }) => {
   if (pendingWrites === undefined) return [];
   let waiting: number;
   try {
-    waiting = await pendingWrites(becoming);
+    waiting = await pendingWrites(becoming, { inFlight: false });
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
     return [

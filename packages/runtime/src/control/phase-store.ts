@@ -95,11 +95,12 @@ export interface PhaseStoreOptions {
   /** Put in front of the control table's name (FERRY_TABLE_PREFIX). */
   tablePrefix: string;
   /**
-   * How many failed writes wait in the outbox for a store (Outbox.metrics). Given one, a move that makes a store
-   * authoritative (3 -> 4, 4 -> 3) is refused while writes for it still wait: it would serve stale data. The CLI and
-   * FleetMember give it.
+   * How many failed writes wait in the outbox for a store (Outbox.metrics), with `inFlight` the intents of writes
+   * still being copied too. Given one, a move that makes a store authoritative (3 -> 4, 4 -> 3) is refused while
+   * failed writes for it wait (it would serve stale data), and once the fleet has no write in flight the move waits
+   * until none is left either way. The CLI and FleetMember give it.
    */
-  pendingWrites?: (store: StoreName) => Promise<number>;
+  pendingWrites?: (store: StoreName, options: { inFlight: boolean }) => Promise<number>;
   /** A process not heard from for this long is taken to be gone, by the fleet guard rail and fleet() (default 3 s). */
   staleAfterMs?: number;
   /** How often an announced move reads the fleet's acks (default 50 ms). */
@@ -324,6 +325,7 @@ export class PhaseStore {
     };
     const lastCommitAt = deadlineMs - margin;
     let waitingFor: string[] = [];
+    let live = 0;
     for (;;) {
       let view: FleetView;
       try {
@@ -335,6 +337,7 @@ export class PhaseStore {
         await cancel("the fleet could not be read");
         throw error;
       }
+      live = view.instances.length;
       waitingFor = view.instances.flatMap((instance) => {
         const who = `${instance.app}@${instance.host} (${instance.instanceId})`;
         if (instance.moveTaken !== announced.version) return [`${who} has not taken the announcement yet`];
@@ -364,7 +367,37 @@ export class PhaseStore {
       }
       await new Promise((resolve) => setTimeout(resolve, this.options.movePollMs ?? DEFAULT_MOVE_POLL_MS));
     }
-    // No write under the old phase is left anywhere: what it left in the outbox is there now.
+    // No write under the old phase is left anywhere: what it left in the outbox is there now, and the fleet's drains
+    // (still in the old phase, its writes held) replay it. Wait for that: a move that switches the authoritative store
+    // does not strand an acknowledged write on the store it leaves. (An outbox that cannot be read stops the move at
+    // the preconditions below. A forced move takes its operator's word, as the audit log says; what it strands is
+    // counted as such and resolved with `ferry outbox resolve`.)
+    const becoming = PHASES[to].authoritative;
+    const pendingWrites = this.options.pendingWrites;
+    if (pendingWrites && !move.forced && becoming !== PHASES[from].authoritative) {
+      for (;;) {
+        const waiting = await pendingWrites(becoming, { inFlight: true }).catch(() => undefined);
+        if (waiting === 0 || waiting === undefined) break;
+        const what = `${waiting} ${waiting === 1 ? "write" : "writes"} for ${becoming} in the outbox, replayed by the fleet`;
+        if (this.now() >= lastCommitAt) {
+          await cancel("the outbox did not drain before the deadline");
+          throw new PhaseMoveTimedOut(from, to, [what], deadline);
+        }
+        try {
+          options.onProgress?.({
+            from,
+            to,
+            version: announced.version,
+            deadline,
+            live,
+            waitingFor: [what],
+          });
+        } catch {
+          // A failing progress report must not leave the move announced.
+        }
+        await new Promise((resolve) => setTimeout(resolve, this.options.movePollMs ?? DEFAULT_MOVE_POLL_MS));
+      }
+    }
     const guards: TransactWriteItem[] = [];
     if (!move.forced) {
       const checks = await this.preconditions(to, announced, true);

@@ -306,14 +306,15 @@ export class DynamoEntityStore {
    * Changes an item and returns its new value. A changed primary-key attribute moves the item (one transaction);
    * changed unique values swap their markers in the same transaction; index keys follow the new value. `add`
    * increments atomically; `condition` must hold on the stored item (ConditionFailed otherwise). NotFound when
-   * there is no item with the key.
+   * there is no item with the key. Resolves to undefined when an increment landed and the item could not be read back
+   * (the write stands: a failure now would tell the caller it did not).
    */
   async update(
     entity: string,
     key: EntityValue,
     changes: EntityValue,
     options: DynamoUpdateOptions = {},
-  ): Promise<EntityValue> {
+  ): Promise<EntityValue | undefined> {
     const codec = this.codec.entity(entity);
     const add = Object.entries(options.add ?? {});
     for (const [name, delta] of add) {
@@ -429,7 +430,7 @@ export class DynamoEntityStore {
     current: Item,
     next: EntityValue,
     options: DynamoUpdateOptions,
-  ): Promise<EntityValue> {
+  ): Promise<EntityValue | undefined> {
     const add = options.add ?? {};
     const target = codec.toItem(next);
     const set: Array<[string, AttributeValue]> = [];
@@ -469,13 +470,14 @@ export class DynamoEntityStore {
    * An UpdateItem that increments, sent as a one-write TransactWriteItems with a client request token: the SDK sends
    * the same token when it retries after a timeout, and DynamoDB applies a token once (for ten minutes), so an answer
    * lost on the way back never applies the increment twice (a plain UpdateItem's ADD would). The new value is read
-   * back (a transaction returns none): it is the item as it stands right after, or newer.
+   * back (a transaction returns none): it is the item as it stands right after, or newer; undefined when that read
+   * fails, since the increment has landed by then.
    */
   private async incrementOnce(
     codec: EntityCodec,
     current: Item,
     expressions: ReturnType<typeof updateExpressions>,
-  ): Promise<EntityValue> {
+  ): Promise<EntityValue | undefined> {
     const key = primaryKey(codec, current);
     try {
       await this.client.send(
@@ -490,9 +492,8 @@ export class DynamoEntityStore {
       if (codes?.includes("TransactionConflict")) throw new Stale("transaction conflict", { cause: error });
       throw error;
     }
-    const after = await this.read(codec, key);
-    if (!after) throw new NotFound("dynamodb", codec.name, keyValues(codec, codec.fromItem(current)));
-    return codec.fromItem(after);
+    const after = await this.read(codec, key).catch(() => undefined);
+    return after === undefined ? undefined : codec.fromItem(after);
   }
 
   /** The item written whole, in one transaction: moved when its key changes, with its markers swapped. */

@@ -369,7 +369,9 @@ export class EntityRouter {
             await this.mysql.update(entity, key, changes, copy);
             return undefined;
           }
-          return { value: await this.dynamodb.update(entity, key, changes, copy) };
+          // Unknown when an increment's read-back failed: the check then reads the item itself.
+          const value = await this.dynamodb.update(entity, key, changes, copy);
+          return value === undefined ? undefined : { value };
         });
       }
     });
