@@ -69,6 +69,7 @@ interface Report {
   orders: string[];
   errors: Record<string, number>;
   messages: string[];
+  logged: string[];
 }
 
 async function writerProcess(index: number, products: bigint[]): Promise<Report> {
@@ -132,6 +133,11 @@ describe("dual writes under stress", () => {
         } catch (error) {
           if (!(error instanceof PhaseChangeRefused || error instanceof PhaseMoveTimedOut)) throw error;
           last = error.message;
+          if (attempt === 20) {
+            const [rows] = (await testbed.connection().query("SELECT * FROM ferry_outbox")) as unknown as [unknown[]];
+            const control = await new DynamoOutboxStorage(stack.dynamodb(), stack.tablePrefix).head("mysql", 10);
+            last += ` (entries: ${encodeKey({ rows: rows.slice(0, 5), control } as never)})`;
+          }
           await new Promise((resolve) => setTimeout(resolve, 250));
         }
       }
@@ -201,6 +207,7 @@ describe("dual writes under stress", () => {
       taken: reports.reduce((n, r) => n + Object.values(r.taken).reduce((a, b) => a + b, 0), 0),
       errors: reports.map((r) => r.errors),
       messages: reports.flatMap((r) => r.messages),
+      logged: reports.flatMap((r) => r.logged),
     };
     console.log(`stress: ${JSON.stringify(summary)}`);
     expect(moves.map((move) => move.replace(/ \(attempt \d+\)$/, ""))).toEqual(MOVES.map(([, to]) => `-> ${to}`));

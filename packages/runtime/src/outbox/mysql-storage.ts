@@ -12,6 +12,11 @@ import type { HeadOptions, OutboxDepth, OutboxStorage, Postponement } from "./st
 /** The outbox table's default name. */
 export const OUTBOX_TABLE = "ferry_outbox";
 
+/** MySQL errnos of a statement rolled back by a deadlock or a lock wait, and how often it is sent in all. */
+const ER_LOCK_DEADLOCK = 1213;
+const ER_LOCK_WAIT_TIMEOUT = 1205;
+const STATEMENT_ATTEMPTS = 3;
+
 /** Rows per INSERT (well below max_allowed_packet for keys of any sensible size). */
 const INSERT_ROWS = 500;
 
@@ -127,10 +132,10 @@ export class MysqlOutboxStorage implements OutboxStorage {
         );
       }
       const rows = chunk.map(() => "(?, ?, ?, ?, ?, ?, 0, ?, ?)").join(", ");
-      const [result] = await connection.query({
-        sql: `INSERT INTO ${this.table} (target, entity, key_id, key_json, moved_from_json, operation, attempts, next_attempt_at_ms, created_at_ms) VALUES ${rows}`,
-        values,
-      });
+      const sql = `INSERT INTO ${this.table} (target, entity, key_id, key_json, moved_from_json, operation, attempts, next_attempt_at_ms, created_at_ms) VALUES ${rows}`;
+      // Inside a caller's transaction a deadlock rolls all of it back: only the caller can run it again.
+      const result =
+        connection === this.executor ? await this.query(sql, values) : (await connection.query({ sql, values }))[0];
       // One INSERT of a known number of rows gets consecutive AUTO_INCREMENT values, the first one reported.
       const first = BigInt((result as { insertId: number | string | bigint }).insertId);
       chunk.forEach((_, index) => {
@@ -207,9 +212,21 @@ export class MysqlOutboxStorage implements OutboxStorage {
     };
   }
 
+  /**
+   * One statement on the storage's own connection, in autocommit: one that lost a deadlock or a lock wait was rolled
+   * back whole and is sent again (entries are written, postponed and removed by many processes at once).
+   */
   private async query(sql: string, values: unknown[]): Promise<unknown> {
-    const [result] = await this.executor.query({ sql, values });
-    return result;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const [result] = await this.executor.query({ sql, values });
+        return result;
+      } catch (error) {
+        const errno = (error as { errno?: unknown }).errno;
+        if ((errno !== ER_LOCK_DEADLOCK && errno !== ER_LOCK_WAIT_TIMEOUT) || attempt >= STATEMENT_ATTEMPTS)
+          throw error;
+      }
+    }
   }
 }
 
