@@ -154,6 +154,8 @@ export class FleetMember {
   /** Stops the background parts, storing what they hold (outbox entries, shadow counts, mismatches) first. */
   async stop(): Promise<void> {
     await this.outbox.flushed().catch(() => undefined);
+    // Settled writes' intents go now, not after their grace (a restart would leave them for the next move to wait on).
+    await this.outbox.intents.removed();
     await this.outbox.stop();
     await this.shadow.stop();
     await this.mismatches.stop();

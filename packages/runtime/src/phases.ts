@@ -102,6 +102,12 @@ export interface PhaseSource {
    * Without it, a write runs under phase() and nothing waits for it.
    */
   beginWrite?(): Promise<WriteTicket>;
+  /**
+   * Called by the outbox before it replays a key: the phase the replay runs under, counted like a write in flight (a
+   * move waits for it) but never held (the move waits for the outbox to drain, which takes these replays). Throws when
+   * the process must not write.
+   */
+  beginReplay?(): WriteTicket;
 }
 
 /** A phase that never changes (tests, scripts, a repository over one store). */

@@ -62,7 +62,11 @@ async function setUp(phase: Phase, failing?: "mysql" | "dynamodb") {
   const depth = async () => {
     await outbox.intents.removed();
     const metrics = await outbox.metrics();
-    return { mysql: metrics.mysql.depth, dynamodb: metrics.dynamodb.depth };
+    // Intents still in flight count: a write that settled leaves none, in flight or waiting.
+    return {
+      mysql: metrics.mysql.depth + metrics.mysql.inFlight,
+      dynamodb: metrics.dynamodb.depth + metrics.dynamodb.inFlight,
+    };
   };
   return { router, outbox, depth, stores: testbed.stores() };
 }

@@ -181,6 +181,27 @@ describe("the barrier of 3 -> 4", () => {
     },
   );
 
+  it("counts a replay of the outbox as a write in flight, never holds it, and commits only once it has landed", async () => {
+    const name = "barrier_replay";
+    const mover = await readyForCutover(name, { mysql: 0, dynamodb: 0 });
+    const a = await started(processStore(name), { app: "store", refreshMs: 100, instanceId: "a" });
+    const before = (await mover.get()).version;
+    const replaying = progressWhere(
+      (p) => p.waitingFor.join() === `store@${host} (a) has 1 write in flight under phase 3`,
+    );
+    // A replay began before the announcement; another begins while the move waits: neither is held.
+    const first = a.beginReplay();
+    const move = tracked(mover.set(4, { who, onProgress: replaying.report }));
+    await replaying.seen;
+    const second = a.beginReplay();
+    expect([first.phase, second.phase]).toEqual([3, 3]);
+    first.done();
+    expect(move.state.settled).toBe(false);
+    second.done();
+    expect(await move.promise).toMatchObject({ phase: 4, version: before + 2 });
+    expect((await a.beginWrite()).phase).toBe(4);
+  });
+
   it("is cancelled at its deadline when a process never takes the announcement; writes go on under phase 3", async () => {
     const name = "barrier_deadline";
     const clock = { offset: 0 };

@@ -201,6 +201,16 @@ export class CachedPhase implements PhaseSource {
     });
   }
 
+  /**
+   * Where a replay of the outbox starts: counted in flight like a write, so a move of the authoritative store waits for
+   * it, but never held (that move waits for the outbox to drain). Refused while out of touch or stopped.
+   */
+  beginReplay(): WriteTicket {
+    const state = this.current();
+    this.checkWritable();
+    return this.issue(state.version, state.phase);
+  }
+
   state(): CachedPhaseState {
     return {
       instanceId: this.instanceId,

@@ -326,77 +326,84 @@ export class PhaseStore {
     const lastCommitAt = deadlineMs - margin;
     let waitingFor: string[] = [];
     let live = 0;
+    // The fleet's replays of the outbox are writes in flight too (beginReplay): once the outbox had to be waited for,
+    // the fleet is looked at again, until both are found settled one after the other.
     for (;;) {
-      let view: FleetView;
-      try {
-        view = await readFleet(this.client, this.tablePrefix, announced, {
-          now: this.now,
-          ...(this.options.staleAfterMs === undefined ? {} : { staleAfterMs: this.options.staleAfterMs }),
-        });
-      } catch (error) {
-        await cancel("the fleet could not be read");
-        throw error;
-      }
-      live = view.instances.length;
-      waitingFor = view.instances.flatMap((instance) => {
-        const who = `${instance.app}@${instance.host} (${instance.instanceId})`;
-        if (instance.moveTaken !== announced.version) return [`${who} has not taken the announcement yet`];
-        if (instance.inFlight > 0) {
-          return [
-            `${who} has ${instance.inFlight} ${instance.inFlight === 1 ? "write" : "writes"} in flight under phase ${from}`,
-          ];
-        }
-        return [];
-      });
-      try {
-        options.onProgress?.({
-          from,
-          to,
-          version: announced.version,
-          deadline,
-          live: view.instances.length,
-          waitingFor: [...waitingFor],
-        });
-      } catch {
-        // A failing progress report must not leave the move announced.
-      }
-      if (waitingFor.length === 0) break;
-      if (this.now() >= lastCommitAt) {
-        await cancel("the fleet was not ready before the deadline");
-        throw new PhaseMoveTimedOut(from, to, waitingFor, deadline);
-      }
-      await new Promise((resolve) => setTimeout(resolve, this.options.movePollMs ?? DEFAULT_MOVE_POLL_MS));
-    }
-    // No write under the old phase is left anywhere: what it left in the outbox is there now, and the fleet's drains
-    // (still in the old phase, its writes held) replay it. Wait for that: a move that switches the authoritative store
-    // does not strand an acknowledged write on the store it leaves. (An outbox that cannot be read stops the move at
-    // the preconditions below. A forced move takes its operator's word, as the audit log says; what it strands is
-    // counted as such and resolved with `ferry outbox resolve`.)
-    const becoming = PHASES[to].authoritative;
-    const pendingWrites = this.options.pendingWrites;
-    if (pendingWrites && !move.forced && becoming !== PHASES[from].authoritative) {
       for (;;) {
-        const waiting = await pendingWrites(becoming, { inFlight: true }).catch(() => undefined);
-        if (waiting === 0 || waiting === undefined) break;
-        const what = `${waiting} ${waiting === 1 ? "write" : "writes"} for ${becoming} in the outbox, replayed by the fleet`;
-        if (this.now() >= lastCommitAt) {
-          await cancel("the outbox did not drain before the deadline");
-          throw new PhaseMoveTimedOut(from, to, [what], deadline);
+        let view: FleetView;
+        try {
+          view = await readFleet(this.client, this.tablePrefix, announced, {
+            now: this.now,
+            ...(this.options.staleAfterMs === undefined ? {} : { staleAfterMs: this.options.staleAfterMs }),
+          });
+        } catch (error) {
+          await cancel("the fleet could not be read");
+          throw error;
         }
+        live = view.instances.length;
+        waitingFor = view.instances.flatMap((instance) => {
+          const who = `${instance.app}@${instance.host} (${instance.instanceId})`;
+          if (instance.moveTaken !== announced.version) return [`${who} has not taken the announcement yet`];
+          if (instance.inFlight > 0) {
+            return [
+              `${who} has ${instance.inFlight} ${instance.inFlight === 1 ? "write" : "writes"} in flight under phase ${from}`,
+            ];
+          }
+          return [];
+        });
         try {
           options.onProgress?.({
             from,
             to,
             version: announced.version,
             deadline,
-            live,
-            waitingFor: [what],
+            live: view.instances.length,
+            waitingFor: [...waitingFor],
           });
         } catch {
           // A failing progress report must not leave the move announced.
         }
+        if (waitingFor.length === 0) break;
+        if (this.now() >= lastCommitAt) {
+          await cancel("the fleet was not ready before the deadline");
+          throw new PhaseMoveTimedOut(from, to, waitingFor, deadline);
+        }
         await new Promise((resolve) => setTimeout(resolve, this.options.movePollMs ?? DEFAULT_MOVE_POLL_MS));
       }
+      // No write under the old phase is left anywhere: what it left in the outbox is there now, and the fleet's drains
+      // (still in the old phase, its writes held) replay it. Wait for that: a move that switches the authoritative store
+      // does not strand an acknowledged write on the store it leaves. (An outbox that cannot be read stops the move at
+      // the preconditions below. A forced move takes its operator's word, as the audit log says; what it strands is
+      // counted as such and resolved with `ferry outbox resolve`.)
+      const becoming = PHASES[to].authoritative;
+      const pendingWrites = this.options.pendingWrites;
+      let outboxWaited = false;
+      if (pendingWrites && !move.forced && becoming !== PHASES[from].authoritative) {
+        for (;;) {
+          const waiting = await pendingWrites(becoming, { inFlight: true }).catch(() => undefined);
+          if (waiting === 0 || waiting === undefined) break;
+          const what = `${waiting} ${waiting === 1 ? "write" : "writes"} for ${becoming} in the outbox, replayed by the fleet`;
+          if (this.now() >= lastCommitAt) {
+            await cancel("the outbox did not drain before the deadline");
+            throw new PhaseMoveTimedOut(from, to, [what], deadline);
+          }
+          try {
+            options.onProgress?.({
+              from,
+              to,
+              version: announced.version,
+              deadline,
+              live,
+              waitingFor: [what],
+            });
+          } catch {
+            // A failing progress report must not leave the move announced.
+          }
+          outboxWaited = true;
+          await new Promise((resolve) => setTimeout(resolve, this.options.movePollMs ?? DEFAULT_MOVE_POLL_MS));
+        }
+      }
+      if (!outboxWaited) break;
     }
     const guards: TransactWriteItem[] = [];
     if (!move.forced) {

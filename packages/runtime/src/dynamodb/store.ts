@@ -458,7 +458,8 @@ export class DynamoEntityStore {
           ReturnValues: "ALL_NEW",
         }),
       );
-      if (!out.Attributes) throw new StoreError("dynamodb", codec.name, "UpdateItem returned no item");
+      // Not a StoreError: the update has landed, and a StoreError says a write did not.
+      if (!out.Attributes) throw new Error(`DynamoDB's UpdateItem of a ${codec.name} returned no item`);
       return codec.fromItem(out.Attributes);
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) throw new Stale("condition failed", { cause: error });

@@ -44,7 +44,7 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Codec, EntityValue, FieldDiff } from "../codec/index.ts";
 import type { DynamoEntityStore } from "../dynamodb/index.ts";
 import type { MysqlEntityStore, MysqlExecutor } from "../mysql/index.ts";
-import type { PhaseSource } from "../phases.ts";
+import type { PhaseSource, WriteTicket } from "../phases.ts";
 import { otherStore, PHASES, type Phase, type StoreName, writeTargets } from "../phases.ts";
 import type { SecondaryFailure } from "../secondary-failure.ts";
 import { DynamoOutboxStorage } from "./dynamodb-storage.ts";
@@ -316,10 +316,21 @@ export class Outbox {
         }
         const due = [...groupByKey(head).values()].slice(0, limit);
         await inParallel(due, this.concurrency, async (group) => {
-          // The phase may have moved during the pass: replay only while it still replays this target.
-          if (writeTargets(this.phase.phase())[1] !== target) return;
-          if (await this.replay(storage, group)) synced += group.length;
-          else failed += group.length;
+          // The phase may have moved during the pass: replay only while it still replays this target. The replay is a
+          // write in flight for the phase source, so a move of the authoritative store waits until it has landed.
+          let ticket: WriteTicket;
+          try {
+            ticket = this.phase.beginReplay?.() ?? { phase: this.phase.phase(), done: () => {} };
+          } catch {
+            return; // This process may not write now (out of touch with the control table): another pass will.
+          }
+          try {
+            if (writeTargets(ticket.phase)[1] !== target) return;
+            if (await this.replay(storage, group)) synced += group.length;
+            else failed += group.length;
+          } finally {
+            ticket.done();
+          }
         });
       }
       let waiting: number;

@@ -248,18 +248,20 @@ export class EntityRouter {
         const intents = this.records(second);
         if (!intents) return this.mysql.create(entity, value);
         return intents.ready().then(() =>
-          this.mysql.transaction(async (mysql) => {
-            const created = await mysql.create(entity, value);
-            const key = this.identity(entity, created);
-            intent = await intents.within(mysql.executor, {
-              entity,
-              operation: "create",
-              store: "dynamodb",
-              key,
-              value: created,
-            });
-            return created;
-          }),
+          retriedOnDeadlock(() =>
+            this.mysql.transaction(async (mysql) => {
+              const created = await mysql.create(entity, value);
+              const key = this.identity(entity, created);
+              intent = await intents.within(mysql.executor, {
+                entity,
+                operation: "create",
+                store: "dynamodb",
+                key,
+                value: created,
+              });
+              return created;
+            }),
+          ),
         );
       });
       if (second) {
@@ -417,11 +419,13 @@ export class EntityRouter {
       if (first === "mysql") {
         let recorded: Intent | undefined;
         await intents.ready();
-        const result = await this.mysql.transaction(async (mysql) => {
-          const result = await run(mysql);
-          recorded = await intents.within(mysql.executor, write);
-          return result;
-        });
+        const result = await retriedOnDeadlock(() =>
+          this.mysql.transaction(async (mysql) => {
+            const result = await run(mysql);
+            recorded = await intents.within(mysql.executor, write);
+            return result;
+          }),
+        );
         return { result, recorded };
       }
       const recorded = await intents.ahead(write);
@@ -575,6 +579,22 @@ export class EntityRouter {
     const definition = this.options.codec.entity(entity).definition;
     const template = index ? definition.indexes?.[index]?.sort : definition.key.sort;
     return template === undefined ? undefined : keyTemplatePlaceholders(template)[0];
+  }
+}
+
+/**
+ * Runs a MySQL transaction again when it lost a deadlock or a lock wait (all of it was rolled back): a write that was
+ * one autocommit statement is now a transaction with its intent, and must not fail more often for that.
+ */
+async function retriedOnDeadlock<T>(run: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (error) {
+      const errno = (error as { errno?: unknown } | null)?.errno;
+      const lost = errno === ER_LOCK_DEADLOCK || errno === ER_LOCK_WAIT_TIMEOUT;
+      if (!lost || attempt >= TRANSACTION_ATTEMPTS) throw error;
+    }
   }
 }
 
