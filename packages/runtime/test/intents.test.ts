@@ -10,7 +10,7 @@ import { DynamoEntityStore } from "../src/dynamodb/index.ts";
 import { ConditionFailed } from "../src/errors.ts";
 import { IdAllocator } from "../src/ids/index.ts";
 import { MysqlEntityStore } from "../src/mysql/index.ts";
-import { Outbox } from "../src/outbox/index.ts";
+import { MysqlOutboxStorage, Outbox } from "../src/outbox/index.ts";
 import type { Phase } from "../src/phases.ts";
 import { EntityRouter } from "../src/router/index.ts";
 import { SettablePhase, useContractStores } from "../src/testing/index.ts";
@@ -84,6 +84,31 @@ describe("write intents", () => {
     await router.update("User", { id: created.id }, { firstName: "Out" });
     expect(await router.delete("User", { id: created.id })).toBe(true);
     expect(await depth()).toEqual({ mysql: 0, dynamodb: 0 });
+  });
+
+  it("the sequence numbers of a several-row intent are the rows' own, on a server stepping AUTO_INCREMENT by 2", async () => {
+    const connection = await stack.mysql();
+    const storage = new MysqlOutboxStorage(connection, "ferry_outbox_stepped");
+    await storage.ensureTable();
+    await connection.query("SET SESSION auto_increment_increment = 2");
+    try {
+      const entry = (id: bigint) => ({
+        target: "dynamodb" as const,
+        entity: "User",
+        keyId: `key-${id}`,
+        key: { id },
+        operation: "create",
+        createdAt: Date.now(),
+      });
+      const seqs = await storage.append([entry(1n), entry(2n), entry(3n)], connection);
+      const [rows] = (await connection.query("SELECT seq FROM ferry_outbox_stepped ORDER BY seq")) as unknown as [
+        Array<{ seq: number | string }>,
+      ];
+      expect(seqs).toEqual(rows.map((row) => BigInt(row.seq)));
+      expect((seqs[1] ?? 0n) - (seqs[0] ?? 0n)).toBe(2n);
+    } finally {
+      await connection.query("SET SESSION auto_increment_increment = 1");
+    }
   });
 
   it("phase 3: a write being copied counts as in flight, not as waiting, until its copy is checked", async () => {

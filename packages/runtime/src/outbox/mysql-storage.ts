@@ -43,6 +43,7 @@ export class MysqlOutboxStorage implements OutboxStorage {
   private readonly table: string;
   private readonly name: string;
   private ready: Promise<void> | undefined;
+  private step: bigint | undefined;
 
   /**
    * `executor`: a pool, or a connection of the outbox's own. Not the single connection a MysqlEntityStore runs its
@@ -136,10 +137,12 @@ export class MysqlOutboxStorage implements OutboxStorage {
       // Inside a caller's transaction a deadlock rolls all of it back: only the caller can run it again.
       const result =
         connection === this.executor ? await this.query(sql, values) : (await connection.query({ sql, values }))[0];
-      // One INSERT of a known number of rows gets consecutive AUTO_INCREMENT values, the first one reported.
+      // One INSERT of a known number of rows gets AUTO_INCREMENT values one step apart, the first one reported (the
+      // step is 1 but on servers set up for several primaries, auto_increment_increment).
       const first = BigInt((result as { insertId: number | string | bigint }).insertId);
+      const step = chunk.length > 1 ? await this.autoIncrementStep(connection) : 1n;
       chunk.forEach((_, index) => {
-        seqs.push(first + BigInt(index));
+        seqs.push(first + BigInt(index) * step);
       });
     }
     return seqs;
@@ -210,6 +213,15 @@ export class MysqlOutboxStorage implements OutboxStorage {
       stuck: Number(row?.stuck ?? 0),
       oldestCreatedAt: row?.oldest === null || row?.oldest === undefined ? undefined : Number(row.oldest),
     };
+  }
+
+  /** The server's auto_increment_increment, read once. */
+  private async autoIncrementStep(connection: MysqlExecutor): Promise<bigint> {
+    if (this.step === undefined) {
+      const [rows] = await connection.query({ sql: "SELECT @@auto_increment_increment AS step" });
+      this.step = BigInt((rows as Array<{ step: number | string }>)[0]?.step ?? 1);
+    }
+    return this.step;
   }
 
   /**
