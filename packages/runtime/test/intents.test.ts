@@ -86,6 +86,25 @@ describe("write intents", () => {
     expect(await depth()).toEqual({ mysql: 0, dynamodb: 0 });
   });
 
+  it("removed() also waits for intents settled while a removal was under way", async () => {
+    const { outbox } = await setUp(4);
+    const write = (id: bigint) => ({
+      entity: "User",
+      operation: "update" as const,
+      store: "mysql" as const,
+      key: { id },
+    });
+    const first = await outbox.intents.ahead(write(10n ** 12n + 1n));
+    const second = await outbox.intents.ahead(write(10n ** 12n + 2n));
+    outbox.intents.settled(first);
+    const removing = outbox.intents.removed(); // the first one's removal is under way now
+    outbox.intents.settled(second);
+    await removing;
+    // Counted as they stand (depth() would call removed() once more).
+    const { mysql } = await outbox.metrics();
+    expect({ depth: mysql.depth, inFlight: mysql.inFlight }).toEqual({ depth: 0, inFlight: 0 });
+  });
+
   it("the sequence numbers of a several-row intent are the rows' own, on a server stepping AUTO_INCREMENT by 2", async () => {
     const connection = await stack.mysql();
     const storage = new MysqlOutboxStorage(connection, "ferry_outbox_stepped");

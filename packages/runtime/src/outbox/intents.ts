@@ -101,8 +101,12 @@ export class WriteIntents {
 
   /** Resolves when the intents settled so far are removed (or their removal failed and was logged). */
   async removed(): Promise<void> {
-    if (this.timer !== undefined) this.startRemoving();
-    while (this.removing) await this.removing;
+    for (;;) {
+      // Intents settled during a removal wait for a timer of their own: start it now too.
+      if (this.timer !== undefined) this.startRemoving();
+      if (this.removing === undefined) return;
+      await this.removing;
+    }
   }
 
   private startRemoving(): void {
