@@ -36,11 +36,9 @@ export {
   type RefusalRule,
 } from "./phase-errors.ts";
 export { PHASE_ITEM_KEY } from "./phase-item.ts";
+export { DEFAULT_MOVE_WAIT_MS, type MoveProgress, movesAuthority } from "./phase-move.ts";
 export { DEFAULT_PHASE_SETTINGS, type PendingMove, type PhaseSettings, type PhaseState } from "./phase-state.ts";
 export {
-  DEFAULT_MOVE_WAIT_MS,
-  type MoveProgress,
-  movesAuthority,
   type PhaseChangeOptions,
   type PhaseSettingsOptions,
   PhaseStore,

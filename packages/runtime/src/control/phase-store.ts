@@ -10,7 +10,7 @@
  *   only with explicit confirmation, and the preconditions of ./guard-rails.ts (those on records of the control table
  *   are also conditions of the move's transaction). A forced move skips the step rule and the preconditions, needs a reason, and is marked
  *   forced in the audit log.
- * - A move that changes the authoritative store (and 4 -> 5) goes through the barrier (moveThroughBarrier): announced
+ * - A move that changes the authoritative store (and 4 -> 5) goes through the barrier (./phase-move.ts): announced
  *   on the phase item, committed once every live process has taken it with no write in flight under the old phase,
  *   cancelled otherwise. While it is announced no other change is made.
  *
@@ -32,29 +32,28 @@ import {
   TransactWriteItemsCommand,
 } from "@aws-sdk/client-dynamodb";
 import { cancellationCodes } from "../dynamodb/cancellation-codes.ts";
-import { isPhase, PHASES, type Phase, type StoreName } from "../phases.ts";
+import { isPhase, PHASES, type Phase } from "../phases.ts";
 import {
   auditEntryFromItem,
   auditEntryToItem,
   PHASE_AUDIT_PARTITION,
   type PhaseAuditEntry,
-  type PhaseChangeKind,
   type PhaseHistoryPage,
 } from "./audit-log.ts";
 import { checkPreconditions, type Precondition } from "./guard-rails.ts";
 import { type FleetOptions, type FleetView, readFleet } from "./heartbeats.ts";
-import {
-  InvalidPhaseSettings,
-  PhaseChangeRefused,
-  PhaseConflict,
-  PhaseControlError,
-  PhaseMoveTimedOut,
-} from "./phase-errors.ts";
+import { InvalidPhaseSettings, PhaseChangeRefused, PhaseConflict, PhaseControlError } from "./phase-errors.ts";
 import { PHASE_ITEM_KEY, stateFromItem, stateToItem } from "./phase-item.ts";
+import {
+  type BarrierOptions,
+  type Change,
+  type MoveProgress,
+  movesAuthority,
+  moveThroughBarrier,
+} from "./phase-move.ts";
 import {
   DEFAULT_PHASE_SETTINGS,
   initialState,
-  type PendingMove,
   type PhaseSettings,
   type PhaseState,
   sameSettings,
@@ -91,54 +90,11 @@ export interface PhaseSettingsOptions {
   expectedVersion?: number;
 }
 
-export interface PhaseStoreOptions {
+export interface PhaseStoreOptions extends BarrierOptions {
   /** Put in front of the control table's name (FERRY_TABLE_PREFIX). */
   tablePrefix: string;
-  /**
-   * How many failed writes wait in the outbox for a store (Outbox.metrics), with `inFlight` the intents of writes
-   * still being copied too. Given one, a move that makes a store authoritative (3 -> 4, 4 -> 3) is refused while
-   * failed writes for it wait (it would serve stale data), and once the fleet has no write in flight the move waits
-   * until none is left either way. The CLI and FleetMember give it.
-   */
-  pendingWrites?: (store: StoreName, options: { inFlight: boolean }) => Promise<number>;
-  /** A process not heard from for this long is taken to be gone, by the fleet guard rail and fleet() (default 3 s). */
-  staleAfterMs?: number;
-  /** How often an announced move reads the fleet's acks (default 50 ms). */
-  movePollMs?: number;
-  /**
-   * An announced move is committed only this long before its deadline, at the latest, by the mover's clock; processes
-   * cancel it once the deadline has passed by theirs (default 2 s: keep it above the clock skew and a write's latency).
-   * The commit and the cancellation are compare-and-sets of the same version, so only one of them can happen.
-   */
-  moveMarginMs?: number;
   /** The clock (default Date.now). */
   now?: () => number;
-}
-
-/** What an announced move waits for: the live processes that are not ready yet (none: it commits now). */
-export interface MoveProgress {
-  from: Phase;
-  to: Phase;
-  /** The version of the announcement. */
-  version: number;
-  deadline: string;
-  /** Live processes seen. */
-  live: number;
-  /** One line per process not ready yet: who, and what it has not done. */
-  waitingFor: string[];
-}
-
-/** How long an announced move waits for the fleet unless told otherwise. */
-export const DEFAULT_MOVE_WAIT_MS = 30_000;
-const DEFAULT_MOVE_POLL_MS = 50;
-const DEFAULT_MOVE_MARGIN_MS = 2_000;
-
-/**
- * Whether a move goes through the barrier: it changes the authoritative store (3 <-> 4, and forced moves across), or it
- * stops MySQL being written (4 -> 5). Within one authoritative store (1 <-> 2 <-> 3) a move is one compare-and-set.
- */
-export function movesAuthority(from: Phase, to: Phase): boolean {
-  return PHASES[from].authoritative !== PHASES[to].authoritative || (to === 5 && from !== 5);
 }
 
 /** How often a transaction cancelled by a concurrent one (the version unchanged) is tried again. */
@@ -146,23 +102,6 @@ const CONFLICT_ATTEMPTS = 5;
 
 const DEFAULT_HISTORY_LIMIT = 20;
 const MAX_HISTORY_LIMIT = 1000;
-
-/** A change to write: the phase it goes to (the same one for a settings change) and what the audit entry says. */
-interface Change {
-  who: string;
-  change: PhaseChangeKind;
-  /** The phase after the change. */
-  to: Phase;
-  /** The phase the audit entry names as `to` (an announcement's or cancellation's target); default `to`. */
-  auditTo?: Phase;
-  /** The announced move the phase item carries after the change (an announcement's). */
-  pending?: PendingMove;
-  forced: boolean;
-  reason: string | undefined;
-  settings: PhaseSettings;
-  /** Conditions the move was decided on (its preconditions): they must still hold when it is written. */
-  guards: TransactWriteItem[];
-}
 
 /** The shared phase in the control table: read it, change it under the guard rails, configure it, list its audit log. */
 export class PhaseStore {
@@ -278,169 +217,20 @@ export class PhaseStore {
     }
     const move: Change = { who, change: "phase", to, forced: force, reason, settings: settingsOf(current), guards };
     if (!movesAuthority(from, to)) return this.write(current, move);
-    return this.moveThroughBarrier(current, move, options);
-  }
-
-  /**
-   * The barrier of a move that changes the authoritative store (docs/architecture.md, "Phases"):
-   * 1. announce it: the phase item records the move, its target and a deadline (compare-and-set, audited, with the
-   *    preconditions' conditions);
-   * 2. wait until every live process has taken the announcement (it holds new writes) and has no write in flight under
-   *    the old phase, as their heartbeats say;
-   * 3. check the preconditions again (the outbox may have received a write that failed while the fleet drained) and
-   *    commit the new phase (compare-and-set on the announcement's version), before the deadline minus the margin.
-   * Otherwise the move is cancelled (compare-and-set, audited) and PhaseMoveTimedOut or PhaseChangeRefused thrown;
-   * processes that find the deadline passed cancel it themselves, so a commit after they resumed cannot happen.
-   */
-  private async moveThroughBarrier(
-    current: PhaseState,
-    move: Change,
-    options: PhaseChangeOptions,
-  ): Promise<PhaseState> {
-    const waitMs = options.waitMs ?? DEFAULT_MOVE_WAIT_MS;
-    if (!Number.isFinite(waitMs) || waitMs <= 0) {
-      throw new PhaseControlError(`the wait for the fleet must be a positive number of milliseconds, got ${waitMs}`);
-    }
-    const margin = this.options.moveMarginMs ?? DEFAULT_MOVE_MARGIN_MS;
-    if (waitMs <= margin) {
-      throw new PhaseControlError(
-        `the wait for the fleet (${waitMs} ms) must be longer than the margin kept before its deadline (${margin} ms)`,
-      );
-    }
-    const deadlineMs = this.now() + waitMs;
-    const deadline = new Date(deadlineMs).toISOString();
-    const from = current.phase;
-    const to = move.to;
-    const pending: PendingMove = { to, deadline, by: move.who, forced: move.forced };
-    if (move.reason !== undefined) pending.reason = move.reason;
-    const announced = await this.write(current, {
-      ...move,
-      change: "announce",
-      to: from,
-      auditTo: to,
-      pending,
-    });
-    const cancel = async (why: string): Promise<void> => {
-      await this.cancelMove(announced, move.who, why).catch(() => undefined);
-    };
-    const lastCommitAt = deadlineMs - margin;
-    let waitingFor: string[] = [];
-    let live = 0;
-    // The fleet's replays of the outbox are writes in flight too (beginReplay): once the outbox had to be waited for,
-    // the fleet is looked at again, until both are found settled one after the other.
-    for (;;) {
-      for (;;) {
-        let view: FleetView;
-        try {
-          view = await readFleet(this.client, this.tablePrefix, announced, {
-            now: this.now,
-            ...(this.options.staleAfterMs === undefined ? {} : { staleAfterMs: this.options.staleAfterMs }),
-          });
-        } catch (error) {
-          await cancel("the fleet could not be read");
-          throw error;
-        }
-        live = view.instances.length;
-        waitingFor = view.instances.flatMap((instance) => {
-          const who = `${instance.app}@${instance.host} (${instance.instanceId})`;
-          if (instance.moveTaken !== announced.version) return [`${who} has not taken the announcement yet`];
-          if (instance.inFlight > 0) {
-            return [
-              `${who} has ${instance.inFlight} ${instance.inFlight === 1 ? "write" : "writes"} in flight under phase ${from}`,
-            ];
-          }
-          return [];
-        });
-        try {
-          options.onProgress?.({
-            from,
-            to,
-            version: announced.version,
-            deadline,
-            live: view.instances.length,
-            waitingFor: [...waitingFor],
-          });
-        } catch {
-          // A failing progress report must not leave the move announced.
-        }
-        if (waitingFor.length === 0) break;
-        if (this.now() >= lastCommitAt) {
-          await cancel("the fleet was not ready before the deadline");
-          throw new PhaseMoveTimedOut(from, to, waitingFor, deadline);
-        }
-        await new Promise((resolve) => setTimeout(resolve, this.options.movePollMs ?? DEFAULT_MOVE_POLL_MS));
-      }
-      // No write under the old phase is left anywhere: what it left in the outbox is there now, and the fleet's drains
-      // (still in the old phase, its writes held) replay it. Wait for that: a move that switches the authoritative store
-      // does not strand an acknowledged write on the store it leaves. (An outbox that cannot be read stops the move at
-      // the preconditions below. A forced move takes its operator's word, as the audit log says; what it strands is
-      // counted as such and resolved with `ferry outbox resolve`.)
-      const becoming = PHASES[to].authoritative;
-      const pendingWrites = this.options.pendingWrites;
-      let outboxWaited = false;
-      if (pendingWrites && !move.forced && becoming !== PHASES[from].authoritative) {
-        for (;;) {
-          const waiting = await pendingWrites(becoming, { inFlight: true }).catch(() => undefined);
-          if (waiting === 0 || waiting === undefined) break;
-          const what = `${waiting} ${waiting === 1 ? "write" : "writes"} for ${becoming} in the outbox, replayed by the fleet`;
-          if (this.now() >= lastCommitAt) {
-            await cancel("the outbox did not drain before the deadline");
-            throw new PhaseMoveTimedOut(from, to, [what], deadline);
-          }
-          try {
-            options.onProgress?.({
-              from,
-              to,
-              version: announced.version,
-              deadline,
-              live,
-              waitingFor: [what],
-            });
-          } catch {
-            // A failing progress report must not leave the move announced.
-          }
-          outboxWaited = true;
-          await new Promise((resolve) => setTimeout(resolve, this.options.movePollMs ?? DEFAULT_MOVE_POLL_MS));
-        }
-      }
-      if (!outboxWaited) break;
-    }
-    const guards: TransactWriteItem[] = [];
-    if (!move.forced) {
-      const checks = await this.preconditions(to, announced, true);
-      const unmet = checks.filter((check) => !check.met).map((check) => check.reason);
-      if (unmet.length > 0) {
-        await cancel(`a precondition no longer held when the fleet was ready: ${unmet.join("; ")}`);
-        throw new PhaseChangeRefused("precondition", from, to, unmet, {
-          hint: "the move was announced, then cancelled when the fleet was ready; meet the precondition and try again",
-        });
-      }
-      for (const check of checks) if (check.condition) guards.push(check.condition);
-    }
-    if (this.now() >= lastCommitAt) {
-      await cancel("the fleet was ready too close to the deadline");
-      throw new PhaseMoveTimedOut(
-        from,
-        to,
-        ["the fleet was ready too close to the deadline to commit safely"],
-        deadline,
-      );
-    }
-    try {
-      return await this.write(announced, { ...move, guards });
-    } catch (error) {
-      if (error instanceof PhaseConflict) {
-        // A process found the deadline passed and cancelled the move first.
-        throw new PhaseMoveTimedOut(
-          from,
-          to,
-          [`the move was cancelled before it was committed (${error.message})`],
-          deadline,
-        );
-      }
-      await cancel("the commit failed");
-      throw error;
-    }
+    return moveThroughBarrier(
+      {
+        client: this.client,
+        tablePrefix: this.tablePrefix,
+        options: this.options,
+        now: this.now,
+        write: (state, change) => this.write(state, change),
+        cancelMove: (announced, who, why) => this.cancelMove(announced, who, why),
+        preconditions: (target, state, atCommit) => this.preconditions(target, state, atCommit),
+      },
+      current,
+      move,
+      options,
+    );
   }
 
   /**
