@@ -131,6 +131,14 @@ export async function moveThroughBarrier(
     await parts.cancelMove(announced, move.who, why).catch(() => undefined);
   };
   const lastCommitAt = deadlineMs - margin;
+  const report = (live: number, waitingFor: string[]): void => {
+    try {
+      options.onProgress?.({ from, to, version: announced.version, deadline, live, waitingFor: [...waitingFor] });
+    } catch {
+      // A failing progress report must not leave the move announced.
+    }
+  };
+  const pause = () => new Promise((resolve) => setTimeout(resolve, parts.options.movePollMs ?? DEFAULT_MOVE_POLL_MS));
   let waitingFor: string[] = [];
   let live = 0;
   // The fleet's replays of the outbox are writes in flight too (beginReplay): once the outbox had to be waited for,
@@ -158,24 +166,13 @@ export async function moveThroughBarrier(
         }
         return [];
       });
-      try {
-        options.onProgress?.({
-          from,
-          to,
-          version: announced.version,
-          deadline,
-          live: view.instances.length,
-          waitingFor: [...waitingFor],
-        });
-      } catch {
-        // A failing progress report must not leave the move announced.
-      }
+      report(live, waitingFor);
       if (waitingFor.length === 0) break;
       if (parts.now() >= lastCommitAt) {
         await cancel("the fleet was not ready before the deadline");
         throw new PhaseMoveTimedOut(from, to, waitingFor, deadline);
       }
-      await new Promise((resolve) => setTimeout(resolve, parts.options.movePollMs ?? DEFAULT_MOVE_POLL_MS));
+      await pause();
     }
     // No write under the old phase is left anywhere: what it left in the outbox is there now, and the fleet's drains
     // (still in the old phase, its writes held) replay it. Wait for that: a move that switches the authoritative store
@@ -194,20 +191,9 @@ export async function moveThroughBarrier(
           await cancel("the outbox did not drain before the deadline");
           throw new PhaseMoveTimedOut(from, to, [what], deadline);
         }
-        try {
-          options.onProgress?.({
-            from,
-            to,
-            version: announced.version,
-            deadline,
-            live,
-            waitingFor: [what],
-          });
-        } catch {
-          // A failing progress report must not leave the move announced.
-        }
+        report(live, [what]);
         outboxWaited = true;
-        await new Promise((resolve) => setTimeout(resolve, parts.options.movePollMs ?? DEFAULT_MOVE_POLL_MS));
+        await pause();
       }
     }
     if (!outboxWaited) break;

@@ -15,6 +15,7 @@ import type { IdAllocator } from "../ids/allocator.ts";
 import { IdFence } from "../ids/fence.ts";
 import type { Metrics, StoreOperation } from "../metrics/index.ts";
 import type { MysqlEntityStore } from "../mysql/index.ts";
+import { identityOf } from "../outbox/entry.ts";
 import type { Intent, WriteIntents } from "../outbox/intents.ts";
 import { otherStore, PHASES, type Phase, type PhaseSource, type StoreName, writeTargets } from "../phases.ts";
 import type { SecondaryFailure } from "../secondary-failure.ts";
@@ -562,7 +563,7 @@ export class EntityRouter {
 
   /** The entity's identity attributes of a value (what the outbox and the check address an item by). */
   private identity(entity: string, value: EntityValue): EntityValue {
-    return Object.fromEntries(this.options.codec.entity(entity).identity.map((a) => [a, value[a]]));
+    return identityOf(this.options.codec, entity, value);
   }
 
   /** Hands a failed secondary write to the outbox; the authoritative write stands whatever happens here. */
