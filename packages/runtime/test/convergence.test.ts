@@ -11,6 +11,7 @@ import type { EntityValue } from "../src/codec/index.ts";
 import { KeySync } from "../src/outbox/sync.ts";
 import type { EntityRouter } from "../src/router/index.ts";
 import { useContractStores } from "../src/testing/index.ts";
+import { held } from "./held.ts";
 import { routingOver } from "./routing.ts";
 
 const stack = useTestStack();
@@ -20,42 +21,6 @@ const testbed = useContractStores(stack, {
 });
 const routing = routingOver(stack, testbed);
 const stores = () => testbed.stores();
-
-interface Held<T> {
-  store: T;
-  /** Resolves when the held method has been called (and is waiting). */
-  entered: Promise<void>;
-  release(): void;
-}
-
-/** The store with its first call of `method` held until release(); its other calls, and later ones, run at once. */
-function held<T extends object>(store: T, method: keyof T & string): Held<T> {
-  let release = () => {};
-  let enter = () => {};
-  const gate = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  const entered = new Promise<void>((resolve) => {
-    enter = resolve;
-  });
-  let calls = 0;
-  const proxy = new Proxy(store, {
-    get(target, property, receiver) {
-      const value = Reflect.get(target, property, receiver);
-      if (typeof value !== "function") return value;
-      const bound = (value as (...args: unknown[]) => unknown).bind(target);
-      if (property !== method) return bound;
-      return async (...args: unknown[]) => {
-        if (calls++ === 0) {
-          enter();
-          await gate;
-        }
-        return bound(...args);
-      };
-    },
-  });
-  return { store: proxy, entered, release };
-}
 
 let serial = 0;
 const unique = (name: string) => `${name}_${++serial}_${Date.now() % 100_000}`;

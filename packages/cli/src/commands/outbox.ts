@@ -75,10 +75,15 @@ export function outboxCommand(): Command {
           const stranded = metrics[store].stranded;
           if (stranded === 0) continue;
           say("");
+          const both = phase >= 2 && phase <= 4;
           say(
             `${stranded.toLocaleString("en-US")} entries for ${store} are STRANDED: they were recorded while ${store} was the ` +
-              `secondary store, and ${store} is authoritative in phase ${phase}. No phase replays them any more (a copy ` +
-              `from ${otherName(store)} could undo newer writes), so they wait until you choose which store's values win:`,
+              `secondary store, and ${store} is authoritative in phase ${phase}. ` +
+              (both
+                ? `They settle by themselves: each key is copied from ${otherName(store)} once no write of it is on its ` +
+                  `way there, on condition that ${store} has not changed meanwhile. To choose the winner yourself:`
+                : `${otherName(store)} takes no writes in phase ${phase}, so nothing says which value is newer: they ` +
+                  "wait until you choose which store's values win:"),
           );
           say(`  ferry outbox resolve --from mysql|dynamodb [--entity <name>] [--dry-run]`);
         }
@@ -163,11 +168,12 @@ Exit codes:
       "after",
       `
 An entry is stranded when its store became authoritative before it was replayed (recorded for DynamoDB in
-phase 3, now phase 4; recorded for MySQL in phase 4, now phase 3). The normal replay copies from the
-authoritative store, so it would copy the stranded store onto itself: nothing replays such entries, and a
-safe phase move refuses to leave them behind. For each key, resolve prints the fields that differ (the
-codec's normalised values, --from's on the left), copies the key from --from to the other store and removes
-its entries.
+phase 3, now phase 4; recorded for MySQL in phase 4, now phase 3); only a forced move leaves them, as a
+safe move waits for them. In phases 2-4 they settle by themselves (each key copied from the other store
+once no write of it is on its way there, on condition that the authoritative item has not changed); in
+phases 1 and 5 the other store takes no writes, so you choose. For each key, resolve prints the fields that
+differ (the codec's normalised values, --from's on the left), copies the key from --from to the other
+store and removes its entries.
 
   --from mysql      apply the writes the stranded store missed (MySQL's values win)
   --from dynamodb   keep DynamoDB's values and bring MySQL back to them

@@ -2,6 +2,7 @@
 
 export { VERSION_ATTRIBUTE } from "./expression.ts";
 export {
+  type DynamoDeleteOptions,
   DynamoEntityStore,
   type DynamoEntityStoreOptions,
   type DynamoPage,
@@ -10,6 +11,7 @@ export {
   type DynamoTransactWrite,
   type DynamoUpdateOptions,
   type ReadOptions,
+  type VersionedValue,
 } from "./store.ts";
 export { uniqueMarkerKey } from "./unique-markers.ts";
 export { MAX_TRANSACTION_ITEMS } from "./write-items.ts";

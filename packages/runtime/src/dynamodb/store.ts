@@ -89,6 +89,23 @@ export interface DynamoUpdateOptions {
   condition?: Condition[];
   /** Atomic increments (negative to decrement) of numeric attributes. */
   add?: Record<string, number>;
+  /**
+   * The item's version as `versioned` read it: nothing is written unless the item is still at it (WriteConflict
+   * otherwise). A re-sync that must not put an older value over a live write made since its read.
+   */
+  ifVersion?: string;
+}
+
+/** DynamoEntityStore.delete's options. */
+export interface DynamoDeleteOptions {
+  /** As DynamoUpdateOptions.ifVersion: an item gone or at another version is a WriteConflict. */
+  ifVersion?: string;
+}
+
+/** An item with the version every write bumps ("0": an item no ferry write has versioned). */
+export interface VersionedValue {
+  value: EntityValue;
+  version: string;
 }
 
 /** One write of a multi-entity transaction (DynamoEntityStore.transact). */
@@ -135,6 +152,15 @@ export class DynamoEntityStore {
     if (item === undefined) return undefined;
     const value = codec.fromItem(item);
     return identityMatches(codec, value, key) ? value : undefined;
+  }
+
+  /** get() with the item's version, for writes conditional on it (`ifVersion`). */
+  async versioned(entity: string, key: EntityValue): Promise<VersionedValue | undefined> {
+    const codec = this.codec.entity(entity);
+    const item = await this.read(codec, codec.key(key));
+    if (item === undefined) return undefined;
+    const value = codec.fromItem(item);
+    return identityMatches(codec, value, key) ? { value, version: versionOf(item) } : undefined;
   }
 
   /**
@@ -335,12 +361,18 @@ export class DynamoEntityStore {
       const current = await this.read(codec, codec.key(key));
       const before = current === undefined ? undefined : codec.fromItem(current);
       if (!current || !before || !identityMatches(codec, before, key)) {
+        if (options.ifVersion !== undefined) throw new WriteConflict("dynamodb", entity, keyValues(codec, key));
         throw new NotFound("dynamodb", entity, keyValues(codec, key));
+      }
+      if (options.ifVersion !== undefined && versionOf(current) !== options.ifVersion) {
+        throw new WriteConflict("dynamodb", entity, keyValues(codec, key));
       }
       const next: EntityValue = { ...before, ...changes };
       const moves = !sameItem(codec.key(before), codec.key(next));
       const swapped = uniqueRules(codec).filter((rule) => rule.attributes.some((a) => changed(codec, a, before, next)));
-      const simple = !moves && swapped.length === 0 && add.every(([name]) => !keyed.has(name));
+      // An update at a given version is a whole-item put on condition of the version (an in-place one has none).
+      const simple =
+        options.ifVersion === undefined && !moves && swapped.length === 0 && add.every(([name]) => !keyed.has(name));
       try {
         if (simple) return await this.updateInPlace(codec, current, next, options);
         for (const [name, delta] of add) next[name] = increment(before[name], delta);
@@ -361,13 +393,19 @@ export class DynamoEntityStore {
   }
 
   /** Deletes an item and its unique markers in one transaction; false when there was no item. */
-  async delete(entity: string, key: EntityValue): Promise<boolean> {
+  async delete(entity: string, key: EntityValue, options: DynamoDeleteOptions = {}): Promise<boolean> {
     const codec = this.codec.entity(entity);
+    const { ifVersion } = options;
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const current = await this.read(codec, codec.key(key));
-      if (!current) return false;
-      const before = codec.fromItem(current);
-      if (!identityMatches(codec, before, key)) return false;
+      const before = current === undefined ? undefined : codec.fromItem(current);
+      if (current === undefined || before === undefined || !identityMatches(codec, before, key)) {
+        if (ifVersion !== undefined) throw new WriteConflict("dynamodb", entity, keyValues(codec, key));
+        return false;
+      }
+      if (ifVersion !== undefined && versionOf(current) !== ifVersion) {
+        throw new WriteConflict("dynamodb", entity, keyValues(codec, key));
+      }
       const itemKey = primaryKey(codec, current);
       const writes: TransactWriteItem[] = [deleteCurrent(this.tableName(codec.name), codec, current, [])];
       const meanings: Meaning[] = [{ kind: "current" }];
@@ -567,4 +605,9 @@ export class DynamoEntityStore {
       throw await cancellationError(error, codes, meanings, entity, this.codec, (codec, key) => this.read(codec, key));
     }
   }
+}
+
+/** The version every write bumps; "0" for an item without one. */
+function versionOf(item: Item): string {
+  return item[VERSION_ATTRIBUTE]?.N ?? "0";
 }

@@ -80,6 +80,18 @@ export class MysqlEntityStore {
     return row === undefined ? undefined : this.codec.entity(entity).fromRow(row);
   }
 
+  /**
+   * get() that locks the row (SELECT ... FOR UPDATE; an absent row's gap, so no insert of the key either) until the
+   * transaction ends: only on the store transaction() hands its function.
+   */
+  async getForUpdate(entity: string, key: EntityValue): Promise<EntityValue | undefined> {
+    if (!this.options.inTransaction) throw new Error("getForUpdate locks a row for a transaction: call it inside one");
+    const sql = this.sql(entity);
+    const rows = await this.rows(`${sql.selectByKey} FOR UPDATE`, this.keyParams(entity, sql, key));
+    const row = rows[0];
+    return row === undefined ? undefined : this.codec.entity(entity).fromRow(row);
+  }
+
   async list(entity: string, options: MysqlListOptions): Promise<MysqlListPage> {
     const { limit } = options;
     if (!Number.isSafeInteger(limit) || limit < 1)

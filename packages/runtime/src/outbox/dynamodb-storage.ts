@@ -104,6 +104,31 @@ export class DynamoOutboxStorage implements OutboxStorage {
     return this.read(target, max, filter, options.afterSeq);
   }
 
+  async holdsKey(target: StoreName, keyId: string): Promise<boolean> {
+    const table = await ensureControlTable(this.client, this.tablePrefix);
+    let start: Item | undefined;
+    do {
+      const out = await this.client.send(
+        new QueryCommand({
+          TableName: table,
+          KeyConditionExpression: "#pk = :pk",
+          FilterExpression: "#key = :key",
+          ProjectionExpression: "#pk",
+          ExpressionAttributeNames: { "#pk": CONTROL_KEY.partition, "#key": "keyId" },
+          ExpressionAttributeValues: {
+            ":pk": { S: DynamoOutboxStorage.partition(target, shardOf(keyId)) },
+            ":key": { S: keyId },
+          },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      if ((out.Items?.length ?? 0) > 0) return true;
+      start = out.LastEvaluatedKey;
+    } while (start !== undefined);
+    return false;
+  }
+
   async stuck(target: StoreName, max: number): Promise<OutboxEntry[]> {
     return this.read(target, max, {
       expression: "attribute_exists(#stuck)",

@@ -160,3 +160,14 @@ export function errorText(error: unknown): string {
     error instanceof Error ? `${error.name}: ${error.message}` : typeof error === "string" ? error : String(error);
   return text.length > 1000 ? `${text.slice(0, 997)}...` : text;
 }
+
+/** Entries by key, in the order of each key's first entry; each key's entries in sequence order. */
+export function groupByKey(entries: readonly OutboxEntry[]): Map<string, OutboxEntry[]> {
+  const groups = new Map<string, OutboxEntry[]>();
+  for (const entry of entries) {
+    const group = groups.get(entry.keyId);
+    if (group) group.push(entry);
+    else groups.set(entry.keyId, [entry]);
+  }
+  return groups;
+}

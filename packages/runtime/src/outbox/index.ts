@@ -11,9 +11,12 @@ export {
   type OutboxOptions,
   type OutboxTargetMetrics,
   OutboxUnavailable,
+} from "./outbox.ts";
+export type { HeadOptions, OutboxDepth, OutboxStorage, Postponement } from "./storage.ts";
+export {
   type ResolveOptions,
   type ResolveResult,
   type StrandedKey,
-} from "./outbox.ts";
-export type { HeadOptions, OutboxDepth, OutboxStorage, Postponement } from "./storage.ts";
+  StrandedKeyWaits,
+} from "./stranded.ts";
 export { isPermanent, KeySync, RESOLUTIONS, type SyncOutcome, UniqueCycle, UniqueHeld } from "./sync.ts";

@@ -89,24 +89,34 @@ export class MysqlOutboxStorage implements OutboxStorage {
           stuck_since_ms BIGINT NULL,
           PRIMARY KEY (seq),
           KEY by_target (target, seq),
-          KEY by_due (target, next_attempt_at_ms)
+          KEY by_due (target, next_attempt_at_ms),
+          KEY by_key (key_id)
         ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin
           COMMENT='ferry: secondary writes DynamoDB missed, replayed by the outbox'`,
       [],
     );
   }
 
-  /** A table created before entries could be stuck: add the column and the index of due entries. */
+  /**
+   * A table created by an older ferry: add the stuck mark with the index of due entries (before entries could be
+   * stuck), and the index of a key's entries (before stranded entries settled themselves).
+   */
   private async upgradeTable(): Promise<void> {
-    const rows = (await this.query(
+    const count = async (sql: string) =>
+      Number(((await this.query(sql, [this.name])) as Array<{ n: string | number }>)[0]?.n ?? 0);
+    const stuck = await count(
       "SELECT COUNT(*) AS n FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = 'stuck_since_ms'",
-      [this.name],
-    )) as Array<{ n: string | number }>;
-    if (Number(rows[0]?.n ?? 0) > 0) return;
-    await this.query(
-      `ALTER TABLE ${this.table} ADD COLUMN stuck_since_ms BIGINT NULL, ADD KEY by_due (target, next_attempt_at_ms)`,
-      [],
     );
+    if (stuck === 0) {
+      await this.query(
+        `ALTER TABLE ${this.table} ADD COLUMN stuck_since_ms BIGINT NULL, ADD KEY by_due (target, next_attempt_at_ms)`,
+        [],
+      );
+    }
+    const byKey = await count(
+      "SELECT COUNT(*) AS n FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND INDEX_NAME = 'by_key'",
+    );
+    if (byKey === 0) await this.query(`ALTER TABLE ${this.table} ADD KEY by_key (key_id)`, []);
   }
 
   /**
@@ -165,6 +175,18 @@ export class MysqlOutboxStorage implements OutboxStorage {
       [...values, max],
     )) as Row[];
     return rows.map(toEntry);
+  }
+
+  /**
+   * `connection`: a transaction's, so that the read comes after the row locks the transaction took (a stranded entry's
+   * settling, ./stranded.ts).
+   */
+  async holdsKey(target: StoreName, keyId: string, connection?: MysqlExecutor): Promise<boolean> {
+    await this.ensureTable();
+    const sql = `SELECT 1 AS found FROM ${this.table} WHERE key_id = ? AND target = ? LIMIT 1`;
+    const values = [keyId, target];
+    const rows = connection ? (await connection.query({ sql, values }))[0] : await this.query(sql, values);
+    return (rows as unknown[]).length > 0;
   }
 
   async stuck(target: StoreName, max: number): Promise<OutboxEntry[]> {

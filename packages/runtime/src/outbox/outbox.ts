@@ -26,11 +26,9 @@
  * Replays copy from the authoritative store to the secondary one, so only entries whose target is the current phase's
  * secondary store are replayed (DynamoDB's in phases 2-3, MySQL's in phase 4). The phase is read again for every
  * pass and before every key, so a pass never goes on replaying under a phase that is no longer current. Entries for
- * the other store are left alone, counted and logged: once that store is authoritative it holds newer writes than
- * the other, and a replay would put older values back. Such entries (for the store that is now authoritative) are
- * STRANDED: no phase in the normal order replays them any more, and a safe phase move refuses to leave them behind;
- * after a forced move an operator settles them key by key, choosing the store whose value wins
- * (`resolveStranded`, `ferry outbox resolve --from`).
+ * the store that is authoritative now are STRANDED (a forced move left them): in phases 2-4 they settle themselves,
+ * each key copied from the other store on condition that the authoritative item has not changed and that no write of
+ * the key is on its way to the other store; in phases 1 and 5 an operator settles them (./stranded.ts).
  *
  * Only due entries are read (those whose next try has come), so entries backing off never hide those behind them.
  * An entry whose sync keeps failing for a reason no retry fixes (isPermanent: the data, not an outage, says no) is
@@ -41,18 +39,26 @@
  * twice, nothing worse. The MySQL connection given for the table must be a pool or a connection of the outbox's own.
  */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import type { Codec, EntityValue, FieldDiff } from "../codec/index.ts";
+import type { Codec, EntityValue } from "../codec/index.ts";
 import type { DynamoEntityStore } from "../dynamodb/index.ts";
 import type { MysqlEntityStore, MysqlExecutor } from "../mysql/index.ts";
 import type { PhaseSource, WriteTicket } from "../phases.ts";
-import { otherStore, PHASES, type Phase, type StoreName, writeTargets } from "../phases.ts";
+import { type Phase, type StoreName, writeTargets } from "../phases.ts";
 import type { SecondaryFailure } from "../secondary-failure.ts";
 import { DynamoOutboxStorage } from "./dynamodb-storage.ts";
-import { backoffMs, encodeKey, entriesOf, errorText, type NewOutboxEntry, type OutboxEntry } from "./entry.ts";
+import { backoffMs, entriesOf, errorText, groupByKey, type NewOutboxEntry, type OutboxEntry } from "./entry.ts";
 import { WriteIntents } from "./intents.ts";
 import { MysqlOutboxStorage, OUTBOX_TABLE } from "./mysql-storage.ts";
 import type { OutboxStorage } from "./storage.ts";
-import { isPermanent, KeySync, type SyncOutcome } from "./sync.ts";
+import {
+  isStranded,
+  movedFromKeys,
+  type ResolveOptions,
+  type ResolveResult,
+  StrandedEntries,
+  settlesStranded,
+} from "./stranded.ts";
+import { isPermanent, KeySync } from "./sync.ts";
 
 const TARGETS: readonly StoreName[] = ["dynamodb", "mysql"];
 
@@ -104,49 +110,23 @@ export interface DrainResult {
   remaining: number;
   /** Of `remaining`: entries for a store that is not the secondary one in the current phase, which wait for a phase that replays them. */
   idle: number;
-  /** Of `idle`: entries for the store that is authoritative now, which no phase replays any more (see resolveStranded). */
+  /**
+   * Of `remaining`: entries for the store that is authoritative now (./stranded.ts); settled by the passes in phases
+   * 2-4 (and then not `idle`), left to an operator in 1 and 5.
+   */
   stranded: number;
   /** Of `remaining`: entries marked stuck. */
   stuck: number;
 }
 
-/** What resolveStranded did (or, with dryRun, would do) for one key. */
-export interface StrandedKey {
-  entity: string;
-  key: EntityValue;
-  /** The key's entries (one key may have several). */
-  entries: number;
-  /** The key's value on each store (undefined: no item). */
-  mysql: EntityValue | undefined;
-  dynamodb: EntityValue | undefined;
-  /** The codec's diff, `left` being the `from` store's value; empty when both agree (or both are absent). */
-  diff: FieldDiff[];
-  /** What the sync did; undefined in a dry run or when it failed. */
-  outcome?: SyncOutcome;
-  /** Why the sync failed (the entries stay). */
-  error?: string;
-}
-
-export interface ResolveOptions {
-  /** The store whose values win: each key is synced from it to the other store. */
-  from: StoreName;
-  /** Only this entity's entries. */
-  entity?: string;
-  /** Show the differences, change nothing. */
-  dryRun?: boolean;
-  /** Told about each key, after it was handled. */
-  onKey?: (key: StrandedKey) => void;
-}
-
-export interface ResolveResult {
-  /** The store the stranded entries were for (the authoritative one). */
-  target: StoreName;
-  /** Keys synced and their entries removed. */
-  resolved: number;
-  /** Keys whose sync failed (their entries stay). */
-  failed: number;
-  /** Keys seen (in a dry run: all of them). */
-  keys: number;
+/**
+ * What a pass does with the entries for `target` in `phase`: replays them (the secondary store), settles them (stranded
+ * ones, in the phases that write both stores) or leaves them (undefined: idle).
+ */
+function handles(phase: Phase, target: StoreName): "replay" | "settle" | undefined {
+  if (writeTargets(phase)[1] === target) return "replay";
+  if (isStranded(phase, target) && settlesStranded(phase)) return "settle";
+  return undefined;
 }
 
 /** Plain numbers, per target store; Prometheus exposition is built on this. */
@@ -185,8 +165,8 @@ export class Outbox {
   private readonly phase: PhaseSource;
   private readonly codec: Codec;
   private readonly sync: KeySync;
-  private readonly stores: { mysql: MysqlEntityStore; dynamodb: DynamoEntityStore };
   private readonly storages: Record<StoreName, OutboxStorage>;
+  private readonly stranded: StrandedEntries;
   /** The router's `intents`: each write's entry recorded with its authoritative write (./intents.ts). */
   readonly intents: WriteIntents;
   private readonly baseMs: number;
@@ -216,14 +196,22 @@ export class Outbox {
     this.phase = options.phase;
     this.codec = options.codec;
     this.sync = new KeySync(options.codec, options.mysql, options.dynamodb);
-    this.stores = { mysql: options.mysql, dynamodb: options.dynamodb };
     // Entries for DynamoDB live in MySQL, and the other way round.
     const dynamodbTarget = new MysqlOutboxStorage(options.mysqlConnection, options.mysqlTable ?? OUTBOX_TABLE);
     const mysqlTarget = new DynamoOutboxStorage(options.controlTable.client, options.controlTable.tablePrefix);
     this.storages = { dynamodb: dynamodbTarget, mysql: mysqlTarget };
+    this.batch = options.batch ?? 100;
+    this.stranded = new StrandedEntries({
+      codec: options.codec,
+      sync: this.sync,
+      mysql: options.mysql,
+      dynamodb: options.dynamodb,
+      storages: { dynamodb: dynamodbTarget, mysql: mysqlTarget },
+      phase: () => this.phase.phase(),
+      batch: this.batch,
+    });
     this.baseMs = options.backoff?.baseMs ?? 100;
     this.capMs = options.backoff?.capMs ?? 30_000;
-    this.batch = options.batch ?? 100;
     this.concurrency = options.concurrency ?? 8;
     this.stuckAfter = options.stuckAfter ?? 5;
     this.idleMs = options.idleMs ?? 1_000;
@@ -281,17 +269,17 @@ export class Outbox {
   }
 
   /**
-   * One pass: stores what is held in memory, then syncs up to `limit` keys of the current phase's secondary store whose
-   * entries are due, and removes their entries when the sync landed (or postpones them with backoff when it failed).
-   * The phase is read at the start of the pass and again before each key: once the phase no longer replays the
-   * target, the rest of the pass's keys are left for a later pass. Never throws for a store that is down: its entries
-   * count as failed, or are skipped when their storage cannot be read.
+   * One pass: stores what is held in memory, then, for the current phase's secondary store, syncs up to `limit` keys
+   * whose entries are due and removes their entries when the sync landed (or postpones them with backoff when it
+   * failed); in phases 2-4 it settles up to `limit` due stranded keys of the authoritative store the same way
+   * (./stranded.ts). The phase is read at the start of the pass and again before each key: once the phase no longer
+   * handles the target so, the rest of the pass's keys are left for a later pass. Never throws for a store that is
+   * down: its entries count as failed, or are skipped when their storage cannot be read.
    */
   async drain(options: DrainOptions = {}): Promise<DrainResult> {
     const limit = options.limit ?? this.batch;
     await this.store();
     const phase = this.phase.phase();
-    const replayed = writeTargets(phase)[1];
     let synced = 0;
     let failed = 0;
     let remaining = 0;
@@ -300,7 +288,7 @@ export class Outbox {
     let stuck = 0;
     for (const target of TARGETS) {
       const storage = this.storages[target];
-      if (target === replayed) {
+      if (handles(phase, target)) {
         let head: OutboxEntry[];
         try {
           // Due entries only (all with force), so entries in backoff never hold the due ones up.
@@ -316,8 +304,8 @@ export class Outbox {
         }
         const due = [...groupByKey(head).values()].slice(0, limit);
         await inParallel(due, this.concurrency, async (group) => {
-          // The phase may have moved during the pass: replay only while it still replays this target. The replay is a
-          // write in flight for the phase source, so a move of the authoritative store waits until it has landed.
+          // The phase may have moved during the pass: go on only while it still handles this target so. The replay is
+          // a write in flight for the phase source, so a move of the authoritative store waits until it has landed.
           let ticket: WriteTicket;
           try {
             ticket = this.phase.beginReplay?.() ?? { phase: this.phase.phase(), done: () => {} };
@@ -325,8 +313,8 @@ export class Outbox {
             return; // This process may not write now (out of touch with the control table): another pass will.
           }
           try {
-            if (writeTargets(ticket.phase)[1] !== target) return;
-            if (await this.replay(storage, group)) synced += group.length;
+            if (handles(ticket.phase, target) !== handles(phase, target)) return;
+            if (await this.replay(storage, group, handles(phase, target) === "settle")) synced += group.length;
             else failed += group.length;
           } finally {
             ticket.done();
@@ -346,16 +334,16 @@ export class Outbox {
       remaining += waiting;
       // Counted by the phase as it is now, which may have moved during the pass.
       const current = this.phase.phase();
-      if (target !== writeTargets(current)[1] && waiting > 0) {
+      if (isStranded(current, target)) stranded += waiting;
+      if (handles(current, target) === undefined && waiting > 0) {
         idle += waiting;
-        if (isStranded(current, target)) stranded += waiting;
         if (this.idleLogged.get(target) !== current) {
           this.idleLogged.set(target, current);
           this.log(
             isStranded(current, target)
-              ? `${waiting} entries for ${target} are STRANDED in phase ${current}: ${target} is authoritative now, so ` +
-                  "replaying them from the other store could put older values back, and no phase replays them any " +
-                  "more; see `ferry outbox status` and settle them with `ferry outbox resolve --from mysql|dynamodb`"
+              ? `${waiting} entries for ${target} are STRANDED in phase ${current}: ${target} is authoritative now and ` +
+                  "the other store takes no writes, so nothing says which value is newer; see `ferry outbox status` " +
+                  "and settle them with `ferry outbox resolve --from mysql|dynamodb`"
               : `${waiting} entries for ${target} are not replayed in phase ${current} (${target} is not its secondary store); ` +
                   "they wait for a phase that replays them (DynamoDB's in 2-3, MySQL's in 4)",
           );
@@ -371,58 +359,11 @@ export class Outbox {
   }
 
   /**
-   * Settles the STRANDED entries (those for the store that is authoritative in the current phase; see above), key by
-   * key: syncs the key from the `from` store to the other one, after reading both values and their diff, and removes
-   * the key's entries. With dryRun only the diffs are reported. The phase is read again before each key; the call
-   * stops when the entries are no longer stranded.
+   * The operator's settling of the STRANDED entries (./stranded.ts): each key synced from the `from` store to the
+   * other one after reading both values and their diff, its entries removed; with dryRun only the diffs are reported.
    */
-  async resolveStranded(options: ResolveOptions): Promise<ResolveResult> {
-    const target = PHASES[this.phase.phase()].authoritative;
-    const storage = this.storages[target];
-    const into = otherStore(options.from);
-    let resolved = 0;
-    let failed = 0;
-    let keys = 0;
-    let afterSeq: bigint | undefined;
-    for (;;) {
-      const page = await storage.head(target, this.batch, afterSeq === undefined ? {} : { afterSeq });
-      const last = page[page.length - 1];
-      if (last === undefined) break;
-      afterSeq = last.seq;
-      for (const group of groupByKey(page).values()) {
-        const first = group[0] as OutboxEntry;
-        if (options.entity !== undefined && first.entity !== options.entity) continue;
-        if (!isStranded(this.phase.phase(), target)) return { target, resolved, failed, keys };
-        keys++;
-        const mysql = await this.stores.mysql.get(first.entity, first.key);
-        const dynamodb = await this.stores.dynamodb.get(first.entity, first.key);
-        const winner = options.from === "mysql" ? mysql : dynamodb;
-        const loser = options.from === "mysql" ? dynamodb : mysql;
-        const report: StrandedKey = {
-          entity: first.entity,
-          key: first.key,
-          entries: group.length,
-          mysql,
-          dynamodb,
-          diff: presenceDiff(this.codec, first.entity, winner, loser),
-        };
-        if (!options.dryRun) {
-          try {
-            const movedFrom = new Map<string, EntityValue>();
-            for (const entry of group) if (entry.movedFrom) movedFrom.set(encodeKey(entry.movedFrom), entry.movedFrom);
-            for (const key of movedFrom.values()) await this.sync.sync(into, first.entity, key);
-            report.outcome = await this.sync.sync(into, first.entity, first.key);
-            await storage.remove(group);
-            resolved++;
-          } catch (error) {
-            report.error = errorText(error);
-            failed++;
-          }
-        }
-        options.onKey?.(report);
-      }
-    }
-    return { target, resolved, failed, keys };
+  resolveStranded(options: ResolveOptions): Promise<ResolveResult> {
+    return this.stranded.resolve(options);
   }
 
   /** Depth and oldest entry age per target store. */
@@ -534,15 +475,19 @@ export class Outbox {
     });
   }
 
-  /** Syncs one key (after the keys it moved from) and removes its entries; false when the sync failed. */
-  private async replay(storage: OutboxStorage, group: OutboxEntry[]): Promise<boolean> {
+  /**
+   * Syncs one key (after the keys it moved from) and removes its entries; false when the sync failed. `settle`: the
+   * entries are stranded ones, settled on their own (authoritative) store as ./stranded.ts says.
+   */
+  private async replay(storage: OutboxStorage, group: OutboxEntry[], settle: boolean): Promise<boolean> {
     const first = group[0] as OutboxEntry;
+    const { target, entity } = first;
+    const sync = (key: EntityValue) =>
+      settle ? this.stranded.settle(target, entity, key) : this.sync.sync(target, entity, key);
     try {
       // The keys it moved from first: on MySQL the stale row holds the primary key the moved item needs.
-      const movedFrom = new Map<string, EntityValue>();
-      for (const entry of group) if (entry.movedFrom) movedFrom.set(encodeKey(entry.movedFrom), entry.movedFrom);
-      for (const key of movedFrom.values()) await this.sync.sync(first.target, first.entity, key);
-      await this.sync.sync(first.target, first.entity, first.key);
+      for (const key of movedFromKeys(group)) await sync(key);
+      await sync(first.key);
     } catch (error) {
       const attempts = Math.max(...group.map((entry) => entry.attempts)) + 1;
       const now = Date.now();
@@ -626,28 +571,6 @@ export class Outbox {
     this.retryTimer.unref();
     return false;
   }
-}
-
-/** Entries for `target` are stranded in `phase`: it is the authoritative store, so no replay reaches it. */
-function isStranded(phase: Phase, target: StoreName): boolean {
-  return PHASES[phase].authoritative === target;
-}
-
-/** The codec's diff of two values, an absent one counting as every field null. */
-function presenceDiff(codec: Codec, entity: string, left: EntityValue | undefined, right: EntityValue | undefined) {
-  if (left === undefined && right === undefined) return [];
-  return codec.entity(entity).diff(left ?? {}, right ?? {});
-}
-
-/** Entries by key, in the order of each key's first entry; each key's entries in sequence order. */
-function groupByKey(entries: readonly OutboxEntry[]): Map<string, OutboxEntry[]> {
-  const groups = new Map<string, OutboxEntry[]>();
-  for (const entry of entries) {
-    const group = groups.get(entry.keyId);
-    if (group) group.push(entry);
-    else groups.set(entry.keyId, [entry]);
-  }
-  return groups;
 }
 
 async function inParallel<T>(items: readonly T[], width: number, work: (item: T) => Promise<void>): Promise<void> {

@@ -45,6 +45,11 @@ export interface OutboxStorage {
    * entries due by then, so entries backing off never hide the due ones behind them.
    */
   head(target: StoreName, max: number, options?: HeadOptions): Promise<OutboxEntry[]>;
+  /**
+   * Whether any entry for the key (keyIdOf, which names the target too) is stored: waiting, stuck, or a write intent
+   * in flight.
+   */
+  holdsKey(target: StoreName, keyId: string): Promise<boolean>;
   /** Up to `max` of the target's stuck entries, oldest first. */
   stuck(target: StoreName, max: number): Promise<OutboxEntry[]>;
   /** Removes entries (those already gone are no error). */

@@ -254,7 +254,7 @@ export class KeySync {
       else await this.dynamodb.delete(entity, key);
       return "deleted";
     }
-    const value = await this.forTarget(target, entity, wanted);
+    const value = await this.valueFor(target, entity, wanted);
     if (stored === undefined) {
       if (target === "mysql") await this.mysql.create(entity, value);
       else await this.dynamodb.create(entity, value);
@@ -270,7 +270,7 @@ export class KeySync {
    * The value to write: every attribute (null where there is none, so that an update clears it too); for DynamoDB
    * with the denormalised copies read from the source store, for MySQL without them (it has no columns for them).
    */
-  private async forTarget(target: StoreName, entity: string, wanted: EntityValue): Promise<EntityValue> {
+  async valueFor(target: StoreName, entity: string, wanted: EntityValue): Promise<EntityValue> {
     const codec = this.codec.entity(entity);
     const value: EntityValue = {};
     for (const attribute of codec.attributes) value[attribute.name] = wanted[attribute.name] ?? null;
