@@ -1,8 +1,9 @@
 /**
- * The outbox never sticks (issue 10, point 7): swapped unique values resolve, entries backing off never hide due ones,
- * an entry that cannot apply is marked stuck with its reason, a pass follows the phase as it moves, and entries left
- * for the store that became authoritative are shown as stranded and settled by hand. On real MariaDB and DynamoDB
- * Local; "DynamoDB is down" is a Proxy around the real store whose calls reject while the test says so.
+ * The outbox never sticks (issue 10, point 7): swapped unique values resolve (on either store), entries backing off
+ * never hide due ones, an entry that cannot apply is marked stuck with its reason, a pass follows the phase as it
+ * moves, and in phase 5 entries left for the store that became authoritative are shown as stranded and settled by
+ * hand. On real MariaDB and DynamoDB Local; "DynamoDB is down" (or MySQL) is a Proxy around the real store whose calls
+ * reject while the test says so.
  */
 import { createMysqlPool } from "@ferry/stack";
 import { useTestStack } from "@ferry/stack/testing";
@@ -55,6 +56,7 @@ function setup(start: Phase, options: Partial<OutboxOptions> = {}) {
   const phase = new SettablePhase(start);
   const { dynamodb } = testbed.stores();
   const dynamo: { down: boolean; gate?: (name: string) => Promise<void> } = { down: false };
+  const maria = { down: false };
   const logged: string[] = [];
   const outbox = new Outbox({
     phase,
@@ -71,11 +73,11 @@ function setup(start: Phase, options: Partial<OutboxOptions> = {}) {
   const router = new EntityRouter({
     phase,
     codec,
-    mysql: new MysqlEntityStore(pool, codec),
+    mysql: faulty(new MysqlEntityStore(pool, codec), maria),
     dynamodb: faulty(dynamodb, dynamo),
     onSecondaryFailure: outbox.record,
   });
-  return { phase, dynamo, outbox, router, mysql: new MysqlEntityStore(pool, codec), dynamodb, logged };
+  return { phase, dynamo, maria, outbox, router, mysql: new MysqlEntityStore(pool, codec), dynamodb, logged };
 }
 
 let serial = 0;
@@ -161,6 +163,39 @@ describe("conflicting entries resolve", () => {
     }
     // E's old email was freed on DynamoDB.
     await probeCreate(dynamodb, a, { email: e.email });
+  });
+});
+
+describe("conflicting entries resolve on MySQL too", () => {
+  it("two users swap emails in phase 4 while MySQL is down: the cycle is broken, the rows that reference them kept", async () => {
+    const { phase, maria, outbox, router, mysql, dynamodb } = setup(2);
+    const a = await router.create("User", user("mswapA"));
+    const b = await router.create("User", user("mswapB"));
+    // A cart line references A: setting A aside on MySQL must neither cascade to it nor be refused because of it.
+    const created = await router.create("ShoppingCart", { userId: a.id, productId: 1n, quantity: 2 });
+    const line = Object.fromEntries(
+      testbed
+        .codec()
+        .entity("ShoppingCart")
+        .identity.map((name) => [name, (created as EntityValue)[name]]),
+    );
+    phase.value = 4;
+    maria.down = true;
+    await router.update("User", { id: a.id }, { email: `conflict_tmp_${++serial}@example.com` });
+    await router.update("User", { id: b.id }, { email: a.email });
+    await router.update("User", { id: a.id }, { email: b.email });
+    await outbox.flushed();
+    maria.down = false;
+    expect((await outbox.metrics()).mysql.depth).toBe(3);
+
+    expect(await outbox.drain()).toEqual({ ...clean, synced: 3 });
+    expect((await expectSame(mysql, dynamodb, a.id)).email).toBe(b.email);
+    expect((await expectSame(mysql, dynamodb, b.id)).email).toBe(a.email);
+    expect(await mysql.get("ShoppingCart", line)).toMatchObject({ userId: a.id, quantity: 2 });
+    // Foreign keys act again: a row referencing a user that is not there is refused.
+    await expect(mysql.create("ShoppingCart", { userId: 10n ** 12n, productId: 1n, quantity: 1 })).rejects.toThrow(
+      /foreign key constraint fails/,
+    );
   });
 });
 

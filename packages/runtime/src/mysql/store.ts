@@ -272,6 +272,22 @@ export class MysqlEntityStore {
   }
 
   /**
+   * Deletes one row while foreign keys do not act (foreign_key_checks off in its own transaction, on again before the
+   * connection goes back): rows that reference it stay as they are and no cascade runs. Only for a sync that puts the
+   * row back at once (KeySync breaking a cycle of unique values): the references hold again when it is back.
+   */
+  async setAside(entity: string, key: EntityValue): Promise<boolean> {
+    return this.transaction(async (tx) => {
+      await tx.run("SET SESSION foreign_key_checks = 0", []);
+      try {
+        return await tx.delete(entity, key);
+      } finally {
+        await tx.run("SET SESSION foreign_key_checks = 1", []);
+      }
+    });
+  }
+
+  /**
    * Requires the row to exist and every condition to hold, and locks it until the transaction ends (so it cannot
    * change before the commit): NotFound or ConditionFailed otherwise. Use it inside transaction().
    */

@@ -19,4 +19,4 @@ export {
   type StrandedKey,
   StrandedKeyWaits,
 } from "./stranded.ts";
-export { isPermanent, KeySync, RESOLUTIONS, type SyncOutcome, UniqueCycle, UniqueHeld } from "./sync.ts";
+export { isPermanent, KeySync, RESOLUTIONS, type SyncOutcome, UniqueHeld } from "./sync.ts";

@@ -14,11 +14,11 @@
  * sticks on swapped values): it finds that item (DynamoDB's marker names it; on MySQL, the row with the values) and,
  * when the item's authoritative value no longer holds the value, syncs that key first, then tries again. Two users
  * who swapped emails while the target was down: A waits for B, B for A. Any chain of such waits is followed; a cycle
- * (B's sync waits for the A whose sync is under way) is broken on DynamoDB by setting A aside: A's item is deleted
- * there with its markers (safe, as A's authoritative value no longer holds the value, and A's sync, under way, puts
- * it back at once; a crash in between leaves A's outbox entry, whose replay puts it back). On MySQL a cycle is not
- * broken (a row cannot be set aside without its foreign keys or a NOT NULL column objecting): it fails with
- * UniqueCycle. At most RESOLUTIONS conflicts per sync, however deep. When the other item's authoritative value
+ * (B's sync waits for the A whose sync is under way) is broken by setting A aside: A's item is deleted on the target
+ * (on DynamoDB with its markers; on MySQL with foreign keys not acting, so rows that reference A stay and no cascade
+ * runs: MysqlEntityStore.setAside). It is safe, as A's authoritative value no longer holds the value, and A's sync,
+ * under way, puts it back at once, under the same key; a crash in between leaves A's outbox entry, whose replay puts
+ * it back (until then rows on MySQL reference a missing row). At most RESOLUTIONS conflicts per sync, however deep. When the other item's authoritative value
  * holds the value too, the stores disagree on who owns it: UniqueHeld, which no retry fixes.
  */
 import { type Codec, CodecError, type EntityValue, withCopies } from "../codec/index.ts";
@@ -52,19 +52,6 @@ export class UniqueHeld extends StoreError {
       entity,
       `unique rule '${rule}': ${encodeKey(values as EntityValue)} is held on ${target} by ${encodeKey(holder)}, ` +
         `which holds it on ${otherStore(target)} too`,
-    );
-  }
-}
-
-/** Keys whose unique values form a cycle on MySQL, which a sync does not break (see KeySync). */
-export class UniqueCycle extends StoreError {
-  override readonly name = "UniqueCycle";
-  constructor(entity: string, rule: string, values: ErrorValues, holder: EntityValue) {
-    super(
-      "mysql",
-      entity,
-      `unique rule '${rule}': ${encodeKey(values as EntityValue)} is held on mysql by ${encodeKey(holder)}, whose own ` +
-        "sync waits for a value this key holds there (a cycle, not broken on MySQL: free one of the values by hand)",
     );
   }
 }
@@ -153,9 +140,9 @@ export class KeySync {
       await this.resolving(target, entity, holderKey, resolution);
       return;
     }
-    // A cycle: the holder's sync is under way further up and waits for this one.
-    if (target !== "dynamodb") throw new UniqueCycle(entity, rule, refused.values, holderKey);
-    await this.dynamodb.delete(entity, holderKey);
+    // A cycle: the holder's sync is under way further up and waits for this one. Set the holder aside.
+    if (target === "dynamodb") await this.dynamodb.delete(entity, holderKey);
+    else await this.mysql.setAside(entity, holderKey);
   }
 
   /** The target's item that holds a unique rule's values; undefined when none does. */
