@@ -575,7 +575,8 @@ export class DynamoEntityStore {
           meanings.push({ kind: "marker" });
         }
         if (newMarker) {
-          writes.push(putNew(this.tableName(codec.name), codec, newMarker));
+          // Absent, or this item's already (a backfill put it ahead of the item: backfill/page.ts).
+          writes.push(putOwnedMarker(this.tableName(codec.name), codec, newMarker, newKey));
           meanings.push({ kind: "unique", rule: rule.name, values: pick(next, rule.attributes) });
         }
       } else if (moves && newMarker) {
