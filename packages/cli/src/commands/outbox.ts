@@ -41,7 +41,7 @@ export function outboxCommand(): Command {
     .description("how many failed writes wait for each store, the oldest one's age, and where they are kept")
     .option("--json", "print it as JSON")
     .action(async (options: OutboxOptions & { json?: boolean }) => {
-      await withOutbox(options, async ({ outbox, phase }) => {
+      await withOutbox(options, false, async ({ outbox, phase }) => {
         const metrics = await outbox.metrics();
         const stuck: Record<StoreName, OutboxEntry[]> = { dynamodb: [], mysql: [] };
         for (const store of STORES) {
@@ -121,7 +121,7 @@ Exit codes:
   1  entries are left (their last error is printed), or a store could not be reached`,
     )
     .action(async (options: OutboxOptions & { limit?: number; quiet?: boolean }) => {
-      await withOutbox(options, async ({ outbox, phase, refresh }) => {
+      await withOutbox(options, true, async ({ outbox, phase, refresh }) => {
         const target = secondaryStore(phase);
         if (!target) {
           note(`phase ${phase} writes one store only: there is nothing to replay to`);
@@ -184,7 +184,7 @@ Exit codes:
     )
     .action(
       async (options: OutboxOptions & { from: StoreName; entity?: string; dryRun?: boolean; quiet?: boolean }) => {
-        await withOutbox(options, async ({ outbox, phase, entities }) => {
+        await withOutbox(options, true, async ({ outbox, phase, entities }) => {
           if (options.entity !== undefined && !entities.includes(options.entity)) {
             throw new Error(`the contract has no entity '${options.entity}' (it has ${entities.join(", ")})`);
           }
@@ -285,24 +285,14 @@ function describe(metrics: OutboxMetrics, store: StoreName, where: string): stri
   return `${m.depth.toLocaleString("en-US")} waiting${age}${stuck}${stranded}  (${where})`;
 }
 
-/** The phase in the control table, read again on refresh() (a drain reads it before every pass). */
-class StoredPhase implements PhaseSource {
-  constructor(
-    private readonly store: { get(): Promise<{ phase: Phase }> },
-    private value: Phase,
-  ) {}
-  phase(): Phase {
-    return this.value;
-  }
-  async refresh(): Promise<Phase> {
-    this.value = (await this.store.get()).phase;
-    return this.value;
-  }
-}
-
-/** Builds the Outbox the app would run, over the phase in the control table, and closes every connection after. */
+/**
+ * Builds the Outbox the app would run, over the phase in the control table, and closes every connection after. With
+ * `member`, this process joins the fleet while it works (a CachedPhase with its heartbeat, as the app's processes), so
+ * that a move of the authoritative store waits for the replays it has in flight, as it does for the app's own drains.
+ */
 async function withOutbox(
   options: OutboxOptions,
+  member: boolean,
   work: (context: {
     outbox: import("@ferry/runtime").Outbox;
     phase: Phase;
@@ -322,7 +312,9 @@ async function withOutbox(
     }
     throw error;
   }
-  const { createCodec, DynamoEntityStore, MysqlEntityStore, Outbox, PhaseStore } = await import("@ferry/runtime");
+  const { CachedPhase, createCodec, DynamoEntityStore, MysqlEntityStore, Outbox, PhaseStore } = await import(
+    "@ferry/runtime"
+  );
   const connections = resolveConnections({ mysqlUrl: options.mysqlUrl, dynamodbEndpoint: options.dynamodbEndpoint });
   const prefix = options.prefix ?? connections.tablePrefix;
   const database = options.database ?? parseMysqlUrl(connections.mysqlUrl).database ?? "store";
@@ -330,11 +322,18 @@ async function withOutbox(
   const mysql = await connectMysql(withDatabase(connections.mysqlUrl, database));
   try {
     const phases = new PhaseStore(client, { tablePrefix: prefix });
-    const { phase } = await phases.get();
-    const live = new StoredPhase(phases, phase);
+    const live = member
+      ? new CachedPhase(phases, {
+          app: "ferry-cli",
+          onError: (error) => note(`reading the phase failed; keeping the last one: ${String(error)}`),
+        })
+      : undefined;
+    await live?.start();
+    const phase = live?.phase() ?? (await phases.get()).phase;
+    const source: PhaseSource = live ?? { phase: () => phase };
     const codec = createCodec(contract);
     const outbox = new Outbox({
-      phase: live,
+      phase: source,
       codec,
       mysql: new MysqlEntityStore(mysql, codec),
       dynamodb: new DynamoEntityStore(client, codec, { tablePrefix: prefix }),
@@ -342,7 +341,21 @@ async function withOutbox(
       controlTable: { client, tablePrefix: prefix },
       log: (message) => note(message),
     });
-    await work({ outbox, phase, refresh: () => live.refresh(), entities: Object.keys(contract.entities) });
+    try {
+      await work({
+        outbox,
+        phase,
+        refresh: async () => {
+          if (live === undefined) throw new Error("the phase is read once for this command");
+          // A phase that cannot be read now is an error here: a drain must not go on by a phase it cannot vouch for.
+          if (!(await live.refresh())) throw new Error("the phase could not be read from the control table");
+          return live.phase();
+        },
+        entities: Object.keys(contract.entities),
+      });
+    } finally {
+      await live?.stop();
+    }
   } finally {
     await mysql.end().catch(() => undefined);
     client.destroy();

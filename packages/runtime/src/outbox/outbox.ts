@@ -207,7 +207,7 @@ export class Outbox {
       mysql: options.mysql,
       dynamodb: options.dynamodb,
       storages: { dynamodb: dynamodbTarget, mysql: mysqlTarget },
-      phase: () => this.phase.phase(),
+      phase: options.phase,
       batch: this.batch,
     });
     this.baseMs = options.backoff?.baseMs ?? 100;

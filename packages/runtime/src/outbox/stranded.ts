@@ -28,7 +28,7 @@
 import type { Codec, EntityValue, FieldDiff } from "../codec/index.ts";
 import type { DynamoEntityStore } from "../dynamodb/index.ts";
 import type { MysqlEntityStore } from "../mysql/index.ts";
-import { otherStore, PHASES, type Phase, type StoreName } from "../phases.ts";
+import { otherStore, PHASES, type Phase, type PhaseSource, type StoreName, type WriteTicket } from "../phases.ts";
 import { encodeKey, errorText, groupByKey, keyIdOf, type OutboxEntry } from "./entry.ts";
 import type { MysqlOutboxStorage } from "./mysql-storage.ts";
 import type { OutboxStorage } from "./storage.ts";
@@ -98,8 +98,8 @@ export interface StrandedParts {
   dynamodb: DynamoEntityStore;
   /** Where the entries for each target are kept (those for DynamoDB in MySQL, those for MySQL in DynamoDB). */
   storages: { dynamodb: MysqlOutboxStorage; mysql: OutboxStorage };
-  /** The phase now. */
-  phase: () => Phase;
+  /** The phase, and the tickets of replays (a move of the authoritative store waits for those in flight). */
+  phase: PhaseSource;
   /** The most entries read at once. */
   batch: number;
 }
@@ -168,7 +168,8 @@ export class StrandedEntries {
    * no longer stranded.
    */
   async resolve(options: ResolveOptions): Promise<ResolveResult> {
-    const { phase, storages, mysql, dynamodb, sync, batch } = this.parts;
+    const { storages, mysql, dynamodb, sync, batch } = this.parts;
+    const phase = () => this.parts.phase.phase();
     const target = PHASES[phase()].authoritative;
     const storage = storages[target];
     const into = otherStore(options.from);
@@ -199,7 +200,11 @@ export class StrandedEntries {
           diff: this.presenceDiff(first.entity, winner, loser),
         };
         if (!options.dryRun) {
+          let ticket: WriteTicket | undefined;
           try {
+            // Counted as a write in flight, so a move of the authoritative store waits for it.
+            ticket = this.parts.phase.beginReplay?.();
+            if (ticket !== undefined && !isStranded(ticket.phase, target)) return { target, resolved, failed, keys };
             for (const moved of movedFromKeys(group)) await sync.sync(into, first.entity, moved);
             report.outcome = await sync.sync(into, first.entity, first.key);
             await storage.remove(group);
@@ -207,6 +212,8 @@ export class StrandedEntries {
           } catch (error) {
             report.error = errorText(error);
             failed++;
+          } finally {
+            ticket?.done();
           }
         }
         options.onKey?.(report);
