@@ -126,7 +126,7 @@ export class FleetMember {
     });
     this.metrics.gauge({
       name: "ferry_outbox_stranded_entries",
-      help: "Outbox entries for the store that is authoritative now, which no phase replays (ferry outbox resolve), by store.",
+      help: "Outbox entries for the store that is authoritative now, left by a forced move: settled by the drain in phases 2-4, by ferry outbox resolve in 1 and 5; by store.",
       labels: ["store"],
       collect: async () => {
         const metrics = await this.outbox.metrics();

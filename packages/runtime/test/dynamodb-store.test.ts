@@ -79,7 +79,9 @@ async function rawItem(key: Record<string, { S: string }>) {
 describe("create and get", () => {
   it("round-trips a User and a Product (bigints beyond 2^53, exact decimals)", async () => {
     const ada = user(18446744073709551615n, { lastName: "Lovelace", isSeller: true });
+    const before = Date.now();
     await store.create("User", ada);
+    const after = Date.now();
     expect(await store.get("User", { id: 18446744073709551615n })).toEqual(ada);
 
     const widget = product(9007199254740993n, {
@@ -94,7 +96,10 @@ describe("create and get", () => {
     const item = await rawItem(
       codec.entity("User").key({ id: 18446744073709551615n }) as Record<string, { S: string }>,
     );
-    expect(item?.[VERSION_ATTRIBUTE]).toEqual({ N: "1" });
+    // A new item's version is the time (ms) times 1000 plus a counter: never one read before its key was deleted.
+    const version = Number(item?.[VERSION_ATTRIBUTE]?.N);
+    expect(version).toBeGreaterThanOrEqual(before * 1000);
+    expect(version).toBeLessThan((after + 1) * 1000);
   });
 
   it("refuses a second item with the same key", async () => {
@@ -159,6 +164,8 @@ describe("unique rules on a _ci column (users.email is utf8mb4_unicode_ci)", () 
 describe("update", () => {
   it("swaps the username marker: the old value is free again, the new one taken", async () => {
     await store.create("User", user(10n));
+    const key10 = codec.entity("User").key({ id: 10n }) as Record<string, { S: string }>;
+    const created = Number((await rawItem(key10))?.[VERSION_ATTRIBUTE]?.N);
     await store.create("User", user(11n));
     const renaming = await rejection(store.update("User", { id: 11n }, { username: "user10" }));
     expectError(
@@ -184,17 +191,19 @@ describe("update", () => {
       UniqueViolation,
       uniqueViolation("dynamodb", "User", "uq_users_username", { username: "renamed10" }),
     );
-    const item = await rawItem(codec.entity("User").key({ id: 10n }) as Record<string, { S: string }>);
-    expect(item?.[VERSION_ATTRIBUTE]).toEqual({ N: "2" });
+    const item = await rawItem(key10);
+    expect(item?.[VERSION_ATTRIBUTE]).toEqual({ N: String(created + 1) });
   });
 
   it("updates in place without unique changes and bumps the version", async () => {
     await store.create("User", user(20n, { lastName: "Before" }));
+    const key20 = codec.entity("User").key({ id: 20n }) as Record<string, { S: string }>;
+    const created = Number((await rawItem(key20))?.[VERSION_ATTRIBUTE]?.N);
     const updated = await store.update("User", { id: 20n }, { lastName: null, isSeller: true });
     expect(updated).toEqual(user(20n, { lastName: null, isSeller: true }));
-    const item = await rawItem(codec.entity("User").key({ id: 20n }) as Record<string, { S: string }>);
+    const item = await rawItem(key20);
     expect(item?.lastName).toBeUndefined();
-    expect(item?.[VERSION_ATTRIBUTE]).toEqual({ N: "2" });
+    expect(item?.[VERSION_ATTRIBUTE]).toEqual({ N: String(created + 1) });
     const missing = await rejection(store.update("User", { id: 999n }, { firstName: "x" }));
     expectError(missing, NotFound, keyed("missing", "dynamodb", "User", { id: 999n }));
   });

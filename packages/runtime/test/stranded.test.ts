@@ -11,6 +11,7 @@ import { describe, expect, it, onTestFinished } from "vitest";
 import type { EntityValue } from "../src/codec/index.ts";
 import { WriteConflict } from "../src/errors.ts";
 import { MysqlEntityStore } from "../src/mysql/index.ts";
+import { keyIdOf } from "../src/outbox/entry.ts";
 import { MysqlOutboxStorage, Outbox, type OutboxOptions } from "../src/outbox/index.ts";
 import type { PhaseSource } from "../src/phases.ts";
 import { useContractStores } from "../src/testing/index.ts";
@@ -44,16 +45,15 @@ function outboxOver(phase: PhaseSource, parts: Partial<Pick<OutboxOptions, "mysq
   });
 }
 
-/** The entry a secondary write that failed leaves: `store` missed an update of the user. */
-async function missed(outbox: Outbox, store: "mysql" | "dynamodb", key: EntityValue): Promise<void> {
-  await outbox.record({
-    entity: "User",
-    operation: "update",
-    store,
-    key,
-    value: {},
-    error: new Error(`${store} was down`),
-  });
+/** The entry a secondary write that failed leaves: `store` missed an update (of a user, unless told) with `value`. */
+async function missed(
+  outbox: Outbox,
+  store: "mysql" | "dynamodb",
+  key: EntityValue,
+  entity = "User",
+  value: EntityValue = {},
+): Promise<void> {
+  await outbox.record({ entity, operation: "update", store, key, value, error: new Error(`${store} was down`) });
   await outbox.flushed();
 }
 
@@ -161,6 +161,73 @@ describe("stranded entries settle themselves in the phases that write both store
     expect(await firstNames(user.id)).toEqual({ mysql: "Live", dynamodb: "Live" });
   });
 
+  it("a move on its way to MySQL: the stranded old key waits, and nothing comes back under it", async () => {
+    const { phase, router } = routing(3);
+    const outbox = outboxOver(phase);
+    const codec = testbed.codec();
+    const owner = await router().create<{ id: bigint }>("User", newUser("mover"));
+    const line = await router().create<EntityValue>("ShoppingCart", { userId: owner.id, productId: 1n, quantity: 1 });
+    const oldKey = Object.fromEntries(codec.entity("ShoppingCart").identity.map((a) => [a, line[a]]));
+    const newKey = { ...oldKey, productId: 2n };
+    const { mysql, dynamodb } = testbed.stores();
+    // DynamoDB missed a phase-3 update of the line; then the phase is forced to 4.
+    await mysql.update("ShoppingCart", oldKey, { quantity: 3 });
+    await missed(outbox, "dynamodb", oldKey, "ShoppingCart");
+    phase.value = 4;
+    // A phase-4 move of the line (another product) lands on DynamoDB; its copy to MySQL fails.
+    await dynamodb.update("ShoppingCart", oldKey, { productId: 2n });
+    await missed(outbox, "mysql", oldKey, "ShoppingCart", { productId: 2n });
+
+    await outbox.drain();
+    expect(await dynamodb.get("ShoppingCart", oldKey)).toBeUndefined();
+    await outbox.drain({ force: true });
+    expect(await dynamodb.get("ShoppingCart", oldKey)).toBeUndefined();
+    expect(await mysql.get("ShoppingCart", oldKey)).toBeUndefined();
+    const moved = {
+      mysql: await mysql.get("ShoppingCart", newKey),
+      dynamodb: await dynamodb.get("ShoppingCart", newKey),
+    };
+    expect(moved.mysql).toBeDefined();
+    expect(codec.entity("ShoppingCart").diff(moved.mysql ?? {}, moved.dynamodb ?? {})).toEqual([]);
+    expect(await outbox.metrics()).toMatchObject({ dynamodb: { depth: 0 }, mysql: { depth: 0 } });
+  });
+
+  it("4 -> 3 forced: MySQL's newer write on its way to DynamoDB is never undone by the settle", async () => {
+    const { phase, router } = routing(4);
+    const outbox = outboxOver(phase);
+    const user = await router().create<{ id: bigint }>("User", newUser("newer"));
+    const { mysql, dynamodb } = testbed.stores();
+    await dynamodb.update("User", { id: user.id }, { firstName: "Phase4" });
+    await missed(outbox, "mysql", { id: user.id });
+    phase.value = 3;
+    // A phase-3 write lands on MySQL with its intent (an entry for DynamoDB, not due while the request copies it).
+    await mysql.update("User", { id: user.id }, { firstName: "Phase3" });
+    const codec = testbed.codec();
+    const intents = new MysqlOutboxStorage(testbed.connection());
+    const [seq] = await intents.append([
+      {
+        target: "dynamodb",
+        entity: "User",
+        keyId: keyIdOf(codec, "dynamodb", "User", { id: user.id }),
+        key: { id: user.id },
+        operation: "update",
+        createdAt: Date.now(),
+        notBefore: Date.now() + 600_000,
+      },
+    ]);
+
+    // MySQL's stranded entry waits: copying DynamoDB's "Phase4" now would undo the newer write.
+    expect(await outbox.drain()).toMatchObject({ synced: 0, failed: 1, stranded: 1 });
+    expect(await firstNames(user.id)).toEqual({ mysql: "Phase3", dynamodb: "Phase4" });
+    // The request's copy lands and its intent goes; then the stranded entry finds both agreeing.
+    await dynamodb.update("User", { id: user.id }, { firstName: "Phase3" });
+    const [intent] = await intents.head("dynamodb", 10);
+    expect(intent?.seq).toBe(seq);
+    await intents.remove(intent ? [intent] : []);
+    expect(await outbox.drain({ force: true })).toMatchObject({ synced: 1, remaining: 0 });
+    expect(await firstNames(user.id)).toEqual({ mysql: "Phase3", dynamodb: "Phase3" });
+  });
+
   it("in phase 5 they wait for an operator: MySQL takes no writes, so nothing says which value is newer", async () => {
     const { phase, router } = routing(4);
     const outbox = outboxOver(phase);
@@ -183,7 +250,7 @@ describe("writes at a version", () => {
     const user = await router().create<{ id: bigint }>("User", newUser("version"));
     const { dynamodb } = testbed.stores();
     const read = await dynamodb.versioned("User", { id: user.id });
-    expect(read?.version).toBe("1");
+    expect(Number(read?.version)).toBeGreaterThan(Date.now() * 1000 - 60_000_000);
     await dynamodb.update("User", { id: user.id }, { firstName: "Moved on" });
     const stale = { ifVersion: read?.version ?? "" };
     await expect(dynamodb.update("User", { id: user.id }, { firstName: "Old" }, stale)).rejects.toBeInstanceOf(
@@ -192,10 +259,19 @@ describe("writes at a version", () => {
     await expect(dynamodb.delete("User", { id: user.id }, stale)).rejects.toBeInstanceOf(WriteConflict);
     expect((await dynamodb.get("User", { id: user.id }))?.firstName).toBe("Moved on");
     const now = await dynamodb.versioned("User", { id: user.id });
-    expect(now?.version).toBe("2");
-    await dynamodb.update("User", { id: user.id }, { firstName: "At 2" }, { ifVersion: "2" });
-    expect(await dynamodb.delete("User", { id: user.id }, { ifVersion: "3" })).toBe(true);
-    await expect(dynamodb.delete("User", { id: user.id }, { ifVersion: "3" })).rejects.toBeInstanceOf(WriteConflict);
+    const second = String(Number(read?.version) + 1);
+    expect(now?.version).toBe(second);
+    await dynamodb.update("User", { id: user.id }, { firstName: "At 2" }, { ifVersion: second });
+    const third = String(Number(second) + 1);
+    expect(await dynamodb.delete("User", { id: user.id }, { ifVersion: third })).toBe(true);
+    await expect(dynamodb.delete("User", { id: user.id }, { ifVersion: third })).rejects.toBeInstanceOf(WriteConflict);
+    // Created again under the same key: never at a version read before.
+    await dynamodb.create("User", { ...read?.value, id: user.id });
+    const again = await dynamodb.versioned("User", { id: user.id });
+    expect([read?.version, second, third]).not.toContain(again?.version);
+    await expect(
+      dynamodb.update("User", { id: user.id }, { firstName: "Old" }, { ifVersion: read?.version ?? "" }),
+    ).rejects.toBeInstanceOf(WriteConflict);
   });
 });
 

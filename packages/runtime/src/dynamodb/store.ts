@@ -229,7 +229,7 @@ export class DynamoEntityStore {
 
   private createWrites(codec: EntityCodec, value: EntityValue, writes: TransactWriteItem[], meanings: Meaning[]): void {
     const item = codec.toItem(value);
-    item[VERSION_ATTRIBUTE] = { N: "1" };
+    item[VERSION_ATTRIBUTE] = { N: firstVersion() };
     const key = primaryKey(codec, item);
     writes.push(putNew(this.tableName(codec.name), codec, item));
     meanings.push({
@@ -382,7 +382,10 @@ export class DynamoEntityStore {
         // Another transaction held the item: nothing was written; read it again.
         if (error.reason === "transaction conflict") continue;
         const now = await this.read(codec, codec.key(key));
-        if (!now) throw new NotFound("dynamodb", entity, keyValues(codec, key));
+        if (!now) {
+          if (options.ifVersion !== undefined) throw new WriteConflict("dynamodb", entity, keyValues(codec, key));
+          throw new NotFound("dynamodb", entity, keyValues(codec, key));
+        }
         // Unchanged since the read: the caller's condition is what failed.
         if (now[VERSION_ATTRIBUTE]?.N === current[VERSION_ATTRIBUTE]?.N) {
           throw new ConditionFailed("dynamodb", entity, keyValues(codec, before), { cause: error.cause });
@@ -611,4 +614,16 @@ export class DynamoEntityStore {
 /** The version every write bumps; "0" for an item without one. */
 function versionOf(item: Item): string {
   return item[VERSION_ATTRIBUTE]?.N ?? "0";
+}
+
+let created = 0;
+
+/**
+ * The version a new item starts at: the time in ms times 1000 plus a counter, so that an item deleted and created
+ * again under the same key never comes back at a version a reader saw before (a write at the version it read,
+ * `ifVersion`, would take it for unchanged). Updates add 1; this stays below 2^53 for centuries.
+ */
+function firstVersion(): string {
+  created = (created + 1) % 1000;
+  return String(Date.now() * 1000 + created);
 }

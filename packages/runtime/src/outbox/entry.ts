@@ -73,8 +73,13 @@ export function entriesOf(codec: Codec, failure: SecondaryFailure, now: number):
   };
   const touch = (entity: string, operation: string, key: EntityValue, changes: EntityValue | undefined) => {
     const moved = changes === undefined ? undefined : movedKey(codec, entity, key, changes);
-    if (moved) add(entity, operation, moved, key);
-    else add(entity, operation, identityOf(codec, entity, key));
+    if (moved) {
+      add(entity, operation, moved, key);
+      // The old key has an entry of its own too, so that a look for the entries of a key (holdsKey: a stranded key's
+      // settle, ./stranded.ts) finds the move under either key; its replay deletes the stale item there, as the
+      // replay of the new key's entry does first.
+      add(entity, operation, identityOf(codec, entity, key));
+    } else add(entity, operation, identityOf(codec, entity, key));
   };
   if (failure.operation === "transaction") {
     for (const write of failure.writes ?? []) {

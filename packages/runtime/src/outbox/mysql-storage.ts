@@ -15,6 +15,10 @@ export const OUTBOX_TABLE = "ferry_outbox";
 /** MySQL errnos of a statement rolled back by a deadlock or a lock wait, and how often it is sent in all. */
 const ER_LOCK_DEADLOCK = 1213;
 const ER_LOCK_WAIT_TIMEOUT = 1205;
+/** MySQL's errnos for a column or an index that is there already. */
+const ER_DUP_FIELDNAME = 1060;
+const ER_DUP_KEYNAME = 1061;
+
 const STATEMENT_ATTEMPTS = 3;
 
 /** Rows per INSERT (well below max_allowed_packet for keys of any sensible size). */
@@ -107,16 +111,21 @@ export class MysqlOutboxStorage implements OutboxStorage {
     const stuck = await count(
       "SELECT COUNT(*) AS n FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = 'stuck_since_ms'",
     );
+    // Another process may be upgrading the same table: what it added first is no error here.
+    const unlessAdded = (error: unknown) => {
+      const errno = (error as { errno?: unknown } | null)?.errno;
+      if (errno !== ER_DUP_FIELDNAME && errno !== ER_DUP_KEYNAME) throw error;
+    };
     if (stuck === 0) {
       await this.query(
         `ALTER TABLE ${this.table} ADD COLUMN stuck_since_ms BIGINT NULL, ADD KEY by_due (target, next_attempt_at_ms)`,
         [],
-      );
+      ).catch(unlessAdded);
     }
     const byKey = await count(
       "SELECT COUNT(*) AS n FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND INDEX_NAME = 'by_key'",
     );
-    if (byKey === 0) await this.query(`ALTER TABLE ${this.table} ADD KEY by_key (key_id)`, []);
+    if (byKey === 0) await this.query(`ALTER TABLE ${this.table} ADD KEY by_key (key_id)`, []).catch(unlessAdded);
   }
 
   /**

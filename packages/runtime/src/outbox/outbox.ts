@@ -143,7 +143,7 @@ export interface OutboxTargetMetrics {
   readable: number;
   /** Of `depth`: entries marked stuck (their sync keeps failing for a reason no retry is expected to fix). */
   stuck: number;
-  /** Of `depth`: entries for the store that is authoritative in the current phase, which no phase replays (0 or depth). */
+  /** Of `depth`: entries for the store that is authoritative in the current phase (0 or depth; ./stranded.ts). */
   stranded: number;
 }
 
@@ -485,8 +485,10 @@ export class Outbox {
     const sync = (key: EntityValue) =>
       settle ? this.stranded.settle(target, entity, key) : this.sync.sync(target, entity, key);
     try {
-      // The keys it moved from first: on MySQL the stale row holds the primary key the moved item needs.
-      for (const key of movedFromKeys(group)) await sync(key);
+      // The keys it moved from first: on MySQL the stale row holds the primary key the moved item needs. Not when
+      // settling on the authoritative store: the old key's own entry settles it (./entry.ts), and deleting it here
+      // would leave the item absent there until the new key can be settled.
+      if (!settle) for (const key of movedFromKeys(group)) await sync(key);
       await sync(first.key);
     } catch (error) {
       const attempts = Math.max(...group.map((entry) => entry.attempts)) + 1;

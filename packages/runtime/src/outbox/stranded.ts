@@ -17,9 +17,16 @@
  * - Some entry for Y names it: X holds a write Y lacks. The key waits (a postponement, not a failure that can stick)
  *   until those entries have landed on Y; then both stores agree and the stranded entry is removed without a write.
  *
- * Known limit: a key written in the new phase before its stranded entry settled ends with the newer write (the copy
- * that follows every write makes Y match X), so W0's other fields are lost on both stores. Drain passes run every
- * second, so the window is short; it is the cost of forcing a move past waiting entries.
+ * It rests on every writer of the fleet recording its write intents (FleetMember's stores do: router option
+ * `intents`); a writer without them shows no entry while its copy is under way. A move records an entry under the old
+ * key as well as the new one (./entry.ts), so a look for either finds it; a settle deletes a moved item's old key by
+ * that entry, never ahead of the new key's.
+ *
+ * Known limits: a key written in the new phase before its stranded entry settled ends with the newer write (the copy
+ * that follows every write makes Y match X), so W0's other fields are lost on both stores; a waiting key backs off up
+ * to the outbox's cap (30 s), and hot keys are the likeliest to wait. A copy to Y that failed ambiguously and lands
+ * after its entry was replayed is copied onto X by a later settle. Two stranded keys that swapped unique values are
+ * refused by X (a settle does not resolve unique conflicts as a replay does) and end stuck, for an operator.
  *
  * In phase 1 (only MySQL written) and phase 5 (only DynamoDB) the other store takes no writes and no entries for it
  * are recorded, so nothing tells whether it still holds the newest value: the entries wait for an operator, who
@@ -105,6 +112,8 @@ export interface StrandedParts {
 }
 
 export class StrandedEntries {
+  private mysqlQueue: Promise<unknown> = Promise.resolve();
+
   constructor(private readonly parts: StrandedParts) {}
 
   /**
@@ -137,7 +146,17 @@ export class StrandedEntries {
     return "updated";
   }
 
+  /**
+   * One at a time in this process: the row lock of an absent key is a gap lock, and two settles' inserts into one gap
+   * (rows created in phase 4, above MySQL's highest id) would deadlock each other.
+   */
   private onMysql(entity: string, key: EntityValue): Promise<SyncOutcome> {
+    const settled = this.mysqlQueue.then(() => this.onMysqlNow(entity, key));
+    this.mysqlQueue = settled.catch(() => undefined);
+    return settled;
+  }
+
+  private onMysqlNow(entity: string, key: EntityValue): Promise<SyncOutcome> {
     const { mysql, dynamodb, sync, storages, codec } = this.parts;
     return mysql.transaction(async (tx) => {
       const before = await tx.getForUpdate(entity, key);
