@@ -1,10 +1,11 @@
 /**
  * @ferry/runtime: what runs under the generated repositories: the codec, phases and flag routing, dual write and
- * read, shadow compare, the outbox, the control table and the contract's tables, one folder per concern
- * (docs/architecture.md, "Where each concern lives").
+ * read, shadow compare, the outbox, the backfill's bookkeeping, the control table and the contract's tables, one
+ * folder per concern (docs/architecture.md, "Where each concern lives").
  */
 
 export type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+export * from "./backfill/index.ts";
 export {
   AttributeCodec,
   type Codec,

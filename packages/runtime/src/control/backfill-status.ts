@@ -44,11 +44,16 @@ export async function recordBackfillStatus(
   const finishedAt = status.finishedAt ?? (status.state === "running" ? undefined : at);
   if (finishedAt !== undefined) recorded.finishedAt = finishedAt;
   if (since !== undefined) recorded.dualWriteSince = since;
-  const item: ControlItem = { ...controlKey(BACKFILL_STATUS_KEY), state: { S: recorded.state }, at: { S: at } };
-  if (finishedAt !== undefined) item.finishedAt = { S: finishedAt };
-  if (since !== undefined) item.dualWriteSince = { N: String(since) };
-  await putControlItem(client, tablePrefix, item);
+  await putControlItem(client, tablePrefix, backfillStatusItem(recorded));
   return recorded;
+}
+
+/** The item of a backfill status (for writing it inside a transaction of one's own, as BackfillLedger.finish does). */
+export function backfillStatusItem(status: BackfillStatus): ControlItem {
+  const item: ControlItem = { ...controlKey(BACKFILL_STATUS_KEY), state: { S: status.state }, at: { S: status.at } };
+  if (status.finishedAt !== undefined) item.finishedAt = { S: status.finishedAt };
+  if (status.dualWriteSince !== undefined) item.dualWriteSince = { N: String(status.dualWriteSince) };
+  return item;
 }
 
 /** The last backfill's state; undefined when none was ever recorded. */

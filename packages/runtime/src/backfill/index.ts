@@ -1,0 +1,54 @@
+/**
+ * The backfill's bookkeeping: an entity's table split into primary-key segments (segments.ts), the runs, segment
+ * leases, checkpoints and rejected rows in the control table (BackfillLedger), and a worker's share of a run
+ * (worker-share.ts).
+ */
+
+export {
+  BackfillError,
+  BackfillNotFinished,
+  BackfillRunClosed,
+  BackfillRunNotFound,
+  BackfillRunOpen,
+  LeaseLost,
+} from "./errors.ts";
+export type { CheckpointProgress, ClaimOptions, ClaimResult, SegmentClaim } from "./leases.ts";
+export {
+  BackfillLedger,
+  type BackfillLedgerOptions,
+  type CreateRunInput,
+  DEFAULT_CHECKPOINT_INTERVAL_MS,
+  defaultWorkerName,
+  type RunHandle,
+} from "./ledger.ts";
+export type {
+  EntityTotals,
+  Lease,
+  LedgerSegment,
+  RunRecord,
+  RunState,
+  SegmentCounts,
+  SegmentRecord,
+} from "./ledger-items.ts";
+export { DEFAULT_REJECTED_LIMIT, type RejectedRow, type RejectedRows } from "./rejected.ts";
+export type { EntityProgress, RunReport } from "./run-report.ts";
+export {
+  DEFAULT_MAX_SEGMENTS,
+  DEFAULT_ROWS_PER_SEGMENT,
+  type EntityKey,
+  entityKey,
+  keyOf,
+  keyRange,
+  type PlannedSegment,
+  type PlanSegmentsOptions,
+  planSegments,
+  type SegmentStatement,
+  segmentRows,
+} from "./segments.ts";
+export {
+  TOTAL_SEGMENTS_VARIABLE,
+  type WorkerShare,
+  WorkerShareError,
+  type WorkerShareOptions,
+  workerShare,
+} from "./worker-share.ts";
