@@ -1,5 +1,5 @@
 /** What `ferry backfill runs` and `ferry backfill status` show of a run: who, when, state, and its counts per entity. */
-import type { EntityTotals, RunRecord, RunState } from "./ledger-items.ts";
+import type { EntityTotals, RunRecord } from "./ledger-items.ts";
 
 /** One entity's part of a run. */
 export interface EntityProgress extends EntityTotals {
@@ -7,20 +7,8 @@ export interface EntityProgress extends EntityTotals {
   itemsPerSecond: number;
 }
 
-/** A run and its counts. */
-export interface RunReport {
-  id: string;
-  contract: string;
-  entities: string[];
-  who: string;
-  state: RunState;
-  /** ISO-8601. */
-  startedAt: string;
-  /** ISO-8601, once it has finished or failed. */
-  finishedAt?: string;
-  failure?: string;
-  dualWriteSince?: number;
-  options: Record<string, unknown>;
+/** A run (as its item records it) and its counts. */
+export interface RunReport extends Omit<RunRecord, "segments" | "totals"> {
   /** Per entity, in the run's entity order. */
   perEntity: EntityProgress[];
   /** The sums over its entities. */
