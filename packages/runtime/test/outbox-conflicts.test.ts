@@ -168,7 +168,9 @@ describe("conflicting entries resolve", () => {
 
 describe("conflicting entries resolve on MySQL too", () => {
   it("two users swap emails in phase 4 while MySQL is down: the cycle is broken, the rows that reference them kept", async () => {
-    const { phase, maria, outbox, router, mysql, dynamodb } = setup(2);
+    // One key at a time: two cycle members synced at once on MySQL can still fail each other (a known limit,
+    // docs/convergence.md); a later pass settles them.
+    const { phase, maria, outbox, router, mysql, dynamodb } = setup(2, { concurrency: 1 });
     const a = await router.create("User", user("mswapA"));
     const b = await router.create("User", user("mswapB"));
     // A cart line references A: setting A aside on MySQL must neither cascade to it nor be refused because of it.
