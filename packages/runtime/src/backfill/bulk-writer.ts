@@ -15,6 +15,7 @@ import {
   ConditionalCheckFailedException,
   type DynamoDBClient,
   PutItemCommand,
+  type PutItemCommandInput,
   type WriteRequest,
 } from "@aws-sdk/client-dynamodb";
 import pLimit from "p-limit";
@@ -106,29 +107,15 @@ export class BulkWriter {
   }
 
   /**
-   * Puts a unique-value marker unless another item owns it: true when written (it was absent or `owner`'s already),
-   * false when another item holds the value. `ownerCondition` is the marker's ownership test (write-items.ts).
+   * Puts a unique-value marker on its condition (write-items.ts putOwnedMarker: absent, or its owner's already): true
+   * when written, false when another item holds the value.
    */
-  async putMarker(
-    table: string,
-    marker: Item,
-    ownerCondition: { ConditionExpression: string; names: Record<string, string>; values: Item },
-  ): Promise<boolean> {
+  async putMarker(put: PutItemCommandInput): Promise<boolean> {
     return this.inFlight(() =>
       this.retried(1, async () => {
         await this.throttled?.(1);
         try {
-          await this.client.send(
-            new PutItemCommand({
-              TableName: table,
-              Item: marker,
-              ConditionExpression: ownerCondition.ConditionExpression,
-              ExpressionAttributeNames: ownerCondition.names,
-              ...(Object.keys(ownerCondition.values).length > 0
-                ? { ExpressionAttributeValues: ownerCondition.values }
-                : {}),
-            }),
-          );
+          await this.client.send(new PutItemCommand(put));
           return true;
         } catch (error) {
           if (error instanceof ConditionalCheckFailedException) return false;

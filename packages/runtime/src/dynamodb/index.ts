@@ -1,5 +1,6 @@
 /** The DynamoDB side of the generated repositories: DynamoEntityStore (its errors are the shared ones of ../errors.ts). */
 
+export { type EntityItems, entityItems, itemBytes, MAX_ITEM_BYTES, type MarkerItem } from "./entity-items.ts";
 export { VERSION_ATTRIBUTE } from "./expression.ts";
 export {
   type DynamoDeleteOptions,

@@ -27,6 +27,7 @@ import { ConditionFailed, CursorError, NotFound, StoreError, WriteConflict } fro
 import { cancellationError, type Meaning, Stale } from "./cancellation.ts";
 import { cancellationCodes } from "./cancellation-codes.ts";
 import { decodeQueryCursor, encodeQueryCursor } from "./cursor.ts";
+import { entityItems } from "./entity-items.ts";
 import { Expression, incrementAmount, updateExpressions, VERSION_ATTRIBUTE } from "./expression.ts";
 import {
   changed,
@@ -40,7 +41,7 @@ import {
   sameValue,
   writableAttributes,
 } from "./item-keys.ts";
-import { type UniqueRule, uniqueMarker, uniqueMarkerKey, uniqueRules } from "./unique-markers.ts";
+import { type UniqueRule, uniqueMarker, uniqueMarkerKey, uniqueRuleAttributes, uniqueRules } from "./unique-markers.ts";
 import {
   conditionCheck,
   deleteCurrent,
@@ -228,9 +229,7 @@ export class DynamoEntityStore {
   }
 
   private createWrites(codec: EntityCodec, value: EntityValue, writes: TransactWriteItem[], meanings: Meaning[]): void {
-    const item = codec.toItem(value);
-    item[VERSION_ATTRIBUTE] = { N: firstVersion() };
-    const key = primaryKey(codec, item);
+    const { item, key, markers } = entityItems(codec, value);
     writes.push(putNew(this.tableName(codec.name), codec, item));
     meanings.push({
       kind: "new-item",
@@ -238,11 +237,14 @@ export class DynamoEntityStore {
       entity: codec.name,
       created: { value, itemKey: key },
     });
-    for (const rule of uniqueRules(codec)) {
-      const marker = uniqueMarker(codec, rule.name, value, key);
-      if (!marker) continue;
-      writes.push(putNew(this.tableName(codec.name), codec, marker));
-      meanings.push({ kind: "unique", rule: rule.name, values: pick(value, rule.attributes), entity: codec.name });
+    for (const marker of markers) {
+      writes.push(putNew(this.tableName(codec.name), codec, marker.item));
+      meanings.push({
+        kind: "unique",
+        rule: marker.rule,
+        values: pick(value, uniqueRuleAttributes(codec, marker.rule)),
+        entity: codec.name,
+      });
     }
   }
 
@@ -399,6 +401,7 @@ export class DynamoEntityStore {
   async delete(entity: string, key: EntityValue, options: DynamoDeleteOptions = {}): Promise<boolean> {
     const codec = this.codec.entity(entity);
     const { ifVersion } = options;
+    const heldByOthers = new Set<string>();
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const current = await this.read(codec, codec.key(key));
       const before = current === undefined ? undefined : codec.fromItem(current);
@@ -412,17 +415,22 @@ export class DynamoEntityStore {
       const itemKey = primaryKey(codec, current);
       const writes: TransactWriteItem[] = [deleteCurrent(this.tableName(codec.name), codec, current, [])];
       const meanings: Meaning[] = [{ kind: "current" }];
+      const markers: Item[] = [];
       for (const rule of uniqueRules(codec)) {
         const marker = uniqueMarker(codec, rule.name, before, itemKey);
-        if (!marker) continue;
+        if (!marker || heldByOthers.has(rule.name)) continue;
         writes.push(deleteMarker(this.tableName(codec.name), codec, marker, itemKey));
         meanings.push({ kind: "marker" });
+        markers.push(marker);
       }
       try {
         await this.run(codec.name, writes, meanings);
         return true;
       } catch (error) {
         if (!(error instanceof Stale)) throw error;
+        // A marker of the item's values that another item holds is not this item's to delete: an item a backfill
+        // wrote over a live one can carry values whose markers have moved on (docs/backfill.md). Leave those.
+        for (const rule of await this.markersHeldByOthers(codec, before, itemKey)) heldByOthers.add(rule);
       }
     }
     throw new WriteConflict("dynamodb", entity, keyValues(codec, key));
@@ -454,6 +462,26 @@ export class DynamoEntityStore {
     }
     const owner = await this.read(codec, ownerKey);
     return { owner: owner === undefined ? undefined : codec.fromItem(owner) };
+  }
+
+  /** The unique rules whose marker for `value`'s values is there and names an item other than `owner`. */
+  private async markersHeldByOthers(codec: EntityCodec, value: EntityValue, owner: Item): Promise<string[]> {
+    const held: string[] = [];
+    for (const rule of uniqueRules(codec)) {
+      const key = uniqueMarkerKey(codec, rule.name, value);
+      if (key === undefined) continue;
+      const out = await this.client.send(
+        new GetItemCommand({ TableName: this.tableName(codec.name), Key: key, ConsistentRead: true }),
+      );
+      const marker = out.Item;
+      if (marker === undefined) continue;
+      const mine = Object.entries(owner).every(([name, attribute]) => {
+        const named = marker[`owner${name}`];
+        return named !== undefined && JSON.stringify(named) === JSON.stringify(attribute);
+      });
+      if (!mine) held.push(rule.name);
+    }
+    return held;
   }
 
   private async read(codec: EntityCodec, key: Item, signal?: AbortSignal): Promise<Item | undefined> {
@@ -614,16 +642,4 @@ export class DynamoEntityStore {
 /** The version every write bumps; "0" for an item without one. */
 function versionOf(item: Item): string {
   return item[VERSION_ATTRIBUTE]?.N ?? "0";
-}
-
-let created = 0;
-
-/**
- * The version a new item starts at: the time in ms times 1000 plus a counter, so that an item deleted and created
- * again under the same key never comes back at a version a reader saw before (a write at the version it read,
- * `ifVersion`, would take it for unchanged). Updates add 1; this stays below 2^53 for centuries.
- */
-function firstVersion(): string {
-  created = (created + 1) % 1000;
-  return String(Date.now() * 1000 + created);
 }

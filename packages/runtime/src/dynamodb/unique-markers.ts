@@ -16,6 +16,13 @@ export function uniqueRules(codec: EntityCodec): UniqueRule[] {
   return Object.entries(codec.definition.unique ?? {}).map(([name, rule]) => ({ name, attributes: rule.attributes }));
 }
 
+/** The attributes of one of the entity's unique rules. */
+export function uniqueRuleAttributes(codec: EntityCodec, rule: string): readonly string[] {
+  const attributes = codec.definition.unique?.[rule]?.attributes;
+  if (!attributes) throw new StoreError("dynamodb", codec.name, `has no unique rule '${rule}'`);
+  return attributes;
+}
+
 /**
  * The key of a unique rule's marker item: partition (and sort) `UNIQUE#<Entity>#<rule>#<values>`, each value as
  * it is written in keys (folded as its `_ci` collation compares it: see foldForCollation), with `%` and `#` escaped

@@ -1,0 +1,333 @@
+/**
+ * The backfill's run: refuses to start unless every live process writes both stores (phase 2 or later on every
+ * heartbeat), opens a run in the ledger (or joins the open one), then claims segments until none is left: each
+ * segment read in primary-key pages from its checkpoint, each page written by BackfillPage and checkpointed. The
+ * worker that sees the last segment done finishes the run, which records the backfill status "finished" for the
+ * 2 -> 3 guard rail.
+ *
+ * A MySQL or DynamoDB connection lost mid-run is tried again with backoff; when it stays lost, the worker gives its
+ * segment back with the error and stops (BackfillInterrupted): the run stays open, and running the same command
+ * again resumes from the last checkpoint. Rows the codec cannot map are recorded and counted; past `maxRejected`
+ * the run fails.
+ */
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { Codec, EntityValue } from "../codec/index.ts";
+import { PhaseStore } from "../control/phase-store.ts";
+import { DynamoEntityStore } from "../dynamodb/index.ts";
+import type { MysqlExecutor } from "../mysql/store.ts";
+import { MysqlEntityStore } from "../mysql/store.ts";
+import { KeySync } from "../outbox/sync.ts";
+import { SourceRows } from "../rows/index.ts";
+import { BulkWriter } from "./bulk-writer.ts";
+import { BackfillError, BackfillNotFinished, LeaseLost } from "./errors.ts";
+import type { SegmentClaim } from "./leases.ts";
+import { BackfillLedger, defaultWorkerName } from "./ledger.ts";
+import { type BackfillHooks, BackfillPage } from "./page.ts";
+import type { RunReport } from "./run-report.ts";
+import { planSegments } from "./segments.ts";
+import type { WorkerShare } from "./worker-share.ts";
+
+/** Rows read and written per page unless told otherwise. */
+export const DEFAULT_PAGE_ROWS = 1000;
+/** A segment's lease unless told otherwise: a worker silent this long loses its segment to another. */
+export const DEFAULT_LEASE_MS = 30_000;
+/** Tries of a MySQL read before the worker stops. */
+const READ_ATTEMPTS = 6;
+
+/** The backfill may not start now (the phase, the fleet), or was told something it cannot do. */
+export class BackfillRefused extends BackfillError {
+  override readonly name = "BackfillRefused";
+}
+
+/** The worker stopped on an error it could not get past; the run stays open and resumes from its checkpoints. */
+export class BackfillInterrupted extends BackfillError {
+  override readonly name = "BackfillInterrupted";
+}
+
+/** The run failed (too many rejected rows, the phase moved back to 1). */
+export class BackfillFailed extends BackfillError {
+  override readonly name = "BackfillFailed";
+}
+
+export interface BackfillServices {
+  codec: Codec;
+  /** A pool (or connection) on the source database. */
+  mysql: MysqlExecutor;
+  client: DynamoDBClient;
+  tablePrefix: string;
+}
+
+export interface BackfillRunOptions {
+  /** What the run records as its contract (the file, or the contract's name). */
+  contract: string;
+  /** The entities to backfill (default: every entity of the contract), in this order. */
+  entities?: readonly string[];
+  /** Who starts it (the audit's "who"). */
+  who: string;
+  /** This worker's name in leases (default host#pid#random). */
+  worker?: string;
+  /** Items per second at most (markers included) for this worker. */
+  rate?: number;
+  /** BatchWriteItem requests in flight (default 8). */
+  concurrency?: number;
+  pageRows?: number;
+  leaseMs?: number;
+  rowsPerSegment?: number;
+  /** This worker's share of the segments (--segment/--total-segments, or the job runner's variables). */
+  share?: WorkerShare;
+  /** The run fails once more rows than this were rejected (default: never). */
+  maxRejected?: number;
+  /** Stop claiming (after the page under way) once aborted: the run stays open. */
+  signal?: AbortSignal;
+  hooks?: BackfillHooks;
+  /** Told after each page. */
+  onPage?: (event: PageEvent) => void;
+}
+
+export interface PageEvent {
+  runId: string;
+  entity: string;
+  segment: number;
+  rows: number;
+  written: number;
+  skipped: number;
+  rejected: number;
+  resynced: number;
+}
+
+export interface BackfillResult {
+  runId: string;
+  /** It joined a run another worker had opened. */
+  joined: boolean;
+  /** The run as it stands when this worker stopped (finished, or running when other workers still have segments). */
+  report: RunReport;
+  /** Rows this worker wrote, skipped, rejected and re-synced. */
+  written: number;
+  skipped: number;
+  rejected: number;
+  resynced: number;
+}
+
+/** Why the backfill may not start now; undefined when it may (phase 2 or later, every live process too). */
+export async function backfillBlocked(client: DynamoDBClient, tablePrefix: string): Promise<string | undefined> {
+  const phases = new PhaseStore(client, { tablePrefix });
+  const state = await phases.get();
+  if (state.phase < 2) {
+    return `the phase is ${state.phase}: the backfill needs dual writes (phase 2 or later), or a live write could reach MySQL only and be missed by both the bulk copy and its re-sync; move to phase 2 first (ferry phase set 2)`;
+  }
+  const fleet = await phases.fleet();
+  const behind = fleet.instances.filter((instance) => instance.phaseSeen === undefined || instance.phaseSeen < 2);
+  if (behind.length > 0) {
+    const names = behind.map((instance) => `${instance.app}@${instance.host} (phase ${instance.phaseSeen ?? "?"})`);
+    return `${behind.length} live ${behind.length === 1 ? "process does" : "processes do"} not write both stores yet: ${names.join(", ")}; wait until every process runs phase ${state.phase}`;
+  }
+  return undefined;
+}
+
+/** Checks a run's options before anything is written (BackfillRefused). */
+export function checkRunOptions(
+  codec: Codec,
+  options: Pick<BackfillRunOptions, "entities" | "rate" | "maxRejected" | "pageRows" | "concurrency">,
+): string[] {
+  const entities = options.entities ?? codec.entities;
+  for (const entity of entities) {
+    if (!codec.entities.includes(entity)) {
+      throw new BackfillRefused(`the contract has no entity '${entity}'`, {
+        hint: `its entities: ${codec.entities.join(", ")}`,
+      });
+    }
+  }
+  if (entities.length === 0) throw new BackfillRefused("a backfill needs at least one entity");
+  const positive = (value: number | undefined, what: string, min = 1) => {
+    if (value !== undefined && (!Number.isFinite(value) || value < min || !Number.isInteger(value))) {
+      throw new BackfillRefused(`${what} must be a whole number from ${min} up, got ${value}`);
+    }
+  };
+  positive(options.rate, "--rate (items per second)");
+  positive(options.maxRejected, "--max-rejected", 0);
+  positive(options.pageRows, "rows per page");
+  positive(options.concurrency, "requests in flight");
+  return [...new Set(entities)];
+}
+
+/** Runs (or joins) a backfill and works on it until no segment of this worker's share is left. */
+export async function runBackfill(services: BackfillServices, options: BackfillRunOptions): Promise<BackfillResult> {
+  const { codec, client, tablePrefix } = services;
+  const entities = checkRunOptions(codec, options);
+  const blocked = await backfillBlocked(client, tablePrefix);
+  if (blocked !== undefined) throw new BackfillRefused(`the backfill cannot start: ${blocked}`);
+  const ledger = new BackfillLedger(client, { tablePrefix });
+  const rows = new SourceRows(services.mysql, codec);
+  const mysqlStore = new MysqlEntityStore(services.mysql, codec);
+  const dynamodb = new DynamoEntityStore(client, codec, { tablePrefix });
+  const compare = await finishedBefore(ledger, entities);
+  const run = await ledger.createRun({
+    contract: options.contract,
+    who: options.who,
+    entities,
+    segments: async () => {
+      const all = [];
+      for (const entity of entities) {
+        all.push(
+          ...(await planSegments(services.mysql, codec, entity, {
+            ...(options.rowsPerSegment === undefined ? {} : { rowsPerSegment: options.rowsPerSegment }),
+          })),
+        );
+      }
+      return all;
+    },
+    options: {
+      ...(options.rate === undefined ? {} : { rate: options.rate }),
+      ...(options.maxRejected === undefined ? {} : { maxRejected: options.maxRejected }),
+      compare,
+    },
+  });
+  const writer = new BulkWriter(client, {
+    ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+    ...(options.rate === undefined ? {} : { rate: options.rate }),
+  });
+  const page = new BackfillPage(codec, client, rows, dynamodb, new KeySync(codec, mysqlStore, dynamodb), writer, {
+    tablePrefix,
+    compare,
+    ...(options.hooks === undefined ? {} : { hooks: options.hooks }),
+  });
+  const worker = options.worker ?? defaultWorkerName();
+  const pageRows = options.pageRows ?? DEFAULT_PAGE_ROWS;
+  const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+  const result = { written: 0, skipped: 0, rejected: 0, resynced: 0 };
+  let rejectedInRun = (await ledger.progress(run.id)).rejected;
+
+  for (;;) {
+    if (options.signal?.aborted) break;
+    const claimed = await ledger.claim(run.id, worker, { leaseMs, ...(options.share ? { pin: options.share } : {}) });
+    if (claimed.kind === "done") break;
+    if (claimed.kind === "leased") {
+      await sleep(Math.max(100, Math.min(claimed.retryAt - Date.now() + 50, 5_000)), options.signal);
+      continue;
+    }
+    const claim = claimed.claim;
+    const blockedNow = await backfillBlocked(client, tablePrefix);
+    if (blockedNow !== undefined) {
+      await ledger.release(claim);
+      await ledger.fail(run.id, `stopped: ${blockedNow}`);
+      throw new BackfillFailed(`backfill run ${run.id} failed: ${blockedNow}`);
+    }
+    let after: EntityValue | undefined = claim.checkpoint;
+    try {
+      for (;;) {
+        const reads = await retried(() => rows.page(claim.segment, { after, limit: pageRows }), "MySQL");
+        const last = reads.at(-1);
+        if (last === undefined) {
+          await ledger.complete(claim);
+          break;
+        }
+        const outcome = await page.write(claim.segment.entity, reads);
+        for (const rejection of outcome.rejected) {
+          await ledger.recordRejected(run.id, claim.segment.entity, rejection.key, rejection.reason);
+        }
+        after = last.key;
+        const progress = {
+          after,
+          written: outcome.written,
+          skipped: outcome.skipped,
+          rejected: outcome.rejected.length,
+        };
+        result.written += outcome.written;
+        result.skipped += outcome.skipped;
+        result.rejected += outcome.rejected.length;
+        result.resynced += outcome.resynced;
+        rejectedInRun += outcome.rejected.length;
+        options.onPage?.({
+          runId: run.id,
+          entity: claim.segment.entity,
+          segment: claim.segment.index,
+          rows: reads.length,
+          written: outcome.written,
+          skipped: outcome.skipped,
+          rejected: outcome.rejected.length,
+          resynced: outcome.resynced,
+        });
+        if (reads.length < pageRows) {
+          await ledger.complete(claim, progress);
+          break;
+        }
+        await ledger.checkpoint(claim, progress);
+        if (options.maxRejected !== undefined && rejectedInRun > options.maxRejected) {
+          await ledger.flush(claim);
+          await ledger.release(claim);
+          break;
+        }
+        if (options.signal?.aborted) {
+          await ledger.flush(claim);
+          await ledger.release(claim);
+          break;
+        }
+      }
+    } catch (error) {
+      if (error instanceof LeaseLost) continue;
+      await ledger.release(claim, { error }).catch(() => false);
+      throw new BackfillInterrupted(
+        `the backfill stopped on ${claim.segment.entity} segment #${claim.segment.index}: ${reasonOf(error)}`,
+        { cause: error, hint: "the run stays open: run the same command again to resume from the last checkpoint" },
+      );
+    }
+    if (options.maxRejected !== undefined && rejectedInRun > options.maxRejected) {
+      const reason = `${rejectedInRun} rows rejected, over --max-rejected ${options.maxRejected}`;
+      await ledger.fail(run.id, reason);
+      throw new BackfillFailed(`backfill run ${run.id} failed: ${reason}`, {
+        hint: "see them with ferry backfill runs --rejected",
+      });
+    }
+  }
+  let report: RunReport;
+  try {
+    report = options.signal?.aborted ? await ledger.progress(run.id) : await ledger.finish(run.id);
+  } catch (error) {
+    if (!(error instanceof BackfillNotFinished)) throw error;
+    report = await ledger.progress(run.id);
+  }
+  return { runId: run.id, joined: run.joined, report, ...result };
+}
+
+/** A finished run of these entities in the current run of dual writes: this one compares before it writes. */
+async function finishedBefore(ledger: BackfillLedger, entities: readonly string[]): Promise<boolean> {
+  const open = await ledger.current();
+  if (open !== undefined) return open.options.compare === true;
+  const runs = await ledger.runs(20);
+  return runs.some((run) => run.state === "finished" && run.entities.some((entity) => entities.includes(entity)));
+}
+
+/** A read tried again after connection errors, with backoff; its last error when it keeps failing. */
+async function retried<T>(read: () => Promise<T>, store: string): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await read();
+    } catch (error) {
+      const errno = (error as { errno?: unknown }).errno;
+      const fatal = typeof errno === "number" && errno >= 1000 && errno < 2000; // a server error on the statement itself
+      if (fatal || attempt >= READ_ATTEMPTS) {
+        throw new BackfillError(
+          `${store} read failed${attempt > 1 ? ` after ${attempt} tries` : ""}: ${reasonOf(error)}`,
+          {
+            cause: error,
+          },
+        );
+      }
+      await sleep(Math.random() * Math.min(4_000, 100 * 2 ** attempt));
+    }
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener("abort", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
