@@ -4,6 +4,7 @@
  * (worker-share.ts).
  */
 
+export { BulkWriteFailed, BulkWriter, type BulkWriterOptions } from "./bulk-writer.ts";
 export {
   BackfillError,
   BackfillNotFinished,
@@ -30,6 +31,7 @@ export type {
   SegmentCounts,
   SegmentRecord,
 } from "./ledger-items.ts";
+export { type BackfillHooks, BackfillPage, type PageOutcome, type PageRejection } from "./page.ts";
 export { DEFAULT_REJECTED_LIMIT, type RejectedRow, type RejectedRows } from "./rejected.ts";
 export type { EntityProgress, RunReport } from "./run-report.ts";
 export {
@@ -45,6 +47,20 @@ export {
   type SegmentStatement,
   segmentRows,
 } from "./segments.ts";
+export {
+  BackfillFailed,
+  BackfillInterrupted,
+  BackfillRefused,
+  type BackfillResult,
+  type BackfillRunOptions,
+  type BackfillServices,
+  backfillBlocked,
+  checkRunOptions,
+  DEFAULT_LEASE_MS,
+  DEFAULT_PAGE_ROWS,
+  type PageEvent,
+  runBackfill,
+} from "./worker.ts";
 export {
   TOTAL_SEGMENTS_VARIABLE,
   type WorkerShare,

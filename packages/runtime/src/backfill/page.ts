@@ -5,18 +5,18 @@
  * 1. t0: the rows were read from MySQL (SourceRows.page) by the caller.
  * 2. Each row's items are computed with the live path's codec (entityItems): a row the codec cannot map, or whose
  *    item is over DynamoDB's 400 KB, is rejected with its key and the reason; the run goes on.
- * 3. Unique markers are put one by one on condition that no other item holds the value (putOwnedMarker): an
+ * 3. t1: the page's items are read (BatchGetItem, consistent). An item there and equal is skipped (a re-run writes
+ *    nothing); an item there and different was written by the live path since dual writes began, and is re-synced
+ *    (6) rather than overwritten. Only absent items go on.
+ * 4. Unique markers are put one by one on condition that no other item holds the value (putOwnedMarker): an
  *    unconditional marker could take a value from the item that holds it now. A row whose marker is held goes to
- *    the slow path (5).
- * 4. t2: the items go out in unconditional BatchWriteItem requests (BulkWriter), each at a new item's version.
- * 5. t4: the page's rows are read again by key. A row that changed or went since t0 (a live write landed between t0
+ *    the re-sync (6).
+ * 5. t2: the items go out in unconditional BatchWriteItem requests (BulkWriter), each at a new item's version.
+ * 6. t4: the page's rows are read again by key. A row that changed or went since t0 (a live write landed between t0
  *    and t4, and its copy may have been overwritten at t2) is re-synced from MySQL with KeySync, whose writes are
- *    conditional on the item's version and which reads MySQL again after writing. A row unchanged at t4 was not
- *    written live between t0 and t4 in a way that leaves a different value; any live write after t4 lands its copy
- *    after t2, and the live path settles it.
- *
- * `compare` (a run after a finished one): the page's items are read first (BatchGetItem) and the rows whose item is
- * there and equal are skipped, not written again.
+ *    conditional on the item's version and which reads MySQL again after writing. A row unchanged at t4 has the
+ *    value it had at t0, which is what t2 wrote; any live write after t4 lands its copy after t2 and the live path
+ *    settles it.
  */
 import {
   BatchGetItemCommand,
@@ -25,8 +25,9 @@ import {
   type KeysAndAttributes,
 } from "@aws-sdk/client-dynamodb";
 import pLimit from "p-limit";
-import type { Codec, EntityValue, Item } from "../codec/index.ts";
+import { type Codec, ENTITY_ATTRIBUTE, type EntityValue, type Item } from "../codec/index.ts";
 import { type DynamoEntityStore, entityItems, itemBytes, MAX_ITEM_BYTES } from "../dynamodb/index.ts";
+import { primaryKey } from "../dynamodb/item-keys.ts";
 import { putOwnedMarker } from "../dynamodb/write-items.ts";
 import { identityOf } from "../outbox/entry.ts";
 import type { KeySync } from "../outbox/sync.ts";
@@ -47,7 +48,7 @@ export interface PageRejection {
 export interface PageOutcome {
   /** Rows whose items were written (bulk, or through a re-sync). */
   written: number;
-  /** Rows whose item was there and equal already (`compare`). */
+  /** Rows whose item was there and equal already. */
   skipped: number;
   /** Rows re-synced from MySQL after the bulk write (changed since read, or a marker held). */
   resynced: number;
@@ -66,8 +67,6 @@ export interface BackfillHooks {
 
 export interface BackfillPageOptions {
   tablePrefix: string;
-  /** Skip rows whose item is there and equal (read first). */
-  compare?: boolean;
   hooks?: BackfillHooks;
 }
 
@@ -120,12 +119,23 @@ export class BackfillPage {
         outcome.rejected.push({ key, reason: reasonOf(error) });
       }
     }
-    if (this.options.compare) mapped = await this.unequal(entity, table, mapped, outcome);
+    // The items there already: equal ones are skipped; different ones (a live write made them) are re-synced with
+    // conditional writes rather than overwritten.
+    const slow = new Set<Mapped>();
+    const stored = await this.storedItems(entity, table, mapped);
+    mapped = mapped.filter((row) => {
+      const item = stored.get(JSON.stringify(codec.key(row.value)));
+      if (item === undefined) return true;
+      if (item[ENTITY_ATTRIBUTE]?.S === codec.name && codec.diff(codec.fromItem(item), row.value).length === 0) {
+        outcome.skipped++;
+        return false;
+      }
+      slow.add(row);
+      return false;
+    });
     const keys = mapped.map((row) => row.key);
-    await this.options.hooks?.beforeWrite?.(entity, keys);
 
     // Markers first, each on condition that no other item holds its value.
-    const slow = new Set<Mapped>();
     await Promise.all(
       mapped.map(async (row) => {
         const owner = codec.key(row.value);
@@ -139,6 +149,7 @@ export class BackfillPage {
         }
       }),
     );
+    await this.options.hooks?.beforeWrite?.(entity, keys);
     const bulk = mapped.filter((row) => !slow.has(row));
     await this.writer.put(
       table,
@@ -178,8 +189,8 @@ export class BackfillPage {
     return outcome;
   }
 
-  /** The rows whose item is not there, or differs; the others are counted as skipped. */
-  private async unequal(entity: string, table: string, rows: Mapped[], outcome: PageOutcome): Promise<Mapped[]> {
+  /** The page's items as DynamoDB holds them now (consistent reads), by their key as JSON. */
+  private async storedItems(entity: string, table: string, rows: readonly Mapped[]): Promise<Map<string, Item>> {
     const codec = this.codec.entity(entity);
     const stored = new Map<string, Item>();
     for (let start = 0; start < rows.length; start += GET_ITEMS) {
@@ -190,25 +201,21 @@ export class BackfillPage {
         },
       };
       for (let attempt = 0; request !== undefined && Object.keys(request).length > 0; attempt++) {
-        if (attempt > 0)
-          await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(2000, 25 * 2 ** attempt)));
+        if (attempt > 0) await pause(attempt);
         const out: BatchGetItemCommandOutput = await this.client.send(
           new BatchGetItemCommand({ RequestItems: request }),
         );
-        for (const item of out.Responses?.[table] ?? [])
-          stored.set(JSON.stringify(codec.key(codec.fromItem(item))), item);
+        for (const item of out.Responses?.[table] ?? []) stored.set(JSON.stringify(primaryKey(codec, item)), item);
         request = out.UnprocessedKeys;
       }
     }
-    return rows.filter((row) => {
-      const item = stored.get(JSON.stringify(codec.key(row.value)));
-      if (item !== undefined && codec.diff(codec.fromItem(item), row.value).length === 0) {
-        outcome.skipped++;
-        return false;
-      }
-      return true;
-    });
+    return stored;
   }
+}
+
+/** Full jitter before another try of what DynamoDB left unprocessed. */
+function pause(attempt: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(2_000, 25 * 2 ** attempt)));
 }
 
 function reasonOf(error: unknown): string {

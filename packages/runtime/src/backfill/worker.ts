@@ -160,7 +160,6 @@ export async function runBackfill(services: BackfillServices, options: BackfillR
   const rows = new SourceRows(services.mysql, codec);
   const mysqlStore = new MysqlEntityStore(services.mysql, codec);
   const dynamodb = new DynamoEntityStore(client, codec, { tablePrefix });
-  const compare = await finishedBefore(ledger, entities);
   const run = await ledger.createRun({
     contract: options.contract,
     who: options.who,
@@ -179,7 +178,6 @@ export async function runBackfill(services: BackfillServices, options: BackfillR
     options: {
       ...(options.rate === undefined ? {} : { rate: options.rate }),
       ...(options.maxRejected === undefined ? {} : { maxRejected: options.maxRejected }),
-      compare,
     },
   });
   const writer = new BulkWriter(client, {
@@ -188,7 +186,6 @@ export async function runBackfill(services: BackfillServices, options: BackfillR
   });
   const page = new BackfillPage(codec, client, rows, dynamodb, new KeySync(codec, mysqlStore, dynamodb), writer, {
     tablePrefix,
-    compare,
     ...(options.hooks === undefined ? {} : { hooks: options.hooks }),
   });
   const worker = options.worker ?? defaultWorkerName();
@@ -287,14 +284,6 @@ export async function runBackfill(services: BackfillServices, options: BackfillR
     report = await ledger.progress(run.id);
   }
   return { runId: run.id, joined: run.joined, report, ...result };
-}
-
-/** A finished run of these entities in the current run of dual writes: this one compares before it writes. */
-async function finishedBefore(ledger: BackfillLedger, entities: readonly string[]): Promise<boolean> {
-  const open = await ledger.current();
-  if (open !== undefined) return open.options.compare === true;
-  const runs = await ledger.runs(20);
-  return runs.some((run) => run.state === "finished" && run.entities.some((entity) => entities.includes(entity)));
 }
 
 /** A read tried again after connection errors, with backoff; its last error when it keeps failing. */
