@@ -4,6 +4,7 @@ import type { TestStack } from "@ferry/stack/testing";
 import type { EntityValue } from "../src/codec/index.ts";
 import { ENTITY_ATTRIBUTE } from "../src/codec/index.ts";
 import { PhaseStore } from "../src/control/phase-store.ts";
+import { DynamoEntityStore } from "../src/dynamodb/index.ts";
 import type { Phase } from "../src/phases.ts";
 import type { ContractStores } from "../src/testing/index.ts";
 
@@ -26,7 +27,8 @@ export async function differencesOf(
   tablePrefix = stack.tablePrefix,
 ): Promise<string[]> {
   const codec = testbed.codec().entity(entity);
-  const { mysql, dynamodb } = testbed.stores();
+  const { mysql } = testbed.stores();
+  const dynamodb = new DynamoEntityStore(stack.dynamodb(), testbed.codec(), { tablePrefix });
   const rows: EntityValue[] = [];
   let cursor: string | undefined;
   do {

@@ -134,6 +134,7 @@ export class BackfillPage {
       return false;
     });
     const keys = mapped.map((row) => row.key);
+    const pageKeys = reads.map((read) => read.key);
 
     // Markers first, each on condition that no other item holds its value.
     await Promise.all(
@@ -149,7 +150,7 @@ export class BackfillPage {
         }
       }),
     );
-    await this.options.hooks?.beforeWrite?.(entity, keys);
+    await this.options.hooks?.beforeWrite?.(entity, pageKeys);
     const bulk = mapped.filter((row) => !slow.has(row));
     await this.writer.put(
       table,

@@ -1,0 +1,179 @@
+/**
+ * The backfill under live dual writes (docs/backfill.md): each test holds the backfill at one point of a page (after
+ * it read the rows, before it writes their items; after the bulk write, before it reads the rows again) while a live
+ * write through the phase-2 router hits the same key, deterministically. Each ends with both stores equal row for
+ * row, no stale item, no resurrected item and no unique marker left behind.
+ */
+import { useTestStack } from "@ferry/stack/testing";
+import { seedStore } from "@ferry/store";
+import { describe, expect, it } from "vitest";
+import type { BackfillHooks } from "../src/backfill/index.ts";
+import { runBackfill } from "../src/backfill/index.ts";
+import type { EntityValue } from "../src/codec/index.ts";
+import { DynamoEntityStore } from "../src/dynamodb/index.ts";
+import { applyTables } from "../src/tables/index.ts";
+import { useContractStores } from "../src/testing/index.ts";
+import { differencesOf, setPhase } from "./backfill-fixtures-run.ts";
+import { held } from "./held.ts";
+import { routingOver } from "./routing.ts";
+
+const stack = useTestStack();
+const testbed = useContractStores(stack, {
+  contract: new URL("../../../contract/store.yaml", import.meta.url),
+  prepare: () => seedStore({ mysqlUrl: stack.mysqlUrl, plan: { kind: "demo" } }),
+});
+const routing = routingOver(stack, testbed);
+
+let serial = 0;
+/** A tablePrefix of its own per test: each test backfills from an empty DynamoDB. */
+async function freshPrefix(): Promise<string> {
+  const prefix = `${stack.tablePrefix}il${++serial}_`;
+  await applyTables(stack.dynamodb(), testbed.contract(), { prefix });
+  await setPhase(stack, prefix, 2);
+  return prefix;
+}
+
+/** Runs the backfill of `entity` into `prefix`, the hook called once on the page that holds `key`. */
+async function backfillWith(
+  prefix: string,
+  entity: string,
+  id: bigint,
+  at: keyof BackfillHooks,
+  live: () => Promise<unknown>,
+) {
+  let fired = 0;
+  const hook = async (_entity: string, keys: readonly EntityValue[]) => {
+    if (fired > 0 || !keys.some((key) => key.id === id)) return;
+    fired++;
+    await live();
+  };
+  const result = await runBackfill(
+    { codec: testbed.codec(), mysql: testbed.connection(), client: stack.dynamodb(), tablePrefix: prefix },
+    { contract: "store.yaml", who: "test", entities: [entity], pageRows: 5, hooks: { [at]: hook } },
+  );
+  expect(fired).toBe(1);
+  expect(result.report.state).toBe("finished");
+  return result;
+}
+
+/** The file's stores over `prefix`, and a phase-2 router over them. */
+function over(prefix: string) {
+  const { router } = routing(2);
+  const live = router({ tablePrefix: prefix });
+  const { mysql } = testbed.stores();
+  const dynamodb = new DynamoEntityStore(stack.dynamodb(), testbed.codec(), { tablePrefix: prefix });
+  return { live, mysql, dynamodb };
+}
+
+/** A product and a user on MySQL only, as rows from before dual writes began. */
+async function legacyRows() {
+  const { mysql } = testbed.stores();
+  const n = ++serial;
+  const user = (await mysql.create("User", {
+    username: `legacy_${n}`,
+    email: `legacy_${n}@example.com`,
+    passwordHash: "scrypt$x",
+    firstName: "Legacy",
+  })) as { id: bigint };
+  const product = (await mysql.create("Product", {
+    sellerId: user.id,
+    categoryId: 1n,
+    name: `legacy product ${n}`,
+    price: "12.50",
+    inventoryQuantity: 3,
+  })) as { id: bigint };
+  return { user, product, email: `legacy_${n}@example.com` };
+}
+
+describe("the backfill under live writes", () => {
+  it("a live update between the backfill's read and its write: the item ends with the live value", async () => {
+    const prefix = await freshPrefix();
+    const { live, dynamodb } = over(prefix);
+    const { product } = await legacyRows();
+    await backfillWith(prefix, "Product", product.id, "beforeWrite", () =>
+      live.update("Product", { id: product.id }, { name: "renamed live" }),
+    );
+    expect((await dynamodb.get("Product", { id: product.id }))?.name).toBe("renamed live");
+    expect(await differencesOf(stack, testbed, "Product", prefix)).toEqual([]);
+  });
+
+  it("a live delete between the backfill's read and its write: the item is not resurrected", async () => {
+    const prefix = await freshPrefix();
+    const { live, dynamodb } = over(prefix);
+    const { product } = await legacyRows();
+    await backfillWith(prefix, "Product", product.id, "beforeWrite", () => live.delete("Product", { id: product.id }));
+    expect(await dynamodb.get("Product", { id: product.id })).toBeUndefined();
+    expect(await differencesOf(stack, testbed, "Product", prefix)).toEqual([]);
+  });
+
+  it("a live email change between read and write: the new email's marker is the user's, the old one is gone", async () => {
+    const prefix = await freshPrefix();
+    const { live, dynamodb } = over(prefix);
+    const { user, email } = await legacyRows();
+    await backfillWith(prefix, "User", user.id, "beforeWrite", () =>
+      live.update("User", { id: user.id }, { email: `moved_${email}` }),
+    );
+    expect((await dynamodb.get("User", { id: user.id }))?.email).toBe(`moved_${email}`);
+    expect((await dynamodb.uniqueHolder("User", "uq_users_email", { email: `moved_${email}` }))?.owner?.id).toBe(
+      user.id,
+    );
+    expect(await dynamodb.uniqueHolder("User", "uq_users_email", { email })).toBeUndefined();
+    expect(await differencesOf(stack, testbed, "User", prefix)).toEqual([]);
+  });
+
+  it("a live delete of a user between read and write: no item and no marker is left", async () => {
+    const prefix = await freshPrefix();
+    const { live, dynamodb } = over(prefix);
+    const { user, product, email } = await legacyRows();
+    await testbed.stores().mysql.delete("Product", { id: product.id });
+    await backfillWith(prefix, "User", user.id, "beforeWrite", () => live.delete("User", { id: user.id }));
+    expect(await dynamodb.get("User", { id: user.id })).toBeUndefined();
+    expect(await dynamodb.uniqueHolder("User", "uq_users_email", { email })).toBeUndefined();
+    expect(await differencesOf(stack, testbed, "User", prefix)).toEqual([]);
+  });
+
+  it("a live update after the bulk write, before the re-read: the item ends with the live value", async () => {
+    const prefix = await freshPrefix();
+    const { live, dynamodb } = over(prefix);
+    const { product } = await legacyRows();
+    await backfillWith(prefix, "Product", product.id, "beforeReread", () =>
+      live.update("Product", { id: product.id }, { price: "99.99" }),
+    );
+    expect((await dynamodb.get("Product", { id: product.id }))?.price).toBe("99.99");
+    expect(await differencesOf(stack, testbed, "Product", prefix)).toEqual([]);
+  });
+
+  it("a live update committed on MySQL before the read whose copy lands after the backfill's write", async () => {
+    const prefix = await freshPrefix();
+    const { dynamodb } = over(prefix);
+    const { product } = await legacyRows();
+    const { router } = routing(2);
+    const slow = held(dynamodb, "update");
+    const late = router({ tablePrefix: prefix, wrapDynamo: () => slow.store }).update(
+      "Product",
+      { id: product.id },
+      { name: "late copy" },
+    );
+    await slow.entered; // committed on MySQL; its DynamoDB copy waits
+    await backfillWith(prefix, "Product", product.id, "beforeReread", async () => {
+      slow.release();
+      await late;
+    });
+    expect((await dynamodb.get("Product", { id: product.id }))?.name).toBe("late copy");
+    expect(await differencesOf(stack, testbed, "Product", prefix)).toEqual([]);
+  });
+
+  it("an item a live write made before the backfill came is skipped, and a live write during the page stands", async () => {
+    const prefix = await freshPrefix();
+    const { live, dynamodb } = over(prefix);
+    const { product } = await legacyRows();
+    // Dual writes touched the row before the backfill came: its item is there, at the live value.
+    await live.update("Product", { id: product.id }, { inventoryQuantity: 7 });
+    expect((await dynamodb.get("Product", { id: product.id }))?.inventoryQuantity).toBe(7);
+    await backfillWith(prefix, "Product", product.id, "beforeWrite", () =>
+      live.update("Product", { id: product.id }, { inventoryQuantity: 8 }),
+    );
+    expect((await dynamodb.get("Product", { id: product.id }))?.inventoryQuantity).toBe(8);
+    expect(await differencesOf(stack, testbed, "Product", prefix)).toEqual([]);
+  });
+});
