@@ -63,7 +63,7 @@ export function backfillCommand(): Command {
     )
     .addOption(
       new Option("--lease-ms <ms>", "how long a silent worker keeps its segment")
-        .argParser(wholeNumber(500))
+        .argParser(wholeNumber(1001))
         .hideHelp(),
     )
     .addOption(

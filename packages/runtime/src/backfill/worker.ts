@@ -18,7 +18,7 @@ import type { MysqlExecutor } from "../mysql/store.ts";
 import { MysqlEntityStore } from "../mysql/store.ts";
 import { KeySync } from "../outbox/sync.ts";
 import { SourceRows } from "../rows/index.ts";
-import { BulkWriter } from "./bulk-writer.ts";
+import { BulkWriter, type BulkWriterOptions } from "./bulk-writer.ts";
 import { BackfillError, BackfillNotFinished, LeaseLost } from "./errors.ts";
 import type { SegmentClaim } from "./leases.ts";
 import { BackfillLedger, defaultWorkerName } from "./ledger.ts";
@@ -77,6 +77,8 @@ export interface BackfillRunOptions {
   share?: WorkerShare;
   /** The run fails once more rows than this were rejected (default: never). */
   maxRejected?: number;
+  /** How DynamoDB batches are tried again (BulkWriter's backoff and tries). */
+  retry?: Pick<BulkWriterOptions, "baseMs" | "capMs" | "attempts">;
   /** Stop claiming (after the page under way) once aborted: the run stays open. */
   signal?: AbortSignal;
   hooks?: BackfillHooks;
@@ -182,6 +184,7 @@ export async function runBackfill(services: BackfillServices, options: BackfillR
     },
   });
   const writer = new BulkWriter(client, {
+    ...options.retry,
     ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
     ...(options.rate === undefined ? {} : { rate: options.rate }),
   });
