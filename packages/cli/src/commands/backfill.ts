@@ -233,35 +233,56 @@ Exit codes:
   return backfill;
 }
 
-/** One progress bar per entity, on stderr, drawn only on a terminal (cli-progress stays silent otherwise). */
+/**
+ * One progress bar per entity, on stderr, drawn only on a terminal (cli-progress stays silent otherwise). The counts
+ * come from the control table, so they include every worker of the run; the speed is over the last ten seconds.
+ */
 class Bars {
   private readonly multi = new MultiBar(
     {
-      format: "  {entity} {bar} {percentage}% | {value}/{total} rows | {speed} rows/s | ETA {eta_formatted}",
+      format: "  {entity} {bar} {percentage}% | {value}/{total} rows | {speed} rows/s | {remaining}",
       hideCursor: true,
       clearOnComplete: false,
-      etaBuffer: 20,
       stream: process.stderr,
     },
     Presets.shades_classic,
   );
   private readonly bars = new Map<string, ReturnType<MultiBar["create"]>>();
-  private readonly started = Date.now();
+  private readonly samples = new Map<string, Array<{ at: number; done: number }>>();
 
   show(report: RunReport): void {
     const width = Math.max(...report.perEntity.map((entity) => entity.entity.length));
+    const now = Date.now();
     for (const entity of report.perEntity) {
+      const finished = entity.segmentsDone === entity.segments;
       const done = entity.written + entity.skipped + entity.rejected;
       const total = Math.max(done, entity.rowsEstimated, 1);
-      const speed = Math.round(done / Math.max(0.001, (Date.now() - this.started) / 1000)).toLocaleString("en-US");
-      const payload = { entity: entity.entity.padEnd(width), speed };
-      let bar = this.bars.get(entity.entity);
+      const samples = this.samples.get(entity.entity) ?? [];
+      samples.push({ at: now, done });
+      while (samples.length > 2 && now - (samples[0]?.at ?? now) > 10_000) samples.shift();
+      this.samples.set(entity.entity, samples);
+      const first = samples[0] ?? { at: now, done };
+      const seconds = (now - first.at) / 1000;
+      const speed = seconds > 0 ? (done - first.done) / seconds : 0;
+      const eta = finished
+        ? "done"
+        : speed > 0
+          ? `ETA ${duration((total - done) / speed)}`
+          : done === 0
+            ? "waiting"
+            : "ETA -";
+      const payload = {
+        entity: entity.entity.padEnd(width),
+        speed: Math.round(speed).toLocaleString("en-US"),
+        remaining: eta,
+      };
+      const value = finished ? total : Math.min(done, total);
+      const bar = this.bars.get(entity.entity);
       if (bar === undefined) {
-        bar = this.multi.create(total, done, payload);
-        this.bars.set(entity.entity, bar);
+        this.bars.set(entity.entity, this.multi.create(finished ? value : total, value, payload));
       } else {
-        bar.setTotal(total);
-        bar.update(entity.segmentsDone === entity.segments ? total : done, payload);
+        bar.setTotal(finished ? value : total);
+        bar.update(value, payload);
       }
     }
   }
@@ -269,6 +290,13 @@ class Bars {
   stop(): void {
     this.multi.stop();
   }
+}
+
+function duration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
 }
 
 function reportTable(runs: readonly RunReport[]): string {
