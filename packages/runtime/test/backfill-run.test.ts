@@ -141,6 +141,7 @@ describe("ferry backfill run", () => {
           who: "test",
           pageRows: 5,
           leaseMs: 1_500,
+          checkpointIntervalMs: 0,
           retry: { attempts: 3, baseMs: 5, capMs: 20 },
           hooks: {
             beforeWrite: async () => {

@@ -77,6 +77,8 @@ export interface BackfillRunOptions {
   share?: WorkerShare;
   /** The run fails once more rows than this were rejected (default: never). */
   maxRejected?: number;
+  /** At most one checkpoint write per this many ms per worker (default 1,000). */
+  checkpointIntervalMs?: number;
   /** How DynamoDB batches are tried again (BulkWriter's backoff and tries). */
   retry?: Pick<BulkWriterOptions, "baseMs" | "capMs" | "attempts">;
   /** Stop claiming (after the page under way) once aborted: the run stays open. */
@@ -159,7 +161,10 @@ export async function runBackfill(services: BackfillServices, options: BackfillR
   const blocked = await backfillBlocked(client, tablePrefix);
   if (blocked !== undefined) throw new BackfillRefused(`the backfill cannot start: ${blocked}`);
   await checkTables(services, entities);
-  const ledger = new BackfillLedger(client, { tablePrefix });
+  const ledger = new BackfillLedger(client, {
+    tablePrefix,
+    ...(options.checkpointIntervalMs === undefined ? {} : { checkpointIntervalMs: options.checkpointIntervalMs }),
+  });
   const rows = new SourceRows(services.mysql, codec);
   const mysqlStore = new MysqlEntityStore(services.mysql, codec);
   const dynamodb = new DynamoEntityStore(client, codec, { tablePrefix });
