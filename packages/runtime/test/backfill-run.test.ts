@@ -34,7 +34,7 @@ const services = () => ({
 describe("ferry backfill run", () => {
   it("is refused in phase 1 with the reason, and writes nothing", async () => {
     const error = await rejection(runBackfill(services(), { contract: "store.yaml", who: "test" }), BackfillRefused);
-    expect(error.message).toMatch(/the phase is 1: the backfill needs dual writes \(phase 2 or later\)/);
+    expect(error.message).toMatch(/the phase is 1: the backfill needs dual writes \(phase 2 or 3\)/);
     expect(await new BackfillLedger(stack.dynamodb(), { tablePrefix: stack.tablePrefix }).runs()).toEqual([]);
   });
 
@@ -58,7 +58,7 @@ describe("ferry backfill run", () => {
     try {
       const error = await rejection(runBackfill(services(), { contract: "store.yaml", who: "test" }), BackfillRefused);
       expect(error.message).toBe(
-        "the backfill cannot start: 1 live process does not write both stores yet: store@web-7 (phase 1); wait until every process runs phase 2",
+        "the backfill cannot start: 1 live process does not write both stores with MySQL authoritative: store@web-7 (phase 1); wait until every process runs phase 2",
       );
     } finally {
       await stack

@@ -110,13 +110,29 @@ Exit codes:
         const ledger = new runtime.BackfillLedger(services.client, { tablePrefix: services.tablePrefix });
         const bars = options.quiet || options.json ? undefined : new Bars();
         let runId: string | undefined;
+        let polling = false;
         const timer = setInterval(() => {
-          if (runId !== undefined && bars)
-            void ledger.progress(runId).then(
+          if (runId === undefined || bars === undefined || polling) return;
+          polling = true;
+          ledger
+            .progress(runId)
+            .then(
               (report) => bars.show(report),
               () => {},
-            );
+            )
+            .finally(() => {
+              polling = false;
+            });
         }, 1000);
+        // Ctrl-C or SIGTERM (a Kubernetes eviction): finish the page under way, record it, give the segment back.
+        const controller = new AbortController();
+        const stop = () => {
+          if (controller.signal.aborted) process.exit(130);
+          controller.abort();
+          note("stopping after the page under way (again to stop at once); the run resumes from its checkpoints");
+        };
+        process.on("SIGINT", stop);
+        process.on("SIGTERM", stop);
         try {
           const result = await runtime.runBackfill(services, {
             contract: contractFile,
@@ -129,6 +145,7 @@ Exit codes:
             ...(options.rowsPerSegment === undefined ? {} : { rowsPerSegment: options.rowsPerSegment }),
             ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
             ...(share === undefined ? {} : { share }),
+            signal: controller.signal,
             onPage: (event) => {
               if (runId === undefined) {
                 runId = event.runId;
@@ -139,6 +156,10 @@ Exit codes:
           clearInterval(timer);
           bars?.show(result.report);
           bars?.stop();
+          if (controller.signal.aborted && result.report.state === "running") {
+            note(`stopped: backfill run ${result.runId} stays open; run the same command again to resume it`);
+            process.exitCode = 1;
+          }
           if (options.json) {
             say(JSON.stringify({ ...result }, bigintJson, 2));
             return;

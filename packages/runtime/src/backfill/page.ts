@@ -30,9 +30,10 @@ import { type DynamoEntityStore, entityItems, itemBytes, MAX_ITEM_BYTES } from "
 import { primaryKey } from "../dynamodb/item-keys.ts";
 import { putOwnedMarker } from "../dynamodb/write-items.ts";
 import { identityOf } from "../outbox/entry.ts";
-import type { KeySync } from "../outbox/sync.ts";
+import { KeptChanging, type KeySync } from "../outbox/sync.ts";
 import { keyId, type RowRead, type SourceRows } from "../rows/index.ts";
 import type { BulkWriter } from "./bulk-writer.ts";
+import { isTransient } from "./transient.ts";
 
 /** Re-syncs of one page in flight at most. */
 const SYNCS_IN_FLIGHT = 8;
@@ -40,6 +41,8 @@ const SYNCS_IN_FLIGHT = 8;
 const GET_ITEMS = 100;
 /** BatchGetItem requests of one page in flight at most. */
 const GETS_IN_FLIGHT = 4;
+/** Tries of one BatchGetItem that DynamoDB keeps leaving keys of unread. */
+const GET_ATTEMPTS = 10;
 
 /** A row that could not be written, and why. */
 export interface PageRejection {
@@ -180,11 +183,14 @@ export class BackfillPage {
             outcome.resynced++;
             if (slow.has(row) && done !== "deleted" && done !== "unchanged") outcome.written++;
           } catch (error) {
-            if (slow.has(row)) {
-              outcome.rejected.push({ key: row.key, reason: `could not be written: ${reasonOf(error)}` });
+            // A store away for a while: the page is done again (it is idempotent).
+            if (isTransient(error)) throw error;
+            // Live writes keep changing the row: each of them checks its copy itself (docs/convergence.md).
+            if (error instanceof KeptChanging) {
+              outcome.resynced++;
               return;
             }
-            throw error;
+            outcome.rejected.push({ key: row.key, reason: `could not be written: ${reasonOf(error)}` });
           }
         }),
       ),
@@ -206,6 +212,9 @@ export class BackfillPage {
             [table]: { Keys: chunk.map((row) => codec.key(row.value)), ConsistentRead: true },
           };
           for (let attempt = 0; request !== undefined && Object.keys(request).length > 0; attempt++) {
+            if (attempt >= GET_ATTEMPTS) {
+              throw new Error(`${table}: DynamoDB left keys unread after ${GET_ATTEMPTS} tries of BatchGetItem`);
+            }
             if (attempt > 0) await pause(attempt);
             const out: BatchGetItemCommandOutput = await this.client.send(
               new BatchGetItemCommand({ RequestItems: request }),

@@ -25,6 +25,7 @@ import { BackfillLedger, defaultWorkerName } from "./ledger.ts";
 import { type BackfillHooks, BackfillPage } from "./page.ts";
 import type { RunReport } from "./run-report.ts";
 import { entityKey, planSegments } from "./segments.ts";
+import { isTransient } from "./transient.ts";
 import type { WorkerShare } from "./worker-share.ts";
 
 /** Rows read and written per page unless told otherwise. */
@@ -112,18 +113,28 @@ export interface BackfillResult {
   resynced: number;
 }
 
-/** Why the backfill may not start now; undefined when it may (phase 2 or later, every live process too). */
+/**
+ * Why the backfill may not run now; undefined when it may: MySQL authoritative and every writer writing both stores,
+ * i.e. phase 2 or 3 on the phase item and on every live heartbeat. Below 2 a live write could reach MySQL only and be
+ * missed by both the bulk copy and its re-sync; from 4 on DynamoDB is authoritative and a copy from MySQL would put
+ * older values over its writes and bring back what it deleted.
+ */
 export async function backfillBlocked(client: DynamoDBClient, tablePrefix: string): Promise<string | undefined> {
   const phases = new PhaseStore(client, { tablePrefix });
   const state = await phases.get();
   if (state.phase < 2) {
-    return `the phase is ${state.phase}: the backfill needs dual writes (phase 2 or later), or a live write could reach MySQL only and be missed by both the bulk copy and its re-sync; move to phase 2 first (ferry phase set 2)`;
+    return `the phase is ${state.phase}: the backfill needs dual writes (phase 2 or 3), or a live write could reach MySQL only and be missed by both the bulk copy and its re-sync; move to phase 2 first (ferry phase set 2)`;
+  }
+  if (state.phase > 3) {
+    return `the phase is ${state.phase}: DynamoDB is authoritative, and a copy from MySQL would put older values over its writes and bring back items it deleted; the backfill runs in phase 2 or 3 only (to check the stores now: ferry validate)`;
   }
   const fleet = await phases.fleet();
-  const behind = fleet.instances.filter((instance) => instance.phaseSeen === undefined || instance.phaseSeen < 2);
+  const behind = fleet.instances.filter(
+    (instance) => instance.phaseSeen === undefined || instance.phaseSeen < 2 || instance.phaseSeen > 3,
+  );
   if (behind.length > 0) {
     const names = behind.map((instance) => `${instance.app}@${instance.host} (phase ${instance.phaseSeen ?? "?"})`);
-    return `${behind.length} live ${behind.length === 1 ? "process does" : "processes do"} not write both stores yet: ${names.join(", ")}; wait until every process runs phase ${state.phase}`;
+    return `${behind.length} live ${behind.length === 1 ? "process does" : "processes do"} not write both stores with MySQL authoritative: ${names.join(", ")}; wait until every process runs phase ${state.phase}`;
   }
   return undefined;
 }
@@ -201,7 +212,20 @@ export async function runBackfill(services: BackfillServices, options: BackfillR
   const pageRows = options.pageRows ?? DEFAULT_PAGE_ROWS;
   const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
   const result = { written: 0, skipped: 0, rejected: 0, resynced: 0 };
-  let rejectedInRun = (await ledger.progress(run.id)).rejected;
+  // The run's limit, as its first worker set it (a worker that joins keeps it).
+  const recorded = (await ledger.run(run.id)).options.maxRejected;
+  const maxRejected = typeof recorded === "number" ? recorded : options.maxRejected;
+  const overLimit = async (): Promise<string | undefined> => {
+    if (maxRejected === undefined) return undefined;
+    const rejected = (await ledger.progress(run.id)).rejected;
+    return rejected > maxRejected ? `${rejected} rows rejected, over --max-rejected ${maxRejected}` : undefined;
+  };
+  const failRun = async (reason: string): Promise<never> => {
+    await ledger.fail(run.id, reason);
+    throw new BackfillFailed(`backfill run ${run.id} failed: ${reason}`, {
+      hint: "see what happened with ferry backfill runs --rejected",
+    });
+  };
 
   for (;;) {
     if (options.signal?.aborted) break;
@@ -215,10 +239,21 @@ export async function runBackfill(services: BackfillServices, options: BackfillR
     const blockedNow = await backfillBlocked(client, tablePrefix);
     if (blockedNow !== undefined) {
       await ledger.release(claim);
-      await ledger.fail(run.id, `stopped: ${blockedNow}`);
-      throw new BackfillFailed(`backfill run ${run.id} failed: ${blockedNow}`);
+      await failRun(`stopped: ${blockedNow}`);
     }
+    // The lease is kept while a page runs (a checkpoint between pages extends it too): a slow page must not lose its
+    // segment to another worker, which would start it again from the same checkpoint.
+    let lost = false;
+    const keeper = setInterval(
+      () => {
+        ledger.flush(claim).catch((error: unknown) => {
+          if (error instanceof LeaseLost) lost = true;
+        });
+      },
+      Math.max(250, Math.floor(leaseMs / 3)),
+    );
     let after: EntityValue | undefined = claim.checkpoint;
+    let stop: "limit" | "aborted" | undefined;
     try {
       for (;;) {
         const reads = await retried(() => rows.page(claim.segment, { after, limit: pageRows }), "MySQL");
@@ -227,7 +262,9 @@ export async function runBackfill(services: BackfillServices, options: BackfillR
           await ledger.complete(claim);
           break;
         }
-        const outcome = await page.write(claim.segment.entity, reads);
+        // A page is idempotent (equal items are skipped), so one that met a connection error is done again whole.
+        const outcome = await retried(() => page.write(claim.segment.entity, reads), "the page");
+        if (lost) throw new LeaseLost(`the lease of ${claim.segment.entity} segment #${claim.segment.index} ran out`);
         for (const rejection of outcome.rejected) {
           await ledger.recordRejected(run.id, claim.segment.entity, rejection.key, rejection.reason);
         }
@@ -242,7 +279,6 @@ export async function runBackfill(services: BackfillServices, options: BackfillR
         result.skipped += outcome.skipped;
         result.rejected += outcome.rejected.length;
         result.resynced += outcome.resynced;
-        rejectedInRun += outcome.rejected.length;
         options.onPage?.({
           runId: run.id,
           entity: claim.segment.entity,
@@ -258,12 +294,12 @@ export async function runBackfill(services: BackfillServices, options: BackfillR
           break;
         }
         await ledger.checkpoint(claim, progress);
-        if (options.maxRejected !== undefined && rejectedInRun > options.maxRejected) {
+        if (outcome.rejected.length > 0 && maxRejected !== undefined) {
           await ledger.flush(claim);
-          await ledger.release(claim);
-          break;
+          if ((await overLimit()) !== undefined) stop = "limit";
         }
-        if (options.signal?.aborted) {
+        if (stop === undefined && options.signal?.aborted) stop = "aborted";
+        if (stop !== undefined) {
           await ledger.flush(claim);
           await ledger.release(claim);
           break;
@@ -276,21 +312,25 @@ export async function runBackfill(services: BackfillServices, options: BackfillR
         `the backfill stopped on ${claim.segment.entity} segment #${claim.segment.index}: ${reasonOf(error)}`,
         { cause: error, hint: "the run stays open: run the same command again to resume from the last checkpoint" },
       );
+    } finally {
+      clearInterval(keeper);
     }
-    if (options.maxRejected !== undefined && rejectedInRun > options.maxRejected) {
-      const reason = `${rejectedInRun} rows rejected, over --max-rejected ${options.maxRejected}`;
-      await ledger.fail(run.id, reason);
-      throw new BackfillFailed(`backfill run ${run.id} failed: ${reason}`, {
-        hint: "see them with ferry backfill runs --rejected",
-      });
+    if (stop === "limit") {
+      const reason = await overLimit();
+      if (reason !== undefined) await failRun(reason);
     }
   }
   let report: RunReport;
-  try {
-    report = options.signal?.aborted ? await ledger.progress(run.id) : await ledger.finish(run.id);
-  } catch (error) {
-    if (!(error instanceof BackfillNotFinished)) throw error;
-    report = await ledger.progress(run.id);
+  if (options.signal?.aborted) report = await ledger.progress(run.id);
+  else {
+    const reason = await overLimit();
+    if (reason !== undefined) await failRun(reason);
+    try {
+      report = await ledger.finish(run.id);
+    } catch (error) {
+      if (!(error instanceof BackfillNotFinished)) throw error;
+      report = await ledger.progress(run.id);
+    }
   }
   return { runId: run.id, joined: run.joined, report, ...result };
 }
@@ -320,21 +360,15 @@ export async function checkTables(services: BackfillServices, entities: readonly
   }
 }
 
-/** A read tried again after connection errors, with backoff; its last error when it keeps failing. */
-async function retried<T>(read: () => Promise<T>, store: string): Promise<T> {
+/** Work tried again after transient errors (isTransient), with backoff; anything else, or the last try, throws. */
+async function retried<T>(work: () => Promise<T>, what: string): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await read();
+      return await work();
     } catch (error) {
-      const errno = (error as { errno?: unknown }).errno;
-      const fatal = typeof errno === "number" && errno >= 1000 && errno < 2000; // a server error on the statement itself
-      if (fatal || attempt >= READ_ATTEMPTS) {
-        throw new BackfillError(
-          `${store} read failed${attempt > 1 ? ` after ${attempt} tries` : ""}: ${reasonOf(error)}`,
-          {
-            cause: error,
-          },
-        );
+      if (!isTransient(error) || attempt >= READ_ATTEMPTS) {
+        if (attempt === 1) throw error;
+        throw new BackfillError(`${what} failed after ${attempt} tries: ${reasonOf(error)}`, { cause: error });
       }
       await sleep(Math.random() * Math.min(4_000, 100 * 2 ** attempt));
     }
@@ -343,11 +377,14 @@ async function retried<T>(read: () => Promise<T>, store: string): Promise<T> {
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
       clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
       resolve();
-    });
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
   });
 }
 

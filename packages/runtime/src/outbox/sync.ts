@@ -56,6 +56,11 @@ export class UniqueHeld extends StoreError {
   }
 }
 
+/** A sync gave up because live writes kept changing the item under it (each of those writes checks itself). */
+export class KeptChanging extends Error {
+  override readonly name = "KeptChanging";
+}
+
 /** Errors no retry is expected to fix: the data, not an outage, says no. What the outbox marks stuck. */
 export function isPermanent(error: unknown): boolean {
   if (error instanceof WriteConflict) return false;
@@ -195,7 +200,7 @@ export class KeySync {
       }
       if (this.same(entity, wanted, await this.read(source, entity, key))) return outcome;
       if (round >= ROUNDS) {
-        throw new Error(`${entity}: the item kept changing on ${source} while it was synced to ${target}`);
+        throw new KeptChanging(`${entity}: the item kept changing on ${source} while it was synced to ${target}`);
       }
     }
   }

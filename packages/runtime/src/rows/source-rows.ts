@@ -130,7 +130,11 @@ export class SourceRows {
   }
 }
 
-/** A primary key as a string: equal for keys MySQL takes as equal (each part normalised by its attribute). */
+/**
+ * A primary key as a string, each part normalised by its attribute. Not folded by collation: under a `_ci` collation
+ * two keys MySQL takes as equal but written in another case are different here (a re-read then finds the row "gone"
+ * and re-syncs it, which is safe).
+ */
 export function keyId(codec: Codec, entity: string, key: EntityValue): string {
   const entityCodec = codec.entity(entity);
   return JSON.stringify(

@@ -1,0 +1,36 @@
+/** Which errors are a store being away for a while, worth another try, and which are final. */
+
+/**
+ * MySQL errors of the server or the connection that a later try may not meet: too many connections, shutdown, lock
+ * wait timeout, deadlock, connection killed, can't connect, server gone, connection lost.
+ */
+const TRANSIENT_MYSQL_ERRORS: ReadonlySet<number> = new Set([1040, 1053, 1205, 1213, 1927, 2002, 2003, 2006, 2013]);
+const TRANSIENT_CODES: ReadonlySet<string> = new Set([
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EHOSTUNREACH",
+  "PROTOCOL_CONNECTION_LOST",
+  "PROTOCOL_SEQUENCE_TIMEOUT",
+]);
+
+/** An error of a store being away for a while (a connection, a timeout), not of the data. */
+export function isTransient(error: unknown): boolean {
+  const { errno, code, name, $retryable } = (error ?? {}) as {
+    errno?: unknown;
+    code?: unknown;
+    name?: unknown;
+    $retryable?: unknown;
+  };
+  if (typeof errno === "number" && TRANSIENT_MYSQL_ERRORS.has(errno)) return true;
+  if (typeof code === "string" && TRANSIENT_CODES.has(code)) return true;
+  if ($retryable !== undefined) return true;
+  return (
+    name === "TimeoutError" ||
+    name === "InternalServerError" ||
+    name === "ServiceUnavailable" ||
+    name === "ProvisionedThroughputExceededException" ||
+    name === "ThrottlingException"
+  );
+}
