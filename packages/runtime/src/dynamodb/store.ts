@@ -238,7 +238,8 @@ export class DynamoEntityStore {
       created: { value, itemKey: key },
     });
     for (const marker of markers) {
-      writes.push(putNew(this.tableName(codec.name), codec, marker.item));
+      // Absent, or this item's already (a backfill puts a row's markers ahead of its item: backfill/page.ts).
+      writes.push(putOwnedMarker(this.tableName(codec.name), codec, marker.item, key));
       meanings.push({
         kind: "unique",
         rule: marker.rule,
