@@ -39,29 +39,29 @@ describe("orphan unique markers", () => {
     // A marker of the email names an item that is not there (a crash, an older ferry).
     const orphan = uniqueMarker(users, "uq_users_email", value, users.key({ id: 9_100_001n }));
     await stack.dynamodb().send(new PutItemCommand({ TableName: TABLE(), Item: orphan ?? {} }));
-    const created = await mysql.create<{ id: bigint }>("User", value);
+    const created = await mysql.create("User", value);
 
     const sync = new KeySync(testbed.codec(), mysql, dynamodb);
     expect(await sync.sync("dynamodb", "User", { id: created.id })).toBe("created");
     expect((await dynamodb.get("User", { id: created.id }))?.email).toBe(value.email);
-    expect((await marker("uq_users_email", value))?.ownerPK).toEqual(users.key({ id: created.id }).PK);
+    expect((await marker("uq_users_email", value))?.ownerPK).toEqual(users.key(created).PK);
   });
 
   it("KeySync frees a marker whose owner does not hold its value, and leaves the owner's own markers", async () => {
     const { mysql, dynamodb } = testbed.stores();
     const users = testbed.codec().entity("User");
-    const owner = await mysql.create<{ id: bigint }>("User", person("owner"));
+    const owner = await mysql.create("User", person("owner"));
     const ownerValue = (await mysql.get("User", { id: owner.id })) ?? {};
     await dynamodb.create("User", ownerValue);
     const taken = person("taken");
     // The owner's item exists but holds another email: the marker of `taken.email` is an orphan.
     const orphan = uniqueMarker(users, "uq_users_email", taken, users.key(ownerValue));
     await stack.dynamodb().send(new PutItemCommand({ TableName: TABLE(), Item: orphan ?? {} }));
-    const created = await mysql.create<{ id: bigint }>("User", taken);
+    const created = await mysql.create("User", taken);
 
     const sync = new KeySync(testbed.codec(), mysql, dynamodb);
     expect(await sync.sync("dynamodb", "User", { id: created.id })).toBe("created");
-    expect((await marker("uq_users_email", taken))?.ownerPK).toEqual(users.key({ id: created.id }).PK);
+    expect((await marker("uq_users_email", taken))?.ownerPK).toEqual(users.key(created).PK);
     expect((await marker("uq_users_email", ownerValue))?.ownerPK).toEqual(users.key(ownerValue).PK);
     expect((await marker("uq_users_username", ownerValue))?.ownerPK).toEqual(users.key(ownerValue).PK);
   });
@@ -69,7 +69,7 @@ describe("orphan unique markers", () => {
   it("a marker whose owner holds the value on both stores is not freed: UniqueHeld", async () => {
     const { mysql, dynamodb } = testbed.stores();
     const users = testbed.codec().entity("User");
-    const holder = await mysql.create<{ id: bigint }>("User", person("holder"));
+    const holder = await mysql.create("User", person("holder"));
     const holderValue = (await mysql.get("User", { id: holder.id })) ?? {};
     await dynamodb.create("User", holderValue);
     // MySQL lets another row take the email (the unique key dropped and added back, say): the stores disagree.
