@@ -56,6 +56,7 @@ describe("ferry --help", () => {
       "phase set",
       "phase history",
       "phase fleet",
+      "validate",
     ]);
   });
 

@@ -139,7 +139,7 @@ export class EntityComparison {
         differences.push({
           entity: this.entity,
           kind: "unreadable",
-          key: primaryKey(codec, item),
+          key: this.identityOfItem(item),
           fields: [],
           reason: `its item cannot be read: ${reasonOf(error)}`,
         });
@@ -255,6 +255,19 @@ export class EntityComparison {
   /** The marker key of one rule for a value (undefined when a value is null). */
   markerKeyOf(rule: string, value: EntityValue): Item | undefined {
     return uniqueMarkerKey(this.entityCodec, rule, value);
+  }
+
+  /** The identity of an item the codec cannot read whole (its identity attributes alone), else its key's text. */
+  private identityOfItem(item: Item): unknown {
+    const codec = this.entityCodec;
+    try {
+      const identity: EntityValue = {};
+      for (const attribute of codec.identity)
+        identity[attribute] = codec.attribute(attribute).fromAttribute(item[attribute]);
+      return JSON.parse(encodeKey(identity));
+    } catch {
+      return plainKey(primaryKey(codec, item));
+    }
   }
 
   private markerId(key: Item): string {
