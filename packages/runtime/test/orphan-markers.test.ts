@@ -7,11 +7,13 @@ import { GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { useTestStack } from "@ferry/stack/testing";
 import { seedStore } from "@ferry/store";
 import { describe, expect, it } from "vitest";
+import { runBackfill } from "../src/backfill/worker.ts";
 import { freeOrphanMarker } from "../src/dynamodb/orphan-markers.ts";
 import { uniqueMarker, uniqueMarkerKey } from "../src/dynamodb/unique-markers.ts";
 import { KeySync, UniqueHeld } from "../src/outbox/sync.ts";
 import { useContractStores } from "../src/testing/index.ts";
 import { rejection } from "./backfill-fixtures.ts";
+import { setPhase } from "./backfill-fixtures-run.ts";
 
 const stack = useTestStack();
 const testbed = useContractStores(stack, {
@@ -108,5 +110,30 @@ describe("orphan unique markers", () => {
     await stack.dynamodb().send(new PutItemCommand({ TableName: TABLE(), Item: orphan ?? {} }));
     expect(await freeOrphanMarker(stack.dynamodb(), TABLE(), users, key)).toBe("freed");
     expect(await freeOrphanMarker(stack.dynamodb(), TABLE(), users, key)).toBe("absent");
+  });
+});
+
+describe("the backfill and orphan markers", () => {
+  it("a row whose second marker is held goes through the re-sync, though its first marker is already put", async () => {
+    const { mysql, dynamodb } = testbed.stores();
+    // A (lower id) and X (higher id) on MySQL; on DynamoDB, X's item still has A's username (a write it missed).
+    const a = await mysql.create("User", person("first"));
+    const x = await mysql.create("User", person("second"));
+    const aValue = (await mysql.get("User", { id: a.id })) ?? {};
+    const xValue = (await mysql.get("User", { id: x.id })) ?? {};
+    await dynamodb.create("User", { ...xValue, username: aValue.username });
+    await setPhase(stack, stack.tablePrefix, 2);
+    // A's page comes first: its email marker is put, its username marker is X's; A goes to the re-sync, whose create
+    // meets A's own email marker, whose owner (A's item) is not there yet.
+    const result = await runBackfill(
+      { codec: testbed.codec(), mysql: testbed.connection(), client: stack.dynamodb(), tablePrefix: stack.tablePrefix },
+      { contract: "store.yaml", who: "test", entities: ["User"] },
+    );
+    expect(result.rejected).toBe(0);
+    expect((await dynamodb.get("User", { id: a.id }))?.username).toBe(aValue.username);
+    expect((await dynamodb.get("User", { id: x.id }))?.username).toBe(xValue.username);
+    const users = testbed.codec().entity("User");
+    expect((await marker("uq_users_username", aValue))?.ownerPK).toEqual(users.key(aValue).PK);
+    expect((await marker("uq_users_email", aValue))?.ownerPK).toEqual(users.key(aValue).PK);
   });
 });
