@@ -328,4 +328,32 @@ describe("ferry validate", () => {
     expect(await listValidationReports(stack.dynamodb(), stack.tablePrefix, { limit: 100 })).toEqual(before);
     expect(await readValidation(stack.dynamodb(), stack.tablePrefix)).toEqual(latest);
   });
+  it("repairs from DynamoDB in phase 4 (MySQL takes DynamoDB's value), and refuses in phase 5", async () => {
+    await setPhase(stack, stack.tablePrefix, 3);
+    await setPhase(stack, stack.tablePrefix, 4);
+    const id = await firstId("products", 4);
+    // In phase 4 DynamoDB is authoritative: its value wins.
+    await stack.dynamodb().send(
+      new UpdateItemCommand({
+        TableName: TABLE(),
+        Key: testbed.codec().entity("Product").key({ id }),
+        UpdateExpression: "SET #n = :n",
+        ExpressionAttributeNames: { "#n": "name" },
+        ExpressionAttributeValues: { ":n": { S: "DynamoDB's name" } },
+      }),
+    );
+    const found = await validate(services(), { ...FAST, entities: ["Product"] });
+    expect(found.differences.map((d) => [d.kind, d.key, d.fields])).toEqual([
+      ["mismatched", { id: big(id) }, [{ field: "name", mysql: expect.any(String), dynamodb: "DynamoDB's name" }]],
+    ]);
+    const repaired = await repair(services(), found);
+    expect(repaired.repair).toMatchObject({ phase: 4, target: "mysql", updated: 1, failed: 0, left: 0 });
+    expect((await testbed.stores().mysql.get("Product", { id }))?.name).toBe("DynamoDB's name");
+
+    await setPhase(stack, stack.tablePrefix, 5);
+    const refused = await rejection(repair(services(), found), ValidationError);
+    expect(refused.message).toBe(
+      "the phase is 5: MySQL is no longer written, so there is no authoritative copy to repair from",
+    );
+  });
 });
