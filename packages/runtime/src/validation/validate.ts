@@ -3,8 +3,9 @@
  *
  * 1. MySQL's rows in primary-key pages (SourceRows.page over the whole key range); each page's expected items and
  *    markers read with consistent BatchGetItem and compared (EntityComparison.compareRows).
- * 2. A parallel Scan of the entity's table (Segment / TotalSegments), filtered on `__entity` or the entity's marker
- *    prefix: an item whose row is gone (extra), a marker whose owner is gone or does not hold its value (orphan).
+ * 2. A parallel Scan (Segment / TotalSegments) of each table once, for all the validated entities it holds, filtered
+ *    on their `__entity` or marker prefixes: an item whose row is gone (extra), a marker whose owner is gone or does
+ *    not hold its value (orphan).
  * 3. What differed at first look is read again, both sides, after `recheckMs`, and reported only when it still
  *    differs: a live write in flight between the two stores is not a difference.
  *
@@ -47,8 +48,9 @@ export interface ValidationServices {
   tablePrefix: string;
 }
 
-/** Where validation is, for a progress bar: rows read from MySQL, items scanned in DynamoDB. */
+/** Where validation is, for a progress bar: an entity's rows read from MySQL, a table's items scanned in DynamoDB. */
 export interface ValidationProgress {
+  /** The entity ("rows"), or the contract's name of the table ("items"). */
   entity: string;
   stage: "rows" | "items";
   done: number;
@@ -122,10 +124,25 @@ export async function validate(
   const dualWriteSince = await currentRunOfDualWrites(services.client, services.tablePrefix);
 
   const checker = new EntityChecker(services, { ...options, sample, parallel });
+  const states = new Map<string, EntityState>();
+  for (const entity of entities) {
+    const state: EntityState = { report: emptyReport(entity), suspects: [] };
+    states.set(entity, state);
+    await checker.readRows(entity, state);
+  }
+  // Each table once, for every entity it holds (one table may hold them all).
+  const byTable = new Map<string, Map<string, EntityState>>();
+  for (const [entity, state] of states) {
+    const table = codec.entity(entity).table;
+    const group = byTable.get(table) ?? new Map<string, EntityState>();
+    group.set(entity, state);
+    byTable.set(table, group);
+  }
+  for (const [table, group] of byTable) await checker.scanTable(table, group);
   const reports: EntityReport[] = [];
   const differences: Difference[] = [];
-  for (const entity of entities) {
-    const checked = await checker.check(entity);
+  for (const [entity, state] of states) {
+    const checked = await checker.settle(entity, state);
     reports.push(checked.report);
     differences.push(...checked.differences);
   }
@@ -221,6 +238,12 @@ async function checkTables(services: ValidationServices, entities: readonly stri
   }
 }
 
+/** One entity's counts and the differences seen at first look, while it is validated. */
+interface EntityState {
+  report: EntityReport;
+  suspects: Difference[];
+}
+
 interface CheckerOptions extends ValidateOptions {
   sample: number;
   parallel: number;
@@ -242,13 +265,10 @@ class EntityChecker {
     return new EntityComparison(this.services.codec, entity, this.services.client, this.rows, table);
   }
 
-  async check(entity: string): Promise<{ report: EntityReport; differences: Difference[] }> {
+  /** 1. MySQL's rows of an entity, a page at a time, against their items and markers. */
+  async readRows(entity: string, state: EntityState): Promise<void> {
     const comparison = this.comparison(entity);
-    const report = emptyReport(entity);
-    const suspects: Difference[] = [];
     const random = this.options.random ?? Math.random;
-
-    // 1. MySQL's rows, a page at a time, against their items and markers.
     const totalRows = await this.countRows(entity);
     const pageRows = this.options.pageRows ?? DEFAULT_PAGE_ROWS;
     let after: EntityValue | undefined;
@@ -262,7 +282,7 @@ class EntityChecker {
       const values: EntityValue[] = [];
       for (const row of drawn) {
         if ("error" in row) {
-          suspects.push({
+          state.suspects.push({
             entity,
             kind: "unreadable",
             key: JSON.parse(JSON.stringify(row.key, bigints)),
@@ -271,17 +291,40 @@ class EntityChecker {
           });
         } else values.push(row.value);
       }
-      report.rows += drawn.length;
+      state.report.rows += drawn.length;
       const compared = await comparison.compareRows(values);
-      suspects.push(...compared.differences);
-      report.staleCopies += compared.staleCopies;
+      state.suspects.push(...compared.differences);
+      state.report.staleCopies += compared.staleCopies;
       this.options.onProgress?.({ entity, stage: "rows", done: read, total: Math.max(totalRows, read) });
       if (page.length < pageRows) break;
     }
+  }
 
-    // 2. DynamoDB's items and markers of the entity, for those without their row.
-    const entityCodec = this.services.codec.entity(entity);
-    const estimate = await this.itemEstimate(comparison.table);
+  /**
+   * 2. One DynamoDB table, scanned once for all the entities it holds that are validated: their items and markers,
+   * for those without their row. Progress is told under the table's name.
+   */
+  async scanTable(table: string, states: ReadonlyMap<string, EntityState>): Promise<void> {
+    const entities = [...states.keys()];
+    const comparisons = new Map(entities.map((entity) => [entity, this.comparison(entity)]));
+    const first = this.services.codec.entity(entities[0] as string);
+    const physical = comparisons.get(entities[0] as string)?.table ?? table;
+    const names: Record<string, string> = { "#e": ENTITY_ATTRIBUTE, "#pk": first.keyNames.partition };
+    const values: Record<string, AttributeValue> = {};
+    const conditions: string[] = [];
+    for (const [index, entity] of entities.entries()) {
+      values[`:e${index}`] = { S: entity };
+      values[`:m${index}`] = { S: markerPrefix(this.services.codec.entity(entity)) };
+      conditions.push(`#e = :e${index}`, `begins_with(#pk, :m${index})`);
+    }
+    const markerOwner = (item: Item): string | undefined => {
+      const id = item[first.keyNames.partition]?.S;
+      return id === undefined
+        ? undefined
+        : entities.find((entity) => id.startsWith(markerPrefix(this.services.codec.entity(entity))));
+    };
+    const random = this.options.random ?? Math.random;
+    const estimate = await this.itemEstimate(physical);
     const segments = scanSegments(this.options.parallel, this.options.sample, random);
     let scanned = 0;
     const limit = pLimit(this.options.parallel);
@@ -292,36 +335,55 @@ class EntityChecker {
           do {
             const out = await this.services.client.send(
               new ScanCommand({
-                TableName: comparison.table,
+                TableName: physical,
                 Segment: segment,
                 TotalSegments: segments.total,
                 ConsistentRead: true,
-                FilterExpression: "#e = :e OR begins_with(#pk, :marker)",
-                ExpressionAttributeNames: { "#e": ENTITY_ATTRIBUTE, "#pk": entityCodec.keyNames.partition },
-                ExpressionAttributeValues: { ":e": { S: entity }, ":marker": { S: markerPrefix(entityCodec) } },
+                FilterExpression: conditions.join(" OR "),
+                ExpressionAttributeNames: names,
+                ExpressionAttributeValues: values,
                 ExclusiveStartKey: start,
               }),
             );
-            const items: Item[] = [];
-            const markers: Item[] = [];
+            const items = new Map<string, Item[]>(entities.map((entity) => [entity, []]));
+            const markers = new Map<string, Item[]>(entities.map((entity) => [entity, []]));
             for (const item of out.Items ?? []) {
-              if (item[ENTITY_ATTRIBUTE]?.S === entity) items.push(item);
-              else markers.push(item);
+              const entity = item[ENTITY_ATTRIBUTE]?.S;
+              if (entity !== undefined && items.has(entity)) items.get(entity)?.push(item);
+              else {
+                const owner = markerOwner(item);
+                if (owner !== undefined) markers.get(owner)?.push(item);
+              }
             }
-            report.items += items.length;
-            report.markers += markers.length;
-            suspects.push(...(await comparison.compareItems(items)), ...(await comparison.compareMarkers(markers)));
+            for (const entity of entities) {
+              const state = states.get(entity) as EntityState;
+              const comparison = comparisons.get(entity) as EntityComparison;
+              const mine = items.get(entity) ?? [];
+              const marks = markers.get(entity) ?? [];
+              state.report.items += mine.length;
+              state.report.markers += marks.length;
+              if (mine.length > 0) state.suspects.push(...(await comparison.compareItems(mine)));
+              if (marks.length > 0) state.suspects.push(...(await comparison.compareMarkers(marks)));
+            }
             scanned += out.ScannedCount ?? 0;
-            this.options.onProgress?.({ entity, stage: "items", done: scanned, total: Math.max(estimate, scanned) });
+            this.options.onProgress?.({
+              entity: table,
+              stage: "items",
+              done: scanned,
+              total: Math.max(estimate, scanned),
+            });
             start = out.LastEvaluatedKey;
           } while (start !== undefined);
         }),
       ),
     );
-    this.options.onProgress?.({ entity, stage: "items", done: scanned, total: scanned });
+    this.options.onProgress?.({ entity: table, stage: "items", done: scanned, total: scanned });
+  }
 
-    // 3. What differed, read again.
-    const confirmed = suspects.length === 0 ? [] : await this.confirm(comparison, suspects);
+  /** 3. What differed at first look, read again; the entity's report. */
+  async settle(entity: string, state: EntityState): Promise<{ report: EntityReport; differences: Difference[] }> {
+    const { report, suspects } = state;
+    const confirmed = suspects.length === 0 ? [] : await this.confirm(this.comparison(entity), suspects);
     report.settled = Math.max(0, distinct(suspects).length - confirmed.length);
     this.count(report, confirmed);
     report.matched = Math.max(0, report.rows - rowsDiffering(confirmed));
