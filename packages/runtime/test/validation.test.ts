@@ -328,6 +328,39 @@ describe("ferry validate", () => {
     expect(await listValidationReports(stack.dynamodb(), stack.tablePrefix, { limit: 100 })).toEqual(before);
     expect(await readValidation(stack.dynamodb(), stack.tablePrefix)).toEqual(latest);
   });
+  it("finds an item left under a key its row no longer addresses, and repair deletes it (KeySync: MySQL has no row with its identity)", async () => {
+    const carts = testbed.codec().entity("ShoppingCart");
+    const { mysql, dynamodb } = testbed.stores();
+    const row = (await mysql.list("ShoppingCart", { limit: 1 })).items[0] ?? {};
+    const otherProduct = await firstId("products", 5);
+    expect(otherProduct).not.toBe(row.productId);
+    // The cart line was for another product before (its key moved while DynamoDB missed the move).
+    const ghost = { ...row, productId: otherProduct };
+    await stack
+      .dynamodb()
+      .send(new PutItemCommand({ TableName: TABLE(), Item: { ...carts.toItem(ghost), __version: { N: "7" } } }));
+    const found = await validate(services(), { ...FAST, entities: ["ShoppingCart"] });
+    expect(found.differences).toEqual([
+      {
+        entity: "ShoppingCart",
+        kind: "extra-item",
+        key: { id: big(row.id as bigint), userId: big(row.userId as bigint), productId: big(otherProduct) },
+        fields: [],
+        reason: "its row has another key now",
+      },
+    ]);
+    const repaired = await repair(services(), found);
+    expect(repaired.failures).toEqual([]);
+    expect(repaired.repair).toMatchObject({ deleted: 1, created: 0, updated: 0, left: 0 });
+    expect(await dynamodb.get("ShoppingCart", { id: row.id, userId: row.userId, productId: otherProduct })).toBe(
+      undefined,
+    );
+    expect(await dynamodb.get("ShoppingCart", { id: row.id, userId: row.userId, productId: row.productId })).toEqual(
+      row,
+    );
+    expect((await validate(services(), { ...FAST, entities: ["ShoppingCart"] })).differences).toEqual([]);
+  });
+
   it("repairs from DynamoDB in phase 4 (MySQL takes DynamoDB's value), and refuses in phase 5", async () => {
     await setPhase(stack, stack.tablePrefix, 3);
     await setPhase(stack, stack.tablePrefix, 4);
