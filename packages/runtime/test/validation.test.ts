@@ -8,7 +8,9 @@ import { useTestStack } from "@ferry/stack/testing";
 import { seedStore } from "@ferry/store";
 import { describe, expect, it } from "vitest";
 import { runBackfill } from "../src/backfill/worker.ts";
+import { checkPreconditions } from "../src/control/guard-rails.ts";
 import { PhaseStore } from "../src/control/phase-store.ts";
+import { controlTableName } from "../src/control/table.ts";
 import { readValidation } from "../src/control/validation-result.ts";
 import { uniqueMarker, uniqueMarkerKey } from "../src/dynamodb/unique-markers.ts";
 import { useContractStores } from "../src/testing/index.ts";
@@ -92,6 +94,19 @@ describe("ferry validate", () => {
       mismatches: 0,
       dualWriteSince: phase.dualWriteSince,
       reportId: report.id,
+    });
+    // What the 3 -> 4 guard rail makes of it.
+    const rails = await checkPreconditions({
+      client: stack.dynamodb(),
+      tablePrefix: stack.tablePrefix,
+      table: controlTableName(stack.tablePrefix),
+      from: 3,
+      to: 4,
+      current: phase,
+    });
+    expect(rails.find((rail) => rail.name === "validation")).toMatchObject({
+      met: true,
+      reason: `the last validation (at ${report.at}) was clean`,
     });
   });
 
