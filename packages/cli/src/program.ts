@@ -1,5 +1,6 @@
 import { Command } from "commander";
 import { analyzeCommand } from "./commands/analyze.ts";
+import { backfillCommand } from "./commands/backfill.ts";
 import { contractCommand } from "./commands/contract.ts";
 import { generateCommand } from "./commands/generate.ts";
 import { outboxCommand } from "./commands/outbox.ts";
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   program.addCommand(tablesCommand());
   program.addCommand(outboxCommand());
   program.addCommand(phaseCommand());
+  program.addCommand(backfillCommand());
   program.addCommand(validateCommand());
   return program;
 }

@@ -56,6 +56,10 @@ describe("ferry --help", () => {
       "phase set",
       "phase history",
       "phase fleet",
+      "backfill",
+      "backfill run",
+      "backfill runs",
+      "backfill status",
       "validate",
     ]);
   });

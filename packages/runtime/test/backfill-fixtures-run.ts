@@ -6,6 +6,7 @@ import { ENTITY_ATTRIBUTE } from "../src/codec/index.ts";
 import { PhaseStore } from "../src/control/phase-store.ts";
 import { DynamoEntityStore } from "../src/dynamodb/index.ts";
 import type { Phase } from "../src/phases.ts";
+import { SourceRows } from "../src/rows/index.ts";
 import type { ContractStores } from "../src/testing/index.ts";
 
 /** Moves the control table's phase to `to` (forced: these tests are about the backfill, not the guard rails). */
@@ -27,26 +28,30 @@ export async function differencesOf(
   tablePrefix = stack.tablePrefix,
 ): Promise<string[]> {
   const codec = testbed.codec().entity(entity);
-  const { mysql } = testbed.stores();
+  const source = new SourceRows(testbed.connection(), testbed.codec());
   const dynamodb = new DynamoEntityStore(stack.dynamodb(), testbed.codec(), { tablePrefix });
-  const rows: EntityValue[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await mysql.list(entity, { limit: 1000, ...(cursor === undefined ? {} : { cursor }) });
-    rows.push(...page.items);
-    cursor = page.cursor;
-  } while (cursor !== undefined);
   const found: string[] = [];
   const seen = new Set<string>();
-  for (const row of rows) {
-    const key: EntityValue = {};
-    for (const name of codec.identity) key[name] = row[name];
-    const item = await dynamodb.get(entity, key);
-    seen.add(JSON.stringify(codec.key(row)));
-    if (item === undefined) found.push(`${entity} ${JSON.stringify(codec.key(row))}: no item`);
-    else
-      for (const diff of codec.diff(row, item))
-        found.push(`${entity} ${JSON.stringify(codec.key(row))}: ${diff.field}`);
+  let after: EntityValue | undefined;
+  for (;;) {
+    const page = await source.page({ entity }, { after, limit: 1000 });
+    for (const read of page) {
+      if ("error" in read) {
+        found.push(`${entity} ${JSON.stringify(read.key, bigints)}: unreadable`);
+        continue;
+      }
+      const row = read.value;
+      const key: EntityValue = {};
+      for (const name of codec.identity) key[name] = row[name];
+      const item = await dynamodb.get(entity, key);
+      seen.add(JSON.stringify(codec.key(row)));
+      if (item === undefined) found.push(`${entity} ${JSON.stringify(codec.key(row))}: no item`);
+      else
+        for (const diff of codec.diff(row, item))
+          found.push(`${entity} ${JSON.stringify(codec.key(row))}: ${diff.field}`);
+    }
+    if (page.length < 1000) break;
+    after = page.at(-1)?.key;
   }
   let start: Record<string, import("@aws-sdk/client-dynamodb").AttributeValue> | undefined;
   do {
@@ -66,4 +71,8 @@ export async function differencesOf(
     start = out.LastEvaluatedKey;
   } while (start !== undefined);
   return found;
+}
+
+function bigints(_key: string, value: unknown): unknown {
+  return typeof value === "bigint" ? value.toString() : value;
 }

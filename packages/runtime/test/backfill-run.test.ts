@@ -2,12 +2,19 @@
  * The backfill's run on real stores: the store's demo data moved into DynamoDB with every item the live path would
  * write, refused in phase 1, resumed from its checkpoints, re-run without writing again.
  */
+
+import { type AddressInfo, connect, createServer, type Socket } from "node:net";
+import { DeleteItemCommand } from "@aws-sdk/client-dynamodb";
+import { dynamoDbClient } from "@ferry/stack";
 import { useTestStack } from "@ferry/stack/testing";
 import { seedStore } from "@ferry/store";
 import { describe, expect, it } from "vitest";
 import { BackfillLedger } from "../src/backfill/index.ts";
-import { BackfillRefused, runBackfill } from "../src/backfill/worker.ts";
+import { BackfillInterrupted, BackfillRefused, runBackfill } from "../src/backfill/worker.ts";
 import { readBackfillStatus } from "../src/control/backfill-status.ts";
+import { heartbeatItem, heartbeatKey } from "../src/control/heartbeats.ts";
+import { controlTableName, putControlItem } from "../src/control/table.ts";
+import { applyTables } from "../src/tables/index.ts";
 import { useContractStores } from "../src/testing/index.ts";
 import { rejection } from "./backfill-fixtures.ts";
 import { differencesOf, setPhase } from "./backfill-fixtures-run.ts";
@@ -29,6 +36,37 @@ describe("ferry backfill run", () => {
     const error = await rejection(runBackfill(services(), { contract: "store.yaml", who: "test" }), BackfillRefused);
     expect(error.message).toMatch(/the phase is 1: the backfill needs dual writes \(phase 2 or later\)/);
     expect(await new BackfillLedger(stack.dynamodb(), { tablePrefix: stack.tablePrefix }).runs()).toEqual([]);
+  });
+
+  it("is refused while a live process still runs phase 1, naming it", async () => {
+    await setPhase(stack, stack.tablePrefix, 2);
+    const now = new Date().toISOString();
+    const heartbeat = heartbeatItem(
+      {
+        instanceId: "laggard-1",
+        host: "web-7",
+        app: "store",
+        versionSeen: 1,
+        phaseSeen: 1,
+        inFlight: 0,
+        startedAt: now,
+        lastSeen: now,
+      },
+      60,
+    );
+    await putControlItem(stack.dynamodb(), stack.tablePrefix, heartbeat);
+    try {
+      const error = await rejection(runBackfill(services(), { contract: "store.yaml", who: "test" }), BackfillRefused);
+      expect(error.message).toBe(
+        "the backfill cannot start: 1 live process does not write both stores yet: store@web-7 (phase 1); wait until every process runs phase 2",
+      );
+    } finally {
+      await stack
+        .dynamodb()
+        .send(
+          new DeleteItemCommand({ TableName: controlTableName(stack.tablePrefix), Key: heartbeatKey("laggard-1") }),
+        );
+    }
   });
 
   it("refuses an entity the contract does not have", async () => {
@@ -72,5 +110,67 @@ describe("ferry backfill run", () => {
     expect(again.written).toBe(0);
     expect(again.skipped).toBe(result.written);
     expect(again.report.state).toBe("finished");
+  });
+
+  it("stops with a resumable checkpoint when DynamoDB goes away mid-run, and resumes when it is back", async () => {
+    const prefix = `${stack.tablePrefix}lost_`;
+    await applyTables(stack.dynamodb(), testbed.contract(), { prefix });
+    await setPhase(stack, prefix, 2);
+    const target = new URL(stack.dynamodbEndpoint);
+    const sockets = new Set<Socket>();
+    const proxy = createServer((socket) => {
+      const upstream = connect(Number(target.port), target.hostname);
+      sockets.add(socket).add(upstream);
+      socket.pipe(upstream).pipe(socket);
+      const drop = () => {
+        socket.destroy();
+        upstream.destroy();
+      };
+      socket.on("error", drop).on("close", drop);
+      upstream.on("error", drop).on("close", drop);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    const port = (proxy.address() as AddressInfo).port;
+    const client = dynamoDbClient(`http://127.0.0.1:${port}`);
+    let pages = 0;
+    const error = await rejection(
+      runBackfill(
+        { ...services(), client, tablePrefix: prefix },
+        {
+          contract: "store.yaml",
+          who: "test",
+          pageRows: 5,
+          leaseMs: 1_500,
+          checkpointIntervalMs: 0,
+          retry: { attempts: 3, baseMs: 5, capMs: 20 },
+          hooks: {
+            beforeWrite: async () => {
+              if (++pages !== 4) return;
+              // DynamoDB goes away: the proxy stops and every connection through it is cut.
+              await new Promise<void>((resolve) => {
+                proxy.close(() => resolve());
+                for (const socket of sockets) socket.destroy();
+              });
+            },
+          },
+        },
+      ),
+      BackfillInterrupted,
+    );
+    client.destroy();
+    expect(error.message).toMatch(/^the backfill stopped on \w+ segment #\d+: /);
+    expect(error.hint).toBe("the run stays open: run the same command again to resume from the last checkpoint");
+    const ledger = new BackfillLedger(stack.dynamodb(), { tablePrefix: prefix });
+    const open = await ledger.current();
+    expect(open?.state).toBe("running");
+    const doneBefore = open?.written ?? 0;
+    expect(doneBefore).toBeGreaterThan(0);
+
+    const resumed = await runBackfill({ ...services(), tablePrefix: prefix }, { contract: "store.yaml", who: "test" });
+    expect(resumed.runId).toBe(open?.id);
+    expect(resumed.report.state).toBe("finished");
+    for (const entity of testbed.codec().entities) {
+      expect(await differencesOf(stack, testbed, entity, prefix)).toEqual([]);
+    }
   });
 });

@@ -9,10 +9,10 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { ContractError, formatContractErrors, loadValidContract } from "@ferry/contract";
 import type { Difference, RepairOutcome, ValidationOutcome } from "@ferry/runtime";
 import { createMysqlPool, parseMysqlUrl, resolveConnections, withDatabase } from "@ferry/stack";
+import { MultiBar, Presets } from "cli-progress";
 import { Command } from "commander";
 import { dynamoDbClientFor } from "../dynamodb-client.ts";
 import { note, printError, say } from "../output.ts";
-import { ProgressBar } from "../progress.ts";
 
 interface ValidateCommandOptions {
   contract: string;
@@ -121,7 +121,8 @@ async function run(options: ValidateCommandOptions): Promise<number> {
   const database = options.database ?? parseMysqlUrl(connections.mysqlUrl).database ?? "store";
   const client: DynamoDBClient = dynamoDbClientFor(connections.dynamodbEndpoint, connections.region);
   const mysql = createMysqlPool(withDatabase(connections.mysqlUrl, database), { connectionLimit: (parallel ?? 4) + 2 });
-  const bar = new ProgressBar(options.quiet === true || options.json === true);
+  // Only on a terminal: elsewhere cli-progress draws nothing, but its stop() would still write a line.
+  const bars = options.quiet || options.json || !process.stderr.isTTY ? undefined : new Bars();
   const who = options.who ?? process.env.USER ?? "ferry";
   try {
     const services = { codec: createCodec(contract), mysql, client, tablePrefix };
@@ -132,22 +133,65 @@ async function run(options: ValidateCommandOptions): Promise<number> {
       ...(sample === undefined ? {} : { sample }),
       ...(recheckMs === undefined ? {} : { recheckMs }),
       ...(parallel === undefined ? {} : { parallel }),
-      onProgress: (progress) => bar.update(`${progress.entity} ${progress.stage}`, progress.done, progress.total),
+      onProgress: (progress) => bars?.update(`${progress.entity} ${progress.stage}`, progress.done, progress.total),
     });
     let repaired: RepairOutcome | undefined;
     if (options.repair && outcome.differences.length > 0) {
       repaired = await repair(services, outcome, {
         who,
-        onKey: (done, total) => bar.update("repaired", done, total),
+        onKey: (done, total) => bars?.update("repaired", done, total),
       });
     }
+    bars?.stop();
     if (options.json) say(JSON.stringify(repaired?.report ?? outcome.report, null, 2));
     else printReport(outcome, repaired);
     if (repaired) return repaired.after.differences.length === 0 && repaired.failures.length === 0 ? 0 : 1;
     return outcome.report.clean ? 0 : 1;
   } finally {
+    bars?.stop();
     await mysql.end().catch(() => undefined);
     client.destroy();
+  }
+}
+
+/**
+ * A progress bar per entity's rows, per table's scan and for the repair, on stderr, drawn only on a terminal
+ * (cli-progress stays silent otherwise), as `ferry backfill run` draws its bars.
+ */
+class Bars {
+  private readonly multi = new MultiBar(
+    {
+      format: "  {label} {bar} {percentage}% | {value}/{total} | {speed}/s",
+      hideCursor: true,
+      clearOnComplete: false,
+      stream: process.stderr,
+    },
+    Presets.shades_classic,
+  );
+  private readonly bars = new Map<string, { bar: ReturnType<MultiBar["create"]>; started: number }>();
+  private stopped = false;
+
+  update(label: string, done: number, total: number): void {
+    if (this.stopped) return;
+    const entry = this.bars.get(label);
+    const started = entry?.started ?? Date.now();
+    const seconds = (Date.now() - started) / 1000;
+    const payload = {
+      label: label.padEnd(22),
+      speed: Math.round(seconds > 0 ? done / seconds : 0).toLocaleString("en-US"),
+    };
+    if (entry === undefined)
+      this.bars.set(label, { bar: this.multi.create(Math.max(total, 1), done, payload), started });
+    else {
+      entry.bar.setTotal(Math.max(total, 1));
+      entry.bar.update(done, payload);
+    }
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.multi.stop();
   }
 }
 

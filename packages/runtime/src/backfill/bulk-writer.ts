@@ -27,8 +27,10 @@ type Item = Record<string, AttributeValue>;
 export const BATCH_ITEMS = 25;
 
 export interface BulkWriterOptions {
-  /** Requests in flight at most (default 8). */
+  /** BatchWriteItem requests in flight at most (default 8). */
   concurrency?: number;
+  /** Conditional marker puts in flight at most (default 32: one item each, so more of them keep DynamoDB busy). */
+  markerConcurrency?: number;
   /** Items per second at most, over every request of this writer; absent: as fast as DynamoDB takes them. */
   rate?: number;
   /** Backoff of a retry: a random wait up to min(capMs, baseMs * 2^try) (defaults 50 and 5 000 ms). */
@@ -66,6 +68,7 @@ function retryReason(error: unknown): RetryReason | undefined {
 
 export class BulkWriter {
   private readonly inFlight: ReturnType<typeof pLimit>;
+  private readonly markersInFlight: ReturnType<typeof pLimit>;
   private readonly throttled: ((items: number) => Promise<void>) | undefined;
   private readonly baseMs: number;
   private readonly capMs: number;
@@ -81,6 +84,11 @@ export class BulkWriter {
       throw new RangeError(`requests in flight are a whole number of at least 1, got ${concurrency}`);
     }
     this.inFlight = pLimit(concurrency);
+    const markerConcurrency = options.markerConcurrency ?? 32;
+    if (!Number.isSafeInteger(markerConcurrency) || markerConcurrency < 1) {
+      throw new RangeError(`marker puts in flight are a whole number of at least 1, got ${markerConcurrency}`);
+    }
+    this.markersInFlight = pLimit(markerConcurrency);
     const rate = options.rate;
     if (rate !== undefined && (!Number.isFinite(rate) || rate < 1)) {
       throw new RangeError(`a rate is at least 1 item per second, got ${rate}`);
@@ -111,7 +119,7 @@ export class BulkWriter {
    * when written, false when another item holds the value.
    */
   async putMarker(put: PutItemCommandInput): Promise<boolean> {
-    return this.inFlight(() =>
+    return this.markersInFlight(() =>
       this.retried(1, async () => {
         await this.throttled?.(1);
         try {

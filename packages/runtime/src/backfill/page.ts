@@ -38,6 +38,8 @@ import type { BulkWriter } from "./bulk-writer.ts";
 const SYNCS_IN_FLIGHT = 8;
 /** BatchGetItem's limit. */
 const GET_ITEMS = 100;
+/** BatchGetItem requests of one page in flight at most. */
+const GETS_IN_FLIGHT = 4;
 
 /** A row that could not be written, and why. */
 export interface PageRejection {
@@ -194,22 +196,26 @@ export class BackfillPage {
   private async storedItems(entity: string, table: string, rows: readonly Mapped[]): Promise<Map<string, Item>> {
     const codec = this.codec.entity(entity);
     const stored = new Map<string, Item>();
-    for (let start = 0; start < rows.length; start += GET_ITEMS) {
-      let request: Record<string, KeysAndAttributes> | undefined = {
-        [table]: {
-          Keys: rows.slice(start, start + GET_ITEMS).map((row) => codec.key(row.value)),
-          ConsistentRead: true,
-        },
-      };
-      for (let attempt = 0; request !== undefined && Object.keys(request).length > 0; attempt++) {
-        if (attempt > 0) await pause(attempt);
-        const out: BatchGetItemCommandOutput = await this.client.send(
-          new BatchGetItemCommand({ RequestItems: request }),
-        );
-        for (const item of out.Responses?.[table] ?? []) stored.set(JSON.stringify(primaryKey(codec, item)), item);
-        request = out.UnprocessedKeys;
-      }
-    }
+    const chunks: Mapped[][] = [];
+    for (let start = 0; start < rows.length; start += GET_ITEMS) chunks.push(rows.slice(start, start + GET_ITEMS));
+    const limit = pLimit(GETS_IN_FLIGHT);
+    await Promise.all(
+      chunks.map((chunk) =>
+        limit(async () => {
+          let request: Record<string, KeysAndAttributes> | undefined = {
+            [table]: { Keys: chunk.map((row) => codec.key(row.value)), ConsistentRead: true },
+          };
+          for (let attempt = 0; request !== undefined && Object.keys(request).length > 0; attempt++) {
+            if (attempt > 0) await pause(attempt);
+            const out: BatchGetItemCommandOutput = await this.client.send(
+              new BatchGetItemCommand({ RequestItems: request }),
+            );
+            for (const item of out.Responses?.[table] ?? []) stored.set(JSON.stringify(primaryKey(codec, item)), item);
+            request = out.UnprocessedKeys;
+          }
+        }),
+      ),
+    );
     return stored;
   }
 }

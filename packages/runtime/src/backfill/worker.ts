@@ -10,7 +10,7 @@
  * again resumes from the last checkpoint. Rows the codec cannot map are recorded and counted; past `maxRejected`
  * the run fails.
  */
-import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DescribeTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Codec, EntityValue } from "../codec/index.ts";
 import { PhaseStore } from "../control/phase-store.ts";
 import { DynamoEntityStore } from "../dynamodb/index.ts";
@@ -18,13 +18,13 @@ import type { MysqlExecutor } from "../mysql/store.ts";
 import { MysqlEntityStore } from "../mysql/store.ts";
 import { KeySync } from "../outbox/sync.ts";
 import { SourceRows } from "../rows/index.ts";
-import { BulkWriter } from "./bulk-writer.ts";
+import { BulkWriter, type BulkWriterOptions } from "./bulk-writer.ts";
 import { BackfillError, BackfillNotFinished, LeaseLost } from "./errors.ts";
 import type { SegmentClaim } from "./leases.ts";
 import { BackfillLedger, defaultWorkerName } from "./ledger.ts";
 import { type BackfillHooks, BackfillPage } from "./page.ts";
 import type { RunReport } from "./run-report.ts";
-import { planSegments } from "./segments.ts";
+import { entityKey, planSegments } from "./segments.ts";
 import type { WorkerShare } from "./worker-share.ts";
 
 /** Rows read and written per page unless told otherwise. */
@@ -77,6 +77,10 @@ export interface BackfillRunOptions {
   share?: WorkerShare;
   /** The run fails once more rows than this were rejected (default: never). */
   maxRejected?: number;
+  /** At most one checkpoint write per this many ms per worker (default 1,000). */
+  checkpointIntervalMs?: number;
+  /** How DynamoDB batches are tried again (BulkWriter's backoff and tries). */
+  retry?: Pick<BulkWriterOptions, "baseMs" | "capMs" | "attempts">;
   /** Stop claiming (after the page under way) once aborted: the run stays open. */
   signal?: AbortSignal;
   hooks?: BackfillHooks;
@@ -156,7 +160,11 @@ export async function runBackfill(services: BackfillServices, options: BackfillR
   const entities = checkRunOptions(codec, options);
   const blocked = await backfillBlocked(client, tablePrefix);
   if (blocked !== undefined) throw new BackfillRefused(`the backfill cannot start: ${blocked}`);
-  const ledger = new BackfillLedger(client, { tablePrefix });
+  await checkTables(services, entities);
+  const ledger = new BackfillLedger(client, {
+    tablePrefix,
+    ...(options.checkpointIntervalMs === undefined ? {} : { checkpointIntervalMs: options.checkpointIntervalMs }),
+  });
   const rows = new SourceRows(services.mysql, codec);
   const mysqlStore = new MysqlEntityStore(services.mysql, codec);
   const dynamodb = new DynamoEntityStore(client, codec, { tablePrefix });
@@ -181,6 +189,7 @@ export async function runBackfill(services: BackfillServices, options: BackfillR
     },
   });
   const writer = new BulkWriter(client, {
+    ...options.retry,
     ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
     ...(options.rate === undefined ? {} : { rate: options.rate }),
   });
@@ -284,6 +293,31 @@ export async function runBackfill(services: BackfillServices, options: BackfillR
     report = await ledger.progress(run.id);
   }
   return { runId: run.id, joined: run.joined, report, ...result };
+}
+
+/** Every entity's table is there on both sides (BackfillRefused naming the first one missing). */
+export async function checkTables(services: BackfillServices, entities: readonly string[]): Promise<void> {
+  const dynamodb = new DynamoEntityStore(services.client, services.codec, { tablePrefix: services.tablePrefix });
+  for (const entity of entities) {
+    const { table } = entityKey(services.codec, entity);
+    try {
+      await services.mysql.query({ sql: `SELECT 1 FROM ${table} LIMIT 0` });
+    } catch (error) {
+      if ((error as { errno?: unknown }).errno !== 1146) throw error;
+      throw new BackfillRefused(`${entity}: MySQL has no table ${table}`, {
+        hint: "is this the right database (--database, MYSQL_URL)?",
+      });
+    }
+    const name = dynamodb.tableName(entity);
+    try {
+      await services.client.send(new DescribeTableCommand({ TableName: name }));
+    } catch (error) {
+      if ((error as { name?: unknown }).name !== "ResourceNotFoundException") throw error;
+      throw new BackfillRefused(`${entity}: DynamoDB has no table ${name}`, {
+        hint: "create the contract's tables first: ferry tables apply --contract <file>",
+      });
+    }
+  }
 }
 
 /** A read tried again after connection errors, with backoff; its last error when it keeps failing. */
