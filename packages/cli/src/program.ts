@@ -9,6 +9,7 @@ import { seedCommand } from "./commands/seed.ts";
 import { stackCommand } from "./commands/stack.ts";
 import { startCommand } from "./commands/start.ts";
 import { tablesCommand } from "./commands/tables.ts";
+import { validateCommand } from "./commands/validate.ts";
 
 export function buildProgram(): Command {
   const program = new Command("ferry")
@@ -31,5 +32,6 @@ export function buildProgram(): Command {
   program.addCommand(outboxCommand());
   program.addCommand(phaseCommand());
   program.addCommand(backfillCommand());
+  program.addCommand(validateCommand());
   return program;
 }

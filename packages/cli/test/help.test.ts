@@ -60,6 +60,7 @@ describe("ferry --help", () => {
       "backfill run",
       "backfill runs",
       "backfill status",
+      "validate",
     ]);
   });
 

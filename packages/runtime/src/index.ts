@@ -87,3 +87,4 @@ export {
   type TransactionResult,
   type TransactionWrite,
 } from "./transactions/plan.ts";
+export * from "./validation/index.ts";

@@ -79,7 +79,7 @@ Guard rails: moves go one step at a time (1 <-> 2 <-> 3 <-> 4 -> 5); nothing lea
   2 -> 3  needs a finished backfill, as recorded in the control table
   3 -> 4  needs a clean last validation, as recorded in the control table, and a shadow mismatch rate
           below the threshold over at least the minimum number of comparisons (see ferry phase get)
-          (ferry has no backfill or validation command yet: until it has, --force --reason is the way past)
+          (ferry backfill run and ferry validate record them; --force --reason skips them, audited)
   4 -> 5  needs --confirm, even with --force
 Either way: every running process on the current version (ferry phase fleet), and, when the move makes
 the other store authoritative (3 <-> 4), no failed writes for it waiting in the outbox.

@@ -1,6 +1,7 @@
 /**
  * The last validation's result, kept in the control table (`VALIDATION` / `LATEST`): `clean` (BOOL), `at` (S,
- * ISO-8601), `mismatches` (N), `dualWriteSince` (N: the phase item's `dualWriteSince` when it was recorded). The 3 -> 4
+ * ISO-8601), `mismatches` (N), `dualWriteSince` (N: the phase item's `dualWriteSince` when it was recorded), `reportId` (S:
+ * the validation report it sums up, in the control table's `VALIDATION#REPORT` partition). The 3 -> 4
  * guard rail needs `clean = true` and the `dualWriteSince` of the phase item now: a validation made before dual
  * writes last stopped and started again says nothing about the stores now.
  */
@@ -19,6 +20,8 @@ export interface ValidationResult {
   mismatches: number;
   /** The run of dual writes it was made in (PhaseState.dualWriteSince); absent: dual writes were off. */
   dualWriteSince?: number;
+  /** The report it sums up (validation/report.ts), when one was kept. */
+  reportId?: string;
 }
 
 /**
@@ -28,7 +31,7 @@ export interface ValidationResult {
 export async function recordValidation(
   client: DynamoDBClient,
   tablePrefix: string,
-  result: { clean: boolean; mismatches: number; at?: string; dualWriteSince?: number },
+  result: { clean: boolean; mismatches: number; at?: string; dualWriteSince?: number; reportId?: string },
 ): Promise<ValidationResult> {
   if (!Number.isSafeInteger(result.mismatches) || result.mismatches < 0) {
     throw new PhaseControlError(`a validation's mismatches are a whole number, got ${result.mismatches}`);
@@ -40,12 +43,14 @@ export async function recordValidation(
   };
   const since = result.dualWriteSince ?? (await currentRunOfDualWrites(client, tablePrefix));
   if (since !== undefined) recorded.dualWriteSince = since;
+  if (result.reportId !== undefined) recorded.reportId = result.reportId;
   await putControlItem(client, tablePrefix, {
     ...controlKey(VALIDATION_KEY),
     clean: { BOOL: recorded.clean },
     at: { S: recorded.at },
     mismatches: { N: String(recorded.mismatches) },
     ...(since === undefined ? {} : { dualWriteSince: { N: String(since) } }),
+    ...(result.reportId === undefined ? {} : { reportId: { S: result.reportId } }),
   });
   return recorded;
 }
@@ -63,5 +68,6 @@ export async function readValidation(
     mismatches: Number(item.mismatches?.N ?? 0),
   };
   if (item.dualWriteSince?.N !== undefined) result.dualWriteSince = Number(item.dualWriteSince.N);
+  if (item.reportId?.S !== undefined) result.reportId = item.reportId.S;
   return result;
 }

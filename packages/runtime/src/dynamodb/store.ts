@@ -41,6 +41,7 @@ import {
   sameValue,
   writableAttributes,
 } from "./item-keys.ts";
+import { freeOrphanMarker } from "./orphan-markers.ts";
 import { type UniqueRule, uniqueMarker, uniqueMarkerKey, uniqueRuleAttributes, uniqueRules } from "./unique-markers.ts";
 import {
   conditionCheck,
@@ -435,6 +436,22 @@ export class DynamoEntityStore {
       }
     }
     throw new WriteConflict("dynamodb", entity, keyValues(codec, key));
+  }
+
+  /**
+   * Frees the marker of a unique rule's values when it is an orphan (its owner item is not there, or does not hold
+   * the values), with a delete conditional on the owner as read and on the marker still naming it
+   * (dynamodb/orphan-markers.ts). "held" when its owner holds it; "changed" when a write raced the delete.
+   */
+  freeOrphanMarker(
+    entity: string,
+    rule: string,
+    values: EntityValue,
+  ): Promise<"freed" | "held" | "absent" | "changed"> {
+    const codec = this.codec.entity(entity);
+    const key = uniqueMarkerKey(codec, rule, values);
+    if (key === undefined) return Promise.resolve("absent");
+    return freeOrphanMarker(this.client, this.tableName(entity), codec, key);
   }
 
   /**

@@ -11,7 +11,8 @@
  * value at least as new.
  *
  * A sync the target refuses because a unique value is held there by another item resolves it (the outbox never
- * sticks on swapped values): it finds that item (DynamoDB's marker names it; on MySQL, the row with the values) and,
+ * sticks on swapped values). On DynamoDB, an orphan marker (its owner item is not there, or does not hold the value)
+ * is freed first, with a delete conditional on the owner as read (dynamodb/orphan-markers.ts). Otherwise it finds that item (DynamoDB's marker names it; on MySQL, the row with the values) and,
  * when the item's authoritative value no longer holds the value, syncs that key first, then tries again. Two users
  * who swapped emails while the target was down: A waits for B, B for A. Any chain of such waits is followed; a cycle
  * (B's sync waits for the A whose sync is under way) is broken by setting A aside: A's item is deleted on the target
@@ -132,6 +133,9 @@ export class KeySync {
   private async resolve(target: StoreName, refused: UniqueViolation, self: string, resolution: Resolution) {
     const { entity, rule } = refused;
     const values = refused.values as EntityValue;
+    // An orphan marker (its owner is not there, or does not hold the value) is freed, with a delete conditional on
+    // the owner as read; then the write is tried again. Also when the marker went or changed meanwhile.
+    if (target === "dynamodb" && (await this.dynamodb.freeOrphanMarker(entity, rule, values)) !== "held") return;
     const holder = await this.holderOf(target, entity, rule, values);
     if (holder === undefined) return; // Freed meanwhile: try again.
     const holderKey = identityOf(this.codec, entity, holder);
@@ -160,13 +164,7 @@ export class KeySync {
     if (target === "mysql") return (await this.mysql.list(entity, { where: values, limit: 1 })).items[0];
     const held = await this.dynamodb.uniqueHolder(entity, rule, values);
     if (held === undefined) return undefined;
-    if (held.owner === undefined) {
-      throw new StoreError(
-        "dynamodb",
-        entity,
-        `the unique marker of rule '${rule}' for ${encodeKey(values)} names an item that is not there`,
-      );
-    }
+    // A marker whose owner went since freeOrphanMarker looked: try again (which frees it).
     return held.owner;
   }
 

@@ -1,0 +1,292 @@
+/**
+ * `ferry validate`: both stores compared, entity by entity (docs/validation.md): MySQL's rows against DynamoDB's
+ * items and unique markers, and DynamoDB's items and markers against MySQL's rows, every difference read again
+ * before it is reported. Prints a table per entity and the first differences with both values side by side (or JSON),
+ * keeps the report in the control table and records the result the 3 -> 4 guard rail reads. `--repair` re-syncs what
+ * differs from the authoritative store and validates the repaired keys again.
+ */
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { ContractError, formatContractErrors, loadValidContract } from "@ferry/contract";
+import type { Difference, RepairOutcome, ValidationOutcome } from "@ferry/runtime";
+import { createMysqlPool, parseMysqlUrl, resolveConnections, withDatabase } from "@ferry/stack";
+import { MultiBar, Presets } from "cli-progress";
+import { Command } from "commander";
+import { dynamoDbClientFor } from "../dynamodb-client.ts";
+import { note, printError, say } from "../output.ts";
+
+interface ValidateCommandOptions {
+  contract: string;
+  entities?: string;
+  sample?: string;
+  json?: boolean;
+  repair?: boolean;
+  recheckMs?: string;
+  parallel?: string;
+  who?: string;
+  quiet?: boolean;
+  mysqlUrl?: string;
+  database?: string;
+  prefix?: string;
+  dynamodbEndpoint?: string;
+}
+
+/** Differences shown per entity in the table view (the report keeps up to 20; JSON shows them all). */
+const SHOWN = 5;
+
+/** An operator's mistake or a store that is not there: exit code 2, one message, nothing recorded. */
+class UsageError extends Error {}
+
+export function validateCommand(): Command {
+  return new Command("validate")
+    .description("compare MySQL's rows with DynamoDB's items and unique markers; optionally repair what differs")
+    .requiredOption("--contract <file>", "the contract both stores follow")
+    .option("--entities <names>", "only these entities, comma-separated (default: all)")
+    .option("--sample <fraction>", "check a random fraction of the rows, more than 0 and at most 1 (default 1)")
+    .option("--json", "print the report as JSON")
+    .option("--repair", "re-sync every difference from the authoritative store, then validate those keys again")
+    .option("--recheck-ms <n>", "wait this long before reading a difference again (default 1500)")
+    .option("--parallel <n>", "DynamoDB scan segments read at once (default 4)")
+    .option("--who <name>", "who runs it, for the report (default: $USER)")
+    .option("-q, --quiet", "no progress bars")
+    .option("--mysql-url <url>", "the app's MySQL (default: MYSQL_URL, else the local stack's)")
+    .option("--database <db>", "the app's database there (default: the URL's, else `store`)")
+    .option("--prefix <prefix>", 'the table prefix (default: FERRY_TABLE_PREFIX, else "")')
+    .option(
+      "--dynamodb-endpoint <url>",
+      "DynamoDB to talk to (default: DYNAMODB_ENDPOINT, else the local stack's, else AWS itself)",
+    )
+    .addHelpText(
+      "after",
+      `
+For each entity: every row (or a --sample of them) is read from MySQL in key order, and the items the
+live path would write for it (the item, one marker per unique value) are read from DynamoDB; then
+DynamoDB's items and markers of the entity are scanned for those without a row (with --sample, a
+random part of the scan's segments, about the same fraction). A difference is read again on both sides
+after --recheck-ms and reported only if it still differs: a write on its way to the second store is not
+one. Denormalised copies are not compared (the live path leaves them as they were when written).
+The report is kept in the control table; a validation of every entity and every row records its result
+for the 3 -> 4 guard rail (ferry phase set 4), and so does any validation that finds differences.
+
+--repair copies each differing key from the authoritative store (MySQL in phases 1-3, DynamoDB in 4)
+with the same conditional writes as the outbox's replays, puts back lost unique markers and deletes
+orphan ones on condition that their owner is as read; then it validates the repaired keys again.
+Run a full validation afterwards for the guard rail.
+
+Exit codes:
+  0  no differences (with --repair: none left after the repair)
+  1  differences found (with --repair: some could not be repaired)
+  2  the contract, an option, an entity or a table is wrong, or a store cannot be reached; nothing recorded
+
+Examples:
+  pnpm ferry validate --contract contract/store.yaml
+  pnpm ferry validate --contract contract/store.yaml --entities User,Product --sample 0.1 --json
+  pnpm ferry validate --contract contract/store.yaml --repair`,
+    )
+    .action(async (options: ValidateCommandOptions) => {
+      try {
+        process.exitCode = await run(options);
+      } catch (error) {
+        printError(error);
+        process.exitCode = 2;
+      }
+    });
+}
+
+async function run(options: ValidateCommandOptions): Promise<number> {
+  const sample = fraction(options.sample);
+  const recheckMs = whole("--recheck-ms", options.recheckMs, 0, 600_000);
+  const parallel = whole("--parallel", options.parallel, 1, 1000);
+  let contract: Awaited<ReturnType<typeof loadValidContract>>;
+  try {
+    contract = await loadValidContract(options.contract);
+  } catch (error) {
+    if (error instanceof ContractError) {
+      process.stderr.write(`${formatContractErrors(error.issues)}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  const entities = options.entities
+    ?.split(",")
+    .map((name) => name.trim())
+    .filter((name) => name !== "");
+  const known = Object.keys(contract.entities);
+  for (const entity of entities ?? []) {
+    if (!known.includes(entity))
+      throw new UsageError(`the contract has no entity '${entity}' (it has ${known.join(", ")})`);
+  }
+  const { createCodec, repair, validate } = await import("@ferry/runtime");
+  const connections = resolveConnections({ mysqlUrl: options.mysqlUrl, dynamodbEndpoint: options.dynamodbEndpoint });
+  const tablePrefix = options.prefix ?? connections.tablePrefix;
+  const database = options.database ?? parseMysqlUrl(connections.mysqlUrl).database ?? "store";
+  const client: DynamoDBClient = dynamoDbClientFor(connections.dynamodbEndpoint, connections.region);
+  const mysql = createMysqlPool(withDatabase(connections.mysqlUrl, database), { connectionLimit: (parallel ?? 4) + 2 });
+  // Only on a terminal: elsewhere cli-progress draws nothing, but its stop() would still write a line.
+  const bars = options.quiet || options.json || !process.stderr.isTTY ? undefined : new Bars();
+  const who = options.who ?? process.env.USER ?? "ferry";
+  try {
+    const services = { codec: createCodec(contract), mysql, client, tablePrefix };
+    const outcome = await validate(services, {
+      contract: options.contract,
+      who,
+      ...(entities === undefined ? {} : { entities }),
+      ...(sample === undefined ? {} : { sample }),
+      ...(recheckMs === undefined ? {} : { recheckMs }),
+      ...(parallel === undefined ? {} : { parallel }),
+      onProgress: (progress) => bars?.update(`${progress.entity} ${progress.stage}`, progress.done, progress.total),
+    });
+    let repaired: RepairOutcome | undefined;
+    if (options.repair && outcome.differences.length > 0) {
+      repaired = await repair(services, outcome, {
+        who,
+        onKey: (done, total) => bars?.update("repaired", done, total),
+      });
+    }
+    bars?.stop();
+    if (options.json) say(JSON.stringify(repaired?.report ?? outcome.report, null, 2));
+    else printReport(outcome, repaired);
+    if (repaired) return repaired.after.differences.length === 0 && repaired.failures.length === 0 ? 0 : 1;
+    return outcome.report.clean ? 0 : 1;
+  } finally {
+    bars?.stop();
+    await mysql.end().catch(() => undefined);
+    client.destroy();
+  }
+}
+
+/**
+ * A progress bar per entity's rows, per table's scan and for the repair, on stderr, drawn only on a terminal
+ * (cli-progress stays silent otherwise), as `ferry backfill run` draws its bars.
+ */
+class Bars {
+  private readonly multi = new MultiBar(
+    {
+      format: "  {label} {bar} {percentage}% | {value}/{total} | {speed}/s",
+      hideCursor: true,
+      clearOnComplete: false,
+      stream: process.stderr,
+    },
+    Presets.shades_classic,
+  );
+  private readonly bars = new Map<string, { bar: ReturnType<MultiBar["create"]>; started: number }>();
+  private stopped = false;
+
+  update(label: string, done: number, total: number): void {
+    if (this.stopped) return;
+    const entry = this.bars.get(label);
+    const started = entry?.started ?? Date.now();
+    const seconds = (Date.now() - started) / 1000;
+    const payload = {
+      label: label.padEnd(22),
+      speed: Math.round(seconds > 0 ? done / seconds : 0).toLocaleString("en-US"),
+    };
+    if (entry === undefined)
+      this.bars.set(label, { bar: this.multi.create(Math.max(total, 1), done, payload), started });
+    else {
+      entry.bar.setTotal(Math.max(total, 1));
+      entry.bar.update(done, payload);
+    }
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.multi.stop();
+  }
+}
+
+function printReport(outcome: ValidationOutcome, repaired: RepairOutcome | undefined): void {
+  const { report } = outcome;
+  const header = ["entity", "rows", "items", "matched", "missing", "extra", "mismatched"];
+  const rows = report.entities.map((e) => [
+    e.entity,
+    ...[e.rows, e.items, e.matched, e.missing, e.extra, e.mismatched].map((n) => n.toLocaleString("en-US")),
+  ]);
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => (row[column] ?? "").length)),
+  );
+  const line = (cells: string[]) =>
+    `  ${cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0))).join("  ")}`;
+  say(line(header));
+  for (const row of rows) say(line(row));
+  for (const entity of report.entities) {
+    const differences = entity.differences.slice(0, SHOWN);
+    if (differences.length === 0) continue;
+    say("");
+    const total = entity.missing + entity.extra + entity.mismatched + entity.unreadable;
+    say(`${entity.entity}: ${total.toLocaleString("en-US")} ${total === 1 ? "difference" : "differences"}`);
+    for (const difference of differences) say(describe(difference));
+    if (total > differences.length) say(`  ... and ${(total - differences.length).toLocaleString("en-US")} more`);
+  }
+  say("");
+  const settled = report.entities.reduce((sum, e) => sum + e.settled, 0);
+  const scope = report.full ? "" : report.sample < 1 ? ` (a sample of ${report.sample})` : " (some entities)";
+  say(
+    `${report.clean ? "clean" : `${report.totals.differences.toLocaleString("en-US")} differences`}${scope}: ` +
+      `${report.totals.rows.toLocaleString("en-US")} rows, ${report.totals.items.toLocaleString("en-US")} items, ` +
+      `${report.totals.markers.toLocaleString("en-US")} markers in ${(report.durationMs / 1000).toFixed(1)} s ` +
+      `(${report.itemsPerSecond.toLocaleString("en-US")}/s)` +
+      (settled > 0 ? `; ${settled} in flight at first look, settled at the recheck` : ""),
+  );
+  say(`report ${report.id}`);
+  if (!repaired) return;
+  const r = repaired.repair;
+  say("");
+  say(
+    `repaired on ${r.target} (phase ${r.phase}): ${r.created} created, ${r.updated} updated, ${r.deleted} deleted, ` +
+      `${r.markersRestored} markers put back, ${r.markersFreed} orphan markers deleted; ${r.failed} failed; ` +
+      `${r.left} differences left among the repaired keys`,
+  );
+  for (const failure of repaired.failures.slice(0, SHOWN)) {
+    say(`  FAILED ${failure.difference.entity} ${keyText(failure.difference.key)}: ${failure.reason}`);
+  }
+  if (r.left === 0 && r.failed === 0) note("run `ferry validate` again for a full clean result the guard rail takes");
+}
+
+function describe(difference: Difference): string {
+  const marker = difference.marker === undefined ? "" : ` marker ${difference.marker}`;
+  const lines = [`  ${difference.kind.padEnd(14)} ${keyText(difference.key)}${marker}`];
+  if (difference.reason !== undefined && difference.fields.length === 0) lines.push(`      ${difference.reason}`);
+  const width = Math.max(0, ...difference.fields.map((f) => f.field.length));
+  const shown = difference.fields.map((f) => show(f.mysql));
+  const mysqlWidth = Math.max(0, ...shown.map((s) => s.length));
+  for (const [index, field] of difference.fields.entries()) {
+    lines.push(
+      `      ${field.field.padEnd(width)}  mysql ${(shown[index] ?? "").padEnd(mysqlWidth)}  dynamodb ${show(field.dynamodb)}`,
+    );
+  }
+  return lines.join("\n");
+}
+
+function show(value: string | null): string {
+  if (value === null) return "(absent)";
+  const text = JSON.stringify(value);
+  return text.length > 60 ? `${text.slice(0, 57)}..."` : text;
+}
+
+/** A report's key (bigints tagged as {"$bigint"}) as short text. */
+function keyText(key: unknown): string {
+  return JSON.stringify(key, (_name, value: unknown) => {
+    if (value !== null && typeof value === "object" && "$bigint" in value)
+      return (value as { $bigint: string }).$bigint;
+    return value;
+  });
+}
+
+function fraction(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (text.trim() === "" || !(value > 0 && value <= 1)) {
+    throw new UsageError(`--sample is a fraction of the rows, more than 0 and at most 1; got "${text}"`);
+  }
+  return value;
+}
+
+function whole(name: string, text: string | undefined, min: number, max: number): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!/^\s*\d+\s*$/.test(text) || value < min || value > max) {
+    throw new UsageError(`${name} is a whole number from ${min} to ${max}; got "${text}"`);
+  }
+  return value;
+}

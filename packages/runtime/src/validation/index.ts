@@ -1,0 +1,27 @@
+/** Validation and repair: both stores compared row by row and item by item, and the differences made to go away. */
+export { EntityComparison } from "./compare.ts";
+export { type RepairOptions, type RepairOutcome, repair } from "./repair.ts";
+export {
+  type Difference,
+  type DifferenceKind,
+  type EntityReport,
+  type FieldDifference,
+  getValidationReport,
+  listValidationReports,
+  type RepairSummary,
+  storeValidationReport,
+  VALIDATION_REPORTS,
+  type ValidationReport,
+} from "./report.ts";
+export {
+  DEFAULT_PARALLEL,
+  DEFAULT_RECHECK_MS,
+  scanSegments,
+  type ValidateOptions,
+  ValidationError,
+  type ValidationOutcome,
+  type ValidationProgress,
+  type ValidationServices,
+  validate,
+  validateKeys,
+} from "./validate.ts";

@@ -1,0 +1,185 @@
+/**
+ * repair(): makes every difference a validation found go away, with the live path's own conditional writes, never a
+ * blind overwrite (docs/validation.md, "Repair"):
+ *
+ * - an item missing, different or extra: KeySync.sync from the authoritative store (MySQL in phases 1-3, so the
+ *   target is DynamoDB; DynamoDB in phase 4, so the target is MySQL). Its writes are conditional on the item's version,
+ *   and it reads the source again after writing, so a live write racing the repair wins;
+ * - a marker missing: put back, on condition that it is absent (or the item's) and the item is still at the version
+ *   read (restoreMarkers);
+ * - an orphan marker: deleted in a transaction that checks its owner is as read and that it still names that owner
+ *   (freeOrphanMarker).
+ *
+ * What it did is added to the stored report; then exactly the repaired keys are validated again.
+ */
+import pLimit from "p-limit";
+import { PhaseStore } from "../control/phase-store.ts";
+import { DynamoEntityStore } from "../dynamodb/index.ts";
+import { freeOrphanMarker, restoreMarkers } from "../dynamodb/orphan-markers.ts";
+import { MysqlEntityStore } from "../mysql/store.ts";
+import { decodeKey } from "../outbox/entry.ts";
+import { KeySync } from "../outbox/sync.ts";
+import { reasonOf } from "./compare.ts";
+import { type Difference, type RepairSummary, storeValidationReport, type ValidationReport } from "./report.ts";
+import {
+  type ValidateOptions,
+  ValidationError,
+  type ValidationOutcome,
+  type ValidationServices,
+  validate,
+  validateKeys,
+} from "./validate.ts";
+
+/** Keys repaired at once. */
+const REPAIRS_IN_FLIGHT = 8;
+/** Keys listed in the stored report's repair (every one is counted). */
+const CHANGES_KEPT = 200;
+
+export interface RepairOptions {
+  who?: string;
+  /** Store the report with what the repair did (default true). */
+  record?: boolean;
+  /** Told after each key. */
+  onKey?: (done: number, total: number) => void;
+}
+
+export interface RepairOutcome {
+  /** The validation's report with what the repair did (`repair`). */
+  report: ValidationReport;
+  repair: RepairSummary;
+  /** Exactly the repaired keys, validated again. */
+  after: ValidationOutcome;
+  /** Differences it could not repair, and why. */
+  failures: Array<{ difference: Difference; reason: string }>;
+}
+
+/**
+ * Repairs what `input` found (a validation's outcome), or validates first with `input` as its options. ValidationError
+ * in phase 5 (MySQL is no longer written, so nothing says which side is right).
+ */
+export async function repair(
+  services: ValidationServices,
+  input: ValidationOutcome | ValidateOptions,
+  options: RepairOptions = {},
+): Promise<RepairOutcome> {
+  const phase = (await new PhaseStore(services.client, { tablePrefix: services.tablePrefix }).get()).phase;
+  if (phase === 5) {
+    throw new ValidationError(
+      "the phase is 5: MySQL is no longer written, so there is no authoritative copy to repair from",
+    );
+  }
+  const outcome = "report" in input ? input : await validate(services, input);
+  const target = phase === 4 ? "mysql" : "dynamodb";
+  const { codec } = services;
+  const dynamodb = new DynamoEntityStore(services.client, codec, { tablePrefix: services.tablePrefix });
+  const sync = new KeySync(codec, new MysqlEntityStore(services.mysql, codec), dynamodb);
+  const summary: RepairSummary = {
+    at: new Date().toISOString(),
+    who: options.who ?? outcome.report.who,
+    phase,
+    target,
+    created: 0,
+    updated: 0,
+    deleted: 0,
+    unchanged: 0,
+    markersRestored: 0,
+    markersFreed: 0,
+    failed: 0,
+    changes: [],
+    left: 0,
+  };
+  const failures: RepairOutcome["failures"] = [];
+  const changed = (difference: Difference, done: string) => {
+    if (summary.changes.length >= CHANGES_KEPT) return;
+    summary.changes.push({
+      entity: difference.entity,
+      kind: difference.kind,
+      key: difference.key,
+      ...(difference.marker === undefined ? {} : { marker: difference.marker }),
+      done,
+    });
+  };
+
+  const repairOne = async (difference: Difference): Promise<void> => {
+    const entityCodec = codec.entity(difference.entity);
+    const table = dynamodb.tableName(difference.entity);
+    if (difference.kind === "unreadable") throw new Error(`the codec cannot read it (${difference.reason ?? ""})`);
+    if (difference.kind === "orphan-marker") {
+      if (difference.marker === undefined) throw new Error("the report does not name the marker");
+      const key = markerKey(entityCodec.keyNames, difference.marker);
+      for (let attempt = 1; attempt <= 3; attempt++) {
+        const freed = await freeOrphanMarker(services.client, table, entityCodec, key);
+        if (freed === "changed") continue;
+        if (freed === "freed") {
+          summary.markersFreed++;
+          changed(difference, "marker deleted");
+        }
+        return;
+      }
+      throw new Error("the marker or its owner kept changing");
+    }
+    const identity = decodeKey(JSON.stringify(difference.key));
+    const done = await sync.sync(target, difference.entity, identity);
+    summary[done]++;
+    if (done !== "unchanged") changed(difference, `${done} on ${target}`);
+    if (
+      difference.kind === "missing-marker" ||
+      difference.kind === "missing-item" ||
+      difference.kind === "mismatched"
+    ) {
+      const restored = await restoreMarkers(services.client, table, entityCodec, entityCodec.key(identity));
+      summary.markersRestored += restored.restored;
+      if (restored.restored > 0) changed(difference, `${restored.restored} marker(s) put back`);
+      if (restored.held.length > 0) {
+        throw new Error(`unique rule(s) ${restored.held.join(", ")}: another item holds the value on DynamoDB too`);
+      }
+    }
+  };
+
+  const limit = pLimit(REPAIRS_IN_FLIGHT);
+  let done = 0;
+  const retry: Difference[] = [];
+  await Promise.all(
+    outcome.differences.map((difference) =>
+      limit(async () => {
+        try {
+          await repairOne(difference);
+          options.onKey?.(++done, outcome.differences.length);
+        } catch {
+          retry.push(difference);
+        }
+      }),
+    ),
+  );
+  // Once more, one at a time: a key can wait on another repaired beside it (a value that moves between two items).
+  for (const difference of retry) {
+    try {
+      await repairOne(difference);
+    } catch (error) {
+      summary.failed++;
+      failures.push({ difference, reason: reasonOf(error) });
+    }
+    options.onKey?.(++done, outcome.differences.length);
+  }
+
+  const after = await validateKeys(
+    services,
+    outcome.differences.map((difference) => ({
+      entity: difference.entity,
+      key: difference.key,
+      ...(difference.marker === undefined ? {} : { marker: difference.marker }),
+    })),
+    { who: summary.who, contract: outcome.report.contract },
+  );
+  summary.left = after.report.totals.differences;
+  const report: ValidationReport = { ...outcome.report, repair: summary };
+  if (options.record !== false) await storeValidationReport(services.client, services.tablePrefix, report);
+  return { report, repair: summary, after, failures };
+}
+
+function markerKey(names: { partition: string; sort?: string }, id: string) {
+  return {
+    [names.partition]: { S: id },
+    ...(names.sort === undefined ? {} : { [names.sort]: { S: id } }),
+  };
+}

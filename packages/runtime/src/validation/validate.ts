@@ -1,0 +1,559 @@
+/**
+ * validate(): both stores compared, entity by entity, streaming (docs/validation.md):
+ *
+ * 1. MySQL's rows in primary-key pages (SourceRows.page over the whole key range); each page's expected items and
+ *    markers read with consistent BatchGetItem and compared (EntityComparison.compareRows).
+ * 2. A parallel Scan (Segment / TotalSegments) of each table once, for all the validated entities it holds, filtered
+ *    on their `__entity` or marker prefixes: an item whose row is gone (extra), a marker whose owner is gone or does
+ *    not hold its value (orphan).
+ * 3. What differed at first look is read again, both sides, after `recheckMs`, and reported only when it still
+ *    differs: a live write in flight between the two stores is not a difference.
+ *
+ * Only the keys that differ are held in memory. The report goes to the control table (VALIDATION#REPORT), and the
+ * result to VALIDATION/LATEST for the 3 -> 4 guard rail (recordValidation) when the validation covered every row of
+ * every entity, or found differences.
+ */
+
+import type { AttributeValue } from "@aws-sdk/client-dynamodb";
+import {
+  DescribeTableCommand,
+  type DynamoDBClient,
+  ResourceNotFoundException,
+  ScanCommand,
+} from "@aws-sdk/client-dynamodb";
+import pLimit from "p-limit";
+import { type Codec, ENTITY_ATTRIBUTE, type EntityValue, type Item } from "../codec/index.ts";
+import { currentRunOfDualWrites } from "../control/backfill-status.ts";
+import { recordValidation } from "../control/validation-result.ts";
+import { markerPrefix } from "../dynamodb/orphan-markers.ts";
+import { escapeId, mysqlStatements } from "../mysql/sql.ts";
+import type { MysqlExecutor } from "../mysql/store.ts";
+import { decodeKey } from "../outbox/entry.ts";
+import { SourceRows } from "../rows/index.ts";
+import { EntityComparison } from "./compare.ts";
+import {
+  type Difference,
+  type EntityReport,
+  reportId,
+  storeValidationReport,
+  type ValidationReport,
+} from "./report.ts";
+
+/** The stores to compare. */
+export interface ValidationServices {
+  codec: Codec;
+  /** A pool (or connection) on the source database. */
+  mysql: MysqlExecutor;
+  client: DynamoDBClient;
+  tablePrefix: string;
+}
+
+/** Where validation is, for a progress bar: an entity's rows read from MySQL, a table's items scanned in DynamoDB. */
+export interface ValidationProgress {
+  /** The entity ("rows"), or the contract's name of the table ("items"). */
+  entity: string;
+  stage: "rows" | "items";
+  done: number;
+  /** An estimate for "items" (the table's item count, every entity's). */
+  total: number;
+}
+
+export interface ValidateOptions {
+  /** What the report records as its contract (the file, or the contract's name). */
+  contract?: string;
+  /** The entities to check (default: every entity of the contract). */
+  entities?: readonly string[];
+  /** The fraction of rows checked, 0 < R <= 1 (default 1); the scan for extra items reads about as much. */
+  sample?: number;
+  /** How long to wait before reading a difference again (default 1500 ms). */
+  recheckMs?: number;
+  /** Scan segments read at once (default 4). */
+  parallel?: number;
+  /** Rows per MySQL page (default 500). */
+  pageRows?: number;
+  /** Differences kept in the report per entity (default 20; every one is counted). */
+  maxDifferences?: number;
+  who?: string;
+  onProgress?: (progress: ValidationProgress) => void;
+  /** Told before the recheck of an entity's differences, with what the first look found (tests land writes here). */
+  beforeRecheck?: (entity: string, suspects: readonly Difference[]) => Promise<void> | void;
+  /** Store the report and record the result for the guard rail (default true). */
+  record?: boolean;
+  /** Where random draws for the sample come from (tests). */
+  random?: () => number;
+}
+
+/** A validation's report and every difference it confirmed (the report keeps the first few per entity). */
+export interface ValidationOutcome {
+  report: ValidationReport;
+  differences: Difference[];
+}
+
+/** Validation was asked for something it cannot do: nothing was compared or recorded. */
+export class ValidationError extends Error {
+  override readonly name = "ValidationError";
+}
+
+export const DEFAULT_RECHECK_MS = 1500;
+export const DEFAULT_PARALLEL = 4;
+const DEFAULT_PAGE_ROWS = 500;
+const DEFAULT_MAX_DIFFERENCES = 20;
+
+export async function validate(
+  services: ValidationServices,
+  options: ValidateOptions = {},
+): Promise<ValidationOutcome> {
+  const started = Date.now();
+  const at = new Date(started).toISOString();
+  const { codec } = services;
+  const entities = options.entities ?? codec.entities;
+  for (const entity of entities) {
+    if (!codec.entities.includes(entity)) {
+      throw new ValidationError(`the contract has no entity '${entity}' (it has ${codec.entities.join(", ")})`);
+    }
+  }
+  const sample = options.sample ?? 1;
+  if (!(sample > 0 && sample <= 1)) {
+    throw new ValidationError(`the sample is a fraction of the rows, more than 0 and at most 1; got ${sample}`);
+  }
+  const parallel = options.parallel ?? DEFAULT_PARALLEL;
+  if (!Number.isSafeInteger(parallel) || parallel < 1 || parallel > 1000) {
+    throw new ValidationError(`the scan's parallel segments are a whole number from 1 to 1000; got ${parallel}`);
+  }
+  await checkTables(services, entities);
+  const dualWriteSince = await currentRunOfDualWrites(services.client, services.tablePrefix);
+
+  const checker = new EntityChecker(services, { ...options, sample, parallel });
+  const states = new Map<string, EntityState>();
+  for (const entity of entities) {
+    const state: EntityState = { report: emptyReport(entity), suspects: [] };
+    states.set(entity, state);
+    await checker.readRows(entity, state);
+  }
+  // Each table once, for every entity it holds (one table may hold them all).
+  const byTable = new Map<string, Map<string, EntityState>>();
+  for (const [entity, state] of states) {
+    const table = codec.entity(entity).table;
+    const group = byTable.get(table) ?? new Map<string, EntityState>();
+    group.set(entity, state);
+    byTable.set(table, group);
+  }
+  for (const [table, group] of byTable) await checker.scanTable(table, group);
+  const reports: EntityReport[] = [];
+  const differences: Difference[] = [];
+  for (const [entity, state] of states) {
+    const checked = await checker.settle(entity, state);
+    reports.push(checked.report);
+    differences.push(...checked.differences);
+  }
+  const report = summarize({
+    at,
+    started,
+    who: options.who ?? "ferry",
+    contract: options.contract ?? codec.contract.name,
+    sample,
+    full: sample === 1 && codec.entities.every((entity) => entities.includes(entity)),
+    entities: reports,
+  });
+  if (options.record !== false) {
+    await storeValidationReport(services.client, services.tablePrefix, report);
+    // A partial clean validation vouches for part of the data only: it leaves the last full result as it is.
+    if (report.full || !report.clean) {
+      await recordValidation(services.client, services.tablePrefix, {
+        clean: report.clean,
+        mismatches: report.totals.differences,
+        at,
+        reportId: report.id,
+        ...(dualWriteSince === undefined ? {} : { dualWriteSince }),
+      });
+    }
+  }
+  return { report, differences };
+}
+
+/**
+ * Validates exactly these keys again (a repair's): their rows, items and markers, and the marker ids given. Nothing
+ * is recorded; the report says what is left.
+ */
+export async function validateKeys(
+  services: ValidationServices,
+  keys: ReadonlyArray<{ entity: string; key: unknown; marker?: string }>,
+  options: Pick<ValidateOptions, "recheckMs" | "who" | "contract" | "maxDifferences"> = {},
+): Promise<ValidationOutcome> {
+  const started = Date.now();
+  const checker = new EntityChecker(services, { ...options, sample: 1, parallel: 1 });
+  const byEntity = new Map<string, { keys: EntityValue[]; markers: string[] }>();
+  for (const { entity, key, marker } of keys) {
+    let entry = byEntity.get(entity);
+    if (!entry) {
+      entry = { keys: [], markers: [] };
+      byEntity.set(entity, entry);
+    }
+    if (marker !== undefined) entry.markers.push(marker);
+    const identity = decodeKey(JSON.stringify(key));
+    const entityCodec = services.codec.entity(entity);
+    if (entityCodec.identity.every((attribute) => identity[attribute] !== undefined)) entry.keys.push(identity);
+  }
+  const reports: EntityReport[] = [];
+  const differences: Difference[] = [];
+  for (const [entity, entry] of byEntity) {
+    const checked = await checker.recheck(entity, entry.keys, entry.markers);
+    reports.push(checked.report);
+    differences.push(...checked.differences);
+  }
+  const report = summarize({
+    at: new Date(started).toISOString(),
+    started,
+    who: options.who ?? "ferry",
+    contract: options.contract ?? services.codec.contract.name,
+    sample: 1,
+    full: false,
+    entities: reports,
+  });
+  return { report, differences };
+}
+
+/** Both sides of each entity are there: MySQL's table and DynamoDB's (ValidationError otherwise). */
+async function checkTables(services: ValidationServices, entities: readonly string[]): Promise<void> {
+  for (const entity of entities) {
+    const table = mysqlStatements(services.codec, entity).table;
+    const [rows] = await services.mysql.query({
+      sql: "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?",
+      values: [table],
+    });
+    if (Number((rows as Array<{ n: number }>)[0]?.n ?? 0) === 0) {
+      throw new ValidationError(`${entity}: MySQL has no table '${table}' in this database`);
+    }
+    const dynamoTable = `${services.tablePrefix}${services.codec.entity(entity).table}`;
+    try {
+      await services.client.send(new DescribeTableCommand({ TableName: dynamoTable }));
+    } catch (error) {
+      if (error instanceof ResourceNotFoundException) {
+        throw new ValidationError(
+          `${entity}: DynamoDB has no table '${dynamoTable}' (create it with ferry tables apply)`,
+        );
+      }
+      throw error;
+    }
+  }
+}
+
+/** One entity's counts and the differences seen at first look, while it is validated. */
+interface EntityState {
+  report: EntityReport;
+  suspects: Difference[];
+}
+
+interface CheckerOptions extends ValidateOptions {
+  sample: number;
+  parallel: number;
+}
+
+/** One entity's validation: both passes, then the recheck. */
+class EntityChecker {
+  private readonly rows: SourceRows;
+
+  constructor(
+    private readonly services: ValidationServices,
+    private readonly options: CheckerOptions,
+  ) {
+    this.rows = new SourceRows(services.mysql, services.codec);
+  }
+
+  private comparison(entity: string): EntityComparison {
+    const table = `${this.services.tablePrefix}${this.services.codec.entity(entity).table}`;
+    return new EntityComparison(this.services.codec, entity, this.services.client, this.rows, table);
+  }
+
+  /** 1. MySQL's rows of an entity, a page at a time, against their items and markers. */
+  async readRows(entity: string, state: EntityState): Promise<void> {
+    const comparison = this.comparison(entity);
+    const random = this.options.random ?? Math.random;
+    const totalRows = await this.countRows(entity);
+    const pageRows = this.options.pageRows ?? DEFAULT_PAGE_ROWS;
+    let after: EntityValue | undefined;
+    let read = 0;
+    for (;;) {
+      const page = await this.rows.page({ entity, after: undefined, through: undefined }, { after, limit: pageRows });
+      if (page.length === 0) break;
+      after = page.at(-1)?.key;
+      read += page.length;
+      const drawn = this.options.sample === 1 ? page : page.filter(() => random() < this.options.sample);
+      const values: EntityValue[] = [];
+      for (const row of drawn) {
+        if ("error" in row) {
+          state.suspects.push({
+            entity,
+            kind: "unreadable",
+            key: JSON.parse(JSON.stringify(row.key, bigints)),
+            fields: [],
+            reason: String((row.error as Error)?.message ?? row.error),
+          });
+        } else values.push(row.value);
+      }
+      state.report.rows += drawn.length;
+      const compared = await comparison.compareRows(values);
+      state.suspects.push(...compared.differences);
+      state.report.staleCopies += compared.staleCopies;
+      this.options.onProgress?.({ entity, stage: "rows", done: read, total: Math.max(totalRows, read) });
+      if (page.length < pageRows) break;
+    }
+  }
+
+  /**
+   * 2. One DynamoDB table, scanned once for all the entities it holds that are validated: their items and markers,
+   * for those without their row. Progress is told under the table's name.
+   */
+  async scanTable(table: string, states: ReadonlyMap<string, EntityState>): Promise<void> {
+    const entities = [...states.keys()];
+    const comparisons = new Map(entities.map((entity) => [entity, this.comparison(entity)]));
+    const first = this.services.codec.entity(entities[0] as string);
+    const physical = comparisons.get(entities[0] as string)?.table ?? table;
+    const names: Record<string, string> = { "#e": ENTITY_ATTRIBUTE, "#pk": first.keyNames.partition };
+    const values: Record<string, AttributeValue> = {};
+    const conditions: string[] = [];
+    for (const [index, entity] of entities.entries()) {
+      values[`:e${index}`] = { S: entity };
+      values[`:m${index}`] = { S: markerPrefix(this.services.codec.entity(entity)) };
+      conditions.push(`#e = :e${index}`, `begins_with(#pk, :m${index})`);
+    }
+    const markerOwner = (item: Item): string | undefined => {
+      const id = item[first.keyNames.partition]?.S;
+      return id === undefined
+        ? undefined
+        : entities.find((entity) => id.startsWith(markerPrefix(this.services.codec.entity(entity))));
+    };
+    const random = this.options.random ?? Math.random;
+    const estimate = await this.itemEstimate(physical);
+    const segments = scanSegments(this.options.parallel, this.options.sample, random);
+    let scanned = 0;
+    const limit = pLimit(this.options.parallel);
+    await Promise.all(
+      segments.chosen.map((segment) =>
+        limit(async () => {
+          let start: Record<string, AttributeValue> | undefined;
+          do {
+            const out = await this.services.client.send(
+              new ScanCommand({
+                TableName: physical,
+                Segment: segment,
+                TotalSegments: segments.total,
+                ConsistentRead: true,
+                FilterExpression: conditions.join(" OR "),
+                ExpressionAttributeNames: names,
+                ExpressionAttributeValues: values,
+                ExclusiveStartKey: start,
+              }),
+            );
+            const items = new Map<string, Item[]>(entities.map((entity) => [entity, []]));
+            const markers = new Map<string, Item[]>(entities.map((entity) => [entity, []]));
+            for (const item of out.Items ?? []) {
+              const entity = item[ENTITY_ATTRIBUTE]?.S;
+              if (entity !== undefined && items.has(entity)) items.get(entity)?.push(item);
+              else {
+                const owner = markerOwner(item);
+                if (owner !== undefined) markers.get(owner)?.push(item);
+              }
+            }
+            for (const entity of entities) {
+              const state = states.get(entity) as EntityState;
+              const comparison = comparisons.get(entity) as EntityComparison;
+              const mine = items.get(entity) ?? [];
+              const marks = markers.get(entity) ?? [];
+              state.report.items += mine.length;
+              state.report.markers += marks.length;
+              if (mine.length > 0) state.suspects.push(...(await comparison.compareItems(mine)));
+              if (marks.length > 0) state.suspects.push(...(await comparison.compareMarkers(marks)));
+            }
+            scanned += out.ScannedCount ?? 0;
+            this.options.onProgress?.({
+              entity: table,
+              stage: "items",
+              done: scanned,
+              total: Math.max(estimate, scanned),
+            });
+            start = out.LastEvaluatedKey;
+          } while (start !== undefined);
+        }),
+      ),
+    );
+    this.options.onProgress?.({ entity: table, stage: "items", done: scanned, total: scanned });
+  }
+
+  /** 3. What differed at first look, read again; the entity's report. */
+  async settle(entity: string, state: EntityState): Promise<{ report: EntityReport; differences: Difference[] }> {
+    const { report, suspects } = state;
+    const confirmed = suspects.length === 0 ? [] : await this.confirm(this.comparison(entity), suspects);
+    report.settled = Math.max(0, distinct(suspects).length - confirmed.length);
+    this.count(report, confirmed);
+    report.matched = Math.max(0, report.rows - rowsDiffering(confirmed));
+    return { report, differences: confirmed };
+  }
+
+  /** validateKeys' work for one entity: these identities and markers, looked at once. */
+  async recheck(
+    entity: string,
+    keys: readonly EntityValue[],
+    markers: readonly string[],
+  ): Promise<{ report: EntityReport; differences: Difference[] }> {
+    const comparison = this.comparison(entity);
+    const report = emptyReport(entity);
+    const found = distinct([...(await comparison.compareKeys(keys)), ...(await comparison.compareMarkerIds(markers))]);
+    report.rows = keys.length;
+    report.markers = markers.length;
+    this.count(report, found);
+    report.matched = Math.max(0, report.rows - rowsDiffering(found));
+    return { report, differences: found };
+  }
+
+  /** The suspects that still differ after recheckMs, read again both sides. */
+  private async confirm(comparison: EntityComparison, suspects: readonly Difference[]): Promise<Difference[]> {
+    await this.options.beforeRecheck?.(comparison.entity, suspects);
+    await new Promise((resolve) => setTimeout(resolve, this.options.recheckMs ?? DEFAULT_RECHECK_MS));
+    const keys = new Map<string, EntityValue>();
+    const markers = new Set<string>();
+    const unreadable: Difference[] = [];
+    const identity = this.services.codec.entity(comparison.entity).identity;
+    for (const suspect of suspects) {
+      if (suspect.kind === "orphan-marker" && suspect.marker !== undefined) {
+        markers.add(suspect.marker);
+        continue;
+      }
+      const key = decodeKey(JSON.stringify(suspect.key));
+      if (identity.every((attribute) => key[attribute] !== undefined)) keys.set(JSON.stringify(suspect.key), key);
+      else unreadable.push(suspect);
+    }
+    const again: Difference[] = [...unreadable];
+    const batch = 500;
+    const all = [...keys.values()];
+    for (let start = 0; start < all.length; start += batch) {
+      again.push(...(await comparison.compareKeys(all.slice(start, start + batch))));
+    }
+    again.push(...(await comparison.compareMarkerIds([...markers])));
+    return distinct(again);
+  }
+
+  private count(report: EntityReport, differences: readonly Difference[]): void {
+    for (const difference of differences) {
+      if (difference.kind === "missing-item" || difference.kind === "missing-marker") report.missing++;
+      else if (difference.kind === "extra-item" || difference.kind === "orphan-marker") report.extra++;
+      else if (difference.kind === "mismatched") report.mismatched++;
+      else report.unreadable++;
+    }
+    report.differences = differences.slice(0, this.options.maxDifferences ?? DEFAULT_MAX_DIFFERENCES);
+  }
+
+  private async countRows(entity: string): Promise<number> {
+    const table = mysqlStatements(this.services.codec, entity).table;
+    const [rows] = await this.services.mysql.query({
+      sql: `SELECT COUNT(*) AS n FROM ${escapeId(table)}`,
+    });
+    return Number((rows as Array<{ n: number | string }>)[0]?.n ?? 0);
+  }
+
+  private async itemEstimate(table: string): Promise<number> {
+    const out = await this.services.client.send(new DescribeTableCommand({ TableName: table }));
+    return out.Table?.ItemCount ?? 0;
+  }
+}
+
+/**
+ * The scan's segments: `parallel` of them, all of the table; with a sample R < 1, `parallel` segments drawn at random
+ * out of about parallel / R (DynamoDB splits a table into segments by the hash of the partition key, so they are a
+ * random fraction of about R of the items).
+ */
+export function scanSegments(
+  parallel: number,
+  sample: number,
+  random: () => number = Math.random,
+): { total: number; chosen: number[] } {
+  if (sample >= 1) return { total: parallel, chosen: Array.from({ length: parallel }, (_, i) => i) };
+  const total = Math.min(1_000_000, Math.max(parallel, Math.round(parallel / sample)));
+  const all = Array.from({ length: total }, (_, i) => i);
+  for (let i = all.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [all[i], all[j]] = [all[j] as number, all[i] as number];
+  }
+  return { total, chosen: all.slice(0, parallel).sort((a, b) => a - b) };
+}
+
+function summarize(input: {
+  at: string;
+  started: number;
+  who: string;
+  contract: string;
+  sample: number;
+  full: boolean;
+  entities: EntityReport[];
+}): ValidationReport {
+  const durationMs = Date.now() - input.started;
+  const sum = (pick: (report: EntityReport) => number) => input.entities.reduce((total, e) => total + pick(e), 0);
+  const totals = {
+    rows: sum((e) => e.rows),
+    items: sum((e) => e.items),
+    markers: sum((e) => e.markers),
+    matched: sum((e) => e.matched),
+    missing: sum((e) => e.missing),
+    extra: sum((e) => e.extra),
+    mismatched: sum((e) => e.mismatched),
+    unreadable: sum((e) => e.unreadable),
+    differences: 0,
+  };
+  totals.differences = totals.missing + totals.extra + totals.mismatched + totals.unreadable;
+  return {
+    id: reportId(input.at),
+    at: input.at,
+    who: input.who,
+    contract: input.contract,
+    sample: input.sample,
+    full: input.full,
+    entities: input.entities,
+    clean: totals.differences === 0,
+    totals,
+    itemsPerSecond: Math.round(((totals.rows + totals.items + totals.markers) * 1000) / Math.max(1, durationMs)),
+    durationMs,
+  };
+}
+
+function emptyReport(entity: string): EntityReport {
+  return {
+    entity,
+    rows: 0,
+    items: 0,
+    markers: 0,
+    matched: 0,
+    missing: 0,
+    extra: 0,
+    mismatched: 0,
+    unreadable: 0,
+    settled: 0,
+    staleCopies: 0,
+    differences: [],
+  };
+}
+
+/** Differences once each (by kind, key and marker). */
+function distinct(differences: readonly Difference[]): Difference[] {
+  const seen = new Map<string, Difference>();
+  for (const difference of differences) {
+    const id = JSON.stringify([difference.kind, difference.key, difference.marker ?? null]);
+    if (!seen.has(id)) seen.set(id, difference);
+  }
+  return [...seen.values()];
+}
+
+/** The rows among the differences (a row with two differences counts once). */
+function rowsDiffering(differences: readonly Difference[]): number {
+  const rows = new Set<string>();
+  for (const difference of differences) {
+    if (difference.kind === "extra-item" || difference.kind === "orphan-marker") continue;
+    rows.add(JSON.stringify(difference.key));
+  }
+  return rows.size;
+}
+
+function bigints(_name: string, value: unknown): unknown {
+  if (typeof value === "bigint") return { $bigint: value.toString() };
+  if (value instanceof Uint8Array) return { $bytes: Buffer.from(value).toString("base64") };
+  return value;
+}

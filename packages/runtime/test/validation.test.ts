@@ -1,0 +1,407 @@
+/**
+ * Validation and repair on real stores (the store's demo data, MariaDB and DynamoDB Local): clean after the backfill;
+ * each kind of difference found with its fields; a write in flight between the stores not reported; repair makes each
+ * go away; the report kept in the control table and the guard rail's result recorded.
+ */
+import { DeleteItemCommand, GetItemCommand, PutItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { useTestStack } from "@ferry/stack/testing";
+import { seedStore } from "@ferry/store";
+import { describe, expect, it } from "vitest";
+import { runBackfill } from "../src/backfill/worker.ts";
+import { checkPreconditions } from "../src/control/guard-rails.ts";
+import { PhaseStore } from "../src/control/phase-store.ts";
+import { controlTableName } from "../src/control/table.ts";
+import { readValidation } from "../src/control/validation-result.ts";
+import { uniqueMarker, uniqueMarkerKey } from "../src/dynamodb/unique-markers.ts";
+import { useContractStores } from "../src/testing/index.ts";
+import {
+  type Difference,
+  getValidationReport,
+  listValidationReports,
+  repair,
+  ValidationError,
+  validate,
+} from "../src/validation/index.ts";
+import { rejection } from "./backfill-fixtures.ts";
+import { setPhase } from "./backfill-fixtures-run.ts";
+
+const stack = useTestStack();
+const testbed = useContractStores(stack, {
+  contract: new URL("../../../contract/store.yaml", import.meta.url),
+  prepare: () => seedStore({ mysqlUrl: stack.mysqlUrl, plan: { kind: "demo" } }),
+});
+const services = () => ({
+  codec: testbed.codec(),
+  mysql: testbed.connection(),
+  client: stack.dynamodb(),
+  tablePrefix: stack.tablePrefix,
+});
+const TABLE = () => `${stack.tablePrefix}main`;
+const FAST = { recheckMs: 20, who: "test", contract: "store.yaml" };
+
+async function firstId(table: string, offset = 0): Promise<bigint> {
+  const [rows] = (await testbed
+    .connection()
+    .query(`SELECT id FROM ${table} ORDER BY id LIMIT 1 OFFSET ${offset}`)) as unknown as [Array<{ id: number }>];
+  return BigInt(rows[0]?.id ?? 0);
+}
+
+const big = (id: bigint) => ({ $bigint: id.toString() });
+
+/** The differences without their reasons, sorted, for strict comparison. */
+function plain(differences: readonly Difference[]) {
+  return differences
+    .map(({ reason: _reason, ...rest }) => rest)
+    .sort((a, b) => JSON.stringify([a.kind, a.key, a.marker]).localeCompare(JSON.stringify([b.kind, b.key, b.marker])));
+}
+
+describe("ferry validate", () => {
+  it("finds the stores equal after the backfill, keeps the report and records the result for the guard rail", async () => {
+    await setPhase(stack, stack.tablePrefix, 2);
+    const backfill = await runBackfill(services(), { contract: "store.yaml", who: "test" });
+    expect(backfill.report.state).toBe("finished");
+    expect(backfill.rejected).toBe(0);
+
+    const { report, differences } = await validate(services(), FAST);
+    expect(differences).toEqual([]);
+    expect(report.clean).toBe(true);
+    expect(report.full).toBe(true);
+    expect(report.entities.map((e) => e.entity)).toEqual(testbed.codec().entities);
+    const [users] = (await testbed.connection().query("SELECT COUNT(*) AS n FROM users")) as unknown as [
+      Array<{ n: number }>,
+    ];
+    const user = report.entities.find((e) => e.entity === "User");
+    expect(user).toMatchObject({ rows: Number(users[0]?.n), items: Number(users[0]?.n), matched: Number(users[0]?.n) });
+    expect(user?.markers).toBe(2 * Number(users[0]?.n));
+    for (const entity of report.entities) {
+      expect(entity.rows).toBeGreaterThan(0);
+      expect(entity).toMatchObject({ matched: entity.rows, items: entity.rows, missing: 0, extra: 0, mismatched: 0 });
+    }
+    expect(report.totals.rows).toBe(backfill.written + backfill.skipped);
+    console.log(
+      `validation of the demo store: ${report.totals.rows} rows, ${report.totals.items} items, ${report.totals.markers} markers in ${report.durationMs} ms: ${report.itemsPerSecond} items/s`,
+    );
+
+    const stored = await getValidationReport(stack.dynamodb(), stack.tablePrefix, report.id);
+    expect(stored).toEqual(report);
+    const listed = await listValidationReports(stack.dynamodb(), stack.tablePrefix, { limit: 5 });
+    expect(listed.reports[0]?.id).toBe(report.id);
+    const result = await readValidation(stack.dynamodb(), stack.tablePrefix);
+    const phase = await new PhaseStore(stack.dynamodb(), { tablePrefix: stack.tablePrefix }).get();
+    expect(result).toEqual({
+      clean: true,
+      at: report.at,
+      mismatches: 0,
+      dualWriteSince: phase.dualWriteSince,
+      reportId: report.id,
+    });
+    // What the 3 -> 4 guard rail makes of it.
+    const rails = await checkPreconditions({
+      client: stack.dynamodb(),
+      tablePrefix: stack.tablePrefix,
+      table: controlTableName(stack.tablePrefix),
+      from: 3,
+      to: 4,
+      current: phase,
+    });
+    expect(rails.find((rail) => rail.name === "validation")).toMatchObject({
+      met: true,
+      reason: `the last validation (at ${report.at}) was clean`,
+    });
+  });
+
+  it("finds each kind of difference, with its fields, and repair makes every one go away", async () => {
+    const codec = testbed.codec();
+    const client = stack.dynamodb();
+    const product = codec.entity("Product");
+    const users = codec.entity("User");
+    const { mysql } = testbed.stores();
+
+    // A row without its item.
+    const missingId = await firstId("products", 0);
+    await client.send(new DeleteItemCommand({ TableName: TABLE(), Key: product.key({ id: missingId }) }));
+    // An item without its row.
+    const someProduct = (await mysql.get("Product", { id: await firstId("products", 1) })) ?? {};
+    const extraId = 9_000_001n;
+    await client.send(
+      new PutItemCommand({
+        TableName: TABLE(),
+        Item: { ...product.toItem({ ...someProduct, id: extraId }), __version: { N: "1" } },
+      }),
+    );
+    // A field that differs.
+    const mismatchedId = await firstId("products", 2);
+    const before = (await mysql.get("Product", { id: mismatchedId }))?.name;
+    await client.send(
+      new UpdateItemCommand({
+        TableName: TABLE(),
+        Key: product.key({ id: mismatchedId }),
+        UpdateExpression: "SET #n = :n",
+        ExpressionAttributeNames: { "#n": "name" },
+        ExpressionAttributeValues: { ":n": { S: "changed behind ferry's back" } },
+      }),
+    );
+    // A marker missing.
+    const markerUser = (await mysql.get("User", { id: await firstId("users", 0) })) ?? {};
+    const emailMarker = uniqueMarkerKey(users, "uq_users_email", markerUser) ?? {};
+    await client.send(new DeleteItemCommand({ TableName: TABLE(), Key: emailMarker }));
+    // Orphan markers: one names an item that is not there, one an item that does not hold its value.
+    const ghost = uniqueMarker(users, "uq_users_email", { email: "ghost@example.com" }, users.key({ id: 9_000_002n }));
+    const other = (await mysql.get("User", { id: await firstId("users", 1) })) ?? {};
+    const stale = uniqueMarker(users, "uq_users_username", { username: "old-name" }, users.key(other));
+    for (const item of [ghost, stale]) await client.send(new PutItemCommand({ TableName: TABLE(), Item: item ?? {} }));
+
+    const found = await validate(services(), { ...FAST, entities: ["Product", "User"] });
+    expect(found.report.clean).toBe(false);
+    expect(found.report.full).toBe(false);
+    const ghostId = ghost?.PK?.S;
+    const staleId = stale?.PK?.S;
+    expect(plain(found.differences)).toEqual(
+      plain([
+        { entity: "Product", kind: "missing-item", key: { id: big(missingId) }, fields: [] },
+        { entity: "Product", kind: "extra-item", key: { id: big(extraId) }, fields: [] },
+        {
+          entity: "Product",
+          kind: "mismatched",
+          key: { id: big(mismatchedId) },
+          fields: [{ field: "name", mysql: String(before), dynamodb: "changed behind ferry's back" }],
+        },
+        {
+          entity: "User",
+          kind: "missing-marker",
+          key: { id: big(markerUser.id as bigint) },
+          fields: [{ field: "email", mysql: String(markerUser.email).toLowerCase(), dynamodb: null }],
+          rule: "uq_users_email",
+          marker: emailMarker.PK?.S as string,
+        },
+        {
+          entity: "User",
+          kind: "orphan-marker",
+          key: { PK: users.key({ id: 9_000_002n }).PK?.S, SK: "USER" },
+          fields: [],
+          rule: "uq_users_email",
+          marker: ghostId as string,
+        },
+        {
+          entity: "User",
+          kind: "orphan-marker",
+          key: { id: big(other.id as bigint) },
+          fields: [{ field: "username", mysql: null, dynamodb: String(other.username) }],
+          rule: "uq_users_username",
+          marker: staleId as string,
+        },
+      ]),
+    );
+    const byEntity = Object.fromEntries(found.report.entities.map((e) => [e.entity, e]));
+    expect(byEntity.Product).toMatchObject({ missing: 1, extra: 1, mismatched: 1 });
+    expect(byEntity.Product?.matched).toBe((byEntity.Product?.rows ?? 0) - 2);
+    expect(byEntity.User).toMatchObject({ missing: 1, extra: 2, mismatched: 0 });
+    expect(byEntity.User?.matched).toBe((byEntity.User?.rows ?? 0) - 1);
+    // Not clean, for the guard rail too.
+    expect(await readValidation(client, stack.tablePrefix)).toMatchObject({
+      clean: false,
+      mismatches: 6,
+      reportId: found.report.id,
+    });
+
+    const repaired = await repair(services(), found, { who: "test" });
+    expect(repaired.failures).toEqual([]);
+    expect(repaired.repair).toMatchObject({
+      target: "dynamodb",
+      phase: 2,
+      created: 1,
+      updated: 1,
+      deleted: 1,
+      markersRestored: 1,
+      markersFreed: 2,
+      failed: 0,
+      left: 0,
+    });
+    expect(repaired.after.differences).toEqual([]);
+    expect(repaired.repair.changes.map((c) => [c.kind, c.done]).sort()).toEqual(
+      [
+        ["extra-item", "deleted on dynamodb"],
+        ["missing-item", "created on dynamodb"],
+        ["mismatched", "updated on dynamodb"],
+        ["missing-marker", "1 marker(s) put back"],
+        ["orphan-marker", "marker deleted"],
+        ["orphan-marker", "marker deleted"],
+      ].sort(),
+    );
+    const stored = await getValidationReport(client, stack.tablePrefix, found.report.id);
+    expect(stored?.repair).toEqual(repaired.repair);
+    // The item came back at MySQL's value, the marker names its owner, the orphans are gone.
+    expect((await testbed.stores().dynamodb.get("Product", { id: mismatchedId }))?.name).toBe(before);
+    const marker = await client.send(
+      new GetItemCommand({ TableName: TABLE(), Key: emailMarker, ConsistentRead: true }),
+    );
+    expect(marker.Item?.ownerPK?.S).toBe(users.key(markerUser).PK?.S);
+    for (const id of [ghostId, staleId]) {
+      const gone = await client.send(
+        new GetItemCommand({
+          TableName: TABLE(),
+          Key: { PK: { S: id ?? "" }, SK: { S: id ?? "" } },
+          ConsistentRead: true,
+        }),
+      );
+      expect(gone.Item).toBeUndefined();
+    }
+
+    const again = await validate(services(), FAST);
+    expect(again.differences).toEqual([]);
+    expect(again.report.clean).toBe(true);
+    expect((await readValidation(client, stack.tablePrefix))?.clean).toBe(true);
+  });
+
+  it("does not report a write in flight: a difference gone at the recheck is settled", async () => {
+    const id = await firstId("products", 3);
+    // The authoritative write has landed on MySQL; its DynamoDB copy is on its way.
+    await testbed.connection().query("UPDATE products SET name = 'in flight' WHERE id = ?", [id.toString()]);
+    const seen: Difference[] = [];
+    const { report, differences } = await validate(services(), {
+      ...FAST,
+      entities: ["Product"],
+      beforeRecheck: async (_entity, suspects) => {
+        seen.push(...suspects);
+        // The copy lands between the first look and the recheck (with the row's new ON UPDATE timestamp).
+        const row = await testbed.stores().mysql.get("Product", { id });
+        await testbed.stores().dynamodb.update("Product", { id }, { name: "in flight", updatedAt: row?.updatedAt });
+      },
+    });
+    expect(seen.map((s) => [s.kind, s.key, s.fields])).toEqual([
+      [
+        "mismatched",
+        { id: big(id) },
+        [
+          { field: "name", mysql: "in flight", dynamodb: expect.any(String) },
+          { field: "updatedAt", mysql: expect.any(String), dynamodb: expect.any(String) },
+        ],
+      ],
+    ]);
+    expect(differences).toEqual([]);
+    expect(report.clean).toBe(true);
+    expect(report.entities[0]?.settled).toBe(1);
+  });
+
+  it("leaves a denormalised copy the live path leaves: a seller's new name is not a difference of the products", async () => {
+    const { dynamodb } = testbed.stores();
+    const [rows] = (await testbed
+      .connection()
+      .query("SELECT seller_id AS id FROM products ORDER BY id LIMIT 1")) as unknown as [Array<{ id: number }>];
+    const sellerId = BigInt(rows[0]?.id ?? 0);
+    // As the live path does in phase 2: the user's row and item change, the products' copies stay.
+    await testbed
+      .connection()
+      .query("UPDATE users SET username = 'renamed-seller' WHERE id = ?", [sellerId.toString()]);
+    const row = await testbed.stores().mysql.get("User", { id: sellerId });
+    await dynamodb.update("User", { id: sellerId }, { username: "renamed-seller", updatedAt: row?.updatedAt });
+    const { report, differences } = await validate(services(), { ...FAST, entities: ["Product", "User"] });
+    expect(differences).toEqual([]);
+    expect(report.entities.find((e) => e.entity === "Product")?.staleCopies).toBeGreaterThan(0);
+  });
+
+  it("checks a sample of the rows and segments of the scan", async () => {
+    let draws = 0;
+    const { report } = await validate(services(), {
+      ...FAST,
+      entities: ["Product"],
+      sample: 0.5,
+      random: () => (draws++ % 2 === 0 ? 0.1 : 0.9),
+    });
+    const [rows] = (await testbed.connection().query("SELECT COUNT(*) AS n FROM products")) as unknown as [
+      Array<{ n: number }>,
+    ];
+    expect(report.entities[0]?.rows).toBe(Math.ceil(Number(rows[0]?.n) / 2));
+    expect(report.sample).toBe(0.5);
+    expect(report.full).toBe(false);
+    expect(report.clean).toBe(true);
+  });
+
+  it("refuses an unknown entity, a sample out of range and a missing table, and records nothing", async () => {
+    const before = await listValidationReports(stack.dynamodb(), stack.tablePrefix, { limit: 100 });
+    const latest = await readValidation(stack.dynamodb(), stack.tablePrefix);
+    const unknown = await rejection(validate(services(), { ...FAST, entities: ["Nope"] }), ValidationError);
+    expect(unknown.message).toMatch(/^the contract has no entity 'Nope' \(it has Category, /);
+    for (const sample of [0, 1.5, Number.NaN]) {
+      const error = await rejection(validate(services(), { ...FAST, sample }), ValidationError);
+      expect(error.message).toBe(`the sample is a fraction of the rows, more than 0 and at most 1; got ${sample}`);
+    }
+    const noTable = await rejection(
+      validate({ ...services(), tablePrefix: `${stack.tablePrefix}missing_` }, FAST),
+      ValidationError,
+    );
+    expect(noTable.message).toBe(
+      `Category: DynamoDB has no table '${stack.tablePrefix}missing_main' (create it with ferry tables apply)`,
+    );
+    await testbed.connection().query("RENAME TABLE categories TO categories_away");
+    try {
+      const noMysql = await rejection(validate(services(), FAST), ValidationError);
+      expect(noMysql.message).toBe("Category: MySQL has no table 'categories' in this database");
+    } finally {
+      await testbed.connection().query("RENAME TABLE categories_away TO categories");
+    }
+    expect(await listValidationReports(stack.dynamodb(), stack.tablePrefix, { limit: 100 })).toEqual(before);
+    expect(await readValidation(stack.dynamodb(), stack.tablePrefix)).toEqual(latest);
+  });
+  it("finds an item left under a key its row no longer addresses, and repair deletes it (KeySync: MySQL has no row with its identity)", async () => {
+    const carts = testbed.codec().entity("ShoppingCart");
+    const { mysql, dynamodb } = testbed.stores();
+    const row = (await mysql.list("ShoppingCart", { limit: 1 })).items[0] ?? {};
+    const otherProduct = await firstId("products", 5);
+    expect(otherProduct).not.toBe(row.productId);
+    // The cart line was for another product before (its key moved while DynamoDB missed the move).
+    const ghost = { ...row, productId: otherProduct };
+    await stack
+      .dynamodb()
+      .send(new PutItemCommand({ TableName: TABLE(), Item: { ...carts.toItem(ghost), __version: { N: "7" } } }));
+    const found = await validate(services(), { ...FAST, entities: ["ShoppingCart"] });
+    expect(found.differences).toEqual([
+      {
+        entity: "ShoppingCart",
+        kind: "extra-item",
+        key: { id: big(row.id as bigint), userId: big(row.userId as bigint), productId: big(otherProduct) },
+        fields: [],
+        reason: "its row has another key now",
+      },
+    ]);
+    const repaired = await repair(services(), found);
+    expect(repaired.failures).toEqual([]);
+    expect(repaired.repair).toMatchObject({ deleted: 1, created: 0, updated: 0, left: 0 });
+    expect(await dynamodb.get("ShoppingCart", { id: row.id, userId: row.userId, productId: otherProduct })).toBe(
+      undefined,
+    );
+    expect(await dynamodb.get("ShoppingCart", { id: row.id, userId: row.userId, productId: row.productId })).toEqual(
+      row,
+    );
+    expect((await validate(services(), { ...FAST, entities: ["ShoppingCart"] })).differences).toEqual([]);
+  });
+
+  it("repairs from DynamoDB in phase 4 (MySQL takes DynamoDB's value), and refuses in phase 5", async () => {
+    await setPhase(stack, stack.tablePrefix, 3);
+    await setPhase(stack, stack.tablePrefix, 4);
+    const id = await firstId("products", 4);
+    // In phase 4 DynamoDB is authoritative: its value wins.
+    await stack.dynamodb().send(
+      new UpdateItemCommand({
+        TableName: TABLE(),
+        Key: testbed.codec().entity("Product").key({ id }),
+        UpdateExpression: "SET #n = :n",
+        ExpressionAttributeNames: { "#n": "name" },
+        ExpressionAttributeValues: { ":n": { S: "DynamoDB's name" } },
+      }),
+    );
+    const found = await validate(services(), { ...FAST, entities: ["Product"] });
+    expect(found.differences.map((d) => [d.kind, d.key, d.fields])).toEqual([
+      ["mismatched", { id: big(id) }, [{ field: "name", mysql: expect.any(String), dynamodb: "DynamoDB's name" }]],
+    ]);
+    const repaired = await repair(services(), found);
+    expect(repaired.repair).toMatchObject({ phase: 4, target: "mysql", updated: 1, failed: 0, left: 0 });
+    expect((await testbed.stores().mysql.get("Product", { id }))?.name).toBe("DynamoDB's name");
+
+    await setPhase(stack, stack.tablePrefix, 5);
+    const refused = await rejection(repair(services(), found), ValidationError);
+    expect(refused.message).toBe(
+      "the phase is 5: MySQL is no longer written, so there is no authoritative copy to repair from",
+    );
+  });
+});
