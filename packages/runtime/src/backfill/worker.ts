@@ -20,7 +20,6 @@ import { KeySync } from "../outbox/sync.ts";
 import { SourceRows } from "../rows/index.ts";
 import { BulkWriter, type BulkWriterOptions } from "./bulk-writer.ts";
 import { BackfillError, BackfillNotFinished, LeaseLost } from "./errors.ts";
-import type { SegmentClaim } from "./leases.ts";
 import { BackfillLedger, defaultWorkerName } from "./ledger.ts";
 import { type BackfillHooks, BackfillPage } from "./page.ts";
 import type { RunReport } from "./run-report.ts";
