@@ -77,7 +77,10 @@ export interface BackfillPageOptions {
 
 interface Mapped {
   key: EntityValue;
+  /** The row with its denormalised copies. */
   value: EntityValue;
+  /** The row as read (no copies): what an item there already is compared with, as the live path compares. */
+  row: EntityValue;
   item: Item;
   markers: Item[];
 }
@@ -119,7 +122,13 @@ export class BackfillPage {
           });
           continue;
         }
-        mapped.push({ key, value, item: items.item, markers: items.markers.map((marker) => marker.item) });
+        mapped.push({
+          key,
+          value,
+          row: readable[index]?.value ?? value,
+          item: items.item,
+          markers: items.markers.map((marker) => marker.item),
+        });
       } catch (error) {
         outcome.rejected.push({ key, reason: reasonOf(error) });
       }
@@ -131,7 +140,7 @@ export class BackfillPage {
     mapped = mapped.filter((row) => {
       const item = stored.get(JSON.stringify(codec.key(row.value)));
       if (item === undefined) return true;
-      if (item[ENTITY_ATTRIBUTE]?.S === codec.name && codec.diff(codec.fromItem(item), row.value).length === 0) {
+      if (item[ENTITY_ATTRIBUTE]?.S === codec.name && codec.diff(codec.fromItem(item), row.row).length === 0) {
         outcome.skipped++;
         return false;
       }
