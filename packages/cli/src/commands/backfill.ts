@@ -11,12 +11,12 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { ContractError, formatContractErrors, loadValidContract } from "@ferry/contract";
 import type { Codec, RunReport } from "@ferry/runtime";
-import { createMysqlPool, parseMysqlUrl, resolveConnections, withDatabase } from "@ferry/stack";
+import { createMysqlPool } from "@ferry/stack";
 import { MultiBar, Presets } from "cli-progress";
 import { Command, Option } from "commander";
-import { dynamoDbClientFor } from "../dynamodb-client.ts";
 import { wholeNumber } from "../options.ts";
 import { note, printError, say } from "../output.ts";
+import { storeConnections, withStoreConnections } from "../store-connections.ts";
 
 interface ConnectionOptions {
   contract: string;
@@ -374,15 +374,7 @@ function refuse(error: unknown): void {
 }
 
 function withConnections(command: Command): Command {
-  return command
-    .option("--contract <file>", "the migration contract", "contract/store.yaml")
-    .option("--mysql-url <url>", "the app's MySQL (default: MYSQL_URL, else the local stack's)")
-    .option("--database <db>", "the app's database there (default: the URL's, else `store`)")
-    .option("--prefix <prefix>", 'the table prefix (default: FERRY_TABLE_PREFIX, else "")')
-    .option(
-      "--dynamodb-endpoint <url>",
-      "DynamoDB to talk to (default: DYNAMODB_ENDPOINT, else the local stack's, else AWS itself)",
-    );
+  return withStoreConnections(command.option("--contract <file>", "the migration contract", "contract/store.yaml"));
 }
 
 /** Loads the contract (exit 2 with its errors when it does not check), opens the connections, closes them after. */
@@ -412,11 +404,8 @@ async function withServices(
     return refuse(error);
   }
   const runtime = await import("@ferry/runtime");
-  const connections = resolveConnections({ mysqlUrl: options.mysqlUrl, dynamodbEndpoint: options.dynamodbEndpoint });
-  const tablePrefix = options.prefix ?? connections.tablePrefix;
-  const database = options.database ?? parseMysqlUrl(connections.mysqlUrl).database ?? "store";
-  const client: DynamoDBClient = dynamoDbClientFor(connections.dynamodbEndpoint, connections.region);
-  const pool = createMysqlPool(withDatabase(connections.mysqlUrl, database), { connectionLimit: 8 });
+  const { mysqlUrl, tablePrefix, client } = storeConnections(options);
+  const pool = createMysqlPool(mysqlUrl, { connectionLimit: 8 });
   const codec = runtime.createCodec(contract);
   try {
     await work({

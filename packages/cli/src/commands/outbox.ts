@@ -1,11 +1,3 @@
-/**
- * `ferry outbox status | drain | resolve`: the failed secondary writes waiting to be replayed (docs/architecture.md,
- * "Outbox"). Writes for DynamoDB wait in the app's MySQL database (`ferry_outbox`), writes for MySQL in the
- * control table; `drain` replays them now, for the current phase's secondary store, with a progress bar, reading the
- * phase again before every pass; `status` lists the stuck entries and explains stranded ones; `resolve` settles the
- * stranded entries (those for the store that is authoritative now) from the store the operator names.
- */
-import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { ContractError, formatContractErrors, loadValidContract } from "@ferry/contract";
 import {
   type OutboxEntry,
@@ -17,12 +9,12 @@ import {
   type StrandedKey,
   secondaryStore,
 } from "@ferry/runtime";
-import { connectMysql, parseMysqlUrl, resolveConnections, withDatabase } from "@ferry/stack";
+import { connectMysql } from "@ferry/stack";
 import { Command, Option } from "commander";
-import { dynamoDbClientFor } from "../dynamodb-client.ts";
 import { wholeNumber } from "../options.ts";
 import { note, say, table } from "../output.ts";
 import { ProgressBar } from "../progress.ts";
+import { storeConnections, withStoreConnections } from "../store-connections.ts";
 
 interface OutboxOptions {
   contract: string;
@@ -265,15 +257,9 @@ function describeKey(key: StrandedKey, from: StoreName): string {
 }
 
 function withOptions(command: Command): Command {
-  return command
-    .option("--contract <file>", "the contract the entries belong to", "contract/store.yaml")
-    .option("--mysql-url <url>", "the app's MySQL (default: MYSQL_URL, else the local stack's)")
-    .option("--database <db>", "the app's database there (default: the URL's, else `store`)")
-    .option("--prefix <prefix>", 'the table prefix (default: FERRY_TABLE_PREFIX, else "")')
-    .option(
-      "--dynamodb-endpoint <url>",
-      "DynamoDB to talk to (default: DYNAMODB_ENDPOINT, else the local stack's, else AWS itself)",
-    );
+  return withStoreConnections(
+    command.option("--contract <file>", "the contract the entries belong to", "contract/store.yaml"),
+  );
 }
 
 function describe(metrics: OutboxMetrics, store: StoreName, where: string): string {
@@ -315,11 +301,8 @@ async function withOutbox(
   const { CachedPhase, createCodec, DynamoEntityStore, MysqlEntityStore, Outbox, PhaseStore } = await import(
     "@ferry/runtime"
   );
-  const connections = resolveConnections({ mysqlUrl: options.mysqlUrl, dynamodbEndpoint: options.dynamodbEndpoint });
-  const prefix = options.prefix ?? connections.tablePrefix;
-  const database = options.database ?? parseMysqlUrl(connections.mysqlUrl).database ?? "store";
-  const client: DynamoDBClient = dynamoDbClientFor(connections.dynamodbEndpoint, connections.region);
-  const mysql = await connectMysql(withDatabase(connections.mysqlUrl, database));
+  const { mysqlUrl, tablePrefix: prefix, client } = storeConnections(options);
+  const mysql = await connectMysql(mysqlUrl);
   try {
     const phases = new PhaseStore(client, { tablePrefix: prefix });
     const live = member

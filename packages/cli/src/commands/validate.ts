@@ -1,18 +1,10 @@
-/**
- * `ferry validate`: both stores compared, entity by entity (docs/validation.md): MySQL's rows against DynamoDB's
- * items and unique markers, and DynamoDB's items and markers against MySQL's rows, every difference read again
- * before it is reported. Prints a table per entity and the first differences with both values side by side (or JSON),
- * keeps the report in the control table and records the result the 3 -> 4 guard rail reads. `--repair` re-syncs what
- * differs from the authoritative store and validates the repaired keys again.
- */
-import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { ContractError, formatContractErrors, loadValidContract } from "@ferry/contract";
 import type { Difference, RepairOutcome, ValidationOutcome } from "@ferry/runtime";
-import { createMysqlPool, parseMysqlUrl, resolveConnections, withDatabase } from "@ferry/stack";
+import { createMysqlPool } from "@ferry/stack";
 import { MultiBar, Presets } from "cli-progress";
 import { Command } from "commander";
-import { dynamoDbClientFor } from "../dynamodb-client.ts";
 import { note, printError, say } from "../output.ts";
+import { storeConnections, withStoreConnections } from "../store-connections.ts";
 
 interface ValidateCommandOptions {
   contract: string;
@@ -37,7 +29,7 @@ const SHOWN = 5;
 class UsageError extends Error {}
 
 export function validateCommand(): Command {
-  return new Command("validate")
+  return withStoreConnections(new Command("validate"))
     .description("compare MySQL's rows with DynamoDB's items and unique markers; optionally repair what differs")
     .requiredOption("--contract <file>", "the contract both stores follow")
     .option("--entities <names>", "only these entities, comma-separated (default: all)")
@@ -48,13 +40,6 @@ export function validateCommand(): Command {
     .option("--parallel <n>", "DynamoDB scan segments read at once (default 4)")
     .option("--who <name>", "who runs it, for the report (default: $USER)")
     .option("-q, --quiet", "no progress bars")
-    .option("--mysql-url <url>", "the app's MySQL (default: MYSQL_URL, else the local stack's)")
-    .option("--database <db>", "the app's database there (default: the URL's, else `store`)")
-    .option("--prefix <prefix>", 'the table prefix (default: FERRY_TABLE_PREFIX, else "")')
-    .option(
-      "--dynamodb-endpoint <url>",
-      "DynamoDB to talk to (default: DYNAMODB_ENDPOINT, else the local stack's, else AWS itself)",
-    )
     .addHelpText(
       "after",
       `
@@ -116,11 +101,8 @@ async function run(options: ValidateCommandOptions): Promise<number> {
       throw new UsageError(`the contract has no entity '${entity}' (it has ${known.join(", ")})`);
   }
   const { createCodec, repair, validate } = await import("@ferry/runtime");
-  const connections = resolveConnections({ mysqlUrl: options.mysqlUrl, dynamodbEndpoint: options.dynamodbEndpoint });
-  const tablePrefix = options.prefix ?? connections.tablePrefix;
-  const database = options.database ?? parseMysqlUrl(connections.mysqlUrl).database ?? "store";
-  const client: DynamoDBClient = dynamoDbClientFor(connections.dynamodbEndpoint, connections.region);
-  const mysql = createMysqlPool(withDatabase(connections.mysqlUrl, database), { connectionLimit: (parallel ?? 4) + 2 });
+  const { mysqlUrl, tablePrefix, client } = storeConnections(options);
+  const mysql = createMysqlPool(mysqlUrl, { connectionLimit: (parallel ?? 4) + 2 });
   // Only on a terminal: elsewhere cli-progress draws nothing, but its stop() would still write a line.
   const bars = options.quiet || options.json || !process.stderr.isTTY ? undefined : new Bars();
   const who = options.who ?? process.env.USER ?? "ferry";
