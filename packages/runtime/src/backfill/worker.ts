@@ -17,11 +17,11 @@ import { DynamoEntityStore } from "../dynamodb/index.ts";
 import type { MysqlExecutor } from "../mysql/store.ts";
 import { MysqlEntityStore } from "../mysql/store.ts";
 import { KeySync } from "../outbox/sync.ts";
-import { SourceRows } from "../rows/index.ts";
+import { type RowRead, SourceRows } from "../rows/index.ts";
 import { BulkWriter, type BulkWriterOptions } from "./bulk-writer.ts";
 import { BackfillError, BackfillNotFinished, LeaseLost } from "./errors.ts";
 import { BackfillLedger, defaultWorkerName } from "./ledger.ts";
-import { type BackfillHooks, BackfillPage } from "./page.ts";
+import { type BackfillHooks, BackfillPage, type PageOutcome } from "./page.ts";
 import type { RunReport } from "./run-report.ts";
 import { entityKey, planSegments } from "./segments.ts";
 import { isTransient } from "./transient.ts";
@@ -29,6 +29,8 @@ import type { WorkerShare } from "./worker-share.ts";
 
 /** Rows read and written per page unless told otherwise. */
 export const DEFAULT_PAGE_ROWS = 1000;
+/** Pages of a segment written at once unless told otherwise. */
+export const DEFAULT_PAGES_IN_FLIGHT = 3;
 /** A segment's lease unless told otherwise: a worker silent this long loses its segment to another. */
 export const DEFAULT_LEASE_MS = 30_000;
 /** Tries of a MySQL read before the worker stops. */
@@ -71,6 +73,8 @@ export interface BackfillRunOptions {
   /** BatchWriteItem requests in flight (default 8). */
   concurrency?: number;
   pageRows?: number;
+  /** Pages of a segment written at once (default 3). */
+  pagesInFlight?: number;
   leaseMs?: number;
   rowsPerSegment?: number;
   /** This worker's share of the segments (--segment/--total-segments, or the job runner's variables). */
@@ -141,7 +145,7 @@ export async function backfillBlocked(client: DynamoDBClient, tablePrefix: strin
 /** Checks a run's options before anything is written (BackfillRefused). */
 export function checkRunOptions(
   codec: Codec,
-  options: Pick<BackfillRunOptions, "entities" | "rate" | "maxRejected" | "pageRows" | "concurrency">,
+  options: Pick<BackfillRunOptions, "entities" | "rate" | "maxRejected" | "pageRows" | "pagesInFlight" | "concurrency">,
 ): string[] {
   const entities = options.entities ?? codec.entities;
   for (const entity of entities) {
@@ -160,6 +164,7 @@ export function checkRunOptions(
   positive(options.rate, "--rate (items per second)");
   positive(options.maxRejected, "--max-rejected", 0);
   positive(options.pageRows, "rows per page");
+  positive(options.pagesInFlight, "pages in flight");
   positive(options.concurrency, "requests in flight");
   return [...new Set(entities)];
 }
@@ -209,6 +214,7 @@ export async function runBackfill(services: BackfillServices, options: BackfillR
   });
   const worker = options.worker ?? defaultWorkerName();
   const pageRows = options.pageRows ?? DEFAULT_PAGE_ROWS;
+  const pagesInFlight = options.pagesInFlight ?? DEFAULT_PAGES_IN_FLIGHT;
   const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
   const result = { written: 0, skipped: 0, rejected: 0, resynced: 0 };
   // The run's limit, as its first worker set it (a worker that joins keeps it).
@@ -253,23 +259,40 @@ export async function runBackfill(services: BackfillServices, options: BackfillR
     );
     let after: EntityValue | undefined = claim.checkpoint;
     let stop: "limit" | "aborted" | undefined;
+    // Pages are written `pagesInFlight` at a time (each is safe on its own: docs/backfill.md) and checkpointed in key
+    // order, each once it and every page before it are done.
+    const inFlight: Array<{ reads: RowRead[]; last: RowRead; outcome: Promise<PageOutcome> }> = [];
+    let readAll = false;
     try {
       for (;;) {
-        const reads = await retried(() => rows.page(claim.segment, { after, limit: pageRows }), "MySQL");
-        const last = reads.at(-1);
-        if (last === undefined) {
-          await ledger.complete(claim);
+        if (!readAll && stop === undefined && inFlight.length < pagesInFlight) {
+          const reads = await retried(() => rows.page(claim.segment, { after, limit: pageRows }), "MySQL");
+          const last = reads.at(-1);
+          if (reads.length < pageRows) readAll = true;
+          if (last !== undefined) {
+            after = last.key;
+            // A page is idempotent (equal items are skipped), so one that met a connection error is done again whole.
+            const outcome = retried(() => page.write(claim.segment.entity, reads), "the page");
+            outcome.catch(() => {}); // awaited in order below
+            inFlight.push({ reads, last, outcome });
+            continue;
+          }
+        }
+        const done = inFlight.shift();
+        if (done === undefined) {
+          if (stop !== undefined) {
+            await ledger.flush(claim);
+            await ledger.release(claim);
+          } else await ledger.complete(claim);
           break;
         }
-        // A page is idempotent (equal items are skipped), so one that met a connection error is done again whole.
-        const outcome = await retried(() => page.write(claim.segment.entity, reads), "the page");
+        const outcome = await done.outcome;
         if (lost) throw new LeaseLost(`the lease of ${claim.segment.entity} segment #${claim.segment.index} ran out`);
         for (const rejection of outcome.rejected) {
           await ledger.recordRejected(run.id, claim.segment.entity, rejection.key, rejection.reason);
         }
-        after = last.key;
         const progress = {
-          after,
+          after: done.last.key,
           written: outcome.written,
           skipped: outcome.skipped,
           rejected: outcome.rejected.length,
@@ -282,13 +305,13 @@ export async function runBackfill(services: BackfillServices, options: BackfillR
           runId: run.id,
           entity: claim.segment.entity,
           segment: claim.segment.index,
-          rows: reads.length,
+          rows: done.reads.length,
           written: outcome.written,
           skipped: outcome.skipped,
           rejected: outcome.rejected.length,
           resynced: outcome.resynced,
         });
-        if (reads.length < pageRows) {
+        if (readAll && inFlight.length === 0) {
           await ledger.complete(claim, progress);
           break;
         }
@@ -298,13 +321,10 @@ export async function runBackfill(services: BackfillServices, options: BackfillR
           if ((await overLimit()) !== undefined) stop = "limit";
         }
         if (stop === undefined && options.signal?.aborted) stop = "aborted";
-        if (stop !== undefined) {
-          await ledger.flush(claim);
-          await ledger.release(claim);
-          break;
-        }
       }
     } catch (error) {
+      // Pages still being written finish before the segment is given back (so no other worker writes them at once).
+      await Promise.allSettled(inFlight.map((entry) => entry.outcome));
       if (error instanceof LeaseLost) continue;
       await ledger.release(claim, { error }).catch(() => false);
       throw new BackfillInterrupted(
