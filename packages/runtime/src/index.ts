@@ -65,6 +65,7 @@ export {
   writeTargets,
 } from "./phases.ts";
 export * from "./router/index.ts";
+export { keyId, type RowRead, SourceRows } from "./rows/index.ts";
 export type { SecondaryFailure } from "./secondary-failure.ts";
 export * from "./shadow/index.ts";
 export {
