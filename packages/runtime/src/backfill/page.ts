@@ -8,8 +8,8 @@
  * 3. t1: the page's items are read (BatchGetItem, consistent). An item there and equal is skipped (a re-run writes
  *    nothing); an item there and different was written by the live path since dual writes began, and is re-synced
  *    (6) rather than overwritten. Only absent items go on.
- * 4. Unique markers are put one by one on condition that no other item holds the value (putOwnedMarker): an
- *    unconditional marker could take a value from the item that holds it now. A row whose marker is held goes to
+ * 4. Unique markers are put on condition that no other item holds the value (putOwnedMarker; up to 100 conditional
+ *    puts in one TransactWriteItems, BulkWriter.putMarkers): an unconditional marker could take a value from the item that holds it now. A row whose marker is held goes to
  *    the re-sync (6).
  * 5. t2: the items go out in unconditional BatchWriteItem requests (BulkWriter), each at a new item's version.
  * 6. t4: the page's rows are read again by key. A row that changed or went since t0 (a live write landed between t0
@@ -23,6 +23,7 @@ import {
   type BatchGetItemCommandOutput,
   type DynamoDBClient,
   type KeysAndAttributes,
+  type Put,
 } from "@aws-sdk/client-dynamodb";
 import pLimit from "p-limit";
 import { type Codec, ENTITY_ATTRIBUTE, type EntityValue, type Item } from "../codec/index.ts";
@@ -151,19 +152,19 @@ export class BackfillPage {
     const pageKeys = reads.map((read) => read.key);
 
     // Markers first, each on condition that no other item holds its value.
-    await Promise.all(
-      mapped.map(async (row) => {
-        const owner = codec.key(row.value);
-        for (const marker of row.markers) {
-          const put = putOwnedMarker(table, codec, marker, owner).Put;
-          if (put === undefined || !(await this.writer.putMarker(put))) {
-            slow.add(row);
-            return;
-          }
-          outcome.items++;
-        }
-      }),
-    );
+    const puts: Array<{ row: Mapped; put: Put }> = [];
+    for (const row of mapped) {
+      const owner = codec.key(row.value);
+      for (const marker of row.markers) {
+        const put = putOwnedMarker(table, codec, marker, owner).Put;
+        if (put !== undefined) puts.push({ row, put });
+      }
+    }
+    const written = await this.writer.putMarkers(puts.map((entry) => entry.put));
+    for (const [index, entry] of puts.entries()) {
+      if (written[index]) outcome.items++;
+      else slow.add(entry.row);
+    }
     await this.options.hooks?.beforeWrite?.(entity, pageKeys);
     const bulk = mapped.filter((row) => !slow.has(row));
     await this.writer.put(
