@@ -1,0 +1,190 @@
+/**
+ * Second reader's tests for validation and repair (issue 11, points 7-8). Each one fails on the code as merged
+ * (ac9ec79) and states what should hold.
+ */
+import {
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+} from "@aws-sdk/client-dynamodb";
+import { useTestStack } from "@ferry/stack/testing";
+import { seedStore } from "@ferry/store";
+import { describe, expect, it } from "vitest";
+import { runBackfill } from "../src/backfill/worker.ts";
+import { PhaseStore } from "../src/control/phase-store.ts";
+import { readValidation } from "../src/control/validation-result.ts";
+import { useContractStores } from "../src/testing/index.ts";
+import { repair, validate } from "../src/validation/index.ts";
+import { setPhase } from "./backfill-fixtures-run.ts";
+
+const stack = useTestStack();
+const testbed = useContractStores(stack, {
+  contract: new URL("../../../contract/store.yaml", import.meta.url),
+  prepare: () => seedStore({ mysqlUrl: stack.mysqlUrl, plan: { kind: "demo" } }),
+});
+const services = (client: DynamoDBClient = stack.dynamodb()) => ({
+  codec: testbed.codec(),
+  mysql: testbed.connection(),
+  client,
+  tablePrefix: stack.tablePrefix,
+});
+const TABLE = () => `${stack.tablePrefix}main`;
+const FAST = { recheckMs: 20, who: "test", contract: "store.yaml" };
+
+async function firstId(table: string, offset = 0): Promise<bigint> {
+  const [rows] = (await testbed
+    .connection()
+    .query(`SELECT id FROM ${table} ORDER BY id LIMIT 1 OFFSET ${offset}`)) as unknown as [Array<{ id: number }>];
+  return BigInt(rows[0]?.id ?? 0);
+}
+
+describe("validation and repair, second reader", () => {
+  it("setup: the backfill leaves both stores equal", async () => {
+    await setPhase(stack, stack.tablePrefix, 2);
+    const backfill = await runBackfill(services(), { contract: "store.yaml", who: "test" });
+    expect(backfill.report.state).toBe("finished");
+    expect((await validate(services(), { ...FAST, record: false })).report.clean).toBe(true);
+  });
+
+  it("an item whose index key (GSI1PK) is wrong is a difference: the app's lookup by username no longer finds it", async () => {
+    const client = stack.dynamodb();
+    const id = await firstId("users", 2);
+    const user = (await testbed.stores().mysql.get("User", { id })) ?? {};
+    const users = testbed.codec().entity("User");
+    await client.send(
+      new UpdateItemCommand({
+        TableName: TABLE(),
+        Key: users.key({ id }),
+        UpdateExpression: "SET GSI1PK = :k",
+        ExpressionAttributeValues: { ":k": { S: "USER#USERNAME#somebody-else" } },
+      }),
+    );
+    // What the app's phase-4 read by username (GSI1) sees: nothing.
+    const byIndex = await client.send(
+      new QueryCommand({
+        TableName: TABLE(),
+        IndexName: "GSI1",
+        KeyConditionExpression: "GSI1PK = :k",
+        ExpressionAttributeValues: { ":k": { S: `USER#USERNAME#${String(user.username)}` } },
+      }),
+    );
+    expect(byIndex.Items ?? []).toEqual([]);
+    try {
+      const { report } = await validate(services(), { ...FAST, entities: ["User"], record: false });
+      // A store that cannot find the user by username does not match MySQL, which can.
+      expect(report.clean).toBe(false);
+    } finally {
+      const row = (await testbed.stores().mysql.get("User", { id })) ?? {};
+      await client.send(
+        new UpdateItemCommand({
+          TableName: TABLE(),
+          Key: users.key({ id }),
+          UpdateExpression: "SET GSI1PK = :k",
+          ExpressionAttributeValues: { ":k": { S: `USER#USERNAME#${String(row.username)}` } },
+        }),
+      );
+    }
+  });
+
+  it("an item in the table that no validated entity claims (no __entity) is reported by a full validation", async () => {
+    const client = stack.dynamodb();
+    const users = testbed.codec().entity("User");
+    const some = await client.send(
+      new GetItemCommand({
+        TableName: TABLE(),
+        Key: users.key({ id: await firstId("users", 3) }),
+        ConsistentRead: true,
+      }),
+    );
+    // A user item without its row, and without the __entity tag (an older writer's, or a hand's).
+    const item = { ...some.Item, ...users.key({ id: 9_100_001n }), id: { N: "9100001" } };
+    delete item.__entity;
+    await client.send(new PutItemCommand({ TableName: TABLE(), Item: item }));
+    const { report } = await validate(services(), { ...FAST, record: false });
+    expect(report.full).toBe(true);
+    expect(report.clean).toBe(false);
+  });
+
+  it("repair does not overwrite DynamoDB once it is authoritative: a phase move 3 -> 4 during a repair", async () => {
+    await setPhase(stack, stack.tablePrefix, 3);
+    const real = stack.dynamodb();
+    const products = testbed.codec().entity("Product");
+    const id = await firstId("products", 7);
+    // DynamoDB missed an update: validation finds it, in phase 3.
+    await real.send(
+      new UpdateItemCommand({
+        TableName: TABLE(),
+        Key: products.key({ id }),
+        UpdateExpression: "SET #n = :n",
+        ExpressionAttributeNames: { "#n": "name" },
+        ExpressionAttributeValues: { ":n": { S: "stale on dynamodb" } },
+      }),
+    );
+    const found = await validate(services(), { ...FAST, entities: ["Product"], record: false });
+    expect(found.differences.map((d) => d.kind)).toEqual(["mismatched"]);
+
+    // The repair has read the phase (3). Before it reads the item, the phase moves to 4 (the barrier waits for the
+    // fleet, and the repair is not in it) and a phase-4 write lands on DynamoDB, its MySQL copy still on its way.
+    let moved = false;
+    const client = new Proxy(real, {
+      get(target, property, receiver) {
+        if (property !== "send") return Reflect.get(target, property, receiver);
+        return async (command: { input?: { TableName?: string } }) => {
+          if (!moved && command.input?.TableName === TABLE()) {
+            moved = true;
+            await setPhase(stack, stack.tablePrefix, 4);
+            await testbed.stores().dynamodb.update("Product", { id }, { name: "phase-4 write" });
+          }
+          return (target.send as (c: unknown) => Promise<unknown>)(command);
+        };
+      },
+    }) as DynamoDBClient;
+    await repair(services(client), found, { record: false });
+    expect(moved).toBe(true);
+    expect((await new PhaseStore(real, { tablePrefix: stack.tablePrefix }).get()).phase).toBe(4);
+    // DynamoDB is authoritative: the acknowledged phase-4 write must still be there.
+    expect((await testbed.stores().dynamodb.get("Product", { id }))?.name).toBe("phase-4 write");
+  });
+
+  it("an older clean full validation does not overwrite a newer validation's differences in the guard rail's record", async () => {
+    await setPhase(stack, stack.tablePrefix, 3);
+    // Make both stores equal again (the previous test's outcome aside).
+    const again = await validate(services(), { ...FAST, record: false });
+    if (again.differences.length > 0) await repair(services(), again, { record: false });
+    const categories = testbed.codec().entity("Category");
+    const productId = await firstId("products", 3);
+    const categoryId = await firstId("categories", 0);
+    await testbed.connection().query("UPDATE products SET name = 'in flight' WHERE id = ?", [productId.toString()]);
+    const full = await validate(services(), {
+      ...FAST,
+      beforeRecheck: async (entity) => {
+        if (entity !== "Product") return;
+        // A difference appears in Category (already read by this validation), and a second validation of
+        // Category finds it and records it, newer than this one.
+        await stack.dynamodb().send(
+          new UpdateItemCommand({
+            TableName: TABLE(),
+            Key: categories.key({ id: categoryId }),
+            UpdateExpression: "SET #n = :n",
+            ExpressionAttributeNames: { "#n": "name" },
+            ExpressionAttributeValues: { ":n": { S: "changed behind ferry's back" } },
+          }),
+        );
+        const partial = await validate(services(), { ...FAST, entities: ["Category"] });
+        expect(partial.report.clean).toBe(false);
+        // The in-flight write lands.
+        const row = await testbed.stores().mysql.get("Product", { id: productId });
+        await testbed
+          .stores()
+          .dynamodb.update("Product", { id: productId }, { name: "in flight", updatedAt: row?.updatedAt });
+      },
+    });
+    expect(full.report.clean).toBe(true);
+    expect(full.report.full).toBe(true);
+    // The difference is still there, and the newest look at it said so: the guard rail must not read "clean".
+    expect((await validate(services(), { ...FAST, entities: ["Category"], record: false })).report.clean).toBe(false);
+    expect((await readValidation(stack.dynamodb(), stack.tablePrefix))?.clean).toBe(false);
+  });
+});
