@@ -100,7 +100,7 @@ describe("validation and repair, second reader", () => {
     );
     // A user item without its row, and without the __entity tag (an older writer's, or a hand's).
     const item = { ...some.Item, ...users.key({ id: 9_100_001n }), id: { N: "9100001" } };
-    delete item.__entity;
+    delete (item as Record<string, unknown>).__entity;
     await client.send(new PutItemCommand({ TableName: TABLE(), Item: item }));
     const { report } = await validate(services(), { ...FAST, record: false });
     expect(report.full).toBe(true);
@@ -125,24 +125,39 @@ describe("validation and repair, second reader", () => {
     const found = await validate(services(), { ...FAST, entities: ["Product"], record: false });
     expect(found.differences.map((d) => d.kind)).toEqual(["mismatched"]);
 
-    // The repair has read the phase (3). Before it reads the item, the phase moves to 4 (the barrier waits for the
-    // fleet, and the repair is not in it) and a phase-4 write lands on DynamoDB, its MySQL copy still on its way.
+    // The repair has read the phase (3). Before it reads the item, a move to 4 is started and a phase-4 write follows
+    // it on DynamoDB, its MySQL copy still on its way. The repair's read waits until the move is either committed (a
+    // repair outside the fleet: the phase-4 write has landed before the repair reads and writes) or announced and
+    // held by the fleet (the repair, a fleet member with the key's write in flight, makes it wait; awaiting the move
+    // here would wait for the repair itself).
     let moved = false;
+    let move: Promise<void> | undefined;
+    const phases = new PhaseStore(real, { tablePrefix: stack.tablePrefix });
     const client = new Proxy(real, {
       get(target, property, receiver) {
         if (property !== "send") return Reflect.get(target, property, receiver);
         return async (command: { input?: { TableName?: string } }) => {
           if (!moved && command.input?.TableName === TABLE()) {
             moved = true;
-            await setPhase(stack, stack.tablePrefix, 4);
-            await testbed.stores().dynamodb.update("Product", { id }, { name: "phase-4 write" });
+            let committed = false;
+            move = setPhase(stack, stack.tablePrefix, 4).then(async () => {
+              committed = true;
+              await testbed.stores().dynamodb.update("Product", { id }, { name: "phase-4 write" });
+            });
+            move.catch(() => undefined);
+            for (let waited = 0; waited < 10_000; waited += 20) {
+              if (committed || (await phases.get()).pending !== undefined) break;
+              await new Promise((resolve) => setTimeout(resolve, 20));
+            }
+            if (committed) await move;
           }
           return (target.send as (c: unknown) => Promise<unknown>)(command);
         };
       },
     }) as DynamoDBClient;
-    await repair(services(client), found, { record: false });
+    await repair(services(client), found, { record: false, fleet: { refreshMs: 100 } });
     expect(moved).toBe(true);
+    await move;
     expect((await new PhaseStore(real, { tablePrefix: stack.tablePrefix }).get()).phase).toBe(4);
     // DynamoDB is authoritative: the acknowledged phase-4 write must still be there.
     expect((await testbed.stores().dynamodb.get("Product", { id }))?.name).toBe("phase-4 write");

@@ -100,8 +100,30 @@ async function run(options: ValidateCommandOptions): Promise<number> {
     if (!known.includes(entity))
       throw new UsageError(`the contract has no entity '${entity}' (it has ${known.join(", ")})`);
   }
-  const { createCodec, repair, validate } = await import("@ferry/runtime");
+  const { CachedPhase, createCodec, PhaseStore, repair, validate } = await import("@ferry/runtime");
   const { mysqlUrl, tablePrefix, client } = storeConnections(options);
+  // A repair is a write of the fleet: this process joins it (a CachedPhase with its heartbeat, as `ferry outbox drain`)
+  // before anything is read, so a move of the authoritative store waits for the key being repaired, and a repair the
+  // phase refuses is refused before validating or recording anything.
+  const live = options.repair
+    ? new CachedPhase(new PhaseStore(client, { tablePrefix }), {
+        app: "ferry-cli",
+        onError: (error) => note(`reading the phase failed; keeping the last one: ${String(error)}`),
+      })
+    : undefined;
+  try {
+    await live?.start();
+  } catch (error) {
+    client.destroy();
+    throw error;
+  }
+  if (live !== undefined && live.phase() === 5) {
+    await live.stop();
+    client.destroy();
+    throw new UsageError(
+      "--repair: the phase is 5, MySQL is no longer written, so there is no authoritative copy to repair from; nothing was validated or recorded",
+    );
+  }
   const mysql = createMysqlPool(mysqlUrl, { connectionLimit: (parallel ?? 4) + 2 });
   // Only on a terminal: elsewhere cli-progress draws nothing, but its stop() would still write a line.
   const bars = options.quiet || options.json || !process.stderr.isTTY ? undefined : new Bars();
@@ -121,6 +143,7 @@ async function run(options: ValidateCommandOptions): Promise<number> {
     if (options.repair && outcome.differences.length > 0) {
       repaired = await repair(services, outcome, {
         who,
+        ...(live === undefined ? {} : { phase: live }),
         onKey: (done, total) => bars?.update("repaired", done, total),
       });
     }
@@ -131,6 +154,7 @@ async function run(options: ValidateCommandOptions): Promise<number> {
     return outcome.report.clean ? 0 : 1;
   } finally {
     bars?.stop();
+    await live?.stop();
     await mysql.end().catch(() => undefined);
     client.destroy();
   }
@@ -219,6 +243,9 @@ function printReport(outcome: ValidationOutcome, repaired: RepairOutcome | undef
       `${r.markersRestored} markers put back, ${r.markersFreed} orphan markers deleted; ${r.failed} failed; ` +
       `${r.left} differences left among the repaired keys`,
   );
+  if (r.phaseMoved !== undefined)
+    say(`  the phase moved to ${r.phaseMoved} during the repair: later keys were repaired on its target`);
+  if (r.stopped !== undefined) say(`  STOPPED: ${r.stopped}; ${r.skipped} not attempted`);
   for (const failure of repaired.failures.slice(0, SHOWN)) {
     say(`  FAILED ${failure.difference.entity} ${keyText(failure.difference.key)}: ${failure.reason}`);
   }

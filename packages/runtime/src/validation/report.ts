@@ -84,6 +84,12 @@ export interface RepairSummary {
   markersRestored: number;
   markersFreed: number;
   failed: number;
+  /** Differences not attempted because the repair stopped (`stopped` says why). */
+  skipped: number;
+  /** Why the repair stopped before every difference was attempted: the phase left 1-4, or this process may not write. */
+  stopped?: string;
+  /** The phase some keys were repaired under when it moved during the repair (a 3 -> 4 move: MySQL became the target). */
+  phaseMoved?: number;
   /** The keys it changed (up to the report's limit), and what it did to each. */
   changes: Array<{ entity: string; kind: DifferenceKind; key: unknown; marker?: string; done: string }>;
   /** Differences left when exactly the repaired keys were validated again. */
