@@ -75,6 +75,22 @@ describe("validation and repair, second reader", () => {
       const { report } = await validate(services(), { ...FAST, entities: ["User"], record: false });
       // A store that cannot find the user by username does not match MySQL, which can.
       expect(report.clean).toBe(false);
+      expect(report.entities[0]?.differences).toEqual([
+        expect.objectContaining({
+          kind: "mismatched",
+          fields: [
+            {
+              field: "GSI1PK",
+              mysql: `USER#USERNAME#${String(user.username)}`,
+              dynamodb: "USER#USERNAME#somebody-else",
+            },
+          ],
+        }),
+      ]);
+      // A repair renders the index key again from the item's attributes.
+      const repaired = await repair(services(), { ...FAST, entities: ["User"], record: false }, { record: false });
+      expect(repaired.repair.indexKeysRestored).toBe(1);
+      expect(repaired.after.differences).toEqual([]);
     } finally {
       const row = (await testbed.stores().mysql.get("User", { id })) ?? {};
       await client.send(

@@ -18,16 +18,26 @@
  *
  * What it did is added to the stored report; then exactly the repaired keys are validated again.
  */
+import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  GetItemCommand,
+  UpdateItemCommand,
+} from "@aws-sdk/client-dynamodb";
 import pLimit from "p-limit";
+import type { EntityCodec, Item } from "../codec/index.ts";
 import { CachedPhase, type CachedPhaseOptions } from "../control/cached-phase.ts";
 import { PhaseStore } from "../control/phase-store.ts";
+import { entityItems } from "../dynamodb/entity-items.ts";
+import { VERSION_ATTRIBUTE } from "../dynamodb/expression.ts";
 import { DynamoEntityStore } from "../dynamodb/index.ts";
 import { freeOrphanMarker, restoreMarkers } from "../dynamodb/orphan-markers.ts";
 import { MysqlEntityStore } from "../mysql/store.ts";
 import { decodeKey } from "../outbox/entry.ts";
 import { KeySync } from "../outbox/sync.ts";
 import type { Phase, PhaseSource, WriteTicket } from "../phases.ts";
-import { reasonOf } from "./compare.ts";
+import { keyAttributeNames, reasonOf } from "./compare.ts";
 import { type Difference, type RepairSummary, storeValidationReport, type ValidationReport } from "./report.ts";
 import {
   type ValidateOptions,
@@ -164,6 +174,15 @@ async function repairAsMember(
     const done = await sync.sync(target, difference.entity, identity);
     summary[done]++;
     if (done !== "unchanged") changed(difference, `${done} on ${target}`);
+    if (difference.kind === "mismatched") {
+      // Index keys are rendered from the item's own attributes: a wrong one is put right on DynamoDB (KeySync compares
+      // values, not keys), on condition that the item is still at the version read.
+      const fixed = await restoreIndexKeys(services.client, table, entityCodec, entityCodec.key(identity));
+      if (fixed.length > 0) {
+        summary.indexKeysRestored = (summary.indexKeysRestored ?? 0) + 1;
+        changed(difference, `index key(s) ${fixed.join(", ")} rendered again on dynamodb`);
+      }
+    }
     if (
       difference.kind === "missing-marker" ||
       difference.kind === "missing-item" ||
@@ -247,6 +266,60 @@ async function repairAsMember(
   const report: ValidationReport = { ...outcome.report, repair: summary };
   if (options.record !== false) await storeValidationReport(services.client, services.tablePrefix, report);
   return { report, repair: summary, after, failures };
+}
+
+/**
+ * Renders an item's index key attributes again from its own attributes and writes those that differ (SET, or REMOVE
+ * for a sparse index's key the item should not have), on condition that the item is at the version read; returns the
+ * attributes written ([] when none differ or the item is not there).
+ */
+async function restoreIndexKeys(
+  client: DynamoDBClient,
+  table: string,
+  codec: EntityCodec,
+  key: Item,
+): Promise<string[]> {
+  const primary = new Set([codec.keyNames.partition, codec.keyNames.sort]);
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const read = await client.send(new GetItemCommand({ TableName: table, Key: key, ConsistentRead: true }));
+    const item = read.Item;
+    if (item === undefined || item[VERSION_ATTRIBUTE]?.N === undefined) return [];
+    const expected = entityItems(codec, codec.fromItem(item)).item;
+    const names: Record<string, string> = { "#v": VERSION_ATTRIBUTE };
+    const values: Record<string, AttributeValue> = { ":v": item[VERSION_ATTRIBUTE], ":one": { N: "1" } };
+    const sets: string[] = ["#v = #v + :one"];
+    const removes: string[] = [];
+    const fixed: string[] = [];
+    for (const [index, name] of keyAttributeNames(codec).entries()) {
+      if (primary.has(name)) continue;
+      if (JSON.stringify(expected[name] ?? null) === JSON.stringify(item[name] ?? null)) continue;
+      fixed.push(name);
+      names[`#k${index}`] = name;
+      const want = expected[name];
+      if (want === undefined) removes.push(`#k${index}`);
+      else {
+        values[`:k${index}`] = want;
+        sets.push(`#k${index} = :k${index}`);
+      }
+    }
+    if (fixed.length === 0) return [];
+    try {
+      await client.send(
+        new UpdateItemCommand({
+          TableName: table,
+          Key: key,
+          UpdateExpression: `SET ${sets.join(", ")}${removes.length > 0 ? ` REMOVE ${removes.join(", ")}` : ""}`,
+          ConditionExpression: "#v = :v",
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return fixed;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+  throw new Error("its item kept changing while its index keys were put right");
 }
 
 function markerKey(names: { partition: string; sort?: string }, id: string) {

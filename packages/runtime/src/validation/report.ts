@@ -83,6 +83,8 @@ export interface RepairSummary {
   unchanged: number;
   markersRestored: number;
   markersFreed: number;
+  /** Items whose index key attributes were rendered again (a wrong, missing or extra GSI key). */
+  indexKeysRestored?: number;
   failed: number;
   /** Differences not attempted because the repair stopped (`stopped` says why). */
   skipped: number;
