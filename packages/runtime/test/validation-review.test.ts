@@ -214,6 +214,8 @@ describe("validation and repair, second reader", () => {
     });
     expect(full.report.clean).toBe(true);
     expect(full.report.full).toBe(true);
+    // And its report says its result was not recorded, and why.
+    expect(full.report.guardRail).toMatchObject({ recorded: false, reason: expect.stringContaining("started later") });
     // The difference is still there, and the newest look at it said so: the guard rail must not read "clean".
     expect((await validate(services(), { ...FAST, entities: ["Category"], record: false })).report.clean).toBe(false);
     expect((await readValidation(stack.dynamodb(), stack.tablePrefix))?.clean).toBe(false);

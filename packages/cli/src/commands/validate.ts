@@ -235,6 +235,8 @@ function printReport(outcome: ValidationOutcome, repaired: RepairOutcome | undef
       (settled > 0 ? `; ${settled} in flight at first look, settled at the recheck` : ""),
   );
   say(`report ${report.id}`);
+  if (report.guardRail?.recorded === false)
+    say(`NOTE: ${report.guardRail.reason ?? "not recorded for the guard rail"}`);
   if (!repaired) return;
   const r = repaired.repair;
   say("");

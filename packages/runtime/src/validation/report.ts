@@ -123,6 +123,11 @@ export interface ValidationReport {
   };
   itemsPerSecond: number;
   durationMs: number;
+  /**
+   * Whether its result was recorded for the 3 -> 4 guard rail (absent: not asked, as for a partial clean validation or
+   * one not recorded at all); not recorded when a validation that started later had recorded its own.
+   */
+  guardRail?: { recorded: boolean; reason?: string };
   repair?: RepairSummary;
 }
 

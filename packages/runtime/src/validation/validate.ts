@@ -156,17 +156,27 @@ export async function validate(
     entities: reports,
   });
   if (options.record !== false) {
-    await storeValidationReport(services.client, services.tablePrefix, report);
-    // A partial clean validation vouches for part of the data only: it leaves the last full result as it is.
+    // A partial clean validation vouches for part of the data only: it leaves the last full result as it is. The
+    // record is conditional on the start: a validation that started later has looked later, and its result stands.
     if (report.full || !report.clean) {
-      await recordValidation(services.client, services.tablePrefix, {
+      const recorded = await recordValidation(services.client, services.tablePrefix, {
         clean: report.clean,
         mismatches: report.totals.differences,
         at,
         reportId: report.id,
         ...(dualWriteSince === undefined ? {} : { dualWriteSince }),
       });
+      report.guardRail = recorded.recorded
+        ? { recorded: true }
+        : {
+            recorded: false,
+            reason:
+              `not recorded for the guard rail: a validation that started later (${recorded.standing?.at ?? "?"}` +
+              `${recorded.standing?.reportId === undefined ? "" : `, report ${recorded.standing.reportId}`}) ` +
+              `recorded its result (${recorded.standing?.clean ? "clean" : "not clean"}), which stands`,
+          };
     }
+    await storeValidationReport(services.client, services.tablePrefix, report);
   }
   return { report, differences };
 }
