@@ -3,6 +3,8 @@
  * (ac9ec79) and states what should hold.
  */
 import {
+  type AttributeValue,
+  DeleteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
@@ -115,12 +117,33 @@ describe("validation and repair, second reader", () => {
       }),
     );
     // A user item without its row, and without the __entity tag (an older writer's, or a hand's).
-    const item = { ...some.Item, ...users.key({ id: 9_100_001n }), id: { N: "9100001" } };
-    delete (item as Record<string, unknown>).__entity;
+    const item: Record<string, AttributeValue> = {
+      ...some.Item,
+      ...users.key({ id: 9_100_001n }),
+      id: { N: "9100001" },
+    };
+    delete item.__entity;
     await client.send(new PutItemCommand({ TableName: TABLE(), Item: item }));
     const { report } = await validate(services(), { ...FAST, record: false });
     expect(report.full).toBe(true);
     expect(report.clean).toBe(false);
+    expect(report.unclaimed).toEqual({
+      count: 1,
+      items: [
+        {
+          table: "main",
+          key: { PK: item.PK?.S, SK: item.SK?.S },
+          reason: "no __entity attribute, and not a unique marker of an entity",
+        },
+      ],
+    });
+    // A validation of some entities does not look for them (it cannot tell another entity's items from them).
+    expect((await validate(services(), { ...FAST, entities: ["User"], record: false })).report.unclaimed).toBe(
+      undefined,
+    );
+    await client.send(
+      new DeleteItemCommand({ TableName: TABLE(), Key: { PK: item.PK ?? { S: "" }, SK: item.SK ?? { S: "" } } }),
+    );
   });
 
   it("repair does not overwrite DynamoDB once it is authoritative: a phase move 3 -> 4 during a repair", async () => {

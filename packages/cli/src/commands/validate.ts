@@ -224,6 +224,18 @@ function printReport(outcome: ValidationOutcome, repaired: RepairOutcome | undef
     for (const difference of differences) say(describe(difference));
     if (total > differences.length) say(`  ... and ${(total - differences.length).toLocaleString("en-US")} more`);
   }
+  const unclaimed = report.unclaimed;
+  if (unclaimed !== undefined && unclaimed.count > 0) {
+    say("");
+    say(
+      `items no entity claims: ${unclaimed.count.toLocaleString("en-US")} (not repaired: nothing says what they should be)`,
+    );
+    for (const item of unclaimed.items.slice(0, SHOWN))
+      say(`  ${item.table} ${JSON.stringify(item.key)}: ${item.reason}`);
+    if (unclaimed.count > Math.min(SHOWN, unclaimed.items.length)) {
+      say(`  ... and ${(unclaimed.count - Math.min(SHOWN, unclaimed.items.length)).toLocaleString("en-US")} more`);
+    }
+  }
   say("");
   const settled = report.entities.reduce((sum, e) => sum + e.settled, 0);
   const scope = report.full ? "" : report.sample < 1 ? ` (a sample of ${report.sample})` : " (some entities)";

@@ -98,6 +98,17 @@ export interface RepairSummary {
   left: number;
 }
 
+/**
+ * Items of a scanned table that no entity of the contract claims (a full validation only): no `__entity` and not a
+ * unique marker of an entity (`UNIQUE#<Entity>#...`), or an `__entity` that is not an entity of the contract or of this
+ * table. Each counts as a difference; repair does not touch them (nothing says what they should be).
+ */
+export interface Unclaimed {
+  count: number;
+  /** The first ones (up to 20): the table (the contract's name), the item's key, and why no entity claims it. */
+  items: Array<{ table: string; key: Record<string, string>; reason: string }>;
+}
+
 export interface ValidationReport {
   id: string;
   /** ISO-8601: when it started. */
@@ -109,6 +120,8 @@ export interface ValidationReport {
   /** Every entity of the contract was checked, every row: the guard rail may take it. */
   full: boolean;
   entities: EntityReport[];
+  /** A full validation's items that no entity claims (absent for a partial or sampled one, which does not look). */
+  unclaimed?: Unclaimed;
   clean: boolean;
   totals: {
     rows: number;
@@ -119,6 +132,8 @@ export interface ValidationReport {
     extra: number;
     mismatched: number;
     unreadable: number;
+    /** Items no entity claims (a full validation's; 0 otherwise). Counted in `differences`. */
+    unclaimed: number;
     differences: number;
   };
   itemsPerSecond: number;

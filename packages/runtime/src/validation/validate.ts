@@ -36,6 +36,7 @@ import {
   type EntityReport,
   reportId,
   storeValidationReport,
+  type Unclaimed,
   type ValidationReport,
 } from "./report.ts";
 
@@ -98,6 +99,8 @@ export const DEFAULT_RECHECK_MS = 1500;
 export const DEFAULT_PARALLEL = 4;
 const DEFAULT_PAGE_ROWS = 500;
 const DEFAULT_MAX_DIFFERENCES = 20;
+/** Unclaimed items listed in the report (every one is counted). */
+const UNCLAIMED_KEPT = 20;
 
 export async function validate(
   services: ValidationServices,
@@ -138,7 +141,10 @@ export async function validate(
     group.set(entity, state);
     byTable.set(table, group);
   }
-  for (const [table, group] of byTable) await checker.scanTable(table, group);
+  // A full validation also reads what no entity of the contract claims, in every table it scans.
+  const full = sample === 1 && codec.entities.every((entity) => entities.includes(entity));
+  const unclaimed: Unclaimed | undefined = full ? { count: 0, items: [] } : undefined;
+  for (const [table, group] of byTable) await checker.scanTable(table, group, unclaimed);
   const reports: EntityReport[] = [];
   const differences: Difference[] = [];
   for (const [entity, state] of states) {
@@ -152,8 +158,9 @@ export async function validate(
     who: options.who ?? "ferry",
     contract: options.contract ?? codec.contract.name,
     sample,
-    full: sample === 1 && codec.entities.every((entity) => entities.includes(entity)),
+    full,
     entities: reports,
+    ...(unclaimed === undefined ? {} : { unclaimed }),
   });
   if (options.record !== false) {
     // A partial clean validation vouches for part of the data only: it leaves the last full result as it is. The
@@ -314,7 +321,7 @@ class EntityChecker {
    * 2. One DynamoDB table, scanned once for all the entities it holds that are validated: their items and markers,
    * for those without their row. Progress is told under the table's name.
    */
-  async scanTable(table: string, states: ReadonlyMap<string, EntityState>): Promise<void> {
+  async scanTable(table: string, states: ReadonlyMap<string, EntityState>, unclaimed?: Unclaimed): Promise<void> {
     const entities = [...states.keys()];
     const comparisons = new Map(entities.map((entity) => [entity, this.comparison(entity)]));
     const first = this.services.codec.entity(entities[0] as string);
@@ -349,9 +356,14 @@ class EntityChecker {
                 Segment: segment,
                 TotalSegments: segments.total,
                 ConsistentRead: true,
-                FilterExpression: conditions.join(" OR "),
-                ExpressionAttributeNames: names,
-                ExpressionAttributeValues: values,
+                // Every item when what no entity claims is looked for too.
+                ...(unclaimed === undefined
+                  ? {
+                      FilterExpression: conditions.join(" OR "),
+                      ExpressionAttributeNames: names,
+                      ExpressionAttributeValues: values,
+                    }
+                  : {}),
                 ExclusiveStartKey: start,
               }),
             );
@@ -363,6 +375,20 @@ class EntityChecker {
               else {
                 const owner = markerOwner(item);
                 if (owner !== undefined) markers.get(owner)?.push(item);
+                else if (unclaimed !== undefined) {
+                  unclaimed.count++;
+                  if (unclaimed.items.length < UNCLAIMED_KEPT) {
+                    unclaimed.items.push({
+                      table,
+                      key: Object.fromEntries(
+                        [first.keyNames.partition, first.keyNames.sort]
+                          .filter((name): name is string => name !== undefined)
+                          .map((name) => [name, item[name]?.S ?? JSON.stringify(item[name] ?? null)]),
+                      ),
+                      reason: this.unclaimedReason(item, entity),
+                    });
+                  }
+                }
               }
             }
             for (const entity of entities) {
@@ -388,6 +414,19 @@ class EntityChecker {
       ),
     );
     this.options.onProgress?.({ entity: table, stage: "items", done: scanned, total: scanned });
+  }
+
+  /** Why no entity of the contract claims an item of a table a full validation scanned. */
+  private unclaimedReason(item: Item, entity: string | undefined): string {
+    const codec = this.services.codec;
+    if (entity === undefined) {
+      const id = item[ENTITY_ATTRIBUTE] === undefined ? undefined : JSON.stringify(item[ENTITY_ATTRIBUTE]);
+      return id === undefined
+        ? `no ${ENTITY_ATTRIBUTE} attribute, and not a unique marker of an entity`
+        : `${ENTITY_ATTRIBUTE} is not a string (${id})`;
+    }
+    if (!codec.entities.includes(entity)) return `${ENTITY_ATTRIBUTE} '${entity}' is not an entity of the contract`;
+    return `${ENTITY_ATTRIBUTE} '${entity}' is an entity of another table (${codec.entity(entity).table})`;
   }
 
   /** 3. What differed at first look, read again; the entity's report. */
@@ -495,6 +534,7 @@ function summarize(input: {
   sample: number;
   full: boolean;
   entities: EntityReport[];
+  unclaimed?: Unclaimed;
 }): ValidationReport {
   const durationMs = Date.now() - input.started;
   const sum = (pick: (report: EntityReport) => number) => input.entities.reduce((total, e) => total + pick(e), 0);
@@ -507,9 +547,10 @@ function summarize(input: {
     extra: sum((e) => e.extra),
     mismatched: sum((e) => e.mismatched),
     unreadable: sum((e) => e.unreadable),
+    unclaimed: input.unclaimed?.count ?? 0,
     differences: 0,
   };
-  totals.differences = totals.missing + totals.extra + totals.mismatched + totals.unreadable;
+  totals.differences = totals.missing + totals.extra + totals.mismatched + totals.unreadable + totals.unclaimed;
   return {
     id: reportId(input.at),
     at: input.at,
@@ -518,6 +559,7 @@ function summarize(input: {
     sample: input.sample,
     full: input.full,
     entities: input.entities,
+    ...(input.unclaimed === undefined ? {} : { unclaimed: input.unclaimed }),
     clean: totals.differences === 0,
     totals,
     itemsPerSecond: Math.round(((totals.rows + totals.items + totals.markers) * 1000) / Math.max(1, durationMs)),
