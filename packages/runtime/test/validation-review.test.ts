@@ -243,4 +243,70 @@ describe("validation and repair, second reader", () => {
     expect((await validate(services(), { ...FAST, entities: ["Category"], record: false })).report.clean).toBe(false);
     expect((await readValidation(stack.dynamodb(), stack.tablePrefix))?.clean).toBe(false);
   });
+
+  it("a hot key, written again between the first look and the recheck, is looked at again before it is reported", async () => {
+    const id = await firstId("products", 5);
+    const write = async (name: string, dynamodb: boolean) => {
+      await testbed.connection().query("UPDATE products SET name = ? WHERE id = ?", [name, id.toString()]);
+      if (!dynamodb) return;
+      const row = await testbed.stores().mysql.get("Product", { id });
+      await testbed.stores().dynamodb.update("Product", { id }, { name, updatedAt: row?.updatedAt });
+    };
+    await write("hot 1", false);
+    const rounds: number[] = [];
+    const { report } = await validate(services(), {
+      ...FAST,
+      entities: ["Product"],
+      record: false,
+      beforeRecheck: async (_entity, suspects) => {
+        rounds.push(suspects.length);
+        // Between the first look and the recheck: written again on MySQL, its copy still on its way.
+        if (rounds.length === 1) await write("hot 2", false);
+        // Between the recheck and the next: the copy lands.
+        else if (rounds.length === 2) await write("hot 2", true);
+      },
+    });
+    expect(rounds).toEqual([1, 1]);
+    expect(report.clean).toBe(true);
+    expect(report.entities[0]?.settled).toBe(1);
+  });
+
+  it("a difference that looks the same at the recheck is reported after one recheck; one that keeps changing after three", async () => {
+    const id = await firstId("products", 6);
+    const [rows] = (await testbed
+      .connection()
+      .query("SELECT name FROM products WHERE id = ?", [id.toString()])) as unknown as [Array<{ name: string }>];
+    await testbed.connection().query("UPDATE products SET name = 'stale' WHERE id = ?", [id.toString()]);
+    let rounds = 0;
+    const steady = await validate(services(), {
+      ...FAST,
+      entities: ["Product"],
+      record: false,
+      beforeRecheck: () => {
+        rounds++;
+      },
+    });
+    expect(rounds).toBe(1);
+    expect(steady.differences.map((d) => d.kind)).toEqual(["mismatched"]);
+    rounds = 0;
+    const hot = await validate(services(), {
+      ...FAST,
+      entities: ["Product"],
+      record: false,
+      beforeRecheck: async () => {
+        rounds++;
+        await testbed.connection().query("UPDATE products SET name = ? WHERE id = ?", [`hot ${rounds}`, id.toString()]);
+      },
+    });
+    expect(rounds).toBe(3);
+    expect(hot.differences).toEqual([
+      expect.objectContaining({
+        kind: "mismatched",
+        fields: expect.arrayContaining([expect.objectContaining({ field: "name", mysql: "hot 3" })]),
+      }),
+    ]);
+    await testbed.connection().query("UPDATE products SET name = ? WHERE id = ?", [rows[0]?.name, id.toString()]);
+    const row = await testbed.stores().mysql.get("Product", { id });
+    await testbed.stores().dynamodb.update("Product", { id }, { name: row?.name, updatedAt: row?.updatedAt });
+  });
 });

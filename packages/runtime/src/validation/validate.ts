@@ -101,6 +101,8 @@ const DEFAULT_PAGE_ROWS = 500;
 const DEFAULT_MAX_DIFFERENCES = 20;
 /** Unclaimed items listed in the report (every one is counted). */
 const UNCLAIMED_KEPT = 20;
+/** Looks again at a difference that keeps changing (a hot key) before it is reported as it is. */
+const MAX_RECHECKS = 3;
 
 export async function validate(
   services: ValidationServices,
@@ -455,10 +457,28 @@ class EntityChecker {
     return { report, differences: found };
   }
 
-  /** The suspects that still differ after recheckMs, read again both sides. */
+  /**
+   * The suspects that still differ after recheckMs, read again both sides. A difference that changed between two
+   * looks (its row or item moved: other values, another kind) is a key still being written: it is looked at again,
+   * up to MAX_RECHECKS times, and reported as the last look found it. One that looks the same twice is confirmed.
+   */
   private async confirm(comparison: EntityComparison, suspects: readonly Difference[]): Promise<Difference[]> {
-    await this.options.beforeRecheck?.(comparison.entity, suspects);
-    await new Promise((resolve) => setTimeout(resolve, this.options.recheckMs ?? DEFAULT_RECHECK_MS));
+    const confirmed: Difference[] = [];
+    let looking = distinct(suspects);
+    for (let round = 1; ; round++) {
+      await this.options.beforeRecheck?.(comparison.entity, looking);
+      await new Promise((resolve) => setTimeout(resolve, this.options.recheckMs ?? DEFAULT_RECHECK_MS));
+      const found = await this.lookAgain(comparison, looking);
+      const before = new Map(looking.map((difference) => [differenceId(difference), signature(difference)]));
+      const moving = found.filter((difference) => before.get(differenceId(difference)) !== signature(difference));
+      if (moving.length === 0 || round >= MAX_RECHECKS) return distinct([...confirmed, ...found]);
+      confirmed.push(...found.filter((difference) => !moving.includes(difference)));
+      looking = moving;
+    }
+  }
+
+  /** Everything about the suspects' keys and markers now. */
+  private async lookAgain(comparison: EntityComparison, suspects: readonly Difference[]): Promise<Difference[]> {
     const keys = new Map<string, EntityValue>();
     const markers = new Set<string>();
     const unreadable: Difference[] = [];
@@ -588,10 +608,20 @@ function emptyReport(entity: string): EntityReport {
 function distinct(differences: readonly Difference[]): Difference[] {
   const seen = new Map<string, Difference>();
   for (const difference of differences) {
-    const id = JSON.stringify([difference.kind, difference.key, difference.marker ?? null]);
+    const id = differenceId(difference);
     if (!seen.has(id)) seen.set(id, difference);
   }
   return [...seen.values()];
+}
+
+/** Which difference it is: its kind, key and marker. */
+function differenceId(difference: Difference): string {
+  return JSON.stringify([difference.kind, difference.key, difference.marker ?? null]);
+}
+
+/** What a look saw of it: the values on both sides and why (a key being written shows other ones at the next look). */
+function signature(difference: Difference): string {
+  return JSON.stringify([difference.fields, difference.reason ?? null]);
 }
 
 /** The rows among the differences (a row with two differences counts once). */
