@@ -17,6 +17,7 @@ import { describe, expect, it } from "vitest";
 import { runBackfill } from "../src/backfill/worker.ts";
 import { PhaseStore } from "../src/control/phase-store.ts";
 import { readValidation } from "../src/control/validation-result.ts";
+import { FixedPhase, type PhaseSource } from "../src/phases.ts";
 import { useContractStores } from "../src/testing/index.ts";
 import { repair, validate } from "../src/validation/index.ts";
 import { setPhase } from "./backfill-fixtures-run.ts";
@@ -308,5 +309,35 @@ describe("validation and repair, second reader", () => {
     await testbed.connection().query("UPDATE products SET name = ? WHERE id = ?", [rows[0]?.name, id.toString()]);
     const row = await testbed.stores().mysql.get("Product", { id });
     await testbed.stores().dynamodb.update("Product", { id }, { name: row?.name, updatedAt: row?.updatedAt });
+  });
+
+  it("repair stops, and lists what it did not attempt, once the phase its tickets are taken under is 5", async () => {
+    const first = await firstId("products", 8);
+    const second = await firstId("products", 9);
+    for (const id of [first, second]) {
+      await testbed
+        .connection()
+        .query("UPDATE products SET name = CONCAT(name, ' (mysql only)') WHERE id = ?", [id.toString()]);
+    }
+    const found = await validate(services(), { ...FAST, entities: ["Product"], record: false });
+    expect(found.differences).toHaveLength(2);
+    // A phase source that issued the first ticket in phase 4 and every later one in phase 5 (a move 4 -> 5 committed
+    // in between).
+    let tickets = 0;
+    const phase: PhaseSource = {
+      phase: () => 4,
+      beginWrite: async () => ({ phase: tickets++ === 0 ? 4 : 5, done: () => {} }),
+    };
+    const outcome = await repair(services(), found, { record: false, phase });
+    expect(outcome.repair.stopped).toMatch(/the phase moved to 5 during the repair/);
+    expect(outcome.repair.skipped).toBe(1);
+    expect(outcome.repair.updated).toBe(1);
+    expect(outcome.repair.target).toBe("mysql");
+    expect(outcome.failures).toEqual([
+      expect.objectContaining({ reason: expect.stringMatching(/^not attempted: the repair stopped/) }),
+    ]);
+    // Both stores equal again (from MySQL), for what follows.
+    const again = await validate(services(), { ...FAST, entities: ["Product"], record: false });
+    await repair(services(), again, { record: false, phase: new FixedPhase(3) });
   });
 });
