@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DeleteItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { DeleteItemCommand, PutItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import {
   applyTables,
   createCodec,
@@ -159,6 +159,41 @@ describe("ferry validate", () => {
       expect(result.stderr, args.join(" ")).toMatch(message);
       expect(result.stderr).not.toContain("    at ");
     }
+    expect(await listValidationReports(stack.dynamodb(), stack.tablePrefix, { limit: 100 })).toEqual(before);
+    expect(await readValidation(stack.dynamodb(), stack.tablePrefix)).toEqual(latest);
+  });
+
+  it("escapes control characters of stored data in the table, and shows items no entity claims", async () => {
+    const key = { PK: { S: "GHOST#\u001b[2J\u0007" }, SK: { S: "GHOST\u202e" } };
+    await stack.dynamodb().send(
+      new PutItemCommand({
+        TableName: `${stack.tablePrefix}main`,
+        Item: { ...key, __entity: { S: "Ghost\u001b[31m\r\n" } },
+      }),
+    );
+    try {
+      const found = await runCli(["validate", ...CONTRACT, "--recheck-ms", "10", "-q"], env());
+      expect(found.code).toBe(1);
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: no control character may reach the terminal.
+      expect(found.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f\u202e]/);
+      expect(found.stdout).toContain("items no entity claims: 1 (not repaired: nothing says what they should be)\n");
+      expect(found.stdout).toContain(
+        `  main {"PK":"GHOST#\\u001b[2J\\u0007","SK":"GHOST\\u202e"}: __entity 'Ghost\\x1b[31m\\x0d\\x0a' is not an entity of the contract\n`,
+      );
+    } finally {
+      await stack.dynamodb().send(new DeleteItemCommand({ TableName: `${stack.tablePrefix}main`, Key: key }));
+    }
+  });
+
+  it("--repair in phase 5 exits 2 before validating or recording anything", async () => {
+    const phases = new PhaseStore(stack.dynamodb(), { tablePrefix: stack.tablePrefix });
+    await phases.set(5, { who: "tester", reason: "repair refused", force: true, confirm: true });
+    const before = await listValidationReports(stack.dynamodb(), stack.tablePrefix, { limit: 100 });
+    const latest = await readValidation(stack.dynamodb(), stack.tablePrefix);
+    const result = await runInProcess(validateCommand, ["validate", ...CONTRACT, "--repair", "-q"], env());
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toMatch(/^error: --repair: the phase is 5, MySQL is no longer written/);
     expect(await listValidationReports(stack.dynamodb(), stack.tablePrefix, { limit: 100 })).toEqual(before);
     expect(await readValidation(stack.dynamodb(), stack.tablePrefix)).toEqual(latest);
   });

@@ -22,7 +22,10 @@ interface ValidateCommandOptions {
   dynamodbEndpoint?: string;
 }
 
-/** Differences shown per entity in the table view (the report keeps up to 20; JSON shows them all). */
+/**
+ * Differences shown per entity in the table view. The report keeps the first 20 per entity (every one is counted), and
+ * JSON shows those 20; the repair works on every difference found, not only those kept.
+ */
 const SHOWN = 5;
 
 /** An operator's mistake or a store that is not there: exit code 2, one message, nothing recorded. */
@@ -55,12 +58,15 @@ for the 3 -> 4 guard rail (ferry phase set 4), and so does any validation that f
 --repair copies each differing key from the authoritative store (MySQL in phases 1-3, DynamoDB in 4)
 with the same conditional writes as the outbox's replays, puts back lost unique markers and deletes
 orphan ones on condition that their owner is as read; then it validates the repaired keys again.
+The repair joins the fleet (a heartbeat as "ferry-cli"), so a phase move waits for the key being
+repaired; it stops, and lists what it did not attempt, if the phase moves to 5.
 Run a full validation afterwards for the guard rail.
 
 Exit codes:
   0  no differences (with --repair: none left after the repair)
   1  differences found (with --repair: some could not be repaired)
-  2  the contract, an option, an entity or a table is wrong, or a store cannot be reached; nothing recorded
+  2  the contract, an option, an entity or a table is wrong, a store cannot be reached, or --repair
+     in phase 5; nothing validated or recorded
 
 Examples:
   pnpm ferry validate --contract contract/store.yaml
@@ -100,8 +106,30 @@ async function run(options: ValidateCommandOptions): Promise<number> {
     if (!known.includes(entity))
       throw new UsageError(`the contract has no entity '${entity}' (it has ${known.join(", ")})`);
   }
-  const { createCodec, repair, validate } = await import("@ferry/runtime");
+  const { CachedPhase, createCodec, PhaseStore, repair, validate } = await import("@ferry/runtime");
   const { mysqlUrl, tablePrefix, client } = storeConnections(options);
+  // A repair is a write of the fleet: this process joins it (a CachedPhase with its heartbeat, as `ferry outbox drain`)
+  // before anything is read, so a move of the authoritative store waits for the key being repaired, and a repair the
+  // phase refuses is refused before validating or recording anything.
+  const live = options.repair
+    ? new CachedPhase(new PhaseStore(client, { tablePrefix }), {
+        app: "ferry-cli",
+        onError: (error) => note(`reading the phase failed; keeping the last one: ${String(error)}`),
+      })
+    : undefined;
+  try {
+    await live?.start();
+  } catch (error) {
+    client.destroy();
+    throw error;
+  }
+  if (live !== undefined && live.phase() === 5) {
+    await live.stop();
+    client.destroy();
+    throw new UsageError(
+      "--repair: the phase is 5, MySQL is no longer written, so there is no authoritative copy to repair from; nothing was validated or recorded",
+    );
+  }
   const mysql = createMysqlPool(mysqlUrl, { connectionLimit: (parallel ?? 4) + 2 });
   // Only on a terminal: elsewhere cli-progress draws nothing, but its stop() would still write a line.
   const bars = options.quiet || options.json || !process.stderr.isTTY ? undefined : new Bars();
@@ -121,6 +149,7 @@ async function run(options: ValidateCommandOptions): Promise<number> {
     if (options.repair && outcome.differences.length > 0) {
       repaired = await repair(services, outcome, {
         who,
+        ...(live === undefined ? {} : { phase: live }),
         onKey: (done, total) => bars?.update("repaired", done, total),
       });
     }
@@ -131,6 +160,7 @@ async function run(options: ValidateCommandOptions): Promise<number> {
     return outcome.report.clean ? 0 : 1;
   } finally {
     bars?.stop();
+    await live?.stop();
     await mysql.end().catch(() => undefined);
     client.destroy();
   }
@@ -178,6 +208,9 @@ class Bars {
 }
 
 function printReport(outcome: ValidationOutcome, repaired: RepairOutcome | undefined): void {
+  // Stored data (keys, marker ids, values, reasons) is never printed raw: control characters are escaped.
+  const out = (text = "") => say(terminalSafe(text));
+  const noteLine = (text: string) => note(terminalSafe(text));
   const { report } = outcome;
   const header = ["entity", "rows", "items", "matched", "missing", "extra", "mismatched"];
   const rows = report.entities.map((e) => [
@@ -189,43 +222,62 @@ function printReport(outcome: ValidationOutcome, repaired: RepairOutcome | undef
   );
   const line = (cells: string[]) =>
     `  ${cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0))).join("  ")}`;
-  say(line(header));
-  for (const row of rows) say(line(row));
+  out(line(header));
+  for (const row of rows) out(line(row));
   for (const entity of report.entities) {
     const differences = entity.differences.slice(0, SHOWN);
     if (differences.length === 0) continue;
-    say("");
+    out("");
     const total = entity.missing + entity.extra + entity.mismatched + entity.unreadable;
-    say(`${entity.entity}: ${total.toLocaleString("en-US")} ${total === 1 ? "difference" : "differences"}`);
-    for (const difference of differences) say(describe(difference));
-    if (total > differences.length) say(`  ... and ${(total - differences.length).toLocaleString("en-US")} more`);
+    out(`${entity.entity}: ${total.toLocaleString("en-US")} ${total === 1 ? "difference" : "differences"}`);
+    for (const difference of differences) for (const text of describe(difference)) out(text);
+    if (total > differences.length) out(`  ... and ${(total - differences.length).toLocaleString("en-US")} more`);
   }
-  say("");
+  const unclaimed = report.unclaimed;
+  if (unclaimed !== undefined && unclaimed.count > 0) {
+    out("");
+    out(
+      `items no entity claims: ${unclaimed.count.toLocaleString("en-US")} (not repaired: nothing says what they should be)`,
+    );
+    for (const item of unclaimed.items.slice(0, SHOWN))
+      out(`  ${item.table} ${JSON.stringify(item.key)}: ${item.reason}`);
+    if (unclaimed.count > Math.min(SHOWN, unclaimed.items.length)) {
+      out(`  ... and ${(unclaimed.count - Math.min(SHOWN, unclaimed.items.length)).toLocaleString("en-US")} more`);
+    }
+  }
+  out("");
   const settled = report.entities.reduce((sum, e) => sum + e.settled, 0);
   const scope = report.full ? "" : report.sample < 1 ? ` (a sample of ${report.sample})` : " (some entities)";
-  say(
+  out(
     `${report.clean ? "clean" : `${report.totals.differences.toLocaleString("en-US")} differences`}${scope}: ` +
       `${report.totals.rows.toLocaleString("en-US")} rows, ${report.totals.items.toLocaleString("en-US")} items, ` +
       `${report.totals.markers.toLocaleString("en-US")} markers in ${(report.durationMs / 1000).toFixed(1)} s ` +
       `(${report.itemsPerSecond.toLocaleString("en-US")}/s)` +
       (settled > 0 ? `; ${settled} in flight at first look, settled at the recheck` : ""),
   );
-  say(`report ${report.id}`);
+  out(`report ${report.id}`);
+  if (report.guardRail?.recorded === false)
+    out(`NOTE: ${report.guardRail.reason ?? "not recorded for the guard rail"}`);
   if (!repaired) return;
   const r = repaired.repair;
-  say("");
-  say(
+  out("");
+  out(
     `repaired on ${r.target} (phase ${r.phase}): ${r.created} created, ${r.updated} updated, ${r.deleted} deleted, ` +
       `${r.markersRestored} markers put back, ${r.markersFreed} orphan markers deleted; ${r.failed} failed; ` +
       `${r.left} differences left among the repaired keys`,
   );
+  if (r.phaseMoved !== undefined)
+    out(`  the phase moved to ${r.phaseMoved} during the repair: later keys were repaired on its target`);
+  if (r.stopped !== undefined) out(`  STOPPED: ${r.stopped}; ${r.skipped} not attempted`);
   for (const failure of repaired.failures.slice(0, SHOWN)) {
-    say(`  FAILED ${failure.difference.entity} ${keyText(failure.difference.key)}: ${failure.reason}`);
+    out(`  FAILED ${failure.difference.entity} ${keyText(failure.difference.key)}: ${failure.reason}`);
   }
-  if (r.left === 0 && r.failed === 0) note("run `ferry validate` again for a full clean result the guard rail takes");
+  if (r.left === 0 && r.failed === 0)
+    noteLine("run `ferry validate` again for a full clean result the guard rail takes");
 }
 
-function describe(difference: Difference): string {
+/** A difference as lines (each printed through terminalSafe). */
+function describe(difference: Difference): string[] {
   const marker = difference.marker === undefined ? "" : ` marker ${difference.marker}`;
   const lines = [`  ${difference.kind.padEnd(14)} ${keyText(difference.key)}${marker}`];
   if (difference.reason !== undefined && difference.fields.length === 0) lines.push(`      ${difference.reason}`);
@@ -237,7 +289,7 @@ function describe(difference: Difference): string {
       `      ${field.field.padEnd(width)}  mysql ${(shown[index] ?? "").padEnd(mysqlWidth)}  dynamodb ${show(field.dynamodb)}`,
     );
   }
-  return lines.join("\n");
+  return lines;
 }
 
 function show(value: string | null): string {
@@ -254,6 +306,20 @@ function keyText(key: unknown): string {
     return value;
   });
 }
+
+/**
+ * Text safe to print on a terminal: C0 and C1 control characters, DEL and the bidirectional overrides are shown as
+ * \xNN or \uNNNN escapes, so that stored data cannot move the cursor, clear the screen or reorder what is shown.
+ */
+export function terminalSafe(text: string): string {
+  return text.replace(UNSAFE, (char) => {
+    const code = char.codePointAt(0) ?? 0;
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`;
+  });
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point (to escape them).
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
 
 function fraction(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;

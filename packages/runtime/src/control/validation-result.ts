@@ -5,10 +5,10 @@
  * guard rail needs `clean = true` and the `dualWriteSince` of the phase item now: a validation made before dual
  * writes last stopped and started again says nothing about the stores now.
  */
-import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { ConditionalCheckFailedException, type DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { currentRunOfDualWrites } from "./backfill-status.ts";
 import { PhaseControlError } from "./phase-errors.ts";
-import { type ControlKey, controlKey, getControlItem, putControlItem } from "./table.ts";
+import { CONTROL_KEY, type ControlKey, controlKey, ensureControlTable, getControlItem } from "./table.ts";
 
 export const VALIDATION_KEY: ControlKey = { pk: "VALIDATION", sk: "LATEST" };
 
@@ -24,15 +24,25 @@ export interface ValidationResult {
   reportId?: string;
 }
 
+/** What recordValidation did: the result recorded, or (not recorded) the newer one that stands. */
+export type RecordedValidation =
+  | { recorded: true; result: ValidationResult }
+  | { recorded: false; result: ValidationResult; standing: ValidationResult | undefined };
+
 /**
  * Records a validation's result (when a validation is done); `at` defaults to now, `dualWriteSince` to the phase
  * item's now (give the one read when the validation started).
+ *
+ * With `at` given (the validation's start, as a validation gives it), the record is conditional: it is written only
+ * when no result is recorded or the one recorded is of a validation that started at or before this one. A validation
+ * that started later looked at the stores later: its result stands, clean or not (an older clean full validation must
+ * not hide a difference a newer one found). Otherwise `recorded: false` and the standing result.
  */
 export async function recordValidation(
   client: DynamoDBClient,
   tablePrefix: string,
   result: { clean: boolean; mismatches: number; at?: string; dualWriteSince?: number; reportId?: string },
-): Promise<ValidationResult> {
+): Promise<RecordedValidation> {
   if (!Number.isSafeInteger(result.mismatches) || result.mismatches < 0) {
     throw new PhaseControlError(`a validation's mismatches are a whole number, got ${result.mismatches}`);
   }
@@ -44,15 +54,33 @@ export async function recordValidation(
   const since = result.dualWriteSince ?? (await currentRunOfDualWrites(client, tablePrefix));
   if (since !== undefined) recorded.dualWriteSince = since;
   if (result.reportId !== undefined) recorded.reportId = result.reportId;
-  await putControlItem(client, tablePrefix, {
-    ...controlKey(VALIDATION_KEY),
-    clean: { BOOL: recorded.clean },
-    at: { S: recorded.at },
-    mismatches: { N: String(recorded.mismatches) },
-    ...(since === undefined ? {} : { dualWriteSince: { N: String(since) } }),
-    ...(result.reportId === undefined ? {} : { reportId: { S: result.reportId } }),
-  });
-  return recorded;
+  const table = await ensureControlTable(client, tablePrefix);
+  try {
+    await client.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: {
+          ...controlKey(VALIDATION_KEY),
+          clean: { BOOL: recorded.clean },
+          at: { S: recorded.at },
+          mismatches: { N: String(recorded.mismatches) },
+          ...(since === undefined ? {} : { dualWriteSince: { N: String(since) } }),
+          ...(result.reportId === undefined ? {} : { reportId: { S: result.reportId } }),
+        },
+        ...(result.at === undefined
+          ? {}
+          : {
+              ConditionExpression: "attribute_not_exists(#pk) OR #at <= :at",
+              ExpressionAttributeNames: { "#pk": CONTROL_KEY.partition, "#at": "at" },
+              ExpressionAttributeValues: { ":at": { S: recorded.at } },
+            }),
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    return { recorded: false, result: recorded, standing: await readValidation(client, tablePrefix) };
+  }
+  return { recorded: true, result: recorded };
 }
 
 /** The last validation's result; undefined when none was ever recorded. */

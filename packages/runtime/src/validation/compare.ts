@@ -95,6 +95,7 @@ export class EntityComparison {
       const fields = codec
         .diff(row.row, value)
         .map((diff): FieldDifference => ({ field: diff.field, mysql: diff.left, dynamodb: diff.right }));
+      fields.push(...this.keyDifferences(row.filled, value, item));
       if (fields.length > 0) result.differences.push(this.difference("mismatched", row.row, fields));
       else if (codec.diff(row.filled, value).length > 0) result.staleCopies++;
       for (const marker of row.markers) {
@@ -257,6 +258,30 @@ export class EntityComparison {
     return uniqueMarkerKey(this.entityCodec, rule, value);
   }
 
+  /**
+   * The item's key and index key attributes against those `entityItems` renders for the row: one field per attribute
+   * that is wrong, missing or extra. Denormalised copies are taken from the item when it has them (a copy older than
+   * its source is no difference, so neither is an index key rendered from it).
+   */
+  keyDifferences(filled: EntityValue, stored: EntityValue, item: Item): FieldDifference[] {
+    const codec = this.entityCodec;
+    const basis: EntityValue = { ...filled };
+    for (const copy of codec.copies) if (stored[copy.name] !== undefined) basis[copy.name] = stored[copy.name];
+    let expected: Item;
+    try {
+      expected = entityItems(codec, basis).item;
+    } catch {
+      return [];
+    }
+    const fields: FieldDifference[] = [];
+    for (const name of keyAttributeNames(codec)) {
+      const want = attributeText(expected[name]);
+      const have = attributeText(item[name]);
+      if (want !== have) fields.push({ field: name, mysql: want, dynamodb: have });
+    }
+    return fields;
+  }
+
   /** The identity of an item the codec cannot read whole (its identity attributes alone), else its key's text. */
   private identityOfItem(item: Item): unknown {
     const codec = this.entityCodec;
@@ -318,6 +343,27 @@ export class EntityComparison {
     }
     return found;
   }
+}
+
+/** The entity's primary key attributes, then each of its indexes' key attributes, once each. */
+export function keyAttributeNames(codec: EntityCodec): string[] {
+  const names = new Set<string>();
+  const add = (keys: { partition: string; sort?: string }) => {
+    names.add(keys.partition);
+    if (keys.sort !== undefined) names.add(keys.sort);
+  };
+  add(codec.keyNames);
+  for (const index of Object.keys(codec.definition.indexes ?? {})) add(codec.indexKeyNames(index));
+  return [...names];
+}
+
+/** A key attribute's value as text (null: absent). */
+function attributeText(value: AttributeValue | undefined): string | null {
+  if (value === undefined || value.NULL === true) return null;
+  if (value.S !== undefined) return value.S;
+  if (value.N !== undefined) return value.N;
+  if (value.B !== undefined) return Buffer.from(value.B).toString("base64");
+  return JSON.stringify(value);
 }
 
 /** Full jitter before another try of what DynamoDB left unprocessed. */

@@ -10,6 +10,7 @@ export {
   listValidationReports,
   type RepairSummary,
   storeValidationReport,
+  type Unclaimed,
   VALIDATION_REPORTS,
   type ValidationReport,
 } from "./report.ts";

@@ -83,11 +83,30 @@ export interface RepairSummary {
   unchanged: number;
   markersRestored: number;
   markersFreed: number;
+  /** Items whose index key attributes were rendered again (a wrong, missing or extra GSI key). */
+  indexKeysRestored?: number;
   failed: number;
+  /** Differences not attempted because the repair stopped (`stopped` says why). */
+  skipped: number;
+  /** Why the repair stopped before every difference was attempted: the phase left 1-4, or this process may not write. */
+  stopped?: string;
+  /** The phase some keys were repaired under when it moved during the repair (a 3 -> 4 move: MySQL became the target). */
+  phaseMoved?: number;
   /** The keys it changed (up to the report's limit), and what it did to each. */
   changes: Array<{ entity: string; kind: DifferenceKind; key: unknown; marker?: string; done: string }>;
   /** Differences left when exactly the repaired keys were validated again. */
   left: number;
+}
+
+/**
+ * Items of a scanned table that no entity of the contract claims (a full validation only): no `__entity` and not a
+ * unique marker of an entity (`UNIQUE#<Entity>#...`), or an `__entity` that is not an entity of the contract or of this
+ * table. Each counts as a difference; repair does not touch them (nothing says what they should be).
+ */
+export interface Unclaimed {
+  count: number;
+  /** The first ones (up to 20): the table (the contract's name), the item's key, and why no entity claims it. */
+  items: Array<{ table: string; key: Record<string, string>; reason: string }>;
 }
 
 export interface ValidationReport {
@@ -101,6 +120,8 @@ export interface ValidationReport {
   /** Every entity of the contract was checked, every row: the guard rail may take it. */
   full: boolean;
   entities: EntityReport[];
+  /** A full validation's items that no entity claims (absent for a partial or sampled one, which does not look). */
+  unclaimed?: Unclaimed;
   clean: boolean;
   totals: {
     rows: number;
@@ -111,10 +132,17 @@ export interface ValidationReport {
     extra: number;
     mismatched: number;
     unreadable: number;
+    /** Items no entity claims (a full validation's; 0 otherwise). Counted in `differences`. */
+    unclaimed: number;
     differences: number;
   };
   itemsPerSecond: number;
   durationMs: number;
+  /**
+   * Whether its result was recorded for the 3 -> 4 guard rail (absent: not asked, as for a partial clean validation or
+   * one not recorded at all); not recorded when a validation that started later had recorded its own.
+   */
+  guardRail?: { recorded: boolean; reason?: string };
   repair?: RepairSummary;
 }
 

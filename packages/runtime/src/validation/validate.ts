@@ -36,6 +36,7 @@ import {
   type EntityReport,
   reportId,
   storeValidationReport,
+  type Unclaimed,
   type ValidationReport,
 } from "./report.ts";
 
@@ -98,6 +99,10 @@ export const DEFAULT_RECHECK_MS = 1500;
 export const DEFAULT_PARALLEL = 4;
 const DEFAULT_PAGE_ROWS = 500;
 const DEFAULT_MAX_DIFFERENCES = 20;
+/** Unclaimed items listed in the report (every one is counted). */
+const UNCLAIMED_KEPT = 20;
+/** Looks again at a difference that keeps changing (a hot key) before it is reported as it is. */
+const MAX_RECHECKS = 3;
 
 export async function validate(
   services: ValidationServices,
@@ -138,7 +143,10 @@ export async function validate(
     group.set(entity, state);
     byTable.set(table, group);
   }
-  for (const [table, group] of byTable) await checker.scanTable(table, group);
+  // A full validation also reads what no entity of the contract claims, in every table it scans.
+  const full = sample === 1 && codec.entities.every((entity) => entities.includes(entity));
+  const unclaimed: Unclaimed | undefined = full ? { count: 0, items: [] } : undefined;
+  for (const [table, group] of byTable) await checker.scanTable(table, group, unclaimed);
   const reports: EntityReport[] = [];
   const differences: Difference[] = [];
   for (const [entity, state] of states) {
@@ -152,21 +160,32 @@ export async function validate(
     who: options.who ?? "ferry",
     contract: options.contract ?? codec.contract.name,
     sample,
-    full: sample === 1 && codec.entities.every((entity) => entities.includes(entity)),
+    full,
     entities: reports,
+    ...(unclaimed === undefined ? {} : { unclaimed }),
   });
   if (options.record !== false) {
-    await storeValidationReport(services.client, services.tablePrefix, report);
-    // A partial clean validation vouches for part of the data only: it leaves the last full result as it is.
+    // A partial clean validation vouches for part of the data only: it leaves the last full result as it is. The
+    // record is conditional on the start: a validation that started later has looked later, and its result stands.
     if (report.full || !report.clean) {
-      await recordValidation(services.client, services.tablePrefix, {
+      const recorded = await recordValidation(services.client, services.tablePrefix, {
         clean: report.clean,
         mismatches: report.totals.differences,
         at,
         reportId: report.id,
         ...(dualWriteSince === undefined ? {} : { dualWriteSince }),
       });
+      report.guardRail = recorded.recorded
+        ? { recorded: true }
+        : {
+            recorded: false,
+            reason:
+              `not recorded for the guard rail: a validation that started later (${recorded.standing?.at ?? "?"}` +
+              `${recorded.standing?.reportId === undefined ? "" : `, report ${recorded.standing.reportId}`}) ` +
+              `recorded its result (${recorded.standing?.clean ? "clean" : "not clean"}), which stands`,
+          };
     }
+    await storeValidationReport(services.client, services.tablePrefix, report);
   }
   return { report, differences };
 }
@@ -304,7 +323,7 @@ class EntityChecker {
    * 2. One DynamoDB table, scanned once for all the entities it holds that are validated: their items and markers,
    * for those without their row. Progress is told under the table's name.
    */
-  async scanTable(table: string, states: ReadonlyMap<string, EntityState>): Promise<void> {
+  async scanTable(table: string, states: ReadonlyMap<string, EntityState>, unclaimed?: Unclaimed): Promise<void> {
     const entities = [...states.keys()];
     const comparisons = new Map(entities.map((entity) => [entity, this.comparison(entity)]));
     const first = this.services.codec.entity(entities[0] as string);
@@ -339,9 +358,14 @@ class EntityChecker {
                 Segment: segment,
                 TotalSegments: segments.total,
                 ConsistentRead: true,
-                FilterExpression: conditions.join(" OR "),
-                ExpressionAttributeNames: names,
-                ExpressionAttributeValues: values,
+                // Every item when what no entity claims is looked for too.
+                ...(unclaimed === undefined
+                  ? {
+                      FilterExpression: conditions.join(" OR "),
+                      ExpressionAttributeNames: names,
+                      ExpressionAttributeValues: values,
+                    }
+                  : {}),
                 ExclusiveStartKey: start,
               }),
             );
@@ -353,6 +377,20 @@ class EntityChecker {
               else {
                 const owner = markerOwner(item);
                 if (owner !== undefined) markers.get(owner)?.push(item);
+                else if (unclaimed !== undefined) {
+                  unclaimed.count++;
+                  if (unclaimed.items.length < UNCLAIMED_KEPT) {
+                    unclaimed.items.push({
+                      table,
+                      key: Object.fromEntries(
+                        [first.keyNames.partition, first.keyNames.sort]
+                          .filter((name): name is string => name !== undefined)
+                          .map((name) => [name, item[name]?.S ?? JSON.stringify(item[name] ?? null)]),
+                      ),
+                      reason: this.unclaimedReason(item, entity),
+                    });
+                  }
+                }
               }
             }
             for (const entity of entities) {
@@ -378,6 +416,19 @@ class EntityChecker {
       ),
     );
     this.options.onProgress?.({ entity: table, stage: "items", done: scanned, total: scanned });
+  }
+
+  /** Why no entity of the contract claims an item of a table a full validation scanned. */
+  private unclaimedReason(item: Item, entity: string | undefined): string {
+    const codec = this.services.codec;
+    if (entity === undefined) {
+      const id = item[ENTITY_ATTRIBUTE] === undefined ? undefined : JSON.stringify(item[ENTITY_ATTRIBUTE]);
+      return id === undefined
+        ? `no ${ENTITY_ATTRIBUTE} attribute, and not a unique marker of an entity`
+        : `${ENTITY_ATTRIBUTE} is not a string (${id})`;
+    }
+    if (!codec.entities.includes(entity)) return `${ENTITY_ATTRIBUTE} '${entity}' is not an entity of the contract`;
+    return `${ENTITY_ATTRIBUTE} '${entity}' is an entity of another table (${codec.entity(entity).table})`;
   }
 
   /** 3. What differed at first look, read again; the entity's report. */
@@ -406,10 +457,28 @@ class EntityChecker {
     return { report, differences: found };
   }
 
-  /** The suspects that still differ after recheckMs, read again both sides. */
+  /**
+   * The suspects that still differ after recheckMs, read again both sides. A difference that changed between two
+   * looks (its row or item moved: other values, another kind) is a key still being written: it is looked at again,
+   * up to MAX_RECHECKS times, and reported as the last look found it. One that looks the same twice is confirmed.
+   */
   private async confirm(comparison: EntityComparison, suspects: readonly Difference[]): Promise<Difference[]> {
-    await this.options.beforeRecheck?.(comparison.entity, suspects);
-    await new Promise((resolve) => setTimeout(resolve, this.options.recheckMs ?? DEFAULT_RECHECK_MS));
+    const confirmed: Difference[] = [];
+    let looking = distinct(suspects);
+    for (let round = 1; ; round++) {
+      await this.options.beforeRecheck?.(comparison.entity, looking);
+      await new Promise((resolve) => setTimeout(resolve, this.options.recheckMs ?? DEFAULT_RECHECK_MS));
+      const found = await this.lookAgain(comparison, looking);
+      const before = new Map(looking.map((difference) => [differenceId(difference), signature(difference)]));
+      const moving = found.filter((difference) => before.get(differenceId(difference)) !== signature(difference));
+      if (moving.length === 0 || round >= MAX_RECHECKS) return distinct([...confirmed, ...found]);
+      confirmed.push(...found.filter((difference) => !moving.includes(difference)));
+      looking = moving;
+    }
+  }
+
+  /** Everything about the suspects' keys and markers now. */
+  private async lookAgain(comparison: EntityComparison, suspects: readonly Difference[]): Promise<Difference[]> {
     const keys = new Map<string, EntityValue>();
     const markers = new Set<string>();
     const unreadable: Difference[] = [];
@@ -485,6 +554,7 @@ function summarize(input: {
   sample: number;
   full: boolean;
   entities: EntityReport[];
+  unclaimed?: Unclaimed;
 }): ValidationReport {
   const durationMs = Date.now() - input.started;
   const sum = (pick: (report: EntityReport) => number) => input.entities.reduce((total, e) => total + pick(e), 0);
@@ -497,9 +567,10 @@ function summarize(input: {
     extra: sum((e) => e.extra),
     mismatched: sum((e) => e.mismatched),
     unreadable: sum((e) => e.unreadable),
+    unclaimed: input.unclaimed?.count ?? 0,
     differences: 0,
   };
-  totals.differences = totals.missing + totals.extra + totals.mismatched + totals.unreadable;
+  totals.differences = totals.missing + totals.extra + totals.mismatched + totals.unreadable + totals.unclaimed;
   return {
     id: reportId(input.at),
     at: input.at,
@@ -508,6 +579,7 @@ function summarize(input: {
     sample: input.sample,
     full: input.full,
     entities: input.entities,
+    ...(input.unclaimed === undefined ? {} : { unclaimed: input.unclaimed }),
     clean: totals.differences === 0,
     totals,
     itemsPerSecond: Math.round(((totals.rows + totals.items + totals.markers) * 1000) / Math.max(1, durationMs)),
@@ -536,10 +608,20 @@ function emptyReport(entity: string): EntityReport {
 function distinct(differences: readonly Difference[]): Difference[] {
   const seen = new Map<string, Difference>();
   for (const difference of differences) {
-    const id = JSON.stringify([difference.kind, difference.key, difference.marker ?? null]);
+    const id = differenceId(difference);
     if (!seen.has(id)) seen.set(id, difference);
   }
   return [...seen.values()];
+}
+
+/** Which difference it is: its kind, key and marker. */
+function differenceId(difference: Difference): string {
+  return JSON.stringify([difference.kind, difference.key, difference.marker ?? null]);
+}
+
+/** What a look saw of it: the values on both sides and why (a key being written shows other ones at the next look). */
+function signature(difference: Difference): string {
+  return JSON.stringify([difference.fields, difference.reason ?? null]);
 }
 
 /** The rows among the differences (a row with two differences counts once). */
