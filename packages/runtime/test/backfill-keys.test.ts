@@ -3,25 +3,21 @@
  * 2^53, text under a `_ci` collation, a composite key whose columns need quoting, and an empty table, split into many
  * segments: every row arrives once, equal, and nothing else does.
  */
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { useTestStack } from "@ferry/stack/testing";
 import { describe, expect, it } from "vitest";
 import { runBackfill } from "../src/backfill/index.ts";
 import { useContractStores } from "../src/testing/index.ts";
 import { differencesOf, setPhase } from "./backfill-fixtures-run.ts";
+import { BACKFILL_KEYS_DDL } from "./backfill-keys-fixture.ts";
 
 const stack = useTestStack();
 const testbed = useContractStores(stack, {
   contract: fileURLToPath(new URL("./fixtures/backfill-keys.yaml", import.meta.url)),
   prepare: async () => {
     const db = await stack.mysql();
-    await db.query(`
-      CREATE TABLE readings (id BIGINT UNSIGNED NOT NULL PRIMARY KEY, value INT NOT NULL);
-      CREATE TABLE tags (name VARCHAR(40) COLLATE utf8mb4_unicode_ci NOT NULL PRIMARY KEY);
-      CREATE TABLE \`order lines\` (
-        \`order code\` VARCHAR(20) COLLATE utf8mb4_unicode_ci NOT NULL, \`line\`\`no\` INT NOT NULL,
-        quantity INT NOT NULL, PRIMARY KEY (\`order code\`, \`line\`\`no\`));
-      CREATE TABLE empties (id INT NOT NULL PRIMARY KEY);`);
+    await db.query(readFileSync(BACKFILL_KEYS_DDL, "utf8"));
     const ids = [
       ...Array.from({ length: 150 }, (_, i) => BigInt(i + 1)),
       ...Array.from({ length: 50 }, (_, i) => 18446744073709551000n + BigInt(i)),

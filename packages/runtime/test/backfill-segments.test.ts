@@ -3,12 +3,14 @@
  * (past 2^53), `_ci` text and a composite key with odd column names split evenly by rows, and walking the segments
  * with their range SQL reads every row exactly once, in key order. Tables: test/fixtures/backfill-keys.yaml.
  */
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { loadValidContract } from "@ferry/contract";
 import { useTestStack } from "@ferry/stack/testing";
 import { beforeAll, describe, expect, it } from "vitest";
 import { entityKey, keyOf, keyRange, type PlannedSegment, planSegments, segmentRows } from "../src/backfill/index.ts";
 import { type Codec, createCodec, type EntityValue, mysqlTypeCast } from "../src/codec/index.ts";
+import { BACKFILL_KEYS_DDL } from "./backfill-keys-fixture.ts";
 
 const stack = useTestStack();
 const CONTRACT = fileURLToPath(new URL("./fixtures/backfill-keys.yaml", import.meta.url));
@@ -27,13 +29,7 @@ const LINES = orders.reduce((sum, [, lines]) => sum + lines, 0);
 beforeAll(async () => {
   codec = createCodec(await loadValidContract(CONTRACT));
   const db = await stack.mysql();
-  await db.query(`
-    CREATE TABLE readings (id BIGINT UNSIGNED NOT NULL PRIMARY KEY, value INT NOT NULL);
-    CREATE TABLE tags (name VARCHAR(40) COLLATE utf8mb4_unicode_ci NOT NULL PRIMARY KEY);
-    CREATE TABLE \`order lines\` (
-      \`order code\` VARCHAR(20) COLLATE utf8mb4_unicode_ci NOT NULL, \`line\`\`no\` INT NOT NULL,
-      quantity INT NOT NULL, PRIMARY KEY (\`order code\`, \`line\`\`no\`));
-    CREATE TABLE empties (id INT NOT NULL PRIMARY KEY);`);
+  await db.query(readFileSync(BACKFILL_KEYS_DDL, "utf8"));
   // 300 dense ids, 100 from a million, 100 near the top of BIGINT UNSIGNED.
   const ids = [
     ...Array.from({ length: 300 }, (_, i) => BigInt(i + 1)),

@@ -16,6 +16,7 @@ import { applyTables } from "../src/tables/index.ts";
 import { EVERY_TYPE_CONTRACT, EVERY_TYPE_DDL, full, odd, sparse } from "../src/testing/index.ts";
 import { repair, validate } from "../src/validation/index.ts";
 import { setPhase } from "./backfill-fixtures-run.ts";
+import { BACKFILL_KEYS_DDL } from "./backfill-keys-fixture.ts";
 
 const stack = useTestStack();
 const KEYS_CONTRACT = fileURLToPath(new URL("./fixtures/backfill-keys.yaml", import.meta.url));
@@ -34,13 +35,7 @@ beforeAll(async () => {
   for (const value of [full, sparse, odd]) await db.query("INSERT INTO samples SET ?", [sample.toRow(value)]);
   const tenants = new Set([full, sparse, odd].map((value) => String(value.tenantId)));
   for (const id of tenants) await db.query("INSERT INTO tenants (id, name) VALUES (?, ?)", [id, `Tenant ${id}`]);
-  await db.query(`
-    CREATE TABLE readings (id BIGINT UNSIGNED NOT NULL PRIMARY KEY, value INT NOT NULL);
-    CREATE TABLE tags (name VARCHAR(40) COLLATE utf8mb4_unicode_ci NOT NULL PRIMARY KEY);
-    CREATE TABLE \`order lines\` (
-      \`order code\` VARCHAR(20) COLLATE utf8mb4_unicode_ci NOT NULL, \`line\`\`no\` INT NOT NULL,
-      quantity INT NOT NULL, PRIMARY KEY (\`order code\`, \`line\`\`no\`));
-    CREATE TABLE empties (id INT NOT NULL PRIMARY KEY);`);
+  await db.query(readFileSync(BACKFILL_KEYS_DDL, "utf8"));
   const ids = [
     ...Array.from({ length: 50 }, (_, i) => BigInt(i + 1)),
     ...Array.from({ length: 20 }, (_, i) => 18446744073709551000n + BigInt(i)),
