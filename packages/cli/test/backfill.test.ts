@@ -190,8 +190,9 @@ describe("ferry backfill", () => {
           "-q",
           "--page-rows",
           "4",
+          // Slow enough that all three hold a segment for a while (the demo store is 9 segments of 20 rows).
           "--rate",
-          "60",
+          "20",
           "--lease-ms",
           "2000",
           "--rows-per-segment",

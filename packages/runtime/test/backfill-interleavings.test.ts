@@ -40,6 +40,7 @@ async function backfillWith(
   id: bigint,
   at: keyof BackfillHooks,
   live: () => Promise<unknown>,
+  check: "always" | "never",
 ) {
   let fired = 0;
   const hook = async (_entity: string, keys: readonly EntityValue[]) => {
@@ -49,7 +50,7 @@ async function backfillWith(
   };
   const result = await runBackfill(
     { codec: testbed.codec(), mysql: testbed.connection(), client: stack.dynamodb(), tablePrefix: prefix },
-    { contract: "store.yaml", who: "test", entities: [entity], pageRows: 5, hooks: { [at]: hook } },
+    { contract: "store.yaml", who: "test", entities: [entity], pageRows: 5, check, hooks: { [at]: hook } },
   );
   expect(fired).toBe(1);
   expect(result.report.state).toBe("finished");
@@ -85,12 +86,20 @@ async function legacyRows() {
   return { user, product, email: `legacy_${n}@example.com` };
 }
 
-describe("the backfill under live writes", () => {
+// Each interleaving with the page's check (a re-run's pages, a resumed segment's) and without it (a first pass).
+describe.each(["always", "never"] as const)("the backfill under live writes (check: %s)", (check) => {
+  const backfillChecked = (
+    prefix: string,
+    entity: string,
+    id: bigint,
+    at: keyof BackfillHooks,
+    live: () => Promise<unknown>,
+  ) => backfillWith(prefix, entity, id, at, live, check);
   it("a live update between the backfill's read and its write: the item ends with the live value", async () => {
     const prefix = await freshPrefix();
     const { live, dynamodb } = over(prefix);
     const { product } = await legacyRows();
-    await backfillWith(prefix, "Product", product.id, "beforeWrite", () =>
+    await backfillChecked(prefix, "Product", product.id, "beforeWrite", () =>
       live.update("Product", { id: product.id }, { name: "renamed live" }),
     );
     expect((await dynamodb.get("Product", { id: product.id }))?.name).toBe("renamed live");
@@ -101,7 +110,9 @@ describe("the backfill under live writes", () => {
     const prefix = await freshPrefix();
     const { live, dynamodb } = over(prefix);
     const { product } = await legacyRows();
-    await backfillWith(prefix, "Product", product.id, "beforeWrite", () => live.delete("Product", { id: product.id }));
+    await backfillChecked(prefix, "Product", product.id, "beforeWrite", () =>
+      live.delete("Product", { id: product.id }),
+    );
     expect(await dynamodb.get("Product", { id: product.id })).toBeUndefined();
     expect(await differencesOf(stack, testbed, "Product", prefix)).toEqual([]);
   });
@@ -110,7 +121,7 @@ describe("the backfill under live writes", () => {
     const prefix = await freshPrefix();
     const { live, dynamodb } = over(prefix);
     const { user, email } = await legacyRows();
-    await backfillWith(prefix, "User", user.id, "beforeWrite", () =>
+    await backfillChecked(prefix, "User", user.id, "beforeWrite", () =>
       live.update("User", { id: user.id }, { email: `moved_${email}` }),
     );
     expect((await dynamodb.get("User", { id: user.id }))?.email).toBe(`moved_${email}`);
@@ -126,7 +137,7 @@ describe("the backfill under live writes", () => {
     const { live, dynamodb } = over(prefix);
     const { user, product, email } = await legacyRows();
     await testbed.stores().mysql.delete("Product", { id: product.id });
-    await backfillWith(prefix, "User", user.id, "beforeWrite", () => live.delete("User", { id: user.id }));
+    await backfillChecked(prefix, "User", user.id, "beforeWrite", () => live.delete("User", { id: user.id }));
     expect(await dynamodb.get("User", { id: user.id })).toBeUndefined();
     expect(await dynamodb.uniqueHolder("User", "uq_users_email", { email })).toBeUndefined();
     expect(await differencesOf(stack, testbed, "User", prefix)).toEqual([]);
@@ -136,7 +147,7 @@ describe("the backfill under live writes", () => {
     const prefix = await freshPrefix();
     const { live, dynamodb } = over(prefix);
     const { product } = await legacyRows();
-    await backfillWith(prefix, "Product", product.id, "beforeReread", () =>
+    await backfillChecked(prefix, "Product", product.id, "beforeReread", () =>
       live.update("Product", { id: product.id }, { price: "99.99" }),
     );
     expect((await dynamodb.get("Product", { id: product.id }))?.price).toBe("99.99");
@@ -155,7 +166,7 @@ describe("the backfill under live writes", () => {
       { name: "late copy" },
     );
     await slow.entered; // committed on MySQL; its DynamoDB copy waits
-    await backfillWith(prefix, "Product", product.id, "beforeReread", async () => {
+    await backfillChecked(prefix, "Product", product.id, "beforeReread", async () => {
       slow.release();
       await late;
     });
@@ -163,14 +174,48 @@ describe("the backfill under live writes", () => {
     expect(await differencesOf(stack, testbed, "Product", prefix)).toEqual([]);
   });
 
-  it("an item a live write made before the backfill came is skipped, and a live write during the page stands", async () => {
+  it("a live move of an order line to another product, and a new line taking its old key, between read and write: both lines end right", async () => {
+    const prefix = await freshPrefix();
+    const { live, dynamodb } = over(prefix);
+    const { mysql } = testbed.stores();
+    const { product: other } = await legacyRows();
+    const line = (await mysql.list("OrderItem", { where: {}, limit: 1 })).items[0] as {
+      id: bigint;
+      orderId: bigint;
+      productId: bigint;
+    };
+    let taker: { id: bigint } | undefined;
+    // The line moves to another product (its DynamoDB key moves) and a new line of the same order takes the
+    // product, so the key the backfill read the first line under now belongs to the new line.
+    await backfillChecked(prefix, "OrderItem", line.id, "beforeWrite", async () => {
+      await live.update(
+        "OrderItem",
+        { id: line.id, orderId: line.orderId, productId: line.productId },
+        { productId: other.id },
+      );
+      taker = (await live.create("OrderItem", {
+        orderId: line.orderId,
+        productId: line.productId,
+        quantity: 4,
+        priceAtTime: "1.25",
+      })) as { id: bigint };
+    });
+    expect(taker).toBeDefined();
+    const there = await dynamodb.get("OrderItem", { orderId: line.orderId, productId: line.productId });
+    expect(there?.id).toBe(taker?.id);
+    expect(there?.quantity).toBe(4);
+    expect((await dynamodb.get("OrderItem", { orderId: line.orderId, productId: other.id }))?.id).toBe(line.id);
+    expect(await differencesOf(stack, testbed, "OrderItem", prefix)).toEqual([]);
+  });
+
+  it("an item a live write made before the backfill came, and a live write during the page: the live value stands", async () => {
     const prefix = await freshPrefix();
     const { live, dynamodb } = over(prefix);
     const { product } = await legacyRows();
     // Dual writes touched the row before the backfill came: its item is there, at the live value.
     await live.update("Product", { id: product.id }, { inventoryQuantity: 7 });
     expect((await dynamodb.get("Product", { id: product.id }))?.inventoryQuantity).toBe(7);
-    await backfillWith(prefix, "Product", product.id, "beforeWrite", () =>
+    await backfillChecked(prefix, "Product", product.id, "beforeWrite", () =>
       live.update("Product", { id: product.id }, { inventoryQuantity: 8 }),
     );
     expect((await dynamodb.get("Product", { id: product.id }))?.inventoryQuantity).toBe(8);

@@ -75,6 +75,12 @@ export interface BackfillRunOptions {
   pageRows?: number;
   /** Pages of a segment written at once (default 3). */
   pagesInFlight?: number;
+  /**
+   * Whether a page looks its items up before writing, to skip those there and equal (BackfillPage.write): "auto"
+   * (default) while a claim's pages find them there (a re-run, a resumed segment), "always", or "never". Correctness
+   * does not depend on it (docs/backfill.md); it saves rewriting what is there, or reading what is not.
+   */
+  check?: "auto" | "always" | "never";
   leaseMs?: number;
   rowsPerSegment?: number;
   /** This worker's share of the segments (--segment/--total-segments, or the job runner's variables). */
@@ -208,10 +214,19 @@ export async function runBackfill(services: BackfillServices, options: BackfillR
     ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
     ...(options.rate === undefined ? {} : { rate: options.rate }),
   });
-  const page = new BackfillPage(codec, client, rows, dynamodb, new KeySync(codec, mysqlStore, dynamodb), writer, {
-    tablePrefix,
-    ...(options.hooks === undefined ? {} : { hooks: options.hooks }),
-  });
+  const page = new BackfillPage(
+    codec,
+    client,
+    rows,
+    dynamodb,
+    new KeySync(codec, mysqlStore, dynamodb),
+    writer,
+    {
+      tablePrefix,
+      ...(options.hooks === undefined ? {} : { hooks: options.hooks }),
+    },
+    mysqlStore,
+  );
   const worker = options.worker ?? defaultWorkerName();
   const pageRows = options.pageRows ?? DEFAULT_PAGE_ROWS;
   const pagesInFlight = options.pagesInFlight ?? DEFAULT_PAGES_IN_FLIGHT;
@@ -258,6 +273,10 @@ export async function runBackfill(services: BackfillServices, options: BackfillR
       Math.max(250, Math.floor(leaseMs / 3)),
     );
     let after: EntityValue | undefined = claim.checkpoint;
+    // The check before writing (BackfillPage.write) is made while the segment's items are found there already (a
+    // re-run, the pages after a lost checkpoint); a checked page that finds fewer than half of its rows' items there
+    // turns it off for the rest of the claim: from there on the pages are a first pass.
+    let check = options.check !== "never";
     let stop: "limit" | "aborted" | undefined;
     // Pages are written `pagesInFlight` at a time (each is safe on its own: docs/backfill.md) and checkpointed in key
     // order, each once it and every page before it are done.
@@ -272,7 +291,8 @@ export async function runBackfill(services: BackfillServices, options: BackfillR
           if (last !== undefined) {
             after = last.key;
             // A page is idempotent (equal items are skipped), so one that met a connection error is done again whole.
-            const outcome = retried(() => page.write(claim.segment.entity, reads), "the page");
+            const checkThis = check;
+            const outcome = retried(() => page.write(claim.segment.entity, reads, checkThis), "the page");
             outcome.catch(() => {}); // awaited in order below
             inFlight.push({ reads, last, outcome });
             continue;
@@ -287,6 +307,7 @@ export async function runBackfill(services: BackfillServices, options: BackfillR
           break;
         }
         const outcome = await done.outcome;
+        if (options.check !== "always" && outcome.checked && outcome.found * 2 < done.reads.length) check = false;
         if (lost) throw new LeaseLost(`the lease of ${claim.segment.entity} segment #${claim.segment.index} ran out`);
         for (const rejection of outcome.rejected) {
           await ledger.recordRejected(run.id, claim.segment.entity, rejection.key, rejection.reason);
