@@ -112,48 +112,6 @@ describe("BulkWriter", () => {
     );
   });
 
-  it("puts a marker that is absent or its owner's, never one another item holds", async () => {
-    const writer = new BulkWriter(stack.dynamodb());
-    const put = (owner: string) => ({
-      TableName: table,
-      Item: { PK: { S: "UNIQUE#x" }, ownerPK: { S: owner } },
-      ConditionExpression: "attribute_not_exists(PK) OR ownerPK = :o",
-      ExpressionAttributeValues: { ":o": { S: owner } },
-    });
-    expect(await writer.putMarkers([put("A")])).toEqual([true]);
-    expect(await writer.putMarkers([put("A")])).toEqual([true]);
-    expect(await writer.putMarkers([put("B")])).toEqual([false]);
-  });
-
-  it("puts markers in transactions: held ones answered false, the others written, the same markers twice distinct", async () => {
-    const writer = new BulkWriter(stack.dynamodb(), { baseMs: 1, capMs: 5 });
-    const put = (value: string, owner: string) => ({
-      TableName: table,
-      Item: { PK: { S: `UNIQUE#t#${value}` }, ownerPK: { S: owner } },
-      ConditionExpression: "attribute_not_exists(PK) OR ownerPK = :o",
-      ExpressionAttributeValues: { ":o": { S: owner } },
-    });
-    expect(await writer.putMarkers([put("held", "A")])).toEqual([true]);
-    // 150 markers: two transactions; one value is held by A, one is this owner's already, one comes twice.
-    const puts = Array.from({ length: 150 }, (_, n) => put(`v${n}`, `B${n}`));
-    puts[7] = put("held", "B7");
-    puts[120] = put("v119", "B119");
-    const answers = await writer.putMarkers(puts);
-    expect(answers.filter((answer) => !answer)).toHaveLength(1);
-    expect(answers[7]).toBe(false);
-    expect(answers[119]).toBe(true);
-    expect(answers[120]).toBe(true);
-    const out = await stack.dynamodb().send(
-      new ScanCommand({
-        TableName: table,
-        FilterExpression: "begins_with(PK, :p)",
-        ExpressionAttributeValues: { ":p": { S: "UNIQUE#t#" } },
-      }),
-    );
-    expect(out.Count).toBe(149);
-    expect(out.Items?.find((item) => item.PK?.S === "UNIQUE#t#held")?.ownerPK?.S).toBe("A");
-  });
-
   it("refuses a rate or a concurrency it cannot keep", () => {
     expect(() => new BulkWriter(stack.dynamodb(), { rate: 0 })).toThrow("a rate is at least 1 item per second, got 0");
     expect(() => new BulkWriter(stack.dynamodb(), { concurrency: 0 })).toThrow(

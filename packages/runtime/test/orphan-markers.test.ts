@@ -136,4 +136,21 @@ describe("the backfill and orphan markers", () => {
     expect((await marker("uq_users_username", aValue))?.ownerPK).toEqual(users.key(aValue).PK);
     expect((await marker("uq_users_email", aValue))?.ownerPK).toEqual(users.key(aValue).PK);
   });
+
+  it("an update leaves an old value's marker that another item holds, and moves its own", async () => {
+    const { mysql, dynamodb } = testbed.stores();
+    const users = testbed.codec().entity("User");
+    // S's item still holds an email whose marker names R (a backfill wrote R's marker over S's stale one).
+    const created = await mysql.create("User", person("stale"));
+    const s = (await mysql.get("User", { id: created.id })) as { id: bigint; email: string; username: string };
+    await dynamodb.create("User", s);
+    const r = { id: 9_100_102n, email: s.email };
+    const held = uniqueMarker(users, "uq_users_email", r, users.key(r));
+    await stack.dynamodb().send(new PutItemCommand({ TableName: TABLE(), Item: held ?? {} }));
+
+    const moved = `${s.username}-moved@example.com`;
+    expect((await dynamodb.update("User", { id: s.id }, { email: moved }))?.email).toBe(moved);
+    expect((await marker("uq_users_email", { email: s.email }))?.ownerPK).toEqual(users.key(r).PK);
+    expect((await marker("uq_users_email", { email: moved }))?.ownerPK).toEqual(users.key(s).PK);
+  });
 });

@@ -6,33 +6,25 @@
  * together do not come back together; after `attempts` tries the write fails with what went wrong last.
  *
  * BatchWriteItem carries no condition: the backfill's argument (docs/backfill.md) says why that is safe for the
- * entity's items. Unique-value markers are the exception, each put on condition that no other item owns it, up to 100
- * in one TransactWriteItems (`putMarkers`): an unconditional marker could take a value from the item that holds it.
+ * entity's items and their unique markers.
  */
 import {
   type AttributeValue,
   BatchWriteItemCommand,
   type DynamoDBClient,
-  type Put,
-  TransactWriteItemsCommand,
   type WriteRequest,
 } from "@aws-sdk/client-dynamodb";
 import pLimit from "p-limit";
 import pThrottle from "p-throttle";
-import { cancellationCodes } from "../dynamodb/cancellation-codes.ts";
 
 type Item = Record<string, AttributeValue>;
 
 /** BatchWriteItem's limit. */
 export const BATCH_ITEMS = 25;
-/** Markers per TransactWriteItems (DynamoDB's limit on a transaction). */
-export const MARKERS_PER_TRANSACTION = 100;
 
 export interface BulkWriterOptions {
   /** BatchWriteItem requests in flight at most (default 8). */
   concurrency?: number;
-  /** Marker transactions in flight at most (default 4). */
-  markerConcurrency?: number;
   /** Items per second at most, over every request of this writer; absent: as fast as DynamoDB takes them. */
   rate?: number;
   /** Backoff of a retry: a random wait up to min(capMs, baseMs * 2^try) (defaults 50 and 5 000 ms). */
@@ -70,7 +62,6 @@ function retryReason(error: unknown): RetryReason | undefined {
 
 export class BulkWriter {
   private readonly inFlight: ReturnType<typeof pLimit>;
-  private readonly markersInFlight: ReturnType<typeof pLimit>;
   private readonly throttled: ((items: number) => Promise<void>) | undefined;
   private readonly baseMs: number;
   private readonly capMs: number;
@@ -86,11 +77,6 @@ export class BulkWriter {
       throw new RangeError(`requests in flight are a whole number of at least 1, got ${concurrency}`);
     }
     this.inFlight = pLimit(concurrency);
-    const markerConcurrency = options.markerConcurrency ?? 4;
-    if (!Number.isSafeInteger(markerConcurrency) || markerConcurrency < 1) {
-      throw new RangeError(`marker puts in flight are a whole number of at least 1, got ${markerConcurrency}`);
-    }
-    this.markersInFlight = pLimit(markerConcurrency);
     const rate = options.rate;
     if (rate !== undefined && (!Number.isFinite(rate) || rate < 1)) {
       throw new RangeError(`a rate is at least 1 item per second, got ${rate}`);
@@ -114,80 +100,6 @@ export class BulkWriter {
       requests.push(this.inFlight(() => this.send(table, chunk)));
     }
     await Promise.all(requests);
-  }
-
-  /**
-   * Puts unique-value markers, each on its own condition (putOwnedMarker: absent, or its owner's already), up to 100
-   * in one TransactWriteItems: a transaction carries a condition per item, which BatchWriteItem cannot, and costs one
-   * request instead of one per marker. A transaction cancelled by some markers' conditions writes none of them: the
-   * others are sent again without those. Resolves to one answer per put: true when written, false when another item
-   * holds the value.
-   */
-  async putMarkers(puts: readonly Put[]): Promise<boolean[]> {
-    const answers: Array<boolean | undefined> = puts.map(() => undefined);
-    const chunks: number[][] = [];
-    // Markers of one transaction have distinct keys (DynamoDB refuses two writes of one item in a transaction).
-    let chunk: number[] = [];
-    let keys = new Set<string>();
-    for (const [index, put] of puts.entries()) {
-      const key = JSON.stringify(put.Item);
-      if (chunk.length === MARKERS_PER_TRANSACTION || keys.has(key)) {
-        chunks.push(chunk);
-        chunk = [];
-        keys = new Set();
-      }
-      chunk.push(index);
-      keys.add(key);
-    }
-    if (chunk.length > 0) chunks.push(chunk);
-    await Promise.all(
-      chunks.map((indexes) =>
-        this.markersInFlight(async () => {
-          let pending = indexes;
-          for (let attempt = 1; pending.length > 0; attempt++) {
-            await this.throttled?.(pending.length);
-            let retry: RetryReason | undefined;
-            let error: unknown;
-            try {
-              await this.client.send(
-                new TransactWriteItemsCommand({ TransactItems: pending.map((index) => ({ Put: puts[index] })) }),
-              );
-              for (const index of pending) answers[index] = true;
-              return;
-            } catch (failure) {
-              const codes = cancellationCodes(failure);
-              if (codes !== undefined) {
-                const again: number[] = [];
-                for (const [position, index] of pending.entries()) {
-                  if (codes[position] === "ConditionalCheckFailed") answers[index] = false;
-                  else again.push(index);
-                }
-                // Only the markers whose condition held go again (at once, when some failed their condition).
-                if (again.length < pending.length) {
-                  pending = again;
-                  attempt = 0;
-                  continue;
-                }
-                retry = "failed";
-              } else {
-                retry = retryReason(failure);
-                if (retry === undefined) throw failure;
-              }
-              error = failure;
-            }
-            this.options.onRetry?.(retry, pending.length);
-            if (attempt >= this.attempts) {
-              throw new BulkWriteFailed(
-                `${pending.length} unique markers not written after ${attempt} tries: ${describe(error)}`,
-                { cause: error },
-              );
-            }
-            await this.pause(attempt);
-          }
-        }),
-      ),
-    );
-    return answers.map((answer) => answer === true);
   }
 
   /** One BatchWriteItem and its retries: the unprocessed part again, the whole of it after an error worth a retry. */

@@ -7,35 +7,34 @@
  *    item is over DynamoDB's 400 KB, is rejected with its key and the reason; the run goes on.
  * 3. t1, when the caller asks (a re-run, a resumed segment): the page's items are read (BatchGetItem, consistent). An
  *    item there and equal is skipped (a re-run writes nothing); an item there and different was written by the live
- *    path since dual writes began, and is re-synced (6) rather than overwritten. Only absent items go on. Safety does
- *    not rest on this check: without it an item there is overwritten like an absent one, and 6 settles it.
- * 4. Unique markers are put on condition that no other item holds the value (putOwnedMarker; up to 100 conditional
- *    puts in one TransactWriteItems, BulkWriter.putMarkers): an unconditional marker could take a value from the item that holds it now. A row whose marker is held goes to
- *    the re-sync (6).
- * 5. t2: the items go out in unconditional BatchWriteItem requests (BulkWriter), each at a new item's version.
- * 6. t4: the page's rows are read again by key. A row that changed or went since t0 (a live write landed between t0
+ *    path since dual writes began, and is re-synced (5) rather than overwritten. Only absent items go on. Safety does
+ *    not rest on this check: without it an item there is overwritten like an absent one, and 5 settles it.
+ * 4. t2: the items and their unique markers go out in unconditional BatchWriteItem requests (BulkWriter), each item
+ *    at a new item's version. A marker of a row unchanged at t4 names the one row that held its value all along; one
+ *    that named another row before was stale (that row's own writes leave it: DynamoEntityStore.update and delete
+ *    leave an old value's marker another item holds).
+ * 5. t4: the page's rows are read again by key. A row that changed or went since t0 (a live write landed between t0
  *    and t4, and its copy may have been overwritten at t2) is re-synced from MySQL with KeySync, whose writes are
  *    conditional on the item's version and which reads MySQL again after writing. A row unchanged at t4 has the
  *    value it had at t0, which is what t2 wrote; any live write after t4 lands its copy after t2 and the live path
  *    settles it.
- * 7. What a changed row held at t0 and holds no more (its item's key, a unique value) may belong to another row now,
- *    whose item the bulk write may have replaced: each row of MySQL that holds it now is re-synced too, and its
- *    markers put back where missing.
+ * 6. What a changed row held at t0 and holds no more (its item's key, a unique value) may belong to another row now,
+ *    whose item or marker the bulk write may have replaced: each row of MySQL that holds it now is re-synced too, and
+ *    its markers put back where missing; a marker of a value nobody holds any more is freed.
  */
 import {
   BatchGetItemCommand,
   type BatchGetItemCommandOutput,
   type DynamoDBClient,
   type KeysAndAttributes,
-  type Put,
+  TransactionCanceledException,
 } from "@aws-sdk/client-dynamodb";
 import pLimit from "p-limit";
 import { type Codec, ENTITY_ATTRIBUTE, type EntityValue, type Item } from "../codec/index.ts";
 import { type DynamoEntityStore, entityItems, itemBytes, MAX_ITEM_BYTES } from "../dynamodb/index.ts";
 import { primaryKey } from "../dynamodb/item-keys.ts";
-import { restoreMarkers } from "../dynamodb/orphan-markers.ts";
+import { freeOrphanMarker, restoreMarkers } from "../dynamodb/orphan-markers.ts";
 import { uniqueMarkerKey, uniqueRules } from "../dynamodb/unique-markers.ts";
-import { putOwnedMarker } from "../dynamodb/write-items.ts";
 import type { MysqlEntityStore } from "../mysql/index.ts";
 import { identityOf } from "../outbox/entry.ts";
 import { KeptChanging, type KeySync } from "../outbox/sync.ts";
@@ -51,6 +50,13 @@ const GET_ITEMS = 100;
 const GETS_IN_FLIGHT = 4;
 /** Tries of one BatchGetItem that DynamoDB keeps leaving keys of unread. */
 const GET_ATTEMPTS = 10;
+
+/** Something a changed row held at t0 and holds no more: the attribute values of whoever holds it now. */
+interface Vacated {
+  where: EntityValue;
+  /** A unique value's marker key (absent for the item's own key). */
+  marker?: Item;
+}
 
 /** A row that could not be written, and why. */
 export interface PageRejection {
@@ -68,8 +74,9 @@ export interface PageOutcome {
   /** Items written in bulk, markers included. */
   items: number;
   rejected: PageRejection[];
-  /** Whether the page's items were looked up before writing (the check, step 3), and how many were there then. */
+  /** Whether the page's items were looked up before writing (the check, step 3): how many, and how many were there. */
   checked: boolean;
+  looked: number;
   found: number;
 }
 
@@ -123,6 +130,7 @@ export class BackfillPage {
       items: 0,
       rejected: [],
       checked: check,
+      looked: 0,
       found: 0,
     };
     const readable: Array<{ key: EntityValue; value: EntityValue }> = [];
@@ -162,6 +170,7 @@ export class BackfillPage {
     // conditional writes rather than overwritten.
     const slow = new Set<Mapped>();
     const stored = check ? await this.storedItems(entity, table, mapped) : new Map<string, Item>();
+    if (check) outcome.looked = mapped.length;
     outcome.found = stored.size;
     mapped = mapped.filter((row) => {
       const item = stored.get(JSON.stringify(codec.key(row.value)));
@@ -176,26 +185,22 @@ export class BackfillPage {
     const keys = mapped.map((row) => row.key);
     const pageKeys = reads.map((read) => read.key);
 
-    // Markers first, each on condition that no other item holds its value.
-    const puts: Array<{ row: Mapped; put: Put }> = [];
+    // The items and their unique markers go out together, unconditionally: a marker that names another row now is
+    // stale or is settled after the re-read (docs/backfill.md, "Markers"). Two rows of a page whose markers would share
+    // a key (values MySQL's collation keeps apart and the marker's folding does not) are left to the re-sync.
+    const markerKeys = new Set<string>();
     for (const row of mapped) {
-      const owner = codec.key(row.value);
       for (const marker of row.markers) {
-        const put = putOwnedMarker(table, codec, marker, owner).Put;
-        if (put !== undefined) puts.push({ row, put });
+        const id = JSON.stringify(primaryKey(codec, marker));
+        if (markerKeys.has(id)) slow.add(row);
+        markerKeys.add(id);
       }
-    }
-    const written = await this.writer.putMarkers(puts.map((entry) => entry.put));
-    for (const [index, entry] of puts.entries()) {
-      if (written[index]) outcome.items++;
-      else slow.add(entry.row);
     }
     await this.options.hooks?.beforeWrite?.(entity, pageKeys);
     const bulk = mapped.filter((row) => !slow.has(row));
-    await this.writer.put(
-      table,
-      bulk.map((row) => row.item),
-    );
+    const markers = bulk.flatMap((row) => row.markers);
+    await this.writer.put(table, [...bulk.map((row) => row.item), ...markers]);
+    outcome.items += markers.length;
     outcome.items += bulk.length;
     outcome.written += bulk.length;
     await this.options.hooks?.beforeReread?.(entity, keys);
@@ -212,7 +217,12 @@ export class BackfillPage {
         changed.set(row, current === undefined || "error" in current ? undefined : current.value);
       }
     }
-    const vacated = new Map<string, EntityValue>();
+    // What each changed row held at t0 and holds no more (settled below, after the rows' own re-syncs, whatever they
+    // come to: a row that keeps changing still let go of what it held).
+    const vacated = new Map<string, Vacated>();
+    for (const [row, current] of changed) {
+      for (const [id, slot] of this.vacatedBy(entity, row.value, current)) vacated.set(id, slot);
+    }
     const limit = pLimit(SYNCS_IN_FLIGHT);
     await Promise.all(
       resync.map((row) =>
@@ -221,9 +231,6 @@ export class BackfillPage {
             const done = await this.sync.sync("dynamodb", entity, identityOf(this.codec, entity, row.value));
             outcome.resynced++;
             if (slow.has(row) && done !== "deleted" && done !== "unchanged") outcome.written++;
-            if (changed.has(row)) {
-              for (const [id, where] of this.vacatedBy(entity, row.value, changed.get(row))) vacated.set(id, where);
-            }
           } catch (error) {
             // A store away for a while: the page is done again (it is idempotent).
             if (isTransient(error)) throw error;
@@ -240,65 +247,97 @@ export class BackfillPage {
     // The rows that took what a changed row held at t0 (its item's key, a unique value): the bulk write may have put
     // the old row's item over theirs (docs/backfill.md, "Keys and values another row takes"). Each is re-synced and
     // its markers put back where missing, after the changed rows' own re-syncs moved their items away.
+    // They are not the page's rows: not counted as its re-syncs.
     const holders = new Map<string, EntityValue>();
-    for (const where of vacated.values()) {
-      for (const holder of (await this.mysql.list(entity, { where, limit: 2 })).items) {
-        const identity = identityOf(this.codec, entity, holder);
-        holders.set(keyId(this.codec, entity, identity), holder);
-      }
-    }
-    for (const row of changed.keys())
-      holders.delete(keyId(this.codec, entity, identityOf(this.codec, entity, row.value)));
+    await Promise.all(
+      [...vacated.values()].map(({ where }) =>
+        limit(async () => {
+          for (const holder of (await this.mysql.list(entity, { where, limit: 2 })).items) {
+            holders.set(keyId(this.codec, entity, identityOf(this.codec, entity, holder)), holder);
+          }
+        }),
+      ),
+    );
     await Promise.all(
       [...holders.values()].map((holder) =>
         limit(async () => {
+          const identity = identityOf(this.codec, entity, holder);
           try {
-            await this.sync.sync("dynamodb", entity, identityOf(this.codec, entity, holder));
+            await this.sync.sync("dynamodb", entity, identity);
             await restoreMarkers(this.client, table, codec, codec.key(holder));
-            outcome.resynced++;
           } catch (error) {
             if (isTransient(error)) throw error;
-            if (error instanceof KeptChanging) return;
+            // Live writes are changing that row (its item or a marker moved under the conditional writes): each of
+            // them checks its own copy.
+            if (error instanceof KeptChanging || error instanceof TransactionCanceledException) return;
             outcome.rejected.push({
-              key: identityOf(this.codec, entity, holder),
-              reason: `could not be written: ${reasonOf(error)}`,
+              key: identity,
+              reason: `holds what a row of the page let go, and could not be written: ${reasonOf(error)}`,
             });
           }
         }),
+      ),
+    );
+    // A unique value nobody holds any more keeps no marker: one the bulk write put for a row that let the value go is
+    // freed (only if its owner item, as read, does not hold it: freeOrphanMarker).
+    await Promise.all(
+      [...vacated.values()].map(({ marker }) =>
+        marker === undefined ? undefined : limit(() => freeOrphanMarker(this.client, table, codec, marker)),
       ),
     );
     return outcome;
   }
 
   /**
-   * What a row's value at t0 held and its value now (`now`; undefined: gone) does not: its item's key and its unique
-   * values, each as the attribute values that select the row holding it now, by a description of the slot.
+   * Whether an unconditional write over an item of `entity` there already can leave markers behind: true when one of
+   * its unique rules names an attribute its key does not (a user's email). An item under a key always holds the
+   * values the key is made of, so a rule over those only (an order line's order and product) has the same marker
+   * before and after.
    */
-  private vacatedBy(entity: string, then: EntityValue, now: EntityValue | undefined): Array<[string, EntityValue]> {
+  overwriteLeavesMarkers(entity: string): boolean {
+    const codec = this.codec.entity(entity);
+    const keyed = new Set(codec.identity.filter((name) => !codec.checkedIdentity.includes(name)));
+    return uniqueRules(codec).some((rule) => rule.attributes.some((name) => !keyed.has(name)));
+  }
+
+  /**
+   * What a row's value at t0 held and its value now (`now`; undefined: gone) does not: its item's key and its unique
+   * values, each as the attribute values that select the row holding it now (and the marker's key for a unique
+   * value), by a description of the slot.
+   */
+  private vacatedBy(entity: string, then: EntityValue, now: EntityValue | undefined): Array<[string, Vacated]> {
     const codec = this.codec.entity(entity);
     const pick = (value: EntityValue, attributes: readonly string[]) =>
       Object.fromEntries(attributes.map((name) => [name, value[name]]));
-    const slots: Array<[string, EntityValue, (value: EntityValue) => unknown]> = [
-      [
-        "key",
-        pick(
+    const slots: Array<{
+      name: string;
+      where: EntityValue;
+      slot: (value: EntityValue) => Item | undefined;
+      marker: boolean;
+    }> = [
+      {
+        name: "key",
+        where: pick(
           then,
           codec.identity.filter((name) => !codec.checkedIdentity.includes(name)),
         ),
-        (value) => codec.key(value),
-      ],
-      ...uniqueRules(codec).map((rule): [string, EntityValue, (value: EntityValue) => unknown] => [
-        `unique ${rule.name}`,
-        pick(then, rule.attributes),
-        (value) => uniqueMarkerKey(codec, rule.name, value),
-      ]),
+        slot: (value) => codec.key(value),
+        marker: false,
+      },
+      ...uniqueRules(codec).map((rule) => ({
+        name: `unique ${rule.name}`,
+        where: pick(then, rule.attributes),
+        slot: (value: EntityValue) => uniqueMarkerKey(codec, rule.name, value),
+        marker: true,
+      })),
     ];
-    const vacated: Array<[string, EntityValue]> = [];
-    for (const [name, where, slot] of slots) {
-      const before = JSON.stringify(slot(then));
-      if (before === undefined || Object.values(where).some((value) => value === null || value === undefined)) continue;
+    const vacated: Array<[string, Vacated]> = [];
+    for (const { name, where, slot, marker } of slots) {
+      const held = slot(then);
+      if (held === undefined || Object.values(where).some((value) => value === null || value === undefined)) continue;
+      const before = JSON.stringify(held);
       if (now !== undefined && JSON.stringify(slot(now)) === before) continue;
-      vacated.push([`${name} ${before}`, where]);
+      vacated.push([`${name} ${before}`, marker ? { where, marker: held } : { where }]);
     }
     return vacated;
   }

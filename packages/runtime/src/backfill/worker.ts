@@ -275,7 +275,11 @@ export async function runBackfill(services: BackfillServices, options: BackfillR
     let after: EntityValue | undefined = claim.checkpoint;
     // The check before writing (BackfillPage.write) is made while the segment's items are found there already (a
     // re-run, the pages after a lost checkpoint); a checked page that finds fewer than half of its rows' items there
-    // turns it off for the rest of the claim: from there on the pages are a first pass.
+    // turns it off for the rest of the claim: from there on the pages are a first pass. An entity with a unique value
+    // its item's key does not determine is always checked: an item overwritten unread would keep the markers of the
+    // values it held (docs/backfill.md, step 2).
+    const alwaysCheck =
+      options.check === "always" || (options.check !== "never" && page.overwriteLeavesMarkers(claim.segment.entity));
     let check = options.check !== "never";
     let stop: "limit" | "aborted" | undefined;
     // Pages are written `pagesInFlight` at a time (each is safe on its own: docs/backfill.md) and checkpointed in key
@@ -290,7 +294,7 @@ export async function runBackfill(services: BackfillServices, options: BackfillR
           if (reads.length < pageRows) readAll = true;
           if (last !== undefined) {
             after = last.key;
-            // A page is idempotent (equal items are skipped), so one that met a connection error is done again whole.
+            // A page is idempotent (it writes MySQL's values again), so one that met a connection error is done again whole.
             const checkThis = check;
             const outcome = retried(() => page.write(claim.segment.entity, reads, checkThis), "the page");
             outcome.catch(() => {}); // awaited in order below
@@ -307,7 +311,7 @@ export async function runBackfill(services: BackfillServices, options: BackfillR
           break;
         }
         const outcome = await done.outcome;
-        if (options.check !== "always" && outcome.checked && outcome.found * 2 < done.reads.length) check = false;
+        if (!alwaysCheck && outcome.checked && outcome.looked > 0 && outcome.found * 2 < outcome.looked) check = false;
         if (lost) throw new LeaseLost(`the lease of ${claim.segment.entity} segment #${claim.segment.index} ran out`);
         for (const rejection of outcome.rejected) {
           await ledger.recordRejected(run.id, claim.segment.entity, rejection.key, rejection.reason);

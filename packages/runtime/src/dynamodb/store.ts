@@ -361,6 +361,8 @@ export class DynamoEntityStore {
       if (name in changes) throw new StoreError("dynamodb", entity, `'${name}' is both changed and incremented`);
     }
     const keyed = keyedAttributes(codec);
+    // Unique rules whose old value's marker another item holds: not this item's to delete (see delete()).
+    const heldByOthers = new Set<string>();
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const current = await this.read(codec, codec.key(key));
       const before = current === undefined ? undefined : codec.fromItem(current);
@@ -380,7 +382,7 @@ export class DynamoEntityStore {
       try {
         if (simple) return await this.updateInPlace(codec, current, next, options);
         for (const [name, delta] of add) next[name] = increment(before[name], delta);
-        return await this.rewrite(codec, current, before, next, moves, swapped, options.condition ?? []);
+        return await this.rewrite(codec, current, before, next, moves, swapped, options.condition ?? [], heldByOthers);
       } catch (error) {
         if (!(error instanceof Stale)) throw error;
         // Another transaction held the item: nothing was written; read it again.
@@ -390,8 +392,14 @@ export class DynamoEntityStore {
           if (options.ifVersion !== undefined) throw new WriteConflict("dynamodb", entity, keyValues(codec, key));
           throw new NotFound("dynamodb", entity, keyValues(codec, key));
         }
-        // Unchanged since the read: the caller's condition is what failed.
+        // Unchanged since the read: an old value's marker another item holds now (an item a backfill wrote over a
+        // live one, docs/backfill.md) is left to it; otherwise the caller's condition is what failed.
         if (now[VERSION_ATTRIBUTE]?.N === current[VERSION_ATTRIBUTE]?.N) {
+          const held =
+            swapped.length === 0 ? [] : await this.markersHeldByOthers(codec, before, primaryKey(codec, current));
+          const fresh = held.filter((rule) => !heldByOthers.has(rule) && swapped.some((s) => s.name === rule));
+          for (const rule of fresh) heldByOthers.add(rule);
+          if (fresh.length > 0) continue;
           throw new ConditionFailed("dynamodb", entity, keyValues(codec, before), { cause: error.cause });
         }
       }
@@ -593,6 +601,7 @@ export class DynamoEntityStore {
     moves: boolean,
     swapped: readonly UniqueRule[],
     condition: readonly Condition[],
+    heldByOthers: ReadonlySet<string> = new Set(),
   ): Promise<EntityValue> {
     const item = codec.toItem(next);
     item[VERSION_ATTRIBUTE] = { N: String(Number(current[VERSION_ATTRIBUTE]?.N ?? "0") + 1) };
@@ -619,7 +628,7 @@ export class DynamoEntityStore {
         newMarker !== undefined &&
         sameItem(primaryKey(codec, oldMarker), primaryKey(codec, newMarker));
       if (swapped.some((s) => s.name === rule.name) && !sameMarker) {
-        if (oldMarker) {
+        if (oldMarker && !heldByOthers.has(rule.name)) {
           writes.push(deleteMarker(this.tableName(codec.name), codec, oldMarker, oldKey));
           meanings.push({ kind: "marker" });
         }
