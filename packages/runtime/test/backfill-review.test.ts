@@ -90,7 +90,7 @@ describe("backfill review", () => {
     expect(await differencesOf(stack, testbed, "User", prefix)).toEqual([]);
   });
 
-  it("a live update of a cold user between the markers and the bulk write copies without a failure", async () => {
+  it("a live update of a cold user between the page's read and its bulk write copies without a failure", async () => {
     const prefix = await freshPrefix();
     const { failures, router } = routing(2);
     const live = router({ tablePrefix: prefix });

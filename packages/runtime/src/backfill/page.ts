@@ -30,10 +30,10 @@ import {
   TransactionCanceledException,
 } from "@aws-sdk/client-dynamodb";
 import pLimit from "p-limit";
-import { type Codec, ENTITY_ATTRIBUTE, type EntityValue, type Item } from "../codec/index.ts";
+import { type Codec, ENTITY_ATTRIBUTE, type EntityCodec, type EntityValue, type Item } from "../codec/index.ts";
 import { type DynamoEntityStore, entityItems, itemBytes, MAX_ITEM_BYTES } from "../dynamodb/index.ts";
 import { primaryKey } from "../dynamodb/item-keys.ts";
-import { freeOrphanMarker, restoreMarkers } from "../dynamodb/orphan-markers.ts";
+import { freeOrphanMarker, markerOwnerKey, restoreMarkers } from "../dynamodb/orphan-markers.ts";
 import { uniqueMarkerKey, uniqueRules } from "../dynamodb/unique-markers.ts";
 import type { MysqlEntityStore } from "../mysql/index.ts";
 import { identityOf } from "../outbox/entry.ts";
@@ -169,13 +169,35 @@ export class BackfillPage {
     // The items there already: equal ones are skipped; different ones (a live write made them) are re-synced with
     // conditional writes rather than overwritten.
     const slow = new Set<Mapped>();
-    const stored = check ? await this.storedItems(entity, table, mapped) : new Map<string, Item>();
+    // The check reads the rows' markers too: one that names another row (stale, or a value MySQL's collation keeps
+    // apart from this row's and the marker's folding does not) sends the row to the re-sync, which frees a stale one
+    // and reports a true conflict, rather than overwriting it.
+    const stored = check
+      ? await this.storedItems(
+          table,
+          codec,
+          mapped.flatMap((row) => [codec.key(row.value), ...row.markers.map((marker) => primaryKey(codec, marker))]),
+        )
+      : new Map<string, Item>();
     if (check) outcome.looked = mapped.length;
-    outcome.found = stored.size;
+    const heldMarkers = new Set<Mapped>();
     mapped = mapped.filter((row) => {
-      const item = stored.get(JSON.stringify(codec.key(row.value)));
-      if (item === undefined) return true;
-      if (item[ENTITY_ATTRIBUTE]?.S === codec.name && codec.diff(codec.fromItem(item), row.row).length === 0) {
+      const mine = JSON.stringify(codec.key(row.value));
+      const item = stored.get(mine);
+      if (item !== undefined) outcome.found++;
+      const markerHeld = row.markers.some((marker) => {
+        const there = stored.get(JSON.stringify(primaryKey(codec, marker)));
+        const owner = there === undefined ? undefined : markerOwnerKey(codec, there);
+        return there !== undefined && JSON.stringify(owner) !== mine;
+      });
+      if (markerHeld) heldMarkers.add(row);
+      if (item === undefined && !markerHeld) return true;
+      if (
+        item !== undefined &&
+        !markerHeld &&
+        item[ENTITY_ATTRIBUTE]?.S === codec.name &&
+        codec.diff(codec.fromItem(item), row.row).length === 0
+      ) {
         outcome.skipped++;
         return false;
       }
@@ -231,11 +253,23 @@ export class BackfillPage {
             const done = await this.sync.sync("dynamodb", entity, identityOf(this.codec, entity, row.value));
             outcome.resynced++;
             if (slow.has(row) && done !== "deleted" && done !== "unchanged") outcome.written++;
+            // A re-sync that found the item equal leaves the markers: a stale one is freed and the row's put back, a
+            // value another row's item truly holds is reported.
+            if (heldMarkers.has(row) && done !== "deleted") {
+              const restored = await restoreMarkers(this.client, table, codec, codec.key(row.value));
+              if (restored.held.length > 0) {
+                outcome.rejected.push({
+                  key: row.key,
+                  reason: `its unique value (${restored.held.join(", ")}) is held by another item`,
+                });
+              }
+            }
           } catch (error) {
             // A store away for a while: the page is done again (it is idempotent).
             if (isTransient(error)) throw error;
-            // Live writes keep changing the row: each of them checks its copy itself (docs/convergence.md).
-            if (error instanceof KeptChanging) {
+            // Live writes keep changing the row (or its markers, under restoreMarkers' conditions): each of them checks
+            // its copy itself (docs/convergence.md).
+            if (error instanceof KeptChanging || error instanceof TransactionCanceledException) {
               outcome.resynced++;
               return;
             }
@@ -289,15 +323,19 @@ export class BackfillPage {
   }
 
   /**
-   * Whether an unconditional write over an item of `entity` there already can leave markers behind: true when one of
-   * its unique rules names an attribute its key does not (a user's email). An item under a key always holds the
-   * values the key is made of, so a rule over those only (an order line's order and product) has the same marker
-   * before and after.
+   * Whether every page of `entity` must be checked before writing (docs/backfill.md, step 2): when one of its unique
+   * rules names an attribute its key does not (a user's email), an item overwritten unread would keep the markers of
+   * the values it held; when one names a text attribute with a `_ci` collation, two rows' values MySQL keeps apart
+   * can fold to one marker, which an unconditional write would take from the other row. An item under a key always
+   * holds the values the key is made of, so a rule over those only (an order line's order and product) has the same
+   * marker before and after.
    */
-  overwriteLeavesMarkers(entity: string): boolean {
+  needsCheck(entity: string): boolean {
     const codec = this.codec.entity(entity);
     const keyed = new Set(codec.identity.filter((name) => !codec.checkedIdentity.includes(name)));
-    return uniqueRules(codec).some((rule) => rule.attributes.some((name) => !keyed.has(name)));
+    return uniqueRules(codec).some((rule) =>
+      rule.attributes.some((name) => !keyed.has(name) || codec.attribute(name).caseInsensitive),
+    );
   }
 
   /**
@@ -342,18 +380,18 @@ export class BackfillPage {
     return vacated;
   }
 
-  /** The page's items as DynamoDB holds them now (consistent reads), by their key as JSON. */
-  private async storedItems(entity: string, table: string, rows: readonly Mapped[]): Promise<Map<string, Item>> {
-    const codec = this.codec.entity(entity);
+  /** The items under `keys` as DynamoDB holds them now (consistent reads), by their key as JSON. */
+  private async storedItems(table: string, codec: EntityCodec, keys: readonly Item[]): Promise<Map<string, Item>> {
     const stored = new Map<string, Item>();
-    const chunks: Mapped[][] = [];
-    for (let start = 0; start < rows.length; start += GET_ITEMS) chunks.push(rows.slice(start, start + GET_ITEMS));
+    const unique = [...new Map(keys.map((key) => [JSON.stringify(key), key])).values()];
+    const chunks: Item[][] = [];
+    for (let start = 0; start < unique.length; start += GET_ITEMS) chunks.push(unique.slice(start, start + GET_ITEMS));
     const limit = pLimit(GETS_IN_FLIGHT);
     await Promise.all(
       chunks.map((chunk) =>
         limit(async () => {
           let request: Record<string, KeysAndAttributes> | undefined = {
-            [table]: { Keys: chunk.map((row) => codec.key(row.value)), ConsistentRead: true },
+            [table]: { Keys: chunk, ConsistentRead: true },
           };
           for (let attempt = 0; request !== undefined && Object.keys(request).length > 0; attempt++) {
             if (attempt >= GET_ATTEMPTS) {

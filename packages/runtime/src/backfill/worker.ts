@@ -275,11 +275,10 @@ export async function runBackfill(services: BackfillServices, options: BackfillR
     let after: EntityValue | undefined = claim.checkpoint;
     // The check before writing (BackfillPage.write) is made while the segment's items are found there already (a
     // re-run, the pages after a lost checkpoint); a checked page that finds fewer than half of its rows' items there
-    // turns it off for the rest of the claim: from there on the pages are a first pass. An entity with a unique value
-    // its item's key does not determine is always checked: an item overwritten unread would keep the markers of the
-    // values it held (docs/backfill.md, step 2).
+    // turns it off for the rest of the claim: from there on the pages are a first pass. Some entities are always
+    // checked (BackfillPage.needsCheck: docs/backfill.md, step 2).
     const alwaysCheck =
-      options.check === "always" || (options.check !== "never" && page.overwriteLeavesMarkers(claim.segment.entity));
+      options.check === "always" || (options.check !== "never" && page.needsCheck(claim.segment.entity));
     let check = options.check !== "never";
     let stop: "limit" | "aborted" | undefined;
     // Pages are written `pagesInFlight` at a time (each is safe on its own: docs/backfill.md) and checkpointed in key

@@ -151,7 +151,7 @@ export interface MarkersRestored {
 
 /**
  * Puts back the markers an item's values should have and has not (a marker lost by a crash, or freed as an orphan
- * while the backfill was between its marker and its item): each in a transaction with a check that the item is still
+ * while a backfill's marker had landed ahead of its item): each in a transaction with a check that the item is still
  * at the version read, on condition that the marker is absent or the item's already. A marker another item holds is
  * freed first when it is an orphan; when its holder holds the value, the rule is returned in `held`.
  */

@@ -239,7 +239,7 @@ export class DynamoEntityStore {
       created: { value, itemKey: key },
     });
     for (const marker of markers) {
-      // Absent, or this item's already (a backfill puts a row's markers ahead of its item: backfill/page.ts).
+      // Absent, or this item's already (a backfill's marker can land ahead of its item: backfill/page.ts).
       writes.push(putOwnedMarker(this.tableName(codec.name), codec, marker.item, key));
       meanings.push({
         kind: "unique",
@@ -361,7 +361,8 @@ export class DynamoEntityStore {
       if (name in changes) throw new StoreError("dynamodb", entity, `'${name}' is both changed and incremented`);
     }
     const keyed = keyedAttributes(codec);
-    // Unique rules whose old value's marker another item holds: not this item's to delete (see delete()).
+    // Old values' markers (their keys as JSON) another item holds: not this item's to delete (see delete()). By key,
+    // not by rule: a later attempt reads the item again, and its old value may be another one by then.
     const heldByOthers = new Set<string>();
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const current = await this.read(codec, codec.key(key));
@@ -397,8 +398,11 @@ export class DynamoEntityStore {
         if (now[VERSION_ATTRIBUTE]?.N === current[VERSION_ATTRIBUTE]?.N) {
           const held =
             swapped.length === 0 ? [] : await this.markersHeldByOthers(codec, before, primaryKey(codec, current));
-          const fresh = held.filter((rule) => !heldByOthers.has(rule) && swapped.some((s) => s.name === rule));
-          for (const rule of fresh) heldByOthers.add(rule);
+          const fresh = held
+            .filter((rule) => swapped.some((s) => s.name === rule))
+            .map((rule) => JSON.stringify(uniqueMarkerKey(codec, rule, before)))
+            .filter((marker) => !heldByOthers.has(marker));
+          for (const marker of fresh) heldByOthers.add(marker);
           if (fresh.length > 0) continue;
           throw new ConditionFailed("dynamodb", entity, keyValues(codec, before), { cause: error.cause });
         }
@@ -428,7 +432,7 @@ export class DynamoEntityStore {
       const markers: Item[] = [];
       for (const rule of uniqueRules(codec)) {
         const marker = uniqueMarker(codec, rule.name, before, itemKey);
-        if (!marker || heldByOthers.has(rule.name)) continue;
+        if (!marker || heldByOthers.has(JSON.stringify(primaryKey(codec, marker)))) continue;
         writes.push(deleteMarker(this.tableName(codec.name), codec, marker, itemKey));
         meanings.push({ kind: "marker" });
         markers.push(marker);
@@ -440,7 +444,9 @@ export class DynamoEntityStore {
         if (!(error instanceof Stale)) throw error;
         // A marker of the item's values that another item holds is not this item's to delete: an item a backfill
         // wrote over a live one can carry values whose markers have moved on (docs/backfill.md). Leave those.
-        for (const rule of await this.markersHeldByOthers(codec, before, itemKey)) heldByOthers.add(rule);
+        for (const rule of await this.markersHeldByOthers(codec, before, itemKey)) {
+          heldByOthers.add(JSON.stringify(uniqueMarkerKey(codec, rule, before)));
+        }
       }
     }
     throw new WriteConflict("dynamodb", entity, keyValues(codec, key));
@@ -601,6 +607,7 @@ export class DynamoEntityStore {
     moves: boolean,
     swapped: readonly UniqueRule[],
     condition: readonly Condition[],
+    /** The keys (as JSON) of old markers another item holds: left, not deleted. */
     heldByOthers: ReadonlySet<string> = new Set(),
   ): Promise<EntityValue> {
     const item = codec.toItem(next);
@@ -628,12 +635,12 @@ export class DynamoEntityStore {
         newMarker !== undefined &&
         sameItem(primaryKey(codec, oldMarker), primaryKey(codec, newMarker));
       if (swapped.some((s) => s.name === rule.name) && !sameMarker) {
-        if (oldMarker && !heldByOthers.has(rule.name)) {
+        if (oldMarker && !heldByOthers.has(JSON.stringify(primaryKey(codec, oldMarker)))) {
           writes.push(deleteMarker(this.tableName(codec.name), codec, oldMarker, oldKey));
           meanings.push({ kind: "marker" });
         }
         if (newMarker) {
-          // Absent, or this item's already (a backfill put it ahead of the item: backfill/page.ts).
+          // Absent, or this item's already (a backfill's marker can land ahead of its item: backfill/page.ts).
           writes.push(putOwnedMarker(this.tableName(codec.name), codec, newMarker, newKey));
           meanings.push({ kind: "unique", rule: rule.name, values: pick(next, rule.attributes) });
         }

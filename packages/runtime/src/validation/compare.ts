@@ -16,6 +16,7 @@ import {
   type DynamoDBClient,
   type KeysAndAttributes,
 } from "@aws-sdk/client-dynamodb";
+import pLimit from "p-limit";
 import { type Codec, ENTITY_ATTRIBUTE, type EntityCodec, type EntityValue, type Item } from "../codec/index.ts";
 import { entityItems } from "../dynamodb/entity-items.ts";
 import { identityMatches, primaryKey } from "../dynamodb/item-keys.ts";
@@ -27,6 +28,8 @@ import type { Difference, FieldDifference } from "./report.ts";
 
 /** BatchGetItem's limit. */
 const GET_ITEMS = 100;
+/** BatchGetItem requests of one page in flight at most. */
+const GETS_IN_FLIGHT = 4;
 
 /** What comparing some rows found. */
 export interface RowsCompared {
@@ -326,21 +329,28 @@ export class EntityComparison {
     for (const key of keys) unique.set(this.keyText(key), key);
     const all = [...unique.values()];
     const found = new Map<string, Item>();
-    for (let start = 0; start < all.length; start += GET_ITEMS) {
-      let request: Record<string, KeysAndAttributes> | undefined = {
-        [this.table]: { Keys: all.slice(start, start + GET_ITEMS), ConsistentRead: true },
-      };
-      for (let attempt = 0; request !== undefined && Object.keys(request).length > 0; attempt++) {
-        if (attempt > 0) await pause(attempt);
-        const out: BatchGetItemCommandOutput = await this.client.send(
-          new BatchGetItemCommand({ RequestItems: request }),
-        );
-        for (const item of out.Responses?.[this.table] ?? []) {
-          found.set(this.keyText(primaryKey(this.entityCodec, item)), item);
-        }
-        request = out.UnprocessedKeys;
-      }
-    }
+    const chunks: Item[][] = [];
+    for (let start = 0; start < all.length; start += GET_ITEMS) chunks.push(all.slice(start, start + GET_ITEMS));
+    const limit = pLimit(GETS_IN_FLIGHT);
+    await Promise.all(
+      chunks.map((chunk) =>
+        limit(async () => {
+          let request: Record<string, KeysAndAttributes> | undefined = {
+            [this.table]: { Keys: chunk, ConsistentRead: true },
+          };
+          for (let attempt = 0; request !== undefined && Object.keys(request).length > 0; attempt++) {
+            if (attempt > 0) await pause(attempt);
+            const out: BatchGetItemCommandOutput = await this.client.send(
+              new BatchGetItemCommand({ RequestItems: request }),
+            );
+            for (const item of out.Responses?.[this.table] ?? []) {
+              found.set(this.keyText(primaryKey(this.entityCodec, item)), item);
+            }
+            request = out.UnprocessedKeys;
+          }
+        }),
+      ),
+    );
     return found;
   }
 }

@@ -20,6 +20,7 @@ import {
   type DynamoDBClient,
   ResourceNotFoundException,
   ScanCommand,
+  type ScanCommandOutput,
 } from "@aws-sdk/client-dynamodb";
 import pLimit from "p-limit";
 import { type Codec, ENTITY_ATTRIBUTE, type EntityValue, type Item } from "../codec/index.ts";
@@ -98,6 +99,8 @@ export class ValidationError extends Error {
 export const DEFAULT_RECHECK_MS = 1500;
 export const DEFAULT_PARALLEL = 4;
 const DEFAULT_PAGE_ROWS = 500;
+/** Pages of MySQL rows compared at once. */
+const PAGES_IN_FLIGHT = 3;
 const DEFAULT_MAX_DIFFERENCES = 20;
 /** Unclaimed items listed in the report (every one is counted). */
 const UNCLAIMED_KEPT = 20;
@@ -130,11 +133,7 @@ export async function validate(
 
   const checker = new EntityChecker(services, { ...options, sample, parallel });
   const states = new Map<string, EntityState>();
-  for (const entity of entities) {
-    const state: EntityState = { report: emptyReport(entity), suspects: [] };
-    states.set(entity, state);
-    await checker.readRows(entity, state);
-  }
+  for (const entity of entities) states.set(entity, { report: emptyReport(entity), suspects: [] });
   // Each table once, for every entity it holds (one table may hold them all).
   const byTable = new Map<string, Map<string, EntityState>>();
   for (const [entity, state] of states) {
@@ -146,7 +145,16 @@ export async function validate(
   // A full validation also reads what no entity of the contract claims, in every table it scans.
   const full = sample === 1 && codec.entities.every((entity) => entities.includes(entity));
   const unclaimed: Unclaimed | undefined = full ? { count: 0, items: [] } : undefined;
-  for (const [table, group] of byTable) await checker.scanTable(table, group, unclaimed);
+  // The rows (1) and the scan (2) are independent reads whose suspects are settled together (3): they run at once.
+  const phases = await Promise.allSettled([
+    (async () => {
+      for (const [entity, state] of states) await checker.readRows(entity, state);
+    })(),
+    (async () => {
+      for (const [table, group] of byTable) await checker.scanTable(table, group, unclaimed);
+    })(),
+  ]);
+  for (const phase of phases) if (phase.status === "rejected") throw phase.reason;
   const reports: EntityReport[] = [];
   const differences: Difference[] = [];
   for (const [entity, state] of states) {
@@ -292,6 +300,14 @@ class EntityChecker {
     const pageRows = this.options.pageRows ?? DEFAULT_PAGE_ROWS;
     let after: EntityValue | undefined;
     let read = 0;
+    // Pages are compared PAGES_IN_FLIGHT at a time while the next ones are read (the order of the suspects does not
+    // matter: they are settled together at the end).
+    const inFlight = new Set<Promise<void>>();
+    const compare = async (values: EntityValue[]) => {
+      const compared = await comparison.compareRows(values);
+      state.suspects.push(...compared.differences);
+      state.report.staleCopies += compared.staleCopies;
+    };
     for (;;) {
       const page = await this.rows.page({ entity, after: undefined, through: undefined }, { after, limit: pageRows });
       if (page.length === 0) break;
@@ -311,12 +327,23 @@ class EntityChecker {
         } else values.push(row.value);
       }
       state.report.rows += drawn.length;
-      const compared = await comparison.compareRows(values);
-      state.suspects.push(...compared.differences);
-      state.report.staleCopies += compared.staleCopies;
-      this.options.onProgress?.({ entity, stage: "rows", done: read, total: Math.max(totalRows, read) });
+      const done = read;
+      const pending: Promise<void> = compare(values).then(() => {
+        inFlight.delete(pending);
+        this.options.onProgress?.({ entity, stage: "rows", done, total: Math.max(totalRows, done) });
+      });
+      pending.catch(() => {}); // awaited below; an error stops the loop once the others are settled
+      inFlight.add(pending);
+      if (inFlight.size >= PAGES_IN_FLIGHT) {
+        await Promise.race(inFlight).catch(async (error: unknown) => {
+          await Promise.allSettled(inFlight);
+          throw error;
+        });
+      }
       if (page.length < pageRows) break;
     }
+    const settled = await Promise.allSettled(inFlight);
+    for (const outcome of settled) if (outcome.status === "rejected") throw outcome.reason;
   }
 
   /**
@@ -350,9 +377,9 @@ class EntityChecker {
     await Promise.all(
       segments.chosen.map((segment) =>
         limit(async () => {
-          let start: Record<string, AttributeValue> | undefined;
-          do {
-            const out = await this.services.client.send(
+          // The next page of the scan is asked for while this one is compared.
+          const scan = (start: Record<string, AttributeValue> | undefined) => {
+            const page = this.services.client.send(
               new ScanCommand({
                 TableName: physical,
                 Segment: segment,
@@ -369,6 +396,13 @@ class EntityChecker {
                 ExclusiveStartKey: start,
               }),
             );
+            page.catch(() => {}); // awaited in turn below
+            return page;
+          };
+          let next: ReturnType<typeof scan> | undefined = scan(undefined);
+          while (next !== undefined) {
+            const out: ScanCommandOutput = await next;
+            next = out.LastEvaluatedKey === undefined ? undefined : scan(out.LastEvaluatedKey);
             const items = new Map<string, Item[]>(entities.map((entity) => [entity, []]));
             const markers = new Map<string, Item[]>(entities.map((entity) => [entity, []]));
             for (const item of out.Items ?? []) {
@@ -410,8 +444,7 @@ class EntityChecker {
               done: scanned,
               total: Math.max(estimate, scanned),
             });
-            start = out.LastEvaluatedKey;
-          } while (start !== undefined);
+          }
         }),
       ),
     );
