@@ -228,11 +228,16 @@ async function run(input: RunInput): Promise<void> {
       // 5. Validation of the backfilled prefix: every row against its items and markers, every item scanned.
       if (input.passes.has("validation")) {
         say("validation of the backfilled tables ...");
+        const cpuBefore = process.cpuUsage();
         const validation = await validate(
           { codec, mysql: pool, client, tablePrefix: "idle_" },
           { contract: "contract/store.yaml", who: "bench", recheckMs: 0 },
         );
         const validationSeconds = validation.report.durationMs / 1000;
+        const cpu = process.cpuUsage(cpuBefore);
+        notes.push(
+          `validation: this process used ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s of CPU in its ${validationSeconds.toFixed(1)} s`,
+        );
         const validationItems = validation.report.totals.items + validation.report.totals.markers;
         if (!validation.report.clean) {
           throw new Error(
