@@ -266,6 +266,19 @@ export class BackfillLedger {
     return reports;
   }
 
+  /** Whether a run other than `runId` was ever recorded (two run records read, nothing else). */
+  async hasOtherRun(runId: string): Promise<boolean> {
+    const table = await this.table();
+    const page = await newestFirst(this.client, { table, partition: BACKFILL_RUNS_PARTITION, limit: 2 });
+    return page.items.some((item) => {
+      try {
+        return runFromItem(item).id !== runId;
+      } catch {
+        return true; // a record this version cannot read is another run all the same
+      }
+    });
+  }
+
   /** The open run with its counts; undefined when no run is open. */
   async current(): Promise<RunReport | undefined> {
     const open = await this.openRun();

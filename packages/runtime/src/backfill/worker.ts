@@ -232,9 +232,9 @@ export async function runBackfill(services: BackfillServices, options: BackfillR
   const pagesInFlight = options.pagesInFlight ?? DEFAULT_PAGES_IN_FLIGHT;
   const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
   const result = { written: 0, skipped: 0, rejected: 0, resynced: 0 };
-  // The run's limit, as its first worker set it (a worker that joins keeps it).
   // A run after an earlier one (a re-run) may find its items there: its claims start with the check on.
-  const rerun = (await ledger.runs(2)).some((other) => other.id !== run.id);
+  const rerun = await ledger.hasOtherRun(run.id);
+  // The run's limit, as its first worker set it (a worker that joins keeps it).
   const recorded = (await ledger.run(run.id)).options.maxRejected;
   const maxRejected = typeof recorded === "number" ? recorded : options.maxRejected;
   const overLimit = async (): Promise<string | undefined> => {
@@ -276,12 +276,15 @@ export async function runBackfill(services: BackfillServices, options: BackfillR
     );
     let after: EntityValue | undefined = claim.checkpoint;
     // The check before writing (BackfillPage.write) is made while the segment's items are found there already: a
-    // claim starts with it on in a re-run or from a checkpoint (the pages after it may have been written), and a
-    // checked page that finds fewer than half of its rows' items there turns it off for the rest of the claim. Some entities are always
-    // checked (BackfillPage.needsCheck: docs/backfill.md, step 2).
+    // claim starts with it on in a re-run or on a segment claimed before, and a checked page that finds fewer than
+    // half of its rows' items there turns it off for the rest of the claim. Some entities are always checked
+    // (BackfillPage.needsCheck: docs/backfill.md, step 2).
     const alwaysCheck =
       options.check === "always" || (options.check !== "never" && page.needsCheck(claim.segment.entity));
-    let check = alwaysCheck || (options.check !== "never" && (rerun || claim.checkpoint !== undefined));
+    // A segment claimed before (a checkpoint, a take-over, an error) may have pages written after its checkpoint.
+    const claimedBefore =
+      claim.checkpoint !== undefined || claim.takenOverFrom !== undefined || claim.counts.errors > 0;
+    let check = alwaysCheck || (options.check !== "never" && (rerun || claimedBefore));
     let stop: "limit" | "aborted" | undefined;
     // Pages are written `pagesInFlight` at a time (each is safe on its own: docs/backfill.md) and checkpointed in key
     // order, each once it and every page before it are done.

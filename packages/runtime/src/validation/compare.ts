@@ -23,7 +23,7 @@ import { type Codec, ENTITY_ATTRIBUTE, type EntityCodec, type EntityValue, type 
 import { entityItems } from "../dynamodb/entity-items.ts";
 import { identityMatches, primaryKey } from "../dynamodb/item-keys.ts";
 import { markerOwnerKey, markerRule, markerState } from "../dynamodb/orphan-markers.ts";
-import { uniqueMarkerKey, uniqueRuleAttributes } from "../dynamodb/unique-markers.ts";
+import { uniqueMarkerKey, uniqueRuleAttributes, uniqueRules } from "../dynamodb/unique-markers.ts";
 import { encodeKey, identityOf } from "../outbox/entry.ts";
 import { keyId, type SourceRows } from "../rows/index.ts";
 import type { Difference, FieldDifference } from "./report.ts";
@@ -40,9 +40,46 @@ export interface RowsCompared {
   matched: number;
   /** Items equal to their row whose denormalised copies differ from their source now. */
   staleCopies: number;
-  /** The markers found naming rows whose items matched: how many, and the sum of their digests (markerDigest). */
-  markersVerified: number;
-  markerDigest: bigint;
+}
+
+/** Buckets of the marker digests: a marker's bucket comes from its key alone, so a second look can pick its bucket. */
+const DIGEST_BUCKETS = 256;
+
+/**
+ * Marker digests of one entity, filled by the scan of its table: for every item, each marker its value should have
+ * ("expected", with the item's key as owner); for every marker, itself ("found", with the owner it names). Each is a
+ * 128-bit digest (SHA-256's first 16 bytes) of the marker's key and its owner's key, summed mod 2^128 in buckets by
+ * the marker's key. Where a bucket's two sums and counts agree, its markers are exactly those its items should have,
+ * each naming its item: no orphan, no marker missing. Where they do not (an orphan, a missing marker, a write during
+ * the scan), the bucket's markers are looked at one by one (validate.ts).
+ */
+export class MarkerDigests {
+  private readonly expected = Array.from({ length: DIGEST_BUCKETS }, () => ({ sum: 0n, count: 0 }));
+  private readonly found = Array.from({ length: DIGEST_BUCKETS }, () => ({ sum: 0n, count: 0 }));
+
+  static bucketOf(markerKey: string): number {
+    return createHash("sha256").update(markerKey).digest()[0] ?? 0;
+  }
+
+  add(side: "expected" | "found", markerKey: string, ownerKey: string): void {
+    const digest = createHash("sha256").update(`${markerKey}\u0000${ownerKey}`).digest();
+    const value = (digest.readBigUInt64BE(0) << 64n) | digest.readBigUInt64BE(8);
+    const bucket = (side === "expected" ? this.expected : this.found)[MarkerDigests.bucketOf(markerKey)];
+    if (bucket === undefined) return;
+    bucket.sum = BigInt.asUintN(128, bucket.sum + value);
+    bucket.count++;
+  }
+
+  /** The buckets whose sums or counts differ. */
+  differing(): Set<number> {
+    const buckets = new Set<number>();
+    for (let index = 0; index < DIGEST_BUCKETS; index++) {
+      const expected = this.expected[index];
+      const found = this.found[index];
+      if (expected?.sum !== found?.sum || expected?.count !== found?.count) buckets.add(index);
+    }
+    return buckets;
+  }
 }
 
 export class EntityComparison {
@@ -61,13 +98,7 @@ export class EntityComparison {
   /** Rows as read from MySQL (without copies) against their items and markers. */
   async compareRows(values: readonly EntityValue[]): Promise<RowsCompared> {
     const codec = this.entityCodec;
-    const result: RowsCompared = {
-      differences: [],
-      matched: 0,
-      staleCopies: 0,
-      markersVerified: 0,
-      markerDigest: 0n,
-    };
+    const result: RowsCompared = { differences: [], matched: 0, staleCopies: 0 };
     const filled = await this.rows.withCopies(this.entity, values);
     const expected: Array<{
       row: EntityValue;
@@ -115,13 +146,7 @@ export class EntityComparison {
       for (const marker of row.markers) {
         const held = stored.get(this.keyText(marker.key));
         const owner = held === undefined ? undefined : markerOwnerKey(codec, held);
-        if (owner !== undefined && this.keyText(owner) === this.keyText(row.key)) {
-          if (fields.length === 0) {
-            result.markersVerified++;
-            result.markerDigest = BigInt.asUintN(64, result.markerDigest + this.markerDigest(marker.key));
-          }
-          continue;
-        }
+        if (owner !== undefined && this.keyText(owner) === this.keyText(row.key)) continue;
         const values = uniqueRuleAttributes(codec, marker.rule).map(
           (attribute): FieldDifference => ({
             field: attribute,
@@ -149,13 +174,21 @@ export class EntityComparison {
    * Items found in DynamoDB: each must have its row in MySQL, and the row must address this item. Returns the items
    * without one (extra), and those the codec cannot read.
    */
-  async compareItems(items: readonly Item[]): Promise<Difference[]> {
+  async compareItems(items: readonly Item[], digests?: MarkerDigests): Promise<Difference[]> {
     const codec = this.entityCodec;
     const differences: Difference[] = [];
     const read: Array<{ item: Item; value: EntityValue }> = [];
     for (const item of items) {
       try {
-        read.push({ item, value: codec.fromItem(item) });
+        const value = codec.fromItem(item);
+        read.push({ item, value });
+        if (digests !== undefined) {
+          const owner = this.keyText(primaryKey(codec, item));
+          for (const rule of uniqueRules(codec)) {
+            const marker = uniqueMarkerKey(codec, rule.name, value);
+            if (marker !== undefined) digests.add("expected", this.keyText(marker), owner);
+          }
+        }
       } catch (error) {
         differences.push({
           entity: this.entity,
@@ -334,16 +367,18 @@ export class EntityComparison {
     };
   }
 
-  /** A primary key as text: its partition and sort values. */
-  /**
-   * A marker key's 64-bit digest. Summed over a set of markers (mod 2^64, so in any order), it tells two sets apart:
-   * the markers the rows' check found held against the markers the scan found (validate.ts).
-   */
-  markerDigest(marker: Item): bigint {
-    const key = this.keyText(primaryKey(this.entityCodec, marker));
-    return createHash("sha256").update(key).digest().readBigUInt64BE(0);
+  /** A marker's bucket among the digests (MarkerDigests). */
+  markerBucket(marker: Item): number {
+    return MarkerDigests.bucketOf(this.keyText(primaryKey(this.entityCodec, marker)));
   }
 
+  /** A marker seen by the scan, into `digests` ("found", with the owner it names). */
+  foundMarker(digests: MarkerDigests, marker: Item): void {
+    const owner = markerOwnerKey(this.entityCodec, marker);
+    digests.add("found", this.keyText(primaryKey(this.entityCodec, marker)), owner ? this.keyText(owner) : "");
+  }
+
+  /** A primary key as text: its partition and sort values. */
   private keyText(key: Item): string {
     const names = this.entityCodec.keyNames;
     return JSON.stringify([key[names.partition]?.S, names.sort === undefined ? null : key[names.sort]?.S]);

@@ -31,7 +31,7 @@ import { escapeId, mysqlStatements } from "../mysql/sql.ts";
 import type { MysqlExecutor } from "../mysql/store.ts";
 import { decodeKey } from "../outbox/entry.ts";
 import { SourceRows } from "../rows/index.ts";
-import { EntityComparison } from "./compare.ts";
+import { EntityComparison, MarkerDigests } from "./compare.ts";
 import {
   type Difference,
   type EntityReport,
@@ -54,7 +54,8 @@ export interface ValidationServices {
 export interface ValidationProgress {
   /** The entity ("rows"), or the contract's name of the table ("items"). */
   entity: string;
-  stage: "rows" | "items";
+  /** "markers": a second look at a table's markers, when the scan found them unsure (docs/validation.md). */
+  stage: "rows" | "items" | "markers";
   done: number;
   /** An estimate for "items" (the table's item count, every entity's). */
   total: number;
@@ -137,7 +138,7 @@ export async function validate(
     states.set(entity, {
       report: emptyReport(entity),
       suspects: [],
-      markers: { verified: 0, verifiedDigest: 0n, scanned: 0, scannedDigest: 0n },
+      digests: sample === 1 ? new MarkerDigests() : undefined,
     });
   }
   // Each table once, for every entity it holds (one table may hold them all).
@@ -152,28 +153,35 @@ export async function validate(
   const full = sample === 1 && codec.entities.every((entity) => entities.includes(entity));
   const unclaimed: Unclaimed | undefined = full ? { count: 0, items: [] } : undefined;
   // The rows (1) and the scan (2) are independent reads whose suspects are settled together (3): they run at once.
-  const phases = await Promise.allSettled([
-    (async () => {
-      for (const [entity, state] of states) await checker.readRows(entity, state);
-    })(),
-    (async () => {
-      for (const [table, group] of byTable) await checker.scanTable(table, group, unclaimed);
-    })(),
-  ]);
+  // The first of them to fail stops the other (checked between pages).
+  const phases = await Promise.allSettled(
+    [
+      async () => {
+        for (const [entity, state] of states) await checker.readRows(entity, state);
+      },
+      async () => {
+        for (const [table, group] of byTable) await checker.scanTable(table, group, unclaimed);
+      },
+    ].map((phase) =>
+      phase().catch((error: unknown) => {
+        checker.stop(error);
+        throw error;
+      }),
+    ),
+  );
   for (const phase of phases) if (phase.status === "rejected") throw phase.reason;
-  // A full validation checks the scan's markers only when they are not exactly those the rows' check found held
-  // (same count, same digest sum): then some marker is an orphan, or a write moved one, and each is looked at.
-  if (sample === 1) {
-    for (const [table, group] of byTable) {
-      const unsure = new Map(
-        [...group].filter(
-          ([, state]) =>
-            state.markers.scanned !== state.markers.verified ||
-            state.markers.scannedDigest !== state.markers.verifiedDigest,
-        ),
-      );
-      if (unsure.size > 0) await checker.scanTable(table, unsure, undefined, "markers");
+  // A full validation reads markers' owners only in the digest buckets where the markers the scan found are not
+  // exactly those its items should have (an orphan, a missing marker, a write during the scan).
+  for (const [table, group] of byTable) {
+    const unsure = new Map<string, EntityState>();
+    const buckets = new Map<string, ReadonlySet<number>>();
+    for (const [entity, state] of group) {
+      const differing = state.digests?.differing();
+      if (differing === undefined || differing.size === 0) continue;
+      unsure.set(entity, state);
+      buckets.set(entity, differing);
     }
+    if (unsure.size > 0) await checker.scanTable(table, unsure, undefined, buckets);
   }
   const reports: EntityReport[] = [];
   const differences: Difference[] = [];
@@ -289,8 +297,8 @@ async function checkTables(services: ValidationServices, entities: readonly stri
 interface EntityState {
   report: EntityReport;
   suspects: Difference[];
-  /** Markers the rows' check found held (a full validation), and those the scan found: counts and digest sums. */
-  markers: { verified: number; verifiedDigest: bigint; scanned: number; scannedDigest: bigint };
+  /** A full validation's marker digests, from the scan (MarkerDigests); undefined with a sample. */
+  digests: MarkerDigests | undefined;
 }
 
 interface CheckerOptions extends ValidateOptions {
@@ -301,6 +309,16 @@ interface CheckerOptions extends ValidateOptions {
 /** One entity's validation: both passes, then the recheck. */
 class EntityChecker {
   private readonly rows: SourceRows;
+  private stopped: { reason: unknown } | undefined;
+
+  /** Stops every read loop of this validation at its next page (one of them failed). */
+  stop(reason: unknown): void {
+    this.stopped ??= { reason };
+  }
+
+  private throwIfStopped(): void {
+    if (this.stopped !== undefined) throw this.stopped.reason;
+  }
 
   constructor(
     private readonly services: ValidationServices,
@@ -325,14 +343,15 @@ class EntityChecker {
     // Pages are compared PAGES_IN_FLIGHT at a time while the next ones are read (the order of the suspects does not
     // matter: they are settled together at the end).
     const inFlight = new Set<Promise<void>>();
+    let failure: { error: unknown } | undefined;
     const compare = async (values: EntityValue[]) => {
       const compared = await comparison.compareRows(values);
       state.suspects.push(...compared.differences);
       state.report.staleCopies += compared.staleCopies;
-      state.markers.verified += compared.markersVerified;
-      state.markers.verifiedDigest = BigInt.asUintN(64, state.markers.verifiedDigest + compared.markerDigest);
     };
+    let reported = 0;
     for (;;) {
+      this.throwIfStopped();
       const page = await this.rows.page({ entity, after: undefined, through: undefined }, { after, limit: pageRows });
       if (page.length === 0) break;
       after = page.at(-1)?.key;
@@ -352,22 +371,24 @@ class EntityChecker {
       }
       state.report.rows += drawn.length;
       const done = read;
-      const pending: Promise<void> = compare(values).then(() => {
-        inFlight.delete(pending);
-        this.options.onProgress?.({ entity, stage: "rows", done, total: Math.max(totalRows, done) });
-      });
-      pending.catch(() => {}); // awaited below; an error stops the loop once the others are settled
+      const pending: Promise<void> = compare(values)
+        .then(
+          () => {
+            // Pages finish out of order: the bar shows the furthest page done.
+            reported = Math.max(reported, done);
+            this.options.onProgress?.({ entity, stage: "rows", done: reported, total: Math.max(totalRows, reported) });
+          },
+          (error: unknown) => {
+            failure ??= { error };
+          },
+        )
+        .finally(() => inFlight.delete(pending));
       inFlight.add(pending);
-      if (inFlight.size >= PAGES_IN_FLIGHT) {
-        await Promise.race(inFlight).catch(async (error: unknown) => {
-          await Promise.allSettled(inFlight);
-          throw error;
-        });
-      }
-      if (page.length < pageRows) break;
+      if (inFlight.size >= PAGES_IN_FLIGHT) await Promise.race(inFlight);
+      if (failure !== undefined || page.length < pageRows) break;
     }
-    const settled = await Promise.allSettled(inFlight);
-    for (const outcome of settled) if (outcome.status === "rejected") throw outcome.reason;
+    await Promise.all(inFlight);
+    if (failure !== undefined) throw failure.error;
   }
 
   /**
@@ -378,19 +399,19 @@ class EntityChecker {
     table: string,
     states: ReadonlyMap<string, EntityState>,
     unclaimed?: Unclaimed,
-    /** "markers": only the entities' markers, each checked against its owner (after a full scan found them unsure). */
-    only?: "markers",
+    /** Only the entities' markers in these digest buckets, each checked against its owner (after the full scan). */
+    onlyMarkers?: ReadonlyMap<string, ReadonlySet<number>>,
   ): Promise<void> {
     const entities = [...states.keys()];
     const comparisons = new Map(entities.map((entity) => [entity, this.comparison(entity)]));
     const first = this.services.codec.entity(entities[0] as string);
     const physical = comparisons.get(entities[0] as string)?.table ?? table;
     const names: Record<string, string> = { "#pk": first.keyNames.partition };
-    if (only !== "markers") names["#e"] = ENTITY_ATTRIBUTE;
+    if (onlyMarkers === undefined) names["#e"] = ENTITY_ATTRIBUTE;
     const values: Record<string, AttributeValue> = {};
     const conditions: string[] = [];
     for (const [index, entity] of entities.entries()) {
-      if (only !== "markers") {
+      if (onlyMarkers === undefined) {
         values[`:e${index}`] = { S: entity };
         conditions.push(`#e = :e${index}`);
       }
@@ -411,6 +432,7 @@ class EntityChecker {
     await Promise.all(
       segments.chosen.map((segment) =>
         limit(async () => {
+          if (this.stopped !== undefined) return;
           // The next page of the scan is asked for while this one is compared.
           const scan = (start: Record<string, AttributeValue> | undefined) => {
             const page = this.services.client.send(
@@ -435,6 +457,7 @@ class EntityChecker {
           };
           let next: ReturnType<typeof scan> | undefined = scan(undefined);
           while (next !== undefined) {
+            this.throwIfStopped();
             const out: ScanCommandOutput = await next;
             next = out.LastEvaluatedKey === undefined ? undefined : scan(out.LastEvaluatedKey);
             const items = new Map<string, Item[]>(entities.map((entity) => [entity, []]));
@@ -466,28 +489,24 @@ class EntityChecker {
               const comparison = comparisons.get(entity) as EntityComparison;
               const mine = items.get(entity) ?? [];
               const marks = markers.get(entity) ?? [];
-              if (only === "markers") {
-                if (marks.length > 0) state.suspects.push(...(await comparison.compareMarkers(marks)));
+              if (onlyMarkers !== undefined) {
+                const buckets = onlyMarkers.get(entity);
+                const unsure = marks.filter((marker) => buckets?.has(comparison.markerBucket(marker)));
+                if (unsure.length > 0) state.suspects.push(...(await comparison.compareMarkers(unsure)));
                 continue;
               }
               state.report.items += mine.length;
               state.report.markers += marks.length;
-              if (mine.length > 0) state.suspects.push(...(await comparison.compareItems(mine)));
-              if (this.options.sample === 1) {
-                // Owners are looked at only if these are not the markers the rows' check found held (validate()).
-                for (const marker of marks) {
-                  state.markers.scanned++;
-                  state.markers.scannedDigest = BigInt.asUintN(
-                    64,
-                    state.markers.scannedDigest + comparison.markerDigest(marker),
-                  );
-                }
-              } else if (marks.length > 0) state.suspects.push(...(await comparison.compareMarkers(marks)));
+              const digests = state.digests;
+              if (mine.length > 0) state.suspects.push(...(await comparison.compareItems(mine, digests)));
+              // A full validation reads owners only where the digests disagree (validate()); a sample reads them all.
+              if (digests !== undefined) for (const marker of marks) comparison.foundMarker(digests, marker);
+              else if (marks.length > 0) state.suspects.push(...(await comparison.compareMarkers(marks)));
             }
             scanned += out.ScannedCount ?? 0;
             this.options.onProgress?.({
               entity: table,
-              stage: "items",
+              stage: onlyMarkers === undefined ? "items" : "markers",
               done: scanned,
               total: Math.max(estimate, scanned),
             });
@@ -495,7 +514,12 @@ class EntityChecker {
         }),
       ),
     );
-    this.options.onProgress?.({ entity: table, stage: "items", done: scanned, total: scanned });
+    this.options.onProgress?.({
+      entity: table,
+      stage: onlyMarkers === undefined ? "items" : "markers",
+      done: scanned,
+      total: scanned,
+    });
   }
 
   /** Why no entity of the contract claims an item of a table a full validation scanned. */
