@@ -89,6 +89,8 @@ export async function main(args: string[]): Promise<void> {
       "raw-concurrency": { type: "string", default: "12" },
       // Hidden, for working on one measure: a comma list of raw, idle, validation, pair, live (validation needs idle).
       passes: { type: "string", default: "raw,idle,validation,pair,live" },
+      // Hidden: DynamoDB Local on disk (-dbPath) instead of in memory, to see how it scales.
+      persist: { type: "boolean", default: false },
     },
   });
   const passes = new Set(values.passes.split(","));
@@ -101,7 +103,11 @@ export async function main(args: string[]): Promise<void> {
   process.env._JAVA_OPTIONS ??= "-Xmx2g";
   let logFile: string | undefined;
   try {
-    const state = await stackUp({ home, onProgress: (line) => process.stderr.write(`${line}\n`) });
+    const state = await stackUp({
+      home,
+      ...(values.persist ? { persistDynamoDb: true } : {}),
+      onProgress: (line) => process.stderr.write(`${line}\n`),
+    });
     logFile = state.dynamodb?.logFile;
     const serverUrl = state.mysql?.url;
     const endpoint = state.dynamodb?.url;
