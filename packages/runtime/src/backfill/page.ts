@@ -22,15 +22,10 @@
  *    whose item or marker the bulk write may have replaced: each row of MySQL that holds it now is re-synced too, and
  *    its markers put back where missing; a marker of a value nobody holds any more is freed.
  */
-import {
-  BatchGetItemCommand,
-  type BatchGetItemCommandOutput,
-  type DynamoDBClient,
-  type KeysAndAttributes,
-  TransactionCanceledException,
-} from "@aws-sdk/client-dynamodb";
+import { type DynamoDBClient, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import pLimit from "p-limit";
 import { type Codec, ENTITY_ATTRIBUTE, type EntityCodec, type EntityValue, type Item } from "../codec/index.ts";
+import { batchGetItems } from "../dynamodb/batch-get.ts";
 import { type DynamoEntityStore, entityItems, itemBytes, MAX_ITEM_BYTES } from "../dynamodb/index.ts";
 import { primaryKey } from "../dynamodb/item-keys.ts";
 import { freeOrphanMarker, markerOwnerKey, restoreMarkers } from "../dynamodb/orphan-markers.ts";
@@ -44,12 +39,6 @@ import { isTransient } from "./transient.ts";
 
 /** Re-syncs of one page in flight at most. */
 const SYNCS_IN_FLIGHT = 8;
-/** BatchGetItem's limit. */
-const GET_ITEMS = 100;
-/** BatchGetItem requests of one page in flight at most. */
-const GETS_IN_FLIGHT = 4;
-/** Tries of one BatchGetItem that DynamoDB keeps leaving keys of unread. */
-const GET_ATTEMPTS = 10;
 
 /** Something a changed row held at t0 and holds no more: the attribute values of whoever holds it now. */
 interface Vacated {
@@ -381,39 +370,9 @@ export class BackfillPage {
   }
 
   /** The items under `keys` as DynamoDB holds them now (consistent reads), by their key as JSON. */
-  private async storedItems(table: string, codec: EntityCodec, keys: readonly Item[]): Promise<Map<string, Item>> {
-    const stored = new Map<string, Item>();
-    const unique = [...new Map(keys.map((key) => [JSON.stringify(key), key])).values()];
-    const chunks: Item[][] = [];
-    for (let start = 0; start < unique.length; start += GET_ITEMS) chunks.push(unique.slice(start, start + GET_ITEMS));
-    const limit = pLimit(GETS_IN_FLIGHT);
-    await Promise.all(
-      chunks.map((chunk) =>
-        limit(async () => {
-          let request: Record<string, KeysAndAttributes> | undefined = {
-            [table]: { Keys: chunk, ConsistentRead: true },
-          };
-          for (let attempt = 0; request !== undefined && Object.keys(request).length > 0; attempt++) {
-            if (attempt >= GET_ATTEMPTS) {
-              throw new Error(`${table}: DynamoDB left keys unread after ${GET_ATTEMPTS} tries of BatchGetItem`);
-            }
-            if (attempt > 0) await pause(attempt);
-            const out: BatchGetItemCommandOutput = await this.client.send(
-              new BatchGetItemCommand({ RequestItems: request }),
-            );
-            for (const item of out.Responses?.[table] ?? []) stored.set(JSON.stringify(primaryKey(codec, item)), item);
-            request = out.UnprocessedKeys;
-          }
-        }),
-      ),
-    );
-    return stored;
+  private storedItems(table: string, codec: EntityCodec, keys: readonly Item[]): Promise<Map<string, Item>> {
+    return batchGetItems(this.client, table, keys, (key) => JSON.stringify(primaryKey(codec, key)));
   }
-}
-
-/** Full jitter before another try of what DynamoDB left unprocessed. */
-function pause(attempt: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(2_000, 25 * 2 ** attempt)));
 }
 
 function reasonOf(error: unknown): string {

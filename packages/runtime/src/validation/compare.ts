@@ -11,15 +11,9 @@
  */
 
 import { createHash } from "node:crypto";
-import {
-  type AttributeValue,
-  BatchGetItemCommand,
-  type BatchGetItemCommandOutput,
-  type DynamoDBClient,
-  type KeysAndAttributes,
-} from "@aws-sdk/client-dynamodb";
-import pLimit from "p-limit";
+import type { AttributeValue, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { type Codec, ENTITY_ATTRIBUTE, type EntityCodec, type EntityValue, type Item } from "../codec/index.ts";
+import { batchGetItems } from "../dynamodb/batch-get.ts";
 import { entityItems } from "../dynamodb/entity-items.ts";
 import { identityMatches, primaryKey } from "../dynamodb/item-keys.ts";
 import { markerOwnerKey, markerRule, markerState } from "../dynamodb/orphan-markers.ts";
@@ -29,9 +23,6 @@ import { keyId, type SourceRows } from "../rows/index.ts";
 import type { Difference, FieldDifference } from "./report.ts";
 
 /** BatchGetItem's limit. */
-const GET_ITEMS = 100;
-/** BatchGetItem requests of one page in flight at most. */
-const GETS_IN_FLIGHT = 4;
 
 /** What comparing some rows found. */
 export interface RowsCompared {
@@ -384,35 +375,9 @@ export class EntityComparison {
     return JSON.stringify([key[names.partition]?.S, names.sort === undefined ? null : key[names.sort]?.S]);
   }
 
-  /** Items by key (consistent reads, 100 a request, what DynamoDB leaves unprocessed asked again), by keyText. */
-  private async getItems(keys: readonly Item[]): Promise<Map<string, Item>> {
-    const unique = new Map<string, Item>();
-    for (const key of keys) unique.set(this.keyText(key), key);
-    const all = [...unique.values()];
-    const found = new Map<string, Item>();
-    const chunks: Item[][] = [];
-    for (let start = 0; start < all.length; start += GET_ITEMS) chunks.push(all.slice(start, start + GET_ITEMS));
-    const limit = pLimit(GETS_IN_FLIGHT);
-    await Promise.all(
-      chunks.map((chunk) =>
-        limit(async () => {
-          let request: Record<string, KeysAndAttributes> | undefined = {
-            [this.table]: { Keys: chunk, ConsistentRead: true },
-          };
-          for (let attempt = 0; request !== undefined && Object.keys(request).length > 0; attempt++) {
-            if (attempt > 0) await pause(attempt);
-            const out: BatchGetItemCommandOutput = await this.client.send(
-              new BatchGetItemCommand({ RequestItems: request }),
-            );
-            for (const item of out.Responses?.[this.table] ?? []) {
-              found.set(this.keyText(primaryKey(this.entityCodec, item)), item);
-            }
-            request = out.UnprocessedKeys;
-          }
-        }),
-      ),
-    );
-    return found;
+  /** Items by key (consistent reads: batchGetItems), by keyText. */
+  private getItems(keys: readonly Item[]): Promise<Map<string, Item>> {
+    return batchGetItems(this.client, this.table, keys, (key) => this.keyText(primaryKey(this.entityCodec, key)));
   }
 }
 
@@ -435,11 +400,6 @@ function attributeText(value: AttributeValue | undefined): string | null {
   if (value.N !== undefined) return value.N;
   if (value.B !== undefined) return Buffer.from(value.B).toString("base64");
   return JSON.stringify(value);
-}
-
-/** Full jitter before another try of what DynamoDB left unprocessed. */
-function pause(attempt: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(2_000, 25 * 2 ** attempt)));
 }
 
 /** A key's string attributes as a plain object. */
