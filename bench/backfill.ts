@@ -27,6 +27,7 @@ import {
   type AttributeValue,
   BatchWriteItemCommand,
   DeleteTableCommand,
+  DescribeTableCommand,
   type DynamoDBClient,
   ListTablesCommand,
   ScanCommand,
@@ -49,14 +50,18 @@ import {
   PhaseStore,
   runBackfill,
   SourceRows,
+  scanSegments,
   validate,
 } from "@ferry/runtime";
 import { createMysqlPool, describeError, dynamoDbClient, stackDown, stackUp, withDatabase } from "@ferry/stack";
 import { seedStore } from "@ferry/store";
 import { contract, createStore, type Store } from "@ferry/store-data";
+import pLimit from "p-limit";
 import { publish, type Row } from "./report.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
+/** Scan requests in flight while the bench counts a table's items. */
+const COUNT_SCANS_IN_FLIGHT = 8;
 const thisFile = fileURLToPath(import.meta.url);
 const root = dirname(here);
 
@@ -477,31 +482,36 @@ async function checkCounts(
   const counted = new Map<string, number>();
   let items = 0;
   let markers = 0;
-  const SEGMENTS = 4;
   for (const table of tables) {
+    // As validation does: segments of about a page each (DynamoDB Local sorts a whole segment for every page).
+    const described = await client.send(new DescribeTableCommand({ TableName: table }));
+    const segments = scanSegments(COUNT_SCANS_IN_FLIGHT, 1, Math.random, described.Table?.ItemCount ?? 0);
+    const limit = pLimit(COUNT_SCANS_IN_FLIGHT);
     await Promise.all(
-      Array.from({ length: SEGMENTS }, async (_, segment) => {
-        let start: Record<string, AttributeValue> | undefined;
-        do {
-          const out = await client.send(
-            new ScanCommand({
-              TableName: table,
-              Segment: segment,
-              TotalSegments: SEGMENTS,
-              ProjectionExpression: "#e",
-              ExpressionAttributeNames: { "#e": ENTITY_ATTRIBUTE },
-              ExclusiveStartKey: start,
-            }),
-          );
-          for (const item of out.Items ?? []) {
-            items++;
-            const entity = item[ENTITY_ATTRIBUTE]?.S;
-            if (entity === undefined) markers++;
-            else counted.set(entity, (counted.get(entity) ?? 0) + 1);
-          }
-          start = out.LastEvaluatedKey;
-        } while (start !== undefined);
-      }),
+      segments.chosen.map((segment) =>
+        limit(async () => {
+          let start: Record<string, AttributeValue> | undefined;
+          do {
+            const out = await client.send(
+              new ScanCommand({
+                TableName: table,
+                Segment: segment,
+                TotalSegments: segments.total,
+                ProjectionExpression: "#e",
+                ExpressionAttributeNames: { "#e": ENTITY_ATTRIBUTE },
+                ExclusiveStartKey: start,
+              }),
+            );
+            for (const item of out.Items ?? []) {
+              items++;
+              const entity = item[ENTITY_ATTRIBUTE]?.S;
+              if (entity === undefined) markers++;
+              else counted.set(entity, (counted.get(entity) ?? 0) + 1);
+            }
+            start = out.LastEvaluatedKey;
+          } while (start !== undefined);
+        }),
+      ),
     );
   }
   const entities: Record<string, number> = {};

@@ -426,7 +426,7 @@ class EntityChecker {
     };
     const random = this.options.random ?? Math.random;
     const estimate = await this.itemEstimate(physical);
-    const segments = scanSegments(this.options.parallel, this.options.sample, random);
+    const segments = scanSegments(this.options.parallel, this.options.sample, random, estimate);
     let scanned = 0;
     const limit = pLimit(this.options.parallel);
     await Promise.all(
@@ -631,23 +631,39 @@ class EntityChecker {
 }
 
 /**
- * The scan's segments: `parallel` of them, all of the table; with a sample R < 1, `parallel` segments drawn at random
- * out of about parallel / R (DynamoDB splits a table into segments by the hash of the partition key, so they are a
+ * Items per scan segment aimed at: about one page of a Scan. DynamoDB Local sorts a whole segment for every page it
+ * returns, so a scan's cost grows with the square of its segment's size (measured on this machine kind with 1,000,000
+ * items: 4 segments 284 s, 32 segments 42 s, 128 segments 15 s). On DynamoDB a segment more is one request more.
+ */
+export const ITEMS_PER_SEGMENT = 4_000;
+/** DynamoDB's limit on TotalSegments. */
+const MAX_SEGMENTS = 1_000_000;
+
+/**
+ * The scan's segments, read `parallel` at a time: enough that each holds about ITEMS_PER_SEGMENT of the table's
+ * `estimate` items (at least `parallel`), all of them; with a sample R < 1, about R of them drawn at random out of
+ * at least parallel / R (DynamoDB splits a table into segments by the hash of the partition key, so they are a
  * random fraction of about R of the items).
  */
 export function scanSegments(
   parallel: number,
   sample: number,
   random: () => number = Math.random,
+  estimate = 0,
 ): { total: number; chosen: number[] } {
-  if (sample >= 1) return { total: parallel, chosen: Array.from({ length: parallel }, (_, i) => i) };
-  const total = Math.min(1_000_000, Math.max(parallel, Math.round(parallel / sample)));
+  const bySize = Math.ceil(Math.max(0, estimate) / ITEMS_PER_SEGMENT);
+  if (sample >= 1) {
+    const total = Math.min(MAX_SEGMENTS, Math.max(parallel, bySize));
+    return { total, chosen: Array.from({ length: total }, (_, i) => i) };
+  }
+  const total = Math.min(MAX_SEGMENTS, Math.max(Math.round(parallel / sample), bySize, parallel));
   const all = Array.from({ length: total }, (_, i) => i);
   for (let i = all.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
     [all[i], all[j]] = [all[j] as number, all[i] as number];
   }
-  return { total, chosen: all.slice(0, parallel).sort((a, b) => a - b) };
+  const count = Math.min(total, Math.max(1, Math.round(total * sample)));
+  return { total, chosen: all.slice(0, count).sort((a, b) => a - b) };
 }
 
 function summarize(input: {
