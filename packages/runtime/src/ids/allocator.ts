@@ -8,12 +8,19 @@
 import { ConditionalCheckFailedException, type DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { controlKey, ensureControlTable } from "../control/table.ts";
 
-/** No counter for the entity: it is set from MySQL in phase 4, and phase 5 cannot invent it. */
+/**
+ * No counter for the entity: it is set from MySQL's highest id, on the first create in phase 4 or, in phase 5, from
+ * the retired MySQL; without MySQL to read, phase 5 cannot invent it.
+ */
 export class IdCounterMissing extends Error {
   override readonly name = "IdCounterMissing";
-  constructor(readonly entity: string) {
+  constructor(
+    readonly entity: string,
+    cause?: unknown,
+  ) {
     super(
-      `${entity}: no id counter exists yet, so no id can be handed out without MySQL; the counter starts from MySQL's highest id on the first create in phase 4 (go back to phase 4 once, or pass the id)`,
+      `${entity}: no id counter exists yet, and MySQL's highest id could not be read to start it, so no id can be handed out; the counter starts from MySQL's highest id on the first create in phase 4 or 5 (make MySQL reachable, or pass the id)`,
+      cause === undefined ? undefined : { cause },
     );
   }
 }

@@ -11,7 +11,7 @@ import type { Codec, EntityValue } from "../codec/index.ts";
 import { AlreadyExists, StoreError, TransactionFailed } from "../errors.ts";
 import type { MysqlEntityStore } from "../mysql/index.ts";
 import { PHASES, type Phase } from "../phases.ts";
-import type { IdAllocator } from "./allocator.ts";
+import { type IdAllocator, IdCounterMissing } from "./allocator.ts";
 
 export interface IdFenceOptions {
   codec: Codec;
@@ -67,7 +67,24 @@ export class IdFence {
       }
     }
     const codec = this.options.codec.entity(entity).attribute(attribute);
-    return (await allocator.allocate(entity, count)).map((id) => codec.fromColumn(id.toString()));
+    let ids: bigint[];
+    try {
+      ids = await allocator.allocate(entity, count);
+    } catch (error) {
+      // Phase 5 with no counter yet (nothing of this entity was created in phase 4): MySQL's highest id is final
+      // (ids came from MySQL until the counter existed, and nothing writes MySQL now), so the counter starts there.
+      const mysql = this.options.mysql;
+      if (!(error instanceof IdCounterMissing) || PHASES[phase].flags.WRITE_MYSQL || mysql === undefined) throw error;
+      let highest: bigint;
+      try {
+        highest = await mysql.highestId(entity);
+      } catch (cause) {
+        throw new IdCounterMissing(entity, cause);
+      }
+      await allocator.raiseTo(entity, highest);
+      ids = await allocator.allocate(entity, count);
+    }
+    return ids.map((id) => codec.fromColumn(id.toString()));
   }
 
   /**
