@@ -92,7 +92,7 @@ module.exports = {
         "The analyzer's tests may also seed the store's legacy database (@ferry/store) to have a real schema to read.",
       severity: "error",
       from: { path: notSrc("packages/analyzer") },
-      to: { path: FERRY, pathNot: ["^packages/(analyzer|contract|stack)/", "^apps/store/"] },
+      to: { path: FERRY, pathNot: ["^packages/(analyzer|contract|stack)/", "^apps/store/(src|db)/"] },
     },
     {
       name: "codegen-src-on-contract-runtime-entry-and-stack",
@@ -113,7 +113,12 @@ module.exports = {
       from: { path: notSrc("packages/codegen"), pathNot: GENERATED },
       to: {
         path: FERRY,
-        pathNot: ["^packages/(codegen|contract|stack|store-data)/", RUNTIME_ENTRY, RUNTIME_TESTING, "^apps/store/"],
+        pathNot: [
+          "^packages/(codegen|contract|stack|store-data)/",
+          RUNTIME_ENTRY,
+          RUNTIME_TESTING,
+          "^apps/store/(src|db)/",
+        ],
       },
     },
     {
@@ -142,7 +147,7 @@ module.exports = {
         "testable on its own, and what it needs of them (table definitions) belongs in the runtime.",
       severity: "error",
       from: { path: notSrc("packages/runtime") },
-      to: { path: FERRY, pathNot: ["^packages/(runtime|contract|stack)/", "^apps/store/"] },
+      to: { path: FERRY, pathNot: ["^packages/(runtime|contract|stack)/", "^apps/store/(src|db)/"] },
     },
     {
       name: "cli-on-everything-below-it",
@@ -152,7 +157,10 @@ module.exports = {
         "bin as a program, not as an import).",
       severity: "error",
       from: { path: "^packages/cli/src/" },
-      to: { path: FERRY, pathNot: ["^packages/(cli|contract|analyzer|codegen|runtime|stack)/", "^apps/store/"] },
+      to: {
+        path: FERRY,
+        pathNot: ["^packages/(cli|contract|analyzer|codegen|runtime|stack)/", "^apps/store/(src|db)/"],
+      },
     },
     {
       name: "cli-tests-also-on-generated-store-data",
@@ -161,7 +169,7 @@ module.exports = {
       from: { path: notSrc("packages/cli") },
       to: {
         path: FERRY,
-        pathNot: ["^packages/(cli|contract|analyzer|codegen|runtime|stack|store-data)/", "^apps/store/"],
+        pathNot: ["^packages/(cli|contract|analyzer|codegen|runtime|stack|store-data)/", "^apps/store/(src|db)/"],
       },
     },
     {
@@ -179,8 +187,53 @@ module.exports = {
         "An application uses its generated data package, @ferry/runtime's public entry and the local stack: it " +
         "never imports the contract, the analyzer, codegen, the CLI or another application.",
       severity: "error",
-      from: { path: "^(apps/[^/]+)/", pathNot: "^apps/store/src/legacy/" },
+      from: { path: "^(apps/[^/]+)/", pathNot: ["^apps/store/src/legacy/", "^apps/store/web/"] },
       to: { path: FERRY, pathNot: ["^$1/", "^packages/(store-data|stack)/", RUNTIME_ENTRY] },
+    },
+    {
+      name: "store-web-on-generated-runtime-entry-stack-and-passwords",
+      comment:
+        "The store's web app (apps/store/web, @ferry/store-web) runs on the generated @ferry/store-data and " +
+        "@ferry/runtime's public entry (its fleet member), with no SQL, no AWS SDK call and no phase logic of its " +
+        "own. From the legacy store (@ferry/store) it takes only the entry, for the password hash format the seed " +
+        "writes.",
+      severity: "error",
+      from: { path: "^apps/store/web/src/" },
+      to: {
+        path: FERRY,
+        pathNot: [
+          "^apps/store/web/src/",
+          "^packages/(store-data|stack)/",
+          RUNTIME_ENTRY,
+          "^apps/store/src/index\\.ts$",
+        ],
+      },
+    },
+    {
+      name: "store-web-tests-also-on-the-seed-and-the-stack",
+      comment:
+        "The web app's tests prepare what a running store has: the legacy database seeded (@ferry/store), the " +
+        "contract's tables and the backfill (@ferry/runtime's entry), the test stack (@ferry/stack/testing).",
+      severity: "error",
+      from: { path: notSrc("apps/store/web") },
+      to: {
+        path: FERRY,
+        pathNot: [
+          "^apps/store/web/",
+          "^packages/(store-data|stack)/",
+          RUNTIME_ENTRY,
+          "^apps/store/src/index\\.ts$",
+          "^vitest\\.shared\\.ts$",
+        ],
+      },
+    },
+    {
+      name: "store-web-no-sql-or-aws-sdk",
+      comment:
+        "The store's data layer is the generated package and nothing else: no mysql2 and no AWS SDK in the web app.",
+      severity: "error",
+      from: { path: "^apps/store/web/src/" },
+      to: { path: "(^|/)node_modules/(mysql2|@aws-sdk/)" },
     },
     {
       name: "legacy-store-on-stack-only",
@@ -194,7 +247,7 @@ module.exports = {
   ],
   options: {
     // Sources, tests, benchmarks and config files (vitest.config.ts, vitest.shared.ts); `pnpm deps` names the roots.
-    exclude: { path: ["(^|/)node_modules/", "^bench/results/"] },
+    exclude: { path: ["^bench/results/"] },
     doNotFollow: { path: "(^|/)node_modules/" },
     // Type-only imports count: a cycle tied by a type is still a cycle to read and to cut.
     tsPreCompilationDeps: true,

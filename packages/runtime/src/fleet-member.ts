@@ -4,10 +4,10 @@
  * reads with their mismatch log, and the metrics the app mounts at /metrics. `storeOptions` is what the generated
  * `createStore()` takes.
  */
-import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DescribeTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Contract } from "@ferry/contract";
 import type { Codec } from "./codec/index.ts";
-import { CachedPhase, PhaseStore } from "./control/index.ts";
+import { CachedPhase, controlTableName, DEFAULT_STALE_AFTER_MS, PhaseStore } from "./control/index.ts";
 import { DynamoEntityStore } from "./dynamodb/index.ts";
 import { Metrics } from "./metrics/index.ts";
 import { MysqlEntityStore, type MysqlExecutor } from "./mysql/index.ts";
@@ -37,6 +37,20 @@ export interface FleetMemberOptions {
   log?: (message: string, error?: unknown) => void;
 }
 
+/** What a process's /healthz reports: each store answering, and the phase it routes by. */
+export interface FleetHealth {
+  /**
+   * DynamoDB (the control table) and MySQL (unless the phase is 5) answered, and the phase was read and the heartbeat
+   * written within the stale limit.
+   */
+  ok: boolean;
+  phase: number;
+  /** When the phase was last read (ISO-8601), if ever. */
+  phaseReadAt?: string;
+  mysql: { ok: boolean; ms: number; error?: string };
+  dynamodb: { ok: boolean; ms: number; error?: string };
+}
+
 export class FleetMember {
   readonly codec: Codec;
   readonly phaseStore: PhaseStore;
@@ -48,7 +62,7 @@ export class FleetMember {
   /** What the generated createStore() takes, every option filled in. */
   readonly storeOptions: Required<StoreOptions>;
 
-  constructor(options: FleetMemberOptions) {
+  constructor(private readonly options: FleetMemberOptions) {
     const tablePrefix = options.tablePrefix ?? "";
     const log = options.log ?? ((message: string, error?: unknown) => console.error(`ferry: ${message}`, error ?? ""));
     this.codec = contractCodec(options.contract);
@@ -142,6 +156,52 @@ export class FleetMember {
       intents: this.outbox.intents,
       metrics: this.metrics,
       shadow: this.shadow,
+    };
+  }
+
+  /**
+   * Asks each store to answer (MySQL `SELECT 1`, DynamoDB DescribeTable of the control table, each within `timeoutMs`)
+   * and tells the phase this process routes by: what an app's /healthz serves.
+   */
+  async health(timeoutMs = 2_000): Promise<FleetHealth> {
+    const probe = async (run: () => Promise<unknown>) => {
+      const started = performance.now();
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          run(),
+          new Promise((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+          }),
+        ]);
+        return { ok: true, ms: Math.round(performance.now() - started) };
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        return { ok: false, ms: Math.round(performance.now() - started), error: message };
+      } finally {
+        clearTimeout(timer);
+      }
+    };
+    const [mysql, dynamodb] = await Promise.all([
+      probe(() => this.options.mysql.query({ sql: "SELECT 1" })),
+      probe(() =>
+        this.options.dynamodb.send(
+          new DescribeTableCommand({ TableName: controlTableName(this.options.tablePrefix ?? "") }),
+        ),
+      ),
+    ]);
+    const state = this.phase.state();
+    // In touch: the phase read and the heartbeat written within the stale limit (writes are refused past it).
+    const staleAfter = this.options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
+    const inTouch = state.inTouchAt !== undefined && Date.now() - Date.parse(state.inTouchAt) <= staleAfter;
+    // In phase 5 MySQL has been retired: it need not answer.
+    const phase = this.phase.phase();
+    return {
+      ok: (phase === 5 || mysql.ok) && dynamodb.ok && inTouch,
+      phase,
+      ...(state.refreshedAt === undefined ? {} : { phaseReadAt: state.refreshedAt }),
+      mysql,
+      dynamodb,
     };
   }
 

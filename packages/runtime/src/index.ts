@@ -46,7 +46,7 @@ export {
   WriteConflict,
   WritesSuspended,
 } from "./errors.ts";
-export { FleetMember, type FleetMemberOptions } from "./fleet-member.ts";
+export { type FleetHealth, FleetMember, type FleetMemberOptions } from "./fleet-member.ts";
 export * from "./ids/index.ts";
 export * from "./metrics/index.ts";
 export * from "./mysql/index.ts";

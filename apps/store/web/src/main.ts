@@ -1,0 +1,87 @@
+/**
+ * `pnpm start`: the local stack up (DynamoDB Local + a private MariaDB, or MYSQL_URL / DYNAMODB_ENDPOINT), the
+ * store's demo data loaded when its database is empty, the contract's DynamoDB tables applied, and the store served
+ * in whatever phase the control table holds (phase 1 on a new stack: the migration is the operator's to drive).
+ * Ctrl-C stops the store, and the stack too when this run started it.
+ */
+import { parseArgs } from "node:util";
+import { applyTables } from "@ferry/runtime";
+import { describeError, displayUrl, dynamoDbClient, stackDown, stackStatus, stackUp } from "@ferry/stack";
+import { isStoreSeeded, seedStore } from "@ferry/store";
+import { contract } from "@ferry/store-data";
+import { startStoreServer } from "./server.ts";
+
+const HELP = `pnpm start [--port N] [--host H]
+
+Brings the local stack up, loads the store's demo data when its database is empty, applies the contract's
+DynamoDB tables, and serves the store in the phase the control table holds. Ctrl-C stops it (and the stack,
+when this run started it).
+
+  --port N   the store's port (default 3000; 0 picks a free one)
+  --host H   the address to listen on (default 127.0.0.1)
+  --help     this text
+
+Environment: MYSQL_URL, DYNAMODB_ENDPOINT, FERRY_TABLE_PREFIX, STORE_SESSION_SECRET (sign sessions with the
+same secret in every store process; a random one otherwise).`;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      port: { type: "string", default: "3000" },
+      host: { type: "string", default: "127.0.0.1" },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return;
+  }
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    console.error(`store: --port must be a whole number from 0 to 65535; got ${values.port}`);
+    process.exitCode = 2;
+    return;
+  }
+  const before = await stackStatus();
+  const wasUp = new Set(before.filter((part) => part.answering).map((part) => part.name));
+  const state = await stackUp({ onProgress: (line) => console.log(line) });
+  const startedNow = (["mysql", "dynamodb"] as const).filter((name) => state[name]?.startedByFerry && !wasUp.has(name));
+  const mysqlUrl = state.mysql?.url;
+  const endpoint = state.dynamodb?.url;
+  if (!mysqlUrl || !endpoint) throw new Error("the stack came up without MySQL or DynamoDB");
+  if (await isStoreSeeded(mysqlUrl)) console.log(`store     data in ${displayUrl(mysqlUrl)} kept as it is`);
+  else {
+    const seeded = await seedStore({ mysqlUrl, plan: { kind: "demo" } });
+    console.log(`store     demo data loaded: ${JSON.stringify(seeded.rows)}`);
+  }
+  const tablePrefix = process.env.FERRY_TABLE_PREFIX ?? "";
+  const client = dynamoDbClient(endpoint);
+  try {
+    await applyTables(client, contract, { prefix: tablePrefix });
+  } finally {
+    client.destroy();
+  }
+  const store = await startStoreServer({ mysqlUrl, dynamodbEndpoint: endpoint, tablePrefix, port, host: values.host });
+  console.log(`\nstore     ${store.url}  (phase ${store.fleet.phase.phase()}; log in as shopper / ferry-demo)`);
+  console.log("          Ctrl-C stops it");
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    console.log("\nstopping ...");
+    await store.close();
+    // The stack goes down only when this run brought all of it up; a part that ran before keeps running.
+    const ours = (["mysql", "dynamodb"] as const).filter((name) => state[name]?.startedByFerry);
+    if (startedNow.length > 0 && startedNow.length === ours.length && wasUp.size === 0) {
+      await stackDown({ onProgress: (line) => console.log(line) });
+    } else console.log("the stack keeps running (it was up before): `pnpm ferry stack down` stops it");
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop());
+  process.on("SIGTERM", () => void stop());
+}
+
+main().catch((error: unknown) => {
+  console.error(`store: ${describeError(error)}`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,81 @@
+/**
+ * Runs the store: a fleet member (the phase from the control table, refreshed; the outbox; shadow reads; metrics),
+ * the generated repositories over it, and the web app on a port. `close()` stops all of it.
+ */
+import { randomBytes } from "node:crypto";
+import type { AddressInfo } from "node:net";
+import { FleetMember } from "@ferry/runtime";
+import { createMysqlPool, dynamoDbClient } from "@ferry/stack";
+import { contract, createStore } from "@ferry/store-data";
+import { serve } from "@hono/node-server";
+import { createStoreApp, type StoreAppOptions } from "./app.tsx";
+
+export interface StoreServerOptions {
+  mysqlUrl: string;
+  dynamodbEndpoint: string;
+  tablePrefix?: string;
+  /** Default 0: any free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default STORE_SESSION_SECRET, or a random one (sessions then end when the process does). */
+  sessionSecret?: string;
+  /** Secure cookies, for a store behind HTTPS (default: STORE_SECURE_COOKIES=1). */
+  secureCookies?: boolean;
+  /** How often the phase is read again (default 1000 ms). */
+  refreshMs?: number;
+  loginLimits?: StoreAppOptions["loginLimits"];
+  log?: (message: string, error?: unknown) => void;
+}
+
+export interface RunningStore {
+  url: string;
+  fleet: FleetMember;
+  close(): Promise<void>;
+}
+
+export async function startStoreServer(options: StoreServerOptions): Promise<RunningStore> {
+  const mysql = createMysqlPool(options.mysqlUrl, { connectionLimit: 10 });
+  const dynamodb = dynamoDbClient(options.dynamodbEndpoint);
+  const fleet = new FleetMember({
+    contract,
+    mysql,
+    dynamodb,
+    app: "store",
+    ...(options.tablePrefix === undefined ? {} : { tablePrefix: options.tablePrefix }),
+    ...(options.refreshMs === undefined ? {} : { refreshMs: options.refreshMs }),
+    ...(options.log === undefined ? {} : { log: options.log }),
+  });
+  try {
+    await fleet.start();
+  } catch (error) {
+    await mysql.end().catch(() => undefined);
+    dynamodb.destroy();
+    throw error;
+  }
+  const app = createStoreApp({
+    store: createStore(fleet.storeOptions),
+    sessionSecret: options.sessionSecret ?? process.env.STORE_SESSION_SECRET ?? randomBytes(32).toString("base64url"),
+    secureCookies: options.secureCookies ?? process.env.STORE_SECURE_COOKIES === "1",
+    health: () => fleet.health(),
+    metrics: () => fleet.metrics.scrape(),
+    ...(options.loginLimits === undefined ? {} : { loginLimits: options.loginLimits }),
+    ...(options.log === undefined ? {} : { log: options.log }),
+  });
+  const host = options.host ?? "127.0.0.1";
+  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const started = serve({ fetch: app.fetch, port: options.port ?? 0, hostname: host }, () => resolve(started));
+    started.once("error", reject);
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${host}:${port}`,
+    fleet,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await fleet.stop();
+      await mysql.end();
+      dynamodb.destroy();
+    },
+  };
+}

@@ -1,0 +1,140 @@
+/**
+ * The shopper's cart: one line per product, quantities checked against the stock, shown with the products' current
+ * prices (lines keep no price: the price is taken at checkout).
+ */
+import { ConditionFailed, NotFound, UniqueViolation } from "@ferry/runtime";
+import type { Product, ShoppingCart, Store } from "@ferry/store-data";
+import { invalid, notFound, ShopError } from "../http/errors.ts";
+import { everyPage } from "./catalog.ts";
+import { cents } from "./money.ts";
+
+/** At most this many of one product in a cart. */
+export const MAX_QUANTITY = 99;
+/**
+ * At most this many products in a cart: checkout writes, per line, the product's stock, the order line and its unique
+ * marker, and deletes the cart line and its marker, all in one transaction with the order, and DynamoDB takes at most
+ * 100 writes in one.
+ */
+export const MAX_LINES = 15;
+
+export interface CartLine {
+  line: ShoppingCart;
+  /** Undefined when the product has been removed since. */
+  product?: Product;
+  /** Cents: the current price times the quantity. */
+  subtotal: bigint;
+}
+
+export interface CartView {
+  lines: CartLine[];
+  total: bigint;
+  count: number;
+}
+
+export class Cart {
+  constructor(private readonly store: Store) {}
+
+  async lines(userId: bigint): Promise<ShoppingCart[]> {
+    return everyPage((page) => this.store.shoppingCarts.listShoppingCartsByUserId({ userId }, page));
+  }
+
+  async view(userId: bigint): Promise<CartView> {
+    const lines = await this.lines(userId);
+    const products = await Promise.all(lines.map((line) => this.store.products.get({ id: line.productId })));
+    const viewed = lines.map((line, i): CartLine => {
+      const product = products[i];
+      return {
+        line,
+        ...(product === undefined ? {} : { product }),
+        subtotal: product === undefined ? 0n : cents(product.price) * BigInt(line.quantity),
+      };
+    });
+    return {
+      lines: viewed,
+      total: viewed.reduce((sum, line) => sum + line.subtotal, 0n),
+      count: lines.reduce((sum, line) => sum + line.quantity, 0),
+    };
+  }
+
+  private async product(productId: bigint): Promise<Product> {
+    const product = await this.store.products.get({ id: productId });
+    if (product === undefined) throw notFound("This product");
+    return product;
+  }
+
+  private static checkStock(product: Product, quantity: number): void {
+    if (quantity > product.inventoryQuantity) {
+      throw invalid(
+        {
+          quantity:
+            product.inventoryQuantity === 0
+              ? "This product is out of stock."
+              : `Only ${product.inventoryQuantity} left in stock.`,
+        },
+        "Not enough stock.",
+      );
+    }
+  }
+
+  /** Adds `quantity` of a product (to its line, when the cart has one). */
+  async add(userId: bigint, productId: bigint, quantity: number): Promise<void> {
+    const product = await this.product(productId);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const lines = await this.lines(userId);
+      const existing = lines.find((line) => line.productId === productId);
+      const wanted = (existing?.quantity ?? 0) + quantity;
+      if (wanted > MAX_QUANTITY) throw invalid({ quantity: `At most ${MAX_QUANTITY} of one product per order.` });
+      Cart.checkStock(product, wanted);
+      try {
+        if (existing) {
+          // Only over the quantity read: two adds at once must not lose one.
+          await this.store.shoppingCarts.update(
+            { id: existing.id, userId, productId },
+            { quantity: wanted, updatedAt: new Date().toISOString() },
+            { condition: [{ attribute: "quantity", op: "=", value: existing.quantity }] },
+          );
+          return;
+        }
+        if (lines.length >= MAX_LINES) {
+          throw invalid({ productId: `A cart holds at most ${MAX_LINES} different products.` }, "Your cart is full.");
+        }
+        await this.store.shoppingCarts.create({ userId, productId, quantity: wanted });
+        return;
+      } catch (error) {
+        // Another request changed, added or removed the line meanwhile: read it again.
+        if (!(error instanceof UniqueViolation || error instanceof ConditionFailed || error instanceof NotFound)) {
+          throw error;
+        }
+      }
+    }
+    throw new ShopError(409, "conflict", "The cart changed while adding; try again.");
+  }
+
+  /** Sets a line's quantity; 0 removes it. */
+  async setQuantity(userId: bigint, productId: bigint, quantity: number): Promise<void> {
+    const existing = (await this.lines(userId)).find((line) => line.productId === productId);
+    if (existing === undefined) throw notFound("This cart line");
+    if (quantity === 0) {
+      await this.store.shoppingCarts.delete({ id: existing.id, userId, productId });
+      return;
+    }
+    Cart.checkStock(await this.product(productId), quantity);
+    try {
+      await this.store.shoppingCarts.update(
+        { id: existing.id, userId, productId },
+        { quantity, updatedAt: new Date().toISOString() },
+      );
+    } catch (error) {
+      if (error instanceof NotFound) throw notFound("This cart line");
+      throw error;
+    }
+  }
+
+  async remove(userId: bigint, productId: bigint): Promise<void> {
+    const existing = (await this.lines(userId)).find((line) => line.productId === productId);
+    if (existing === undefined) throw notFound("This cart line");
+    if (!(await this.store.shoppingCarts.delete({ id: existing.id, userId, productId }))) {
+      throw notFound("This cart line");
+    }
+  }
+}

@@ -1,0 +1,432 @@
+/**
+ * The store's API and pages, every route and rule, as one suite that runs unchanged in each migration phase (one test
+ * file per phase, so they run in parallel, each on its own database, tables and store).
+ */
+import type { Phase } from "@ferry/runtime";
+import { DEMO_PASSWORD, DEMO_SHOPPER } from "@ferry/store";
+import { describe, expect, it } from "vitest";
+import { APPROVED_TEST_CARD, DECLINING_TEST_CARD } from "../src/index.ts";
+import { newName, Shopper, useStore } from "./support.ts";
+
+/** Text as hono/jsx escapes it. */
+function escapeHtml(text: string): string {
+  return text
+    .replaceAll("&", "&amp;")
+    .replaceAll("<", "&lt;")
+    .replaceAll(">", "&gt;")
+    .replaceAll('"', "&quot;")
+    .replaceAll("'", "&#39;");
+}
+
+const CARD = { cardNumber: APPROVED_TEST_CARD, cardExpiry: "12/39", cardCvc: "123" };
+
+export function storeSuite(phase: Phase): void {
+  const store = useStore(phase);
+  const shopper = () => new Shopper(store.url);
+
+  async function registered(prefix = "buyer") {
+    const client = shopper();
+    const username = newName(prefix);
+    const { status, body } = await client.api("POST", "/users", {
+      username,
+      email: `${username}@example.com`,
+      password: "correct horse",
+      firstName: "Test",
+    });
+    expect(status).toBe(201);
+    return { client, username, id: body.user.id as string };
+  }
+
+  /** A product with at least `stock` and fewer than 99 in stock. */
+  async function someProduct(client: Shopper, stock = 3) {
+    const { body } = await client.api("GET", "/categories");
+    for (const root of body.categories) {
+      for (const category of [root, ...root.children]) {
+        const listing = await client.api("GET", `/categories/${category.id}/products?limit=100`);
+        const product = listing.body.items.find(
+          (p: { inventoryQuantity: number }) => p.inventoryQuantity >= stock && p.inventoryQuantity < 99,
+        );
+        if (product) return product as { id: string; price: string; name: string; inventoryQuantity: number };
+      }
+    }
+    throw new Error("no product with stock");
+  }
+
+  describe(`the store in phase ${phase}`, () => {
+    it("serves its health with both stores and the phase, and its metrics", async () => {
+      const health = await shopper().request("/healthz");
+      expect(health.status).toBe(200);
+      const body = (await health.json()) as {
+        ok: boolean;
+        phase: number;
+        mysql: { ok: boolean };
+        dynamodb: { ok: boolean };
+      };
+      expect(body).toMatchObject({ ok: true, phase, mysql: { ok: true }, dynamodb: { ok: true } });
+      const metrics = await (await shopper().request("/metrics")).text();
+      expect(metrics).toMatch(new RegExp(`^ferry_phase ${phase}$`, "m"));
+    });
+
+    it("registers, logs out and in again; a wrong password or an unknown name is refused alike", async () => {
+      const { client, username } = await registered();
+      expect((await client.api("GET", "/me")).body.user).toMatchObject({ username, email: `${username}@example.com` });
+      expect((await client.api("GET", "/me")).body.user.passwordHash).toBeUndefined();
+      expect((await client.api("DELETE", "/session")).status).toBe(200);
+      expect((await client.api("GET", "/me")).status).toBe(401);
+      const wrong = await client.api("POST", "/session", { login: username, password: "not it at all" });
+      const unknown = await client.api("POST", "/session", { login: newName("nobody"), password: "not it at all" });
+      expect(wrong).toEqual(unknown);
+      expect(wrong.status).toBe(401);
+      await client.login(username, "correct horse");
+      expect((await client.api("GET", "/me")).body.user.username).toBe(username);
+      // The demo shopper the seed made logs in with the seed's password (the same scrypt format).
+      await shopper().login(DEMO_SHOPPER, DEMO_PASSWORD);
+    });
+
+    it("log-in is rate-limited per account: past 5 failures even the right password waits; other accounts do not", async () => {
+      const target = await registered("target");
+      const bystander = await registered("bystander");
+      const client = shopper();
+      for (let i = 0; i < 5; i++) {
+        expect(
+          (await client.api("POST", "/session", { login: target.username, password: `guess number ${i}` })).status,
+        ).toBe(401);
+      }
+      const blocked = await client.api("POST", "/session", { login: target.username, password: "correct horse" });
+      expect(blocked.status).toBe(429);
+      expect(blocked.body.error.code).toBe("too_many_attempts");
+      const form = await shopper().post("/login", { login: target.username.toUpperCase(), password: "correct horse" });
+      expect(form.status).toBe(429);
+      await shopper().login(bystander.username, "correct horse");
+    });
+
+    it("registration checks every field, and a taken username or email is a field's message", async () => {
+      const client = shopper();
+      const bad = await client.api("POST", "/users", {
+        username: "x",
+        email: "nope",
+        password: "short",
+        firstName: "",
+      });
+      expect(bad.status).toBe(400);
+      expect(bad.body.error.code).toBe("invalid");
+      expect(Object.keys(bad.body.error.fields).sort()).toEqual(["email", "firstName", "password", "username"]);
+      const taken = await client.api("POST", "/users", {
+        username: DEMO_SHOPPER,
+        email: "shopper@example.com",
+        password: "correct horse",
+        firstName: "Copy",
+      });
+      expect(taken.status).toBe(400);
+      expect(taken.body.error.fields).toEqual({
+        username: "This username is taken.",
+        email: "This email is already registered.",
+      });
+    });
+
+    it("the category tree has two levels, and a parent's listing holds its own and its children's products, paged without repeats", async () => {
+      const client = shopper();
+      const { body } = await client.api("GET", "/categories");
+      const parent = body.categories.find((root: { children: unknown[] }) => root.children.length > 0);
+      expect(parent).toBeDefined();
+      // Products of the parent itself, created now: the newest, so they come first, between the children's.
+      const seller = await registered("lister");
+      await seller.client.api("POST", "/me/seller");
+      const own: string[] = [];
+      for (const name of ["Parent's own A", "Parent's own B"]) {
+        const made = await seller.client.api("POST", "/seller/products", {
+          name,
+          price: "3.00",
+          inventoryQuantity: "1",
+          categoryId: parent.id,
+        });
+        expect(made.status).toBe(201);
+        own.push(made.body.product.id);
+      }
+      for (const child of parent.children) expect(child.parentId).toBe(parent.id);
+      const expected = new Set<string>();
+      for (const category of [parent, ...parent.children]) {
+        let cursor: string | null = null;
+        do {
+          const page = await client.api(
+            "GET",
+            `/categories/${category.id}/products?limit=100${cursor ? `&cursor=${cursor}` : ""}`,
+          );
+          if (category !== parent) for (const item of page.body.items) expect(item.categoryId).toBe(category.id);
+          cursor = page.body.cursor;
+          if (category !== parent) for (const item of page.body.items) expected.add(item.id);
+        } while (cursor);
+      }
+      // The parent's own products are in its listing too: every product of the subtree, once, newest first.
+      const seen: Array<{ id: string; createdAt: string; categoryId: string }> = [];
+      let cursor: string | null = null;
+      do {
+        const page = await client.api(
+          "GET",
+          `/categories/${parent.id}/products?limit=3${cursor ? `&cursor=${cursor}` : ""}`,
+        );
+        expect(page.status).toBe(200);
+        expect(page.body.restarted).toBe(false);
+        seen.push(...page.body.items);
+        cursor = page.body.cursor;
+      } while (cursor);
+      const ids = seen.map((p) => p.id);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(ids.slice(0, 2).sort()).toEqual([...own].sort());
+      for (const id of expected) expect(ids).toContain(id);
+      expect(ids).toHaveLength(expected.size + own.length);
+      const subtree = new Set([parent.id, ...parent.children.map((c: { id: string }) => c.id)]);
+      for (const product of seen) expect(subtree.has(product.categoryId)).toBe(true);
+      const times = seen.map((p) => p.createdAt);
+      expect([...times].sort().reverse()).toEqual(times);
+    });
+
+    it("a product page shows the product; an unknown one is 404 as a page and as JSON", async () => {
+      const client = shopper();
+      const product = await someProduct(client);
+      const page = await client.request(`/products/${product.id}`);
+      expect(page.status).toBe(200);
+      const html = await page.text();
+      expect(html).toContain(escapeHtml(product.name));
+      expect((await client.request("/products/999999999")).status).toBe(404);
+      expect((await client.api("GET", "/products/999999999")).body).toEqual({
+        error: { code: "not_found", message: "This product does not exist." },
+      });
+      expect((await client.request("/products/abc")).status).toBe(404);
+      const unknown = await client.request("/no/such/page");
+      expect(unknown.status).toBe(404);
+      expect(unknown.headers.get("content-type")).toContain("text/html");
+      expect((await client.api("GET", "/no/such/route")).body.error.code).toBe("not_found");
+    });
+
+    it("the cart: add, add again (one line), change, remove; quantities are checked against the stock", async () => {
+      const { client } = await registered();
+      const product = await someProduct(client);
+      expect((await client.api("POST", "/cart", { productId: product.id, quantity: 1 })).status).toBe(201);
+      const again = await client.api("POST", "/cart", { productId: product.id, quantity: 1 });
+      expect(again.body.lines).toHaveLength(1);
+      expect(again.body.lines[0].line.quantity).toBe(2);
+      expect(again.body.total).toBe(String(BigInt(Math.round(Number(product.price) * 100)) * 2n));
+      const tooMany = await client.api("PATCH", `/cart/${product.id}`, { quantity: product.inventoryQuantity + 1 });
+      expect(tooMany.status).toBe(400);
+      expect(tooMany.body.error.fields.quantity).toMatch(/left in stock|out of stock|At most/);
+      expect((await client.api("PATCH", `/cart/${product.id}`, { quantity: 1 })).body.lines[0].line.quantity).toBe(1);
+      expect((await client.api("DELETE", `/cart/${product.id}`)).body.lines).toEqual([]);
+      expect((await client.api("DELETE", `/cart/${product.id}`)).status).toBe(404);
+      expect((await client.api("POST", "/cart", { productId: "999999999", quantity: 1 })).status).toBe(404);
+      expect((await client.api("POST", "/cart", { productId: product.id, quantity: 0 })).status).toBe(400);
+    });
+
+    it("checkout: a declined card writes nothing; an approved one places the order at the price shown, takes the stock, clears the cart", async () => {
+      const { client } = await registered();
+      const product = await someProduct(client, 2);
+      await client.api("POST", "/cart", { productId: product.id, quantity: 2 });
+      const declined = await client.api("POST", "/checkout", { ...CARD, cardNumber: DECLINING_TEST_CARD });
+      expect(declined.status).toBe(402);
+      expect(declined.body.error.code).toBe("payment_declined");
+      expect((await client.api("GET", "/cart")).body.lines).toHaveLength(1);
+      expect((await client.api("GET", "/orders")).body.items).toEqual([]);
+      expect((await client.api("GET", `/products/${product.id}`)).body.product.inventoryQuantity).toBe(
+        product.inventoryQuantity,
+      );
+      const badCard = await client.api("POST", "/checkout", { cardNumber: "1234", cardExpiry: "13/99", cardCvc: "1" });
+      expect(badCard.status).toBe(400);
+      expect(Object.keys(badCard.body.error.fields).sort()).toEqual(["cardCvc", "cardExpiry"]);
+
+      const placed = await client.api("POST", "/checkout", CARD);
+      expect(placed.status).toBe(201);
+      expect(placed.body.order).toMatchObject({
+        status: "paid",
+        totalAmount: String((Number(product.price) * 2).toFixed(2)),
+      });
+      expect(placed.body.lines).toEqual([
+        expect.objectContaining({ productId: product.id, quantity: 2, priceAtTime: product.price }),
+      ]);
+      expect((await client.api("GET", "/cart")).body.lines).toEqual([]);
+      expect((await client.api("GET", `/products/${product.id}`)).body.product.inventoryQuantity).toBe(
+        product.inventoryQuantity - 2,
+      );
+      const history = await client.api("GET", "/orders");
+      expect(history.body.items.map((o: { id: string }) => o.id)).toEqual([placed.body.order.id]);
+      const detail = await client.api("GET", `/orders/${placed.body.order.id}`);
+      expect(detail.body.order.id).toBe(placed.body.order.id);
+      expect(detail.body.lines).toHaveLength(1);
+      expect((await client.api("POST", "/checkout", CARD)).body.error.code).toBe("cart_empty");
+    });
+
+    it("no one sees or changes another shopper's cart, orders or profile", async () => {
+      const owner = await registered("owner");
+      const other = await registered("other");
+      const product = await someProduct(owner.client);
+      await owner.client.api("POST", "/cart", { productId: product.id, quantity: 1 });
+      const placed = await owner.client.api("POST", "/checkout", CARD);
+      expect(placed.status).toBe(201);
+      const orderId = placed.body.order.id;
+      expect((await other.client.api("GET", `/orders/${orderId}`)).status).toBe(404);
+      expect((await other.client.request(`/orders/${orderId}`)).status).toBe(404);
+      expect((await other.client.api("GET", "/orders")).body.items).toEqual([]);
+      await owner.client.api("POST", "/cart", { productId: product.id, quantity: 1 });
+      expect((await other.client.api("GET", "/cart")).body.lines).toEqual([]);
+      expect((await other.client.api("DELETE", `/cart/${product.id}`)).status).toBe(404);
+      expect((await owner.client.api("GET", "/cart")).body.lines).toHaveLength(1);
+      // Visitors are asked to log in.
+      const visitor = shopper();
+      expect((await visitor.api("GET", `/orders/${orderId}`)).status).toBe(401);
+      expect((await visitor.api("GET", "/cart")).status).toBe(401);
+      const page = await visitor.request("/orders");
+      expect(page.status).toBe(303);
+      expect(page.headers.get("location")).toBe("/login?done=login-needed&next=%2Forders");
+    });
+
+    it("profile: a new email moves (the old one is free again); an email someone has is a field's message", async () => {
+      const first = await registered("first");
+      const second = await registered("second");
+      const moved = `${first.username}.new@example.com`;
+      const changed = await first.client.api("PATCH", "/me", { email: moved, firstName: "Renamed" });
+      expect(changed.status).toBe(200);
+      expect((await first.client.api("GET", "/me")).body.user).toMatchObject({ email: moved, firstName: "Renamed" });
+      const clash = await second.client.api("PATCH", "/me", { email: moved, firstName: "X" });
+      expect(clash.status).toBe(400);
+      expect(clash.body.error.fields).toEqual({ email: "This email is already registered." });
+      // The old address is free again: the second shopper takes it.
+      const freed = await second.client.api("PATCH", "/me", { email: `${first.username}@example.com`, firstName: "Y" });
+      expect(freed.status).toBe(200);
+      await first.client.api("DELETE", "/session");
+      await first.client.login(moved, "correct horse");
+    });
+
+    it("sellers: become one, create and edit products, see real figures; another seller's product is not found", async () => {
+      const seller = await registered("seller");
+      const notYet = await seller.client.api("POST", "/seller/products", {});
+      expect(notYet.status).toBe(403);
+      expect((await seller.client.api("POST", "/me/seller")).body.user.isSeller).toBe(true);
+      const { body } = await seller.client.api("GET", "/categories");
+      const categoryId = body.categories[0].id;
+      const invalidProduct = await seller.client.api("POST", "/seller/products", {
+        name: "",
+        price: "-1",
+        inventoryQuantity: "x",
+        categoryId: "0",
+      });
+      expect(invalidProduct.status).toBe(400);
+      expect(Object.keys(invalidProduct.body.error.fields).sort()).toEqual([
+        "categoryId",
+        "inventoryQuantity",
+        "name",
+        "price",
+      ]);
+      const created = await seller.client.api("POST", "/seller/products", {
+        name: "Test lantern",
+        price: "19.90",
+        inventoryQuantity: "4",
+        categoryId,
+        description: "<script>alert(1)</script>",
+      });
+      expect(created.status).toBe(201);
+      const id = created.body.product.id;
+      expect(
+        (await seller.client.api("PATCH", `/seller/products/${id}`, { price: "21.5", inventoryQuantity: "0" })).body
+          .product,
+      ).toMatchObject({
+        price: "21.50",
+        inventoryQuantity: 0,
+        name: "Test lantern",
+      });
+      await seller.client.api("POST", "/seller/products", {
+        name: "Second",
+        price: "5",
+        inventoryQuantity: "3",
+        categoryId,
+      });
+      const figures = await seller.client.api("GET", "/seller/figures");
+      expect(figures.body).toMatchObject({ products: 2, unitsInStock: 3, stockValue: "1500" });
+      expect(figures.body.outOfStock.map((p: { id: string }) => p.id)).toEqual([id]);
+      // The description is shown escaped, never run.
+      const page = await (await seller.client.request(`/products/${id}`)).text();
+      expect(page).toContain("&lt;script&gt;alert(1)&lt;/script&gt;");
+      expect(page).not.toContain("<script>alert(1)</script>");
+      const rival = await registered("rival");
+      await rival.client.api("POST", "/me/seller");
+      expect((await rival.client.api("PATCH", `/seller/products/${id}`, { price: "1" })).status).toBe(404);
+      expect((await rival.client.api("GET", `/seller/products/${id}`)).status).toBe(404);
+      expect((await rival.client.request(`/seller/products/${id}`)).status).toBe(404);
+    });
+
+    it("forms: a missing or wrong CSRF token is refused with nothing written; a body over the limit is 413", async () => {
+      const { client } = await registered();
+      const product = await someProduct(client);
+      const noToken = await client.post("/cart", { productId: product.id, quantity: "1" }, { csrf: false });
+      expect(noToken.status).toBe(403);
+      const wrongToken = await client.post(
+        "/cart",
+        { productId: product.id, quantity: "1", _csrf: "x".repeat(32) },
+        { csrf: false },
+      );
+      expect(wrongToken.status).toBe(403);
+      const apiNoToken = await client.request("/api/cart", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ productId: product.id, quantity: 1 }),
+      });
+      expect(apiNoToken.status).toBe(403);
+      expect(((await apiNoToken.json()) as { error: { code: string } }).error.code).toBe("csrf");
+      expect((await client.api("GET", "/cart")).body.lines).toEqual([]);
+      const big = await client.api("PATCH", "/me", { firstName: "x".repeat(70_000), email: "a@b.example.com" });
+      expect(big.status).toBe(413);
+      expect(big.body.error.code).toBe("too_large");
+    });
+
+    it("a form with errors is shown again with each field's message and what was typed (not the password)", async () => {
+      const client = shopper();
+      const response = await client.post("/register", {
+        username: "ok_name",
+        email: "broken",
+        password: "short",
+        firstName: "Ann",
+      });
+      expect(response.status).toBe(400);
+      const html = await response.text();
+      expect(html).toContain("Email must look like name@example.com.");
+      expect(html).toContain("Password needs at least 8 characters.");
+      expect(html).toContain('value="ok_name"');
+      expect(html).toContain('value="broken"');
+      expect(html).not.toContain('value="short"');
+      expect(html).not.toMatch(/at .*\.ts:\d+/);
+    });
+
+    it("pages: log in through the form, add to the cart through the product page, check out through the checkout form", async () => {
+      const client = shopper();
+      const username = newName("pages");
+      const created = await client.post("/register", {
+        username,
+        email: `${username}@example.com`,
+        password: "correct horse",
+        firstName: "Page",
+      });
+      expect(created.status).toBe(303);
+      await client.post("/logout", {});
+      const bad = await client.post("/login", { login: username, password: "wrong password" });
+      expect(bad.status).toBe(401);
+      const login = await client.post("/login", { login: username, password: "correct horse", next: "/cart" });
+      expect(login.status).toBe(303);
+      expect(login.headers.get("location")).toBe("/cart");
+      const evil = await client.post("/login", {
+        login: username,
+        password: "correct horse",
+        next: "//evil.example.com",
+      });
+      expect(evil.headers.get("location")).toBe("/?done=logged-in");
+      const product = await someProduct(client);
+      const added = await client.post("/cart", { productId: product.id, quantity: "1" });
+      expect(added.headers.get("location")).toBe("/cart?done=added");
+      const cart = await (await client.request("/cart?done=added")).text();
+      expect(cart).toContain("Added to your cart.");
+      expect(cart).toContain(`data-product="${product.id}"`);
+      const paid = await client.post("/checkout", CARD);
+      expect(paid.status).toBe(303);
+      expect(paid.headers.get("location")).toMatch(/^\/orders\/\d+\?done=placed$/);
+      const order = await (await client.request(paid.headers.get("location") as string)).text();
+      expect(order).toContain("Thank you! Your order is placed and paid.");
+    });
+  });
+}
