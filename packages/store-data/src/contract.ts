@@ -1340,5 +1340,57 @@ export const contract: Contract = {
         },
       ],
     },
+    cancelOrder: {
+      description:
+        "Cancel an order not yet shipped: its status becomes cancelled and each line's quantity goes back to its " +
+        "product's stock. All or nothing, on both stores.",
+      entities: ["Order", "OrderItem", "Product"],
+      input: {
+        order: {
+          entity: "Order",
+          kind: "key",
+        },
+        lines: {
+          entity: "OrderItem",
+          kind: "new",
+          list: true,
+        },
+      },
+      steps: [
+        {
+          update: "Order",
+          key: {
+            id: "{order.id}",
+          },
+          description: "only an order that is pending or paid (not shipped, delivered or cancelled already)",
+          set: {
+            status: "cancelled",
+          },
+          condition: ["status <> 'cancelled'", "status <> 'shipped'", "status <> 'delivered'"],
+        },
+        {
+          check: "OrderItem",
+          forEach: "lines",
+          description: "each line is the order's, with the quantity the app read",
+          key: {
+            id: "{id}",
+            orderId: "{orderId}",
+            productId: "{productId}",
+          },
+          condition: ["quantity = {quantity}"],
+        },
+        {
+          update: "Product",
+          forEach: "lines",
+          description: "give the stock back",
+          key: {
+            id: "{productId}",
+          },
+          add: {
+            inventoryQuantity: "{quantity}",
+          },
+        },
+      ],
+    },
   },
 };

@@ -5,6 +5,8 @@ export type { DynamoStoreOptions, MysqlStoreOptions, Page, PageRequest, StoreOpt
 export { contract } from "./contract.ts";
 export type { Category, JsonValue, Order, OrderItem, Product, ShoppingCart, User } from "./entities.ts";
 export {
+  type CancelOrderInput,
+  type CancelOrderResult,
   type CategoryKey,
   CategoryRepository,
   type CheckoutInput,

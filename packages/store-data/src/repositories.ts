@@ -87,6 +87,17 @@ export interface CheckoutResult {
   lines: OrderItem[];
 }
 
+/** What cancelOrder takes. */
+export interface CancelOrderInput {
+  /** The key of one Order. */
+  order: OrderKey;
+  /** New OrderItems. */
+  lines: NewOrderItem[];
+}
+
+/** What cancelOrder created, as stored (with ids). */
+export type CancelOrderResult = {};
+
 /** Categories (MySQL table `categories`), routed by the migration phase. */
 export class CategoryRepository {
   constructor(private readonly router: EntityRouter) {}
@@ -436,6 +447,23 @@ export class Transactions {
    */
   async checkout(input: CheckoutInput): Promise<CheckoutResult> {
     return this.router.transact<CheckoutResult>("checkout", input);
+  }
+
+  /**
+   * Cancel an order not yet shipped: its status becomes cancelled and each line's quantity goes back to its
+   * product's stock. All or nothing, on both stores.
+   *
+   * 1. update Order, if status <> 'cancelled' and status <> 'shipped' and status <> 'delivered': only an order that
+   *    is pending or paid (not shipped, delivered or cancelled already)
+   * 2. check OrderItem for each of lines, if quantity = {quantity}: each line is the order's, with the quantity the
+   *    app read
+   * 3. update Product for each of lines: give the stock back
+   *
+   * All or nothing: one MySQL transaction or one DynamoDB TransactWriteItems, routed by the phase.
+   * TransactionFailed says which step failed (e.g. a condition); TransactionRefused means nothing was tried.
+   */
+  async cancelOrder(input: CancelOrderInput): Promise<CancelOrderResult> {
+    return this.router.transact<CancelOrderResult>("cancelOrder", input);
   }
 }
 

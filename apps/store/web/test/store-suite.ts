@@ -95,8 +95,12 @@ export function storeSuite(phase: Phase): void {
       const blocked = await client.api("POST", "/session", { login: target.username, password: "correct horse" });
       expect(blocked.status).toBe(429);
       expect(blocked.body.error.code).toBe("too_many_attempts");
-      const form = await shopper().post("/login", { login: target.username.toUpperCase(), password: "correct horse" });
-      expect(form.status).toBe(429);
+      // The same account by its email: the same count.
+      const byEmail = await shopper().post("/login", {
+        login: `${target.username}@example.com`,
+        password: "correct horse",
+      });
+      expect(byEmail.status).toBe(429);
       await shopper().login(bystander.username, "correct horse");
     });
 
@@ -233,7 +237,16 @@ export function storeSuite(phase: Phase): void {
       expect(badCard.status).toBe(400);
       expect(Object.keys(badCard.body.error.fields).sort()).toEqual(["cardCvc", "cardExpiry"]);
 
-      const placed = await client.api("POST", "/checkout", CARD);
+      // A total other than the cart's (a price changed since it was shown) is refused, nothing written.
+      const stale = await client.api("POST", "/checkout", { ...CARD, expectedTotal: "0.01" });
+      expect(stale.status).toBe(409);
+      expect(stale.body.error.code).toBe("total_changed");
+      expect((await client.api("GET", "/cart")).body.lines).toHaveLength(1);
+
+      const placed = await client.api("POST", "/checkout", {
+        ...CARD,
+        expectedTotal: (Number(product.price) * 2).toFixed(2),
+      });
       expect(placed.status).toBe(201);
       expect(placed.body.order).toMatchObject({
         status: "paid",
@@ -252,6 +265,33 @@ export function storeSuite(phase: Phase): void {
       expect(detail.body.order.id).toBe(placed.body.order.id);
       expect(detail.body.lines).toHaveLength(1);
       expect((await client.api("POST", "/checkout", CARD)).body.error.code).toBe("cart_empty");
+    });
+
+    it("cancel: the status and the stock change together; twice, or someone else's order, is refused", async () => {
+      const { client } = await registered();
+      const product = await someProduct(client, 2);
+      await client.api("POST", "/cart", { productId: product.id, quantity: 2 });
+      const placed = await client.api("POST", "/checkout", CARD);
+      expect(placed.status).toBe(201);
+      const orderId = placed.body.order.id;
+      const stockAfterSale = (await client.api("GET", `/products/${product.id}`)).body.product.inventoryQuantity;
+      const other = await registered("other");
+      expect((await other.client.api("POST", `/orders/${orderId}/cancel`)).status).toBe(404);
+      const cancelled = await client.api("POST", `/orders/${orderId}/cancel`);
+      expect(cancelled.status).toBe(200);
+      expect(cancelled.body.order.status).toBe("cancelled");
+      expect((await client.api("GET", `/products/${product.id}`)).body.product.inventoryQuantity).toBe(
+        stockAfterSale + 2,
+      );
+      const again = await client.api("POST", `/orders/${orderId}/cancel`);
+      expect(again.status).toBe(409);
+      expect(again.body.error.code).toBe("not_cancellable");
+      expect((await client.api("GET", `/products/${product.id}`)).body.product.inventoryQuantity).toBe(
+        stockAfterSale + 2,
+      );
+      const page = await (await client.request(`/orders/${orderId}`)).text();
+      expect(page).toContain('class="status cancelled"');
+      expect(page).not.toContain("Cancel this order");
     });
 
     it("no one sees or changes another shopper's cart, orders or profile", async () => {
@@ -332,6 +372,11 @@ export function storeSuite(phase: Phase): void {
         inventoryQuantity: 0,
         name: "Test lantern",
       });
+      // Saved over a stock that has changed since the form showed it (a sale): refused, nothing written.
+      const stale = await seller.client.api("PATCH", `/seller/products/${id}`, { price: "99", shownStock: "4" });
+      expect(stale.status).toBe(409);
+      expect(stale.body.error.code).toBe("changed");
+      expect((await seller.client.api("GET", `/seller/products/${id}`)).body.product.price).toBe("21.50");
       await seller.client.api("POST", "/seller/products", {
         name: "Second",
         price: "5",

@@ -105,6 +105,13 @@ export function apiRoutes(shop: Shop): Hono<ShopEnv> {
     return c.json(plain(await shop.orders.detail(user.id, idParam(c, "id", "This order"))));
   });
 
+  api.post("/orders/:id/cancel", async (c) => {
+    const user = requireUser(c);
+    const id = idParam(c, "id", "This order");
+    await shop.orders.cancel(user.id, id);
+    return c.json(plain(await shop.orders.detail(user.id, id)));
+  });
+
   api.get("/seller/figures", async (c) => c.json(plain(await shop.sellers.figures(requireUser(c)))));
   api.get("/seller/products", async (c) => {
     const user = requireUser(c);

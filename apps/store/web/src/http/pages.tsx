@@ -29,6 +29,7 @@ const DONE: Record<string, Notice> = {
   updated: { kind: "ok", text: "Your cart is updated." },
   removed: { kind: "ok", text: "Removed from your cart." },
   placed: { kind: "ok", text: "Thank you! Your order is placed and paid." },
+  cancelled: { kind: "ok", text: "Your order is cancelled and refunded." },
   saved: { kind: "ok", text: "Saved." },
   seller: { kind: "ok", text: "You are a seller now: add your first product." },
   "login-needed": { kind: "error", text: "Log in to continue." },
@@ -268,6 +269,28 @@ export function pageRoutes(shop: Shop): Hono<ShopEnv> {
     return c.html(<OrderPage viewer={await viewer(shop, c)} order={order} lines={lines} notice={notice(c)} />);
   });
 
+  app.post("/orders/:id/cancel", async (c) => {
+    const user = c.var.user;
+    if (user === undefined) return loginRedirect(c) as Response;
+    const id = idParam(c, "id", "This order");
+    try {
+      await shop.orders.cancel(user.id, id);
+    } catch (error) {
+      if (!(error instanceof ShopError) || error.status !== 409) throw error;
+      const { order, lines } = await shop.orders.detail(user.id, id);
+      c.status(409);
+      return c.html(
+        <OrderPage
+          viewer={await viewer(shop, c)}
+          order={order}
+          lines={lines}
+          notice={{ kind: "error", text: error.message }}
+        />,
+      );
+    }
+    return c.redirect(`/orders/${id}?done=cancelled`, 303);
+  });
+
   // Sellers.
   app.get("/seller", async (c) => {
     const user = c.var.user;
@@ -333,8 +356,16 @@ export function pageRoutes(shop: Shop): Hono<ShopEnv> {
       return c.redirect(`/seller/products/${id}?done=saved`, 303);
     } catch (error) {
       const [v, tree] = await Promise.all([viewer(shop, c), shop.catalog.tree()]);
-      return formFailed(c, error, typed(body), (f, n) => (
-        <ProductFormPage viewer={v} tree={tree} product={product} form={f} notice={n} />
+      // The stock changed meanwhile: the form shows the new stock (and takes it as the one shown), the rest as typed.
+      const changed = error instanceof ShopError && error.code === "changed";
+      const latest = changed ? await shop.sellers.product(user, id) : product;
+      const values = typed(body);
+      if (changed) {
+        delete values.shownStock;
+        delete values.inventoryQuantity;
+      }
+      return formFailed(c, error, values, (f, n) => (
+        <ProductFormPage viewer={v} tree={tree} product={latest} form={f} notice={n} />
       ));
     }
   });

@@ -29,9 +29,11 @@ export async function everyPage<T>(list: (page: PageRequest) => Promise<Page<T>>
 
 const byName = (a: Category, b: Category) => a.name.localeCompare(b.name) || (a.id < b.id ? -1 : 1);
 
-/** Newest first, as listProductsByCategoryId serves them. */
-const newestFirst = (a: Product, b: Product) =>
-  a.createdAt === b.createdAt ? (a.id === b.id ? 0 : a.id > b.id ? -1 : 1) : a.createdAt > b.createdAt ? -1 : 1;
+/**
+ * A product's place in a category listing, which serves the newest first (listProductsByCategoryId: created at, then
+ * id, descending): a string that sorts the same way (ISO times sort as text; ids padded).
+ */
+export const newestKey = (product: Product) => `${product.createdAt}#${product.id.toString().padStart(20, "0")}`;
 
 export class Catalog {
   constructor(private readonly store: Store) {}
@@ -58,11 +60,12 @@ export class Catalog {
       category.parentId === null
         ? await everyPage((page) => this.store.categories.listCategoriesByParentId({ parentId: category.id }, page))
         : [];
-    const ids = [category.id, ...children.sort(byName).map((child) => child.id)];
-    const sources = ids.map(
-      (categoryId) => (page: PageRequest) => this.store.products.listProductsByCategoryId({ categoryId }, page),
-    );
-    return mergedPage(sources, newestFirst, limit, cursor);
+    const ids = [category.id, ...children.map((child) => child.id)];
+    const sources = ids.map((categoryId) => ({
+      id: categoryId.toString(),
+      list: (page: PageRequest) => this.store.products.listProductsByCategoryId({ categoryId }, page),
+    }));
+    return mergedPage(sources, newestKey, limit, cursor);
   }
 
   async product(id: bigint): Promise<ProductView> {

@@ -1,41 +1,47 @@
 /**
  * One listing over several listings of the same order (a parent category's products and each child's): the sources
- * read in pages of a fixed size, merged, and one cursor that says where each stands: the store's cursor of the page
- * its next item is on (absent: the first page) and how many of that page were shown already. With the page size
- * fixed (it travels in the cursor), re-reading that page gives the same items, so each request reads about what it
- * shows.
+ * read in pages of a fixed size, merged, and one cursor that says where each source stands: the store's cursor of
+ * the page its next item is on (absent: the first page) and the sort key of the last item shown from that page. A
+ * page read again skips what sorts at or before that key, so an item added or removed meanwhile neither repeats an
+ * item nor hides one. Positions are kept by source id (a category's), so a renamed or new child does not take
+ * another's position: a listing whose sources changed starts again.
  */
 import type { Page, PageRequest } from "@ferry/store-data";
 import { ShopError } from "../http/errors.ts";
 
-export type Source<T> = (page: PageRequest) => Promise<Page<T>>;
+export interface Source<T> {
+  /** Stable over requests (a category id). */
+  id: string;
+  list: (page: PageRequest) => Promise<Page<T>>;
+}
 
 /** Where one source stands. */
 interface Position {
   /** The store's cursor of the page the next item is on (absent: the first page). */
   c?: string;
-  /** Items of that page already shown (less than the page size). */
-  k: number;
+  /** The sort key of the last item shown from that page (absent: none yet). */
+  a?: string;
   /** Nothing more in this source. */
   d?: 1;
 }
 
 interface Token {
-  /** The page size every source is read in. */
+  /** The page size the sources are read in. */
   p: number;
-  s: Position[];
+  s: Record<string, Position>;
 }
 
 const MARK = "m.";
 const MAX_PAGE = 100;
 
+const invalid = () =>
+  new ShopError(400, "bad_cursor", "This listing's page link is not valid; start from the first page.");
+
 function encode(token: Token): string {
   return MARK + Buffer.from(JSON.stringify(token)).toString("base64url");
 }
 
-function decode(cursor: string, sources: number): Token {
-  const invalid = () =>
-    new ShopError(400, "bad_cursor", "This listing's page link is not valid; start from the first page.");
+function decode(cursor: string, ids: readonly string[], pageSize: number): Token {
   if (!cursor.startsWith(MARK)) throw invalid();
   let token: Token;
   try {
@@ -43,30 +49,27 @@ function decode(cursor: string, sources: number): Token {
   } catch {
     throw invalid();
   }
-  const p = token?.p;
-  if (!Number.isSafeInteger(p) || p < 1 || p > MAX_PAGE || !Array.isArray(token.s) || token.s.length !== sources) {
-    throw invalid();
-  }
-  for (const position of token.s) {
+  if (token?.p !== pageSize || typeof token.s !== "object" || token.s === null) throw invalid();
+  const given = Object.keys(token.s);
+  if (given.length !== ids.length || !ids.every((id) => Object.hasOwn(token.s, id))) throw invalid();
+  for (const position of Object.values(token.s)) {
     const ok =
       typeof position === "object" &&
       position !== null &&
-      Number.isSafeInteger(position.k) &&
-      position.k >= 0 &&
-      position.k < p &&
       (position.c === undefined || typeof position.c === "string") &&
+      (position.a === undefined || typeof position.a === "string") &&
       (position.d === undefined || position.d === 1);
     if (!ok) throw invalid();
   }
   return token;
 }
 
-/** One source read page by page from a position, remembering which page each buffered item came from. */
+/** One source read page by page from a position. Items come in descending `key` order. */
 class SourceReader<T> {
   private buffer: T[] = [];
-  /** The store cursor of the page the buffer's first item is on, and that item's index in it. */
   private pageCursor: string | undefined;
-  private index: number;
+  /** The key of the last item taken from the current page. */
+  private after: string | undefined;
   private nextCursor: string | undefined;
   private exhausted: boolean;
   private loaded = false;
@@ -74,10 +77,11 @@ class SourceReader<T> {
   constructor(
     private readonly source: Source<T>,
     private readonly size: number,
+    private readonly key: (item: T) => string,
     position: Position,
   ) {
     this.pageCursor = position.c;
-    this.index = position.k;
+    this.after = position.a;
     this.exhausted = position.d === 1;
   }
 
@@ -91,48 +95,55 @@ class SourceReader<T> {
           break;
         }
         this.pageCursor = this.nextCursor;
-        this.index = 0;
+        this.after = undefined;
       }
-      const page = await this.source(
+      const page = await this.source.list(
         this.pageCursor === undefined ? { limit: this.size } : { limit: this.size, cursor: this.pageCursor },
       );
       this.loaded = true;
-      this.buffer = page.items.slice(this.index);
+      const after = this.after;
+      // What sorts at or before the last item shown was shown (or came in since, before it: not this listing's).
+      this.buffer = after === undefined ? page.items : page.items.filter((item) => this.key(item) < after);
       this.nextCursor = page.cursor;
-      if (this.buffer.length === 0 && page.cursor === undefined) this.exhausted = true;
     }
     return this.buffer[0];
   }
 
   take(): void {
-    this.buffer.shift();
-    this.index++;
+    const item = this.buffer.shift();
+    if (item !== undefined) this.after = this.key(item);
   }
 
   /** Where the next request starts. */
   async position(): Promise<Position> {
-    if ((await this.peek()) === undefined) return { k: 0, d: 1 };
-    return this.pageCursor === undefined ? { k: this.index } : { c: this.pageCursor, k: this.index };
+    if ((await this.peek()) === undefined) return { d: 1 };
+    return {
+      ...(this.pageCursor === undefined ? {} : { c: this.pageCursor }),
+      ...(this.after === undefined ? {} : { a: this.after }),
+    };
   }
 }
 
-/** A page of `limit` items in `compare` order over every source, and the cursor of the next (absent at the end). */
+/**
+ * A page of `limit` items over every source, in descending `key` order (each source serves its items in that order;
+ * keys are unique), and the cursor of the next page (absent at the end).
+ */
 export async function mergedPage<T>(
   sources: ReadonlyArray<Source<T>>,
-  compare: (a: T, b: T) => number,
+  key: (item: T) => string,
   limit: number,
   cursor?: string,
 ): Promise<{ items: T[]; cursor?: string }> {
   if (sources.length === 1 && (cursor === undefined || !cursor.startsWith(MARK))) {
     const only = sources[0] as Source<T>;
-    const page = await only(cursor === undefined ? { limit } : { limit, cursor });
+    const page = await only.list(cursor === undefined ? { limit } : { limit, cursor });
     return page.cursor === undefined ? { items: page.items } : { items: page.items, cursor: page.cursor };
   }
+  const size = Math.min(limit, MAX_PAGE);
+  const ids = sources.map((source) => source.id);
   const token: Token =
-    cursor === undefined
-      ? { p: Math.min(limit, MAX_PAGE), s: sources.map(() => ({ k: 0 })) }
-      : decode(cursor, sources.length);
-  const readers = sources.map((source, i) => new SourceReader(source, token.p, token.s[i] as Position));
+    cursor === undefined ? { p: size, s: Object.fromEntries(ids.map((id) => [id, {}])) } : decode(cursor, ids, size);
+  const readers = sources.map((source) => new SourceReader(source, size, key, token.s[source.id] as Position));
   const items: T[] = [];
   while (items.length < limit) {
     const heads = await Promise.all(readers.map((reader) => reader.peek()));
@@ -140,14 +151,16 @@ export async function mergedPage<T>(
     for (let i = 0; i < heads.length; i++) {
       const head = heads[i];
       if (head === undefined) continue;
-      if (best === -1 || compare(head, heads[best] as T) < 0) best = i;
+      if (best === -1 || key(head) > key(heads[best] as T)) best = i;
     }
     if (best === -1) break;
     items.push(heads[best] as T);
     readers[best]?.take();
   }
   const positions = await Promise.all(readers.map((reader) => reader.position()));
-  return positions.every((position) => position.d === 1)
-    ? { items }
-    : { items, cursor: encode({ p: token.p, s: positions }) };
+  if (positions.every((position) => position.d === 1)) return { items };
+  return {
+    items,
+    cursor: encode({ p: size, s: Object.fromEntries(ids.map((id, i) => [id, positions[i] as Position])) }),
+  };
 }

@@ -8,8 +8,11 @@ import type { CheckoutResult, Order, OrderItem, Page, Store } from "@ferry/store
 import { invalid, notFound, ShopError } from "../http/errors.ts";
 import type { Cart } from "./cart.ts";
 import type { Body } from "./forms.ts";
-import { formatCents } from "./money.ts";
+import { formatCents, parseCents } from "./money.ts";
 import { authorize } from "./payment.ts";
+
+/** The statuses an order can be cancelled in (the contract's cancelOrder refuses the others too). */
+export const CANCELLABLE: ReadonlySet<string> = new Set(["pending", "paid"]);
 
 export interface OrderDetail {
   order: Order;
@@ -40,12 +43,16 @@ export class Orders {
     }
     // The total the shopper was shown (the form sends it): a price changed since is not charged unseen.
     const shown = body.expectedTotal;
-    if (shown !== undefined && shown !== "" && shown !== formatCents(cart.total)) {
-      throw new ShopError(
-        409,
-        "total_changed",
-        `Your cart's total is now ${formatCents(cart.total)}, not ${String(shown)}: a price changed. Nothing was charged; review your cart.`,
-      );
+    if (shown !== undefined && shown !== "") {
+      const cents = typeof shown === "string" ? parseCents(shown) : undefined;
+      if (cents === undefined) throw invalid({ expectedTotal: "The total must be an amount like 12.50." });
+      if (cents !== cart.total) {
+        throw new ShopError(
+          409,
+          "total_changed",
+          `Your cart's total is now ${formatCents(cart.total)}: a price changed. Nothing was charged; review your cart.`,
+        );
+      }
     }
     authorize(body);
     const lines = cart.lines.map(({ line, product }) => ({
@@ -60,7 +67,7 @@ export class Orders {
         cart: cart.lines.map(({ line }) => ({ id: line.id, userId, productId: line.productId })),
       });
     } catch (error) {
-      if (error instanceof TransactionRefused) {
+      if (error instanceof TransactionRefused && /over DynamoDB's limit/.test(error.message)) {
         throw new ShopError(
           409,
           "order_too_large",
@@ -73,6 +80,34 @@ export class Orders {
           "stock_or_price_changed",
           "A product's stock or price changed while you were checking out. Nothing was charged; review your cart.",
         );
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Cancels an order of this user that is not shipped yet: the contract's `cancelOrder` transaction sets its status
+   * and gives each line's quantity back to the stock, together (the payment is refunded, simulated).
+   */
+  async cancel(userId: bigint, id: bigint): Promise<void> {
+    const { order, lines } = await this.detail(userId, id);
+    if (!CANCELLABLE.has(order.status)) {
+      throw new ShopError(409, "not_cancellable", `This order is ${order.status}: it can no longer be cancelled.`);
+    }
+    try {
+      await this.store.transactions.cancelOrder({
+        order: { id },
+        lines: lines.map((line) => ({
+          id: line.id,
+          orderId: line.orderId,
+          productId: line.productId,
+          quantity: line.quantity,
+          priceAtTime: line.priceAtTime,
+        })),
+      });
+    } catch (error) {
+      if (error instanceof TransactionFailed) {
+        throw new ShopError(409, "not_cancellable", "This order changed meanwhile and can no longer be cancelled.");
       }
       throw error;
     }

@@ -77,17 +77,17 @@ export class Sellers {
       imageUrl: current.imageUrl ?? "",
       ...body,
     });
-    // The stock the form showed (sent back with it): sales made while the form was open are not undone.
-    const shown = body.shownStock;
-    const condition =
-      typeof shown === "string" && /^[0-9]{1,10}$/.test(shown)
-        ? [{ attribute: "inventoryQuantity", op: "=" as const, value: Number(shown) }]
-        : undefined;
+    // Only over the stock the form showed (sent back with it), or else the one just read: a sale made meanwhile is
+    // not undone.
+    const shown =
+      typeof body.shownStock === "string" && /^[0-9]{1,10}$/.test(body.shownStock)
+        ? Number(body.shownStock)
+        : current.inventoryQuantity;
     try {
       await this.store.products.update(
         { id },
         { ...values, updatedAt: new Date().toISOString() },
-        condition === undefined ? {} : { condition },
+        { condition: [{ attribute: "inventoryQuantity", op: "=", value: shown }] },
       );
     } catch (error) {
       if (!(error instanceof ConditionFailed)) throw error;

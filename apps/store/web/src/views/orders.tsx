@@ -3,6 +3,7 @@
 import type { Order, OrderItem } from "@ferry/store-data";
 import type { CartView } from "../shop/cart.ts";
 import { cents, displayPrice, formatCents } from "../shop/money.ts";
+import { CANCELLABLE } from "../shop/orders.ts";
 import { APPROVED_TEST_CARD, DECLINING_TEST_CARD } from "../shop/payment.ts";
 import { Csrf, Layout, type Notice, type Viewer } from "./layout.tsx";
 import { EMPTY_FORM, Field, FieldError, type FormState, Pager } from "./parts.tsx";
@@ -229,6 +230,14 @@ export function OrderPage(props: {
       <p class="price" style="text-align:right">
         Total {displayPrice(order.totalAmount)}
       </p>
+      {CANCELLABLE.has(order.status) ? (
+        <form method="post" action={`/orders/${order.id}/cancel`} style="text-align:right">
+          <Csrf viewer={props.viewer} />
+          <button type="submit" class="danger">
+            Cancel this order
+          </button>
+        </form>
+      ) : null}
     </Layout>
   );
 }
