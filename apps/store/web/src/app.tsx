@@ -3,7 +3,7 @@
  * The store's web app: pages and the JSON API over the generated repositories, with sessions, CSRF tokens, a
  * rate-limited log-in, a body limit, security headers, and errors that show a message, never a stack trace.
  */
-import { CursorError, CursorStoreChanged, WritesSuspended } from "@ferry/runtime";
+import { CursorError, CursorStoreChanged, WriteConflict, WritesSuspended } from "@ferry/runtime";
 import type { Store } from "@ferry/store-data";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
@@ -72,6 +72,8 @@ export function createStoreApp(options: StoreAppOptions): Hono<ShopEnv> {
     if (error instanceof ShopError) shopError = error;
     else if (error instanceof WritesSuspended) {
       shopError = new ShopError(503, "unavailable", "The shop cannot take changes for a moment; try again shortly.");
+    } else if (error instanceof WriteConflict) {
+      shopError = new ShopError(409, "conflict", "Something else changed this at the same moment; try again.");
     } else if (error instanceof CursorError || error instanceof CursorStoreChanged) {
       shopError = new ShopError(
         400,

@@ -2,7 +2,7 @@
  * The shopper's cart: one line per product, quantities checked against the stock, shown with the products' current
  * prices (lines keep no price: the price is taken at checkout).
  */
-import { ConditionFailed, NotFound, UniqueViolation } from "@ferry/runtime";
+import { AlreadyExists, ConditionFailed, NotFound, UniqueViolation, WriteConflict } from "@ferry/runtime";
 import type { Product, ShoppingCart, Store } from "@ferry/store-data";
 import { invalid, notFound, ShopError } from "../http/errors.ts";
 import { everyPage } from "./catalog.ts";
@@ -101,10 +101,15 @@ export class Cart {
         await this.store.shoppingCarts.create({ userId, productId, quantity: wanted });
         return;
       } catch (error) {
-        // Another request changed, added or removed the line meanwhile: read it again.
-        if (!(error instanceof UniqueViolation || error instanceof ConditionFailed || error instanceof NotFound)) {
-          throw error;
-        }
+        // Another request changed, added or removed the line meanwhile (on DynamoDB a second line of the same product
+        // is the same item: AlreadyExists): read it again.
+        const raced =
+          error instanceof UniqueViolation ||
+          error instanceof AlreadyExists ||
+          error instanceof ConditionFailed ||
+          error instanceof NotFound ||
+          error instanceof WriteConflict;
+        if (!raced) throw error;
       }
     }
     throw new ShopError(409, "conflict", "The cart changed while adding; try again.");

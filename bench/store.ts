@@ -1,0 +1,240 @@
+/**
+ * `pnpm bench store [--seconds N] [--connections N] [--warm N]`: the store app under load from a second process
+ * (autocannon, bench/load/autocannon-child.mjs) on loopback, in phases 1, 3 and 5 of one run: requests/s, p50 and p99
+ * of the product page, a category's listing and add-to-cart (the API's POST /api/cart, each followed by the DELETE
+ * that empties the line again, so the stock check never refuses). The demo data is seeded into a private MariaDB,
+ * backfilled into DynamoDB Local, and the same store process serves every phase (the phase moves under it).
+ *
+ * Goals (the issue's): phase 5 requests/s >= 0.8 x phase 1, and phase 3 p50 <= 1.15 x phase 1, for each endpoint.
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { applyTables, createCodec, type Phase, PhaseStore, runBackfill } from "@ferry/runtime";
+import { createMysqlPool, describeError, dynamoDbClient, stackDown, stackUp, withDatabase } from "@ferry/stack";
+import { seedStore } from "@ferry/store";
+import { contract } from "@ferry/store-data";
+import { type RunningStore, startStoreServer } from "@ferry/store-web";
+import { publish, type Row } from "./report.ts";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const CHILD = join(here, "load", "autocannon-child.mjs");
+const DATABASE = "ferry_bench_store";
+const PHASES: Phase[] = [1, 3, 5];
+const RPS_GOAL = 0.8;
+const P50_GOAL = 1.15;
+
+interface Load {
+  requestsPerSecond: number;
+  requests: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}
+
+interface Endpoint {
+  name: string;
+  /** autocannon options besides url, duration and connections. */
+  options: Record<string, unknown>;
+}
+
+function say(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+/** Runs autocannon in a child process against `url`. */
+function load(url: string, seconds: number, connections: number, endpoint: Endpoint): Promise<Load> {
+  const config = { url, duration: seconds, connections, ...endpoint.options };
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CHILD, JSON.stringify(config)], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    child.on("error", reject);
+    child.on("exit", (code) => {
+      if (code !== 0) reject(new Error(`the load process exited with ${code}`));
+      else resolve(JSON.parse(out.trim().split("\n").at(-1) ?? "{}") as Load);
+    });
+  });
+}
+
+/** A shopper's session on the running store: its cookie and form token. */
+async function session(url: string): Promise<{ cookie: string; csrf: string }> {
+  const first = await fetch(`${url}/api/session`);
+  const cookie = first.headers
+    .getSetCookie()
+    .map((c) => c.split(";")[0])
+    .join("; ");
+  const { csrf } = (await first.json()) as { csrf: string };
+  const name = `bench_${Date.now().toString(36)}`;
+  const made = await fetch(`${url}/api/users`, {
+    method: "POST",
+    headers: { cookie, "x-csrf-token": csrf, "content-type": "application/json" },
+    body: JSON.stringify({
+      username: name,
+      email: `${name}@example.com`,
+      password: "bench password",
+      firstName: "Bench",
+    }),
+  });
+  if (made.status !== 201) throw new Error(`registering the bench's shopper answered ${made.status}`);
+  const loggedIn = made.headers
+    .getSetCookie()
+    .map((c) => c.split(";")[0])
+    .join("; ");
+  const body = (await made.json()) as { csrf: string };
+  return { cookie: loggedIn, csrf: body.csrf };
+}
+
+export async function main(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      seconds: { type: "string", default: "10" },
+      connections: { type: "string", default: "16" },
+      warm: { type: "string", default: "3" },
+    },
+  });
+  const seconds = Number(values.seconds);
+  const connections = Number(values.connections);
+  const warm = Number(values.warm);
+  for (const [name, value] of [
+    ["--seconds", seconds],
+    ["--connections", connections],
+    ["--warm", warm],
+  ] as const) {
+    if (!Number.isInteger(value) || value < (name === "--warm" ? 0 : 1)) {
+      throw new Error(`${name} must be a whole number${name === "--warm" ? "" : " from 1"}; got ${value}`);
+    }
+  }
+  const home = mkdtempSync(join(tmpdir(), "ferry-bench-store-"));
+  let store: RunningStore | undefined;
+  try {
+    const state = await stackUp({ home, onProgress: say });
+    const serverUrl = state.mysql?.url;
+    const endpoint = state.dynamodb?.url;
+    if (!serverUrl || !endpoint) throw new Error("the private stack did not come up");
+    const mysqlUrl = withDatabase(serverUrl, DATABASE);
+    say("seeding the demo data, applying the tables ...");
+    await seedStore({ mysqlUrl, plan: { kind: "demo" } });
+    const client = dynamoDbClient(endpoint);
+    const pool = createMysqlPool(mysqlUrl, { connectionLimit: 4 });
+    try {
+      await applyTables(client, contract, { prefix: "" });
+      const phases = new PhaseStore(client, { tablePrefix: "" });
+      const move = async (to: Phase) => {
+        let current = (await phases.get()).phase;
+        while (current !== to) {
+          const next = (current < to ? current + 1 : current - 1) as Phase;
+          current = (
+            await phases.set(next, { who: "bench", reason: "pnpm bench store", force: true, confirm: next === 5 })
+          ).phase;
+        }
+        await store?.fleet.phase.refresh();
+      };
+      // The migration's own order: the store starts on MySQL alone (phase 1), the backfill runs once it dual-writes
+      // (phase 2), and the phase moves on under the running store.
+      store = await startStoreServer({
+        mysqlUrl,
+        dynamodbEndpoint: endpoint,
+        tablePrefix: "",
+        loginLimits: { perAccount: 1_000, perAddress: 1_000_000, windowMs: 60_000 },
+        log: (message, error) => say(`store: ${message} ${error === undefined ? "" : describeError(error)}`),
+      });
+      const backfill = async () => {
+        const run = await runBackfill(
+          { codec: createCodec(contract), mysql: pool, client, tablePrefix: "" },
+          { contract: "store.yaml", who: "bench" },
+        );
+        if (run.report.state !== "finished") throw new Error(`the backfill ended ${run.report.state}`);
+      };
+      const url = store.url;
+      const { cookie, csrf } = await session(url);
+      const tree = (await (await fetch(`${url}/api/categories`)).json()) as {
+        categories: Array<{ id: string; children: Array<{ id: string }> }>;
+      };
+      const leaf = tree.categories.flatMap((root) => root.children)[0];
+      if (leaf === undefined) throw new Error("the demo data has no child category");
+      const listing = (await (await fetch(`${url}/api/categories/${leaf.id}/products?limit=24`)).json()) as {
+        items: Array<{ id: string; inventoryQuantity: number }>;
+      };
+      const product = listing.items.find((item) => item.inventoryQuantity > 5);
+      if (product === undefined) throw new Error("no product in stock in the first child category");
+      const headers = { cookie, "x-csrf-token": csrf, "content-type": "application/json" };
+      const endpoints: Endpoint[] = [
+        { name: "product page", options: { path: `/products/${product.id}` } },
+        { name: "category listing (API)", options: { path: `/api/categories/${leaf.id}/products?limit=24` } },
+        {
+          name: "add to cart (API, + remove)",
+          options: {
+            headers,
+            requests: [
+              { method: "POST", path: "/api/cart", body: JSON.stringify({ productId: product.id, quantity: 1 }) },
+              { method: "DELETE", path: `/api/cart/${product.id}` },
+            ],
+          },
+        },
+      ];
+      const rows: Row[] = [];
+      const measured = new Map<string, Load>();
+      for (const phase of PHASES) {
+        if (phase > 1 && (await phases.get()).phase === 1) {
+          await move(2);
+          say("backfilling (phase 2) ...");
+          await backfill();
+        }
+        await move(phase);
+        say(`phase ${phase} (the store routes by phase ${store.fleet.phase.phase()})`);
+        for (const target of endpoints) {
+          if (warm > 0) await load(url, warm, connections, target);
+          const result = await load(url, seconds, connections, target);
+          measured.set(`${phase}:${target.name}`, result);
+          say(`  ${target.name}: ${Math.round(result.requestsPerSecond)} requests/s, p50 ${result.p50} ms`);
+          rows.push({
+            phase,
+            endpoint: target.name,
+            "requests/s": Math.round(result.requestsPerSecond),
+            "p50 ms": result.p50,
+            "p99 ms": result.p99,
+            requests: result.requests,
+            "non-2xx": result.non2xx,
+            errors: result.errors + result.timeouts,
+          });
+        }
+      }
+      const goals: Record<string, boolean> = {};
+      const notes: string[] = [];
+      for (const target of endpoints) {
+        const one = measured.get(`1:${target.name}`) as Load;
+        const three = measured.get(`3:${target.name}`) as Load;
+        const five = measured.get(`5:${target.name}`) as Load;
+        const rps = five.requestsPerSecond / one.requestsPerSecond;
+        const p50 = three.p50 / Math.max(one.p50, 1);
+        goals[`${target.name}: phase 5 requests/s >= ${RPS_GOAL} x phase 1 (${rps.toFixed(2)})`] = rps >= RPS_GOAL;
+        goals[`${target.name}: phase 3 p50 <= ${P50_GOAL} x phase 1 (${p50.toFixed(2)})`] = p50 <= P50_GOAL;
+      }
+      const failed = [...measured.values()].reduce((sum, m) => sum + m.non2xx + m.errors + m.timeouts, 0);
+      goals["every request answered 2xx"] = failed === 0;
+      notes.push(
+        `autocannon in a second process, ${connections} connections, ${seconds} s per endpoint after ${warm} s of warm-up; one store process on loopback`,
+        "p50 is autocannon's, in whole milliseconds; the p50 ratio divides by at least 1 ms",
+        "add to cart: each POST /api/cart is followed by DELETE of the line (autocannon's request sequence), both counted",
+        `one private MariaDB and one DynamoDB Local (in memory) on this machine (${(await phases.get()).phase === 5 ? "ended in phase 5" : "phase left as is"}); the demo data set`,
+      );
+      publish({ name: "store", rows, goals, notes });
+    } finally {
+      await store?.close().catch((error: unknown) => say(`store close: ${describeError(error)}`));
+      await pool.end();
+      client.destroy();
+    }
+  } finally {
+    await stackDown({ home }).catch((error: unknown) => say(`stack down: ${describeError(error)}`));
+    rmSync(home, { recursive: true, force: true });
+  }
+}
