@@ -221,6 +221,17 @@ export function storeSuite(phase: Phase): void {
       expect((await client.api("POST", "/cart", { productId: product.id, quantity: 0 })).status).toBe(400);
     });
 
+    it("the same product added by several requests at once: every add is taken, in one line", async () => {
+      const { client } = await registered();
+      const product = await someProduct(client, 6);
+      const answers = await Promise.all(
+        Array.from({ length: 6 }, () => client.api("POST", "/cart", { productId: product.id, quantity: 1 })),
+      );
+      expect(answers.map((answer) => answer.status)).toEqual(Array(6).fill(201));
+      const cart = await client.api("GET", "/cart");
+      expect(cart.body.lines.map((line: { line: { quantity: number } }) => line.line.quantity)).toEqual([6]);
+    });
+
     it("checkout: a declined card writes nothing; an approved one places the order at the price shown, takes the stock, clears the cart", async () => {
       const { client } = await registered();
       const product = await someProduct(client, 2);

@@ -16,6 +16,8 @@ export const MAX_QUANTITY = 99;
  * 100 writes in one.
  */
 export const MAX_LINES = 15;
+/** Tries of an add that keeps meeting another request's write to the same line. */
+const ADD_ATTEMPTS = 10;
 
 export interface CartLine {
   line: ShoppingCart;
@@ -79,7 +81,10 @@ export class Cart {
   /** Adds `quantity` of a product (to its line, when the cart has one). */
   async add(userId: bigint, productId: bigint, quantity: number): Promise<void> {
     const product = await this.product(productId);
-    for (let attempt = 0; attempt < 3; attempt++) {
+    for (let attempt = 0; attempt < ADD_ATTEMPTS; attempt++) {
+      // After a race, wait a little (full jitter), so that the requests racing for one line take turns.
+      if (attempt > 0)
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(200, 10 * 2 ** attempt)));
       const lines = await this.lines(userId);
       const existing = lines.find((line) => line.productId === productId);
       const wanted = (existing?.quantity ?? 0) + quantity;
