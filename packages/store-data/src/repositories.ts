@@ -95,8 +95,8 @@ export interface CancelOrderInput {
   lines: NewOrderItem[];
 }
 
-/** What cancelOrder created, as stored (with ids). */
-export type CancelOrderResult = {};
+/** What cancelOrder answers: it creates nothing, so an empty object. */
+export type CancelOrderResult = Record<string, never>;
 
 /** Categories (MySQL table `categories`), routed by the migration phase. */
 export class CategoryRepository {

@@ -390,15 +390,27 @@ function transactionParts(name: string, transaction: Transaction) {
       };
     }),
   };
-  const resultType: InterfaceDeclarationStructure = {
-    kind: StructureKind.Interface,
-    name: `${type}Result`,
-    isExported: true,
-    docs: [topDoc(`What ${name} created, as stored (with ids).`)],
-    properties: inputs
-      .filter(([inputName]) => created.has(inputName))
-      .map(([inputName, input]) => ({ name: inputName, type: input.list ? `${input.entity}[]` : input.entity })),
-  };
+  const createdInputs = inputs.filter(([inputName]) => created.has(inputName));
+  // A transaction that creates nothing answers an empty object.
+  const resultType: InterfaceDeclarationStructure | TypeAliasDeclarationStructure =
+    createdInputs.length === 0
+      ? {
+          kind: StructureKind.TypeAlias,
+          name: `${type}Result`,
+          isExported: true,
+          docs: [topDoc(`What ${name} answers: it creates nothing, so an empty object.`)],
+          type: "Record<string, never>",
+        }
+      : {
+          kind: StructureKind.Interface,
+          name: `${type}Result`,
+          isExported: true,
+          docs: [topDoc(`What ${name} created, as stored (with ids).`)],
+          properties: createdInputs.map(([inputName, input]) => ({
+            name: inputName,
+            type: input.list ? `${input.entity}[]` : input.entity,
+          })),
+        };
   const stepDocs = (transaction.steps ?? []).map((step, i) => {
     const what = stepOperation(step);
     const over = step.forEach ? ` for each of ${step.forEach}` : "";
