@@ -66,6 +66,11 @@ export function createStoreApp(options: StoreAppOptions): Hono<ShopEnv> {
   const log = options.log ?? ((message: string, error: unknown) => console.error(`store: ${message}`, error));
   const limits = options.loginLimits ?? { perAccount: 5, perAddress: 20, windowMs: 15 * 60_000 };
   const app = new Hono<ShopEnv>();
+  /** The header of an error page: as much as can be read (a request refused before its session has none). */
+  const pageViewer = (c: Context<ShopEnv>) =>
+    c.var.session === undefined
+      ? Promise.resolve({ csrf: "" })
+      : viewer(shop, c).catch(() => ({ csrf: c.var.session.csrf }));
 
   app.onError(async (error, c) => {
     let shopError: ShopError;
@@ -97,14 +102,12 @@ export function createStoreApp(options: StoreAppOptions): Hono<ShopEnv> {
     if (shopError.status === 401) {
       return c.redirect(`/login?done=login-needed&next=${encodeURIComponent(c.req.path)}`, 303);
     }
-    const v =
-      c.var.session === undefined ? { csrf: "" } : await viewer(shop, c).catch(() => ({ csrf: c.var.session.csrf }));
+    const v = await pageViewer(c);
     return c.html(<ErrorPage viewer={v} status={shopError.status} message={shopError.message} />, shopError.status);
   });
   app.notFound(async (c) => {
     if (wantsJson(c)) return c.json(apiError(new ShopError(404, "not_found", "There is no such route.")), 404);
-    const v =
-      c.var.session === undefined ? { csrf: "" } : await viewer(shop, c).catch(() => ({ csrf: c.var.session.csrf }));
+    const v = await pageViewer(c);
     return c.html(<ErrorPage viewer={v} status={404} message="This page does not exist." />, 404);
   });
 

@@ -13,7 +13,7 @@ import type { Notice } from "../views/layout.tsx";
 import { CartPage, CheckoutPage, OrderPage, OrdersPage } from "../views/orders.tsx";
 import type { FormState } from "../views/parts.tsx";
 import { ProductFormPage, SellerPage } from "../views/seller.tsx";
-import { formBody, idParam, type Shop, type ShopContext, type ShopEnv, viewer } from "./context.ts";
+import { formBody, idParam, requireUser, type Shop, type ShopContext, type ShopEnv, viewer } from "./context.ts";
 import { ShopError } from "./errors.ts";
 import { RESTARTED, restartable } from "./listing.ts";
 import { logIn, logOut } from "./session.ts";
@@ -42,13 +42,6 @@ function notice(c: ShopContext): Notice | undefined {
 /** Where a log-in may send the shopper back to: a path on this site only. */
 function safeNext(next: string | undefined): string {
   return next !== undefined && /^\/(?![/\\])[\x21-\x7e]*$/.test(next) ? next : "/";
-}
-
-/** The user, or a redirect to the log-in page that comes back here. */
-function loginRedirect(c: ShopContext): Response | undefined {
-  if (c.var.user !== undefined) return undefined;
-  const next = encodeURIComponent(c.req.path);
-  return c.redirect(`/login?done=login-needed&next=${next}`, 303);
 }
 
 /** Renders a form page again with the error's messages (400 and co.), or throws what is not the form's. */
@@ -138,13 +131,11 @@ export function pageRoutes(shop: Shop): Hono<ShopEnv> {
   });
 
   app.get("/profile", async (c) => {
-    const user = c.var.user;
-    if (user === undefined) return loginRedirect(c) as Response;
+    const user = requireUser(c);
     return c.html(<ProfilePage viewer={await viewer(shop, c)} user={user} notice={notice(c)} />);
   });
   app.post("/profile", async (c) => {
-    const user = c.var.user;
-    if (user === undefined) return loginRedirect(c) as Response;
+    const user = requireUser(c);
     const body = await formBody(c);
     try {
       await shop.accounts.updateProfile(user, body);
@@ -157,16 +148,14 @@ export function pageRoutes(shop: Shop): Hono<ShopEnv> {
     }
   });
   app.post("/profile/seller", async (c) => {
-    const user = c.var.user;
-    if (user === undefined) return loginRedirect(c) as Response;
+    const user = requireUser(c);
     await shop.accounts.becomeSeller(user);
     return c.redirect("/seller?done=seller", 303);
   });
 
   // Cart, checkout, orders.
   app.get("/cart", async (c) => {
-    const user = c.var.user;
-    if (user === undefined) return loginRedirect(c) as Response;
+    const user = requireUser(c);
     return c.html(<CartPage viewer={await viewer(shop, c)} cart={await shop.cart.view(user.id)} notice={notice(c)} />);
   });
   app.post("/cart", async (c) => {
@@ -193,8 +182,7 @@ export function pageRoutes(shop: Shop): Hono<ShopEnv> {
     }
   });
   app.post("/cart/:productId", async (c) => {
-    const user = c.var.user;
-    if (user === undefined) return loginRedirect(c) as Response;
+    const user = requireUser(c);
     const productId = idParam(c, "productId", "This cart line");
     const body = await formBody(c);
     const form = new FormReader(body);
@@ -214,22 +202,19 @@ export function pageRoutes(shop: Shop): Hono<ShopEnv> {
     }
   });
   app.post("/cart/:productId/remove", async (c) => {
-    const user = c.var.user;
-    if (user === undefined) return loginRedirect(c) as Response;
+    const user = requireUser(c);
     await shop.cart.remove(user.id, idParam(c, "productId", "This cart line"));
     return c.redirect("/cart?done=removed", 303);
   });
 
   app.get("/checkout", async (c) => {
-    const user = c.var.user;
-    if (user === undefined) return loginRedirect(c) as Response;
+    const user = requireUser(c);
     const cart = await shop.cart.view(user.id);
     if (cart.lines.length === 0) return c.redirect("/cart", 303);
     return c.html(<CheckoutPage viewer={await viewer(shop, c)} cart={cart} notice={notice(c)} />);
   });
   app.post("/checkout", async (c) => {
-    const user = c.var.user;
-    if (user === undefined) return loginRedirect(c) as Response;
+    const user = requireUser(c);
     const body = await formBody(c);
     try {
       const placed = await shop.orders.checkout(user.id, body);
@@ -248,8 +233,7 @@ export function pageRoutes(shop: Shop): Hono<ShopEnv> {
   });
 
   app.get("/orders", async (c) => {
-    const user = c.var.user;
-    if (user === undefined) return loginRedirect(c) as Response;
+    const user = requireUser(c);
     const cursor = c.req.query("cursor");
     const listing = await restartable(cursor, (at) => shop.orders.history(user.id, PAGE_SIZE, at));
     return c.html(
@@ -263,15 +247,13 @@ export function pageRoutes(shop: Shop): Hono<ShopEnv> {
     );
   });
   app.get("/orders/:id", async (c) => {
-    const user = c.var.user;
-    if (user === undefined) return loginRedirect(c) as Response;
+    const user = requireUser(c);
     const { order, lines } = await shop.orders.detail(user.id, idParam(c, "id", "This order"));
     return c.html(<OrderPage viewer={await viewer(shop, c)} order={order} lines={lines} notice={notice(c)} />);
   });
 
   app.post("/orders/:id/cancel", async (c) => {
-    const user = c.var.user;
-    if (user === undefined) return loginRedirect(c) as Response;
+    const user = requireUser(c);
     const id = idParam(c, "id", "This order");
     try {
       await shop.orders.cancel(user.id, id);
@@ -293,8 +275,7 @@ export function pageRoutes(shop: Shop): Hono<ShopEnv> {
 
   // Sellers.
   app.get("/seller", async (c) => {
-    const user = c.var.user;
-    if (user === undefined) return loginRedirect(c) as Response;
+    const user = requireUser(c);
     Sellers.requireSeller(user);
     const cursor = c.req.query("cursor");
     const [figures, listing] = await Promise.all([
@@ -313,14 +294,12 @@ export function pageRoutes(shop: Shop): Hono<ShopEnv> {
     );
   });
   app.get("/seller/products/new", async (c) => {
-    const user = c.var.user;
-    if (user === undefined) return loginRedirect(c) as Response;
+    const user = requireUser(c);
     Sellers.requireSeller(user);
     return c.html(<ProductFormPage viewer={await viewer(shop, c)} tree={await shop.catalog.tree()} />);
   });
   app.post("/seller/products", async (c) => {
-    const user = c.var.user;
-    if (user === undefined) return loginRedirect(c) as Response;
+    const user = requireUser(c);
     const body = await formBody(c);
     try {
       const product = await shop.sellers.create(user, body);
@@ -333,8 +312,7 @@ export function pageRoutes(shop: Shop): Hono<ShopEnv> {
     }
   });
   app.get("/seller/products/:id", async (c) => {
-    const user = c.var.user;
-    if (user === undefined) return loginRedirect(c) as Response;
+    const user = requireUser(c);
     const product = await shop.sellers.product(user, idParam(c, "id", "This product"));
     return c.html(
       <ProductFormPage
@@ -346,8 +324,7 @@ export function pageRoutes(shop: Shop): Hono<ShopEnv> {
     );
   });
   app.post("/seller/products/:id", async (c) => {
-    const user = c.var.user;
-    if (user === undefined) return loginRedirect(c) as Response;
+    const user = requireUser(c);
     const id = idParam(c, "id", "This product");
     const product = await shop.sellers.product(user, id);
     const body = await formBody(c);

@@ -7,6 +7,7 @@ import { TransactionFailed, TransactionRefused } from "@ferry/runtime";
 import type { CheckoutResult, Order, OrderItem, Page, Store } from "@ferry/store-data";
 import { invalid, notFound, ShopError } from "../http/errors.ts";
 import type { Cart } from "./cart.ts";
+import { everyPage } from "./catalog.ts";
 import type { Body } from "./forms.ts";
 import { formatCents, parseCents } from "./money.ts";
 import { authorize } from "./payment.ts";
@@ -121,16 +122,7 @@ export class Orders {
   async detail(userId: bigint, id: bigint): Promise<OrderDetail> {
     const order = await this.store.orders.getOrderByIdAndUserId({ id, userId });
     if (order === undefined) throw notFound("This order");
-    const lines: OrderItem[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await this.store.orderItems.listOrderItemsByOrderId(
-        { orderId: id },
-        cursor === undefined ? { limit: 100 } : { limit: 100, cursor },
-      );
-      lines.push(...page.items);
-      cursor = page.cursor;
-    } while (cursor !== undefined);
+    const lines = await everyPage((page) => this.store.orderItems.listOrderItemsByOrderId({ orderId: id }, page));
     const named = await Promise.all(
       lines.map(async (line) => ({
         ...line,
