@@ -247,7 +247,7 @@ export class EntityRouter {
           });
         }
         const intents = this.records(second);
-        if (!intents) return this.mysql.create(entity, value);
+        if (!intents) return retriedOnDeadlock(() => this.mysql.create(entity, value));
         return intents.ready().then(() =>
           retriedOnDeadlock(() =>
             this.mysql.transaction(async (mysql) => {
@@ -416,7 +416,11 @@ export class EntityRouter {
   ): Promise<{ result: R; recorded: Intent | undefined }> {
     const intents = this.records(write?.store);
     return this.timed(first, operation, async () => {
-      if (!intents || !write) return { result: await run(), recorded: undefined };
+      if (!intents || !write) {
+        // One autocommit statement can lose a deadlock too (two inserts of one unique value): rolled back, so run again.
+        const result = first === "mysql" ? await retriedOnDeadlock(() => run()) : await run();
+        return { result, recorded: undefined };
+      }
       if (first === "mysql") {
         let recorded: Intent | undefined;
         await intents.ready();
@@ -584,8 +588,10 @@ export class EntityRouter {
 }
 
 /**
- * Runs a MySQL transaction again when it lost a deadlock or a lock wait (all of it was rolled back): a write that was
- * one autocommit statement is now a transaction with its intent, and must not fail more often for that.
+ * Runs a MySQL write again when it lost a deadlock or a lock wait (all of it was rolled back): a write that was one
+ * autocommit statement is now a transaction with its intent, and must not fail more often for that; and a lone
+ * statement that lost one (two inserts of one unique value) then fails as MySQL decides the second time (a
+ * UniqueViolation), not with the deadlock.
  */
 async function retriedOnDeadlock<T>(run: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
