@@ -173,6 +173,11 @@ export interface AccessPattern {
   entity: string;
   /** Parameters by name: each names an attribute of the entity, with that attribute's type. */
   parameters?: Record<string, AttributeType>;
+  /**
+   * DECISION: optional filters of a listing, by argument name: `attribute op argument`, or with `value` a flag that
+   * applies `attribute op value` when true. See ListFilter.
+   */
+  filters?: Record<string, ListFilter>;
   returns?: "one" | "many" | "none";
   /** DECISION: how DynamoDB serves it. */
   dynamodb: {
@@ -188,6 +193,15 @@ export interface AccessPattern {
   /** FACTS from the observed workload. */
   observed?: ObservedQuery;
   notes?: string;
+}
+
+/** One optional filter of a listing (AccessPattern.filters). */
+export interface ListFilter {
+  /** The attribute compared (one with a MySQL column). */
+  attribute: string;
+  op: "=" | "<>" | "<" | "<=" | ">" | ">=";
+  /** A fixed value: the filter is a flag (a boolean argument) that applies the comparison when true. */
+  value?: string | number | boolean;
 }
 
 export interface ObservedQuery {

@@ -443,6 +443,8 @@ class RuleCheck {
       }
     }
 
+    this.checkFilters(name, pattern, entityName, entity);
+
     if (operation !== "GetItem" && operation !== "Query") return;
     const templates = dynamodb?.index === undefined ? entity.key : entity.indexes?.[dynamodb.index];
     if (!templates || (operation === "GetItem" && dynamodb?.index !== undefined)) return;
@@ -472,9 +474,61 @@ class RuleCheck {
       );
     }
   }
+
+  /** A listing's filters: Query returning many, each on an attribute with a column, its argument not a parameter's name. */
+  private checkFilters(
+    name: string,
+    pattern: Loose<NonNullable<Contract["accessPatterns"]>[string]>,
+    entityName: string,
+    entity: LooseEntity,
+  ): void {
+    const filters = pattern.filters;
+    if (filters === undefined) return;
+    const base = ["accessPatterns", name, "filters"];
+    if (pattern.dynamodb?.operation !== "Query" || (pattern.returns ?? "many") !== "many") {
+      this.report(base, `filters only apply to a Query that returns many (${formatPath(base)})`, {
+        target: "key",
+        hint: "remove `filters`, or make the pattern a listing (operation: Query, returns: many)",
+      });
+      return;
+    }
+    for (const [argument, filter] of entries(filters)) {
+      const path = [...base, argument];
+      if (argument in (pattern.parameters ?? {})) {
+        this.report(path, `filter '${argument}' has the name of a parameter of ${name}`, {
+          target: "key",
+          hint: `filters are optional arguments beside the parameters: give it another name, e.g. min${argument.charAt(0).toUpperCase()}${argument.slice(1)}`,
+        });
+      }
+      if (filter.attribute === undefined) continue;
+      if (!this.attributeRef(entityName, entity, filter.attribute, [...path, "attribute"])) continue;
+      const attribute = entity.attributes?.[filter.attribute];
+      const type = attribute?.type;
+      if (type !== undefined && !FILTERABLE.has(type)) {
+        this.report(
+          [...path, "attribute"],
+          `a ${type} attribute cannot be filtered on (${formatPath([...path, "attribute"])})`,
+          {
+            hint: "filter on an integer, bigint, decimal, date or datetime attribute: both stores order those alike",
+          },
+        );
+      }
+      if (attribute?.column === undefined) {
+        this.report([...path, "attribute"], `'${filter.attribute}' has no MySQL column to filter on`, {
+          hint: "filter on an attribute of the MySQL table: a denormalised copy lives on DynamoDB only",
+        });
+      }
+    }
+  }
 }
 
 type KeyParts = [name: string, partition: KeyTemplatePart[], sort: KeyTemplatePart[] | undefined];
+
+/**
+ * The attribute types a listing's filter may compare: those both stores order alike (exact numbers, and dates and
+ * datetimes as fixed-width text). Text compares by collation on MySQL and by bytes on DynamoDB; floats are inexact.
+ */
+const FILTERABLE = new Set(["integer", "bigint", "decimal", "datetime", "date"]);
 
 /**
  * "give one of them a distinct literal prefix, e.g. 'ORDER#{id}' for Order's partition key": on the sort keys when

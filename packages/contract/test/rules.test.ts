@@ -322,6 +322,48 @@ describe("dynamodb.reason", () => {
   });
 });
 
+describe("a listing's filters", () => {
+  it("take attributes with a column that both stores order alike, on a Query listing, not named like a parameter", () => {
+    expect(
+      problemsAfter((c) => {
+        const list = c.accessPatterns?.listProductsByCategory;
+        if (list) {
+          list.filters = {
+            minPrice: { attribute: "price", op: ">=" },
+            inStock: { attribute: "inventoryQuantity", op: ">", value: 0 },
+          };
+        }
+      }),
+    ).toEqual([]);
+    expect(
+      problemsAfter((c) => {
+        const list = c.accessPatterns?.listProductsByCategory;
+        if (list) {
+          list.filters = {
+            categoryId: { attribute: "categoryId", op: "=" },
+            named: { attribute: "name", op: ">" },
+            nothing: { attribute: "nope", op: "<" },
+          };
+        }
+      }),
+    ).toEqual([
+      "accessPatterns.listProductsByCategory.filters.categoryId: filter 'categoryId' has the name of a parameter of listProductsByCategory",
+      "accessPatterns.listProductsByCategory.filters.named.attribute: a string attribute cannot be filtered on (accessPatterns.listProductsByCategory.filters.named.attribute)",
+      expect.stringMatching(
+        /^accessPatterns\.listProductsByCategory\.filters\.nothing\.attribute: unknown attribute 'nope' of Product/,
+      ),
+    ]);
+    expect(
+      problemsAfter((c) => {
+        const get = c.accessPatterns?.getProduct;
+        if (get) get.filters = { minPrice: { attribute: "price", op: ">=" } };
+      }),
+    ).toEqual([
+      "accessPatterns.getProduct.filters: filters only apply to a Query that returns many (accessPatterns.getProduct.filters)",
+    ]);
+  });
+});
+
 describe("key shapes", () => {
   it("an entity has a sort template exactly when its table has a sort key", () => {
     expect(problemsAfter((c) => void delete entity(c, "User").key.sort)).toEqual([

@@ -19,6 +19,7 @@ import {
   type IdStrategy,
   type JsonSchema,
   type KeyTemplates,
+  type ListFilter,
   type ObservedQuery,
   type Operation,
   type SourceFacts,
@@ -194,12 +195,18 @@ const interfaces: Array<[string, Record<string, boolean>, JsonSchema]> = [
     {
       entity: true,
       parameters: false,
+      filters: false,
       returns: false,
       dynamodb: true,
       observed: false,
       notes: false,
     } satisfies Shape<AccessPattern>,
     at("accessPatterns", "*"),
+  ],
+  [
+    "ListFilter",
+    { attribute: true, op: true, value: false } satisfies Shape<ListFilter>,
+    at("accessPatterns", "*", "filters", "*"),
   ],
   [
     "AccessPattern.dynamodb",

@@ -381,7 +381,16 @@ describe("decimals: exact text at the column's scale", () => {
     );
     expect(tenth.normalize("12")).toBe("12.0");
     expect(tenth.normalize(-0.5)).toBe("-0.5");
-    expect(tenth.keyText("-0.5")).toBe("-0.5");
+    expect(tenth.keyText("-0.5")).toBe("-9999.5");
+    expect(tenth.keyText("12")).toBe("0012.0");
+  });
+
+  it("key texts sort as the numbers do, negatives first", () => {
+    const tenth = of("tenth");
+    const values = ["-9999.9", "-12.5", "-12.0", "-0.5", "0", "0.1", "9.9", "12.0", "100.0", "9999.9"];
+    const texts = values.map((value) => tenth.keyText(value));
+    expect([...texts].sort()).toEqual(texts);
+    expect(new Set(texts).size).toBe(values.length);
   });
 });
 

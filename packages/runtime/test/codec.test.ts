@@ -107,7 +107,7 @@ describe("the key placeholder rule", () => {
     expect(sample.render("{seq}|{tenantId}", { seq: -3, tenantId: "42" })).toBe(
       "-99999999999999999997|00000000000000000042",
     );
-    expect(sample.render("{amount}", { amount: "12.5" })).toBe("12.500000");
+    expect(sample.render("{amount}", { amount: "12.5" })).toBe("00000000000012.500000");
     expect(sample.render("{active}/{flag}", { active: true, flag: false })).toBe("true/false");
     expect(sample.render("{createdAt}", { createdAt: "2026-01-02T03:04:05.1Z" })).toBe("2026-01-02T03:04:05.100Z");
     expect(codecError(() => sample.render("{opensAt}", { opensAt: "7:05:00" })).message).toBe(
@@ -178,7 +178,7 @@ describe("toItem", () => {
       GSI1PK: { S: "SAMPLE#STATUS#draft" },
       GSI1SK: { S: "2026-01-02T03:04:05.123Z#00000000000000000001" },
       GSI2PK: { S: "SAMPLE#BIRTHDAY#2001-01-01" },
-      GSI2SK: { S: "false#08:00:00.000#0.000000" },
+      GSI2SK: { S: "false#08:00:00.000#00000000000000.000000" },
       __entity: { S: "Sample" },
       tenantName: { S: "Acme" },
       amount: { N: "0.000000" },

@@ -73,6 +73,11 @@ export const contract: Contract = {
           sortKey: "GSI2SK",
           projection: "ALL",
         },
+        GSI3: {
+          partitionKey: "GSI3PK",
+          sortKey: "GSI3SK",
+          projection: "ALL",
+        },
       },
     },
   },
@@ -380,6 +385,10 @@ export const contract: Contract = {
         GSI2: {
           partition: "PRODUCT#SELLER_ID#{sellerId}",
           sort: "{createdAt}#{id}",
+        },
+        GSI3: {
+          partition: "PRODUCT#CATEGORY_ID#{categoryId}",
+          sort: "{price}#{id}",
         },
       },
       id: {
@@ -828,6 +837,21 @@ export const contract: Contract = {
       parameters: {
         categoryId: "bigint",
       },
+      filters: {
+        minPrice: {
+          attribute: "price",
+          op: ">=",
+        },
+        maxPrice: {
+          attribute: "price",
+          op: "<=",
+        },
+        inStock: {
+          attribute: "inventoryQuantity",
+          op: ">",
+          value: 0,
+        },
+      },
       returns: "many",
       dynamodb: {
         operation: "Query",
@@ -844,6 +868,34 @@ export const contract: Contract = {
         perSecond: 395,
       },
       notes: "the seller's name is a denormalised copy (Product.sellerName)",
+    },
+    listProductsByCategoryIdByPrice: {
+      entity: "Product",
+      parameters: {
+        categoryId: "bigint",
+      },
+      filters: {
+        minPrice: {
+          attribute: "price",
+          op: ">=",
+        },
+        maxPrice: {
+          attribute: "price",
+          op: "<=",
+        },
+        inStock: {
+          attribute: "inventoryQuantity",
+          op: ">",
+          value: 0,
+        },
+      },
+      returns: "many",
+      dynamodb: {
+        operation: "Query",
+        index: "GSI3",
+        order: "asc",
+      },
+      notes: "a price range narrows the Query to its stretch of GSI3; in stock filters what it reads",
     },
     countProductsByCategoryId: {
       entity: "Product",

@@ -7,6 +7,7 @@
  */
 
 import {
+  type Condition,
   createDynamoRouter,
   createMysqlRouter,
   createPhaseRouter,
@@ -275,15 +276,56 @@ export class ProductRepository {
 
   /**
    * Lists the Products with the given categoryId, ordered by createdAt then id, descending, a page at a time (Query
-   * on GSI1).
+   * on GSI1). Optional filters, on both stores: minPrice (price >= it), maxPrice (price <= it) and inStock
+   * (inventoryQuantity > 0, when true).
    *
    * Seen 395 times as: SELECT p.id, p.name, p.price, p.image_url, p.inventory_quantity, u.username AS seller_name
    * FROM products p JOIN users u ON u.id = p.seller_id WHERE p.category_id = ? ORDER BY p.created_at DESC LIMIT ?
    * OFFSET ?
    * Note: the seller's name is a denormalised copy (Product.sellerName)
    */
-  async listProductsByCategoryId(params: { categoryId: bigint }, page: PageRequest = {}): Promise<Page<Product>> {
-    return this.router.list<Product>("Product", { index: "GSI1", values: params, order: "desc", ...pageOptions(page) });
+  async listProductsByCategoryId(
+    params: { categoryId: bigint },
+    filters: { minPrice?: string; maxPrice?: string; inStock?: boolean } = {},
+    page: PageRequest = {},
+  ): Promise<Page<Product>> {
+    const filter: Condition[] = [];
+    if (filters.minPrice !== undefined) filter.push({ attribute: "price", op: ">=", value: filters.minPrice });
+    if (filters.maxPrice !== undefined) filter.push({ attribute: "price", op: "<=", value: filters.maxPrice });
+    if (filters.inStock === true) filter.push({ attribute: "inventoryQuantity", op: ">", value: 0 });
+    return this.router.list<Product>("Product", {
+      index: "GSI1",
+      values: params,
+      order: "desc",
+      filter,
+      ...pageOptions(page),
+    });
+  }
+
+  /**
+   * Lists the Products with the given categoryId, ordered by price then id, a page at a time (Query on GSI3).
+   * Optional filters, on both stores: minPrice (price >= it), maxPrice (price <= it) and inStock (inventoryQuantity
+   * > 0, when true).
+   *
+   * Declared in the contract
+   * Note: a price range narrows the Query to its stretch of GSI3; in stock filters what it reads
+   */
+  async listProductsByCategoryIdByPrice(
+    params: { categoryId: bigint },
+    filters: { minPrice?: string; maxPrice?: string; inStock?: boolean } = {},
+    page: PageRequest = {},
+  ): Promise<Page<Product>> {
+    const filter: Condition[] = [];
+    if (filters.minPrice !== undefined) filter.push({ attribute: "price", op: ">=", value: filters.minPrice });
+    if (filters.maxPrice !== undefined) filter.push({ attribute: "price", op: "<=", value: filters.maxPrice });
+    if (filters.inStock === true) filter.push({ attribute: "inventoryQuantity", op: ">", value: 0 });
+    return this.router.list<Product>("Product", {
+      index: "GSI3",
+      values: params,
+      order: "asc",
+      filter,
+      ...pageOptions(page),
+    });
   }
 
   /**

@@ -185,6 +185,72 @@ export function storeSuite(phase: Phase): void {
       expect([...times].sort().reverse()).toEqual(times);
     });
 
+    it("a parent's listing by price, both ways, in a price range and in stock only, paged; bad filters are a message per field", async () => {
+      const client = shopper();
+      const { body } = await client.api("GET", "/categories");
+      const parent = body.categories.find((root: { children: unknown[] }) => root.children.length > 0);
+      type Listed = { id: string; price: string; inventoryQuantity: number; categoryId: string };
+      async function every(query: string, limit: number): Promise<Listed[]> {
+        const seen: Listed[] = [];
+        let cursor: string | null = null;
+        do {
+          const page = await client.api(
+            "GET",
+            `/categories/${parent.id}/products?limit=${limit}&${query}${cursor ? `&cursor=${cursor}` : ""}`,
+          );
+          expect(page.status, query).toBe(200);
+          expect(page.body.restarted).toBe(false);
+          seen.push(...page.body.items);
+          cursor = page.body.cursor;
+        } while (cursor);
+        return seen;
+      }
+      const all = await every("", 100);
+      expect(all.length).toBeGreaterThan(5);
+      const cents = (price: string) => Math.round(Number(price) * 100);
+      const byPrice = (a: Listed, b: Listed) =>
+        cents(a.price) - cents(b.price) || (BigInt(a.id) < BigInt(b.id) ? -1 : BigInt(a.id) > BigInt(b.id) ? 1 : 0);
+      const ids = (items: Listed[]) => items.map((item) => item.id);
+      const ascending = [...all].sort(byPrice);
+      expect(ids(await every("sort=price-asc", 4))).toEqual(ids(ascending));
+      expect(ids(await every("sort=price-desc", 5))).toEqual(ids([...ascending].reverse()));
+      // A range around the middle prices, and in stock only, in each order.
+      const low = ascending[Math.floor(ascending.length / 4)]?.price ?? "0";
+      const high = ascending[Math.floor((ascending.length * 3) / 4)]?.price ?? "0";
+      const inRange = ascending.filter((p) => cents(p.price) >= cents(low) && cents(p.price) <= cents(high));
+      expect(inRange.length).toBeGreaterThan(1);
+      expect(ids(await every(`sort=price-asc&minPrice=${low}&maxPrice=${high}`, 3))).toEqual(ids(inRange));
+      const stocked = inRange.filter((p) => p.inventoryQuantity > 0);
+      expect(ids(await every(`sort=price-desc&minPrice=${low}&maxPrice=${high}&inStock=1`, 2))).toEqual(
+        ids([...stocked].reverse()),
+      );
+      const newestStocked = all.filter((p) => p.inventoryQuantity > 0 && cents(p.price) >= cents(low));
+      expect(ids(await every(`inStock=1&minPrice=${low}`, 3))).toEqual(ids(newestStocked));
+
+      // Bad filters: a message per field, in the API and on the page (which keeps what was typed).
+      const bad = await client.api("GET", `/categories/${parent.id}/products?sort=cheapest&minPrice=abc&maxPrice=1`);
+      expect(bad.status).toBe(400);
+      expect(Object.keys(bad.body.error.fields).sort()).toEqual(["minPrice", "sort"]);
+      const crossed = await client.api("GET", `/categories/${parent.id}/products?minPrice=5&maxPrice=1`);
+      expect(crossed.status).toBe(400);
+      expect(crossed.body.error.fields.maxPrice).toMatch(/below the lowest/);
+      const page = await client.request(`/categories/${parent.id}?minPrice=%3Cb%3Eabc&sort=price-asc`);
+      const html = await page.text();
+      expect(page.status).toBe(400);
+      expect(html).toContain("The lowest price must be an amount like 12.50.");
+      expect(html).toContain(`value="${escapeHtml("<b>abc")}"`);
+      expect(html).not.toContain("<b>abc");
+      // A cursor of one listing is not taken by another: the listing starts again.
+      const first = await client.api("GET", `/categories/${parent.id}/products?limit=2&sort=price-asc`);
+      const other = await client.api(
+        "GET",
+        `/categories/${parent.id}/products?limit=2&sort=price-desc&cursor=${first.body.cursor}`,
+      );
+      expect(other.status).toBe(200);
+      expect(other.body.restarted).toBe(true);
+      expect(ids(other.body.items)).toEqual(ids([...ascending].reverse().slice(0, 2)));
+    });
+
     it("a product page shows the product; an unknown one is 404 as a page and as JSON", async () => {
       const client = shopper();
       const product = await someProduct(client);

@@ -80,6 +80,7 @@ export function generate(contract: Contract, options: GenerateOptions): Generate
   const repositories = repositoryStatements(contract);
   const repositoryText = printStatements([...repositories.types, ...repositories.classes, ...repositories.factory]);
   const runtimeImports = [
+    ...(repositoryText.includes("Condition[]") ? ["type Condition"] : []),
     "createDynamoRouter",
     "createMysqlRouter",
     "createPhaseRouter",

@@ -11,6 +11,7 @@ import {
   type Entity,
   identityAttributes,
   keyTemplatePlaceholders,
+  type ListFilter,
   stepOperation,
   type Transaction,
 } from "@ferry/contract";
@@ -123,7 +124,9 @@ interface Read {
   parameters: string[];
   index?: string;
   order?: "asc" | "desc";
-  /** Reads that are the same call (same operation, index, values and order) have the same signature. */
+  /** A listing's optional filters, by argument name (AccessPattern.filters). */
+  filters?: Record<string, ListFilter>;
+  /** Reads that are the same call (same operation, index, values, order and filters) have the same signature. */
   signature: string;
 }
 
@@ -139,13 +142,15 @@ function readOf(entity: Entity, pattern: AccessPattern): Read | undefined {
   }
   if (operation !== "Query") return undefined;
   const kind = pattern.returns === "one" ? "one" : "many";
+  const filters = kind === "many" ? pattern.filters : undefined;
   // No order is ascending on both stores (ScanIndexForward, and the router's ORDER BY).
   return {
     kind,
     parameters,
     ...(index ? { index } : {}),
     ...(order ? { order } : {}),
-    signature: JSON.stringify([kind, index ?? "", order ?? "asc", sorted]),
+    ...(filters ? { filters } : {}),
+    signature: JSON.stringify([kind, index ?? "", order ?? "asc", sorted, filters ?? {}]),
   };
 }
 
@@ -188,7 +193,13 @@ function readSummary(entityName: string, entity: Entity, read: Read, pattern: Ac
           ? `, ordered by ${sortedBy.join(" then ")}${read.order === "desc" ? ", descending" : ""}`
           : "";
       const which = read.parameters.length > 0 ? `the ${plural} with ${given}` : `all ${plural}`;
-      return `Lists ${which}${order}, a page at a time (${how}).`;
+      const filters = Object.entries(read.filters ?? {}).map(([argument, filter]) =>
+        filter.value === undefined
+          ? `${argument} (${filter.attribute} ${filter.op} it)`
+          : `${argument} (${filter.attribute} ${filter.op} ${JSON.stringify(filter.value)}, when true)`,
+      );
+      const filtered = filters.length === 0 ? "" : ` Optional filters, on both stores: ${listOf(filters)}.`;
+      return `Lists ${which}${order}, a page at a time (${how}).${filtered}`;
     }
   }
 }
@@ -238,12 +249,44 @@ function readMethod(entityName: string, entity: Entity, name: string, read: Read
       ],
     };
   }
+  const filters = Object.entries(read.filters ?? {});
+  if (filters.length === 0) {
+    return {
+      ...base,
+      parameters: [...params, { name: "page", type: "PageRequest", initializer: "{}" }],
+      returnType: `Promise<Page<${entityName}>>`,
+      statements: [
+        `return this.router.list<${entityName}>(${quoted}, { ${[...request, "...pageOptions(page)"].join(", ")} });`,
+      ],
+    };
+  }
+  // Each filter given (a flag: set to true) becomes one condition, on both stores.
+  const filterType = filters
+    .map(([argument, filter]) =>
+      filter.value === undefined
+        ? `${argument}?: ${parameterType(entityName, entity, filter.attribute)}`
+        : `${argument}?: boolean`,
+    )
+    .join("; ");
+  const conditions = filters.map(([argument, filter]) => {
+    const condition = `{ attribute: ${JSON.stringify(filter.attribute)}, op: ${JSON.stringify(filter.op)}, value: ${
+      filter.value === undefined ? `filters.${argument}` : JSON.stringify(filter.value)
+    } }`;
+    const given = filter.value === undefined ? `filters.${argument} !== undefined` : `filters.${argument} === true`;
+    return `if (${given}) filter.push(${condition});`;
+  });
   return {
     ...base,
-    parameters: [...params, { name: "page", type: "PageRequest", initializer: "{}" }],
+    parameters: [
+      ...params,
+      { name: "filters", type: `{ ${filterType} }`, initializer: "{}" },
+      { name: "page", type: "PageRequest", initializer: "{}" },
+    ],
     returnType: `Promise<Page<${entityName}>>`,
     statements: [
-      `return this.router.list<${entityName}>(${quoted}, { ${[...request, "...pageOptions(page)"].join(", ")} });`,
+      "const filter: Condition[] = [];",
+      ...conditions,
+      `return this.router.list<${entityName}>(${quoted}, { ${[...request, "filter", "...pageOptions(page)"].join(", ")} });`,
     ],
   };
 }

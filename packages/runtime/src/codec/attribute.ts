@@ -353,8 +353,20 @@ function decimalConversion(sqlType: SqlType, fail: Fail): Conversion<string> {
     // DynamoDB drops trailing zeros ("10.50" comes back as "10.5"): the column's scale puts them back.
     fromDynamo: (value) => toScale(stored(value, "N", fail), value.N),
     normalize: (value) => value,
-    keyText: (value) => value,
+    keyText: (value) => sortableDecimal(value, precision, scale),
   };
+}
+
+/**
+ * A DECIMAL(p, s) value's key text, which sorts as the numbers do: all p digits, zero-padded, the point before the
+ * last s ("12.50" in decimal(10,2) -> "00000012.50"); a negative value '-' then 10^p - |v| the same way ("-0.50" ->
+ * "-99999999.50"), so negatives sort before positives and among themselves.
+ */
+function sortableDecimal(text: string, precision: number, scale: number): string {
+  const unscaled = BigInt(text.replace(".", ""));
+  const digits = (unscaled < 0n ? 10n ** BigInt(precision) + unscaled : unscaled).toString().padStart(precision, "0");
+  const placed = scale > 0 ? `${digits.slice(0, precision - scale)}.${digits.slice(precision - scale)}` : digits;
+  return unscaled < 0n ? `-${placed}` : placed;
 }
 
 function floatConversion(sqlType: SqlType, fail: Fail): Conversion<number> {

@@ -6,7 +6,8 @@
  * - integer and bigint: non-negative values zero-padded to 20 digits (42 -> "00000000000000000042"); negative values
  *   '-' then 10^20 - |v| zero-padded to 20 digits (-1 -> "-99999999999999999999"), so negatives sort before
  *   positives and among themselves, for every signed or unsigned 64-bit value;
- * - decimal: its exact text at the column's scale ("10.50"; this does not sort numerically);
+ * - decimal: all of the column's digits at its scale, zero-padded ("10.50" in decimal(10,2) -> "00000010.50";
+ *   negative values '-' then 10^precision - |v| the same way), so that they sort as numbers;
  * - float: its shortest exact digits (does not sort numerically either);
  * - datetime, date, time: their ISO text ("2026-01-02T03:04:05.123Z", fixed width per column, so they sort);
  * - boolean: "true" / "false";

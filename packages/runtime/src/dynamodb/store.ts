@@ -20,6 +20,7 @@ import {
   TransactWriteItemsCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
+import { keyTemplatePlaceholders } from "@ferry/contract";
 import { type Codec, ENTITY_ATTRIBUTE, type EntityCodec, type EntityValue, type Item } from "../codec/index.ts";
 import { increment } from "../codec/numbers.ts";
 import type { Condition } from "../condition.ts";
@@ -28,7 +29,13 @@ import { cancellationError, type Meaning, Stale } from "./cancellation.ts";
 import { cancellationCodes } from "./cancellation-codes.ts";
 import { decodeQueryCursor, encodeQueryCursor } from "./cursor.ts";
 import { entityItems } from "./entity-items.ts";
-import { Expression, incrementAmount, updateExpressions, VERSION_ATTRIBUTE } from "./expression.ts";
+import {
+  conditionExpressions,
+  Expression,
+  incrementAmount,
+  updateExpressions,
+  VERSION_ATTRIBUTE,
+} from "./expression.ts";
 import {
   changed,
   identityConditions,
@@ -73,6 +80,11 @@ export interface DynamoQueryInput {
   limit?: number;
   /** From the previous page. */
   cursor?: string;
+  /**
+   * Conditions every item returned meets, in the FilterExpression; bounds (>=, >, <=, <) on the sort template's first
+   * placeholder after the values given also narrow the key condition, so that only that stretch is read.
+   */
+  filter?: readonly Condition[];
 }
 
 export interface ReadOptions {
@@ -184,11 +196,22 @@ export class DynamoEntityStore {
     let keyCondition = `${expression.name(names.partition)} = ${expression.value({ S: partition })}`;
     if (templates.sort !== undefined && names.sort !== undefined) {
       const prefix = codec.render(templates.sort, values, { prefixOnly: true });
-      if (prefix !== "") {
+      const range = sortRange(codec, templates.sort, values, prefix, input.filter ?? []);
+      if (range !== undefined) {
+        const sortKey = expression.name(names.sort);
+        // An empty string is no key value: with no prefix and no lowest bound, everything up to the highest.
+        keyCondition +=
+          range.from === ""
+            ? ` AND ${sortKey} <= ${expression.value({ S: range.to })}`
+            : ` AND ${sortKey} BETWEEN ${expression.value({ S: range.from })} AND ${expression.value({ S: range.to })}`;
+      } else if (prefix !== "") {
         keyCondition += ` AND begins_with(${expression.name(names.sort)}, ${expression.value({ S: prefix })})`;
       }
     }
-    const filter = `${expression.name(ENTITY_ATTRIBUTE)} = ${expression.value({ S: codec.name })}`;
+    const filter = [
+      `${expression.name(ENTITY_ATTRIBUTE)} = ${expression.value({ S: codec.name })}`,
+      ...conditionExpressions(codec, expression, input.filter ?? []),
+    ].join(" AND ");
 
     let start = cursor === undefined ? undefined : decodeQueryCursor(cursor, entity, index);
     if (start !== undefined && start[names.partition]?.S !== partition) {
@@ -671,6 +694,39 @@ export class DynamoEntityStore {
       throw await cancellationError(error, codes, meanings, entity, this.codec, (codec, key) => this.read(codec, key));
     }
   }
+}
+
+/** The highest character: a key text that starts with a prefix sorts below the prefix followed by it. */
+const HIGHEST = "\u{10ffff}";
+
+/**
+ * The stretch of sort keys that bounds on the sort template's next placeholder (the first one `values` leave out)
+ * allow: from the prefix and the lowest bound's key text, to the prefix and the highest bound's key text followed by
+ * the highest character (every key that starts so). Bounds are taken inclusively here; the filter applies them
+ * exactly. Undefined when no condition bounds that placeholder, or its key text is not fixed-width (only then do key
+ * texts sort as the values do: integers, decimals, dates and datetimes).
+ */
+function sortRange(
+  codec: EntityCodec,
+  template: string,
+  values: EntityValue,
+  prefix: string,
+  conditions: readonly Condition[],
+): { from: string; to: string } | undefined {
+  // The prefix stops at the first placeholder without a value: that one is the next to sort by.
+  const next = keyTemplatePlaceholders(template).find((name) => values[name] === undefined || values[name] === null);
+  if (next === undefined) return undefined;
+  if (!["integer", "bigint", "decimal", "datetime", "date"].includes(codec.attribute(next).type)) return undefined;
+  let low: string | undefined;
+  let high: string | undefined;
+  for (const { attribute, op, value } of conditions) {
+    if (attribute !== next || value === undefined || value === null) continue;
+    const text = codec.attribute(next).keyText(value);
+    if (op === ">=" || op === ">" || op === "=") low = low === undefined || text > low ? text : low;
+    if (op === "<=" || op === "<" || op === "=") high = high === undefined || text < high ? text : high;
+  }
+  if (low === undefined && high === undefined) return undefined;
+  return { from: `${prefix}${low ?? ""}`, to: `${prefix}${high ?? HIGHEST}${HIGHEST}` };
 }
 
 /** The version every write bumps; "0" for an item without one. */

@@ -59,7 +59,11 @@ export interface MysqlStatements {
   /** UPDATE by key: parameters are the `set` values, the `add` amounts, the key, then the condition values. */
   updateByKey(shape: UpdateShape | readonly string[]): string;
   /** Keyset-paginated listing filtered by equality on `where` (NULL-safe), ordered by `order` then the key. */
-  listBy(where: readonly string[], order?: { attribute: string; direction: "asc" | "desc" }): ListStatements;
+  listBy(
+    where: readonly string[],
+    order?: { attribute: string; direction: "asc" | "desc" },
+    conditions?: readonly { attribute: string; op: ConditionOperator }[],
+  ): ListStatements;
 }
 
 /** Builds the statements of one entity of the codec's contract. */
@@ -118,6 +122,7 @@ export function mysqlStatements(codec: Codec, entityName: string): MysqlStatemen
   const listBy = (
     where: readonly string[],
     order?: { attribute: string; direction: "asc" | "desc" },
+    conditions: readonly { attribute: string; op: ConditionOperator }[] = [],
   ): ListStatements => {
     const direction = order?.direction ?? "asc";
     if (direction !== "asc" && direction !== "desc") throw new Error(`${entityName}: unknown direction '${direction}'`);
@@ -133,7 +138,7 @@ export function mysqlStatements(codec: Codec, entityName: string): MysqlStatemen
       order !== undefined && keyAttributes.includes(order.attribute)
         ? [order.attribute, ...keyAttributes.filter((a) => a !== order.attribute)]
         : [...orderAttributes, ...keyAttributes];
-    const filters = where.map((a) => `${column(a)} <=> ?`);
+    const filters = [...where.map((a) => `${column(a)} <=> ?`), ...checksOf(conditions)];
     const dir = direction === "desc" ? " DESC" : "";
     const orderBy = ` ORDER BY ${cursorAttributes.map((a) => `${column(a)}${dir}`).join(", ")} LIMIT ?`;
     const tuple = (parts: readonly string[]) => (parts.length === 1 ? parts[0] : `(${parts.join(", ")})`);

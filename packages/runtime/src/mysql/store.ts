@@ -30,6 +30,8 @@ export interface MysqlListOptions {
   limit: number;
   /** The cursor of the previous page. */
   cursor?: string;
+  /** Conditions every row listed meets (in WHERE, with the equalities). */
+  filter?: readonly Condition[];
 }
 
 export interface MysqlListPage {
@@ -102,17 +104,25 @@ export class MysqlEntityStore {
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     const direction = options.order?.direction ?? "asc";
     const order = options.order === undefined ? undefined : { attribute: options.order.attribute, direction };
+    const filter = options.filter ?? [];
     const statements = this.sql(entity).listBy(
       where.map(([attribute]) => attribute),
       order,
+      filter,
     );
-    const filterValues = where.map(([attribute, value]) => codec.attribute(attribute).toParameter(value));
+    const filterValues = [
+      ...where.map(([attribute, value]) => codec.attribute(attribute).toParameter(value)),
+      ...filter.map(({ attribute, value }) => codec.attribute(attribute).toParameter(value)),
+    ];
     const fingerprint = createHash("sha256")
       .update(
         JSON.stringify([
           entity,
           where.map(([attribute, value]) => [attribute, codec.attribute(attribute).normalize(value)]),
           order ?? null,
+          ...(filter.length === 0
+            ? []
+            : [filter.map(({ attribute, op, value }) => [attribute, op, codec.attribute(attribute).normalize(value)])]),
         ]),
       )
       .digest("base64url")

@@ -38,6 +38,8 @@ export interface ListRequest {
   order?: "asc" | "desc";
   limit: number;
   cursor?: string;
+  /** Conditions every item listed meets (a listing's filters): MySQL's WHERE, DynamoDB's key condition and filter. */
+  filter?: Condition[];
 }
 
 export interface ListPage<T = EntityValue> {
@@ -204,6 +206,7 @@ export class EntityRouter {
         return this.mysql.list(entity, {
           where: request.values as EntityValue,
           limit: request.limit,
+          ...(request.filter?.length ? { filter: request.filter } : {}),
           ...(order ? { order: { attribute: order, direction: request.order ?? "asc" } } : {}),
           ...(request.cursor ? { cursor: request.cursor } : {}),
         });
@@ -216,6 +219,7 @@ export class EntityRouter {
           ...(request.index ? { index: request.index } : {}),
           ...(request.order ? { order: request.order } : {}),
           ...(request.cursor ? { cursor: request.cursor } : {}),
+          ...(request.filter?.length ? { filter: request.filter } : {}),
         },
         signal === undefined ? {} : { signal },
       );

@@ -8,6 +8,8 @@ export const DEFAULT_PAGE_LIMIT = 50;
 export interface PageRequest {
   limit?: number;
   cursor?: string;
+  /** The other way round from the access pattern's order (or ascending when it has none): "asc" or "desc". */
+  order?: "asc" | "desc";
 }
 
 /**
@@ -16,8 +18,12 @@ export interface PageRequest {
  */
 export type Page<T> = ListPage<T>;
 
-/** The limit and cursor of a page request, as EntityRouter.list takes them. */
-export function pageOptions(page: PageRequest): { limit: number; cursor?: string } {
+/** The limit, cursor and order of a page request, as EntityRouter.list takes them (spread after the pattern's order). */
+export function pageOptions(page: PageRequest): { limit: number; cursor?: string; order?: "asc" | "desc" } {
   const limit = page.limit ?? DEFAULT_PAGE_LIMIT;
-  return page.cursor === undefined ? { limit } : { limit, cursor: page.cursor };
+  return {
+    limit,
+    ...(page.cursor === undefined ? {} : { cursor: page.cursor }),
+    ...(page.order === undefined ? {} : { order: page.order }),
+  };
 }

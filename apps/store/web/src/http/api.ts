@@ -3,6 +3,7 @@
  * fields? } }`. Unsafe requests carry the session's token in `x-csrf-token` (GET /api/session gives it).
  */
 import { Hono } from "hono";
+import { readFilters } from "../shop/catalog.ts";
 import { FormReader } from "../shop/forms.ts";
 import { idParam, jsonBody, limitParam, plain, publicUser, requireUser, type Shop, type ShopEnv } from "./context.ts";
 import { ShopError } from "./errors.ts";
@@ -54,7 +55,10 @@ export function apiRoutes(shop: Shop): Hono<ShopEnv> {
   api.get("/categories/:id/products", async (c) => {
     const category = await shop.catalog.category(idParam(c, "id", "This category"));
     const limit = limitParam(c);
-    const listing = await restartable(c.req.query("cursor"), (at) => shop.catalog.products(category, limit, at));
+    const filters = readFilters(c.req.query());
+    const listing = await restartable(c.req.query("cursor"), (at) =>
+      shop.catalog.products(category, limit, at, filters),
+    );
     return c.json(listingJson(listing));
   });
   api.get("/products/:id", async (c) =>

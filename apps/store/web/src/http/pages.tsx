@@ -5,6 +5,7 @@
  */
 import { Hono } from "hono";
 import type { JSX } from "hono/jsx/jsx-runtime";
+import { NO_FILTERS, readFilters } from "../shop/catalog.ts";
 import { FormReader, typed } from "../shop/forms.ts";
 import { Sellers } from "../shop/sellers.ts";
 import { LoginPage, ProfilePage, RegisterPage } from "../views/account.tsx";
@@ -66,11 +67,22 @@ export function pageRoutes(shop: Shop): Hono<ShopEnv> {
 
   app.get("/categories/:id", async (c) => {
     const category = await shop.catalog.category(idParam(c, "id", "This category"));
-    const cursor = c.req.query("cursor");
+    const query = c.req.query();
+    // Filters that do not read are shown next to their fields, over the listing without them.
+    let filters = NO_FILTERS;
+    let form: FormState = { values: typed(query), errors: {} };
+    try {
+      filters = readFilters(query);
+    } catch (error) {
+      if (!(error instanceof ShopError) || error.status !== 400) throw error;
+      form = { ...form, errors: { ...error.fields } };
+      c.status(400);
+    }
+    const cursor = Object.keys(form.errors).length > 0 ? undefined : query.cursor;
     const [tree, parent, listing] = await Promise.all([
       shop.catalog.tree(),
       category.parentId === null ? undefined : shop.catalog.category(category.parentId).catch(() => undefined),
-      restartable(cursor, (at) => shop.catalog.products(category, PAGE_SIZE, at)),
+      restartable(cursor, (at) => shop.catalog.products(category, PAGE_SIZE, at, filters)),
     ]);
     return c.html(
       <CategoryPage
@@ -80,6 +92,8 @@ export function pageRoutes(shop: Shop): Hono<ShopEnv> {
         parent={parent}
         products={listing.page.items}
         cursor={listing.page.cursor}
+        filters={filters}
+        form={form}
         paged={cursor !== undefined && !listing.restarted}
         notice={listing.restarted ? { kind: "error", text: RESTARTED } : notice(c)}
       />,

@@ -4,7 +4,9 @@
  */
 import type { Category, Page, PageRequest, Product, Store } from "@ferry/store-data";
 import { notFound } from "../http/errors.ts";
+import { type Body, FormReader } from "./forms.ts";
 import { mergedPage } from "./merged-pages.ts";
+import { cents } from "./money.ts";
 
 export interface CategoryNode extends Category {
   children: Category[];
@@ -35,6 +37,57 @@ const byName = (a: Category, b: Category) => a.name.localeCompare(b.name) || (a.
  */
 export const newestKey = (product: Product) => `${product.createdAt}#${product.id.toString().padStart(20, "0")}`;
 
+/**
+ * A product's place in a listing by price (listProductsByCategoryIdByPrice: price, then id): the price's whole part
+ * padded, its cents, the id padded, so that it sorts the same way.
+ */
+export const priceKey = (product: Product) => {
+  const amount = cents(product.price);
+  return `${(amount / 100n).toString().padStart(12, "0")}.${(amount % 100n).toString().padStart(2, "0")}#${product.id.toString().padStart(20, "0")}`;
+};
+
+export const PRODUCT_SORTS = ["newest", "price-asc", "price-desc"] as const;
+export type ProductSort = (typeof PRODUCT_SORTS)[number];
+
+/** How a category's listing is sorted and filtered (the query string of its page and of the API). */
+export interface ProductFilters {
+  sort: ProductSort;
+  minPrice?: string;
+  maxPrice?: string;
+  inStock: boolean;
+}
+
+export const NO_FILTERS: ProductFilters = { sort: "newest", inStock: false };
+
+/** The filters in a query string (sort, minPrice, maxPrice, inStock); a 400 with a message per field when bad. */
+export function readFilters(query: Body): ProductFilters {
+  const form = new FormReader(query);
+  const sort = form.choice("sort", "Sort", PRODUCT_SORTS);
+  const minPrice = form.optionalPrice("minPrice", "The lowest price");
+  const maxPrice = form.optionalPrice("maxPrice", "The highest price");
+  const inStock = form.flag("inStock", "In stock");
+  if (minPrice !== undefined && maxPrice !== undefined && cents(minPrice) > cents(maxPrice)) {
+    form.reject("maxPrice", "The highest price must not be below the lowest.");
+  }
+  form.done();
+  return {
+    sort,
+    ...(minPrice === undefined ? {} : { minPrice }),
+    ...(maxPrice === undefined ? {} : { maxPrice }),
+    inStock,
+  };
+}
+
+/** The filters as query parameters (the defaults left out), for links to the next page. */
+export function filterParams(filters: ProductFilters): Record<string, string> {
+  return {
+    ...(filters.sort === "newest" ? {} : { sort: filters.sort }),
+    ...(filters.minPrice === undefined ? {} : { minPrice: filters.minPrice }),
+    ...(filters.maxPrice === undefined ? {} : { maxPrice: filters.maxPrice }),
+    ...(filters.inStock ? { inStock: "1" } : {}),
+  };
+}
+
 export class Catalog {
   constructor(private readonly store: Store) {}
 
@@ -54,18 +107,33 @@ export class Catalog {
     return category;
   }
 
-  /** A category's products, newest first; a parent's include its children's. */
-  async products(category: Category, limit: number, cursor?: string): Promise<{ items: Product[]; cursor?: string }> {
+  /** A category's products, newest first or by price, maybe filtered; a parent's include its children's. */
+  async products(
+    category: Category,
+    limit: number,
+    cursor?: string,
+    filters: ProductFilters = NO_FILTERS,
+  ): Promise<{ items: Product[]; cursor?: string }> {
     const children =
       category.parentId === null
         ? await everyPage((page) => this.store.categories.listCategoriesByParentId({ parentId: category.id }, page))
         : [];
     const ids = [category.id, ...children.map((child) => child.id)];
+    const { sort, ...wanted } = filters;
     const sources = ids.map((categoryId) => ({
       id: categoryId.toString(),
-      list: (page: PageRequest) => this.store.products.listProductsByCategoryId({ categoryId }, page),
+      list: (page: PageRequest) =>
+        sort === "newest"
+          ? this.store.products.listProductsByCategoryId({ categoryId }, wanted, page)
+          : this.store.products.listProductsByCategoryIdByPrice(
+              { categoryId },
+              wanted,
+              sort === "price-desc" ? { ...page, order: "desc" } : page,
+            ),
     }));
-    return mergedPage(sources, newestKey, limit, cursor);
+    const order = sort === "price-asc" ? "asc" : "desc";
+    const variant = JSON.stringify(filterParams(filters));
+    return mergedPage(sources, sort === "newest" ? newestKey : priceKey, limit, cursor, { order, variant });
   }
 
   async product(id: bigint): Promise<ProductView> {

@@ -88,6 +88,36 @@ export class FormReader {
     return `${value / 100n}.${(value % 100n).toString().padStart(2, "0")}`;
   }
 
+  /** An optional price (left empty: undefined), zero or more, at most two decimals; returned as stored ("12.50"). */
+  optionalPrice(field: string, label: string): string | undefined {
+    if (this.raw(field).trim() === "") return undefined;
+    const value = parseCents(this.raw(field));
+    if (value === undefined) return this.fail(field, `${label} must be an amount like 12.50.`, undefined);
+    if (value > MAX_PRICE_CENTS) return this.fail(field, `${label} can be at most 999,999.99.`, undefined);
+    return `${value / 100n}.${(value % 100n).toString().padStart(2, "0")}`;
+  }
+
+  /** One of `choices` (left empty: the first). */
+  choice<T extends string>(field: string, label: string, choices: readonly T[]): T {
+    const value = this.raw(field).trim();
+    if (value === "") return choices[0] as T;
+    if ((choices as readonly string[]).includes(value)) return value as T;
+    return this.fail(field, `${label} must be one of ${choices.join(", ")}.`, choices[0] as T);
+  }
+
+  /** A checkbox or flag: "1", "true" or "on" is true; absent or empty false. */
+  flag(field: string, label: string): boolean {
+    const value = this.raw(field).trim();
+    if (value === "" || value === "0" || value === "false") return false;
+    if (value === "1" || value === "true" || value === "on") return true;
+    return this.fail(field, `${label} must be true or false.`, false);
+  }
+
+  /** Records a message for a field (a rule across fields). */
+  reject(field: string, message: string): void {
+    this.fail(field, message, undefined);
+  }
+
   /** An optional https URL (the pages load images over https only). */
   optionalUrl(field: string, label: string): string | undefined {
     const value = this.optionalText(field, label, 500);

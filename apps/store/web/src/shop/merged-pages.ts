@@ -28,7 +28,17 @@ interface Position {
 interface Token {
   /** The page size the sources are read in. */
   p: number;
+  /** The listing's order and filters, as the caller names them: a cursor of another listing is refused. */
+  v?: string;
   s: Record<string, Position>;
+}
+
+/** How the sources are sorted (each in the same order) and which of their listings this is. */
+export interface MergeOptions {
+  /** "desc": the highest key first (the default); "asc": the lowest. */
+  order?: "asc" | "desc";
+  /** The listing's order and filters: a cursor of another variant is refused (bad_cursor). */
+  variant?: string;
 }
 
 const MARK = "m.";
@@ -41,7 +51,7 @@ function encode(token: Token): string {
   return MARK + Buffer.from(JSON.stringify(token)).toString("base64url");
 }
 
-function decode(cursor: string, ids: readonly string[], pageSize: number): Token {
+function decode(cursor: string, ids: readonly string[], pageSize: number, variant: string | undefined): Token {
   if (!cursor.startsWith(MARK)) throw invalid();
   let token: Token;
   try {
@@ -49,7 +59,7 @@ function decode(cursor: string, ids: readonly string[], pageSize: number): Token
   } catch {
     throw invalid();
   }
-  if (token?.p !== pageSize || typeof token.s !== "object" || token.s === null) throw invalid();
+  if (token?.p !== pageSize || token.v !== variant || typeof token.s !== "object" || token.s === null) throw invalid();
   const given = Object.keys(token.s);
   if (given.length !== ids.length || !ids.every((id) => Object.hasOwn(token.s, id))) throw invalid();
   for (const position of Object.values(token.s)) {
@@ -64,7 +74,7 @@ function decode(cursor: string, ids: readonly string[], pageSize: number): Token
   return token;
 }
 
-/** One source read page by page from a position. Items come in descending `key` order. */
+/** One source read page by page from a position. Items come in `order` of `key`. */
 class SourceReader<T> {
   private buffer: T[] = [];
   private pageCursor: string | undefined;
@@ -79,6 +89,7 @@ class SourceReader<T> {
     private readonly size: number,
     private readonly key: (item: T) => string,
     position: Position,
+    private readonly order: "asc" | "desc",
   ) {
     this.pageCursor = position.c;
     this.after = position.a;
@@ -103,7 +114,10 @@ class SourceReader<T> {
       this.loaded = true;
       const after = this.after;
       // What sorts at or before the last item shown was shown (or came in since, before it: not this listing's).
-      this.buffer = after === undefined ? page.items : page.items.filter((item) => this.key(item) < after);
+      this.buffer =
+        after === undefined
+          ? page.items
+          : page.items.filter((item) => (this.order === "desc" ? this.key(item) < after : this.key(item) > after));
       this.nextCursor = page.cursor;
     }
     return this.buffer[0];
@@ -125,15 +139,18 @@ class SourceReader<T> {
 }
 
 /**
- * A page of `limit` items over every source, in descending `key` order (each source serves its items in that order;
- * keys are unique), and the cursor of the next page (absent at the end).
+ * A page of `limit` items over every source, in `key` order (descending unless options say "asc"; each source serves
+ * its items in that order; keys are unique), and the cursor of the next page (absent at the end).
  */
 export async function mergedPage<T>(
   sources: ReadonlyArray<Source<T>>,
   key: (item: T) => string,
   limit: number,
   cursor?: string,
+  options: MergeOptions = {},
 ): Promise<{ items: T[]; cursor?: string }> {
+  const order = options.order ?? "desc";
+  const variant = options.variant;
   if (sources.length === 1 && (cursor === undefined || !cursor.startsWith(MARK))) {
     const only = sources[0] as Source<T>;
     const page = await only.list(cursor === undefined ? { limit } : { limit, cursor });
@@ -142,8 +159,10 @@ export async function mergedPage<T>(
   const size = Math.min(limit, MAX_PAGE);
   const ids = sources.map((source) => source.id);
   const token: Token =
-    cursor === undefined ? { p: size, s: Object.fromEntries(ids.map((id) => [id, {}])) } : decode(cursor, ids, size);
-  const readers = sources.map((source) => new SourceReader(source, size, key, token.s[source.id] as Position));
+    cursor === undefined
+      ? { p: size, s: Object.fromEntries(ids.map((id) => [id, {}])) }
+      : decode(cursor, ids, size, variant);
+  const readers = sources.map((source) => new SourceReader(source, size, key, token.s[source.id] as Position, order));
   const items: T[] = [];
   while (items.length < limit) {
     const heads = await Promise.all(readers.map((reader) => reader.peek()));
@@ -151,7 +170,12 @@ export async function mergedPage<T>(
     for (let i = 0; i < heads.length; i++) {
       const head = heads[i];
       if (head === undefined) continue;
-      if (best === -1 || key(head) > key(heads[best] as T)) best = i;
+      if (best === -1) {
+        best = i;
+        continue;
+      }
+      const leader = key(heads[best] as T);
+      if (order === "desc" ? key(head) > leader : key(head) < leader) best = i;
     }
     if (best === -1) break;
     items.push(heads[best] as T);
@@ -161,6 +185,10 @@ export async function mergedPage<T>(
   if (positions.every((position) => position.d === 1)) return { items };
   return {
     items,
-    cursor: encode({ p: size, s: Object.fromEntries(ids.map((id, i) => [id, positions[i] as Position])) }),
+    cursor: encode({
+      p: size,
+      ...(variant === undefined ? {} : { v: variant }),
+      s: Object.fromEntries(ids.map((id, i) => [id, positions[i] as Position])),
+    }),
   };
 }

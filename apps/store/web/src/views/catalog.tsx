@@ -1,7 +1,7 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 /** The catalog pages: home, a category, a product, search results. */
 import type { Category, Product } from "@ferry/store-data";
-import type { CategoryNode, ProductView } from "../shop/catalog.ts";
+import { type CategoryNode, filterParams, type ProductFilters, type ProductView } from "../shop/catalog.ts";
 import { displayPrice } from "../shop/money.ts";
 import { Csrf, Layout, type Notice, type Viewer } from "./layout.tsx";
 import { EMPTY_FORM, FieldError, type FormState, Pager, ProductCard, ProductImage } from "./parts.tsx";
@@ -60,9 +60,12 @@ export function CategoryPage(props: {
   parent?: Category;
   products: Product[];
   cursor?: string;
+  filters: ProductFilters;
+  form: FormState;
   paged: boolean;
   notice?: Notice;
 }) {
+  const base = `/categories/${props.category.id}`;
   return (
     <Layout title={props.category.name} viewer={props.viewer} notice={props.notice}>
       <div class="layout">
@@ -78,8 +81,13 @@ export function CategoryPage(props: {
             ) : null}
           </div>
           <h1>{props.category.name}</h1>
+          <ListingFilters action={base} form={props.form} />
           {props.products.length === 0 ? (
-            <p class="muted">No products here yet.</p>
+            <p class="muted">
+              {Object.keys(filterParams(props.filters)).length > 0
+                ? "No products match these filters."
+                : "No products here yet."}
+            </p>
           ) : (
             <div class="grid">
               {props.products.map((product) => (
@@ -87,10 +95,59 @@ export function CategoryPage(props: {
               ))}
             </div>
           )}
-          <Pager base={`/categories/${props.category.id}`} cursor={props.cursor} paged={props.paged} />
+          <Pager base={base} params={filterParams(props.filters)} cursor={props.cursor} paged={props.paged} />
         </section>
       </div>
     </Layout>
+  );
+}
+
+/** Sort and filter a category's listing: a GET form, so that a filtered page is a link like any other. */
+function ListingFilters(props: { action: string; form: FormState }) {
+  const { values, errors } = props.form;
+  const sort = values.sort ?? "newest";
+  const field = (name: string, label: string) => (
+    <div class={errors[name] ? "field has-error" : "field"}>
+      <label for={`f-${name}`}>{label}</label>
+      <input
+        id={`f-${name}`}
+        name={name}
+        type="text"
+        inputmode="decimal"
+        placeholder="0.00"
+        value={values[name] ?? ""}
+        aria-invalid={errors[name] ? "true" : undefined}
+      />
+      <FieldError form={props.form} name={name} />
+    </div>
+  );
+  return (
+    <form class="filters" method="get" action={props.action} aria-label="Sort and filter">
+      <div class={errors.sort ? "field has-error" : "field"}>
+        <label for="f-sort">Sort by</label>
+        <select id="f-sort" name="sort">
+          <option value="newest" selected={sort === "newest"}>
+            Newest
+          </option>
+          <option value="price-asc" selected={sort === "price-asc"}>
+            Price: low to high
+          </option>
+          <option value="price-desc" selected={sort === "price-desc"}>
+            Price: high to low
+          </option>
+        </select>
+        <FieldError form={props.form} name="sort" />
+      </div>
+      {field("minPrice", "Min price")}
+      {field("maxPrice", "Max price")}
+      <label class="check">
+        <input type="checkbox" name="inStock" value="1" checked={["1", "true", "on"].includes(values.inStock ?? "")} />{" "}
+        In stock only
+      </label>
+      <button type="submit" class="secondary">
+        Apply
+      </button>
+    </form>
   );
 }
 
