@@ -101,9 +101,17 @@ describe("ferry generate", () => {
     const repositories = files.get("src/repositories.ts") ?? "";
     expect(repositories).toContain("export class UserRepository {");
     expect(repositories).toContain("async listOrdersByUserId(params: { userId: bigint }, page: PageRequest = {})");
-    // Patterns DynamoDB cannot serve are listed, not generated.
-    expect(repositories).toContain("- searchProductsByName: LIKE '%…%' on name");
-    expect(repositories).not.toContain("async searchProductsByName(");
+    // Patterns DynamoDB cannot serve are listed, not generated; a search of a word index is generated.
+    expect(repositories).toContain("- countProductsByCategoryId: aggregate (COUNT/SUM/GROUP BY/DISTINCT)");
+    expect(repositories).not.toContain("async countProductsByCategoryId(");
+    expect(repositories).toContain(
+      'async searchProductsByName(params: { name: string }, page: PageRequest = {}): Promise<Page<Product>> {\n    return this.router.search<Product>("Product", { index: "name", text: params.name, ...pageOptions(page) });',
+    );
+    // A listing's filters are an optional argument, each turned into a condition when given.
+    expect(repositories).toContain("filters: { minPrice?: string; maxPrice?: string; inStock?: boolean } = {},");
+    expect(repositories).toContain(
+      'if (filters.inStock === true) filter.push({ attribute: "inventoryQuantity", op: ">", value: 0 });',
+    );
     expect(repositories).not.toMatch(/\bany\b|as unknown as/);
   });
 

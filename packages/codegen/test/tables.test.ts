@@ -42,7 +42,7 @@ describe("tableDefinitionsJson", () => {
       ...store,
       tables: { main: { indexes: Object.fromEntries(Object.entries(indexes).reverse()), ...rest } },
     };
-    expect(Object.keys(reordered.tables.main.indexes)).toEqual(["GSI2", "GSI1"]);
+    expect(Object.keys(reordered.tables.main.indexes)).toEqual(["GSI3", "GSI2", "GSI1"]);
     expect(tableDefinitionsJson(reordered)).toBe(text);
     expect(JSON.parse(text)).toStrictEqual({
       $comment: [
@@ -147,12 +147,13 @@ describe("cloudFormationTemplate", () => {
           UpdateReplacePolicy: "Retain",
           Properties: {
             TableName: { "Fn::Sub": `\${TablePrefix}main` },
-            AttributeDefinitions: strings("PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK"),
+            AttributeDefinitions: strings("PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK"),
             KeySchema: key("PK", "SK"),
             BillingMode: "PAY_PER_REQUEST",
             GlobalSecondaryIndexes: [
               { IndexName: "GSI1", KeySchema: key("GSI1PK", "GSI1SK"), Projection: { ProjectionType: "ALL" } },
               { IndexName: "GSI2", KeySchema: key("GSI2PK", "GSI2SK"), Projection: { ProjectionType: "ALL" } },
+              { IndexName: "GSI3", KeySchema: key("GSI3PK", "GSI3SK"), Projection: { ProjectionType: "ALL" } },
             ],
             PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
           },

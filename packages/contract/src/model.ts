@@ -112,6 +112,11 @@ export interface Entity {
   unique?: Record<string, { attributes: string[] }>;
   /** The entity lives in its parent's item collection (its partition key is the parent's). */
   parent?: { entity: string; attributes: Record<string, string> };
+  /**
+   * Word indexes for searching a text attribute by its words, by index name: one DynamoDB item per distinct word,
+   * kept with the item (see the JSON Schema's description).
+   */
+  wordIndexes?: Record<string, { attribute: string }>;
   /** Copies of another entity's attribute kept on this entity's items. */
   denormalized?: Record<string, { from: string; attribute: string; via: string }>;
   /** How new ids are made (the same strategy on both stores). */
@@ -187,6 +192,8 @@ export interface AccessPattern {
     index?: string;
     /** Query order on the sort key. */
     order?: "asc" | "desc";
+    /** A word index of the entity the Query reads: a search by the words of the one string parameter. */
+    wordIndex?: string;
     /** Why it cannot be served (required when operation is "unsupported"). */
     reason?: string;
   };

@@ -206,6 +206,7 @@ class RuleCheck {
     }
 
     if (entity.parent) this.checkParent(name, entity);
+    this.checkWordIndexes(name, entity);
 
     for (const [copy, denormalized] of entries(entity.denormalized)) {
       const path = [...base, "denormalized", copy];
@@ -444,6 +445,9 @@ class RuleCheck {
     }
 
     this.checkFilters(name, pattern, entityName, entity);
+    this.checkWordSearch(name, pattern, entityName, entity);
+    // A search reads the word index's items, not the entity's key: no key parameters to check.
+    if (dynamodb?.wordIndex !== undefined) return;
 
     if (operation !== "GetItem" && operation !== "Query") return;
     const templates = dynamodb?.index === undefined ? entity.key : entity.indexes?.[dynamodb.index];
@@ -472,6 +476,94 @@ class RuleCheck {
           hint: `add ${missing.map((p) => `${p}: ${entity.attributes?.[p]?.type ?? "string"}`).join(", ")} to parameters`,
         },
       );
+    }
+  }
+
+  /**
+   * Word indexes: on a string attribute with a _ci collation (the words are folded as it compares them, so that MySQL's
+   * rows found by LIKE are never fewer than DynamoDB's), of an entity with a one-column integer primary key (the order
+   * of search results on both stores).
+   */
+  private checkWordIndexes(name: string, entity: LooseEntity): void {
+    for (const [index, wordIndex] of entries(entity.wordIndexes)) {
+      const path = ["entities", name, "wordIndexes", index, "attribute"];
+      if (wordIndex.attribute === undefined || !this.attributeRef(name, entity, wordIndex.attribute, path)) continue;
+      const attribute = entity.attributes?.[wordIndex.attribute];
+      if (attribute?.type !== "string" || attribute.column?.json === true) {
+        this.report(
+          path,
+          `a word index needs a string attribute, and ${name}.${wordIndex.attribute} is ${attribute?.type}`,
+          {
+            hint: "index the words of a text attribute",
+          },
+        );
+      } else if (!attribute.column?.collation?.endsWith("_ci")) {
+        this.report(
+          path,
+          `a word index needs a case-insensitive (_ci) column, and ${name}.${wordIndex.attribute} is not`,
+          {
+            hint: "words are folded as a _ci collation compares them, so that both stores find the same items",
+          },
+        );
+      }
+      const primaryKey = entity.source?.primaryKey ?? [];
+      const keyType = Object.values(entity.attributes ?? {}).find(
+        (a) => a?.column?.name !== undefined && a.column.name === primaryKey[0],
+      )?.type;
+      if (primaryKey.length !== 1 || (keyType !== "integer" && keyType !== "bigint")) {
+        this.report(
+          ["entities", name, "wordIndexes", index],
+          `a word index needs a one-column integer primary key, which ${name} does not have`,
+          {
+            target: "key",
+            hint: "search results come in primary-key order on both stores",
+          },
+        );
+      }
+    }
+  }
+
+  /** The access pattern of a search: a Query of a word index of the entity, by its one string parameter. */
+  private checkWordSearch(
+    name: string,
+    pattern: Loose<NonNullable<Contract["accessPatterns"]>[string]>,
+    entityName: string,
+    entity: LooseEntity,
+  ): void {
+    const wordIndex = pattern.dynamodb?.wordIndex;
+    if (wordIndex === undefined) return;
+    const path = ["accessPatterns", name, "dynamodb", "wordIndex"];
+    if (
+      pattern.dynamodb?.operation !== "Query" ||
+      pattern.dynamodb.index !== undefined ||
+      (pattern.returns ?? "many") !== "many"
+    ) {
+      this.report(path, `'wordIndex' is for a Query that returns many, without 'index' (${formatPath(path)})`, {
+        target: "key",
+        hint: "a search reads the word index's own items: operation: Query, returns: many, no index",
+      });
+      return;
+    }
+    const known = Object.keys(entity.wordIndexes ?? {});
+    const defined = entity.wordIndexes?.[wordIndex];
+    if (!defined) {
+      this.report(path, `${entityName} has no word index '${wordIndex}'${didYouMean(wordIndex, known)}`, {
+        hint: `add entities.${entityName}.wordIndexes.${wordIndex} with the attribute it indexes`,
+      });
+      return;
+    }
+    const parameters = Object.keys(pattern.parameters ?? {});
+    if (parameters.length !== 1 || parameters[0] !== defined.attribute) {
+      this.report(
+        ["accessPatterns", name, "parameters"],
+        `a search by word index '${wordIndex}' takes one parameter, '${defined.attribute}'`,
+        {
+          hint: `parameters: { ${defined.attribute}: string }: the words searched for`,
+        },
+      );
+    }
+    if (pattern.filters !== undefined) {
+      this.report(["accessPatterns", name, "filters"], "a search takes no filters", { target: "key" });
     }
   }
 

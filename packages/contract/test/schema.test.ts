@@ -118,6 +118,7 @@ const interfaces: Array<[string, Record<string, boolean>, JsonSchema]> = [
       attributes: true,
       unique: false,
       parent: false,
+      wordIndexes: false,
       denormalized: false,
       id: false,
       notes: false,
@@ -210,7 +211,9 @@ const interfaces: Array<[string, Record<string, boolean>, JsonSchema]> = [
   ],
   [
     "AccessPattern.dynamodb",
-    { operation: true, index: false, order: false, reason: false } satisfies Shape<AccessPattern["dynamodb"]>,
+    { operation: true, index: false, order: false, wordIndex: false, reason: false } satisfies Shape<
+      AccessPattern["dynamodb"]
+    >,
     at("accessPatterns", "*", "dynamodb"),
   ],
   [

@@ -528,6 +528,11 @@ export const contract: Contract = {
           "updated_at",
         ],
       },
+      wordIndexes: {
+        name: {
+          attribute: "name",
+        },
+      },
       denormalized: {
         sellerName: {
           from: "User",
@@ -1044,10 +1049,8 @@ export const contract: Contract = {
       },
       returns: "many",
       dynamodb: {
-        operation: "unsupported",
-        reason:
-          "LIKE '%…%' on name: a contains-search cannot use a key; use a search index (e.g. OpenSearch) or a " +
-          "prefix match",
+        operation: "Query",
+        wordIndex: "name",
       },
       observed: {
         digest: "498e457abe85a407",

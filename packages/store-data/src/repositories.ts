@@ -261,8 +261,6 @@ export class OrderRepository {
  * Not served on DynamoDB, so not generated:
  * - countProductsByCategoryId: aggregate (COUNT/SUM/GROUP BY/DISTINCT): DynamoDB does not aggregate; keep a counter
  *   item updated with the writes, or compute it in the application
- * - searchProductsByName: LIKE '%…%' on name: a contains-search cannot use a key; use a search index (e.g.
- *   OpenSearch) or a prefix match
  * - countProductsAndStockBySellerId: aggregate (COUNT/SUM/GROUP BY/DISTINCT): DynamoDB does not aggregate; keep a
  *   counter item updated with the writes, or compute it in the application
  * - countOrdersAndRevenueBySellerId: aggregate (COUNT/SUM/GROUP BY/DISTINCT): DynamoDB does not aggregate; keep a
@@ -326,6 +324,17 @@ export class ProductRepository {
       filter,
       ...pageOptions(page),
     });
+  }
+
+  /**
+   * Searches the Products whose name has every word of the given name (letters and digits, whatever the case and
+   * accents), the highest id first, a page at a time (word index name; MySQL narrows with LIKE). No words: an empty
+   * page.
+   *
+   * Seen 61 times as: SELECT id, name, price, image_url FROM products WHERE name LIKE ? ORDER BY name LIMIT ?
+   */
+  async searchProductsByName(params: { name: string }, page: PageRequest = {}): Promise<Page<Product>> {
+    return this.router.search<Product>("Product", { index: "name", text: params.name, ...pageOptions(page) });
   }
 
   /**

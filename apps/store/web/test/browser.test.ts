@@ -95,9 +95,27 @@ describe("a shopper in Chromium", () => {
         await page.locator(".card").first().waitFor();
         await fitsWidth(page);
         await shot(page, `${size.name}-3-category.png`);
+        // Sorted by price, lowest first, in stock only: the listing's filter form.
+        await page.getByLabel("Sort by").selectOption("price-asc");
+        await page.getByLabel("In stock only").check();
+        await page.getByRole("button", { name: "Apply" }).click();
+        await page.waitForURL(/sort=price-asc/);
+        await page.locator(".card").first().waitFor();
+        await fitsWidth(page);
+        await shot(page, `${size.name}-3b-category-by-price.png`);
         const inStock = page.locator(".card", { hasText: "in stock" }).first();
         const name = (await inStock.locator("a.name").textContent())?.trim() ?? "";
-        await inStock.locator("a.name").click();
+
+        // Search by the words of its name, from the header's box, and open it from the results.
+        await page.getByLabel("Search products").fill(name.toUpperCase());
+        await page.getByRole("button", { name: "Search", exact: true }).click();
+        await page.waitForURL(/\/search\?q=/);
+        await expect.poll(() => text(page.locator("h1"))).toBe(`Results for “${name.toUpperCase()}”`);
+        const hit = page.locator(".card a.name", { hasText: name }).first();
+        await hit.waitFor();
+        await fitsWidth(page);
+        await shot(page, `${size.name}-3c-search.png`);
+        await hit.click();
         await expect.poll(() => text(page.locator("h1"))).toBe(name);
         await fitsWidth(page);
         await shot(page, `${size.name}-4-product.png`);

@@ -119,8 +119,10 @@ function placeholders(template: string | undefined): string[] {
 
 /** How one access pattern is read, when it is a read DynamoDB serves and the repositories generate. */
 interface Read {
-  /** GetItem by exactly the key: what `get` does. */
-  kind: "key" | "item" | "one" | "many";
+  /** GetItem by exactly the key: what `get` does; "search": a Query of a word index. */
+  kind: "key" | "item" | "one" | "many" | "search";
+  /** The word index a search reads. */
+  wordIndex?: string;
   parameters: string[];
   index?: string;
   order?: "asc" | "desc";
@@ -141,6 +143,10 @@ function readOf(entity: Entity, pattern: AccessPattern): Read | undefined {
     return { kind, parameters, signature: JSON.stringify([kind, sorted]) };
   }
   if (operation !== "Query") return undefined;
+  const wordIndex = pattern.dynamodb.wordIndex;
+  if (wordIndex !== undefined) {
+    return { kind: "search", parameters, wordIndex, signature: JSON.stringify(["search", wordIndex, sorted]) };
+  }
   const kind = pattern.returns === "one" ? "one" : "many";
   const filters = kind === "many" ? pattern.filters : undefined;
   // No order is ascending on both stores (ScanIndexForward, and the router's ORDER BY).
@@ -185,6 +191,10 @@ function readSummary(entityName: string, entity: Entity, read: Read, pattern: Ac
     }
     case "one":
       return `Reads the ${entityName} with ${given}; undefined when there is none (${how}).`;
+    case "search": {
+      const attribute = entity.wordIndexes?.[read.wordIndex ?? ""]?.attribute ?? "";
+      return `Searches the ${plural} whose ${attribute} has every word of the given ${listOf(read.parameters)} (letters and digits, whatever the case and accents), the highest ${listOf(keyAttributes(entity))} first, a page at a time (word index ${read.wordIndex}; MySQL narrows with LIKE). No words: an empty page.`;
+    }
     case "many": {
       const templates = read.index ? entity.indexes?.[read.index] : entity.key;
       const sortedBy = placeholders(templates?.sort);
@@ -232,6 +242,17 @@ function readMethod(entityName: string, entity: Entity, name: string, read: Read
               `const item = await this.router.get<${entityName}>(${quoted}, { ${key.map((k) => `${k}: params.${k}`).join(", ")} });`,
               "return matchesValues(item, params) ? item : undefined;",
             ],
+    };
+  }
+  if (read.kind === "search") {
+    const text = read.parameters[0] ?? "";
+    return {
+      ...base,
+      parameters: [...params, { name: "page", type: "PageRequest", initializer: "{}" }],
+      returnType: `Promise<Page<${entityName}>>`,
+      statements: [
+        `return this.router.search<${entityName}>(${quoted}, { index: ${JSON.stringify(read.wordIndex)}, text: params.${text}, ...pageOptions(page) });`,
+      ],
     };
   }
   const request = [

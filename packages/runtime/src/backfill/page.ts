@@ -90,6 +90,8 @@ interface Mapped {
   row: EntityValue;
   item: Item;
   markers: Item[];
+  /** The row's word items (dynamodb/word-items.ts): written with the item. */
+  words: Item[];
 }
 
 export class BackfillPage {
@@ -150,6 +152,7 @@ export class BackfillPage {
           row: readable[index]?.value ?? value,
           item: items.item,
           markers: items.markers.map((marker) => marker.item),
+          words: items.words,
         });
       } catch (error) {
         outcome.rejected.push({ key, reason: reasonOf(error) });
@@ -210,8 +213,10 @@ export class BackfillPage {
     await this.options.hooks?.beforeWrite?.(entity, pageKeys);
     const bulk = mapped.filter((row) => !slow.has(row));
     const markers = bulk.flatMap((row) => row.markers);
-    await this.writer.put(table, [...bulk.map((row) => row.item), ...markers]);
-    outcome.items += markers.length;
+    // A row's word items are its own (their keys hold its primary key): written with it, never in another's way.
+    const words = bulk.flatMap((row) => row.words);
+    await this.writer.put(table, [...bulk.map((row) => row.item), ...markers, ...words]);
+    outcome.items += markers.length + words.length;
     outcome.items += bulk.length;
     outcome.written += bulk.length;
     await this.options.hooks?.beforeReread?.(entity, keys);

@@ -1,13 +1,15 @@
 /**
  * Every item the live write path writes for one entity value, computed without writing: the entity's item (its key,
- * index keys, denormalised copies as the value carries them, `__entity`, a version) and one marker item per unique
- * rule whose values are all present. The backfill writes exactly these; validation expects exactly these.
+ * index keys, denormalised copies as the value carries them, `__entity`, a version), one marker item per unique
+ * rule whose values are all present, and one item per word of each word index. The backfill writes exactly these;
+ * validation expects the item and the markers.
  */
 import type { EntityCodec, EntityValue, Item } from "../codec/index.ts";
 import { VERSION_ATTRIBUTE } from "./expression.ts";
 import { primaryKey } from "./item-keys.ts";
 import { uniqueMarker, uniqueRules } from "./unique-markers.ts";
 import { firstVersion } from "./versions.ts";
+import { wordItems } from "./word-items.ts";
 
 /** DynamoDB's limit on one item, attribute names included. */
 export const MAX_ITEM_BYTES = 400 * 1024;
@@ -25,6 +27,8 @@ export interface EntityItems {
   /** Its primary key. */
   key: Item;
   markers: MarkerItem[];
+  /** One item per word of each word index (./word-items.ts). */
+  words: Item[];
 }
 
 /** The items of `value` (with its denormalised copies filled in already): CodecError when it cannot be mapped. */
@@ -37,7 +41,7 @@ export function entityItems(codec: EntityCodec, value: EntityValue, version: str
     const marker = uniqueMarker(codec, rule.name, value, key);
     if (marker !== undefined) markers.push({ rule: rule.name, item: marker });
   }
-  return { item, key, markers };
+  return { item, key, markers, words: wordItems(codec, value, key) };
 }
 
 /**

@@ -25,6 +25,7 @@ import { type Codec, ENTITY_ATTRIBUTE, type EntityCodec, type EntityValue, type 
 import { increment } from "../codec/numbers.ts";
 import type { Condition } from "../condition.ts";
 import { ConditionFailed, CursorError, NotFound, StoreError, WriteConflict } from "../errors.ts";
+import { batchGetItems } from "./batch-get.ts";
 import { cancellationError, type Meaning, Stale } from "./cancellation.ts";
 import { cancellationCodes } from "./cancellation-codes.ts";
 import { decodeQueryCursor, encodeQueryCursor } from "./cursor.ts";
@@ -48,18 +49,21 @@ import {
   sameValue,
   writableAttributes,
 } from "./item-keys.ts";
-import { freeOrphanMarker } from "./orphan-markers.ts";
+import { freeOrphanMarker, markerOwnerKey } from "./orphan-markers.ts";
 import { type UniqueRule, uniqueMarker, uniqueMarkerKey, uniqueRuleAttributes, uniqueRules } from "./unique-markers.ts";
+import { hasWords, wordIndexedAttributes, wordIndexes, wordItems, wordPartition, wordsOf } from "./word-items.ts";
 import {
   conditionCheck,
   deleteCurrent,
   deleteMarker,
+  deleteWord,
   inPlaceUpdate,
   MAX_TRANSACTION_ITEMS,
   NUMERIC_TYPES,
   putCurrent,
   putNew,
   putOwnedMarker,
+  putWord,
 } from "./write-items.ts";
 
 /** How often a write that raced another one is read and tried again. */
@@ -85,6 +89,17 @@ export interface DynamoQueryInput {
    * placeholder after the values given also narrow the key condition, so that only that stretch is read.
    */
   filter?: readonly Condition[];
+}
+
+/** A search by words (DynamoEntityStore.search). */
+export interface DynamoSearchInput {
+  /** The entity's word index. */
+  index: string;
+  /** What the shopper typed: its words are looked for. */
+  text: string;
+  /** The most items to return (a positive integer). */
+  limit: number;
+  cursor?: string;
 }
 
 export interface ReadOptions {
@@ -241,6 +256,68 @@ export class DynamoEntityStore {
   }
 
   /**
+   * A page of a search by words (a word index of the entity, ./word-items.ts): the items whose indexed text has every
+   * word of `text`, the highest primary key first. It reads the partition of the longest word and checks every word
+   * on the items it names (so a word item an older value left behind is passed over). No words: no items.
+   */
+  async search(entity: string, input: DynamoSearchInput, options: ReadOptions = {}): Promise<DynamoPage> {
+    const codec = this.codec.entity(entity);
+    const index = wordIndexes(codec).find((candidate) => candidate.name === input.index);
+    if (index === undefined) throw new StoreError("dynamodb", entity, `has no word index '${input.index}'`);
+    const { limit } = input;
+    if (!Number.isInteger(limit) || limit < 1) {
+      throw new StoreError("dynamodb", entity, `a search limit must be a positive integer, got ${String(limit)}`);
+    }
+    const words = wordsOf(input.text);
+    if (words.length === 0) return { items: [] };
+    const word = words.reduce((longest, candidate) => (candidate.length > longest.length ? candidate : longest));
+    const partition = wordPartition(codec, index.name, word);
+    const cursorIndex = `words:${index.name}`;
+    let start = input.cursor === undefined ? undefined : decodeQueryCursor(input.cursor, entity, cursorIndex);
+    if (start !== undefined && start[codec.keyNames.partition]?.S !== partition) {
+      throw new CursorError("dynamodb", entity, "continues a search for other words");
+    }
+    const table = this.tableName(entity);
+    const expression = new Expression();
+    const keyCondition = `${expression.name(codec.keyNames.partition)} = ${expression.value({ S: partition })}`;
+    const keyText = (key: Item) => JSON.stringify(primaryKey(codec, key));
+    const items: EntityValue[] = [];
+    for (;;) {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: table,
+          KeyConditionExpression: keyCondition,
+          ...expression.attributes,
+          ScanIndexForward: false,
+          // Some word items may name items without every word: read a little more than the page needs.
+          Limit: Math.min(Math.max((limit - items.length) * 2, 10), 100),
+          ExclusiveStartKey: start,
+          ConsistentRead: true,
+        }),
+        options.signal === undefined ? {} : { abortSignal: options.signal },
+      );
+      const found = page.Items ?? [];
+      const owners = found.map((item) => markerOwnerKey(codec, item)).filter((key) => key !== undefined);
+      const read =
+        owners.length === 0 ? new Map<string, Item>() : await batchGetItems(this.client, table, owners, keyText);
+      for (const item of found) {
+        const ownerKey = markerOwnerKey(codec, item);
+        const owner = ownerKey === undefined ? undefined : read.get(keyText(ownerKey));
+        if (owner !== undefined && owner[ENTITY_ATTRIBUTE]?.S === codec.name) {
+          const value = codec.fromItem(owner);
+          if (hasWords(value[index.attribute], words)) items.push(value);
+        }
+        if (items.length === limit) {
+          // Where the next page starts: after this word item (there may be none left; the next page then is empty).
+          return { items, cursor: encodeQueryCursor(entity, cursorIndex, primaryKey(codec, item)) };
+        }
+      }
+      start = page.LastEvaluatedKey;
+      if (start === undefined) return { items };
+    }
+  }
+
+  /**
    * Creates an item and its unique markers in one transaction: AlreadyExists when its key is taken, UniqueViolation
    * when a unique rule's values are; nothing is written then.
    */
@@ -253,7 +330,7 @@ export class DynamoEntityStore {
   }
 
   private createWrites(codec: EntityCodec, value: EntityValue, writes: TransactWriteItem[], meanings: Meaning[]): void {
-    const { item, key, markers } = entityItems(codec, value);
+    const { item, key, markers, words } = entityItems(codec, value);
     writes.push(putNew(this.tableName(codec.name), codec, item));
     meanings.push({
       kind: "new-item",
@@ -270,6 +347,10 @@ export class DynamoEntityStore {
         values: pick(value, uniqueRuleAttributes(codec, marker.rule)),
         entity: codec.name,
       });
+    }
+    for (const word of words) {
+      writes.push(putWord(this.tableName(codec.name), word));
+      meanings.push({ kind: "marker" });
     }
   }
 
@@ -311,6 +392,10 @@ export class DynamoEntityStore {
           if (!marker) continue;
           items.push(deleteMarker(this.tableName(codec.name), codec, marker, itemKey));
           meanings.push({ kind: "condition", key: keyValues(codec, before), entity: codec.name });
+        }
+        for (const word of wordItems(codec, before, itemKey)) {
+          items.push(deleteWord(this.tableName(codec.name), primaryKey(codec, word)));
+          meanings.push({ kind: "marker" });
         }
       } else {
         const codec = this.codec.entity(write.check);
@@ -400,9 +485,15 @@ export class DynamoEntityStore {
       const next: EntityValue = { ...before, ...changes };
       const moves = !sameItem(codec.key(before), codec.key(next));
       const swapped = uniqueRules(codec).filter((rule) => rule.attributes.some((a) => changed(codec, a, before, next)));
+      // New words swap their word items in the same transaction as the item (rewrite).
+      const reworded = [...wordIndexedAttributes(codec)].some((a) => changed(codec, a, before, next));
       // An update at a given version is a whole-item put on condition of the version (an in-place one has none).
       const simple =
-        options.ifVersion === undefined && !moves && swapped.length === 0 && add.every(([name]) => !keyed.has(name));
+        options.ifVersion === undefined &&
+        !moves &&
+        !reworded &&
+        swapped.length === 0 &&
+        add.every(([name]) => !keyed.has(name));
       try {
         if (simple) return await this.updateInPlace(codec, current, next, options);
         for (const [name, delta] of add) next[name] = increment(before[name], delta);
@@ -459,6 +550,10 @@ export class DynamoEntityStore {
         writes.push(deleteMarker(this.tableName(codec.name), codec, marker, itemKey));
         meanings.push({ kind: "marker" });
         markers.push(marker);
+      }
+      for (const word of wordItems(codec, before, itemKey)) {
+        writes.push(deleteWord(this.tableName(codec.name), primaryKey(codec, word)));
+        meanings.push({ kind: "marker" });
       }
       try {
         await this.run(codec.name, writes, meanings);
@@ -672,6 +767,22 @@ export class DynamoEntityStore {
         writes.push(putOwnedMarker(this.tableName(codec.name), codec, newMarker, oldKey));
         meanings.push({ kind: "marker" });
       }
+    }
+    // The old value's words that the new one has not go; the new one's are put (again: the owner may have moved).
+    const wordKey = (word: Item) => JSON.stringify(primaryKey(codec, word));
+    const oldWords = wordItems(codec, before, oldKey);
+    const newWords = wordItems(codec, next, newKey);
+    const oldKeys = new Set(oldWords.map(wordKey));
+    const newKeys = new Set(newWords.map(wordKey));
+    for (const word of oldWords) {
+      if (newKeys.has(wordKey(word))) continue;
+      writes.push(deleteWord(this.tableName(codec.name), primaryKey(codec, word)));
+      meanings.push({ kind: "marker" });
+    }
+    for (const word of newWords) {
+      if (!moves && oldKeys.has(wordKey(word))) continue;
+      writes.push(putWord(this.tableName(codec.name), word));
+      meanings.push({ kind: "marker" });
     }
     await this.run(codec.name, writes, meanings);
     return codec.fromItem(item);

@@ -17,6 +17,7 @@ import {
 } from "./expression.ts";
 import { keyedAttributes, primaryKey } from "./item-keys.ts";
 import { ownedBy, uniqueRules } from "./unique-markers.ts";
+import { wordIndexedAttributes } from "./word-items.ts";
 
 /** DynamoDB's limit on the items of one transaction. */
 export const MAX_TRANSACTION_ITEMS = 100;
@@ -106,6 +107,16 @@ export function deleteMarker(table: string, codec: EntityCodec, marker: Item, ow
   };
 }
 
+/** Puts a word item (./word-items.ts): it is its owner's alone, so no condition; the owner's write guards it. */
+export function putWord(table: string, word: Item): TransactWriteItem {
+  return { Put: { TableName: table, Item: word } };
+}
+
+/** Deletes a word item by its key, there or not. */
+export function deleteWord(table: string, key: Item): TransactWriteItem {
+  return { Delete: { TableName: table, Key: key } };
+}
+
 /** Checks that an item exists and the conditions hold on it, writing nothing. */
 export function conditionCheck(
   table: string,
@@ -135,6 +146,7 @@ export function inPlaceUpdate(
 ): TransactWriteItem {
   const keyed = keyedAttributes(codec);
   for (const rule of uniqueRules(codec)) for (const name of rule.attributes) keyed.add(name);
+  for (const name of wordIndexedAttributes(codec)) keyed.add(name);
   const set: Array<[string, AttributeValue]> = [];
   const remove: string[] = [];
   for (const [name, value] of Object.entries(changes)) {
@@ -142,7 +154,7 @@ export function inPlaceUpdate(
       throw new StoreError(
         "dynamodb",
         codec.name,
-        `'${name}' is in a key, an index key or a unique rule: change it with update(), not in a transaction`,
+        `'${name}' is in a key, an index key, a unique rule or a word index: change it with update(), not in a transaction`,
       );
     }
     const converted = codec.attribute(name).toAttribute(value);

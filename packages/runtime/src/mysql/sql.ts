@@ -59,12 +59,23 @@ export interface MysqlStatements {
   /** UPDATE by key: parameters are the `set` values, the `add` amounts, the key, then the condition values. */
   updateByKey(shape: UpdateShape | readonly string[]): string;
   /** Keyset-paginated listing filtered by equality on `where` (NULL-safe), ordered by `order` then the key. */
+  /**
+   * A search by the words of `attribute` (a word index): rows that may have all `words` words, the highest primary
+   * key first, `LIMIT ?`; with `after`, only keys below `?`. Parameters: one LIKE pattern per word, NOT_ASCII, then
+   * the key (with `after`), then the limit. A row whose text has a character beyond ASCII is always a candidate: LIKE
+   * compares such text character by character (`'Straße' LIKE '%strasse%'` is false where `=` is true), and the
+   * caller decides on each row with the words as the index folds them.
+   */
+  searchBy(attribute: string, words: number, after: boolean): string;
   listBy(
     where: readonly string[],
     order?: { attribute: string; direction: "asc" | "desc" },
     conditions?: readonly { attribute: string; op: ConditionOperator }[],
   ): ListStatements;
 }
+
+/** The REGEXP parameter of searchBy: a character beyond ASCII. */
+export const NOT_ASCII = "[^\\x00-\\x7F]";
 
 /** Builds the statements of one entity of the codec's contract. */
 export function mysqlStatements(codec: Codec, entityName: string): MysqlStatements {
@@ -151,6 +162,15 @@ export function mysqlStatements(codec: Codec, entityName: string): MysqlStatemen
     };
   };
 
+  const searchBy = (attribute: string, words: number, after: boolean): string => {
+    if (keyAttributes.length !== 1) throw new Error(`${entityName}: a search needs a one-column primary key`);
+    const key = column(keyAttributes[0] as string);
+    const text = column(attribute);
+    const likes = Array.from({ length: words }, () => `${text} LIKE ?`).join(" AND ");
+    const candidates = `((${likes || "TRUE"}) OR ${text} REGEXP ?)`;
+    return `${select} WHERE ${candidates}${after ? ` AND ${key} < ?` : ""} ORDER BY ${key} DESC LIMIT ?`;
+  };
+
   return {
     entity: entityName,
     table: definition.source.table,
@@ -167,6 +187,7 @@ export function mysqlStatements(codec: Codec, entityName: string): MysqlStatemen
       `SELECT 1 AS found FROM ${table} WHERE ${[keyWhere, ...checksOf(conditions)].join(" AND ")} FOR UPDATE`,
     insertColumns,
     updateByKey,
+    searchBy,
     listBy,
   };
 }

@@ -8,8 +8,9 @@ import { isConditionOperator } from "@ferry/contract";
 import { type Codec, type EntityCodec, type EntityValue, mysqlTypeCast } from "../codec/index.ts";
 import type { Condition } from "../condition.ts";
 import { decodeCursor, encodeCursor } from "../cursor.ts";
+import { hasWords, wordOrderAttribute, wordsOf } from "../dynamodb/word-items.ts";
 import { AlreadyExists, ConditionFailed, CursorError, NotFound, StoreError, UniqueViolation } from "../errors.ts";
-import { escapeId, type MysqlStatements, mysqlStatements } from "./sql.ts";
+import { escapeId, type MysqlStatements, mysqlStatements, NOT_ASCII } from "./sql.ts";
 
 /** What the store needs of a connection; a mysql2/promise Connection (from connectMysql) is one. */
 export interface MysqlExecutor {
@@ -145,6 +146,48 @@ export class MysqlEntityStore {
       toJsonParam(params[codec.attribute(attribute).column ?? ""]),
     );
     return { items, cursor: encodeCursor("mysql", entity, { where: fingerprint, last }) };
+  }
+
+  /**
+   * A page of a search by words (a word index, dynamodb/word-items.ts): the rows whose text has every word of
+   * `input.text`, the highest primary key first, as the DynamoDB side finds them. MySQL narrows the rows with LIKE
+   * (searchBy); each is then checked with the words as the index folds them. No words: no rows.
+   */
+  async search(
+    entity: string,
+    input: { index: string; text: string; limit: number; cursor?: string },
+  ): Promise<MysqlListPage> {
+    const codec = this.codec.entity(entity);
+    const attribute = codec.definition.wordIndexes?.[input.index]?.attribute;
+    if (attribute === undefined) throw new StoreError("mysql", entity, `has no word index '${input.index}'`);
+    const { limit } = input;
+    if (!Number.isSafeInteger(limit) || limit < 1)
+      throw new StoreError("mysql", entity, "a search limit must be a positive integer");
+    const words = wordsOf(input.text);
+    if (words.length === 0) return { items: [] };
+    const key = wordOrderAttribute(codec);
+    const fingerprint = createHash("sha256")
+      .update(JSON.stringify(["search", entity, input.index, words]))
+      .digest("base64url")
+      .slice(0, 22);
+    const patterns = words.map((word) => `%${word.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    let after: unknown =
+      input.cursor === undefined ? undefined : decodeListCursor(input.cursor, entity, fingerprint, 1)[0];
+    const batch = Math.min(Math.max(limit * 2, 50), 500);
+    const items: EntityValue[] = [];
+    for (;;) {
+      const sql = this.sql(entity).searchBy(attribute, words.length, after !== undefined);
+      const rows = await this.rows(sql, [...patterns, NOT_ASCII, ...(after === undefined ? [] : [after]), batch]);
+      for (const row of rows) {
+        const value = codec.fromRow(row);
+        after = codec.attribute(key).toParameter(value[key]);
+        if (hasWords(value[attribute], words)) items.push(value);
+        if (items.length === limit) {
+          return { items, cursor: encodeCursor("mysql", entity, { where: fingerprint, last: [toJsonParam(after)] }) };
+        }
+      }
+      if (rows.length < batch) return { items };
+    }
   }
 
   /**

@@ -5,5 +5,6 @@ export {
   type ListRequest,
   matchesValues,
   type RouterOptions,
+  type SearchRequest,
   type UpdateRequest,
 } from "./router.ts";

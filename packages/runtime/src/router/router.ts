@@ -42,6 +42,16 @@ export interface ListRequest {
   filter?: Condition[];
 }
 
+/** A search by words (EntityRouter.search). */
+export interface SearchRequest {
+  /** The entity's word index (the contract's wordIndexes). */
+  index: string;
+  /** What was typed: the items with every one of its words are found. */
+  text: string;
+  limit: number;
+  cursor?: string;
+}
+
 export interface ListPage<T = EntityValue> {
   items: T[];
   cursor?: string;
@@ -186,6 +196,40 @@ export class EntityRouter {
         key: request.values,
         served,
         shadow: (signal) => this.listOn(otherStore(store), entity, request, signal),
+        startAfter: afterServed(served),
+        servedBy: store,
+      });
+      return page as ListPage<T>;
+    }
+    return (await served) as ListPage<T>;
+  }
+
+  /**
+   * A page of a search by words (a word index of the entity): from the authoritative store, compared with the other in
+   * phase 3 (first pages), as list() is. Both stores find the same items in the same order (primary key, highest
+   * first); a cursor continues on the store that issued it only.
+   */
+  async search<T extends object = EntityValue>(entity: string, request: SearchRequest): Promise<ListPage<T>> {
+    const phase = PHASES[this.options.phase.phase()];
+    const store = phase.authoritative;
+    if (request.cursor) {
+      const issuedBy = cursorIssuer(request.cursor);
+      if (issuedBy !== undefined && issuedBy !== store) throw new CursorStoreChanged(issuedBy, store);
+    }
+    const on = (which: StoreName, signal?: AbortSignal) =>
+      this.timed(which, "list", () =>
+        which === "mysql"
+          ? this.mysql.search(entity, request)
+          : this.dynamodb.search(entity, request, signal === undefined ? {} : { signal }),
+      );
+    const served = on(store);
+    const shadow = this.options.shadow;
+    if (phase.shadowRead && shadow && !request.cursor) {
+      const page = await shadow.readPage({
+        entity,
+        key: { [`words:${request.index}`]: request.text },
+        served,
+        shadow: (signal) => on(otherStore(store), signal),
         startAfter: afterServed(served),
         servedBy: store,
       });

@@ -17,6 +17,7 @@ import {
 import type { Codec, EntityValue } from "../codec/index.ts";
 import type { Condition } from "../condition.ts";
 import { MAX_TRANSACTION_ITEMS } from "../dynamodb/index.ts";
+import { MAX_WORDS } from "../dynamodb/word-items.ts";
 import { TransactionRefused } from "../errors.ts";
 
 /** One resolved write of a transaction. */
@@ -83,15 +84,17 @@ export class TransactionPlan {
   }
 
   /**
-   * The most DynamoDB items the transaction can need for this input (items plus unique markers), so that one too
+   * The most DynamoDB items the transaction can need for this input (items, unique markers, word items), so that one too
    * big is refused before either store is written.
    */
   dynamoItems(input: Record<string, unknown>): number {
     let total = 0;
     for (const step of this.steps) {
       const times = step.forEach === undefined ? 1 : this.list(input, step.forEach).length;
-      const rules = Object.keys(this.codec.entity(step.entity).definition.unique ?? {}).length;
-      const each = 1 + (step.operation === "create" || step.operation === "delete" ? rules : 0);
+      const definition = this.codec.entity(step.entity).definition;
+      const rules = Object.keys(definition.unique ?? {}).length;
+      const words = Object.keys(definition.wordIndexes ?? {}).length * MAX_WORDS;
+      const each = 1 + (step.operation === "create" || step.operation === "delete" ? rules + words : 0);
       total += times * each;
     }
     return total;
@@ -102,7 +105,7 @@ export class TransactionPlan {
     const items = this.dynamoItems(input);
     if (items > MAX_TRANSACTION_ITEMS) {
       this.refuse(
-        `it needs up to ${items} DynamoDB writes (items and unique markers), over DynamoDB's limit of ${MAX_TRANSACTION_ITEMS} per transaction; make it smaller`,
+        `it needs up to ${items} DynamoDB writes (items, unique markers and word items), over DynamoDB's limit of ${MAX_TRANSACTION_ITEMS} per transaction; make it smaller`,
       );
     }
   }

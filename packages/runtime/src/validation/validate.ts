@@ -424,6 +424,10 @@ class EntityChecker {
         ? undefined
         : entities.find((entity) => id.startsWith(markerPrefix(this.services.codec.entity(entity))));
     };
+    const wordItemOwner = (item: Item): string | undefined => {
+      const id = item[first.keyNames.partition]?.S;
+      return id === undefined ? undefined : entities.find((entity) => id.startsWith(`WORDS#${entity}#`));
+    };
     const random = this.options.random ?? Math.random;
     const estimate = await this.itemEstimate(physical);
     const segments = scanSegments(this.options.parallel, this.options.sample, random, estimate);
@@ -468,6 +472,8 @@ class EntityChecker {
               else {
                 const owner = markerOwner(item);
                 if (owner !== undefined) markers.get(owner)?.push(item);
+                // An entity's word items (dynamodb/word-items.ts) are its own: not compared yet, not unclaimed.
+                else if (wordItemOwner(item) !== undefined) continue;
                 else if (unclaimed !== undefined) {
                   unclaimed.count++;
                   if (unclaimed.items.length < UNCLAIMED_KEPT) {

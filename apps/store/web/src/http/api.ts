@@ -3,7 +3,7 @@
  * fields? } }`. Unsafe requests carry the session's token in `x-csrf-token` (GET /api/session gives it).
  */
 import { Hono } from "hono";
-import { readFilters } from "../shop/catalog.ts";
+import { readFilters, readSearch } from "../shop/catalog.ts";
 import { FormReader } from "../shop/forms.ts";
 import { idParam, jsonBody, limitParam, plain, publicUser, requireUser, type Shop, type ShopEnv } from "./context.ts";
 import { ShopError } from "./errors.ts";
@@ -59,6 +59,12 @@ export function apiRoutes(shop: Shop): Hono<ShopEnv> {
     const listing = await restartable(c.req.query("cursor"), (at) =>
       shop.catalog.products(category, limit, at, filters),
     );
+    return c.json(listingJson(listing));
+  });
+  api.get("/search", async (c) => {
+    const text = readSearch(c.req.query());
+    const limit = limitParam(c);
+    const listing = await restartable(c.req.query("cursor"), (at) => shop.catalog.search(text, limit, at));
     return c.json(listingJson(listing));
   });
   api.get("/products/:id", async (c) =>

@@ -5,11 +5,11 @@
  */
 import { Hono } from "hono";
 import type { JSX } from "hono/jsx/jsx-runtime";
-import { NO_FILTERS, readFilters } from "../shop/catalog.ts";
+import { NO_FILTERS, readFilters, readSearch } from "../shop/catalog.ts";
 import { FormReader, typed } from "../shop/forms.ts";
 import { Sellers } from "../shop/sellers.ts";
 import { LoginPage, ProfilePage, RegisterPage } from "../views/account.tsx";
-import { CategoryPage, HomePage, ProductPage } from "../views/catalog.tsx";
+import { CategoryPage, HomePage, ProductPage, SearchPage } from "../views/catalog.tsx";
 import type { Notice } from "../views/layout.tsx";
 import { CartPage, CheckoutPage, OrderPage, OrdersPage } from "../views/orders.tsx";
 import type { FormState } from "../views/parts.tsx";
@@ -96,6 +96,33 @@ export function pageRoutes(shop: Shop): Hono<ShopEnv> {
         form={form}
         paged={cursor !== undefined && !listing.restarted}
         notice={listing.restarted ? { kind: "error", text: RESTARTED } : notice(c)}
+      />,
+    );
+  });
+
+  app.get("/search", async (c) => {
+    const query = c.req.query();
+    let text = "";
+    let error: string | undefined;
+    try {
+      text = readSearch(query);
+    } catch (failure) {
+      if (!(failure instanceof ShopError) || failure.status !== 400) throw failure;
+      error = failure.fields.q ?? failure.message;
+      c.status(400);
+    }
+    const cursor = error === undefined ? query.cursor : undefined;
+    const listing =
+      text === "" ? undefined : await restartable(cursor, (at) => shop.catalog.search(text, PAGE_SIZE, at));
+    return c.html(
+      <SearchPage
+        viewer={await viewer(shop, c)}
+        query={error === undefined ? text : (query.q ?? "")}
+        error={error}
+        products={listing?.page.items}
+        cursor={listing?.page.cursor}
+        paged={cursor !== undefined && listing?.restarted === false}
+        notice={listing?.restarted ? { kind: "error", text: RESTARTED } : notice(c)}
       />,
     );
   });

@@ -78,6 +78,14 @@ export function readFilters(query: Body): ProductFilters {
   };
 }
 
+/** What to search for (`q`): at most 200 characters; a 400 with the field's message otherwise. */
+export function readSearch(query: Body): string {
+  const form = new FormReader(query);
+  const text = form.optionalText("q", "The search", 200) ?? "";
+  form.done();
+  return text;
+}
+
 /** The filters as query parameters (the defaults left out), for links to the next page. */
 export function filterParams(filters: ProductFilters): Record<string, string> {
   return {
@@ -134,6 +142,15 @@ export class Catalog {
     const order = sort === "price-asc" ? "asc" : "desc";
     const variant = JSON.stringify(filterParams(filters));
     return mergedPage(sources, sort === "newest" ? newestKey : priceKey, limit, cursor, { order, variant });
+  }
+
+  /** The products whose name has every word of `text` (the contract's word index), the newest first. */
+  async search(text: string, limit: number, cursor?: string): Promise<{ items: Product[]; cursor?: string }> {
+    const page = await this.store.products.searchProductsByName(
+      { name: text },
+      cursor === undefined ? { limit } : { limit, cursor },
+    );
+    return page.cursor === undefined ? { items: page.items } : { items: page.items, cursor: page.cursor };
   }
 
   async product(id: bigint): Promise<ProductView> {

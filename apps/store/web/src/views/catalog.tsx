@@ -102,6 +102,43 @@ export function CategoryPage(props: {
   );
 }
 
+/** Search results: the products whose name has every word typed, the newest first. */
+export function SearchPage(props: {
+  viewer: Viewer;
+  query: string;
+  error?: string;
+  products?: Product[];
+  cursor?: string;
+  paged: boolean;
+  notice?: Notice;
+}) {
+  const title = props.query === "" || props.error ? "Search" : `Search: ${props.query}`;
+  return (
+    <Layout title={title} viewer={props.viewer} notice={props.notice} query={props.query}>
+      <div class="crumbs">
+        <a href="/">Home</a>
+      </div>
+      <h1>{props.query === "" || props.error ? "Search" : `Results for “${props.query}”`}</h1>
+      {props.error ? (
+        <p class="error" role="alert">
+          {props.error}
+        </p>
+      ) : props.products === undefined ? (
+        <p class="muted">Type a few words of a product's name in the search box above.</p>
+      ) : props.products.length === 0 ? (
+        <p class="muted">No product has all of these words in its name. Try fewer words.</p>
+      ) : (
+        <div class="grid">
+          {props.products.map((product) => (
+            <ProductCard product={product} />
+          ))}
+        </div>
+      )}
+      <Pager base="/search" params={{ q: props.query }} cursor={props.cursor} paged={props.paged} />
+    </Layout>
+  );
+}
+
 /** Sort and filter a category's listing: a GET form, so that a filtered page is a link like any other. */
 function ListingFilters(props: { action: string; form: FormState }) {
   const { values, errors } = props.form;
@@ -141,7 +178,13 @@ function ListingFilters(props: { action: string; form: FormState }) {
       {field("minPrice", "Min price")}
       {field("maxPrice", "Max price")}
       <label class="check">
-        <input type="checkbox" name="inStock" value="1" checked={["1", "true", "on"].includes(values.inStock ?? "")} />{" "}
+        <input
+          class="check-box"
+          type="checkbox"
+          name="inStock"
+          value="1"
+          checked={["1", "true", "on"].includes(values.inStock ?? "")}
+        />{" "}
         In stock only
       </label>
       <button type="submit" class="secondary">

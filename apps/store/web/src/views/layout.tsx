@@ -15,7 +15,7 @@ export function Csrf(props: { viewer: Viewer }) {
   return <input type="hidden" name="_csrf" value={props.viewer.csrf} />;
 }
 
-export function Layout(props: { title: string; viewer: Viewer; notice?: Notice; children: Child }) {
+export function Layout(props: { title: string; viewer: Viewer; notice?: Notice; query?: string; children: Child }) {
   const { viewer } = props;
   return (
     <>
@@ -33,6 +33,18 @@ export function Layout(props: { title: string; viewer: Viewer; notice?: Notice; 
               <a class="logo" href="/">
                 Ferry<span>Market</span>
               </a>
+              <form class="search" method="get" action="/search" aria-label="Search">
+                <input
+                  class="search-input"
+                  type="search"
+                  name="q"
+                  value={props.query ?? ""}
+                  placeholder="Search products"
+                  aria-label="Search products"
+                  maxlength={200}
+                />
+                <button type="submit">Search</button>
+              </form>
               <nav class="user">
                 <a href="/cart">
                   Cart <span class="badge">{viewer.cartCount ?? 0}</span>
