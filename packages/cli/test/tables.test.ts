@@ -57,7 +57,7 @@ describe.each([
     expect(first.stderr).toContain(
       `applying ${storeContract} to DynamoDB at ${stack.dynamodbEndpoint} (table prefix ${p})\n`,
     );
-    expect(first.stderr).toContain(`  creating table ${p}main with indexes GSI1, GSI2\n`);
+    expect(first.stderr).toContain(`  creating table ${p}main with indexes GSI1, GSI2, GSI3\n`);
     expect(first.code).toBe(0);
     expect(await tableExists(`${p}main`)).toBe(true);
 
@@ -72,7 +72,7 @@ describe.each([
   it("apply --dry-run prints the plan and changes nothing", async () => {
     const p = prefix("dry");
     const result = await ferryTables(["apply", "--contract", storeContract, "--prefix", p, "--dry-run"]);
-    expect(result.stdout).toBe(`${p}main: would be created with indexes GSI1, GSI2\n`);
+    expect(result.stdout).toBe(`${p}main: would be created with indexes GSI1, GSI2, GSI3\n`);
     expect(result.stderr).toContain("dry run: nothing is changed");
     expect(result.code).toBe(0);
     expect(await tableExists(`${p}main`)).toBe(false);

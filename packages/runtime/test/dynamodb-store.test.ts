@@ -366,12 +366,14 @@ describe("transact", () => {
     expect(await store.get("ShoppingCart", { userId: 80n, productId: 800n })).toEqual(cart(80n, 800n, 8001n));
   });
 
-  it("refuses a transaction past 100 items before sending it", async () => {
-    const writes = Array.from({ length: 101 }, (_, i) => ({ create: "Product", value: product(1000n + BigInt(i)) }));
+  it("refuses a transaction past 100 items before sending it (word items count)", async () => {
+    // Each product is 3 items: its own and one per word of "Product <id>".
+    const writes = Array.from({ length: 34 }, (_, i) => ({ create: "Product", value: product(1000n + BigInt(i)) }));
     expectError(await rejection(store.transact(writes)), StoreError, {
       store: "dynamodb",
       entity: "transaction",
-      message: "transaction: a transaction of 101 writes (unique markers included) is over DynamoDB's limit of 100",
+      message:
+        "transaction: a transaction of 102 writes (unique markers and word items included) is over DynamoDB's limit of 100",
     });
     expect(await store.get("Product", { id: 1000n })).toBeUndefined();
   });

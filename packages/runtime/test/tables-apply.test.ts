@@ -33,7 +33,7 @@ function withGsi3(contract: Contract): Contract {
   const copy = structuredClone(contract);
   const main = copy.tables.main;
   if (!main) throw new Error("the store contract has no table main");
-  main.indexes = { ...main.indexes, GSI3: { partitionKey: "GSI3PK", sortKey: "GSI3SK", projection: "KEYS_ONLY" } };
+  main.indexes = { ...main.indexes, GSI4: { partitionKey: "GSI4PK", sortKey: "GSI4SK", projection: "KEYS_ONLY" } };
   return copy;
 }
 
@@ -74,17 +74,18 @@ describe("applyTables on DynamoDB Local", () => {
     const events: ApplyProgress[] = [];
     const report = await applyTables(stack.dynamodb(), store, { prefix, onProgress: (e) => events.push(e) });
     expect(report).toEqual({ created: [`${prefix}main`], indexesAdded: [], unchanged: [], drift: [] });
-    expect(events[0]).toEqual({ kind: "create-table", table: `${prefix}main`, indexes: ["GSI1", "GSI2"] });
+    expect(events[0]).toEqual({ kind: "create-table", table: `${prefix}main`, indexes: ["GSI1", "GSI2", "GSI3"] });
 
     expect(shape(await describeTable(`${prefix}main`))).toEqual({
       name: `${prefix}main`,
       status: "ACTIVE",
       keySchema: [hash("PK"), range("SK")],
-      attributes: [s("GSI1PK"), s("GSI1SK"), s("GSI2PK"), s("GSI2SK"), s("PK"), s("SK")],
+      attributes: [s("GSI1PK"), s("GSI1SK"), s("GSI2PK"), s("GSI2SK"), s("GSI3PK"), s("GSI3SK"), s("PK"), s("SK")],
       billingMode: "PAY_PER_REQUEST",
       indexes: [
         { name: "GSI1", status: "ACTIVE", keySchema: [hash("GSI1PK"), range("GSI1SK")], projection: "ALL" },
         { name: "GSI2", status: "ACTIVE", keySchema: [hash("GSI2PK"), range("GSI2SK")], projection: "ALL" },
+        { name: "GSI3", status: "ACTIVE", keySchema: [hash("GSI3PK"), range("GSI3SK")], projection: "ALL" },
       ],
     });
 
@@ -101,24 +102,24 @@ describe("applyTables on DynamoDB Local", () => {
     const report = await applyTables(stack.dynamodb(), withGsi3(store), { prefix, onProgress: (e) => events.push(e) });
     expect(report).toEqual({
       created: [],
-      indexesAdded: [{ table: `${prefix}main`, index: "GSI3" }],
+      indexesAdded: [{ table: `${prefix}main`, index: "GSI4" }],
       unchanged: [],
       drift: [],
     });
     expect(events.filter((e) => e.kind !== "waiting" && e.kind !== "active")).toEqual([
-      { kind: "add-index", table: `${prefix}main`, index: "GSI3" },
+      { kind: "add-index", table: `${prefix}main`, index: "GSI4" },
     ]);
 
     const after = shape(await describeTable(`${prefix}main`));
     expect(after.keySchema).toEqual(before.keySchema);
     expect(after.attributes).toEqual(
-      [...before.attributes, s("GSI3PK"), s("GSI3SK")].sort((a, b) =>
+      [...before.attributes, s("GSI4PK"), s("GSI4SK")].sort((a, b) =>
         String(a.AttributeName).localeCompare(String(b.AttributeName)),
       ),
     );
     expect(after.indexes).toEqual([
       ...before.indexes,
-      { name: "GSI3", status: "ACTIVE", keySchema: [hash("GSI3PK"), range("GSI3SK")], projection: "KEYS_ONLY" },
+      { name: "GSI4", status: "ACTIVE", keySchema: [hash("GSI4PK"), range("GSI4SK")], projection: "KEYS_ONLY" },
     ]);
 
     const again = await applyTables(stack.dynamodb(), withGsi3(store), { prefix });
@@ -142,12 +143,14 @@ describe("applyTables on DynamoDB Local", () => {
         { table: `${prefix}main`, index: "GSI1" },
         { table: `${prefix}main`, index: "GSI2" },
         { table: `${prefix}main`, index: "GSI3" },
+        { table: `${prefix}main`, index: "GSI4" },
       ]);
       const updates = send.mock.calls.map(([command]) => command).filter((c) => c instanceof UpdateTableCommand);
       expect(updates.map((u) => u.input.GlobalSecondaryIndexUpdates?.map((g) => g.Create?.IndexName))).toEqual([
         ["GSI1"],
         ["GSI2"],
         ["GSI3"],
+        ["GSI4"],
       ]);
     } finally {
       send.mockRestore();
@@ -156,6 +159,7 @@ describe("applyTables on DynamoDB Local", () => {
       ["GSI1", "ACTIVE"],
       ["GSI2", "ACTIVE"],
       ["GSI3", "ACTIVE"],
+      ["GSI4", "ACTIVE"],
     ]);
   });
 
@@ -173,7 +177,7 @@ describe("applyTables on DynamoDB Local", () => {
     }
     // An index added later to the provisioned table gets throughput too (DynamoDB requires it).
     const more = await applyTables(stack.dynamodb(), withGsi3(contract), { prefix });
-    expect(more.indexesAdded).toEqual([{ table: `${prefix}main`, index: "GSI3" }]);
+    expect(more.indexesAdded).toEqual([{ table: `${prefix}main`, index: "GSI4" }]);
     expect(more.drift).toEqual([]);
   });
 });
@@ -214,7 +218,7 @@ describe("drift: reported, never fixed", () => {
           { AttributeName: "PK", KeyType: "HASH" },
           { AttributeName: "SK", KeyType: "RANGE" },
         ],
-        AttributeDefinitions: ["PK", "SK", "GSI1PK", "GSI2PK", "GSI2SK", "OTHER"].map((name) => ({
+        AttributeDefinitions: ["PK", "SK", "GSI1PK", "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK", "OTHER"].map((name) => ({
           AttributeName: name,
           AttributeType: "S",
         })),
@@ -234,6 +238,15 @@ describe("drift: reported, never fixed", () => {
               { AttributeName: "GSI2SK", KeyType: "RANGE" },
             ],
             Projection: { ProjectionType: "KEYS_ONLY" },
+            ProvisionedThroughput: throughput,
+          },
+          {
+            IndexName: "GSI3",
+            KeySchema: [
+              { AttributeName: "GSI3PK", KeyType: "HASH" },
+              { AttributeName: "GSI3SK", KeyType: "RANGE" },
+            ],
+            Projection: { ProjectionType: "ALL" },
             ProvisionedThroughput: throughput,
           },
           {
@@ -273,7 +286,7 @@ describe("planTables (the dry run)", () => {
           logicalName: "main",
           table: `${prefix}main`,
           action: "create",
-          indexes: ["GSI1", "GSI2"],
+          indexes: ["GSI1", "GSI2", "GSI3"],
           drift: [],
           billingMode: "PAY_PER_REQUEST",
         },
@@ -289,7 +302,7 @@ describe("planTables (the dry run)", () => {
     await applyTables(stack.dynamodb(), store, { prefix });
     const before = shape(await describeTable(`${prefix}main`));
     const plans = await planTables(stack.dynamodb(), withGsi3(store), { prefix });
-    expect(plans.map((p) => [p.action, p.indexes, p.drift])).toEqual([["add-indexes", ["GSI3"], []]]);
+    expect(plans.map((p) => [p.action, p.indexes, p.drift])).toEqual([["add-indexes", ["GSI4"], []]]);
     expect(shape(await describeTable(`${prefix}main`))).toEqual(before);
   });
 });

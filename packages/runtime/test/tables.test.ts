@@ -30,11 +30,12 @@ describe("createTableInputs", () => {
       {
         TableName: "dev_main",
         KeySchema: key("PK", "SK"),
-        AttributeDefinitions: strings("PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK"),
+        AttributeDefinitions: strings("PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK"),
         BillingMode: "PAY_PER_REQUEST",
         GlobalSecondaryIndexes: [
           { IndexName: "GSI1", KeySchema: key("GSI1PK", "GSI1SK"), Projection: { ProjectionType: "ALL" } },
           { IndexName: "GSI2", KeySchema: key("GSI2PK", "GSI2SK"), Projection: { ProjectionType: "ALL" } },
+          { IndexName: "GSI3", KeySchema: key("GSI3PK", "GSI3SK"), Projection: { ProjectionType: "ALL" } },
         ],
       },
     ]);
@@ -117,7 +118,7 @@ describe("planTable", () => {
 
   it("creates a missing table with its indexes", () => {
     const plan = planTable("main", definition(), undefined);
-    expect([plan.action, plan.indexes, plan.drift]).toEqual(["create", ["GSI1", "GSI2"], []]);
+    expect([plan.action, plan.indexes, plan.drift]).toEqual(["create", ["GSI1", "GSI2", "GSI3"], []]);
   });
 
   it("does nothing to a table that matches", () => {
@@ -130,7 +131,11 @@ describe("planTable", () => {
       definition(),
       described({ GlobalSecondaryIndexes: [], BillingModeSummary: undefined }),
     );
-    expect(plan).toMatchObject({ action: "add-indexes", indexes: ["GSI1", "GSI2"], billingMode: "PROVISIONED" });
+    expect(plan).toMatchObject({
+      action: "add-indexes",
+      indexes: ["GSI1", "GSI2", "GSI3"],
+      billingMode: "PROVISIONED",
+    });
     expect(plan.drift).toEqual([
       "main: billing mode is PROVISIONED in DynamoDB but PAY_PER_REQUEST in the contract; ferry leaves billing alone (aws dynamodb update-table --table-name main --billing-mode PAY_PER_REQUEST)",
     ]);
@@ -147,7 +152,7 @@ describe("planTable", () => {
       }),
     );
     expect(plan.action).toBe("add-indexes");
-    expect(plan.indexes).toEqual(["GSI1"]);
+    expect(plan.indexes).toEqual(["GSI1", "GSI3"]);
     expect(plan.drift).toEqual([
       "main: index GSI2 is missing and cannot be added: GSI2PK is N in DynamoDB, but key attributes are strings (S) in the contract",
       "main: local secondary index ByOther is not in the contract (the contract declares global secondary indexes only)",

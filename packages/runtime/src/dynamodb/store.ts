@@ -794,7 +794,7 @@ export class DynamoEntityStore {
       throw new StoreError(
         "dynamodb",
         entity,
-        `a transaction of ${writes.length} writes (unique markers included) is over DynamoDB's limit of ${MAX_TRANSACTION_ITEMS}`,
+        `a transaction of ${writes.length} writes (unique markers and word items included) is over DynamoDB's limit of ${MAX_TRANSACTION_ITEMS}`,
       );
     }
     try {
