@@ -92,4 +92,37 @@ describe("the checkout transaction", () => {
     expect((await dynamodb.get("Product", { id: product.id }))?.inventoryQuantity).toBe(0);
     expect(checkout.failures).toEqual([]);
   });
+
+  it("one cart checked out a second time (read before the first committed) fails at its cart step, writing nothing", async () => {
+    const checkout = routing(2);
+    const { id: userId } = await checkout.router().create("User", buyer(3));
+    const product = await checkout.router().create("Product", {
+      sellerId: 1n,
+      categoryId: 1n,
+      name: "Twice thing",
+      price: "2.00",
+      inventoryQuantity: 10,
+    });
+    for (const [p, store] of AUTHORITATIVE) {
+      checkout.phase.value = 2;
+      const line = await checkout.router().create("ShoppingCart", { userId, productId: product.id, quantity: 1 });
+      const input = {
+        order: { userId, totalAmount: "2.00" },
+        lines: [{ productId: product.id, quantity: 1, priceAtTime: "2.00" }],
+        cart: [{ id: line.id, userId, productId: product.id }],
+      };
+      checkout.phase.value = p;
+      const before = (await checkout.router().get("Product", { id: product.id }))?.inventoryQuantity as number;
+      await checkout.router().transact("checkout", input);
+      // The second tab read the same cart: its line is gone now.
+      const error = await rejection(checkout.router().transact("checkout", input));
+      expectError(error, TransactionFailed, { store, transaction: "checkout", step: 4, element: 0 }, `phase ${p}`);
+      expect((error as TransactionFailed).reason, `phase ${p}`).toBeInstanceOf(NotFound);
+      expect((await checkout.router().get("Product", { id: product.id }))?.inventoryQuantity).toBe(before - 1);
+      // One order on the store that was authoritative (phase 1 wrote MySQL only; this router records no intents).
+      const orders = await checkout.router().list("Order", { index: "GSI1", values: { userId }, limit: 10 });
+      expect(orders.items, `phase ${p}`).toHaveLength(1);
+    }
+    expect(checkout.failures).toEqual([]);
+  });
 });

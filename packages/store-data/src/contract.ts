@@ -1391,7 +1391,9 @@ export const contract: Contract = {
         {
           delete: "ShoppingCart",
           forEach: "cart",
-          description: "clear the cart; a line already gone means the cart was checked out twice, and nothing happens",
+          description:
+            "clear the cart; a line already gone (the same cart checked out twice at once) fails the whole " +
+            "checkout, so nothing is placed twice",
         },
       ],
     },

@@ -490,8 +490,8 @@ export class Transactions {
    *    stock, only if enough remains and the price is still the one the line was priced at
    * 2. create Order
    * 3. create OrderItem for each of lines
-   * 4. delete ShoppingCart for each of cart: clear the cart; a line already gone means the cart was checked out
-   *    twice, and nothing happens
+   * 4. delete ShoppingCart for each of cart: clear the cart; a line already gone (the same cart checked out twice
+   *    at once) fails the whole checkout, so nothing is placed twice
    *
    * All or nothing: one MySQL transaction or one DynamoDB TransactWriteItems, routed by the phase.
    * TransactionFailed says which step failed (e.g. a condition); TransactionRefused means nothing was tried.

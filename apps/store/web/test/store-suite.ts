@@ -401,6 +401,27 @@ export function storeSuite(phase: Phase): void {
       expect((await client.api("POST", "/checkout", CARD)).body.error.code).toBe("cart_empty");
     });
 
+    it("one cart checked out twice at once (two tabs): one order, the other refused with nothing written", async () => {
+      const { client } = await registered("twotabs");
+      const product = await someProduct(client, 2);
+      await client.api("POST", "/cart", { productId: product.id, quantity: 1 });
+      const both = await Promise.all([client.api("POST", "/checkout", CARD), client.api("POST", "/checkout", CARD)]);
+      // The second either read the cart after the first emptied it (400 cart_empty), or read it before and its
+      // transaction found the line gone (409 cart_changed; runtime/test/transactions.test.ts forces that order).
+      const placed = both.filter((response) => response.status === 201);
+      const refused = both.filter((response) => response.status !== 201);
+      expect(placed).toHaveLength(1);
+      expect(refused.map((r) => [r.status, r.body.error.code])).toEqual([
+        expect.toSatisfy(
+          ([status, code]) => (status === 409 && code === "cart_changed") || (status === 400 && code === "cart_empty"),
+        ),
+      ]);
+      expect((await client.api("GET", "/orders")).body.items).toHaveLength(1);
+      expect((await client.api("GET", `/products/${product.id}`)).body.product.inventoryQuantity).toBe(
+        product.inventoryQuantity - 1,
+      );
+    });
+
     it("cancel: the status and the stock change together; twice, or someone else's order, is refused", async () => {
       const { client } = await registered();
       const product = await someProduct(client, 2);

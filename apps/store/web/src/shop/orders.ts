@@ -82,6 +82,14 @@ export class Orders {
           "A product's stock or price changed while you were checking out. Nothing was charged; review your cart.",
         );
       }
+      // The cart's lines are gone or changed since they were read: the same cart checked out in another tab.
+      if (error instanceof TransactionFailed && error.step === 4) {
+        throw new ShopError(
+          409,
+          "cart_changed",
+          "Your cart changed while you were checking out (was it checked out in another tab?). Nothing was charged; see your orders.",
+        );
+      }
       throw error;
     }
   }
