@@ -172,6 +172,12 @@ export const contract: Contract = {
         partition: "ORDER#{orderId}",
         sort: "ORDER_ITEM#{productId}",
       },
+      indexes: {
+        GSI1: {
+          partition: "ORDER_ITEM#PRODUCT_ID#{productId}",
+          sort: "{orderId}",
+        },
+      },
       id: {
         strategy: "auto-increment",
         attribute: "id",
@@ -1135,6 +1141,22 @@ export const contract: Contract = {
         count: 30,
         perSecond: 30,
       },
+      notes:
+        "computed in the application: the seller's products (listProductsBySellerId), each product's order lines " +
+        "(listOrderItemsByProductId), the orders' statuses by key (cancelled ones left out)",
+    },
+    listOrderItemsByProductId: {
+      entity: "OrderItem",
+      parameters: {
+        productId: "bigint",
+      },
+      returns: "many",
+      dynamodb: {
+        operation: "Query",
+        index: "GSI1",
+        order: "asc",
+      },
+      notes: "MySQL serves it with idx_order_items_product",
     },
     createOrder: {
       entity: "Order",

@@ -163,6 +163,21 @@ export class OrderItemRepository {
   constructor(private readonly router: EntityRouter) {}
 
   /**
+   * Lists the OrderItems with the given productId, ordered by orderId, a page at a time (Query on GSI1).
+   *
+   * Declared in the contract
+   * Note: MySQL serves it with idx_order_items_product
+   */
+  async listOrderItemsByProductId(params: { productId: bigint }, page: PageRequest = {}): Promise<Page<OrderItem>> {
+    return this.router.list<OrderItem>("OrderItem", {
+      index: "GSI1",
+      values: params,
+      order: "asc",
+      ...pageOptions(page),
+    });
+  }
+
+  /**
    * Lists the OrderItems with the given orderId, ordered by productId, a page at a time (Query on the table).
    *
    * Seen 9 times as: SELECT oi.product_id, oi.quantity, oi.price_at_time, p.name, p.image_url FROM order_items oi

@@ -532,14 +532,34 @@ export function storeSuite(phase: Phase): void {
       expect(stale.status).toBe(409);
       expect(stale.body.error.code).toBe("changed");
       expect((await seller.client.api("GET", `/seller/products/${id}`)).body.product.price).toBe("21.50");
-      await seller.client.api("POST", "/seller/products", {
+      const second = await seller.client.api("POST", "/seller/products", {
         name: "Second",
         price: "5",
         inventoryQuantity: "3",
         categoryId,
       });
+      const nothingSold = await seller.client.api("GET", "/seller/figures");
+      expect(nothingSold.body).toMatchObject({ orders: 0, unitsSold: 0, revenue: "0", bestSellers: [] });
+      // Sales: two orders of "Second" (2 units, then 1), the second cancelled; only the first counts.
+      const buyer = await registered("fan");
+      const orderIds: string[] = [];
+      for (const quantity of [2, 1]) {
+        await buyer.client.api("POST", "/cart", { productId: second.body.product.id, quantity });
+        const placed = await buyer.client.api("POST", "/checkout", CARD);
+        expect(placed.status).toBe(201);
+        orderIds.push(placed.body.order.id);
+      }
+      expect((await buyer.client.api("POST", `/orders/${orderIds[1]}/cancel`)).status).toBe(200);
+      // Stock: 3 - 2 - 1 + 1 (given back) = 1.
       const figures = await seller.client.api("GET", "/seller/figures");
-      expect(figures.body).toMatchObject({ products: 2, unitsInStock: 3, stockValue: "1500" });
+      expect(figures.body).toMatchObject({ products: 2, unitsInStock: 1, stockValue: "500" });
+      expect(figures.body).toMatchObject({ orders: 1, unitsSold: 2, revenue: "1000" });
+      expect(figures.body.bestSellers).toEqual([
+        { product: expect.objectContaining({ id: second.body.product.id }), unitsSold: 2 },
+      ]);
+      const dashboard = await (await seller.client.request("/seller")).text();
+      expect(dashboard).toContain('data-figure="revenue">$10.00<');
+      expect(dashboard).toContain("Best sellers: Second (2 sold)");
       expect(figures.body.outOfStock.map((p: { id: string }) => p.id)).toEqual([id]);
       // The description is shown escaped, never run.
       const page = await (await seller.client.request(`/products/${id}`)).text();

@@ -10,6 +10,13 @@ import { type Body, FormReader } from "./forms.ts";
 import { cents } from "./money.ts";
 
 export interface SellerFigures {
+  /** Orders with a line of the seller's (cancelled ones left out). */
+  orders: number;
+  unitsSold: number;
+  /** Cents: each line's quantity times its price at checkout. */
+  revenue: bigint;
+  /** The products that sold the most units, up to 3. */
+  bestSellers: Array<{ product: Product; unitsSold: number }>;
   products: number;
   unitsInStock: number;
   /** Cents: each product's price times its stock. */
@@ -102,7 +109,27 @@ export class Sellers {
   async figures(seller: User): Promise<SellerFigures> {
     Sellers.requireSeller(seller);
     const all = await everyPage((page) => this.store.products.listProductsBySellerId({ sellerId: seller.id }, page));
+    // Sales: each product's order lines (listOrderItemsByProductId), counted unless their order was cancelled.
+    const lines = (
+      await inBatches(all, (product) =>
+        everyPage((page) => this.store.orderItems.listOrderItemsByProductId({ productId: product.id }, page)),
+      )
+    ).flat();
+    const orderIds = [...new Set(lines.map((line) => line.orderId))];
+    const orders = await inBatches(orderIds, (id) => this.store.orders.get({ id }));
+    const cancelled = new Set(orders.filter((o) => o?.status === "cancelled").map((o) => o?.id));
+    const sold = lines.filter((line) => !cancelled.has(line.orderId));
+    const units = new Map<bigint, number>();
+    for (const line of sold) units.set(line.productId, (units.get(line.productId) ?? 0) + line.quantity);
     return {
+      orders: new Set(sold.map((line) => line.orderId)).size,
+      unitsSold: sold.reduce((sum, line) => sum + line.quantity, 0),
+      revenue: sold.reduce((sum, line) => sum + cents(line.priceAtTime) * BigInt(line.quantity), 0n),
+      bestSellers: all
+        .filter((product) => (units.get(product.id) ?? 0) > 0)
+        .map((product) => ({ product, unitsSold: units.get(product.id) ?? 0 }))
+        .sort((a, b) => b.unitsSold - a.unitsSold || (a.product.id < b.product.id ? -1 : 1))
+        .slice(0, 3),
       products: all.length,
       unitsInStock: all.reduce((sum, p) => sum + p.inventoryQuantity, 0),
       stockValue: all.reduce((sum, p) => sum + cents(p.price) * BigInt(p.inventoryQuantity), 0n),
@@ -110,4 +137,13 @@ export class Sellers {
       lowStock: all.filter((p) => p.inventoryQuantity > 0 && p.inventoryQuantity <= LOW_STOCK),
     };
   }
+}
+
+/** `read` of every value, 8 at a time, in order. */
+async function inBatches<T, R>(values: readonly T[], read: (value: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (let start = 0; start < values.length; start += 8) {
+    out.push(...(await Promise.all(values.slice(start, start + 8).map(read))));
+  }
+  return out;
 }

@@ -26,6 +26,24 @@ export function SellerPage(props: {
       </div>
       <div class="figures">
         <div class="figure">
+          <div class="muted small">Orders</div>
+          <div class="value" data-figure="orders">
+            {figures.orders}
+          </div>
+        </div>
+        <div class="figure">
+          <div class="muted small">Units sold</div>
+          <div class="value" data-figure="sold">
+            {figures.unitsSold}
+          </div>
+        </div>
+        <div class="figure">
+          <div class="muted small">Revenue</div>
+          <div class="value" data-figure="revenue">
+            {displayPrice(figures.revenue)}
+          </div>
+        </div>
+        <div class="figure">
           <div class="muted small">Products</div>
           <div class="value" data-figure="products">
             {figures.products}
@@ -50,6 +68,11 @@ export function SellerPage(props: {
           </div>
         </div>
       </div>
+      {figures.bestSellers.length > 0 ? (
+        <p class="muted">
+          Best sellers: {figures.bestSellers.map((b) => `${b.product.name} (${b.unitsSold} sold)`).join(", ")}
+        </p>
+      ) : null}
       {figures.lowStock.length > 0 ? (
         <p class="notice error">
           Running low: {figures.lowStock.map((p) => `${p.name} (${p.inventoryQuantity})`).join(", ")}
