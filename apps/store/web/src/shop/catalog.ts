@@ -3,7 +3,7 @@
  * children's, newest first), and a product with its category and seller.
  */
 import type { Category, Page, PageRequest, Product, Store } from "@ferry/store-data";
-import { notFound } from "../http/errors.ts";
+import { notFound, ShopError } from "../http/errors.ts";
 import { type Body, FormReader } from "./forms.ts";
 import { mergedPage } from "./merged-pages.ts";
 import { cents } from "./money.ts";
@@ -96,12 +96,35 @@ export function filterParams(filters: ProductFilters): Record<string, string> {
   };
 }
 
+/** How long the category tree is kept before it is read again (the store never changes categories itself). */
+export const CATEGORY_TTL_MS = 5_000;
+
 export class Catalog {
-  constructor(private readonly store: Store) {}
+  /** Every category, read at most once per CATEGORY_TTL_MS (one read in flight at a time). */
+  private categories: { at: number; all: Promise<Category[]> } | undefined;
+
+  constructor(
+    private readonly store: Store,
+    private readonly categoryTtlMs = CATEGORY_TTL_MS,
+  ) {}
+
+  /** Every category: the tree every page shows, kept a few seconds (from whichever store the phase reads). */
+  private allCategories(): Promise<Category[]> {
+    const now = Date.now();
+    if (this.categories === undefined || now - this.categories.at >= this.categoryTtlMs) {
+      const all = everyPage((page) => this.store.categories.listCategories(page));
+      this.categories = { at: now, all };
+      // A failed read is not kept: the next request reads again.
+      all.catch(() => {
+        if (this.categories?.all === all) this.categories = undefined;
+      });
+    }
+    return this.categories.all;
+  }
 
   /** The roots, each with its children, by name. */
   async tree(): Promise<CategoryNode[]> {
-    const all = await everyPage((page) => this.store.categories.listCategories(page));
+    const all = await this.allCategories();
     const roots = all.filter((category) => category.parentId === null).sort(byName);
     return roots.map((root) => ({
       ...root,
@@ -109,8 +132,11 @@ export class Catalog {
     }));
   }
 
+  /** A category by id: from the kept tree, or read by key when it is newer than the tree. */
   async category(id: bigint): Promise<Category> {
-    const category = await this.store.categories.get({ id });
+    const category =
+      (await this.allCategories()).find((candidate) => candidate.id === id) ??
+      (await this.store.categories.get({ id }));
     if (category === undefined) throw notFound("This category");
     return category;
   }
@@ -124,7 +150,7 @@ export class Catalog {
   ): Promise<{ items: Product[]; cursor?: string }> {
     const children =
       category.parentId === null
-        ? await everyPage((page) => this.store.categories.listCategoriesByParentId({ parentId: category.id }, page))
+        ? (await this.allCategories()).filter((candidate) => candidate.parentId === category.id)
         : [];
     const ids = [category.id, ...children.map((child) => child.id)];
     const { sort, ...wanted } = filters;
@@ -157,7 +183,10 @@ export class Catalog {
     const product = await this.store.products.get({ id });
     if (product === undefined) throw notFound("This product");
     const [category, seller] = await Promise.all([
-      this.store.categories.get({ id: product.categoryId }),
+      this.category(product.categoryId).catch((error: unknown) => {
+        if (error instanceof ShopError && error.status === 404) return undefined;
+        throw error;
+      }),
       product.sellerName === undefined ? this.store.users.get({ id: product.sellerId }) : undefined,
     ]);
     return {
