@@ -32,6 +32,8 @@ const DATABASE = "ferry_bench_store";
 const PHASES: Phase[] = [1, 3, 5];
 const RPS_GOAL = 0.8;
 const P50_GOAL = 1.15;
+/** The pause between a flat-out run and a run at a fixed rate. */
+const SETTLE_MS = 2_000;
 
 interface Load {
   requestsPerSecond: number;
@@ -68,6 +70,28 @@ function load(url: string, seconds: number, connections: number, endpoint: Endpo
       else resolve(JSON.parse(out.trim().split("\n").at(-1) ?? "{}") as Load);
     });
   });
+}
+
+/** The store calls the running store has made so far, by store (its /metrics: ferry_store_request_seconds_count). */
+async function storeCalls(url: string): Promise<Map<string, number>> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const calls = new Map<string, number>();
+  for (const match of text.matchAll(/^ferry_store_request_seconds_count\{store="(\w+)",[^}]*\} (\d+)$/gm)) {
+    const [, store = "", count = "0"] = match;
+    calls.set(store, (calls.get(store) ?? 0) + Number(count));
+  }
+  return calls;
+}
+
+/** The running store's shadow-read counters so far (ferry_shadow_<name>_total, summed over entities). */
+async function shadowCounts(url: string): Promise<Map<string, number>> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const counts = new Map<string, number>();
+  for (const match of text.matchAll(/^ferry_shadow_(\w+)_total(?:\{[^}]*\})? (\d+)$/gm)) {
+    const [, name = "", count = "0"] = match;
+    counts.set(name, (counts.get(name) ?? 0) + Number(count));
+  }
+  return counts;
 }
 
 /** A shopper's session on the running store: its cookie and form token. */
@@ -193,6 +217,7 @@ export async function main(args: string[]): Promise<void> {
         },
       ];
       const rows: Row[] = [];
+      const shadowNotes: string[] = [];
       const measured = new Map<string, Load>();
       for (const phase of PHASES) {
         if (phase > 1 && (await phases.get()).phase === 1) {
@@ -202,12 +227,19 @@ export async function main(args: string[]): Promise<void> {
         }
         await move(phase);
         say(`phase ${phase} (the store routes by phase ${store.fleet.phase.phase()})`);
+        const shadowBefore = await shadowCounts(url);
         for (const target of endpoints) {
           if (warm > 0) await load(url, warm, connections, target);
-          const result = await load(url, seconds, connections, target);
-          // At a fixed rate, 4 connections: each request's own latency.
+          // At a fixed rate, 4 connections: each request's own latency, measured first, once the warm-up's backlog
+          // (DynamoDB Local's queue, the shadow reads it left) has drained.
+          await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
           const paced = { ...target, options: { ...target.options, overallRate: rate } };
           const latency = await load(url, seconds, Math.min(4, connections), paced);
+          const before = await storeCalls(url);
+          const result = await load(url, seconds, connections, target);
+          const after = await storeCalls(url);
+          const perRequest = (store: string) =>
+            result.requests === 0 ? 0 : ((after.get(store) ?? 0) - (before.get(store) ?? 0)) / result.requests;
           measured.set(`${phase}:${target.name}`, result);
           measured.set(`${phase}:${target.name}:latency`, latency);
           say(
@@ -220,14 +252,23 @@ export async function main(args: string[]): Promise<void> {
             [`p50 ms at ${rate}/s`]: latency.p50,
             [`p99 ms at ${rate}/s`]: latency.p99,
             "p50 ms flat out": result.p50,
+            "MySQL calls/req": Math.round(perRequest("mysql") * 100) / 100,
+            "DynamoDB calls/req": Math.round(perRequest("dynamodb") * 100) / 100,
             requests: result.requests + latency.requests,
             "non-2xx": result.non2xx + latency.non2xx,
             errors: result.errors + result.timeouts + latency.errors + latency.timeouts,
           });
         }
+        if (phase === 3) {
+          const after = await shadowCounts(url);
+          const delta = (name: string) => (after.get(name) ?? 0) - (shadowBefore.get(name) ?? 0);
+          shadowNotes.push(
+            `phase 3 shadow reads: ${delta("comparisons")} compared, ${delta("mismatches")} mismatched, ${delta("errors")} errors, ${delta("timeouts")} timeouts, ${delta("skipped")} skipped`,
+          );
+        }
       }
       const goals: Record<string, boolean> = {};
-      const notes: string[] = [];
+      const notes: string[] = [...shadowNotes];
       for (const target of endpoints) {
         const one = measured.get(`1:${target.name}`) as Load;
         const five = measured.get(`5:${target.name}`) as Load;
@@ -243,6 +284,7 @@ export async function main(args: string[]): Promise<void> {
       notes.push(
         `autocannon in a second process; throughput: ${connections} connections, ${seconds} s per endpoint after ${warm} s of warm-up; latency: ${rate} requests/s in all over 4 connections, ${seconds} s; one store process on loopback`,
         "latencies from autocannon's response events in fractional ms (2xx only); the p50 goal compares the runs at a fixed rate",
+        "calls/req: the store's own count of MySQL and DynamoDB calls (its /metrics) during the throughput run, per request answered (shadow reads included)",
         "add to cart: each POST /api/cart is followed by DELETE of the line (autocannon's request sequence), both counted; each connection is a shopper of its own",
         `one private MariaDB and one DynamoDB Local (in memory) on this machine (${(await phases.get()).phase === 5 ? "ended in phase 5" : "phase left as is"}); the demo data set`,
       );

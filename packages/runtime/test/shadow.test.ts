@@ -20,6 +20,7 @@ import {
   type ShadowErrorContext,
   ShadowReader,
   type ShadowReaderOptions,
+  shadowReadsAfter,
   withCorrelationId,
 } from "../src/shadow/index.ts";
 import { applyTables } from "../src/tables/index.ts";
@@ -222,6 +223,48 @@ describe("ShadowReader", () => {
     await reader.idle();
     expect(calls).toBe(0);
     expect(count("comparisons")).toBe(0);
+  });
+
+  it("in a read-only request (shadowReadsAfter), starts the shadow read only once the request has answered", async () => {
+    const { reader, count } = shadowReader("after");
+    const [item] = await orderItems(await newOrder());
+    const events: string[] = [];
+    const answer = await shadowReadsAfter(async () => {
+      const served = await reader.read({
+        entity: "OrderItem",
+        key: keyOf(item ?? {}),
+        served: Promise.resolve(item),
+        startAfter: Promise.resolve(),
+        shadow: async () => {
+          events.push("shadow");
+          return item;
+        },
+      });
+      // The request goes on (more awaits, as rendering a page would) and no shadow read has started yet.
+      for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
+      events.push("answered");
+      return served;
+    });
+    expect(answer).toBe(item);
+    await reader.idle();
+    expect(events).toEqual(["answered", "shadow"]);
+    expect(count("comparisons")).toBe(1);
+    // Outside such a request it starts as soon as the served read has: before the caller's next turns.
+    const outside: string[] = [];
+    await reader.read({
+      entity: "OrderItem",
+      key: keyOf(item ?? {}),
+      served: Promise.resolve(item),
+      startAfter: Promise.resolve(),
+      shadow: async () => {
+        outside.push("shadow");
+        return item;
+      },
+    });
+    for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
+    outside.push("answered");
+    await reader.idle();
+    expect(outside).toEqual(["shadow", "answered"]);
   });
 
   it("shadows about half the reads at rate 0.5, and reads the rate on every call", async () => {

@@ -3,7 +3,15 @@
  * The store's web app: pages and the JSON API over the generated repositories, with sessions, CSRF tokens, a
  * rate-limited log-in, a body limit, security headers, and errors that show a message, never a stack trace.
  */
-import { CursorError, CursorStoreChanged, WriteConflict, WritesSuspended } from "@ferry/runtime";
+import { randomUUID } from "node:crypto";
+import {
+  CursorError,
+  CursorStoreChanged,
+  shadowReadsAfter,
+  WriteConflict,
+  WritesSuspended,
+  withCorrelationId,
+} from "@ferry/runtime";
 import type { Store } from "@ferry/store-data";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
@@ -111,6 +119,15 @@ export function createStoreApp(options: StoreAppOptions): Hono<ShopEnv> {
     return c.html(<ErrorPage viewer={v} status={404} message="This page does not exist." />, 404);
   });
 
+  // Each request's correlation id (a shadow mismatch names it; answered as x-request-id). A GET or HEAD only reads,
+  // so its shadow reads (phase 3) wait until it has answered: their work never sits inside the request.
+  app.use(async (c, next) => {
+    const given = c.req.header("x-request-id");
+    const id = given !== undefined && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
+    c.header("x-request-id", id);
+    const reading = c.req.method === "GET" || c.req.method === "HEAD";
+    await withCorrelationId(id, () => (reading ? shadowReadsAfter(next) : next()));
+  });
   app.use(
     secureHeaders({
       contentSecurityPolicy: {

@@ -1,6 +1,6 @@
 /** Shadow reads (phase 3): the other store read concurrently within a budget, compared, mismatches persisted. */
 
-export { currentCorrelationId, withCorrelationId } from "./correlation.ts";
+export { currentCorrelationId, requestAnswered, shadowReadsAfter, withCorrelationId } from "./correlation.ts";
 export {
   diffValues,
   ITEM_FIELD,

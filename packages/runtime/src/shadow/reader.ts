@@ -22,7 +22,7 @@ import type { Codec, EntityCodec } from "../codec/index.ts";
 import { addShadowCounts } from "../control/shadow-counts.ts";
 import type { Counter, Metrics } from "../metrics/index.ts";
 import type { StoreName } from "../phases.ts";
-import { currentCorrelationId } from "./correlation.ts";
+import { currentCorrelationId, requestAnswered } from "./correlation.ts";
 import {
   diffValues,
   identityOf,
@@ -306,8 +306,10 @@ export class ShadowReader {
           },
         );
       };
-      if (input.startAfter === undefined) run();
-      else input.startAfter.then(run, run);
+      // After the served read (startAfter), and after a read-only request has answered (shadowReadsAfter).
+      const waits = [input.startAfter, requestAnswered()].filter((wait) => wait !== undefined);
+      if (waits.length === 0) run();
+      else Promise.all(waits).then(run, run);
     });
     return { outcome, correlationId };
   }
