@@ -283,7 +283,7 @@ export async function main(args: string[]): Promise<void> {
       goals["every request answered 2xx"] = failed === 0;
       notes.push(
         `autocannon in a second process; throughput: ${connections} connections, ${seconds} s per endpoint after ${warm} s of warm-up; latency: ${rate} requests/s in all over 4 connections, ${seconds} s; one store process on loopback`,
-        "latencies from autocannon's response events in fractional ms (2xx only); the p50 goal compares the runs at a fixed rate",
+        "latencies from autocannon's response events in fractional ms (2xx only); the p50 goal compares the runs at a fixed rate (autocannon sends each second's share in a burst), not the flat-out runs, whose p50 is the queue of a saturated machine (shown, not judged)",
         "calls/req: the store's own count of MySQL and DynamoDB calls (its /metrics) during the throughput run, per request answered (shadow reads included)",
         "add to cart: each POST /api/cart is followed by DELETE of the line (autocannon's request sequence), both counted; each connection is a shopper of its own",
         `one private MariaDB and one DynamoDB Local (in memory) on this machine (${(await phases.get()).phase === 5 ? "ended in phase 5" : "phase left as is"}); the demo data set`,

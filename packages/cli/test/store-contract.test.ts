@@ -15,7 +15,7 @@ beforeAll(async () => {
 describe("contract/store.yaml", () => {
   it("passes the contract check", async () => {
     const result = await runCli(["contract", "check", storeContract]);
-    expect(result.stdout + result.stderr).toContain("ok (6 entities, 30 access patterns)");
+    expect(result.stdout + result.stderr).toContain("ok (6 entities, 31 access patterns)");
     expect(result.code).toBe(0);
   });
 

@@ -485,6 +485,17 @@ class RuleCheck {
    * of search results on both stores).
    */
   private checkWordIndexes(name: string, entity: LooseEntity): void {
+    const count = Object.keys(entity.wordIndexes ?? {}).length;
+    if (count > MAX_WORD_INDEXES) {
+      // A rename swaps up to 20 words out and 20 in per index, in the item's one transaction (at most 100 items).
+      this.report(
+        ["entities", name, "wordIndexes"],
+        `${name} has ${count} word indexes; at most ${MAX_WORD_INDEXES} fit in one transaction`,
+        {
+          target: "key",
+        },
+      );
+    }
     for (const [index, wordIndex] of entries(entity.wordIndexes)) {
       const path = ["entities", name, "wordIndexes", index, "attribute"];
       if (wordIndex.attribute === undefined || !this.attributeRef(name, entity, wordIndex.attribute, path)) continue;
@@ -613,6 +624,9 @@ class RuleCheck {
     }
   }
 }
+
+/** Word indexes an entity may have: a rename of each swaps up to 40 word items in the item's transaction. */
+const MAX_WORD_INDEXES = 2;
 
 type KeyParts = [name: string, partition: KeyTemplatePart[], sort: KeyTemplatePart[] | undefined];
 

@@ -236,13 +236,18 @@ export function checkTransaction(context: TransactionRuleContext, name: string, 
       }
       checkValues("set", step.set);
       checkValues("add", step.add);
+      const worded = new Set(Object.values(entity?.wordIndexes ?? {}).map((index) => index?.attribute));
       for (const attribute of [...Object.keys(step.set ?? {}), ...Object.keys(step.add ?? {})]) {
+        const at = [...path, step.set?.[attribute] !== undefined ? "set" : "add", attribute];
         if (keyAttributes.includes(attribute)) {
-          context.report(
-            [...path, step.set?.[attribute] !== undefined ? "set" : "add", attribute],
-            `${entityName}.${attribute} is in the primary key and cannot change in a transaction`,
-            { target: "key" },
-          );
+          context.report(at, `${entityName}.${attribute} is in the primary key and cannot change in a transaction`, {
+            target: "key",
+          });
+        } else if (worded.has(attribute)) {
+          context.report(at, `${entityName}.${attribute} has a word index and cannot change in a transaction`, {
+            target: "key",
+            hint: "its word items are swapped by the repository's update(), one item at a time",
+          });
         }
       }
       if (operation === "check" && (step.condition ?? []).length === 0) {

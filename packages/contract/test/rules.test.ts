@@ -364,6 +364,59 @@ describe("a listing's filters", () => {
   });
 });
 
+describe("word indexes and searches", () => {
+  const withIndex = (c: Contract) => {
+    const product = entity(c, "Product");
+    const name = product.attributes.name;
+    if (name) name.column.collation = "utf8mb4_unicode_ci";
+    product.wordIndexes = { name: { attribute: "name" } };
+  };
+
+  it("index a _ci string attribute of an entity with a one-column integer key; a search names one, by its attribute", () => {
+    expect(
+      problemsAfter((c) => {
+        withIndex(c);
+        const search = c.accessPatterns?.searchProductsByName;
+        if (search) search.dynamodb = { operation: "Query", wordIndex: "name" };
+      }),
+    ).toEqual([]);
+    expect(
+      problemsAfter((c) => {
+        withIndex(c);
+        const product = entity(c, "Product");
+        product.wordIndexes = { price: { attribute: "price" }, name: { attribute: "description" } };
+        const search = c.accessPatterns?.searchProductsByName;
+        if (search) search.dynamodb = { operation: "Query", wordIndex: "title" };
+      }),
+    ).toEqual([
+      "entities.Product.wordIndexes.price.attribute: a word index needs a string attribute, and Product.price is decimal",
+      "entities.Product.wordIndexes.name.attribute: a word index needs a case-insensitive (_ci) column, and Product.description is not",
+      expect.stringMatching(
+        /^accessPatterns\.searchProductsByName\.dynamodb\.wordIndex: Product has no word index 'title'/,
+      ),
+    ]);
+  });
+
+  it("a transaction cannot set a word-indexed attribute; at most 2 word indexes per entity", () => {
+    expect(
+      problemsAfter((c) => {
+        withIndex(c);
+        const step = c.transactions?.checkout?.steps[2];
+        if (step) step.set = { name: "renamed" };
+      }),
+    ).toEqual([
+      "transactions.checkout.steps.2.set.name: Product.name has a word index and cannot change in a transaction",
+    ]);
+    expect(
+      problemsAfter((c) => {
+        withIndex(c);
+        const product = entity(c, "Product");
+        product.wordIndexes = { a: { attribute: "name" }, b: { attribute: "name" }, c: { attribute: "name" } };
+      }),
+    ).toEqual(["entities.Product.wordIndexes: Product has 3 word indexes; at most 2 fit in one transaction"]);
+  });
+});
+
 describe("key shapes", () => {
   it("an entity has a sort template exactly when its table has a sort key", () => {
     expect(problemsAfter((c) => void delete entity(c, "User").key.sort)).toEqual([

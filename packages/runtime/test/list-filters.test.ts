@@ -3,7 +3,7 @@
  * page, on MySQL (WHERE) and on DynamoDB (a key condition on the sort key's stretch, and a filter), and the other way
  * round when the page asks for it.
  */
-import { QueryCommand } from "@aws-sdk/client-dynamodb";
+import { type DynamoDBClient, QueryCommand } from "@aws-sdk/client-dynamodb";
 import { useTestStack } from "@ferry/stack/testing";
 import { seedStore } from "@ferry/store";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -141,29 +141,19 @@ describe("a listing's filters", () => {
     expect(await everyId(router(), filter, "desc", 2, "GSI1")).toEqual(want);
   });
 
-  it("a price range reads only its stretch of the index on DynamoDB", async () => {
-    // The same key condition the store sends reads 4 items (10.00, 10.00, 10.01, 55.55) of the category's 10.
-    const codec = testbed.codec().entity("Product");
-    const partition = codec.render("PRODUCT#CATEGORY_ID#{categoryId}", { categoryId });
-    const low = codec.attribute("price").keyText("10.00");
-    const high = codec.attribute("price").keyText("55.55");
-    const out = await stack.dynamodb().send(
-      new QueryCommand({
-        TableName: `${stack.tablePrefix}main`,
-        IndexName: "GSI3",
-        KeyConditionExpression: "GSI3PK = :p AND GSI3SK BETWEEN :from AND :to",
-        ExpressionAttributeValues: {
-          ":p": { S: partition },
-          ":from": { S: low },
-          ":to": { S: `${high}\u{10ffff}\u{10ffff}` },
-        },
-        Select: "COUNT",
-      }),
-    );
-    expect(out.ScannedCount).toBe(4);
+  it("a price range reads only its stretch of the index on DynamoDB: the Query's key condition bounds the sort key", async () => {
+    // The router's client, with the commands it sends seen from outside (the real client does the work).
+    const real = stack.dynamodb();
+    const sent: QueryCommand[] = [];
+    const seen = {
+      send: (command: unknown, options?: unknown) => {
+        if (command instanceof QueryCommand) sent.push(command);
+        return real.send(command as QueryCommand, options as undefined);
+      },
+    } as unknown as DynamoDBClient;
     const { router, phase } = routing(5);
     phase.value = 5;
-    const page = await router().list("Product", {
+    const page = await router({ dynamodb: seen }).list("Product", {
       index: "GSI3",
       values: { categoryId },
       limit: 50,
@@ -173,6 +163,44 @@ describe("a listing's filters", () => {
       ],
     });
     expect(page.items.map((item) => item.price)).toEqual(["10.00", "10.00", "10.01", "55.55"]);
+    expect(sent).toHaveLength(1);
+    const input = sent[0]?.input;
+    if (input === undefined) throw new Error("no Query was sent");
+    expect(input.KeyConditionExpression).toMatch(/ BETWEEN /);
+    const codec = testbed.codec().entity("Product");
+    const bounds = Object.values(input.ExpressionAttributeValues ?? {}).map((value) => value.S);
+    expect(bounds).toContain(codec.attribute("price").keyText("10.00"));
+    // The same Query on its own reads 4 items of the category's 10.
+    const out = await real.send(new QueryCommand({ ...input, Select: "COUNT", Limit: undefined }));
+    expect(out.ScannedCount).toBe(4);
+  });
+
+  it("bounds that cross (a lowest price above the highest) list nothing on either store", async () => {
+    const { router, phase } = routing(1);
+    const filter: Condition[] = [
+      { attribute: "price", op: ">=", value: "50" },
+      { attribute: "price", op: "<=", value: "10" },
+    ];
+    for (const p of [1, 5] as const) {
+      phase.value = p;
+      expect(await everyId(router(), filter, "asc", 5), `phase ${p}`).toEqual([]);
+    }
+  });
+
+  it("a DynamoDB cursor of one order or filter is refused with another", async () => {
+    const { router, phase } = routing(5);
+    phase.value = 5;
+    const first = await router().list("Product", { index: "GSI3", values: { categoryId }, limit: 1, order: "asc" });
+    expect(first.cursor).toBeDefined();
+    const cursor = first.cursor ?? "";
+    for (const other of [
+      { order: "desc" as const },
+      { order: "asc" as const, filter: [{ attribute: "price", op: ">" as const, value: "1" }] },
+    ]) {
+      await expect(
+        router().list("Product", { index: "GSI3", values: { categoryId }, limit: 1, cursor, ...other }),
+      ).rejects.toThrow(/another order or filter/);
+    }
   });
 
   it("a MySQL cursor of one filter is refused with another", async () => {

@@ -173,6 +173,9 @@ export class BackfillPage {
       : new Map<string, Item>();
     if (check) outcome.looked = mapped.length;
     const heldMarkers = new Set<Mapped>();
+    // Word items of the rows whose item is there and equal: put again (they are the row's own, and idempotent), so an
+    // item written before its word index was in the contract gets them.
+    const wordsOfSkipped: Item[] = [];
     mapped = mapped.filter((row) => {
       const mine = JSON.stringify(codec.key(row.value));
       const item = stored.get(mine);
@@ -191,6 +194,7 @@ export class BackfillPage {
         codec.diff(codec.fromItem(item), row.row).length === 0
       ) {
         outcome.skipped++;
+        wordsOfSkipped.push(...row.words);
         return false;
       }
       slow.add(row);
@@ -214,7 +218,7 @@ export class BackfillPage {
     const bulk = mapped.filter((row) => !slow.has(row));
     const markers = bulk.flatMap((row) => row.markers);
     // A row's word items are its own (their keys hold its primary key): written with it, never in another's way.
-    const words = bulk.flatMap((row) => row.words);
+    const words = [...bulk.flatMap((row) => row.words), ...wordsOfSkipped];
     await this.writer.put(table, [...bulk.map((row) => row.item), ...markers, ...words]);
     outcome.items += markers.length + words.length;
     outcome.items += bulk.length;

@@ -9,7 +9,7 @@
  * - Every write bumps a numeric `__version` attribute, which conditional writes rely on (./write-items.ts).
  */
 
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import {
   type AttributeValue,
   ConditionalCheckFailedException,
@@ -51,7 +51,15 @@ import {
 } from "./item-keys.ts";
 import { freeOrphanMarker, markerOwnerKey } from "./orphan-markers.ts";
 import { type UniqueRule, uniqueMarker, uniqueMarkerKey, uniqueRuleAttributes, uniqueRules } from "./unique-markers.ts";
-import { hasWords, wordIndexedAttributes, wordIndexes, wordItems, wordPartition, wordsOf } from "./word-items.ts";
+import {
+  hasWords,
+  SEARCH_EXAMINED,
+  wordIndexedAttributes,
+  wordIndexes,
+  wordItems,
+  wordPartition,
+  wordsOf,
+} from "./word-items.ts";
 import {
   conditionCheck,
   deleteCurrent,
@@ -212,6 +220,8 @@ export class DynamoEntityStore {
     if (templates.sort !== undefined && names.sort !== undefined) {
       const prefix = codec.render(templates.sort, values, { prefixOnly: true });
       const range = sortRange(codec, templates.sort, values, prefix, input.filter ?? []);
+      // Bounds that cross (a lowest price above the highest) hold for no item; DynamoDB refuses such a BETWEEN.
+      if (range !== undefined && range.from > range.to) return { items: [] };
       if (range !== undefined) {
         const sortKey = expression.name(names.sort);
         // An empty string is no key value: with no prefix and no lowest bound, everything up to the highest.
@@ -227,8 +237,10 @@ export class DynamoEntityStore {
       `${expression.name(ENTITY_ATTRIBUTE)} = ${expression.value({ S: codec.name })}`,
       ...conditionExpressions(codec, expression, input.filter ?? []),
     ].join(" AND ");
+    // A cursor continues the listing with the same order and filters only.
+    const where = listingFingerprint(codec, order, input.filter ?? []);
 
-    let start = cursor === undefined ? undefined : decodeQueryCursor(cursor, entity, index);
+    let start = cursor === undefined ? undefined : decodeQueryCursor(cursor, entity, index, where);
     if (start !== undefined && start[names.partition]?.S !== partition) {
       throw new CursorError("dynamodb", entity, "continues a listing of another partition");
     }
@@ -252,7 +264,7 @@ export class DynamoEntityStore {
       for (const item of page.Items ?? []) items.push(codec.fromItem(item));
       start = page.LastEvaluatedKey;
     } while (start !== undefined && (limit === undefined || items.length < limit));
-    return start === undefined ? { items } : { items, cursor: encodeQueryCursor(entity, index, start) };
+    return start === undefined ? { items } : { items, cursor: encodeQueryCursor(entity, index, start, where) };
   }
 
   /**
@@ -273,7 +285,8 @@ export class DynamoEntityStore {
     const word = words.reduce((longest, candidate) => (candidate.length > longest.length ? candidate : longest));
     const partition = wordPartition(codec, index.name, word);
     const cursorIndex = `words:${index.name}`;
-    let start = input.cursor === undefined ? undefined : decodeQueryCursor(input.cursor, entity, cursorIndex);
+    const searched = words.join(" ");
+    let start = input.cursor === undefined ? undefined : decodeQueryCursor(input.cursor, entity, cursorIndex, searched);
     if (start !== undefined && start[codec.keyNames.partition]?.S !== partition) {
       throw new CursorError("dynamodb", entity, "continues a search for other words");
     }
@@ -282,6 +295,7 @@ export class DynamoEntityStore {
     const keyCondition = `${expression.name(codec.keyNames.partition)} = ${expression.value({ S: partition })}`;
     const keyText = (key: Item) => JSON.stringify(primaryKey(codec, key));
     const items: EntityValue[] = [];
+    let examined = 0;
     for (;;) {
       const page = await this.client.send(
         new QueryCommand({
@@ -307,9 +321,11 @@ export class DynamoEntityStore {
           const value = codec.fromItem(owner);
           if (hasWords(value[index.attribute], words)) items.push(value);
         }
-        if (items.length === limit) {
-          // Where the next page starts: after this word item (there may be none left; the next page then is empty).
-          return { items, cursor: encodeQueryCursor(entity, cursorIndex, primaryKey(codec, item)) };
+        examined++;
+        // A full page, or as many word items read as one call may (a common word with a rare one): the next page
+        // starts after this word item (there may be none left; that page is then empty).
+        if (items.length === limit || examined >= SEARCH_EXAMINED) {
+          return { items, cursor: encodeQueryCursor(entity, cursorIndex, primaryKey(codec, item), searched) };
         }
       }
       start = page.LastEvaluatedKey;
@@ -772,15 +788,15 @@ export class DynamoEntityStore {
     const wordKey = (word: Item) => JSON.stringify(primaryKey(codec, word));
     const oldWords = wordItems(codec, before, oldKey);
     const newWords = wordItems(codec, next, newKey);
-    const oldKeys = new Set(oldWords.map(wordKey));
     const newKeys = new Set(newWords.map(wordKey));
     for (const word of oldWords) {
       if (newKeys.has(wordKey(word))) continue;
       writes.push(deleteWord(this.tableName(codec.name), primaryKey(codec, word)));
       meanings.push({ kind: "marker" });
     }
+    // Every word of the new value is put, kept ones too: one missing (an item written before its word index was in
+    // the contract) comes back with the item's next rewrite.
     for (const word of newWords) {
-      if (!moves && oldKeys.has(wordKey(word))) continue;
       writes.push(putWord(this.tableName(codec.name), word));
       meanings.push({ kind: "marker" });
     }
@@ -805,6 +821,15 @@ export class DynamoEntityStore {
       throw await cancellationError(error, codes, meanings, entity, this.codec, (codec, key) => this.read(codec, key));
     }
   }
+}
+
+/** A short digest of a listing's order and filters (in a cursor: a continuation must have the same). */
+function listingFingerprint(codec: EntityCodec, order: string, filter: readonly Condition[]): string {
+  const shown = filter.map(({ attribute, op, value }) => [attribute, op, codec.attribute(attribute).normalize(value)]);
+  return createHash("sha256")
+    .update(JSON.stringify([order, shown]))
+    .digest("base64url")
+    .slice(0, 16);
 }
 
 /** The highest character: a key text that starts with a prefix sorts below the prefix followed by it. */

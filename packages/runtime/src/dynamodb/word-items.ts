@@ -19,6 +19,12 @@ export const MAX_WORDS = 20;
 /** Longer words are left out of the index (and out of a search's words). */
 export const MAX_WORD_LENGTH = 64;
 
+/**
+ * The most word items (DynamoDB) or rows (MySQL) one page of a search looks at before it answers with what it has
+ * and a cursor: a common word searched with a rare one costs a bounded amount per request.
+ */
+export const SEARCH_EXAMINED = 1_000;
+
 export interface WordIndex {
   name: string;
   attribute: string;

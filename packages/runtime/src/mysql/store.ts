@@ -8,7 +8,7 @@ import { isConditionOperator } from "@ferry/contract";
 import { type Codec, type EntityCodec, type EntityValue, mysqlTypeCast } from "../codec/index.ts";
 import type { Condition } from "../condition.ts";
 import { decodeCursor, encodeCursor } from "../cursor.ts";
-import { hasWords, wordOrderAttribute, wordsOf } from "../dynamodb/word-items.ts";
+import { hasWords, SEARCH_EXAMINED, wordOrderAttribute, wordsOf } from "../dynamodb/word-items.ts";
 import { AlreadyExists, ConditionFailed, CursorError, NotFound, StoreError, UniqueViolation } from "../errors.ts";
 import { escapeId, type MysqlStatements, mysqlStatements, NOT_ASCII } from "./sql.ts";
 
@@ -175,6 +175,7 @@ export class MysqlEntityStore {
       input.cursor === undefined ? undefined : decodeListCursor(input.cursor, entity, fingerprint, 1)[0];
     const batch = Math.min(Math.max(limit * 2, 50), 500);
     const items: EntityValue[] = [];
+    let examined = 0;
     for (;;) {
       const sql = this.sql(entity).searchBy(attribute, words.length, after !== undefined);
       const rows = await this.rows(sql, [...patterns, NOT_ASCII, ...(after === undefined ? [] : [after]), batch]);
@@ -182,7 +183,9 @@ export class MysqlEntityStore {
         const value = codec.fromRow(row);
         after = codec.attribute(key).toParameter(value[key]);
         if (hasWords(value[attribute], words)) items.push(value);
-        if (items.length === limit) {
+        examined++;
+        // As DynamoDB's side: a full page, or as many rows looked at as one call may.
+        if (items.length === limit || examined >= SEARCH_EXAMINED) {
           return { items, cursor: encodeCursor("mysql", entity, { where: fingerprint, last: [toJsonParam(after)] }) };
         }
       }

@@ -284,9 +284,10 @@ export class ShadowReader {
         return Promise.reject(error);
       }
     };
-    this.inFlight++;
     const outcome = new Promise<Outcome<R>>((resolve) => {
       const run = () => {
+        // Counted from its start: a shadow read waiting for its request to answer holds nothing yet.
+        this.inFlight++;
         const timer = setTimeout(() => {
           resolve({ kind: "timeout" });
           controller.abort(new ShadowBudgetExceeded(this.budgetMs));
@@ -309,7 +310,7 @@ export class ShadowReader {
       // After the served read (startAfter), and after a read-only request has answered (shadowReadsAfter).
       const waits = [input.startAfter, requestAnswered()].filter((wait) => wait !== undefined);
       if (waits.length === 0) run();
-      else Promise.all(waits).then(run, run);
+      else Promise.allSettled(waits).then(run);
     });
     return { outcome, correlationId };
   }
