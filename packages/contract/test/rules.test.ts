@@ -401,7 +401,7 @@ describe("word indexes and searches", () => {
     expect(
       problemsAfter((c) => {
         withIndex(c);
-        const step = c.transactions?.checkout?.steps[2];
+        const step = c.transactions?.checkout?.steps?.[2];
         if (step) step.set = { name: "renamed" };
       }),
     ).toEqual([
