@@ -6,8 +6,17 @@
  */
 import { parseArgs } from "node:util";
 import { applyTables } from "@ferry/runtime";
-import { describeError, displayUrl, dynamoDbClient, stackDown, stackStatus, stackUp } from "@ferry/stack";
-import { isStoreSeeded, seedStore } from "@ferry/store";
+import {
+  describeError,
+  displayUrl,
+  dynamoDbClient,
+  parseMysqlUrl,
+  stackDown,
+  stackStatus,
+  stackUp,
+  withDatabase,
+} from "@ferry/stack";
+import { DEFAULT_STORE_DATABASE, isStoreSeeded, seedStore } from "@ferry/store";
 import { contract } from "@ferry/store-data";
 import { startStoreServer } from "./server.ts";
 
@@ -46,9 +55,11 @@ async function main(): Promise<void> {
   const wasUp = new Set(before.filter((part) => part.answering).map((part) => part.name));
   const state = await stackUp({ onProgress: (line) => console.log(line) });
   const startedNow = (["mysql", "dynamodb"] as const).filter((name) => state[name]?.startedByFerry && !wasUp.has(name));
-  const mysqlUrl = state.mysql?.url;
+  const serverUrl = state.mysql?.url;
   const endpoint = state.dynamodb?.url;
-  if (!mysqlUrl || !endpoint) throw new Error("the stack came up without MySQL or DynamoDB");
+  if (!serverUrl || !endpoint) throw new Error("the stack came up without MySQL or DynamoDB");
+  // The store's own database on the stack's server (the seed's default), not the server alone.
+  const mysqlUrl = withDatabase(serverUrl, parseMysqlUrl(serverUrl).database ?? DEFAULT_STORE_DATABASE);
   if (await isStoreSeeded(mysqlUrl)) console.log(`store     data in ${displayUrl(mysqlUrl)} kept as it is`);
   else {
     const seeded = await seedStore({ mysqlUrl, plan: { kind: "demo" } });

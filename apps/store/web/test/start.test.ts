@@ -1,0 +1,86 @@
+/**
+ * `pnpm start` (src/main.ts), as a user runs it: in a process of its own, on a new ferry home, it brings the stack
+ * up, loads the demo data, applies the tables, serves the store in phase 1 with every page reading its data, and
+ * Ctrl-C stops the store and the stack it started.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+
+const MAIN = fileURLToPath(new URL("../src/main.ts", import.meta.url));
+const home = mkdtempSync(join(tmpdir(), "ferry-start-"));
+let child: ChildProcess | undefined;
+let output = "";
+
+afterAll(() => {
+  child?.kill("SIGKILL");
+  rmSync(home, { recursive: true, force: true });
+});
+
+/** Resolves with the first match of `pattern` in the output, or fails after `ms`. */
+function waitFor(pattern: RegExp, ms: number): Promise<RegExpMatchArray> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const timer = setInterval(() => {
+      const match = output.match(pattern);
+      if (match) {
+        clearInterval(timer);
+        resolve(match);
+      } else if (Date.now() - started > ms || child?.exitCode !== null) {
+        clearInterval(timer);
+        reject(new Error(`never saw ${pattern} in:\n${output}`));
+      }
+    }, 100);
+  });
+}
+
+describe("pnpm start", () => {
+  it("serves the seeded store from a new home, every page reading its data; Ctrl-C stops what it started", async () => {
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      FERRY_HOME: home,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+    };
+    for (const name of ["MYSQL_URL", "DYNAMODB_ENDPOINT", "FERRY_TABLE_PREFIX"]) delete env[name];
+    child = spawn(process.execPath, ["--import", "tsx", MAIN, "--port", "0"], {
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child.stdout?.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.stderr?.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const [, url] = await waitFor(/store {5}(http:\/\/127\.0\.0\.1:\d+) {2}\(phase 1;/, 90_000);
+    expect(output).toMatch(/demo data loaded/);
+
+    const health = await fetch(`${url}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ ok: true, phase: 1, mysql: { ok: true }, dynamodb: { ok: true } });
+    const tree = (await (await fetch(`${url}/api/categories`)).json()) as { categories: Array<{ id: string }> };
+    expect(tree.categories.length).toBeGreaterThan(0);
+    const listing = await fetch(`${url}/api/categories/${tree.categories[0]?.id}/products?sort=price-asc`);
+    expect(listing.status).toBe(200);
+    const { items } = (await listing.json()) as { items: Array<{ id: string; name: string }> };
+    expect(items.length).toBeGreaterThan(0);
+    const product = await fetch(`${url}/products/${items[0]?.id}`);
+    expect(product.status).toBe(200);
+    expect(await product.text()).toContain(items[0]?.name.replaceAll("'", "&#39;") ?? "");
+    const word = items[0]?.name.split(/[^\p{L}\p{N}]+/u).find((w) => w.length > 2) ?? "";
+    const search = await fetch(`${url}/api/search?q=${encodeURIComponent(word)}`);
+    expect(search.status).toBe(200);
+    expect(((await search.json()) as { items: Array<{ id: string }> }).items.map((p) => p.id)).toContain(items[0]?.id);
+    expect(output).not.toMatch(/failed|No database selected/);
+
+    const exited = new Promise<number | null>((resolve) => child?.on("exit", (code) => resolve(code)));
+    child.kill("SIGINT");
+    expect(await exited).toBe(0);
+    expect(output).toMatch(/stopping \.\.\./);
+    expect(output).toMatch(/mysql +stopped/);
+    expect(output).toMatch(/dynamodb +stopped/);
+  }, 150_000);
+});
