@@ -4,7 +4,7 @@ import type { Category, Product } from "@ferry/store-data";
 import { type CategoryNode, filterParams, type ProductFilters, type ProductView } from "../shop/catalog.ts";
 import { displayPrice } from "../shop/money.ts";
 import { Csrf, Layout, type Notice, type Viewer } from "./layout.tsx";
-import { EMPTY_FORM, FieldError, type FormState, Pager, ProductCard, ProductImage } from "./parts.tsx";
+import { EMPTY_FORM, Field, FieldError, type FormState, Pager, ProductCard, ProductImage } from "./parts.tsx";
 
 export function CategoryTree(props: { tree: CategoryNode[]; current?: bigint }) {
   return (
@@ -143,21 +143,6 @@ export function SearchPage(props: {
 function ListingFilters(props: { action: string; form: FormState }) {
   const { values, errors } = props.form;
   const sort = values.sort ?? "newest";
-  const field = (name: string, label: string) => (
-    <div class={errors[name] ? "field has-error" : "field"}>
-      <label for={`f-${name}`}>{label}</label>
-      <input
-        id={`f-${name}`}
-        name={name}
-        type="text"
-        inputmode="decimal"
-        placeholder="0.00"
-        value={values[name] ?? ""}
-        aria-invalid={errors[name] ? "true" : undefined}
-      />
-      <FieldError form={props.form} name={name} />
-    </div>
-  );
   return (
     <form class="filters" method="get" action={props.action} aria-label="Sort and filter">
       <div class={errors.sort ? "field has-error" : "field"}>
@@ -175,8 +160,8 @@ function ListingFilters(props: { action: string; form: FormState }) {
         </select>
         <FieldError form={props.form} name="sort" />
       </div>
-      {field("minPrice", "Min price")}
-      {field("maxPrice", "Max price")}
+      <Field form={props.form} name="minPrice" label="Min price" inputmode="decimal" placeholder="0.00" />
+      <Field form={props.form} name="maxPrice" label="Max price" inputmode="decimal" placeholder="0.00" />
       <label class="check">
         <input
           class="check-box"

@@ -25,48 +25,24 @@ export function SellerPage(props: {
         </a>
       </div>
       <div class="figures">
-        <div class="figure">
-          <div class="muted small">Orders</div>
-          <div class="value" data-figure="orders">
-            {figures.orders}
+        {(
+          [
+            ["Orders", "orders", figures.orders],
+            ["Units sold", "sold", figures.unitsSold],
+            ["Revenue", "revenue", displayPrice(figures.revenue)],
+            ["Products", "products", figures.products],
+            ["Units in stock", "units", figures.unitsInStock],
+            ["Stock value", "value", displayPrice(figures.stockValue)],
+            ["Out of stock", "out", figures.outOfStock.length],
+          ] as const
+        ).map(([label, key, value]) => (
+          <div class="figure">
+            <div class="muted small">{label}</div>
+            <div class="value" data-figure={key}>
+              {value}
+            </div>
           </div>
-        </div>
-        <div class="figure">
-          <div class="muted small">Units sold</div>
-          <div class="value" data-figure="sold">
-            {figures.unitsSold}
-          </div>
-        </div>
-        <div class="figure">
-          <div class="muted small">Revenue</div>
-          <div class="value" data-figure="revenue">
-            {displayPrice(figures.revenue)}
-          </div>
-        </div>
-        <div class="figure">
-          <div class="muted small">Products</div>
-          <div class="value" data-figure="products">
-            {figures.products}
-          </div>
-        </div>
-        <div class="figure">
-          <div class="muted small">Units in stock</div>
-          <div class="value" data-figure="units">
-            {figures.unitsInStock}
-          </div>
-        </div>
-        <div class="figure">
-          <div class="muted small">Stock value</div>
-          <div class="value" data-figure="value">
-            {displayPrice(figures.stockValue)}
-          </div>
-        </div>
-        <div class="figure">
-          <div class="muted small">Out of stock</div>
-          <div class="value" data-figure="out">
-            {figures.outOfStock.length}
-          </div>
-        </div>
+        ))}
       </div>
       {figures.bestSellers.length > 0 ? (
         <p class="muted">
