@@ -7,8 +7,9 @@
  * moves under it). Two runs per endpoint and phase:
  *
  * - throughput: `--connections` connections as fast as the store answers: requests/s;
- * - latency: `--rate` requests/s in all (a load every phase sustains, well under any saturation): p50 and p99, so
- *   that the latency is the request's own and not the queue a saturated machine builds.
+ * - latency: one request every 1/`--rate` s (a load every phase sustains, well under any saturation; an open loop from
+ *   bench/load/paced-child.mjs, since autocannon's own rate limit sends each second's share in one burst): p50 and
+ *   p99, so that the latency is the request's own and not the queue a saturated machine builds.
  *
  * Goals (the issue's): phase 5 requests/s >= 0.8 x phase 1 (throughput runs), and phase 3 p50 <= 1.15 x phase 1
  * (latency runs), for each endpoint.
@@ -27,7 +28,8 @@ import { type RunningStore, startStoreServer } from "@ferry/store-web";
 import { publish, type Row } from "./report.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const CHILD = join(here, "load", "autocannon-child.mjs");
+const AUTOCANNON = join(here, "load", "autocannon-child.mjs");
+const PACED = join(here, "load", "paced-child.mjs");
 const DATABASE = "ferry_bench_store";
 const PHASES: Phase[] = [1, 3, 5];
 const RPS_GOAL = 0.8;
@@ -55,11 +57,10 @@ function say(line: string): void {
   process.stderr.write(`${line}\n`);
 }
 
-/** Runs autocannon in a child process against `url`. */
-function load(url: string, seconds: number, connections: number, endpoint: Endpoint): Promise<Load> {
-  const config = { url, duration: seconds, connections, ...endpoint.options };
+/** Runs a load child (`script`, given `config` as JSON) and reads the figures it prints. */
+function runChild(script: string, config: Record<string, unknown>): Promise<Load> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD, JSON.stringify(config)], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, [script, JSON.stringify(config)], { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     child.stdout.on("data", (chunk: Buffer) => {
       out += chunk.toString();
@@ -69,6 +70,30 @@ function load(url: string, seconds: number, connections: number, endpoint: Endpo
       if (code !== 0) reject(new Error(`the load process exited with ${code}`));
       else resolve(JSON.parse(out.trim().split("\n").at(-1) ?? "{}") as Load);
     });
+  });
+}
+
+/** autocannon in a child process against `url`, `connections` connections as fast as the store answers. */
+function load(url: string, seconds: number, connections: number, endpoint: Endpoint): Promise<Load> {
+  return runChild(AUTOCANNON, { url, duration: seconds, connections, ...endpoint.options });
+}
+
+/** Requests at a fixed interval, `rate` per second, from a child process (bench/load/paced-child.mjs). */
+function paced(url: string, seconds: number, rate: number, endpoint: Endpoint): Promise<Load> {
+  const { path, requests, sessions, headers } = endpoint.options as {
+    path?: string;
+    requests?: unknown[];
+    sessions?: unknown[];
+    headers?: Record<string, string>;
+  };
+  return runChild(PACED, {
+    url,
+    rate,
+    seconds,
+    warm: 1,
+    requests: requests ?? [{ method: "GET", path }],
+    sessions,
+    headers,
   });
 }
 
@@ -230,11 +255,10 @@ export async function main(args: string[]): Promise<void> {
         const shadowBefore = await shadowCounts(url);
         for (const target of endpoints) {
           if (warm > 0) await load(url, warm, connections, target);
-          // At a fixed rate, 4 connections: each request's own latency, measured first, once the warm-up's backlog
-          // (DynamoDB Local's queue, the shadow reads it left) has drained.
+          // At a fixed interval: each request's own latency, measured first, once the warm-up's backlog (DynamoDB
+          // Local's queue, the shadow reads it left) has drained.
           await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
-          const paced = { ...target, options: { ...target.options, overallRate: rate } };
-          const latency = await load(url, seconds, Math.min(4, connections), paced);
+          const latency = await paced(url, seconds, rate, target);
           const before = await storeCalls(url);
           const result = await load(url, seconds, connections, target);
           const after = await storeCalls(url);
@@ -282,8 +306,8 @@ export async function main(args: string[]): Promise<void> {
       const failed = [...measured.values()].reduce((sum, m) => sum + m.non2xx + m.errors + m.timeouts, 0);
       goals["every request answered 2xx"] = failed === 0;
       notes.push(
-        `autocannon in a second process; throughput: ${connections} connections, ${seconds} s per endpoint after ${warm} s of warm-up; latency: ${rate} requests/s in all over 4 connections, ${seconds} s; one store process on loopback`,
-        "latencies from autocannon's response events in fractional ms (2xx only); the p50 goal compares the runs at a fixed rate (autocannon sends each second's share in a burst), not the flat-out runs, whose p50 is the queue of a saturated machine (shown, not judged)",
+        `autocannon in a second process; throughput: ${connections} connections, ${seconds} s per endpoint after ${warm} s of warm-up; latency: one request every ${(1000 / rate).toFixed(1)} ms (${rate}/s, an open loop from a second process: bench/load/paced-child.mjs), ${seconds} s after 1 s of warm-up; one store process on loopback`,
+        "latencies in fractional ms, 2xx only: autocannon's response events (throughput runs), send-to-last-byte (latency runs); the p50 goal compares the runs at a fixed interval, not the flat-out runs, whose p50 is the queue of a saturated machine (shown, not judged); autocannon's own fixed rate sends each second's share in one burst, which measures that burst's queue",
         "calls/req: the store's own count of MySQL and DynamoDB calls (its /metrics) during the throughput run, per request answered (shadow reads included)",
         "add to cart: each POST /api/cart is followed by DELETE of the line (autocannon's request sequence), both counted; each connection is a shopper of its own",
         `one private MariaDB and one DynamoDB Local (in memory) on this machine (${(await phases.get()).phase === 5 ? "ended in phase 5" : "phase left as is"}); the demo data set`,
