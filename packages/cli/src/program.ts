@@ -1,4 +1,5 @@
 import { Command } from "commander";
+import { adminCommand } from "./commands/admin.ts";
 import { analyzeCommand } from "./commands/analyze.ts";
 import { backfillCommand } from "./commands/backfill.ts";
 import { contractCommand } from "./commands/contract.ts";
@@ -33,5 +34,6 @@ export function buildProgram(): Command {
   program.addCommand(phaseCommand());
   program.addCommand(backfillCommand());
   program.addCommand(validateCommand());
+  program.addCommand(adminCommand());
   return program;
 }

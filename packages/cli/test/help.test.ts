@@ -61,6 +61,9 @@ describe("ferry --help", () => {
       "backfill runs",
       "backfill status",
       "validate",
+      "admin",
+      "admin create-operator",
+      "admin operators",
     ]);
   });
 

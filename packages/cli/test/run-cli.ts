@@ -16,8 +16,11 @@ export interface CliResult {
 /** Environment variables to set (a string) or unset (undefined) for one run. */
 export type Env = Record<string, string | undefined>;
 
-/** Runs `ferry ...` as a user would (a separate node process, in the repository root), with extra environment. */
-export function runCli(args: string[], env: Env = {}): Promise<CliResult> {
+/**
+ * Runs `ferry ...` as a user would (a separate node process, in the repository root), with extra environment and,
+ * when given, `input` on its stdin (then closed).
+ */
+export function runCli(args: string[], env: Env = {}, input?: string): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const merged: Record<string, string> = {};
     for (const [key, value] of Object.entries({ ...process.env, ...env })) if (value !== undefined) merged[key] = value;
@@ -32,6 +35,7 @@ export function runCli(args: string[], env: Env = {}): Promise<CliResult> {
     });
     child.once("error", reject);
     child.once("close", (code) => resolve({ code, stdout, stderr }));
+    if (input !== undefined) child.stdin.end(input);
   });
 }
 

@@ -28,6 +28,21 @@ export {
   INSTANCE_PARTITION,
 } from "./heartbeats.ts";
 export {
+  isOperatorRole,
+  MAX_OPERATOR_PASSWORD,
+  MIN_OPERATOR_PASSWORD,
+  OPERATOR_NAME,
+  OPERATOR_PARTITION,
+  OPERATOR_ROLES,
+  type Operator,
+  OperatorAccountError,
+  type OperatorRole,
+  OperatorStore,
+  type OperatorStoreOptions,
+  operatorNameProblem,
+  operatorPasswordProblem,
+} from "./operators.ts";
+export {
   InvalidPhaseSettings,
   PhaseChangeRefused,
   PhaseConflict,
