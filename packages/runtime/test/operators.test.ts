@@ -82,7 +82,7 @@ describe("operator accounts in the control table", () => {
     await store.create({ name: "bob", password: "staple of the battery", role: "viewer", by: "ada" });
     clock += 60_000;
     const promoted = await store.setRole("bob", "operator");
-    expect(promoted).toMatchObject({ role: "operator", sessionsFrom: Math.ceil(clock / 1000) });
+    expect(promoted).toMatchObject({ role: "operator", sessionsFrom: clock });
     expect(promoted.changedAt).toBe(new Date(clock).toISOString());
     clock += 60_000;
     expect((await store.setDisabled("ada", true)).disabled).toBe(true);
@@ -94,7 +94,9 @@ describe("operator accounts in the control table", () => {
     expect((await store.get("bob"))?.role).toBe("operator");
     clock += 60_000;
     const renewed = await store.setPassword("bob", "a brand new passphrase");
-    expect(renewed.sessionsFrom).toBe(Math.ceil(clock / 1000));
+    expect(renewed.sessionsFrom).toBe(clock);
+    clock += 1;
+    expect((await store.endSessions("bob")).sessionsFrom).toBe(clock);
     expect(await store.authenticate("bob", "staple of the battery")).toBeUndefined();
     expect((await store.authenticate("bob", "a brand new passphrase"))?.name).toBe("bob");
     expect((await refused(store.setPassword("nobody", "a brand new passphrase"))).reason).toBe("missing");

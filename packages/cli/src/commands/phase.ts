@@ -4,8 +4,8 @@
  */
 import { hostname, userInfo } from "node:os";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import type { FleetView, MoveProgress, PhaseAuditEntry, PhaseState, PhaseStore } from "@ferry/runtime";
-import { PHASES, type PhaseFlags, type StoreName } from "@ferry/runtime";
+import type { FleetView, MoveProgress, MysqlExecutor, PhaseAuditEntry, PhaseState, PhaseStore } from "@ferry/runtime";
+import { PHASES, type PhaseFlags } from "@ferry/runtime";
 import { connectMysql, parseMysqlUrl, resolveConnections, StackError, withDatabase } from "@ferry/stack";
 import { Command } from "commander";
 import { dynamoDbClientFor } from "../dynamodb-client.ts";
@@ -100,7 +100,7 @@ Examples:
     )
     .action(async (to: number, options: SetOptions) => {
       const who = options.who ?? defaultWho();
-      const outbox = outboxReader(options);
+      const outbox = mysqlOnDemand(options);
       let told = "";
       const onProgress = (progress: MoveProgress) => {
         const now =
@@ -118,7 +118,7 @@ Examples:
       const { before, after } = await withStore(
         {
           ...options,
-          pendingWrites: outbox.pendingWrites,
+          mysql: outbox.mysql,
           ...(options.staleAfter === undefined ? {} : { staleAfterMs: options.staleAfter }),
         },
         "change the phase",
@@ -201,13 +201,14 @@ function withConnection(command: Command): Command {
  */
 async function withStore<T>(
   options: ConnectionOptions & {
-    pendingWrites?: (store: StoreName, options: { inFlight: boolean }) => Promise<number>;
+    /** The app's MySQL, for the outbox of writes for DynamoDB; without it the outbox is not checked. */
+    mysql?: () => Promise<MysqlExecutor>;
     staleAfterMs?: number;
   },
   doing: string,
   work: (store: PhaseStore) => Promise<T>,
 ): Promise<T> {
-  const { dynamoDbLocation, dynamoDbProblem, PhaseStore } = await import("@ferry/runtime");
+  const { dynamoDbLocation, dynamoDbProblem, outboxPendingWrites, PhaseStore } = await import("@ferry/runtime");
   const { dynamodbEndpoint, region, tablePrefix } = resolveConnections({
     mysqlUrl: MYSQL_NOT_USED,
     dynamodbEndpoint: options.dynamodbEndpoint,
@@ -215,22 +216,12 @@ async function withStore<T>(
   const client: DynamoDBClient = dynamoDbClientFor(dynamodbEndpoint, region);
   try {
     const prefix = options.prefix ?? tablePrefix;
-    const { DynamoOutboxStorage } = await import("@ferry/runtime");
-    const pendingWrites = options.pendingWrites;
+    const mysql = options.mysql;
     return await work(
       new PhaseStore(client, {
         tablePrefix: prefix,
         ...(options.staleAfterMs === undefined ? {} : { staleAfterMs: options.staleAfterMs }),
-        // Writes for MySQL wait in the control table; writes for DynamoDB in the app's MySQL database.
-        ...(pendingWrites
-          ? {
-              pendingWrites: async (target: StoreName, counting: { inFlight: boolean }) => {
-                if (target !== "mysql") return pendingWrites(target, counting);
-                const { depth, inFlight } = await new DynamoOutboxStorage(client, prefix).depth("mysql");
-                return depth + (counting.inFlight ? inFlight : 0);
-              },
-            }
-          : {}),
+        ...(mysql ? { pendingWrites: outboxPendingWrites({ client, tablePrefix: prefix, mysql }) } : {}),
       }),
     );
   } catch (error) {
@@ -244,26 +235,20 @@ async function withStore<T>(
 }
 
 /**
- * Reads how many failed writes for DynamoDB wait in the app's MySQL outbox, connecting only when asked (a move that
- * does not switch the authoritative store never needs MySQL).
+ * The app's MySQL database, connected only when asked (a move that does not switch the authoritative store never needs
+ * it), for the outbox of failed writes for DynamoDB.
  */
-function outboxReader(options: SetOptions): {
-  pendingWrites: (target: StoreName, counting: { inFlight: boolean }) => Promise<number>;
-  close: () => Promise<void>;
-} {
-  let connection: Awaited<ReturnType<typeof connectMysql>> | undefined;
+function mysqlOnDemand(options: SetOptions): { mysql: () => Promise<MysqlExecutor>; close: () => Promise<void> } {
+  let connection: Promise<Awaited<ReturnType<typeof connectMysql>>> | undefined;
   return {
-    async pendingWrites(target, counting) {
-      const { MysqlOutboxStorage } = await import("@ferry/runtime");
+    mysql() {
       const { mysqlUrl } = resolveConnections({ mysqlUrl: options.mysqlUrl });
       const database = options.database ?? parseMysqlUrl(mysqlUrl).database ?? "store";
-      connection ??= await connectMysql(withDatabase(mysqlUrl, database), { connectTimeoutMs: 5_000 });
-      // Writes in flight (intents within their grace), when asked: they may not have reached DynamoDB yet.
-      const { depth, inFlight } = await new MysqlOutboxStorage(connection).depth(target);
-      return depth + (counting.inFlight ? inFlight : 0);
+      connection ??= connectMysql(withDatabase(mysqlUrl, database), { connectTimeoutMs: 5_000 });
+      return connection;
     },
     async close() {
-      await connection?.end().catch(() => undefined);
+      await (await connection?.catch(() => undefined))?.end().catch(() => undefined);
     },
   };
 }

@@ -4,8 +4,8 @@
  * (phases, backfill, validation, repair, the outbox) and manages the accounts.
  *
  * Items: pk `OPERATOR`, sk the operator's name: `role`, `passwordHash`, `createdAt`, `createdBy`, `disabled` (BOOL),
- * `sessionsFrom` (N, epoch seconds: a session issued before it is no longer valid; moved on by a new password, a
- * change of role and disabling) and `changedAt`. One partition: a console has a handful of operators.
+ * `sessionsFrom` (N, epoch milliseconds: a session issued up to then is no longer valid; moved on by a new
+ * password, a change of role, disabling and log-out) and `changedAt`. One partition: a console has a handful of operators.
  */
 import {
   ConditionalCheckFailedException,
@@ -41,7 +41,7 @@ export interface Operator {
   createdBy: string;
   /** ISO-8601, of the last change to the account. */
   changedAt: string;
-  /** Epoch seconds: sessions issued earlier are no longer valid. */
+  /** Epoch milliseconds: sessions issued up to then are no longer valid. */
   sessionsFrom: number;
 }
 
@@ -205,6 +205,11 @@ export class OperatorStore {
     return this.update(name, "SET #hash = :hash", { "#hash": "passwordHash" }, { ":hash": { S: hash } });
   }
 
+  /** Ends every session of the account issued up to now (log-out). */
+  async endSessions(name: string): Promise<Operator> {
+    return this.update(name, "SET #disabled = #disabled", { "#disabled": "disabled" }, {});
+  }
+
   private async item(name: string): Promise<ControlItem | undefined> {
     const out = await this.client.send(
       new GetItemCommand({
@@ -255,7 +260,7 @@ export class OperatorStore {
           ExpressionAttributeValues: {
             ...values,
             ":changedAt": { S: new Date(now).toISOString() },
-            ":sessionsFrom": { N: String(Math.ceil(now / 1000)) },
+            ":sessionsFrom": { N: String(now) },
           },
           ReturnValues: "ALL_NEW",
         }),

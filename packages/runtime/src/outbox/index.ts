@@ -12,6 +12,7 @@ export {
   type OutboxTargetMetrics,
   OutboxUnavailable,
 } from "./outbox.ts";
+export { outboxPendingWrites, type PendingWritesSources } from "./pending.ts";
 export type { HeadOptions, OutboxDepth, OutboxStorage, Postponement } from "./storage.ts";
 export {
   type ResolveOptions,
