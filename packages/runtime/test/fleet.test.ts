@@ -181,6 +181,12 @@ describe("PhaseStore.fleet()", () => {
       ["i-fast", changed.version, 2],
       ["i-slow", changed.version, 2],
     ]);
+    expect(current.stale).toEqual([]);
+    // Not heard from within the window: listed apart as stale, never counted as the fleet.
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    const strict = await admin.fleet({ staleAfterMs: 30 });
+    expect(strict.stale.map((h) => [h.instanceId, h.versionSeen])).toContainEqual(["i-slow", changed.version]);
+    expect(strict.instances.map((i) => i.instanceId)).not.toContain("i-slow");
 
     await slow.stop();
     expect((await admin.fleet({ staleAfterMs: 600_000 })).instances.map((i) => i.instanceId)).toEqual(["i-fast"]);

@@ -8,6 +8,7 @@ import {
   OperatorAccountError,
   OperatorStore,
   PhaseStore,
+  sharedSecret,
 } from "../src/control/index.ts";
 
 const stack = useTestStack();
@@ -111,5 +112,16 @@ describe("operator accounts in the control table", () => {
     for (const to of [2, 3, 4, 5]) await phases.set(to, { who: "ada", force: true, reason: "test", confirm: to === 5 });
     expect((await phases.get()).phase).toBe(5);
     expect((await operators.authenticate("ada", "correct horse battery"))?.role).toBe("operator");
+  });
+});
+
+describe("a shared secret in the control table", () => {
+  it("is made once, by whichever process asks first, and every later ask gets the same", async () => {
+    const prefix = `${stack.tablePrefix}secret_`;
+    const asked = await Promise.all([1, 2, 3, 4].map(() => sharedSecret(stack.dynamodb(), prefix, "admin-session")));
+    expect(new Set(asked).size).toBe(1);
+    expect(asked[0]).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(await sharedSecret(stack.dynamodb(), prefix, "admin-session")).toBe(asked[0]);
+    expect(await sharedSecret(stack.dynamodb(), prefix, "another")).not.toBe(asked[0]);
   });
 });

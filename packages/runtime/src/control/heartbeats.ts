@@ -58,6 +58,11 @@ export interface FleetView {
   instances: FleetInstance[];
   /** Every live instance has seen the current version (true for an empty fleet). */
   allCurrent: boolean;
+  /**
+   * Instances not heard from within staleAfterMs whose heartbeat has not expired yet (stopped without saying goodbye,
+   * or hung), newest first: shown to operators, never counted as the fleet.
+   */
+  stale: Heartbeat[];
 }
 
 export interface FleetOptions {
@@ -101,6 +106,7 @@ export async function readFleet(
   const table = await ensureControlTable(client, tablePrefix);
   const cutoff = new Date((options.now ?? Date.now)() - staleAfterMs).toISOString();
   const instances: FleetInstance[] = [];
+  const stale: Heartbeat[] = [];
   let start: ControlItem | undefined;
   do {
     const page = await client.send(
@@ -115,7 +121,10 @@ export async function readFleet(
     );
     for (const item of page.Items ?? []) {
       const heartbeat = heartbeatFromItem(item);
-      if (heartbeat.lastSeen < cutoff) continue;
+      if (heartbeat.lastSeen < cutoff) {
+        stale.push(heartbeat);
+        continue;
+      }
       instances.push({ ...heartbeat, current: heartbeat.versionSeen === state.version });
     }
     start = page.LastEvaluatedKey;
@@ -128,6 +137,7 @@ export async function readFleet(
     version: state.version,
     instances,
     allCurrent: instances.every((instance) => instance.current),
+    stale: stale.sort((a, b) => b.lastSeen.localeCompare(a.lastSeen)),
   };
 }
 

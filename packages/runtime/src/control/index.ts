@@ -59,6 +59,7 @@ export {
   PhaseStore,
   type PhaseStoreOptions,
 } from "./phase-store.ts";
+export { SECRET_PARTITION, sharedSecret } from "./secrets.ts";
 export {
   addShadowCounts,
   readShadowCounts,

@@ -1,0 +1,257 @@
+/**
+ * The operators' console: Hono pages and the same operations as a JSON API under /api, on ferry's runtime (the same
+ * PhaseStore, guard rails and outbox count as the CLI). Operator accounts live in the control table, so no phase locks
+ * anyone out. Every route states who may call it (access.ts).
+ */
+import type { Operator, OperatorStore, PhaseStore } from "@ferry/runtime";
+import { type Context, Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { csrf } from "hono/csrf";
+import { HTTPException } from "hono/http-exception";
+import { secureHeaders } from "hono/secure-headers";
+import { MemoryStore, rateLimiter } from "hono-rate-limiter";
+import { AccessRoutes, type RouteAccess } from "./access.ts";
+import { STYLESHEET } from "./assets.ts";
+import { AdminError, apiError } from "./errors.ts";
+import { movePhase, phaseView, readMoveRequest } from "./phase-console.ts";
+import { type AdminEnv, logIn, logOut, type SessionOptions, sessions } from "./session.ts";
+import { ErrorPage } from "./views/layout.tsx";
+import { LoginPage } from "./views/login.tsx";
+import { type Flash, PhasePage } from "./views/phase.tsx";
+
+export interface AdminAppOptions {
+  phases: PhaseStore;
+  operators: OperatorStore;
+  sessionSecret: string;
+  /** Secure cookies (behind HTTPS). */
+  secureCookies: boolean;
+  /** Log-in attempts allowed per window: per client address (all) and per account (failed ones). */
+  loginLimits?: { perAddress: number; perAccount: number; windowMs: number };
+  /** The clock (default Date.now). */
+  now?: () => number;
+  log?: (message: string, error?: unknown) => void;
+}
+
+export interface AdminApp {
+  app: Hono<AdminEnv>;
+  /** Every route and who may call it. */
+  routes: readonly RouteAccess[];
+}
+
+const DEFAULT_LOGIN_LIMITS = { perAddress: 30, perAccount: 5, windowMs: 15 * 60_000 };
+const BODY_LIMIT = 64 * 1024;
+
+function wantsJson(c: Context): boolean {
+  return c.req.path === "/api" || c.req.path.startsWith("/api/");
+}
+
+/** A local path to go back to after log-in (never another site). */
+function localPath(value: unknown): string {
+  return typeof value === "string" && /^\/(?![/\\])/.test(value) ? value : "/";
+}
+
+export function createAdminApp(options: AdminAppOptions): AdminApp {
+  const { phases, operators } = options;
+  const now = options.now ?? Date.now;
+  const log = options.log ?? ((message, error) => console.error(`ferry admin: ${message}`, error ?? ""));
+  const session: SessionOptions = { secret: options.sessionSecret, secure: options.secureCookies, now };
+  const app = new Hono<AdminEnv>();
+
+  app.onError(async (error, c) => {
+    let failure: AdminError;
+    if (error instanceof AdminError) failure = error;
+    else if (error instanceof HTTPException && error.status === 403) {
+      failure = new AdminError(403, "csrf", "This form did not come from this console. Reload the page and try again.");
+    } else if (error instanceof HTTPException && error.status === 413) {
+      failure = new AdminError(413, "too_large", "That request is too large.");
+    } else {
+      log(`${c.req.method} ${c.req.path} failed`, error);
+      if (wantsJson(c))
+        return c.json({ error: { code: "internal", message: "Something went wrong on our side." } }, 500);
+      return c.html(<ErrorPage status={500} message="Something went wrong on our side. Please try again." />, 500);
+    }
+    if (wantsJson(c)) return c.json(apiError(failure), failure.status);
+    if (failure.status === 401) return c.redirect(`/login?next=${encodeURIComponent(c.req.path)}`, 303);
+    return c.html(
+      <ErrorPage status={failure.status} message={failure.message} operator={c.var.operator} />,
+      failure.status,
+    );
+  });
+  app.notFound((c) => {
+    if (wantsJson(c)) return c.json(apiError(new AdminError(404, "not_found", "There is no such route.")), 404);
+    return c.html(<ErrorPage status={404} message="This page does not exist." operator={c.var.operator} />, 404);
+  });
+
+  app.use(
+    secureHeaders({
+      contentSecurityPolicy: {
+        defaultSrc: ["'self'"],
+        imgSrc: ["'self'", "data:"],
+        styleSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    }),
+  );
+  app.use(
+    bodyLimit({
+      maxSize: BODY_LIMIT,
+      onError: () => {
+        throw new AdminError(413, "too_large", "That request is too large.");
+      },
+    }),
+  );
+  // Forms are accepted from this console's own pages only (Origin / Sec-Fetch-Site), and the session cookie is
+  // SameSite=Strict; the API takes JSON only, which another site cannot send without a CORS preflight it never passes.
+  app.use(csrf());
+  app.use(async (c, next) => {
+    if (
+      wantsJson(c) &&
+      c.req.method === "POST" &&
+      !(c.req.header("content-type") ?? "").startsWith("application/json")
+    ) {
+      throw new AdminError(400, "json_only", "Send JSON (content-type: application/json).");
+    }
+    await next();
+  });
+  app.use(sessions(session, operators));
+
+  // Log-in attempts: per client address (every attempt) and per account named (failed ones).
+  const limits = options.loginLimits ?? DEFAULT_LOGIN_LIMITS;
+  const tooMany = () => {
+    throw new AdminError(429, "too_many_attempts", "Too many log-in attempts. Wait a few minutes and try again.");
+  };
+  const address = (c: Context) =>
+    (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress ??
+    "unknown";
+  const account = async (c: Context) => {
+    const body = wantsJson(c) ? await c.req.json().catch(() => ({})) : await c.req.parseBody().catch(() => ({}));
+    const name = (body as Record<string, unknown>).name;
+    return `account:${typeof name === "string" ? name.trim().toLowerCase() : ""}`;
+  };
+  const perAddress = rateLimiter<AdminEnv>({
+    windowMs: limits.windowMs,
+    limit: limits.perAddress,
+    keyGenerator: address,
+    store: new MemoryStore(),
+    handler: tooMany,
+  });
+  const perAccount = rateLimiter<AdminEnv>({
+    windowMs: limits.windowMs,
+    limit: limits.perAccount,
+    keyGenerator: account,
+    store: new MemoryStore(),
+    skipSuccessfulRequests: true,
+    requestWasSuccessful: (c) => c.res.status < 400,
+    handler: tooMany,
+  });
+  app.post("/login", perAddress, perAccount);
+  app.post("/api/session", perAddress, perAccount);
+
+  const routes = new AccessRoutes(app);
+  const me = (c: Context<AdminEnv>): Operator => {
+    const operator = c.var.operator;
+    if (operator === undefined) throw new AdminError(401, "login_needed", "Log in first.");
+    return operator;
+  };
+  const authenticate = async (name: unknown, password: unknown): Promise<Operator> => {
+    const fields: Record<string, string> = {};
+    if (typeof name !== "string" || name.trim() === "") fields.name = "Enter your name.";
+    if (typeof password !== "string" || password === "") fields.password = "Enter your password.";
+    if (Object.keys(fields).length > 0) throw new AdminError(400, "invalid", "Enter your name and password.", fields);
+    const operator = await operators.authenticate(String(name).trim().toLowerCase(), String(password));
+    if (operator === undefined) throw new AdminError(401, "wrong_login", "Wrong name or password.");
+    return operator;
+  };
+
+  routes.get("/assets/admin.css", "public", (c) =>
+    c.body(STYLESHEET, 200, { "content-type": "text/css; charset=utf-8", "cache-control": "public, max-age=300" }),
+  );
+  routes.get("/healthz", "public", async (c) => {
+    try {
+      const state = await phases.get();
+      return c.json({ ok: true, phase: state.phase, version: state.version });
+    } catch (error) {
+      log("health check: the control table could not be read", error);
+      return c.json({ ok: false, error: "the control table could not be read" }, 503);
+    }
+  });
+
+  // Log-in and log-out.
+  routes.get("/login", "public", (c) => {
+    if (c.var.operator) return c.redirect("/", 303);
+    return c.html(<LoginPage next={localPath(c.req.query("next"))} />);
+  });
+  routes.post("/login", "public", async (c) => {
+    const body = await c.req.parseBody();
+    const next = localPath(body.next);
+    try {
+      await logIn(c, session, await authenticate(body.name, body.password));
+    } catch (error) {
+      if (!(error instanceof AdminError) || (error.status !== 401 && error.status !== 400)) throw error;
+      const name = typeof body.name === "string" ? body.name : "";
+      return c.html(<LoginPage name={name} next={next} error={error.message} />, error.status);
+    }
+    return c.redirect(next, 303);
+  });
+  routes.post("/logout", "viewer", async (c) => {
+    await operators.endSessions(me(c).name);
+    logOut(c);
+    return c.redirect("/login", 303);
+  });
+  routes.get("/api/session", "viewer", (c) => {
+    const { name, role } = me(c);
+    return c.json({ operator: { name, role } });
+  });
+  routes.post("/api/session", "public", async (c) => {
+    const body = (await c.req.json().catch(() => ({}))) as Record<string, unknown>;
+    const operator = await authenticate(body.name, body.password);
+    await logIn(c, session, operator);
+    return c.json({ operator: { name: operator.name, role: operator.role } });
+  });
+  routes.post("/api/logout", "viewer", async (c) => {
+    await operators.endSessions(me(c).name);
+    logOut(c);
+    return c.json({ ok: true });
+  });
+
+  // The phase: where it is, the fleet, and the moves with their preconditions.
+  routes.get("/", "viewer", async (c) => {
+    const moved = Number(c.req.query("moved"));
+    const flash: Flash | undefined = Number.isInteger(moved)
+      ? { kind: "ok", message: `Moved to phase ${moved}.` }
+      : undefined;
+    return c.html(<PhasePage view={await phaseView(phases)} operator={me(c)} flash={flash} now={now()} />);
+  });
+  routes.post("/phase", "operator", async (c) => {
+    const body = await c.req.parseBody();
+    const typed = { reason: typeof body.reason === "string" ? body.reason : "", force: body.force === "on" };
+    try {
+      const moved = await movePhase(phases, me(c).name, readMoveRequest(body));
+      return c.redirect(`/?moved=${moved.phase}`, 303);
+    } catch (error) {
+      if (!(error instanceof AdminError) || (error.status !== 400 && error.status !== 409)) throw error;
+      const to = Number(body.to);
+      const flash: Flash = {
+        kind: "bad",
+        message: error.message,
+        ...(Number.isInteger(to) ? { to } : {}),
+        ...(error.fields ? { fields: error.fields } : {}),
+        typed,
+      };
+      return c.html(
+        <PhasePage view={await phaseView(phases)} operator={me(c)} flash={flash} now={now()} />,
+        error.status,
+      );
+    }
+  });
+  routes.get("/api/phase", "viewer", async (c) => c.json(await phaseView(phases)));
+  routes.post("/api/phase", "operator", async (c) => {
+    const body = (await c.req.json().catch(() => ({}))) as Record<string, unknown>;
+    const moved = await movePhase(phases, me(c).name, readMoveRequest(body));
+    return c.json({ phase: moved.phase, version: moved.version, flags: moved.flags });
+  });
+
+  return { app, routes: routes.list };
+}

@@ -1,0 +1,73 @@
+/**
+ * Runs the console on a port, over the control table of a DynamoDB (and the app's MySQL, for the outbox count of a
+ * move 3 <-> 4). `close()` stops it.
+ */
+import type { AddressInfo } from "node:net";
+import { type MysqlExecutor, OperatorStore, outboxPendingWrites, PhaseStore, sharedSecret } from "@ferry/runtime";
+import { createMysqlPool, dynamoDbClient } from "@ferry/stack";
+import { serve } from "@hono/node-server";
+import { type AdminAppOptions, createAdminApp } from "./app.tsx";
+
+export interface AdminServerOptions {
+  dynamodbEndpoint: string;
+  /** The app's MySQL database (its outbox of writes for DynamoDB is a precondition of 3 <-> 4). */
+  mysqlUrl?: string;
+  tablePrefix?: string;
+  /** Default 0: any free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default ADMIN_SESSION_SECRET, else a random one kept in the control table (shared by every admin process). */
+  sessionSecret?: string;
+  /** Secure cookies, behind HTTPS (default: ADMIN_SECURE_COOKIES=1). */
+  secureCookies?: boolean;
+  loginLimits?: AdminAppOptions["loginLimits"];
+  log?: (message: string, error?: unknown) => void;
+}
+
+export interface RunningAdmin {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startAdminServer(options: AdminServerOptions): Promise<RunningAdmin> {
+  const tablePrefix = options.tablePrefix ?? "";
+  const client = dynamoDbClient(options.dynamodbEndpoint);
+  const mysql = options.mysqlUrl === undefined ? undefined : createMysqlPool(options.mysqlUrl, { connectionLimit: 2 });
+  const phases = new PhaseStore(client, {
+    tablePrefix,
+    pendingWrites: outboxPendingWrites({
+      client,
+      tablePrefix,
+      mysql: async (): Promise<MysqlExecutor> => {
+        if (mysql === undefined) throw new Error("the console was started without the app's MySQL (mysqlUrl)");
+        return mysql;
+      },
+    }),
+  });
+  const { app } = createAdminApp({
+    phases,
+    operators: new OperatorStore(client, { tablePrefix }),
+    sessionSecret:
+      options.sessionSecret ??
+      process.env.ADMIN_SESSION_SECRET ??
+      (await sharedSecret(client, tablePrefix, "admin-session")),
+    secureCookies: options.secureCookies ?? process.env.ADMIN_SECURE_COOKIES === "1",
+    ...(options.loginLimits === undefined ? {} : { loginLimits: options.loginLimits }),
+    ...(options.log === undefined ? {} : { log: options.log }),
+  });
+  const host = options.host ?? "127.0.0.1";
+  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const started = serve({ fetch: app.fetch, port: options.port ?? 0, hostname: host }, () => resolve(started));
+    started.once("error", reject);
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${host}:${port}`,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await mysql?.end();
+      client.destroy();
+    },
+  };
+}

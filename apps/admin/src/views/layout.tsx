@@ -1,0 +1,50 @@
+import type { Operator } from "@ferry/runtime";
+import type { Child } from "hono/jsx";
+
+export function Layout(props: { title: string; operator?: Operator | undefined; children: Child }) {
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>{`${props.title} · ferry admin`}</title>
+        <link rel="stylesheet" href="/assets/admin.css" />
+      </head>
+      <body>
+        <header>
+          <div class="bar">
+            <a class="brand" href="/">
+              ferry · migration console
+            </a>
+            {props.operator ? (
+              <>
+                <a href="/">Phase</a>
+                <span class="muted">
+                  {props.operator.name} ({props.operator.role})
+                </span>
+                <form method="post" action="/logout">
+                  <button type="submit">Log out</button>
+                </form>
+              </>
+            ) : null}
+          </div>
+        </header>
+        <main>{props.children}</main>
+      </body>
+    </html>
+  );
+}
+
+export function ErrorPage(props: { status: number; message: string; operator?: Operator | undefined }) {
+  return (
+    <Layout title={`Error ${props.status}`} operator={props.operator}>
+      <div class="card">
+        <h1>{props.status === 404 ? "Not found" : "Something is not right"}</h1>
+        <p>{props.message}</p>
+        <p>
+          <a href="/">Back to the phase page</a>
+        </p>
+      </div>
+    </Layout>
+  );
+}

@@ -1,0 +1,75 @@
+/** A console of a test file's own: its own control table (table prefix), two accounts, and requests made in process. */
+import { OperatorStore, PhaseStore } from "@ferry/runtime";
+import type { useTestStack } from "@ferry/stack/testing";
+import { type AdminAppOptions, createAdminApp } from "../src/index.ts";
+
+export const ORIGIN = "http://admin.test";
+export const PASSWORDS = { ada: "correct horse battery", val: "viewer's long password" } as const;
+
+export interface TestConsole {
+  phases: PhaseStore;
+  operators: OperatorStore;
+  app: ReturnType<typeof createAdminApp>["app"];
+  routes: ReturnType<typeof createAdminApp>["routes"];
+  /** Sends a request to the console as a browser on its own origin would (Origin set on unsafe methods). */
+  request(path: string, init?: RequestInit & { cookie?: string }): Promise<Response>;
+  /** Logs in through the API and gives back the session cookie. */
+  logIn(name: keyof typeof PASSWORDS): Promise<string>;
+  clock: { now: number };
+}
+
+export async function testConsole(
+  stack: ReturnType<typeof useTestStack>,
+  name: string,
+  options: Partial<AdminAppOptions> = {},
+): Promise<TestConsole> {
+  const tablePrefix = `${stack.tablePrefix}${name}_`;
+  const clock = { now: Date.now() };
+  const phases = new PhaseStore(stack.dynamodb(), { tablePrefix });
+  const operators = new OperatorStore(stack.dynamodb(), { tablePrefix, now: () => clock.now });
+  await operators.create({ name: "ada", password: PASSWORDS.ada, role: "operator", by: "test" });
+  await operators.create({ name: "val", password: PASSWORDS.val, role: "viewer", by: "ada" });
+  const { app, routes } = createAdminApp({
+    phases,
+    operators,
+    sessionSecret: "a test secret that is long enough",
+    secureCookies: false,
+    loginLimits: { perAddress: 1000, perAccount: 5, windowMs: 60_000 },
+    now: () => clock.now,
+    log: () => {},
+    ...options,
+  });
+  const request = (path: string, init: RequestInit & { cookie?: string } = {}) => {
+    const headers = new Headers(init.headers);
+    if (init.cookie) headers.set("cookie", init.cookie);
+    const method = (init.method ?? "GET").toUpperCase();
+    if (method !== "GET" && method !== "HEAD" && !headers.has("origin")) headers.set("origin", ORIGIN);
+    return Promise.resolve(app.request(`${ORIGIN}${path}`, { ...init, headers }));
+  };
+  const logIn = async (who: keyof typeof PASSWORDS) => {
+    const answer = await request("/api/session", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name: who, password: PASSWORDS[who] }),
+    });
+    if (answer.status !== 200) throw new Error(`logging ${who} in answered ${answer.status}`);
+    const cookie = answer.headers.get("set-cookie")?.split(";")[0];
+    if (!cookie) throw new Error("no session cookie");
+    return cookie;
+  };
+  return { phases, operators, app, routes, request, logIn, clock };
+}
+
+/** A form body. */
+export function form(fields: Record<string, string>): RequestInit {
+  return {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams(fields).toString(),
+  };
+}
+
+/** A JSON body. */
+export function json(value: unknown): RequestInit {
+  return { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(value) };
+}

@@ -1,0 +1,205 @@
+import { CachedPhase } from "@ferry/runtime";
+import { useTestStack } from "@ferry/stack/testing";
+import { describe, expect, it } from "vitest";
+import { ADMIN_SESSION_MAX_AGE_S } from "../src/index.ts";
+import { form, json, testConsole } from "./console.ts";
+
+const stack = useTestStack();
+
+/** A request that reaches the route's handler if the access check lets it (a body each kind of route accepts). */
+function probe(method: string, path: string): RequestInit {
+  if (method === "GET") return {};
+  return path.startsWith("/api/") ? json({}) : form({});
+}
+
+describe("who may call what", () => {
+  it("every route the app has is on the access list, and each refuses anonymous callers and viewers where due", async () => {
+    const console = await testConsole(stack, "access");
+    const registered = console.app.routes.filter((route) => route.method !== "ALL");
+    for (const route of registered) {
+      const listed = console.routes.find((r) => r.method === route.method && r.path === route.path);
+      expect(listed, `${route.method} ${route.path} is registered without its access`).toBeDefined();
+    }
+    // Who may call what, stated once more here: a route added later, or an access changed, fails until it is reviewed.
+    expect(console.routes.map((r) => `${r.method} ${r.path} ${r.access}`).sort()).toEqual([
+      "GET / viewer",
+      "GET /api/phase viewer",
+      "GET /api/session viewer",
+      "GET /assets/admin.css public",
+      "GET /healthz public",
+      "GET /login public",
+      "POST /api/logout viewer",
+      "POST /api/phase operator",
+      "POST /api/session public",
+      "POST /login public",
+      "POST /logout viewer",
+      "POST /phase operator",
+    ]);
+    /** Refused for want of a session: 401 from the API, a redirect to the log-in page from a page. */
+    const refusedForLogin = (answer: Response, path: string) =>
+      path.startsWith("/api/")
+        ? answer.status === 401
+        : answer.status === 303 && answer.headers.get("location") === `/login?next=${encodeURIComponent(path)}`;
+    for (const route of console.routes) {
+      // Sessions of their own for each route (a log-out route ends the account's sessions).
+      const viewer = await console.logIn("val");
+      const operator = await console.logIn("ada");
+      const name = `${route.method} ${route.path}`;
+      const path = route.path.replace(/:(\w+)/g, "x");
+      const anonymous = await console.request(path, probe(route.method, path));
+      if (route.access === "public") {
+        expect([401, 403], `${name} anonymous`).not.toContain(anonymous.status);
+        expect(refusedForLogin(anonymous, path), `${name} anonymous`).toBe(false);
+        continue;
+      }
+      if (path.startsWith("/api/")) {
+        expect(anonymous.status, `${name} anonymous`).toBe(401);
+        expect(await anonymous.json()).toEqual({ error: { code: "login_needed", message: "Log in first." } });
+      } else {
+        expect(anonymous.status, `${name} anonymous`).toBe(303);
+        expect(anonymous.headers.get("location")).toBe(`/login?next=${encodeURIComponent(path)}`);
+      }
+      const asViewer = await console.request(path, { ...probe(route.method, path), cookie: viewer });
+      if (route.access === "operator") expect(asViewer.status, `${name} as viewer`).toBe(403);
+      else {
+        expect(asViewer.status, `${name} as viewer`).not.toBe(403);
+        expect(refusedForLogin(asViewer, path), `${name} as viewer`).toBe(false);
+      }
+      if (route.access === "operator") {
+        const asOperator = await console.request(path, { ...probe(route.method, path), cookie: operator });
+        expect(asOperator.status, `${name} as operator`).not.toBe(403);
+        expect(refusedForLogin(asOperator, path), `${name} as operator`).toBe(false);
+      }
+    }
+    // Nothing a viewer tried moved the phase.
+    expect((await console.phases.get()).version).toBe(0);
+  });
+
+  it("refuses a form from another site and an API call that is not JSON", async () => {
+    const console = await testConsole(stack, "csrf");
+    const cookie = await console.logIn("ada");
+    const forged = await console.request("/phase", {
+      ...form({ to: "2", version: "0" }),
+      headers: { "content-type": "application/x-www-form-urlencoded", origin: "http://evil.example" },
+      cookie,
+    });
+    expect(forged.status).toBe(403);
+    expect(await forged.text()).toContain("This form did not come from this console.");
+    const plain = await console.request("/api/phase", {
+      method: "POST",
+      headers: { "content-type": "text/plain" },
+      body: JSON.stringify({ to: 2, version: 0 }),
+      cookie,
+    });
+    expect(plain.status).toBe(400);
+    const crossSite = await console.request("/api/phase", {
+      method: "POST",
+      headers: { "content-type": "text/plain", origin: "http://evil.example" },
+      body: JSON.stringify({ to: 2, version: 0 }),
+      cookie,
+    });
+    expect(crossSite.status).toBe(403);
+    const notJson = await console.request("/api/phase", { ...form({ to: "2", version: "0" }), cookie });
+    expect(notJson.status).toBe(400);
+    const noType = await console.request("/api/phase", { method: "POST", body: "{}", cookie });
+    expect(noType.status).toBe(400);
+    expect(await noType.json()).toEqual({
+      error: { code: "json_only", message: "Send JSON (content-type: application/json)." },
+    });
+    expect((await console.phases.get()).phase).toBe(1);
+  });
+
+  it("sets an httpOnly, SameSite=Strict session cookie (Secure behind HTTPS) and never a password", async () => {
+    const plain = await testConsole(stack, "cookie");
+    const answer = await plain.request("/login", form({ name: "ada", password: "correct horse battery", next: "/" }));
+    expect(answer.status).toBe(303);
+    const cookie = answer.headers.get("set-cookie") ?? "";
+    expect(cookie).toMatch(/^ferry_admin_session=[^;]+; Max-Age=28800; Path=\/; HttpOnly; SameSite=Strict$/);
+    expect(decodeURIComponent(cookie)).not.toContain("correct horse");
+    const secure = await testConsole(stack, "cookie_secure", { secureCookies: true });
+    const again = await secure.request("/api/session", json({ name: "ada", password: "correct horse battery" }));
+    expect(again.headers.get("set-cookie")).toMatch(/; Secure; SameSite=Strict$/);
+  });
+
+  it("a session ends at log-out (in every browser), after 8 hours, and when the account changes", async () => {
+    const console = await testConsole(stack, "ending");
+    const first = await console.logIn("ada");
+    const second = await console.logIn("ada");
+    expect((await console.request("/api/session", { cookie: first })).status).toBe(200);
+    const out = await console.request("/logout", { ...form({}), cookie: first });
+    expect(out.status).toBe(303);
+    expect(out.headers.get("location")).toBe("/login");
+    expect((await console.request("/api/session", { cookie: first })).status).toBe(401);
+    expect((await console.request("/api/session", { cookie: second })).status).toBe(401);
+
+    const fresh = await console.logIn("ada");
+    expect(await (await console.request("/api/session", { cookie: fresh })).json()).toEqual({
+      operator: { name: "ada", role: "operator" },
+    });
+    console.clock.now += ADMIN_SESSION_MAX_AGE_S * 1000 + 1;
+    expect((await console.request("/api/session", { cookie: fresh })).status).toBe(401);
+
+    const viewer = await console.logIn("val");
+    await console.operators.setRole("val", "operator");
+    expect((await console.request("/api/session", { cookie: viewer })).status).toBe(401);
+    const promoted = await console.logIn("val");
+    expect(await (await console.request("/api/session", { cookie: promoted })).json()).toEqual({
+      operator: { name: "val", role: "operator" },
+    });
+    await console.operators.setDisabled("val", true);
+    expect((await console.request("/api/session", { cookie: promoted })).status).toBe(401);
+    const refused = await console.request("/api/session", json({ name: "val", password: "viewer's long password" }));
+    expect(refused.status).toBe(401);
+
+    const forged = `ferry_admin_session=${Buffer.from(JSON.stringify({ name: "ada", issuedAt: console.clock.now })).toString("base64url")}.bm90IGEgc2lnbmF0dXJl`;
+    expect((await console.request("/api/session", { cookie: forged })).status).toBe(401);
+  });
+
+  it("limits failed log-ins per account: the sixth try is refused even with the right password", async () => {
+    const console = await testConsole(stack, "limits");
+    for (let i = 0; i < 5; i++) {
+      const wrong = await console.request("/login", form({ name: "ada", password: `wrong password ${i}` }));
+      expect(wrong.status).toBe(401);
+      const page = await wrong.text();
+      expect(page).toContain("Wrong name or password.");
+      expect(page).toContain('value="ada"');
+    }
+    const right = await console.request("/login", form({ name: "ada", password: "correct horse battery" }));
+    expect(right.status).toBe(429);
+    expect(await right.text()).toContain("Too many log-in attempts.");
+    // Another account is not held up.
+    expect(
+      (await console.request("/api/session", json({ name: "val", password: "viewer's long password" }))).status,
+    ).toBe(200);
+  });
+
+  it("escapes what the stores hand it, and shows no stack trace", async () => {
+    const console = await testConsole(stack, "escape");
+    const member = new CachedPhase(console.phases, {
+      app: "<script>alert('app')</script>",
+      instanceId: "<img src=x onerror=alert(1)>",
+      host: "host&co",
+      refreshMs: 600_000,
+    });
+    await member.start();
+    try {
+      const cookie = await console.logIn("val");
+      const page = await (await console.request("/", { cookie })).text();
+      expect(page).toContain("&lt;img src=x onerror=alert(1)&gt;");
+      expect(page).toContain("&lt;script&gt;alert(&#39;app&#39;)&lt;/script&gt;");
+      expect(page).toContain("host&amp;co");
+      expect(page).not.toContain("<img src=x");
+      expect(page).not.toContain("<script>");
+    } finally {
+      await member.stop();
+    }
+    const missing = await console.request("/nowhere");
+    expect(missing.status).toBe(404);
+    expect(await missing.text()).toContain("This page does not exist.");
+    const api = await console.request("/api/nowhere");
+    expect(await api.json()).toEqual({ error: { code: "not_found", message: "There is no such route." } });
+    const big = await console.request("/api/session", json({ name: "ada", password: "x".repeat(70_000) }));
+    expect(big.status).toBe(413);
+    expect(await big.text()).not.toMatch(/at .*\.ts:\d+/);
+  });
+});
