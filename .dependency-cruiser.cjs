@@ -206,8 +206,18 @@ module.exports = {
           "^packages/(store-data|stack)/",
           RUNTIME_ENTRY,
           "^apps/store/src/index\\.ts$",
+          "^apps/admin/src/index\\.ts$",
         ],
       },
+    },
+    {
+      name: "only-the-launcher-starts-the-console",
+      comment:
+        "`pnpm start` (apps/store/web/src/main.ts) runs the admin console beside the store; nothing else in the " +
+        "store imports the console.",
+      severity: "error",
+      from: { path: "^apps/store/web/", pathNot: ["^apps/store/web/src/main\\.ts$"] },
+      to: { path: "^apps/admin/" },
     },
     {
       name: "store-web-tests-also-on-the-seed-and-the-stack",

@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource hono/jsx */
 /**
  * The operators' console: Hono pages and the same operations as a JSON API under /api, on ferry's runtime (the same
  * PhaseStore, guard rails and outbox count as the CLI). Operator accounts live in the control table, so no phase locks

@@ -47,6 +47,7 @@ describe("who may call what", () => {
       const name = `${route.method} ${route.path}`;
       const path = route.path.replace(/:(\w+)/g, "x");
       const anonymous = await console.request(path, probe(route.method, path));
+      expect(anonymous.status, `${name} anonymous`).toBeLessThan(500);
       if (route.access === "public") {
         expect([401, 403], `${name} anonymous`).not.toContain(anonymous.status);
         expect(refusedForLogin(anonymous, path), `${name} anonymous`).toBe(false);
@@ -60,6 +61,7 @@ describe("who may call what", () => {
         expect(anonymous.headers.get("location")).toBe(`/login?next=${encodeURIComponent(path)}`);
       }
       const asViewer = await console.request(path, { ...probe(route.method, path), cookie: viewer });
+      expect(asViewer.status, `${name} as viewer`).toBeLessThan(500);
       if (route.access === "operator") expect(asViewer.status, `${name} as viewer`).toBe(403);
       else {
         expect(asViewer.status, `${name} as viewer`).not.toBe(403);
@@ -67,6 +69,7 @@ describe("who may call what", () => {
       }
       if (route.access === "operator") {
         const asOperator = await console.request(path, { ...probe(route.method, path), cookie: operator });
+        expect(asOperator.status, `${name} as operator`).toBeLessThan(500);
         expect(asOperator.status, `${name} as operator`).not.toBe(403);
         expect(refusedForLogin(asOperator, path), `${name} as operator`).toBe(false);
       }

@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import type { Operator } from "@ferry/runtime";
 import type { Child } from "hono/jsx";
 

@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import { Layout } from "./layout.tsx";
 
 export function LoginPage(props: { name?: string; error?: string; next?: string }) {

@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import type { Operator } from "@ferry/runtime";
 import type { MoveView, PhaseView } from "../phase-console.ts";
 import { Layout } from "./layout.tsx";

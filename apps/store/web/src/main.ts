@@ -1,11 +1,12 @@
 /**
  * `pnpm start`: the local stack up (DynamoDB Local + a private MariaDB, or MYSQL_URL / DYNAMODB_ENDPOINT), the
  * store's demo data loaded when its database is empty, the contract's DynamoDB tables applied, and the store served
- * in whatever phase the control table holds (phase 1 on a new stack: the migration is the operator's to drive).
- * Ctrl-C stops the store, and the stack too when this run started it.
+ * in whatever phase the control table holds (phase 1 on a new stack: the migration is the operator's to drive), with the
+ * operators' console (@ferry/admin) beside it. Ctrl-C stops both, and the stack too when this run started it.
  */
 import { parseArgs } from "node:util";
-import { applyTables } from "@ferry/runtime";
+import { startAdminServer } from "@ferry/admin";
+import { applyTables, OperatorStore } from "@ferry/runtime";
 import {
   describeError,
   displayUrl,
@@ -20,23 +21,29 @@ import { DEFAULT_STORE_DATABASE, isStoreSeeded, seedStore } from "@ferry/store";
 import { contract } from "@ferry/store-data";
 import { startStoreServer } from "./server.ts";
 
-const HELP = `pnpm start [--port N] [--host H]
+const HELP = `pnpm start [--port N] [--admin-port N] [--host H]
 
 Brings the local stack up, loads the store's demo data when its database is empty, applies the contract's
-DynamoDB tables, and serves the store in the phase the control table holds. Ctrl-C stops it (and the stack,
-when this run started it).
+DynamoDB tables, serves the store in the phase the control table holds, and the operators' console beside it.
+Ctrl-C stops both (and the stack, when this run started it).
 
-  --port N   the store's port (default 3000; 0 picks a free one)
-  --host H   the address to listen on (default 127.0.0.1)
-  --help     this text
+  --port N         the store's port (default 3000; 0 picks a free one)
+  --admin-port N   the console's port (default 3001; 0 picks a free one)
+  --host H         the address to listen on (default 127.0.0.1)
+  --help           this text
+
+The console has no default account: make the first operator with
+  pnpm ferry admin create-operator <name>
 
 Environment: MYSQL_URL, DYNAMODB_ENDPOINT, FERRY_TABLE_PREFIX, STORE_SESSION_SECRET (sign sessions with the
-same secret in every store process; a random one otherwise).`;
+same secret in every store process; a random one otherwise), ADMIN_SESSION_SECRET (the console's; default one
+kept in the control table).`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       port: { type: "string", default: "3000" },
+      "admin-port": { type: "string", default: "3001" },
       host: { type: "string", default: "127.0.0.1" },
       help: { type: "boolean", default: false },
     },
@@ -46,10 +53,16 @@ async function main(): Promise<void> {
     return;
   }
   const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    console.error(`store: --port must be a whole number from 0 to 65535; got ${values.port}`);
-    process.exitCode = 2;
-    return;
+  const adminPort = Number(values["admin-port"]);
+  for (const [flag, value, given] of [
+    ["--port", port, values.port],
+    ["--admin-port", adminPort, values["admin-port"]],
+  ] as const) {
+    if (!Number.isInteger(value) || value < 0 || value > 65_535) {
+      console.error(`store: ${flag} must be a whole number from 0 to 65535; got ${given}`);
+      process.exitCode = 2;
+      return;
+    }
   }
   const before = await stackStatus();
   const wasUp = new Set(before.filter((part) => part.answering).map((part) => part.name));
@@ -67,20 +80,35 @@ async function main(): Promise<void> {
   }
   const tablePrefix = process.env.FERRY_TABLE_PREFIX ?? "";
   const client = dynamoDbClient(endpoint);
+  let operators = 0;
   try {
     await applyTables(client, contract, { prefix: tablePrefix });
+    operators = (await new OperatorStore(client, { tablePrefix }).list()).length;
   } finally {
     client.destroy();
   }
   const store = await startStoreServer({ mysqlUrl, dynamodbEndpoint: endpoint, tablePrefix, port, host: values.host });
+  const admin = await startAdminServer({
+    dynamodbEndpoint: endpoint,
+    mysqlUrl,
+    tablePrefix,
+    port: adminPort,
+    host: values.host,
+  }).catch(async (error: unknown) => {
+    await store.close();
+    throw error;
+  });
   console.log(`\nstore     ${store.url}  (phase ${store.fleet.phase.phase()}; log in as shopper / ferry-demo)`);
-  console.log("          Ctrl-C stops it");
+  console.log(
+    `admin     ${admin.url}  (${operators === 0 ? "no operator yet: make the first one with `pnpm ferry admin create-operator <name>`" : `${operators} operator account${operators === 1 ? "" : "s"}`})`,
+  );
+  console.log("          Ctrl-C stops both");
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
     stopping = true;
     console.log("\nstopping ...");
-    await store.close();
+    await Promise.all([store.close(), admin.close()]);
     // The stack goes down only when this run brought all of it up; a part that ran before keeps running.
     const ours = (["mysql", "dynamodb"] as const).filter((name) => state[name]?.startedByFerry);
     if (startedNow.length > 0 && startedNow.length === ours.length && wasUp.size === 0) {

@@ -1,7 +1,8 @@
 /**
  * `pnpm start` (src/main.ts), as a user runs it: in a process of its own, on a new ferry home, it brings the stack
- * up, loads the demo data, applies the tables, serves the store in phase 1 with every page reading its data, and
- * Ctrl-C stops the store and the stack it started.
+ * up, loads the demo data, applies the tables, serves the store in phase 1 with every page reading its data and the
+ * operators' console beside it (no account yet: it says how to make one), and Ctrl-C stops both and the stack it
+ * started.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -38,7 +39,7 @@ function waitFor(pattern: RegExp, ms: number): Promise<RegExpMatchArray> {
 }
 
 describe("pnpm start", () => {
-  it("serves the seeded store from a new home, every page reading its data; Ctrl-C stops what it started", async () => {
+  it("serves the seeded store and the console from a new home, every page reading its data; Ctrl-C stops what it started", async () => {
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       FERRY_HOME: home,
@@ -57,6 +58,16 @@ describe("pnpm start", () => {
     });
     const [, url] = await waitFor(/store {5}(http:\/\/127\.0\.0\.1:\d+) {2}\(phase 1;/, 90_000);
     expect(output).toMatch(/demo data loaded/);
+    const [, adminUrl] = await waitFor(
+      /admin {5}(http:\/\/127\.0\.0\.1:\d+) {2}\(no operator yet: make the first one with `pnpm ferry admin create-operator <name>`\)/,
+      10_000,
+    );
+    const adminHealth = await fetch(`${adminUrl}/healthz`);
+    expect(await adminHealth.json()).toMatchObject({ ok: true, phase: 1 });
+    const login = await fetch(`${adminUrl}/`, { redirect: "manual" });
+    expect(login.status).toBe(303);
+    expect(login.headers.get("location")).toBe("/login?next=%2F");
+    expect(await (await fetch(`${adminUrl}/login`)).text()).toContain("pnpm ferry admin create-operator");
 
     const health = await fetch(`${url}/healthz`);
     expect(health.status).toBe(200);
