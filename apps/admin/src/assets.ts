@@ -14,7 +14,8 @@ main { max-width: 1100px; margin: 0 auto; padding: 20px; }
 h1 { font-size: 1.5rem; margin: 0 0 12px; }
 h2 { font-size: 1.1rem; margin: 0 0 10px; }
 .card { background: var(--card); border: 1px solid var(--line); border-radius: 10px; padding: 16px 18px; margin-bottom: 16px; }
-.grid { display: grid; gap: 16px; grid-template-columns: repeat(auto-fit, minmax(300px, 1fr)); }
+.grid > .card { margin-bottom: 0; }
+.grid { margin-bottom: 16px; display: grid; gap: 16px; grid-template-columns: repeat(auto-fit, minmax(300px, 1fr)); }
 .phase-number { font-size: 2.4rem; font-weight: 700; line-height: 1; }
 .muted { color: var(--muted); }
 .flags { display: flex; flex-wrap: wrap; gap: 6px; margin: 10px 0; padding: 0; list-style: none; }

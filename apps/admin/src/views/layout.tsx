@@ -9,6 +9,7 @@ export function Layout(props: { title: string; operator?: Operator | undefined; 
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>{`${props.title} · ferry admin`}</title>
+        <link rel="icon" href="data:," />
         <link rel="stylesheet" href="/assets/admin.css" />
       </head>
       <body>

@@ -1,0 +1,133 @@
+/**
+ * The console in a real browser (Debian's Chromium driven by playwright-core): an operator logs in, reads the phase
+ * page and moves 1 -> 2 with the button; a viewer sees the same page without the forms; at a desktop width and at a
+ * phone's (375 px, where nothing may overflow sideways). Screenshots are kept in test/artifacts/.
+ */
+import { existsSync, mkdirSync } from "node:fs";
+import { OperatorStore, PhaseStore } from "@ferry/runtime";
+import { useTestStack } from "@ferry/stack/testing";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunningAdmin, startAdminServer } from "../src/index.ts";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const ARTIFACTS = new URL("./artifacts/", import.meta.url);
+const stack = useTestStack();
+let browser: Browser;
+const consoles: RunningAdmin[] = [];
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM))
+    throw new Error(`no Chromium at ${CHROMIUM}: install Debian's chromium (CI does) or set CHROMIUM_PATH`);
+  mkdirSync(ARTIFACTS, { recursive: true });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  for (const running of consoles) await running.close();
+});
+
+async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: new URL(name, ARTIFACTS).pathname, fullPage: true });
+}
+
+async function fitsWidth(page: Page): Promise<void> {
+  const { scroll, width } = await page.evaluate(() => ({
+    scroll: document.documentElement.scrollWidth,
+    width: window.innerWidth,
+  }));
+  expect(scroll).toBeLessThanOrEqual(width);
+}
+
+async function logIn(page: Page, url: string, name: string, password: string): Promise<void> {
+  await page.goto(`${url}/`);
+  await expect.poll(() => page.locator("h1").textContent()).toBe("Operators' log-in");
+  await page.getByLabel("Name").fill(name);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expect.poll(() => page.locator("h1").textContent()).toBe("Migration phase");
+}
+
+const SIZES = [
+  { name: "desktop", viewport: { width: 1280, height: 800 }, isMobile: false },
+  { name: "phone", viewport: { width: 375, height: 740 }, isMobile: true },
+] as const;
+
+describe("an operator in Chromium", () => {
+  for (const size of SIZES) {
+    it(`logs in, reads the phase page and moves 1 -> 2; a viewer cannot (${size.name})`, async () => {
+      const tablePrefix = `${stack.tablePrefix}browser_${size.name}_`;
+      const operators = new OperatorStore(stack.dynamodb(), { tablePrefix });
+      await operators.create({ name: "ada", password: "correct horse battery", role: "operator", by: "test" });
+      await operators.create({ name: "val", password: "viewer's long password", role: "viewer", by: "ada" });
+      const running = await startAdminServer({ dynamodbEndpoint: stack.dynamodbEndpoint, tablePrefix });
+      consoles.push(running);
+      const context = await browser.newContext({ viewport: size.viewport, isMobile: size.isMobile });
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on("pageerror", (error) => errors.push(error.message));
+      page.on("console", (message) => {
+        if (message.type() === "error") errors.push(message.text());
+      });
+      try {
+        // A wrong password first: the message, and the name kept.
+        await page.goto(`${running.url}/login`);
+        await page.getByLabel("Name").fill("ada");
+        await page.getByLabel("Password").fill("not the password");
+        await page.getByRole("button", { name: "Log in" }).click();
+        await expect.poll(() => page.locator(".notice.bad").textContent()).toBe("Wrong name or password.");
+        expect(await page.getByLabel("Name").inputValue()).toBe("ada");
+        await fitsWidth(page);
+        await shot(page, `${size.name}-1-login.png`);
+        // The refused log-in answered 401, which the browser reports; nothing after it may fail.
+        expect(errors).toEqual(["Failed to load resource: the server responded with a status of 401 (Unauthorized)"]);
+        errors.length = 0;
+
+        await logIn(page, running.url, "ada", "correct horse battery");
+        expect(await page.getByTestId("phase").textContent()).toBe("1");
+        await expect
+          .poll(() => page.locator("section[aria-label='move to phase 2'] .checks").textContent())
+          .toMatch(/fleet/);
+        await fitsWidth(page);
+        await shot(page, `${size.name}-2-phase-1.png`);
+
+        await page.getByLabel("Reason (optional)").fill("start dual writes");
+        await page.getByRole("button", { name: "Move to phase 2" }).click();
+        await expect.poll(() => page.locator(".notice.ok").textContent()).toBe("Moved to phase 2.");
+        expect(await page.getByTestId("phase").textContent()).toBe("2");
+        expect(await page.locator("section[aria-label='current phase']").textContent()).toContain("WRITE_DDB on");
+        await fitsWidth(page);
+        await shot(page, `${size.name}-3-phase-2.png`);
+        const phases = new PhaseStore(stack.dynamodb(), { tablePrefix });
+        expect((await phases.history()).entries[0]).toMatchObject({
+          from: 1,
+          to: 2,
+          who: "ada",
+          reason: "start dual writes",
+        });
+
+        await page.getByRole("button", { name: "Log out" }).click();
+        await expect.poll(() => page.locator("h1").textContent()).toBe("Operators' log-in");
+        await logIn(page, running.url, "val", "viewer's long password");
+        expect(await page.getByRole("button", { name: /Move to phase/ }).count()).toBe(0);
+        expect(await page.locator("main").textContent()).toContain("Your account is a viewer");
+        await shot(page, `${size.name}-4-viewer.png`);
+        expect(errors).toEqual([]);
+      } finally {
+        await context.close();
+      }
+    });
+  }
+});
