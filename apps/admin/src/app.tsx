@@ -26,7 +26,7 @@ export interface AdminAppOptions {
   sessionSecret: string;
   /** Secure cookies (behind HTTPS). */
   secureCookies: boolean;
-  /** Log-in attempts allowed per window: per client address (all) and per account (failed ones). */
+  /** Log-in attempts allowed per window: per client address (all) and per account from an address (failed ones). */
   loginLimits?: { perAddress: number; perAccount: number; windowMs: number };
   /** The clock (default Date.now). */
   now?: () => number;
@@ -46,9 +46,23 @@ function wantsJson(c: Context): boolean {
   return c.req.path === "/api" || c.req.path.startsWith("/api/");
 }
 
-/** A local path to go back to after log-in (never another site). */
-function localPath(value: unknown): string {
-  return typeof value === "string" && /^\/(?![/\\])/.test(value) ? value : "/";
+/**
+ * A path of this console to go back to after log-in, never another site: one slash, then no slash or backslash, and
+ * no control character anywhere (browsers drop tabs and newlines from a URL, so `/\t/evil.example` would be
+ * `//evil.example`); and it must resolve to this origin.
+ */
+export function localPath(value: unknown): string {
+  if (typeof value !== "string" || !/^\/(?![/\\])[^\\]*$/.test(value)) return "/";
+  if ([...value].some((char) => char.charCodeAt(0) < 0x20 || char.charCodeAt(0) === 0x7f)) return "/";
+  const base = "http://console.invalid";
+  const resolved = new URL(value, base);
+  return resolved.origin === base ? `${resolved.pathname}${resolved.search}` : "/";
+}
+
+/** A JSON request's body when it is an object; an empty one otherwise (null, an array, a number, bad JSON). */
+async function jsonObject(c: Context): Promise<Record<string, unknown>> {
+  const body: unknown = await c.req.json().catch(() => undefined);
+  return typeof body === "object" && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
 }
 
 export function createAdminApp(options: AdminAppOptions): AdminApp {
@@ -118,7 +132,8 @@ export function createAdminApp(options: AdminAppOptions): AdminApp {
   });
   app.use(sessions(session, operators));
 
-  // Log-in attempts: per client address (every attempt) and per account named (failed ones).
+  // Log-in attempts: per client address (every attempt) and per account named from that address (failed ones), so that
+  // guessing at an account from one address is slowed down without anyone elsewhere locking its owner out.
   const limits = options.loginLimits ?? DEFAULT_LOGIN_LIMITS;
   const tooMany = () => {
     throw new AdminError(429, "too_many_attempts", "Too many log-in attempts. Wait a few minutes and try again.");
@@ -127,9 +142,10 @@ export function createAdminApp(options: AdminAppOptions): AdminApp {
     (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress ??
     "unknown";
   const account = async (c: Context) => {
-    const body = wantsJson(c) ? await c.req.json().catch(() => ({})) : await c.req.parseBody().catch(() => ({}));
+    const body = wantsJson(c) ? await jsonObject(c) : await c.req.parseBody().catch(() => ({}));
     const name = (body as Record<string, unknown>).name;
-    return `account:${typeof name === "string" ? name.trim().toLowerCase() : ""}`;
+    // The account named, from this address: failures elsewhere do not lock its owner out.
+    return `${address(c)} account:${typeof name === "string" ? name.trim().toLowerCase() : ""}`;
   };
   const perAddress = rateLimiter<AdminEnv>({
     windowMs: limits.windowMs,
@@ -206,7 +222,7 @@ export function createAdminApp(options: AdminAppOptions): AdminApp {
     return c.json({ operator: { name, role } });
   });
   routes.post("/api/session", "public", async (c) => {
-    const body = (await c.req.json().catch(() => ({}))) as Record<string, unknown>;
+    const body = await jsonObject(c);
     const operator = await authenticate(body.name, body.password);
     await logIn(c, session, operator);
     return c.json({ operator: { name: operator.name, role: operator.role } });
@@ -219,11 +235,13 @@ export function createAdminApp(options: AdminAppOptions): AdminApp {
 
   // The phase: where it is, the fleet, and the moves with their preconditions.
   routes.get("/", "viewer", async (c) => {
-    const moved = Number(c.req.query("moved"));
-    const flash: Flash | undefined = Number.isInteger(moved)
-      ? { kind: "ok", message: `Moved to phase ${moved}.` }
-      : undefined;
-    return c.html(<PhasePage view={await phaseView(phases)} operator={me(c)} flash={flash} now={now()} />);
+    const view = await phaseView(phases);
+    // Said only when the phase is the one the move went to (a link cannot make the page claim a move).
+    const flash: Flash | undefined =
+      c.req.query("moved") === String(view.phase)
+        ? { kind: "ok", message: `Moved to phase ${view.phase}.` }
+        : undefined;
+    return c.html(<PhasePage view={view} operator={me(c)} flash={flash} now={now()} />);
   });
   routes.post("/phase", "operator", async (c) => {
     const body = await c.req.parseBody();
@@ -249,8 +267,7 @@ export function createAdminApp(options: AdminAppOptions): AdminApp {
   });
   routes.get("/api/phase", "viewer", async (c) => c.json(await phaseView(phases)));
   routes.post("/api/phase", "operator", async (c) => {
-    const body = (await c.req.json().catch(() => ({}))) as Record<string, unknown>;
-    const moved = await movePhase(phases, me(c).name, readMoveRequest(body));
+    const moved = await movePhase(phases, me(c).name, readMoveRequest(await jsonObject(c)));
     return c.json({ phase: moved.phase, version: moved.version, flags: moved.flags });
   });
 

@@ -90,6 +90,13 @@ export interface MoveRequest {
   confirmPhase?: unknown;
 }
 
+/** A whole number from JSON (a number) or a form (digits only); undefined for anything else. */
+function wholeNumber(value: unknown): number | undefined {
+  if (typeof value === "number") return Number.isSafeInteger(value) && value >= 0 ? value : undefined;
+  if (typeof value === "string" && /^[0-9]{1,15}$/.test(value)) return Number(value);
+  return undefined;
+}
+
 /** Checks a move request's fields: AdminError 400 with a message per field when one will not do. */
 export function readMoveRequest(input: MoveRequest): {
   to: Phase;
@@ -99,10 +106,10 @@ export function readMoveRequest(input: MoveRequest): {
   confirmed: boolean;
 } {
   const fields: Record<string, string> = {};
-  const to = Number(input.to);
-  if (!Number.isInteger(to) || to < 1 || to > 5) fields.to = "Choose a phase from 1 to 5.";
-  const version = Number(input.version);
-  if (!Number.isInteger(version) || version < 0) fields.version = "The phase version you decided on is missing.";
+  const to = wholeNumber(input.to);
+  if (to === undefined || to < 1 || to > 5) fields.to = "Choose a phase from 1 to 5.";
+  const version = wholeNumber(input.version);
+  if (version === undefined) fields.version = "The phase version you decided on is missing.";
   const force = input.force === true || input.force === "on" || input.force === "true";
   const reason = typeof input.reason === "string" ? input.reason.trim() : "";
   if (force && reason === "") fields.reason = "A forced move needs a reason (it goes into the audit log).";
@@ -112,7 +119,7 @@ export function readMoveRequest(input: MoveRequest): {
     fields.confirmPhase = "Phase 5 is the point of no return: type 5 to confirm.";
   }
   if (Object.keys(fields).length > 0) throw new AdminError(400, "invalid", "The move was not made.", fields);
-  return { to: to as Phase, version, force, ...(reason === "" ? {} : { reason }), confirmed };
+  return { to: to as Phase, version: version as number, force, ...(reason === "" ? {} : { reason }), confirmed };
 }
 
 /** Makes the move as `who`, under the guard rails; refusals and lost races become AdminErrors (409). */

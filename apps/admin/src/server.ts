@@ -30,6 +30,17 @@ export interface RunningAdmin {
   close(): Promise<void>;
 }
 
+/** The fewest characters a session secret given by hand may have. */
+const MIN_SECRET_LENGTH = 32;
+
+async function sessionSecret(given: string | undefined, kept: () => Promise<string>): Promise<string> {
+  if (given === undefined) return kept();
+  if (given.length < MIN_SECRET_LENGTH) {
+    throw new Error(`ADMIN_SESSION_SECRET (or sessionSecret) needs at least ${MIN_SECRET_LENGTH} characters`);
+  }
+  return given;
+}
+
 export async function startAdminServer(options: AdminServerOptions): Promise<RunningAdmin> {
   const tablePrefix = options.tablePrefix ?? "";
   const client = dynamoDbClient(options.dynamodbEndpoint);
@@ -48,10 +59,9 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Run
   const { app } = createAdminApp({
     phases,
     operators: new OperatorStore(client, { tablePrefix }),
-    sessionSecret:
-      options.sessionSecret ??
-      process.env.ADMIN_SESSION_SECRET ??
-      (await sharedSecret(client, tablePrefix, "admin-session")),
+    sessionSecret: await sessionSecret(options.sessionSecret || process.env.ADMIN_SESSION_SECRET || undefined, () =>
+      sharedSecret(client, tablePrefix, "admin-session"),
+    ),
     secureCookies: options.secureCookies ?? process.env.ADMIN_SECURE_COOKIES === "1",
     ...(options.loginLimits === undefined ? {} : { loginLimits: options.loginLimits }),
     ...(options.log === undefined ? {} : { log: options.log }),

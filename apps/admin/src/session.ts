@@ -1,8 +1,9 @@
 /**
- * The operator's session: a signed, httpOnly, SameSite=Strict cookie naming the operator and when it was issued. It is
- * checked against the account on every request (OperatorStore): it ends when it is 8 hours old, when the account is
- * disabled, gets another role or password, and at log-out (which ends every session of the account issued until
- * then, in every browser). Nothing else is kept, so every admin process reads any session signed with the same secret.
+ * The operator's session: a signed, httpOnly, SameSite=Strict cookie naming the operator, the account's session
+ * generation it was issued in, and when. It is checked against the account on every request (OperatorStore): it ends
+ * when it is 8 hours old, and when the account's generation moves on (the account is disabled, gets another role or
+ * password, or logs out: every session of it, in every browser). No two clocks are compared. Nothing else is kept, so
+ * every admin process reads any session signed with the same secret.
  */
 import type { Operator, OperatorStore } from "@ferry/runtime";
 import type { Context, MiddlewareHandler } from "hono";
@@ -26,7 +27,9 @@ export interface AdminEnv {
 
 interface SessionCookie {
   name: string;
-  /** Epoch milliseconds. */
+  /** The account's session generation when it was issued. */
+  generation: number;
+  /** Epoch milliseconds, by the clock of the process that issued it. */
   issuedAt: number;
 }
 
@@ -34,7 +37,8 @@ function decode(value: string): SessionCookie | undefined {
   try {
     const parsed = JSON.parse(Buffer.from(value, "base64url").toString("utf8")) as Partial<SessionCookie>;
     if (typeof parsed.name !== "string" || typeof parsed.issuedAt !== "number") return undefined;
-    return { name: parsed.name, issuedAt: parsed.issuedAt };
+    if (typeof parsed.generation !== "number") return undefined;
+    return { name: parsed.name, generation: parsed.generation, issuedAt: parsed.issuedAt };
   } catch {
     return undefined;
   }
@@ -49,7 +53,7 @@ export function sessions(options: SessionOptions, operators: OperatorStore): Mid
     let operator: Operator | undefined;
     if (cookie !== undefined && now() - cookie.issuedAt < ADMIN_SESSION_MAX_AGE_S * 1000) {
       const account = await operators.get(cookie.name);
-      if (account !== undefined && !account.disabled && cookie.issuedAt > account.sessionsFrom) operator = account;
+      if (account !== undefined && !account.disabled && cookie.generation === account.sessions) operator = account;
     }
     if (operator === undefined && raw !== undefined) deleteCookie(c, ADMIN_SESSION_COOKIE, { path: "/" });
     c.set("operator", operator);
@@ -60,8 +64,7 @@ export function sessions(options: SessionOptions, operators: OperatorStore): Mid
 /** Starts a session for `operator` (after its password was checked). */
 export async function logIn(c: Context<AdminEnv>, options: SessionOptions, operator: Operator): Promise<void> {
   const now = options.now ?? Date.now;
-  // Issued after the account's last ended session, even within the same millisecond.
-  const session: SessionCookie = { name: operator.name, issuedAt: Math.max(now(), operator.sessionsFrom + 1) };
+  const session: SessionCookie = { name: operator.name, generation: operator.sessions, issuedAt: now() };
   await setSignedCookie(
     c,
     ADMIN_SESSION_COOKIE,

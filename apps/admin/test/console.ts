@@ -12,7 +12,7 @@ export interface TestConsole {
   app: ReturnType<typeof createAdminApp>["app"];
   routes: ReturnType<typeof createAdminApp>["routes"];
   /** Sends a request to the console as a browser on its own origin would (Origin set on unsafe methods). */
-  request(path: string, init?: RequestInit & { cookie?: string }): Promise<Response>;
+  request(path: string, init?: RequestInit & { cookie?: string; from?: string }): Promise<Response>;
   /** Logs in through the API and gives back the session cookie. */
   logIn(name: keyof typeof PASSWORDS): Promise<string>;
   clock: { now: number };
@@ -39,12 +39,14 @@ export async function testConsole(
     log: () => {},
     ...options,
   });
-  const request = (path: string, init: RequestInit & { cookie?: string } = {}) => {
+  const request = (path: string, init: RequestInit & { cookie?: string; from?: string } = {}) => {
     const headers = new Headers(init.headers);
     if (init.cookie) headers.set("cookie", init.cookie);
     const method = (init.method ?? "GET").toUpperCase();
     if (method !== "GET" && method !== "HEAD" && !headers.has("origin")) headers.set("origin", ORIGIN);
-    return Promise.resolve(app.request(`${ORIGIN}${path}`, { ...init, headers }));
+    // The client's address, as @hono/node-server hands it over.
+    const env = { incoming: { socket: { remoteAddress: init.from ?? "127.0.0.1" } } };
+    return Promise.resolve(app.request(`${ORIGIN}${path}`, { ...init, headers }, env));
   };
   const logIn = async (who: keyof typeof PASSWORDS) => {
     const answer = await request("/api/session", {

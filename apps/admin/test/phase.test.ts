@@ -65,6 +65,11 @@ describe("the phase page", () => {
     expect(moved.status).toBe(303);
     expect(moved.headers.get("location")).toBe("/?moved=2");
     expect(readable(await (await console.request("/?moved=2", { cookie })).text())).toContain("Moved to phase 2.");
+    // A link cannot make the page claim a move that did not happen.
+    for (const claim of ["5", "1", "", "<b>2</b>"]) {
+      const page = readable(await (await console.request(`/?moved=${encodeURIComponent(claim)}`, { cookie })).text());
+      expect(page, claim).not.toContain("Moved to phase");
+    }
     expect(await console.phases.get()).toMatchObject({ phase: 2, version: 1, updatedBy: "ada" });
 
     // 2 -> 3 needs a finished backfill: refused, with the reason, next to the move; nothing changes.

@@ -15,6 +15,8 @@ function probe(method: string, path: string): RequestInit {
 describe("who may call what", () => {
   it("every route the app has is on the access list, and each refuses anonymous callers and viewers where due", async () => {
     const console = await testConsole(stack, "access");
+    // Middleware (app.use) is registered for every method; only on every path, never to answer a route of its own.
+    for (const route of console.app.routes.filter((r) => r.method === "ALL")) expect(["*", "/*"]).toContain(route.path);
     const registered = console.app.routes.filter((route) => route.method !== "ALL");
     for (const route of registered) {
       const listed = console.routes.find((r) => r.method === route.method && r.path === route.path);
@@ -154,26 +156,101 @@ describe("who may call what", () => {
     const refused = await console.request("/api/session", json({ name: "val", password: "viewer's long password" }));
     expect(refused.status).toBe(401);
 
-    const forged = `ferry_admin_session=${Buffer.from(JSON.stringify({ name: "ada", issuedAt: console.clock.now })).toString("base64url")}.bm90IGEgc2lnbmF0dXJl`;
+    // A cookie signed with another secret (a well-formed signature, checked and refused).
+    const other = await testConsole(stack, "ending_other", { sessionSecret: "another secret, just as long as ours" });
+    const forged = await other.logIn("ada");
+    expect((await other.request("/api/session", { cookie: forged })).status).toBe(200);
     expect((await console.request("/api/session", { cookie: forged })).status).toBe(401);
   });
 
-  it("limits failed log-ins per account: the sixth try is refused even with the right password", async () => {
+  it("limits failed log-ins per account and address: the sixth try from there is refused, elsewhere it is not", async () => {
     const console = await testConsole(stack, "limits");
     for (let i = 0; i < 5; i++) {
-      const wrong = await console.request("/login", form({ name: "ada", password: `wrong password ${i}` }));
+      // However the name is written, it is one account.
+      const name = ["ada", "ADA", " ada ", "Ada", "ada"][i] ?? "ada";
+      const wrong = await console.request("/login", {
+        ...form({ name, password: `wrong password ${i}` }),
+        from: "10.0.0.7",
+      });
       expect(wrong.status).toBe(401);
       const page = await wrong.text();
       expect(page).toContain("Wrong name or password.");
-      expect(page).toContain('value="ada"');
+      expect(page).toContain(`value="${name}"`);
     }
-    const right = await console.request("/login", form({ name: "ada", password: "correct horse battery" }));
+    const right = await console.request("/api/session", {
+      ...json({ name: "ada", password: "correct horse battery" }),
+      from: "10.0.0.7",
+    });
     expect(right.status).toBe(429);
-    expect(await right.text()).toContain("Too many log-in attempts.");
-    // Another account is not held up.
-    expect(
-      (await console.request("/api/session", json({ name: "val", password: "viewer's long password" }))).status,
-    ).toBe(200);
+    expect(await right.json()).toEqual({
+      error: { code: "too_many_attempts", message: "Too many log-in attempts. Wait a few minutes and try again." },
+    });
+    // Guessing from one address does not lock the account's owner out elsewhere, nor another account there.
+    const owner = await console.request("/login", {
+      ...form({ name: "ada", password: "correct horse battery" }),
+      from: "10.0.0.8",
+    });
+    expect(owner.status).toBe(303);
+    const other = await console.request("/api/session", {
+      ...json({ name: "val", password: "viewer's long password" }),
+      from: "10.0.0.7",
+    });
+    expect(other.status).toBe(200);
+  });
+
+  it("goes back after log-in only to a path of its own", async () => {
+    const console = await testConsole(stack, "next");
+    const cases: Array<[string, string]> = [
+      ["/api/phase", "/api/phase"],
+      ["/?moved=2", "/?moved=2"],
+      ["//evil.example/", "/"],
+      ["/\\evil.example", "/"],
+      ["/\t/evil.example", "/"],
+      ["/\n/evil.example", "/"],
+      ["https://evil.example/", "/"],
+      ["javascript:alert(1)", "/"],
+      ["/%2F%2Fevil.example", "/%2F%2Fevil.example"],
+    ];
+    for (const [next, expected] of cases) {
+      const answer = await console.request("/login", {
+        ...form({ name: "ada", password: "correct horse battery", next }),
+        from: `10.1.0.${cases.findIndex(([n]) => n === next)}`,
+      });
+      expect(answer.status, next).toBe(303);
+      expect(answer.headers.get("location"), next).toBe(expected);
+    }
+  });
+
+  it("answers a JSON body that is not an object (null, a list) with 400 or 401, never 500", async () => {
+    const console = await testConsole(stack, "null_bodies");
+    const cookie = await console.logIn("ada");
+    for (const body of ["null", "[]", "7", '"text"', "{"]) {
+      const logIn = await console.request("/api/session", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body,
+      });
+      expect(logIn.status, body).toBe(400);
+      expect((await logIn.json()).error.code).toBe("invalid");
+      const move = await console.request("/api/phase", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body,
+        cookie,
+      });
+      expect(move.status, body).toBe(400);
+    }
+    // Numbers are whole numbers, as JSON numbers or digits: nothing else is read as one.
+    for (const version of ["", null, false, [0], "0x0", "1e0", " 0", "0.0"]) {
+      const move = await console.request("/api/phase", { ...json({ to: 2, version }), cookie });
+      expect(move.status, JSON.stringify(version)).toBe(400);
+      expect((await move.json()).error.fields).toEqual({ version: "The phase version you decided on is missing." });
+    }
+    for (const to of [true, [2], "2.0", 2.5]) {
+      const move = await console.request("/api/phase", { ...json({ to, version: 0 }), cookie });
+      expect(move.status, JSON.stringify(to)).toBe(400);
+    }
+    expect((await console.phases.get()).version).toBe(0);
   });
 
   it("escapes what the stores hand it, and shows no stack trace", async () => {

@@ -1,5 +1,10 @@
 import { hostname } from "node:os";
-import { DeleteTableCommand, DescribeTimeToLiveCommand, GetItemCommand } from "@aws-sdk/client-dynamodb";
+import {
+  DeleteTableCommand,
+  DescribeTimeToLiveCommand,
+  GetItemCommand,
+  PutItemCommand,
+} from "@aws-sdk/client-dynamodb";
 import { dynamoDbClient } from "@ferry/stack";
 import { useTestStack } from "@ferry/stack/testing";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
@@ -187,6 +192,25 @@ describe("PhaseStore.fleet()", () => {
     const strict = await admin.fleet({ staleAfterMs: 30 });
     expect(strict.stale.map((h) => [h.instanceId, h.versionSeen])).toContainEqual(["i-slow", changed.version]);
     expect(strict.instances.map((i) => i.instanceId)).not.toContain("i-slow");
+    // A heartbeat past its expiry (DynamoDB removes those only eventually) is gone, not stale.
+    const lastSeen = new Date(Date.now() - 7_200_000).toISOString();
+    await stack.dynamodb().send(
+      new PutItemCommand({
+        TableName: await ensureControlTable(stack.dynamodb(), `${stack.tablePrefix}${name}_`),
+        Item: {
+          ...controlKey({ pk: INSTANCE_PARTITION, sk: "i-expired" }),
+          instanceId: { S: "i-expired" },
+          host: { S: "h" },
+          app: { S: "store" },
+          versionSeen: { N: "0" },
+          inFlight: { N: "0" },
+          startedAt: { S: lastSeen },
+          lastSeen: { S: lastSeen },
+          [CONTROL_TTL_ATTRIBUTE]: { N: String(Math.floor(Date.now() / 1000) - 3600) },
+        },
+      }),
+    );
+    expect((await admin.fleet({ staleAfterMs: 30 })).stale.map((h) => h.instanceId)).not.toContain("i-expired");
 
     await slow.stop();
     expect((await admin.fleet({ staleAfterMs: 600_000 })).instances.map((i) => i.instanceId)).toEqual(["i-fast"]);

@@ -38,7 +38,7 @@ describe("operator accounts in the control table", () => {
       createdAt: "2026-12-04T10:00:00.000Z",
       createdBy: "cli",
       changedAt: "2026-12-04T10:00:00.000Z",
-      sessionsFrom: 0,
+      sessions: clock,
     });
     const raw = await stack.dynamodb().send(
       new GetItemCommand({
@@ -80,10 +80,12 @@ describe("operator accounts in the control table", () => {
   it("a new password, a new role and disabling end the account's sessions; the last operator is kept", async () => {
     const store = freshStore("op_change");
     await store.create({ name: "ada", password: "correct horse battery", role: "operator", by: "cli" });
-    await store.create({ name: "bob", password: "staple of the battery", role: "viewer", by: "ada" });
+    const bob = await store.create({ name: "bob", password: "staple of the battery", role: "viewer", by: "ada" });
+    expect(bob.sessions).toBe(clock);
     clock += 60_000;
     const promoted = await store.setRole("bob", "operator");
-    expect(promoted).toMatchObject({ role: "operator", sessionsFrom: clock });
+    // Each change starts a new session generation (sessions carry theirs).
+    expect(promoted).toMatchObject({ role: "operator", sessions: bob.sessions + 1 });
     expect(promoted.changedAt).toBe(new Date(clock).toISOString());
     clock += 60_000;
     expect((await store.setDisabled("ada", true)).disabled).toBe(true);
@@ -95,9 +97,11 @@ describe("operator accounts in the control table", () => {
     expect((await store.get("bob"))?.role).toBe("operator");
     clock += 60_000;
     const renewed = await store.setPassword("bob", "a brand new passphrase");
-    expect(renewed.sessionsFrom).toBe(clock);
-    clock += 1;
-    expect((await store.endSessions("bob")).sessionsFrom).toBe(clock);
+    expect(renewed.sessions).toBe(promoted.sessions + 1);
+    const loggedOut = await store.endSessions("bob");
+    expect(loggedOut.sessions).toBe(renewed.sessions + 1);
+    // A log-out is not a change to the account.
+    expect(loggedOut.changedAt).toBe(renewed.changedAt);
     expect(await store.authenticate("bob", "staple of the battery")).toBeUndefined();
     expect((await store.authenticate("bob", "a brand new passphrase"))?.name).toBe("bob");
     expect((await refused(store.setPassword("nobody", "a brand new passphrase"))).reason).toBe("missing");

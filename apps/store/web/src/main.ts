@@ -21,7 +21,7 @@ import { DEFAULT_STORE_DATABASE, isStoreSeeded, seedStore } from "@ferry/store";
 import { contract } from "@ferry/store-data";
 import { startStoreServer } from "./server.ts";
 
-const HELP = `pnpm start [--port N] [--admin-port N] [--host H]
+const HELP = `pnpm start [--port N] [--admin-port N] [--host H] [--admin-host H]
 
 Brings the local stack up, loads the store's demo data when its database is empty, applies the contract's
 DynamoDB tables, serves the store in the phase the control table holds, and the operators' console beside it.
@@ -29,7 +29,8 @@ Ctrl-C stops both (and the stack, when this run started it).
 
   --port N         the store's port (default 3000; 0 picks a free one)
   --admin-port N   the console's port (default 3001; 0 picks a free one)
-  --host H         the address to listen on (default 127.0.0.1)
+  --host H         the address the store listens on (default 127.0.0.1)
+  --admin-host H   the address the console listens on (default 127.0.0.1, whatever --host says)
   --help           this text
 
 The console has no default account: make the first operator with
@@ -44,6 +45,7 @@ async function main(): Promise<void> {
     options: {
       port: { type: "string", default: "3000" },
       "admin-port": { type: "string", default: "3001" },
+      "admin-host": { type: "string", default: "127.0.0.1" },
       host: { type: "string", default: "127.0.0.1" },
       help: { type: "boolean", default: false },
     },
@@ -93,7 +95,8 @@ async function main(): Promise<void> {
     mysqlUrl,
     tablePrefix,
     port: adminPort,
-    host: values.host,
+    // Loopback unless asked: the console moves the phase, and its cookies are not Secure without HTTPS.
+    host: values["admin-host"],
   }).catch(async (error: unknown) => {
     await store.close();
     throw error;

@@ -104,7 +104,8 @@ export async function readFleet(
 ): Promise<FleetView> {
   const staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
   const table = await ensureControlTable(client, tablePrefix);
-  const cutoff = new Date((options.now ?? Date.now)() - staleAfterMs).toISOString();
+  const nowMs = (options.now ?? Date.now)();
+  const cutoff = new Date(nowMs - staleAfterMs).toISOString();
   const instances: FleetInstance[] = [];
   const stale: Heartbeat[] = [];
   let start: ControlItem | undefined;
@@ -122,7 +123,9 @@ export async function readFleet(
     for (const item of page.Items ?? []) {
       const heartbeat = heartbeatFromItem(item);
       if (heartbeat.lastSeen < cutoff) {
-        stale.push(heartbeat);
+        // Expired (DynamoDB deletes expired items only eventually): gone, not stale.
+        const expiresAt = Number(item[CONTROL_TTL_ATTRIBUTE]?.N);
+        if (!(expiresAt * 1000 <= nowMs)) stale.push(heartbeat);
         continue;
       }
       instances.push({ ...heartbeat, current: heartbeat.versionSeen === state.version });

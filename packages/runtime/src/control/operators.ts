@@ -4,8 +4,10 @@
  * (phases, backfill, validation, repair, the outbox) and manages the accounts.
  *
  * Items: pk `OPERATOR`, sk the operator's name: `role`, `passwordHash`, `createdAt`, `createdBy`, `disabled` (BOOL),
- * `sessionsFrom` (N, epoch milliseconds: a session issued up to then is no longer valid; moved on by a new
- * password, a change of role, disabling and log-out) and `changedAt`. One partition: a console has a handful of operators.
+ * `sessions` (N: the account's session generation; a session carries the one it was issued in and is valid while it
+ * is the account's; a new password, a change of role, disabling and log-out add one, atomically, so no clock is
+ * compared; a new account starts at its creation time in milliseconds, so that sessions of an earlier account of
+ * the same name never match) and `changedAt`. One partition: a console has a handful of operators.
  */
 import {
   ConditionalCheckFailedException,
@@ -41,8 +43,8 @@ export interface Operator {
   createdBy: string;
   /** ISO-8601, of the last change to the account. */
   changedAt: string;
-  /** Epoch milliseconds: sessions issued up to then are no longer valid. */
-  sessionsFrom: number;
+  /** The session generation: sessions issued in another one are over. */
+  sessions: number;
 }
 
 /** A request about operator accounts that cannot be done as asked (the message says why). */
@@ -107,7 +109,8 @@ export class OperatorStore {
     if (!isOperatorRole(input.role)) {
       throw new OperatorAccountError("role", `a role is one of ${OPERATOR_ROLES.join(", ")}`);
     }
-    const at = new Date(this.now()).toISOString();
+    const now = this.now();
+    const at = new Date(now).toISOString();
     const operator: Operator = {
       name: input.name,
       role: input.role,
@@ -115,7 +118,8 @@ export class OperatorStore {
       createdAt: at,
       createdBy: input.by,
       changedAt: at,
-      sessionsFrom: 0,
+      // Sessions signed for an earlier account of the same name (deleted by hand) are not this one's.
+      sessions: now,
     };
     try {
       await this.client.send(
@@ -207,7 +211,7 @@ export class OperatorStore {
 
   /** Ends every session of the account issued up to now (log-out). */
   async endSessions(name: string): Promise<Operator> {
-    return this.update(name, "SET #disabled = #disabled", { "#disabled": "disabled" }, {});
+    return this.update(name, undefined, {}, {});
   }
 
   private async item(name: string): Promise<ControlItem | undefined> {
@@ -236,10 +240,11 @@ export class OperatorStore {
     }
   }
 
-  /** One change to an existing account, which also ends its sessions (sessionsFrom moves to now). */
+  /** One change to an existing account, which also ends its sessions (the next session generation). */
   private async update(
     name: string,
-    set: string,
+    /** A SET clause of the change (its names and values follow), or undefined when only the sessions end. */
+    set: string | undefined,
     names: Record<string, string>,
     values: ControlItem,
   ): Promise<Operator> {
@@ -249,18 +254,19 @@ export class OperatorStore {
         new UpdateItemCommand({
           TableName: await this.table(),
           Key: controlKey({ pk: OPERATOR_PARTITION, sk: name }),
-          UpdateExpression: `${set}, #changedAt = :changedAt, #sessionsFrom = :sessionsFrom`,
+          // A change to the account is dated; a log-out (no SET clause of its own) only ends the sessions.
+          UpdateExpression: `${set === undefined ? "" : `${set}, #changedAt = :changedAt `}ADD #sessions :one`,
           ConditionExpression: "attribute_exists(#pk)",
           ExpressionAttributeNames: {
             ...names,
             "#pk": CONTROL_KEY.partition,
-            "#changedAt": "changedAt",
-            "#sessionsFrom": "sessionsFrom",
+            ...(set === undefined ? {} : { "#changedAt": "changedAt" }),
+            "#sessions": "sessions",
           },
           ExpressionAttributeValues: {
             ...values,
-            ":changedAt": { S: new Date(now).toISOString() },
-            ":sessionsFrom": { N: String(now) },
+            ...(set === undefined ? {} : { ":changedAt": { S: new Date(now).toISOString() } }),
+            ":one": { N: "1" },
           },
           ReturnValues: "ALL_NEW",
         }),
@@ -283,7 +289,7 @@ function toItem(operator: Operator): ControlItem {
     createdAt: { S: operator.createdAt },
     createdBy: { S: operator.createdBy },
     changedAt: { S: operator.changedAt },
-    sessionsFrom: { N: String(operator.sessionsFrom) },
+    sessions: { N: String(operator.sessions) },
   };
 }
 
@@ -297,6 +303,6 @@ function fromItem(item: ControlItem): Operator {
     createdAt: item.createdAt?.S ?? "",
     createdBy: item.createdBy?.S ?? "",
     changedAt: item.changedAt?.S ?? "",
-    sessionsFrom: Number(item.sessionsFrom?.N ?? "0"),
+    sessions: Number(item.sessions?.N ?? "0"),
   };
 }
