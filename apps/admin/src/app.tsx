@@ -4,7 +4,13 @@
  * PhaseStore, guard rails and outbox count as the CLI). Operator accounts live in the control table, so no phase locks
  * anyone out. Every route states who may call it (access.ts).
  */
-import type { Operator, OperatorStore, PhaseStore } from "@ferry/runtime";
+import {
+  type AuditTrail,
+  ControlCursorError,
+  type Operator,
+  type OperatorStore,
+  type PhaseStore,
+} from "@ferry/runtime";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { csrf } from "hono/csrf";
@@ -13,9 +19,11 @@ import { secureHeaders } from "hono/secure-headers";
 import { MemoryStore, rateLimiter } from "hono-rate-limiter";
 import { AccessRoutes, type RouteAccess } from "./access.ts";
 import { STYLESHEET } from "./assets.ts";
+import { type AUDIT_CSV_COLUMNS, auditCsv, auditQuery, readAuditFilters } from "./audit-console.ts";
 import { AdminError, apiError } from "./errors.ts";
 import { movePhase, phaseView, readMoveRequest } from "./phase-console.ts";
 import { type AdminEnv, logIn, logOut, type SessionOptions, sessions } from "./session.ts";
+import { AuditPage } from "./views/audit.tsx";
 import { ErrorPage } from "./views/layout.tsx";
 import { LoginPage } from "./views/login.tsx";
 import { type Flash, PhasePage } from "./views/phase.tsx";
@@ -23,6 +31,8 @@ import { type Flash, PhasePage } from "./views/phase.tsx";
 export interface AdminAppOptions {
   phases: PhaseStore;
   operators: OperatorStore;
+  /** Where log-ins, refusals and log-outs are recorded, and what the audit page reads. */
+  trail: AuditTrail;
   sessionSecret: string;
   /** Secure cookies (behind HTTPS). */
   secureCookies: boolean;
@@ -66,7 +76,7 @@ async function jsonObject(c: Context): Promise<Record<string, unknown>> {
 }
 
 export function createAdminApp(options: AdminAppOptions): AdminApp {
-  const { phases, operators } = options;
+  const { phases, operators, trail } = options;
   const now = options.now ?? Date.now;
   const log = options.log ?? ((message, error) => console.error(`ferry admin: ${message}`, error ?? ""));
   const session: SessionOptions = { secret: options.sessionSecret, secure: options.secureCookies, now };
@@ -135,12 +145,32 @@ export function createAdminApp(options: AdminAppOptions): AdminApp {
   // Log-in attempts: per client address (every attempt) and per account named from that address (failed ones), so that
   // guessing at an account from one address is slowed down without anyone elsewhere locking its owner out.
   const limits = options.loginLimits ?? DEFAULT_LOGIN_LIMITS;
-  const tooMany = () => {
-    throw new AdminError(429, "too_many_attempts", "Too many log-in attempts. Wait a few minutes and try again.");
-  };
   const address = (c: Context) =>
     (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress ??
     "unknown";
+  /** Records an action in the audit trail; a trail that cannot be written is logged, never the request's failure. */
+  const note = async (entry: Parameters<AuditTrail["record"]>[0]) => {
+    try {
+      await trail.record(entry);
+    } catch (error) {
+      log("the audit trail could not be written", error);
+    }
+  };
+  /** The name a log-in typed, as the trail keeps it. */
+  const typedName = async (c: Context) => {
+    const body = wantsJson(c) ? await jsonObject(c) : await c.req.parseBody().catch(() => ({}));
+    const name = (body as Record<string, unknown>).name;
+    return typeof name === "string" && name.trim() !== "" ? name.trim().toLowerCase().slice(0, 64) : "(no name)";
+  };
+  const tooMany = async (c: Context) => {
+    await note({
+      who: await typedName(c),
+      kind: "login-refused",
+      what: "too many log-in attempts",
+      after: `from ${address(c)}`,
+    });
+    throw new AdminError(429, "too_many_attempts", "Too many log-in attempts. Wait a few minutes and try again.");
+  };
   const account = async (c: Context) => {
     const body = wantsJson(c) ? await jsonObject(c) : await c.req.parseBody().catch(() => ({}));
     const name = (body as Record<string, unknown>).name;
@@ -172,14 +202,30 @@ export function createAdminApp(options: AdminAppOptions): AdminApp {
     if (operator === undefined) throw new AdminError(401, "login_needed", "Log in first.");
     return operator;
   };
-  const authenticate = async (name: unknown, password: unknown): Promise<Operator> => {
+  const authenticate = async (c: Context, name: unknown, password: unknown): Promise<Operator> => {
     const fields: Record<string, string> = {};
     if (typeof name !== "string" || name.trim() === "") fields.name = "Enter your name.";
     if (typeof password !== "string" || password === "") fields.password = "Enter your password.";
     if (Object.keys(fields).length > 0) throw new AdminError(400, "invalid", "Enter your name and password.", fields);
-    const operator = await operators.authenticate(String(name).trim().toLowerCase(), String(password));
-    if (operator === undefined) throw new AdminError(401, "wrong_login", "Wrong name or password.");
+    const typed = String(name).trim().toLowerCase();
+    const operator = await operators.authenticate(typed, String(password));
+    if (operator === undefined) {
+      await note({
+        who: typed.slice(0, 64),
+        kind: "login-refused",
+        what: "wrong name or password",
+        after: `from ${address(c)}`,
+      });
+      throw new AdminError(401, "wrong_login", "Wrong name or password.");
+    }
+    await note({ who: operator.name, kind: "login", what: "logged in", after: `from ${address(c)}` });
     return operator;
+  };
+  const logOutEverywhere = async (c: Context<AdminEnv>) => {
+    const { name } = me(c);
+    await operators.endSessions(name);
+    logOut(c);
+    await note({ who: name, kind: "logout", what: "logged out (every session of the account ended)" });
   };
 
   routes.get("/assets/admin.css", "public", (c) =>
@@ -204,7 +250,7 @@ export function createAdminApp(options: AdminAppOptions): AdminApp {
     const body = await c.req.parseBody();
     const next = localPath(body.next);
     try {
-      await logIn(c, session, await authenticate(body.name, body.password));
+      await logIn(c, session, await authenticate(c, body.name, body.password));
     } catch (error) {
       if (!(error instanceof AdminError) || (error.status !== 401 && error.status !== 400)) throw error;
       const name = typeof body.name === "string" ? body.name : "";
@@ -213,8 +259,7 @@ export function createAdminApp(options: AdminAppOptions): AdminApp {
     return c.redirect(next, 303);
   });
   routes.post("/logout", "viewer", async (c) => {
-    await operators.endSessions(me(c).name);
-    logOut(c);
+    await logOutEverywhere(c);
     return c.redirect("/login", 303);
   });
   routes.get("/api/session", "viewer", (c) => {
@@ -223,13 +268,12 @@ export function createAdminApp(options: AdminAppOptions): AdminApp {
   });
   routes.post("/api/session", "public", async (c) => {
     const body = await jsonObject(c);
-    const operator = await authenticate(body.name, body.password);
+    const operator = await authenticate(c, body.name, body.password);
     await logIn(c, session, operator);
     return c.json({ operator: { name: operator.name, role: operator.role } });
   });
   routes.post("/api/logout", "viewer", async (c) => {
-    await operators.endSessions(me(c).name);
-    logOut(c);
+    await logOutEverywhere(c);
     return c.json({ ok: true });
   });
 
@@ -269,6 +313,55 @@ export function createAdminApp(options: AdminAppOptions): AdminApp {
   routes.post("/api/phase", "operator", async (c) => {
     const moved = await movePhase(phases, me(c).name, readMoveRequest(await jsonObject(c)));
     return c.json({ phase: moved.phase, version: moved.version, flags: moved.flags });
+  });
+
+  // The audit trail: phase changes and operator actions, filtered, a page at a time, and as CSV.
+  const auditPage = async (filters: ReturnType<typeof readAuditFilters>, cursor?: string) => {
+    try {
+      return await trail.page({ ...auditQuery(filters), ...(cursor ? { cursor } : {}) });
+    } catch (error) {
+      if (error instanceof ControlCursorError) {
+        throw new AdminError(400, "bad_cursor", "This page link is no longer valid; start from the newest entries.");
+      }
+      throw error;
+    }
+  };
+  routes.get("/audit", "viewer", async (c) => {
+    const typed = c.req.query();
+    try {
+      const filters = readAuditFilters(typed);
+      const page = await auditPage(filters, c.req.query("cursor"));
+      return c.html(
+        <AuditPage operator={me(c)} entries={page.entries} filters={filters} cursor={page.cursor} typed={typed} />,
+      );
+    } catch (error) {
+      if (!(error instanceof AdminError) || error.status !== 400) throw error;
+      const page = await trail.page();
+      return c.html(
+        <AuditPage
+          operator={me(c)}
+          entries={page.entries}
+          filters={{}}
+          cursor={page.cursor}
+          typed={typed}
+          error={{ message: error.message, fields: error.fields }}
+        />,
+        400,
+      );
+    }
+  });
+  routes.get("/api/audit", "viewer", async (c) => {
+    const page = await auditPage(readAuditFilters(c.req.query()), c.req.query("cursor"));
+    return c.json(page);
+  });
+  routes.get("/audit.csv", "viewer", async (c) => {
+    const filters = readAuditFilters(c.req.query());
+    const rows: Array<Partial<Record<(typeof AUDIT_CSV_COLUMNS)[number], unknown>>> = [];
+    for await (const entry of trail.all(auditQuery(filters))) rows.push(entry);
+    return c.body(auditCsv(rows, true), 200, {
+      "content-type": "text/csv; charset=utf-8",
+      "content-disposition": 'attachment; filename="ferry-audit.csv"',
+    });
   });
 
   return { app, routes: routes.list };

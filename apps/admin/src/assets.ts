@@ -40,5 +40,10 @@ button:disabled { opacity: .5; cursor: not-allowed; }
 .checks { list-style: none; padding: 0; margin: 8px 0; }
 .checks li { margin: 3px 0; }
 .login { max-width: 400px; margin: 60px auto; }
-@media (max-width: 600px) { main { padding: 12px; } .phase-number { font-size: 2rem; } th:nth-child(2), td:nth-child(2) { display: none; } }
+.filters { display: flex; flex-wrap: wrap; gap: 4px 16px; align-items: flex-end; }
+.filters input, .filters select { width: 180px; padding: 7px 8px; border: 1px solid #b9c0cc; border-radius: 6px; font: inherit; }
+.filters .actions { display: flex; gap: 14px; align-items: center; }
+.filters .actions button { margin-top: 0; }
+td { overflow-wrap: anywhere; }
+@media (max-width: 600px) { main { padding: 12px; } .phase-number { font-size: 2rem; } table.fleet th:nth-child(2), table.fleet td:nth-child(2) { display: none; } }
 `;

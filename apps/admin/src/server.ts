@@ -3,7 +3,14 @@
  * move 3 <-> 4). `close()` stops it.
  */
 import type { AddressInfo } from "node:net";
-import { type MysqlExecutor, OperatorStore, outboxPendingWrites, PhaseStore, sharedSecret } from "@ferry/runtime";
+import {
+  AuditTrail,
+  type MysqlExecutor,
+  OperatorStore,
+  outboxPendingWrites,
+  PhaseStore,
+  sharedSecret,
+} from "@ferry/runtime";
 import { createMysqlPool, dynamoDbClient } from "@ferry/stack";
 import { serve } from "@hono/node-server";
 import { type AdminAppOptions, createAdminApp } from "./app.tsx";
@@ -59,6 +66,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Run
   const { app } = createAdminApp({
     phases,
     operators: new OperatorStore(client, { tablePrefix }),
+    trail: new AuditTrail(client, { tablePrefix }),
     sessionSecret: await sessionSecret(options.sessionSecret || process.env.ADMIN_SESSION_SECRET || undefined, () =>
       sharedSecret(client, tablePrefix, "admin-session"),
     ),

@@ -118,12 +118,23 @@ describe("an operator in Chromium", () => {
           reason: "start dual writes",
         });
 
+        // The move is in the audit log, with who, the reason, and the flags before and after.
+        await page.getByRole("link", { name: "Audit log" }).click();
+        await expect.poll(() => page.locator("h1").textContent()).toBe("Audit log");
+        const firstRow = page.locator("section[aria-label='entries'] tbody tr").first();
+        expect(await firstRow.textContent()).toMatch(/ada\s*phase\s*phase 1 -> 2\s*reason: start dual writes/);
+        await page.getByLabel("Kind").selectOption("login");
+        await page.getByRole("button", { name: "Filter" }).click();
+        await expect.poll(() => page.locator("section[aria-label='entries'] tbody tr").count()).toBe(1);
+        await fitsWidth(page);
+        await shot(page, `${size.name}-4-audit.png`);
+
         await page.getByRole("button", { name: "Log out" }).click();
         await expect.poll(() => page.locator("h1").textContent()).toBe("Operators' log-in");
         await logIn(page, running.url, "val", "viewer's long password");
         expect(await page.getByRole("button", { name: /Move to phase/ }).count()).toBe(0);
         expect(await page.locator("main").textContent()).toContain("Your account is a viewer");
-        await shot(page, `${size.name}-4-viewer.png`);
+        await shot(page, `${size.name}-5-viewer.png`);
         expect(errors).toEqual([]);
       } finally {
         await context.close();

@@ -1,5 +1,5 @@
 /** A console of a test file's own: its own control table (table prefix), two accounts, and requests made in process. */
-import { OperatorStore, PhaseStore } from "@ferry/runtime";
+import { AuditTrail, OperatorStore, PhaseStore } from "@ferry/runtime";
 import type { useTestStack } from "@ferry/stack/testing";
 import { type AdminAppOptions, createAdminApp } from "../src/index.ts";
 
@@ -9,6 +9,7 @@ export const PASSWORDS = { ada: "correct horse battery", val: "viewer's long pas
 export interface TestConsole {
   phases: PhaseStore;
   operators: OperatorStore;
+  trail: AuditTrail;
   app: ReturnType<typeof createAdminApp>["app"];
   routes: ReturnType<typeof createAdminApp>["routes"];
   /** Sends a request to the console as a browser on its own origin would (Origin set on unsafe methods). */
@@ -25,13 +26,16 @@ export async function testConsole(
 ): Promise<TestConsole> {
   const tablePrefix = `${stack.tablePrefix}${name}_`;
   const clock = { now: Date.now() };
-  const phases = new PhaseStore(stack.dynamodb(), { tablePrefix });
+  const phases = new PhaseStore(stack.dynamodb(), { tablePrefix, now: () => clock.now });
   const operators = new OperatorStore(stack.dynamodb(), { tablePrefix, now: () => clock.now });
   await operators.create({ name: "ada", password: PASSWORDS.ada, role: "operator", by: "test" });
+  clock.now += 1;
   await operators.create({ name: "val", password: PASSWORDS.val, role: "viewer", by: "ada" });
+  const trail = new AuditTrail(stack.dynamodb(), { tablePrefix, now: () => clock.now });
   const { app, routes } = createAdminApp({
     phases,
     operators,
+    trail,
     sessionSecret: "a test secret that is long enough",
     secureCookies: false,
     loginLimits: { perAddress: 1000, perAccount: 5, windowMs: 60_000 },
@@ -59,7 +63,7 @@ export async function testConsole(
     if (!cookie) throw new Error("no session cookie");
     return cookie;
   };
-  return { phases, operators, app, routes, request, logIn, clock };
+  return { phases, operators, trail, app, routes, request, logIn, clock };
 }
 
 /** A form body. */

@@ -25,9 +25,12 @@ describe("who may call what", () => {
     // Who may call what, stated once more here: a route added later, or an access changed, fails until it is reviewed.
     expect(console.routes.map((r) => `${r.method} ${r.path} ${r.access}`).sort()).toEqual([
       "GET / viewer",
+      "GET /api/audit viewer",
       "GET /api/phase viewer",
       "GET /api/session viewer",
       "GET /assets/admin.css public",
+      "GET /audit viewer",
+      "GET /audit.csv viewer",
       "GET /healthz public",
       "GET /login public",
       "POST /api/logout viewer",
@@ -145,13 +148,13 @@ describe("who may call what", () => {
     expect((await console.request("/api/session", { cookie: fresh })).status).toBe(401);
 
     const viewer = await console.logIn("val");
-    await console.operators.setRole("val", "operator");
+    await console.operators.setRole("val", "operator", "ada");
     expect((await console.request("/api/session", { cookie: viewer })).status).toBe(401);
     const promoted = await console.logIn("val");
     expect(await (await console.request("/api/session", { cookie: promoted })).json()).toEqual({
       operator: { name: "val", role: "operator" },
     });
-    await console.operators.setDisabled("val", true);
+    await console.operators.setDisabled("val", true, "ada");
     expect((await console.request("/api/session", { cookie: promoted })).status).toBe(401);
     const refused = await console.request("/api/session", json({ name: "val", password: "viewer's long password" }));
     expect(refused.status).toBe(401);
@@ -182,6 +185,13 @@ describe("who may call what", () => {
       from: "10.0.0.7",
     });
     expect(right.status).toBe(429);
+    const refusals = (await console.trail.page({ kind: "login-refused" })).entries;
+    expect(refusals.map((e) => [e.who, e.what, e.after])).toContainEqual([
+      "ada",
+      "too many log-in attempts",
+      "from 10.0.0.7",
+    ]);
+    expect(refusals.filter((e) => e.what === "wrong name or password")).toHaveLength(5);
     expect(await right.json()).toEqual({
       error: { code: "too_many_attempts", message: "Too many log-in attempts. Wait a few minutes and try again." },
     });

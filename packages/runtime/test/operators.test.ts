@@ -83,20 +83,20 @@ describe("operator accounts in the control table", () => {
     const bob = await store.create({ name: "bob", password: "staple of the battery", role: "viewer", by: "ada" });
     expect(bob.sessions).toBe(clock);
     clock += 60_000;
-    const promoted = await store.setRole("bob", "operator");
+    const promoted = await store.setRole("bob", "operator", "ada");
     // Each change starts a new session generation (sessions carry theirs).
     expect(promoted).toMatchObject({ role: "operator", sessions: bob.sessions + 1 });
     expect(promoted.changedAt).toBe(new Date(clock).toISOString());
     clock += 60_000;
-    expect((await store.setDisabled("ada", true)).disabled).toBe(true);
+    expect((await store.setDisabled("ada", true, "bob")).disabled).toBe(true);
     expect(await store.authenticate("ada", "correct horse battery")).toBeUndefined();
     // bob is now the only active operator.
-    const last = await refused(store.setRole("bob", "viewer"));
+    const last = await refused(store.setRole("bob", "viewer", "bob"));
     expect(last.reason).toBe("last-operator");
-    expect((await refused(store.setDisabled("bob", true))).reason).toBe("last-operator");
+    expect((await refused(store.setDisabled("bob", true, "bob"))).reason).toBe("last-operator");
     expect((await store.get("bob"))?.role).toBe("operator");
     clock += 60_000;
-    const renewed = await store.setPassword("bob", "a brand new passphrase");
+    const renewed = await store.setPassword("bob", "a brand new passphrase", "bob");
     expect(renewed.sessions).toBe(promoted.sessions + 1);
     const loggedOut = await store.endSessions("bob");
     expect(loggedOut.sessions).toBe(renewed.sessions + 1);
@@ -104,8 +104,8 @@ describe("operator accounts in the control table", () => {
     expect(loggedOut.changedAt).toBe(renewed.changedAt);
     expect(await store.authenticate("bob", "staple of the battery")).toBeUndefined();
     expect((await store.authenticate("bob", "a brand new passphrase"))?.name).toBe("bob");
-    expect((await refused(store.setPassword("nobody", "a brand new passphrase"))).reason).toBe("missing");
-    expect((await refused(store.setRole("nobody", "operator"))).reason).toBe("missing");
+    expect((await refused(store.setPassword("nobody", "a brand new passphrase", "bob"))).reason).toBe("missing");
+    expect((await refused(store.setRole("nobody", "operator", "bob"))).reason).toBe("missing");
   });
 
   it("lives in the control table beside the phase, which phase 5 keeps", async () => {

@@ -136,7 +136,7 @@ function FleetCard(props: { view: PhaseView; now: number }) {
         {fleet.instances.length} live process{fleet.instances.length === 1 ? "" : "es"};{" "}
         {fleet.allCurrent ? "all run the current version" : "not all run the current version yet"}.
       </p>
-      <table>
+      <table class="fleet">
         <thead>
           <tr>
             <th>Process</th>

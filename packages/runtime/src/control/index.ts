@@ -10,6 +10,16 @@ export {
   type PhaseHistoryPage,
 } from "./audit-log.ts";
 export {
+  AUDIT_KINDS,
+  AUDIT_TRAIL_PARTITION,
+  type AuditKind,
+  AuditTrail,
+  type AuditTrailEntry,
+  type AuditTrailPage,
+  type AuditTrailQuery,
+  isAuditKind,
+} from "./audit-trail.ts";
+export {
   BACKFILL_STATUS_KEY,
   type BackfillStatus,
   readBackfillStatus,
@@ -70,6 +80,7 @@ export {
   CONTROL_KEY,
   CONTROL_TABLE,
   CONTROL_TTL_ATTRIBUTE,
+  ControlCursorError,
   type ControlKey,
   controlKey,
   controlTableName,

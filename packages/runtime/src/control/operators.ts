@@ -17,6 +17,7 @@ import {
   QueryCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
+import { AuditTrail } from "./audit-trail.ts";
 import { hashOperatorPassword, operatorPasswordMatches } from "./passwords.ts";
 import { CONTROL_KEY, type ControlItem, controlKey, ensureControlTable } from "./table.ts";
 
@@ -88,12 +89,15 @@ export class OperatorStore {
   private readonly now: () => number;
   /** Compared with when a name has no account, so that a wrong name takes as long as a wrong password. */
   private decoy: Promise<string> | undefined;
+  /** Where account changes are recorded (who changed what, before and after). */
+  private readonly trail: AuditTrail;
 
   constructor(
     readonly client: DynamoDBClient,
     private readonly options: OperatorStoreOptions,
   ) {
     this.now = options.now ?? Date.now;
+    this.trail = new AuditTrail(client, { tablePrefix: options.tablePrefix, now: this.now });
   }
 
   private table(): Promise<string> {
@@ -136,6 +140,12 @@ export class OperatorStore {
       }
       throw error;
     }
+    await this.trail.record({
+      who: input.by,
+      kind: "account",
+      what: `operator ${operator.name} created (${operator.role})`,
+      after: describe(operator),
+    });
     return operator;
   }
 
@@ -184,29 +194,44 @@ export class OperatorStore {
   }
 
   /** Gives an account another role (its sessions end). The last active operator cannot become a viewer. */
-  async setRole(name: string, role: OperatorRole): Promise<Operator> {
+  async setRole(name: string, role: OperatorRole, by: string): Promise<Operator> {
     if (!isOperatorRole(role)) throw new OperatorAccountError("role", `a role is one of ${OPERATOR_ROLES.join(", ")}`);
     if (role !== "operator") await this.keepAnOperator(name);
-    return this.update(name, "SET #role = :role", { "#role": "role" }, { ":role": { S: role } });
+    return this.changed(by, `operator ${name} made ${role}`, name, () =>
+      this.update(name, "SET #role = :role", { "#role": "role" }, { ":role": { S: role } }),
+    );
   }
 
   /** Disables or enables an account (disabling ends its sessions). The last active operator cannot be disabled. */
-  async setDisabled(name: string, disabled: boolean): Promise<Operator> {
+  async setDisabled(name: string, disabled: boolean, by: string): Promise<Operator> {
     if (disabled) await this.keepAnOperator(name);
-    return this.update(
-      name,
-      "SET #disabled = :disabled",
-      { "#disabled": "disabled" },
-      { ":disabled": { BOOL: disabled } },
+    return this.changed(by, `operator ${name} ${disabled ? "disabled" : "enabled"}`, name, () =>
+      this.update(name, "SET #disabled = :disabled", { "#disabled": "disabled" }, { ":disabled": { BOOL: disabled } }),
     );
   }
 
   /** Sets a new password (the account's sessions end). */
-  async setPassword(name: string, password: string): Promise<Operator> {
+  async setPassword(name: string, password: string, by: string): Promise<Operator> {
     const problem = operatorPasswordProblem(password);
     if (problem) throw new OperatorAccountError("password", problem);
     const hash = await hashOperatorPassword(password);
-    return this.update(name, "SET #hash = :hash", { "#hash": "passwordHash" }, { ":hash": { S: hash } });
+    return this.changed(by, `operator ${name}: new password`, name, () =>
+      this.update(name, "SET #hash = :hash", { "#hash": "passwordHash" }, { ":hash": { S: hash } }),
+    );
+  }
+
+  /** Makes a change to an account and records it in the audit trail, with the account before and after. */
+  private async changed(by: string, what: string, name: string, change: () => Promise<Operator>): Promise<Operator> {
+    const before = await this.get(name);
+    const after = await change();
+    await this.trail.record({
+      who: by,
+      kind: "account",
+      what,
+      ...(before === undefined ? {} : { before: describe(before) }),
+      after: describe(after),
+    });
+    return after;
   }
 
   /** Ends every session of the account issued up to now (log-out). */
@@ -279,6 +304,11 @@ export class OperatorStore {
       throw error;
     }
   }
+}
+
+/** An account as the audit trail shows it (never its hash). */
+function describe(operator: Operator): string {
+  return `${operator.name}: ${operator.role}, ${operator.disabled ? "disabled" : "active"}`;
 }
 
 function toItem(operator: Operator): ControlItem {

@@ -40,6 +40,7 @@ import {
   type PhaseAuditEntry,
   type PhaseHistoryPage,
 } from "./audit-log.ts";
+import { type AuditTrailEntry, auditTrailItem } from "./audit-trail.ts";
 import { checkPreconditions, type Precondition } from "./guard-rails.ts";
 import { type FleetOptions, type FleetView, readFleet } from "./heartbeats.ts";
 import { InvalidPhaseSettings, PhaseChangeRefused, PhaseConflict, PhaseControlError } from "./phase-errors.ts";
@@ -391,6 +392,8 @@ export class PhaseStore {
           },
         },
       ];
+      // The same change in the operators' audit trail (one log of phase changes and actions), in this transaction.
+      writes.push({ Put: { TableName: table, Item: auditTrailItem(trailEntry(entry, current)) } });
       const firstGuard = writes.length;
       writes.push(...change.guards);
       // Entering phase 3 starts the shadow counters afresh.
@@ -446,4 +449,35 @@ function checkExpected(current: PhaseState, expectedVersion: number | undefined)
 /** The phase one step from `from` towards `to`. */
 function stepFrom(from: Phase, to: Phase): Phase {
   return (to > from ? from + 1 : from - 1) as Phase;
+}
+
+/** A phase audit entry as the audit trail tells it: what changed, and the phase and flags before and after. */
+function trailEntry(entry: PhaseAuditEntry, before: PhaseState): AuditTrailEntry {
+  const flags = (state: { phase: Phase; flags: PhaseAuditEntry["flags"] }) =>
+    `phase ${state.phase} (${Object.entries(state.flags)
+      .map(([flag, on]) => `${flag} ${on ? "on" : "off"}`)
+      .join(", ")})`;
+  const what: Record<PhaseAuditEntry["change"], string> = {
+    phase: `phase ${entry.from} -> ${entry.to}${entry.forced ? ", forced" : ""}`,
+    settings: "phase settings changed",
+    announce: `move ${entry.from} -> ${entry.to} announced`,
+    cancel: `move ${entry.from} -> ${entry.to} cancelled`,
+  };
+  const settings = (value: object) => JSON.stringify(value);
+  return {
+    at: entry.at,
+    id: `V${entry.version}`,
+    who: entry.who,
+    kind: entry.change,
+    what: what[entry.change],
+    before: entry.change === "settings" ? settings(settingsOf(before)) : flags(before),
+    after:
+      entry.change === "settings"
+        ? settings(entry.settings)
+        : entry.change === "phase"
+          ? flags({ phase: entry.to, flags: entry.flags })
+          : flags(before),
+    ...(entry.reason === undefined ? {} : { reason: entry.reason }),
+    forced: entry.forced,
+  };
 }

@@ -172,9 +172,10 @@ export class ControlCursorError extends Error {
 
 /**
  * One page of a control-table partition, newest (highest sort key) first: up to `limit` items after `cursor`,
- * reading one more than asked for so that a cursor is only handed out when another page has items. `filter` (an
- * equality on one attribute) is applied by DynamoDB; `readAhead` is the least to read per request then (a filter
- * thins pages out). ControlCursorError when the cursor is not one of this partition's.
+ * reading one more than asked for so that a cursor is only handed out when another page has items. `filter` and
+ * `filters` (equalities on attributes, all of which must hold) are applied by DynamoDB; `sortRange` bounds the sort
+ * key (inclusive); `readAhead` is the least to read per request then (a filter thins pages out). A cursor carries
+ * the listing's filters and range: ControlCursorError when it is not one of this partition's with the same ones.
  */
 export async function newestFirst(
   client: DynamoDBClient,
@@ -184,24 +185,47 @@ export async function newestFirst(
     limit: number;
     cursor?: string;
     filter?: { attribute: string; value: AttributeValue };
+    filters?: ReadonlyArray<{ attribute: string; value: AttributeValue }>;
+    sortRange?: { from?: string; to?: string };
     readAhead?: number;
   },
 ): Promise<ControlPage> {
   const names: Record<string, string> = { "#pk": CONTROL_KEY.partition };
   const values: Record<string, AttributeValue> = { ":pk": { S: input.partition } };
-  if (input.filter) {
-    names["#filter"] = input.filter.attribute;
-    values[":filter"] = input.filter.value;
+  const filters = [...(input.filter ? [input.filter] : []), ...(input.filters ?? [])];
+  const conditions: string[] = [];
+  filters.forEach((filter, i) => {
+    names[`#filter${i}`] = filter.attribute;
+    values[`:filter${i}`] = filter.value;
+    conditions.push(`#filter${i} = :filter${i}`);
+  });
+  let keyCondition = "#pk = :pk";
+  const { from, to } = input.sortRange ?? {};
+  if (from !== undefined || to !== undefined) {
+    names["#sk"] = CONTROL_KEY.sort;
+    if (from !== undefined && to !== undefined) {
+      values[":from"] = { S: from };
+      values[":to"] = { S: to };
+      keyCondition += " AND #sk BETWEEN :from AND :to";
+    } else if (from !== undefined) {
+      values[":from"] = { S: from };
+      keyCondition += " AND #sk >= :from";
+    } else {
+      values[":to"] = { S: to as string };
+      keyCondition += " AND #sk <= :to";
+    }
   }
+  // What the cursor is valid for: this partition, these filters, this range.
+  const scope = JSON.stringify([filters.map((f) => [f.attribute, f.value]), from ?? null, to ?? null]);
   const items: ControlItem[] = [];
-  let start = input.cursor === undefined ? undefined : decodePageCursor(input.cursor, input.partition);
+  let start = input.cursor === undefined ? undefined : decodePageCursor(input.cursor, input.partition, scope);
   let more = false;
   do {
     const page = await client.send(
       new QueryCommand({
         TableName: input.table,
-        KeyConditionExpression: "#pk = :pk",
-        ...(input.filter ? { FilterExpression: "#filter = :filter" } : {}),
+        KeyConditionExpression: keyCondition,
+        ...(conditions.length > 0 ? { FilterExpression: conditions.join(" AND ") } : {}),
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
         ScanIndexForward: false,
@@ -220,17 +244,20 @@ export async function newestFirst(
     start = page.LastEvaluatedKey;
   } while (!more && start !== undefined);
   const last = items.at(-1)?.[CONTROL_KEY.sort]?.S;
-  return more && last !== undefined ? { items, cursor: encodePageCursor(input.partition, last) } : { items };
+  return more && last !== undefined ? { items, cursor: encodePageCursor(input.partition, last, scope) } : { items };
 }
 
-/** The cursor after the item with sort key `sk` of a partition. */
-function encodePageCursor(partition: string, sk: string): string {
-  return encodeToken({ v: 1, pk: partition, sk });
+/** The cursor after the item with sort key `sk` of a partition, for a listing of this scope (filters and range). */
+function encodePageCursor(partition: string, sk: string, scope: string): string {
+  return encodeToken({ v: 1, pk: partition, sk, scope });
 }
 
-function decodePageCursor(cursor: string, partition: string): ControlItem {
+function decodePageCursor(cursor: string, partition: string, scope: string): ControlItem {
   const body = readToken(cursor);
-  if (body?.v !== 1 || body.pk !== partition || typeof body.sk !== "string") {
+  // A cursor handed out before scopes were carried has none: it is one of the unfiltered listing.
+  const unfiltered = JSON.stringify([[], null, null]);
+  const given = body?.scope === undefined ? unfiltered : body.scope;
+  if (body?.v !== 1 || body.pk !== partition || typeof body.sk !== "string" || given !== scope) {
     throw new ControlCursorError("the cursor is malformed or belongs to another listing; restart the listing");
   }
   return { [CONTROL_KEY.partition]: { S: partition }, [CONTROL_KEY.sort]: { S: body.sk } };
