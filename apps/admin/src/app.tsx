@@ -19,7 +19,7 @@ import { secureHeaders } from "hono/secure-headers";
 import { MemoryStore, rateLimiter } from "hono-rate-limiter";
 import { AccessRoutes, type RouteAccess } from "./access.ts";
 import { STYLESHEET } from "./assets.ts";
-import { type AUDIT_CSV_COLUMNS, auditCsv, auditQuery, readAuditFilters } from "./audit-console.ts";
+import { auditCsv, auditQuery, readAuditFilters } from "./audit-console.ts";
 import { AdminError, apiError } from "./errors.ts";
 import { movePhase, phaseView, readMoveRequest } from "./phase-console.ts";
 import { type AdminEnv, logIn, logOut, type SessionOptions, sessions } from "./session.ts";
@@ -162,13 +162,22 @@ export function createAdminApp(options: AdminAppOptions): AdminApp {
     const name = (body as Record<string, unknown>).name;
     return typeof name === "string" && name.trim() !== "" ? name.trim().toLowerCase().slice(0, 64) : "(no name)";
   };
+  // A refusal for too many attempts is recorded once per address and name a window, however often it is asked again
+  // (anyone can ask: the trail must not grow with a flood).
+  const refusalsNoted = new Map<string, number>();
   const tooMany = async (c: Context) => {
-    await note({
-      who: await typedName(c),
-      kind: "login-refused",
-      what: "too many log-in attempts",
-      after: `from ${address(c)}`,
-    });
+    const who = await typedName(c);
+    const key = `${address(c)} ${who}`;
+    const at = now();
+    if ((refusalsNoted.get(key) ?? 0) <= at) {
+      if (refusalsNoted.size >= 10_000) {
+        for (const [noted, until] of refusalsNoted) if (until <= at) refusalsNoted.delete(noted);
+      }
+      if (refusalsNoted.size < 10_000) {
+        refusalsNoted.set(key, at + limits.windowMs);
+        await note({ who, kind: "login-refused", what: "too many log-in attempts", after: `from ${address(c)}` });
+      }
+    }
     throw new AdminError(429, "too_many_attempts", "Too many log-in attempts. Wait a few minutes and try again.");
   };
   const account = async (c: Context) => {
@@ -356,9 +365,31 @@ export function createAdminApp(options: AdminAppOptions): AdminApp {
   });
   routes.get("/audit.csv", "viewer", async (c) => {
     const filters = readAuditFilters(c.req.query());
-    const rows: Array<Partial<Record<(typeof AUDIT_CSV_COLUMNS)[number], unknown>>> = [];
-    for await (const entry of trail.all(auditQuery(filters))) rows.push(entry);
-    return c.body(auditCsv(rows, true), 200, {
+    // A page of the trail at a time, written out as it is read: an export of any size holds one page in memory.
+    const pages = trail.pages(auditQuery(filters));
+    let header = true;
+    const encoder = new TextEncoder();
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        try {
+          const next = await pages.next();
+          if (next.done) {
+            if (header) controller.enqueue(encoder.encode(auditCsv([], true)));
+            controller.close();
+            return;
+          }
+          controller.enqueue(encoder.encode(auditCsv(next.value, header)));
+          header = false;
+        } catch (error) {
+          log("the audit export failed", error);
+          controller.error(error);
+        }
+      },
+      async cancel() {
+        await pages.return(undefined);
+      },
+    });
+    return c.body(body, 200, {
       "content-type": "text/csv; charset=utf-8",
       "content-disposition": 'attachment; filename="ferry-audit.csv"',
     });

@@ -62,8 +62,8 @@ describe("the audit log", () => {
     expect(phases).not.toContain("logged in");
     const vals = (await (await console.request("/api/audit?who=val", { cookie })).json()).entries;
     expect(vals.map((e: { kind: string }) => e.kind)).toEqual(["logout", "login"]);
-    const html = await (await console.request("/audit?kind=login", { cookie })).text();
-    expect(html).not.toContain("Older entries");
+    const upper = (await (await console.request("/api/audit?who=VAL", { cookie })).json()).entries;
+    expect(upper).toEqual(vals);
 
     // Bad filters: a message by the field, what was typed kept, the unfiltered log shown.
     const bad = await console.request("/audit?kind=nonsense&from=2026-13-40&who=ada", { cookie });
@@ -115,5 +115,21 @@ describe("the audit log", () => {
       /^\d{4}-\d\d-\d\dT[\d:.]+Z,"a ""quoted"", name",login-refused,wrong name or password,,from 127\.0\.0\.1,,$/,
     );
     expect(lines[2]).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z,"'=hyperlink\(""http:\/\/evil""\)",login-refused,/);
+    const none = await console.request("/audit.csv?kind=settings", { cookie });
+    expect(await none.text()).toBe("at,who,kind,what,before,after,reason,forced\n");
+  });
+
+  it("records a flood of refused log-ins once per address and name a window", async () => {
+    const console = await testConsole(stack, "audit_flood");
+    for (let i = 0; i < 40; i++) {
+      const answer = await console.request("/api/session", {
+        ...json({ name: "ada", password: `guess ${i} guess` }),
+        from: "10.66.0.1",
+      });
+      expect(answer.status).toBe(i < 5 ? 401 : 429);
+    }
+    const refusals = (await console.trail.page({ kind: "login-refused", limit: 100 })).entries.map((e) => e.what);
+    expect(refusals.filter((what) => what === "wrong name or password")).toHaveLength(5);
+    expect(refusals.filter((what) => what === "too many log-in attempts")).toHaveLength(1);
   });
 });

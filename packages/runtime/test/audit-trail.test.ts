@@ -1,6 +1,16 @@
 import { useTestStack } from "@ferry/stack/testing";
 import { describe, expect, it } from "vitest";
-import { AuditTrail, ControlCursorError, OperatorStore, PhaseStore } from "../src/control/index.ts";
+import { REFUSED_LOGIN_TTL_DAYS } from "../src/control/audit-trail.ts";
+import {
+  AUDIT_TRAIL_PARTITION,
+  AuditTrail,
+  CONTROL_TTL_ATTRIBUTE,
+  ControlCursorError,
+  ensureControlTable,
+  OperatorStore,
+  PhaseStore,
+} from "../src/control/index.ts";
+import { newestFirst } from "../src/control/table.ts";
 
 const stack = useTestStack();
 
@@ -144,5 +154,54 @@ describe("the audit trail", () => {
       "operator val created (viewer)",
       "operator ada created (operator)",
     ]);
+  });
+});
+
+describe("a control-table listing with a filter that matches little", () => {
+  it("stops after its reads with a cursor to go on from, and a refused log-in expires", async () => {
+    const tablePrefix = `${stack.tablePrefix}trail_reads_`;
+    let clock = Date.parse("2026-12-04T10:00:00Z");
+    const trail = new AuditTrail(stack.dynamodb(), { tablePrefix, now: () => clock });
+    await trail.record({ who: "ada", kind: "login", what: "the one that matches" });
+    for (let i = 0; i < 12; i++) {
+      clock += 1_000;
+      await trail.record({ who: "Mallory", kind: "login-refused", what: `refusal ${i}` });
+    }
+    const table = await ensureControlTable(stack.dynamodb(), tablePrefix);
+    const read = (cursor?: string) =>
+      newestFirst(stack.dynamodb(), {
+        table,
+        partition: AUDIT_TRAIL_PARTITION,
+        limit: 1,
+        filters: [{ attribute: "kind", value: { S: "login" } }],
+        maxReads: 3,
+        ...(cursor === undefined ? {} : { cursor }),
+      });
+    // Two items a read, three reads: six refusals read, none matches; the cursor goes on from there.
+    const first = await read();
+    expect(first.items).toEqual([]);
+    expect(first.cursor).toBeDefined();
+    const second = await read(first.cursor);
+    expect(second.items).toEqual([]);
+    const third = await read(second.cursor);
+    expect(third.items.map((item) => item.what?.S)).toEqual(["the one that matches"]);
+    expect(third.cursor).toBeUndefined();
+
+    // The name filter ignores case; refused log-ins carry an expiry, other entries none.
+    expect((await trail.page({ who: "MALLORY", limit: 100 })).entries).toHaveLength(12);
+    const items = (await newestFirst(stack.dynamodb(), { table, partition: AUDIT_TRAIL_PARTITION, limit: 100 })).items;
+    const refusal = items.find((item) => item.kind?.S === "login-refused");
+    const expected = Math.ceil(Date.parse(refusal?.at?.S ?? "") / 1000) + REFUSED_LOGIN_TTL_DAYS * 86_400;
+    expect(refusal?.[CONTROL_TTL_ATTRIBUTE]?.N).toBe(String(expected));
+    expect(items.find((item) => item.kind?.S === "login")?.[CONTROL_TTL_ATTRIBUTE]).toBeUndefined();
+
+    // A cursor made by hand outside a listing's range is refused, not sent to DynamoDB.
+    const page = await trail.page({ limit: 1, to: "2026-12-04T10:00:05.000Z" });
+    const forged = Buffer.from(
+      JSON.stringify({ ...JSON.parse(Buffer.from(page.cursor as string, "base64url").toString()), sk: "2027" }),
+    ).toString("base64url");
+    await expect(trail.page({ limit: 1, to: "2026-12-04T10:00:05.000Z", cursor: forged })).rejects.toBeInstanceOf(
+      ControlCursorError,
+    );
   });
 });

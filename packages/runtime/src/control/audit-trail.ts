@@ -5,12 +5,20 @@
  * the phase's versioned audit log); actions by whoever acts (the console, the CLI).
  *
  * Items: pk `AUDIT#TRAIL`, sk `<ISO-8601 time>#<id>` (newest first is one Query; a time range is a key condition):
- * `at`, `who`, `kind`, `what` (one line), and when they apply `before`, `after` (the state before and after, as
- * text), `reason`, `forced`.
+ * `at`, `who` (and `whoKey`, lowercased, which the filter matches), `kind`, `what` (one line), and when they apply
+ * `before`, `after` (the state before and after, as text), `reason`, `forced`. Refused log-ins, which anyone can
+ * cause, expire after REFUSED_LOGIN_TTL_DAYS (the control table's TTL); everything else stays.
  */
 import { randomBytes } from "node:crypto";
 import { type DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
-import { CONTROL_KEY, type ControlItem, controlKey, ensureControlTable, newestFirst } from "./table.ts";
+import {
+  CONTROL_KEY,
+  CONTROL_TTL_ATTRIBUTE,
+  type ControlItem,
+  controlKey,
+  ensureControlTable,
+  newestFirst,
+} from "./table.ts";
 
 /** The partition of the audit trail. */
 export const AUDIT_TRAIL_PARTITION = "AUDIT#TRAIL";
@@ -65,6 +73,10 @@ const DEFAULT_LIMIT = 50;
 const MAX_LIMIT = 1000;
 /** The longest a text field is kept (a name typed at a refused log-in can be anything). */
 const MAX_TEXT = 500;
+/** The longest a state before or after is kept (a phase's settings as JSON). */
+const MAX_STATE = 4000;
+/** How long a refused log-in is kept. */
+export const REFUSED_LOGIN_TTL_DAYS = 90;
 
 export function isAuditKind(kind: unknown): kind is AuditKind {
   return AUDIT_KINDS.includes(kind as AuditKind);
@@ -72,16 +84,21 @@ export function isAuditKind(kind: unknown): kind is AuditKind {
 
 /** The item of an entry (PhaseStore puts it in its transaction). */
 export function auditTrailItem(entry: AuditTrailEntry): ControlItem {
-  const text = (value: string) => ({ S: value.slice(0, MAX_TEXT) || "-" });
+  const text = (value: string, max = MAX_TEXT) => ({ S: value.slice(0, max) || "-" });
   const item: ControlItem = {
     ...controlKey({ pk: AUDIT_TRAIL_PARTITION, sk: `${entry.at}#${entry.id}` }),
     at: { S: entry.at },
     who: text(entry.who),
+    whoKey: text(entry.who.toLowerCase()),
     kind: { S: entry.kind },
     what: text(entry.what),
   };
-  if (entry.before !== undefined) item.before = text(entry.before);
-  if (entry.after !== undefined) item.after = text(entry.after);
+  if (entry.kind === "login-refused") {
+    const expires = Math.ceil(Date.parse(entry.at) / 1000) + REFUSED_LOGIN_TTL_DAYS * 86_400;
+    item[CONTROL_TTL_ATTRIBUTE] = { N: String(expires) };
+  }
+  if (entry.before !== undefined) item.before = text(entry.before, MAX_STATE);
+  if (entry.after !== undefined) item.after = text(entry.after, MAX_STATE);
   if (entry.reason !== undefined) item.reason = text(entry.reason);
   if (entry.forced !== undefined) item.forced = { BOOL: entry.forced };
   return item;
@@ -136,7 +153,7 @@ export class AuditTrail {
     const limit = Math.min(Math.max(1, query.limit ?? DEFAULT_LIMIT), MAX_LIMIT);
     const filters: Array<{ attribute: string; value: { S: string } }> = [];
     if (query.kind !== undefined) filters.push({ attribute: "kind", value: { S: query.kind } });
-    if (query.who !== undefined) filters.push({ attribute: "who", value: { S: query.who } });
+    if (query.who !== undefined) filters.push({ attribute: "whoKey", value: { S: query.who.toLowerCase() } });
     const page = await newestFirst(this.client, {
       table: await ensureControlTable(this.client, this.options.tablePrefix),
       partition: AUDIT_TRAIL_PARTITION,
@@ -156,13 +173,18 @@ export class AuditTrail {
     };
   }
 
-  /** Every matching entry, newest first, page by page (for an export). */
-  async *all(query: Omit<AuditTrailQuery, "cursor" | "limit"> = {}): AsyncGenerator<AuditTrailEntry> {
+  /** Every matching entry, newest first, a page at a time (for an export). */
+  async *pages(query: Omit<AuditTrailQuery, "cursor" | "limit"> = {}): AsyncGenerator<AuditTrailEntry[]> {
     let cursor: string | undefined;
     do {
       const page = await this.page({ ...query, limit: MAX_LIMIT, ...(cursor === undefined ? {} : { cursor }) });
-      yield* page.entries;
+      yield page.entries;
       cursor = page.cursor;
     } while (cursor !== undefined);
+  }
+
+  /** Every matching entry, newest first. */
+  async *all(query: Omit<AuditTrailQuery, "cursor" | "limit"> = {}): AsyncGenerator<AuditTrailEntry> {
+    for await (const entries of this.pages(query)) yield* entries;
   }
 }

@@ -140,7 +140,7 @@ export class OperatorStore {
       }
       throw error;
     }
-    await this.trail.record({
+    await this.recorded({
       who: input.by,
       kind: "account",
       what: `operator ${operator.name} created (${operator.role})`,
@@ -224,7 +224,7 @@ export class OperatorStore {
   private async changed(by: string, what: string, name: string, change: () => Promise<Operator>): Promise<Operator> {
     const before = await this.get(name);
     const after = await change();
-    await this.trail.record({
+    await this.recorded({
       who: by,
       kind: "account",
       what,
@@ -232,6 +232,18 @@ export class OperatorStore {
       after: describe(after),
     });
     return after;
+  }
+
+  /**
+   * Records an account change made already: a trail that cannot be written is told on stderr, and the change (which
+   * stands) is not reported as failed.
+   */
+  private async recorded(entry: Parameters<AuditTrail["record"]>[0]): Promise<void> {
+    try {
+      await this.trail.record(entry);
+    } catch (error) {
+      console.error(`ferry: the audit trail could not record "${entry.what}"`, error);
+    }
   }
 
   /** Ends every session of the account issued up to now (log-out). */

@@ -188,6 +188,11 @@ export async function newestFirst(
     filters?: ReadonlyArray<{ attribute: string; value: AttributeValue }>;
     sortRange?: { from?: string; to?: string };
     readAhead?: number;
+    /**
+     * The most Query requests one call makes (default 20): a filter that matches little in a large partition then
+     * answers with fewer items, or none, and a cursor to read on from, instead of reading the whole partition.
+     */
+    maxReads?: number;
   },
 ): Promise<ControlPage> {
   const names: Record<string, string> = { "#pk": CONTROL_KEY.partition };
@@ -218,9 +223,13 @@ export async function newestFirst(
   // What the cursor is valid for: this partition, these filters, this range.
   const scope = JSON.stringify([filters.map((f) => [f.attribute, f.value]), from ?? null, to ?? null]);
   const items: ControlItem[] = [];
-  let start = input.cursor === undefined ? undefined : decodePageCursor(input.cursor, input.partition, scope);
+  let start =
+    input.cursor === undefined ? undefined : decodePageCursor(input.cursor, input.partition, scope, { from, to });
   let more = false;
+  let reads = 0;
+  const maxReads = input.maxReads ?? DEFAULT_MAX_READS;
   do {
+    reads++;
     const page = await client.send(
       new QueryCommand({
         TableName: input.table,
@@ -242,23 +251,39 @@ export async function newestFirst(
       items.push(item);
     }
     start = page.LastEvaluatedKey;
-  } while (!more && start !== undefined);
+  } while (!more && start !== undefined && reads < maxReads);
   const last = items.at(-1)?.[CONTROL_KEY.sort]?.S;
-  return more && last !== undefined ? { items, cursor: encodePageCursor(input.partition, last, scope) } : { items };
+  if (more && last !== undefined) return { items, cursor: encodePageCursor(input.partition, last, scope) };
+  // Stopped at the read limit with more of the partition to read: go on from where the reading stopped.
+  const stoppedAt = start?.[CONTROL_KEY.sort]?.S;
+  if (!more && stoppedAt !== undefined) return { items, cursor: encodePageCursor(input.partition, stoppedAt, scope) };
+  return { items };
 }
+
+/** How many Query requests one newestFirst call makes at most, unless told otherwise. */
+const DEFAULT_MAX_READS = 20;
 
 /** The cursor after the item with sort key `sk` of a partition, for a listing of this scope (filters and range). */
 function encodePageCursor(partition: string, sk: string, scope: string): string {
   return encodeToken({ v: 1, pk: partition, sk, scope });
 }
 
-function decodePageCursor(cursor: string, partition: string, scope: string): ControlItem {
+function decodePageCursor(
+  cursor: string,
+  partition: string,
+  scope: string,
+  range: { from?: string | undefined; to?: string | undefined },
+): ControlItem {
   const body = readToken(cursor);
   // A cursor handed out before scopes were carried has none: it is one of the unfiltered listing.
   const unfiltered = JSON.stringify([[], null, null]);
   const given = body?.scope === undefined ? unfiltered : body.scope;
   if (body?.v !== 1 || body.pk !== partition || typeof body.sk !== "string" || given !== scope) {
     throw new ControlCursorError("the cursor is malformed or belongs to another listing; restart the listing");
+  }
+  // A cursor made by hand outside the listing's range (DynamoDB would refuse it as a start key).
+  if ((range.from !== undefined && body.sk < range.from) || (range.to !== undefined && body.sk > range.to)) {
+    throw new ControlCursorError("the cursor is outside the listing's range; restart the listing");
   }
   return { [CONTROL_KEY.partition]: { S: partition }, [CONTROL_KEY.sort]: { S: body.sk } };
 }
