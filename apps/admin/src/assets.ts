@@ -45,5 +45,9 @@ button:disabled { opacity: .5; cursor: not-allowed; }
 .filters .actions { display: flex; gap: 14px; align-items: center; }
 .filters .actions button { margin-top: 0; }
 td { overflow-wrap: anywhere; }
+.difference { border-top: 1px solid var(--line); padding: 10px 0; }
+table.diff { margin-top: 6px; }
+table.diff tr.differs td:nth-child(n+2) { background: var(--bad-bg); }
+code { font: 0.88em ui-monospace, SFMono-Regular, Menlo, monospace; }
 @media (max-width: 600px) { main { padding: 12px; } .phase-number { font-size: 2rem; } table.fleet th:nth-child(2), table.fleet td:nth-child(2) { display: none; } }
 `;
