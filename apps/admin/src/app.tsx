@@ -6,6 +6,8 @@
  */
 import {
   type AuditTrail,
+  type BackfillLedger,
+  BackfillRunNotFound,
   ControlCursorError,
   getValidationReport,
   listValidationReports,
@@ -18,14 +20,17 @@ import { bodyLimit } from "hono/body-limit";
 import { csrf } from "hono/csrf";
 import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
+import { streamSSE } from "hono/streaming";
 import { MemoryStore, rateLimiter } from "hono-rate-limiter";
 import { AccessRoutes, type RouteAccess } from "./access.ts";
 import { STYLESHEET } from "./assets.ts";
 import { auditCsv, auditQuery, readAuditFilters } from "./audit-console.ts";
 import { AdminError, apiError } from "./errors.ts";
 import { movePhase, phaseView, readMoveRequest } from "./phase-console.ts";
+import { SCRIPT } from "./script.ts";
 import { type AdminEnv, logIn, logOut, type SessionOptions, sessions } from "./session.ts";
 import { AuditPage } from "./views/audit.tsx";
+import { BackfillPage, RunPage } from "./views/backfill.tsx";
 import { ErrorPage } from "./views/layout.tsx";
 import { LoginPage } from "./views/login.tsx";
 import { type Flash, PhasePage } from "./views/phase.tsx";
@@ -36,6 +41,10 @@ export interface AdminAppOptions {
   operators: OperatorStore;
   /** Where log-ins, refusals and log-outs are recorded, and what the audit page reads. */
   trail: AuditTrail;
+  /** The backfill's runs and progress, as the backfill keeps them in the control table. */
+  backfill: BackfillLedger;
+  /** How often the backfill's live progress is read and sent (default 1000 ms). */
+  progressEveryMs?: number;
   sessionSecret: string;
   /** Secure cookies (behind HTTPS). */
   secureCookies: boolean;
@@ -79,7 +88,7 @@ async function jsonObject(c: Context): Promise<Record<string, unknown>> {
 }
 
 export function createAdminApp(options: AdminAppOptions): AdminApp {
-  const { phases, operators, trail } = options;
+  const { phases, operators, trail, backfill } = options;
   const now = options.now ?? Date.now;
   const log = options.log ?? ((message, error) => console.error(`ferry admin: ${message}`, error ?? ""));
   const session: SessionOptions = { secret: options.sessionSecret, secure: options.secureCookies, now };
@@ -242,6 +251,12 @@ export function createAdminApp(options: AdminAppOptions): AdminApp {
 
   routes.get("/assets/admin.css", "public", (c) =>
     c.body(STYLESHEET, 200, { "content-type": "text/css; charset=utf-8", "cache-control": "public, max-age=300" }),
+  );
+  routes.get("/assets/admin.js", "public", (c) =>
+    c.body(SCRIPT, 200, {
+      "content-type": "text/javascript; charset=utf-8",
+      "cache-control": "public, max-age=300",
+    }),
   );
   routes.get("/healthz", "public", async (c) => {
     try {
@@ -426,6 +441,53 @@ export function createAdminApp(options: AdminAppOptions): AdminApp {
   );
   routes.get("/api/validation", "viewer", async (c) => c.json(await reports(c.req.query("cursor"))));
   routes.get("/api/validation/:id", "viewer", async (c) => c.json(await report(c.req.param("id") ?? "")));
+
+  // The backfill: the open run live (server-sent events from the progress kept in the control table, so a run started
+  // from the CLI shows too), the runs, and a run's rejected rows.
+  const run = async (id: string) => {
+    try {
+      return { run: await backfill.progress(id), rejected: await backfill.rejected(id) };
+    } catch (error) {
+      if (error instanceof BackfillRunNotFound)
+        throw new AdminError(404, "not_found", "There is no backfill run with this id.");
+      throw error;
+    }
+  };
+  routes.get("/backfill", "viewer", async (c) => {
+    const [current, runs] = await Promise.all([backfill.current(), backfill.runs(20)]);
+    return c.html(<BackfillPage operator={me(c)} current={current} runs={runs} />);
+  });
+  routes.get("/api/backfill", "viewer", async (c) => {
+    const [current, runs] = await Promise.all([backfill.current(), backfill.runs(20)]);
+    return c.json({ current: current ?? null, runs });
+  });
+  const every = options.progressEveryMs ?? 1000;
+  /** The longest one event stream stays open (the page's script opens another on a reload). */
+  const STREAM_MS = 60 * 60_000;
+  routes.get("/api/backfill/events", "viewer", (c) =>
+    streamSSE(c, async (stream) => {
+      const until = now() + STREAM_MS;
+      let following: string | undefined;
+      while (!stream.aborted && !stream.closed && now() < until) {
+        const current = await backfill.current();
+        if (current === undefined) {
+          // The run followed has ended: its last counts, then the stream ends; no run at all: say so.
+          if (following !== undefined) {
+            await stream.writeSSE({ event: "progress", data: JSON.stringify(await backfill.progress(following)) });
+          } else await stream.writeSSE({ event: "idle", data: "{}" });
+          return;
+        }
+        following = current.id;
+        await stream.writeSSE({ event: "progress", data: JSON.stringify(current) });
+        await stream.sleep(every);
+      }
+    }),
+  );
+  routes.get("/backfill/:id", "viewer", async (c) => {
+    const found = await run(c.req.param("id") ?? "");
+    return c.html(<RunPage operator={me(c)} run={found.run} rejected={found.rejected} />);
+  });
+  routes.get("/api/backfill/:id", "viewer", async (c) => c.json(await run(c.req.param("id") ?? "")));
 
   return { app, routes: routes.list };
 }

@@ -5,6 +5,7 @@
 import type { AddressInfo } from "node:net";
 import {
   AuditTrail,
+  BackfillLedger,
   type MysqlExecutor,
   OperatorStore,
   outboxPendingWrites,
@@ -67,6 +68,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Run
     phases,
     operators: new OperatorStore(client, { tablePrefix }),
     trail: new AuditTrail(client, { tablePrefix }),
+    backfill: new BackfillLedger(client, { tablePrefix }),
     sessionSecret: await sessionSecret(options.sessionSecret || process.env.ADMIN_SESSION_SECRET || undefined, () =>
       sharedSecret(client, tablePrefix, "admin-session"),
     ),

@@ -4,7 +4,7 @@
  * phone's (375 px, where nothing may overflow sideways). Screenshots are kept in test/artifacts/.
  */
 import { existsSync, mkdirSync } from "node:fs";
-import { OperatorStore, PhaseStore } from "@ferry/runtime";
+import { BackfillLedger, OperatorStore, PhaseStore } from "@ferry/runtime";
 import { useTestStack } from "@ferry/stack/testing";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -43,12 +43,13 @@ async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: new URL(name, ARTIFACTS).pathname, fullPage: true });
 }
 
+/**
+ * Nothing wider than the window: the page's width is compared with the width asked for (on a phone, a page that
+ * overflows widens the layout viewport, and innerWidth with it).
+ */
 async function fitsWidth(page: Page): Promise<void> {
-  const { scroll, width } = await page.evaluate(() => ({
-    scroll: document.documentElement.scrollWidth,
-    width: window.innerWidth,
-  }));
-  expect(scroll).toBeLessThanOrEqual(width);
+  const scroll = await page.evaluate(() => document.documentElement.scrollWidth);
+  expect(scroll).toBeLessThanOrEqual(page.viewportSize()?.width ?? 0);
 }
 
 async function logIn(page: Page, url: string, name: string, password: string): Promise<void> {
@@ -129,12 +130,37 @@ describe("an operator in Chromium", () => {
         await fitsWidth(page);
         await shot(page, `${size.name}-4-audit.png`);
 
+        // A backfill started elsewhere (a ledger of its own, as the CLI's): the page follows it live.
+        const ledger = new BackfillLedger(stack.dynamodb(), { tablePrefix });
+        const { id } = await ledger.createRun({
+          contract: "store.yaml",
+          who: "ops@host",
+          entities: ["User"],
+          segments: [{ entity: "User", index: 0, estimatedRows: 100 }],
+        });
+        const claimed = await ledger.claim(id, "worker-1", { leaseMs: 60_000 });
+        if (claimed.kind !== "claimed") throw new Error("no segment to claim");
+        await page.getByRole("link", { name: "Backfill" }).click();
+        await expect.poll(() => page.locator("h1").textContent()).toBe("Backfill");
+        const written = page.locator("tr[data-entity='User'] [data-field=written]");
+        expect(await written.textContent()).toBe("0");
+        await ledger.checkpoint(claimed.claim, { after: { id: 40 }, written: 40 });
+        await ledger.flush(claimed.claim);
+        await expect.poll(() => written.textContent(), { timeout: 10_000 }).toBe("40");
+        expect(await page.locator("tr[data-entity='User'] progress").getAttribute("value")).toBe("40");
+        await fitsWidth(page);
+        await shot(page, `${size.name}-5-backfill.png`);
+        await ledger.complete(claimed.claim, { after: { id: 100 }, written: 60 });
+        await ledger.finish(id);
+        await expect.poll(() => page.locator("[data-field=state]").textContent(), { timeout: 10_000 }).toBe("finished");
+        expect(await written.textContent()).toBe("100");
+
         await page.getByRole("button", { name: "Log out" }).click();
         await expect.poll(() => page.locator("h1").textContent()).toBe("Operators' log-in");
         await logIn(page, running.url, "val", "viewer's long password");
         expect(await page.getByRole("button", { name: /Move to phase/ }).count()).toBe(0);
         expect(await page.locator("main").textContent()).toContain("Your account is a viewer");
-        await shot(page, `${size.name}-5-viewer.png`);
+        await shot(page, `${size.name}-6-viewer.png`);
         expect(errors).toEqual([]);
       } finally {
         await context.close();

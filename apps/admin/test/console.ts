@@ -1,5 +1,5 @@
 /** A console of a test file's own: its own control table (table prefix), two accounts, and requests made in process. */
-import { AuditTrail, OperatorStore, PhaseStore } from "@ferry/runtime";
+import { AuditTrail, BackfillLedger, OperatorStore, PhaseStore } from "@ferry/runtime";
 import type { useTestStack } from "@ferry/stack/testing";
 import { type AdminAppOptions, createAdminApp } from "../src/index.ts";
 
@@ -36,6 +36,8 @@ export async function testConsole(
     phases,
     operators,
     trail,
+    backfill: new BackfillLedger(stack.dynamodb(), { tablePrefix, now: () => clock.now }),
+    progressEveryMs: 100,
     sessionSecret: "a test secret that is long enough",
     secureCookies: false,
     loginLimits: { perAddress: 1000, perAccount: 5, windowMs: 60_000 },

@@ -21,6 +21,7 @@ export function Layout(props: { title: string; operator?: Operator | undefined; 
             {props.operator ? (
               <>
                 <a href="/">Phase</a>
+                <a href="/backfill">Backfill</a>
                 <a href="/validation">Validation</a>
                 <a href="/audit">Audit log</a>
                 <span class="muted">

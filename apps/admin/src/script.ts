@@ -1,0 +1,36 @@
+/**
+ * The console's one script, served from the package (no build step): on the backfill page, it follows the open run
+ * through server-sent events (/api/backfill/events, from the progress the backfill keeps in the control table) and
+ * updates the counts in place; the page works without it (a reload shows the same).
+ */
+export const SCRIPT = `
+(() => {
+  const card = document.querySelector("[data-live]");
+  if (!card || typeof EventSource === "undefined") return;
+  const events = new EventSource(card.getAttribute("data-live"));
+  events.addEventListener("progress", (event) => {
+    const run = JSON.parse(event.data);
+    const table = card.querySelector("table[data-run]");
+    if (!table || table.getAttribute("data-run") !== run.id) { events.close(); location.reload(); return; }
+    const state = card.querySelector("[data-field=state]");
+    if (state) state.textContent = run.state;
+    const rate = card.querySelector("[data-field=total-rate]");
+    if (rate) rate.textContent = String(Math.round(run.itemsPerSecond));
+    for (const entity of run.perEntity) {
+      const row = table.querySelector('tr[data-entity="' + CSS.escape(entity.entity) + '"]');
+      if (!row) continue;
+      const set = (field, text) => { const cell = row.querySelector("[data-field=" + field + "]"); if (cell) cell.textContent = text; };
+      set("written", String(entity.written));
+      set("skipped", String(entity.skipped));
+      set("rejected", String(entity.rejected));
+      set("segments", entity.segmentsDone + "/" + entity.segments);
+      set("itemsPerSecond", String(Math.round(entity.itemsPerSecond)));
+      const bar = row.querySelector("progress");
+      const done = entity.written + entity.skipped + entity.rejected;
+      if (bar) bar.value = entity.rowsEstimated <= 0 ? 100 : Math.min(100, Math.round((done / entity.rowsEstimated) * 100));
+    }
+    if (run.state !== "running") events.close();
+  });
+  events.addEventListener("idle", () => events.close());
+})();
+`;

@@ -1,0 +1,178 @@
+/** @jsxRuntime automatic @jsxImportSource hono/jsx */
+/** The backfill: the open run's live progress per entity, the runs before it, and a run's rejected rows. */
+import type { Operator, RejectedRows, RunReport } from "@ferry/runtime";
+import { Layout } from "./layout.tsx";
+
+const when = (iso: string) => `${iso.replace("T", " ").slice(0, 19)} UTC`;
+const percent = (done: number, of: number) => (of <= 0 ? 100 : Math.min(100, Math.round((done / of) * 100)));
+
+export function runHref(id: string): string {
+  return `/backfill/${encodeURIComponent(id)}`;
+}
+
+/** One run's per-entity progress (its rows carry data- names the page's script updates from the event stream). */
+function Progress(props: { run: RunReport }) {
+  const { run } = props;
+  return (
+    <table data-run={run.id}>
+      <thead>
+        <tr>
+          <th>Entity</th>
+          <th>Progress</th>
+          <th>Written</th>
+          <th>Skipped</th>
+          <th>Rejected</th>
+          <th>Segments</th>
+          <th>Items/s</th>
+        </tr>
+      </thead>
+      <tbody>
+        {run.perEntity.map((entity) => (
+          <tr data-entity={entity.entity}>
+            <td>{entity.entity}</td>
+            <td>
+              <progress
+                data-field="progress"
+                max={100}
+                value={percent(entity.written + entity.skipped + entity.rejected, entity.rowsEstimated)}
+              />
+            </td>
+            <td data-field="written">{entity.written}</td>
+            <td data-field="skipped">{entity.skipped}</td>
+            <td data-field="rejected" class={entity.rejected > 0 ? "unmet" : ""}>
+              {entity.rejected}
+            </td>
+            <td data-field="segments">
+              {entity.segmentsDone}/{entity.segments}
+            </td>
+            <td data-field="itemsPerSecond">{Math.round(entity.itemsPerSecond)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+export function BackfillPage(props: {
+  operator: Operator;
+  current?: RunReport | undefined;
+  runs: readonly RunReport[];
+}) {
+  const { current, runs } = props;
+  return (
+    <Layout title="Backfill" operator={props.operator}>
+      <h1>Backfill</h1>
+      <section class="card" aria-label="current run" data-live="/api/backfill/events">
+        {current ? (
+          <>
+            <h2>
+              Run {current.id} · <span data-field="state">{current.state}</span>
+            </h2>
+            <p class="muted">
+              Started {when(current.startedAt)} by {current.who} · {current.contract} ·{" "}
+              <span data-field="total-rate">{Math.round(current.itemsPerSecond)}</span> items/s in all (updated live)
+            </p>
+            <Progress run={current} />
+          </>
+        ) : (
+          <p class="muted">
+            No run is open. Start one with <code>pnpm ferry backfill run --contract contract/store.yaml</code>; it shows
+            here as it goes.
+          </p>
+        )}
+      </section>
+      <section class="card" aria-label="runs">
+        <h2>Runs</h2>
+        <table>
+          <thead>
+            <tr>
+              <th>Started</th>
+              <th>Who</th>
+              <th>State</th>
+              <th>Written</th>
+              <th>Rejected</th>
+              <th>Items/s</th>
+            </tr>
+          </thead>
+          <tbody>
+            {runs.map((run) => (
+              <tr>
+                <td>
+                  <a href={runHref(run.id)}>{when(run.startedAt)}</a>
+                </td>
+                <td>{run.who}</td>
+                <td class={run.state === "failed" ? "unmet" : run.state === "finished" ? "met" : ""}>{run.state}</td>
+                <td>{run.written}</td>
+                <td>{run.rejected}</td>
+                <td>{Math.round(run.itemsPerSecond)}</td>
+              </tr>
+            ))}
+            {runs.length === 0 ? (
+              <tr>
+                <td colspan={6} class="muted">
+                  No backfill has run yet.
+                </td>
+              </tr>
+            ) : null}
+          </tbody>
+        </table>
+      </section>
+      <script src="/assets/admin.js" defer />
+    </Layout>
+  );
+}
+
+export function RunPage(props: { operator: Operator; run: RunReport; rejected: RejectedRows }) {
+  const { run, rejected } = props;
+  return (
+    <Layout title={`Backfill run ${run.id}`} operator={props.operator}>
+      <h1>Backfill run {run.id}</h1>
+      <section class="card" aria-label="run">
+        <p>
+          <strong class={run.state === "failed" ? "unmet" : run.state === "finished" ? "met" : ""}>{run.state}</strong>{" "}
+          · started {when(run.startedAt)} by {run.who}
+          {run.finishedAt ? ` · ended ${when(run.finishedAt)}` : ""} · {run.contract} · {Math.round(run.itemsPerSecond)}{" "}
+          items/s
+        </p>
+        {run.failure ? <div class="notice bad">{run.failure}</div> : null}
+        <Progress run={run} />
+      </section>
+      <section class="card" aria-label="rejected rows">
+        <h2>Rejected rows ({rejected.count})</h2>
+        {rejected.count > rejected.rows.length ? (
+          <p class="muted">The first {rejected.rows.length} are kept with their key and reason.</p>
+        ) : null}
+        <table>
+          <thead>
+            <tr>
+              <th>Entity</th>
+              <th>Key</th>
+              <th>Reason</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rejected.rows.map((row) => (
+              <tr>
+                <td>{row.entity}</td>
+                <td>
+                  <code>{JSON.stringify(row.key)}</code>
+                </td>
+                <td>{row.reason}</td>
+              </tr>
+            ))}
+            {rejected.rows.length === 0 ? (
+              <tr>
+                <td colspan={3} class="muted">
+                  None.
+                </td>
+              </tr>
+            ) : null}
+          </tbody>
+        </table>
+      </section>
+      <p>
+        <a href="/backfill">All runs</a>
+      </p>
+    </Layout>
+  );
+}
