@@ -9,6 +9,7 @@ import {
   type BackfillLedger,
   BackfillRunNotFound,
   ControlCursorError,
+  encodeKey,
   getValidationReport,
   listValidationReports,
   type Operator,
@@ -27,6 +28,7 @@ import { STYLESHEET } from "./assets.ts";
 import { auditCsv, auditQuery, readAuditFilters } from "./audit-console.ts";
 import { AdminError, apiError } from "./errors.ts";
 import { movePhase, phaseView, readMoveRequest } from "./phase-console.ts";
+import { ProgressFeed } from "./progress-feed.ts";
 import { SCRIPT } from "./script.ts";
 import { type AdminEnv, logIn, logOut, type SessionOptions, sessions } from "./session.ts";
 import { AuditPage } from "./views/audit.tsx";
@@ -59,6 +61,10 @@ export interface AdminApp {
   app: Hono<AdminEnv>;
   /** Every route and who may call it. */
   routes: readonly RouteAccess[];
+  /** How many backfill event streams are open now. */
+  liveStreams(): number;
+  /** Stops the backfill progress poller. */
+  close(): void;
 }
 
 const DEFAULT_LOGIN_LIMITS = { perAddress: 30, perAccount: 5, windowMs: 15 * 60_000 };
@@ -89,6 +95,9 @@ async function jsonObject(c: Context): Promise<Record<string, unknown>> {
 
 export function createAdminApp(options: AdminAppOptions): AdminApp {
   const { phases, operators, trail, backfill } = options;
+  const progress = new ProgressFeed(backfill, options.progressEveryMs ?? 1000, (message, error) =>
+    (options.log ?? ((m: string, e?: unknown) => console.error(`ferry admin: ${m}`, e ?? "")))(message, error),
+  );
   const now = options.now ?? Date.now;
   const log = options.log ?? ((message, error) => console.error(`ferry admin: ${message}`, error ?? ""));
   const session: SessionOptions = { secret: options.sessionSecret, secure: options.secureCookies, now };
@@ -174,21 +183,33 @@ export function createAdminApp(options: AdminAppOptions): AdminApp {
     const name = (body as Record<string, unknown>).name;
     return typeof name === "string" && name.trim() !== "" ? name.trim().toLowerCase().slice(0, 64) : "(no name)";
   };
-  // A refusal for too many attempts is recorded once per address and name a window, however often it is asked again
-  // (anyone can ask: the trail must not grow with a flood).
+  // A refusal for too many attempts is recorded once a window per address (its limit tripped) or per address and name
+  // (the account's), however often it is asked again: anyone can ask, and the trail must not grow with a flood. The
+  // address limit trips first for a flood of names, so one address writes at most its limit's worth of entries.
   const refusalsNoted = new Map<string, number>();
-  const tooMany = async (c: Context) => {
+  const MAX_NOTED = 10_000;
+  const tooMany = (scope: "address" | "account") => async (c: Context) => {
     const who = await typedName(c);
-    const key = `${address(c)} ${who}`;
     const at = now();
+    let key = scope === "address" ? `address ${address(c)}` : `account ${address(c)} ${who}`;
+    if (refusalsNoted.size >= MAX_NOTED) {
+      for (const [noted, until] of refusalsNoted) if (until <= at) refusalsNoted.delete(noted);
+    }
+    // Still full: one entry a window says that more were refused than are told.
+    if (refusalsNoted.size >= MAX_NOTED) key = "overflow";
     if ((refusalsNoted.get(key) ?? 0) <= at) {
-      if (refusalsNoted.size >= 10_000) {
-        for (const [noted, until] of refusalsNoted) if (until <= at) refusalsNoted.delete(noted);
-      }
-      if (refusalsNoted.size < 10_000) {
-        refusalsNoted.set(key, at + limits.windowMs);
-        await note({ who, kind: "login-refused", what: "too many log-in attempts", after: `from ${address(c)}` });
-      }
+      refusalsNoted.set(key, at + limits.windowMs);
+      await note({
+        who: key === "overflow" ? "(many)" : who,
+        kind: "login-refused",
+        what:
+          key === "overflow"
+            ? "too many log-in attempts from too many addresses to record each"
+            : scope === "address"
+              ? "too many log-in attempts from this address"
+              : "too many log-in attempts",
+        after: `from ${address(c)}`,
+      });
     }
     throw new AdminError(429, "too_many_attempts", "Too many log-in attempts. Wait a few minutes and try again.");
   };
@@ -203,7 +224,7 @@ export function createAdminApp(options: AdminAppOptions): AdminApp {
     limit: limits.perAddress,
     keyGenerator: address,
     store: new MemoryStore(),
-    handler: tooMany,
+    handler: tooMany("address"),
   });
   const perAccount = rateLimiter<AdminEnv>({
     windowMs: limits.windowMs,
@@ -212,7 +233,7 @@ export function createAdminApp(options: AdminAppOptions): AdminApp {
     store: new MemoryStore(),
     skipSuccessfulRequests: true,
     requestWasSuccessful: (c) => c.res.status < 400,
-    handler: tooMany,
+    handler: tooMany("account"),
   });
   app.post("/login", perAddress, perAccount);
   app.post("/api/session", perAddress, perAccount);
@@ -444,9 +465,12 @@ export function createAdminApp(options: AdminAppOptions): AdminApp {
 
   // The backfill: the open run live (server-sent events from the progress kept in the control table, so a run started
   // from the CLI shows too), the runs, and a run's rejected rows.
+  /** A run and its rejected rows (keys tagged as encodeKey writes them: a BIGINT or bytes survive as JSON). */
   const run = async (id: string) => {
+    if (!/^[\w.:-]{1,100}$/.test(id)) throw new AdminError(404, "not_found", "There is no backfill run with this id.");
     try {
-      return { run: await backfill.progress(id), rejected: await backfill.rejected(id) };
+      const [report, rejected] = await Promise.all([backfill.progress(id), backfill.rejected(id)]);
+      return { run: report, rejected };
     } catch (error) {
       if (error instanceof BackfillRunNotFound)
         throw new AdminError(404, "not_found", "There is no backfill run with this id.");
@@ -461,25 +485,48 @@ export function createAdminApp(options: AdminAppOptions): AdminApp {
     const [current, runs] = await Promise.all([backfill.current(), backfill.runs(20)]);
     return c.json({ current: current ?? null, runs });
   });
-  const every = options.progressEveryMs ?? 1000;
   /** The longest one event stream stays open (the page's script opens another on a reload). */
   const STREAM_MS = 60 * 60_000;
   routes.get("/api/backfill/events", "viewer", (c) =>
     streamSSE(c, async (stream) => {
       const until = now() + STREAM_MS;
       let following: string | undefined;
-      while (!stream.aborted && !stream.closed && now() < until) {
-        const current = await backfill.current();
-        if (current === undefined) {
+      let finished = false;
+      let wake: () => void = () => {};
+      const sends: Array<{ event: string; data: string }> = [];
+      const stop = progress.subscribe((snapshot) => {
+        if (finished) return;
+        if (snapshot.current !== undefined) {
+          following = snapshot.current.id;
+          sends.push({ event: "progress", data: JSON.stringify(snapshot.current) });
+        } else {
           // The run followed has ended: its last counts, then the stream ends; no run at all: say so.
-          if (following !== undefined) {
-            await stream.writeSSE({ event: "progress", data: JSON.stringify(await backfill.progress(following)) });
-          } else await stream.writeSSE({ event: "idle", data: "{}" });
-          return;
+          const last = snapshot.ended !== undefined && snapshot.ended.id === following ? snapshot.ended : undefined;
+          sends.push(
+            last === undefined ? { event: "idle", data: "{}" } : { event: "progress", data: JSON.stringify(last) },
+          );
+          finished = true;
         }
-        following = current.id;
-        await stream.writeSSE({ event: "progress", data: JSON.stringify(current) });
-        await stream.sleep(every);
+        wake();
+      });
+      stream.onAbort(() => {
+        finished = true;
+        wake();
+      });
+      try {
+        while (!stream.aborted && now() < until) {
+          const next = sends.shift();
+          if (next !== undefined) {
+            await stream.writeSSE(next);
+            continue;
+          }
+          if (finished) break;
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+          });
+        }
+      } finally {
+        stop();
       }
     }),
   );
@@ -487,7 +534,11 @@ export function createAdminApp(options: AdminAppOptions): AdminApp {
     const found = await run(c.req.param("id") ?? "");
     return c.html(<RunPage operator={me(c)} run={found.run} rejected={found.rejected} />);
   });
-  routes.get("/api/backfill/:id", "viewer", async (c) => c.json(await run(c.req.param("id") ?? "")));
+  routes.get("/api/backfill/:id", "viewer", async (c) => {
+    const found = await run(c.req.param("id") ?? "");
+    const rows = found.rejected.rows.map((row) => ({ ...row, key: JSON.parse(encodeKey(row.key)) as unknown }));
+    return c.json({ run: found.run, rejected: { ...found.rejected, rows } });
+  });
 
-  return { app, routes: routes.list };
+  return { app, routes: routes.list, liveStreams: () => progress.listening, close: () => progress.close() };
 }

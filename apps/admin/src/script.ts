@@ -31,6 +31,10 @@ export const SCRIPT = `
     }
     if (run.state !== "running") events.close();
   });
-  events.addEventListener("idle", () => events.close());
+  // No run open: a page that showed one (it ended before the stream began) is reloaded once to show how it ended.
+  events.addEventListener("idle", () => {
+    events.close();
+    if (card.querySelector("table[data-run]")) location.reload();
+  });
 })();
 `;

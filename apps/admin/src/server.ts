@@ -64,7 +64,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Run
       },
     }),
   });
-  const { app } = createAdminApp({
+  const { app, close } = createAdminApp({
     phases,
     operators: new OperatorStore(client, { tablePrefix }),
     trail: new AuditTrail(client, { tablePrefix }),
@@ -85,6 +85,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Run
   return {
     url: `http://${host}:${port}`,
     async close() {
+      close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await mysql?.end();
       client.destroy();

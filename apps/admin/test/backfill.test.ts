@@ -86,15 +86,28 @@ describe("the backfill pages", () => {
     if (first.kind !== "claimed") throw new Error(`no segment to claim: ${first.kind}`);
     await ledger.checkpoint(first.claim, { after: { id: 4 }, written: 4, rejected: 1 });
     await ledger.flush(first.claim);
-    await ledger.recordRejected(id, first.claim.segment.entity, { id: 3 }, "<b>price</b> is not a number");
+    // Keys are BIGINTs in the store (the codec reads them as bigint).
+    await ledger.recordRejected(id, first.claim.segment.entity, { id: 3n }, "<b>price</b> is not a number");
 
     const page = readable(await (await console.request("/backfill", { cookie })).text());
     expect(page).toContain(`Run ${id} · running`);
     expect(page).toContain("Started");
     expect(page).toMatch(new RegExp(`${first.claim.segment.entity} 4 0 1 0/\\d`));
-    const live = await events(await console.request("/api/backfill/events", { cookie }), 2);
-    expect(live.map((e) => e.event)).toEqual(["progress", "progress"]);
-    expect(live[0]?.data).toMatchObject({ id, state: "running", written: 4, rejected: 1 });
+    // Two tabs follow it: one poller for both; a tab closed is a listener gone.
+    const tabs = [
+      sse(await console.request("/api/backfill/events", { cookie })),
+      sse(await console.request("/api/backfill/events", { cookie })),
+    ];
+    for (const tab of tabs) {
+      expect(await tab.next()).toMatchObject({
+        event: "progress",
+        data: { id, state: "running", written: 4, rejected: 1 },
+      });
+      expect(await tab.next()).toMatchObject({ event: "progress", data: { id } });
+    }
+    expect(console.liveStreams()).toBe(2);
+    for (const tab of tabs) await tab.cancel();
+    await expect.poll(() => console.liveStreams()).toBe(0);
 
     // Every segment done, the run finished: the stream sends its last counts and ends.
     await ledger.complete(first.claim, { after: { id: 10 }, written: 5 });
@@ -123,13 +136,16 @@ describe("the backfill pages", () => {
     expect(href).toBe(`/backfill/${encodeURIComponent(id)}`);
     const detail = await (await console.request(href as string, { cookie })).text();
     expect(readable(detail)).toContain("Rejected rows (1)");
-    expect(readable(detail)).toContain(`${first.claim.segment.entity} {"id":3} <b>price</b> is not a number`);
+    expect(readable(detail)).toContain(`${first.claim.segment.entity} id=3 <b>price</b> is not a number`);
     expect(detail).not.toContain("<b>price</b>");
     const api = await (await console.request(`/api/backfill/${encodeURIComponent(id)}`, { cookie })).json();
     expect(api.rejected).toMatchObject({
       count: 1,
-      rows: [{ key: { id: 3 }, reason: "<b>price</b> is not a number" }],
+      rows: [{ key: { id: { $bigint: "3" } }, reason: "<b>price</b> is not a number" }],
     });
     expect((await console.request("/api/backfill/nope", { cookie })).status).toBe(404);
+    expect((await console.request(`/backfill/${"x".repeat(1100)}`, { cookie })).status).toBe(404);
+    // Every stream has ended: nothing reads the control table for them any more.
+    await expect.poll(() => console.liveStreams()).toBe(0);
   });
 });

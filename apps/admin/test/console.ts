@@ -10,6 +10,8 @@ export interface TestConsole {
   phases: PhaseStore;
   operators: OperatorStore;
   trail: AuditTrail;
+  /** How many backfill event streams the console has open. */
+  liveStreams(): number;
   app: ReturnType<typeof createAdminApp>["app"];
   routes: ReturnType<typeof createAdminApp>["routes"];
   /** Sends a request to the console as a browser on its own origin would (Origin set on unsafe methods). */
@@ -32,7 +34,7 @@ export async function testConsole(
   clock.now += 1;
   await operators.create({ name: "val", password: PASSWORDS.val, role: "viewer", by: "ada" });
   const trail = new AuditTrail(stack.dynamodb(), { tablePrefix, now: () => clock.now });
-  const { app, routes } = createAdminApp({
+  const { app, routes, liveStreams } = createAdminApp({
     phases,
     operators,
     trail,
@@ -65,7 +67,7 @@ export async function testConsole(
     if (!cookie) throw new Error("no session cookie");
     return cookie;
   };
-  return { phases, operators, trail, app, routes, request, logIn, clock };
+  return { phases, operators, trail, app, routes, request, logIn, clock, liveStreams };
 }
 
 /** A form body. */

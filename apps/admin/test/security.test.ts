@@ -218,6 +218,24 @@ describe("who may call what", () => {
     expect(other.status).toBe(200);
   });
 
+  it("records a flood of refused log-ins from one address with many names a bounded number of times", async () => {
+    const console = await testConsole(stack, "limits_names", {
+      loginLimits: { perAddress: 8, perAccount: 5, windowMs: 60_000 },
+    });
+    for (let i = 0; i < 40; i++) {
+      const answer = await console.request("/api/session", {
+        ...json({ name: `name${i}`, password: "guess guess guess" }),
+        from: "10.77.0.1",
+      });
+      expect(answer.status).toBe(i < 8 ? 401 : 429);
+    }
+    const refusals = (await console.trail.page({ kind: "login-refused", limit: 100 })).entries;
+    expect(refusals.filter((e) => e.what === "wrong name or password")).toHaveLength(8);
+    expect(refusals.filter((e) => e.what.startsWith("too many"))).toEqual([
+      expect.objectContaining({ what: "too many log-in attempts from this address", after: "from 10.77.0.1" }),
+    ]);
+  });
+
   it("goes back after log-in only to a path of its own", async () => {
     const console = await testConsole(stack, "next");
     const cases: Array<[string, string]> = [

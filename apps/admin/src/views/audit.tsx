@@ -86,7 +86,9 @@ export function AuditPage(props: {
             {entries.length === 0 ? (
               <tr>
                 <td colspan={5} class="muted">
-                  Nothing recorded{params.size > 0 ? " that matches these filters" : " yet"}.
+                  {cursor
+                    ? "Nothing matches in this stretch of the log; older entries may."
+                    : `Nothing recorded${params.size > 0 ? " that matches these filters" : " yet"}.`}
                 </td>
               </tr>
             ) : null}

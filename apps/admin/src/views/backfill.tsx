@@ -6,6 +6,17 @@ import { Layout } from "./layout.tsx";
 const when = (iso: string) => `${iso.replace("T", " ").slice(0, 19)} UTC`;
 const percent = (done: number, of: number) => (of <= 0 ? 100 : Math.min(100, Math.round((done / of) * 100)));
 
+/** A key as a person reads it: `id=3, sku=A-1` (a BIGINT as its digits, bytes as base64). */
+export function keyText(key: Record<string, unknown>): string {
+  return Object.entries(key)
+    .map(([name, value]) => {
+      if (typeof value === "bigint") return `${name}=${value}`;
+      if (value instanceof Uint8Array) return `${name}=${Buffer.from(value).toString("base64")}`;
+      return `${name}=${typeof value === "string" ? value : JSON.stringify(value)}`;
+    })
+    .join(", ");
+}
+
 export function runHref(id: string): string {
   return `/backfill/${encodeURIComponent(id)}`;
 }
@@ -155,7 +166,7 @@ export function RunPage(props: { operator: Operator; run: RunReport; rejected: R
               <tr>
                 <td>{row.entity}</td>
                 <td>
-                  <code>{JSON.stringify(row.key)}</code>
+                  <code>{keyText(row.key)}</code>
                 </td>
                 <td>{row.reason}</td>
               </tr>

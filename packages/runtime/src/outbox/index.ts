@@ -1,7 +1,7 @@
 /** The durable outbox: failed secondary writes, stored beside the authoritative store and replayed by key. */
 
 export { DynamoOutboxStorage, OUTBOX_SEQUENCE_KEY, OUTBOX_SHARDS } from "./dynamodb-storage.ts";
-export { entriesOf, type NewOutboxEntry, type OutboxEntry } from "./entry.ts";
+export { decodeKey, encodeKey, entriesOf, type NewOutboxEntry, type OutboxEntry } from "./entry.ts";
 export { MysqlOutboxStorage, OUTBOX_TABLE } from "./mysql-storage.ts";
 export {
   type DrainOptions,
