@@ -24,7 +24,7 @@ import { secureHeaders } from "hono/secure-headers";
 import { streamSSE } from "hono/streaming";
 import { MemoryStore, rateLimiter } from "hono-rate-limiter";
 import { AccessRoutes, type RouteAccess } from "./access.ts";
-import { STYLESHEET } from "./assets.ts";
+import { STYLESHEET, UPLOT_SCRIPT, UPLOT_STYLESHEET } from "./assets.ts";
 import { auditCsv, auditQuery, readAuditFilters } from "./audit-console.ts";
 import { AdminError, apiError } from "./errors.ts";
 import { movePhase, phaseView, readMoveRequest } from "./phase-console.ts";
@@ -277,6 +277,18 @@ export function createAdminApp(options: AdminAppOptions): AdminApp {
     c.body(SCRIPT, 200, {
       "content-type": "text/javascript; charset=utf-8",
       "cache-control": "public, max-age=300",
+    }),
+  );
+  routes.get("/assets/uplot.js", "public", (c) =>
+    c.body(UPLOT_SCRIPT, 200, {
+      "content-type": "text/javascript; charset=utf-8",
+      "cache-control": "public, max-age=86400",
+    }),
+  );
+  routes.get("/assets/uplot.css", "public", (c) =>
+    c.body(UPLOT_STYLESHEET, 200, {
+      "content-type": "text/css; charset=utf-8",
+      "cache-control": "public, max-age=86400",
     }),
   );
   routes.get("/healthz", "public", async (c) => {

@@ -1,3 +1,12 @@
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+
+const require = createRequire(import.meta.url);
+
+/** uPlot (the npm package `uplot`), served from the package as it ships: the charts' library, no build step. */
+export const UPLOT_SCRIPT = readFileSync(require.resolve("uplot/dist/uPlot.iife.min.js"), "utf8");
+export const UPLOT_STYLESHEET = readFileSync(require.resolve("uplot/dist/uPlot.min.css"), "utf8");
+
 /** The console's stylesheet, served from the package (no build step). */
 export const STYLESHEET = `
 :root { --ink: #1d2330; --muted: #5b6475; --line: #dde1e8; --bg: #f6f7f9; --card: #fff; --accent: #1f5fbf;
@@ -48,6 +57,7 @@ td { overflow-wrap: anywhere; }
 .difference { border-top: 1px solid var(--line); padding: 10px 0; }
 table.diff { margin-top: 6px; }
 table.diff tr.differs td:nth-child(n+2) { background: var(--bad-bg); }
+.chart { margin: 12px 0 0; min-height: 200px; }
 code { font: 0.88em ui-monospace, SFMono-Regular, Menlo, monospace; }
 @media (max-width: 600px) { main { padding: 12px; } .phase-number { font-size: 2rem; } table.fleet th:nth-child(2), table.fleet td:nth-child(2) { display: none; } }
 `;

@@ -1,13 +1,40 @@
 /**
  * The console's one script, served from the package (no build step): on the backfill page, it follows the open run
  * through server-sent events (/api/backfill/events, from the progress the backfill keeps in the control table) and
- * updates the counts in place; the page works without it (a reload shows the same).
+ * updates the counts in place, and charts the items written per second between two events (uPlot); the page works
+ * without it (a reload shows the same counts).
  */
 export const SCRIPT = `
 (() => {
   const card = document.querySelector("[data-live]");
   if (!card || typeof EventSource === "undefined") return;
   const events = new EventSource(card.getAttribute("data-live"));
+  const chartBox = card.querySelector("[data-chart]");
+  const times = [];
+  const rates = [];
+  let chart;
+  let previous;
+  const plot = (run) => {
+    if (!chartBox || typeof uPlot === "undefined") return;
+    const now = Date.now() / 1000;
+    if (previous) {
+      const seconds = now - previous.at;
+      if (seconds > 0) { times.push(now); rates.push(Math.max(0, (run.written - previous.written) / seconds)); }
+    }
+    previous = { at: now, written: run.written };
+    const width = Math.max(240, chartBox.clientWidth);
+    if (!chart) {
+      chart = new uPlot({
+        width, height: 180,
+        series: [{}, { label: "items/s", stroke: "#1f5fbf", width: 2, fill: "rgba(31,95,191,0.08)" }],
+        axes: [{}, { size: 60 }],
+        scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(10, (max ?? 0) * 1.2)] } },
+      }, [times, rates], chartBox);
+      window.addEventListener("resize", () => chart.setSize({ width: Math.max(240, chartBox.clientWidth), height: 180 }));
+    } else chart.setData([times, rates]);
+    // The last minute at least (a first point alone would stretch the time axis over years).
+    chart.setScale("x", { min: Math.min(times[0] ?? now, now - 60), max: now });
+  };
   events.addEventListener("progress", (event) => {
     const run = JSON.parse(event.data);
     const table = card.querySelector("table[data-run]");
@@ -29,6 +56,7 @@ export const SCRIPT = `
       const done = entity.written + entity.skipped + entity.rejected;
       if (bar) bar.value = entity.rowsEstimated <= 0 ? 100 : Math.min(100, Math.round((done / entity.rowsEstimated) * 100));
     }
+    plot(run);
     if (run.state !== "running") events.close();
   });
   // No run open: a page that showed one (it ended before the stream began) is reloaded once to show how it ended.

@@ -148,6 +148,8 @@ describe("an operator in Chromium", () => {
         await ledger.flush(claimed.claim);
         await expect.poll(() => written.textContent(), { timeout: 10_000 }).toBe("40");
         expect(await page.locator("tr[data-entity='User'] progress").getAttribute("value")).toBe("40");
+        // The items/s chart (uPlot, served from the package) is drawn.
+        await expect.poll(() => page.locator("[data-chart] .uplot canvas").count(), { timeout: 10_000 }).toBe(1);
         await fitsWidth(page);
         await shot(page, `${size.name}-5-backfill.png`);
         await ledger.complete(claimed.claim, { after: { id: 100 }, written: 60 });

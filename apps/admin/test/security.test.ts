@@ -35,6 +35,8 @@ describe("who may call what", () => {
       "GET /api/validation/:id viewer",
       "GET /assets/admin.css public",
       "GET /assets/admin.js public",
+      "GET /assets/uplot.css public",
+      "GET /assets/uplot.js public",
       "GET /audit viewer",
       "GET /audit.csv viewer",
       "GET /backfill viewer",

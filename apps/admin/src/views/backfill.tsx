@@ -84,6 +84,7 @@ export function BackfillPage(props: {
               <span data-field="total-rate">{Math.round(current.itemsPerSecond)}</span> items/s in all (updated live)
             </p>
             <Progress run={current} />
+            <figure class="chart" data-chart aria-label="items written per second" />
           </>
         ) : (
           <p class="muted">
@@ -128,6 +129,8 @@ export function BackfillPage(props: {
           </tbody>
         </table>
       </section>
+      <link rel="stylesheet" href="/assets/uplot.css" />
+      <script src="/assets/uplot.js" defer />
       <script src="/assets/admin.js" defer />
     </Layout>
   );
