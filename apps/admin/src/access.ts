@@ -7,6 +7,7 @@
  * - `viewer`: any logged-in operator account (it reads);
  * - `operator`: accounts with the operator role (they act).
  */
+import type { Operator } from "@ferry/runtime";
 import type { Context, Handler, Hono, MiddlewareHandler } from "hono";
 import { AdminError } from "./errors.ts";
 import type { AdminEnv } from "./session.ts";
@@ -31,6 +32,13 @@ export function requireAccess(access: Access): MiddlewareHandler<AdminEnv> {
     }
     await next();
   };
+}
+
+/** The logged-in operator of a request that passed its access check (401 when there is none). */
+export function operatorOf(c: Context<AdminEnv>): Operator {
+  const operator = c.var.operator;
+  if (operator === undefined) throw new AdminError(401, "login_needed", "Log in first.");
+  return operator;
 }
 
 /** Registers routes on `app` with their access checked, and lists them. */

@@ -4,39 +4,26 @@
  * PhaseStore, guard rails and outbox count as the CLI). Operator accounts live in the control table, so no phase locks
  * anyone out. Every route states who may call it (access.ts).
  */
-import {
-  type AuditTrail,
-  type BackfillLedger,
-  BackfillRunNotFound,
-  ControlCursorError,
-  encodeKey,
-  getValidationReport,
-  listValidationReports,
-  type Operator,
-  type OperatorStore,
-  type PhaseStore,
-} from "@ferry/runtime";
+import type { AuditTrail, BackfillLedger, Operator, OperatorStore, PhaseStore } from "@ferry/runtime";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { csrf } from "hono/csrf";
 import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
-import { streamSSE } from "hono/streaming";
 import { MemoryStore, rateLimiter } from "hono-rate-limiter";
-import { AccessRoutes, type RouteAccess } from "./access.ts";
+import { AccessRoutes, operatorOf, type RouteAccess } from "./access.ts";
 import { STYLESHEET, UPLOT_SCRIPT, UPLOT_STYLESHEET } from "./assets.ts";
-import { auditCsv, auditQuery, readAuditFilters } from "./audit-console.ts";
 import { AdminError, apiError } from "./errors.ts";
 import { movePhase, phaseView, readMoveRequest } from "./phase-console.ts";
 import { ProgressFeed } from "./progress-feed.ts";
+import { auditRoutes } from "./routes/audit.tsx";
+import { backfillRoutes } from "./routes/backfill.tsx";
+import { validationRoutes } from "./routes/validation.tsx";
 import { SCRIPT } from "./script.ts";
 import { type AdminEnv, logIn, logOut, type SessionOptions, sessions } from "./session.ts";
-import { AuditPage } from "./views/audit.tsx";
-import { BackfillPage, RunPage } from "./views/backfill.tsx";
 import { ErrorPage } from "./views/layout.tsx";
 import { LoginPage } from "./views/login.tsx";
 import { type Flash, PhasePage } from "./views/phase.tsx";
-import { ValidationListPage, ValidationReportPage } from "./views/validation.tsx";
 
 export interface AdminAppOptions {
   phases: PhaseStore;
@@ -239,11 +226,7 @@ export function createAdminApp(options: AdminAppOptions): AdminApp {
   app.post("/api/session", perAddress, perAccount);
 
   const routes = new AccessRoutes(app);
-  const me = (c: Context<AdminEnv>): Operator => {
-    const operator = c.var.operator;
-    if (operator === undefined) throw new AdminError(401, "login_needed", "Log in first.");
-    return operator;
-  };
+  const me = operatorOf;
   const authenticate = async (c: Context, name: unknown, password: unknown): Promise<Operator> => {
     const fields: Record<string, string> = {};
     if (typeof name !== "string" || name.trim() === "") fields.name = "Enter your name.";
@@ -375,182 +358,9 @@ export function createAdminApp(options: AdminAppOptions): AdminApp {
     return c.json({ phase: moved.phase, version: moved.version, flags: moved.flags });
   });
 
-  // The audit trail: phase changes and operator actions, filtered, a page at a time, and as CSV.
-  const auditPage = async (filters: ReturnType<typeof readAuditFilters>, cursor?: string) => {
-    try {
-      return await trail.page({ ...auditQuery(filters), ...(cursor ? { cursor } : {}) });
-    } catch (error) {
-      if (error instanceof ControlCursorError) {
-        throw new AdminError(400, "bad_cursor", "This page link is no longer valid; start from the newest entries.");
-      }
-      throw error;
-    }
-  };
-  routes.get("/audit", "viewer", async (c) => {
-    const typed = c.req.query();
-    try {
-      const filters = readAuditFilters(typed);
-      const page = await auditPage(filters, c.req.query("cursor"));
-      return c.html(
-        <AuditPage operator={me(c)} entries={page.entries} filters={filters} cursor={page.cursor} typed={typed} />,
-      );
-    } catch (error) {
-      if (!(error instanceof AdminError) || error.status !== 400) throw error;
-      const page = await trail.page();
-      return c.html(
-        <AuditPage
-          operator={me(c)}
-          entries={page.entries}
-          filters={{}}
-          cursor={page.cursor}
-          typed={typed}
-          error={{ message: error.message, fields: error.fields }}
-        />,
-        400,
-      );
-    }
-  });
-  routes.get("/api/audit", "viewer", async (c) => {
-    const page = await auditPage(readAuditFilters(c.req.query()), c.req.query("cursor"));
-    return c.json(page);
-  });
-  routes.get("/audit.csv", "viewer", async (c) => {
-    const filters = readAuditFilters(c.req.query());
-    // A page of the trail at a time, written out as it is read: an export of any size holds one page in memory.
-    const pages = trail.pages(auditQuery(filters));
-    let header = true;
-    const encoder = new TextEncoder();
-    const body = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        try {
-          const next = await pages.next();
-          if (next.done) {
-            if (header) controller.enqueue(encoder.encode(auditCsv([], true)));
-            controller.close();
-            return;
-          }
-          controller.enqueue(encoder.encode(auditCsv(next.value, header)));
-          header = false;
-        } catch (error) {
-          log("the audit export failed", error);
-          controller.error(error);
-        }
-      },
-      async cancel() {
-        await pages.return(undefined);
-      },
-    });
-    return c.body(body, 200, {
-      "content-type": "text/csv; charset=utf-8",
-      "content-disposition": 'attachment; filename="ferry-audit.csv"',
-    });
-  });
-
-  // Validation reports (ferry validate keeps them in the control table): the history, and one report's differences.
-  const reports = async (cursor: string | undefined) => {
-    try {
-      return await listValidationReports(phases.client, phases.tablePrefix, {
-        limit: 20,
-        ...(cursor ? { cursor } : {}),
-      });
-    } catch (error) {
-      if (error instanceof ControlCursorError) {
-        throw new AdminError(400, "bad_cursor", "This page link is no longer valid; start from the newest reports.");
-      }
-      throw error;
-    }
-  };
-  const report = async (id: string) => {
-    const found = id.length <= 100 ? await getValidationReport(phases.client, phases.tablePrefix, id) : undefined;
-    if (found === undefined) throw new AdminError(404, "not_found", "There is no validation report with this id.");
-    return found;
-  };
-  routes.get("/validation", "viewer", async (c) => {
-    const page = await reports(c.req.query("cursor"));
-    return c.html(<ValidationListPage operator={me(c)} reports={page.reports} cursor={page.cursor} />);
-  });
-  routes.get("/validation/:id", "viewer", async (c) =>
-    c.html(<ValidationReportPage operator={me(c)} report={await report(c.req.param("id") ?? "")} />),
-  );
-  routes.get("/api/validation", "viewer", async (c) => c.json(await reports(c.req.query("cursor"))));
-  routes.get("/api/validation/:id", "viewer", async (c) => c.json(await report(c.req.param("id") ?? "")));
-
-  // The backfill: the open run live (server-sent events from the progress kept in the control table, so a run started
-  // from the CLI shows too), the runs, and a run's rejected rows.
-  /** A run and its rejected rows (keys tagged as encodeKey writes them: a BIGINT or bytes survive as JSON). */
-  const run = async (id: string) => {
-    if (!/^[\w.:-]{1,100}$/.test(id)) throw new AdminError(404, "not_found", "There is no backfill run with this id.");
-    try {
-      const [report, rejected] = await Promise.all([backfill.progress(id), backfill.rejected(id)]);
-      return { run: report, rejected };
-    } catch (error) {
-      if (error instanceof BackfillRunNotFound)
-        throw new AdminError(404, "not_found", "There is no backfill run with this id.");
-      throw error;
-    }
-  };
-  routes.get("/backfill", "viewer", async (c) => {
-    const [current, runs] = await Promise.all([backfill.current(), backfill.runs(20)]);
-    return c.html(<BackfillPage operator={me(c)} current={current} runs={runs} />);
-  });
-  routes.get("/api/backfill", "viewer", async (c) => {
-    const [current, runs] = await Promise.all([backfill.current(), backfill.runs(20)]);
-    return c.json({ current: current ?? null, runs });
-  });
-  /** The longest one event stream stays open (the page's script opens another on a reload). */
-  const STREAM_MS = 60 * 60_000;
-  routes.get("/api/backfill/events", "viewer", (c) =>
-    streamSSE(c, async (stream) => {
-      const until = now() + STREAM_MS;
-      let following: string | undefined;
-      let finished = false;
-      let wake: () => void = () => {};
-      const sends: Array<{ event: string; data: string }> = [];
-      const stop = progress.subscribe((snapshot) => {
-        if (finished) return;
-        if (snapshot.current !== undefined) {
-          following = snapshot.current.id;
-          sends.push({ event: "progress", data: JSON.stringify(snapshot.current) });
-        } else {
-          // The run followed has ended: its last counts, then the stream ends; no run at all: say so.
-          const last = snapshot.ended !== undefined && snapshot.ended.id === following ? snapshot.ended : undefined;
-          sends.push(
-            last === undefined ? { event: "idle", data: "{}" } : { event: "progress", data: JSON.stringify(last) },
-          );
-          finished = true;
-        }
-        wake();
-      });
-      stream.onAbort(() => {
-        finished = true;
-        wake();
-      });
-      try {
-        while (!stream.aborted && now() < until) {
-          const next = sends.shift();
-          if (next !== undefined) {
-            await stream.writeSSE(next);
-            continue;
-          }
-          if (finished) break;
-          await new Promise<void>((resolve) => {
-            wake = resolve;
-          });
-        }
-      } finally {
-        stop();
-      }
-    }),
-  );
-  routes.get("/backfill/:id", "viewer", async (c) => {
-    const found = await run(c.req.param("id") ?? "");
-    return c.html(<RunPage operator={me(c)} run={found.run} rejected={found.rejected} />);
-  });
-  routes.get("/api/backfill/:id", "viewer", async (c) => {
-    const found = await run(c.req.param("id") ?? "");
-    const rows = found.rejected.rows.map((row) => ({ ...row, key: JSON.parse(encodeKey(row.key)) as unknown }));
-    return c.json({ run: found.run, rejected: { ...found.rejected, rows } });
-  });
+  auditRoutes(routes, trail, log);
+  validationRoutes(routes, phases);
+  backfillRoutes(routes, backfill, progress, now);
 
   return { app, routes: routes.list, liveStreams: () => progress.listening, close: () => progress.close() };
 }
