@@ -1,20 +1,8 @@
 import { useTestStack } from "@ferry/stack/testing";
 import { describe, expect, it } from "vitest";
-import { form, json, testConsole } from "./console.ts";
+import { form, json, readable, testConsole } from "./console.ts";
 
 const stack = useTestStack();
-
-function readable(html: string): string {
-  return html
-    .replace(/<[^>]+>/g, " ")
-    .replace(/&#39;/g, "'")
-    .replace(/&gt;/g, ">")
-    .replace(/&lt;/g, "<")
-    .replace(/&amp;/g, "&")
-    .replace(/&quot;/g, '"')
-    .replace(/\s+/g, " ")
-    .trim();
-}
 
 describe("the audit log", () => {
   it("records log-ins, refusals, log-outs and phase moves made in the console, and lists them filtered and paged", async () => {

@@ -1,22 +1,9 @@
 import { BackfillLedger } from "@ferry/runtime";
 import { useTestStack } from "@ferry/stack/testing";
 import { describe, expect, it } from "vitest";
-import { testConsole } from "./console.ts";
+import { readable, testConsole } from "./console.ts";
 
 const stack = useTestStack();
-
-function readable(html: string): string {
-  return html
-    .replace(/<script[\s\S]*?<\/script>/g, " ")
-    .replace(/<[^>]+>/g, " ")
-    .replace(/&#39;/g, "'")
-    .replace(/&gt;/g, ">")
-    .replace(/&lt;/g, "<")
-    .replace(/&quot;/g, '"')
-    .replace(/&amp;/g, "&")
-    .replace(/\s+/g, " ")
-    .trim();
-}
 
 /** Reads a server-sent event stream one event at a time (undefined once it has ended). */
 function sse(response: Response) {

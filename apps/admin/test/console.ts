@@ -83,3 +83,17 @@ export function form(fields: Record<string, string>): RequestInit {
 export function json(value: unknown): RequestInit {
   return { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(value) };
 }
+
+/** A page's text as a person reads it: no style or script blocks, no tags, entities decoded, spaces collapsed. */
+export function readable(html: string): string {
+  return html
+    .replace(/<(style|script)[\s\S]*?<\/\1>/g, " ")
+    .replace(/<[^>]+>/g, " ")
+    .replace(/&#39;/g, "'")
+    .replace(/&gt;/g, ">")
+    .replace(/&lt;/g, "<")
+    .replace(/&quot;/g, '"')
+    .replace(/&amp;/g, "&")
+    .replace(/\s+/g, " ")
+    .trim();
+}

@@ -1,23 +1,11 @@
 import { CachedPhase } from "@ferry/runtime";
 import { useTestStack } from "@ferry/stack/testing";
 import { describe, expect, it } from "vitest";
-import { form, json, testConsole } from "./console.ts";
+import { form, json, readable, testConsole } from "./console.ts";
 
 const stack = useTestStack();
 
 /** The page's text without tags, spaces collapsed (what a person reads). */
-function readable(html: string): string {
-  return html
-    .replace(/<style[\s\S]*?<\/style>/g, "")
-    .replace(/<[^>]+>/g, " ")
-    .replace(/&#39;/g, "'")
-    .replace(/&gt;/g, ">")
-    .replace(/&lt;/g, "<")
-    .replace(/&amp;/g, "&")
-    .replace(/\s+/g, " ")
-    .trim();
-}
-
 describe("the phase page", () => {
   it("shows the phase, its flags, what is authoritative, the fleet and each move's preconditions", async () => {
     const console = await testConsole(stack, "page");

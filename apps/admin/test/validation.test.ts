@@ -1,21 +1,9 @@
 import { storeValidationReport, type ValidationReport } from "@ferry/runtime";
 import { useTestStack } from "@ferry/stack/testing";
 import { describe, expect, it } from "vitest";
-import { testConsole } from "./console.ts";
+import { readable, testConsole } from "./console.ts";
 
 const stack = useTestStack();
-
-function readable(html: string): string {
-  return html
-    .replace(/<[^>]+>/g, " ")
-    .replace(/&#39;/g, "'")
-    .replace(/&gt;/g, ">")
-    .replace(/&lt;/g, "<")
-    .replace(/&quot;/g, '"')
-    .replace(/&amp;/g, "&")
-    .replace(/\s+/g, " ")
-    .trim();
-}
 
 const totals = {
   rows: 0,

@@ -3,27 +3,19 @@
  * the data being migrated). There is no default password and no sign-up page: the first operator is made here, by
  * someone who can reach the control table.
  */
-import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Operator, OperatorRole, OperatorStore } from "@ferry/runtime";
-import { resolveConnections } from "@ferry/stack";
 import { Command, Option } from "commander";
-import { dynamoDbClientFor } from "../dynamodb-client.ts";
+import { type ControlTableOptions, controlTableConnection, withControlTableOptions } from "../control-table.ts";
 import { note, say } from "../output.ts";
 
-/** resolveConnections insists on a MySQL URL, which the admin commands never use. */
-const MYSQL_NOT_USED = "mysql://not-used-by-ferry-admin";
-
-interface ConnectionOptions {
-  prefix?: string;
-  dynamodbEndpoint?: string;
-}
+type ConnectionOptions = ControlTableOptions;
 
 export function adminCommand(): Command {
   const admin = new Command("admin").description(
     "the admin console's operator accounts (kept in ferry's control table, so no phase locks anyone out)",
   );
 
-  withConnection(admin.command("create-operator"))
+  withControlTableOptions(admin.command("create-operator"))
     .description("make an operator account: the password is asked for twice, or read from stdin (--password-stdin)")
     .argument("<name>", "the log-in name: 2 to 32 lowercase letters, digits, '.', '_' or '-'")
     .addOption(
@@ -62,7 +54,7 @@ Examples:
       },
     );
 
-  withConnection(admin.command("operators"))
+  withControlTableOptions(admin.command("operators"))
     .description("list the operator accounts")
     .option("--json", "print them as JSON")
     .action(async (options: ConnectionOptions & { json?: boolean }) => {
@@ -103,28 +95,15 @@ function columns(rows: string[][]): string {
     .join("\n");
 }
 
-function withConnection(command: Command): Command {
-  return command
-    .option("--prefix <prefix>", 'the table prefix of the control table (default: FERRY_TABLE_PREFIX, else "")')
-    .option(
-      "--dynamodb-endpoint <url>",
-      "DynamoDB to talk to (default: DYNAMODB_ENDPOINT, else the local stack's, else AWS itself)",
-    );
-}
-
 async function withOperators<T>(
   options: ConnectionOptions,
   doing: string,
   work: (operators: OperatorStore) => Promise<T>,
 ): Promise<T> {
   const { dynamoDbLocation, dynamoDbProblem, OperatorAccountError, OperatorStore } = await import("@ferry/runtime");
-  const { dynamodbEndpoint, region, tablePrefix } = resolveConnections({
-    mysqlUrl: MYSQL_NOT_USED,
-    dynamodbEndpoint: options.dynamodbEndpoint,
-  });
-  const client: DynamoDBClient = dynamoDbClientFor(dynamodbEndpoint, region);
+  const { client, tablePrefix } = controlTableConnection(options);
   try {
-    return await work(new OperatorStore(client, { tablePrefix: options.prefix ?? tablePrefix }));
+    return await work(new OperatorStore(client, { tablePrefix: tablePrefix }));
   } catch (error) {
     if (error instanceof OperatorAccountError) throw error;
     throw dynamoDbProblem(error, await dynamoDbLocation(client), doing);

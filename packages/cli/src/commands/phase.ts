@@ -3,22 +3,15 @@
  * "Phases"), changed under the PhaseStore's guard rails; refusals and lost races exit 1 with the reason.
  */
 import { hostname, userInfo } from "node:os";
-import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { FleetView, MoveProgress, MysqlExecutor, PhaseAuditEntry, PhaseState, PhaseStore } from "@ferry/runtime";
 import { PHASES, type PhaseFlags } from "@ferry/runtime";
 import { connectMysql, parseMysqlUrl, resolveConnections, StackError, withDatabase } from "@ferry/stack";
 import { Command } from "commander";
-import { dynamoDbClientFor } from "../dynamodb-client.ts";
+import { type ControlTableOptions, controlTableConnection, withControlTableOptions } from "../control-table.ts";
 import { wholeNumber } from "../options.ts";
 import { note, say, table } from "../output.ts";
 
-/** resolveConnections insists on a MySQL URL, which the phase commands never use. */
-const MYSQL_NOT_USED = "mysql://not-used-by-ferry-phase";
-
-interface ConnectionOptions {
-  prefix?: string;
-  dynamodbEndpoint?: string;
-}
+type ConnectionOptions = ControlTableOptions;
 
 interface SetOptions extends ConnectionOptions {
   mysqlUrl?: string;
@@ -37,7 +30,7 @@ export function phaseCommand(): Command {
     "the migration phase (1-5) every instance runs: show it, move it one step under the guard rails, its audit log, the fleet",
   );
 
-  withConnection(phase.command("get"))
+  withControlTableOptions(phase.command("get"))
     .description("show the phase, its flags, version and shadow settings, and who changed it last")
     .option("--json", "print it as JSON")
     .action(async (options: ConnectionOptions & { json?: boolean }) => {
@@ -49,7 +42,7 @@ export function phaseCommand(): Command {
       say(describePhase(state));
     });
 
-  withConnection(phase.command("set"))
+  withControlTableOptions(phase.command("set"))
     .description("move to phase N: one step at a time, forward only when its precondition holds, 4 -> 5 with --confirm")
     .argument("<N>", "the phase to move to, 1 to 5", wholeNumber(1, 5))
     .option("--force", "skip the step rule and the preconditions (needs --reason; audited as forced)")
@@ -146,7 +139,7 @@ Examples:
       );
     });
 
-  withConnection(phase.command("history"))
+  withControlTableOptions(phase.command("history"))
     .description("the audit log of phase and settings changes, newest first")
     .option("--limit <n>", "how many entries (default 20)", wholeNumber(1, 1000))
     .option("--cursor <cursor>", "continue a listing (printed after a page that has more)")
@@ -168,7 +161,7 @@ Examples:
       if (page.cursor !== undefined) note(`more: ferry phase history --cursor ${page.cursor}`);
     });
 
-  withConnection(phase.command("fleet"))
+  withControlTableOptions(phase.command("fleet"))
     .description("the live instances, the phase version each has seen, and whether all run the current one")
     .option("--stale-after <ms>", "leave out instances not heard from for longer (default 3000)", wholeNumber(1))
     .option("--json", "print it as JSON")
@@ -186,15 +179,6 @@ Examples:
   return phase;
 }
 
-function withConnection(command: Command): Command {
-  return command
-    .option("--prefix <prefix>", 'the table prefix of the control table (default: FERRY_TABLE_PREFIX, else "")')
-    .option(
-      "--dynamodb-endpoint <url>",
-      "DynamoDB to talk to (default: DYNAMODB_ENDPOINT, else the local stack's, else AWS itself)",
-    );
-}
-
 /**
  * Runs `work` on a PhaseStore over the connection the options and environment name. The phase store's own errors
  * (refusals, conflicts) pass through with their message and hint; DynamoDB failures say where and what was tried.
@@ -209,19 +193,14 @@ async function withStore<T>(
   work: (store: PhaseStore) => Promise<T>,
 ): Promise<T> {
   const { dynamoDbLocation, dynamoDbProblem, outboxPendingWrites, PhaseStore } = await import("@ferry/runtime");
-  const { dynamodbEndpoint, region, tablePrefix } = resolveConnections({
-    mysqlUrl: MYSQL_NOT_USED,
-    dynamodbEndpoint: options.dynamodbEndpoint,
-  });
-  const client: DynamoDBClient = dynamoDbClientFor(dynamodbEndpoint, region);
+  const { client, tablePrefix } = controlTableConnection(options);
   try {
-    const prefix = options.prefix ?? tablePrefix;
     const mysql = options.mysql;
     return await work(
       new PhaseStore(client, {
-        tablePrefix: prefix,
+        tablePrefix,
         ...(options.staleAfterMs === undefined ? {} : { staleAfterMs: options.staleAfterMs }),
-        ...(mysql ? { pendingWrites: outboxPendingWrites({ client, tablePrefix: prefix, mysql }) } : {}),
+        ...(mysql ? { pendingWrites: outboxPendingWrites({ client, tablePrefix, mysql }) } : {}),
       }),
     );
   } catch (error) {
