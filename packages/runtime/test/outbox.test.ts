@@ -230,7 +230,14 @@ describe("entries", () => {
   });
 });
 
-describe("phase 2, DynamoDB Local stopped during writes", () => {
+/**
+ * The tests below stop and start a store's server during writes: each start is a new JVM (DynamoDB Local) or MariaDB
+ * whose first requests are slow, and the drain after it replays some hundred keys on that cold server. Alone they take
+ * a few seconds; in the whole suite on 2 cores (CI) a first CI run measured over 60 s for the first, so they get more.
+ */
+const OUTAGE_TIMEOUT_MS = 240_000;
+
+describe("phase 2, DynamoDB Local stopped during writes", { timeout: OUTAGE_TIMEOUT_MS }, () => {
   let port: number;
   const dynamo = privateServer(() =>
     startDynamoDb({
@@ -420,7 +427,7 @@ describe("phase 2, DynamoDB Local stopped during writes", () => {
   });
 });
 
-describe("phase 4, MySQL stopped during writes", () => {
+describe("phase 4, MySQL stopped during writes", { timeout: OUTAGE_TIMEOUT_MS }, () => {
   let port: number;
   const maria = privateServer(() =>
     startMariaDb({
