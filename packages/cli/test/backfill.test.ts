@@ -171,6 +171,45 @@ describe("ferry backfill", () => {
     for (const entity of await counts(prefix)) expect(entity.missing, entity.entity).toBe(0);
   });
 
+  it("stop ends every worker of the open run; a new worker is refused until run with --resume, which finishes it", async () => {
+    const prefix = await prefixAt("stop", 2);
+    const ledger = new BackfillLedger(stack.dynamodb(), { tablePrefix: prefix });
+    const nothing = await runCli(["backfill", "stop"], env(prefix));
+    expect(nothing.stderr).toContain("no backfill run is open");
+    expect(nothing.code).toBe(2);
+
+    const args = ["backfill", "run", "-q", "--page-rows", "4", "--rate", "30", "--lease-ms", "1500"];
+    const worker = runCli(args, env(prefix));
+    for (let waited = 0; ; waited += 100) {
+      const open = await ledger.current().catch(() => undefined);
+      if (open !== undefined && open.written >= 20) break;
+      if (waited > 60_000) throw new Error("the backfill made no progress in 60 s");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const stop = await runCli(["backfill", "stop", "--who", "ada"], env(prefix));
+    expect(stop.stderr).toBe("");
+    expect(stop.code).toBe(0);
+    expect(stop.stdout).toMatch(/backfill run \S+ stopped by ada at /);
+    const stopped = await worker;
+    expect(stopped.stderr).toMatch(/stopped by ada at \S+: backfill run \S+ stays open/);
+    expect(stopped.code).toBe(1);
+    const open = await ledger.current();
+    expect(open?.stopped?.who).toBe("ada");
+    const total = (await counts(prefix)).reduce((sum, entity) => sum + entity.rows, 0);
+    expect(open?.written).toBeLessThan(total);
+
+    const refused = await runCli(["backfill", "run", "-q"], env(prefix));
+    expect(refused.stderr).toMatch(/was stopped by ada .*--resume/s);
+    expect(refused.code).toBe(2);
+    const resumed = await runCli(["backfill", "run", "-q", "--resume", "--json"], env(prefix));
+    expect(resumed.stderr).toBe("");
+    expect(resumed.code).toBe(0);
+    const result = JSON.parse(resumed.stdout) as { runId: string; report: { state: string } };
+    expect(result.runId).toBe(open?.id);
+    expect(result.report.state).toBe("finished");
+    for (const entity of await counts(prefix)) expect(entity.missing, entity.entity).toBe(0);
+  });
+
   it("three workers share one run; one is killed with SIGKILL, the other two take its segment over and finish", async () => {
     const prefix = await prefixAt("three", 2);
     const ledger = new BackfillLedger(stack.dynamodb(), { tablePrefix: prefix });

@@ -28,6 +28,7 @@ interface ConnectionOptions {
 
 interface RunOptions extends ConnectionOptions {
   entities?: string;
+  resume?: boolean;
   rate?: number;
   segment?: string;
   totalSegments?: string;
@@ -70,6 +71,7 @@ export function backfillCommand(): Command {
       new Option("--concurrency <n>", "BatchWriteItem requests in flight (default 8)").argParser(wholeNumber(1, 256)),
     )
     .option("--who <name>", "who starts it, for the run's record (default: the user name)")
+    .option("--resume", "resume the open run when an operator stopped it (ferry backfill stop, or the console)")
     .option("-q, --quiet", "no progress bars")
     .option("--json", "print the run's report as JSON at the end")
     // An option out of range is bad input: exit 2, as every other refusal (commander's own code is 1).
@@ -145,6 +147,7 @@ Exit codes:
             ...(options.rowsPerSegment === undefined ? {} : { rowsPerSegment: options.rowsPerSegment }),
             ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
             ...(share === undefined ? {} : { share }),
+            ...(options.resume ? { resume: true } : {}),
             signal: controller.signal,
             onPage: (event) => {
               if (runId === undefined) {
@@ -156,7 +159,13 @@ Exit codes:
           clearInterval(timer);
           bars?.show(result.report);
           bars?.stop();
-          if (controller.signal.aborted && result.report.state === "running") {
+          if (result.stopped !== undefined) {
+            note(
+              `stopped by ${result.stopped.who} at ${result.stopped.at}: backfill run ${result.runId} stays open; ` +
+                "resume it with ferry backfill run --resume (or from the console)",
+            );
+            process.exitCode = 1;
+          } else if (controller.signal.aborted && result.report.state === "running") {
             note(`stopped: backfill run ${result.runId} stays open; run the same command again to resume it`);
             process.exitCode = 1;
           }
@@ -217,6 +226,32 @@ Exit codes:
           );
           for (const row of rows.rows) say(`  ${row.entity} ${JSON.stringify(row.key, bigintJson)}  ${row.reason}`);
         }
+      });
+    });
+
+  withConnections(backfill.command("stop"))
+    .description("stop the open run for every worker: each gives its segment back after the page under way")
+    .option("--who <name>", "who stops it, for the run's record (default: the user name)")
+    .addHelpText(
+      "after",
+      `
+The run stays open with its checkpoints. Workers see the stop within a third of their lease and end
+(exit code 1); a worker started meanwhile is refused. Resume with: ferry backfill run --resume`,
+    )
+    .action(async (options: ConnectionOptions & { who?: string }) => {
+      await withServices(options, async ({ services, runtime }) => {
+        const ledger = new runtime.BackfillLedger(services.client, { tablePrefix: services.tablePrefix });
+        const open = await ledger.current();
+        if (open === undefined) {
+          note("no backfill run is open: there is nothing to stop");
+          process.exitCode = 2;
+          return;
+        }
+        const stopped = await ledger.stop(open.id, options.who ?? process.env.USER ?? "ferry-cli");
+        say(
+          `backfill run ${stopped.id} stopped by ${stopped.stopped?.who} at ${stopped.stopped?.at}; ` +
+            "resume it with ferry backfill run --resume",
+        );
       });
     });
 

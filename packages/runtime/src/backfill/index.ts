@@ -28,6 +28,7 @@ export type {
   LedgerSegment,
   RunRecord,
   RunState,
+  RunStop,
   SegmentCounts,
   SegmentRecord,
 } from "./ledger-items.ts";

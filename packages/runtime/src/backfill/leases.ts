@@ -64,7 +64,9 @@ export type ClaimResult =
   /** Every segment (of the worker's share, with a pin) is done. */
   | { kind: "done" }
   /** The segments left are held by live workers; the first lease runs out at `retryAt` (epoch ms). */
-  | { kind: "leased"; retryAt: number };
+  | { kind: "leased"; retryAt: number }
+  /** An operator stopped the run (BackfillLedger.stop): no segment is claimed until it is resumed. */
+  | { kind: "stopped"; who: string; at: string };
 
 /** What a worker reports with a checkpoint: the last key done, and counts since its last report. */
 export interface CheckpointProgress {

@@ -113,6 +113,17 @@ export interface RunRecord {
   segments: number;
   /** The per-entity counts when it finished or failed. */
   totals?: EntityTotals[];
+  /**
+   * Set while an operator has stopped the run (BackfillLedger.stop): its workers give their segments back after the
+   * page under way and no new claim is made until it is resumed. The run stays open.
+   */
+  stopped?: RunStop;
+}
+
+/** Who stopped a run, and when (ISO-8601). */
+export interface RunStop {
+  who: string;
+  at: string;
 }
 
 export function runItem(run: RunRecord): ControlItem {
@@ -146,6 +157,9 @@ export function runFromItem(item: ControlItem): RunRecord {
   if (item.failure?.S !== undefined) run.failure = item.failure.S;
   if (item.dualWriteSince?.N !== undefined) run.dualWriteSince = Number(item.dualWriteSince.N);
   if (item.totals?.S !== undefined) run.totals = JSON.parse(item.totals.S) as EntityTotals[];
+  if (item.stoppedBy?.S !== undefined && item.stoppedAt?.S !== undefined) {
+    run.stopped = { who: item.stoppedBy.S, at: item.stoppedAt.S };
+  }
   return run;
 }
 

@@ -12,8 +12,9 @@
  * |                       |                        | (control/backfill-status.ts), written as a run starts and ends    |
  * | `BACKFILL#RUN`        | run id                 | one run: `contract`, `entities` (L), `who`, `state` (running,     |
  * |                       |                        | finished, failed), `startedAt`, `finishedAt`, `failure`,          |
- * |                       |                        | `dualWriteSince` (N), `options` (JSON), `segments` (N), and at    |
- * |                       |                        | its end `totals` (JSON: the per-entity counts)                    |
+ * |                       |                        | `dualWriteSince` (N), `options` (JSON), `segments` (N), while an  |
+ * |                       |                        | operator has it stopped `stoppedBy` and `stoppedAt`, and at its   |
+ * |                       |                        | end `totals` (JSON: the per-entity counts)                        |
  * | `BACKFILL#RUN#<id>`   | `SEG#<entity>#<index>` | one segment (index: 6 digits): `number` (N, run-wide), `after`,   |
  * |                       |                        | `through` (its bounds), `estimatedRows`, `state` (open, done),    |
  * |                       |                        | `checkpoint` (the last key done), `written`, `skipped`,           |
@@ -35,7 +36,12 @@
  */
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
-import { type DynamoDBClient, GetItemCommand, TransactWriteItemsCommand } from "@aws-sdk/client-dynamodb";
+import {
+  type DynamoDBClient,
+  GetItemCommand,
+  TransactWriteItemsCommand,
+  UpdateItemCommand,
+} from "@aws-sdk/client-dynamodb";
 import type { EntityValue } from "../codec/index.ts";
 import { currentRunOfDualWrites } from "../control/backfill-status.ts";
 import { controlKey, ensureControlTable, newestFirst } from "../control/table.ts";
@@ -208,6 +214,7 @@ export class BackfillLedger {
     const run = await this.run(runId);
     if (run.state === "failed") throw failedRun(run);
     if (run.state === "finished") return { kind: "done" };
+    if (run.stopped !== undefined) return { kind: "stopped", ...run.stopped };
     return this.leases.claim(run, worker, options);
   }
 
@@ -323,6 +330,58 @@ export class BackfillLedger {
     }
     const segments = await readSegments(this.client, await this.table(), runId);
     return this.close(run, "failed", totalsOf(run, segments, this.now()), why);
+  }
+
+  /**
+   * Stops a running run for every worker, wherever it runs: each gives its segment back after the page under way (it
+   * sees the stop within a third of its lease) and claims nothing more, and no worker joins it until resume(). The run
+   * stays open, its checkpoints kept. Stopping a stopped run keeps who stopped it first. BackfillRunClosed when it
+   * has ended.
+   */
+  async stop(runId: string, who: string): Promise<RunReport> {
+    return this.setStopped(runId, who, true);
+  }
+
+  /** Lets a stopped run be claimed again (workers are to be started: a stopped worker has ended). */
+  async resume(runId: string, who: string): Promise<RunReport> {
+    return this.setStopped(runId, who, false);
+  }
+
+  private async setStopped(runId: string, who: string, stop: boolean): Promise<RunReport> {
+    const name = who.trim();
+    if (name === "") throw new BackfillError(`${stop ? "stopping" : "resuming"} a backfill run must say who does it`);
+    const table = await this.table();
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: table,
+          Key: runKey(runId),
+          ...(stop
+            ? {
+                UpdateExpression:
+                  "SET stoppedBy = if_not_exists(stoppedBy, :who), stoppedAt = if_not_exists(stoppedAt, :at)",
+                ExpressionAttributeValues: {
+                  ":who": { S: name },
+                  ":at": { S: new Date(this.now()).toISOString() },
+                  ":running": { S: "running" },
+                },
+              }
+            : {
+                UpdateExpression: "REMOVE stoppedBy, stoppedAt",
+                ExpressionAttributeValues: { ":running": { S: "running" } },
+              }),
+          ConditionExpression: "attribute_exists(pk) AND #state = :running",
+          ExpressionAttributeNames: { "#state": "state" },
+        }),
+      );
+    } catch (error) {
+      if ((error as { name?: unknown }).name !== "ConditionalCheckFailedException") throw error;
+      const run = await this.run(runId); // BackfillRunNotFound when there is none
+      throw new BackfillRunClosed(
+        `backfill run ${runId} has ${run.state}${run.finishedAt === undefined ? "" : ` (at ${run.finishedAt})`}; it cannot be ${stop ? "stopped" : "resumed"}`,
+      );
+    }
+    return this.progress(runId);
   }
 
   /** A run as stored; BackfillRunNotFound when there is none. */

@@ -56,5 +56,6 @@ export function runReport(run: RunRecord, totals: readonly EntityTotals[], now: 
   if (run.finishedAt !== undefined) report.finishedAt = run.finishedAt;
   if (run.failure !== undefined) report.failure = run.failure;
   if (run.dualWriteSince !== undefined) report.dualWriteSince = run.dualWriteSince;
+  if (run.stopped !== undefined && run.state === "running") report.stopped = { ...run.stopped };
   return report;
 }

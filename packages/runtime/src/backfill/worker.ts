@@ -21,6 +21,7 @@ import { type RowRead, SourceRows } from "../rows/index.ts";
 import { BulkWriter, type BulkWriterOptions } from "./bulk-writer.ts";
 import { BackfillError, BackfillNotFinished, LeaseLost } from "./errors.ts";
 import { BackfillLedger, defaultWorkerName } from "./ledger.ts";
+import type { RunStop } from "./ledger-items.ts";
 import { type BackfillHooks, BackfillPage, type PageOutcome } from "./page.ts";
 import type { RunReport } from "./run-report.ts";
 import { entityKey, planSegments } from "./segments.ts";
@@ -93,6 +94,11 @@ export interface BackfillRunOptions {
   retry?: Pick<BulkWriterOptions, "baseMs" | "capMs" | "attempts">;
   /** Stop claiming (after the page under way) once aborted: the run stays open. */
   signal?: AbortSignal;
+  /**
+   * The open run of the same entities was stopped by an operator (BackfillLedger.stop): resume it and work on it. Without
+   * this a worker refuses (BackfillRefused) instead of undoing the stop: a job runner restarting workers must not.
+   */
+  resume?: boolean;
   hooks?: BackfillHooks;
   /** Told after each page. */
   onPage?: (event: PageEvent) => void;
@@ -115,6 +121,8 @@ export interface BackfillResult {
   joined: boolean;
   /** The run as it stands when this worker stopped (finished, or running when other workers still have segments). */
   report: RunReport;
+  /** Set when this worker ended because an operator stopped the run (it stays open; resume it to go on). */
+  stopped?: RunStop;
   /** Rows this worker wrote, skipped, rejected and re-synced. */
   written: number;
   skipped: number;
@@ -234,8 +242,18 @@ export async function runBackfill(services: BackfillServices, options: BackfillR
   const result = { written: 0, skipped: 0, rejected: 0, resynced: 0 };
   // A run after an earlier one (a re-run) may find its items there: its claims start with the check on.
   const rerun = await ledger.hasOtherRun(run.id);
+  const record = await ledger.run(run.id);
+  if (record.stopped !== undefined) {
+    if (options.resume !== true) {
+      throw new BackfillRefused(
+        `backfill run ${run.id} was stopped by ${record.stopped.who} at ${record.stopped.at}; it stays open with its checkpoints`,
+        { hint: "resume it from the console, or with ferry backfill run --resume" },
+      );
+    }
+    await ledger.resume(run.id, options.who);
+  }
   // The run's limit, as its first worker set it (a worker that joins keeps it).
-  const recorded = (await ledger.run(run.id)).options.maxRejected;
+  const recorded = record.options.maxRejected;
   const maxRejected = typeof recorded === "number" ? recorded : options.maxRejected;
   const overLimit = async (): Promise<string | undefined> => {
     if (maxRejected === undefined) return undefined;
@@ -249,10 +267,17 @@ export async function runBackfill(services: BackfillServices, options: BackfillR
     });
   };
 
+  /** Set once an operator's stop is seen: at a claim, or by the lease keeper while a segment is worked on. */
+  let stopped: RunStop | undefined;
+  const halted = () => options.signal?.aborted === true || stopped !== undefined;
   for (;;) {
-    if (options.signal?.aborted) break;
+    if (halted()) break;
     const claimed = await ledger.claim(run.id, worker, { leaseMs, ...(options.share ? { pin: options.share } : {}) });
     if (claimed.kind === "done") break;
+    if (claimed.kind === "stopped") {
+      stopped = { who: claimed.who, at: claimed.at };
+      break;
+    }
     if (claimed.kind === "leased") {
       await sleep(Math.max(100, Math.min(claimed.retryAt - Date.now() + 50, 5_000)), options.signal);
       continue;
@@ -271,6 +296,13 @@ export async function runBackfill(services: BackfillServices, options: BackfillR
         ledger.flush(claim).catch((error: unknown) => {
           if (error instanceof LeaseLost) lost = true;
         });
+        // An operator's stop reaches a worker in the middle of a segment here (claims see it too).
+        ledger.run(run.id).then(
+          (now) => {
+            if (now.stopped !== undefined) stopped ??= now.stopped;
+          },
+          () => {}, // read again on the next tick
+        );
       },
       Math.max(250, Math.floor(leaseMs / 3)),
     );
@@ -349,7 +381,7 @@ export async function runBackfill(services: BackfillServices, options: BackfillR
           await ledger.flush(claim);
           if ((await overLimit()) !== undefined) stop = "limit";
         }
-        if (stop === undefined && options.signal?.aborted) stop = "aborted";
+        if (stop === undefined && halted()) stop = "aborted";
       }
     } catch (error) {
       // Pages still being written finish before the segment is given back (so no other worker writes them at once).
@@ -369,7 +401,7 @@ export async function runBackfill(services: BackfillServices, options: BackfillR
     }
   }
   let report: RunReport;
-  if (options.signal?.aborted) report = await ledger.progress(run.id);
+  if (halted()) report = await ledger.progress(run.id);
   else {
     const reason = await overLimit();
     if (reason !== undefined) await failRun(reason);
@@ -380,7 +412,7 @@ export async function runBackfill(services: BackfillServices, options: BackfillR
       report = await ledger.progress(run.id);
     }
   }
-  return { runId: run.id, joined: run.joined, report, ...result };
+  return { runId: run.id, joined: run.joined, report, ...(stopped === undefined ? {} : { stopped }), ...result };
 }
 
 /** Every entity's table is there on both sides (BackfillRefused naming the first one missing). */
