@@ -59,6 +59,7 @@ describe("ferry --help", () => {
       "backfill",
       "backfill run",
       "backfill runs",
+      "backfill stop",
       "backfill status",
       "validate",
       "admin",
