@@ -187,8 +187,20 @@ module.exports = {
         "An application uses its generated data package, @ferry/runtime's public entry and the local stack: it " +
         "never imports the contract, the analyzer, codegen, the CLI or another application.",
       severity: "error",
-      from: { path: "^(apps/[^/]+)/", pathNot: ["^apps/store/src/legacy/", "^apps/store/web/"] },
+      from: { path: "^(apps/[^/]+)/", pathNot: ["^apps/store/src/legacy/", "^apps/store/web/", "^apps/admin/test/"] },
       to: { path: FERRY, pathNot: ["^$1/", "^packages/(store-data|stack)/", RUNTIME_ENTRY] },
+    },
+    {
+      name: "admin-tests-on-the-console-and-the-store-seed",
+      comment:
+        "The console's tests drive it (apps/admin) over the generated store, and seed the store's legacy database " +
+        "through its entry (@ferry/store), as `pnpm start` does.",
+      severity: "error",
+      from: { path: "^apps/admin/test/" },
+      to: {
+        path: FERRY,
+        pathNot: ["^apps/admin/", "^packages/(store-data|stack)/", RUNTIME_ENTRY, "^apps/store/src/index\\.ts$"],
+      },
     },
     {
       name: "store-web-on-generated-runtime-entry-stack-and-passwords",

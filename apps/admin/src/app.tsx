@@ -13,14 +13,20 @@ import { secureHeaders } from "hono/secure-headers";
 import { MemoryStore, rateLimiter } from "hono-rate-limiter";
 import { AccessRoutes, operatorOf, type RouteAccess } from "./access.ts";
 import { STYLESHEET, UPLOT_SCRIPT, UPLOT_STYLESHEET } from "./assets.ts";
+import { ConsoleWork } from "./console-work.ts";
 import { AdminError, apiError } from "./errors.ts";
 import { movePhase, phaseView, readMoveRequest } from "./phase-console.ts";
 import { ProgressFeed } from "./progress-feed.ts";
+import { accountRoutes } from "./routes/accounts.tsx";
 import { auditRoutes } from "./routes/audit.tsx";
 import { backfillRoutes } from "./routes/backfill.tsx";
+import { inspectRoutes } from "./routes/inspect.tsx";
+import { outboxRoutes } from "./routes/outbox.tsx";
+import { shadowRoutes } from "./routes/shadow.tsx";
 import { validationRoutes } from "./routes/validation.tsx";
 import { SCRIPT } from "./script.ts";
 import { type AdminEnv, logIn, logOut, type SessionOptions, sessions } from "./session.ts";
+import type { ConsoleStores } from "./stores.ts";
 import { ErrorPage } from "./views/layout.tsx";
 import { LoginPage } from "./views/login.tsx";
 import { type Flash, PhasePage } from "./views/phase.tsx";
@@ -32,6 +38,11 @@ export interface AdminAppOptions {
   trail: AuditTrail;
   /** The backfill's runs and progress, as the backfill keeps them in the control table. */
   backfill: BackfillLedger;
+  /**
+   * The app's contract and stores, for what the console does to them (backfill, validation, repair, the outbox, the
+   * record inspector); without them it watches and moves the phase only.
+   */
+  stores?: ConsoleStores;
   /** How often the backfill's live progress is read and sent (default 1000 ms). */
   progressEveryMs?: number;
   sessionSecret: string;
@@ -50,8 +61,8 @@ export interface AdminApp {
   routes: readonly RouteAccess[];
   /** How many backfill event streams are open now. */
   liveStreams(): number;
-  /** Stops the backfill progress poller. */
-  close(): void;
+  /** Stops the backfill progress poller, and this console's backfill worker (its run stays open). */
+  close(): Promise<void>;
 }
 
 const DEFAULT_LOGIN_LIMITS = { perAddress: 30, perAccount: 5, windowMs: 15 * 60_000 };
@@ -89,6 +100,15 @@ export function createAdminApp(options: AdminAppOptions): AdminApp {
   const log = options.log ?? ((message, error) => console.error(`ferry admin: ${message}`, error ?? ""));
   const session: SessionOptions = { secret: options.sessionSecret, secure: options.secureCookies, now };
   const app = new Hono<AdminEnv>();
+  /** Records an action in the audit trail; a trail that cannot be written is logged, never the request's failure. */
+  const note = async (entry: Parameters<AuditTrail["record"]>[0]) => {
+    try {
+      await trail.record(entry);
+    } catch (error) {
+      log("the audit trail could not be written", error);
+    }
+  };
+  const work = options.stores === undefined ? undefined : new ConsoleWork(options.stores, phases, note, log, now);
 
   app.onError(async (error, c) => {
     let failure: AdminError;
@@ -156,14 +176,6 @@ export function createAdminApp(options: AdminAppOptions): AdminApp {
   const address = (c: Context) =>
     (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress ??
     "unknown";
-  /** Records an action in the audit trail; a trail that cannot be written is logged, never the request's failure. */
-  const note = async (entry: Parameters<AuditTrail["record"]>[0]) => {
-    try {
-      await trail.record(entry);
-    } catch (error) {
-      log("the audit trail could not be written", error);
-    }
-  };
   /** The name a log-in typed, as the trail keeps it. */
   const typedName = async (c: Context) => {
     const body = wantsJson(c) ? await jsonObject(c) : await c.req.parseBody().catch(() => ({}));
@@ -358,9 +370,21 @@ export function createAdminApp(options: AdminAppOptions): AdminApp {
     return c.json({ phase: moved.phase, version: moved.version, flags: moved.flags });
   });
 
+  accountRoutes(routes, operators);
+  inspectRoutes(routes, options.stores);
+  outboxRoutes(routes, work);
+  shadowRoutes(routes, phases, now);
   auditRoutes(routes, trail, log);
-  validationRoutes(routes, phases);
-  backfillRoutes(routes, backfill, progress, now);
+  validationRoutes(routes, phases, work, options.stores?.codec.entities, jsonObject);
+  backfillRoutes(routes, backfill, progress, now, work, options.stores?.codec.entities, jsonObject);
 
-  return { app, routes: routes.list, liveStreams: () => progress.listening, close: () => progress.close() };
+  return {
+    app,
+    routes: routes.list,
+    liveStreams: () => progress.listening,
+    async close() {
+      progress.close();
+      await work?.close();
+    },
+  };
 }

@@ -22,6 +22,7 @@ header button { background: transparent; color: #dfe7f5; border: 1px solid #4a55
 main { max-width: 1100px; margin: 0 auto; padding: 20px; }
 h1 { font-size: 1.5rem; margin: 0 0 12px; }
 h2 { font-size: 1.1rem; margin: 0 0 10px; }
+.scroll { overflow-x: auto; }
 .card { background: var(--card); border: 1px solid var(--line); border-radius: 10px; padding: 16px 18px; margin-bottom: 16px; overflow-x: auto; min-width: 0; }
 .grid > .card { margin-bottom: 0; }
 .grid { margin-bottom: 16px; display: grid; gap: 16px; grid-template-columns: repeat(auto-fit, minmax(300px, 1fr)); }
@@ -46,6 +47,12 @@ input[type=text], input[type=password] { width: 100%; max-width: 360px; padding:
 button.primary { background: var(--accent); color: #fff; border: 0; border-radius: 6px; padding: 8px 16px; font: inherit; font-weight: 600; cursor: pointer; margin-top: 12px; }
 button.danger { background: var(--bad); }
 button:disabled { opacity: .5; cursor: not-allowed; }
+fieldset { border: 1px solid var(--line); border-radius: 6px; padding: 6px 12px 10px; margin: 8px 0; }
+legend { font-weight: 600; padding: 0 4px; }
+.buttons { display: flex; flex-wrap: wrap; gap: 0 12px; }
+.check { display: inline-flex; align-items: center; gap: 4px; margin: 4px 14px 0 0; }
+.check label { display: inline; font-weight: normal; margin: 0; }
+input[inputmode=numeric], input[inputmode=decimal] { width: 100%; max-width: 200px; padding: 8px 10px; border: 1px solid #b9c0cc; border-radius: 6px; font: inherit; }
 .checks { list-style: none; padding: 0; margin: 8px 0; }
 .checks li { margin: 3px 0; }
 .login { max-width: 400px; margin: 60px auto; }

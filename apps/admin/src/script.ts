@@ -1,10 +1,44 @@
 /**
- * The console's one script, served from the package (no build step): on the backfill page, it follows the open run
+ * The console's one script, served from the package (no build step): on the shadow reads page it charts the counts by
+ * the minute; on the backfill page, it follows the open run
  * through server-sent events (/api/backfill/events, from the progress the backfill keeps in the control table) and
  * updates the counts in place, and charts the items written per second between two events (uPlot); the page works
  * without it (a reload shows the same counts).
  */
 export const SCRIPT = `
+(() => {
+  // A page that shows work under way (a validation, a repair) reloads until it ends.
+  const reload = document.querySelector("[data-reload-in]");
+  if (reload) setTimeout(() => location.reload(), Number(reload.getAttribute("data-reload-in")) || 2000);
+})();
+(() => {
+  // The shadow reads page: comparisons per minute, and the mismatch rate against the 3 -> 4 threshold (uPlot).
+  const box = document.querySelector("[data-shadow-chart]");
+  if (!box) return;
+  const draw = () => {
+    if (typeof uPlot === "undefined") return;
+    const s = JSON.parse(box.getAttribute("data-shadow-chart"));
+    const size = () => ({ width: Math.max(240, box.clientWidth), height: 220 });
+    const chart = new uPlot({
+      ...size(),
+      series: [
+        {},
+        { label: "comparisons/min", scale: "n", stroke: "#1f5fbf", width: 2, fill: "rgba(31,95,191,0.08)" },
+        { label: "mismatch %", scale: "%", stroke: "#b42318", width: 2 },
+        { label: "threshold %", scale: "%", stroke: "#8a6d00", width: 1, dash: [6, 4] },
+        { label: "errors+timeouts/min", scale: "n", stroke: "#6b7280", width: 1 },
+      ],
+      axes: [{}, { scale: "n", size: 60 }, { scale: "%", side: 1, size: 60, grid: { show: false } }],
+      scales: {
+        x: { time: true },
+        n: { range: (u, min, max) => [0, Math.max(10, (max ?? 0) * 1.2)] },
+        "%": { range: (u, min, max) => [0, Math.max(s.threshold * 2, (max ?? 0) * 1.2)] },
+      },
+    }, [s.at, s.comparisons, s.rate, s.at.map(() => s.threshold), s.errors], box);
+    window.addEventListener("resize", () => chart.setSize(size()));
+  };
+  if (document.readyState === "complete") draw(); else window.addEventListener("load", draw);
+})();
 (() => {
   const card = document.querySelector("[data-live]");
   if (!card || typeof EventSource === "undefined") return;

@@ -3,6 +3,7 @@
  * move 3 <-> 4). `close()` stops it.
  */
 import type { AddressInfo } from "node:net";
+import type { Contract } from "@ferry/runtime";
 import {
   AuditTrail,
   BackfillLedger,
@@ -15,11 +16,17 @@ import {
 import { createMysqlPool, dynamoDbClient } from "@ferry/stack";
 import { serve } from "@hono/node-server";
 import { type AdminAppOptions, createAdminApp } from "./app.tsx";
+import { consoleStores } from "./stores.ts";
 
 export interface AdminServerOptions {
   dynamodbEndpoint: string;
   /** The app's MySQL database (its outbox of writes for DynamoDB is a precondition of 3 <-> 4). */
   mysqlUrl?: string;
+  /**
+   * The app's contract: with it (and mysqlUrl) the console backfills, validates, repairs, drains the outbox and
+   * inspects records; without it, it watches and moves the phase only.
+   */
+  contract?: Contract;
   tablePrefix?: string;
   /** Default 0: any free port. */
   port?: number;
@@ -52,7 +59,11 @@ async function sessionSecret(given: string | undefined, kept: () => Promise<stri
 export async function startAdminServer(options: AdminServerOptions): Promise<RunningAdmin> {
   const tablePrefix = options.tablePrefix ?? "";
   const client = dynamoDbClient(options.dynamodbEndpoint);
-  const mysql = options.mysqlUrl === undefined ? undefined : createMysqlPool(options.mysqlUrl, { connectionLimit: 2 });
+  // A backfill worker, a validation (4 scan segments) and the pages share it.
+  const mysql = options.mysqlUrl === undefined ? undefined : createMysqlPool(options.mysqlUrl, { connectionLimit: 12 });
+  if (options.contract !== undefined && mysql === undefined) {
+    throw new Error("the console needs the app's MySQL (mysqlUrl) to work on the stores of its contract");
+  }
   const phases = new PhaseStore(client, {
     tablePrefix,
     pendingWrites: outboxPendingWrites({
@@ -69,6 +80,9 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Run
     operators: new OperatorStore(client, { tablePrefix }),
     trail: new AuditTrail(client, { tablePrefix }),
     backfill: new BackfillLedger(client, { tablePrefix }),
+    ...(options.contract === undefined || mysql === undefined
+      ? {}
+      : { stores: consoleStores({ contract: options.contract, mysql, client, tablePrefix }) }),
     sessionSecret: await sessionSecret(options.sessionSecret || process.env.ADMIN_SESSION_SECRET || undefined, () =>
       sharedSecret(client, tablePrefix, "admin-session"),
     ),
@@ -85,7 +99,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Run
   return {
     url: `http://${host}:${port}`,
     async close() {
-      close();
+      await close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await mysql?.end();
       client.destroy();

@@ -1,7 +1,8 @@
 import { CachedPhase } from "@ferry/runtime";
 import { useTestStack } from "@ferry/stack/testing";
+import { contract } from "@ferry/store-data";
 import { describe, expect, it } from "vitest";
-import { ADMIN_SESSION_MAX_AGE_S } from "../src/index.ts";
+import { ADMIN_SESSION_MAX_AGE_S, consoleStores } from "../src/index.ts";
 import { form, json, testConsole } from "./console.ts";
 
 const stack = useTestStack();
@@ -14,7 +15,16 @@ function probe(method: string, path: string): RequestInit {
 
 describe("who may call what", () => {
   it("every route the app has is on the access list, and each refuses anonymous callers and viewers where due", async () => {
-    const console = await testConsole(stack, "access");
+    // With the app's stores (the store's contract; its tables are not there, so what an operator starts fails on its
+    // own, after the answer), so that every route answers as it does under pnpm start.
+    const console = await testConsole(stack, "access", {
+      stores: consoleStores({
+        contract,
+        mysql: await stack.mysql(),
+        client: stack.dynamodb(),
+        tablePrefix: `${stack.tablePrefix}access_`,
+      }),
+    });
     // Middleware (app.use) is registered for every method; only on every path, never to answer a route of its own.
     for (const route of console.app.routes.filter((r) => r.method === "ALL")) expect(["*", "/*"]).toContain(route.path);
     const registered = console.app.routes.filter((route) => route.method !== "ALL");
@@ -25,12 +35,17 @@ describe("who may call what", () => {
     // Who may call what, stated once more here: a route added later, or an access changed, fails until it is reviewed.
     expect(console.routes.map((r) => `${r.method} ${r.path} ${r.access}`).sort()).toEqual([
       "GET / viewer",
+      "GET /accounts viewer",
+      "GET /api/accounts viewer",
       "GET /api/audit viewer",
       "GET /api/backfill viewer",
       "GET /api/backfill/:id viewer",
       "GET /api/backfill/events viewer",
+      "GET /api/inspect viewer",
+      "GET /api/outbox viewer",
       "GET /api/phase viewer",
       "GET /api/session viewer",
+      "GET /api/shadow viewer",
       "GET /api/validation viewer",
       "GET /api/validation/:id viewer",
       "GET /assets/admin.css public",
@@ -42,15 +57,38 @@ describe("who may call what", () => {
       "GET /backfill viewer",
       "GET /backfill/:id viewer",
       "GET /healthz public",
+      "GET /inspect viewer",
       "GET /login public",
+      "GET /outbox viewer",
+      "GET /shadow viewer",
       "GET /validation viewer",
       "GET /validation/:id viewer",
+      "POST /accounts operator",
+      "POST /accounts/:name/disabled operator",
+      "POST /accounts/:name/password operator",
+      "POST /accounts/:name/role operator",
+      "POST /api/accounts operator",
+      "POST /api/accounts/:name/disabled operator",
+      "POST /api/accounts/:name/password operator",
+      "POST /api/accounts/:name/role operator",
+      "POST /api/backfill/resume operator",
+      "POST /api/backfill/start operator",
+      "POST /api/backfill/stop operator",
       "POST /api/logout viewer",
+      "POST /api/outbox/drain operator",
       "POST /api/phase operator",
       "POST /api/session public",
+      "POST /api/validation/repair operator",
+      "POST /api/validation/run operator",
+      "POST /backfill/resume operator",
+      "POST /backfill/start operator",
+      "POST /backfill/stop operator",
       "POST /login public",
       "POST /logout viewer",
+      "POST /outbox/drain operator",
       "POST /phase operator",
+      "POST /validation/repair operator",
+      "POST /validation/run operator",
     ]);
     /** Refused for want of a session: 401 from the API, a redirect to the log-in page from a page. */
     const refusedForLogin = (answer: Response, path: string) =>

@@ -7,7 +7,7 @@ import { useTestStack } from "@ferry/stack/testing";
 import { seedStore } from "@ferry/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Codec, createCodec, type EntityValue } from "../src/codec/index.ts";
-import { readShadowCounts } from "../src/control/index.ts";
+import { readShadowCounts, readShadowMinutes } from "../src/control/index.ts";
 import { DynamoEntityStore } from "../src/dynamodb/index.ts";
 import { Metrics } from "../src/metrics/index.ts";
 import { MysqlEntityStore } from "../src/mysql/index.ts";
@@ -517,11 +517,35 @@ describe("ShadowReader", () => {
     expect(await readShadowCounts(stack.dynamodb(), tablePrefix)).toMatchObject({ comparisons: 0, mismatches: 0 });
     await reader.flush();
     expect(await readShadowCounts(stack.dynamodb(), tablePrefix)).toMatchObject({ comparisons: 3, mismatches: 1 });
-    expect(reader.state().unflushed).toEqual({ comparisons: 0, mismatches: 0 });
+    expect(reader.state().unflushed).toEqual({ comparisons: 0, mismatches: 0, errors: 0, timeouts: 0 });
 
     await compare(b, b);
+    // A shadow read that fails is counted as an error, in the control table too.
+    await reader.read({
+      entity: "OrderItem",
+      key: keyOf(a),
+      served: Promise.resolve(a),
+      shadow: async () => {
+        throw new Error("the shadow store is down");
+      },
+    });
+    await reader.idle();
     await reader.stop();
-    expect(await readShadowCounts(stack.dynamodb(), tablePrefix)).toMatchObject({ comparisons: 4, mismatches: 1 });
+    expect(await readShadowCounts(stack.dynamodb(), tablePrefix)).toMatchObject({
+      comparisons: 4,
+      mismatches: 1,
+      errors: 1,
+      timeouts: 0,
+    });
+    // The same counts by the minute, for the console's chart.
+    const minutes = await readShadowMinutes(stack.dynamodb(), tablePrefix, {
+      from: Date.now() - 10 * 60_000,
+      to: Date.now() + 60_000,
+    });
+    const summed = (name: "comparisons" | "mismatches" | "errors" | "timeouts") =>
+      minutes.reduce((sum, minute) => sum + minute[name], 0);
+    expect([summed("comparisons"), summed("mismatches"), summed("errors"), summed("timeouts")]).toEqual([4, 1, 1, 0]);
+    expect(minutes.every((minute) => /^\d{4}-\d\d-\d\dT\d\d:\d\dZ$/.test(minute.minute))).toBe(true);
     // Stopped: reads are still served, and no longer shadowed.
     let called = false;
     expect(
@@ -672,7 +696,7 @@ describe("MismatchLog", () => {
     });
     await reader.idle();
     await reader.flush();
-    expect(reader.state().unflushed).toEqual({ comparisons: 1, mismatches: 0 });
+    expect(reader.state().unflushed).toEqual({ comparisons: 1, mismatches: 0, errors: 0, timeouts: 0 });
     expect(reader.counters.countFlushErrors.value()).toBe(1);
     await log.stop();
   });

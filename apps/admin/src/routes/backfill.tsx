@@ -1,17 +1,23 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 /** The backfill's routes: the open run live (server-sent events), the runs, a run's rejected rows. */
 import { type BackfillLedger, BackfillRunNotFound, encodeKey } from "@ferry/runtime";
+import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
 import { type AccessRoutes, operatorOf } from "../access.ts";
+import { type ConsoleWork, needWork, readBackfillStart } from "../console-work.ts";
 import { AdminError } from "../errors.ts";
 import type { ProgressFeed } from "../progress-feed.ts";
-import { BackfillPage, RunPage } from "../views/backfill.tsx";
+import type { AdminEnv } from "../session.ts";
+import { type BackfillFlash, BackfillPage, RunPage } from "../views/backfill.tsx";
 
 export function backfillRoutes(
   routes: AccessRoutes,
   backfill: BackfillLedger,
   progress: ProgressFeed,
   now: () => number,
+  work: ConsoleWork | undefined,
+  entities: readonly string[] | undefined,
+  jsonBody: (c: Context) => Promise<Record<string, unknown>>,
 ): void {
   const me = operatorOf;
   // The backfill: the open run live (server-sent events from the progress kept in the control table, so a run started
@@ -28,14 +34,67 @@ export function backfillRoutes(
       throw error;
     }
   };
-  routes.get("/backfill", "viewer", async (c) => {
+  const page = async (c: Context<AdminEnv>, flash?: BackfillFlash, status: 200 | 400 | 409 = 200) => {
     const [current, runs] = await Promise.all([backfill.current(), backfill.runs(20)]);
-    return c.html(<BackfillPage operator={me(c)} current={current} runs={runs} />);
+    return c.html(
+      <BackfillPage
+        operator={me(c)}
+        current={current}
+        runs={runs}
+        worker={work?.backfillWorker()}
+        entities={work === undefined ? undefined : entities}
+        flash={flash}
+      />,
+      status,
+    );
+  };
+  const working = () => needWork(work);
+  const SAID: Record<string, string> = {
+    started: "The backfill started: this console's worker is on it.",
+    stopped: "The run is stopped: its workers give their segments back after the page under way.",
+    resumed: "The run is resumed: this console's worker is on it.",
+  };
+  routes.get("/backfill", "viewer", async (c) => {
+    const done = SAID[c.req.query("done") ?? ""];
+    return page(c, done === undefined ? undefined : { kind: "ok", message: done });
   });
   routes.get("/api/backfill", "viewer", async (c) => {
     const [current, runs] = await Promise.all([backfill.current(), backfill.runs(20)]);
-    return c.json({ current: current ?? null, runs });
+    return c.json({ current: current ?? null, runs, worker: work?.backfillWorker() ?? null });
   });
+  /** A form's action: done, redirect; refused or bad input, the page again with the reason and what was typed. */
+  const formAction =
+    (done: string, action: (c: Context<AdminEnv>, body: Record<string, unknown>) => Promise<unknown>) =>
+    async (c: Context<AdminEnv>) => {
+      const body = (await c.req.parseBody({ all: true })) as Record<string, unknown>;
+      try {
+        await action(c, body);
+      } catch (error) {
+        if (!(error instanceof AdminError) || (error.status !== 400 && error.status !== 409)) throw error;
+        const typed = {
+          entities: ([] as unknown[])
+            .concat(body.entities ?? [])
+            .filter((name): name is string => typeof name === "string"),
+          rate: typeof body.rate === "string" ? body.rate : "",
+        };
+        return page(
+          c,
+          { kind: "bad", message: error.message, ...(error.fields ? { fields: error.fields } : {}), typed },
+          error.status,
+        );
+      }
+      return c.redirect(`/backfill?done=${done}`, 303);
+    };
+  const start = (c: Context<AdminEnv>, body: Record<string, unknown>) =>
+    working().startBackfill(me(c).name, readBackfillStart(body), false);
+  const stop = (c: Context<AdminEnv>) => working().stopBackfill(me(c).name);
+  const resume = (c: Context<AdminEnv>) => working().resumeBackfill(me(c).name);
+  routes.post("/backfill/start", "operator", formAction("started", start));
+  routes.post("/backfill/stop", "operator", formAction("stopped", stop));
+  routes.post("/backfill/resume", "operator", formAction("resumed", resume));
+  routes.post("/api/backfill/start", "operator", async (c) => c.json(await start(c, await jsonBody(c)), 202));
+  routes.post("/api/backfill/stop", "operator", async (c) => c.json({ run: await stop(c) }));
+  routes.post("/api/backfill/resume", "operator", async (c) => c.json(await resume(c), 202));
   /** The longest one event stream stays open (the page's script opens another on a reload). */
   const STREAM_MS = 60 * 60_000;
   routes.get("/api/backfill/events", "viewer", (c) =>

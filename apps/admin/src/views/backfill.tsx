@@ -1,6 +1,7 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 /** The backfill: the open run's live progress per entity, the runs before it, and a run's rejected rows. */
 import type { Operator, RejectedRows, RunReport } from "@ferry/runtime";
+import type { WorkView } from "../console-work.ts";
 import { Layout } from "./layout.tsx";
 
 const when = (iso: string) => `${iso.replace("T", " ").slice(0, 19)} UTC`;
@@ -64,20 +65,116 @@ function Progress(props: { run: RunReport }) {
   );
 }
 
+/** A message after a form, and what was typed (shown again next to the fields). */
+export interface BackfillFlash {
+  kind: "ok" | "bad";
+  message: string;
+  fields?: Record<string, string>;
+  typed?: { entities: string[]; rate: string };
+}
+
+/** This console's worker, and the start / stop / resume forms (operators only). */
+function Controls(props: {
+  operator: Operator;
+  current?: RunReport | undefined;
+  worker?: WorkView | undefined;
+  /** The contract's entities; absent when the console was started without the stores. */
+  entities?: readonly string[] | undefined;
+  flash?: BackfillFlash | undefined;
+}) {
+  const { current, worker, entities, flash } = props;
+  const acts = props.operator.role === "operator";
+  const fields = flash?.fields ?? {};
+  const chosen = new Set(flash?.typed?.entities ?? []);
+  return (
+    <section class="card" aria-label="controls">
+      <h2>Run it from here</h2>
+      {flash ? <div class={`notice ${flash.kind}`}>{flash.message}</div> : null}
+      {worker ? (
+        <p data-worker={worker.state}>
+          This console's worker: <strong class={worker.state === "failed" ? "unmet" : ""}>{worker.state}</strong> ·
+          started {when(worker.startedAt)} by {worker.who} · {worker.message}
+        </p>
+      ) : null}
+      {entities === undefined ? (
+        <p class="muted">This console was started without the app's stores; it shows runs but cannot start one.</p>
+      ) : !acts ? (
+        <p class="muted">Starting, stopping and resuming a run needs the operator role.</p>
+      ) : current?.stopped ? (
+        <form method="post" action="/backfill/resume">
+          <p>
+            Stopped by {current.stopped.who} at {when(current.stopped.at)}. Resuming starts a worker in this console;
+            workers elsewhere resume with <code>ferry backfill run --resume</code>.
+          </p>
+          <button type="submit" class="primary">
+            Resume run {current.id}
+          </button>
+        </form>
+      ) : current ? (
+        <form method="post" action="/backfill/stop">
+          <p>
+            Stopping reaches every worker of the run, wherever it runs: each gives its segment back after the page under
+            way. The run stays open with its checkpoints.
+          </p>
+          <button type="submit" class="primary danger">
+            Stop run {current.id}
+          </button>
+        </form>
+      ) : (
+        <form method="post" action="/backfill/start">
+          <fieldset>
+            <legend>Entities (none ticked: every entity)</legend>
+            {entities.map((entity) => (
+              <span class="check">
+                <input
+                  type="checkbox"
+                  id={`entity-${entity}`}
+                  name="entities"
+                  value={entity}
+                  checked={chosen.has(entity)}
+                />
+                <label for={`entity-${entity}`}>{entity}</label>
+              </span>
+            ))}
+          </fieldset>
+          {fields.entities ? <div class="field-error">{fields.entities}</div> : null}
+          <label for="rate">At most this many items per second (optional)</label>
+          <input id="rate" name="rate" inputmode="numeric" value={flash?.typed?.rate ?? ""} />
+          {fields.rate ? <div class="field-error">{fields.rate}</div> : null}
+          <button type="submit" class="primary">
+            Start a backfill
+          </button>
+        </form>
+      )}
+    </section>
+  );
+}
+
 export function BackfillPage(props: {
   operator: Operator;
   current?: RunReport | undefined;
   runs: readonly RunReport[];
+  worker?: WorkView | undefined;
+  entities?: readonly string[] | undefined;
+  flash?: BackfillFlash | undefined;
 }) {
   const { current, runs } = props;
   return (
     <Layout title="Backfill" operator={props.operator}>
       <h1>Backfill</h1>
+      <Controls
+        operator={props.operator}
+        current={current}
+        worker={props.worker}
+        entities={props.entities}
+        flash={props.flash}
+      />
       <section class="card" aria-label="current run" data-live="/api/backfill/events">
         {current ? (
           <>
             <h2>
               Run {current.id} · <span data-field="state">{current.state}</span>
+              {current.stopped ? <span class="unmet"> (stopped)</span> : null}
             </h2>
             <p class="muted">
               Started {when(current.startedAt)} by {current.who} · {current.contract} ·{" "}
@@ -88,8 +185,8 @@ export function BackfillPage(props: {
           </>
         ) : (
           <p class="muted">
-            No run is open. Start one with <code>pnpm ferry backfill run --contract contract/store.yaml</code>; it shows
-            here as it goes.
+            No run is open. Start one above, or with <code>pnpm ferry backfill run --contract contract/store.yaml</code>
+            ; it shows here as it goes.
           </p>
         )}
       </section>

@@ -23,7 +23,11 @@ export function Layout(props: { title: string; operator?: Operator | undefined; 
                 <a href="/">Phase</a>
                 <a href="/backfill">Backfill</a>
                 <a href="/validation">Validation</a>
+                <a href="/shadow">Shadow reads</a>
+                <a href="/outbox">Outbox</a>
+                <a href="/inspect">Inspect</a>
                 <a href="/audit">Audit log</a>
+                <a href="/accounts">Accounts</a>
                 <span class="muted">
                   {props.operator.name} ({props.operator.role})
                 </span>

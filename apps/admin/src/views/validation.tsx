@@ -1,6 +1,8 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 /** The validation reports: the history, and one report with its per-entity counts and field-level differences. */
-import type { Difference, Operator, ValidationReport } from "@ferry/runtime";
+import { type Difference, decodeKey, type Operator, type ValidationReport } from "@ferry/runtime";
+import type { Child } from "hono/jsx";
+import { inspectHref } from "./inspect.tsx";
 import { Layout } from "./layout.tsx";
 
 const when = (iso: string) => `${iso.replace("T", " ").slice(0, 19)} UTC`;
@@ -23,10 +25,13 @@ export function ValidationListPage(props: {
   operator: Operator;
   reports: readonly ValidationReport[];
   cursor?: string | undefined;
+  /** What the console can start here (validation-controls.tsx). */
+  controls?: Child;
 }) {
   return (
     <Layout title="Validation" operator={props.operator}>
       <h1>Validation reports</h1>
+      {props.controls ?? null}
       <p class="muted">
         Each report compares MySQL and DynamoDB row by row and item by item (<code>ferry validate</code>). A clean, full
         one is what the 3 -&gt; 4 move needs.
@@ -81,12 +86,26 @@ export function ValidationListPage(props: {
   );
 }
 
+/** The record inspector's page for a difference's key (encodeKey's JSON of its identity), when it is one. */
+function differenceHref(difference: Difference): string | undefined {
+  const { key } = difference;
+  if (key === null || typeof key !== "object" || Array.isArray(key)) return undefined;
+  return inspectHref(difference.entity, decodeKey(JSON.stringify(key)));
+}
+
 function DifferenceCard(props: { difference: Difference }) {
   const { difference } = props;
+  const href = differenceHref(difference);
   return (
     <div class="difference">
       <div>
         <strong>{difference.kind}</strong> · {difference.entity} <code>{JSON.stringify(difference.key)}</code>
+        {href ? (
+          <>
+            {" "}
+            · <a href={href}>inspect</a>
+          </>
+        ) : null}
         {difference.rule ? (
           <span class="muted">
             {" "}
@@ -119,11 +138,12 @@ function DifferenceCard(props: { difference: Difference }) {
   );
 }
 
-export function ValidationReportPage(props: { operator: Operator; report: ValidationReport }) {
+export function ValidationReportPage(props: { operator: Operator; report: ValidationReport; actions?: Child }) {
   const { report } = props;
   return (
     <Layout title="Validation report" operator={props.operator}>
       <h1>Validation of {when(report.at)}</h1>
+      {props.actions ?? null}
       <section class="card" aria-label="summary">
         <div>
           <Verdict report={report} /> · by {report.who} · {report.contract} ·{" "}

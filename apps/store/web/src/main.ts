@@ -93,6 +93,7 @@ async function main(): Promise<void> {
   const admin = await startAdminServer({
     dynamodbEndpoint: endpoint,
     mysqlUrl,
+    contract,
     tablePrefix,
     port: adminPort,
     // Loopback unless asked: the console moves the phase, and its cookies are not Secure without HTTPS.

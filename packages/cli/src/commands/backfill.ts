@@ -90,7 +90,7 @@ Exit codes:
   2  bad input or refused (phase 1, unknown entity, option out of range): nothing written`,
     )
     .action(async (options: RunOptions) => {
-      await withServices(options, async ({ services, codec, contractFile, runtime }) => {
+      await withServices(options, async ({ services, codec, contractName, runtime }) => {
         let share: ReturnType<typeof runtime.workerShare>;
         try {
           share = runtime.workerShare({ segment: options.segment, totalSegments: options.totalSegments });
@@ -137,7 +137,8 @@ Exit codes:
         process.on("SIGTERM", stop);
         try {
           const result = await runtime.runBackfill(services, {
-            contract: contractFile,
+            // The contract's name, not its path: workers elsewhere (and the console) join the run by it.
+            contract: contractName,
             who: options.who ?? process.env.USER ?? "ferry-cli",
             ...(entities === undefined ? {} : { entities }),
             ...(options.rate === undefined ? {} : { rate: options.rate }),
@@ -423,7 +424,7 @@ async function withServices(
       tablePrefix: string;
     };
     codec: Codec;
-    contractFile: string;
+    contractName: string;
     runtime: typeof import("@ferry/runtime");
   }) => Promise<void>,
 ): Promise<void> {
@@ -446,7 +447,7 @@ async function withServices(
     await work({
       services: { codec, mysql: pool, client, tablePrefix },
       codec,
-      contractFile: options.contract,
+      contractName: contract.name,
       runtime,
     });
   } finally {

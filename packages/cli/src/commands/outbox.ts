@@ -113,34 +113,28 @@ Exit codes:
   1  entries are left (their last error is printed), or a store could not be reached`,
     )
     .action(async (options: OutboxOptions & { limit?: number; quiet?: boolean }) => {
-      await withOutbox(options, true, async ({ outbox, phase, refresh }) => {
+      await withOutbox(options, true, async ({ outbox, phase, live }) => {
         const target = secondaryStore(phase);
         if (!target) {
           note(`phase ${phase} writes one store only: there is nothing to replay to`);
           return;
         }
-        const total = (await outbox.metrics())[target].depth;
-        note(`replaying ${total.toLocaleString("en-US")} waiting writes to ${target} (${outbox.storageOf(target)})`);
+        note(
+          `replaying ${(await outbox.metrics())[target].depth.toLocaleString("en-US")} waiting writes to ${target} (${outbox.storageOf(target)})`,
+        );
         const bar = new ProgressBar(options.quiet);
-        let synced = 0;
-        let failed = 0;
-        for (;;) {
-          // The phase as it is now, for every pass: a move during a long drain stops the replays it no longer allows.
-          if (secondaryStore(await refresh()) !== target) {
-            note(`the phase moved: ${target} is no longer the secondary store; stopping`);
-            break;
-          }
-          const pass = await outbox.drain({ force: true, ...(options.limit ? { limit: options.limit } : {}) });
-          synced += pass.synced;
-          failed += pass.failed;
-          bar.update("replayed", Math.min(synced, total), Math.max(total, synced));
-          if (pass.synced === 0 || pass.remaining === 0) break;
-        }
-        const left = (await outbox.metrics())[target];
-        say(`replayed ${synced.toLocaleString("en-US")}; ${left.depth.toLocaleString("en-US")} left for ${target}`);
-        if (left.depth > 0) {
+        const { drainNow } = await import("@ferry/runtime");
+        const result = await drainNow(outbox, live, {
+          ...(options.limit ? { limit: options.limit } : {}),
+          onPass: (synced, total) => bar.update("replayed", Math.min(synced, total), Math.max(total, synced)),
+        });
+        if (result.phaseMoved) note(`the phase moved: ${target} is no longer the secondary store; stopping`);
+        say(
+          `replayed ${result.synced.toLocaleString("en-US")}; ${result.left.toLocaleString("en-US")} left for ${target}`,
+        );
+        if (result.left > 0) {
           process.exitCode = 1;
-          note(`${failed} replays failed; the entries stay and are tried again by the app's outbox loop`);
+          note(`${result.failed} replays failed; the entries stay and are tried again by the app's outbox loop`);
         }
       });
     });
@@ -282,8 +276,8 @@ async function withOutbox(
   work: (context: {
     outbox: import("@ferry/runtime").Outbox;
     phase: Phase;
-    /** Reads the phase again (the outbox follows it). */
-    refresh: () => Promise<Phase>;
+    /** The phase as this command's member of the fleet holds it, read again on demand (the outbox follows it). */
+    live: import("@ferry/runtime").RefreshablePhase;
     entities: string[];
   }) => Promise<void>,
 ): Promise<void> {
@@ -328,11 +322,12 @@ async function withOutbox(
       await work({
         outbox,
         phase,
-        refresh: async () => {
-          if (live === undefined) throw new Error("the phase is read once for this command");
-          // A phase that cannot be read now is an error here: a drain must not go on by a phase it cannot vouch for.
-          if (!(await live.refresh())) throw new Error("the phase could not be read from the control table");
-          return live.phase();
+        live: {
+          phase: () => live?.phase() ?? phase,
+          refresh: async () => {
+            if (live === undefined) throw new Error("the phase is read once for this command");
+            return live.refresh();
+          },
         },
         entities: Object.keys(contract.entities),
       });

@@ -100,6 +100,8 @@ export interface BackfillRunOptions {
    */
   resume?: boolean;
   hooks?: BackfillHooks;
+  /** Told once the worker has its run (created or joined, a stopped one resumed), before its first claim. */
+  onRun?: (run: { runId: string; joined: boolean }) => void;
   /** Told after each page. */
   onPage?: (event: PageEvent) => void;
 }
@@ -252,6 +254,7 @@ export async function runBackfill(services: BackfillServices, options: BackfillR
     }
     await ledger.resume(run.id, options.who);
   }
+  options.onRun?.({ runId: run.id, joined: run.joined });
   // The run's limit, as its first worker set it (a worker that joins keeps it).
   const recorded = record.options.maxRejected;
   const maxRejected = typeof recorded === "number" ? recorded : options.maxRejected;

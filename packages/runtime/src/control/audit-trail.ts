@@ -33,6 +33,10 @@ export const AUDIT_KINDS = [
   "login-refused",
   "logout",
   "account",
+  "backfill",
+  "validation",
+  "repair",
+  "outbox",
 ] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];
 

@@ -72,9 +72,15 @@ export {
 export { SECRET_PARTITION, sharedSecret } from "./secrets.ts";
 export {
   addShadowCounts,
+  addShadowMinute,
   readShadowCounts,
+  readShadowMinutes,
   SHADOW_COUNTERS_KEY,
+  SHADOW_MINUTES_PARTITION,
   type ShadowCounts,
+  type ShadowCountsAdded,
+  type ShadowMinute,
+  shadowMinute,
 } from "./shadow-counts.ts";
 export {
   CONTROL_KEY,

@@ -1,5 +1,6 @@
 /** The durable outbox: failed secondary writes, stored beside the authoritative store and replayed by key. */
 
+export { type DrainNowOptions, type DrainNowResult, drainNow, type RefreshablePhase } from "./drain-now.ts";
 export { DynamoOutboxStorage, OUTBOX_SEQUENCE_KEY, OUTBOX_SHARDS } from "./dynamodb-storage.ts";
 export { decodeKey, encodeKey, entriesOf, type NewOutboxEntry, type OutboxEntry } from "./entry.ts";
 export { MysqlOutboxStorage, OUTBOX_TABLE } from "./mysql-storage.ts";

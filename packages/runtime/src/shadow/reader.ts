@@ -8,9 +8,10 @@
  * Counted in the metrics registry, per entity: `ferry_shadow_comparisons_total`, `ferry_shadow_mismatches_total`,
  * `ferry_shadow_errors_total` (the shadow read failed, or its result could not be compared),
  * `ferry_shadow_timeouts_total` (no result within the budget), `ferry_shadow_skipped_total{reason="in-flight"}`
- * (sampled but not started, too many shadow reads outstanding). Comparisons and mismatches are also added to the
- * control table's shadow counters (addShadowCounts) every `flushIntervalMs`, on flush() and on stop(), for the phase
- * store's 3 -> 4 precondition.
+ * (sampled but not started, too many shadow reads outstanding). Comparisons, mismatches, errors and timeouts are also
+ * added to the control table's shadow counters (addShadowCounts) every `flushIntervalMs`, on flush() and on stop(),
+ * for the phase store's 3 -> 4 precondition and the console, and to that minute's counts (addShadowMinute) for the
+ * console's chart.
  *
  * A comparison is one read: a get, or one page of a listing (whose items are matched by the codec's identity; an
  * item on one side only is a difference too). A mismatch is a read whose results differ; each differing item is
@@ -19,7 +20,7 @@
 import { randomUUID } from "node:crypto";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Codec, EntityCodec } from "../codec/index.ts";
-import { addShadowCounts } from "../control/shadow-counts.ts";
+import { addShadowCounts, addShadowMinute } from "../control/shadow-counts.ts";
 import type { Counter, Metrics } from "../metrics/index.ts";
 import type { StoreName } from "../phases.ts";
 import { currentCorrelationId, requestAnswered } from "./correlation.ts";
@@ -132,7 +133,7 @@ export class ShadowReader {
   /** Shadow reads started and not settled (abandoned ones included). */
   private inFlight = 0;
   /** Counted and not yet added to the control table. */
-  private unflushed = { comparisons: 0, mismatches: 0 };
+  private unflushed = { comparisons: 0, mismatches: 0, errors: 0, timeouts: 0 };
   private flushTimer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private stopped = false;
@@ -264,7 +265,11 @@ export class ShadowReader {
   }
 
   /** What is under way: shadow reads outstanding, comparisons in the background, counts not yet flushed. */
-  state(): { inFlight: number; comparing: number; unflushed: { comparisons: number; mismatches: number } } {
+  state(): {
+    inFlight: number;
+    comparing: number;
+    unflushed: { comparisons: number; mismatches: number; errors: number; timeouts: number };
+  } {
     return { inFlight: this.inFlight, comparing: this.tasks.size, unflushed: { ...this.unflushed } };
   }
 
@@ -330,10 +335,14 @@ export class ShadowReader {
   private counted<R>(entity: string, outcome: Outcome<R>): boolean {
     if (outcome.kind === "timeout") {
       this.counters.timeouts.inc({ entity });
+      this.unflushed.timeouts++;
+      this.scheduleFlush();
       return false;
     }
     if (outcome.kind === "error") {
       this.counters.errors.inc({ entity });
+      this.unflushed.errors++;
+      this.scheduleFlush();
       this.report(outcome.error, { stage: "shadow", entity });
       return false;
     }
@@ -381,6 +390,8 @@ export class ShadowReader {
   private inBackground(entity: string, compare: () => Promise<void>): void {
     const task = compare().catch((error: unknown) => {
       this.counters.errors.inc({ entity });
+      this.unflushed.errors++;
+      this.scheduleFlush();
       this.report(error, { stage: "compare", entity });
     });
     this.tasks.add(task);
@@ -399,17 +410,26 @@ export class ShadowReader {
   private async addCounts(): Promise<void> {
     const control = this.control;
     const counts = this.unflushed;
-    if (!control || (counts.comparisons === 0 && counts.mismatches === 0)) return;
-    this.unflushed = { comparisons: 0, mismatches: 0 };
+    if (!control || Object.values(counts).every((count) => count === 0)) return;
+    this.unflushed = { comparisons: 0, mismatches: 0, errors: 0, timeouts: 0 };
     try {
       await addShadowCounts(control.client, control.tablePrefix, counts);
     } catch (error) {
       // Kept for the next flush: the 3 -> 4 precondition must not lose comparisons, least of all mismatches.
       this.unflushed.comparisons += counts.comparisons;
       this.unflushed.mismatches += counts.mismatches;
+      this.unflushed.errors += counts.errors;
+      this.unflushed.timeouts += counts.timeouts;
       this.counters.countFlushErrors.inc();
       this.report(error, { stage: "counts" });
       this.scheduleFlush();
+      return;
+    }
+    try {
+      // The console's chart (display only: a minute that cannot be written is not tried again).
+      await addShadowMinute(control.client, control.tablePrefix, Date.now(), counts);
+    } catch (error) {
+      this.report(error, { stage: "counts" });
     }
   }
 

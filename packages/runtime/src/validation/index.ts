@@ -1,6 +1,17 @@
 /** Validation and repair: both stores compared row by row and item by item, and the differences made to go away. */
 export { EntityComparison } from "./compare.ts";
-export { type RepairOptions, type RepairOutcome, repair } from "./repair.ts";
+export {
+  attributeJson,
+  InspectError,
+  type InspectedItem,
+  type InspectedJson,
+  type InspectedKeyAttribute,
+  inspectRecord,
+  type MarkerInspection,
+  type Presence,
+  type RecordInspection,
+} from "./inspect.ts";
+export { type RepairOptions, type RepairOutcome, repair, repairTarget } from "./repair.ts";
 export {
   type Difference,
   type DifferenceKind,
@@ -15,6 +26,7 @@ export {
   type ValidationReport,
 } from "./report.ts";
 export {
+  checkValidateOptions,
   DEFAULT_PARALLEL,
   DEFAULT_RECHECK_MS,
   scanSegments,

@@ -87,6 +87,13 @@ function targetOf(phase: Phase): "dynamodb" | "mysql" | undefined {
 
 const PHASE_5 = "the phase is 5: MySQL is no longer written, so there is no authoritative copy to repair from";
 
+/** The store a repair writes in `phase` (the non-authoritative one); ValidationError in phase 5, where there is none. */
+export function repairTarget(phase: Phase): "dynamodb" | "mysql" {
+  const target = targetOf(phase);
+  if (target === undefined) throw new ValidationError(PHASE_5);
+  return target;
+}
+
 /**
  * Repairs what `input` found (a validation's outcome), or validates first with `input` as its options. ValidationError
  * in phase 5 (MySQL is no longer written, so nothing says which side is right).
@@ -118,8 +125,7 @@ async function repairAsMember(
   source: PhaseSource,
 ): Promise<RepairOutcome> {
   const phase = source.phase();
-  const target = targetOf(phase);
-  if (target === undefined) throw new ValidationError(PHASE_5);
+  const target = repairTarget(phase);
   const outcome = "report" in input ? input : await validate(services, input);
   const { codec } = services;
   const dynamodb = new DynamoEntityStore(services.client, codec, { tablePrefix: services.tablePrefix });

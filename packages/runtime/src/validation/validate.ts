@@ -108,13 +108,11 @@ const UNCLAIMED_KEPT = 20;
 /** Looks again at a difference that keeps changing (a hot key) before it is reported as it is. */
 const MAX_RECHECKS = 3;
 
-export async function validate(
-  services: ValidationServices,
-  options: ValidateOptions = {},
-): Promise<ValidationOutcome> {
-  const started = Date.now();
-  const at = new Date(started).toISOString();
-  const { codec } = services;
+/** A validation's entities, sample and parallel scan segments, checked (ValidationError) before anything is read. */
+export function checkValidateOptions(
+  codec: Codec,
+  options: Pick<ValidateOptions, "entities" | "sample" | "parallel">,
+): { entities: readonly string[]; sample: number; parallel: number } {
   const entities = options.entities ?? codec.entities;
   for (const entity of entities) {
     if (!codec.entities.includes(entity)) {
@@ -129,6 +127,17 @@ export async function validate(
   if (!Number.isSafeInteger(parallel) || parallel < 1 || parallel > 1000) {
     throw new ValidationError(`the scan's parallel segments are a whole number from 1 to 1000; got ${parallel}`);
   }
+  return { entities, sample, parallel };
+}
+
+export async function validate(
+  services: ValidationServices,
+  options: ValidateOptions = {},
+): Promise<ValidationOutcome> {
+  const started = Date.now();
+  const at = new Date(started).toISOString();
+  const { codec } = services;
+  const { entities, sample, parallel } = checkValidateOptions(codec, options);
   await checkTables(services, entities);
   const dualWriteSince = await currentRunOfDualWrites(services.client, services.tablePrefix);
 

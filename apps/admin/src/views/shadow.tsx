@@ -1,0 +1,168 @@
+/** @jsxRuntime automatic @jsxImportSource hono/jsx */
+/** Shadow reads: the counts of the current phase-3 period against the 3 -> 4 threshold, by the minute, and the mismatches. */
+import type { Mismatch, Operator, ShadowCounts, ShadowMinute } from "@ferry/runtime";
+import { Layout } from "./layout.tsx";
+
+const when = (iso: string) => `${iso.replace("T", " ").slice(0, 19)} UTC`;
+const percent = (rate: number) => `${(rate * 100).toFixed(rate > 0 && rate < 0.001 ? 4 : 2)}%`;
+
+/** The record inspector's page for a mismatch's key (normalised text values, one URL parameter per key field). */
+export function mismatchInspectHref(mismatch: Mismatch): string | undefined {
+  const fields = Object.entries(mismatch.key);
+  if (fields.length === 0 || fields.some(([, value]) => value === null)) return undefined;
+  const query = new URLSearchParams([["entity", mismatch.entity], ...(fields as Array<[string, string]>)]);
+  return `/inspect?${query.toString()}`;
+}
+
+export interface ShadowView {
+  counts: ShadowCounts;
+  threshold: number;
+  minComparisons: number;
+  phase: number;
+  minutes: ShadowMinute[];
+  /** The minutes the chart spans. */
+  span: number;
+  mismatches: Mismatch[];
+  cursor?: string | undefined;
+  entity?: string | undefined;
+}
+
+export function ShadowPage(props: { operator: Operator; view: ShadowView }) {
+  const { view } = props;
+  const { counts } = view;
+  const rate = counts.comparisons > 0 ? counts.mismatches / counts.comparisons : 0;
+  const below = counts.comparisons >= view.minComparisons && rate < view.threshold;
+  // The chart's series, oldest minute first: epoch seconds, comparisons, mismatch rate (%), the threshold (%).
+  const series = {
+    at: view.minutes.map((minute) => Date.parse(minute.minute.replace("Z", ":00Z")) / 1000),
+    comparisons: view.minutes.map((minute) => minute.comparisons),
+    rate: view.minutes.map((minute) => (minute.comparisons > 0 ? (minute.mismatches / minute.comparisons) * 100 : 0)),
+    errors: view.minutes.map((minute) => minute.errors + minute.timeouts),
+    threshold: view.threshold * 100,
+  };
+  return (
+    <Layout title="Shadow reads" operator={props.operator}>
+      <h1>Shadow reads</h1>
+      <section class="card" aria-label="counts">
+        <h2>
+          Since {counts.since ? when(counts.since) : "the counters began"} (phase {view.phase})
+        </h2>
+        <table>
+          <thead>
+            <tr>
+              <th>Comparisons</th>
+              <th>Mismatches</th>
+              <th>Mismatch rate</th>
+              <th>3 -&gt; 4 threshold</th>
+              <th>Errors</th>
+              <th>Timeouts</th>
+            </tr>
+          </thead>
+          <tbody>
+            <tr>
+              <td data-field="comparisons">{counts.comparisons}</td>
+              <td data-field="mismatches" class={counts.mismatches > 0 ? "unmet" : ""}>
+                {counts.mismatches}
+              </td>
+              <td data-field="rate" class={below ? "met" : "unmet"}>
+                {percent(rate)}
+              </td>
+              <td>
+                below {percent(view.threshold)}, over at least {view.minComparisons} comparisons
+              </td>
+              <td class={counts.errors > 0 ? "unmet" : ""}>{counts.errors}</td>
+              <td class={counts.timeouts > 0 ? "unmet" : ""}>{counts.timeouts}</td>
+            </tr>
+          </tbody>
+        </table>
+        <p class="muted">
+          {below
+            ? "The mismatch rate is below the threshold over enough comparisons: the 3 -> 4 move's shadow check is met."
+            : counts.comparisons < view.minComparisons
+              ? `The 3 -> 4 move waits for ${view.minComparisons - counts.comparisons} more comparisons.`
+              : "The mismatch rate is not below the threshold: the 3 -> 4 move is refused until it is."}{" "}
+          Errors and timeouts are shadow reads that gave no result to compare; they never touch what the app served.
+        </p>
+      </section>
+      <section class="card" aria-label="by the minute">
+        <h2>The last {view.span} minutes</h2>
+        {view.minutes.length === 0 ? (
+          <p class="muted">No shadow read was counted in these minutes (the store shadows reads in phase 3).</p>
+        ) : (
+          <figure
+            class="chart"
+            data-shadow-chart={JSON.stringify(series)}
+            aria-label="comparisons per minute and the mismatch rate against the threshold"
+          />
+        )}
+        <p class="muted">
+          Per minute: comparisons (left axis), the mismatch rate in % (right axis) and the threshold; errors and
+          timeouts together.{" "}
+          {[60, 360, 1440].map((span) => (
+            <>
+              {" "}
+              <a href={`/shadow?minutes=${span}`}>{span < 120 ? `${span} min` : `${span / 60} h`}</a>
+            </>
+          ))}
+        </p>
+      </section>
+      <section class="card" aria-label="mismatches">
+        <h2>Latest mismatches{view.entity ? ` of ${view.entity}` : ""}</h2>
+        {view.mismatches.length === 0 ? <p class="muted">None recorded.</p> : null}
+        {view.mismatches.map((mismatch) => {
+          const href = mismatchInspectHref(mismatch);
+          return (
+            <div class="difference" data-mismatch={mismatch.id}>
+              <div>
+                <strong>{mismatch.entity}</strong>{" "}
+                <code>
+                  {Object.entries(mismatch.key)
+                    .map(([name, value]) => `${name}=${value ?? "NULL"}`)
+                    .join(", ")}
+                </code>{" "}
+                · {when(mismatch.at)} · served by {mismatch.servedBy}, shadow from {mismatch.shadowFrom} · request{" "}
+                <code>{mismatch.correlationId}</code>
+                {href ? (
+                  <>
+                    {" "}
+                    · <a href={href}>inspect</a>
+                  </>
+                ) : null}
+              </div>
+              <table class="diff">
+                <thead>
+                  <tr>
+                    <th>Field</th>
+                    <th>Served ({mismatch.servedBy})</th>
+                    <th>Shadow ({mismatch.shadowFrom})</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {mismatch.fields.map((field) => (
+                    <tr class="differs">
+                      <td>{field.field}</td>
+                      <td>{field.served ?? "NULL"}</td>
+                      <td>{field.shadow ?? "NULL"}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          );
+        })}
+        {view.cursor ? (
+          <p>
+            <a
+              href={`/shadow?${new URLSearchParams({ cursor: view.cursor, ...(view.entity ? { entity: view.entity } : {}) }).toString()}`}
+            >
+              Older mismatches
+            </a>
+          </p>
+        ) : null}
+      </section>
+      <link rel="stylesheet" href="/assets/uplot.css" />
+      <script src="/assets/uplot.js" defer />
+      <script src="/assets/admin.js" defer />
+    </Layout>
+  );
+}
