@@ -18,6 +18,11 @@ header .bar { max-width: 1100px; margin: 0 auto; padding: 10px 20px; display: fl
 header a { color: #dfe7f5; text-decoration: none; }
 header a.brand { font-weight: 700; color: #fff; margin-right: auto; }
 header form { margin: 0; }
+header .who { color: #9aa6b8; }
+header nav.bar { padding-top: 0; gap: 4px 22px; }
+header nav a { padding: 2px 0; border-bottom: 2px solid transparent; }
+header nav a:hover { border-bottom-color: #dfe7f5; }
+.submit { display: block; }
 header button { background: transparent; color: #dfe7f5; border: 1px solid #4a5568; border-radius: 6px; padding: 3px 10px; cursor: pointer; }
 main { max-width: 1100px; margin: 0 auto; padding: 20px; }
 h1 { font-size: 1.5rem; margin: 0 0 12px; }

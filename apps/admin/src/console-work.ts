@@ -438,7 +438,7 @@ function summary(report: ValidationReport): string {
   const t = report.totals;
   return report.clean
     ? `clean: ${t.matched} matched`
-    : `${t.differences} differences (${t.missing} missing, ${t.extra} extra, ${t.mismatched} mismatched)`;
+    : `${t.differences} ${t.differences === 1 ? "difference" : "differences"} (${t.missing} missing, ${t.extra} extra, ${t.mismatched} mismatched)`;
 }
 
 /** The console's work on the stores, or the 503 saying it was started without them (stores.ts needStores). */

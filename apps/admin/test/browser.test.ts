@@ -1,11 +1,23 @@
 /**
- * The console in a real browser (Debian's Chromium driven by playwright-core): an operator logs in, reads the phase
- * page and moves 1 -> 2 with the button; a viewer sees the same page without the forms; at a desktop width and at a
- * phone's (375 px, where nothing may overflow sideways). Screenshots are kept in test/artifacts/.
+ * The console in a real browser (Debian's Chromium driven by playwright-core), over the store's real MySQL and DynamoDB
+ * Local: an operator logs in, moves 1 -> 2, starts a backfill from the page and watches it finish, validates, opens a
+ * difference in the record inspector, repairs it, looks at the shadow reads' chart, the outbox and the accounts, and
+ * moves on to 3; a viewer sees the same pages without the forms. At a desktop width and at a phone's (375 px, where
+ * nothing may overflow sideways). Screenshots are kept in test/artifacts/.
  */
 import { existsSync, mkdirSync } from "node:fs";
-import { BackfillLedger, OperatorStore, PhaseStore } from "@ferry/runtime";
+import {
+  addShadowMinute,
+  applyTables,
+  createCodec,
+  DynamoEntityStore,
+  MysqlEntityStore,
+  OperatorStore,
+  PhaseStore,
+} from "@ferry/runtime";
 import { useTestStack } from "@ferry/stack/testing";
+import { seedStore } from "@ferry/store";
+import { contract } from "@ferry/store-data";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningAdmin, startAdminServer } from "../src/index.ts";
@@ -17,6 +29,7 @@ let browser: Browser;
 const consoles: RunningAdmin[] = [];
 
 beforeAll(async () => {
+  await seedStore({ mysqlUrl: stack.mysqlUrl, plan: { kind: "demo" } });
   if (!existsSync(CHROMIUM))
     throw new Error(`no Chromium at ${CHROMIUM}: install Debian's chromium (CI does) or set CHROMIUM_PATH`);
   mkdirSync(ARTIFACTS, { recursive: true });
@@ -68,12 +81,18 @@ const SIZES = [
 
 describe("an operator in Chromium", () => {
   for (const size of SIZES) {
-    it(`logs in, reads the phase page and moves 1 -> 2; a viewer cannot (${size.name})`, async () => {
+    it(`logs in, moves 1 -> 2, backfills, validates, inspects a difference, repairs it, moves to 3; a viewer cannot act (${size.name})`, async () => {
       const tablePrefix = `${stack.tablePrefix}browser_${size.name}_`;
       const operators = new OperatorStore(stack.dynamodb(), { tablePrefix });
       await operators.create({ name: "ada", password: "correct horse battery", role: "operator", by: "test" });
       await operators.create({ name: "val", password: "viewer's long password", role: "viewer", by: "ada" });
-      const running = await startAdminServer({ dynamodbEndpoint: stack.dynamodbEndpoint, tablePrefix });
+      await applyTables(stack.dynamodb(), contract, { prefix: tablePrefix });
+      const running = await startAdminServer({
+        dynamodbEndpoint: stack.dynamodbEndpoint,
+        tablePrefix,
+        mysqlUrl: stack.mysqlUrl,
+        contract,
+      });
       consoles.push(running);
       const context = await browser.newContext({ viewport: size.viewport, isMobile: size.isMobile });
       const page = await context.newPage();
@@ -130,39 +149,102 @@ describe("an operator in Chromium", () => {
         await fitsWidth(page);
         await shot(page, `${size.name}-4-audit.png`);
 
-        // A backfill started elsewhere (a ledger of its own, as the CLI's): the page follows it live.
-        const ledger = new BackfillLedger(stack.dynamodb(), { tablePrefix });
-        const { id } = await ledger.createRun({
-          contract: "store.yaml",
-          who: "ops@host",
-          entities: ["User"],
-          segments: [{ entity: "User", index: 0, estimatedRows: 100 }],
-        });
-        const claimed = await ledger.claim(id, "worker-1", { leaseMs: 60_000 });
-        if (claimed.kind !== "claimed") throw new Error("no segment to claim");
-        await page.getByRole("link", { name: "Backfill" }).click();
+        // A backfill started from the page: the console's own worker; the page follows it to its end.
+        await page.getByRole("link", { name: "Backfill", exact: true }).click();
         await expect.poll(() => page.locator("h1").textContent()).toBe("Backfill");
-        const written = page.locator("tr[data-entity='User'] [data-field=written]");
-        expect(await written.textContent()).toBe("0");
-        await ledger.checkpoint(claimed.claim, { after: { id: 40 }, written: 40 });
-        await ledger.flush(claimed.claim);
-        await expect.poll(() => written.textContent(), { timeout: 10_000 }).toBe("40");
-        expect(await page.locator("tr[data-entity='User'] progress").getAttribute("value")).toBe("40");
-        // The items/s chart (uPlot, served from the package) is drawn.
-        await expect.poll(() => page.locator("[data-chart] .uplot canvas").count(), { timeout: 10_000 }).toBe(1);
+        await fitsWidth(page);
+        await page.getByRole("button", { name: "Start a backfill" }).click();
+        await expect
+          .poll(() => page.locator(".notice.ok").textContent())
+          .toBe("The backfill started: this console's worker is on it.");
+        const lastRun = page.locator("section[aria-label='runs'] tbody tr").first();
+        await expect
+          .poll(
+            async () => {
+              await page.reload();
+              return (await lastRun.textContent()) ?? "";
+            },
+            { timeout: 60_000, interval: 500 },
+          )
+          .toMatch(/ada\s*finished/);
+        expect(await page.locator("[data-worker]").textContent()).toMatch(
+          /done .* finished: this worker wrote \d+ rows/,
+        );
         await fitsWidth(page);
         await shot(page, `${size.name}-5-backfill.png`);
-        await ledger.complete(claimed.claim, { after: { id: 100 }, written: 60 });
-        await ledger.finish(id);
-        await expect.poll(() => page.locator("[data-field=state]").textContent(), { timeout: 10_000 }).toBe("finished");
-        expect(await written.textContent()).toBe("100");
+
+        // A user lost on DynamoDB behind the app's back: a validation finds it, the inspector shows it, a repair mends it.
+        const codec = createCodec(contract);
+        const mysql = new MysqlEntityStore(await stack.mysql(), codec);
+        const [lost] = (await mysql.list("User", { limit: 1 })).items;
+        if (!lost) throw new Error("the demo store has no users");
+        await new DynamoEntityStore(stack.dynamodb(), codec, { tablePrefix }).delete("User", { id: lost.id });
+        await page.getByRole("link", { name: "Validation", exact: true }).click();
+        await expect.poll(() => page.locator("h1").textContent()).toBe("Validation reports");
+        await page.getByLabel("User", { exact: true }).check();
+        await page.getByRole("button", { name: "Run a validation" }).click();
+        await expect
+          .poll(() => page.locator("[data-check]").getAttribute("data-check"), { timeout: 60_000 })
+          .toBe("done");
+        expect(await page.locator("[data-check]").textContent()).toContain(
+          "1 difference (1 missing, 0 extra, 0 mismatched)",
+        );
+        await fitsWidth(page);
+        await shot(page, `${size.name}-6-validation.png`);
+        await page.getByRole("link", { name: "open the report" }).click();
+        await expect.poll(() => page.locator("h1").textContent()).toMatch(/^Validation of /);
+        await page.locator("section[aria-label='differences']").getByRole("link", { name: "inspect" }).first().click();
+        await expect.poll(() => page.locator("h1").textContent()).toBe("Record inspector");
+        const inspected = (await page.locator("main").textContent()) ?? "";
+        expect(inspected).toContain("Side by side");
+        expect(inspected).toContain(String(lost.username));
+        await fitsWidth(page);
+        await shot(page, `${size.name}-7-inspector.png`);
+        await page.goBack();
+        await page.getByRole("button", { name: "Repair User and validate again" }).click();
+        await expect
+          .poll(() => page.locator("[data-check]").getAttribute("data-check"), { timeout: 60_000 })
+          .toBe("done");
+        expect(await page.locator("[data-check]").textContent()).toMatch(
+          /repair .* 1 repaired, 0 failed; after: clean/s,
+        );
+
+        // Shadow reads by the minute (as the store's shadow readers count them): the chart is drawn.
+        await addShadowMinute(stack.dynamodb(), tablePrefix, Date.now() - 60_000, { comparisons: 900, mismatches: 0 });
+        await addShadowMinute(stack.dynamodb(), tablePrefix, Date.now(), { comparisons: 1200, mismatches: 1 });
+        await page.getByRole("link", { name: "Shadow reads" }).click();
+        await expect.poll(() => page.locator("h1").textContent()).toBe("Shadow reads");
+        await expect.poll(() => page.locator("[data-shadow-chart] .uplot canvas").count(), { timeout: 10_000 }).toBe(1);
+        await fitsWidth(page);
+        await shot(page, `${size.name}-8-shadow.png`);
+        await page.getByRole("link", { name: "Outbox" }).click();
+        await expect.poll(() => page.locator("h1").textContent()).toBe("Outbox");
+        expect(await page.locator("main").textContent()).toContain("Phase 2: replays go to DynamoDB");
+        await page.getByRole("button", { name: "Drain now" }).click();
+        await expect
+          .poll(() => page.locator("[data-drain]").getAttribute("data-drain"), { timeout: 30_000 })
+          .toBe("done");
+        await fitsWidth(page);
+        await shot(page, `${size.name}-9-outbox.png`);
+        await page.getByRole("link", { name: "Accounts" }).click();
+        await expect.poll(() => page.locator("h1").textContent()).toBe("Operator accounts");
+        await fitsWidth(page);
+        await shot(page, `${size.name}-10-accounts.png`);
+
+        // And on: 2 -> 3, the backfill having finished.
+        await page.getByRole("link", { name: "Phase", exact: true }).click();
+        await page.getByRole("button", { name: "Move to phase 3" }).click();
+        await expect.poll(() => page.locator(".notice.ok").textContent()).toBe("Moved to phase 3.");
+        await shot(page, `${size.name}-11-phase-3.png`);
 
         await page.getByRole("button", { name: "Log out" }).click();
         await expect.poll(() => page.locator("h1").textContent()).toBe("Operators' log-in");
         await logIn(page, running.url, "val", "viewer's long password");
         expect(await page.getByRole("button", { name: /Move to phase/ }).count()).toBe(0);
         expect(await page.locator("main").textContent()).toContain("Your account is a viewer");
-        await shot(page, `${size.name}-6-viewer.png`);
+        await page.getByRole("link", { name: "Backfill", exact: true }).click();
+        expect(await page.getByRole("button", { name: "Start a backfill" }).count()).toBe(0);
+        await shot(page, `${size.name}-12-viewer.png`);
         expect(errors).toEqual([]);
       } finally {
         await context.close();

@@ -69,9 +69,10 @@ describe("the shadow reads page", () => {
       errors: number[];
       threshold: number;
     };
-    expect(series.comparisons).toEqual([1000, 500]);
-    expect(series.rate).toEqual([0, 0.2]);
-    expect(series.errors).toEqual([2, 3]);
+    // Every minute of the last hour, the two counted ones last.
+    expect(series.comparisons).toEqual([...Array(58).fill(0), 1000, 500]);
+    expect(series.rate).toEqual([...Array(59).fill(0), 0.2]);
+    expect(series.errors).toEqual([...Array(58).fill(0), 2, 3]);
     expect(series.threshold).toBe(0.1);
 
     const bad = await console.request("/api/shadow?minutes=0", { cookie: val });

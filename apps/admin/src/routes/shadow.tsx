@@ -45,6 +45,7 @@ export function shadowRoutes(routes: AccessRoutes, phases: PhaseStore, now: () =
       phase: state.phase,
       minutes,
       span,
+      until: to,
       mismatches: page.mismatches,
       cursor: page.cursor,
       entity,

@@ -141,9 +141,11 @@ function Controls(props: {
           <label for="rate">At most this many items per second (optional)</label>
           <input id="rate" name="rate" inputmode="numeric" value={flash?.typed?.rate ?? ""} />
           {fields.rate ? <div class="field-error">{fields.rate}</div> : null}
-          <button type="submit" class="primary">
-            Start a backfill
-          </button>
+          <div class="submit">
+            <button type="submit" class="primary">
+              Start a backfill
+            </button>
+          </div>
         </form>
       )}
     </section>

@@ -17,6 +17,7 @@ import {
   type Presence,
   type RecordInspection,
 } from "@ferry/runtime";
+import { keyText } from "./backfill.tsx";
 import { Layout } from "./layout.tsx";
 
 /** The inspector's page for one record: what a validation report links each difference to. */
@@ -97,7 +98,7 @@ function Inspection(props: { codec: EntityCodec; inspection: RecordInspection })
     <>
       <section class="card" aria-label="summary">
         <h2>
-          {inspection.entity} <code>{encodeKey(inspection.key)}</code>
+          {inspection.entity} <code>{keyText(inspection.key)}</code>
         </h2>
         <div>
           {PRESENCE[inspection.presence]}

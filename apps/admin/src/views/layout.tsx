@@ -20,15 +20,7 @@ export function Layout(props: { title: string; operator?: Operator | undefined; 
             </a>
             {props.operator ? (
               <>
-                <a href="/">Phase</a>
-                <a href="/backfill">Backfill</a>
-                <a href="/validation">Validation</a>
-                <a href="/shadow">Shadow reads</a>
-                <a href="/outbox">Outbox</a>
-                <a href="/inspect">Inspect</a>
-                <a href="/audit">Audit log</a>
-                <a href="/accounts">Accounts</a>
-                <span class="muted">
+                <span class="who">
                   {props.operator.name} ({props.operator.role})
                 </span>
                 <form method="post" action="/logout">
@@ -37,6 +29,18 @@ export function Layout(props: { title: string; operator?: Operator | undefined; 
               </>
             ) : null}
           </div>
+          {props.operator ? (
+            <nav class="bar" aria-label="console">
+              <a href="/">Phase</a>
+              <a href="/backfill">Backfill</a>
+              <a href="/validation">Validation</a>
+              <a href="/shadow">Shadow reads</a>
+              <a href="/outbox">Outbox</a>
+              <a href="/inspect">Inspect</a>
+              <a href="/audit">Audit log</a>
+              <a href="/accounts">Accounts</a>
+            </nav>
+          ) : null}
         </header>
         <main>{props.children}</main>
       </body>

@@ -20,8 +20,9 @@ export interface ShadowView {
   minComparisons: number;
   phase: number;
   minutes: ShadowMinute[];
-  /** The minutes the chart spans. */
+  /** The minutes the chart spans, up to `until` (epoch ms). */
   span: number;
+  until: number;
   mismatches: Mismatch[];
   cursor?: string | undefined;
   entity?: string | undefined;
@@ -32,12 +33,20 @@ export function ShadowPage(props: { operator: Operator; view: ShadowView }) {
   const { counts } = view;
   const rate = counts.comparisons > 0 ? counts.mismatches / counts.comparisons : 0;
   const below = counts.comparisons >= view.minComparisons && rate < view.threshold;
-  // The chart's series, oldest minute first: epoch seconds, comparisons, mismatch rate (%), the threshold (%).
+  // The chart's series, every minute of the span oldest first (a minute with nothing counted is 0): epoch seconds,
+  // comparisons, the mismatch rate (%), errors and timeouts, and the threshold (%).
+  const counted = new Map(view.minutes.map((minute) => [minute.minute, minute]));
+  const last = Math.floor(view.until / 60_000) * 60_000;
+  const every = Array.from({ length: view.span }, (_, i) => last - (view.span - 1 - i) * 60_000);
+  const at = (ms: number) => counted.get(`${new Date(ms).toISOString().slice(0, 16)}Z`);
   const series = {
-    at: view.minutes.map((minute) => Date.parse(minute.minute.replace("Z", ":00Z")) / 1000),
-    comparisons: view.minutes.map((minute) => minute.comparisons),
-    rate: view.minutes.map((minute) => (minute.comparisons > 0 ? (minute.mismatches / minute.comparisons) * 100 : 0)),
-    errors: view.minutes.map((minute) => minute.errors + minute.timeouts),
+    at: every.map((ms) => ms / 1000),
+    comparisons: every.map((ms) => at(ms)?.comparisons ?? 0),
+    rate: every.map((ms) => {
+      const minute = at(ms);
+      return minute !== undefined && minute.comparisons > 0 ? (minute.mismatches / minute.comparisons) * 100 : 0;
+    }),
+    errors: every.map((ms) => (at(ms)?.errors ?? 0) + (at(ms)?.timeouts ?? 0)),
     threshold: view.threshold * 100,
   };
   return (
