@@ -153,10 +153,15 @@ describe("an operator in Chromium", () => {
         await page.getByRole("link", { name: "Backfill", exact: true }).click();
         await expect.poll(() => page.locator("h1").textContent()).toBe("Backfill");
         await fitsWidth(page);
+        // Slowly enough (100 items/s) to watch it live: the counts move and the items/s chart is drawn.
+        await page.getByLabel("At most this many items per second (optional)").fill("100");
         await page.getByRole("button", { name: "Start a backfill" }).click();
         await expect
           .poll(() => page.locator(".notice.ok").textContent())
           .toBe("The backfill started: this console's worker is on it.");
+        await expect.poll(() => page.locator("[data-chart] .uplot canvas").count(), { timeout: 15_000 }).toBe(1);
+        await fitsWidth(page);
+        await shot(page, `${size.name}-5-backfill-live.png`);
         const lastRun = page.locator("section[aria-label='runs'] tbody tr").first();
         await expect
           .poll(
@@ -171,7 +176,7 @@ describe("an operator in Chromium", () => {
           /done .* finished: this worker wrote \d+ rows/,
         );
         await fitsWidth(page);
-        await shot(page, `${size.name}-5-backfill.png`);
+        await shot(page, `${size.name}-5-backfill-done.png`);
 
         // A user lost on DynamoDB behind the app's back: a validation finds it, the inspector shows it, a repair mends it.
         const codec = createCodec(contract);
