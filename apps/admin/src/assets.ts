@@ -66,6 +66,7 @@ input[inputmode=numeric], input[inputmode=decimal] { width: 100%; max-width: 200
 .filters .actions { display: flex; gap: 14px; align-items: center; }
 .filters .actions button { margin-top: 0; }
 td { overflow-wrap: anywhere; }
+td:first-child { overflow-wrap: normal; }
 .difference { border-top: 1px solid var(--line); padding: 10px 0; }
 table.diff { margin-top: 6px; }
 table.diff tr.differs td:nth-child(n+2) { background: var(--bad-bg); }
