@@ -27,6 +27,7 @@ header button { background: transparent; color: #dfe7f5; border: 1px solid #4a55
 main { max-width: 1100px; margin: 0 auto; padding: 20px; }
 h1 { font-size: 1.5rem; margin: 0 0 12px; }
 h2 { font-size: 1.1rem; margin: 0 0 10px; }
+h3 { font-size: .95rem; margin: 14px 0 6px; }
 .scroll { overflow-x: auto; }
 .card { background: var(--card); border: 1px solid var(--line); border-radius: 10px; padding: 16px 18px; margin-bottom: 16px; overflow-x: auto; min-width: 0; }
 .grid > .card { margin-bottom: 0; }

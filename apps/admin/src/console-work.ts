@@ -92,6 +92,8 @@ export class ConsoleWork {
   private checkView: WorkView | undefined;
   private readonly controller = new AbortController();
   private readonly running = new Set<Promise<unknown>>();
+  /** This console's backfill worker until it has ended (settled either way). */
+  private worker: Promise<void> = Promise.resolve();
 
   constructor(
     readonly stores: ConsoleStores,
@@ -117,11 +119,12 @@ export class ConsoleWork {
    * is a 409 or 400 with the runtime's reason, and nothing is written.
    */
   async startBackfill(who: string, start: BackfillStart, resume: boolean): Promise<{ runId: string; joined: boolean }> {
+    this.open();
     if (this.backfillView?.state === "running") {
       throw new AdminError(
         409,
         "busy",
-        `This console's backfill worker is already working on run ${this.backfillView.runId ?? "(starting)"}.`,
+        `This console's backfill worker is still on run ${this.backfillView.runId ?? "(starting)"} (after a stop, it ends with the page under way): try again in a moment.`,
       );
     }
     try {
@@ -156,8 +159,8 @@ export class ConsoleWork {
         opened(run);
       },
     });
-    const ended = this.track(work.then((result) => this.backfillEnded(view, result)));
-    ended.catch((error: unknown) => this.backfillFailed(view, error));
+    const ended = work.then((result) => this.backfillEnded(view, result));
+    this.worker = ended.catch((error: unknown) => this.backfillFailed(view, error));
     let run: { runId: string; joined: boolean };
     try {
       run = await Promise.race([runOpened, work.then(() => runOpened)]);
@@ -167,20 +170,24 @@ export class ConsoleWork {
       if (error instanceof BackfillError) throw new AdminError(409, "refused", `${errorText(error)}${hintOf(error)}`);
       throw error;
     }
-    await this.note({
-      who,
-      kind: "backfill",
-      what: `backfill run ${run.runId} ${resume ? "resumed" : run.joined ? "joined" : "started"} (${entityList(start.entities)}${start.rate === undefined ? "" : `, at most ${start.rate} items/s`})`,
-    });
+    // A run started, stopped, resumed or ended is in the audit trail by the ledger itself (as from the CLI).
     return run;
   }
 
-  /** Resumes the open run (stopped or not) with a worker in this process, on the run's own entities and rate. */
-  async resumeBackfill(who: string): Promise<{ runId: string; joined: boolean }> {
+  /**
+   * Puts a worker in this process on the open run, on the run's own entities and rate: resumes it when it was stopped
+   * (`resumed`), joins it otherwise (a run whose workers died, or another console's).
+   */
+  async resumeBackfill(who: string): Promise<{ runId: string; joined: boolean; resumed: boolean }> {
     const open = await this.ledger().current();
     if (open === undefined) throw new AdminError(409, "no_run", "No backfill run is open: there is nothing to resume.");
     const rate = open.options.rate;
-    return this.startBackfill(who, { entities: open.entities, ...(typeof rate === "number" ? { rate } : {}) }, true);
+    const run = await this.startBackfill(
+      who,
+      { entities: open.entities, ...(typeof rate === "number" ? { rate } : {}) },
+      true,
+    );
+    return { ...run, resumed: open.stopped !== undefined };
   }
 
   private ledger(): BackfillLedger {
@@ -199,12 +206,6 @@ export class ConsoleWork {
       if (error instanceof BackfillRunClosed) throw new AdminError(409, "closed", errorText(error));
       throw error;
     }
-    await this.note({
-      who,
-      kind: "backfill",
-      what: `backfill run ${open.id} stopped (its workers give their segments back after the page under way)`,
-      before: `${open.written} rows written`,
-    });
     return stopped;
   }
 
@@ -282,22 +283,33 @@ export class ConsoleWork {
    * drain`), in the background. This console joins the fleet while it drains, so a phase move waits for its replays.
    */
   async startDrain(who: string): Promise<WorkView> {
+    this.open();
     if (this.drainView?.state === "running") {
       throw new AdminError(409, "busy", `A drain started by ${this.drainView.who} is still running here.`);
     }
-    const { phase } = await this.phases.get();
-    const target = secondaryStore(phase);
-    if (target === undefined) {
-      throw new AdminError(409, "refused", `Phase ${phase} writes one store only: there is nothing to replay to.`);
-    }
+    // Taken at once (a second click while the phase is read is busy), given back when refused.
+    const before = this.drainView;
     const view: WorkView = {
       kind: "outbox",
       who,
       startedAt: new Date(this.now()).toISOString(),
       state: "running",
-      message: `replaying the waiting writes to ${target}`,
+      message: "reading the phase",
     };
     this.drainView = view;
+    let phase: Phase;
+    try {
+      ({ phase } = await this.phases.get());
+    } catch (error) {
+      this.drainView = before;
+      throw error;
+    }
+    const target = secondaryStore(phase);
+    if (target === undefined) {
+      this.drainView = before;
+      throw new AdminError(409, "refused", `Phase ${phase} writes one store only: there is nothing to replay to.`);
+    }
+    view.message = `replaying the waiting writes to ${target}`;
     await this.note({ who, kind: "outbox", what: `drain started (replays to ${target}, phase ${phase})` });
     const live = new CachedPhase(this.phases, {
       app: "ferry-admin",
@@ -347,10 +359,20 @@ export class ConsoleWork {
     });
   }
 
-  /** Stops this console's backfill worker (its run stays open) and waits for what it started. */
+  /**
+   * Stops this console's backfill worker (it gives its segment back after the page under way; the run stays open) and
+   * waits for it. A validation, repair or drain under way is not waited for: its work is safe to lose (a validation
+   * not recorded, a repair or replay of a key that a later one redoes), and a shutdown must not wait for a full scan.
+   * Nothing new starts once it is called.
+   */
   async close(): Promise<void> {
     this.controller.abort();
-    await Promise.allSettled([...this.running]);
+    await this.worker;
+  }
+
+  /** Refuses new work once the console is closing. */
+  private open(): void {
+    if (this.controller.signal.aborted) throw new AdminError(503, "closing", "This console is shutting down.");
   }
 
   private checkOptions(start: ValidationStart) {
@@ -364,6 +386,7 @@ export class ConsoleWork {
   }
 
   private startCheck(kind: "validation" | "repair", who: string, message: string): WorkView {
+    this.open();
     if (this.checkView?.state === "running") {
       throw new AdminError(
         409,
@@ -403,8 +426,11 @@ export class ConsoleWork {
     if (result.stopped !== undefined) {
       view.state = "stopped";
       view.message = `stopped by ${result.stopped.who}: run ${result.runId} stays open (this worker wrote ${result.written} rows)`;
+    } else if (result.report.state === "running" && this.controller.signal.aborted) {
+      view.state = "stopped";
+      view.message = `stopped as this console closed: run ${result.runId} stays open (this worker wrote ${result.written} rows)`;
     } else if (result.report.state === "running") {
-      view.state = this.controller.signal.aborted ? "stopped" : "done";
+      view.state = "done";
       view.message = `this worker's share is done (${result.written} rows written); run ${result.runId} waits for its other workers`;
     } else {
       view.state = "done";

@@ -9,7 +9,30 @@ export const SCRIPT = `
 (() => {
   // A page that shows work under way (a validation, a repair) reloads until it ends.
   const reload = document.querySelector("[data-reload-in]");
-  if (reload) setTimeout(() => location.reload(), Number(reload.getAttribute("data-reload-in")) || 2000);
+  // The page without its query: a flash that said "started" is not said again once the work has ended.
+  if (reload) setTimeout(() => location.replace(location.pathname), Number(reload.getAttribute("data-reload-in")) || 2000);
+})();
+(() => {
+  // A backfill run minute by minute (its page, and the open run's): rows written and skipped per second (uPlot).
+  const box = document.querySelector("[data-run-history]");
+  if (!box) return;
+  const draw = () => {
+    if (typeof uPlot === "undefined") return;
+    const s = JSON.parse(box.getAttribute("data-run-history"));
+    const size = () => ({ width: Math.max(240, box.clientWidth), height: 200 });
+    const chart = new uPlot({
+      ...size(),
+      series: [
+        {},
+        { label: "written/s", stroke: "#1f5fbf", width: 2, fill: "rgba(31,95,191,0.08)" },
+        { label: "skipped/s", stroke: "#6b7280", width: 1 },
+      ],
+      axes: [{}, { size: 60 }],
+      scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(10, (max ?? 0) * 1.2)] } },
+    }, [s.at, s.written, s.skipped], box);
+    window.addEventListener("resize", () => chart.setSize(size()));
+  };
+  if (document.readyState === "complete") draw(); else window.addEventListener("load", draw);
 })();
 (() => {
   // The shadow reads page: comparisons per minute, and the mismatch rate against the 3 -> 4 threshold (uPlot).
@@ -72,7 +95,7 @@ export const SCRIPT = `
   events.addEventListener("progress", (event) => {
     const run = JSON.parse(event.data);
     const table = card.querySelector("table[data-run]");
-    if (!table || table.getAttribute("data-run") !== run.id) { events.close(); location.reload(); return; }
+    if (!table || table.getAttribute("data-run") !== run.id) { events.close(); location.replace(location.pathname); return; }
     const state = card.querySelector("[data-field=state]");
     if (state) state.textContent = run.state;
     const rate = card.querySelector("[data-field=total-rate]");
@@ -96,7 +119,7 @@ export const SCRIPT = `
   // No run open: a page that showed one (it ended before the stream began) is reloaded once to show how it ended.
   events.addEventListener("idle", () => {
     events.close();
-    if (card.querySelector("table[data-run]")) location.reload();
+    if (card.querySelector("table[data-run]")) location.replace(location.pathname);
   });
 })();
 `;

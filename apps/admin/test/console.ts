@@ -1,5 +1,5 @@
 /** A console of a test file's own: its own control table (table prefix), two accounts, and requests made in process. */
-import { AuditTrail, BackfillLedger, OperatorStore, PhaseStore } from "@ferry/runtime";
+import { AuditTrail, BackfillLedger, OperatorAccountError, OperatorStore, PhaseStore } from "@ferry/runtime";
 import type { useTestStack } from "@ferry/stack/testing";
 import { type AdminAppOptions, createAdminApp } from "../src/index.ts";
 
@@ -13,6 +13,8 @@ export interface TestConsole {
   /** How many backfill event streams the console has open. */
   liveStreams(): number;
   app: ReturnType<typeof createAdminApp>["app"];
+  /** Closes the console (its progress poller, and its backfill worker). */
+  close(): Promise<void>;
   routes: ReturnType<typeof createAdminApp>["routes"];
   /** Sends a request to the console as a browser on its own origin would (Origin set on unsafe methods). */
   request(path: string, init?: RequestInit & { cookie?: string; from?: string }): Promise<Response>;
@@ -30,11 +32,19 @@ export async function testConsole(
   const clock = { now: Date.now() };
   const phases = new PhaseStore(stack.dynamodb(), { tablePrefix, now: () => clock.now });
   const operators = new OperatorStore(stack.dynamodb(), { tablePrefix, now: () => clock.now });
-  await operators.create({ name: "ada", password: PASSWORDS.ada, role: "operator", by: "test" });
+  // A second console on the same control table (a restart) finds the accounts there.
+  const account = async (input: Parameters<OperatorStore["create"]>[0]) => {
+    try {
+      await operators.create(input);
+    } catch (error) {
+      if (!(error instanceof OperatorAccountError && error.reason === "exists")) throw error;
+    }
+  };
+  await account({ name: "ada", password: PASSWORDS.ada, role: "operator", by: "test" });
   clock.now += 1;
-  await operators.create({ name: "val", password: PASSWORDS.val, role: "viewer", by: "ada" });
+  await account({ name: "val", password: PASSWORDS.val, role: "viewer", by: "ada" });
   const trail = new AuditTrail(stack.dynamodb(), { tablePrefix, now: () => clock.now });
-  const { app, routes, liveStreams } = createAdminApp({
+  const { app, routes, liveStreams, close } = createAdminApp({
     phases,
     operators,
     trail,
@@ -67,7 +77,7 @@ export async function testConsole(
     if (!cookie) throw new Error("no session cookie");
     return cookie;
   };
-  return { phases, operators, trail, app, routes, request, logIn, clock, liveStreams };
+  return { phases, operators, trail, app, routes, request, logIn, clock, liveStreams, close };
 }
 
 /** A form body. */

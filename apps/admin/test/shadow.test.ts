@@ -15,8 +15,10 @@ describe("the shadow reads page", () => {
     const console = await testConsole(stack, "shadow");
     const val = await console.logIn("val");
     const { client, tablePrefix } = console.phases;
-    expect(readable(await (await console.request("/shadow", { cookie: val })).text())).toContain(
-      "No shadow read was counted in these minutes",
+    const before = readable(await (await console.request("/shadow", { cookie: val })).text());
+    expect(before).toContain("No shadow read was counted in these minutes");
+    expect(before).toContain(
+      "The 3 -> 4 move's shadow check applies in phase 3 (its counters start afresh on entering it); the phase is 1.",
     );
     await console.phases.set(3, { who: "ada", force: true, reason: "test setup" });
     // What the store's shadow readers write as they compare (two flushes in two minutes).
@@ -55,7 +57,10 @@ describe("the shadow reads page", () => {
     expect(page).toContain(
       "Comparisons Mismatches Mismatch rate 3 -> 4 threshold Errors Timeouts 1500 1 0.0667% below 0.10%, over at least 1000 comparisons 2 3",
     );
-    expect(page).toContain("the 3 -> 4 move's shadow check is met");
+    // The guard rail's own check and words (phase 3).
+    expect(page).toContain(
+      "The 3 -> 4 move's shadow check is met: the shadow mismatch rate is 0.0667% (1 of 1500 comparisons), below the threshold of 0.1%.",
+    );
     expect(page).toContain("User id=42 · ");
     expect(page).toContain("served by mysql, shadow from dynamodb · request req-7f3a · inspect");
     expect(page).toContain("Field Served (mysql) Shadow (dynamodb) firstName <b>Ada</b> Eve");

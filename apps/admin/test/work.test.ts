@@ -167,7 +167,7 @@ describe("the console's work on the stores", () => {
 
     const resumed = await console.request("/api/backfill/resume", { cookie: ada, ...json({}) });
     expect(resumed.status).toBe(202);
-    expect(await resumed.json()).toEqual({ runId: open.id, joined: true });
+    expect(await resumed.json()).toEqual({ runId: open.id, joined: true, resumed: true });
     const done = await until("the run to finish", async () => {
       const now = await worker();
       return now?.state === "done" ? now : undefined;
@@ -179,11 +179,13 @@ describe("the console's work on the stores", () => {
     expect(run?.stopped).toBeUndefined();
     expect((await console.request("/api/backfill/stop", { cookie: ada, ...json({}) })).status).toBe(409);
 
+    // Recorded by the ledger itself, as a run driven from the CLI is.
     const trail = await console.trail.page({ kind: "backfill" });
     expect(trail.entries.map((entry) => [entry.who, entry.what]).reverse()).toEqual([
       ["ada", `backfill run ${open.id} started (User, at most 60 items/s)`],
       ["ada", `backfill run ${open.id} stopped (its workers give their segments back after the page under way)`],
-      ["ada", `backfill run ${open.id} resumed (User, at most 60 items/s)`],
+      ["ada", `backfill run ${open.id} resumed`],
+      ["ada", `backfill run ${open.id} finished: 150 rows written, 0 skipped, 0 rejected`],
     ]);
   });
 
@@ -288,6 +290,45 @@ describe("the console's work on the stores", () => {
     expect(((await late.json()) as { error: { message: string } }).error.message).toBe(
       "the phase is 5: MySQL is no longer written, so there is no authoritative copy to repair from",
     );
+  });
+
+  it("closing the console stops its worker (the run stays open, another worker goes on with it) and starts nothing more", async () => {
+    const { console, ledger } = await consoleWithStores("close");
+    const ada = await console.logIn("ada");
+    await console.phases.set(2, { who: "ada", force: true, reason: "test setup" });
+    const started = await console.request("/api/backfill/start", {
+      cookie: ada,
+      ...json({ entities: ["User"], rate: 60 }),
+    });
+    expect(started.status).toBe(202);
+    await until("rows written", async () => {
+      const current = await ledger.current();
+      return current !== undefined && current.written >= 10 ? current : undefined;
+    });
+    await console.close();
+    const worker = ((await (await console.request("/api/backfill", { cookie: ada })).json()) as { worker: Worker })
+      .worker;
+    expect(worker.state).toBe("stopped");
+    expect(worker.message).toMatch(/^stopped as this console closed: run \S+ stays open/);
+    const open = await ledger.current();
+    expect(open?.state).toBe("running");
+    expect(open?.stopped).toBeUndefined();
+    expect(open?.segmentsLeased).toBe(0);
+    const refused = await console.request("/api/backfill/start", { cookie: ada, ...json({}) });
+    expect(refused.status).toBe(503);
+    expect((await console.request("/api/validation/run", { cookie: ada, ...json({}) })).status).toBe(503);
+
+    // Another console (a restart) offers to work on the open run, and finishes it.
+    const { console: again } = await consoleWithStores("close");
+    const ada2 = await again.logIn("ada");
+    const page = readable(await (await again.request("/backfill", { cookie: ada2 })).text());
+    expect(page).toContain("Stop run");
+    expect(page).toContain("Work on it from this console");
+    const joined = await again.request("/backfill/resume", { cookie: ada2, ...form({}) });
+    expect(joined.status).toBe(303);
+    expect(joined.headers.get("location")).toBe("/backfill?done=joined");
+    await until("the run to finish", async () => ((await ledger.runs(1))[0]?.state === "finished" ? true : undefined));
+    expect((await ledger.runs(1))[0]?.written).toBe(150);
   });
 
   it("without the stores it watches only: acting answers 503 and the pages say why", async () => {

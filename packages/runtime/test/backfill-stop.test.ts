@@ -7,7 +7,14 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { useTestStack } from "@ferry/stack/testing";
 import { describe, expect, it } from "vitest";
-import { BackfillLedger, BackfillRefused, BackfillRunClosed, runBackfill } from "../src/backfill/index.ts";
+import {
+  BackfillLedger,
+  BackfillRefused,
+  BackfillRunClosed,
+  BackfillStoppedAgain,
+  runBackfill,
+} from "../src/backfill/index.ts";
+import { AuditTrail } from "../src/control/index.ts";
 import { useContractStores } from "../src/testing/index.ts";
 import { differencesOf, setPhase } from "./backfill-fixtures-run.ts";
 import { BACKFILL_KEYS_DDL } from "./backfill-keys-fixture.ts";
@@ -63,9 +70,16 @@ describe("stopping a backfill run", () => {
 
     // Stopping again keeps who stopped it first.
     expect((await console.stop(first.runId, "bob")).stopped?.who).toBe("ada");
+    // A resume undoes the stop it saw, never a later one: resumed, stopped again by carol, then a stale resume.
+    const seen = (await console.run(first.runId)).stopped;
+    await console.resume(first.runId, "bob", seen);
+    await console.stop(first.runId, "carol");
+    await expect(console.resume(first.runId, "dave", seen)).rejects.toThrow(BackfillStoppedAgain);
+    await expect(console.resume(first.runId, "dave", seen)).rejects.toThrow(/was stopped again by carol at /);
+    expect((await console.run(first.runId)).stopped?.who).toBe("carol");
     // A worker started without --resume is refused and writes nothing.
     await expect(runBackfill(services, options)).rejects.toThrow(BackfillRefused);
-    await expect(runBackfill(services, options)).rejects.toThrow(/was stopped by ada/);
+    await expect(runBackfill(services, options)).rejects.toThrow(/was stopped by carol/);
     expect((await console.progress(first.runId)).written).toBe(first.written);
 
     const resumed = await runBackfill(services, { ...options, resume: true });
@@ -75,7 +89,25 @@ describe("stopping a backfill run", () => {
     expect(resumed.report.state).toBe("finished");
     expect(resumed.report.stopped).toBeUndefined();
     expect(resumed.report.written).toBe(120);
+    // Minute by minute (the console's chart of the whole run), both workers' rows, each once.
+    const minutes = await console.minutes(first.runId);
+    expect(minutes.length).toBeGreaterThan(0);
+    expect(minutes.every((minute) => /^\d{4}-\d\d-\d\dT\d\d:\d\dZ$/.test(minute.minute))).toBe(true);
+    expect(minutes.reduce((sum, minute) => sum + minute.written + minute.skipped, 0)).toBe(
+      resumed.report.written + resumed.report.skipped,
+    );
     expect(await differencesOf(stack, testbed, "Reading")).toEqual([]);
+
+    // Each step is in the audit trail, whoever took it (here no console: the ledger records it).
+    const trail = await new AuditTrail(stack.dynamodb(), { tablePrefix: stack.tablePrefix }).page({ kind: "backfill" });
+    expect(trail.entries.map((entry) => [entry.who, entry.what]).reverse()).toEqual([
+      ["worker", `backfill run ${first.runId} started (Reading)`],
+      ["ada", `backfill run ${first.runId} stopped (its workers give their segments back after the page under way)`],
+      ["bob", `backfill run ${first.runId} resumed`],
+      ["carol", `backfill run ${first.runId} stopped (its workers give their segments back after the page under way)`],
+      ["worker", `backfill run ${first.runId} resumed`],
+      ["worker", `backfill run ${first.runId} finished: 120 rows written, 0 skipped, 0 rejected`],
+    ]);
 
     // A run that has ended can be neither stopped nor resumed.
     await expect(console.stop(first.runId, "ada")).rejects.toThrow(BackfillRunClosed);

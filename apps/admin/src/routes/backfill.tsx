@@ -26,8 +26,12 @@ export function backfillRoutes(
   const run = async (id: string) => {
     if (!/^[\w.:-]{1,100}$/.test(id)) throw new AdminError(404, "not_found", "There is no backfill run with this id.");
     try {
-      const [report, rejected] = await Promise.all([backfill.progress(id), backfill.rejected(id)]);
-      return { run: report, rejected };
+      const [report, rejected, minutes] = await Promise.all([
+        backfill.progress(id),
+        backfill.rejected(id),
+        backfill.minutes(id),
+      ]);
+      return { run: report, rejected, minutes };
     } catch (error) {
       if (error instanceof BackfillRunNotFound)
         throw new AdminError(404, "not_found", "There is no backfill run with this id.");
@@ -36,10 +40,13 @@ export function backfillRoutes(
   };
   const page = async (c: Context<AdminEnv>, flash?: BackfillFlash, status: 200 | 400 | 409 = 200) => {
     const [current, runs] = await Promise.all([backfill.current(), backfill.runs(20)]);
+    const minutes = current === undefined ? [] : await backfill.minutes(current.id);
     return c.html(
       <BackfillPage
         operator={me(c)}
         current={current}
+        minutes={minutes}
+        now={now()}
         runs={runs}
         worker={work?.backfillWorker()}
         entities={work === undefined ? undefined : entities}
@@ -53,6 +60,7 @@ export function backfillRoutes(
     started: "The backfill started: this console's worker is on it.",
     stopped: "The run is stopped: its workers give their segments back after the page under way.",
     resumed: "The run is resumed: this console's worker is on it.",
+    joined: "This console's worker is on the open run too.",
   };
   routes.get("/backfill", "viewer", async (c) => {
     const done = SAID[c.req.query("done") ?? ""];
@@ -91,7 +99,14 @@ export function backfillRoutes(
   const resume = (c: Context<AdminEnv>) => working().resumeBackfill(me(c).name);
   routes.post("/backfill/start", "operator", formAction("started", start));
   routes.post("/backfill/stop", "operator", formAction("stopped", stop));
-  routes.post("/backfill/resume", "operator", formAction("resumed", resume));
+  routes.post("/backfill/resume", "operator", async (c) => {
+    let resumed = true;
+    const answer = await formAction("resumed", async (context) => {
+      resumed = (await resume(context)).resumed;
+    })(c);
+    if (answer.status !== 303) return answer;
+    return c.redirect(`/backfill?done=${resumed ? "resumed" : "joined"}`, 303);
+  });
   routes.post("/api/backfill/start", "operator", async (c) => c.json(await start(c, await jsonBody(c)), 202));
   routes.post("/api/backfill/stop", "operator", async (c) => c.json({ run: await stop(c) }));
   routes.post("/api/backfill/resume", "operator", async (c) => c.json(await resume(c), 202));
@@ -142,11 +157,13 @@ export function backfillRoutes(
   );
   routes.get("/backfill/:id", "viewer", async (c) => {
     const found = await run(c.req.param("id") ?? "");
-    return c.html(<RunPage operator={me(c)} run={found.run} rejected={found.rejected} />);
+    return c.html(
+      <RunPage operator={me(c)} run={found.run} rejected={found.rejected} minutes={found.minutes} now={now()} />,
+    );
   });
   routes.get("/api/backfill/:id", "viewer", async (c) => {
     const found = await run(c.req.param("id") ?? "");
     const rows = found.rejected.rows.map((row) => ({ ...row, key: JSON.parse(encodeKey(row.key)) as unknown }));
-    return c.json({ run: found.run, rejected: { ...found.rejected, rows } });
+    return c.json({ run: found.run, rejected: { ...found.rejected, rows }, minutes: found.minutes });
   });
 }

@@ -38,7 +38,14 @@ export function shadowRoutes(routes: AccessRoutes, phases: PhaseStore, now: () =
       }
       throw error;
     }
+    // The 3 -> 4 move's own shadow check (the guard rail's code, as the phase page shows it), in phase 3 only: the
+    // counters start afresh on entering phase 3, so before it they say nothing of the move.
+    const check =
+      state.phase === 3
+        ? (await phases.preconditions(4, state)).find((precondition) => precondition.name === "shadow reads")
+        : undefined;
     return {
+      check: check === undefined ? undefined : { met: check.met, reason: check.reason },
       counts,
       threshold: state.mismatchThreshold,
       minComparisons: state.minComparisons,

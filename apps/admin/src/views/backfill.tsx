@@ -1,6 +1,6 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 /** The backfill: the open run's live progress per entity, the runs before it, and a run's rejected rows. */
-import type { Operator, RejectedRows, RunReport } from "@ferry/runtime";
+import type { Operator, RejectedRows, RunMinute, RunReport } from "@ferry/runtime";
 import type { WorkView } from "../console-work.ts";
 import { Layout } from "./layout.tsx";
 
@@ -65,6 +65,34 @@ function Progress(props: { run: RunReport }) {
   );
 }
 
+/**
+ * The run minute by minute, from its first minute to its last (or now): rows written and skipped per second in each
+ * minute, as the workers checkpointed them. A minute with nothing checkpointed is 0.
+ */
+function RunHistory(props: { run: RunReport; minutes: readonly RunMinute[]; now: number }) {
+  const { run, minutes } = props;
+  if (minutes.length === 0) return <p class="muted">No rows checkpointed yet.</p>;
+  const minuteOf = (ms: number) => Math.floor(ms / 60_000) * 60_000;
+  const first = minuteOf(Date.parse(run.startedAt));
+  const last = minuteOf(run.finishedAt === undefined ? props.now : Date.parse(run.finishedAt));
+  const counted = new Map(minutes.map((minute) => [minute.minute, minute]));
+  const every: number[] = [];
+  for (let at = first; at <= last && every.length < 10_080; at += 60_000) every.push(at);
+  const of = (ms: number) => counted.get(`${new Date(ms).toISOString().slice(0, 16)}Z`);
+  const series = {
+    at: every.map((ms) => ms / 1000),
+    written: every.map((ms) => Math.round(((of(ms)?.written ?? 0) / 60) * 10) / 10),
+    skipped: every.map((ms) => Math.round(((of(ms)?.skipped ?? 0) / 60) * 10) / 10),
+  };
+  return (
+    <figure
+      class="chart"
+      data-run-history={JSON.stringify(series)}
+      aria-label="rows written and skipped per second, minute by minute, over the whole run"
+    />
+  );
+}
+
 /** A message after a form, and what was typed (shown again next to the fields). */
 export interface BackfillFlash {
   kind: "ok" | "bad";
@@ -111,15 +139,27 @@ function Controls(props: {
           </button>
         </form>
       ) : current ? (
-        <form method="post" action="/backfill/stop">
-          <p>
-            Stopping reaches every worker of the run, wherever it runs: each gives its segment back after the page under
-            way. The run stays open with its checkpoints.
-          </p>
-          <button type="submit" class="primary danger">
-            Stop run {current.id}
-          </button>
-        </form>
+        <>
+          <form method="post" action="/backfill/stop">
+            <p>
+              Stopping reaches every worker of the run, wherever it runs: each gives its segment back after the page
+              under way. The run stays open with its checkpoints.
+            </p>
+            <button type="submit" class="primary danger">
+              Stop run {current.id}
+            </button>
+          </form>
+          {worker?.state === "running" ? null : (
+            <form method="post" action="/backfill/resume">
+              <p class="muted">
+                A run whose workers have ended (a console restarted, a worker killed) goes on once a worker works on it.
+              </p>
+              <button type="submit" class="primary">
+                Work on it from this console
+              </button>
+            </form>
+          )}
+        </>
       ) : (
         <form method="post" action="/backfill/start">
           <fieldset>
@@ -155,6 +195,9 @@ function Controls(props: {
 export function BackfillPage(props: {
   operator: Operator;
   current?: RunReport | undefined;
+  /** The open run's minutes. */
+  minutes?: readonly RunMinute[] | undefined;
+  now: number;
   runs: readonly RunReport[];
   worker?: WorkView | undefined;
   entities?: readonly string[] | undefined;
@@ -183,7 +226,10 @@ export function BackfillPage(props: {
               <span data-field="total-rate">{Math.round(current.itemsPerSecond)}</span> items/s in all (updated live)
             </p>
             <Progress run={current} />
+            <h3>Since this page opened, updated live (rows written per second)</h3>
             <figure class="chart" data-chart aria-label="items written per second" />
+            <h3>The whole run, minute by minute</h3>
+            <RunHistory run={current} minutes={props.minutes ?? []} now={props.now} />
           </>
         ) : (
           <p class="muted">
@@ -235,7 +281,13 @@ export function BackfillPage(props: {
   );
 }
 
-export function RunPage(props: { operator: Operator; run: RunReport; rejected: RejectedRows }) {
+export function RunPage(props: {
+  operator: Operator;
+  run: RunReport;
+  rejected: RejectedRows;
+  minutes: readonly RunMinute[];
+  now: number;
+}) {
   const { run, rejected } = props;
   return (
     <Layout title={`Backfill run ${run.id}`} operator={props.operator}>
@@ -249,6 +301,8 @@ export function RunPage(props: { operator: Operator; run: RunReport; rejected: R
         </p>
         {run.failure ? <div class="notice bad">{run.failure}</div> : null}
         <Progress run={run} />
+        <h3>Minute by minute (rows written and skipped per second)</h3>
+        <RunHistory run={run} minutes={props.minutes} now={props.now} />
       </section>
       <section class="card" aria-label="rejected rows">
         <h2>Rejected rows ({rejected.count})</h2>
@@ -286,6 +340,9 @@ export function RunPage(props: { operator: Operator; run: RunReport; rejected: R
       <p>
         <a href="/backfill">All runs</a>
       </p>
+      <link rel="stylesheet" href="/assets/uplot.css" />
+      <script src="/assets/uplot.js" defer />
+      <script src="/assets/admin.js" defer />
     </Layout>
   );
 }

@@ -15,6 +15,8 @@ export function mismatchInspectHref(mismatch: Mismatch): string | undefined {
 }
 
 export interface ShadowView {
+  /** The 3 -> 4 move's shadow check as the guard rail finds it now (phase 3 only). */
+  check?: { met: boolean; reason: string } | undefined;
   counts: ShadowCounts;
   threshold: number;
   minComparisons: number;
@@ -32,7 +34,7 @@ export function ShadowPage(props: { operator: Operator; view: ShadowView }) {
   const { view } = props;
   const { counts } = view;
   const rate = counts.comparisons > 0 ? counts.mismatches / counts.comparisons : 0;
-  const below = counts.comparisons >= view.minComparisons && rate < view.threshold;
+  const below = view.check?.met === true;
   // The chart's series, every minute of the span oldest first (a minute with nothing counted is 0): epoch seconds,
   // comparisons, the mismatch rate (%), errors and timeouts, and the threshold (%).
   const counted = new Map(view.minutes.map((minute) => [minute.minute, minute]));
@@ -73,7 +75,7 @@ export function ShadowPage(props: { operator: Operator; view: ShadowView }) {
               <td data-field="mismatches" class={counts.mismatches > 0 ? "unmet" : ""}>
                 {counts.mismatches}
               </td>
-              <td data-field="rate" class={below ? "met" : "unmet"}>
+              <td data-field="rate" class={view.check === undefined ? "" : below ? "met" : "unmet"}>
                 {percent(rate)}
               </td>
               <td>
@@ -84,12 +86,12 @@ export function ShadowPage(props: { operator: Operator; view: ShadowView }) {
             </tr>
           </tbody>
         </table>
+        <p class={view.check === undefined ? "muted" : view.check.met ? "met" : "unmet"} data-check-met={String(below)}>
+          {view.check === undefined
+            ? `The 3 -> 4 move's shadow check applies in phase 3 (its counters start afresh on entering it); the phase is ${view.phase}.`
+            : `The 3 -> 4 move's shadow check is ${view.check.met ? "met" : "not met"}: ${view.check.reason}.`}
+        </p>
         <p class="muted">
-          {below
-            ? "The mismatch rate is below the threshold over enough comparisons: the 3 -> 4 move's shadow check is met."
-            : counts.comparisons < view.minComparisons
-              ? `The 3 -> 4 move waits for ${view.minComparisons - counts.comparisons} more comparisons.`
-              : "The mismatch rate is not below the threshold: the 3 -> 4 move is refused until it is."}{" "}
           Errors and timeouts are shadow reads that gave no result to compare; they never touch what the app served.
         </p>
       </section>

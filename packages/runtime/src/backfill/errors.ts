@@ -36,3 +36,8 @@ export class BackfillNotFinished extends BackfillError {
 export class LeaseLost extends BackfillError {
   override readonly name = "LeaseLost";
 }
+
+/** A resume that would undo a stop made after the one it saw (the run was stopped again meanwhile, or resumed). */
+export class BackfillStoppedAgain extends BackfillError {
+  override readonly name = "BackfillStoppedAgain";
+}

@@ -11,6 +11,7 @@ export {
   BackfillRunClosed,
   BackfillRunNotFound,
   BackfillRunOpen,
+  BackfillStoppedAgain,
   LeaseLost,
 } from "./errors.ts";
 export type { CheckpointProgress, ClaimOptions, ClaimResult, SegmentClaim } from "./leases.ts";
@@ -26,6 +27,7 @@ export type {
   EntityTotals,
   Lease,
   LedgerSegment,
+  RunMinute,
   RunRecord,
   RunState,
   RunStop,

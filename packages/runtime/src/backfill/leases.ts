@@ -23,6 +23,7 @@ import { encodeKey, errorText } from "../outbox/entry.ts";
 import { BackfillError, LeaseLost } from "./errors.ts";
 import {
   type LedgerSegment,
+  minuteKey,
   NO_COUNTS,
   type RunRecord,
   readSegments,
@@ -308,12 +309,33 @@ export class SegmentLeases {
       this.pending.delete(claim.token);
       throw await this.lost(table, claim, error);
     }
+    const { written, skipped } = pending.counts;
     if (end === undefined) {
       pending.counts = { ...NO_COUNTS };
       delete pending.after;
       pending.lastWrite = now;
     } else {
       this.pending.delete(claim.token);
+    }
+    if (written + skipped > 0) await this.addMinute(table, claim.runId, now, written, skipped);
+  }
+
+  /**
+   * Adds checkpointed counts to the run's minute (its chart over the whole run). Display only: the segment's counts
+   * are the record, so a minute that cannot be written is not tried again and fails nothing.
+   */
+  private async addMinute(table: string, runId: string, at: number, written: number, skipped: number): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: table,
+          Key: minuteKey(runId, at),
+          UpdateExpression: "ADD written :written, skipped :skipped",
+          ExpressionAttributeValues: { ":written": { N: String(written) }, ":skipped": { N: String(skipped) } },
+        }),
+      );
+    } catch {
+      // The chart misses this checkpoint's rows; the run's counts do not.
     }
   }
 

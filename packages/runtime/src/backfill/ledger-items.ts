@@ -265,6 +265,31 @@ export async function readPartition(
   return items;
 }
 
+/** The sort key prefix of a run's per-minute counts (MINUTE#2025-01-02T03:04Z): what its chart shows. */
+export const MINUTE_PREFIX = "MINUTE#";
+
+/** The item of a run's counts in the minute (UTC) `at` falls in. */
+export function minuteKey(runId: string, at: number): ControlItem {
+  return controlKey({ pk: runPartition(runId), sk: `${MINUTE_PREFIX}${new Date(at).toISOString().slice(0, 16)}Z` });
+}
+
+/** The rows a run's workers wrote and skipped in one minute. */
+export interface RunMinute {
+  /** `2025-01-02T03:04Z`. */
+  minute: string;
+  written: number;
+  skipped: number;
+}
+
+/** A run's per-minute counts, oldest first (minutes with nothing checkpointed are absent). */
+export async function readRunMinutes(client: DynamoDBClient, table: string, runId: string): Promise<RunMinute[]> {
+  return (await readPartition(client, table, runId, MINUTE_PREFIX)).map((item) => ({
+    minute: text(item[CONTROL_KEY.sort]).slice(MINUTE_PREFIX.length),
+    written: Number(item.written?.N ?? 0),
+    skipped: Number(item.skipped?.N ?? 0),
+  }));
+}
+
 /** A run's segments, in sort key order (entity name, then index). */
 export async function readSegments(client: DynamoDBClient, table: string, runId: string): Promise<SegmentRecord[]> {
   return (await readPartition(client, table, runId, SEGMENT_PREFIX)).map(segmentFromItem);

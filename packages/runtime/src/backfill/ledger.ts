@@ -20,6 +20,8 @@
  * |                       |                        | `checkpoint` (the last key done), `written`, `skipped`,           |
  * |                       |                        | `rejected`, `errors` (N), the lease (`leaseOwner`, `leaseToken`,  |
  * |                       |                        | `leaseExpires`: epoch ms), `claimedAt`, `lastError`, `doneAt`     |
+ * | `BACKFILL#RUN#<id>`   | `MINUTE#<minute>`      | `written`, `skipped` (N): the rows checkpointed in that minute    |
+ * |                       |                        | (UTC, `2025-01-02T03:04Z`), for the run's chart (display only)    |
  * | `BACKFILL#RUN#<id>`   | `REJECTED`             | `stored` (N): the rejected rows kept for the run                  |
  * | `BACKFILL#RUN#<id>`   | `REJECTED#<entity>#<h>`| one rejected row (h: a hash of its key): `entity`, `key`,         |
  * |                       |                        | `reason`, `at`                                                    |
@@ -37,16 +39,24 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import {
+  type AttributeValue,
   type DynamoDBClient,
   GetItemCommand,
   TransactWriteItemsCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import type { EntityValue } from "../codec/index.ts";
+import { AuditTrail } from "../control/audit-trail.ts";
 import { currentRunOfDualWrites } from "../control/backfill-status.ts";
 import { controlKey, ensureControlTable, newestFirst } from "../control/table.ts";
 import { cancellationCodes } from "../dynamodb/cancellation-codes.ts";
-import { BackfillError, BackfillNotFinished, BackfillRunClosed, BackfillRunNotFound } from "./errors.ts";
+import {
+  BackfillError,
+  BackfillNotFinished,
+  BackfillRunClosed,
+  BackfillRunNotFound,
+  BackfillStoppedAgain,
+} from "./errors.ts";
 import {
   type CheckpointProgress,
   type ClaimOptions,
@@ -58,7 +68,10 @@ import {
   BACKFILL_RUNS_PARTITION,
   type EntityTotals,
   OPEN_RUN_KEY,
+  type RunMinute,
   type RunRecord,
+  type RunStop,
+  readRunMinutes,
   readSegments,
   runFromItem,
   runKey,
@@ -121,6 +134,7 @@ export class BackfillLedger {
   private readonly now: () => number;
   private readonly leases: SegmentLeases;
   private readonly rejectedRows: RejectedRowLog;
+  private readonly trail: AuditTrail;
 
   constructor(
     readonly client: DynamoDBClient,
@@ -139,6 +153,19 @@ export class BackfillLedger {
     const table = () => this.table();
     this.leases = new SegmentLeases(client, table, this.now, interval);
     this.rejectedRows = new RejectedRowLog(client, table, this.now, limit);
+    this.trail = new AuditTrail(client, { tablePrefix: this.tablePrefix, now: this.now });
+  }
+
+  /**
+   * Records what happened to a run in the audit trail (a run started, stopped, resumed, ended), whoever did it: the
+   * CLI, the console, a job runner. A trail that cannot be written is told on stderr; the run's change stands.
+   */
+  private async recorded(entry: Parameters<AuditTrail["record"]>[0]): Promise<void> {
+    try {
+      await this.trail.record(entry);
+    } catch (error) {
+      console.error(`ferry: the audit trail could not record "${entry.what}"`, error);
+    }
   }
 
   /** The control table's name, once it exists (created on first use). */
@@ -187,6 +214,12 @@ export class BackfillLedger {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.client.send(new TransactWriteItemsCommand({ TransactItems: openRunWrites(table, run) }));
+        const rate = run.options.rate;
+        await this.recorded({
+          who,
+          kind: "backfill",
+          what: `backfill run ${id} started (${run.entities.join(", ")}${typeof rate === "number" ? `, at most ${rate} items/s` : ""})`,
+        });
         return { id, joined: false };
       } catch (error) {
         const codes = cancellationCodes(error);
@@ -273,6 +306,11 @@ export class BackfillLedger {
     return reports;
   }
 
+  /** A run's rows written and skipped minute by minute, oldest first (its chart over the whole run). */
+  async minutes(runId: string): Promise<RunMinute[]> {
+    return readRunMinutes(this.client, await this.table(), runId);
+  }
+
   /** Whether a run other than `runId` was ever recorded (two run records read, nothing else). */
   async hasOtherRun(runId: string): Promise<boolean> {
     const table = await this.table();
@@ -339,44 +377,68 @@ export class BackfillLedger {
    * has ended.
    */
   async stop(runId: string, who: string): Promise<RunReport> {
-    return this.setStopped(runId, who, true);
+    const before = await this.run(runId);
+    const report = await this.setStopped(runId, who, true);
+    if (before.stopped === undefined) {
+      await this.recorded({
+        who,
+        kind: "backfill",
+        what: `backfill run ${runId} stopped (its workers give their segments back after the page under way)`,
+      });
+    }
+    return report;
   }
 
-  /** Lets a stopped run be claimed again (workers are to be started: a stopped worker has ended). */
-  async resume(runId: string, who: string): Promise<RunReport> {
-    return this.setStopped(runId, who, false);
+  /**
+   * Lets a stopped run be claimed again (workers are to be started: a stopped worker has ended). With `seen`, only
+   * the stop that was seen is undone: a run stopped again meanwhile (another stop after a resume) stays stopped
+   * (BackfillStoppedAgain).
+   */
+  async resume(runId: string, who: string, seen?: RunStop): Promise<RunReport> {
+    const report = await this.setStopped(runId, who, false, seen);
+    await this.recorded({ who, kind: "backfill", what: `backfill run ${runId} resumed` });
+    return report;
   }
 
-  private async setStopped(runId: string, who: string, stop: boolean): Promise<RunReport> {
+  private async setStopped(runId: string, who: string, stop: boolean, seen?: RunStop): Promise<RunReport> {
     const name = who.trim();
     if (name === "") throw new BackfillError(`${stop ? "stopping" : "resuming"} a backfill run must say who does it`);
     const table = await this.table();
+    const names: Record<string, string> = { "#state": "state" };
+    const values: Record<string, AttributeValue> = { ":running": { S: "running" } };
+    let condition = "attribute_exists(pk) AND #state = :running";
+    if (seen !== undefined) {
+      names["#stoppedAt"] = "stoppedAt";
+      values[":seen"] = { S: seen.at };
+      condition += " AND #stoppedAt = :seen";
+    }
+    if (stop) {
+      values[":who"] = { S: name };
+      values[":at"] = { S: new Date(this.now()).toISOString() };
+    }
     try {
       await this.client.send(
         new UpdateItemCommand({
           TableName: table,
           Key: runKey(runId),
-          ...(stop
-            ? {
-                UpdateExpression:
-                  "SET stoppedBy = if_not_exists(stoppedBy, :who), stoppedAt = if_not_exists(stoppedAt, :at)",
-                ExpressionAttributeValues: {
-                  ":who": { S: name },
-                  ":at": { S: new Date(this.now()).toISOString() },
-                  ":running": { S: "running" },
-                },
-              }
-            : {
-                UpdateExpression: "REMOVE stoppedBy, stoppedAt",
-                ExpressionAttributeValues: { ":running": { S: "running" } },
-              }),
-          ConditionExpression: "attribute_exists(pk) AND #state = :running",
-          ExpressionAttributeNames: { "#state": "state" },
+          UpdateExpression: stop
+            ? "SET stoppedBy = if_not_exists(stoppedBy, :who), stoppedAt = if_not_exists(stoppedAt, :at)"
+            : "REMOVE stoppedBy, stoppedAt",
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
         }),
       );
     } catch (error) {
       if ((error as { name?: unknown }).name !== "ConditionalCheckFailedException") throw error;
       const run = await this.run(runId); // BackfillRunNotFound when there is none
+      if (run.state === "running" && seen !== undefined) {
+        throw new BackfillStoppedAgain(
+          run.stopped === undefined
+            ? `backfill run ${runId} was resumed meanwhile`
+            : `backfill run ${runId} was stopped again by ${run.stopped.who} at ${run.stopped.at}; it stays stopped`,
+        );
+      }
       throw new BackfillRunClosed(
         `backfill run ${runId} has ${run.state}${run.finishedAt === undefined ? "" : ` (at ${run.finishedAt})`}; it cannot be ${stop ? "stopped" : "resumed"}`,
       );
@@ -433,6 +495,15 @@ export class BackfillLedger {
         cause: error,
       });
     }
-    return this.report(await this.run(run.id));
+    const ended = await this.report(await this.run(run.id));
+    await this.recorded({
+      who: run.who,
+      kind: "backfill",
+      what:
+        state === "finished"
+          ? `backfill run ${run.id} finished: ${ended.written} rows written, ${ended.skipped} skipped, ${ended.rejected} rejected`
+          : `backfill run ${run.id} failed: ${failure ?? ""}`,
+    });
+    return ended;
   }
 }

@@ -252,7 +252,7 @@ export async function runBackfill(services: BackfillServices, options: BackfillR
         { hint: "resume it from the console, or with ferry backfill run --resume" },
       );
     }
-    await ledger.resume(run.id, options.who);
+    await ledger.resume(run.id, options.who, record.stopped);
   }
   options.onRun?.({ runId: run.id, joined: run.joined });
   // The run's limit, as its first worker set it (a worker that joins keeps it).
