@@ -84,6 +84,13 @@ describe("the validation pages", () => {
               ],
             },
             { entity: "Product", kind: "missing-item", key: { id: 9 }, fields: [] },
+            {
+              entity: "Product",
+              kind: "orphan-marker",
+              key: { PK: "PRODUCT#00000000000000000011", SK: "PRODUCT" },
+              marker: "UNIQUE#Product#uq_products_sku#A-1",
+              fields: [],
+            },
           ],
         },
       ],
@@ -126,6 +133,11 @@ describe("the validation pages", () => {
     expect(text).toContain("in phase 2, on DynamoDB: 1 created, 1 updated, 0 deleted, 0 failed; 0 differences left.");
     expect(html).not.toContain("<script>alert(1)</script>");
     expect(html.match(/<tr class="differs">/g)).toHaveLength(2);
+    // Each difference with a record links to it in the inspector; an orphan marker has none (the item it names is not
+    // there, and its key is a table key, not the record's).
+    expect([...html.matchAll(/href="(\/inspect\?[^"]+)"/g)].map((match) => decodeURIComponent(match[1] ?? ""))).toEqual(
+      ['/inspect?entity=Product&amp;key={"id":7}', '/inspect?entity=Product&amp;key={"id":9}'],
+    );
 
     const api = await (await console.request("/api/validation", { cookie })).json();
     expect(api.reports.map((r: ValidationReport) => r.id)).toEqual([dirty.id, clean.id]);

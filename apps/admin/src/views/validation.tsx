@@ -89,6 +89,8 @@ export function ValidationListPage(props: {
 /** The record inspector's page for a difference's key (encodeKey's JSON of its identity), when it is one. */
 function differenceHref(difference: Difference): string | undefined {
   const { key } = difference;
+  // An orphan marker has no record of its own: its key is the table key of the item it names, which is not there.
+  if (difference.kind === "orphan-marker") return undefined;
   if (key === null || typeof key !== "object" || Array.isArray(key)) return undefined;
   return inspectHref(difference.entity, decodeKey(JSON.stringify(key)));
 }
