@@ -328,7 +328,10 @@ describe("the console's work on the stores", () => {
     expect(joined.status).toBe(303);
     expect(joined.headers.get("location")).toBe("/backfill?done=joined");
     await until("the run to finish", async () => ((await ledger.runs(1))[0]?.state === "finished" ? true : undefined));
-    expect((await ledger.runs(1))[0]?.written).toBe(150);
+    // Every user once: rows the closed console's worker wrote after its last checkpoint are found there and skipped.
+    const [run] = await ledger.runs(1);
+    expect((run?.written ?? 0) + (run?.skipped ?? 0)).toBe(150);
+    expect(run?.rejected).toBe(0);
   });
 
   it("without the stores it watches only: acting answers 503 and the pages say why", async () => {

@@ -30,6 +30,7 @@ export {
 } from "./load.ts";
 export type { Loose } from "./loose.ts";
 export * from "./model.ts";
+export { contractReference } from "./reference.ts";
 export { checkContractRules } from "./rules.ts";
 export { CONTRACT_SCHEMA_PATH, checkSchema, contractSchema, type JsonSchema, type SchemaCheck } from "./schema.ts";
 export {
