@@ -83,6 +83,11 @@ interface Pending {
   counts: SegmentCounts;
   after?: EntityValue;
   lastWrite: number;
+  /**
+   * The claim's writes, one after another: the lease keeper's flush and the worker's checkpoints would otherwise
+   * overlap, and a write that reset the counts after another had added to them lost those (or two sent the same).
+   */
+  chain: Promise<void>;
 }
 
 type End = { kind: "done" } | { kind: "release"; error?: string } | undefined;
@@ -174,7 +179,7 @@ export class SegmentLeases {
         }),
       );
       const taken = segmentFromItem(out.Attributes ?? {});
-      this.pending.set(token, { counts: { ...NO_COUNTS }, lastWrite: now });
+      this.pending.set(token, { counts: { ...NO_COUNTS }, lastWrite: now, chain: Promise.resolve() });
       return {
         runId,
         worker,
@@ -246,7 +251,19 @@ export class SegmentLeases {
     return pending;
   }
 
-  private async write(claim: SegmentClaim, pending: Pending, end: End): Promise<void> {
+  /** Writes what is pending (and `end`) after the claim's writes before it: one at a time, in the order asked. */
+  private write(claim: SegmentClaim, pending: Pending, end: End): Promise<void> {
+    const next = pending.chain.catch(() => {}).then(() => this.writeNow(claim, pending, end));
+    pending.chain = next;
+    return next;
+  }
+
+  /**
+   * Sends the counts and checkpoint pending now; on success takes exactly those off what is pending, so progress
+   * added while the write was on its way is kept for the next one.
+   */
+  private async writeNow(claim: SegmentClaim, pending: Pending, end: End): Promise<void> {
+    const sent = { counts: { ...pending.counts }, after: pending.after };
     const now = this.now();
     const at = new Date(now).toISOString();
     const names: Record<string, string> = { "#state": "state", "#token": "leaseToken", "#updatedAt": "updatedAt" };
@@ -258,15 +275,15 @@ export class SegmentLeases {
     const set = ["#updatedAt = :at"];
     const add: string[] = [];
     const remove: string[] = [];
-    if (pending.after !== undefined) {
+    if (sent.after !== undefined) {
       names["#checkpoint"] = "checkpoint";
-      values[":checkpoint"] = { S: encodeKey(pending.after) };
+      values[":checkpoint"] = { S: encodeKey(sent.after) };
       set.push("#checkpoint = :checkpoint");
     }
     for (const field of ["written", "skipped", "rejected", "errors"] as const) {
-      if (pending.counts[field] === 0) continue;
+      if (sent.counts[field] === 0) continue;
       names[`#${field}`] = field;
-      values[`:${field}`] = { N: String(pending.counts[field]) };
+      values[`:${field}`] = { N: String(sent.counts[field]) };
       add.push(`#${field} :${field}`);
     }
     names["#expires"] = "leaseExpires";
@@ -309,10 +326,10 @@ export class SegmentLeases {
       this.pending.delete(claim.token);
       throw await this.lost(table, claim, error);
     }
-    const { written, skipped } = pending.counts;
+    const { written, skipped } = sent.counts;
     if (end === undefined) {
-      pending.counts = { ...NO_COUNTS };
-      delete pending.after;
+      for (const field of ["written", "skipped", "rejected", "errors"] as const) pending.counts[field] -= sent.counts[field];
+      if (pending.after === sent.after) delete pending.after;
       pending.lastWrite = now;
     } else {
       this.pending.delete(claim.token);
