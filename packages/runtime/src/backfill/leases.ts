@@ -328,7 +328,8 @@ export class SegmentLeases {
     }
     const { written, skipped } = sent.counts;
     if (end === undefined) {
-      for (const field of ["written", "skipped", "rejected", "errors"] as const) pending.counts[field] -= sent.counts[field];
+      for (const field of ["written", "skipped", "rejected", "errors"] as const)
+        pending.counts[field] -= sent.counts[field];
       if (pending.after === sent.after) delete pending.after;
       pending.lastWrite = now;
     } else {
