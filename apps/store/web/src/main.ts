@@ -21,6 +21,9 @@ import { DEFAULT_STORE_DATABASE, isStoreSeeded, seedStore } from "@ferry/store";
 import { contract } from "@ferry/store-data";
 import { startStoreServer } from "./server.ts";
 
+// The AWS SDK warns that its 2027 releases need Node 22 (before its first client is made); ferry supports Node 20 today.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
 const HELP = `pnpm start [--port N] [--admin-port N] [--host H] [--admin-host H]
 
 Brings the local stack up, loads the store's demo data when its database is empty, applies the contract's
