@@ -94,6 +94,8 @@ export class ConsoleWork {
   private readonly running = new Set<Promise<unknown>>();
   /** This console's backfill worker until it has ended (settled either way). */
   private worker: Promise<void> = Promise.resolve();
+  /** This console's drain until it has ended (it leaves the fleet when it does). */
+  private draining: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly stores: ConsoleStores,
@@ -178,16 +180,37 @@ export class ConsoleWork {
    * Puts a worker in this process on the open run, on the run's own entities and rate: resumes it when it was stopped
    * (`resumed`), joins it otherwise (a run whose workers died, or another console's).
    */
-  async resumeBackfill(who: string): Promise<{ runId: string; joined: boolean; resumed: boolean }> {
+  async resumeBackfill(
+    who: string,
+    /**
+     * The stop the operator saw (its `at`), or null when they saw the run running: a run stopped or resumed since
+     * is refused (409), so that a click never undoes a stop the page did not show.
+     */
+    seen?: string | null,
+  ): Promise<{ runId: string; joined: boolean; resumed: boolean }> {
     const open = await this.ledger().current();
     if (open === undefined) throw new AdminError(409, "no_run", "No backfill run is open: there is nothing to resume.");
+    if (seen !== undefined && (open.stopped?.at ?? null) !== seen) {
+      throw new AdminError(
+        409,
+        "changed",
+        open.stopped === undefined
+          ? `Backfill run ${open.id} was resumed since this page was shown; nothing was done.`
+          : `Backfill run ${open.id} was stopped by ${open.stopped.who} at ${open.stopped.at} since this page was shown; nothing was done.`,
+      );
+    }
     const rate = open.options.rate;
     const run = await this.startBackfill(
       who,
       { entities: open.entities, ...(typeof rate === "number" ? { rate } : {}) },
       true,
     );
-    return { ...run, resumed: open.stopped !== undefined };
+    const resumed = open.stopped !== undefined;
+    // A resume is recorded by the ledger; a worker of the console joining a running run is the operator's act too.
+    if (!resumed) {
+      await this.note({ who, kind: "backfill", what: `backfill run ${run.runId}: a worker of the console joined it` });
+    }
+    return { ...run, resumed };
   }
 
   private ledger(): BackfillLedger {
@@ -318,18 +341,19 @@ export class ConsoleWork {
     const work = (async () => {
       await live.start();
       try {
-        return await drainNow(this.outbox(live), live);
+        return await drainNow(this.outbox(live), live, { signal: this.controller.signal });
       } finally {
         await live.stop();
       }
     })();
-    this.track(
+    this.draining = this.track(
       work.then(
         async (result) => {
-          view.state = result.left === 0 ? "done" : "failed";
+          view.state = result.left === 0 ? "done" : result.aborted ? "stopped" : "failed";
           view.message =
             `replayed ${result.synced} to ${result.target}; ${result.left} left` +
             (result.phaseMoved ? " (the phase moved: it stopped)" : "") +
+            (result.aborted ? " (this console closed: the app's outbox loop replays the rest)" : "") +
             (result.left > 0 ? `; ${result.failed} replays failed, their entries stay with their errors` : "");
           view.endedAt = new Date(this.now()).toISOString();
           await this.note({ who, kind: "outbox", what: `drain done: ${view.message}` });
@@ -361,13 +385,15 @@ export class ConsoleWork {
 
   /**
    * Stops this console's backfill worker (it gives its segment back after the page under way; the run stays open) and
-   * waits for it. A validation, repair or drain under way is not waited for: its work is safe to lose (a validation
-   * not recorded, a repair or replay of a key that a later one redoes), and a shutdown must not wait for a full scan.
+   * waits for it, and for a drain to end its pass. A validation or repair under way is not waited for: its work is
+   * safe to lose (a validation not recorded, a repair of a key that a later one redoes), and a shutdown must not wait
+   * for a full scan.
    * Nothing new starts once it is called.
    */
   async close(): Promise<void> {
     this.controller.abort();
-    await this.worker;
+    // The drain stops before its next pass and leaves the fleet (its heartbeat deleted) before the clients go.
+    await Promise.all([this.worker, this.draining.catch(() => {})]);
   }
 
   /** Refuses new work once the console is closing. */

@@ -324,9 +324,24 @@ describe("the console's work on the stores", () => {
     const page = readable(await (await again.request("/backfill", { cookie: ada2 })).text());
     expect(page).toContain("Stop run");
     expect(page).toContain("Work on it from this console");
-    const joined = await again.request("/backfill/resume", { cookie: ada2, ...form({}) });
+    // Someone stops it after the page was shown: the page's click (it saw the run running) does not undo that stop.
+    const stopped = await ledger.stop(open?.id ?? "", "bea");
+    const stale = await again.request("/backfill/resume", { cookie: ada2, ...form({ seen: "none" }) });
+    expect(stale.status).toBe(409);
+    expect(readable(await stale.text())).toContain(
+      `Backfill run ${open?.id} was stopped by bea at ${stopped.stopped?.at} since this page was shown; nothing was done.`,
+    );
+    expect((await ledger.current())?.stopped?.who).toBe("bea");
+    await ledger.resume(open?.id ?? "", "bea");
+    const joined = await again.request("/backfill/resume", { cookie: ada2, ...form({ seen: "none" }) });
     expect(joined.status).toBe(303);
     expect(joined.headers.get("location")).toBe("/backfill?done=joined");
+    const notes = await again.trail.page({ kind: "backfill" });
+    // (The console's entries carry its test clock, the ledger's the real one: found, not ordered, here.)
+    const joins = notes.entries.filter((entry) => entry.what.endsWith("joined it"));
+    expect(joins.map((entry) => [entry.who, entry.what])).toEqual([
+      ["ada", `backfill run ${open?.id}: a worker of the console joined it`],
+    ]);
     await until("the run to finish", async () => ((await ledger.runs(1))[0]?.state === "finished" ? true : undefined));
     // Every user once: rows the closed console's worker wrote after its last checkpoint are found there and skipped.
     const [run] = await ledger.runs(1);

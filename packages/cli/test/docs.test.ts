@@ -14,6 +14,23 @@ describe("the generated docs", () => {
     expect(staleDocPages()).toEqual([]);
   });
 
+  it("link only to their own headings (anchors as GitHub makes them)", () => {
+    const slug = (heading: string) =>
+      heading
+        .toLowerCase()
+        .replace(/[^a-z0-9 _-]/g, "")
+        .replace(/ /g, "-");
+    for (const page of docPages()) {
+      const anchors = new Set([...page.text.matchAll(/^## (.+)$/gm)].map((match) => slug(match[1] ?? "")));
+      const links = [...page.text.matchAll(/\]\(#([^)]+)\)/g)].map((match) => match[1] ?? "");
+      expect(links.length, page.path).toBeGreaterThan(10);
+      expect(
+        links.filter((link) => !anchors.has(link)),
+        page.path,
+      ).toEqual([]);
+    }
+  });
+
   it("hold every command's help, and every field of the contract's schema", () => {
     const [cli, contract] = docPages();
     const walk = (command: ReturnType<typeof buildProgram>, path: string): string[] => [

@@ -12,7 +12,12 @@ interface Section {
 }
 
 const cell = (text: string) => text.replace(/\|/g, "\\|").replace(/\s*\n\s*/g, " ");
-const anchor = (title: string) => title.toLowerCase().replace(/[^a-z0-9]+/g, "-");
+/** A heading's anchor as GitHub makes it: lower case, punctuation dropped (but - and _), spaces to -. */
+const anchor = (title: string) =>
+  title
+    .toLowerCase()
+    .replace(/[^a-z0-9 _-]/g, "")
+    .replace(/ /g, "-");
 
 function refName(schema: JsonSchema): string | undefined {
   const ref = schema.$ref;

@@ -72,8 +72,12 @@ describe("stopping a backfill run", () => {
     expect((await console.stop(first.runId, "bob")).stopped?.who).toBe("ada");
     // A resume undoes the stop it saw, never a later one: resumed, stopped again by carol, then a stale resume.
     const seen = (await console.run(first.runId)).stopped;
-    await console.resume(first.runId, "bob", seen);
-    await console.stop(first.runId, "carol");
+    // Two resumes of the same stop at once (two consoles, two workers with --resume): one resumes, the other finds it
+    // running, and only the first is recorded.
+    await Promise.all([console.resume(first.runId, "bob", seen), console.resume(first.runId, "bob", seen)]);
+    expect((await console.run(first.runId)).stopped).toBeUndefined();
+    // Two stops at once: one sets the mark (and is recorded), the other finds it set.
+    await Promise.all([console.stop(first.runId, "carol"), console.stop(first.runId, "carol")]);
     await expect(console.resume(first.runId, "dave", seen)).rejects.toThrow(BackfillStoppedAgain);
     await expect(console.resume(first.runId, "dave", seen)).rejects.toThrow(/was stopped again by carol at /);
     expect((await console.run(first.runId)).stopped?.who).toBe("carol");

@@ -96,20 +96,24 @@ export function backfillRoutes(
   const start = (c: Context<AdminEnv>, body: Record<string, unknown>) =>
     working().startBackfill(me(c).name, readBackfillStart(body), false);
   const stop = (c: Context<AdminEnv>) => working().stopBackfill(me(c).name);
-  const resume = (c: Context<AdminEnv>) => working().resumeBackfill(me(c).name);
+  /** The stop the page (or the API caller) saw: its time, "none" when the run was running; absent: not checked. */
+  const seenStop = (body: Record<string, unknown>): string | null | undefined =>
+    typeof body.seen !== "string" ? undefined : body.seen === "none" ? null : body.seen;
+  const resume = (c: Context<AdminEnv>, body: Record<string, unknown>) =>
+    working().resumeBackfill(me(c).name, seenStop(body));
   routes.post("/backfill/start", "operator", formAction("started", start));
   routes.post("/backfill/stop", "operator", formAction("stopped", stop));
   routes.post("/backfill/resume", "operator", async (c) => {
     let resumed = true;
-    const answer = await formAction("resumed", async (context) => {
-      resumed = (await resume(context)).resumed;
+    const answer = await formAction("resumed", async (context, body) => {
+      resumed = (await resume(context, body)).resumed;
     })(c);
     if (answer.status !== 303) return answer;
     return c.redirect(`/backfill?done=${resumed ? "resumed" : "joined"}`, 303);
   });
   routes.post("/api/backfill/start", "operator", async (c) => c.json(await start(c, await jsonBody(c)), 202));
   routes.post("/api/backfill/stop", "operator", async (c) => c.json({ run: await stop(c) }));
-  routes.post("/api/backfill/resume", "operator", async (c) => c.json(await resume(c), 202));
+  routes.post("/api/backfill/resume", "operator", async (c) => c.json(await resume(c, await jsonBody(c)), 202));
   /** The longest one event stream stays open (the page's script opens another on a reload). */
   const STREAM_MS = 60 * 60_000;
   routes.get("/api/backfill/events", "viewer", (c) =>

@@ -130,6 +130,7 @@ function Controls(props: {
         <p class="muted">Starting, stopping and resuming a run needs the operator role.</p>
       ) : current?.stopped ? (
         <form method="post" action="/backfill/resume">
+          <input type="hidden" name="seen" value={current.stopped.at} />
           <p>
             Stopped by {current.stopped.who} at {when(current.stopped.at)}. Resuming starts a worker in this console;
             workers elsewhere resume with <code>ferry backfill run --resume</code>.
@@ -151,6 +152,7 @@ function Controls(props: {
           </form>
           {worker?.state === "running" ? null : (
             <form method="post" action="/backfill/resume">
+              <input type="hidden" name="seen" value="none" />
               <p class="muted">
                 A run whose workers have ended (a console restarted, a worker killed) goes on once a worker works on it.
               </p>

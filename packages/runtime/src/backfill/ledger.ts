@@ -377,9 +377,9 @@ export class BackfillLedger {
    * has ended.
    */
   async stop(runId: string, who: string): Promise<RunReport> {
-    const before = await this.run(runId);
-    const report = await this.setStopped(runId, who, true);
-    if (before.stopped === undefined) {
+    const { report, changed } = await this.setStopped(runId, who, true);
+    // Recorded by the stop that set the mark only (of two at once, one): the update says which it was.
+    if (changed) {
       await this.recorded({
         who,
         kind: "backfill",
@@ -392,15 +392,21 @@ export class BackfillLedger {
   /**
    * Lets a stopped run be claimed again (workers are to be started: a stopped worker has ended). With `seen`, only
    * the stop that was seen is undone: a run stopped again meanwhile (another stop after a resume) stays stopped
-   * (BackfillStoppedAgain).
+   * (BackfillStoppedAgain); one resumed meanwhile by someone else is left as it is, running.
    */
   async resume(runId: string, who: string, seen?: RunStop): Promise<RunReport> {
-    const report = await this.setStopped(runId, who, false, seen);
-    await this.recorded({ who, kind: "backfill", what: `backfill run ${runId} resumed` });
+    const { report, changed } = await this.setStopped(runId, who, false, seen);
+    if (changed) await this.recorded({ who, kind: "backfill", what: `backfill run ${runId} resumed` });
     return report;
   }
 
-  private async setStopped(runId: string, who: string, stop: boolean, seen?: RunStop): Promise<RunReport> {
+  /** Sets or clears the stop mark; `changed` when this call did (not: it was so already, or another resume did it). */
+  private async setStopped(
+    runId: string,
+    who: string,
+    stop: boolean,
+    seen?: RunStop,
+  ): Promise<{ report: RunReport; changed: boolean }> {
     const name = who.trim();
     if (name === "") throw new BackfillError(`${stop ? "stopping" : "resuming"} a backfill run must say who does it`);
     const table = await this.table();
@@ -416,8 +422,9 @@ export class BackfillLedger {
       values[":who"] = { S: name };
       values[":at"] = { S: new Date(this.now()).toISOString() };
     }
+    let changed: boolean;
     try {
-      await this.client.send(
+      const out = await this.client.send(
         new UpdateItemCommand({
           TableName: table,
           Key: runKey(runId),
@@ -427,23 +434,27 @@ export class BackfillLedger {
           ConditionExpression: condition,
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
+          ReturnValues: "UPDATED_OLD",
         }),
       );
+      // A stop changed the run when there was no mark before it; a resume when there was one.
+      const hadMark = out.Attributes?.stoppedAt !== undefined;
+      changed = stop ? !hadMark : hadMark;
     } catch (error) {
       if ((error as { name?: unknown }).name !== "ConditionalCheckFailedException") throw error;
       const run = await this.run(runId); // BackfillRunNotFound when there is none
       if (run.state === "running" && seen !== undefined) {
+        // Resumed meanwhile by someone else: what this resume wanted holds.
+        if (!stop && run.stopped === undefined) return { report: await this.progress(runId), changed: false };
         throw new BackfillStoppedAgain(
-          run.stopped === undefined
-            ? `backfill run ${runId} was resumed meanwhile`
-            : `backfill run ${runId} was stopped again by ${run.stopped.who} at ${run.stopped.at}; it stays stopped`,
+          `backfill run ${runId} was stopped again by ${run.stopped?.who} at ${run.stopped?.at}; it stays stopped`,
         );
       }
       throw new BackfillRunClosed(
         `backfill run ${runId} has ${run.state}${run.finishedAt === undefined ? "" : ` (at ${run.finishedAt})`}; it cannot be ${stop ? "stopped" : "resumed"}`,
       );
     }
-    return this.progress(runId);
+    return { report: await this.progress(runId), changed };
   }
 
   /** A run as stored; BackfillRunNotFound when there is none. */

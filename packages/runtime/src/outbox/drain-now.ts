@@ -20,6 +20,8 @@ export interface DrainNowOptions {
   limit?: number;
   /** Told after each pass: the entries replayed so far, and how many waited when it began. */
   onPass?: (synced: number, total: number) => void;
+  /** Stops the drain before its next pass (a process shutting down); what is left stays for the outbox loop. */
+  signal?: AbortSignal;
 }
 
 export interface DrainNowResult {
@@ -33,6 +35,8 @@ export interface DrainNowResult {
   left: number;
   /** The phase moved during the drain and the target is no longer the secondary store. */
   phaseMoved: boolean;
+  /** It was stopped (DrainNowOptions.signal) before the last pass. */
+  aborted: boolean;
 }
 
 export async function drainNow(
@@ -41,12 +45,18 @@ export async function drainNow(
   options: DrainNowOptions = {},
 ): Promise<DrainNowResult> {
   const target = secondaryStore(live.phase());
-  if (target === undefined) return { target, total: 0, synced: 0, failed: 0, left: 0, phaseMoved: false };
+  if (target === undefined)
+    return { target, total: 0, synced: 0, failed: 0, left: 0, phaseMoved: false, aborted: false };
   const total = (await outbox.metrics())[target].depth;
   let synced = 0;
   let failed = 0;
   let phaseMoved = false;
+  let aborted = false;
   for (;;) {
+    if (options.signal?.aborted) {
+      aborted = true;
+      break;
+    }
     // A phase that cannot be read now stops the drain: it must not go on by a phase it cannot vouch for.
     if (!(await live.refresh())) throw new Error("the phase could not be read from the control table");
     if (secondaryStore(live.phase()) !== target) {
@@ -60,5 +70,5 @@ export async function drainNow(
     if (pass.synced === 0 || pass.remaining === 0) break;
   }
   const left = (await outbox.metrics())[target].depth;
-  return { target, total, synced, failed, left, phaseMoved };
+  return { target, total, synced, failed, left, phaseMoved, aborted };
 }
