@@ -2,7 +2,8 @@
  * A claim's writes overlap in a real worker: the lease keeper flushes every third of the lease while the worker
  * checkpoints its pages. Forced here with a gate that holds the keeper's UpdateItem on its way to DynamoDB Local: a
  * checkpoint made meanwhile is neither lost (the keeper's write resetting the counts it did not send) nor sent twice
- * (a second write sending what the first has on its way).
+ * (a second write sending what the first has on its way). And a write that landed but whose answer was lost (the SDK
+ * sends it again) counts once.
  */
 
 import { dynamoDbClient } from "@ferry/stack";
@@ -107,5 +108,58 @@ describe("a claim's checkpoint while its lease keeper's write is on its way", ()
     expect(report.written).toBe(7);
     await ledger.complete(claim);
     expect((await ledger.progress(id)).written).toBe(7);
+  });
+});
+
+describe("a checkpoint whose answer is lost after it landed", () => {
+  it("is sent again by the SDK and counts once", async () => {
+    const clock = new TestClock();
+    const client = dynamoDbClient(stack.dynamodbEndpoint);
+    clients.push(client);
+    let lose = 0;
+    let sent = 0;
+    // Inside the SDK's retries: the request reaches DynamoDB Local and is applied, then its answer is "lost".
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = (args as { input?: { Key?: { sk?: { S?: string } } } }).input;
+        const segment = context.commandName === "UpdateItemCommand" && input?.Key?.sk?.S?.startsWith("SEG#") === true;
+        if (segment) sent++;
+        const result = await next(args);
+        if (segment && lose > 0) {
+          lose--;
+          throw Object.assign(new Error("the answer was lost on its way back"), {
+            name: "TimeoutError",
+            $metadata: {},
+          });
+        }
+        return result;
+      },
+      { step: "deserialize", name: "testLoseAnswer" },
+    );
+    const ledger = new BackfillLedger(client, {
+      tablePrefix: `${stack.tablePrefix}race_lost_answer_`,
+      now: clock.now,
+      checkpointIntervalMs: 1000,
+    });
+    const { id } = await ledger.createRun({
+      contract: "store",
+      who: "t",
+      entities: ["User"],
+      segments: segmentsOf("User", 1),
+    });
+    const claim = await claimed(ledger.claim(id, "w", { leaseMs: 60_000 }));
+    clock.t += 1000;
+    lose = 1;
+    sent = 0;
+    expect(await ledger.checkpoint(claim, { after: { id: 4 }, written: 4 })).toBe(true);
+    expect(sent).toBe(2); // the first attempt landed, its answer was lost, the SDK sent it again
+    expect((await ledger.progress(id)).written).toBe(4);
+    // The same for the segment's end.
+    lose = 1;
+    sent = 0;
+    await ledger.complete(claim, { after: { id: 10 }, written: 6 });
+    expect(sent).toBe(2);
+    const report = await ledger.progress(id);
+    expect([report.written, report.segmentsDone]).toEqual([10, 1]);
   });
 });

@@ -88,6 +88,8 @@ interface Pending {
    * overlap, and a write that reset the counts after another had added to them lost those (or two sent the same).
    */
   chain: Promise<void>;
+  /** Writes sent so far: each carries `<token>#<n>` as the segment's `lastWriteId` (a retried write is seen landed). */
+  writes: number;
 }
 
 type End = { kind: "done" } | { kind: "release"; error?: string } | undefined;
@@ -179,7 +181,7 @@ export class SegmentLeases {
         }),
       );
       const taken = segmentFromItem(out.Attributes ?? {});
-      this.pending.set(token, { counts: { ...NO_COUNTS }, lastWrite: now, chain: Promise.resolve() });
+      this.pending.set(token, { counts: { ...NO_COUNTS }, lastWrite: now, chain: Promise.resolve(), writes: 0 });
       return {
         runId,
         worker,
@@ -260,19 +262,28 @@ export class SegmentLeases {
 
   /**
    * Sends the counts and checkpoint pending now; on success takes exactly those off what is pending, so progress
-   * added while the write was on its way is kept for the next one.
+   * added while the write was on its way is kept for the next one. The counts are ADDed, which a write applied twice
+   * would count twice: each write names itself (`lastWriteId`) and is refused when the segment already carries its
+   * name, so when an answer was lost and the SDK sends it again, the second one is refused, and read back as landed.
    */
   private async writeNow(claim: SegmentClaim, pending: Pending, end: End): Promise<void> {
     const sent = { counts: { ...pending.counts }, after: pending.after };
+    const writeId = `${claim.token}#${++pending.writes}`;
     const now = this.now();
     const at = new Date(now).toISOString();
-    const names: Record<string, string> = { "#state": "state", "#token": "leaseToken", "#updatedAt": "updatedAt" };
+    const names: Record<string, string> = {
+      "#state": "state",
+      "#token": "leaseToken",
+      "#updatedAt": "updatedAt",
+      "#writeId": "lastWriteId",
+    };
     const values: Record<string, AttributeValue> = {
       ":open": { S: "open" },
       ":token": { S: claim.token },
       ":at": { S: at },
+      ":writeId": { S: writeId },
     };
-    const set = ["#updatedAt = :at"];
+    const set = ["#updatedAt = :at", "#writeId = :writeId"];
     const add: string[] = [];
     const remove: string[] = [];
     if (sent.after !== undefined) {
@@ -316,15 +327,18 @@ export class SegmentLeases {
           ]
             .filter((part) => part !== "")
             .join(" "),
-          ConditionExpression: "#token = :token AND #state = :open",
+          ConditionExpression:
+            "#token = :token AND #state = :open AND (attribute_not_exists(#writeId) OR #writeId <> :writeId)",
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
         }),
       );
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      this.pending.delete(claim.token);
-      throw await this.lost(table, claim, error);
+      if (!(await this.landed(table, claim, writeId))) {
+        this.pending.delete(claim.token);
+        throw await this.lost(table, claim, error);
+      }
     }
     const { written, skipped } = sent.counts;
     if (end === undefined) {
@@ -355,6 +369,18 @@ export class SegmentLeases {
     } catch {
       // The chart misses this checkpoint's rows; the run's counts do not.
     }
+  }
+
+  /** Whether the segment carries this write already (an attempt whose answer was lost had landed). */
+  private async landed(table: string, claim: SegmentClaim, writeId: string): Promise<boolean> {
+    const out = await this.client.send(
+      new GetItemCommand({
+        TableName: table,
+        Key: segmentKey(claim.runId, claim.segment.entity, claim.segment.index),
+        ConsistentRead: true,
+      }),
+    );
+    return out.Item?.lastWriteId?.S === writeId;
   }
 
   /** Why `claim` no longer holds its segment, as the segment item says now. */
