@@ -509,6 +509,11 @@ function names(value: unknown, field: string): string[] | undefined {
   return chosen.length === 0 ? undefined : [...new Set(chosen)];
 }
 
+/** The entity names a form sent (ticked boxes), as typed, to show them ticked again next to a refusal. */
+export function tickedEntities(body: Record<string, unknown>): string[] {
+  return ([] as unknown[]).concat(body.entities ?? []).filter((name): name is string => typeof name === "string");
+}
+
 /** A number typed in a form (a string) or sent as JSON (a number); undefined when left empty. */
 function typedNumber(value: unknown): number | undefined {
   if (value === undefined || value === null || value === "") return undefined;

@@ -4,7 +4,7 @@ import { type BackfillLedger, BackfillRunNotFound, encodeKey } from "@ferry/runt
 import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
 import { type AccessRoutes, operatorOf } from "../access.ts";
-import { type ConsoleWork, needWork, readBackfillStart } from "../console-work.ts";
+import { type ConsoleWork, needWork, readBackfillStart, tickedEntities } from "../console-work.ts";
 import { AdminError } from "../errors.ts";
 import type { ProgressFeed } from "../progress-feed.ts";
 import type { AdminEnv } from "../session.ts";
@@ -80,9 +80,7 @@ export function backfillRoutes(
       } catch (error) {
         if (!(error instanceof AdminError) || (error.status !== 400 && error.status !== 409)) throw error;
         const typed = {
-          entities: ([] as unknown[])
-            .concat(body.entities ?? [])
-            .filter((name): name is string => typeof name === "string"),
+          entities: tickedEntities(body),
           rate: typeof body.rate === "string" ? body.rate : "",
         };
         return page(

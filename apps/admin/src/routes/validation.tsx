@@ -3,7 +3,7 @@
 import { ControlCursorError, getValidationReport, listValidationReports, type PhaseStore } from "@ferry/runtime";
 import type { Context } from "hono";
 import { type AccessRoutes, operatorOf } from "../access.ts";
-import { type ConsoleWork, needWork, readValidationStart } from "../console-work.ts";
+import { type ConsoleWork, needWork, readValidationStart, tickedEntities } from "../console-work.ts";
 import { AdminError } from "../errors.ts";
 import type { AdminEnv } from "../session.ts";
 import { ValidationListPage, ValidationReportPage } from "../views/validation.tsx";
@@ -82,9 +82,7 @@ export function validationRoutes(
     } catch (error) {
       if (!(error instanceof AdminError) || (error.status !== 400 && error.status !== 409)) throw error;
       const typed = {
-        entities: ([] as unknown[])
-          .concat(body.entities ?? [])
-          .filter((name): name is string => typeof name === "string"),
+        entities: tickedEntities(body),
         sample: typeof body.sample === "string" ? body.sample : "",
       };
       const flash: CheckFlash = {

@@ -4,9 +4,9 @@
  * one (role, disabled, password). The rules are OperatorStore's; a refusal comes back here as a message by its form.
  */
 import { isOperatorRole, OPERATOR_ROLES, type Operator } from "@ferry/runtime";
-import { Layout } from "./layout.tsx";
+import { Layout, utcTime } from "./layout.tsx";
 
-const when = (iso: string) => (iso === "" ? "?" : `${iso.replace("T", " ").slice(0, 19)} UTC`);
+const when = (iso: string) => (iso === "" ? "?" : utcTime(iso));
 
 /** The forms of the page: creating an account, and the three changes to one. */
 export type AccountForm = "create" | "role" | "disabled" | "password";

@@ -2,9 +2,8 @@
 /** The backfill: the open run's live progress per entity, the runs before it, and a run's rejected rows. */
 import type { Operator, RejectedRows, RunMinute, RunReport } from "@ferry/runtime";
 import type { WorkView } from "../console-work.ts";
-import { Layout } from "./layout.tsx";
+import { Layout, utcTime } from "./layout.tsx";
 
-const when = (iso: string) => `${iso.replace("T", " ").slice(0, 19)} UTC`;
 const percent = (done: number, of: number) => (of <= 0 ? 100 : Math.min(100, Math.round((done / of) * 100)));
 
 /** A key as a person reads it: `id=3, sku=A-1` (a BIGINT as its digits, bytes as base64). */
@@ -121,7 +120,7 @@ function Controls(props: {
       {worker ? (
         <p data-worker={worker.state}>
           This console's worker: <strong class={worker.state === "failed" ? "unmet" : ""}>{worker.state}</strong> ·
-          started {when(worker.startedAt)} by {worker.who} · {worker.message}
+          started {utcTime(worker.startedAt)} by {worker.who} · {worker.message}
         </p>
       ) : null}
       {entities === undefined ? (
@@ -132,7 +131,7 @@ function Controls(props: {
         <form method="post" action="/backfill/resume">
           <input type="hidden" name="seen" value={current.stopped.at} />
           <p>
-            Stopped by {current.stopped.who} at {when(current.stopped.at)}. Resuming starts a worker in this console;
+            Stopped by {current.stopped.who} at {utcTime(current.stopped.at)}. Resuming starts a worker in this console;
             workers elsewhere resume with <code>ferry backfill run --resume</code>.
           </p>
           <button type="submit" class="primary">
@@ -224,7 +223,7 @@ export function BackfillPage(props: {
               {current.stopped ? <span class="unmet"> (stopped)</span> : null}
             </h2>
             <p class="muted">
-              Started {when(current.startedAt)} by {current.who} · {current.contract} ·{" "}
+              Started {utcTime(current.startedAt)} by {current.who} · {current.contract} ·{" "}
               <span data-field="total-rate">{Math.round(current.itemsPerSecond)}</span> items/s in all (updated live)
             </p>
             <Progress run={current} />
@@ -257,7 +256,7 @@ export function BackfillPage(props: {
             {runs.map((run) => (
               <tr>
                 <td>
-                  <a href={runHref(run.id)}>{when(run.startedAt)}</a>
+                  <a href={runHref(run.id)}>{utcTime(run.startedAt)}</a>
                 </td>
                 <td>{run.who}</td>
                 <td class={run.state === "failed" ? "unmet" : run.state === "finished" ? "met" : ""}>{run.state}</td>
@@ -297,9 +296,9 @@ export function RunPage(props: {
       <section class="card" aria-label="run">
         <p>
           <strong class={run.state === "failed" ? "unmet" : run.state === "finished" ? "met" : ""}>{run.state}</strong>{" "}
-          · started {when(run.startedAt)} by {run.who}
-          {run.finishedAt ? ` · ended ${when(run.finishedAt)}` : ""} · {run.contract} · {Math.round(run.itemsPerSecond)}{" "}
-          items/s
+          · started {utcTime(run.startedAt)} by {run.who}
+          {run.finishedAt ? ` · ended ${utcTime(run.finishedAt)}` : ""} · {run.contract} ·{" "}
+          {Math.round(run.itemsPerSecond)} items/s
         </p>
         {run.failure ? <div class="notice bad">{run.failure}</div> : null}
         <Progress run={run} />

@@ -2,6 +2,11 @@
 import type { Operator } from "@ferry/runtime";
 import type { Child } from "hono/jsx";
 
+/** An ISO-8601 instant as the console shows it: `2025-01-02 03:04:05 UTC`. */
+export function utcTime(iso: string): string {
+  return `${iso.replace("T", " ").slice(0, 19)} UTC`;
+}
+
 export function Layout(props: { title: string; operator?: Operator | undefined; children: Child }) {
   return (
     <html lang="en">

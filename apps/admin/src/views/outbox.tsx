@@ -4,9 +4,8 @@ import type { Operator, StoreName } from "@ferry/runtime";
 import type { OutboxStatus, WorkView } from "../console-work.ts";
 import { keyText } from "./backfill.tsx";
 import { inspectHref } from "./inspect.tsx";
-import { Layout } from "./layout.tsx";
+import { Layout, utcTime } from "./layout.tsx";
 
-const when = (iso: string) => `${iso.replace("T", " ").slice(0, 19)} UTC`;
 const STORES: readonly StoreName[] = ["dynamodb", "mysql"];
 const NAMES: Record<StoreName, string> = { dynamodb: "DynamoDB", mysql: "MySQL" };
 
@@ -91,7 +90,7 @@ export function OutboxPage(props: {
             {drain ? (
               <p data-drain={drain.state} {...(running ? { "data-reload-in": "1000" } : {})}>
                 Last drain started here: <strong class={drain.state === "failed" ? "unmet" : ""}>{drain.state}</strong>{" "}
-                · {when(drain.startedAt)} by {drain.who} · {drain.message}
+                · {utcTime(drain.startedAt)} by {drain.who} · {drain.message}
               </p>
             ) : null}
             {props.operator.role !== "operator" ? (
@@ -137,7 +136,9 @@ export function OutboxPage(props: {
                           </a>
                         </td>
                         <td>{entry.attempts}</td>
-                        <td>{entry.stuckSince === undefined ? "-" : when(new Date(entry.stuckSince).toISOString())}</td>
+                        <td>
+                          {entry.stuckSince === undefined ? "-" : utcTime(new Date(entry.stuckSince).toISOString())}
+                        </td>
                         <td>{entry.lastError ?? ""}</td>
                       </tr>
                     ))}

@@ -1,9 +1,8 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 /** Shadow reads: the counts of the current phase-3 period against the 3 -> 4 threshold, by the minute, and the mismatches. */
 import type { Mismatch, Operator, ShadowCounts, ShadowMinute } from "@ferry/runtime";
-import { Layout } from "./layout.tsx";
+import { Layout, utcTime } from "./layout.tsx";
 
-const when = (iso: string) => `${iso.replace("T", " ").slice(0, 19)} UTC`;
 const percent = (rate: number) => `${(rate * 100).toFixed(rate > 0 && rate < 0.001 ? 4 : 2)}%`;
 
 /** The record inspector's page for a mismatch's key (normalised text values, one URL parameter per key field). */
@@ -56,7 +55,7 @@ export function ShadowPage(props: { operator: Operator; view: ShadowView }) {
       <h1>Shadow reads</h1>
       <section class="card" aria-label="counts">
         <h2>
-          Since {counts.since ? when(counts.since) : "the counters began"} (phase {view.phase})
+          Since {counts.since ? utcTime(counts.since) : "the counters began"} (phase {view.phase})
         </h2>
         <table>
           <thead>
@@ -131,7 +130,7 @@ export function ShadowPage(props: { operator: Operator; view: ShadowView }) {
                     .map(([name, value]) => `${name}=${value ?? "NULL"}`)
                     .join(", ")}
                 </code>{" "}
-                · {when(mismatch.at)} · served by {mismatch.servedBy}, shadow from {mismatch.shadowFrom} · request{" "}
+                · {utcTime(mismatch.at)} · served by {mismatch.servedBy}, shadow from {mismatch.shadowFrom} · request{" "}
                 <code>{mismatch.correlationId}</code>
                 {href ? (
                   <>

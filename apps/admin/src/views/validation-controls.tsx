@@ -2,8 +2,8 @@
 /** Running a validation or a repair from the console: the forms (operators only) and the one under way. */
 import type { Operator } from "@ferry/runtime";
 import type { WorkView } from "../console-work.ts";
+import { utcTime } from "./layout.tsx";
 
-const when = (iso: string) => `${iso.replace("T", " ").slice(0, 19)} UTC`;
 const reportHref = (id: string) => `/validation/${encodeURIComponent(id)}`;
 
 /** A message after a form, and what was typed (shown again next to the fields). */
@@ -52,7 +52,7 @@ export function CheckControls(props: {
       {check ? (
         <p data-check={check.state} {...(running ? { "data-reload-in": "2000" } : {})}>
           Last {check.kind} started here: <strong class={check.state === "failed" ? "unmet" : ""}>{check.state}</strong>{" "}
-          · {when(check.startedAt)} by {check.who} · {check.message}
+          · {utcTime(check.startedAt)} by {check.who} · {check.message}
           {check.reportId ? (
             <>
               {" "}

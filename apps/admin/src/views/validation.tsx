@@ -3,9 +3,7 @@
 import { type Difference, decodeKey, type Operator, type ValidationReport } from "@ferry/runtime";
 import type { Child } from "hono/jsx";
 import { inspectHref } from "./inspect.tsx";
-import { Layout } from "./layout.tsx";
-
-const when = (iso: string) => `${iso.replace("T", " ").slice(0, 19)} UTC`;
+import { Layout, utcTime } from "./layout.tsx";
 
 /** A report's page (its id has `#` and `:`, so it is always encoded). */
 export function reportHref(id: string): string {
@@ -52,7 +50,7 @@ export function ValidationListPage(props: {
             {props.reports.map((report) => (
               <tr>
                 <td>
-                  <a href={reportHref(report.id)}>{when(report.at)}</a>
+                  <a href={reportHref(report.id)}>{utcTime(report.at)}</a>
                 </td>
                 <td>{report.who}</td>
                 <td>{report.full ? "full" : report.sample < 1 ? `sample ${report.sample}` : "some entities"}</td>
@@ -144,7 +142,7 @@ export function ValidationReportPage(props: { operator: Operator; report: Valida
   const { report } = props;
   return (
     <Layout title="Validation report" operator={props.operator}>
-      <h1>Validation of {when(report.at)}</h1>
+      <h1>Validation of {utcTime(report.at)}</h1>
       {props.actions ?? null}
       <section class="card" aria-label="summary">
         <div>
@@ -213,7 +211,7 @@ export function ValidationReportPage(props: { operator: Operator; report: Valida
         <section class="card" aria-label="repair">
           <h2>Repair</h2>
           <p>
-            {when(report.repair.at)} by {report.repair.who}, in phase {report.repair.phase}, on{" "}
+            {utcTime(report.repair.at)} by {report.repair.who}, in phase {report.repair.phase}, on{" "}
             {report.repair.target === "dynamodb" ? "DynamoDB" : "MySQL"}: {report.repair.created} created,{" "}
             {report.repair.updated} updated, {report.repair.deleted} deleted, {report.repair.failed} failed;{" "}
             {report.repair.left} difference{report.repair.left === 1 ? "" : "s"} left.
