@@ -16,7 +16,7 @@
  */
 
 /** Every ferry package's folder; the benchmarks are a package too (@ferry/bench). */
-const FERRY = "^(packages|apps|bench)/";
+const FERRY = "^(packages|apps|bench|journey)/";
 
 /** The generated packages: ferry's output, committed. */
 const GENERATED = "^(packages/store-data|packages/codegen/test/generated/[^/]+)/";
@@ -60,7 +60,7 @@ module.exports = {
         "public entry) and the dependency the importer must declare. Import the other package by its name. The one " +
         "exception is the shared vitest config at the repository root, which every package's vitest.config.ts uses.",
       severity: "error",
-      from: { path: "^(packages/[^/]+|apps/[^/]+|bench)/" },
+      from: { path: "^(packages/[^/]+|apps/[^/]+|bench|journey)/" },
       to: { dependencyTypes: ["local"], pathNot: ["^$1/", "^vitest\\.shared\\.ts$"] },
     },
     {

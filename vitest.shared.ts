@@ -14,7 +14,8 @@ export function ferryVitestConfig(options: { stack?: boolean } = {}) {
     test: {
       globalSetup: stack ? [fileURLToPath(new URL("./packages/stack/src/test-global-setup.ts", import.meta.url))] : [],
       include: ["test/**/*.test.ts"],
-      testTimeout: 60_000,
+      // A ceiling against hangs, not a speed goal: CI's loaded 2-core machine runs the longer tests 3x slower than here.
+      testTimeout: 120_000,
       hookTimeout: 120_000,
       pool: "forks",
       env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },

@@ -147,7 +147,9 @@ export async function movePhase(store: PhaseStore, who: string, request: ReturnT
       throw new AdminError(
         409,
         "fleet_not_ready",
-        `Phase ${error.from} -> ${error.to} cancelled: not every process was ready in time (${error.waitingFor.join("; ")}). The phase stays ${error.from}.`,
+        error.announced
+          ? `Phase ${error.from} -> ${error.to} cancelled: not every process was ready in time (${error.waitingFor.join("; ")}). The phase stays ${error.from}.`
+          : `Phase ${error.from} -> ${error.to} not announced: a silent process may still write after the move would have to be committed (${error.waitingFor.join("; ")}). The phase stays ${error.from}.`,
       );
     }
     throw error;

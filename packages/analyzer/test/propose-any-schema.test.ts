@@ -71,13 +71,21 @@ describe("a schema with every kind of thing in it", () => {
       GSI1: { partition: "CUSTOMER_PRODUCT#PRODUCT_ID#{productId}", sort: "{customerId}" },
     });
     const patterns = Object.values(contract.accessPatterns ?? {}).map(
-      (p) => `${p.entity} ${p.dynamodb.operation} ${p.dynamodb.index ?? "-"}`,
+      (p) => `${p.entity} ${p.dynamodb.operation} ${p.dynamodb.index ?? "-"} ${p.observed ? "observed" : "inferred"}`,
     );
     expect(patterns).toEqual([
-      "CustomerProduct Query -",
-      "Order GetItem -",
-      "CustomerProduct Query GSI1",
-      "Customer Query GSI1",
+      "CustomerProduct Query - observed",
+      "Order GetItem - observed",
+      "CustomerProduct Query GSI1 observed",
+      "Customer Query GSI1 observed",
+      // What the schema implies beyond the workload: by the referrer (a self-reference), by the favourite product, by
+      // the unique code and label, the notes of an order (its two-column key), the products of an owner and by name.
+      "Customer Query GSI2 inferred",
+      "Customer Query GSI3 inferred",
+      "EveryType Query GSI1 inferred",
+      "OrderNote Query GSI1 inferred",
+      "Product Query GSI2 inferred",
+      "Product Query GSI1 inferred",
     ]);
   });
 

@@ -89,7 +89,9 @@ describe("ferry analyze", () => {
     ]);
     const analysed = await runCli(["analyze", "--mysql-url", stack.mysqlUrl, "--workload", out]);
     expect(analysed.code).toBe(0);
-    expect(analysed.stderr).toMatch(/workload: \d+ statements, 3 distinct -> 2 access patterns \(0 unsupported\)/);
+    expect(analysed.stderr).toMatch(
+      /workload: \d+ statements, 3 distinct -> \d+ access patterns \(2 observed, \d+ inferred from the schema, 0 unsupported\)/,
+    );
     expect(analysed.stdout).toContain("  getUserById:\n");
   });
 
@@ -109,6 +111,40 @@ describe("ferry analyze", () => {
     const bad = await runCli(["analyze", "--mysql-url", stack.mysqlUrl, "--workload", broken]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain(`error: ${broken} is not valid JSON`);
+  });
+
+  it("a database with only tables without primary keys and views: each with its reason, exit 1, no contract", async () => {
+    const database = stack.name("nokeys");
+    const db = await stack.mysql();
+    await db.query(`CREATE DATABASE \`${database}\``);
+    try {
+      await db.query(
+        `CREATE TABLE \`${database}\`.events (happened_at DATETIME NOT NULL, message VARCHAR(100) NOT NULL);
+         CREATE VIEW \`${database}\`.recent AS SELECT * FROM \`${database}\`.events`,
+      );
+      const out = join(dir, "nokeys.yaml");
+      const refused = await runCli(["analyze", "--mysql-url", stack.mysqlUrl, "--database", database, "--out", out]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain(
+        [
+          `error: nothing in ${database} can be migrated:`,
+          "  table events: no primary key: ferry keys every item by it; add one (e.g. an AUTO_INCREMENT id) and analyze again",
+          "  view recent: a view holds no rows of its own; ferry migrates the tables it reads",
+        ].join("\n"),
+      );
+      expect(refused.stderr).not.toContain("    at ");
+      expect(existsSync(out)).toBe(false);
+    } finally {
+      await db.query(`DROP DATABASE \`${database}\``);
+    }
+  });
+
+  it("without a workload, infers the schema's lookups and says so", async () => {
+    const printed = await runCli(["analyze", "--mysql-url", stack.mysqlUrl]);
+    expect(printed.code).toBe(0);
+    expect(printed.stderr).toMatch(/no workload given: \d+ access patterns inferred from the schema/);
+    expect(printed.stdout).toContain("  getUserByEmail:\n");
+    expect(printed.stdout).toContain("      from: unique key users.uq_users_email (email)\n");
   });
 
   it("a workload file that does not exist: one clear message", async () => {

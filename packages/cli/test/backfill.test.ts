@@ -68,7 +68,9 @@ async function counts(
   return out;
 }
 
-describe("ferry backfill", () => {
+// Each test runs several CLI processes one after another (each a Node start and a stack connection): on CI's 2 cores
+// with the whole suite running beside them, one took more than the default minute.
+describe("ferry backfill", { timeout: 180_000 }, () => {
   it("is refused in phase 1 with the reason: exit 2, no run recorded", async () => {
     const prefix = await prefixAt("p1", 1);
     const result = await runCli(["backfill", "run", "-q"], env(prefix));
@@ -132,7 +134,7 @@ describe("ferry backfill", () => {
       if (value !== undefined) childEnv[key] = value;
     const child = spawn(
       process.execPath,
-      ["--import", "tsx", bin, "backfill", "run", "-q", "--page-rows", "4", "--rate", "250"],
+      ["--import", "tsx", bin, "backfill", "run", "-q", "--page-rows", "4", "--rate", "100"],
       { cwd: repoRoot, env: childEnv, stdio: "ignore" },
     );
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
@@ -178,11 +180,13 @@ describe("ferry backfill", () => {
     expect(nothing.stderr).toContain("no backfill run is open");
     expect(nothing.code).toBe(2);
 
-    const args = ["backfill", "run", "-q", "--page-rows", "4", "--rate", "30", "--lease-ms", "1500"];
+    // Slow (the demo store's rows take 30 s at 6 a second): the stop's own CLI process starts well before the worker
+    // could finish, however loaded the machine.
+    const args = ["backfill", "run", "-q", "--page-rows", "4", "--rate", "6", "--lease-ms", "1500"];
     const worker = runCli(args, env(prefix));
     for (let waited = 0; ; waited += 100) {
       const open = await ledger.current().catch(() => undefined);
-      if (open !== undefined && open.written >= 20) break;
+      if (open !== undefined && open.written >= 8) break;
       if (waited > 60_000) throw new Error("the backfill made no progress in 60 s");
       await new Promise((resolve) => setTimeout(resolve, 100));
     }

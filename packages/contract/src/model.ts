@@ -59,6 +59,11 @@ export interface SourceFacts {
     /** Digests the analyzer proposed a pattern for, over every run (a pattern deleted by hand is not proposed again). */
     proposed?: string[];
   };
+  /**
+   * Every lookup the analyzer inferred an access pattern for, over every run, as `table(column, ...)` (an inferred
+   * pattern deleted by hand is not proposed again, whatever its key or index is called).
+   */
+  inferred?: string[];
   /** Tables that are not migrated, with the reason (e.g. no primary key). */
   skippedTables?: Record<string, string>;
   /** Views: their logic will not run on DynamoDB. */
@@ -199,6 +204,8 @@ export interface AccessPattern {
   };
   /** FACTS from the observed workload. */
   observed?: ObservedQuery;
+  /** FACT: inferred from the schema (no workload asked for it yet): the UNIQUE key, foreign key or index it stands for. */
+  inferred?: { from: string };
   notes?: string;
 }
 

@@ -79,6 +79,7 @@ const interfaces: Array<[string, Record<string, boolean>, JsonSchema]> = [
       database: true,
       tables: false,
       workload: false,
+      inferred: false,
       skippedTables: false,
       views: false,
       triggers: false,
@@ -200,9 +201,15 @@ const interfaces: Array<[string, Record<string, boolean>, JsonSchema]> = [
       returns: false,
       dynamodb: true,
       observed: false,
+      inferred: false,
       notes: false,
     } satisfies Shape<AccessPattern>,
     at("accessPatterns", "*"),
+  ],
+  [
+    "AccessPattern.inferred",
+    { from: true } satisfies Shape<NonNullable<AccessPattern["inferred"]>>,
+    at("accessPatterns", "*", "inferred"),
   ],
   [
     "ListFilter",

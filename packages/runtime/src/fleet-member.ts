@@ -7,7 +7,7 @@
 import { DescribeTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Contract } from "@ferry/contract";
 import type { Codec } from "./codec/index.ts";
-import { CachedPhase, controlTableName, DEFAULT_STALE_AFTER_MS, PhaseStore } from "./control/index.ts";
+import { CachedPhase, controlTableName, PhaseStore } from "./control/index.ts";
 import { DynamoEntityStore } from "./dynamodb/index.ts";
 import { Metrics } from "./metrics/index.ts";
 import { MysqlEntityStore, type MysqlExecutor } from "./mysql/index.ts";
@@ -26,11 +26,16 @@ export interface FleetMemberOptions {
   /** How often the phase is read again (default 1000 ms). */
   refreshMs?: number;
   /**
-   * A process not heard from for this long is taken to be gone (default 3 s: three missed heartbeats): by this
-   * process's phase store (the fleet guard rail, the barrier of a move it makes) and by its CachedPhase, which refuses
-   * writes once it has not read the phase and written its heartbeat for this long.
+   * A process not heard from for this long is no longer live (default 3 s: three missed heartbeats): by this process's
+   * phase store (the fleet view; silent processes still count until their write lease ends) and by its CachedPhase,
+   * which reads the phase once more when it comes back later than this.
    */
   staleAfterMs?: number;
+  /**
+   * How long this process goes on writing without reaching the control table (its write lease, default 30 s): a
+   * DynamoDB outage shorter than this stops no write MySQL can take; a move waits this long for a process that died.
+   */
+  writeLeaseMs?: number;
   /** The time budget of a shadow read (default 100 ms). */
   shadowBudgetMs?: number;
   /** Where failures of the background parts are told (default console.error); it must not throw. */
@@ -40,8 +45,9 @@ export interface FleetMemberOptions {
 /** What a process's /healthz reports: each store answering, and the phase it routes by. */
 export interface FleetHealth {
   /**
-   * DynamoDB (the control table) and MySQL (unless the phase is 5) answered, and the phase was read and the heartbeat
-   * written within the stale limit.
+   * The process serves: the authoritative store answered (MySQL before phase 4, DynamoDB from 4 on; the other one's
+   * copies wait in the outbox), the phase was read and the heartbeat written within the write lease, and it is not
+   * stopping.
    */
   ok: boolean;
   phase: number;
@@ -85,6 +91,7 @@ export class FleetMember {
       app: options.app,
       ...(options.refreshMs === undefined ? {} : { refreshMs: options.refreshMs }),
       ...staleAfter,
+      ...(options.writeLeaseMs === undefined ? {} : { writeLeaseMs: options.writeLeaseMs }),
       onError: (error) => log("reading the phase failed; keeping the last one", error),
     });
     this.outbox = new Outbox({
@@ -191,13 +198,15 @@ export class FleetMember {
       ),
     ]);
     const state = this.phase.state();
-    // In touch: the phase read and the heartbeat written within the stale limit (writes are refused past it).
-    const staleAfter = this.options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
-    const inTouch = state.inTouchAt !== undefined && Date.now() - Date.parse(state.inTouchAt) <= staleAfter;
-    // In phase 5 MySQL has been retired: it need not answer.
+    // Writable: the phase read and the heartbeat written within the write lease (past it, writes are refused).
+    const writable =
+      state.inTouchAt !== undefined && Date.now() - Date.parse(state.inTouchAt) <= this.phase.writeLeaseMs;
+    // The authoritative store must answer: MySQL before phase 4, DynamoDB from 4 on. The other one's copies wait in the
+    // outbox while it is unreachable, and the process serves on (a load balancer keeps it).
     const phase = this.phase.phase();
+    const authoritative = phase < 4 ? mysql.ok : dynamodb.ok;
     return {
-      ok: (phase === 5 || mysql.ok) && dynamodb.ok && inTouch,
+      ok: authoritative && writable && !state.draining,
       phase,
       ...(state.refreshedAt === undefined ? {} : { phaseReadAt: state.refreshedAt }),
       mysql,
@@ -213,6 +222,9 @@ export class FleetMember {
 
   /** Stops the background parts, storing what they hold (outbox entries, shadow counts, mismatches) first. */
   async stop(): Promise<void> {
+    // No new write, and the ones in flight finish first: what they leave in the outbox is stored, and their settled
+    // intents removed, below (an intent left behind holds a move of the authoritative store for its grace).
+    await this.phase.drain();
     await this.outbox.flushed().catch(() => undefined);
     // Settled writes' intents go now, not after their grace (a restart would leave them for the next move to wait on).
     await this.outbox.intents.removed();

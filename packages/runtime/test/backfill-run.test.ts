@@ -14,6 +14,7 @@ import { BackfillInterrupted, BackfillRefused, runBackfill } from "../src/backfi
 import { readBackfillStatus } from "../src/control/backfill-status.ts";
 import { heartbeatItem, heartbeatKey } from "../src/control/heartbeats.ts";
 import { controlTableName, putControlItem } from "../src/control/table.ts";
+import { uniqueMarkerKey } from "../src/dynamodb/unique-markers.ts";
 import { applyTables } from "../src/tables/index.ts";
 import { useContractStores } from "../src/testing/index.ts";
 import { rejection } from "./backfill-fixtures.ts";
@@ -38,36 +39,43 @@ describe("ferry backfill run", () => {
     expect(await new BackfillLedger(stack.dynamodb(), { tablePrefix: stack.tablePrefix }).runs()).toEqual([]);
   });
 
-  it("is refused while a live process still runs phase 1, naming it", async () => {
-    await setPhase(stack, stack.tablePrefix, 2);
-    const now = new Date().toISOString();
-    const heartbeat = heartbeatItem(
-      {
-        instanceId: "laggard-1",
-        host: "web-7",
-        app: "store",
-        versionSeen: 1,
-        phaseSeen: 1,
-        inFlight: 0,
-        startedAt: now,
-        lastSeen: now,
-      },
-      60,
-    );
-    await putControlItem(stack.dynamodb(), stack.tablePrefix, heartbeat);
-    try {
-      const error = await rejection(runBackfill(services(), { contract: "store.yaml", who: "test" }), BackfillRefused);
-      expect(error.message).toBe(
-        "the backfill cannot start: 1 live process does not write both stores with MySQL authoritative: store@web-7 (phase 1); wait until every process runs phase 2",
+  for (const kind of ["live", "silent"] as const) {
+    it(`is refused while a ${kind} process still runs phase 1, naming it`, async () => {
+      await setPhase(stack, stack.tablePrefix, 2);
+      // A silent one was last heard from 10 s ago, but its write lease runs 20 s more: it may still write under phase 1.
+      const lastSeen = new Date(Date.now() - (kind === "silent" ? 10_000 : 0)).toISOString();
+      const heartbeat = heartbeatItem(
+        {
+          instanceId: "laggard-1",
+          host: "web-7",
+          app: "store",
+          versionSeen: 1,
+          phaseSeen: 1,
+          inFlight: 0,
+          startedAt: lastSeen,
+          lastSeen,
+          writesUntil: new Date(Date.parse(lastSeen) + 30_000).toISOString(),
+        },
+        60,
       );
-    } finally {
-      await stack
-        .dynamodb()
-        .send(
-          new DeleteItemCommand({ TableName: controlTableName(stack.tablePrefix), Key: heartbeatKey("laggard-1") }),
+      await putControlItem(stack.dynamodb(), stack.tablePrefix, heartbeat);
+      try {
+        const error = await rejection(
+          runBackfill(services(), { contract: "store.yaml", who: "test" }),
+          BackfillRefused,
         );
-    }
-  });
+        expect(error.message).toBe(
+          "the backfill cannot start: 1 running process does not write both stores with MySQL authoritative: store@web-7 (phase 1); wait until every process runs phase 2",
+        );
+      } finally {
+        await stack
+          .dynamodb()
+          .send(
+            new DeleteItemCommand({ TableName: controlTableName(stack.tablePrefix), Key: heartbeatKey("laggard-1") }),
+          );
+      }
+    });
+  }
 
   it("refuses an entity the contract does not have", async () => {
     await setPhase(stack, stack.tablePrefix, 2);
@@ -110,6 +118,20 @@ describe("ferry backfill run", () => {
     expect(again.written).toBe(0);
     expect(again.skipped).toBe(result.written);
     expect(again.report.state).toBe("finished");
+
+    // An item there and equal whose marker is missing (a worker killed between its items and their markers) is not
+    // skipped: a run writes it again, marker and all (the journey found 600 order lines left so).
+    const rule = "uq_users_username";
+    const marker = uniqueMarkerKey(testbed.codec().entity("User"), rule, user ?? {});
+    if (marker === undefined) throw new Error("the user has no username marker");
+    await stack.dynamodb().send(new DeleteItemCommand({ TableName: `${stack.tablePrefix}main`, Key: marker }));
+    expect(await dynamodb.uniqueHolder("User", rule, user ?? {})).toBeUndefined();
+    const mended = await runBackfill(services(), { contract: "store.yaml", who: "test" });
+    expect([mended.written, mended.skipped]).toEqual([1, result.written - 1]);
+    expect((await dynamodb.uniqueHolder("User", rule, user ?? {}))?.owner?.id).toEqual(user?.id);
+    for (const entity of testbed.codec().entities) {
+      expect(await differencesOf(stack, testbed, entity)).toEqual([]);
+    }
   });
 
   it("stops with a resumable checkpoint when DynamoDB goes away mid-run, and resumes when it is back", async () => {

@@ -45,7 +45,8 @@ function processStore(name: string, options: Partial<PhaseStoreOptions> = {}): P
 }
 
 async function started(store: PhaseStore, options: CachedPhaseOptions): Promise<CachedPhase> {
-  const cached = new CachedPhase(store, options);
+  // Tests leave write tickets unfinished: stop() (afterEach) need not wait for them long.
+  const cached = new CachedPhase(store, { stopDrainMs: 200, ...options });
   running.push(cached);
   await cached.start();
   return cached;
@@ -248,6 +249,8 @@ describe("the barrier of 3 -> 4", () => {
       now: () => Date.now() + clock.offset,
       // Its clock jumps past the deadline below; it must not take itself for out of touch for that.
       staleAfterMs: 86_400_000,
+      writeLeaseMs: 86_400_000,
+      heartbeatTtlSeconds: 172_800,
     });
     const ready = progressWhere((progress) => progress.live === 1 && progress.waitingFor.length === 0);
     let held: ReturnType<typeof tracked<WriteTicket>> | undefined;
@@ -281,7 +284,7 @@ describe("the barrier of 3 -> 4", () => {
 });
 
 describe("a process out of touch with the control table", () => {
-  it("refuses writes after the stale limit, still reads, and takes writes again once a refresh succeeds", async () => {
+  it("goes on writing within its write lease, refuses writes after it, still reads, and takes writes again once a refresh succeeds", async () => {
     const name = "out_of_touch";
     const store = processStore(name);
     // The process's clock stands still unless the test moves it.
@@ -291,6 +294,7 @@ describe("a process out of touch with the control table", () => {
       app: "store",
       refreshMs: 3_600_000,
       staleAfterMs: 3000,
+      writeLeaseMs: 10_000,
       now: () => t0 + clock.offset,
       onError: () => {},
     });
@@ -301,15 +305,19 @@ describe("a process out of touch with the control table", () => {
 
     await store.client.send(new DeleteTableCommand({ TableName: await store.table() }));
     expect(await p.refresh()).toBe(false);
-    // Within the stale limit a failed refresh changes nothing; past it, writes are refused.
+    // Within the write lease a failed refresh changes nothing, past the stale limit too; past the lease, writes are
+    // refused.
     clock.offset = 2000;
     expect((await p.beginWrite()).phase).toBe(1);
-    clock.offset = 3001;
+    clock.offset = 9000;
+    expect(await p.refresh()).toBe(false);
+    expect((await p.beginWrite()).phase).toBe(1);
+    clock.offset = 10_001;
     const error = await p.beginWrite().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WritesSuspended);
     expect(error).toMatchObject({ since: inTouchAt });
     expect((error as Error).message).toBe(
-      `this process takes no writes: it has not read the phase and written its heartbeat since ${inTouchAt} (over 3000 ms, after which the fleet no longer counts it), so a phase move may have passed it by; last error: ResourceNotFoundException: Cannot do operations on a non-existent table`,
+      `this process takes no writes: it has not read the phase and written its heartbeat since ${inTouchAt} (over its write lease of 10000 ms, after which a phase move may pass it by); last error: ResourceNotFoundException: Cannot do operations on a non-existent table`,
     );
     expect(p.phase()).toBe(1);
 
@@ -337,9 +345,10 @@ describe("a process out of touch with the control table", () => {
       app: "store",
       refreshMs: 3_600_000,
       staleAfterMs: 3000,
+      writeLeaseMs: 3000,
       now: () => t0 + clock.offset,
     });
-    // p's next phase read answers phase 3; before p writes its heartbeat, more than the stale limit passes, and the
+    // p's next phase read answers phase 3; before p writes its heartbeat, more than its write lease passes, and the
     // mover, which no longer counts p, moves to phase 4 without it.
     let armed = true;
     store.client.middlewareStack.add(
@@ -360,7 +369,7 @@ describe("a process out of touch with the control table", () => {
     expect((await p.beginWrite()).phase).toBe(4);
   });
 
-  it("rejects the writes it holds for a move once it is out of touch, and every write once it is stopped", async () => {
+  it("rejects the writes it holds for a move once its write lease is over, and every write once it is stopped", async () => {
     const name = "held_out_of_touch";
     const moverClock = { offset: 0 };
     const mover = await readyForCutover(name, { mysql: 0, dynamodb: 0 }, { now: () => Date.now() + moverClock.offset });
@@ -374,6 +383,7 @@ describe("a process out of touch with the control table", () => {
       refreshMs: 3_600_000,
       instanceId: "p",
       staleAfterMs: 3000,
+      writeLeaseMs: 10_000,
       now: () => t0 + clock.offset,
       onError: () => {},
     });
@@ -384,14 +394,18 @@ describe("a process out of touch with the control table", () => {
     const held = tracked(p.beginWrite());
     expect(p.state().held).toBe(1);
 
-    // p loses the control table, and more than the stale limit passes.
+    // p loses the control table: past the stale limit it still holds the write (its lease runs); past its lease, not.
     store.client.middlewareStack.add(
       () => async () => {
         throw new Error("the network is down");
       },
       { step: "initialize", name: "down" },
     );
-    clock.offset = 3001;
+    clock.offset = 5000;
+    expect(await p.refresh()).toBe(false);
+    expect(held.state.settled).toBe(false);
+    expect(p.state().held).toBe(1);
+    clock.offset = 10_001;
     expect(await p.refresh()).toBe(false);
     const error = await held.promise.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WritesSuspended);
@@ -406,5 +420,177 @@ describe("a process out of touch with the control table", () => {
     );
     moverClock.offset = 60_000;
     expect(await move.promise.catch((e: unknown) => e)).toBeInstanceOf(PhaseMoveTimedOut);
+  });
+
+  it("within its write lease: a silent process writes on, a move of the authoritative store waits for it until the lease is over, then commits without it", async () => {
+    const name = "silent_lease";
+    const moverClock = { offset: 0 };
+    const mover = await readyForCutover(
+      name,
+      { mysql: 0, dynamodb: 0 },
+      { staleAfterMs: 3000, now: () => Date.now() + moverClock.offset },
+    );
+    const t0 = Date.now();
+    const clock = { offset: 0 };
+    const store = processStore(name);
+    const p = await started(store, {
+      app: "store",
+      refreshMs: 3_600_000,
+      instanceId: "p",
+      staleAfterMs: 3000,
+      writeLeaseMs: 20_000,
+      now: () => t0 + clock.offset,
+      onError: () => {},
+    });
+    const writesUntil = new Date(Date.parse(p.state().inTouchAt ?? "") + 20_000).toISOString();
+    // p loses the control table; 5 s pass for both: p is stale, but silent within its lease.
+    store.client.middlewareStack.add(
+      () => async () => {
+        throw new Error("the network is down");
+      },
+      { step: "initialize", name: "down" },
+    );
+    clock.offset = 5000;
+    moverClock.offset = 5000;
+    expect(await p.refresh()).toBe(false);
+    const view = await mover.fleet();
+    expect(view.instances).toEqual([]);
+    expect(view.silent).toMatchObject([{ instanceId: "p", versionSeen: (await mover.get()).version, writesUntil }]);
+    expect(view.allCurrent).toBe(true);
+
+    const waiting = progressWhere((progress) => progress.waitingFor.length === 1);
+    const move = tracked(mover.set(4, { who, waitMs: 60_000, onProgress: waiting.report }));
+    expect((await waiting.seen).waitingFor).toEqual([
+      `store@${host} (p) has not been heard from since ${p.state().inTouchAt} and may write under phase 3 until ${writesUntil} (nothing announced yet)`,
+    ]);
+    // Nothing is announced while the move waits for p: no process holds its writes, and p writes on under phase 3.
+    expect((await mover.get()).pending).toBeUndefined();
+    const write = await p.beginWrite();
+    expect(write.phase).toBe(3);
+    write.done();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(move.state.settled).toBe(false);
+    // Past p's lease but within the margin (2 s) the move still waits.
+    moverClock.offset = 21_000;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(move.state.settled).toBe(false);
+
+    // The lease and the margin pass by the mover's clock: the move commits without p, which writes no more.
+    moverClock.offset = 22_100;
+    expect(await move.promise).toMatchObject({ phase: 4 });
+    clock.offset = 20_001;
+    await expect(p.beginWrite()).rejects.toBeInstanceOf(WritesSuspended);
+  });
+
+  it("a move within MySQL's side is refused while a silent process has not picked up the current version", async () => {
+    const name = "silent_behind";
+    const moverClock = { offset: 0 };
+    const mover = processStore(name, { staleAfterMs: 3000, now: () => Date.now() + moverClock.offset });
+    const store = processStore(name);
+    const t0 = Date.now();
+    const p = await started(store, {
+      app: "store",
+      refreshMs: 3_600_000,
+      staleAfterMs: 3000,
+      writeLeaseMs: 20_000,
+      now: () => t0,
+      onError: () => {},
+    });
+    store.client.middlewareStack.add(
+      () => async () => {
+        throw new Error("the network is down");
+      },
+      { step: "initialize", name: "down" },
+    );
+    moverClock.offset = 5000;
+    // p is silent on the current version: 1 -> 2 goes through (p is like a process about to refresh)...
+    expect(await mover.set(2, { who })).toMatchObject({ phase: 2 });
+    // ...but then p is behind, and writes under phase 1 until its lease is over: 2 -> 1 waits for that.
+    const stillOne = await p.beginWrite();
+    expect(stillOne.phase).toBe(1);
+    stillOne.done();
+    const refused = await mover.set(1, { who }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(PhaseChangeRefused);
+    expect((refused as Error).message).toContain(
+      "1 silent process has not picked up version 1 and may still write under an older phase: store@",
+    );
+    moverClock.offset = 22_100;
+    expect(await mover.set(1, { who })).toMatchObject({ phase: 1 });
+  });
+
+  it("a move whose wait a silent process's lease outlasts times out at once, announcing nothing", async () => {
+    const name = "silent_outlasts";
+    const mover = await readyForCutover(
+      name,
+      { mysql: 0, dynamodb: 0 },
+      { staleAfterMs: 3000, now: () => Date.now() + 5000 },
+    );
+    const store = processStore(name);
+    await started(store, {
+      app: "store",
+      refreshMs: 3_600_000,
+      instanceId: "p",
+      writeLeaseMs: 60_000,
+      onError: () => {},
+    });
+    const before = await mover.get();
+    const error = await mover.set(4, { who, waitMs: 10_000 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PhaseMoveTimedOut);
+    expect((error as PhaseMoveTimedOut).waitingFor).toEqual([
+      expect.stringMatching(
+        /^store@.* \(p\) has not been heard from since .* and may write under phase 3 until .* \(nothing announced yet\)$/,
+      ),
+    ]);
+    // Nothing was announced or cancelled: the phase item is as it was.
+    expect(await mover.get()).toEqual(before);
+  });
+});
+
+describe("a process that stops", () => {
+  it("drains first: takes no new write, keeps its heartbeat (its write in flight counted) until stop()", async () => {
+    const name = "drain";
+    const watcher = processStore(name, { staleAfterMs: 3_600_000 });
+    const p = await started(processStore(name), { app: "store", refreshMs: 50, instanceId: "p", stopDrainMs: 30_000 });
+    const ticket = await p.beginWrite();
+    const draining = tracked(p.drain());
+    await expect(p.beginWrite()).rejects.toThrow(
+      new WritesSuspended("this process is stopping: it takes no writes", undefined),
+    );
+    expect(p.state()).toMatchObject({ running: true, draining: true });
+    // It goes on refreshing and writing its heartbeat, which counts the write in flight.
+    const beats = p.state().heartbeats;
+    await expect.poll(() => p.state().heartbeats, { timeout: 10_000 }).toBeGreaterThan(beats);
+    expect((await watcher.fleet()).instances).toMatchObject([{ instanceId: "p", inFlight: 1 }]);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(draining.state.settled).toBe(false);
+    ticket.done();
+    await draining.promise;
+    // Drained, not stopped: the heartbeat stays until stop(), which does not wait again.
+    await expect.poll(async () => (await watcher.fleet()).instances.map((i) => i.inFlight)).toEqual([0]);
+    await p.stop();
+    expect((await watcher.fleet()).instances).toEqual([]);
+  });
+
+  it("keeps its heartbeat until its writes in flight have finished, and takes no new write meanwhile", async () => {
+    const name = "stop_drains";
+    const watcher = processStore(name, { staleAfterMs: 3_600_000 });
+    const p = await started(processStore(name), {
+      app: "store",
+      refreshMs: 3_600_000,
+      instanceId: "draining",
+      stopDrainMs: 30_000,
+    });
+    const ids = async () => (await watcher.fleet()).instances.map((instance) => instance.instanceId);
+    expect(await ids()).toEqual(["draining"]);
+    const ticket = await p.beginWrite();
+    const stopping = tracked(p.stop());
+    // While its write is in flight, a mover waiting for the fleet still sees the process (its heartbeat).
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(stopping.state.settled).toBe(false);
+    expect(await ids()).toEqual(["draining"]);
+    await expect(p.beginWrite()).rejects.toBeInstanceOf(WritesSuspended);
+    ticket.done();
+    await stopping.promise;
+    expect(await ids()).toEqual([]);
   });
 });

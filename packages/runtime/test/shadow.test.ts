@@ -497,6 +497,192 @@ describe("ShadowReader", () => {
     expect([count("comparisons"), count("mismatches")]).toEqual([2, 1]);
   });
 
+  it("reads a difference again: a write that crossed the two reads settles, and is no mismatch", async () => {
+    const { reader, log, count } = shadowReader("crossed", { recheckMs: 20 });
+    const [item] = await orderItems(await newOrder());
+    if (!item) throw new Error("no order item");
+    await copyToDynamo(item);
+    const quantity = Number(item.quantity);
+    const bothAgain = () => Promise.all([mysql.get("OrderItem", keyOf(item)), dynamodb.get("OrderItem", keyOf(item))]);
+    // The served read answers before the write; the write reaches both stores before the shadow read.
+    const crossing = (to: number) => async () => {
+      await dynamodb.update("OrderItem", keyOf(item), { quantity: to });
+      await mysql.update("OrderItem", keyOf(item), { quantity: to });
+      return dynamodb.get("OrderItem", keyOf(item));
+    };
+    const served = mysql.get("OrderItem", keyOf(item));
+    await served;
+    await reader.read({
+      entity: "OrderItem",
+      key: keyOf(item),
+      served,
+      shadow: crossing(quantity + 1),
+      recheck: bothAgain,
+    });
+    await reader.idle();
+    const settled = () => reader.counters.settled.value({ entity: "OrderItem" });
+    expect([count("comparisons"), count("mismatches"), settled()]).toEqual([1, 0, 1]);
+    // Without a recheck the same crossing is a mismatch (as it was before rechecks).
+    const before = mysql.get("OrderItem", keyOf(item));
+    await before;
+    await reader.read({ entity: "OrderItem", key: keyOf(item), served: before, shadow: crossing(quantity + 2) });
+    await reader.idle();
+    expect([count("comparisons"), count("mismatches"), settled()]).toEqual([2, 1, 1]);
+    await log.flush();
+    expect((await log.list()).mismatches.map((m) => m.fields)).toEqual([
+      [{ field: "quantity", served: String(quantity + 1), shadow: String(quantity + 2) }],
+    ]);
+  });
+
+  it("drops a comparison that a move of the authoritative store came between: neither a comparison nor a mismatch", async () => {
+    const { reader, log, count } = shadowReader("moved", { recheckMs: 20 });
+    const [item] = await orderItems(await newOrder());
+    if (!item) throw new Error("no order item");
+    await copyToDynamo(item);
+    // Under the new phase the write reached DynamoDB only (its copy to MySQL waits): the stores still differ when read
+    // again, and the process routes by phase 4 by then.
+    let phase = 3;
+    const served = mysql.get("OrderItem", keyOf(item));
+    await served;
+    await dynamodb.update("OrderItem", keyOf(item), { quantity: Number(item.quantity) + 5 });
+    phase = 4;
+    await reader.read({
+      entity: "OrderItem",
+      key: keyOf(item),
+      served,
+      shadow: () => dynamodb.get("OrderItem", keyOf(item)),
+      recheck: () => Promise.all([mysql.get("OrderItem", keyOf(item)), dynamodb.get("OrderItem", keyOf(item))]),
+      stillShadowing: () => phase === 3,
+    });
+    await reader.idle();
+    expect([count("comparisons"), count("mismatches")]).toEqual([0, 0]);
+    // The same difference within phase 3 is a mismatch.
+    phase = 3;
+    const again = mysql.get("OrderItem", keyOf(item));
+    await again;
+    await reader.read({
+      entity: "OrderItem",
+      key: keyOf(item),
+      served: again,
+      shadow: () => dynamodb.get("OrderItem", keyOf(item)),
+      recheck: () => Promise.all([mysql.get("OrderItem", keyOf(item)), dynamodb.get("OrderItem", keyOf(item))]),
+      stillShadowing: () => phase === 3,
+    });
+    await reader.idle();
+    expect([count("comparisons"), count("mismatches")]).toEqual([1, 1]);
+    await log.flush();
+  });
+
+  it("reads a difference again while it lasts: a copy that lands after the first recheck settles too, and is no mismatch", async () => {
+    const { reader, count } = shadowReader("slow-copy", { recheckMs: 20 });
+    const [item] = await orderItems(await newOrder());
+    if (!item) throw new Error("no order item");
+    await copyToDynamo(item);
+    const quantity = Number(item.quantity);
+    // A write reached MySQL; its copy to DynamoDB is slow (a loaded machine): it lands only before the second recheck.
+    await mysql.update("OrderItem", keyOf(item), { quantity: quantity + 3 });
+    let rechecks = 0;
+    await reader.read({
+      entity: "OrderItem",
+      key: keyOf(item),
+      served: mysql.get("OrderItem", keyOf(item)),
+      shadow: () => dynamodb.get("OrderItem", keyOf(item)),
+      recheck: async () => {
+        rechecks++;
+        if (rechecks === 2) await dynamodb.update("OrderItem", keyOf(item), { quantity: quantity + 3 });
+        return Promise.all([mysql.get("OrderItem", keyOf(item)), dynamodb.get("OrderItem", keyOf(item))]);
+      },
+    });
+    await reader.idle();
+    const settled = reader.counters.settled.value({ entity: "OrderItem" });
+    expect([rechecks, count("comparisons"), count("mismatches"), settled]).toEqual([2, 1, 0, 1]);
+  });
+
+  it("keeps a difference still there when read again as a mismatch (what differs then); a failed recheck keeps the first", async () => {
+    const { reader, log, count, errors } = shadowReader("still", { recheckMs: 20 });
+    const [item] = await orderItems(await newOrder());
+    if (!item) throw new Error("no order item");
+    await copyToDynamo(item);
+    const quantity = Number(item.quantity);
+    await dynamodb.update("OrderItem", keyOf(item), { quantity: quantity + 5 });
+    let rechecks = 0;
+    await reader.read({
+      entity: "OrderItem",
+      key: keyOf(item),
+      served: mysql.get("OrderItem", keyOf(item)),
+      shadow: () => dynamodb.get("OrderItem", keyOf(item)),
+      recheck: async () => {
+        rechecks++;
+        // Meanwhile the divergent item changed again: the mismatch records it as it is now.
+        await dynamodb.update("OrderItem", keyOf(item), { quantity: quantity + 7 });
+        return Promise.all([mysql.get("OrderItem", keyOf(item)), dynamodb.get("OrderItem", keyOf(item))]);
+      },
+    });
+    await reader.idle();
+    // A recheck that fails is counted as an error (and reported), and the first difference stands as a mismatch.
+    await reader.read({
+      entity: "OrderItem",
+      key: keyOf(item),
+      served: mysql.get("OrderItem", keyOf(item)),
+      shadow: () => dynamodb.get("OrderItem", keyOf(item)),
+      recheck: () => Promise.reject(new Error("recheck refused")),
+    });
+    await reader.idle();
+    // Read again three times (after 20, 80 and 320 ms), every time different.
+    expect([rechecks, count("comparisons"), count("mismatches"), count("errors")]).toEqual([3, 2, 2, 1]);
+    expect(reader.counters.settled.value({ entity: "OrderItem" })).toBe(0);
+    expect(errors.map((e) => [String(e.error), e.context.stage])).toEqual([["Error: recheck refused", "shadow"]]);
+    await log.flush();
+    expect((await log.list()).mismatches.map((m) => m.fields)).toEqual([
+      [{ field: "quantity", served: String(quantity), shadow: String(quantity + 7) }],
+      [{ field: "quantity", served: String(quantity), shadow: String(quantity + 7) }],
+    ]);
+  });
+
+  it("reads a differing page again on both stores: an item added between the reads settles, a page that still differs does not", async () => {
+    const { reader, log, count } = shadowReader("page-crossed", { recheckMs: 20 });
+    const orderId = await newOrder();
+    const items = await orderItems(orderId);
+    const late = items.at(-1) as EntityValue;
+    for (const item of items.slice(0, -1)) await copyToDynamo(item);
+    const servedPage = () => mysql.list("OrderItem", { where: { orderId }, limit: 100 });
+    const shadowPage = (limit: number) => dynamodb.query("OrderItem", { values: { orderId }, limit });
+    let rechecks = 0;
+    await reader.readPage({
+      entity: "OrderItem",
+      key: { orderId },
+      served: servedPage(),
+      // The shadow page is read before the item's copy reaches DynamoDB; the copy lands right after.
+      shadow: async () => {
+        const page = await shadowPage(100);
+        await copyToDynamo(late);
+        return page;
+      },
+      recheck: () => {
+        rechecks++;
+        return Promise.all([servedPage(), shadowPage(100)]);
+      },
+    });
+    await reader.idle();
+    const settled = () => reader.counters.settled.value({ entity: "OrderItem" });
+    expect([rechecks, count("comparisons"), count("mismatches"), settled()]).toEqual([1, 1, 0, 1]);
+    // Every item is the same on both stores by key, but DynamoDB's page leaves one out every time it is read: the
+    // page itself differs, and reading the items by key again would not show it.
+    await reader.readPage({
+      entity: "OrderItem",
+      key: { orderId },
+      served: servedPage(),
+      shadow: () => shadowPage(items.length - 1),
+      recheck: () => Promise.all([servedPage(), shadowPage(items.length - 1)]),
+    });
+    await reader.idle();
+    expect([count("comparisons"), count("mismatches"), settled()]).toEqual([2, 1, 1]);
+    await log.flush();
+    expect((await log.list()).mismatches.map((m) => [m.key.productId, m.fields[0]?.field])).toEqual([
+      [String(late.productId), ITEM_FIELD],
+    ]);
+  });
+
   it("adds its comparison counts to the control table on flush() and stop(), for the phase store's 3 -> 4 check", async () => {
     const { reader, tablePrefix, count } = shadowReader("counts");
     const [a, b] = await orderItems(await newOrder());

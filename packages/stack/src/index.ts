@@ -1,5 +1,5 @@
 export { type Connections, resolveConnections } from "./connections.ts";
-export { dynamoDbAnswers, dynamoDbClient, requireJava } from "./dynamodb.ts";
+export { dynamoDbAnswers, dynamoDbClient, requireJava, withoutCallLogging } from "./dynamodb.ts";
 export { describeError, StackError } from "./errors.ts";
 export {
   connectMysql,

@@ -1,4 +1,10 @@
-import { CreateTableCommand, paginateListTables } from "@aws-sdk/client-dynamodb";
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  paginateListTables,
+  ResourceNotFoundException,
+} from "@aws-sdk/client-dynamodb";
 import { describe, expect, inject, it } from "vitest";
 import { useTestStack } from "../src/testing.ts";
 
@@ -31,5 +37,18 @@ describe("useTestStack", () => {
     for await (const page of paginateListTables({ client }, {})) names.push(...(page.TableNames ?? []));
     expect(names.filter((name) => name.startsWith(stack.tablePrefix))).toEqual([table]);
     // The table is removed after the file; the global teardown fails the run if a database is left.
+  });
+});
+
+describe("dynamoDbClient", () => {
+  it("leaves out the SDK's logger middleware and still answers and throws as before", async () => {
+    const client = stack.dynamodb();
+    // The SDK's own client has it (the one thing this changes) ...
+    expect(new DynamoDBClient({}).middlewareStack.identify().some((m) => m.startsWith("loggerMiddleware"))).toBe(true);
+    expect(client.middlewareStack.identify().some((m) => m.startsWith("loggerMiddleware"))).toBe(false);
+    // ... and calls still work, their errors still reach the caller with the service's name for them.
+    await expect(client.send(new DescribeTableCommand({ TableName: `${stack.tablePrefix}missing` }))).rejects.toThrow(
+      ResourceNotFoundException,
+    );
   });
 });

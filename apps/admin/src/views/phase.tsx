@@ -167,7 +167,13 @@ function FleetCard(props: { view: PhaseView; now: number }) {
               <td>
                 phase {instance.phaseSeen ?? "?"}, version {instance.versionSeen}
               </td>
-              <td class="stale">{ago(instance.lastSeen)} (stale)</td>
+              <td class="stale">
+                {ago(instance.lastSeen)} (
+                {fleet.silent.some((silent) => silent.instanceId === instance.instanceId)
+                  ? `silent: may write until ${instance.writesUntil ?? "?"}`
+                  : "stale"}
+                )
+              </td>
             </tr>
           ))}
           {fleet.instances.length + fleet.stale.length === 0 ? (

@@ -10,6 +10,9 @@ import { contract, createStore } from "@ferry/store-data";
 import { serve } from "@hono/node-server";
 import { createStoreApp, type StoreAppOptions } from "./app.tsx";
 
+/** How long requests in flight have to finish when the store closes. */
+const CLOSE_GRACE_MS = 2_000;
+
 export interface StoreServerOptions {
   mysqlUrl: string;
   dynamodbEndpoint: string;
@@ -24,6 +27,8 @@ export interface StoreServerOptions {
   secureCookies?: boolean;
   /** How often the phase is read again (default 1000 ms). */
   refreshMs?: number;
+  /** The time budget of a shadow read in phase 3 (default 100 ms; its recheck gets ten times as long, at least 1 s). */
+  shadowBudgetMs?: number;
   loginLimits?: StoreAppOptions["loginLimits"];
   log?: (message: string, error?: unknown) => void;
 }
@@ -44,6 +49,7 @@ export async function startStoreServer(options: StoreServerOptions): Promise<Run
     app: "store",
     ...(options.tablePrefix === undefined ? {} : { tablePrefix: options.tablePrefix }),
     ...(options.refreshMs === undefined ? {} : { refreshMs: options.refreshMs }),
+    ...(options.shadowBudgetMs === undefined ? {} : { shadowBudgetMs: options.shadowBudgetMs }),
     ...(options.log === undefined ? {} : { log: options.log }),
   });
   try {
@@ -72,7 +78,14 @@ export async function startStoreServer(options: StoreServerOptions): Promise<Run
     url: `http://${host}:${port}`,
     fleet,
     async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      // No new connections; idle keep-alive ones closed now, and busy ones (a client sending request after request
+      // on one connection never lets it go idle) closed once their requests have had CLOSE_GRACE_MS to finish.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const http = server as unknown as { closeIdleConnections(): void; closeAllConnections(): void };
+      http.closeIdleConnections();
+      const cut = setTimeout(() => http.closeAllConnections(), CLOSE_GRACE_MS);
+      await closed;
+      clearTimeout(cut);
       await fleet.stop();
       await mysql.end();
       dynamodb.destroy();

@@ -59,7 +59,8 @@ const SIZES = [
   { name: "phone", viewport: { width: 375, height: 740 }, isMobile: true },
 ] as const;
 
-describe("a shopper in Chromium", () => {
+// Whole shopping walks in a real browser: slow on a loaded 2-core CI machine.
+describe("a shopper in Chromium", { timeout: 180_000 }, () => {
   for (const size of SIZES) {
     it(`registers, browses, adds to the cart, checks out and sees the order (${size.name})`, async () => {
       const context = await browser.newContext({ viewport: size.viewport, isMobile: size.isMobile });

@@ -143,6 +143,8 @@ function foreignKeys(catalog: Catalog): Map<string, ForeignKeyInfo[]> {
       onDelete: foreignKeyRule(rule?.DELETE_RULE),
       onUpdate: foreignKeyRule(rule?.UPDATE_RULE),
     };
+    const fanOut = catalog.fanOuts?.[`${table}.${foreignKey.name}`];
+    if (fanOut !== undefined) foreignKey.maxChildren = fanOut;
     const list = byTable.get(table) ?? [];
     list.push(foreignKey);
     byTable.set(table, list);

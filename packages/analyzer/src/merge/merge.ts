@@ -15,6 +15,14 @@ import {
   validateContract,
 } from "@ferry/contract";
 import { byCodePoint } from "../propose/canonical.ts";
+import {
+  inferredColumns,
+  inferredTable,
+  patternInferredId,
+  patternOrderColumn,
+  plainRead,
+  sameLookup,
+} from "../propose/lookup.ts";
 import { keyPrefix, unique } from "../propose/naming.ts";
 import { distinctNames, statementQualifiers } from "../propose/pattern-names.ts";
 import { statementShape } from "../workload/index.ts";
@@ -26,6 +34,39 @@ export interface MergeResult {
 }
 
 const clone = <T>(value: T): T => structuredClone(value);
+
+/** What every inferred pattern so far read (the ones deleted or made observed since, too), by table and columns. */
+function inferredIds(contract: Contract): Set<string> {
+  return new Set([
+    ...(contract.source.inferred ?? []),
+    ...Object.values(contract.accessPatterns ?? {}).flatMap((p) => {
+      const id = p.inferred ? patternInferredId(contract, p) : undefined;
+      return id === undefined ? [] : [id];
+    }),
+  ]);
+}
+
+/** An observed pattern's statement, when it is a plain read by equality (see plainRead): its ORDER BY column. */
+function plainObserved(contract: Contract, pattern: AccessPattern): { orderColumn?: string } | undefined {
+  const sql = pattern.observed?.sql;
+  return sql === undefined ? undefined : plainRead(statementShape(sql, { database: contract.source.database }));
+}
+
+/**
+ * The column a pattern comes ordered by: its statement's ORDER BY when observed, else its sort template's unless that
+ * is the primary key (an order no one chose).
+ */
+function orderColumnOf(
+  contract: Contract,
+  pattern: AccessPattern,
+  plain: typeof plainObserved = plainObserved,
+): string | undefined {
+  if (pattern.observed) return plain(contract, pattern)?.orderColumn;
+  const column = patternOrderColumn(contract, pattern);
+  return column !== undefined && contract.entities[pattern.entity]?.source.primaryKey.includes(column)
+    ? undefined
+    : column;
+}
 
 function proposedDigests(contract: Contract): Set<string> {
   return new Set(
@@ -41,6 +82,21 @@ export function mergeContract(current: Contract, proposal: Contract, options: { 
   const proposedBefore = proposedDigests(current);
 
   out.source = clone(proposal.source);
+  // What was inferred before (remembered by table and columns), for the tables the database still has.
+  const liveSourceTables = new Set(
+    proposal.source.tables ?? Object.values(proposal.entities).map((e) => e.source.table),
+  );
+  const liveColumns = new Map(Object.values(proposal.entities).map((e) => [e.source.table, new Set(e.source.columns)]));
+  const live = (id: string) => {
+    const table = inferredTable(id);
+    const columns = liveColumns.get(table);
+    // A table not migrated keeps its ids while it exists; a migrated one, those whose columns it still has.
+    return columns === undefined ? liveSourceTables.has(table) : inferredColumns(id).every((c) => columns.has(c));
+  };
+  const inferredBefore = new Set([...inferredIds(current)].filter(live));
+  const inferred = [...new Set([...inferredBefore, ...(proposal.source.inferred ?? [])])].sort(byCodePoint);
+  if (inferred.length > 0) out.source.inferred = inferred;
+  else delete out.source.inferred;
   if (!options.workloadGiven && current.source.workload) out.source.workload = clone(current.source.workload);
   else if (out.source.workload) {
     out.source.workload.proposed = [
@@ -99,7 +155,14 @@ export function mergeContract(current: Contract, proposal: Contract, options: { 
     }
   }
 
-  const addedPatterns = mergePatterns(out, proposal, { entityNames, attributeNames, proposedBefore, drift, options });
+  const addedPatterns = mergePatterns(out, proposal, {
+    entityNames,
+    attributeNames,
+    proposedBefore,
+    inferredBefore,
+    drift,
+    options,
+  });
   fitNewThings(out, new Set(added), addedPatterns);
   return { contract: out, drift };
 }
@@ -145,6 +208,7 @@ interface PatternMerge {
   entityNames: ReadonlyMap<string, string>;
   attributeNames: ReadonlyMap<string, ReadonlyMap<string, string>>;
   proposedBefore: ReadonlySet<string>;
+  inferredBefore: ReadonlySet<string>;
   drift: DriftReport;
   options: { workloadGiven: boolean };
 }
@@ -157,16 +221,29 @@ function mergePatterns(out: Contract, proposal: Contract, context: PatternMerge)
   const names = new Set(Object.keys(existing));
   const seen = new Set<string>();
   const added = new Set<string>();
+  // Each pattern's statement parsed once: the twin search below asks about every pattern once per proposed one.
+  const parsed = new Map<AccessPattern, ReturnType<typeof plainObserved>>();
+  const plainOf = (contract: Contract, pattern: AccessPattern) => {
+    if (!parsed.has(pattern)) parsed.set(pattern, plainObserved(contract, pattern));
+    return parsed.get(pattern);
+  };
   for (const [proposedName, proposed] of Object.entries(proposal.accessPatterns ?? {})) {
     const digest = proposed.observed?.digest;
-    if (!digest) continue;
-    seen.add(digest);
-    const known = byDigest.get(digest);
-    if (known) {
-      known.observed = clone(proposed.observed);
-      continue;
+    const from = proposed.inferred?.from;
+    if (!digest && !from) continue;
+    if (digest) {
+      seen.add(digest);
+      const known = byDigest.get(digest);
+      if (known) {
+        known.observed = clone(proposed.observed);
+        continue;
+      }
+      if (context.proposedBefore.has(digest)) continue; // deleted by hand
+    } else {
+      const id = patternInferredId(proposal, proposed);
+      // Inferred before: there still, deleted by hand, or made observed since.
+      if (id === undefined || context.inferredBefore.has(id)) continue;
     }
-    if (context.proposedBefore.has(digest)) continue; // deleted by hand
     const entity = context.entityNames.get(proposed.entity);
     if (!entity || !out.entities[entity]) continue;
     const rename = context.attributeNames.get(entity);
@@ -177,11 +254,56 @@ function mergePatterns(out: Contract, proposal: Contract, context: PatternMerge)
       if (parameters.some(([p]) => p === undefined)) continue; // reads a column deleted by hand
       pattern.parameters = Object.fromEntries(parameters);
     }
-    const name = names.has(proposedName) ? distinctName(out, proposedName, pattern, names) : proposedName;
+    // A pattern of the contract that looks up the same: an inferred one a plain observed read now asks for is made
+    // observed; an inferred proposal that the contract already serves is not added.
+    const plain = digest === undefined || plainOf(proposal, proposed) !== undefined;
+    const order = orderColumnOf(proposal, proposed, plainOf);
+    // Inferred patterns first: the one an observed statement upgrades, rather than another pattern like it.
+    const twin = plain
+      ? Object.keys(existing)
+          .sort((a, b) => Number(!existing[a]?.inferred) - Number(!existing[b]?.inferred) || byCodePoint(a, b))
+          .find((name) => {
+            const other = existing[name] as AccessPattern;
+            if (other.observed !== undefined && plainOf(out, other) === undefined) return false;
+            return sameLookup(other, pattern, { a: orderColumnOf(out, other, plainOf), b: order });
+          })
+      : undefined;
+    const twinPattern = twin === undefined ? undefined : existing[twin];
+    if (from && twin !== undefined) continue;
+    if (digest && twin !== undefined && twinPattern?.inferred && !twinPattern.observed) {
+      // The workload asks for what was inferred: the pattern (its name, its decisions) is observed from now on.
+      context.drift.workload.push(
+        `access pattern ${twin} (inferred from ${twinPattern.inferred.from}) is now observed: ${proposed.observed?.sql ?? ""}`,
+      );
+      // In the inferred block's place, so that the file reads as before.
+      const upgraded = Object.fromEntries(
+        Object.entries(twinPattern).map(([key, value]) =>
+          key === "inferred" ? ["observed", clone(proposed.observed)] : [key, value],
+        ),
+      ) as AccessPattern;
+      existing[twin] = upgraded;
+      byDigest.set(digest, upgraded);
+      continue;
+    }
+    const name = !names.has(proposedName)
+      ? proposedName
+      : from
+        ? inferredName(proposedName, from, names)
+        : distinctName(out, proposedName, pattern, names);
+    if (name === undefined || names.has(name)) {
+      context.drift.workload.push(
+        `${from ? `inferred from ${from}` : "new statement"}: not added, its name ${proposedName} is taken`,
+      );
+      continue;
+    }
     names.add(name);
     existing[name] = pattern;
     added.add(name);
-    context.drift.workload.push(`new statement -> access pattern ${name}: ${proposed.observed?.sql ?? ""}`);
+    context.drift.workload.push(
+      from
+        ? `inferred from ${from} -> access pattern ${name}`
+        : `new statement -> access pattern ${name}: ${proposed.observed?.sql ?? ""}`,
+    );
   }
   if (context.options.workloadGiven) {
     for (const [name, pattern] of Object.entries(existing)) {
@@ -192,6 +314,19 @@ function mergePatterns(out: Contract, proposal: Contract, context: PatternMerge)
   }
   if (Object.keys(existing).length > 0) out.accessPatterns = existing;
   return added;
+}
+
+/** A new inferred pattern's name when the contract has another of that name: qualified by its key or index. */
+function inferredName(proposedName: string, from: string, taken: ReadonlySet<string>): string | undefined {
+  const key = /^(?:unique key|foreign key|index) [^.]+\.(\S+)/.exec(from)?.[1];
+  if (key === undefined) return undefined;
+  const pascal = key
+    .split(/[^A-Za-z0-9]+/)
+    .filter((part) => part !== "")
+    .map((part) => part[0]?.toUpperCase() + part.slice(1))
+    .join("");
+  const name = `${proposedName}Via${pascal}`;
+  return taken.has(name) ? undefined : name;
 }
 
 /** A new pattern's name when the contract has another pattern of that name: qualified by what its statement does. */
@@ -240,8 +375,9 @@ function fitNewThings(out: Contract, entities: ReadonlySet<string>, patterns: Re
     if (!pattern || !badPatterns.has(name)) continue;
     pattern.dynamodb = {
       operation: "unsupported",
-      reason:
-        "a new statement whose proposed design does not fit this contract's keys and indexes: decide how DynamoDB serves it",
+      reason: pattern.inferred
+        ? "a lookup inferred from the schema whose proposed design does not fit this contract's keys and indexes: decide how DynamoDB serves it, or delete it"
+        : "a new statement whose proposed design does not fit this contract's keys and indexes: decide how DynamoDB serves it",
     };
   }
 }

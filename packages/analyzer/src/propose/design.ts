@@ -8,7 +8,9 @@ import type { SchemaFacts } from "../facts/types.ts";
 import type { Workload } from "../workload/types.ts";
 import { byCodePoint, canonicalStatements } from "./canonical.ts";
 import { chooseParents, draftEntities, type EntityDraft } from "./entities.ts";
+import { inferStatements } from "./infer.ts";
 import { type IndexSlot, indexSlots, primaryKeyTemplates } from "./keys.ts";
+import { inferredId, plainRead, sameLookup } from "./lookup.ts";
 import { proposePatterns } from "./patterns.ts";
 import { type TableStats, tableStats } from "./stats.ts";
 
@@ -39,7 +41,11 @@ const kb = (bytes: number) => `${Math.round(bytes / 1024).toLocaleString("en-US"
 
 export function proposeContract(facts: SchemaFacts, workload?: Workload, options: ProposeOptions = {}): Proposal {
   const smallTableRows = options.smallTableRows ?? 10_000;
-  const statements = canonicalStatements(workload?.statements ?? [], facts);
+  const observed = canonicalStatements(workload?.statements ?? [], facts);
+  // The schema's own lookups (unique keys, foreign keys, indexes) too, after the observed ones and far lighter, except
+  // where an observed statement already asks for the same lookup.
+  const inferred = inferStatements(facts);
+  const statements = [...observed, ...inferred];
   const stats = tableStats(statements);
   const { drafts, skipped } = draftEntities(facts, new Set(options.exclude ?? []));
   chooseParents(drafts, stats);
@@ -68,12 +74,42 @@ export function proposeContract(facts: SchemaFacts, workload?: Workload, options
   }
 
   const entities: Record<string, Entity> = Object.fromEntries(drafts.map((d) => [d.name, ordered(d.entity)]));
-  const accessPatterns = proposePatterns(statements, {
+  const patternContext = {
     drafts: new Map(drafts.map((d) => [d.table.name, d])),
     slots: slotsByEntity,
     stats,
     smallTableRows,
-  });
+  };
+  // The observed patterns are named among themselves; the inferred ones after them, with those names taken.
+  const observedPatterns = proposePatterns(observed, patternContext);
+  const inferredPatterns = proposePatterns(inferred, patternContext, new Set(Object.keys(observedPatterns)));
+  // An inferred pattern that an observed plain read already serves is left out: the observed one stands for it.
+  const plain = new Map(
+    observed.flatMap((s) => {
+      const read = plainRead(s.shape);
+      return read === undefined ? [] : [[s.digest, read] as const];
+    }),
+  );
+  // An inferred listing's order matters when an index chose it (newest first); by the primary key, it is no one's choice.
+  const primaryKeys = new Map(facts.tables.map((t) => [t.name, t.primaryKey]));
+  const inferredOrder = new Map(
+    inferred.map((s) => {
+      const column = s.shape.orderBy[0]?.column.column;
+      const byKey = column !== undefined && primaryKeys.get(s.shape.tables[0] ?? "")?.includes(column);
+      return [s.inferred?.from ?? "", byKey ? undefined : column];
+    }),
+  );
+  const served = Object.values(observedPatterns).filter((p) => p.observed && plain.has(p.observed.digest));
+  for (const [name, pattern] of Object.entries(inferredPatterns)) {
+    const twin = served.some((o) =>
+      sameLookup(o, pattern, {
+        a: plain.get(o.observed?.digest ?? "")?.orderColumn,
+        b: inferredOrder.get(pattern.inferred?.from ?? ""),
+      }),
+    );
+    if (twin) delete inferredPatterns[name];
+  }
+  const accessPatterns = { ...observedPatterns, ...inferredPatterns };
 
   const source: SourceFacts = {
     engine: facts.engine,
@@ -92,6 +128,16 @@ export function proposeContract(facts: SchemaFacts, workload?: Workload, options
         .sort(byCodePoint),
     };
   }
+  const migrated = new Set(drafts.map((d) => d.table.name));
+  const inferredIds = inferred
+    .filter((s) => migrated.has(s.shape.tables[0] ?? ""))
+    .map((s) =>
+      inferredId(
+        s.shape.tables[0] ?? "",
+        s.shape.conditions.map((c) => c.column.column),
+      ),
+    );
+  if (inferredIds.length > 0) source.inferred = [...new Set(inferredIds)].sort(byCodePoint);
   if (Object.keys(skipped).length > 0) source.skippedTables = skipped;
   if (facts.views.length > 0) source.views = facts.views.map((v) => v.name);
   if (facts.triggers.length > 0) {
@@ -110,7 +156,22 @@ export function proposeContract(facts: SchemaFacts, workload?: Workload, options
     entities,
   };
   if (Object.keys(accessPatterns).length > 0) contract.accessPatterns = accessPatterns;
-  return { contract, comments: designComments(contract, drafts, slotsByEntity, stats) };
+  const inferredLookups = new Map(
+    inferred.map((s) => [
+      `${s.shape.tables[0]}|${s.shape.conditions
+        .map((c) => c.column.column)
+        .sort()
+        .join(",")}`,
+      s.inferred?.from ?? "",
+    ]),
+  );
+  return {
+    contract,
+    comments: designComments(contract, drafts, slotsByEntity, stats, {
+      inferredLookups,
+      workload: workload !== undefined,
+    }),
+  };
 }
 
 /** Uniqueness rules, the id strategy and the parent link, once keys are known. */
@@ -182,7 +243,13 @@ function designComments(
   drafts: readonly EntityDraft[],
   slots: ReadonlyMap<string, IndexSlot[]>,
   stats: ReadonlyMap<string, TableStats>,
+  context: { inferredLookups: ReadonlyMap<string, string>; workload: boolean },
 ): ContractComment[] {
+  /** What a lookup of `table` by `columns` was inferred from, when no observed statement asked for it. */
+  const inferredFrom = (table: string, lookup: { columns: readonly string[]; count: number }) =>
+    lookup.count < 1 ? context.inferredLookups.get(`${table}|${[...lookup.columns].sort().join(",")}`) : undefined;
+  const times = (count: number) =>
+    count < 1 ? "never in the workload" : `${Math.round(count).toLocaleString("en-US")} times in the workload`;
   const comments: ContractComment[] = [
     {
       path: ["tables"],
@@ -197,27 +264,48 @@ function designComments(
     const lines = [
       `${draft.table.name}: ${draft.table.rows.toLocaleString("en-US")} rows, ${draft.table.avgRowBytes.toLocaleString("en-US")} bytes per row on average.`,
     ];
-    if (draft.parent) {
+    const parent = draft.parent;
+    if (parent && parent.weight < 1) {
+      // Chosen from the schema alone: the foreign key, and how large a collection gets on average.
+      const perParent = parent.draft.table.rows > 0 ? draft.table.rows / parent.draft.table.rows : undefined;
+      const most = draft.table.foreignKeys.find((fk) => fk.name === parent.foreignKey)?.maxChildren;
+      const size =
+        perParent === undefined
+          ? ", no rows yet to size a collection by"
+          : `, about ${perParent.toFixed(1)} per ${parent.draft.name} today${most === undefined ? "" : ` (at most ${most.toLocaleString("en-US")})`}`;
       lines.push(
-        `In ${draft.parent.draft.name}'s item collection: read through ${[...draft.parent.columns.values()].join(", ")} ${draft.parent.weight.toLocaleString("en-US")} times, by its own key ${draft.parent.pkWeight.toLocaleString("en-US")} times in the workload, so one Query returns a ${draft.parent.draft.name} with its ${draft.name} items.`,
+        `In ${parent.draft.name}'s item collection: listed through foreign key ${parent.foreignKey} (inferred from the schema)${size}, so one Query returns the ${parent.draft.name} item with its ${draft.name} items.`,
       );
-    } else if (s) {
+    } else if (parent) {
       lines.push(
-        `Its own partition: read by its key ${s.countCovering(draft.table.primaryKey).toLocaleString("en-US")} times in the workload.`,
+        `In ${parent.draft.name}'s item collection: read through ${[...parent.columns.values()].join(", ")} ${parent.weight.toLocaleString("en-US")} times, by its own key ${parent.pkWeight.toLocaleString("en-US")} times in the workload, so one Query returns a ${parent.draft.name} with its ${draft.name} items.`,
       );
+    } else if (draft.alone) {
+      lines.push(`Its own partition: ${draft.alone.join("; ")}.`);
+    } else if (s && context.workload) {
+      lines.push(`Its own partition: read by its key ${times(s.countCovering(draft.table.primaryKey))}.`);
     } else {
-      lines.push("Its own partition (no reads of it in the workload).");
+      lines.push(
+        context.workload
+          ? "Its own partition (no reads of it in the workload)."
+          : "Its own partition: no foreign key of it leads to an item collection.",
+      );
     }
     for (const slot of slots.get(draft.name) ?? []) {
       const by = slot.columns.length > 0 ? `by ${slot.columns.join(" + ")}` : "the whole (small) table";
-      lines.push(`${slot.index}: lookups ${by}, ${slot.lookup.count.toLocaleString("en-US")} in the workload.`);
+      const from = inferredFrom(draft.table.name, slot.lookup);
+      lines.push(
+        `${slot.index}: lookups ${by}, ${from === undefined ? times(slot.lookup.count) : `inferred from ${from}`}.`,
+      );
     }
     comments.push({ path: ["entities", draft.name], text: lines.join("\n") });
   }
   if (contract.accessPatterns) {
     comments.push({
       path: ["accessPatterns"],
-      text: "One pattern per statement seen in the workload (most frequent first), with how DynamoDB serves it or why it cannot.",
+      text: context.workload
+        ? "One pattern per statement seen in the workload (most frequent first), then one per lookup the schema implies that the workload did not ask for (inferred: a get by each UNIQUE key, a listing by each foreign key and index), with how DynamoDB serves it or why it cannot."
+        : "No workload was given: one pattern per lookup the schema implies (inferred: a get by each UNIQUE key, a listing by each foreign key and index), with how DynamoDB serves it or why it cannot. Capture a workload (`ferry analyze capture`) and analyze again to add what the application really asks.",
     });
   }
   return comments;

@@ -6,6 +6,7 @@
 import { type Attribute, type ColumnFacts, defaultAttributeType, type Entity } from "@ferry/contract";
 import type { ColumnInfo, SchemaFacts, TableFacts } from "../facts/types.ts";
 import { byCodePoint } from "./canonical.ts";
+import { INFERRED_WEIGHT } from "./infer.ts";
 import { attributeName, entityName, keyPrefix, unique } from "./naming.ts";
 import type { TableStats } from "./stats.ts";
 
@@ -52,7 +53,56 @@ export interface EntityDraft {
   /** column -> attribute name */
   attributeOf: Map<string, string>;
   entity: Entity;
-  parent?: { draft: EntityDraft; columns: Map<string, string>; weight: number; pkWeight: number };
+  parent?: {
+    draft: EntityDraft;
+    columns: Map<string, string>;
+    weight: number;
+    pkWeight: number;
+    /** The foreign key it is listed through. */
+    foreignKey: string;
+  };
+  /** Why it keeps a partition of its own although it is listed through foreign keys (a cycle, a large collection). */
+  alone?: string[];
+}
+
+/** An item collection up to this size on average (a parent's item and its children) is read in one Query page. */
+export const COLLECTION_BYTES = 1024 * 1024;
+
+/** The lookups of a table the workload made (each inferred one weighs far less than one). */
+function observedReads(stats: TableStats): number {
+  return stats.ranked().reduce((sum, lookup) => sum + (lookup.count >= 1 ? lookup.count : 0), 0);
+}
+
+/**
+ * The cycle of foreign keys that the edge `child -> parent` closes, if `parent` leads back to `child` (a -> b -> ...
+ * -> a), as text; undefined when there is none. Tables in a cycle go into none of each other's item collections:
+ * either could be read through the other.
+ */
+function cycleThrough(child: string, parent: string, byTable: ReadonlyMap<string, EntityDraft>): string | undefined {
+  const edges = (table: string) =>
+    [...new Set(byTable.get(table)?.table.foreignKeys.map((fk) => fk.referencedTable) ?? [])]
+      .filter((t) => t !== table && byTable.has(t))
+      .sort(byCodePoint);
+  // Breadth first from the parent: the shortest way back to the child.
+  const back = new Map<string, string>([[parent, parent]]);
+  const queue = [parent];
+  while (queue.length > 0) {
+    const at = queue.shift() as string;
+    for (const next of edges(at)) {
+      if (back.has(next)) continue;
+      back.set(next, at);
+      if (next === child) {
+        const path = [child];
+        for (let step = at; ; step = back.get(step) as string) {
+          path.unshift(step);
+          if (step === parent) break;
+        }
+        return [child, ...path].join(" -> ");
+      }
+      queue.push(next);
+    }
+  }
+  return undefined;
 }
 
 export function columnFacts(column: ColumnInfo): ColumnFacts {
@@ -159,32 +209,103 @@ export function chooseParents(drafts: readonly EntityDraft[], stats: ReadonlyMap
     const pkWeight = s.countCovering(child.table.primaryKey);
     for (const fk of child.table.foreignKeys) {
       const parent = byTable.get(fk.referencedTable);
+      const weight = s.countCovering(fk.columns);
+      // Nobody lists it through this key.
+      if (!parent || weight === 0) continue;
+      const refuse = (reason: string) => {
+        if (!child.alone?.includes(reason)) child.alone = [...(child.alone ?? []), reason];
+      };
+      if (parent === child) {
+        refuse(`its foreign key ${fk.name} refers to its own table (a tree), so it is listed through it by an index`);
+        continue;
+      }
       // One level of nesting, under a parent with a one-column key.
-      if (!parent || parent === child || parent.table.primaryKey.length !== 1) continue;
+      if (parent.table.primaryKey.length !== 1) {
+        refuse(
+          `${parent.name}'s primary key has ${parent.table.primaryKey.length} columns, and a collection's partition is one`,
+        );
+        continue;
+      }
+      const cycle = cycleThrough(child.table.name, parent.table.name, byTable);
+      if (cycle !== undefined) {
+        refuse(
+          `its foreign key ${fk.name} is part of a cycle (${cycle}): either table could be read through the other, so neither goes into the other's item collection`,
+        );
+        continue;
+      }
       const referencesPk =
         fk.referencedColumns.length === parent.table.primaryKey.length &&
         parent.table.primaryKey.every((c) => fk.referencedColumns.includes(c));
-      if (!referencesPk) continue;
+      if (!referencesPk) {
+        refuse(
+          `its foreign key ${fk.name} refers to ${parent.name}'s ${fk.referencedColumns.join(", ")}, not to its primary key`,
+        );
+        continue;
+      }
       // A nullable foreign key cannot be part of a key: rows without a parent would have no partition.
-      if (!fk.columns.every((c) => keyable(child, c, { primary: true }))) continue;
-      const weight = s.countCovering(fk.columns);
-      if (weight === 0 || weight < pkWeight) continue;
+      if (!fk.columns.every((c) => keyable(child, c, { primary: true }))) {
+        refuse(`its foreign key ${fk.name} may be NULL, and a row without a ${parent.name} would have no partition`);
+        continue;
+      }
+      // Small enough to read whole: the largest collection (a parent's item and its children) fits a Query page; the
+      // data says how many children the busiest parent has (small tables), else the average from the row counts.
+      const most = fk.maxChildren;
+      const perParent = most ?? (parent.table.rows > 0 ? child.table.rows / parent.table.rows : undefined);
+      if (perParent !== undefined) {
+        const bytes = perParent * child.table.avgRowBytes + parent.table.avgRowBytes;
+        if (bytes > COLLECTION_BYTES) {
+          const mb = (bytes / 1024 / 1024).toFixed(1);
+          refuse(
+            most !== undefined
+              ? `the busiest ${parent.name}'s item collection would hold ${most.toLocaleString("en-US")} of its items (${mb} MB, more than one Query page)`
+              : `each ${parent.name}'s item collection would hold about ${Math.round(perParent).toLocaleString("en-US")} of its items (${mb} MB on average, more than one Query page)`,
+          );
+          continue;
+        }
+      }
+      if (weight < pkWeight) continue;
+      // A table the workload reads goes where the workload reads it from, never by an inference alone.
+      if (weight < 1 && observedReads(s) >= 1) continue;
       const columns = new Map<string, string>();
       fk.referencedColumns.forEach((parentColumn, i) => {
         const childColumn = fk.columns[i];
         if (childColumn) columns.set(parentColumn, childColumn);
       });
-      candidates.push({ child, draft: parent, columns, weight, pkWeight });
+      candidates.push({ child, draft: parent, columns, weight, pkWeight, foreignKey: fk.name });
     }
   }
+  // The heaviest first; between equals (every inferred one), a child that is no candidate's parent first, so that the
+  // deepest level (an order's lines rather than a user's orders) is the one kept together.
+  const parentsOf = new Set(candidates.map((c) => c.draft));
+  const leaf = (draft: EntityDraft) => (parentsOf.has(draft) ? 1 : 0);
+  // Inferred weights sum a table's inferred lookups: equal, whatever the number of indexes behind them.
+  const rank = (weight: number) => (weight < 1 ? INFERRED_WEIGHT : weight);
   candidates.sort(
-    (a, b) => b.weight - a.weight || byCodePoint(a.child.name, b.child.name) || byCodePoint(a.draft.name, b.draft.name),
+    (a, b) =>
+      rank(b.weight) - rank(a.weight) ||
+      leaf(a.child) - leaf(b.child) ||
+      byCodePoint(a.child.name, b.child.name) ||
+      byCodePoint(a.draft.name, b.draft.name),
   );
   const parents = new Set<EntityDraft>();
   for (const candidate of candidates) {
     const { child, draft } = candidate;
-    if (child.parent || draft.parent || parents.has(child)) continue;
-    child.parent = { draft, columns: candidate.columns, weight: candidate.weight, pkWeight: candidate.pkWeight };
+    if (child.parent) continue;
+    if (draft.parent || parents.has(child)) {
+      const reason =
+        draft.parent !== undefined
+          ? `${draft.name} is itself in ${draft.parent.draft.name}'s item collection (one level of nesting)`
+          : `it holds item collections of its own (one level of nesting)`;
+      if (!child.alone?.includes(reason)) child.alone = [...(child.alone ?? []), reason];
+      continue;
+    }
+    child.parent = {
+      draft,
+      columns: candidate.columns,
+      weight: candidate.weight,
+      pkWeight: candidate.pkWeight,
+      foreignKey: candidate.foreignKey,
+    };
     parents.add(draft);
   }
 }

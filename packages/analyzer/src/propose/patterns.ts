@@ -203,10 +203,12 @@ function patternName(shape: StatementShape, sql: string, draft: EntityDraft, par
   }
 }
 
-/** Access patterns for the statements, in the workload's order (most frequent first). */
+/** Access patterns for the statements, in their order (the workload's, most frequent first; inferred ones after). */
 export function proposePatterns(
   statements: readonly ObservedStatement[],
   ctx: PatternContext,
+  /** Names already given (to the observed patterns, when these are the inferred ones). */
+  given: ReadonlySet<string> = new Set(),
 ): Record<string, AccessPattern> {
   const proposed: Array<{ base: string; qualifiers: Qualifiers; digest: string; pattern: AccessPattern }> = [];
   for (const statement of statements) {
@@ -249,12 +251,16 @@ export function proposePatterns(
       ...(Object.keys(parameters).length > 0 ? { parameters } : {}),
       returns: served.returns,
       dynamodb,
-      observed: {
-        digest: statement.digest,
-        sql: statement.sql,
-        count: statement.count,
-        perSecond: Math.round(statement.perSecond * 1000) / 1000,
-      },
+      ...(statement.inferred
+        ? { inferred: { from: statement.inferred.from } }
+        : {
+            observed: {
+              digest: statement.digest,
+              sql: statement.sql,
+              count: statement.count,
+              perSecond: Math.round(statement.perSecond * 1000) / 1000,
+            },
+          }),
       ...(served.notes.length > 0 ? { notes: served.notes.join("; ") } : {}),
     };
     proposed.push({ base, qualifiers, digest: statement.digest, pattern });
@@ -263,7 +269,7 @@ export function proposePatterns(
   const groups = new Map<string, typeof proposed>();
   for (const entry of proposed) groups.set(entry.base, [...(groups.get(entry.base) ?? []), entry]);
   const names = new Map<(typeof proposed)[number], string>();
-  const taken = new Set<string>();
+  const taken = new Set<string>(given);
   for (const [base, group] of groups) {
     distinctNames(base, group, taken).forEach((name, i) => {
       const entry = group[i];

@@ -24,6 +24,8 @@ export interface ObservedStatement {
   count: number;
   perSecond: number;
   shape: StatementShape;
+  /** Set on a statement inferred from the schema (propose/infer.ts), never seen: the key or index it stands for. */
+  inferred?: { from: string };
 }
 
 export type StatementKind = "select" | "insert" | "update" | "delete" | "replace" | "other";

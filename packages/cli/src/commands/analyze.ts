@@ -44,9 +44,17 @@ export function analyzeCommand(): Command {
     .addHelpText(
       "after",
       `
+Access patterns come from the observed workload, and from the schema itself: a get by each UNIQUE key, a
+listing by each foreign key and by each index's leading columns (marked "inferred", ranked after the observed
+ones). Without a workload the schema's patterns are the whole proposal; a later workload that asks for an
+inferred lookup makes that pattern observed, under its name.
+
 Running it again on an existing --out file refreshes the facts from MySQL (tables, columns, keys, the
 observed statements) and keeps every decision made by hand: renamed entities and attributes, changed key
-templates, notes and comments. It prints what drifted.
+templates, notes and comments, deleted patterns (observed or inferred). It prints what drifted.
+
+Exit codes: 0 done; 1 an error, a --check that found drift, or a database in which nothing can be migrated
+(no table with a primary key: each is listed with the reason).
 
 Examples:
   pnpm ferry analyze --database store --workload contract/workload/store.log --out contract/store.yaml
@@ -71,6 +79,24 @@ Examples:
         name: options.name,
         exclude: options.exclude,
       });
+      const proposed = analysis.proposal.contract;
+      if (Object.keys(proposed.entities).length === 0) {
+        // Nothing to migrate: say why, table by table, and write no contract (it could not pass its own check).
+        const reasons = [
+          ...Object.entries(proposed.source.skippedTables ?? {}).map(([table, reason]) => `table ${table}: ${reason}`),
+          ...(proposed.source.views ?? []).map(
+            (view) => `view ${view}: a view holds no rows of its own; ferry migrates the tables it reads`,
+          ),
+        ];
+        throw new StackError(
+          reasons.length === 0
+            ? `nothing in ${database} can be migrated: it has no tables`
+            : `nothing in ${database} can be migrated:\n${reasons.map((r) => `  ${r}`).join("\n")}`,
+          {
+            hint: "ferry migrates base tables with a primary key: give each table one (e.g. an AUTO_INCREMENT id), or leave fewer out (--exclude), then analyze again",
+          },
+        );
+      }
       const update = contractText(options.out, analysis.proposal, analysis.workload !== undefined);
       const { contract } = update;
       const patterns = Object.values(contract.accessPatterns ?? {});
@@ -79,12 +105,16 @@ Examples:
         `  ${analysis.facts.tables.length} tables -> ${Object.keys(contract.entities).length} entities` +
           `${contract.source.skippedTables ? `, ${Object.keys(contract.source.skippedTables).length} not migrated` : ""}`,
       );
+      const inferred = patterns.filter((p) => p.inferred !== undefined).length;
+      const observed = patterns.filter((p) => p.observed !== undefined).length;
       if (analysis.workload) {
         note(
-          `  workload: ${analysis.workload.queries.toLocaleString("en-US")} statements, ${analysis.workload.statements.length} distinct -> ${patterns.length} access patterns (${unsupported} unsupported)`,
+          `  workload: ${analysis.workload.queries.toLocaleString("en-US")} statements, ${analysis.workload.statements.length} distinct -> ${patterns.length} access patterns (${observed} observed, ${inferred} inferred from the schema, ${unsupported} unsupported)`,
         );
       } else {
-        note("  no workload given (--workload FILE, or `ferry analyze capture`): no access patterns proposed");
+        note(
+          `  no workload given: ${inferred} access patterns inferred from the schema (a get by each unique key, a listing by each foreign key and index); capture one (\`ferry analyze capture\`, then --workload FILE) to add what the application really asks`,
+        );
       }
       for (const warning of contract.source.warnings ?? []) note(`  warning: ${warning}`);
       if (update.drift) {

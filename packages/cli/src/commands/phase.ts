@@ -95,12 +95,21 @@ Examples:
       const who = options.who ?? defaultWho();
       const outbox = mysqlOnDemand(options);
       let told = "";
+      let announcedTold = false;
+      let silentTold = false;
       const onProgress = (progress: MoveProgress) => {
         const now =
           progress.waitingFor.length === 0
             ? `every live process (${progress.live}) is ready; checking the preconditions again and committing`
             : `waiting for: ${progress.waitingFor.join("; ")}`;
-        if (told === "") {
+        if (!progress.announced && !silentTold) {
+          silentTold = true;
+          note(
+            `phase ${progress.from} -> ${progress.to} changes the authoritative store: not announced yet, while a silent process may still write (the fleet writes on meanwhile), until ${progress.deadline} at the latest`,
+          );
+        }
+        if (progress.announced && !announcedTold) {
+          announcedTold = true;
           note(
             `phase ${progress.from} -> ${progress.to} changes the authoritative store: announced (version ${progress.version}); every process holds new writes and finishes those under phase ${progress.from}, until ${progress.deadline} at the latest`,
           );
@@ -297,13 +306,20 @@ function describeEntry(entry: PhaseAuditEntry, width: number): string {
 
 function describeFleet(view: FleetView): string {
   const count = view.instances.length;
-  const head = `phase ${view.phase} (version ${view.version}): ${count} live ${count === 1 ? "instance" : "instances"}`;
-  if (count === 0) return head;
+  const silent = view.silent.length === 0 ? "" : `, ${view.silent.length} silent (within their write lease)`;
+  const head = `phase ${view.phase} (version ${view.version}): ${count} live ${count === 1 ? "instance" : "instances"}${silent}`;
+  if (count === 0 && view.silent.length === 0) return head;
   const status = view.allCurrent ? "all run the current version" : "NOT all run the current version yet";
   const rows: Array<[string, string]> = view.instances.map((instance) => [
     instance.instanceId,
     `${instance.app}  ${instance.host}  version ${instance.versionSeen}${instance.current ? "" : " (behind)"}  last seen ${instance.lastSeen}`,
   ]);
+  for (const instance of view.silent) {
+    rows.push([
+      instance.instanceId,
+      `${instance.app}  ${instance.host}  version ${instance.versionSeen}${instance.current ? "" : " (behind)"}  SILENT since ${instance.lastSeen}, may write until ${instance.writesUntil}`,
+    ]);
+  }
   return `${head}, ${status}\n${table(rows)}`;
 }
 

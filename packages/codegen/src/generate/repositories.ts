@@ -167,11 +167,13 @@ function servedBy(pattern: AccessPattern): string {
   return index ? `${operation} on ${index}` : operation;
 }
 
-/** Where a pattern came from and what to know about it: the statement seen, its notes. */
+/** Where a pattern came from and what to know about it: the statement seen (or what it was inferred from), its notes. */
 function patternFacts(name: string | undefined, pattern: AccessPattern): string {
   const seen = pattern.observed
     ? `seen ${pattern.observed.count.toLocaleString("en-US")} times as: ${pattern.observed.sql}`
-    : "declared in the contract";
+    : pattern.inferred
+      ? `inferred from the schema's ${pattern.inferred.from} (no workload asked for it yet)`
+      : "declared in the contract";
   const first = name === undefined ? upperFirst(seen) : `${name}, ${seen}`;
   return pattern.notes ? `${first}\nNote: ${pattern.notes}` : first;
 }

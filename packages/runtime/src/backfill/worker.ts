@@ -134,7 +134,7 @@ export interface BackfillResult {
 
 /**
  * Why the backfill may not run now; undefined when it may: MySQL authoritative and every writer writing both stores,
- * i.e. phase 2 or 3 on the phase item and on every live heartbeat. Below 2 a live write could reach MySQL only and be
+ * i.e. phase 2 or 3 on the phase item and on every live heartbeat (and every silent one within its write lease). Below 2 a live write could reach MySQL only and be
  * missed by both the bulk copy and its re-sync; from 4 on DynamoDB is authoritative and a copy from MySQL would put
  * older values over its writes and bring back what it deleted.
  */
@@ -148,12 +148,13 @@ export async function backfillBlocked(client: DynamoDBClient, tablePrefix: strin
     return `the phase is ${state.phase}: DynamoDB is authoritative, and a copy from MySQL would put older values over its writes and bring back items it deleted; the backfill runs in phase 2 or 3 only (to check the stores now: ferry validate)`;
   }
   const fleet = await phases.fleet();
-  const behind = fleet.instances.filter(
+  // The silent ones too: one may still write under the phase it last read until its write lease runs out.
+  const behind = [...fleet.instances, ...fleet.silent].filter(
     (instance) => instance.phaseSeen === undefined || instance.phaseSeen < 2 || instance.phaseSeen > 3,
   );
   if (behind.length > 0) {
     const names = behind.map((instance) => `${instance.app}@${instance.host} (phase ${instance.phaseSeen ?? "?"})`);
-    return `${behind.length} live ${behind.length === 1 ? "process does" : "processes do"} not write both stores with MySQL authoritative: ${names.join(", ")}; wait until every process runs phase ${state.phase}`;
+    return `${behind.length} running ${behind.length === 1 ? "process does" : "processes do"} not write both stores with MySQL authoritative: ${names.join(", ")}; wait until every process runs phase ${state.phase}`;
   }
   return undefined;
 }

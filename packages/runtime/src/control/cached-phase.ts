@@ -7,9 +7,12 @@
  * its heartbeat. While the phase item announces a move that changes the authoritative store it holds new writes,
  * acks the announcement in its heartbeat, and reads the phase every `holdPollMs`, until the move is committed (held
  * writes run under the new phase) or cancelled (they run under the old one); it cancels a move whose deadline (plus
- * `moveGraceMs`) has passed itself, so that it never resumes while the move could still be committed. A process that
- * has not read the phase and written its heartbeat for longer than `staleAfterMs` (when the fleet view stops counting
- * it) refuses writes (WritesSuspended) until it has again.
+ * `moveGraceMs`) has passed itself, so that it never resumes while the move could still be committed.
+ *
+ * Each heartbeat gives the process a write lease (`writeLeaseMs`, 30 s): it may go on writing under the phase it last
+ * read until then without being heard from again, and every move waits for a silent process until its lease (plus a
+ * margin) has run out. So a short outage of the control table (DynamoDB) stops no write; a process that has not read
+ * the phase and written its heartbeat for longer than its lease refuses writes (WritesSuspended) until it has again.
  */
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
@@ -18,8 +21,10 @@ import { WritesSuspended } from "../errors.ts";
 import type { Phase, PhaseSource, WriteTicket } from "../phases.ts";
 import {
   DEFAULT_HEARTBEAT_TTL_SECONDS,
+  DEFAULT_LEASE_MARGIN_MS,
   DEFAULT_REFRESH_MS,
   DEFAULT_STALE_AFTER_MS,
+  DEFAULT_WRITE_LEASE_MS,
   heartbeatItem,
   heartbeatKey,
 } from "./heartbeats.ts";
@@ -44,10 +49,15 @@ export interface CachedPhaseOptions {
   /** Told about every failed refresh or heartbeat (for logging); it must not throw. */
   onError?: (error: unknown) => void;
   /**
-   * After this long without a successful phase read and heartbeat, writes are refused (default 3 s, the fleet view's
-   * default stale limit: give both the same).
+   * After this long without a successful phase read and heartbeat, the fleet view shows this process as stale (default
+   * 3 s, the fleet view's default: give both the same); coming back after that, it reads the phase once more.
    */
   staleAfterMs?: number;
+  /**
+   * Its write lease: after this long without a successful phase read and heartbeat, writes are refused (default 30 s).
+   * Every heartbeat says when it ends, and moves wait for a silent process until then.
+   */
+  writeLeaseMs?: number;
   /** Milliseconds between phase reads while a move is announced (default the smaller of 50 and refreshMs). */
   holdPollMs?: number;
   /**
@@ -56,6 +66,8 @@ export interface CachedPhaseOptions {
    * PhaseStoreOptions.moveMarginMs before it), for clocks that differ.
    */
   moveGraceMs?: number;
+  /** How long stop() waits for the writes in flight before it removes the heartbeat all the same (default 30 s). */
+  stopDrainMs?: number;
   /** The clock (default Date.now). */
   now?: () => number;
 }
@@ -67,6 +79,8 @@ export interface CachedPhaseState {
   host: string;
   /** Between start() and stop(). */
   running: boolean;
+  /** drain() (or stop()) has begun: no new write. */
+  draining: boolean;
   /** The cached phase state; undefined before the first load. */
   current: PhaseState | undefined;
   /** Successful phase reads, the first load included. */
@@ -91,6 +105,9 @@ export interface CachedPhaseState {
   inTouchAt: string | undefined;
 }
 
+/** How long stop() waits for the writes in flight before it removes the heartbeat all the same, unless told otherwise. */
+const DEFAULT_STOP_DRAIN_MS = 30_000;
+
 /**
  * The shared phase, cached in this process and refreshed from a PhaseStore every `refreshMs`; the router's
  * PhaseSource. start() awaits the first load; after that a failed refresh keeps the last value and is counted
@@ -105,6 +122,8 @@ export class CachedPhase implements PhaseSource {
   private readonly onError: ((error: unknown) => void) | undefined;
   private cached: PhaseState | undefined;
   private running = false;
+  /** Set by drain(): no new write from then on (until start() again). */
+  private draining: Promise<void> | undefined;
   private startedAt = "";
   private timer: NodeJS.Timeout | undefined;
   /** Refreshes run one at a time, in order. */
@@ -113,12 +132,17 @@ export class CachedPhase implements PhaseSource {
   private refreshedAt: string | undefined;
   private lastError: { message: string; at: string } | undefined;
   private readonly staleAfterMs: number;
+  /** How long this process writes on without reaching the control table (its write lease). */
+  readonly writeLeaseMs: number;
+  private readonly stopDrainMs: number;
   private readonly holdPollMs: number;
   private readonly moveGraceMs: number;
   private readonly now: () => number;
   /** Writes in flight by the phase version they began under, and their total. */
   private readonly inFlight = new Map<number, number>();
   private inFlightTotal = 0;
+  /** Waiting for the writes in flight to finish (stop()). */
+  private readonly drained: Array<() => void> = [];
   /** Writes held while a move is announced. */
   private held: Array<{ resolve: (ticket: WriteTicket) => void; reject: (error: unknown) => void }> = [];
   /** When a phase read and the heartbeat after it last both succeeded (ms, by `now`). */
@@ -140,6 +164,17 @@ export class CachedPhase implements PhaseSource {
     this.ttlSeconds = options.heartbeatTtlSeconds ?? DEFAULT_HEARTBEAT_TTL_SECONDS;
     this.onError = options.onError;
     this.staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
+    this.writeLeaseMs = options.writeLeaseMs ?? DEFAULT_WRITE_LEASE_MS;
+    if (!Number.isFinite(this.writeLeaseMs) || this.writeLeaseMs <= 0) {
+      throw new RangeError(`writeLeaseMs must be a positive number of milliseconds, got ${this.writeLeaseMs}`);
+    }
+    // DynamoDB's TTL must not remove a heartbeat whose lease still runs (movers would stop waiting for its process).
+    if (this.ttlSeconds * 1000 <= this.writeLeaseMs + DEFAULT_LEASE_MARGIN_MS) {
+      throw new RangeError(
+        `heartbeatTtlSeconds (${this.ttlSeconds}) must outlast the write lease (${this.writeLeaseMs} ms) and its margin`,
+      );
+    }
+    this.stopDrainMs = options.stopDrainMs ?? DEFAULT_STOP_DRAIN_MS;
     this.holdPollMs = options.holdPollMs ?? Math.min(50, refreshMs);
     this.moveGraceMs = options.moveGraceMs ?? DEFAULT_MOVE_GRACE_MS;
     this.now = options.now ?? Date.now;
@@ -148,6 +183,7 @@ export class CachedPhase implements PhaseSource {
   /** Loads the phase (rejecting when that fails: there is no phase to run with), writes a heartbeat, starts refreshing. */
   async start(): Promise<void> {
     if (this.running) return;
+    this.draining = undefined;
     this.cached = await this.store.get();
     this.counts.refreshes++;
     this.counts.versionSeenAtRefresh = this.counts.refreshes;
@@ -160,9 +196,39 @@ export class CachedPhase implements PhaseSource {
     this.schedule(this.delay());
   }
 
-  /** Stops refreshing (after the refresh in flight) and removes this instance's heartbeat. Never throws. */
+  /**
+   * Takes no new write (held ones are refused) and waits for the writes in flight (at most stopDrainMs), refreshing
+   * and writing the heartbeat meanwhile: the first step of a process that stops, so that what its writes leave behind
+   * (outbox entries, intents to remove) can be stored before its heartbeat goes (stop()). Never throws.
+   */
+  drain(): Promise<void> {
+    if (!this.running) return Promise.resolve();
+    // Once per stop: a second call (stop() after a FleetMember's drain) waits for the same drain, not for another.
+    this.draining ??= this.drainWrites();
+    return this.draining;
+  }
+
+  private async drainWrites(): Promise<void> {
+    this.rejectHeld(new WritesSuspended("this process is stopping: it takes no writes", undefined));
+    if (this.inFlightTotal === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      new Promise<void>((resolve) => this.drained.push(resolve)),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, this.stopDrainMs);
+      }),
+    ]);
+    clearTimeout(timer);
+  }
+
+  /**
+   * Drains (drain()), stops refreshing (after the refresh in flight), and removes this instance's heartbeat. Never
+   * throws. The heartbeat goes last: a phase move that waits for the fleet must not stop waiting for a write this
+   * process still has in flight.
+   */
   async stop(): Promise<void> {
     if (!this.running) return;
+    await this.drain();
     this.running = false;
     clearTimeout(this.timer);
     this.timer = undefined;
@@ -189,8 +255,8 @@ export class CachedPhase implements PhaseSource {
 
   /**
    * Where a write starts: resolves with the phase it runs under, and its done() must be called once it has finished.
-   * Held while a move of the authoritative store is announced; refused (WritesSuspended) while this process is out of
-   * touch with the control table or stopped.
+   * Held while a move of the authoritative store is announced; refused (WritesSuspended) once this process has been out
+   * of touch with the control table for longer than its write lease, or is stopped.
    */
   async beginWrite(): Promise<WriteTicket> {
     const state = this.current();
@@ -203,7 +269,7 @@ export class CachedPhase implements PhaseSource {
 
   /**
    * Where a replay of the outbox starts: counted in flight like a write, so a move of the authoritative store waits for
-   * it, but never held (that move waits for the outbox to drain). Refused while out of touch or stopped.
+   * it, but never held (that move waits for the outbox to drain). Refused past the write lease or when stopped.
    */
   beginReplay(): WriteTicket {
     const state = this.current();
@@ -217,6 +283,7 @@ export class CachedPhase implements PhaseSource {
       app: this.app,
       host: this.host,
       running: this.running,
+      draining: this.draining !== undefined,
       current: this.cached,
       ...this.counts,
       refreshedAt: this.refreshedAt,
@@ -240,7 +307,7 @@ export class CachedPhase implements PhaseSource {
   private async load(): Promise<boolean> {
     const loaded = await this.read();
     if (loaded === undefined) {
-      if (this.outOfTouch()) this.rejectHeld(this.suspended());
+      if (this.leaseOver()) this.rejectHeld(this.suspended());
       return false;
     }
     this.counts.refreshes++;
@@ -313,17 +380,18 @@ export class CachedPhase implements PhaseSource {
         if (left === 0) this.inFlight.delete(version);
         else this.inFlight.set(version, left);
         this.inFlightTotal--;
+        if (this.inFlightTotal === 0) for (const resolve of this.drained.splice(0)) resolve();
         // The last write under the old phase has finished: tell the mover now rather than at the next poll.
         if (this.inFlightTotal === 0 && this.cached?.pending !== undefined && this.running) void this.refresh();
       },
     };
   }
 
-  /** Releases the held writes once no move is announced (under the phase now), rejects them when out of touch. */
+  /** Releases the held writes once no move is announced (under the phase now), rejects them past the write lease. */
   private settleHeld(): void {
     const state = this.cached;
     if (state === undefined || this.held.length === 0) return;
-    if (this.outOfTouch()) {
+    if (this.leaseOver()) {
       this.rejectHeld(this.suspended());
       return;
     }
@@ -339,21 +407,30 @@ export class CachedPhase implements PhaseSource {
     for (const waiter of held) waiter.reject(error);
   }
 
+  /** Not heard from by the fleet for longer than the stale limit: coming back, the phase is read once more. */
   private outOfTouch(): boolean {
     return this.inTouchAt === undefined || this.now() - this.inTouchAt > this.staleAfterMs;
+  }
+
+  /** The write lease of the last heartbeat has run out: a move may pass this process by from now on. */
+  private leaseOver(): boolean {
+    return this.inTouchAt === undefined || this.now() - this.inTouchAt > this.writeLeaseMs;
   }
 
   private checkWritable(): void {
     if (!this.running) {
       throw new WritesSuspended("this process's CachedPhase is not running (stopped): it takes no writes", undefined);
     }
-    if (this.outOfTouch()) throw this.suspended();
+    if (this.draining !== undefined) {
+      throw new WritesSuspended("this process is stopping: it takes no writes", undefined);
+    }
+    if (this.leaseOver()) throw this.suspended();
   }
 
   private suspended(): WritesSuspended {
     const since = this.inTouchAt === undefined ? undefined : new Date(this.inTouchAt).toISOString();
     return new WritesSuspended(
-      `this process takes no writes: it has not read the phase and written its heartbeat since ${since ?? "it started"} (over ${this.staleAfterMs} ms, after which the fleet no longer counts it), so a phase move may have passed it by${this.lastError ? `; last error: ${this.lastError.message}` : ""}`,
+      `this process takes no writes: it has not read the phase and written its heartbeat since ${since ?? "it started"} (over its write lease of ${this.writeLeaseMs} ms, after which a phase move may pass it by)${this.lastError ? `; last error: ${this.lastError.message}` : ""}`,
       since,
       { hint: "check that this process reaches the control table (DynamoDB); writes resume once a refresh succeeds" },
     );
@@ -379,6 +456,7 @@ export class CachedPhase implements PhaseSource {
         ...(current.pending === undefined ? {} : { moveTaken: current.version }),
         startedAt: this.startedAt,
         lastSeen: new Date(now).toISOString(),
+        writesUntil: new Date(now + this.writeLeaseMs).toISOString(),
       },
       this.ttlSeconds,
     );

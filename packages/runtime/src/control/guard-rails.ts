@@ -39,8 +39,12 @@ export interface GuardRailContext {
   current: PhaseState;
   /** How many failed writes wait in the outbox for a store; without it the outbox is not checked. */
   pendingWrites?: (store: StoreName, options: { inFlight: boolean }) => Promise<number>;
-  /** A process not heard from for longer is taken to be gone. */
+  /** A process not heard from for longer is not live (it counts while silent: its write lease). */
   staleAfterMs?: number;
+  /** How much longer than its heartbeat says a silent process's lease is taken to run (default 2 s). */
+  leaseMarginMs?: number;
+  /** The clock the fleet is judged by (default Date.now). */
+  now?: () => number;
   /**
    * Checked again at the commit of an announced move (the barrier): the fleet is then judged by its acks, not by the
    * version it runs, so the fleet rail is left out.
@@ -51,10 +55,33 @@ export interface GuardRailContext {
 /** A guard rail: the preconditions it puts on the move, none when the move is not its concern. */
 type GuardRail = (context: GuardRailContext) => Promise<Precondition[]>;
 
-const fleetOnCurrentVersion: GuardRail = async ({ client, tablePrefix, current, staleAfterMs, atCommit }) => {
+const fleetOnCurrentVersion: GuardRail = async (context) => {
+  const { client, tablePrefix, current, staleAfterMs, leaseMarginMs, now, atCommit } = context;
   if (atCommit) return [];
-  const view = await readFleet(client, tablePrefix, current, staleAfterMs === undefined ? {} : { staleAfterMs });
+  const view = await readFleet(client, tablePrefix, current, {
+    ...(staleAfterMs === undefined ? {} : { staleAfterMs }),
+    ...(leaseMarginMs === undefined ? {} : { leaseMarginMs }),
+    ...(now === undefined ? {} : { now }),
+  });
   const behind = view.instances.filter((instance) => !instance.current);
+  // A silent process behind may still be writing under an older phase: the move waits for it to come back or for its
+  // write lease to run out (a silent one on the current version is like a live one about to refresh).
+  const silentBehind = view.silent.filter((instance) => !instance.current);
+  if (silentBehind.length > 0) {
+    const names = silentBehind
+      .map(
+        (instance) =>
+          `${instance.app}@${instance.host} (v${instance.versionSeen}, not heard from since ${instance.lastSeen}, may write until ${instance.writesUntil})`,
+      )
+      .join(", ");
+    return [
+      {
+        name: "fleet",
+        met: false,
+        reason: `${silentBehind.length} silent ${plural(silentBehind.length, "process has", "processes have")} not picked up version ${current.version} and may still write under an older phase: ${names}; it stops by itself when its write lease runs out`,
+      },
+    ];
+  }
   if (behind.length === 0) {
     const count = view.instances.length;
     return [

@@ -4,8 +4,10 @@
  *
  * Items: pk `INSTANCE`, sk the instance id: `instanceId`, `host`, `app`, `versionSeen` (N), `phaseSeen` (N),
  * `inFlight` (N: writes begun and not yet finished), `moveTaken` (N: the version of the announced move it has taken
- * and holds new writes for; absent when none), `startedAt` and `lastSeen` (S, ISO-8601), and the control table's expiry attribute (epoch seconds) for DynamoDB's
- * TTL to remove the items of instances that died without saying goodbye. One partition for the fleet: one small
+ * and holds new writes for; absent when none), `startedAt` and `lastSeen` (S, ISO-8601), `writesUntil` (S, ISO-8601:
+ * the end of its write lease, until which it may go on writing under `versionSeen` without being heard from again),
+ * and the control table's expiry attribute (epoch seconds) for DynamoDB's TTL to remove the items of instances that
+ * died without saying goodbye. One partition for the fleet: one small
  * write per instance and refresh, far below a partition's limits for fleets of hundreds. Liveness compares
  * `lastSeen`, written with the instance's clock, with the reader's clock: keep `staleAfterMs` well above the clock
  * skew.
@@ -23,8 +25,21 @@ export const DEFAULT_REFRESH_MS = 1000;
 /** How long a heartbeat item outlives its last write (TTL), for instances that die without stopping. */
 export const DEFAULT_HEARTBEAT_TTL_SECONDS = 3600;
 
-/** An instance not heard from for longer is taken to be gone, unless told otherwise: three missed heartbeats. */
+/** An instance not heard from for longer is shown as not live, unless told otherwise: three missed heartbeats. */
 export const DEFAULT_STALE_AFTER_MS = 3 * DEFAULT_REFRESH_MS;
+
+/**
+ * How long a process may go on writing under the phase it last read without reaching the control table again (its
+ * write lease), unless told otherwise: an outage of DynamoDB shorter than this stops no write MySQL can take, and a
+ * process that died without saying goodbye holds up a move for at most this long (plus the margin below).
+ */
+export const DEFAULT_WRITE_LEASE_MS = 30_000;
+
+/**
+ * A silent instance's lease is taken to run this much longer by whoever reads the fleet (default): the clocks of the
+ * writer and the reader may differ, and a write begun just before the lease ran out takes a while to finish.
+ */
+export const DEFAULT_LEASE_MARGIN_MS = 2_000;
 
 /** What one heartbeat says. */
 export interface Heartbeat {
@@ -42,6 +57,11 @@ export interface Heartbeat {
   startedAt: string;
   /** ISO-8601, of this heartbeat. */
   lastSeen: string;
+  /**
+   * ISO-8601: the end of the write lease this heartbeat gave the instance (lastSeen + its lease); absent from the
+   * heartbeats of versions without leases, whose writers stopped at the stale limit.
+   */
+  writesUntil?: string;
 }
 
 /** One live instance in the fleet view. */
@@ -56,18 +76,32 @@ export interface FleetView {
   version: number;
   /** The live instances (last seen within staleAfterMs), by app, then host, then instance id. */
   instances: FleetInstance[];
-  /** Every live instance has seen the current version (true for an empty fleet). */
+  /** Every live instance, and every silent one, has seen the current version (true for an empty fleet). */
   allCurrent: boolean;
   /**
    * Instances not heard from within staleAfterMs whose heartbeat has not expired yet (stopped without saying goodbye,
-   * or hung), newest first: shown to operators, never counted as the fleet.
+   * hung, or cut off from the control table), newest first: shown to operators. The silent ones among them count.
    */
   stale: Heartbeat[];
+  /**
+   * The stale instances whose write lease (plus the margin) has not run out: each may still be writing under the
+   * version it last saw, so a move waits for it to come back or for its lease to end. Newest first.
+   */
+  silent: SilentInstance[];
+}
+
+/** A stale instance that may still write: until `writesUntil` plus the reader's margin. */
+export interface SilentInstance extends Heartbeat {
+  writesUntil: string;
+  /** It has seen the current version. */
+  current: boolean;
 }
 
 export interface FleetOptions {
-  /** An instance not heard from for longer is left out (default 3 × 1000 ms). */
+  /** An instance not heard from for longer is not live (default 3 × 1000 ms); it counts while silent (its lease). */
   staleAfterMs?: number;
+  /** How much longer than its heartbeat says a silent instance's lease is taken to run (default 2 s). */
+  leaseMarginMs?: number;
   /** The clock (default Date.now). */
   now?: () => number;
 }
@@ -92,10 +126,14 @@ export function heartbeatItem(heartbeat: Heartbeat, ttlSeconds: number): Control
   };
   if (heartbeat.phaseSeen !== undefined) item.phaseSeen = { N: String(heartbeat.phaseSeen) };
   if (heartbeat.moveTaken !== undefined) item.moveTaken = { N: String(heartbeat.moveTaken) };
+  if (heartbeat.writesUntil !== undefined) item.writesUntil = { S: heartbeat.writesUntil };
   return item;
 }
 
-/** The live instances of the fleet and whether each runs `state`'s version (the phase as stored now). */
+/**
+ * The live instances of the fleet and whether each runs `state`'s version (the phase as stored now), and the silent
+ * ones that may still write.
+ */
 export async function readFleet(
   client: DynamoDBClient,
   tablePrefix: string,
@@ -105,9 +143,11 @@ export async function readFleet(
   const staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
   const table = await ensureControlTable(client, tablePrefix);
   const nowMs = (options.now ?? Date.now)();
+  const leaseMarginMs = options.leaseMarginMs ?? DEFAULT_LEASE_MARGIN_MS;
   const cutoff = new Date(nowMs - staleAfterMs).toISOString();
   const instances: FleetInstance[] = [];
   const stale: Heartbeat[] = [];
+  const silent: SilentInstance[] = [];
   let start: ControlItem | undefined;
   do {
     const page = await client.send(
@@ -126,6 +166,10 @@ export async function readFleet(
         // Expired (DynamoDB deletes expired items only eventually): gone, not stale.
         const expiresAt = Number(item[CONTROL_TTL_ATTRIBUTE]?.N);
         if (!(expiresAt * 1000 <= nowMs)) stale.push(heartbeat);
+        const { writesUntil } = heartbeat;
+        if (writesUntil !== undefined && Date.parse(writesUntil) + leaseMarginMs > nowMs) {
+          silent.push({ ...heartbeat, writesUntil, current: heartbeat.versionSeen === state.version });
+        }
         continue;
       }
       instances.push({ ...heartbeat, current: heartbeat.versionSeen === state.version });
@@ -139,8 +183,9 @@ export async function readFleet(
     phase: state.phase,
     version: state.version,
     instances,
-    allCurrent: instances.every((instance) => instance.current),
+    allCurrent: instances.every((instance) => instance.current) && silent.every((instance) => instance.current),
     stale: stale.sort((a, b) => b.lastSeen.localeCompare(a.lastSeen)),
+    silent: silent.sort((a, b) => b.lastSeen.localeCompare(a.lastSeen)),
   };
 }
 
@@ -157,5 +202,6 @@ function heartbeatFromItem(item: ControlItem): Heartbeat {
     lastSeen: item.lastSeen?.S ?? "",
   };
   if (item.moveTaken?.N !== undefined) heartbeat.moveTaken = Number(item.moveTaken.N);
+  if (item.writesUntil?.S !== undefined) heartbeat.writesUntil = item.writesUntil.S;
   return heartbeat;
 }

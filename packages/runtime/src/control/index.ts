@@ -29,13 +29,16 @@ export { CachedPhase, type CachedPhaseOptions, type CachedPhaseState } from "./c
 export type { Precondition } from "./guard-rails.ts";
 export {
   DEFAULT_HEARTBEAT_TTL_SECONDS,
+  DEFAULT_LEASE_MARGIN_MS,
   DEFAULT_REFRESH_MS,
   DEFAULT_STALE_AFTER_MS,
+  DEFAULT_WRITE_LEASE_MS,
   type FleetInstance,
   type FleetOptions,
   type FleetView,
   type Heartbeat,
   INSTANCE_PARTITION,
+  type SilentInstance,
 } from "./heartbeats.ts";
 export {
   isOperatorRole,

@@ -61,8 +61,9 @@ export class PhaseConflict extends PhaseControlError {
 
 /**
  * A move that changes the authoritative store, announced and then cancelled because the fleet did not get ready
- * before its deadline (a process did not take the announcement, or still had writes in flight under the old phase).
- * The phase stays where it was; writes go on under it.
+ * before its deadline (a process did not take the announcement, or still had writes in flight under the old phase);
+ * or never announced, because a silent process's write lease outlasts the wait (`announced` false). The phase stays
+ * where it was; writes go on under it.
  */
 export class PhaseMoveTimedOut extends PhaseControlError {
   override readonly name = "PhaseMoveTimedOut";
@@ -72,11 +73,17 @@ export class PhaseMoveTimedOut extends PhaseControlError {
     /** One line per process that was not ready: who, and what it had not done. */
     readonly waitingFor: readonly string[],
     readonly deadline: string,
+    /** Whether the move was announced (and then cancelled); false: a silent process's lease outlasts the wait. */
+    readonly announced = true,
   ) {
     super(
-      `phase ${from} -> ${to} cancelled: not every live process was ready before the deadline (${deadline}): ${waitingFor.join("; ")}; the phase stays ${from}`,
+      announced
+        ? `phase ${from} -> ${to} cancelled: not every live process was ready before the deadline (${deadline}): ${waitingFor.join("; ")}; the phase stays ${from}`
+        : `phase ${from} -> ${to} not announced: a silent process may still write after the last moment the move could be committed before its deadline (${deadline}): ${waitingFor.join("; ")}; the phase stays ${from}`,
       {
-        hint: "see `ferry phase fleet`: stop or fix the processes named, or give them longer (--wait-ms), then try again",
+        hint: announced
+          ? "see `ferry phase fleet`: stop or fix the processes named, or give them longer (--wait-ms), then try again"
+          : "see `ferry phase fleet`: bring the process named back in touch with the control table, or wait until its write lease has run out (or give the move longer: --wait-ms), then try again",
       },
     );
   }

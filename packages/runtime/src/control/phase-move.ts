@@ -8,7 +8,7 @@ import type { DynamoDBClient, TransactWriteItem } from "@aws-sdk/client-dynamodb
 import { PHASES, type Phase, type StoreName } from "../phases.ts";
 import type { PhaseChangeKind } from "./audit-log.ts";
 import type { Precondition } from "./guard-rails.ts";
-import { type FleetView, readFleet } from "./heartbeats.ts";
+import { DEFAULT_LEASE_MARGIN_MS, type FleetView, readFleet } from "./heartbeats.ts";
 import { PhaseChangeRefused, PhaseConflict, PhaseControlError, PhaseMoveTimedOut } from "./phase-errors.ts";
 import type { PendingMove, PhaseSettings, PhaseState } from "./phase-state.ts";
 
@@ -22,6 +22,11 @@ export interface BarrierOptions {
   pendingWrites?: (store: StoreName, options: { inFlight: boolean }) => Promise<number>;
   /** A process not heard from for this long is taken to be gone, by the fleet guard rail and fleet() (default 3 s). */
   staleAfterMs?: number;
+  /**
+   * How much longer than its heartbeat says a silent process's write lease is taken to run (default 2 s: keep it above
+   * the clock skew between hosts and a write's latency).
+   */
+  leaseMarginMs?: number;
   /** How often an announced move reads the fleet's acks (default 50 ms). */
   movePollMs?: number;
   /**
@@ -65,8 +70,10 @@ export interface Change {
 export interface MoveProgress {
   from: Phase;
   to: Phase;
-  /** The version of the announcement. */
+  /** The version of the announcement (before it: the version the move starts from). */
   version: number;
+  /** False while the move waits for silent processes before it is announced. */
+  announced: boolean;
   deadline: string;
   /** Live processes seen. */
   live: number;
@@ -78,6 +85,8 @@ export interface MoveProgress {
 export const DEFAULT_MOVE_WAIT_MS = 30_000;
 const DEFAULT_MOVE_POLL_MS = 50;
 const DEFAULT_MOVE_MARGIN_MS = 2_000;
+/** Time left for the fleet to get ready after the last silent process's lease, or the move is not announced. */
+const MIN_READY_MS = 1_000;
 
 /**
  * Whether a move goes through the barrier: it changes the authoritative store (3 <-> 4, and forced moves across), or it
@@ -89,10 +98,12 @@ export function movesAuthority(from: Phase, to: Phase): boolean {
 
 /**
  * The barrier of a move that changes the authoritative store (docs/architecture.md, "Phases"):
+ * 0. wait, holding nothing, until no silent process may still write (PhaseMoveTimedOut, nothing announced, when a
+ *    lease outlasts the wait);
  * 1. announce it: the phase item records the move, its target and a deadline (compare-and-set, audited, with the
  *    preconditions' conditions);
  * 2. wait until every live process has taken the announcement (it holds new writes) and has no write in flight under
- *    the old phase, as their heartbeats say;
+ *    the old phase, as their heartbeats say, and until every silent one is back (and has) or its write lease is over;
  * 3. check the preconditions again (the outbox may have received a write that failed while the fleet drained) and
  *    commit the new phase (compare-and-set on the announcement's version), before the deadline minus the margin.
  * Otherwise the move is cancelled (compare-and-set, audited) and PhaseMoveTimedOut or PhaseChangeRefused thrown;
@@ -118,6 +129,41 @@ export async function moveThroughBarrier(
   const deadline = new Date(deadlineMs).toISOString();
   const from = current.phase;
   const to = move.to;
+  const lastCommitAt = deadlineMs - margin;
+  const pause = () => new Promise((resolve) => setTimeout(resolve, parts.options.movePollMs ?? DEFAULT_MOVE_POLL_MS));
+  // Silent processes first, before anything is announced: the fleet would hold its writes while the move waits for
+  // them (a process that died without saying goodbye is waited for until its write lease runs out).
+  for (;;) {
+    const view = await readFleet(parts.client, parts.tablePrefix, current, {
+      now: parts.now,
+      ...(parts.options.staleAfterMs === undefined ? {} : { staleAfterMs: parts.options.staleAfterMs }),
+      ...(parts.options.leaseMarginMs === undefined ? {} : { leaseMarginMs: parts.options.leaseMarginMs }),
+    });
+    if (view.silent.length === 0) break;
+    const silent = view.silent.map(
+      (instance) =>
+        `${instance.app}@${instance.host} (${instance.instanceId}) has not been heard from since ${instance.lastSeen} and may write under phase ${from} until ${instance.writesUntil} (nothing announced yet)`,
+    );
+    const lastLease = Math.max(...view.silent.map((instance) => Date.parse(instance.writesUntil)));
+    if (lastLease + (parts.options.leaseMarginMs ?? DEFAULT_LEASE_MARGIN_MS) >= lastCommitAt - MIN_READY_MS) {
+      // Its lease outlasts the wait (leaving the fleet too little time to get ready after it): nothing is announced.
+      throw new PhaseMoveTimedOut(from, to, silent, deadline, false);
+    }
+    try {
+      options.onProgress?.({
+        from,
+        to,
+        version: current.version,
+        announced: false,
+        deadline,
+        live: view.instances.length,
+        waitingFor: silent,
+      });
+    } catch {
+      // A failing progress report changes nothing here.
+    }
+    await pause();
+  }
   const pending: PendingMove = { to, deadline, by: move.who, forced: move.forced };
   if (move.reason !== undefined) pending.reason = move.reason;
   const announced = await parts.write(current, {
@@ -130,15 +176,21 @@ export async function moveThroughBarrier(
   const cancel = async (why: string): Promise<void> => {
     await parts.cancelMove(announced, move.who, why).catch(() => undefined);
   };
-  const lastCommitAt = deadlineMs - margin;
   const report = (live: number, waitingFor: string[]): void => {
     try {
-      options.onProgress?.({ from, to, version: announced.version, deadline, live, waitingFor: [...waitingFor] });
+      options.onProgress?.({
+        from,
+        to,
+        version: announced.version,
+        announced: true,
+        deadline,
+        live,
+        waitingFor: [...waitingFor],
+      });
     } catch {
       // A failing progress report must not leave the move announced.
     }
   };
-  const pause = () => new Promise((resolve) => setTimeout(resolve, parts.options.movePollMs ?? DEFAULT_MOVE_POLL_MS));
   let waitingFor: string[] = [];
   let live = 0;
   // The fleet's replays of the outbox are writes in flight too (beginReplay): once the outbox had to be waited for,
@@ -150,6 +202,7 @@ export async function moveThroughBarrier(
         view = await readFleet(parts.client, parts.tablePrefix, announced, {
           now: parts.now,
           ...(parts.options.staleAfterMs === undefined ? {} : { staleAfterMs: parts.options.staleAfterMs }),
+          ...(parts.options.leaseMarginMs === undefined ? {} : { leaseMarginMs: parts.options.leaseMarginMs }),
         });
       } catch (error) {
         await cancel("the fleet could not be read");
@@ -166,6 +219,12 @@ export async function moveThroughBarrier(
         }
         return [];
       });
+      // Silent processes may still write under the old phase until their write lease runs out (plus the margin).
+      for (const instance of view.silent) {
+        waitingFor.push(
+          `${instance.app}@${instance.host} (${instance.instanceId}) has not been heard from since ${instance.lastSeen} and may write under phase ${from} until ${instance.writesUntil}`,
+        );
+      }
       report(live, waitingFor);
       if (waitingFor.length === 0) break;
       if (parts.now() >= lastCommitAt) {

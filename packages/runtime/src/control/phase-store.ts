@@ -134,9 +134,11 @@ export class PhaseStore {
   /** The live processes of the fleet (their heartbeats) and whether each runs the current phase version. */
   async fleet(options: FleetOptions = {}): Promise<FleetView> {
     const staleAfterMs = options.staleAfterMs ?? this.options.staleAfterMs;
+    const leaseMarginMs = options.leaseMarginMs ?? this.options.leaseMarginMs;
     return readFleet(this.client, this.tablePrefix, await this.get(), {
       now: this.now,
       ...(staleAfterMs === undefined ? {} : { staleAfterMs }),
+      ...(leaseMarginMs === undefined ? {} : { leaseMarginMs }),
     });
   }
 
@@ -156,6 +158,8 @@ export class PhaseStore {
       current: state,
       ...(this.options.pendingWrites ? { pendingWrites: this.options.pendingWrites } : {}),
       ...(this.options.staleAfterMs === undefined ? {} : { staleAfterMs: this.options.staleAfterMs }),
+      ...(this.options.leaseMarginMs === undefined ? {} : { leaseMarginMs: this.options.leaseMarginMs }),
+      now: this.now,
     });
   }
 

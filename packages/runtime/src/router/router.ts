@@ -173,6 +173,8 @@ export class EntityRouter {
         shadow: (signal) => read(otherStore(phase.authoritative), signal),
         startAfter: afterServed(served),
         servedBy: phase.authoritative,
+        recheck: (signal) => Promise.all([read(phase.authoritative), read(otherStore(phase.authoritative), signal)]),
+        stillShadowing: this.stillIn(phase.phase),
       });
       return item as T | undefined;
     }
@@ -198,6 +200,9 @@ export class EntityRouter {
         shadow: (signal) => this.listOn(otherStore(store), entity, request, signal),
         startAfter: afterServed(served),
         servedBy: store,
+        recheck: (signal) =>
+          Promise.all([this.listOn(store, entity, request), this.listOn(otherStore(store), entity, request, signal)]),
+        stillShadowing: this.stillIn(phase.phase),
       });
       return page as ListPage<T>;
     }
@@ -232,10 +237,17 @@ export class EntityRouter {
         shadow: (signal) => on(otherStore(store), signal),
         startAfter: afterServed(served),
         servedBy: store,
+        recheck: (signal) => Promise.all([on(store), on(otherStore(store), signal)]),
+        stillShadowing: this.stillIn(phase.phase),
       });
       return page as ListPage<T>;
     }
     return (await served) as ListPage<T>;
+  }
+
+  /** Whether this process still routes by `phase` (a shadow comparison across a phase move is dropped). */
+  private stillIn(phase: Phase): () => boolean {
+    return () => this.options.phase.phase() === phase;
   }
 
   private listOn(

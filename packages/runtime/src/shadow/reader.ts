@@ -41,6 +41,16 @@ export const DEFAULT_COUNTS_FLUSH_MS = 5000;
 
 /** How many shadow reads may be outstanding (timed out ones that have not settled included) before sampling pauses. */
 export const DEFAULT_MAX_IN_FLIGHT = 1000;
+/** A recheck's budget, as a multiple of the shadow read's (ShadowReader.readAgain). */
+const RECHECK_BUDGET_FACTOR = 10;
+/** How long after a difference the items are read again (ShadowReaderOptions.recheckMs). */
+export const DEFAULT_RECHECK_MS = 250;
+/**
+ * The rechecks of a difference, each this many times `recheckMs` after the one before while the reads still differ
+ * (250 ms, 1 s and 4 s by default: 5.25 s in all). A write's copy to the other store takes its own time on a loaded
+ * machine; a divergence outlasts all of them.
+ */
+const RECHECK_DELAY_FACTORS = [1, 4, 16];
 
 /** The reason a shadow read's AbortSignal is aborted with when its budget runs out. */
 export class ShadowBudgetExceeded extends Error {
@@ -75,6 +85,11 @@ export interface ShadowReaderOptions {
   maxInFlight?: number;
   /** Told about every failure (for logging); it must not throw. */
   onError?: (error: unknown, context: ShadowErrorContext) => void;
+  /**
+   * How long after a difference a read that can be rechecked (`recheck`) reads the differing items again (default
+   * 250 ms): long enough for a write that crossed the two reads to have reached both stores.
+   */
+  recheckMs?: number;
 }
 
 interface ShadowInput<R> {
@@ -97,6 +112,24 @@ interface ShadowInput<R> {
   correlationId?: string;
   /** The store that serves the read (default "mysql": phase 3 serves from MySQL); the shadow reads the other. */
   servedBy?: StoreName;
+  /**
+   * Makes the same read again on both stores: [the served store's, the other's] (the signal is aborted when the budget
+   * runs out). A write that crossed the two reads (it reached a store between the served read and the shadow read)
+   * makes them differ for a moment only: given this, a difference counts as a mismatch only when the reads made again
+   * `recheckMs` later, and twice more after 4 and 16 times that, all still differ (the mismatch is then what differs in
+   * the last), and as settled otherwise
+   * (`ferry_shadow_settled_total`, a comparison without a mismatch). A recheck that fails or runs out of its budget
+   * (ten times the shadow read's, at least 1 s) is counted as an error or a timeout, and the first difference stands
+   * as a mismatch. Without it, every difference is a mismatch.
+   */
+  recheck?: (signal: AbortSignal) => Promise<[R, R]>;
+  /**
+   * Whether the comparison still means what it did when the read began, asked once it is made (the router: the
+   * process still routes by the phase it read under). False: a move of the authoritative store came between the reads
+   * (a write under the new phase reaches DynamoDB first, its copy to MySQL may wait in the outbox), and the comparison
+   * is dropped, counted neither as a comparison nor as a mismatch.
+   */
+  stillShadowing?: () => boolean;
 }
 
 /** A read by key: the value or undefined (null) when there is none. */
@@ -118,6 +151,7 @@ export class ShadowReader {
     readonly errors: Counter<EntityLabel>;
     readonly timeouts: Counter<EntityLabel>;
     readonly skipped: Counter<EntityLabel | "reason">;
+    readonly settled: Counter<EntityLabel>;
     readonly countFlushErrors: Counter;
   };
   private readonly codec: Codec;
@@ -127,6 +161,7 @@ export class ShadowReader {
   private readonly control: ShadowReaderOptions["control"];
   private readonly flushIntervalMs: number;
   private readonly maxInFlight: number;
+  private readonly recheckMs: number;
   private readonly onError: ShadowReaderOptions["onError"];
   /** Comparisons in the background (each bounded by the budget and the served read). */
   private readonly tasks = new Set<Promise<void>>();
@@ -151,6 +186,11 @@ export class ShadowReader {
     if (!Number.isSafeInteger(maxInFlight) || maxInFlight < 1) {
       throw new RangeError(`maxInFlight is a whole number of 1 or more, got ${maxInFlight}`);
     }
+    const recheckMs = options.recheckMs ?? DEFAULT_RECHECK_MS;
+    if (!Number.isFinite(recheckMs) || recheckMs < 0) {
+      throw new RangeError(`recheckMs is a number of milliseconds, 0 or more, got ${recheckMs}`);
+    }
+    this.recheckMs = recheckMs;
     this.budgetMs = budgetMs;
     this.flushIntervalMs = flushIntervalMs;
     this.maxInFlight = maxInFlight;
@@ -183,6 +223,11 @@ export class ShadowReader {
         help: "Shadow reads abandoned because they took longer than the budget.",
         ...perEntity,
       }),
+      settled: metrics.counter({
+        name: "ferry_shadow_settled_total",
+        help: "Shadow comparisons that differed and agreed when read again (a write crossed the two reads): not mismatches.",
+        labels: ["entity"],
+      }),
       skipped: metrics.counter({
         name: "ferry_shadow_skipped_total",
         help: "Sampled reads not shadowed, by reason (in-flight: too many shadow reads outstanding).",
@@ -206,12 +251,23 @@ export class ShadowReader {
         const [served, outcome] = await Promise.all([settled(input.served), started.outcome]);
         if (!this.counted(input.entity, outcome) || served.kind !== "value" || outcome.kind !== "value") return;
         const codec = this.codec.entity<object>(input.entity);
-        const fields = diffValues(codec, served.value as object | undefined, outcome.value as object | undefined);
+        const differ = (left: T, right: T) =>
+          diffValues(codec, left as object | undefined, right as object | undefined);
+        const first = differ(served.value, outcome.value);
+        const again =
+          first.length > 0 && input.recheck
+            ? await this.readUntilAgreed(input, ([left, right]) => differ(left, right).length > 0)
+            : undefined;
+        // A recheck that failed or ran out of time is counted as such, and the last difference read stands (the guard
+        // rail must not lose a divergence because a read of it was slow).
+        if (again !== undefined) this.counted(input.entity, again.outcome);
+        const fields = again?.last !== undefined ? differ(again.last[0], again.last[1]) : first;
+        if (input.stillShadowing && !input.stillShadowing()) return;
         const mismatches =
           fields.length === 0
             ? []
             : [this.mismatch(input, started.correlationId, normalizeKey(codec, input.key), fields)];
-        this.compared(input.entity, mismatches);
+        this.compared(input.entity, mismatches, first.length > 0 && fields.length === 0);
       });
     }
     return input.served;
@@ -229,10 +285,23 @@ export class ShadowReader {
         const [served, outcome] = await Promise.all([settled(input.served), started.outcome]);
         if (!this.counted(input.entity, outcome) || served.kind !== "value" || outcome.kind !== "value") return;
         const codec = this.codec.entity<object>(input.entity);
-        const mismatches = comparePages(codec, served.value.items, outcome.value.items).map(({ key, fields }) =>
+        const first = comparePages(codec, served.value.items, outcome.value.items);
+        // The page read again on both stores: what is on it, not only what its items hold, must agree.
+        const again =
+          first.length > 0 && input.recheck
+            ? await this.readUntilAgreed(
+                input,
+                ([left, right]) => comparePages(codec, left.items, right.items).length > 0,
+              )
+            : undefined;
+        if (again !== undefined) this.counted(input.entity, again.outcome);
+        const differences =
+          again?.last !== undefined ? comparePages(codec, again.last[0].items, again.last[1].items) : first;
+        if (input.stillShadowing && !input.stillShadowing()) return;
+        const mismatches = differences.map(({ key, fields }) =>
           this.mismatch(input, started.correlationId, key, fields),
         );
-        this.compared(input.entity, mismatches);
+        this.compared(input.entity, mismatches, first.length > 0 && differences.length === 0);
       });
     }
     return input.served;
@@ -368,10 +437,66 @@ export class ShadowReader {
     };
   }
 
-  /** Counts one comparison (a mismatch when any item differed) and hands each mismatch to the sink. */
-  private compared(entity: string, mismatches: Mismatch[]): void {
+  /**
+   * Reads again (readAgain) after each of RECHECK_DELAY_FACTORS while the two reads still differ, and not once the reader
+   * is stopping: the last recheck's outcome (a failed or timed-out one ends the rechecks), and the last pair read.
+   */
+  private async readUntilAgreed<R>(
+    input: ShadowInput<R>,
+    differ: (pair: [R, R]) => boolean,
+  ): Promise<{ outcome: Outcome<[R, R]>; last?: [R, R] }> {
+    let outcome: Outcome<[R, R]> = { kind: "timeout" };
+    let last: [R, R] | undefined;
+    for (const [i, factor] of RECHECK_DELAY_FACTORS.entries()) {
+      if (i > 0 && this.stopped) break;
+      outcome = await this.readAgain(input, this.recheckMs * factor);
+      if (outcome.kind !== "value") break;
+      last = outcome.value;
+      if (!differ(outcome.value)) break;
+    }
+    return last === undefined ? { outcome } : { outcome, last };
+  }
+
+  /**
+   * The read made again on both stores `delayMs` after its results differed. It has a budget of its own,
+   * RECHECK_BUDGET_FACTOR times the shadow read's (at least a second): it waits for the served store too, whose read
+   * the shadow budget never counts. Counted in flight until it settles, abandoned or not.
+   */
+  private async readAgain<R>(input: ShadowInput<R>, delayMs: number): Promise<Outcome<[R, R]>> {
+    const recheck = input.recheck as NonNullable<ShadowInput<R>["recheck"]>;
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
+    const budget = Math.max(1_000, this.budgetMs * RECHECK_BUDGET_FACTOR);
+    this.inFlight++;
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await new Promise<Outcome<[R, R]>>((resolve) => {
+        timer = setTimeout(() => {
+          resolve({ kind: "timeout" });
+          controller.abort(new ShadowBudgetExceeded(budget));
+        }, budget);
+        timer.unref();
+        Promise.resolve()
+          .then(() => recheck(controller.signal))
+          .finally(() => this.inFlight--)
+          .then(
+            (value) => resolve({ kind: "value", value }),
+            (error: unknown) => resolve({ kind: "error", error }),
+          );
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Counts one comparison (a mismatch when any item differed; `settled` when items differed and agreed when read
+   * again) and hands each mismatch to the sink.
+   */
+  private compared(entity: string, mismatches: Mismatch[], settled = false): void {
     this.counters.comparisons.inc({ entity });
     this.unflushed.comparisons++;
+    if (settled) this.counters.settled.inc({ entity });
     if (mismatches.length > 0) {
       this.counters.mismatches.inc({ entity });
       this.unflushed.mismatches++;

@@ -1,0 +1,2 @@
+import { ferryVitestConfig } from "../vitest.shared.ts";
+export default ferryVitestConfig({ stack: false });
