@@ -349,17 +349,20 @@ export async function runJourney(options: JourneyOptions): Promise<JourneyResult
     if (options.faults) {
       await sometimeWithin((options.phaseSeconds * 1000) / 2, async () => {
         event("fault", "DynamoDB Local killed (SIGKILL), down for 10 s");
+        // Whether a store process refused writes (its health says so) through the outage and until all take them again.
+        const watch = watchWritable(stores);
         const { downAt, upAt } = await (faults as ServerFaults).dynamoDbOutage(10_000);
-        // A process writes on within the write lease of its last heartbeat before the outage; past it, it refuses writes
-        // by design (WritesSuspended, a 503), since a move may then pass it by. On a loaded machine DynamoDB Local's
-        // restart alone can outlast it. The last good heartbeat can be some refreshes before the kill when round trips
-        // are slow (a refresh every 500 ms, each a read and a write), and a process takes writes again only after a
-        // refresh once DynamoDB answers: the window allowed runs from 5 s short of the lease to the fault's grace.
-        const leaseEnd = downAt + WRITES_REFUSED_AFTER_MS;
-        const past = upAt + FAULT_GRACE_MS > leaseEnd;
         event(
           "fault",
-          `DynamoDB Local started again on its data: answering after ${((upAt - downAt) / 1000).toFixed(1)} s${past ? ` (longer than the ${DEFAULT_WRITE_LEASE_MS / 1000}-s write lease: writes may be refused from ${((leaseEnd - downAt) / 1000).toFixed(1)} s on)` : ""}`,
+          `DynamoDB Local started again on its data: answering after ${((upAt - downAt) / 1000).toFixed(1)} s (the write lease ${DEFAULT_WRITE_LEASE_MS / 1000} s)`,
+        );
+        const writableAt = await watch.allWritable(120_000);
+        if (writableAt === undefined) {
+          problems.push("a store process still refused writes 2 minutes after DynamoDB Local's outage");
+        }
+        event(
+          "fault",
+          `${writableAt === undefined ? "a store process still refuses writes" : `every store process takes writes ${((Math.max(writableAt, upAt) - upAt) / 1000).toFixed(1)} s after DynamoDB Local answered`}${watch.refused() ? " (one refused writes: its write lease ran out)" : ""}`,
         );
         faultRecords.push({
           name: "DynamoDB Local killed for 10 s",
@@ -371,15 +374,22 @@ export async function runJourney(options: JourneyOptions): Promise<JourneyResult
           // within its write lease; no move can happen meanwhile (it would have to write the control table).
           allows: { statuses: [] },
         });
-        if (past) {
+        // A process writes on within the write lease of its last heartbeat before the outage; past it, it refuses writes
+        // by design (WritesSuspended, a 503), since a move may then pass it by, until a phase read and a heartbeat
+        // renew it. On a loaded machine DynamoDB Local's restart alone can outlast the lease, and the last heartbeat
+        // before the kill can lag: when a process's health said it refused writes, or the outage came within 5 s of the
+        // lease, writes refused from 5 s short of the lease until every process took writes again (and the grace) are
+        // that fault's cost.
+        const leaseEnd = downAt + WRITES_REFUSED_AFTER_MS;
+        const until = Math.max(upAt, writableAt ?? Date.now());
+        if (watch.refused() || upAt + FAULT_GRACE_MS > leaseEnd) {
           faultRecords.push({
             name: "writes refused past the write lease",
             phase: "phase 2",
-            // From 5 s short of the lease to the restart and its grace (the restart can come before the lease's end).
             from: leaseEnd,
-            to: upAt + FAULT_GRACE_MS,
+            to: Math.max(leaseEnd, until + FAULT_GRACE_MS),
             graceMs: 0,
-            note: `DynamoDB Local down ${((upAt - downAt) / 1000).toFixed(1)} s, the lease ${DEFAULT_WRITE_LEASE_MS / 1000} s`,
+            note: `DynamoDB Local down ${((upAt - downAt) / 1000).toFixed(1)} s, the lease ${DEFAULT_WRITE_LEASE_MS / 1000} s, writes taken again ${((until - upAt) / 1000).toFixed(1)} s later`,
             // A write answered 503 (WritesSuspended), and what a visit whose write was refused meets next.
             allows: { statuses: ["503", ...CASCADES] },
           });
@@ -654,6 +664,51 @@ async function scrapeTotal(stores: StoreProcess[], name: string): Promise<number
     for (const match of text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+)$`, "gm"))) total += Number(match[1]);
   }
   return total;
+}
+
+/**
+ * Reads every store process's /healthz every 250 ms from now on: whether one said it refuses writes (`writable` false:
+ * its write lease ran out), and, asked, when all take writes again. A health check that fails tells neither.
+ */
+function watchWritable(stores: StoreProcess[]): {
+  refused: () => boolean;
+  allWritable: (timeoutMs: number) => Promise<number | undefined>;
+} {
+  let refused = false;
+  const writable = async (store: StoreProcess): Promise<boolean | undefined> => {
+    try {
+      const answer = await fetch(`${store.url}/healthz`, { signal: AbortSignal.timeout(5_000) });
+      const body = (await answer.json()) as { writable?: unknown };
+      return typeof body.writable === "boolean" ? body.writable : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const read = async (): Promise<boolean> => {
+    const states = await Promise.all(stores.map(writable));
+    if (states.includes(false)) refused = true;
+    return states.every((state) => state === true);
+  };
+  let stopped = false;
+  const watching = (async () => {
+    while (!stopped) {
+      await read();
+      await sleep(250);
+    }
+  })();
+  return {
+    refused: () => refused,
+    allWritable: async (timeoutMs) => {
+      stopped = true;
+      await watching;
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        if (await read()) return Date.now();
+        if (Date.now() > deadline) return undefined;
+        await sleep(250);
+      }
+    },
+  };
 }
 
 /** The mismatch log's latest entries (at most 10). */

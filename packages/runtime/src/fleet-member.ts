@@ -7,7 +7,7 @@
 import { DescribeTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Contract } from "@ferry/contract";
 import type { Codec } from "./codec/index.ts";
-import { CachedPhase, controlTableName, PhaseStore } from "./control/index.ts";
+import { CachedPhase, controlClientFor, controlTableName, PhaseStore } from "./control/index.ts";
 import { DynamoEntityStore } from "./dynamodb/index.ts";
 import { Metrics } from "./metrics/index.ts";
 import { MysqlEntityStore, type MysqlExecutor } from "./mysql/index.ts";
@@ -20,6 +20,11 @@ export interface FleetMemberOptions {
   /** The app's database: a pool (from createMysqlPool), so that transactions and the outbox get connections of their own. */
   mysql: MysqlExecutor;
   dynamodb: DynamoDBClient;
+  /**
+   * The client for the phase reads and heartbeats that keep the write lease (default: one made from `dynamodb`'s
+   * settings with connections of its own, destroyed by stop(), so that they never wait behind the data's calls).
+   */
+  controlDynamodb?: DynamoDBClient;
   tablePrefix?: string;
   /** The app's name in the fleet view, e.g. "store". */
   app: string;
@@ -50,6 +55,8 @@ export interface FleetHealth {
    * stopping.
    */
   ok: boolean;
+  /** It takes writes: the phase was read and the heartbeat written within the write lease (WritesSuspended past it). */
+  writable: boolean;
   phase: number;
   /** When the phase was last read (ISO-8601), if ever. */
   phaseReadAt?: string;
@@ -67,13 +74,17 @@ export class FleetMember {
   readonly shadow: ShadowReader;
   /** What the generated createStore() takes, every option filled in. */
   readonly storeOptions: Required<StoreOptions>;
+  /** The control client this member made (and destroys when it stops), if none was given. */
+  private readonly ownControlClient: DynamoDBClient | undefined;
 
   constructor(private readonly options: FleetMemberOptions) {
     const tablePrefix = options.tablePrefix ?? "";
     const log = options.log ?? ((message: string, error?: unknown) => console.error(`ferry: ${message}`, error ?? ""));
     this.codec = contractCodec(options.contract);
     const staleAfter = options.staleAfterMs === undefined ? {} : { staleAfterMs: options.staleAfterMs };
-    this.phaseStore = new PhaseStore(options.dynamodb, {
+    const control = options.controlDynamodb ?? controlClientFor(options.dynamodb);
+    this.ownControlClient = options.controlDynamodb === undefined ? control : undefined;
+    this.phaseStore = new PhaseStore(control, {
       tablePrefix,
       ...staleAfter,
       // A move that makes a store authoritative waits until no failed write for it is left in the outbox; an outbox
@@ -207,6 +218,7 @@ export class FleetMember {
     const authoritative = phase < 4 ? mysql.ok : dynamodb.ok;
     return {
       ok: authoritative && writable && !state.draining,
+      writable,
       phase,
       ...(state.refreshedAt === undefined ? {} : { phaseReadAt: state.refreshedAt }),
       mysql,
@@ -232,5 +244,6 @@ export class FleetMember {
     await this.shadow.stop();
     await this.mismatches.stop();
     await this.phase.stop();
+    this.ownControlClient?.destroy();
   }
 }

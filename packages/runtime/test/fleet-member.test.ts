@@ -1,10 +1,20 @@
 /**
  * FleetMember: one process of the fleet, its phase store wired to its outbox, on real MariaDB and DynamoDB Local.
  */
+import { type AddressInfo, connect, createServer, type Socket } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
+import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { createMysqlPool, dynamoDbClient } from "@ferry/stack";
 import { useTestStack } from "@ferry/stack/testing";
 import { describe, expect, it, onTestFinished } from "vitest";
-import { addShadowCounts, PhaseChangeRefused, PhaseStore, recordValidation } from "../src/control/index.ts";
+import {
+  addShadowCounts,
+  CONTROL_REQUEST_TIMEOUT_MS,
+  PhaseChangeRefused,
+  PhaseStore,
+  recordValidation,
+} from "../src/control/index.ts";
+import { WritesSuspended } from "../src/errors.ts";
 import { FleetMember } from "../src/fleet-member.ts";
 import { useContractStores } from "../src/testing/index.ts";
 
@@ -49,17 +59,8 @@ describe("FleetMember", () => {
     };
     // Its own pool, ended right after the stop, as a process that exits (the store's close()): nothing after it runs.
     const mysql = createMysqlPool(stack.mysqlUrl, { connectionLimit: 2 });
-    // What the outbox holds at the moment the heartbeat goes (the last thing a stop does).
     const client = dynamoDbClient(stack.dynamodbEndpoint);
     onTestFinished(() => client.destroy());
-    let atGoodbye: number | undefined;
-    client.middlewareStack.add(
-      (next, context) => async (args) => {
-        if (context.commandName === "DeleteItemCommand") atGoodbye = await count();
-        return next(args);
-      },
-      { step: "initialize", name: "goodbye" },
-    );
     const member = new FleetMember({
       contract: testbed.contract(),
       mysql,
@@ -68,6 +69,15 @@ describe("FleetMember", () => {
       app: "store",
       log: () => {},
     });
+    // What the outbox holds at the moment the heartbeat goes (the last thing a stop does), on the control client.
+    let atGoodbye: number | undefined;
+    member.phaseStore.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === "DeleteItemCommand") atGoodbye = await count();
+        return next(args);
+      },
+      { step: "initialize", name: "goodbye" },
+    );
     await member.phaseStore.set(2, { who: "tester@ci" });
     await member.start();
     const intents = member.outbox.intents;
@@ -101,13 +111,6 @@ describe("FleetMember", () => {
     const client = dynamoDbClient(stack.dynamodbEndpoint);
     onTestFinished(() => client.destroy());
     const outage = { down: false };
-    client.middlewareStack.add(
-      (next) => async (args) => {
-        if (outage.down) throw new Error("DynamoDB is down");
-        return next(args);
-      },
-      { step: "initialize", name: "outage" },
-    );
     const member = new FleetMember({
       contract: testbed.contract(),
       mysql: testbed.connection(),
@@ -120,10 +123,26 @@ describe("FleetMember", () => {
       staleAfterMs: 100,
       log: () => {},
     });
+    // Down for the data's client and the control's.
+    for (const each of [client, member.phaseStore.client]) {
+      each.middlewareStack.add(
+        (next) => async (args) => {
+          if (outage.down) throw new Error("DynamoDB is down");
+          return next(args);
+        },
+        { step: "initialize", name: "outage" },
+      );
+    }
     await member.phaseStore.set(2, { who: "tester@ci" });
     await member.start();
     onTestFinished(() => member.stop());
-    expect(await member.health()).toMatchObject({ ok: true, phase: 2, mysql: { ok: true }, dynamodb: { ok: true } });
+    expect(await member.health()).toMatchObject({
+      ok: true,
+      writable: true,
+      phase: 2,
+      mysql: { ok: true },
+      dynamodb: { ok: true },
+    });
 
     outage.down = true;
     expect(await member.phase.refresh()).toBe(false);
@@ -131,6 +150,7 @@ describe("FleetMember", () => {
     const down = await member.health();
     expect(down).toMatchObject({
       ok: true,
+      writable: true,
       phase: 2,
       mysql: { ok: true },
       dynamodb: { ok: false, error: "DynamoDB is down" },
@@ -157,5 +177,99 @@ describe("FleetMember", () => {
     expect(await member.health()).toMatchObject({ ok: true, phase: 4 });
     await member.phase.drain();
     expect(await member.health()).toMatchObject({ ok: false, phase: 4, dynamodb: { ok: true } });
+  });
+
+  it("keeps its write lease while every data connection hangs: its phase reads and heartbeats have connections of their own", async () => {
+    // A proxy to DynamoDB Local that stops passing on a connection's requests, unanswered, from the first one `holds`
+    // picks (a server too busy to answer them), and passes the rest through.
+    const target = new URL(stack.dynamodbEndpoint);
+    const held: Socket[] = [];
+    const piped: Socket[] = [];
+    let holds = (_request: string) => false;
+    const proxy = createServer((socket) => {
+      socket.on("error", () => {});
+      const upstream = connect(Number(target.port), target.hostname);
+      upstream.on("error", () => socket.destroy());
+      piped.push(socket, upstream);
+      let holding = false;
+      socket.on("data", (chunk: Buffer) => {
+        if (!holding && holds(chunk.toString("latin1"))) {
+          holding = true;
+          held.push(socket);
+        }
+        if (!holding) upstream.write(chunk);
+      });
+      upstream.pipe(socket);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    const release = () => {
+      for (const socket of [...held.splice(0), ...piped.splice(0)]) socket.destroy();
+    };
+    onTestFinished(async () => {
+      release();
+      await new Promise((resolve) => proxy.close(resolve));
+    });
+    // The data's client: two connections at most (the SDK's default is 50, which a busy process fills the same way).
+    const client = new DynamoDBClient({
+      endpoint: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+      region: "us-east-1",
+      credentials: { accessKeyId: "ferry", secretAccessKey: "ferry" },
+      maxAttempts: 1,
+      requestHandler: { httpAgent: { maxSockets: 2 } },
+    });
+    onTestFinished(() => client.destroy());
+    const member = new FleetMember({
+      contract: testbed.contract(),
+      mysql: testbed.connection(),
+      dynamodb: client,
+      tablePrefix: `${stack.tablePrefix}own_pool_`,
+      app: "store",
+      refreshMs: 100,
+      writeLeaseMs: 1_000,
+      log: () => {},
+    });
+    await member.phaseStore.set(2, { who: "tester@ci" });
+    await member.start();
+    onTestFinished(() => member.stop());
+
+    // Both data connections taken by calls the server does not answer.
+    holds = (request) => request.includes("DynamoDB_20120810.ListTables");
+    const abort = new AbortController();
+    const hung = [1, 2].map(() =>
+      client.send(new ListTablesCommand({}), { abortSignal: abort.signal }).then(
+        () => "answered",
+        () => "aborted",
+      ),
+    );
+    for (let waited = 0; held.length < 2 && waited < 5_000; waited += 10) await sleep(10);
+    expect(held).toHaveLength(2);
+    const beats = member.phase.state().heartbeats;
+    // Twice the lease: the process stays in touch on its own connections, and takes writes.
+    await sleep(2_000);
+    expect(member.phase.state().heartbeats).toBeGreaterThan(beats + 5);
+    const ticket = await member.phase.beginWrite();
+    expect(ticket.phase).toBe(2);
+    ticket.done();
+    // The data's calls still wait.
+    expect(held).toHaveLength(2);
+    abort.abort();
+    expect(await Promise.all(hung)).toEqual(["aborted", "aborted"]);
+
+    // A control call the server leaves unanswered is given up after CONTROL_REQUEST_TIMEOUT_MS, never waited on for
+    // good: the next refresh goes on. The lease runs out meanwhile, and writes are refused until it is renewed.
+    holds = () => true;
+    const asked = Date.now();
+    expect(await member.phase.refresh()).toBe(false);
+    expect(Date.now() - asked).toBeGreaterThanOrEqual(CONTROL_REQUEST_TIMEOUT_MS - 100);
+    expect(member.phase.state().lastError?.message).toMatch(/exceeded the configured 5000 ms requestTimeout/);
+    await expect(member.phase.beginWrite()).rejects.toBeInstanceOf(WritesSuspended);
+    expect(await member.health()).toMatchObject({ ok: false, writable: false, phase: 2, mysql: { ok: true } });
+    holds = () => false;
+    release();
+    expect(await member.phase.refresh()).toBe(true);
+    const again = await member.phase.beginWrite();
+    expect(again.phase).toBe(2);
+    again.done();
+    expect(await member.health()).toMatchObject({ ok: true, writable: true, phase: 2 });
   });
 });

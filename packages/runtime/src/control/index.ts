@@ -26,6 +26,7 @@ export {
   recordBackfillStatus,
 } from "./backfill-status.ts";
 export { CachedPhase, type CachedPhaseOptions, type CachedPhaseState } from "./cached-phase.ts";
+export { CONTROL_REQUEST_TIMEOUT_MS, controlClientFor } from "./control-client.ts";
 export type { Precondition } from "./guard-rails.ts";
 export {
   DEFAULT_HEARTBEAT_TTL_SECONDS,
