@@ -351,18 +351,26 @@ export async function runJourney(options: JourneyOptions): Promise<JourneyResult
         event("fault", "DynamoDB Local killed (SIGKILL), down for 10 s");
         // Whether a store process refused writes (its health says so) through the outage and until all take them again.
         const watch = watchWritable(stores);
-        const { downAt, upAt } = await (faults as ServerFaults).dynamoDbOutage(10_000);
-        event(
-          "fault",
-          `DynamoDB Local started again on its data: answering after ${((upAt - downAt) / 1000).toFixed(1)} s (the write lease ${DEFAULT_WRITE_LEASE_MS / 1000} s)`,
-        );
-        const writableAt = await watch.allWritable(120_000);
+        let outage: { downAt: number; upAt: number };
+        let writableAt: number | undefined;
+        try {
+          outage = await (faults as ServerFaults).dynamoDbOutage(10_000);
+          event(
+            "fault",
+            `DynamoDB Local started again on its data: answering after ${((outage.upAt - outage.downAt) / 1000).toFixed(1)} s (the write lease ${DEFAULT_WRITE_LEASE_MS / 1000} s)`,
+          );
+          writableAt = await watch.allWritable(120_000);
+        } finally {
+          await watch.stop();
+        }
+        const { downAt, upAt } = outage;
+        const refusedAt = watch.refusedAt();
         if (writableAt === undefined) {
           problems.push("a store process still refused writes 2 minutes after DynamoDB Local's outage");
         }
         event(
           "fault",
-          `${writableAt === undefined ? "a store process still refuses writes" : `every store process takes writes ${((Math.max(writableAt, upAt) - upAt) / 1000).toFixed(1)} s after DynamoDB Local answered`}${watch.refused() ? " (one refused writes: its write lease ran out)" : ""}`,
+          `${writableAt === undefined ? "a store process still refuses writes" : `every store process takes writes ${((Math.max(writableAt, upAt) - upAt) / 1000).toFixed(1)} s after DynamoDB Local answered`}${refusedAt === undefined ? "" : ` (one refused writes from ${((refusedAt - downAt) / 1000).toFixed(1)} s into the outage: its write lease ran out)`}`,
         );
         faultRecords.push({
           name: "DynamoDB Local killed for 10 s",
@@ -382,10 +390,11 @@ export async function runJourney(options: JourneyOptions): Promise<JourneyResult
         // that fault's cost.
         const leaseEnd = downAt + WRITES_REFUSED_AFTER_MS;
         const until = Math.max(upAt, writableAt ?? Date.now());
-        if (watch.refused() || upAt + FAULT_GRACE_MS > leaseEnd) {
+        if (refusedAt !== undefined || upAt + FAULT_GRACE_MS > leaseEnd) {
           faultRecords.push({
             name: "writes refused past the write lease",
             phase: "phase 2",
+            // From 5 s short of the lease (a write refused before that is a problem, whatever the health said).
             from: leaseEnd,
             to: Math.max(leaseEnd, until + FAULT_GRACE_MS),
             graceMs: 0,
@@ -667,14 +676,15 @@ async function scrapeTotal(stores: StoreProcess[], name: string): Promise<number
 }
 
 /**
- * Reads every store process's /healthz every 250 ms from now on: whether one said it refuses writes (`writable` false:
- * its write lease ran out), and, asked, when all take writes again. A health check that fails tells neither.
+ * Reads every store process's /healthz every 500 ms from now on: when one first said it refuses writes (`writable`
+ * false: its write lease ran out), and, asked, when all take writes again. A health check that fails tells neither.
  */
 function watchWritable(stores: StoreProcess[]): {
-  refused: () => boolean;
+  refusedAt: () => number | undefined;
   allWritable: (timeoutMs: number) => Promise<number | undefined>;
+  stop: () => Promise<void>;
 } {
-  let refused = false;
+  let refusedAt: number | undefined;
   const writable = async (store: StoreProcess): Promise<boolean | undefined> => {
     try {
       const answer = await fetch(`${store.url}/healthz`, { signal: AbortSignal.timeout(5_000) });
@@ -685,29 +695,34 @@ function watchWritable(stores: StoreProcess[]): {
     }
   };
   const read = async (): Promise<boolean> => {
+    const asked = Date.now();
     const states = await Promise.all(stores.map(writable));
-    if (states.includes(false)) refused = true;
+    if (states.includes(false)) refusedAt ??= asked;
     return states.every((state) => state === true);
   };
   let stopped = false;
   const watching = (async () => {
     while (!stopped) {
       await read();
-      await sleep(250);
+      await sleep(500);
     }
   })();
+  const stop = async () => {
+    stopped = true;
+    await watching;
+  };
   return {
-    refused: () => refused,
+    refusedAt: () => refusedAt,
     allWritable: async (timeoutMs) => {
-      stopped = true;
-      await watching;
+      await stop();
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         if (await read()) return Date.now();
         if (Date.now() > deadline) return undefined;
-        await sleep(250);
+        await sleep(500);
       }
     },
+    stop,
   };
 }
 

@@ -216,7 +216,7 @@ describe("pnpm journey, at its CI size", () => {
     const outage = Number(faultRows.find((m) => m[1] === "DynamoDB Local killed for 10 s")?.[3]);
     const refusedFrom = (WRITES_REFUSED_AFTER_MS - FAULT_GRACE_MS) / 1000;
     const back =
-      /^\| [\d.]+ \| fault \| every store process takes writes [\d.]+ s after DynamoDB Local answered( \(one refused writes: its write lease ran out\))? \|/m.exec(
+      /^\| [\d.]+ \| fault \| every store process takes writes [\d.]+ s after DynamoDB Local answered( \(one refused writes from [\d.]+ s into the outage: its write lease ran out\))? \|/m.exec(
         report,
       );
     expect(back).not.toBeNull();

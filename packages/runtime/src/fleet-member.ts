@@ -228,7 +228,13 @@ export class FleetMember {
 
   /** Reads the phase (failing when it cannot be read at all) and starts the refresh, the heartbeat and the drain. */
   async start(): Promise<void> {
-    await this.phase.start();
+    try {
+      await this.phase.start();
+    } catch (error) {
+      // Not started, so never stopped: the control client this member made goes now.
+      this.ownControlClient?.destroy();
+      throw error;
+    }
     this.outbox.start();
   }
 

@@ -225,7 +225,7 @@ describe("FleetMember", () => {
       tablePrefix: `${stack.tablePrefix}own_pool_`,
       app: "store",
       refreshMs: 100,
-      writeLeaseMs: 1_000,
+      writeLeaseMs: 3_000,
       log: () => {},
     });
     await member.phaseStore.set(2, { who: "tester@ci" });
@@ -245,7 +245,7 @@ describe("FleetMember", () => {
     expect(held).toHaveLength(2);
     const beats = member.phase.state().heartbeats;
     // Twice the lease: the process stays in touch on its own connections, and takes writes.
-    await sleep(2_000);
+    await sleep(6_000);
     expect(member.phase.state().heartbeats).toBeGreaterThan(beats + 5);
     const ticket = await member.phase.beginWrite();
     expect(ticket.phase).toBe(2);

@@ -5,15 +5,16 @@
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 
-/** A control call that has not been answered after this long is given up (and made again at the next refresh). */
+/** A control call not answered (its response's headers) after this long is given up; the next refresh makes it again. */
 export const CONTROL_REQUEST_TIMEOUT_MS = 5_000;
 
 /** Connections of its own: a refresh is a read and a write, a move's poll one more. */
 const CONTROL_SOCKETS = 8;
 
 /**
- * A client with `client`'s region, credentials, endpoint and retries, and connections of its own whose calls time out
- * after CONTROL_REQUEST_TIMEOUT_MS. The caller destroys it.
+ * A client with `client`'s region, credentials and endpoint, and connections of its own; each call is one attempt, given
+ * up after CONTROL_REQUEST_TIMEOUT_MS (the SDK's retries would stretch one call over the lease: the next refresh, a
+ * refresh interval later, is the retry). The caller destroys it.
  */
 export function controlClientFor(client: DynamoDBClient): DynamoDBClient {
   const config = client.config;
@@ -23,7 +24,7 @@ export function controlClientFor(client: DynamoDBClient): DynamoDBClient {
     ...(config.isCustomEndpoint && config.endpoint !== undefined ? { endpoint: config.endpoint } : {}),
     useFipsEndpoint: config.useFipsEndpoint,
     useDualstackEndpoint: config.useDualstackEndpoint,
-    maxAttempts: config.maxAttempts,
+    maxAttempts: 1,
     requestHandler: {
       requestTimeout: CONTROL_REQUEST_TIMEOUT_MS,
       throwOnRequestTimeout: true,
