@@ -12,6 +12,7 @@ import { DynamoEntityStore } from "./dynamodb/index.ts";
 import { Metrics } from "./metrics/index.ts";
 import { MysqlEntityStore, type MysqlExecutor } from "./mysql/index.ts";
 import { Outbox } from "./outbox/index.ts";
+import { BackgroundCopies } from "./router/index.ts";
 import { MismatchLog, ShadowReader } from "./shadow/index.ts";
 import { contractCodec, type StoreOptions } from "./store/index.ts";
 
@@ -41,6 +42,12 @@ export interface FleetMemberOptions {
    * DynamoDB outage shorter than this stops no write MySQL can take; a move waits this long for a process that died.
    */
   writeLeaseMs?: number;
+  /**
+   * How many dual writes may answer before their copy to the other store has landed (each covered by its intent; the
+   * copy and its check run on in the background, and phase moves and stop() wait for them as for writes in flight).
+   * Default 0: every write answers after its copy. A write beyond the limit waits for its own copy.
+   */
+  backgroundCopies?: number;
   /** The time budget of a shadow read (default 100 ms). */
   shadowBudgetMs?: number;
   /** Where failures of the background parts are told (default console.error); it must not throw. */
@@ -74,6 +81,8 @@ export class FleetMember {
   readonly shadow: ShadowReader;
   /** What the generated createStore() takes, every option filled in. */
   readonly storeOptions: Required<StoreOptions>;
+  /** The copies running after their writes have answered (`backgroundCopies`); `settled()` waits for them. */
+  readonly copies: BackgroundCopies;
   /** The control client this member made (and destroys when it stops), if none was given. */
   private readonly ownControlClient: DynamoDBClient | undefined;
 
@@ -81,6 +90,7 @@ export class FleetMember {
     const tablePrefix = options.tablePrefix ?? "";
     const log = options.log ?? ((message: string, error?: unknown) => console.error(`ferry: ${message}`, error ?? ""));
     this.codec = contractCodec(options.contract);
+    this.copies = new BackgroundCopies(options.backgroundCopies ?? 0);
     const staleAfter = options.staleAfterMs === undefined ? {} : { staleAfterMs: options.staleAfterMs };
     const control = options.controlDynamodb ?? controlClientFor(options.dynamodb);
     this.ownControlClient = options.controlDynamodb === undefined ? control : undefined;
@@ -130,6 +140,11 @@ export class FleetMember {
       collect: () => this.phase.phase(),
     });
     this.metrics.gauge({
+      name: "ferry_background_copies",
+      help: "Dual writes answered whose copy to the other store is still running (backgroundCopies).",
+      collect: () => this.copies.size,
+    });
+    this.metrics.gauge({
       name: "ferry_outbox_depth",
       help: "Failed secondary writes waiting in the outbox, by the store they are for.",
       labels: ["store"],
@@ -174,6 +189,7 @@ export class FleetMember {
       intents: this.outbox.intents,
       metrics: this.metrics,
       shadow: this.shadow,
+      background: this.copies,
     };
   }
 

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { AddressInfo } from "node:net";
-import { FleetMember } from "@ferry/runtime";
+import { DEFAULT_BACKGROUND_COPIES, FleetMember } from "@ferry/runtime";
 import { createMysqlPool, dynamoDbClient } from "@ferry/stack";
 import { contract, createStore } from "@ferry/store-data";
 import { serve } from "@hono/node-server";
@@ -29,6 +29,11 @@ export interface StoreServerOptions {
   refreshMs?: number;
   /** The time budget of a shadow read in phase 3 (default 100 ms; its recheck gets ten times as long, at least 1 s). */
   shadowBudgetMs?: number;
+  /**
+   * How many dual writes may answer before their copy to the other store has landed (default
+   * DEFAULT_BACKGROUND_COPIES, 64; 0: every write waits for its copy). Each is covered by its intent; see FleetMember.
+   */
+  backgroundCopies?: number;
   loginLimits?: StoreAppOptions["loginLimits"];
   log?: (message: string, error?: unknown) => void;
 }
@@ -47,6 +52,7 @@ export async function startStoreServer(options: StoreServerOptions): Promise<Run
     mysql,
     dynamodb,
     app: "store",
+    backgroundCopies: options.backgroundCopies ?? DEFAULT_BACKGROUND_COPIES,
     ...(options.tablePrefix === undefined ? {} : { tablePrefix: options.tablePrefix }),
     ...(options.refreshMs === undefined ? {} : { refreshMs: options.refreshMs }),
     ...(options.shadowBudgetMs === undefined ? {} : { shadowBudgetMs: options.shadowBudgetMs }),

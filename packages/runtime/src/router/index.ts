@@ -1,3 +1,4 @@
+export { BackgroundCopies, DEFAULT_BACKGROUND_COPIES } from "./background.ts";
 export {
   CursorStoreChanged,
   EntityRouter,

@@ -21,6 +21,7 @@ import { otherStore, PHASES, type Phase, type PhaseSource, type StoreName, write
 import type { SecondaryFailure } from "../secondary-failure.ts";
 import type { ShadowReader } from "../shadow/index.ts";
 import type { TransactionResult, TransactionWrite } from "../transactions/plan.ts";
+import type { BackgroundCopies } from "./background.ts";
 import { Convergence, type SecondaryWrite } from "./converge.ts";
 import { withInsertDefaults, withUpdateDefaults } from "./defaults.ts";
 import { ContractTransactions } from "./transactions.ts";
@@ -106,7 +107,16 @@ export interface RouterOptions {
    * secondary write is on record even if the process dies right after.
    */
   onSecondaryFailure?: (failure: SecondaryFailure) => unknown;
+  /**
+   * Lets a write answer once its authoritative write and its intent are committed, its copy (and the check after it)
+   * running on in the background, up to the copies' limit (./background.ts); needs `intents`. Without it, or for a
+   * write with no intent recorded, the write answers after its copy.
+   */
+  background?: BackgroundCopies;
 }
+
+/** Hands a copy to the background when it may run there after its write has answered. */
+type Defer = (copy: () => Promise<void>, intent: Intent | undefined) => boolean;
 
 export class EntityRouter {
   private readonly ids: IdFence;
@@ -297,7 +307,7 @@ export class EntityRouter {
   /** Creates on the authoritative store, then copies what it stored (with its id) to the other. */
   async create<T extends object = EntityValue>(entity: string, given: object): Promise<T> {
     const value = given as EntityValue;
-    return this.writing(async (phase) => {
+    return this.writing(async (phase, defer) => {
       const [first, second] = this.targets(phase);
       let intent: Intent | undefined;
       const stored = await this.timed(first, "create", () => {
@@ -328,7 +338,7 @@ export class EntityRouter {
       if (second) {
         const key = this.identity(entity, stored);
         const write: SecondaryWrite = { entity, operation: "create", store: second, key, value: stored };
-        await this.secondary(write, intent, async () => {
+        const later = await this.copy(defer, write, intent, async () => {
           if (second === "mysql") {
             await this.mysql.create(entity, stored);
             return undefined;
@@ -337,6 +347,8 @@ export class EntityRouter {
           await this.dynamodb.create(entity, copied);
           return { value: copied };
         });
+        // The copy still reads what was stored: the caller gets its own.
+        if (later) return structuredClone(stored) as T;
       }
       return stored as T;
     });
@@ -353,7 +365,7 @@ export class EntityRouter {
     const values = input as Record<string, unknown>;
     plan.checkInput(values);
     plan.checkSize(values);
-    return this.writing(async (phase) => {
+    return this.writing(async (phase, defer) => {
       const [first, second] = this.targets(phase);
       const intents = this.records(second);
       const described = (writes: TransactionWrite[]): SecondaryWrite => ({
@@ -377,10 +389,12 @@ export class EntityRouter {
                 }),
           );
           if (second) {
-            await this.secondary(described(writes), intent, async () => {
+            const later = await this.copy(defer, described(writes), intent, async () => {
               await this.transactions.replay(second, first, writes);
               return undefined;
             });
+            // The replay still reads the writes, which the result may share: the caller gets its own.
+            if (later) return structuredClone(result) as R;
           }
           return result as R;
         } catch (error) {
@@ -408,7 +422,7 @@ export class EntityRouter {
     const key = keyObject as EntityValue;
     // ON UPDATE columns get one value, written to both stores (not each server's own clock).
     const changes = withUpdateDefaults(this.options.codec.entity(entity).definition, given as EntityValue);
-    await this.writing(async (phase) => {
+    await this.writing(async (phase, defer) => {
       const [first, second] = this.targets(phase);
       const write = second
         ? {
@@ -427,7 +441,7 @@ export class EntityRouter {
       // The condition held on the authoritative store; the copy applies the same change unconditionally.
       if (second && write) {
         const copy: UpdateRequest = request.add ? { add: request.add } : {};
-        await this.secondary(write, intent.recorded, async () => {
+        await this.copy(defer, write, intent.recorded, async () => {
           if (second === "mysql") {
             await this.mysql.update(entity, key, changes, copy);
             return undefined;
@@ -442,7 +456,7 @@ export class EntityRouter {
 
   async delete(entity: string, keyObject: object): Promise<boolean> {
     const key = keyObject as EntityValue;
-    return this.writing(async (phase) => {
+    return this.writing(async (phase, defer) => {
       const [first, second] = this.targets(phase);
       const write = second
         ? { entity, operation: "delete" as const, store: second, key: this.identity(entity, key) }
@@ -451,7 +465,7 @@ export class EntityRouter {
         first === "mysql" ? (mysql ?? this.mysql).delete(entity, key) : this.dynamodb.delete(entity, key),
       );
       if (second && write) {
-        await this.secondary(write, recorded, async () => {
+        await this.copy(defer, write, recorded, async () => {
           if (second === "mysql") {
             await this.mysql.delete(entity, key);
             return undefined;
@@ -524,16 +538,45 @@ export class EntityRouter {
     return second === undefined ? undefined : this.options.intents;
   }
 
-  /** Runs a write under the phase its source lets it start in, and tells the source when it has finished. */
-  private async writing<R>(run: (phase: Phase) => Promise<R>): Promise<R> {
+  /**
+   * Runs a write under the phase its source lets it start in, and tells the source when it has finished: its copy
+   * included, when that runs on in the background after the write has answered (`defer`).
+   */
+  private async writing<R>(run: (phase: Phase, defer: Defer) => Promise<R>): Promise<R> {
     const source = this.options.phase;
-    if (!source.beginWrite) return run(source.phase());
+    const later: Promise<void>[] = [];
+    const background = this.options.background;
+    const defer: Defer = (copy, intent) => {
+      // Only a copy whose intent is on record may outlive the answer: a process that dies first leaves it replayed.
+      if (background === undefined || intent === undefined || this.options.intents === undefined) return false;
+      const running = background.start(copy);
+      if (running === undefined) return false;
+      later.push(running);
+      return true;
+    };
+    if (!source.beginWrite) return run(source.phase(), defer);
     const ticket = await source.beginWrite();
     try {
-      return await run(ticket.phase);
+      return await run(ticket.phase, defer);
     } finally {
-      ticket.done();
+      if (later.length === 0) ticket.done();
+      else void Promise.all(later).then(() => ticket.done());
     }
+  }
+
+  /**
+   * Copies a write to the secondary store (`secondary`), in the background when `defer` lets it (resolving to true
+   * at once), else before it resolves (to false).
+   */
+  private async copy(
+    defer: Defer,
+    write: SecondaryWrite,
+    intent: Intent | undefined,
+    copy: () => Promise<{ value: EntityValue | undefined } | undefined>,
+  ): Promise<boolean> {
+    if (defer(() => this.secondary(write, intent, copy), intent)) return true;
+    await this.secondary(write, intent, copy);
+    return false;
   }
 
   private targets(phase: Phase): [StoreName, StoreName | undefined] {

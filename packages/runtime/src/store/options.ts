@@ -4,6 +4,7 @@ import type { Metrics } from "../metrics/index.ts";
 import type { MysqlExecutor } from "../mysql/index.ts";
 import type { WriteIntents } from "../outbox/intents.ts";
 import type { PhaseSource } from "../phases.ts";
+import type { BackgroundCopies } from "../router/background.ts";
 import type { SecondaryFailure } from "../secondary-failure.ts";
 import type { ShadowReader } from "../shadow/index.ts";
 
@@ -33,6 +34,11 @@ export interface StoreOptions {
   metrics?: Metrics;
   /** Phase 3's shadow reads; without them phase 3 reads like phase 2. */
   shadow?: ShadowReader;
+  /**
+   * Lets a dual write answer before its copy to the other store has landed, the copy covered by its intent (needs
+   * `intents`): a FleetMember's `copies`. Without it every write answers after its copy.
+   */
+  background?: BackgroundCopies;
 }
 
 /** The options of a generated createMysqlStore(): MySQL alone. */

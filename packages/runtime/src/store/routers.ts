@@ -37,6 +37,7 @@ export function createPhaseRouter(contract: Contract, options: StoreOptions): En
     intents: options.intents,
     metrics: options.metrics,
     shadow: options.shadow,
+    background: options.background,
   });
 }
 
