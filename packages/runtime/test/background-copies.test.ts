@@ -148,8 +148,6 @@ describe("background copies", () => {
     expect(copies.size).toBe(1);
     expect(source.open).toBe(1);
     expect((await entries()).dynamodb).toEqual({ waiting: 0, inFlight: 1 });
-    // The caller's value is its own: changing it changes nothing the copy writes.
-    created.firstName = "Changed by the caller";
     gate.release();
     await copies.settled();
     expect((await stores.dynamodb.get("User", { id: created.id }))?.firstName).toBe("In");
@@ -160,6 +158,7 @@ describe("background copies", () => {
   it("phase 4: an update answers with DynamoDB's change while its MySQL copy is held", async () => {
     const first = await setUp(3, "none");
     const created = await first.router.create<{ id: bigint }>("User", user("four"));
+    await first.copies.settled();
     const { router, source, gate, copies, entries, stores } = await setUp(4, "update");
     await router.update("User", { id: created.id }, { firstName: "Four" });
     expect((await stores.dynamodb.get("User", { id: created.id }))?.firstName).toBe("Four");
@@ -224,5 +223,24 @@ describe("background copies", () => {
     gate.release();
     await copies.settled();
     expect((await stores.dynamodb.get("User", { id: created.id }))?.firstName).toBe("Replayed");
+  });
+
+  it("the copy works on its own copy of the key and the changes: a caller that reuses them once answered changes nothing it writes", async () => {
+    const first = await setUp(3, "none");
+    const one = await first.router.create<{ id: bigint }>("User", user("mine"));
+    const other = await first.router.create<{ id: bigint }>("User", user("theirs"));
+    await first.copies.settled();
+    const { router, gate, copies, stores } = await setUp(3, "update");
+    const key = { id: one.id };
+    const changes = { firstName: "Mine" };
+    await router.update("User", key, changes);
+    // Answered, the copy held: the caller reuses its objects for the next user.
+    key.id = other.id;
+    changes.firstName = "Not mine";
+    gate.release();
+    await copies.settled();
+    expect((await stores.dynamodb.get("User", { id: one.id }))?.firstName).toBe("Mine");
+    expect((await stores.dynamodb.get("User", { id: other.id }))?.firstName).toBe("In");
+    expect((await stores.mysql.get("User", { id: other.id }))?.firstName).toBe("In");
   });
 });

@@ -94,7 +94,8 @@ describe("the seeds' scenario on a running store", () => {
     await writer;
     expect(statuses.length).toBeGreaterThanOrEqual(6);
     expect(statuses.filter((status) => status !== 200)).toEqual([]);
-    // Both stores agree on the line after the drill.
+    // Both stores agree on the line after the drill, once the last writes' copies have landed.
+    await store.server().fleet.copies.settled();
     const inMysql = (await (await mysql()).shoppingCarts.listShoppingCartsByUserId({ userId })).items;
     const inDynamo = (await dynamodb().shoppingCarts.listShoppingCartsByUserId({ userId })).items;
     expect(inDynamo.map((line) => line.quantity)).toEqual(inMysql.map((line) => line.quantity));

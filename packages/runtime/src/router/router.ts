@@ -115,8 +115,23 @@ export interface RouterOptions {
   background?: BackgroundCopies;
 }
 
-/** Hands a copy to the background when it may run there after its write has answered. */
-type Defer = (copy: () => Promise<void>, intent: Intent | undefined) => boolean;
+/** Hands a write's copy to the background, where it may run after its write has answered. */
+interface Defer {
+  /** Whether the write's copy may run in the background at all: its intent on record, and a ticket to hold. */
+  allowed(intent: Intent | undefined): boolean;
+  /** Starts `copy` in the background; false when the limit is reached (the write then copies before it answers). */
+  start(copy: () => Promise<void>): boolean;
+}
+
+/** The copy's own copy of the values it reads (the caller may change its own once answered), or undefined. */
+function detached<V>(values: V): V | undefined {
+  try {
+    return structuredClone(values);
+  } catch {
+    // Something the structured clone cannot copy: the write copies before it answers, on the values themselves.
+    return undefined;
+  }
+}
 
 export class EntityRouter {
   private readonly ids: IdFence;
@@ -338,7 +353,7 @@ export class EntityRouter {
       if (second) {
         const key = this.identity(entity, stored);
         const write: SecondaryWrite = { entity, operation: "create", store: second, key, value: stored };
-        const later = await this.copy(defer, write, intent, async () => {
+        await this.copy(defer, intent, { write, stored }, async ({ stored }) => {
           if (second === "mysql") {
             await this.mysql.create(entity, stored);
             return undefined;
@@ -347,8 +362,6 @@ export class EntityRouter {
           await this.dynamodb.create(entity, copied);
           return { value: copied };
         });
-        // The copy still reads what was stored: the caller gets its own.
-        if (later) return structuredClone(stored) as T;
       }
       return stored as T;
     });
@@ -389,12 +402,10 @@ export class EntityRouter {
                 }),
           );
           if (second) {
-            const later = await this.copy(defer, described(writes), intent, async () => {
+            await this.copy(defer, intent, { write: described(writes), writes }, async ({ writes }) => {
               await this.transactions.replay(second, first, writes);
               return undefined;
             });
-            // The replay still reads the writes, which the result may share: the caller gets its own.
-            if (later) return structuredClone(result) as R;
           }
           return result as R;
         } catch (error) {
@@ -441,7 +452,7 @@ export class EntityRouter {
       // The condition held on the authoritative store; the copy applies the same change unconditionally.
       if (second && write) {
         const copy: UpdateRequest = request.add ? { add: request.add } : {};
-        await this.copy(defer, write, intent.recorded, async () => {
+        await this.copy(defer, intent.recorded, { write, key, changes, copy }, async ({ key, changes, copy }) => {
           if (second === "mysql") {
             await this.mysql.update(entity, key, changes, copy);
             return undefined;
@@ -465,7 +476,7 @@ export class EntityRouter {
         first === "mysql" ? (mysql ?? this.mysql).delete(entity, key) : this.dynamodb.delete(entity, key),
       );
       if (second && write) {
-        await this.copy(defer, write, recorded, async () => {
+        await this.copy(defer, recorded, { write, key }, async ({ key }) => {
           if (second === "mysql") {
             await this.mysql.delete(entity, key);
             return undefined;
@@ -546,13 +557,21 @@ export class EntityRouter {
     const source = this.options.phase;
     const later: Promise<void>[] = [];
     const background = this.options.background;
-    const defer: Defer = (copy, intent) => {
-      // Only a copy whose intent is on record may outlive the answer: a process that dies first leaves it replayed.
-      if (background === undefined || intent === undefined || this.options.intents === undefined) return false;
-      const running = background.start(copy);
-      if (running === undefined) return false;
-      later.push(running);
-      return true;
+    const defer: Defer = {
+      // Only a copy whose intent is on record may outlive the answer (a process that dies first leaves it replayed),
+      // and only under a ticket, which the move barrier and a stopping process wait for.
+      allowed: (intent) =>
+        background !== undefined &&
+        background.limit > 0 &&
+        intent !== undefined &&
+        this.options.intents !== undefined &&
+        source.beginWrite !== undefined,
+      start: (copy) => {
+        const running = background?.start(copy);
+        if (running === undefined) return false;
+        later.push(running);
+        return true;
+      },
     };
     if (!source.beginWrite) return run(source.phase(), defer);
     const ticket = await source.beginWrite();
@@ -565,18 +584,19 @@ export class EntityRouter {
   }
 
   /**
-   * Copies a write to the secondary store (`secondary`), in the background when `defer` lets it (resolving to true
-   * at once), else before it resolves (to false).
+   * Copies a write to the secondary store (`secondary`): in the background when `defer` lets it, on a structured clone
+   * of `values` (what the copy reads: the caller may reuse its key or value objects once answered), resolving at once;
+   * else on `values` themselves, resolving when the copy is done or on record.
    */
-  private async copy(
+  private async copy<V extends { write: SecondaryWrite }>(
     defer: Defer,
-    write: SecondaryWrite,
     intent: Intent | undefined,
-    copy: () => Promise<{ value: EntityValue | undefined } | undefined>,
-  ): Promise<boolean> {
-    if (defer(() => this.secondary(write, intent, copy), intent)) return true;
-    await this.secondary(write, intent, copy);
-    return false;
+    values: V,
+    copy: (values: V) => Promise<{ value: EntityValue | undefined } | undefined>,
+  ): Promise<void> {
+    const own = defer.allowed(intent) ? detached(values) : undefined;
+    if (own !== undefined && defer.start(() => this.secondary(own.write, intent, () => copy(own)))) return;
+    await this.secondary(values.write, intent, () => copy(values));
   }
 
   private targets(phase: Phase): [StoreName, StoreName | undefined] {
