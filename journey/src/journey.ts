@@ -308,10 +308,17 @@ export async function runJourney(options: JourneyOptions): Promise<JourneyResult
     const replay = async (phase: number) => {
       const log = readLines<Logged>(run.config.log);
       const result = await replayLog(log, mysqlUrl, endpoint);
-      replayed.push({ phase, orders: result.orders, cancels: result.cancels, missing: result.missing.length });
+      replayed.push({
+        phase,
+        orders: result.orders,
+        cancels: result.cancels,
+        users: result.users,
+        emailChanges: result.emailChanges,
+        missing: result.missing.length,
+      });
       event(
         "check",
-        `replay of the load's log in phase ${phase} (${phase === 1 ? "MySQL" : "DynamoDB"}): ${result.orders} orders, ${result.cancels} cancels; ${result.missing.length} missing or wrong`,
+        `replay of the load's log in phase ${phase} (${phase === 1 ? "MySQL" : "DynamoDB"}): ${result.orders} orders, ${result.cancels} cancels, ${result.users} shoppers, ${result.emailChanges} email changes; ${result.missing.length} missing or wrong`,
       );
       for (const missing of result.missing.slice(0, 20)) problems.push(`replay in phase ${phase}: ${missing}`);
       if (result.missing.length > 20)
@@ -604,7 +611,44 @@ interface LoggedCancel {
   orderId: string;
 }
 
-type Logged = LoggedOrder | LoggedCancel;
+interface LoggedUser {
+  kind: "user";
+  at: number;
+  userId: string;
+  username: string;
+  email: string;
+}
+
+interface LoggedEmail {
+  /** "email-sent": the load sent the change (its answer may never have come); "email": the store confirmed it. */
+  kind: "email" | "email-sent";
+  at: number;
+  userId: string;
+  email: string;
+}
+
+type Logged = LoggedOrder | LoggedCancel | LoggedUser | LoggedEmail;
+
+/**
+ * Each registered shopper's email as the load's log says it must be: the last one the store confirmed (the
+ * registration's, or a change's), or one of the changes sent after it whose answer the load never saw.
+ */
+export function expectedEmails(log: Logged[]): Map<string, { username: string; at: number; emails: string[] }> {
+  const users = new Map<string, { username: string; at: number; emails: string[] }>();
+  for (const entry of log) {
+    if (entry.kind === "user") {
+      users.set(entry.userId, { username: entry.username, at: entry.at, emails: [entry.email] });
+      continue;
+    }
+    if (entry.kind !== "email" && entry.kind !== "email-sent") continue;
+    const user = users.get(entry.userId);
+    if (user === undefined) continue;
+    // Confirmed: nothing before it stands any more. Sent: it may have been made, or not.
+    if (entry.kind === "email") user.emails = [entry.email];
+    else if (!user.emails.includes(entry.email)) user.emails.push(entry.email);
+  }
+  return users;
+}
 
 function readLines<T>(file: string): T[] {
   return readFileSync(file, "utf8")
@@ -774,7 +818,7 @@ async function replayLog(
   log: Logged[],
   mysqlUrl: string,
   endpoint: string,
-): Promise<{ orders: number; cancels: number; missing: string[] }> {
+): Promise<{ orders: number; cancels: number; users: number; emailChanges: number; missing: string[] }> {
   const mysql = createMysqlPool(mysqlUrl, { connectionLimit: 2 });
   const dynamodb = dynamoDbClient(endpoint);
   const fleet = new FleetMember({ contract, mysql, dynamodb, app: "journey-replay" });
@@ -816,7 +860,39 @@ async function replayLog(
         }),
       );
     }
-    return { orders: orders.length, cancels: cancelled.size, missing };
+    // Every shopper the store registered is there, found by the email it must have (its unique marker moved with each
+    // change), and no longer by its registration's when that changed.
+    const users = [...expectedEmails(log)];
+    for (let i = 0; i < users.length; i += 16) {
+      await Promise.all(
+        users.slice(i, i + 16).map(async ([userId, want]) => {
+          const user = await store.users.get({ id: BigInt(userId) });
+          if (user === undefined || user.username !== want.username) {
+            missing.push(
+              `user ${userId} (${want.username}, registered ${new Date(want.at).toISOString()}) is ${user === undefined ? "not there" : `${user.username}`}`,
+            );
+            return;
+          }
+          if (!want.emails.includes(user.email)) {
+            missing.push(`user ${userId}'s email is ${user.email}, not ${want.emails.join(" or ")}`);
+            return;
+          }
+          const found = await store.users.getUserByEmail({ email: user.email });
+          if (found?.id !== user.id) {
+            missing.push(
+              `user ${userId}'s email ${user.email} finds ${found === undefined ? "no one" : `user ${found.id}`}`,
+            );
+          }
+          const registered = `${want.username}@example.com`;
+          if (user.email !== registered) {
+            const old = await store.users.getUserByEmail({ email: registered });
+            if (old !== undefined) missing.push(`user ${userId}'s old email ${registered} still finds user ${old.id}`);
+          }
+        }),
+      );
+    }
+    const emailChanges = log.filter((e) => e.kind === "email").length;
+    return { orders: orders.length, cancels: cancelled.size, users: users.length, emailChanges, missing };
   } finally {
     await fleet.stop();
     await mysql.end();

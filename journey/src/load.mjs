@@ -9,8 +9,9 @@
 // the profile's email (its unique marker moves). Each connection buys its own products (products[i], i + n, ...), so
 // that no two connections race for one product's stock.
 //
-// Writes, as JSON lines: to `log`, what the store said it did (every order it placed, every cancel it confirmed: the
-// replay checks them after), to `stats` one line per second (requests, answers by class, latencies p50/p99), and to
+// Writes, as JSON lines: to `log`, what the store said it did (every shopper it registered, every email change and
+// order it made, every cancel it confirmed: the replay checks them after; a cancel or an email change is logged when
+// sent too, since one whose answer the load never sees may still have been made), to `stats` one line per second (requests, answers by class, latencies p50/p99), and to
 // `failures` one line per answer other than 2xx and per connection error ({ at, step, status }).
 // Runs until SIGTERM, then prints one JSON summary line (per step: answers by status; errors; timeouts) and exits.
 import { createWriteStream } from "node:fs";
@@ -99,6 +100,11 @@ function visit(own, url) {
         context.cookie = cookieOf(headers);
         context.csrf = answer?.csrf;
         context.userId = answer?.user?.id;
+        // An answer that is not this shopper's (a connection the store closed mid-request): not logged.
+        if (typeof context.userId !== "string" || answer?.user?.username !== context.name) return;
+        log.write(
+          `${JSON.stringify({ at: Date.now(), kind: "user", userId: context.userId, username: context.name, email: `${context.name}@example.com` })}\n`,
+        );
       },
     },
     {
@@ -172,12 +178,26 @@ function visit(own, url) {
     {
       method: "PATCH",
       path: "/api/me",
-      setupRequest: (request, context) => ({
-        ...request,
-        headers: auth(context),
-        body: JSON.stringify({ email: `${context.name}.${round}@example.org`, firstName: "Load", lastName: "Changed" }),
-      }),
-      onResponse: (status) => count("email", status, url),
+      setupRequest: (request, context) => {
+        context.email = `${context.name}.${round}@example.org`;
+        if (typeof context.userId === "string") {
+          log.write(
+            `${JSON.stringify({ at: Date.now(), kind: "email-sent", userId: context.userId, email: context.email })}\n`,
+          );
+        }
+        return {
+          ...request,
+          headers: auth(context),
+          body: JSON.stringify({ email: context.email, firstName: "Load", lastName: "Changed" }),
+        };
+      },
+      onResponse: (status, body, context) => {
+        count("email", status, url);
+        if (status !== 200 || typeof context.userId !== "string" || json(body)?.user?.email !== context.email) return;
+        log.write(
+          `${JSON.stringify({ at: Date.now(), kind: "email", userId: context.userId, email: context.email })}\n`,
+        );
+      },
     },
   ];
 }

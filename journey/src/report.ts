@@ -43,7 +43,14 @@ export interface JourneyReport {
     settled: number;
   }>;
   /** The load's log read back: in phase 1 after the way back (MySQL), in phase 5 at the end (DynamoDB). */
-  replays: Array<{ phase: number; orders: number; cancels: number; missing: number }>;
+  replays: Array<{
+    phase: number;
+    orders: number;
+    cancels: number;
+    users: number;
+    emailChanges: number;
+    missing: number;
+  }>;
   /** Each fault, with the failed requests within its window (by "step status"). */
   faults: Array<FaultRecord & { cost: Record<string, number> }>;
   steps: Array<{ args: string[]; code: number; seconds: number }>;
@@ -189,7 +196,7 @@ export function writeReport(out: string, report: JourneyReport): string {
   }
   for (const replay of report.replays) {
     lines.push(
-      `- Replay of the load's log in phase ${replay.phase} (${replay.phase === 1 ? "MySQL, after the way back" : "DynamoDB"}): ${replay.orders.toLocaleString("en-US")} orders the store said it placed, ${replay.cancels.toLocaleString("en-US")} cancels it confirmed; ${replay.missing} missing or wrong.`,
+      `- Replay of the load's log in phase ${replay.phase} (${replay.phase === 1 ? "MySQL, after the way back" : "DynamoDB"}): ${replay.orders.toLocaleString("en-US")} orders the store said it placed, ${replay.cancels.toLocaleString("en-US")} cancels it confirmed, ${replay.users.toLocaleString("en-US")} shoppers it registered with the email each must have (${replay.emailChanges.toLocaleString("en-US")} changes it confirmed); ${replay.missing} missing or wrong.`,
     );
   }
   lines.push(

@@ -2,7 +2,14 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { FAULT_GRACE_MS, judgeFailures, roomyTmpfs, runJourney, WRITES_REFUSED_AFTER_MS } from "../src/journey.ts";
+import {
+  expectedEmails,
+  FAULT_GRACE_MS,
+  judgeFailures,
+  roomyTmpfs,
+  runJourney,
+  WRITES_REFUSED_AFTER_MS,
+} from "../src/journey.ts";
 
 const out = mkdtempSync(join(tmpdir(), "ferry-journey-test-"));
 afterAll(() => {
@@ -100,6 +107,29 @@ describe("judgeFailures", () => {
       "browse: 1 with a connection error outside what a fault may cost (the control run: 0 of 0)",
       "unanswered: 1 cut unanswered outside what a fault may cost (the control run: 0 of 0)",
     ]);
+  });
+});
+
+describe("expectedEmails", () => {
+  it("wants the last email the store confirmed, or a change sent after it whose answer never came", () => {
+    const at = 1;
+    const wanted = expectedEmails([
+      { kind: "user", at, userId: "1", username: "a", email: "a@example.com" },
+      { kind: "user", at, userId: "2", username: "b", email: "b@example.com" },
+      { kind: "user", at, userId: "3", username: "c", email: "c@example.com" },
+      { kind: "email-sent", at, userId: "1", email: "a.1@example.org" },
+      { kind: "email", at, userId: "1", email: "a.1@example.org" },
+      { kind: "email-sent", at, userId: "1", email: "a.2@example.org" },
+      { kind: "email", at, userId: "1", email: "a.2@example.org" },
+      { kind: "email-sent", at, userId: "2", email: "b.1@example.org" },
+      // A change for a shopper whose registration the load never saw confirmed: not checked.
+      { kind: "email", at, userId: "9", email: "z@example.org" },
+    ]);
+    expect(Object.fromEntries([...wanted].map(([id, user]) => [id, user.emails]))).toEqual({
+      "1": ["a.2@example.org"],
+      "2": ["b@example.com", "b.1@example.org"],
+      "3": ["c@example.com"],
+    });
   });
 });
 
@@ -203,6 +233,17 @@ describe("pnpm journey, at its CI size", () => {
       ["5", "0"],
     ]);
     const [afterWayBack, atTheEnd] = replays.map((m) => Number(m[2]?.replaceAll(",", "")));
+    // Shoppers registered and emails changed, each checked in both replays.
+    const people = [
+      ...report.matchAll(
+        /^- Replay .*, ([\d,]+) shoppers it registered .*\(([\d,]+) changes it confirmed\); 0 missing/gm,
+      ),
+    ].map((m) => [Number(m[1]?.replaceAll(",", "")), Number(m[2]?.replaceAll(",", ""))]);
+    expect(people).toHaveLength(2);
+    for (const [shoppers, changes] of people) {
+      expect(shoppers).toBeGreaterThan(0);
+      expect(changes).toBeGreaterThan(0);
+    }
     expect(afterWayBack).toBeGreaterThan(0);
     expect(atTheEnd).toBeGreaterThan(afterWayBack ?? 0);
     // Each fault happened, in its phase; the backfill worker was killed mid-run (the CI size's run takes seconds).
