@@ -193,7 +193,9 @@ function visit(own, url) {
       },
       onResponse: (status, body, context) => {
         count("email", status, url);
-        if (status !== 200 || typeof context.userId !== "string" || json(body)?.user?.email !== context.email) return;
+        const user = json(body)?.user;
+        if (status !== 200 || typeof context.userId !== "string") return;
+        if (user?.id !== context.userId || user?.email !== context.email) return;
         log.write(
           `${JSON.stringify({ at: Date.now(), kind: "email", userId: context.userId, email: context.email })}\n`,
         );

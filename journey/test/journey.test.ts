@@ -125,10 +125,10 @@ describe("expectedEmails", () => {
       // A change for a shopper whose registration the load never saw confirmed: not checked.
       { kind: "email", at, userId: "9", email: "z@example.org" },
     ]);
-    expect(Object.fromEntries([...wanted].map(([id, user]) => [id, user.emails]))).toEqual({
-      "1": ["a.2@example.org"],
-      "2": ["b@example.com", "b.1@example.org"],
-      "3": ["c@example.com"],
+    expect(Object.fromEntries([...wanted].map(([id, user]) => [id, [user.changes, user.emails]]))).toEqual({
+      "1": [2, ["a.2@example.org"]],
+      "2": [0, ["b@example.com", "b.1@example.org"]],
+      "3": [0, ["c@example.com"]],
     });
   });
 });
@@ -240,6 +240,8 @@ describe("pnpm journey, at its CI size", () => {
       ),
     ].map((m) => [Number(m[1]?.replaceAll(",", "")), Number(m[2]?.replaceAll(",", ""))]);
     expect(people).toHaveLength(2);
+    // The second replay, at the end, checks the shoppers of the load's second run too.
+    expect(people[1]?.[0]).toBeGreaterThan(people[0]?.[0] ?? 0);
     for (const [shoppers, changes] of people) {
       expect(shoppers).toBeGreaterThan(0);
       expect(changes).toBeGreaterThan(0);
