@@ -11,8 +11,9 @@
 //
 // Writes, as JSON lines: to `log`, what the store said it did (every shopper it registered, every email change and
 // order it made, every cancel it confirmed: the replay checks them after; a cancel or an email change is logged when
-// sent too, since one whose answer the load never sees may still have been made), to `stats` one line per second (requests, answers by class, latencies p50/p99), and to
-// `failures` one line per answer other than 2xx and per connection error ({ at, step, status }).
+// sent too, since one whose answer the load never sees may still have been made), to `stats` one line per second
+// (requests, answers by class, latencies p50/p99), and to `failures` one line per answer other than 2xx and per
+// connection error ({ at, step, status }).
 // Runs until SIGTERM, then prints one JSON summary line (per step: answers by status; errors; timeouts) and exits.
 import { createWriteStream } from "node:fs";
 import autocannon from "autocannon";

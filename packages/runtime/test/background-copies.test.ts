@@ -141,7 +141,11 @@ describe("background copies", () => {
   it("phase 3: a create answers with MySQL's row while its DynamoDB copy is held; the write stays in flight until the copy is checked", async () => {
     const { router, source, gate, copies, entries, stores } = await setUp(3, "create");
     const created = await router.create<{ id: bigint; firstName: string }>("User", user("early"));
-    // Answered: MySQL has it, DynamoDB not yet; the intent is on record (in flight), the ticket still open.
+    // Answered: MySQL has it, DynamoDB not yet (its copy waits at the gate); the intent is on record (in flight), the
+    // ticket still open.
+    for (let waited = 0; gate.state.entered < 1 && waited < 5_000; waited += 5) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
     expect(gate.state.entered).toBe(1);
     expect((await stores.mysql.get("User", { id: created.id }))?.firstName).toBe("In");
     expect(await stores.dynamodb.get("User", { id: created.id })).toBeUndefined();
