@@ -563,14 +563,17 @@ export async function runJourney(options: JourneyOptions): Promise<JourneyResult
     // Whatever the body meets after the deadline (servers going away under it) is not news.
     running.catch(() => undefined);
     const deadline = new Promise<never>((_, reject) => {
-      deadlineTimer = setTimeout(() => {
+      const stop = (why: string) => {
         expired = true;
-        reject(
-          new Error(
-            `the journey did not finish within its deadline (${Math.round(options.deadlineMs / 1000)} s); everything it started is stopped`,
-          ),
-        );
-      }, options.deadlineMs);
+        reject(new Error(`${why}; everything it started is stopped`));
+      };
+      deadlineTimer = setTimeout(
+        () => stop(`the journey did not finish within its deadline (${Math.round(options.deadlineMs / 1000)} s)`),
+        options.deadlineMs,
+      );
+      const interrupted = () => stop(`the journey was interrupted (${String(options.signal?.reason ?? "aborted")})`);
+      if (options.signal?.aborted) interrupted();
+      else options.signal?.addEventListener("abort", interrupted, { once: true });
     });
     return await Promise.race([running, deadline]);
   } catch (error) {

@@ -36,7 +36,10 @@ from the load's own. Writes report.md and chart.svg.
   --out DIR          where the report goes (default: a new folder under the system's temp folder)
   --help             this text
 
-Exit codes: 0 every promise kept; 1 the report lists problems; 2 bad options.`;
+Ctrl-C (or SIGTERM) stops everything the journey started (its stack, the store processes, the load) and
+writes a report that says it was interrupted.
+
+Exit codes: 0 every promise kept; 1 the report lists problems (or it was interrupted); 2 bad options.`;
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -92,7 +95,15 @@ async function main(): Promise<number> {
     out,
     say: (line) => console.log(line),
   };
-  const result = await runJourney(options);
+  // Ctrl-C or SIGTERM: everything the journey started (its stack, the store processes, the load) is stopped first.
+  const interrupt = new AbortController();
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      console.error(`\n${signal}: stopping everything the journey started ...`);
+      interrupt.abort(signal);
+    });
+  }
+  const result = await runJourney({ ...options, signal: interrupt.signal });
   console.log(`\nreport: ${result.report}`);
   if (result.problems.length === 0) {
     console.log("every promise kept");

@@ -26,6 +26,8 @@ export interface JourneyOptions {
    * the stack) and reports that it did not finish.
    */
   deadlineMs: number;
+  /** Aborted (Ctrl-C, SIGTERM), the journey stops everything it started, as at its deadline, and reports that. */
+  signal?: AbortSignal;
   /** The folder the report and the load's files go to. */
   out: string;
   say: (line: string) => void;

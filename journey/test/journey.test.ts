@@ -162,6 +162,40 @@ describe("pnpm journey's deadline", () => {
     expect(stacks().filter((name) => !before.includes(name))).toEqual([]);
     expect(lines.some((line) => line.startsWith("stack down:"))).toBe(false);
   });
+
+  it("stops everything it started when interrupted (Ctrl-C), and says so", { timeout: 120_000 }, async () => {
+    const stacks = () => readdirSync(shm).filter((name) => name.startsWith("ferry-journey-stack-"));
+    const shm = roomyTmpfs() ?? tmpdir();
+    const before = stacks();
+    const interrupt = new AbortController();
+    const lines: string[] = [];
+    const running = runJourney({
+      users: 50,
+      products: 20,
+      orders: 100,
+      seed: 1,
+      phaseSeconds: 2,
+      stores: 1,
+      connections: 1,
+      control: false,
+      faults: false,
+      deadlineMs: 600_000,
+      out: join(out, "interrupted"),
+      signal: interrupt.signal,
+      say: (line) => {
+        lines.push(line);
+        // Once its stack is up and it has begun seeding: as a user pressing Ctrl-C mid-way.
+        if (line.includes("seed")) interrupt.abort("SIGINT");
+      },
+    });
+    const result = await running;
+    expect(result.problems).toEqual([
+      "the journey stopped: the journey was interrupted (SIGINT); everything it started is stopped",
+    ]);
+    expect(readFileSync(result.report, "utf8").split("\n")[0]).toBe("# ferry journey: stopped");
+    expect(stacks().filter((name) => !before.includes(name))).toEqual([]);
+    expect(lines.some((line) => line.startsWith("stack down:"))).toBe(false);
+  });
 });
 
 describe("pnpm journey, at its CI size", () => {
