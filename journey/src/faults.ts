@@ -31,6 +31,8 @@ export class ServerFaults {
   private dynamodbPid: number | undefined;
   private mysqlPid: number | undefined;
   private readonly started: number[] = [];
+  /** Set by stop(): no server is started again after it (the journey is tearing its stack down). */
+  private stopped = false;
 
   constructor(private readonly state: StackState) {
     this.dynamodbPid = state.dynamodb?.pid;
@@ -46,14 +48,15 @@ export class ServerFaults {
     const downAt = Date.now();
     process.kill(this.dynamodbPid, "SIGKILL");
     await sleep(outageMs);
+    this.refuseWhenStopped("DynamoDB Local");
     const running = await startDynamoDb({
       port: part.port,
       dataDir: part.dataDir,
       logFile: part.logFile,
       readyTimeoutMs: 120_000,
     });
+    await this.keep(running.pid, "DynamoDB Local");
     this.dynamodbPid = running.pid;
-    this.started.push(running.pid);
     return { downAt, upAt: Date.now() };
   }
 
@@ -65,19 +68,33 @@ export class ServerFaults {
     }
     const downAt = Date.now();
     await stopProcess(this.mysqlPid, { graceMs: 60_000 });
+    this.refuseWhenStopped("MariaDB");
     const running = await startMariaDb({
       port: part.port,
       dataDir: part.dataDir,
       logFile: part.logFile,
       readyTimeoutMs: 60_000,
     });
+    await this.keep(running.pid, "MariaDB");
     this.mysqlPid = running.pid;
-    this.started.push(running.pid);
     return { downAt, upAt: Date.now() };
   }
 
-  /** Stops the servers this started (the stack's own `stackDown` stops the first ones). */
+  /** Stops the servers this started (the stack's own `stackDown` stops the first ones), and starts none after. */
   async stop(): Promise<void> {
+    this.stopped = true;
     for (const pid of this.started) await stopProcess(pid).catch(() => undefined);
+  }
+
+  private refuseWhenStopped(server: string): void {
+    if (this.stopped) throw new Error(`the journey is stopping: ${server} is not started again`);
+  }
+
+  /** Records a server started again; one that came up after stop() had run is stopped at once. */
+  private async keep(pid: number, server: string): Promise<void> {
+    this.started.push(pid);
+    if (!this.stopped) return;
+    await stopProcess(pid).catch(() => undefined);
+    throw new Error(`the journey is stopping: ${server}, started again meanwhile, is stopped`);
   }
 }

@@ -86,6 +86,12 @@ export async function runJourney(options: JourneyOptions): Promise<JourneyResult
     const mysqlUrl = withDatabase(serverUrl, DATABASE);
     const env = { MYSQL_URL: mysqlUrl, DYNAMODB_ENDPOINT: endpoint, FERRY_TABLE_PREFIX: "" };
 
+    /** A store process that finished starting after the teardown began is stopped at once (nothing else would). */
+    const keepStore = async (store: StoreProcess): Promise<StoreProcess> => {
+      if (!expired) return store;
+      await store.stop().catch(() => undefined);
+      throw new Error("the journey is stopping: a store process started meanwhile is stopped");
+    };
     /** Runs one CLI step; a step that fails is a problem, and the journey stops there. */
     const cli = async (what: string, args: string[], accept: number[] = [0]): Promise<CliResult> => {
       if (expired) throw new Error("the deadline has passed");
@@ -149,7 +155,7 @@ export async function runJourney(options: JourneyOptions): Promise<JourneyResult
     const secret = randomBytes(32).toString("base64url");
     const storeEnv = { ...env, STORE_SESSION_SECRET: secret };
     for (let i = 0; i < options.stores; i++) {
-      stores.push(await startStore(storeEnv, (line) => options.say(`  ${line}`)));
+      stores.push(await keepStore(await startStore(storeEnv, (line) => options.say(`  ${line}`))));
     }
     event("step", `${options.stores} store processes: ${stores.map((s) => s.url).join(", ")}`);
     const catalog = await shoppable(stores[0]?.url ?? "", options.connections * options.stores);
@@ -171,6 +177,7 @@ export async function runJourney(options: JourneyOptions): Promise<JourneyResult
         writeFileSync(config.stats, "");
         writeFileSync(config.failures, "");
       }
+      if (expired) throw new Error("the journey is stopping: no load is started");
       load = startLoad(config, (line) => options.say(`  ${line}`));
       return { config, load };
     };
@@ -232,6 +239,7 @@ export async function runJourney(options: JourneyOptions): Promise<JourneyResult
         const client = dynamoDbClient(endpoint);
         const ledger = new BackfillLedger(client, { tablePrefix: "" });
         let written = 0;
+        if (expired) throw new Error("the journey is stopping: no backfill worker is started");
         const killed = await ferry(args, env, {
           killWhen: async () => {
             written = (await ledger.current())?.written ?? 0;
@@ -366,7 +374,7 @@ export async function runJourney(options: JourneyOptions): Promise<JourneyResult
             "fault",
             `DynamoDB Local started again on its data: answering after ${((outage.upAt - outage.downAt) / 1000).toFixed(1)} s (the write lease ${DEFAULT_WRITE_LEASE_MS / 1000} s)`,
           );
-          writableAt = await watch.allWritable(120_000);
+          writableAt = await watch.allWritable(120_000, () => expired);
         } finally {
           await watch.stop();
         }
@@ -439,7 +447,9 @@ export async function runJourney(options: JourneyOptions): Promise<JourneyResult
       );
       const from = Date.now();
       await stores[victim]?.stop();
-      stores[victim] = await startStore({ ...storeEnv, PORT: port }, (line) => options.say(`  ${line}`));
+      stores[victim] = await keepStore(
+        await startStore({ ...storeEnv, PORT: port }, (line) => options.say(`  ${line}`)),
+      );
       faultRecords.push({
         name: "store process restarted during 3 -> 4",
         phase: "phase 3",
@@ -732,7 +742,7 @@ async function scrapeTotal(stores: StoreProcess[], name: string): Promise<number
  */
 function watchWritable(stores: StoreProcess[]): {
   refusedAt: () => number | undefined;
-  allWritable: (timeoutMs: number) => Promise<number | undefined>;
+  allWritable: (timeoutMs: number, stopping: () => boolean) => Promise<number | undefined>;
   stop: () => Promise<void>;
 } {
   let refusedAt: number | undefined;
@@ -764,12 +774,12 @@ function watchWritable(stores: StoreProcess[]): {
   };
   return {
     refusedAt: () => refusedAt,
-    allWritable: async (timeoutMs) => {
+    allWritable: async (timeoutMs, stopping) => {
       await stop();
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         if (await read()) return Date.now();
-        if (Date.now() > deadline) return undefined;
+        if (Date.now() > deadline || stopping()) return undefined;
         await sleep(500);
       }
     },

@@ -184,11 +184,15 @@ describe("pnpm journey's deadline", () => {
       signal: interrupt.signal,
       say: (line) => {
         lines.push(line);
-        // Once its stack is up and it has begun seeding: as a user pressing Ctrl-C mid-way.
-        if (line.includes("seed")) interrupt.abort("SIGINT");
+        // Once its stack and its store process are up: as a user pressing Ctrl-C mid-way.
+        if (line.includes("store processes:")) interrupt.abort("SIGINT");
       },
     });
     const result = await running;
+    // Its store process no longer answers.
+    const urls = lines.flatMap((line) => line.match(/http:\/\/127\.0\.0\.1:\d+/g) ?? []);
+    expect(urls.length).toBeGreaterThan(0);
+    for (const url of urls) await expect(fetch(`${url}/healthz`)).rejects.toThrow();
     expect(result.problems).toEqual([
       "the journey stopped: the journey was interrupted (SIGINT); everything it started is stopped",
     ]);
