@@ -10,6 +10,7 @@ import {
   runJourney,
   WRITES_REFUSED_AFTER_MS,
 } from "../src/journey.ts";
+import type { JourneyOptions } from "../src/types.ts";
 
 const out = mkdtempSync(join(tmpdir(), "ferry-journey-test-"));
 afterAll(() => {
@@ -133,72 +134,64 @@ describe("expectedEmails", () => {
   });
 });
 
+/**
+ * A tiny journey stopped early (`options` says how): what it reported, what it printed, and whether it left a stack
+ * folder behind or said it could not take its stack down.
+ */
+async function stoppedJourney(name: string, options: Partial<JourneyOptions>) {
+  const stacks = () => readdirSync(shm).filter((entry) => entry.startsWith("ferry-journey-stack-"));
+  const shm = roomyTmpfs() ?? tmpdir();
+  const before = stacks();
+  const lines: string[] = [];
+  const result = await runJourney({
+    users: 50,
+    products: 20,
+    orders: 100,
+    seed: 1,
+    phaseSeconds: 2,
+    stores: 1,
+    connections: 1,
+    control: false,
+    faults: false,
+    deadlineMs: 600_000,
+    out: join(out, name),
+    ...options,
+    say: (line) => {
+      lines.push(line);
+      options.say?.(line);
+    },
+  });
+  expect(readFileSync(result.report, "utf8").split("\n")[0]).toBe("# ferry journey: stopped");
+  // Its stack is down and its home removed.
+  expect(stacks().filter((entry) => !before.includes(entry))).toEqual([]);
+  expect(lines.some((line) => line.startsWith("stack down:"))).toBe(false);
+  return { result, lines };
+}
+
 describe("pnpm journey's deadline", () => {
   it("stops everything it started and reports that it did not finish", { timeout: 120_000 }, async () => {
-    const stacks = () => readdirSync(shm).filter((name) => name.startsWith("ferry-journey-stack-"));
-    const shm = roomyTmpfs() ?? tmpdir();
-    const before = stacks();
-    const folder = join(out, "deadline");
-    const lines: string[] = [];
-    const result = await runJourney({
-      users: 50,
-      products: 20,
-      orders: 100,
-      seed: 1,
-      phaseSeconds: 2,
-      stores: 1,
-      connections: 1,
-      control: false,
-      faults: false,
-      deadlineMs: 4_000,
-      out: folder,
-      say: (line) => lines.push(line),
-    });
+    const { result } = await stoppedJourney("deadline", { deadlineMs: 4_000 });
     expect(result.problems).toEqual([
       "the journey stopped: the journey did not finish within its deadline (4 s); everything it started is stopped",
     ]);
-    expect(readFileSync(result.report, "utf8").split("\n")[0]).toBe("# ferry journey: stopped");
-    // Its stack is down and its home removed.
-    expect(stacks().filter((name) => !before.includes(name))).toEqual([]);
-    expect(lines.some((line) => line.startsWith("stack down:"))).toBe(false);
   });
 
   it("stops everything it started when interrupted (Ctrl-C), and says so", { timeout: 120_000 }, async () => {
-    const stacks = () => readdirSync(shm).filter((name) => name.startsWith("ferry-journey-stack-"));
-    const shm = roomyTmpfs() ?? tmpdir();
-    const before = stacks();
     const interrupt = new AbortController();
-    const lines: string[] = [];
-    const running = runJourney({
-      users: 50,
-      products: 20,
-      orders: 100,
-      seed: 1,
-      phaseSeconds: 2,
-      stores: 1,
-      connections: 1,
-      control: false,
-      faults: false,
-      deadlineMs: 600_000,
-      out: join(out, "interrupted"),
+    const { result, lines } = await stoppedJourney("interrupted", {
       signal: interrupt.signal,
+      // Once its stack and its store process are up: as a user pressing Ctrl-C mid-way.
       say: (line) => {
-        lines.push(line);
-        // Once its stack and its store process are up: as a user pressing Ctrl-C mid-way.
         if (line.includes("store processes:")) interrupt.abort("SIGINT");
       },
     });
-    const result = await running;
+    expect(result.problems).toEqual([
+      "the journey stopped: the journey was interrupted (SIGINT); everything it started is stopped",
+    ]);
     // Its store process no longer answers.
     const urls = lines.flatMap((line) => line.match(/http:\/\/127\.0\.0\.1:\d+/g) ?? []);
     expect(urls.length).toBeGreaterThan(0);
     for (const url of urls) await expect(fetch(`${url}/healthz`)).rejects.toThrow();
-    expect(result.problems).toEqual([
-      "the journey stopped: the journey was interrupted (SIGINT); everything it started is stopped",
-    ]);
-    expect(readFileSync(result.report, "utf8").split("\n")[0]).toBe("# ferry journey: stopped");
-    expect(stacks().filter((name) => !before.includes(name))).toEqual([]);
-    expect(lines.some((line) => line.startsWith("stack down:"))).toBe(false);
   });
 });
 

@@ -561,11 +561,7 @@ export class EntityRouter {
       // Only a copy whose intent is on record may outlive the answer (a process that dies first leaves it replayed),
       // and only under a ticket, which the move barrier and a stopping process wait for.
       allowed: (intent) =>
-        background !== undefined &&
-        background.limit > 0 &&
-        intent !== undefined &&
-        this.options.intents !== undefined &&
-        source.beginWrite !== undefined,
+        background !== undefined && background.limit > 0 && intent !== undefined && source.beginWrite !== undefined,
       start: (copy) => {
         const running = background?.start(copy);
         if (running === undefined) return false;
