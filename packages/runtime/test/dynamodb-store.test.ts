@@ -5,6 +5,7 @@
 import { fileURLToPath } from "node:url";
 import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { loadValidContract } from "@ferry/contract";
+import { dynamoDbClient } from "@ferry/stack";
 import { useTestStack } from "@ferry/stack/testing";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type Codec, createCodec, type EntityValue, foldForCollation } from "../src/codec/index.ts";
@@ -314,6 +315,40 @@ describe("query", () => {
     for (const [query, entity, problem] of refusals) {
       const message = `${entity}: the cursor ${problem}; restart the listing`;
       expectError(await rejection(query), CursorError, { store: "dynamodb", entity, message }, problem);
+    }
+  });
+});
+
+describe("a client that caches its middleware (cacheMiddleware, as the store's)", () => {
+  it("gets and lists without call options, so the client reuses what it resolved; a signal still aborts", async () => {
+    const cached = dynamoDbClient(stack.dynamodbEndpoint, undefined, { cacheMiddleware: true });
+    try {
+      const own = new DynamoEntityStore(cached, codec, { tablePrefix: stack.tablePrefix });
+      await own.create("User", user(70n));
+      await own.create("ShoppingCart", cart(70n, 1n, 701n));
+      expect((await own.get("User", { id: 70n }))?.email).toBe("user70@example.com");
+      expect((await own.query("ShoppingCart", { values: { userId: 70n } })).items).toHaveLength(1);
+      // The SDK resolves a client's middleware again for a call sent with options (even empty ones) and forgets what
+      // it cached; without options it reuses the handler of the command's class, so middleware added now never runs.
+      let resolvedAgain = 0;
+      cached.middlewareStack.add(
+        (next) => async (args) => {
+          resolvedAgain++;
+          return next(args);
+        },
+        { step: "initialize", name: "countResolvedAgain" },
+      );
+      expect((await own.get("User", { id: 70n }))?.email).toBe("user70@example.com");
+      expect((await own.query("ShoppingCart", { values: { userId: 70n } })).items).toHaveLength(1);
+      expect(resolvedAgain).toBe(0);
+      const signal = new AbortController().signal;
+      expect((await own.get("User", { id: 70n }, { signal }))?.email).toBe("user70@example.com");
+      expect(resolvedAgain).toBe(1);
+      const aborted = new AbortController();
+      aborted.abort(new Error("given up"));
+      await expect(own.get("User", { id: 70n }, { signal: aborted.signal })).rejects.toThrow();
+    } finally {
+      cached.destroy();
     }
   });
 });

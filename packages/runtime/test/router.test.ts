@@ -10,7 +10,7 @@ import { Metrics } from "../src/metrics/index.ts";
 import type { MysqlExecutor } from "../src/mysql/index.ts";
 import type { Phase, PhaseSource } from "../src/phases.ts";
 import { CursorStoreChanged } from "../src/router/index.ts";
-import { type Mismatch, ShadowReader, withCorrelationId } from "../src/shadow/index.ts";
+import { type Mismatch, ShadowReader, shadowReadsAfter, withCorrelationId } from "../src/shadow/index.ts";
 import { useContractStores } from "../src/testing/index.ts";
 import { routingOver } from "./routing.ts";
 import { expectError, keyed, rejection, uniqueViolation } from "./store-errors.ts";
@@ -218,6 +218,32 @@ describe("the router's shadow reads in phase 3", () => {
     const text = metrics.prometheus();
     expect(text).toContain('ferry_store_request_seconds_count{store="mysql",operation="get"} 4\n');
     expect(text).toContain('ferry_store_request_seconds_count{store="dynamodb",operation="get"} 4\n');
+    expect(failures).toEqual([]);
+  });
+
+  it("in a request that writes (shadowReadsAfter), a difference its own write made is read again and settles", async () => {
+    const { router, phase, failures } = routing(2);
+    const created = await router().create("User", user(31));
+    phase.value = 3;
+    const mismatches: Mismatch[] = [];
+    const shadow = shadowReader(10_000, new Metrics(), mismatches);
+    const r = router({ shadow });
+    // The request reads the user (served by MySQL), then changes it (on MySQL and, before it answers, on DynamoDB).
+    // Its shadow read starts only once it has answered: it reads the change, which the served read did not see.
+    const served = await withCorrelationId("req-31", () =>
+      shadowReadsAfter(async () => {
+        const before = await r.get<{ firstName: string }>("User", { id: created.id });
+        await r.update("User", { id: created.id }, { firstName: "Changed" });
+        return before;
+      }),
+    );
+    expect(served?.firstName).toBe("Ro");
+    await shadow.idle();
+    // Read again on both stores, the two agree: a comparison, settled, and no mismatch.
+    expect(mismatches).toEqual([]);
+    expect(shadow.counters.comparisons.value({ entity: "User" })).toBe(1);
+    expect(shadow.counters.mismatches.value({ entity: "User" })).toBe(0);
+    expect(shadow.counters.settled.value({ entity: "User" })).toBe(1);
     expect(failures).toEqual([]);
   });
 

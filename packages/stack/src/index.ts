@@ -1,5 +1,11 @@
 export { type Connections, resolveConnections } from "./connections.ts";
-export { dynamoDbAnswers, dynamoDbClient, requireJava, withoutCallLogging } from "./dynamodb.ts";
+export {
+  type DynamoDbClientSettings,
+  dynamoDbAnswers,
+  dynamoDbClient,
+  requireJava,
+  withoutCallLogging,
+} from "./dynamodb.ts";
 export { describeError, StackError } from "./errors.ts";
 export {
   connectMysql,

@@ -46,7 +46,8 @@ export interface RunningStore {
 
 export async function startStoreServer(options: StoreServerOptions): Promise<RunningStore> {
   const mysql = createMysqlPool(options.mysqlUrl, { connectionLimit: 10 });
-  const dynamodb = dynamoDbClient(options.dynamodbEndpoint);
+  // Resolved once per command class: the store adds no middleware to its client (docs/store.md).
+  const dynamodb = dynamoDbClient(options.dynamodbEndpoint, undefined, { cacheMiddleware: true });
   const fleet = new FleetMember({
     contract,
     mysql,

@@ -648,5 +648,22 @@ export function storeSuite(phase: Phase): void {
       const order = await (await client.request(paid.headers.get("location") as string)).text();
       expect(order).toContain("Thank you! Your order is placed and paid.");
     });
+
+    if (phase === 3) {
+      // Last in the file: every route above, the writing ones too, had its reads shadowed once it answered. A request
+      // whose own write changed what it had read is read again on both stores and settles: no mismatch (the router's
+      // test of shadowReadsAfter forces that interleaving).
+      it("shadow reads: every route above compared on DynamoDB, none mismatched", async () => {
+        await store.server().fleet.shadow.idle();
+        const metrics = await (await shopper().request("/metrics")).text();
+        // ferry_shadow_<name>_total, summed over its entities.
+        const counted = (name: string) =>
+          [...metrics.matchAll(new RegExp(`^ferry_shadow_${name}_total\\{[^}]*\\} (\\d+)$`, "gm"))]
+            .map((match) => Number(match[1]))
+            .reduce((a, b) => a + b, 0);
+        expect(counted("comparisons")).toBeGreaterThan(50);
+        expect(counted("mismatches")).toBe(0);
+      });
+    }
   });
 }

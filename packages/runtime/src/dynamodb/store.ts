@@ -259,7 +259,7 @@ export class DynamoEntityStore {
           ExclusiveStartKey: start,
           ConsistentRead: index === undefined ? true : undefined,
         }),
-        options.signal === undefined ? {} : { abortSignal: options.signal },
+        sendOptions(options.signal),
       );
       for (const item of page.Items ?? []) items.push(codec.fromItem(item));
       start = page.LastEvaluatedKey;
@@ -308,7 +308,7 @@ export class DynamoEntityStore {
           ExclusiveStartKey: start,
           ConsistentRead: true,
         }),
-        options.signal === undefined ? {} : { abortSignal: options.signal },
+        sendOptions(options.signal),
       );
       const found = page.Items ?? [];
       const owners = found.map((item) => markerOwnerKey(codec, item)).filter((key) => key !== undefined);
@@ -653,7 +653,7 @@ export class DynamoEntityStore {
   private async read(codec: EntityCodec, key: Item, signal?: AbortSignal): Promise<Item | undefined> {
     const out = await this.client.send(
       new GetItemCommand({ TableName: this.tableName(codec.name), Key: key, ConsistentRead: true }),
-      signal === undefined ? {} : { abortSignal: signal },
+      sendOptions(signal),
     );
     const item = out.Item;
     return item !== undefined && item[ENTITY_ATTRIBUTE]?.S === codec.name ? item : undefined;
@@ -868,4 +868,13 @@ function sortRange(
 /** The version every write bumps; "0" for an item without one. */
 function versionOf(item: Item): string {
   return item[VERSION_ATTRIBUTE]?.N ?? "0";
+}
+
+/**
+ * The options of a call that may be aborted: none at all without a signal. A client made with `cacheMiddleware` (the
+ * store's) reuses its resolved middleware only for a call sent without options; an options object, even an empty one,
+ * makes it resolve the whole stack again (and drop what it had cached).
+ */
+function sendOptions(signal: AbortSignal | undefined): { abortSignal: AbortSignal } | undefined {
+  return signal === undefined ? undefined : { abortSignal: signal };
 }

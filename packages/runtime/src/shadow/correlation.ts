@@ -3,16 +3,17 @@
  * - its correlation id, so that a shadow mismatch can be traced back to the request (and its logs) that saw it. Apps
  *   set it in their middleware with withCorrelationId(); everything the request awaits inside sees it through
  *   currentCorrelationId();
- * - for a request that only reads (shadowReadsAfter), when it has answered: its shadow reads start then, so their CPU
- *   work (the SDK's signing and parsing, the comparison) never runs between the request's own steps and adds nothing
- *   to its latency. A request that writes must not use it: a shadow read started after the request's own write would
- *   see the write and differ from the served read for no fault of the stores.
+ * - when it has answered (shadowReadsAfter): its shadow reads start then, so their CPU work (the SDK's signing and
+ *   parsing, the comparison) never runs between the request's own steps and adds nothing to its latency. A request
+ *   that writes may use it too: a shadow read started after the request's own write may see the write and differ from
+ *   the served read, and such a difference is read again on both stores (the reader's rechecks), where the two agree:
+ *   it is counted as settled, never as a mismatch. What it costs is that recheck.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 
 interface RequestScope {
   id?: string;
-  /** Settles once the read-only request has answered. */
+  /** Settles once the request has answered. */
   answered?: Promise<void>;
 }
 
@@ -29,8 +30,8 @@ export function currentCorrelationId(): string | undefined {
 }
 
 /**
- * Runs a request that only reads so that the shadow reads it starts wait until it has answered (`fn` has settled, and
- * the event loop has had a turn to hand the response on). Resolves or rejects as `fn` does.
+ * Runs a request so that the shadow reads it starts wait until it has answered (`fn` has settled, and the event loop has
+ * had a turn to hand the response on). Resolves or rejects as `fn` does.
  */
 export async function shadowReadsAfter<R>(fn: () => Promise<R>): Promise<R> {
   let answer: () => void = () => {};
@@ -44,7 +45,7 @@ export async function shadowReadsAfter<R>(fn: () => Promise<R>): Promise<R> {
   }
 }
 
-/** When the read-only request around this call has answered (shadowReadsAfter), if there is one. */
+/** When the request around this call has answered (shadowReadsAfter), if there is one. */
 export function requestAnswered(): Promise<void> | undefined {
   return storage.getStore()?.answered;
 }

@@ -381,7 +381,7 @@ export class ShadowReader {
           },
         );
       };
-      // After the served read (startAfter), and after a read-only request has answered (shadowReadsAfter).
+      // After the served read (startAfter), and after the request has answered (shadowReadsAfter).
       const waits = [input.startAfter, requestAnswered()].filter((wait) => wait !== undefined);
       if (waits.length === 0) run();
       else Promise.allSettled(waits).then(run);
