@@ -324,10 +324,10 @@ describe("a client that caches its middleware (cacheMiddleware, as the store's)"
     const cached = dynamoDbClient(stack.dynamodbEndpoint, undefined, { cacheMiddleware: true });
     try {
       const own = new DynamoEntityStore(cached, codec, { tablePrefix: stack.tablePrefix });
-      await own.create("User", user(70n));
-      await own.create("ShoppingCart", cart(70n, 1n, 701n));
-      expect((await own.get("User", { id: 70n }))?.email).toBe("user70@example.com");
-      expect((await own.query("ShoppingCart", { values: { userId: 70n } })).items).toHaveLength(1);
+      await own.create("User", user(75n));
+      await own.create("ShoppingCart", cart(75n, 1n, 751n));
+      expect((await own.get("User", { id: 75n }))?.email).toBe("user75@example.com");
+      expect((await own.query("ShoppingCart", { values: { userId: 75n } })).items).toHaveLength(1);
       // The SDK resolves a client's middleware again for a call sent with options (even empty ones) and forgets what
       // it cached; without options it reuses the handler of the command's class, so middleware added now never runs.
       let resolvedAgain = 0;
@@ -338,15 +338,17 @@ describe("a client that caches its middleware (cacheMiddleware, as the store's)"
         },
         { step: "initialize", name: "countResolvedAgain" },
       );
-      expect((await own.get("User", { id: 70n }))?.email).toBe("user70@example.com");
-      expect((await own.query("ShoppingCart", { values: { userId: 70n } })).items).toHaveLength(1);
+      expect((await own.get("User", { id: 75n }))?.email).toBe("user75@example.com");
+      expect((await own.query("ShoppingCart", { values: { userId: 75n } })).items).toHaveLength(1);
       expect(resolvedAgain).toBe(0);
       const signal = new AbortController().signal;
-      expect((await own.get("User", { id: 70n }, { signal }))?.email).toBe("user70@example.com");
+      expect((await own.get("User", { id: 75n }, { signal }))?.email).toBe("user75@example.com");
       expect(resolvedAgain).toBe(1);
       const aborted = new AbortController();
       aborted.abort(new Error("given up"));
-      await expect(own.get("User", { id: 70n }, { signal: aborted.signal })).rejects.toThrow();
+      await expect(own.get("User", { id: 75n }, { signal: aborted.signal })).rejects.toThrow();
+      await own.delete("ShoppingCart", { userId: 75n, productId: 1n });
+      await own.delete("User", { id: 75n });
     } finally {
       cached.destroy();
     }

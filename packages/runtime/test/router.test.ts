@@ -223,22 +223,42 @@ describe("the router's shadow reads in phase 3", () => {
 
   it("in a request that writes (shadowReadsAfter), a difference its own write made is read again and settles", async () => {
     const { router, phase, failures } = routing(2);
-    const created = await router().create("User", user(31));
+    const created = await router().create("User", user(37));
     phase.value = 3;
     const mismatches: Mismatch[] = [];
     const shadow = shadowReader(10_000, new Metrics(), mismatches);
-    const r = router({ shadow });
+    // What reaches DynamoDB, in order.
+    const calls: string[] = [];
+    const r = router({
+      shadow,
+      wrapDynamo: (store) => {
+        const get = store.get.bind(store);
+        const update = store.update.bind(store);
+        store.get = (...args) => {
+          calls.push("get");
+          return get(...args);
+        };
+        store.update = (...args) => {
+          calls.push("update");
+          return update(...args);
+        };
+        return store;
+      },
+    });
     // The request reads the user (served by MySQL), then changes it (on MySQL and, before it answers, on DynamoDB).
     // Its shadow read starts only once it has answered: it reads the change, which the served read did not see.
-    const served = await withCorrelationId("req-31", () =>
+    const served = await withCorrelationId("req-37", () =>
       shadowReadsAfter(async () => {
         const before = await r.get<{ firstName: string }>("User", { id: created.id });
         await r.update("User", { id: created.id }, { firstName: "Changed" });
+        calls.push("answered");
         return before;
       }),
     );
     expect(served?.firstName).toBe("Ro");
     await shadow.idle();
+    // The shadow read after the answer, then the recheck's (the recheck reads MySQL too).
+    expect(calls).toEqual(["update", "answered", "get", "get"]);
     // Read again on both stores, the two agree: a comparison, settled, and no mismatch.
     expect(mismatches).toEqual([]);
     expect(shadow.counters.comparisons.value({ entity: "User" })).toBe(1);
