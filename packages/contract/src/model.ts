@@ -157,6 +157,11 @@ export interface Attribute {
   type: AttributeType;
   /** FACTS about the column the attribute maps to. */
   column: ColumnFacts;
+  /**
+   * DECISION: a secret (a password hash, a token): copied, validated and compared as any other value, never shown (the
+   * console shows `hidden` and a tag). Not allowed in keys, unique rules, word indexes or denormalised copies.
+   */
+  sensitive?: boolean;
 }
 
 export interface ColumnFacts {

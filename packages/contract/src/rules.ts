@@ -9,6 +9,7 @@ import {
   formatKeyTemplate,
   KeyTemplateError,
   type KeyTemplatePart,
+  keyTemplatePlaceholders,
   parseKeyTemplate,
   templatesCanCollide,
 } from "./key-template.ts";
@@ -221,6 +222,55 @@ class RuleCheck {
 
     if (entity.id?.attribute !== undefined)
       this.attributeRef(name, entity, entity.id.attribute, [...base, "id", "attribute"]);
+    this.checkSensitive(name, entity);
+  }
+
+  /**
+   * A sensitive attribute is never shown, so it cannot be where its value would be: in a key (the primary key's
+   * columns, a key template of the table or an index), a unique rule (its marker's key), a word index (its words) or
+   * another entity's denormalised copy.
+   */
+  private checkSensitive(name: string, entity: LooseEntity): void {
+    const sensitive = entries(entity.attributes).filter(([, attribute]) => attribute.sensitive === true);
+    if (sensitive.length === 0) return;
+    const uses = new Map<string, string>();
+    const use = (attribute: string | undefined, where: string) => {
+      if (attribute !== undefined && !uses.has(attribute)) uses.set(attribute, where);
+    };
+    const byColumn = new Map(entries(entity.attributes).map(([attribute, spec]) => [spec.column?.name, attribute]));
+    for (const column of entity.source?.primaryKey ?? []) use(byColumn.get(column), "the primary key");
+    const templates: Array<[string, LooseTemplates | undefined]> = [
+      ["the item's key", entity.key],
+      ...entries(entity.indexes).map(([index, keys]): [string, LooseTemplates] => [`index ${index}'s key`, keys]),
+    ];
+    for (const [where, keys] of templates) {
+      for (const template of [keys?.partition, keys?.sort]) {
+        if (template === undefined) continue;
+        try {
+          for (const placeholder of keyTemplatePlaceholders(template)) use(placeholder, where);
+        } catch {
+          // A malformed template is reported by checkTemplates.
+        }
+      }
+    }
+    for (const [rule, unique] of entries(entity.unique)) {
+      for (const attribute of unique.attributes ?? []) use(attribute, `unique rule ${rule}`);
+    }
+    for (const [index, words] of entries(entity.wordIndexes)) use(words.attribute, `word index ${index}`);
+    for (const [other, spec] of entries(this.entities)) {
+      for (const [copy, denormalized] of entries(spec.denormalized)) {
+        if (denormalized.from === name) use(denormalized.attribute, `${other}'s copy ${copy}`);
+      }
+    }
+    for (const [attribute] of sensitive) {
+      const where = uses.get(attribute);
+      if (where === undefined) continue;
+      this.report(
+        ["entities", name, "attributes", attribute, "sensitive"],
+        `sensitive attribute '${attribute}' of ${name} is in ${where}, where its value would show`,
+        { hint: "a secret cannot be a key, unique, searched by words or copied; drop `sensitive` or that use of it" },
+      );
+    }
   }
 
   /** Placeholders must name attributes that can be written into a key (and, in the primary key, are never null). */

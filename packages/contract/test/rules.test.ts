@@ -203,6 +203,30 @@ describe("references", () => {
     ]);
   });
 
+  it("a sensitive attribute is in no key, unique rule, word index or copy, where its value would show", () => {
+    const attribute = (e: Entity, name: string) => e.attributes[name] as NonNullable<Entity["attributes"][string]>;
+    expect(
+      problemsAfter((c) => {
+        const user = entity(c, "User");
+        // passwordHash is in none of them: allowed.
+        for (const name of ["id", "email", "username", "passwordHash"]) attribute(user, name).sensitive = true;
+        const product = entity(c, "Product");
+        attribute(product, "price").sensitive = true;
+        attribute(product, "description").sensitive = true;
+        attribute(product, "description").column.collation = "utf8mb4_unicode_ci";
+        product.wordIndexes = { words: { attribute: "description" } };
+        attribute(entity(c, "CartItem"), "productId").sensitive = true;
+      }),
+    ).toEqual([
+      "entities.User.attributes.id.sensitive: sensitive attribute 'id' of User is in the primary key, where its value would show",
+      "entities.User.attributes.username.sensitive: sensitive attribute 'username' of User is in unique rule username, where its value would show",
+      "entities.User.attributes.email.sensitive: sensitive attribute 'email' of User is in index GSI1's key, where its value would show",
+      "entities.Product.attributes.description.sensitive: sensitive attribute 'description' of Product is in word index words, where its value would show",
+      "entities.Product.attributes.price.sensitive: sensitive attribute 'price' of Product is in CartItem's copy productPrice, where its value would show",
+      "entities.CartItem.attributes.productId.sensitive: sensitive attribute 'productId' of CartItem is in the item's key, where its value would show",
+    ]);
+  });
+
   it("transactions name entities", () => {
     expect(problemsAfter((c) => void (c.transactions?.checkout?.entities.push("Cart") ?? 0))).toEqual([
       "transactions.checkout.entities.4: unknown entity 'Cart' in transactions.checkout.entities[4]",

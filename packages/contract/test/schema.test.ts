@@ -176,7 +176,11 @@ const interfaces: Array<[string, Record<string, boolean>, JsonSchema]> = [
     { table: true, columns: true } satisfies Shape<ForeignKeyFacts["references"]>,
     at("entities", "*", "source", "foreignKeys", "*", "references"),
   ],
-  ["Attribute", { type: true, column: true } satisfies Shape<Attribute>, at("entities", "*", "attributes", "*")],
+  [
+    "Attribute",
+    { type: true, column: true, sensitive: false } satisfies Shape<Attribute>,
+    at("entities", "*", "attributes", "*"),
+  ],
   [
     "ColumnFacts",
     {

@@ -51,6 +51,19 @@ async function versionOf(id: bigint): Promise<number> {
   return Number(out.Item?.__version?.N);
 }
 
+/** The password hash as the inspector shows it: its tag (the attribute is sensitive), never the hash. */
+function tag(hash: string): string {
+  const attribute = testbed.codec().entity("User").attribute("passwordHash");
+  const shown = attribute.shown(attribute.normalize(hash)) as string;
+  expect(shown).toMatch(/^hidden #[0-9a-f]{8}$/);
+  return shown;
+}
+
+/** A user as the inspector shows it: its password hash as a tag. */
+function shown(user: EntityValue): EntityValue {
+  return { ...user, passwordHash: tag(user.passwordHash as string) };
+}
+
 /** The sortable text of an id inside a key, as the codec writes it (zero-padded). */
 function indexId(id: bigint): string {
   return testbed.codec().entity("User").render("{id}", { id });
@@ -65,8 +78,8 @@ describe("inspectRecord", () => {
       entity: "User",
       key: { id },
       presence: "both",
-      mysql: row,
-      dynamodb: row,
+      mysql: shown(row),
+      dynamodb: shown(row),
       item: {
         table: TABLE(),
         keys: [
@@ -85,7 +98,7 @@ describe("inspectRecord", () => {
           id: Number(id),
           isSeller: false,
           lastName: "Inspect",
-          passwordHash: "x".repeat(60),
+          passwordHash: tag("x".repeat(60)),
           updatedAt: row.updatedAt,
           username: "ines",
         },
@@ -125,8 +138,8 @@ describe("inspectRecord", () => {
     expect(changed.updatedAt).not.toBe(row.updatedAt);
     const first = await inspectRecord(services(), "User", { id });
     expect(first.presence).toBe("both");
-    expect(first.mysql).toEqual(changed);
-    expect(first.dynamodb).toEqual(row);
+    expect(first.mysql).toEqual(shown(changed));
+    expect(first.dynamodb).toEqual(shown(row));
     expect(first.differences).toEqual([
       { field: "firstName", mysql: "Carlotta", dynamodb: "Ines" },
       { field: "updatedAt", mysql: changed.updatedAt, dynamodb: row.updatedAt },
@@ -170,6 +183,28 @@ describe("inspectRecord", () => {
     ]);
   });
 
+  it("never shows a sensitive attribute's value: a password hash that differs is two tags, on every side", async () => {
+    const row = await newUser("hana");
+    const id = row.id as bigint;
+    const { mysql } = testbed.stores();
+    const hashes = ["$scrypt$N=16384,r=8,p=1$mysqlsecret", "$scrypt$N=16384,r=8,p=1$dynamosecret"];
+    await mysql.update("User", { id }, { passwordHash: hashes[0] });
+    await testbed.stores().dynamodb.update("User", { id }, { passwordHash: hashes[1] });
+    const inspection = await inspectRecord(services(), "User", { id });
+    const [mysqlTag, dynamoTag] = hashes.map((hash) => tag(hash as string));
+    expect(mysqlTag).not.toBe(dynamoTag);
+    expect(inspection.differences.filter((d) => d.field === "passwordHash")).toEqual([
+      { field: "passwordHash", mysql: mysqlTag, dynamodb: dynamoTag },
+    ]);
+    expect(inspection.mysql?.passwordHash).toBe(mysqlTag);
+    expect(inspection.dynamodb?.passwordHash).toBe(dynamoTag);
+    expect(inspection.item?.attributes.passwordHash).toBe(dynamoTag);
+    // Nowhere in what the console gets, JSON API included.
+    const json = JSON.stringify(inspection, (_, value) => (typeof value === "bigint" ? String(value) : value));
+    expect(json).not.toContain("secret");
+    expect(json).toContain("hana@example.com");
+  });
+
   it("reports a user deleted from DynamoDB alone as on MySQL only, its markers missing", async () => {
     const row = await newUser("dora");
     const id = row.id as bigint;
@@ -178,7 +213,7 @@ describe("inspectRecord", () => {
       entity: "User",
       key: { id },
       presence: "mysql-only",
-      mysql: row,
+      mysql: shown(row),
       dynamodb: undefined,
       item: undefined,
       differences: [],
@@ -208,7 +243,7 @@ describe("inspectRecord", () => {
     const inspection = await inspectRecord(services(), "User", { id });
     expect(inspection.presence).toBe("dynamodb-only");
     expect(inspection.mysql).toBeUndefined();
-    expect(inspection.dynamodb).toEqual(value);
+    expect(inspection.dynamodb).toEqual(shown(value));
     expect(inspection.differences).toEqual([]);
     expect(inspection.item?.keys[0]).toEqual({ name: "PK", of: "table", value: `USER#${indexId(id)}` });
     expect(inspection.markers.map((marker) => [marker.key, marker.present, marker.owned])).toEqual([

@@ -715,6 +715,7 @@ export const contract: Contract = {
         },
         passwordHash: {
           type: "string",
+          sensitive: true,
           column: {
             name: "password_hash",
             sqlType: "varchar(255)",

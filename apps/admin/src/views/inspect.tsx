@@ -198,8 +198,12 @@ function Inspection(props: { codec: EntityCodec; inspection: RecordInspection })
 function Side(props: { value: EntityValue | undefined; codec: EntityCodec; name: string; missing: string }) {
   if (props.value === undefined) return <em class="muted">{props.missing}</em>;
   let text: string | null;
+  const attribute = props.codec.attribute(props.name);
   try {
-    text = props.codec.attribute(props.name).normalize(props.value[props.name]);
+    // A sensitive attribute's value comes as its tag already (inspectRecord); the others as decoded values.
+    text = attribute.sensitive
+      ? ((props.value[props.name] as string | null | undefined) ?? null)
+      : attribute.normalize(props.value[props.name]);
   } catch {
     text = String(props.value[props.name]);
   }

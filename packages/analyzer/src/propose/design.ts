@@ -3,7 +3,13 @@
  * item collections for children read through their parent, overloaded GSIs for other lookups, uniqueness
  * rules from UNIQUE keys, and an access pattern per observed statement. A person accepts or edits it.
  */
-import type { Contract, DynamoTable, Entity, SourceFacts } from "@ferry/contract";
+import {
+  type Contract,
+  type DynamoTable,
+  type Entity,
+  keyTemplatePlaceholders,
+  type SourceFacts,
+} from "@ferry/contract";
 import type { SchemaFacts } from "../facts/types.ts";
 import type { Workload } from "../workload/types.ts";
 import { byCodePoint, canonicalStatements } from "./canonical.ts";
@@ -60,6 +66,7 @@ export function proposeContract(facts: SchemaFacts, workload?: Workload, options
     slotsByEntity.set(draft.name, slots);
     if (slots.length > 0) draft.entity.indexes = Object.fromEntries(slots.map((slot) => [slot.index, slot.templates]));
     finishEntity(draft);
+    markSensitive(draft.entity);
   }
 
   const indexCount = Math.max(0, ...[...slotsByEntity.values()].map((slots) => slots.length));
@@ -172,6 +179,31 @@ export function proposeContract(facts: SchemaFacts, workload?: Workload, options
       workload: workload !== undefined,
     }),
   };
+}
+
+/** Column names that hold secrets: the console never shows their values (`sensitive`). */
+const SECRET_COLUMN = /(^|_)(password|passwd|pwd|secret|token|salt|api_?key|private_?key|otp|totp)(_|$)/i;
+
+/**
+ * Marks the attributes of secret-looking columns `sensitive`, once keys are known: not one that is in the primary key, a
+ * key template or a unique rule, where a contract check refuses it (its value would show there).
+ */
+function markSensitive(entity: Entity): void {
+  const used = new Set<string>();
+  const byColumn = new Map(Object.entries(entity.attributes).map(([name, a]) => [a.column.name, name]));
+  for (const column of entity.source.primaryKey) used.add(byColumn.get(column) ?? column);
+  for (const keys of [entity.key, ...Object.values(entity.indexes ?? {})]) {
+    for (const template of [keys.partition, keys.sort]) {
+      if (template !== undefined) for (const placeholder of keyTemplatePlaceholders(template)) used.add(placeholder);
+    }
+  }
+  for (const rule of Object.values(entity.unique ?? {})) for (const attribute of rule.attributes) used.add(attribute);
+  for (const [name, attribute] of Object.entries(entity.attributes)) {
+    // Decisions before the column's facts, as a person reads them.
+    if (SECRET_COLUMN.test(attribute.column.name) && !used.has(name)) {
+      entity.attributes[name] = { type: attribute.type, sensitive: true, column: attribute.column };
+    }
+  }
 }
 
 /** Uniqueness rules, the id strategy and the parent link, once keys are known. */

@@ -8,7 +8,8 @@
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import { type Attribute, type AttributeType, parseSqlType, type SqlType } from "@ferry/contract";
 import { foldForCollation, isCaseInsensitive } from "./collation.ts";
-import { CodecError } from "./errors.ts";
+import { conceal } from "./conceal.ts";
+import { CodecError, HIDDEN_VALUE } from "./errors.ts";
 import {
   attributeToJson,
   checkJson,
@@ -69,6 +70,8 @@ export class AttributeCodec {
   readonly keyable: boolean;
   /** A text column with a `_ci` collation: keyed and compared case- and accent-insensitively. */
   readonly caseInsensitive: boolean;
+  /** A secret (`sensitive` in the contract): its value is never shown, in errors or anywhere else (see shown()). */
+  readonly sensitive: boolean;
   private readonly conversion: Conversion<unknown>;
 
   constructor(
@@ -84,8 +87,9 @@ export class AttributeCodec {
     this.keyable = !NOT_IN_KEYS.has(attribute.type);
     this.caseInsensitive =
       (attribute.type === "string" || attribute.type === "enum") && isCaseInsensitive(attribute.column.collation);
+    this.sensitive = attribute.sensitive === true;
     const fail: Fail = (problem, value, cause) => {
-      throw new CodecError(entity, name, problem, { value, cause });
+      throw new CodecError(entity, name, problem, { value: this.sensitive ? HIDDEN_VALUE : value, cause });
     };
     const sqlType = parseSqlType(attribute.column.sqlType) ?? { base: attribute.column.sqlType, unsigned: false };
     this.conversion = conversionFor(attribute, sqlType, fail);
@@ -134,6 +138,11 @@ export class AttributeCodec {
     const canonical = this.conversion.check(value);
     const text = this.conversion.normalize(canonical);
     return text === null && !this.nullable ? "" : text;
+  }
+
+  /** A normalised value (normalize()) as it may be shown: a sensitive attribute's concealed (`hidden #<tag>`). */
+  shown(normalized: string | null): string | null {
+    return this.sensitive ? conceal(normalized) : normalized;
   }
 
   /**

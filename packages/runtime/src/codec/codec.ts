@@ -105,6 +105,14 @@ export interface EntityCodec<T extends object = EntityValue> {
   normalize(value: Partial<T>): Record<string, string | null>;
   /** The fields whose normalised forms differ (denormalised copies only when both values have them). */
   diff(left: Partial<T>, right: Partial<T>): FieldDiff[];
+  /**
+   * What may be shown of values (the contract's `sensitive` attributes concealed as `hidden #<tag>`; see conceal.ts):
+   * of diff() results, of a normalize() result, of a value (each sensitive attribute's value replaced by that text).
+   * For showing only: compare with diff() and normalize().
+   */
+  shownDiff(diffs: readonly FieldDiff[]): FieldDiff[];
+  shownNormalized(normalized: Readonly<Record<string, string | null>>): Record<string, string | null>;
+  shownValue(value: Partial<T>): Partial<T>;
 }
 
 export interface Codec {
@@ -387,5 +395,30 @@ class EntityCodecImpl implements EntityCodec<EntityValue> {
       if (l !== r) diffs.push({ field: copy.name, left: l, right: r });
     }
     return diffs;
+  }
+
+  shownDiff(diffs: readonly FieldDiff[]): FieldDiff[] {
+    return diffs.map((diff) => {
+      const attribute = this.byName.get(diff.field);
+      return attribute?.sensitive
+        ? { ...diff, left: attribute.shown(diff.left), right: attribute.shown(diff.right) }
+        : diff;
+    });
+  }
+
+  shownNormalized(normalized: Readonly<Record<string, string | null>>): Record<string, string | null> {
+    return Object.fromEntries(
+      Object.entries(normalized).map(([field, text]) => [field, this.byName.get(field)?.shown(text ?? null) ?? text]),
+    );
+  }
+
+  shownValue(value: Readonly<EntityValue>): EntityValue {
+    const shown: EntityValue = { ...value };
+    for (const attribute of this.attributes) {
+      if (attribute.sensitive && value[attribute.name] != null) {
+        shown[attribute.name] = attribute.shown(attribute.normalize(value[attribute.name]));
+      }
+    }
+    return shown;
   }
 }

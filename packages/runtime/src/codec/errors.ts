@@ -25,8 +25,12 @@ export class CodecError extends Error {
   }
 }
 
+/** What a CodecError holds, and says, instead of a sensitive attribute's value (the contract's `sensitive`). */
+export const HIDDEN_VALUE: unique symbol = Symbol("a hidden value");
+
 /** A short, unambiguous rendering of any value for an error message: `"10.5" (string)`, `10.5 (number)`, `7n`. */
 export function describeValue(value: unknown): string {
+  if (value === HIDDEN_VALUE) return "a hidden value (the attribute is sensitive)";
   if (value === null) return "null";
   if (value === undefined) return "undefined";
   switch (typeof value) {

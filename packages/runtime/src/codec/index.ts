@@ -17,8 +17,9 @@ export {
   type RenderOptions,
 } from "./codec.ts";
 export { foldForCollation, isCaseInsensitive } from "./collation.ts";
+export { conceal, HIDDEN } from "./conceal.ts";
 export { type ReadEntity, withCopies } from "./copies.ts";
-export { CodecError, describeValue } from "./errors.ts";
+export { CodecError, describeValue, HIDDEN_VALUE } from "./errors.ts";
 export { type JsonValue, parseJson, writeJson } from "./json.ts";
 export { mysqlTypeCast, type TypeCastField } from "./mysql.ts";
 export { sortableInteger } from "./numbers.ts";

@@ -128,8 +128,9 @@ export class EntityComparison {
         );
         continue;
       }
+      // As the report shows them: a sensitive attribute's values as tags.
       const fields = codec
-        .diff(row.row, value)
+        .shownDiff(codec.diff(row.row, value))
         .map((diff): FieldDifference => ({ field: diff.field, mysql: diff.left, dynamodb: diff.right }));
       fields.push(...this.keyDifferences(row.filled, value, item));
       if (fields.length > 0) result.differences.push(this.difference("mismatched", row.row, fields));
@@ -141,7 +142,7 @@ export class EntityComparison {
         const values = uniqueRuleAttributes(codec, marker.rule).map(
           (attribute): FieldDifference => ({
             field: attribute,
-            mysql: codec.attribute(attribute).normalize(row.row[attribute]),
+            mysql: codec.attribute(attribute).shown(codec.attribute(attribute).normalize(row.row[attribute])),
             dynamodb: null,
           }),
         );
@@ -237,7 +238,9 @@ export class EntityComparison {
             : uniqueRuleAttributes(codec, rule).map((attribute) => ({
                 field: attribute,
                 mysql: null,
-                dynamodb: codec.attribute(attribute).normalize(state.owner?.[attribute]),
+                dynamodb: codec
+                  .attribute(attribute)
+                  .shown(codec.attribute(attribute).normalize(state.owner?.[attribute])),
               })),
         ...(rule === undefined ? {} : { rule }),
         marker: this.markerId(primaryKey(codec, marker)),

@@ -12,6 +12,7 @@ import { type AttributeValue, type DynamoDBClient, GetItemCommand } from "@aws-s
 import {
   type Codec,
   CodecError,
+  conceal,
   ENTITY_ATTRIBUTE,
   type EntityCodec,
   type EntityValue,
@@ -152,7 +153,7 @@ export async function inspectRecord(
     const [filled] = await rows.withCopies(entity, [row.value]);
     differences.push(
       ...entityCodec
-        .diff(row.value, stored.value)
+        .shownDiff(entityCodec.diff(row.value, stored.value))
         .map((diff): FieldDifference => ({ field: diff.field, mysql: diff.left, dynamodb: diff.right })),
       ...new EntityComparison(codec, entity, services.client, rows, table).keyDifferences(
         filled ?? row.value,
@@ -178,8 +179,9 @@ export async function inspectRecord(
     entity,
     key: identity,
     presence,
-    mysql: row.value,
-    dynamodb: stored.value,
+    // What is shown of the record: a sensitive attribute's value as a tag, on every side.
+    mysql: row.value === undefined ? undefined : entityCodec.shownValue(row.value),
+    dynamodb: stored.value === undefined ? undefined : entityCodec.shownValue(stored.value),
     item: stored.item === undefined ? undefined : itemView(entityCodec, table, stored.item),
     ...(stored.other === undefined ? {} : { otherItem: itemView(entityCodec, table, stored.other) }),
     ...(Object.keys(unreadable).length > 0 ? { unreadable } : {}),
@@ -374,9 +376,23 @@ function itemView(codec: EntityCodec, table: string, item: Item): InspectedItem 
     const value = item[name];
     if (value === undefined || keyed.has(name)) continue;
     if (BOOKKEEPING.includes(name)) bookkeeping[name] = attributeJson(value);
-    else attributes[name] = attributeJson(value);
+    else attributes[name] = shownAttribute(codec, name, value);
   }
   return { table, keys, bookkeeping, attributes };
+}
+
+/**
+ * An item's attribute as the inspector shows it: as it is, or, for a sensitive attribute of the entity, its tag (the
+ * same tag as the decoded value's; a value the codec cannot read gets a tag of its own, still never the value).
+ */
+function shownAttribute(codec: EntityCodec, name: string, value: AttributeValue): InspectedJson {
+  const attribute = codec.attributes.find((each) => each.name === name);
+  if (attribute === undefined || !attribute.sensitive) return attributeJson(value);
+  try {
+    return attribute.shown(attribute.normalize(attribute.fromAttribute(value)));
+  } catch {
+    return conceal(JSON.stringify(attributeJson(value)));
+  }
 }
 
 function renderItem(item: Item): Record<string, InspectedJson> {
