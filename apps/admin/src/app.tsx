@@ -373,9 +373,9 @@ export function createAdminApp(options: AdminAppOptions): AdminApp {
   accountRoutes(routes, operators);
   inspectRoutes(routes, options.stores);
   outboxRoutes(routes, work);
-  shadowRoutes(routes, phases, now);
+  shadowRoutes(routes, phases, now, options.stores?.codec);
   auditRoutes(routes, trail, log);
-  validationRoutes(routes, phases, work, options.stores?.codec.entities, jsonObject);
+  validationRoutes(routes, phases, work, options.stores?.codec, jsonObject);
   backfillRoutes(routes, backfill, progress, now, work, options.stores?.codec.entities, jsonObject);
 
   return {

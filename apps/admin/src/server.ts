@@ -13,7 +13,7 @@ import {
   PhaseStore,
   sharedSecret,
 } from "@ferry/runtime";
-import { createMysqlPool, dynamoDbClient } from "@ferry/stack";
+import { closeHttpServer, createMysqlPool, dynamoDbClient } from "@ferry/stack";
 import { serve } from "@hono/node-server";
 import { type AdminAppOptions, createAdminApp } from "./app.tsx";
 import { consoleStores } from "./stores.ts";
@@ -100,7 +100,8 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Run
     url: `http://${host}:${port}`,
     async close() {
       await close();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      // Busy connections too (an open page's server-sent events never go idle), after 2 s for what is in flight.
+      await closeHttpServer(server);
       await mysql?.end();
       client.destroy();
     },

@@ -129,7 +129,7 @@ describe("ferry outbox", () => {
       dynamodb: new DynamoEntityStore(unreachable, codec, { tablePrefix: stack.tablePrefix }),
       onSecondaryFailure: outbox.record,
     });
-    await missing.update("User", { id: created.id }, { firstName: "After" });
+    await missing.update("User", { id: created.id }, { firstName: "After", passwordHash: "scrypt$new-secret" });
     await outbox.flushed();
     await phases.set(4, { who: "tester", reason: "forced past the outbox", force: true });
 
@@ -151,7 +151,14 @@ describe("ferry outbox", () => {
 
     const resolved = await runCli(["outbox", "resolve", "--from", "mysql", "--quiet"], env());
     expect(resolved.code).toBe(0);
-    expect(resolved.stdout).toContain(`User {"id":"${created.id}"}\n  firstName: mysql After  dynamodb Before`);
+    expect(resolved.stdout).toContain(`User {"id":"${created.id}"}\n  passwordHash: mysql hidden #`);
+    expect(resolved.stdout).toContain("\n  firstName: mysql After  dynamodb Before");
+    // A sensitive attribute's values are never printed: two different tags.
+    expect(resolved.stdout).not.toContain("secret");
+    expect(resolved.stdout).not.toContain("scrypt$x");
+    expect(resolved.stdout).toMatch(
+      /passwordHash: mysql hidden #([0-9a-f]{8}) {2}dynamodb hidden #(?!\1)[0-9a-f]{8}\n/,
+    );
     expect(resolved.stdout).toContain("  updated on dynamodb\n1 keys resolved from mysql, 0 failed");
     expect((await onDynamo.get("User", { id: created.id }))?.firstName).toBe("After");
     const after = JSON.parse((await runCli(["outbox", "status", "--json"], env())).stdout);

@@ -5,7 +5,8 @@
 import { loadValidContract } from "@ferry/contract";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type Codec, CodecError, createCodec, type EntityValue, HIDDEN_VALUE } from "../src/codec/index.ts";
-import { diffValues, ITEM_FIELD } from "../src/shadow/index.ts";
+import { diffValues, ITEM_FIELD, type Mismatch, shownMismatch } from "../src/shadow/index.ts";
+import { shownReport, type ValidationReport } from "../src/validation/index.ts";
 
 let codec: Codec;
 
@@ -70,10 +71,76 @@ describe("a sensitive attribute", () => {
       error = caught;
     }
     expect(error).toBeInstanceOf(CodecError);
-    expect((error as CodecError).message).toContain("a hidden value (the attribute is sensitive)");
+    expect((error as CodecError).message).toBe(
+      "User.passwordHash: does not fit its string type (what is wrong is not shown), got a hidden value (the attribute is sensitive)",
+    );
+    expect((error as CodecError).cause).toBeUndefined();
     expect((error as CodecError).message).not.toContain("12345");
     expect((error as CodecError).value).toBe(HIDDEN_VALUE);
     // Another attribute's error still says what it got.
     expect(() => codec.entity("User").attribute("email").check(12_345)).toThrow(/got 12345 \(number\)/);
+  });
+});
+
+describe("what was kept before an attribute was marked sensitive", () => {
+  it("shows as tags now: a shadow mismatch's fields and whole items, a validation report's fields", () => {
+    const mismatch: Mismatch = {
+      id: "m1",
+      at: "2026-12-01T00:00:00.000Z",
+      entity: "User",
+      key: { id: "5" },
+      servedBy: "mysql",
+      shadowFrom: "dynamodb",
+      correlationId: "req-1",
+      fields: [
+        { field: "passwordHash", served: "$scrypt$old-secret", shadow: "$scrypt$other-secret" },
+        { field: "firstName", served: "Sam", shadow: "Samuel" },
+        {
+          field: ITEM_FIELD,
+          served: JSON.stringify({ email: "sam@example.com", passwordHash: "$scrypt$old-secret" }),
+          shadow: null,
+        },
+        { field: ITEM_FIELD, served: '{"email":"sam@example.com","passwordHash":"$scrypt$cut sh', shadow: null },
+      ],
+    };
+    const shown = shownMismatch(codec, mismatch);
+    expect(JSON.stringify(shown)).not.toContain("secret");
+    expect(shown.fields[0]?.served).toMatch(TAG);
+    expect(shown.fields[0]?.served).not.toBe(shown.fields[0]?.shadow);
+    expect(shown.fields[1]).toEqual({ field: "firstName", served: "Sam", shadow: "Samuel" });
+    expect(JSON.parse(shown.fields[2]?.served ?? "{}")).toEqual({
+      email: "sam@example.com",
+      passwordHash: shown.fields[0]?.served,
+    });
+    // A whole item cut short cannot be read back: hidden whole.
+    expect(shown.fields[3]?.served).toBe("hidden");
+    // A tag stays as it is; another entity's fields are left alone.
+    expect(shownMismatch(codec, shown)).toEqual(shown);
+    const product = { ...mismatch, entity: "Product", fields: [{ field: "name", served: "a", shadow: "b" }] };
+    expect(shownMismatch(codec, product)).toEqual(product);
+
+    const report = {
+      id: "r1",
+      entities: [
+        {
+          entity: "User",
+          differences: [
+            {
+              entity: "User",
+              kind: "mismatched",
+              key: { id: "5" },
+              fields: [
+                { field: "passwordHash", mysql: "$scrypt$old-secret", dynamodb: null },
+                { field: "email", mysql: "a@example.com", dynamodb: "b@example.com" },
+              ],
+            },
+          ],
+        },
+      ],
+    } as unknown as ValidationReport;
+    const shownDifferences = shownReport(codec, report).entities[0]?.differences[0]?.fields;
+    expect(shownDifferences?.[0]?.mysql).toBe(shown.fields[0]?.served);
+    expect(shownDifferences?.[0]?.dynamodb).toBeNull();
+    expect(shownDifferences?.[1]).toEqual({ field: "email", mysql: "a@example.com", dynamodb: "b@example.com" });
   });
 });

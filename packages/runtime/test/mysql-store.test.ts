@@ -181,6 +181,18 @@ describe("MysqlEntityStore", () => {
     expectError(missing, NotFound, keyed("missing", "mysql", "Order", { id: order.id }));
   });
 
+  it("leaves the values out of a failed statement's error (mysql2 writes them into its `sql`)", async () => {
+    const error = (await rejection(store.create("Order", { userId: 987_654_321n, totalAmount: "12.34" }))) as {
+      errno?: number;
+      sql?: string;
+    };
+    // A foreign key to no user.
+    expect(error.errno).toBe(1452);
+    expect(error.sql).toMatch(/^INSERT INTO `orders` \(.*\) VALUES \(\?, \?.*\)$/);
+    expect(JSON.stringify(error)).not.toContain("987654321");
+    expect(String(error)).not.toContain("987654321");
+  });
+
   it("reports a duplicate email as UniqueViolation naming the key", async () => {
     await store.create("User", newUser("carol"));
     const error = await rejection(store.create("User", newUser("carol2", { email: "carol@example.test" })));

@@ -4,9 +4,10 @@
  * go away; the report kept in the control table and the guard rail's result recorded.
  */
 import { DeleteItemCommand, GetItemCommand, PutItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { dynamoDbClient } from "@ferry/stack";
 import { useTestStack } from "@ferry/stack/testing";
 import { seedStore } from "@ferry/store";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { runBackfill } from "../src/backfill/worker.ts";
 import { checkPreconditions } from "../src/control/guard-rails.ts";
 import { PhaseStore } from "../src/control/phase-store.ts";
@@ -251,6 +252,77 @@ describe("ferry validate", () => {
     expect(again.differences).toEqual([]);
     expect(again.report.clean).toBe(true);
     expect((await readValidation(client, stack.tablePrefix))?.clean).toBe(true);
+  });
+
+  it("reports a sensitive field that differs as two tags, never its values; repair still makes it go away", async () => {
+    const users = testbed.codec().entity("User");
+    const hash = users.attribute("passwordHash");
+    const { mysql, dynamodb } = testbed.stores();
+    const row = await mysql.create("User", {
+      username: "hidden-hash",
+      email: "hidden-hash@example.com",
+      passwordHash: "$scrypt$mysql-secret",
+      firstName: "Hana",
+      isSeller: false,
+    });
+    const id = row.id as bigint;
+    await dynamodb.create("User", { ...row, passwordHash: "$scrypt$dynamo-secret" });
+    const found = await validate(services(), { ...FAST, entities: ["User"] });
+    const tags = ["$scrypt$mysql-secret", "$scrypt$dynamo-secret"].map((value) => hash.shown(hash.normalize(value)));
+    expect(tags[0]).toMatch(/^hidden #[0-9a-f]{8}$/);
+    expect(tags[0]).not.toBe(tags[1]);
+    const mine = found.differences.filter((difference) => JSON.stringify(plain([difference])).includes(`"${id}"`));
+    expect(plain(mine)).toEqual(
+      plain([
+        {
+          entity: "User",
+          kind: "mismatched",
+          key: { id: big(id) },
+          fields: [{ field: "passwordHash", mysql: tags[0] as string, dynamodb: tags[1] as string }],
+        },
+      ]),
+    );
+    const stored = JSON.stringify(await getValidationReport(stack.dynamodb(), stack.tablePrefix, found.report.id));
+    expect(stored).toContain("hidden #");
+    expect(stored).not.toContain("secret");
+    const repaired = await repair(services(), found, { who: "test" });
+    expect(repaired.after.differences).toEqual([]);
+    expect((await dynamodb.get("User", { id }))?.passwordHash).toBe("$scrypt$mysql-secret");
+  });
+
+  it("asks again for a scan page or a batch of items whose connection dropped, and finds what it finds without that", async () => {
+    const client = dynamoDbClient(stack.dynamodbEndpoint);
+    onTestFinished(() => client.destroy());
+    // Outside the SDK's own retries: the first three Scans and the first two BatchGetItems fail as a connection that
+    // DynamoDB Local dropped fails (ECONNRESET, "socket hang up").
+    const failures: Record<string, number> = { ScanCommand: 3, BatchGetItemCommand: 2 };
+    const seen: string[] = [];
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const command = String(context.commandName);
+        if ((failures[command] ?? 0) > 0) {
+          failures[command] = (failures[command] ?? 0) - 1;
+          seen.push(command);
+          throw Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });
+        }
+        return next(args);
+      },
+      { step: "initialize", name: "dropConnections" },
+    );
+    const options = { ...FAST, entities: ["Category", "User"] };
+    const expected = await validate(services(), options);
+    const found = await validate({ ...services(), client }, options);
+    expect(seen.sort()).toEqual([
+      "BatchGetItemCommand",
+      "BatchGetItemCommand",
+      "ScanCommand",
+      "ScanCommand",
+      "ScanCommand",
+    ]);
+    expect(plain(found.differences)).toEqual(plain(expected.differences));
+    expect(found.report.entities.map(({ entity, rows, items, matched }) => ({ entity, rows, items, matched }))).toEqual(
+      expected.report.entities.map(({ entity, rows, items, matched }) => ({ entity, rows, items, matched })),
+    );
   });
 
   it("does not report a write in flight: a difference gone at the recheck is settled", async () => {

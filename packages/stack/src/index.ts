@@ -7,6 +7,7 @@ export {
   withoutCallLogging,
 } from "./dynamodb.ts";
 export { describeError, StackError } from "./errors.ts";
+export { CLOSE_GRACE_MS, closeHttpServer } from "./http.ts";
 export {
   connectMysql,
   createMysqlPool,

@@ -3,7 +3,15 @@
  * The shadow reads' routes: the counters the store's shadow readers keep in the control table (for the 3 -> 4 move),
  * by the minute for the chart, and the mismatch log with each mismatch's fields and correlation id.
  */
-import { MismatchLog, MismatchLogError, type PhaseStore, readShadowCounts, readShadowMinutes } from "@ferry/runtime";
+import {
+  type Codec,
+  MismatchLog,
+  MismatchLogError,
+  type PhaseStore,
+  readShadowCounts,
+  readShadowMinutes,
+  shownMismatch,
+} from "@ferry/runtime";
 import { type AccessRoutes, operatorOf } from "../access.ts";
 import { AdminError } from "../errors.ts";
 import { ShadowPage, type ShadowView } from "../views/shadow.tsx";
@@ -11,7 +19,12 @@ import { ShadowPage, type ShadowView } from "../views/shadow.tsx";
 /** The longest span the chart shows: the per-minute counts are kept 7 days. */
 const MAX_MINUTES = 7 * 24 * 60;
 
-export function shadowRoutes(routes: AccessRoutes, phases: PhaseStore, now: () => number): void {
+export function shadowRoutes(
+  routes: AccessRoutes,
+  phases: PhaseStore,
+  now: () => number,
+  codec: Codec | undefined,
+): void {
   const me = operatorOf;
   const log = new MismatchLog(phases.client, { tablePrefix: phases.tablePrefix });
   const view = async (query: (name: string) => string | undefined): Promise<ShadowView> => {
@@ -53,7 +66,8 @@ export function shadowRoutes(routes: AccessRoutes, phases: PhaseStore, now: () =
       minutes,
       span,
       until: to,
-      mismatches: page.mismatches,
+      // Kept before an attribute was marked sensitive, its values show as tags now too.
+      mismatches: codec === undefined ? page.mismatches : page.mismatches.map((each) => shownMismatch(codec, each)),
       cursor: page.cursor,
       entity,
     };

@@ -1,6 +1,13 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 /** The validation reports' routes (the reports `ferry validate` keeps in the control table). */
-import { ControlCursorError, getValidationReport, listValidationReports, type PhaseStore } from "@ferry/runtime";
+import {
+  type Codec,
+  ControlCursorError,
+  getValidationReport,
+  listValidationReports,
+  type PhaseStore,
+  shownReport,
+} from "@ferry/runtime";
 import type { Context } from "hono";
 import { type AccessRoutes, operatorOf } from "../access.ts";
 import { type ConsoleWork, needWork, readValidationStart, tickedEntities } from "../console-work.ts";
@@ -13,9 +20,10 @@ export function validationRoutes(
   routes: AccessRoutes,
   phases: PhaseStore,
   work: ConsoleWork | undefined,
-  entities: readonly string[] | undefined,
+  codec: Codec | undefined,
   jsonBody: (c: Context) => Promise<Record<string, unknown>>,
 ): void {
+  const entities = codec?.entities;
   const me = operatorOf;
   // Validation reports (ferry validate keeps them in the control table): the history, and one report's differences.
   const reports = async (cursor: string | undefined) => {
@@ -34,7 +42,8 @@ export function validationRoutes(
   const report = async (id: string) => {
     const found = id.length <= 100 ? await getValidationReport(phases.client, phases.tablePrefix, id) : undefined;
     if (found === undefined) throw new AdminError(404, "not_found", "There is no validation report with this id.");
-    return found;
+    // Kept before an attribute was marked sensitive, its values show as tags now too.
+    return codec === undefined ? found : shownReport(codec, found);
   };
   const listPage = async (c: Context<AdminEnv>, flash?: CheckFlash, status: 200 | 400 | 409 = 200) => {
     const page = await reports(c.req.query("cursor"));

@@ -59,6 +59,9 @@ export function useStore(
       dynamodbEndpoint: stack.dynamodbEndpoint,
       tablePrefix: stack.tablePrefix,
       refreshMs: 200,
+      // Generous (the store's default is 100 ms): DynamoDB Local, busy with the other test files, must not turn a
+      // shadow read or its recheck (10 times the budget) into a timeout, nor a difference into a mismatch.
+      shadowBudgetMs: 1_000,
       sessionSecret: "a test secret that is long enough to sign sessions",
       loginLimits: options.loginLimits ?? { perAccount: 5, perAddress: 1000, windowMs: 60_000 },
       log: process.env.STORE_TEST_LOG ? (message, error) => console.error(message, error) : () => {},

@@ -116,7 +116,7 @@ export function mergeContract(current: Contract, proposal: Contract, options: { 
     const existing = existingName ? out.entities[existingName] : undefined;
     if (existingName && existing) {
       entityNames.set(proposedName, existingName);
-      attributeNames.set(existingName, refreshEntity(existing, proposed));
+      attributeNames.set(existingName, refreshEntity(existing, proposed, drift));
       continue;
     }
     // Seen before but without an entity: deleted by hand, and stays deleted.
@@ -168,7 +168,7 @@ export function mergeContract(current: Contract, proposal: Contract, options: { 
 }
 
 /** Refreshes one entity's facts in place; returns proposal attribute name -> contract attribute name. */
-function refreshEntity(existing: Entity, proposed: Entity): Map<string, string> {
+function refreshEntity(existing: Entity, proposed: Entity, drift: DriftReport): Map<string, string> {
   const oldUnique = existing.source.uniqueKeys ?? {};
   const seenColumns = new Set(existing.source.columns ?? Object.values(existing.attributes).map((a) => a.column.name));
   existing.source = clone(proposed.source);
@@ -198,8 +198,17 @@ function refreshEntity(existing: Entity, proposed: Entity): Map<string, string> 
   for (const [key, rule] of Object.entries(proposed.unique ?? {})) {
     if (key in oldUnique || existing.unique?.[key]) continue;
     const attributes = rule.attributes.map((a) => names.get(a));
-    if (attributes.every((a): a is string => a !== undefined))
-      existing.unique = { ...existing.unique, [key]: { attributes } };
+    if (!attributes.every((a): a is string => a !== undefined)) continue;
+    existing.unique = { ...existing.unique, [key]: { attributes } };
+    // Its markers' keys hold the values: a secret that must now stay unique cannot stay hidden (the check refuses it).
+    for (const attribute of attributes) {
+      const kept = existing.attributes[attribute];
+      if (kept?.sensitive !== true) continue;
+      delete kept.sensitive;
+      drift.schema.push(
+        `${existing.source.table}.${kept.column.name} is no longer sensitive: the new UNIQUE key ${key} holds it, and its markers show its values`,
+      );
+    }
   }
   return names;
 }

@@ -181,8 +181,26 @@ export function proposeContract(facts: SchemaFacts, workload?: Workload, options
   };
 }
 
-/** Column names that hold secrets: the console never shows their values (`sensitive`). */
-const SECRET_COLUMN = /(^|_)(password|passwd|pwd|secret|token|salt|api_?key|private_?key|otp|totp)(_|$)/i;
+/** Words of column names that hold secrets (`password_hash`, `apiToken`, `totp_secret`, `remember_digest`). */
+const SECRET_WORDS = new Set(["password", "passwd", "pwd", "pw", "secret", "token", "salt", "otp", "totp", "digest"]);
+/** Pairs of words that do (`api_key`, `privateKey`, `signing_key`, `recovery_codes`). */
+const SECRET_PAIRS = /(^|_)(api|private|secret|signing|encryption|access|recovery)_(key|keys|codes?)(_|$)/;
+/** Words that make a column about a secret rather than the secret (`token_expires_at`, `has_password`, `otp_enabled`). */
+const ABOUT_A_SECRET =
+  /(^(is|has|needs|must)_)|(_(at|on|id|ids|count|type|kind|enabled|required|set|length|version|changed|expires|expiry|hint|algorithm|algo|method|status)$)/;
+/** The types a secret is stored as (not a flag, a count or a date about one). */
+const SECRET_TYPES = new Set(["string", "binary", "json"]);
+
+/** Whether a column looks like it holds a secret: by the words of its name (snake_case or camelCase) and its type. */
+export function looksSecret(column: string, type: string): boolean {
+  if (!SECRET_TYPES.has(type)) return false;
+  const snake = column
+    .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
+    .replace(/[^A-Za-z0-9]+/g, "_")
+    .toLowerCase();
+  if (ABOUT_A_SECRET.test(snake)) return false;
+  return snake.split("_").some((word) => SECRET_WORDS.has(word)) || SECRET_PAIRS.test(snake);
+}
 
 /**
  * Marks the attributes of secret-looking columns `sensitive`, once keys are known: not one that is in the primary key, a
@@ -200,7 +218,7 @@ function markSensitive(entity: Entity): void {
   for (const rule of Object.values(entity.unique ?? {})) for (const attribute of rule.attributes) used.add(attribute);
   for (const [name, attribute] of Object.entries(entity.attributes)) {
     // Decisions before the column's facts, as a person reads them.
-    if (SECRET_COLUMN.test(attribute.column.name) && !used.has(name)) {
+    if (looksSecret(attribute.column.name, attribute.type) && !used.has(name)) {
       entity.attributes[name] = { type: attribute.type, sensitive: true, column: attribute.column };
     }
   }

@@ -34,8 +34,8 @@ import type { MysqlEntityStore } from "../mysql/index.ts";
 import { identityOf } from "../outbox/entry.ts";
 import { KeptChanging, type KeySync } from "../outbox/sync.ts";
 import { keyId, type RowRead, type SourceRows } from "../rows/index.ts";
+import { isTransient } from "../transient.ts";
 import type { BulkWriter } from "./bulk-writer.ts";
-import { isTransient } from "./transient.ts";
 
 /** Re-syncs of one page in flight at most. */
 const SYNCS_IN_FLIGHT = 8;

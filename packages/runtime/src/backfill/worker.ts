@@ -18,6 +18,7 @@ import type { MysqlExecutor } from "../mysql/store.ts";
 import { MysqlEntityStore } from "../mysql/store.ts";
 import { KeySync } from "../outbox/sync.ts";
 import { type RowRead, SourceRows } from "../rows/index.ts";
+import { retryTransient, TRANSIENT_ATTEMPTS } from "../transient.ts";
 import { BulkWriter, type BulkWriterOptions } from "./bulk-writer.ts";
 import { BackfillError, BackfillNotFinished, LeaseLost } from "./errors.ts";
 import { BackfillLedger, defaultWorkerName } from "./ledger.ts";
@@ -25,7 +26,6 @@ import type { RunStop } from "./ledger-items.ts";
 import { type BackfillHooks, BackfillPage, type PageOutcome } from "./page.ts";
 import type { RunReport } from "./run-report.ts";
 import { entityKey, planSegments } from "./segments.ts";
-import { isTransient } from "./transient.ts";
 import type { WorkerShare } from "./worker-share.ts";
 
 /** Rows read and written per page unless told otherwise. */
@@ -35,7 +35,7 @@ export const DEFAULT_PAGES_IN_FLIGHT = 3;
 /** A segment's lease unless told otherwise: a worker silent this long loses its segment to another. */
 export const DEFAULT_LEASE_MS = 30_000;
 /** Tries of a MySQL read before the worker stops. */
-const READ_ATTEMPTS = 6;
+const READ_ATTEMPTS = TRANSIENT_ATTEMPTS;
 
 /** The backfill may not start now (the phase, the fleet), or was told something it cannot do. */
 export class BackfillRefused extends BackfillError {
@@ -444,18 +444,14 @@ export async function checkTables(services: BackfillServices, entities: readonly
   }
 }
 
-/** Work tried again after transient errors (isTransient), with backoff; anything else, or the last try, throws. */
+/** Work tried again after transient errors (retryTransient); the last try's error says how many there were. */
 async function retried<T>(work: () => Promise<T>, what: string): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await work();
-    } catch (error) {
-      if (!isTransient(error) || attempt >= READ_ATTEMPTS) {
-        if (attempt === 1) throw error;
-        throw new BackfillError(`${what} failed after ${attempt} tries: ${reasonOf(error)}`, { cause: error });
-      }
-      await sleep(Math.random() * Math.min(4_000, 100 * 2 ** attempt));
-    }
+  let tries = 1;
+  try {
+    return await retryTransient(work, { attempts: READ_ATTEMPTS, onRetry: (_, attempt) => (tries = attempt + 1) });
+  } catch (error) {
+    if (tries === 1) throw error;
+    throw new BackfillError(`${what} failed after ${tries} tries: ${reasonOf(error)}`, { cause: error });
   }
 }
 

@@ -89,7 +89,13 @@ export class AttributeCodec {
       (attribute.type === "string" || attribute.type === "enum") && isCaseInsensitive(attribute.column.collation);
     this.sensitive = attribute.sensitive === true;
     const fail: Fail = (problem, value, cause) => {
-      throw new CodecError(entity, name, problem, { value: this.sensitive ? HIDDEN_VALUE : value, cause });
+      // A problem's own text (and its cause's) may quote the value, or a piece of it: a sensitive one says only which.
+      if (this.sensitive) {
+        throw new CodecError(entity, name, `does not fit its ${this.type} type (what is wrong is not shown)`, {
+          value: HIDDEN_VALUE,
+        });
+      }
+      throw new CodecError(entity, name, problem, { value, cause });
     };
     const sqlType = parseSqlType(attribute.column.sqlType) ?? { base: attribute.column.sqlType, unsigned: false };
     this.conversion = conversionFor(attribute, sqlType, fail);
@@ -142,7 +148,7 @@ export class AttributeCodec {
 
   /** A normalised value (normalize()) as it may be shown: a sensitive attribute's concealed (`hidden #<tag>`). */
   shown(normalized: string | null): string | null {
-    return this.sensitive ? conceal(normalized) : normalized;
+    return this.sensitive ? conceal(normalized, `${this.entity}.${this.name}`) : normalized;
   }
 
   /**

@@ -17,7 +17,7 @@ export {
   type RenderOptions,
 } from "./codec.ts";
 export { foldForCollation, isCaseInsensitive } from "./collation.ts";
-export { conceal, HIDDEN } from "./conceal.ts";
+export { CONCEALED, conceal, concealKept, HIDDEN } from "./conceal.ts";
 export { type ReadEntity, withCopies } from "./copies.ts";
 export { CodecError, describeValue, HIDDEN_VALUE } from "./errors.ts";
 export { type JsonValue, parseJson, writeJson } from "./json.ts";

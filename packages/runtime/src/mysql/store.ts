@@ -437,14 +437,22 @@ export class MysqlEntityStore {
 
   private async rows(sql: string, values: unknown[]): Promise<Row[]> {
     await this.gate();
-    const [rows] = await this.executor.query({ sql, values, typeCast: mysqlTypeCast });
-    return rows as Row[];
+    try {
+      const [rows] = await this.executor.query({ sql, values, typeCast: mysqlTypeCast });
+      return rows as Row[];
+    } catch (error) {
+      throw withoutValues(error, sql);
+    }
   }
 
   private async run(sql: string, values: unknown[]): Promise<unknown> {
     await this.gate();
-    const [result] = await this.executor.query({ sql, values });
-    return result;
+    try {
+      const [result] = await this.executor.query({ sql, values });
+      return result;
+    } catch (error) {
+      throw withoutValues(error, sql);
+    }
   }
 
   /**
@@ -526,4 +534,14 @@ export function nextAutoIncrementOf(createTable: string, entity: string): bigint
   }
   const next = /\bAUTO_INCREMENT=(\d+)/.exec(options[1] ?? "")?.[1];
   return next === undefined ? 1n : BigInt(next);
+}
+
+/**
+ * mysql2 puts the statement it sent on its errors (`sql`), with the values written into it, and errors are logged: a
+ * value that must never be shown (a sensitive attribute's, such as a password hash) would be. The statement as
+ * written, with its `?` placeholders, says as much about what failed.
+ */
+function withoutValues(error: unknown, sql: string): unknown {
+  if (error !== null && typeof error === "object" && "sql" in error) (error as { sql: unknown }).sql = sql;
+  return error;
 }

@@ -65,10 +65,13 @@ export interface StrandedKey {
   key: EntityValue;
   /** The key's entries (one key may have several). */
   entries: number;
-  /** The key's value on each store (undefined: no item). */
+  /** The key's value on each store (undefined: no item), as it may be shown: a sensitive attribute's as its tag. */
   mysql: EntityValue | undefined;
   dynamodb: EntityValue | undefined;
-  /** The codec's diff, `left` being the `from` store's value; empty when both agree (or both are absent). */
+  /**
+   * The codec's diff, `left` being the `from` store's value; empty when both agree (or both are absent). A sensitive
+   * attribute's values are tags.
+   */
   diff: FieldDiff[];
   /** What the sync did; undefined in a dry run or when it failed. */
   outcome?: SyncOutcome;
@@ -214,9 +217,10 @@ export class StrandedEntries {
           entity: first.entity,
           key: first.key,
           entries: group.length,
-          mysql: inMysql,
-          dynamodb: inDynamo,
-          diff: this.presenceDiff(first.entity, winner, loser),
+          // As shown to an operator: a sensitive attribute's values as tags.
+          mysql: this.shown(first.entity, inMysql),
+          dynamodb: this.shown(first.entity, inDynamo),
+          diff: this.parts.codec.entity(first.entity).shownDiff(this.presenceDiff(first.entity, winner, loser)),
         };
         if (!options.dryRun) {
           let ticket: WriteTicket | undefined;
@@ -239,6 +243,11 @@ export class StrandedEntries {
       }
     }
     return { target, resolved, failed, keys };
+  }
+
+  /** A value as it may be shown (sensitive attributes as tags). */
+  private shown(entity: string, value: EntityValue | undefined): EntityValue | undefined {
+    return value === undefined ? undefined : this.parts.codec.entity(entity).shownValue(value);
   }
 
   /** The codec's diff of two values, an absent one counting as every field null. */

@@ -6,8 +6,9 @@
  * - when it has answered (shadowReadsAfter): its shadow reads start then, so their CPU work (the SDK's signing and
  *   parsing, the comparison) never runs between the request's own steps and adds nothing to its latency. A request
  *   that writes may use it too: a shadow read started after the request's own write may see the write and differ from
- *   the served read, and such a difference is read again on both stores (the reader's rechecks), where the two agree:
- *   it is counted as settled, never as a mismatch. What it costs is that recheck.
+ *   the served read; such a difference is read again on both stores (the reader's rechecks, for reads that have one),
+ *   where the two agree, and is counted as settled. What it costs is those rechecks (and, as for any difference, a
+ *   recheck that fails or runs out of its budget leaves it a mismatch).
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 

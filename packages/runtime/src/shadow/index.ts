@@ -10,6 +10,7 @@ export {
   type MismatchField,
   type MismatchSink,
   normalizeKey,
+  shownMismatch,
 } from "./mismatch.ts";
 export {
   DEFAULT_MISMATCH_TTL_SECONDS,

@@ -2,7 +2,7 @@
  * What a shadow comparison found, as a field-level diff in the codec's normalised form (docs/architecture.md,
  * "Reads and shadow reads"), and where it goes (a MismatchSink, e.g. the MismatchLog in the control table).
  */
-import type { EntityCodec } from "../codec/index.ts";
+import { type Codec, concealKept, type EntityCodec, HIDDEN } from "../codec/index.ts";
 import type { StoreName } from "../phases.ts";
 
 /** One field whose normalised values differ between the served and the shadow read. */
@@ -96,4 +96,46 @@ export function normalizeKey(codec: EntityCodec<object>, key: object): Record<st
 function clip(value: string | null): string | null {
   if (value === null || value.length <= MAX_VALUE_CHARS) return value;
   return `${value.slice(0, MAX_VALUE_CHARS)}… (${value.length - MAX_VALUE_CHARS} more characters)`;
+}
+
+/**
+ * A mismatch as it may be shown by the current contract: kept before an attribute was marked sensitive, its values
+ * show as tags now too (a whole item's JSON too; one cut short, which cannot be read back, as `hidden` whole).
+ */
+export function shownMismatch(codec: Codec, mismatch: Mismatch): Mismatch {
+  if (!codec.entities.includes(mismatch.entity)) return mismatch;
+  const entity = codec.entity(mismatch.entity);
+  const sensitive = entity.attributes.filter((attribute) => attribute.sensitive).map((attribute) => attribute.name);
+  if (sensitive.length === 0) return mismatch;
+  const scope = (field: string) => `${mismatch.entity}.${field}`;
+  const item = (text: string | null): string | null => {
+    if (text === null) return null;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      return HIDDEN;
+    }
+    if (parsed === null || typeof parsed !== "object") return HIDDEN;
+    const values = parsed as Record<string, unknown>;
+    for (const field of sensitive) {
+      const value = values[field];
+      if (typeof value === "string") values[field] = concealKept(value, scope(field));
+    }
+    return JSON.stringify(values);
+  };
+  return {
+    ...mismatch,
+    fields: mismatch.fields.map((field) =>
+      field.field === ITEM_FIELD
+        ? { ...field, served: item(field.served), shadow: item(field.shadow) }
+        : sensitive.includes(field.field)
+          ? {
+              ...field,
+              served: concealKept(field.served, scope(field.field)),
+              shadow: concealKept(field.shadow, scope(field.field)),
+            }
+          : field,
+    ),
+  };
 }

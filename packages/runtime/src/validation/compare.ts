@@ -20,6 +20,7 @@ import { markerOwnerKey, markerRule, markerState } from "../dynamodb/orphan-mark
 import { uniqueMarkerKey, uniqueRuleAttributes, uniqueRules } from "../dynamodb/unique-markers.ts";
 import { encodeKey, identityOf } from "../outbox/entry.ts";
 import { keyId, type SourceRows } from "../rows/index.ts";
+import { retryTransient } from "../transient.ts";
 import type { Difference, FieldDifference } from "./report.ts";
 
 /** BatchGetItem's limit. */
@@ -378,9 +379,11 @@ export class EntityComparison {
     return JSON.stringify([key[names.partition]?.S, names.sort === undefined ? null : key[names.sort]?.S]);
   }
 
-  /** Items by key (consistent reads: batchGetItems), by keyText. */
+  /** Items by key (consistent reads: batchGetItems), by keyText; a dropped connection or a timeout is tried again. */
   private getItems(keys: readonly Item[]): Promise<Map<string, Item>> {
-    return batchGetItems(this.client, this.table, keys, (key) => this.keyText(primaryKey(this.entityCodec, key)));
+    return retryTransient(() =>
+      batchGetItems(this.client, this.table, keys, (key) => this.keyText(primaryKey(this.entityCodec, key))),
+    );
   }
 }
 

@@ -20,6 +20,7 @@ export {
   getValidationReport,
   listValidationReports,
   type RepairSummary,
+  shownReport,
   storeValidationReport,
   type Unclaimed,
   VALIDATION_REPORTS,

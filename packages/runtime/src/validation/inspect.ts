@@ -183,7 +183,10 @@ export async function inspectRecord(
     mysql: row.value === undefined ? undefined : entityCodec.shownValue(row.value),
     dynamodb: stored.value === undefined ? undefined : entityCodec.shownValue(stored.value),
     item: stored.item === undefined ? undefined : itemView(entityCodec, table, stored.item),
-    ...(stored.other === undefined ? {} : { otherItem: itemView(entityCodec, table, stored.other) }),
+    // Another entity's item is shown by its own entity's rules (what of it is sensitive).
+    ...(stored.other === undefined
+      ? {}
+      : { otherItem: itemView(ownEntity(codec, stored.other, entityCodec), table, stored.other) }),
     ...(Object.keys(unreadable).length > 0 ? { unreadable } : {}),
     differences,
     markers,
@@ -357,6 +360,12 @@ async function inspectMarkers(
 /** The bookkeeping attributes every item of an entity carries. */
 const BOOKKEEPING: readonly string[] = [ENTITY_ATTRIBUTE, VERSION_ATTRIBUTE];
 
+/** The codec of the entity an item says it belongs to (`__entity`), or `fallback` when the contract has none such. */
+function ownEntity(codec: Codec, item: Item, fallback: EntityCodec): EntityCodec {
+  const name = codec.entityOf(item);
+  return name !== undefined && codec.entities.includes(name) ? codec.entity(name) : fallback;
+}
+
 function itemView(codec: EntityCodec, table: string, item: Item): InspectedItem {
   const keys: InspectedKeyAttribute[] = [];
   const keyed = new Set<string>();
@@ -391,7 +400,7 @@ function shownAttribute(codec: EntityCodec, name: string, value: AttributeValue)
   try {
     return attribute.shown(attribute.normalize(attribute.fromAttribute(value)));
   } catch {
-    return conceal(JSON.stringify(attributeJson(value)));
+    return conceal(JSON.stringify(attributeJson(value)), `${codec.name}.${name}`);
   }
 }
 

@@ -4,6 +4,7 @@
  * repair did is added to the report it repaired.
  */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { type Codec, concealKept } from "../codec/index.ts";
 import {
   CONTROL_KEY,
   type ControlItem,
@@ -196,4 +197,32 @@ export async function listValidationReports(
     .filter((item) => item[CONTROL_KEY.sort]?.S !== undefined && item.report?.S !== undefined)
     .map((item) => JSON.parse(item.report?.S ?? "{}") as ValidationReport);
   return page.cursor === undefined ? { reports } : { reports, cursor: page.cursor };
+}
+
+/**
+ * A report as it may be shown by the current contract: kept before an attribute was marked sensitive, its values show
+ * as tags now too.
+ */
+export function shownReport(codec: Codec, report: ValidationReport): ValidationReport {
+  const sensitive = (entity: string, field: string) =>
+    codec.entities.includes(entity) &&
+    codec.entity(entity).attributes.some((attribute) => attribute.name === field && attribute.sensitive);
+  return {
+    ...report,
+    entities: report.entities.map((entity) => ({
+      ...entity,
+      differences: entity.differences.map((difference) => ({
+        ...difference,
+        fields: difference.fields.map((field) =>
+          sensitive(difference.entity, field.field)
+            ? {
+                ...field,
+                mysql: concealKept(field.mysql, `${difference.entity}.${field.field}`),
+                dynamodb: concealKept(field.dynamodb, `${difference.entity}.${field.field}`),
+              }
+            : field,
+        ),
+      })),
+    })),
+  };
 }

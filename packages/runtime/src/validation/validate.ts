@@ -31,6 +31,7 @@ import { escapeId, mysqlStatements } from "../mysql/sql.ts";
 import type { MysqlExecutor } from "../mysql/store.ts";
 import { decodeKey } from "../outbox/entry.ts";
 import { SourceRows } from "../rows/index.ts";
+import { retryTransient } from "../transient.ts";
 import { EntityComparison, MarkerDigests } from "./compare.ts";
 import {
   type Difference,
@@ -361,7 +362,9 @@ class EntityChecker {
     let reported = 0;
     for (;;) {
       this.throwIfStopped();
-      const page = await this.rows.page({ entity, after: undefined, through: undefined }, { after, limit: pageRows });
+      const page = await retryTransient(() =>
+        this.rows.page({ entity, after: undefined, through: undefined }, { after, limit: pageRows }),
+      );
       if (page.length === 0) break;
       after = page.at(-1)?.key;
       read += page.length;
@@ -446,24 +449,27 @@ class EntityChecker {
       segments.chosen.map((segment) =>
         limit(async () => {
           if (this.stopped !== undefined) return;
-          // The next page of the scan is asked for while this one is compared.
+          // The next page of the scan is asked for while this one is compared; a page whose connection dropped or timed
+          // out is asked for again (a validation runs for minutes: one such must not undo it).
           const scan = (start: Record<string, AttributeValue> | undefined) => {
-            const page = this.services.client.send(
-              new ScanCommand({
-                TableName: physical,
-                Segment: segment,
-                TotalSegments: segments.total,
-                ConsistentRead: true,
-                // Every item when what no entity claims is looked for too.
-                ...(unclaimed === undefined
-                  ? {
-                      FilterExpression: conditions.join(" OR "),
-                      ExpressionAttributeNames: names,
-                      ExpressionAttributeValues: values,
-                    }
-                  : {}),
-                ExclusiveStartKey: start,
-              }),
+            const page = retryTransient(() =>
+              this.services.client.send(
+                new ScanCommand({
+                  TableName: physical,
+                  Segment: segment,
+                  TotalSegments: segments.total,
+                  ConsistentRead: true,
+                  // Every item when what no entity claims is looked for too.
+                  ...(unclaimed === undefined
+                    ? {
+                        FilterExpression: conditions.join(" OR "),
+                        ExpressionAttributeNames: names,
+                        ExpressionAttributeValues: values,
+                      }
+                    : {}),
+                  ExclusiveStartKey: start,
+                }),
+              ),
             );
             page.catch(() => {}); // awaited in turn below
             return page;

@@ -34,3 +34,27 @@ export function isTransient(error: unknown): boolean {
     name === "ThrottlingException"
   );
 }
+
+/** How often retryTransient tries, unless told otherwise. */
+export const TRANSIENT_ATTEMPTS = 6;
+
+/**
+ * `work` tried again after a transient error (isTransient: a connection reset, a timeout, a throttle), up to `attempts`
+ * tries with jittered exponential backoff (up to 4 s); anything else, or the last try's error, is thrown as it is.
+ * For long work (a backfill, a validation) that one dropped connection must not undo.
+ */
+export async function retryTransient<T>(
+  work: () => Promise<T>,
+  options: { attempts?: number; onRetry?: (error: unknown, attempt: number) => void } = {},
+): Promise<T> {
+  const attempts = options.attempts ?? TRANSIENT_ATTEMPTS;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (!isTransient(error) || attempt >= attempts) throw error;
+      options.onRetry?.(error, attempt);
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(4_000, 100 * 2 ** attempt)));
+    }
+  }
+}
