@@ -119,14 +119,15 @@ export function createStoreApp(options: StoreAppOptions): Hono<ShopEnv> {
     return c.html(<ErrorPage viewer={v} status={404} message="This page does not exist." />, 404);
   });
 
-  // Each request's correlation id (a shadow mismatch names it; answered as x-request-id). Its shadow reads (phase 3)
-  // wait until it has answered, so their work never sits inside the request; in a request that writes, a shadow read
-  // that sees the request's own write is read again on both stores and settles (docs/architecture.md).
+  // Each request's correlation id (a shadow mismatch names it; answered as x-request-id). A GET or HEAD only reads,
+  // so its shadow reads (phase 3) wait until it has answered: their work never sits inside the request. A request that
+  // writes does not: its shadow reads would then often see its own write and lean on rechecks (docs/architecture.md).
   app.use(async (c, next) => {
     const given = c.req.header("x-request-id");
     const id = given !== undefined && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
     c.header("x-request-id", id);
-    await withCorrelationId(id, () => shadowReadsAfter(next));
+    const reading = c.req.method === "GET" || c.req.method === "HEAD";
+    await withCorrelationId(id, () => (reading ? shadowReadsAfter(next) : next()));
   });
   app.use(
     secureHeaders({

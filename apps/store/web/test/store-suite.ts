@@ -650,9 +650,8 @@ export function storeSuite(phase: Phase): void {
     });
 
     if (phase === 3) {
-      // Last in the file: every route above, the writing ones too, had its reads shadowed once it answered. A request
-      // whose own write changed what it had read is read again on both stores and settles: no mismatch (the router's
-      // test of shadowReadsAfter forces that interleaving).
+      // Last in the file: every route above had its reads shadowed (a GET's once it answered, a write's alongside it),
+      // with the dual writes' copies in the background: none mismatched.
       it("shadow reads: every route above compared on DynamoDB, none mismatched", async () => {
         await store.server().fleet.shadow.idle();
         const metrics = await (await shopper().request("/metrics")).text();
