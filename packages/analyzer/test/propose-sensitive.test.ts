@@ -97,6 +97,10 @@ describe("looksSecret", () => {
       "signing_key",
       "recovery_codes",
       "salt",
+      "APIKey",
+      "OTPSecret",
+      "userAPIToken",
+      "password2",
     ];
     const notSecret = [
       "tokens_used",
@@ -111,6 +115,8 @@ describe("looksSecret", () => {
       "email",
       "keyboard",
       "pass",
+      "weekly_digest",
+      "digest_frequency",
     ];
     expect(secret.filter((name) => !looksSecret(name, "string"))).toEqual([]);
     expect(notSecret.filter((name) => looksSecret(name, "string"))).toEqual([]);

@@ -4,11 +4,13 @@
  * reads with their mismatch log, and the metrics the app mounts at /metrics. `storeOptions` is what the generated
  * `createStore()` takes.
  */
+
 import { DescribeTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Contract } from "@ferry/contract";
 import type { Codec } from "./codec/index.ts";
 import { CachedPhase, controlClientFor, controlTableName, PhaseStore } from "./control/index.ts";
 import { DynamoEntityStore } from "./dynamodb/index.ts";
+import { FailureLog } from "./failure-log.ts";
 import { Metrics } from "./metrics/index.ts";
 import { MysqlEntityStore, type MysqlExecutor } from "./mysql/index.ts";
 import { Outbox } from "./outbox/index.ts";
@@ -89,6 +91,7 @@ export class FleetMember {
   constructor(private readonly options: FleetMemberOptions) {
     const tablePrefix = options.tablePrefix ?? "";
     const log = options.log ?? ((message: string, error?: unknown) => console.error(`ferry: ${message}`, error ?? ""));
+    const failures = new FailureLog(log);
     this.codec = contractCodec(options.contract);
     this.copies = new BackgroundCopies(options.backgroundCopies ?? 0);
     const staleAfter = options.staleAfterMs === undefined ? {} : { staleAfterMs: options.staleAfterMs };
@@ -113,7 +116,19 @@ export class FleetMember {
       ...(options.refreshMs === undefined ? {} : { refreshMs: options.refreshMs }),
       ...staleAfter,
       ...(options.writeLeaseMs === undefined ? {} : { writeLeaseMs: options.writeLeaseMs }),
-      onError: (error) => log("reading the phase failed; keeping the last one", error),
+      // Once when it starts failing and once when it works again: a refresh every few hundred milliseconds would
+      // otherwise log each try of an outage.
+      onError: (error, what) =>
+        failures.failed(
+          what,
+          what === "phase" ? "reading the phase failed; keeping the last one" : "writing the heartbeat failed",
+          error,
+        ),
+      onSuccess: (what) =>
+        failures.recovered(
+          what,
+          what === "phase" ? "the phase can be read again" : "the heartbeat can be written again",
+        ),
     });
     this.outbox = new Outbox({
       phase: this.phase,

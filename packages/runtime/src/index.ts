@@ -46,6 +46,7 @@ export {
   WriteConflict,
   WritesSuspended,
 } from "./errors.ts";
+export { FailureLog } from "./failure-log.ts";
 export { type FleetHealth, FleetMember, type FleetMemberOptions } from "./fleet-member.ts";
 export * from "./ids/index.ts";
 export * from "./metrics/index.ts";

@@ -15,17 +15,24 @@ const TRANSIENT_CODES: ReadonlySet<string> = new Set([
   "PROTOCOL_SEQUENCE_TIMEOUT",
 ]);
 
-/** An error of a store being away for a while (a connection, a timeout), not of the data. */
+/** HTTP statuses of a server that is busy or restarting (the SDK's own classification says the same). */
+const TRANSIENT_STATUS: ReadonlySet<number> = new Set([500, 502, 503, 504]);
+
+/** An error of a store being away for a while (a connection, a timeout, a busy server), not of the data. */
 export function isTransient(error: unknown): boolean {
-  const { errno, code, name, $retryable } = (error ?? {}) as {
+  const { errno, code, name, $retryable, $metadata } = (error ?? {}) as {
     errno?: unknown;
     code?: unknown;
     name?: unknown;
     $retryable?: unknown;
+    $metadata?: { httpStatusCode?: unknown };
   };
+  if (name === "AbortError") return false;
   if (typeof errno === "number" && TRANSIENT_MYSQL_ERRORS.has(errno)) return true;
   if (typeof code === "string" && TRANSIENT_CODES.has(code)) return true;
   if ($retryable !== undefined) return true;
+  if (typeof $metadata?.httpStatusCode === "number" && TRANSIENT_STATUS.has($metadata.httpStatusCode)) return true;
+  // Not an error's cause: ferry's own errors wrap one that was already tried again (BackfillError "failed after N tries").
   return (
     name === "TimeoutError" ||
     name === "InternalServerError" ||

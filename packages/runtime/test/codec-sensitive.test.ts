@@ -4,7 +4,7 @@
  */
 import { loadValidContract } from "@ferry/contract";
 import { beforeAll, describe, expect, it } from "vitest";
-import { type Codec, CodecError, createCodec, type EntityValue, HIDDEN_VALUE } from "../src/codec/index.ts";
+import { type Codec, CodecError, conceal, createCodec, type EntityValue, HIDDEN_VALUE } from "../src/codec/index.ts";
 import { diffValues, ITEM_FIELD, type Mismatch, shownMismatch } from "../src/shadow/index.ts";
 import { shownReport, type ValidationReport } from "../src/validation/index.ts";
 
@@ -43,6 +43,9 @@ describe("a sensitive attribute", () => {
     expect(shown[0]?.left).toMatch(TAG);
     expect(shown[0]?.right).toMatch(TAG);
     expect(shown[0]?.left).not.toBe(shown[0]?.right);
+    // The same value in another attribute, another tag.
+    expect(conceal("$scrypt$first-secret", "User.passwordHash")).toBe(shown[0]?.left);
+    expect(conceal("$scrypt$first-secret", "Other.secret")).not.toBe(shown[0]?.left);
     // The same value, the same tag (within this process); null stays null.
     expect(users.shownValue(a).passwordHash).toBe(shown[0]?.left);
     expect(users.shownNormalized({ passwordHash: null, email: "x" })).toEqual({ passwordHash: null, email: "x" });

@@ -120,8 +120,21 @@ describe("CachedPhase", () => {
     const store = processStore("failing");
     await store.set(2, { who });
     const errors: unknown[] = [];
-    const cached = await started(store, { app: "store", refreshMs: 100, onError: (error) => errors.push(error) });
+    const what: string[] = [];
+    const worked: string[] = [];
+    const cached = await started(store, {
+      app: "store",
+      refreshMs: 100,
+      onError: (error, failed) => {
+        errors.push(error);
+        what.push(failed);
+      },
+      onSuccess: (done) => worked.push(done),
+    });
     expect(cached.phase()).toBe(2);
+    // Started: a phase read and a heartbeat that worked.
+    expect(new Set(worked)).toEqual(new Set(["phase", "heartbeat"]));
+    const workedBefore = worked.length;
 
     await store.client.send(new DeleteTableCommand({ TableName: await store.table() }));
     await eventually("two refreshes have failed", () => cached.state().failures >= 2);
@@ -132,6 +145,10 @@ describe("CachedPhase", () => {
     // A bound: the refresh loop goes on failing while the test looks; every failure is the missing table.
     expect(errors.length).toBeGreaterThanOrEqual(2);
     for (const error of errors) expect((error as Error).name).toBe("ResourceNotFoundException");
+    // Each failure says what failed; nothing worked meanwhile.
+    expect(new Set(what)).toContain("phase");
+    expect(what.every((each) => each === "phase" || each === "heartbeat")).toBe(true);
+    expect(worked.length).toBe(workedBefore);
     // Removing the heartbeat fails too (the table is gone): counted, not thrown.
     const heartbeatFailures = state.heartbeatFailures;
     await cached.stop();

@@ -14,6 +14,7 @@ import { PhaseStore } from "../src/control/phase-store.ts";
 import { controlTableName } from "../src/control/table.ts";
 import { readValidation } from "../src/control/validation-result.ts";
 import { uniqueMarker, uniqueMarkerKey } from "../src/dynamodb/unique-markers.ts";
+import type { MysqlExecutor } from "../src/mysql/index.ts";
 import { useContractStores } from "../src/testing/index.ts";
 import {
   type Difference,
@@ -309,9 +310,23 @@ describe("ferry validate", () => {
       },
       { step: "initialize", name: "dropConnections" },
     );
+    // And MySQL's connection is lost on every third statement, twice (2013, as a server restart does).
+    let statements = 0;
+    let lost = 0;
+    const mysql: MysqlExecutor = {
+      query: (options) => {
+        statements++;
+        if (statements % 3 === 0 && lost < 2) {
+          lost++;
+          return Promise.reject(Object.assign(new Error("Lost connection to server during query"), { errno: 2013 }));
+        }
+        return testbed.connection().query(options);
+      },
+    };
     const options = { ...FAST, entities: ["Category", "User"] };
     const expected = await validate(services(), options);
-    const found = await validate({ ...services(), client }, options);
+    const found = await validate({ ...services(), client, mysql }, options);
+    expect(lost).toBe(2);
     expect(seen.sort()).toEqual([
       "BatchGetItemCommand",
       "BatchGetItemCommand",

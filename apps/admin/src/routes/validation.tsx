@@ -28,10 +28,12 @@ export function validationRoutes(
   // Validation reports (ferry validate keeps them in the control table): the history, and one report's differences.
   const reports = async (cursor: string | undefined) => {
     try {
-      return await listValidationReports(phases.client, phases.tablePrefix, {
+      const page = await listValidationReports(phases.client, phases.tablePrefix, {
         limit: 20,
         ...(cursor ? { cursor } : {}),
       });
+      // Kept before an attribute was marked sensitive, their values show as tags now too.
+      return codec === undefined ? page : { ...page, reports: page.reports.map((each) => shownReport(codec, each)) };
     } catch (error) {
       if (error instanceof ControlCursorError) {
         throw new AdminError(400, "bad_cursor", "This page link is no longer valid; start from the newest reports.");

@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import {
   CursorError,
   CursorStoreChanged,
+  FailureLog,
   shadowReadsAfter,
   WriteConflict,
   WritesSuspended,
@@ -147,15 +148,21 @@ export function createStoreApp(options: StoreAppOptions): Hono<ShopEnv> {
   app.get("/assets/app.js", (c) =>
     c.body(SCRIPT, 200, { "content-type": "text/javascript; charset=utf-8", "cache-control": "public, max-age=300" }),
   );
+  // A store that does not answer is logged when /healthz first finds it so and when it answers again, not on every
+  // check (a load balancer asks every few seconds; the journey twice a second).
+  const unhealthy = new FailureLog((message, error) => log(message, error));
   app.get("/healthz", async (c) => {
     if (options.health === undefined) return c.json({ ok: true });
     const health = await options.health();
     // The stores' own error texts (hosts, users) go to the log, not to whoever asks.
     const shown = Object.fromEntries(
       Object.entries(health).map(([part, value]) => {
-        if (value === null || typeof value !== "object" || !("error" in value)) return [part, value];
+        if (value === null || typeof value !== "object" || !("error" in value)) {
+          unhealthy.recovered(part, `health: ${part} answers again`);
+          return [part, value];
+        }
         const { error, ...rest } = value as { error: unknown };
-        log(`health: ${part} did not answer`, error);
+        unhealthy.failed(part, `health: ${part} did not answer`, error);
         return [part, rest];
       }),
     );

@@ -182,9 +182,10 @@ export function proposeContract(facts: SchemaFacts, workload?: Workload, options
 }
 
 /** Words of column names that hold secrets (`password_hash`, `apiToken`, `totp_secret`, `remember_digest`). */
-const SECRET_WORDS = new Set(["password", "passwd", "pwd", "pw", "secret", "token", "salt", "otp", "totp", "digest"]);
-/** Pairs of words that do (`api_key`, `privateKey`, `signing_key`, `recovery_codes`). */
-const SECRET_PAIRS = /(^|_)(api|private|secret|signing|encryption|access|recovery)_(key|keys|codes?)(_|$)/;
+const SECRET_WORDS = new Set(["password", "passwd", "pwd", "pw", "secret", "token", "salt", "otp", "totp"]);
+/** Pairs of words that do (`api_key`, `privateKey`, `signing_key`, `recovery_codes`, `remember_digest`). */
+const SECRET_PAIRS =
+  /(^|_)((api|private|secret|signing|encryption|access|recovery)_(key|keys|codes?)|(remember|reset|activation|confirmation|session|password)_digest)(_|$)/;
 /** Words that make a column about a secret rather than the secret (`token_expires_at`, `has_password`, `otp_enabled`). */
 const ABOUT_A_SECRET =
   /(^(is|has|needs|must)_)|(_(at|on|id|ids|count|type|kind|enabled|required|set|length|version|changed|expires|expiry|hint|algorithm|algo|method|status)$)/;
@@ -195,7 +196,9 @@ const SECRET_TYPES = new Set(["string", "binary", "json"]);
 export function looksSecret(column: string, type: string): boolean {
   if (!SECRET_TYPES.has(type)) return false;
   const snake = column
-    .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
+    .replace(/([A-Z]+)([A-Z][a-z])/g, "$1_$2")
+    .replace(/([a-z])([A-Z0-9])/g, "$1_$2")
+    .replace(/([0-9])([A-Za-z])/g, "$1_$2")
     .replace(/[^A-Za-z0-9]+/g, "_")
     .toLowerCase();
   if (ABOUT_A_SECRET.test(snake)) return false;

@@ -46,8 +46,10 @@ export interface CachedPhaseOptions {
   host?: string;
   /** How long the heartbeat item outlives its last write (default 3600 s). */
   heartbeatTtlSeconds?: number;
-  /** Told about every failed refresh or heartbeat (for logging); it must not throw. */
-  onError?: (error: unknown) => void;
+  /** Told about every failed phase read or heartbeat (for logging); it must not throw. */
+  onError?: (error: unknown, what: "phase" | "heartbeat") => void;
+  /** Told about every phase read or heartbeat that worked (after onError: it works again); it must not throw. */
+  onSuccess?: (what: "phase" | "heartbeat") => void;
   /**
    * After this long without a successful phase read and heartbeat, the fleet view shows this process as stale (default
    * 3 s, the fleet view's default: give both the same); coming back after that, it reads the phase once more.
@@ -119,7 +121,8 @@ export class CachedPhase implements PhaseSource {
   readonly host: string;
   readonly refreshMs: number;
   private readonly ttlSeconds: number;
-  private readonly onError: ((error: unknown) => void) | undefined;
+  private readonly onError: ((error: unknown, what: "phase" | "heartbeat") => void) | undefined;
+  private readonly onSuccess: ((what: "phase" | "heartbeat") => void) | undefined;
   private cached: PhaseState | undefined;
   private running = false;
   /** Set by drain(): no new write from then on (until start() again). */
@@ -163,6 +166,7 @@ export class CachedPhase implements PhaseSource {
     this.host = options.host ?? hostname();
     this.ttlSeconds = options.heartbeatTtlSeconds ?? DEFAULT_HEARTBEAT_TTL_SECONDS;
     this.onError = options.onError;
+    this.onSuccess = options.onSuccess;
     this.staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
     this.writeLeaseMs = options.writeLeaseMs ?? DEFAULT_WRITE_LEASE_MS;
     if (!Number.isFinite(this.writeLeaseMs) || this.writeLeaseMs <= 0) {
@@ -351,6 +355,7 @@ export class CachedPhase implements PhaseSource {
           loaded = await this.store.get();
         }
       }
+      this.succeeded("phase");
       return loaded;
     } catch (error) {
       this.failed("failures", error);
@@ -464,6 +469,7 @@ export class CachedPhase implements PhaseSource {
       const table = await this.store.table();
       await this.store.client.send(new PutItemCommand({ TableName: table, Item: item }));
       this.counts.heartbeats++;
+      this.succeeded("heartbeat");
       return true;
     } catch (error) {
       this.failed("heartbeatFailures", error);
@@ -488,7 +494,15 @@ export class CachedPhase implements PhaseSource {
     const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     this.lastError = { message, at: new Date(this.now()).toISOString() };
     try {
-      this.onError?.(error);
+      this.onError?.(error, counter === "failures" ? "phase" : "heartbeat");
+    } catch {
+      // A failing logger must not stop the refreshes.
+    }
+  }
+
+  private succeeded(what: "phase" | "heartbeat"): void {
+    try {
+      this.onSuccess?.(what);
     } catch {
       // A failing logger must not stop the refreshes.
     }

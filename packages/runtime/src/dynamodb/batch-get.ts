@@ -20,6 +20,8 @@ export interface BatchGetOptions {
   inFlight?: number;
   /** Tries of one request that DynamoDB keeps leaving keys of unread (default 10). */
   attempts?: number;
+  /** Runs each request (retryTransient, for long work that one dropped connection must not undo); default: once. */
+  retry?: <T>(send: () => Promise<T>) => Promise<T>;
 }
 
 /** The items under `keys` (each key once, by `keyOf`), as a map by `keyOf` of each item's key. */
@@ -47,7 +49,9 @@ export async function batchGetItems(
             throw new Error(`${table}: DynamoDB left keys unread after ${attempts} tries of BatchGetItem`);
           }
           if (attempt > 0) await pause(attempt);
-          const out: BatchGetItemCommandOutput = await client.send(new BatchGetItemCommand({ RequestItems: request }));
+          const items: Record<string, KeysAndAttributes> = request;
+          const send = () => client.send(new BatchGetItemCommand({ RequestItems: items }));
+          const out: BatchGetItemCommandOutput = await (options.retry ? options.retry(send) : send());
           for (const item of out.Responses?.[table] ?? []) found.set(keyOf(item), item);
           request = out.UnprocessedKeys;
         }

@@ -542,6 +542,12 @@ export function nextAutoIncrementOf(createTable: string, entity: string): bigint
  * written, with its `?` placeholders, says as much about what failed.
  */
 function withoutValues(error: unknown, sql: string): unknown {
-  if (error !== null && typeof error === "object" && "sql" in error) (error as { sql: unknown }).sql = sql;
+  if (error !== null && typeof error === "object" && "sql" in error) {
+    try {
+      (error as { sql: unknown }).sql = sql;
+    } catch {
+      // A frozen error keeps what it had; the error itself is what matters.
+    }
+  }
   return error;
 }

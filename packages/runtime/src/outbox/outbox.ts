@@ -38,9 +38,11 @@
  * Every process of the fleet may drain (start()); two processes syncing one key at once do the same idempotent work
  * twice, nothing worse. The MySQL connection given for the table must be a pool or a connection of the outbox's own.
  */
+
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Codec, EntityValue } from "../codec/index.ts";
 import type { DynamoEntityStore } from "../dynamodb/index.ts";
+import { FailureLog } from "../failure-log.ts";
 import type { MysqlEntityStore, MysqlExecutor } from "../mysql/index.ts";
 import type { PhaseSource, WriteTicket } from "../phases.ts";
 import { type Phase, type StoreName, writeTargets } from "../phases.ts";
@@ -186,7 +188,7 @@ export class Outbox {
   /** Targets whose idle entries were logged, with the phase they were logged in (logged once per phase). */
   private readonly idleLogged = new Map<StoreName, number>();
   /** What failed on the last try and was logged (see failing()). */
-  private readonly failingNow = new Set<string>();
+  private readonly failures: FailureLog;
 
   private running = false;
   private loop: Promise<void> | undefined;
@@ -216,6 +218,7 @@ export class Outbox {
     this.stuckAfter = options.stuckAfter ?? 5;
     this.idleMs = options.idleMs ?? 1_000;
     this.log = options.log ?? ((message, error) => console.error(`ferry outbox: ${message}`, error ?? ""));
+    this.failures = new FailureLog(this.log);
     this.intents = new WriteIntents({
       codec: options.codec,
       dynamodbTarget,
@@ -429,14 +432,12 @@ export class Outbox {
 
   /** Logs a failure of `what` when it starts (not on every pass while it lasts). */
   private failing(what: string, message: string, error: unknown): void {
-    if (this.failingNow.has(what)) return;
-    this.failingNow.add(what);
-    this.log(`${message} (logged once until it works again)`, error);
+    this.failures.failed(what, message, error);
   }
 
   /** Logs that `what` works again, when it was failing. */
   private healthy(what: string, message: string): void {
-    if (this.failingNow.delete(what)) this.log(message);
+    this.failures.recovered(what, message);
   }
 
   /** Entries recorded and not stored yet (for one target, or all). */

@@ -91,7 +91,7 @@ export class EntityComparison {
   async compareRows(values: readonly EntityValue[]): Promise<RowsCompared> {
     const codec = this.entityCodec;
     const result: RowsCompared = { differences: [], matched: 0, staleCopies: 0 };
-    const filled = await this.rows.withCopies(this.entity, values);
+    const filled = await retryTransient(() => this.rows.withCopies(this.entity, values));
     const expected: Array<{
       row: EntityValue;
       filled: EntityValue;
@@ -192,9 +192,11 @@ export class EntityComparison {
         });
       }
     }
-    const rows = await this.rows.byKeys(
-      this.entity,
-      read.map(({ value }) => value),
+    const rows = await retryTransient(() =>
+      this.rows.byKeys(
+        this.entity,
+        read.map(({ value }) => value),
+      ),
     );
     for (const { item, value } of read) {
       const row = rows.get(keyId(this.codec, this.entity, value));
@@ -257,7 +259,7 @@ export class EntityComparison {
    */
   async compareKeys(keys: readonly EntityValue[]): Promise<Difference[]> {
     const codec = this.entityCodec;
-    const rows = await this.rows.byKeys(this.entity, keys);
+    const rows = await retryTransient(() => this.rows.byKeys(this.entity, keys));
     const present: EntityValue[] = [];
     const differences: Difference[] = [];
     const seenRows = new Set<string>();
@@ -381,9 +383,9 @@ export class EntityComparison {
 
   /** Items by key (consistent reads: batchGetItems), by keyText; a dropped connection or a timeout is tried again. */
   private getItems(keys: readonly Item[]): Promise<Map<string, Item>> {
-    return retryTransient(() =>
-      batchGetItems(this.client, this.table, keys, (key) => this.keyText(primaryKey(this.entityCodec, key))),
-    );
+    return batchGetItems(this.client, this.table, keys, (key) => this.keyText(primaryKey(this.entityCodec, key)), {
+      retry: retryTransient,
+    });
   }
 }
 

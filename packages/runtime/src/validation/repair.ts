@@ -37,6 +37,7 @@ import { MysqlEntityStore } from "../mysql/store.ts";
 import { decodeKey } from "../outbox/entry.ts";
 import { KeySync } from "../outbox/sync.ts";
 import type { Phase, PhaseSource, WriteTicket } from "../phases.ts";
+import { retryTransient } from "../transient.ts";
 import { keyAttributeNames, reasonOf } from "./compare.ts";
 import { type Difference, type RepairSummary, storeValidationReport, type ValidationReport } from "./report.ts";
 import {
@@ -270,7 +271,9 @@ async function repairAsMember(
   );
   summary.left = after.report.totals.differences;
   const report: ValidationReport = { ...outcome.report, repair: summary };
-  if (options.record !== false) await storeValidationReport(services.client, services.tablePrefix, report);
+  if (options.record !== false) {
+    await retryTransient(() => storeValidationReport(services.client, services.tablePrefix, report));
+  }
   return { report, repair: summary, after, failures };
 }
 

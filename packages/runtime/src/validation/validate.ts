@@ -231,7 +231,8 @@ export async function validate(
               `recorded its result (${recorded.standing?.clean ? "clean" : "not clean"}), which stands`,
           };
     }
-    await storeValidationReport(services.client, services.tablePrefix, report);
+    // A finished validation is not lost to one dropped connection.
+    await retryTransient(() => storeValidationReport(services.client, services.tablePrefix, report));
   }
   return { report, differences };
 }
@@ -282,16 +283,18 @@ export async function validateKeys(
 async function checkTables(services: ValidationServices, entities: readonly string[]): Promise<void> {
   for (const entity of entities) {
     const table = mysqlStatements(services.codec, entity).table;
-    const [rows] = await services.mysql.query({
-      sql: "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?",
-      values: [table],
-    });
+    const [rows] = await retryTransient(() =>
+      services.mysql.query({
+        sql: "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?",
+        values: [table],
+      }),
+    );
     if (Number((rows as Array<{ n: number }>)[0]?.n ?? 0) === 0) {
       throw new ValidationError(`${entity}: MySQL has no table '${table}' in this database`);
     }
     const dynamoTable = `${services.tablePrefix}${services.codec.entity(entity).table}`;
     try {
-      await services.client.send(new DescribeTableCommand({ TableName: dynamoTable }));
+      await retryTransient(() => services.client.send(new DescribeTableCommand({ TableName: dynamoTable })));
     } catch (error) {
       if (error instanceof ResourceNotFoundException) {
         throw new ValidationError(
@@ -346,7 +349,7 @@ class EntityChecker {
   async readRows(entity: string, state: EntityState): Promise<void> {
     const comparison = this.comparison(entity);
     const random = this.options.random ?? Math.random;
-    const totalRows = await this.countRows(entity);
+    const totalRows = await retryTransient(() => this.countRows(entity));
     const pageRows = this.options.pageRows ?? DEFAULT_PAGE_ROWS;
     let after: EntityValue | undefined;
     let read = 0;
@@ -441,7 +444,7 @@ class EntityChecker {
       return id === undefined ? undefined : entities.find((entity) => id.startsWith(`WORDS#${entity}#`));
     };
     const random = this.options.random ?? Math.random;
-    const estimate = await this.itemEstimate(physical);
+    const estimate = await retryTransient(() => this.itemEstimate(physical));
     const segments = scanSegments(this.options.parallel, this.options.sample, random, estimate);
     let scanned = 0;
     const limit = pLimit(this.options.parallel);
