@@ -23,13 +23,20 @@ const log = createWriteStream(config.log, { flags: "a" });
 const stats = createWriteStream(config.stats, { flags: "a" });
 const failures = createWriteStream(config.failures, { flags: "a" });
 const steps = new Map();
-/** Counts an answer (`status` a number, or "error" / "cut"); a failed one is written to the failures file too. */
-const count = (step, status, url) => {
+/**
+ * Counts an answer (`status` a number, or "error" / "cut"); a failed one is written to the failures file too, with the
+ * store's error code and message when it answered one (the API's `{ error: { code, message } }`).
+ */
+const count = (step, status, url, body) => {
   const row = steps.get(step) ?? {};
   row[status] = (row[status] ?? 0) + 1;
   steps.set(step, row);
   const ok = typeof status === "number" && status >= 200 && status < 300;
-  if (!ok) failures.write(`${JSON.stringify({ at: Date.now(), step, status: String(status), url })}\n`);
+  if (ok) return;
+  const error = body === undefined ? undefined : json(body)?.error;
+  const said =
+    error?.code === undefined ? {} : { code: String(error.code), message: String(error.message ?? "").slice(0, 200) };
+  failures.write(`${JSON.stringify({ at: Date.now(), step, status: String(status), url, ...said })}\n`);
 };
 let shopper = 0;
 let connections = 0;
@@ -72,7 +79,7 @@ function visit(own, url) {
         return request;
       },
       onResponse: (status, body, context, headers) => {
-        count("session", status, url);
+        count("session", status, url, body);
         context.cookie = cookieOf(headers);
         context.csrf = json(body)?.csrf;
       },
@@ -95,7 +102,7 @@ function visit(own, url) {
         };
       },
       onResponse: (status, body, context, headers) => {
-        count("register", status, url);
+        count("register", status, url, body);
         if (status !== 201) return;
         const answer = json(body);
         context.cookie = cookieOf(headers);
@@ -114,7 +121,7 @@ function visit(own, url) {
         context.userId
           ? { ...request, path: `/api/categories/${pick(config.leaves, own + round)}/products?limit=24` }
           : null,
-      onResponse: (status) => count("browse", status, url),
+      onResponse: (status, body) => count("browse", status, url, body),
     },
     {
       method: "GET",
@@ -122,12 +129,12 @@ function visit(own, url) {
         ...request,
         path: `/api/search?q=${encodeURIComponent(pick(config.words, own + round))}`,
       }),
-      onResponse: (status) => count("search", status, url),
+      onResponse: (status, body) => count("search", status, url, body),
     },
     {
       method: "GET",
       setupRequest: (request) => ({ ...request, path: `/api/products/${product()}` }),
-      onResponse: (status) => count("product", status, url),
+      onResponse: (status, body) => count("product", status, url, body),
     },
     {
       method: "POST",
@@ -137,14 +144,14 @@ function visit(own, url) {
         headers: auth(context),
         body: JSON.stringify({ productId: product(), quantity: 1 }),
       }),
-      onResponse: (status) => count("cart", status, url),
+      onResponse: (status, body) => count("cart", status, url, body),
     },
     {
       method: "POST",
       path: "/api/checkout",
       setupRequest: (request, context) => ({ ...request, headers: auth(context), body: JSON.stringify(config.card) }),
       onResponse: (status, body, context) => {
-        count("checkout", status, url);
+        count("checkout", status, url, body);
         if (status !== 201) return;
         const placed = json(body);
         const orderId = placed?.order?.id;
@@ -160,7 +167,7 @@ function visit(own, url) {
       method: "GET",
       setupRequest: (request, context) =>
         context.orderId ? { ...request, path: `/api/orders/${context.orderId}`, headers: auth(context) } : null,
-      onResponse: (status) => count("order", status, url),
+      onResponse: (status, body) => count("order", status, url, body),
     },
     {
       setupRequest: (request, context) => {
@@ -169,9 +176,9 @@ function visit(own, url) {
         log.write(`${JSON.stringify({ at: Date.now(), kind: "cancel-sent", orderId: context.orderId })}\n`);
         return { ...request, method: "POST", path: `/api/orders/${context.orderId}/cancel`, headers: auth(context) };
       },
-      onResponse: (status, _body, context) => {
-        if (round % 2 !== 0) return count("history", status, url);
-        count("cancel", status, url);
+      onResponse: (status, body, context) => {
+        if (round % 2 !== 0) return count("history", status, url, body);
+        count("cancel", status, url, body);
         if (status === 200)
           log.write(`${JSON.stringify({ at: Date.now(), kind: "cancel", orderId: context.orderId })}\n`);
       },
@@ -193,7 +200,7 @@ function visit(own, url) {
         };
       },
       onResponse: (status, body, context) => {
-        count("email", status, url);
+        count("email", status, url, body);
         const user = json(body)?.user;
         if (status !== 200 || typeof context.userId !== "string") return;
         if (user?.id !== context.userId || user?.email !== context.email) return;

@@ -111,6 +111,20 @@ describe("judgeFailures", () => {
   });
 });
 
+describe("judgeFailures, the store's error codes", () => {
+  it("says what the store answered a problem's requests with, most often first", () => {
+    const journey = { steps: { cart: { "201": 10, "400": 3 } }, errors: 0, timeouts: 0 };
+    const failures = [
+      { at: 1, step: "cart", status: "400", url: "http://a", code: "out_of_stock" },
+      { at: 2, step: "cart", status: "400", url: "http://a", code: "invalid" },
+      { at: 3, step: "cart", status: "400", url: "http://a", code: "out_of_stock" },
+    ];
+    expect(judgeFailures(failures, journey, undefined, []).problems).toEqual([
+      "cart: 3 answered 400 outside what a fault may cost; the store said out_of_stock (2), invalid (1)",
+    ]);
+  });
+});
+
 describe("expectedEmails", () => {
   it("wants the last email the store confirmed, or a change sent after it whose answer never came", () => {
     const at = 1;
