@@ -675,11 +675,14 @@ function readLines<T>(file: string): T[] {
 }
 
 /**
- * Leaf categories, products with stock to spare, and words of their names, from the store's own API. Every product
- * with 50 or more in stock: a connection buys its own products in turn, and a long run (the default size's hour of
- * load) sold 62-64 of each of 336 products net of cancels, more than some had, when the list stopped at 20 a
- * connection (2026-12-05).
+ * Leaf categories, products with stock to spare, and words of their names, from the store's own API. The products
+ * with 50 or more in stock, up to MAX_PRODUCTS_PER_CONNECTION a connection: a connection buys its own products in turn,
+ * and a long run (the default size's hour of load) sold 62-64 of each of 336 products net of cancels, more than some
+ * had, when the list stopped at 20 a connection (2026-12-05).
  */
+/** Enough for hours of load (an hour sold 62-64 of each of 20 a connection), and a load config of bounded size. */
+const MAX_PRODUCTS_PER_CONNECTION = 200;
+
 async function shoppable(url: string, connections: number): Promise<Pick<LoadConfig, "products" | "leaves" | "words">> {
   const tree = (await (await fetch(`${url}/api/categories`)).json()) as {
     categories: Array<{ id: string; children: Array<{ id: string }> }>;
@@ -700,7 +703,8 @@ async function shoppable(url: string, connections: number): Promise<Pick<LoadCon
         for (const word of item.name.toLowerCase().split(/[^a-z0-9]+/)) if (word.length >= 4) words.add(word);
       }
       cursor = page.cursor ?? undefined;
-    } while (cursor !== undefined);
+    } while (cursor !== undefined && products.length < connections * MAX_PRODUCTS_PER_CONNECTION);
+    if (products.length >= connections * MAX_PRODUCTS_PER_CONNECTION) break;
   }
   if (products.length < connections) {
     throw new Error(

@@ -214,13 +214,16 @@ export async function validate(
     // A partial clean validation vouches for part of the data only: it leaves the last full result as it is. The
     // record is conditional on the start: a validation that started later has looked later, and its result stands.
     if (report.full || !report.clean) {
-      const recorded = await recordValidation(services.client, services.tablePrefix, {
-        clean: report.clean,
-        mismatches: report.totals.differences,
-        at,
-        reportId: report.id,
-        ...(dualWriteSince === undefined ? {} : { dualWriteSince }),
-      });
+      // Conditional on `at`: tried again after a dropped connection that had written it, it passes again.
+      const recorded = await retryTransient(() =>
+        recordValidation(services.client, services.tablePrefix, {
+          clean: report.clean,
+          mismatches: report.totals.differences,
+          at,
+          reportId: report.id,
+          ...(dualWriteSince === undefined ? {} : { dualWriteSince }),
+        }),
+      );
       report.guardRail = recorded.recorded
         ? { recorded: true }
         : {
