@@ -8,16 +8,23 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
  * The vitest config every package uses: one local stack per run (see packages/stack/src/test-global-setup.ts),
  * unless the package's tests need no database (`stack: false`).
  */
-export function ferryVitestConfig(options: { stack?: boolean } = {}) {
+export function ferryVitestConfig(options: { stack?: boolean; isolate?: boolean } = {}) {
   const stack = options.stack ?? true;
   return defineConfig({
     test: {
       globalSetup: stack ? [fileURLToPath(new URL("./packages/stack/src/test-global-setup.ts", import.meta.url))] : [],
       include: ["test/**/*.test.ts"],
-      // A ceiling against hangs, not a speed goal: CI's loaded 2-core machine runs the longer tests 3x slower than here.
-      testTimeout: 120_000,
-      hookTimeout: 120_000,
+      // A ceiling against hangs, not a speed goal: in CI's run every package's tests and type-checks start at once on
+      // two cores, and the longer tests take up to 20 times as long as alone (120 s was reached there).
+      testTimeout: 300_000,
+      hookTimeout: 300_000,
       pool: "forks",
+      // Two files at a time (each has its own database and table prefix). Vitest's default on a 2-core machine is one,
+      // which made the longest packages (62 files in runtime) a serial chain that CI's run waited for at the end.
+      maxWorkers: 2,
+      // A worker imports the packages once for all its files (each file still has its own database, table prefix and
+      // module of its own): re-importing the AWS SDK and the runtime for every file took a third of runtime's CPU.
+      isolate: options.isolate ?? false,
       env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
     },
   });

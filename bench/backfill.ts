@@ -358,7 +358,7 @@ async function run(input: RunInput): Promise<void> {
       )
         .map(([table, n]) => `${table} ${n}`)
         .join(", ")}`,
-      `items: each row's item plus its unique markers (users 2, order items, carts and categories 1); both write them in the same unconditional batches as the items (docs/backfill.md, "Markers")`,
+      `items: each row's item plus its unique markers (users 2, categories 1; order items and carts none: their rules are their keys); both write them in the same unconditional batches as the items (docs/backfill.md, "Markers")`,
       `rows/s: rows written over the worker's own time (runBackfill call to return, in the child); items/s: items in the table (markers included) over the same time`,
       "after every pass each entity's items in DynamoDB were counted against MySQL's rows: all equal",
       `one private MariaDB and one DynamoDB Local (in memory) on this machine; page ${PAGE_ROWS} rows, runBackfill's defaults otherwise`,

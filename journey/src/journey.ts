@@ -51,6 +51,14 @@ export interface JourneyResult {
 }
 
 export async function runJourney(options: JourneyOptions): Promise<JourneyResult> {
+  if (
+    options.rate !== undefined &&
+    !(Number.isInteger(options.rate) && options.rate >= options.stores * options.connections)
+  ) {
+    throw new Error(
+      `the load's rate is a whole number of requests a second, at least one for each connection; got ${options.rate}`,
+    );
+  }
   mkdirSync(options.out, { recursive: true });
   // The stack's home is not in the report's folder: whoever removes that folder never pulls the data from under
   // running servers; the journey removes its home itself once the stack is down.
@@ -166,6 +174,7 @@ export async function runJourney(options: JourneyOptions): Promise<JourneyResult
         urls: stores.map((s) => s.url),
         connections: options.connections,
         totalConnections: options.connections * options.stores,
+        rate: options.rate,
         ...catalog,
         log: join(options.out, `${name}-log.jsonl`),
         stats: join(options.out, `${name}-seconds.jsonl`),

@@ -1,7 +1,7 @@
 // The journey's load, in a process of its own: shoppers on the store processes, through autocannon (one instance per
 // store URL, its connections each a shopper in turn). Config as JSON in argv[2]:
 //
-//   { urls: string[], connections: number (per URL), products: string[], leaves: string[], words: string[],
+//   { urls: string[], connections: number (per URL), rate?: number (requests/s over all URLs), products: string[], leaves: string[], words: string[],
 //     log: file, stats: file, failures: file, card: {...} }
 //
 // Each connection loops over one visit: register (a new shopper), browse a category, search, open a product, add it
@@ -272,10 +272,18 @@ const flusher = setInterval(() => flush(false), 1000);
 
 let errors = 0;
 let timeouts = 0;
-const instances = config.urls.map((url) => {
+const instances = config.urls.map((url, index) => {
+  // The whole rate in whole requests per second per URL (autocannon spreads a whole number exactly over its
+  // connections); the journey checks it is at least one a second for every connection.
+  const rate =
+    config.rate === undefined
+      ? undefined
+      : Math.floor(config.rate / config.urls.length) + (index < config.rate % config.urls.length ? 1 : 0);
   const instance = autocannon({
     url,
     connections: config.connections,
+    // The whole load's rate, shared evenly by the store URLs (none: as fast as they answer).
+    ...(rate === undefined ? {} : { overallRate: rate }),
     duration: 24 * 3600,
     timeout: 30,
     // The template autocannon builds first; every connection gets a visit of its own (setupClient) before it starts.

@@ -28,6 +28,8 @@ from the load's own. Writes report.md and chart.svg.
   --phase-seconds N  seconds of load in each phase (default 30)
   --stores N         store processes (default 2)
   --connections N    load connections per store process (default 8)
+  --rate N           the load's requests per second over all store processes, at least one for each
+                     connection (default: as fast as they answer)
   --no-control       skip the control run
   --no-faults        make no faults (by default, each at a random moment of its phase, from --seed: DynamoDB
                      Local killed for 10 s in phase 2, the backfill worker killed and run again, a store
@@ -51,6 +53,7 @@ async function main(): Promise<number> {
       "phase-seconds": { type: "string", default: "30" },
       stores: { type: "string", default: "2" },
       connections: { type: "string", default: "8" },
+      rate: { type: "string" },
       "no-control": { type: "boolean", default: false },
       "no-faults": { type: "boolean", default: false },
       "deadline-minutes": { type: "string", default: "90" },
@@ -72,13 +75,22 @@ async function main(): Promise<number> {
     ["stores", 1],
     ["connections", 1],
     ["deadline-minutes", 1],
+    ["rate", 1],
   ] as const) {
+    if (values[name] === undefined) continue;
     const value = Number(values[name]);
     if (!Number.isInteger(value) || value < min) {
       console.error(`journey: --${name} must be a whole number from ${min}; got ${values[name]}`);
       return 2;
     }
     numbers[name] = value;
+  }
+  const connections = (numbers.stores ?? 0) * (numbers.connections ?? 0);
+  if (numbers.rate !== undefined && numbers.rate < connections) {
+    console.error(
+      `journey: --rate must be at least one request a second for each of the load's ${connections} connections (--stores x --connections); got ${numbers.rate}`,
+    );
+    return 2;
   }
   const out = resolve(values.out ?? mkdtempSync(join(tmpdir(), "ferry-journey-")));
   const options: JourneyOptions = {
@@ -89,6 +101,7 @@ async function main(): Promise<number> {
     phaseSeconds: numbers["phase-seconds"] ?? 0,
     stores: numbers.stores ?? 0,
     connections: numbers.connections ?? 0,
+    rate: numbers.rate,
     control: !values["no-control"],
     faults: !values["no-faults"],
     deadlineMs: (numbers["deadline-minutes"] ?? 0) * 60_000,

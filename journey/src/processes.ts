@@ -136,6 +136,8 @@ export interface LoadConfig {
   /** Per URL. */
   connections: number;
   totalConnections: number;
+  /** Requests per second over all URLs; undefined: as fast as they answer. */
+  rate?: number;
   products: string[];
   leaves: string[];
   words: string[];

@@ -110,7 +110,7 @@ export function writeReport(out: string, report: JourneyReport): string {
   lines.push(
     `# ferry journey: ${report.problems.length === 0 ? "every promise kept" : `${report.problems.length} problem${report.problems.length === 1 ? "" : "s"}`}`,
     "",
-    `Started ${new Date(report.started).toISOString()}; seed: ${o.users.toLocaleString("en-US")} users, ${o.products.toLocaleString("en-US")} products, ${o.orders.toLocaleString("en-US")} orders (seed ${o.seed}); ${o.stores} store processes, ${o.connections} load connections each (autocannon, another process); ${o.phaseSeconds} s per phase.`,
+    `Started ${new Date(report.started).toISOString()}; seed: ${o.users.toLocaleString("en-US")} users, ${o.products.toLocaleString("en-US")} products, ${o.orders.toLocaleString("en-US")} orders (seed ${o.seed}); ${o.stores} store processes, ${o.connections} load connections each (autocannon, another process)${o.rate === undefined ? "" : `, at ${o.rate} requests/s in all`}; ${o.phaseSeconds} s per phase.`,
     "",
     "![requests/s, latency and outbox depth over the journey](chart.svg)",
     "",

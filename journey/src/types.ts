@@ -14,6 +14,11 @@ export interface JourneyOptions {
   stores: number;
   /** Load connections per store process. */
   connections: number;
+  /**
+   * The load's requests per second, all store processes together (spread evenly over them): a whole number, at least
+   * one for each connection (`stores` x `connections`); undefined: as fast as the stores answer.
+   */
+  rate?: number;
   /** Run the same load without a migration first. */
   control: boolean;
   /**

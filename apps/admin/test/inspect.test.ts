@@ -13,10 +13,11 @@ import {
   storeValidationReport,
   type ValidationReport,
 } from "@ferry/runtime";
+import { createMysqlPool } from "@ferry/stack";
 import { useTestStack } from "@ferry/stack/testing";
 import { seedStore } from "@ferry/store";
 import { contract } from "@ferry/store-data";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ConsoleStores, consoleStores } from "../src/stores.ts";
 import { inspectHref } from "../src/views/inspect.tsx";
 import { readable, type TestConsole, testConsole } from "./console.ts";
@@ -26,12 +27,18 @@ const HOSTILE = "<img src=x onerror=alert(1)>";
 let stores: ConsoleStores;
 let console: TestConsole;
 let viewer: string;
+// The console's MySQL is a pool (ConsoleStores), as pnpm start gives it.
+let pool: ReturnType<typeof createMysqlPool> | undefined;
+afterAll(async () => {
+  await pool?.end();
+});
 
 beforeAll(async () => {
   await seedStore({ mysqlUrl: stack.mysqlUrl, plan: { kind: "demo" } });
   const prefix = `${stack.tablePrefix}app_`;
   await applyTables(stack.dynamodb(), contract, { prefix });
-  stores = consoleStores({ contract, mysql: await stack.mysql(), client: stack.dynamodb(), tablePrefix: prefix });
+  pool = createMysqlPool(stack.mysqlUrl, { connectionLimit: 4 });
+  stores = consoleStores({ contract, mysql: pool, client: stack.dynamodb(), tablePrefix: prefix });
   console = await testConsole(stack, "inspect", { stores });
   viewer = await console.logIn("val");
 });

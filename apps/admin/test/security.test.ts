@@ -1,11 +1,20 @@
 import { CachedPhase } from "@ferry/runtime";
+import { createMysqlPool } from "@ferry/stack";
 import { useTestStack } from "@ferry/stack/testing";
 import { contract } from "@ferry/store-data";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_SESSION_MAX_AGE_S, consoleStores } from "../src/index.ts";
 import { form, json, testConsole } from "./console.ts";
 
 const stack = useTestStack();
+// The console's MySQL is a pool (ConsoleStores), as pnpm start gives it: its outbox refuses a single connection.
+let pool: ReturnType<typeof createMysqlPool>;
+beforeAll(() => {
+  pool = createMysqlPool(stack.mysqlUrl, { connectionLimit: 4 });
+});
+afterAll(async () => {
+  await pool.end();
+});
 
 /** A request that reaches the route's handler if the access check lets it (a body each kind of route accepts). */
 function probe(method: string, path: string): RequestInit {
@@ -14,13 +23,17 @@ function probe(method: string, path: string): RequestInit {
 }
 
 describe("who may call what", () => {
-  it("every route the app has is on the access list, and each refuses anonymous callers and viewers where due", async () => {
+  // A ceiling against hangs: two log-ins (scrypt) and three requests for each of its ~60 routes took 7 s alone and
+  // over 120 s in CI's run, where every package's tests start at once on two cores.
+  it("every route the app has is on the access list, and each refuses anonymous callers and viewers where due", {
+    timeout: 360_000,
+  }, async () => {
     // With the app's stores (the store's contract; its tables are not there, so what an operator starts fails on its
     // own, after the answer), so that every route answers as it does under pnpm start.
     const console = await testConsole(stack, "access", {
       stores: consoleStores({
         contract,
-        mysql: await stack.mysql(),
+        mysql: pool,
         client: stack.dynamodb(),
         tablePrefix: `${stack.tablePrefix}access_`,
       }),

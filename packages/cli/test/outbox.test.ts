@@ -15,6 +15,7 @@ import {
   Outbox,
   PhaseStore,
 } from "@ferry/runtime";
+import { createMysqlPool } from "@ferry/stack";
 import { useTestStack } from "@ferry/stack/testing";
 import { seedStore } from "@ferry/store";
 import { contract } from "@ferry/store-data";
@@ -29,7 +30,14 @@ const unreachable = new DynamoDBClient({
   credentials: { accessKeyId: "ferry", secretAccessKey: "ferry" },
   maxAttempts: 1,
 });
-afterAll(() => {
+// The outbox's own connections (not the one its store runs transactions on).
+let pool: ReturnType<typeof createMysqlPool> | undefined;
+const outboxPool = () => {
+  pool ??= createMysqlPool(stack.mysqlUrl, { connectionLimit: 2 });
+  return pool;
+};
+afterAll(async () => {
+  await pool?.end();
   unreachable.destroy();
   rmSync(emptyHome, { recursive: true, force: true });
 });
@@ -57,7 +65,7 @@ describe("ferry outbox", () => {
       codec,
       mysql,
       dynamodb: new DynamoEntityStore(stack.dynamodb(), codec, { tablePrefix: stack.tablePrefix }),
-      mysqlConnection: await stack.mysql(),
+      mysqlConnection: outboxPool(),
       controlTable: { client: stack.dynamodb(), tablePrefix: stack.tablePrefix },
     });
     // The app, while DynamoDB cannot be reached: the request succeeds and the write waits in the outbox.
@@ -105,7 +113,7 @@ describe("ferry outbox", () => {
       codec,
       mysql,
       dynamodb: onDynamo,
-      mysqlConnection: await stack.mysql(),
+      mysqlConnection: outboxPool(),
       controlTable: { client: stack.dynamodb(), tablePrefix: stack.tablePrefix },
     });
     const router = new EntityRouter({

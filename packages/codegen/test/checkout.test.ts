@@ -250,24 +250,25 @@ describe("checkout through the generated store", () => {
     }
   });
 
-  it("19 lines fit in one DynamoDB transaction (96 items with unique markers); 20 are refused before any write", async () => {
-    const lines = Array.from({ length: 20 }, () => ({ stock: 1, quantity: 1 }));
+  it("33 lines fit in one DynamoDB transaction (100 items: the lines' unique rules are their keys, no markers); 34 are refused before any write", async () => {
+    const lines = Array.from({ length: 34 }, () => ({ stock: 1, quantity: 1 }));
     const { user, products, cart } = await shopper(lines, 2);
     phase.value = 1;
     const all = checkoutOf(user, products, cart);
     const error = await store.transactions.checkout(all).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TransactionRefused);
-    expect((error as Error).message).toMatch(/up to 101 DynamoDB writes .* limit of 100/);
+    // Per line: the stock, the order line and the cart line; and the order.
+    expect((error as Error).message).toMatch(/up to 103 DynamoDB writes .* limit of 100/);
     await expectStores(2, "Product", { id: products[0]?.id as bigint }, products[0] as object);
 
     phase.value = 4;
-    const fitting = checkoutOf(user, products.slice(0, 19), cart.slice(0, 19));
+    const fitting = checkoutOf(user, products.slice(0, 33), cart.slice(0, 33));
     const result = await store.transactions.checkout(fitting);
-    expect(result.lines).toHaveLength(19);
-    for (const product of products.slice(0, 19)) {
+    expect(result.lines).toHaveLength(33);
+    for (const product of products.slice(0, 33)) {
       expect((await store.products.get({ id: product.id }))?.inventoryQuantity).toBe(0);
     }
-    expect(await store.shoppingCarts.get(cart[19] as ShoppingCart)).toBeDefined();
+    expect(await store.shoppingCarts.get(cart[33] as ShoppingCart)).toBeDefined();
     expect(failures).toEqual([]);
   });
 

@@ -1,7 +1,7 @@
 /** What the backfill ledger's test files share: a clock the test moves, planned segments, and a ledger per process. */
 import { dynamoDbClient } from "@ferry/stack";
 import type { TestStack } from "@ferry/stack/testing";
-import { afterAll, expect } from "vitest";
+import { expect, onTestFinished } from "vitest";
 import {
   BackfillLedger,
   type BackfillLedgerOptions,
@@ -34,8 +34,8 @@ export function segmentsOf(entity: string, count: number, estimatedRows = 10): P
 }
 
 /**
- * Ledgers over one control table of their own (`name`): `process()` gives each call its own DynamoDB client, as
- * another process would have.
+ * Ledgers over one control table of their own (`name`), inside a test: `process()` gives each call its own DynamoDB
+ * client, as another process would have, destroyed when the test has finished.
  */
 export function ledgers(stack: TestStack, name: string, options: Omit<BackfillLedgerOptions, "tablePrefix"> = {}) {
   const tablePrefix = `${stack.tablePrefix}${name}_`;
@@ -45,16 +45,12 @@ export function ledgers(stack: TestStack, name: string, options: Omit<BackfillLe
       new BackfillLedger(stack.dynamodb(), { tablePrefix, ...options, ...more }),
     process: (more: Omit<BackfillLedgerOptions, "tablePrefix"> = {}) => {
       const client = dynamoDbClient(stack.dynamodbEndpoint);
-      clients.push(client);
+      // Per test: a hook registered when this shared module is imported would be the first importing file's only.
+      onTestFinished(() => client.destroy());
       return new BackfillLedger(client, { tablePrefix, ...options, ...more });
     },
   };
 }
-
-const clients: ReturnType<typeof dynamoDbClient>[] = [];
-afterAll(() => {
-  for (const client of clients) client.destroy();
-});
 
 /** The error `promise` rejects with, checked to be a `type`. */
 export async function rejection<T>(promise: Promise<unknown>, type: abstract new (...args: never[]) => T): Promise<T> {

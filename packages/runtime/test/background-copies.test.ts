@@ -78,7 +78,7 @@ async function setUp(phase: Phase, operation: string, options: { limit?: number;
     codec,
     mysql,
     dynamodb,
-    mysqlConnection: await stack.mysql(),
+    mysqlConnection: testbed.pool(),
     controlTable: { client: stack.dynamodb(), tablePrefix: stack.tablePrefix },
     log: () => {},
   });
@@ -217,7 +217,7 @@ describe("background copies", () => {
       codec: testbed.codec(),
       mysql: stores.mysql,
       dynamodb: stores.dynamodb,
-      mysqlConnection: await stack.mysql(),
+      mysqlConnection: testbed.pool(),
       controlTable: { client: stack.dynamodb(), tablePrefix: stack.tablePrefix },
       log: () => {},
     });

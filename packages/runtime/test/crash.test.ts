@@ -54,7 +54,7 @@ async function drainAs(phase: Phase): Promise<{ synced: number; remaining: numbe
     codec: testbed.codec(),
     mysql,
     dynamodb,
-    mysqlConnection: await stack.mysql(),
+    mysqlConnection: testbed.pool(),
     controlTable: { client: stack.dynamodb(), tablePrefix: stack.tablePrefix },
     log: () => {},
   });

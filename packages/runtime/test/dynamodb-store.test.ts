@@ -10,6 +10,7 @@ import { useTestStack } from "@ferry/stack/testing";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type Codec, createCodec, type EntityValue, foldForCollation } from "../src/codec/index.ts";
 import { DynamoEntityStore, uniqueMarkerKey, VERSION_ATTRIBUTE } from "../src/dynamodb/index.ts";
+import { enforcedByKey, uniqueRules } from "../src/dynamodb/unique-markers.ts";
 import { AlreadyExists, ConditionFailed, CursorError, NotFound, StoreError, UniqueViolation } from "../src/errors.ts";
 import { applyTables } from "../src/tables/index.ts";
 import { expectError, keyed, rejection, uniqueViolation } from "./store-errors.ts";
@@ -159,6 +160,70 @@ describe("unique rules on a _ci column (users.email is utf8mb4_unicode_ci)", () 
     expect(foldForCollation("Straße")).toBe(foldForCollation("STRASSE"));
     expect(foldForCollation("Crème Brûlée  ")).toBe("creme brulee");
     expect(foldForCollation("a b")).not.toBe(foldForCollation("ab"));
+  });
+});
+
+describe("a unique rule the item's own key enforces (a cart line's user and product)", () => {
+  const rule = "uq_shopping_carts_user_product";
+  const line = (id: bigint, quantity = 1): EntityValue => ({
+    id,
+    userId: 140n,
+    productId: 141n,
+    quantity,
+    createdAt: "2026-01-02T03:04:05.123Z",
+    updatedAt: "2026-01-02T03:04:05.123Z",
+  });
+
+  it("has no marker item: the line is one item, and its values taken again are MySQL's UniqueViolation", async () => {
+    await store.create("ShoppingCart", line(1n));
+    const marker = uniqueMarkerKey(codec.entity("ShoppingCart"), rule, line(1n)) as Record<string, { S: string }>;
+    expect(marker.PK?.S).toMatch(/^UNIQUE#ShoppingCart#uq_shopping_carts_user_product#/);
+    expect(await rawItem(marker)).toBeUndefined();
+    expect(await rawItem(codec.entity("ShoppingCart").key(line(1n)) as Record<string, { S: string }>)).toBeDefined();
+
+    const again = await rejection(store.create("ShoppingCart", line(2n, 5)));
+    expectError(
+      again,
+      UniqueViolation,
+      uniqueViolation("dynamodb", "ShoppingCart", rule, { userId: 140n, productId: 141n }),
+    );
+    expect((await store.get("ShoppingCart", { id: 1n, userId: 140n, productId: 141n }))?.quantity).toBe(1);
+
+    expect(await store.delete("ShoppingCart", { id: 1n, userId: 140n, productId: 141n })).toBe(true);
+    await store.create("ShoppingCart", line(3n, 2));
+    expect((await store.get("ShoppingCart", { id: 3n, userId: 140n, productId: 141n }))?.quantity).toBe(2);
+  });
+
+  it("refuses a line moved onto another product's line with MySQL's UniqueViolation, and writes nothing", async () => {
+    const mine = { ...line(10n), productId: 150n };
+    const theirs = { ...line(11n), productId: 151n };
+    await store.create("ShoppingCart", mine);
+    await store.create("ShoppingCart", theirs);
+    const moved = await rejection(
+      store.update("ShoppingCart", { id: 10n, userId: 140n, productId: 150n }, { productId: 151n }),
+    );
+    expectError(
+      moved,
+      UniqueViolation,
+      uniqueViolation("dynamodb", "ShoppingCart", rule, { userId: 140n, productId: 151n }),
+    );
+    expect((await store.get("ShoppingCart", { id: 10n, userId: 140n, productId: 150n }))?.id).toBe(10n);
+    expect((await store.get("ShoppingCart", { id: 11n, userId: 140n, productId: 151n }))?.id).toBe(11n);
+  });
+
+  it("is told from one that needs its marker: a template with two placeholders, or a rule over other attributes", async () => {
+    const contract = await loadValidContract(contractFile);
+    expect(enforcedByKey(codec.entity("ShoppingCart"), { name: rule, attributes: ["userId", "productId"] })).toBe(true);
+    expect(enforcedByKey(codec.entity("ShoppingCart"), { name: "x", attributes: ["userId"] })).toBe(false);
+    expect(uniqueRules(codec.entity("ShoppingCart"))).toEqual([]);
+    expect(uniqueRules(codec.entity("OrderItem"))).toEqual([]);
+    expect(uniqueRules(codec.entity("User")).map((r) => r.name)).toEqual(["uq_users_email", "uq_users_username"]);
+    // "7#12" and "71#2" would run together in one template: such a key cannot stand for the rule.
+    const joined = structuredClone(contract);
+    const cart = joined.entities.ShoppingCart;
+    if (!cart) throw new Error("the store contract has no ShoppingCart");
+    cart.key = { partition: "USER#{userId}", sort: "SHOPPING_CART#{userId}#{productId}" };
+    expect(uniqueRules(createCodec(joined).entity("ShoppingCart")).map((r) => r.name)).toEqual([rule]);
   });
 });
 

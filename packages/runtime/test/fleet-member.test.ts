@@ -113,7 +113,7 @@ describe("FleetMember", () => {
     const outage = { down: false };
     const member = new FleetMember({
       contract: testbed.contract(),
-      mysql: testbed.connection(),
+      mysql: testbed.pool(),
       dynamodb: client,
       tablePrefix: `${stack.tablePrefix}health_`,
       app: "store",
@@ -220,7 +220,7 @@ describe("FleetMember", () => {
     onTestFinished(() => client.destroy());
     const member = new FleetMember({
       contract: testbed.contract(),
-      mysql: testbed.connection(),
+      mysql: testbed.pool(),
       dynamodb: client,
       tablePrefix: `${stack.tablePrefix}own_pool_`,
       app: "store",

@@ -128,6 +128,30 @@ describe("inspectRecord", () => {
     expect(await inspectRecord(services(), "User", { id: Number(id) })).toEqual(inspection);
   });
 
+  it("shows a rule the item's own key enforces as such: no marker to look for (a cart line's user and product)", async () => {
+    const buyer = await newUser("cartie");
+    const { mysql, dynamodb } = testbed.stores();
+    const product = (await mysql.list("Product", { limit: 1 })).items[0] ?? {};
+    const line = await mysql.create("ShoppingCart", { userId: buyer.id, productId: product.id, quantity: 1 });
+    await dynamodb.create("ShoppingCart", line);
+    const inspection = await inspectRecord(services(), "ShoppingCart", {
+      id: line.id,
+      userId: line.userId,
+      productId: line.productId,
+    });
+    expect(inspection.presence).toBe("both");
+    expect(inspection.markers).toEqual([
+      {
+        rule: "uq_shopping_carts_user_product",
+        attributes: ["userId", "productId"],
+        key: null,
+        present: false,
+        owned: false,
+        byKey: true,
+      },
+    ]);
+  });
+
   it("names the fields a change on MySQL alone made differ, the index keys it moved and the marker it lacks", async () => {
     const row = await newUser("carla");
     const id = row.id as bigint;

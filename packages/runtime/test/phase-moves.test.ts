@@ -470,8 +470,9 @@ describe("a process out of touch with the control table", () => {
     write.done();
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(move.state.settled).toBe(false);
-    // Past p's lease but within the margin (2 s) the move still waits.
-    moverClock.offset = 21_000;
+    // Past p's lease but within the margin (2 s) the move still waits: the mover's clock set to 20.5 s after p was
+    // last in touch, whatever real time the test has taken so far (a loaded machine once took over a second).
+    moverClock.offset = 20_500 - (Date.now() - t0);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(move.state.settled).toBe(false);
 

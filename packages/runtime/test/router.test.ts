@@ -353,19 +353,43 @@ describe("the router's unique rules hold the same in every phase", () => {
       inventoryQuantity: 3,
     });
     const line = await router().create("ShoppingCart", { userId: buyer.id, productId: thing.id, quantity: 1 });
-    for (const [p, store] of [
-      [1, "mysql"],
-      [4, "dynamodb"],
-      [5, "dynamodb"],
-    ] as const) {
-      phase.value = p;
-      const error = await rejection(
-        router().create("ShoppingCart", { userId: buyer.id, productId: thing.id, quantity: 2 }),
-      );
-      const values = { userId: buyer.id, productId: thing.id };
-      const violation = uniqueViolation(store, "ShoppingCart", "uq_shopping_carts_user_product", values);
-      expectError(error, UniqueViolation, violation, `phase ${p}`);
-    }
+    /** The write refused in phases 1, 4 and 5 with MySQL's UniqueViolation over the buyer and the first product. */
+    const refusedEverywhere = async (write: () => Promise<unknown>, what: string) => {
+      for (const [p, store] of [
+        [1, "mysql"],
+        [4, "dynamodb"],
+        [5, "dynamodb"],
+      ] as const) {
+        phase.value = p;
+        const values = { userId: buyer.id, productId: thing.id };
+        const violation = uniqueViolation(store, "ShoppingCart", "uq_shopping_carts_user_product", values);
+        expectError(await rejection(write()), UniqueViolation, violation, `${what}, phase ${p}`);
+      }
+    };
+    await refusedEverywhere(
+      () => router().create("ShoppingCart", { userId: buyer.id, productId: thing.id, quantity: 2 }),
+      "create",
+    );
+    // A second product's line moved onto the first's product: the same UniqueViolation (its DynamoDB key is taken).
+    phase.value = 2;
+    const other = await router().create("Product", {
+      sellerId: 1n,
+      categoryId: 1n,
+      name: "Router cart other thing",
+      imageUrl: "https://img.example/router-cart-2.png",
+      price: "3.00",
+      inventoryQuantity: 3,
+    });
+    const second = await router().create("ShoppingCart", { userId: buyer.id, productId: other.id, quantity: 1 });
+    await refusedEverywhere(
+      () =>
+        router().update(
+          "ShoppingCart",
+          { id: second.id, userId: buyer.id, productId: other.id },
+          { productId: thing.id },
+        ),
+      "move",
+    );
     // The same line again (its own id) is still AlreadyExists on DynamoDB, as MySQL's PRIMARY says.
     const dynamodb = new DynamoEntityStore(stack.dynamodb(), testbed.codec(), { tablePrefix: stack.tablePrefix });
     const again = await rejection(dynamodb.create("ShoppingCart", line));

@@ -39,7 +39,7 @@ function outboxOver(phase: PhaseSource, parts: Partial<Pick<OutboxOptions, "mysq
     codec,
     ...testbed.stores(),
     ...parts,
-    mysqlConnection: testbed.connection(),
+    mysqlConnection: testbed.pool(),
     controlTable: { client: stack.dynamodb(), tablePrefix: stack.tablePrefix },
     log: () => {},
   });

@@ -103,7 +103,7 @@ describe("dual writes under stress", () => {
         codec,
         mysql,
         dynamodb,
-        mysqlConnection: testbed.connection(),
+        mysqlConnection: testbed.pool(),
         controlTable: { client: stack.dynamodb(), tablePrefix: stack.tablePrefix },
         log: () => {},
       });

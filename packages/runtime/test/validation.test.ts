@@ -463,6 +463,34 @@ describe("ferry validate", () => {
     expect((await validate(services(), { ...FAST, entities: ["ShoppingCart"] })).differences).toEqual([]);
   });
 
+  it("reports a marker an earlier ferry kept for a rule the item's key enforces as not needed, and repair frees it", async () => {
+    const carts = testbed.codec().entity("ShoppingCart");
+    const { mysql } = testbed.stores();
+    const row = (await mysql.list("ShoppingCart", { limit: 1 })).items[0] ?? {};
+    // Written as the earlier ferry wrote every rule's marker: it names the line's own item.
+    const legacy = uniqueMarker(carts, "uq_shopping_carts_user_product", row, carts.key(row)) ?? {};
+    await stack.dynamodb().send(new PutItemCommand({ TableName: TABLE(), Item: legacy }));
+    const found = await validate(services(), { ...FAST, entities: ["ShoppingCart"] });
+    expect(found.differences).toEqual([
+      {
+        entity: "ShoppingCart",
+        kind: "orphan-marker",
+        key: { PK: carts.key(row).PK?.S, SK: carts.key(row).SK?.S },
+        fields: [],
+        rule: "uq_shopping_carts_user_product",
+        marker: legacy.PK?.S,
+        reason: "not needed: the item's key enforces the rule",
+      },
+    ]);
+    const repaired = await repair(services(), found);
+    expect(repaired.failures).toEqual([]);
+    expect(repaired.repair).toMatchObject({ markersFreed: 1, left: 0 });
+    const markerKey = uniqueMarkerKey(carts, "uq_shopping_carts_user_product", row) ?? {};
+    const gone = await stack.dynamodb().send(new GetItemCommand({ TableName: TABLE(), Key: markerKey }));
+    expect(gone.Item).toBeUndefined();
+    expect((await validate(services(), { ...FAST, entities: ["ShoppingCart"] })).differences).toEqual([]);
+  });
+
   it("repairs from DynamoDB in phase 4 (MySQL takes DynamoDB's value), and refuses in phase 5", async () => {
     await setPhase(stack, stack.tablePrefix, 3);
     await setPhase(stack, stack.tablePrefix, 4);

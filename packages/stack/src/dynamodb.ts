@@ -25,7 +25,7 @@ export interface DynamoDbOptions {
   logFile: string;
   /** JVM heap cap, e.g. "256m". */
   maxHeap?: string;
-  readyTimeoutMs?: number;
+  readyTimeoutMs?: number | undefined;
 }
 
 export interface RunningDynamoDb {
@@ -130,7 +130,17 @@ export async function startDynamoDb(
 ): Promise<RunningDynamoDb> {
   const java = requireJava();
   const { jar, libDir } = dynamoDbLocalJar();
-  const args = [`-Djava.library.path=${libDir}`, "-jar", jar, "-port", String(options.port), "-sharedDb"];
+  // -disableTelemetry: DynamoDB Local otherwise reports its use to AWS, which a developer's stack has no business doing
+  // unasked (and on a closed network it only spends the emulator's time trying).
+  const args = [
+    `-Djava.library.path=${libDir}`,
+    "-jar",
+    jar,
+    "-port",
+    String(options.port),
+    "-sharedDb",
+    "-disableTelemetry",
+  ];
   if (options.dataDir) {
     mkdirSync(options.dataDir, { recursive: true });
     args.push("-dbPath", options.dataDir);
@@ -148,7 +158,9 @@ export async function startDynamoDb(
       logFile: options.logFile,
       port: options.port,
       identity: dynamoDbIdentity(options.port),
-      answers: () => dynamoDbAnswers(endpoint, 1_000),
+      // A refused connection answers at once; the 5 s are for a JVM (and this process) still warming up on a
+      // loaded machine, whose first answer may take seconds: a shorter wait would drop every answer in turn.
+      answers: () => dynamoDbAnswers(endpoint, 5_000),
       // Linux tells which process holds the port; elsewhere it is enough that ours still runs.
       notOurs: async (pid) =>
         listensOn(pid, options.port) === false ? `pid ${pid} does not hold port ${options.port}` : undefined,

@@ -152,7 +152,7 @@ export interface MariaDbOptions {
   port: number;
   dataDir: string;
   logFile: string;
-  readyTimeoutMs?: number;
+  readyTimeoutMs?: number | undefined;
   /** InnoDB buffer pool, e.g. "256M". */
   bufferPool?: string;
   /** Progress lines for a person (e.g. a half-made data folder moved aside). */
@@ -353,7 +353,8 @@ export async function startMariaDb(options: MariaDbOptions, onSpawn?: (pid: numb
       // It answers once it says which data folder it serves, and it is ours only if that is ours.
       answers: async () => {
         try {
-          servedDir = await mariaDbDataDir(url, 1_000);
+          // As for DynamoDB Local: a refused connection answers at once, a slow first answer is waited for.
+          servedDir = await mariaDbDataDir(url, 5_000);
           return true;
         } catch {
           return false;

@@ -294,7 +294,7 @@ export interface DetachedServer {
   notOurs?: (pid: number) => Promise<string | undefined>;
   /** Added to the hint when the server exits while starting. */
   exitHint?: string;
-  readyTimeoutMs?: number;
+  readyTimeoutMs?: number | undefined;
 }
 
 /**

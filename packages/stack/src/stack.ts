@@ -34,6 +34,8 @@ export interface StackUpOptions {
   parts?: ReadonlyArray<"mysql" | "dynamodb">;
   /** Progress lines for a person. */
   onProgress?: (line: string) => void;
+  /** How long a private server may take to answer once started (default 60 s each). */
+  readyTimeoutMs?: number | undefined;
 }
 
 export interface PartStatus {
@@ -119,11 +121,14 @@ export async function stackUp(options: StackUpOptions = {}): Promise<StackState>
           const port = await choosePort(options.mysqlPort, state.mysql?.port, "--mysql-port");
           progress(`mysql     starting a private MariaDB on port ${port} (${dataDir})`);
           const logFile = join(home, "logs", "mysql.log");
-          const started = await startMariaDb({ port, dataDir, logFile, onProgress: progress }, (pid) => {
-            startedNow.push(pid);
-            state.mysql = { url: "", startedByFerry: true, pid, port, dataDir, logFile };
-            save();
-          });
+          const started = await startMariaDb(
+            { port, dataDir, logFile, onProgress: progress, readyTimeoutMs: options.readyTimeoutMs },
+            (pid) => {
+              startedNow.push(pid);
+              state.mysql = { url: "", startedByFerry: true, pid, port, dataDir, logFile };
+              save();
+            },
+          );
           state.mysql = { url: started.url, startedByFerry: true, pid: started.pid, port, dataDir, logFile };
           save();
         }
@@ -146,11 +151,14 @@ export async function stackUp(options: StackUpOptions = {}): Promise<StackState>
         progress(`dynamodb  starting DynamoDB Local on port ${port} (${dataDir ?? "in memory"})`);
         const logFile = join(home, "logs", "dynamodb.log");
         const inMemory = dataDir === undefined;
-        const started = await startDynamoDb({ port, dataDir, logFile }, (pid) => {
-          startedNow.push(pid);
-          state.dynamodb = { url: "", startedByFerry: true, pid, port, dataDir, logFile, inMemory };
-          save();
-        });
+        const started = await startDynamoDb(
+          { port, dataDir, logFile, readyTimeoutMs: options.readyTimeoutMs },
+          (pid) => {
+            startedNow.push(pid);
+            state.dynamodb = { url: "", startedByFerry: true, pid, port, dataDir, logFile, inMemory };
+            save();
+          },
+        );
         state.dynamodb = {
           url: started.endpoint,
           startedByFerry: true,

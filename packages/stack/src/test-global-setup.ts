@@ -26,10 +26,24 @@ declare module "vitest" {
   }
 }
 
+const STACK_READY_TIMEOUT_MS = 300_000;
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   await cleanAbandonedTestHomes();
   const home = makeTestHome();
-  const state = await stackUp({ home });
+  let state: Awaited<ReturnType<typeof stackUp>>;
+  try {
+    // A ceiling against hangs, as the suite's own (vitest.shared.ts): in CI every package's type-check and test run
+    // start at once on two cores with a cold disk, and a DynamoDB Local there took over 60 s to answer.
+    const started = Date.now();
+    state = await stackUp({ home, readyTimeoutMs: STACK_READY_TIMEOUT_MS });
+    const seconds = (Date.now() - started) / 1000;
+    if (seconds > 20) console.warn(`ferry: the test stack took ${seconds.toFixed(0)} s to answer (a loaded machine)`);
+  } catch (error) {
+    // stackUp stopped whatever it started; nothing is left for a later run to clean up.
+    rmSync(home, { recursive: true, force: true });
+    throw error;
+  }
   const mysqlUrl = state.mysql?.url;
   const dynamodbEndpoint = state.dynamodb?.url;
   if (!mysqlUrl || !dynamodbEndpoint) {

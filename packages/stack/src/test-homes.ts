@@ -89,7 +89,10 @@ async function cleanAbandonedHome(home: string, runner: TestRunner): Promise<str
       { createHome: false },
     );
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT" && !existsSync(home)) return undefined;
+    // Another run removed the home first: it is gone, or its runner file already is (the removal is under way).
+    if ((error as NodeJS.ErrnoException).code === "ENOENT" && (!existsSync(home) || !readTestRunner(home))) {
+      return undefined;
+    }
     throw error;
   }
 }

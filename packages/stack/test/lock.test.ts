@@ -57,7 +57,7 @@ describe("the stack lock", () => {
     }
     // Nothing is left behind: no lock, no takeover file, no temporary files.
     expect(readdirSync(home)).toEqual([]);
-  }, 20_000);
+  });
 
   it("takes over a lock whose holder died, and a lock an older ferry left empty", async () => {
     const home = join(root, "stale");

@@ -1,11 +1,13 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { startDynamoDb } from "../src/dynamodb.ts";
 import { parseMysqlUrl, startMariaDb } from "../src/mysql.ts";
-import { isRunning } from "../src/processes.ts";
+import { commandLine, isRunning } from "../src/processes.ts";
+import { stackUp } from "../src/stack.ts";
+import { readState } from "../src/state.ts";
 
 const root = mkdtempSync(join(tmpdir(), "ferry-ready-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -48,4 +50,23 @@ describe("a server is ready only when the answer comes from it", () => {
     );
     expect(pid !== undefined && isRunning(pid)).toBe(false);
   });
+});
+
+describe("how long a private server may take to answer", () => {
+  // Its check lists processes from /proc (Linux).
+  it.skipIf(Boolean(process.env.MYSQL_URL) || !existsSync("/proc/self/stat"))(
+    "is the caller's to set; past it, starting fails clearly and leaves nothing running",
+    async () => {
+      const home = join(root, "slow home");
+      const failure = stackUp({ home, parts: ["mysql"], readyTimeoutMs: 1, onProgress: () => undefined });
+      await expect(failure).rejects.toThrow(/^MariaDB did not answer on port \d+ within 0\.001s$/);
+      expect(readState(home).mysql).toBeUndefined();
+      // No process is left on the stack's data folder.
+      const dataDir = join(home, "mysql");
+      const onDataDir = readdirSync("/proc")
+        .filter((entry) => /^\d+$/.test(entry))
+        .filter((pid) => isRunning(Number(pid)) && commandLine(Number(pid))?.text.includes(dataDir));
+      expect(onDataDir).toEqual([]);
+    },
+  );
 });

@@ -236,7 +236,11 @@ function Markers(props: { markers: readonly MarkerInspection[] }) {
                 <td>
                   {marker.rule} <span class="muted">({marker.attributes.join(", ")})</span>
                 </td>
-                {marker.key === null ? (
+                {marker.byKey ? (
+                  <td colspan={3} class="muted">
+                    no marker: the item's own key enforces the rule
+                  </td>
+                ) : marker.key === null ? (
                   <td colspan={3} class="muted">
                     no marker: a value of the rule is null
                   </td>

@@ -9,7 +9,7 @@ import {
   type StrandedKey,
   secondaryStore,
 } from "@ferry/runtime";
-import { connectMysql } from "@ferry/stack";
+import { createMysqlPool } from "@ferry/stack";
 import { Command, Option } from "commander";
 import { wholeNumber } from "../options.ts";
 import { note, say, table } from "../output.ts";
@@ -296,8 +296,10 @@ async function withOutbox(
     "@ferry/runtime"
   );
   const { mysqlUrl, tablePrefix: prefix, client } = storeConnections(options);
-  const mysql = await connectMysql(mysqlUrl);
+  // A pool: the outbox's rows must not go on the connection the stores run transactions on (they would join one).
+  const mysql = createMysqlPool(mysqlUrl, { connectionLimit: 4 });
   try {
+    await mysql.query("SELECT 1");
     const phases = new PhaseStore(client, { tablePrefix: prefix });
     const live = member
       ? new CachedPhase(phases, {

@@ -47,7 +47,7 @@ export function validateCommand(): Command {
       "after",
       `
 For each entity: every row (or a --sample of them) is read from MySQL in key order, and the items the
-live path would write for it (the item, one marker per unique value) are read from DynamoDB; then
+live path would write for it (the item, one marker per unique value its key does not enforce) are read from DynamoDB; then
 DynamoDB's items and markers of the entity are scanned for those without a row (with --sample, a
 random part of the scan's segments, about the same fraction). A difference is read again on both sides
 after --recheck-ms and reported only if it still differs: a write on its way to the second store is not

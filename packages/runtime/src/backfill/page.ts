@@ -29,7 +29,7 @@ import { batchGetItems } from "../dynamodb/batch-get.ts";
 import { type DynamoEntityStore, entityItems, itemBytes, MAX_ITEM_BYTES } from "../dynamodb/index.ts";
 import { primaryKey } from "../dynamodb/item-keys.ts";
 import { freeOrphanMarker, markerOwnerKey, restoreMarkers } from "../dynamodb/orphan-markers.ts";
-import { uniqueMarkerKey, uniqueRules } from "../dynamodb/unique-markers.ts";
+import { allUniqueRules, uniqueMarkerKey, uniqueRules } from "../dynamodb/unique-markers.ts";
 import type { MysqlEntityStore } from "../mysql/index.ts";
 import { identityOf } from "../outbox/entry.ts";
 import { KeptChanging, type KeySync } from "../outbox/sync.ts";
@@ -334,7 +334,8 @@ export class BackfillPage {
   needsCheck(entity: string): boolean {
     const codec = this.codec.entity(entity);
     const keyed = new Set(codec.identity.filter((name) => !codec.checkedIdentity.includes(name)));
-    return uniqueRules(codec).some((rule) =>
+    // Every rule, those the key enforces too: a `_ci` value in the key can fold two of MySQL's rows to one item.
+    return allUniqueRules(codec).some((rule) =>
       rule.attributes.some((name) => !keyed.has(name) || codec.attribute(name).caseInsensitive),
     );
   }

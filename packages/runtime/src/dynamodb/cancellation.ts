@@ -5,14 +5,14 @@
 import type { Codec, EntityCodec, EntityValue, Item } from "../codec/index.ts";
 import { AlreadyExists, ConditionFailed, type StoreError, UniqueViolation } from "../errors.ts";
 import { identityMatches, pick, placeholdersOf } from "./item-keys.ts";
-import { uniqueRules } from "./unique-markers.ts";
+import { allUniqueRules } from "./unique-markers.ts";
 
 /** What a transaction's write stands for, so a cancellation reason can be told to the caller. */
 export type Meaning = (
   | {
       kind: "new-item";
       key: EntityValue;
-      /** create: the new value and its item's key, to tell a taken key from a unique key MySQL would name. */
+      /** create or key move: the new value and its item's key, to tell a taken key from a unique key MySQL would name. */
       created?: { value: EntityValue; itemKey: Item };
     }
   | { kind: "current" }
@@ -108,7 +108,8 @@ async function uniqueKeyTaken(
     if (codes[i] === "ConditionalCheckFailed") return { name: other.rule, values: other.values };
   }
   const keyed = new Set([codec.definition.key.partition, codec.definition.key.sort].flatMap(placeholdersOf));
-  const rule = uniqueRules(codec).find(
+  // Every rule, those without a marker included: a rule the key enforces is named by the key's own failure.
+  const rule = allUniqueRules(codec).find(
     (candidate) => candidate.attributes.length === keyed.size && candidate.attributes.every((a) => keyed.has(a)),
   );
   return rule ? { name: rule.name, values: pick(created.value, rule.attributes) } : undefined;

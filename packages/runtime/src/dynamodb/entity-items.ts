@@ -1,7 +1,7 @@
 /**
  * Every item the live write path writes for one entity value, computed without writing: the entity's item (its key,
  * index keys, denormalised copies as the value carries them, `__entity`, a version), one marker item per unique
- * rule whose values are all present, and one item per word of each word index. The backfill writes exactly these;
+ * rule whose values are all present (but a rule the key enforces: enforcedByKey), and one item per word of each word index. The backfill writes exactly these;
  * validation expects the item and the markers.
  */
 import type { EntityCodec, EntityValue, Item } from "../codec/index.ts";

@@ -2,6 +2,7 @@
 
 export { type EntityItems, entityItems, itemBytes, MAX_ITEM_BYTES, type MarkerItem } from "./entity-items.ts";
 export { VERSION_ATTRIBUTE } from "./expression.ts";
+export { withFastDataCalls } from "./fast-calls.ts";
 export {
   type DynamoDeleteOptions,
   DynamoEntityStore,
@@ -14,5 +15,5 @@ export {
   type ReadOptions,
   type VersionedValue,
 } from "./store.ts";
-export { uniqueMarkerKey } from "./unique-markers.ts";
+export { enforcedByKey, uniqueMarkerKey, uniqueRules } from "./unique-markers.ts";
 export { MAX_TRANSACTION_ITEMS } from "./write-items.ts";

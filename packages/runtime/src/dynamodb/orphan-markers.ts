@@ -19,7 +19,15 @@ import {
 import { ENTITY_ATTRIBUTE, type EntityCodec, type EntityValue, type Item } from "../codec/index.ts";
 import { Expression, versionCondition } from "./expression.ts";
 import { primaryKey } from "./item-keys.ts";
-import { ownedBy, uniqueMarker, uniqueMarkerKey, uniqueRules } from "./unique-markers.ts";
+import {
+  allUniqueRules,
+  enforcedByKey,
+  ownedBy,
+  uniqueMarker,
+  uniqueMarkerKey,
+  uniqueRuleAttributes,
+  uniqueRules,
+} from "./unique-markers.ts";
 
 /** A marker's key prefix for one entity: every marker of the entity's unique rules starts with it. */
 export function markerPrefix(codec: EntityCodec): string {
@@ -31,7 +39,8 @@ export function markerRule(codec: EntityCodec, marker: Item): string | undefined
   const id = marker[codec.keyNames.partition]?.S;
   if (id === undefined || !id.startsWith(markerPrefix(codec))) return undefined;
   const rest = id.slice(markerPrefix(codec).length);
-  return uniqueRules(codec)
+  // Every rule: a rule the item's key enforces has no marker now, but an earlier ferry wrote them (markerState).
+  return allUniqueRules(codec)
     .map((rule) => rule.name)
     .find((name) => rest.startsWith(`${name}#`));
 }
@@ -51,12 +60,25 @@ export function markerOwnerKey(codec: EntityCodec, marker: Item): Item | undefin
 /** What a marker is, seen with its owner item (both as read). */
 export type MarkerState =
   | { kind: "held"; owner: EntityValue }
-  | { kind: "orphan"; why: "no owner" | "owner missing" | "owner does not hold the value"; owner?: EntityValue };
+  | {
+      kind: "orphan";
+      why:
+        | "no owner"
+        | "owner missing"
+        | "owner does not hold the value"
+        | "not needed: the item's key enforces the rule";
+      owner?: EntityValue;
+    };
 
 /** Whether `marker`, whose owner item is `ownerItem` (undefined: not there), is held by its owner or an orphan. */
 export function markerState(codec: EntityCodec, marker: Item, ownerItem: Item | undefined): MarkerState {
   const rule = markerRule(codec, marker);
   if (markerOwnerKey(codec, marker) === undefined || rule === undefined) return { kind: "orphan", why: "no owner" };
+  // A marker of a rule the item's key enforces (left by an earlier ferry, which kept one for every rule): nothing needs
+  // it, and freeing it is safe whoever it names.
+  if (enforcedByKey(codec, { name: rule, attributes: uniqueRuleAttributes(codec, rule) })) {
+    return { kind: "orphan", why: "not needed: the item's key enforces the rule" };
+  }
   if (ownerItem === undefined || ownerItem[ENTITY_ATTRIBUTE]?.S !== codec.name) {
     return { kind: "orphan", why: "owner missing" };
   }

@@ -50,7 +50,14 @@ import {
   writableAttributes,
 } from "./item-keys.ts";
 import { freeOrphanMarker, markerOwnerKey } from "./orphan-markers.ts";
-import { type UniqueRule, uniqueMarker, uniqueMarkerKey, uniqueRuleAttributes, uniqueRules } from "./unique-markers.ts";
+import {
+  enforcedByKey,
+  type UniqueRule,
+  uniqueMarker,
+  uniqueMarkerKey,
+  uniqueRuleAttributes,
+  uniqueRules,
+} from "./unique-markers.ts";
 import {
   hasWords,
   SEARCH_EXAMINED,
@@ -589,22 +596,29 @@ export class DynamoEntityStore {
   /**
    * Frees the marker of a unique rule's values when it is an orphan (its owner item is not there, or does not hold
    * the values), with a delete conditional on the owner as read and on the marker still naming it
-   * (dynamodb/orphan-markers.ts). "held" when its owner holds it; "changed" when a write raced the delete.
+   * (dynamodb/orphan-markers.ts). "held" when its owner holds it; "changed" when a write raced the delete. A rule the
+   * item's key enforces has no marker to free: "held" while an item is under the key the values make (it holds them),
+   * else "absent".
    */
-  freeOrphanMarker(
+  async freeOrphanMarker(
     entity: string,
     rule: string,
     values: EntityValue,
   ): Promise<"freed" | "held" | "absent" | "changed"> {
     const codec = this.codec.entity(entity);
+    const attributes = uniqueRuleAttributes(codec, rule);
+    if (enforcedByKey(codec, { name: rule, attributes })) {
+      return (await this.itemUnderKeyOf(codec, attributes, values)) === undefined ? "absent" : "held";
+    }
     const key = uniqueMarkerKey(codec, rule, values);
-    if (key === undefined) return Promise.resolve("absent");
+    if (key === undefined) return "absent";
     return freeOrphanMarker(this.client, this.tableName(entity), codec, key);
   }
 
   /**
    * The item that holds a unique rule's values, as its marker names it: its value, or undefined when no marker holds
-   * them. A marker whose owner is not there (or no longer of the entity) gives `{ owner: undefined }`.
+   * them. A marker whose owner is not there (or no longer of the entity) gives `{ owner: undefined }`. For a rule the
+   * item's key enforces (no marker), the item under the key the values make, or undefined when there is none.
    */
   async uniqueHolder(
     entity: string,
@@ -612,6 +626,11 @@ export class DynamoEntityStore {
     values: EntityValue,
   ): Promise<{ owner: EntityValue | undefined } | undefined> {
     const codec = this.codec.entity(entity);
+    const attributes = uniqueRuleAttributes(codec, rule);
+    if (enforcedByKey(codec, { name: rule, attributes })) {
+      const item = await this.itemUnderKeyOf(codec, attributes, values);
+      return item === undefined ? undefined : { owner: codec.fromItem(item) };
+    }
     const key = uniqueMarkerKey(codec, rule, values);
     if (key === undefined) return undefined;
     const out = await this.client.send(
@@ -628,6 +647,16 @@ export class DynamoEntityStore {
     }
     const owner = await this.read(codec, ownerKey);
     return { owner: owner === undefined ? undefined : codec.fromItem(owner) };
+  }
+
+  /** For a rule the key enforces: the item under the key its values make, the rule's holder (undefined: none, or a null value). */
+  private async itemUnderKeyOf(
+    codec: EntityCodec,
+    attributes: readonly string[],
+    values: EntityValue,
+  ): Promise<Item | undefined> {
+    if (attributes.some((name) => values[name] === undefined || values[name] === null)) return undefined;
+    return this.read(codec, codec.key(values));
   }
 
   /** The unique rules whose marker for `value`'s values is there and names an item other than `owner`. */
@@ -755,7 +784,16 @@ export class DynamoEntityStore {
         deleteCurrent(this.tableName(codec.name), codec, current, condition),
         putNew(this.tableName(codec.name), codec, item),
       );
-      meanings.push({ kind: "current" }, { kind: "new-item", key: keyValues(codec, next) });
+      // `created`: a move onto a key another item holds is MySQL's UniqueViolation when a rule is over the key's values.
+      meanings.push(
+        { kind: "current" },
+        {
+          kind: "new-item",
+          key: keyValues(codec, next),
+          entity: codec.name,
+          created: { value: next, itemKey: newKey },
+        },
+      );
     } else {
       writes.push(putCurrent(this.tableName(codec.name), codec, item, current, condition));
       meanings.push({ kind: "current" });

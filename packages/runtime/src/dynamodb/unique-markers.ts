@@ -1,8 +1,9 @@
 /**
  * Unique-value markers: MySQL's UNIQUE keys kept on DynamoDB. Each `unique` rule of an entity has one marker item per
  * value, written, swapped and deleted in the same transaction as the item it belongs to, so a second item with the
- * same value is refused as MySQL refuses the row.
+ * same value is refused as MySQL refuses the row; except a rule the item's own key enforces (`enforcedByKey`).
  */
+import { keyTemplatePlaceholders } from "@ferry/contract";
 import type { EntityCodec, EntityValue, Item } from "../codec/index.ts";
 import { StoreError } from "../errors.ts";
 import type { Expression } from "./expression.ts";
@@ -12,8 +13,41 @@ export interface UniqueRule {
   attributes: readonly string[];
 }
 
-export function uniqueRules(codec: EntityCodec): UniqueRule[] {
+/** Every unique rule of the entity: MySQL's UNIQUE keys, with a marker or enforced by the item's own key. */
+export function allUniqueRules(codec: EntityCodec): UniqueRule[] {
   return Object.entries(codec.definition.unique ?? {}).map(([name, rule]) => ({ name, attributes: rule.attributes }));
+}
+
+/**
+ * The unique rules that have marker items: all but those the item's own key enforces (`enforcedByKey`). Everything
+ * that writes, reads or checks markers goes by this list.
+ */
+export function uniqueRules(codec: EntityCodec): readonly UniqueRule[] {
+  let rules = marked.get(codec);
+  if (rules === undefined) {
+    rules = allUniqueRules(codec).filter((rule) => !enforcedByKey(codec, rule));
+    marked.set(codec, rules);
+  }
+  return rules;
+}
+
+/** uniqueRules by entity codec (every create, update and delete asks). */
+const marked = new WeakMap<EntityCodec, readonly UniqueRule[]>();
+
+/**
+ * Whether the item's key is itself the rule's marker: the rule's attributes are exactly the key templates'
+ * placeholders, and each template holds at most one, so two values tell apart as their keys do (each written as
+ * keyText writes it, folded as a `_ci` collation compares, as markers are). Two items with the same values then have
+ * the same key, and a create's `attribute_not_exists` refuses the second as the marker's would (cancellation.ts names
+ * the rule, as MySQL does). A cart line keyed by its user and product needs no marker for its (user, product) rule.
+ */
+export function enforcedByKey(codec: EntityCodec, rule: UniqueRule): boolean {
+  const templates = [codec.definition.key.partition, codec.definition.key.sort].flatMap((template) =>
+    template === undefined ? [] : [keyTemplatePlaceholders(template)],
+  );
+  if (templates.some((placeholders) => placeholders.length > 1)) return false;
+  const keyed = new Set(templates.flat());
+  return rule.attributes.length === keyed.size && rule.attributes.every((name) => keyed.has(name));
 }
 
 /** The attributes of one of the entity's unique rules. */

@@ -11,6 +11,7 @@ import type { Codec, EntityValue } from "../codec/index.ts";
 import { AlreadyExists, StoreError, TransactionFailed } from "../errors.ts";
 import type { MysqlEntityStore } from "../mysql/index.ts";
 import { PHASES, type Phase } from "../phases.ts";
+import { isTransient } from "../transient.ts";
 import { type IdAllocator, IdCounterMissing } from "./allocator.ts";
 
 export interface IdFenceOptions {
@@ -26,10 +27,32 @@ export interface IdFenceOptions {
   idGate?: () => Promise<void>;
 }
 
+/** How long a phase-4 create with no id counter yet keeps asking a MySQL that does not answer for its highest id. */
+const MYSQL_BLIP_MS = 5_000;
+
+/**
+ * MySQL's highest id of `entity`; a MySQL that is away (isTransient: a restart, a lost connection) is asked again,
+ * backing off, until `withinMs` has passed. Anything else, or still no answer, is IdCounterMissing.
+ */
+async function highestIdWithin(mysql: MysqlEntityStore, entity: string, withinMs: number): Promise<bigint> {
+  const deadline = Date.now() + withinMs;
+  for (let delay = 100; ; delay = Math.min(delay * 2, 1_000)) {
+    try {
+      return await mysql.highestId(entity);
+    } catch (cause) {
+      const left = deadline - Date.now();
+      if (!isTransient(cause) || left <= 0) throw new IdCounterMissing(entity, cause);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(delay, left)));
+    }
+  }
+}
+
 export class IdFence {
   /** Entities whose id counter was raised to MySQL's highest id since the phase last changed. */
   private readonly floored = new Set<string>();
   private lastPhase: Phase | undefined;
+  /** Set when MySQL did not answer for a whole MYSQL_BLIP_MS: the next creates are refused at once until it answers. */
+  private mysqlAway = false;
 
   constructor(private readonly options: IdFenceOptions) {}
 
@@ -62,6 +85,7 @@ export class IdFence {
         // MySQL (secondary here) is down: the counter, raised before, carries on; a taken id is retried.
       }
       if (highest !== undefined) {
+        this.mysqlAway = false;
         await allocator.raiseTo(entity, highest);
         this.floored.add(entity);
       }
@@ -71,17 +95,24 @@ export class IdFence {
     try {
       ids = await allocator.allocate(entity, count);
     } catch (error) {
-      // Phase 5 with no counter yet (nothing of this entity was created in phase 4): MySQL's highest id is final
-      // (ids came from MySQL until the counter existed, and nothing writes MySQL now), so the counter starts there.
+      // No counter yet: it starts at MySQL's highest id. In phase 5 (nothing of this entity was created in phase 4)
+      // that id is final: ids came from MySQL until the counter existed, and nothing writes MySQL now. In phase 4 this
+      // is the first create since the move and MySQL did not answer just now: a restart takes a moment, so it is asked
+      // again for a few seconds before the create is refused.
       const mysql = this.options.mysql;
-      if (!(error instanceof IdCounterMissing) || PHASES[phase].flags.WRITE_MYSQL || mysql === undefined) throw error;
+      if (!(error instanceof IdCounterMissing) || mysql === undefined) throw error;
+      const waitMs = PHASES[phase].flags.WRITE_MYSQL && !this.mysqlAway ? MYSQL_BLIP_MS : 0;
       let highest: bigint;
       try {
-        highest = await mysql.highestId(entity);
-      } catch (cause) {
-        throw new IdCounterMissing(entity, cause);
+        highest = await highestIdWithin(mysql, entity, waitMs);
+      } catch (refused) {
+        // Waited in vain for a MySQL that is away; any other refusal says nothing about the next create's wait.
+        if (waitMs > 0 && isTransient((refused as IdCounterMissing).cause)) this.mysqlAway = true;
+        throw refused;
       }
+      this.mysqlAway = false;
       await allocator.raiseTo(entity, highest);
+      if (PHASES[phase].flags.WRITE_MYSQL) this.floored.add(entity);
       ids = await allocator.allocate(entity, count);
     }
     return ids.map((id) => codec.fromColumn(id.toString()));

@@ -8,6 +8,7 @@ export {
   type UpdateShape,
 } from "./sql.ts";
 export {
+  isPool,
   MysqlEntityStore,
   type MysqlExecutor,
   type MysqlListOptions,

@@ -481,7 +481,8 @@ const ER_DUP_ENTRY = 1062;
 
 const NUMERIC: ReadonlySet<string> = new Set(["integer", "bigint", "decimal", "float"]);
 
-function isPool(executor: MysqlExecutor): executor is MysqlPoolExecutor {
+/** A pool (each transaction takes a connection of its own), not a single connection. */
+export function isPool(executor: MysqlExecutor): executor is MysqlPoolExecutor {
   return typeof (executor as Partial<MysqlPoolExecutor>).getConnection === "function";
 }
 

@@ -43,7 +43,7 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Codec, EntityValue } from "../codec/index.ts";
 import type { DynamoEntityStore } from "../dynamodb/index.ts";
 import { FailureLog } from "../failure-log.ts";
-import type { MysqlEntityStore, MysqlExecutor } from "../mysql/index.ts";
+import { isPool, type MysqlEntityStore, type MysqlExecutor } from "../mysql/index.ts";
 import type { PhaseSource, WriteTicket } from "../phases.ts";
 import { type Phase, type StoreName, writeTargets } from "../phases.ts";
 import type { SecondaryFailure } from "../secondary-failure.ts";
@@ -197,6 +197,12 @@ export class Outbox {
   constructor(options: OutboxOptions) {
     this.phase = options.phase;
     this.codec = options.codec;
+    if (options.mysqlConnection === options.mysql.executor && !isPool(options.mysqlConnection)) {
+      // Its rows would join whatever transaction the store has open on it, and vanish with a rollback.
+      throw new Error(
+        "the outbox's mysqlConnection is the single connection its MySQL store runs transactions on: give it a pool or a connection of its own",
+      );
+    }
     this.sync = new KeySync(options.codec, options.mysql, options.dynamodb);
     // Entries for DynamoDB live in MySQL, and the other way round.
     const dynamodbTarget = new MysqlOutboxStorage(options.mysqlConnection, options.mysqlTable ?? OUTBOX_TABLE);

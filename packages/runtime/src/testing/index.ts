@@ -6,8 +6,9 @@
  */
 import { fileURLToPath } from "node:url";
 import { type Contract, loadValidContract } from "@ferry/contract";
+import { createMysqlPool } from "@ferry/stack";
 import type { TestStack } from "@ferry/stack/testing";
-import { beforeAll } from "vitest";
+import { afterAll, beforeAll } from "vitest";
 import { type Codec, createCodec } from "../codec/index.ts";
 import { DynamoEntityStore } from "../dynamodb/index.ts";
 import { MysqlEntityStore } from "../mysql/index.ts";
@@ -35,6 +36,11 @@ export interface ContractStores {
   codec(): Codec;
   /** The file's MySQL connection (the test stack's, closed after the file). */
   connection(): Awaited<ReturnType<TestStack["mysql"]>>;
+  /**
+   * A small pool over the file's database (made on first use, ended after the file): for an outbox, whose rows must
+   * not go on the connection the stores run transactions on.
+   */
+  pool(): ReturnType<typeof createMysqlPool>;
   /** A MySQL and a DynamoDB entity store over the file's database and tables. */
   stores(): { mysql: MysqlEntityStore; dynamodb: DynamoEntityStore };
 }
@@ -48,6 +54,10 @@ export function useContractStores(stack: TestStack, options: ContractStoresOptio
     await applyTables(stack.dynamodb(), contract, { prefix: stack.tablePrefix });
     ready = { contract, codec: createCodec(contract), connection: await stack.mysql() };
   });
+  let pool: ReturnType<typeof createMysqlPool> | undefined;
+  afterAll(async () => {
+    await pool?.end();
+  });
   const get = () => {
     if (ready === undefined) throw new Error("the contract's stores are ready inside tests only (after beforeAll)");
     return ready;
@@ -56,6 +66,11 @@ export function useContractStores(stack: TestStack, options: ContractStoresOptio
     contract: () => get().contract,
     codec: () => get().codec,
     connection: () => get().connection,
+    pool: () => {
+      get();
+      pool ??= createMysqlPool(stack.mysqlUrl, { connectionLimit: 4 });
+      return pool;
+    },
     stores: () => {
       const { codec, connection } = get();
       return {

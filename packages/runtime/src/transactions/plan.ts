@@ -17,6 +17,7 @@ import {
 import type { Codec, EntityValue } from "../codec/index.ts";
 import type { Condition } from "../condition.ts";
 import { MAX_TRANSACTION_ITEMS } from "../dynamodb/index.ts";
+import { uniqueRules } from "../dynamodb/unique-markers.ts";
 import { MAX_WORDS } from "../dynamodb/word-items.ts";
 import { TransactionRefused } from "../errors.ts";
 
@@ -91,8 +92,9 @@ export class TransactionPlan {
     let total = 0;
     for (const step of this.steps) {
       const times = step.forEach === undefined ? 1 : this.list(input, step.forEach).length;
-      const definition = this.codec.entity(step.entity).definition;
-      const rules = Object.keys(definition.unique ?? {}).length;
+      const entity = this.codec.entity(step.entity);
+      const definition = entity.definition;
+      const rules = uniqueRules(entity).length;
       const words = Object.keys(definition.wordIndexes ?? {}).length * MAX_WORDS;
       const each = 1 + (step.operation === "create" || step.operation === "delete" ? rules + words : 0);
       total += times * each;

@@ -4,7 +4,8 @@
  * differences it sees now; none of them writes.
  *
  * - Rows: each row's expected items are computed as the live path writes them (SourceRows.withCopies + entityItems):
- *   the entity's item under its key, and one marker per unique rule. The item must be there and equal to the row
+ *   the entity's item under its key, and one marker per unique rule its key does not enforce. The item must be there
+ *   and equal to the row
  *   (codec.diff, denormalised copies left out: see docs/validation.md), each marker there and naming the item.
  * - Items (from a scan): the item's row must be there (by its identity, SourceRows.byKeys) and address this key.
  * - Markers (from a scan): the marker's owner must be there and hold the marker's value (markerState).

@@ -22,7 +22,7 @@ import { VERSION_ATTRIBUTE } from "../dynamodb/expression.ts";
 import { identityMatches, primaryKey, sameItem } from "../dynamodb/item-keys.ts";
 import { markerOwnerKey } from "../dynamodb/orphan-markers.ts";
 import { DynamoEntityStore, type VersionedValue } from "../dynamodb/store.ts";
-import { uniqueMarkerKey, uniqueRules } from "../dynamodb/unique-markers.ts";
+import { allUniqueRules, enforcedByKey, uniqueMarkerKey, uniqueRules } from "../dynamodb/unique-markers.ts";
 import { MysqlEntityStore } from "../mysql/store.ts";
 import { SourceRows } from "../rows/index.ts";
 import { EntityComparison, reasonOf } from "./compare.ts";
@@ -73,6 +73,8 @@ export interface MarkerInspection {
   owner?: Record<string, InspectedJson>;
   /** Whether it names this record's item as its owner. */
   owned: boolean;
+  /** The rule has no marker: the item's own key enforces it (enforcedByKey); `key` is null then. */
+  byKey?: true;
 }
 
 export interface RecordInspection {
@@ -330,7 +332,19 @@ async function inspectMarkers(
   value: EntityValue,
   owner: Item,
 ): Promise<MarkerInspection[]> {
-  return Promise.all(
+  const byKey = allUniqueRules(codec)
+    .filter((rule) => enforcedByKey(codec, rule))
+    .map(
+      (rule): MarkerInspection => ({
+        rule: rule.name,
+        attributes: rule.attributes,
+        key: null,
+        present: false,
+        owned: false,
+        byKey: true,
+      }),
+    );
+  const marked = await Promise.all(
     uniqueRules(codec).map(async (rule): Promise<MarkerInspection> => {
       let markerKey: Item | undefined;
       try {
@@ -355,6 +369,7 @@ async function inspectMarkers(
       };
     }),
   );
+  return [...marked, ...byKey];
 }
 
 /** The bookkeeping attributes every item of an entity carries. */

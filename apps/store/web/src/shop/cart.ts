@@ -11,9 +11,9 @@ import { cents } from "./money.ts";
 /** At most this many of one product in a cart. */
 export const MAX_QUANTITY = 99;
 /**
- * At most this many products in a cart: checkout writes, per line, the product's stock, the order line and its unique
- * marker, and deletes the cart line and its marker, all in one transaction with the order, and DynamoDB takes at most
- * 100 writes in one.
+ * At most this many products in a cart: a shop's choice, well inside what one checkout can write (per line the
+ * product's stock, the order line and the removal of the cart line, with the order in one transaction: DynamoDB takes
+ * at most 100 writes in one, 33 lines).
  */
 export const MAX_LINES = 15;
 /** Tries of an add that keeps meeting another request's write to the same line. */
