@@ -244,7 +244,6 @@ describe("phase 2, DynamoDB Local stopped during writes", { timeout: OUTAGE_TIME
       port,
       dataDir: join(scratch, "dynamodb"),
       logFile: join(scratch, "dynamodb.log"),
-      readyTimeoutMs: 60_000,
     }),
   );
   const startDynamo = () => dynamo.start();
@@ -434,7 +433,6 @@ describe("phase 4, MySQL stopped during writes", { timeout: OUTAGE_TIMEOUT_MS },
       port,
       dataDir: join(scratch, "mariadb"),
       logFile: join(scratch, "mariadb.log"),
-      readyTimeoutMs: 90_000,
     }),
   );
   const startMaria = () => maria.start();

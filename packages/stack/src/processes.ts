@@ -298,6 +298,13 @@ export interface DetachedServer {
 }
 
 /**
+ * How long a server that neither exits nor answers is waited for before it is called stuck (an exit is seen at once).
+ * Long, because a loaded machine is slow, not stuck: in CI every package's type-check and test run start at once on
+ * two cores with a cold disk, and DynamoDB Local there took 93 s to answer.
+ */
+export const READY_TIMEOUT_MS = 300_000;
+
+/**
  * Starts a server detached from this process (so it outlives the CLI), tells `onSpawn` its pid at once
  * (so a crash of ours cannot orphan it unrecorded), and waits until it answers, and makes sure the
  * answer came from it. If it exits, does not answer in time or another server answers, it is stopped
@@ -337,7 +344,7 @@ export async function startDetached(server: DetachedServer, onSpawn?: (pid: numb
     const other = await server.notOurs?.(pid);
     return other === undefined ? exitedError() : takenError(other);
   };
-  const timeoutMs = server.readyTimeoutMs ?? 60_000;
+  const timeoutMs = server.readyTimeoutMs ?? READY_TIMEOUT_MS;
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (exited || !isRunning(pid)) throw await goneError();

@@ -34,7 +34,7 @@ export interface StackUpOptions {
   parts?: ReadonlyArray<"mysql" | "dynamodb">;
   /** Progress lines for a person. */
   onProgress?: (line: string) => void;
-  /** How long a private server may take to answer once started (default 60 s each). */
+  /** How long a private server may take to answer once started (default `READY_TIMEOUT_MS`, 300 s, each). */
   readyTimeoutMs?: number | undefined;
 }
 

@@ -26,17 +26,13 @@ declare module "vitest" {
   }
 }
 
-const STACK_READY_TIMEOUT_MS = 300_000;
-
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   await cleanAbandonedTestHomes();
   const home = makeTestHome();
   let state: Awaited<ReturnType<typeof stackUp>>;
   try {
-    // A ceiling against hangs, as the suite's own (vitest.shared.ts): in CI every package's type-check and test run
-    // start at once on two cores with a cold disk, and a DynamoDB Local there took over 60 s to answer.
     const started = Date.now();
-    state = await stackUp({ home, readyTimeoutMs: STACK_READY_TIMEOUT_MS });
+    state = await stackUp({ home });
     const seconds = (Date.now() - started) / 1000;
     if (seconds > 20) console.warn(`ferry: the test stack took ${seconds.toFixed(0)} s to answer (a loaded machine)`);
   } catch (error) {

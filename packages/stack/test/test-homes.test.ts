@@ -13,20 +13,28 @@ import { cleanAbandonedTestHomes, makeTestHome, readTestRunner, type TestRunner 
 import { killLookalikes, lookalike } from "./fixtures/lookalike.ts";
 
 const runnerScript = fileURLToPath(new URL("./fixtures/test-runner.ts", import.meta.url));
-// Homes are made here, not in the OS temp folder, so these tests never see the homes of real test runs.
-const root = mkdtempSync(join(tmpdir(), "ferry-homes-"));
+// Each test makes its homes in a root of its own, not in the OS temp folder: it never sees the homes of real test
+// runs, nor those of another test here (a runner that failed to start its stack leaves its home).
+const roots: string[] = [];
 const runners: ChildProcess[] = [];
+function newRoot(): string {
+  const root = mkdtempSync(join(tmpdir(), "ferry-homes-"));
+  roots.push(root);
+  return root;
+}
 
 afterEach(killLookalikes);
 afterAll(async () => {
   for (const runner of runners) runner.kill("SIGKILL");
-  // Whatever a failed test left running is stopped the way `ferry stack down` stops it.
-  for (const entry of readdirSync(root)) await stackDown({ home: join(root, entry) }).catch(() => undefined);
-  rmSync(root, { recursive: true, force: true });
+  for (const root of roots) {
+    // Whatever a failed test left running is stopped the way `ferry stack down` stops it.
+    for (const entry of readdirSync(root)) await stackDown({ home: join(root, entry) }).catch(() => undefined);
+    rmSync(root, { recursive: true, force: true });
+  }
 });
 
 /** Starts a stack in a child process the way a test run's global setup does; resolves to its home once it is up. */
-function startRunner(): Promise<{ runner: ChildProcess; home: string }> {
+function startRunner(root: string): Promise<{ runner: ChildProcess; home: string }> {
   const env = { ...process.env };
   delete env.MYSQL_URL;
   delete env.DYNAMODB_ENDPOINT;
@@ -56,7 +64,8 @@ function recordedPid(pid: number | undefined): number {
 
 describe("cleaning up after test runs killed before their teardown", () => {
   it("stops the stack of a runner that was SIGKILLed, by its recorded pids, removes its home and says so", async () => {
-    const { runner, home } = await startRunner();
+    const root = newRoot();
+    const { runner, home } = await startRunner(root);
     const { mysql, dynamodb } = readState(home);
     const mariaDbPid = recordedPid(mysql?.pid);
     const dynamoDbPid = recordedPid(dynamodb?.pid);
@@ -79,7 +88,7 @@ describe("cleaning up after test runs killed before their teardown", () => {
     expect(isRunning(mariaDbPid, mariaDb)).toBe(false);
     expect(isRunning(dynamoDbPid, dynamoDb)).toBe(false);
     expect(existsSync(home)).toBe(false);
-  }, 240_000);
+  }, 600_000); // the runner's stack may take up to READY_TIMEOUT_MS (300 s) to answer on a loaded machine
 
   it("leaves alone a live runner's stack, a home that names no runner yet, and pids that other programs use now", async () => {
     /** A stack.json naming these processes as the home's own MariaDB and DynamoDB Local (port 8123). */
@@ -94,6 +103,7 @@ describe("cleaning up after test runs killed before their teardown", () => {
       await lookalike("-jar", "/x/DynamoDBLocal.jar", "-port", "8123"),
     ];
 
+    const root = newRoot();
     // The runner is this very process, so it is alive: a test run going on in parallel.
     const live = makeTestHome(root);
     const liveServers = await ownServers(live);
