@@ -53,7 +53,7 @@ describe("ferry stack", { timeout: 900_000 }, () => {
     const { env, state, home } = freshHome();
     const up = await runCli(["stack", "up"], env);
     expect(up.stderr + up.stdout).toContain("starting a private MariaDB");
-    expect(up.code).toBe(0);
+    expect(up.code, up.stderr).toBe(0);
     const first = state();
     expect(first.mysql?.startedByFerry).toBe(true);
     expect(first.dynamodb?.inMemory).toBe(true);
@@ -62,10 +62,10 @@ describe("ferry stack", { timeout: 900_000 }, () => {
     expect(await mysqlProblem(first.mysql?.url ?? "")).toBeUndefined();
     expect(await dynamoDbAnswers(first.dynamodb?.url ?? "")).toBe(true);
     expect(readFileSync(join(home, "stack.env"), "utf8")).toContain(`export MYSQL_URL='${first.mysql?.url}'`);
-    expect((await runCli(["stack", "status"], env)).code).toBe(0);
+    expect(await runCli(["stack", "status"], env)).toMatchObject({ code: 0 });
 
     const again = await runCli(["stack", "up"], env);
-    expect(again.code).toBe(0);
+    expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toContain("already running");
     expect(state().mysql?.pid).toBe(first.mysql?.pid);
     expect(state().dynamodb?.pid).toBe(first.dynamodb?.pid);
@@ -78,7 +78,7 @@ describe("ferry stack", { timeout: 900_000 }, () => {
       DYNAMODB_ENDPOINT: first.dynamodb?.url,
     });
     expect(sourced.stderr).not.toContain("stopping the private server");
-    expect(sourced.code).toBe(0);
+    expect(sourced.code, sourced.stderr).toBe(0);
     expect(state()).toEqual(first);
     expect(alive(first.mysql?.pid) && alive(first.dynamodb?.pid)).toBe(true);
 
@@ -106,7 +106,7 @@ describe("ferry stack", { timeout: 900_000 }, () => {
     expect(status.stdout).toMatch(/dynamodb\s+DOWN/);
 
     const repaired = await runCli(["stack", "up"], env);
-    expect(repaired.code).toBe(0);
+    expect(repaired.code, repaired.stderr).toBe(0);
     const second = state();
     expect(second.mysql?.pid).not.toBe(first.mysql?.pid);
     expect(second.dynamodb?.pid).not.toBe(first.dynamodb?.pid);
@@ -122,7 +122,7 @@ describe("ferry stack", { timeout: 900_000 }, () => {
     const serverTmp = () => existsSync(join(tmpdir(), `ferry-mysql-${digest}.tmp`));
     expect(serverTmp()).toBe(true);
     const down = await runCli(["stack", "down"], env);
-    expect(down.code).toBe(0);
+    expect(down.code, down.stderr).toBe(0);
     expect(alive(second.mysql?.pid)).toBe(false);
     expect(alive(second.dynamodb?.pid)).toBe(false);
     expect(existsSync(join(home, "stack.json"))).toBe(false);
@@ -132,7 +132,7 @@ describe("ferry stack", { timeout: 900_000 }, () => {
 
   it("--persist keeps DynamoDB Local's tables on disk across down and up", async () => {
     const { env, state, home } = freshHome();
-    expect((await runCli(["stack", "up", "--persist"], env)).code).toBe(0);
+    expect(await runCli(["stack", "up", "--persist"], env)).toMatchObject({ code: 0 });
     const endpoint = state().dynamodb?.url ?? "";
     expect(state().dynamodb?.inMemory).toBe(false);
     const client = dynamoDbClient(endpoint);
@@ -145,10 +145,10 @@ describe("ferry stack", { timeout: 900_000 }, () => {
       }),
     );
     client.destroy();
-    expect((await runCli(["stack", "down"], env)).code).toBe(0);
+    expect(await runCli(["stack", "down"], env)).toMatchObject({ code: 0 });
     expect(existsSync(join(home, "dynamodb"))).toBe(true);
 
-    expect((await runCli(["stack", "up", "--persist"], env)).code).toBe(0);
+    expect(await runCli(["stack", "up", "--persist"], env)).toMatchObject({ code: 0 });
     const again = dynamoDbClient(state().dynamodb?.url ?? "");
     const { TableNames } = await again.send(new ListTablesCommand({}));
     again.destroy();
@@ -164,7 +164,7 @@ describe("ferry stack", { timeout: 900_000 }, () => {
     const env = { FERRY_HOME: home, MYSQL_URL: undefined, DYNAMODB_ENDPOINT: stack.dynamodbEndpoint };
     const up = await runCli(["stack", "up"], env);
     expect(up.stderr).toContain("the data folder was only half made");
-    expect(up.code).toBe(0);
+    expect(up.code, up.stderr).toBe(0);
     const state = JSON.parse(readFileSync(join(home, "stack.json"), "utf8")) as StackState;
     const connection = await connectMysql(state.mysql?.url ?? "");
     try {
@@ -176,18 +176,18 @@ describe("ferry stack", { timeout: 900_000 }, () => {
     const aside = readdirSync(home).filter((entry) => entry.startsWith("mysql.half-made-"));
     expect(aside).toHaveLength(1);
     // `down --purge` also removes what was moved aside.
-    expect((await runCli(["stack", "down", "--purge"], env)).code).toBe(0);
+    expect(await runCli(["stack", "down", "--purge"], env)).toMatchObject({ code: 0 });
     expect(readdirSync(home)).toEqual([]);
   });
 
   it("uses outside servers from MYSQL_URL / DYNAMODB_ENDPOINT and never stops them", async () => {
     const { env, state } = freshHome({ MYSQL_URL: stack.mysqlUrl, DYNAMODB_ENDPOINT: stack.dynamodbEndpoint });
     const up = await runCli(["stack", "up"], env);
-    expect(up.code).toBe(0);
+    expect(up.code, up.stderr).toBe(0);
     expect(state().mysql).toEqual({ url: stack.mysqlUrl, startedByFerry: false });
     expect(state().dynamodb).toEqual({ url: stack.dynamodbEndpoint, startedByFerry: false });
     const down = await runCli(["stack", "down"], env);
-    expect(down.code).toBe(0);
+    expect(down.code, down.stderr).toBe(0);
     expect(down.stderr).toContain("left alone (not started by ferry)");
     expect(await mysqlProblem(stack.mysqlUrl)).toBeUndefined();
     expect(await dynamoDbAnswers(stack.dynamodbEndpoint)).toBe(true);

@@ -3,7 +3,7 @@
  * conditional increments, item-collection and index queries with cursors.
  */
 import { fileURLToPath } from "node:url";
-import { GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { DeleteItemCommand, GetItemCommand, PutItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { loadValidContract } from "@ferry/contract";
 import { dynamoDbClient } from "@ferry/stack";
 import { useTestStack } from "@ferry/stack/testing";
@@ -11,7 +11,15 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { type Codec, createCodec, type EntityValue, foldForCollation } from "../src/codec/index.ts";
 import { DynamoEntityStore, uniqueMarkerKey, VERSION_ATTRIBUTE } from "../src/dynamodb/index.ts";
 import { enforcedByKey, uniqueRules } from "../src/dynamodb/unique-markers.ts";
-import { AlreadyExists, ConditionFailed, CursorError, NotFound, StoreError, UniqueViolation } from "../src/errors.ts";
+import {
+  AlreadyExists,
+  ConditionFailed,
+  CursorError,
+  NotFound,
+  StoreError,
+  UniqueViolation,
+  WriteConflict,
+} from "../src/errors.ts";
 import { applyTables } from "../src/tables/index.ts";
 import { expectError, keyed, rejection, uniqueViolation } from "./store-errors.ts";
 
@@ -428,6 +436,80 @@ describe("delete", () => {
     expect(await store.delete("User", { id: 70n })).toBe(false);
     await store.create("User", user(71n, { email: "user70@example.com", username: "user70" }));
     expect((await store.get("User", { id: 71n }))?.email).toBe("user70@example.com");
+  });
+
+  it("an item with no marker or word item (a cart line) in one call, not read first, and only the item the key names", async () => {
+    const client = dynamoDbClient(stack.dynamodbEndpoint);
+    const calls: string[] = [];
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        calls.push(context.commandName ?? "?");
+        return next(args);
+      },
+      { step: "initialize", name: "countCalls" },
+    );
+    try {
+      const own = new DynamoEntityStore(client, codec, { tablePrefix: stack.tablePrefix });
+      await own.create("ShoppingCart", cart(72n, 1n, 720n));
+      calls.length = 0;
+      expect(await own.delete("ShoppingCart", { id: 720n, userId: 72n, productId: 1n })).toBe(true);
+      expect(calls).toEqual(["TransactWriteItemsCommand"]);
+      expect(await own.delete("ShoppingCart", { id: 720n, userId: 72n, productId: 1n })).toBe(false);
+
+      // The line of that user and product made again (another id): a delete of the old line leaves it, as MySQL's
+      // DELETE ... WHERE id = 720 would; without the id, the key's line is deleted.
+      await own.create("ShoppingCart", cart(72n, 1n, 721n));
+      expect(await own.delete("ShoppingCart", { id: 720n, userId: 72n, productId: 1n })).toBe(false);
+      expect((await own.get("ShoppingCart", { userId: 72n, productId: 1n }))?.id).toBe(721n);
+      // At a version: the one it is at deletes it; another is a WriteConflict, as for an item read first.
+      const read = await own.versioned("ShoppingCart", { userId: 72n, productId: 1n });
+      if (read === undefined) throw new Error("the line is not there");
+      const other = String(Number(read.version) + 1);
+      await expect(
+        own.delete("ShoppingCart", { userId: 72n, productId: 1n }, { ifVersion: other }),
+      ).rejects.toBeInstanceOf(WriteConflict);
+      expect(await own.delete("ShoppingCart", { userId: 72n, productId: 1n }, { ifVersion: read.version })).toBe(true);
+      await expect(
+        own.delete("ShoppingCart", { userId: 72n, productId: 1n }, { ifVersion: read.version }),
+      ).rejects.toBeInstanceOf(WriteConflict);
+      expect(await own.get("ShoppingCart", { userId: 72n, productId: 1n })).toBeUndefined();
+
+      // An item no ferry write versioned (version "0"): at "0" it is deleted; a versioned one at "0" is a WriteConflict.
+      const lineKey = codec.entity("ShoppingCart").key({ userId: 72n, productId: 2n });
+      await own.create("ShoppingCart", cart(72n, 2n, 722n));
+      await expect(
+        own.delete("ShoppingCart", { userId: 72n, productId: 2n }, { ifVersion: "0" }),
+      ).rejects.toBeInstanceOf(WriteConflict);
+      await client.send(
+        new UpdateItemCommand({
+          TableName: `${stack.tablePrefix}main`,
+          Key: lineKey,
+          UpdateExpression: "REMOVE #v",
+          ExpressionAttributeNames: { "#v": VERSION_ATTRIBUTE },
+        }),
+      );
+      expect((await own.versioned("ShoppingCart", { userId: 72n, productId: 2n }))?.version).toBe("0");
+      expect(await own.delete("ShoppingCart", { userId: 72n, productId: 2n }, { ifVersion: "0" })).toBe(true);
+
+      // Not a cart line's item under the key, or a null id: nothing is deleted.
+      const stranger = { ...lineKey, __entity: { S: "Stranger" } };
+      await client.send(new PutItemCommand({ TableName: `${stack.tablePrefix}main`, Item: stranger }));
+      expect(await own.delete("ShoppingCart", { userId: 72n, productId: 2n })).toBe(false);
+      expect(await rawItem(lineKey as Record<string, { S: string }>)).toEqual(stranger);
+      await client.send(new DeleteItemCommand({ TableName: `${stack.tablePrefix}main`, Key: lineKey }));
+      await own.create("ShoppingCart", cart(72n, 3n, 723n));
+      expect(await own.delete("ShoppingCart", { id: null, userId: 72n, productId: 3n })).toBe(false);
+      expect((await own.get("ShoppingCart", { userId: 72n, productId: 3n }))?.id).toBe(723n);
+      expect(await own.delete("ShoppingCart", { id: 723n, userId: 72n, productId: 3n })).toBe(true);
+
+      // An item with markers is read first, to delete its markers with it.
+      await own.create("User", user(73n));
+      calls.length = 0;
+      expect(await own.delete("User", { id: 73n })).toBe(true);
+      expect(calls).toEqual(["GetItemCommand", "TransactWriteItemsCommand"]);
+    } finally {
+      client.destroy();
+    }
   });
 });
 

@@ -37,19 +37,28 @@ export function storeSuite(phase: Phase): void {
     return { client, username, id: body.user.id as string };
   }
 
-  /** A product with at least `stock` and fewer than 99 in stock. */
-  async function someProduct(client: Shopper, stock = 3) {
+  type ListedProduct = { id: string; price: string; name: string; inventoryQuantity: number };
+
+  /** `count` products (of one category) with at least `stock` and fewer than 99 in stock. */
+  async function someProducts(client: Shopper, count: number, stock = 3): Promise<ListedProduct[]> {
     const { body } = await client.api("GET", "/categories");
     for (const root of body.categories) {
       for (const category of [root, ...root.children]) {
         const listing = await client.api("GET", `/categories/${category.id}/products?limit=100`);
-        const product = listing.body.items.find(
-          (p: { inventoryQuantity: number }) => p.inventoryQuantity >= stock && p.inventoryQuantity < 99,
+        const products = (listing.body.items as ListedProduct[]).filter(
+          (p) => p.inventoryQuantity >= stock && p.inventoryQuantity < 99,
         );
-        if (product) return product as { id: string; price: string; name: string; inventoryQuantity: number };
+        if (products.length >= count) return products.slice(0, count);
       }
     }
-    throw new Error("no product with stock");
+    throw new Error(`no category with ${count} products in stock`);
+  }
+
+  /** A product with at least `stock` and fewer than 99 in stock. */
+  async function someProduct(client: Shopper, stock = 3): Promise<ListedProduct> {
+    const [product] = await someProducts(client, 1, stock);
+    if (product === undefined) throw new Error("no product with stock");
+    return product;
   }
 
   describe(`the store in phase ${phase}`, () => {
@@ -342,6 +351,30 @@ export function storeSuite(phase: Phase): void {
       expect((await client.api("DELETE", `/cart/${product.id}`)).status).toBe(404);
       expect((await client.api("POST", "/cart", { productId: "999999999", quantity: 1 })).status).toBe(404);
       expect((await client.api("POST", "/cart", { productId: product.id, quantity: 0 })).status).toBe(400);
+    });
+
+    it("a cart change answers with the cart as read after it: lines in product order, at current prices", async () => {
+      const { client } = await registered();
+      const [low, high] = (await someProducts(client, 2)).sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+      if (low === undefined || high === undefined) throw new Error("two products expected");
+      const changes = [
+        () => client.api("POST", "/cart", { productId: high.id, quantity: 1 }),
+        // A new line that lists before the one there.
+        () => client.api("POST", "/cart", { productId: low.id, quantity: 2 }),
+        // To the line there.
+        () => client.api("POST", "/cart", { productId: high.id, quantity: 1 }),
+        () => client.api("PATCH", `/cart/${low.id}`, { quantity: 1 }),
+        () => client.api("PATCH", `/cart/${high.id}`, { quantity: 0 }),
+        () => client.api("DELETE", `/cart/${low.id}`),
+      ];
+      const counts: number[] = [];
+      for (const change of changes) {
+        const answer = await change();
+        expect(answer.status).toBeLessThan(300);
+        expect(answer.body).toEqual((await client.api("GET", "/cart")).body);
+        counts.push(answer.body.count);
+      }
+      expect(counts).toEqual([1, 3, 4, 3, 1, 0]);
     });
 
     it("the same product added by several requests at once: every add is taken, in one line", async () => {

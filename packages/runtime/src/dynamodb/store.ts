@@ -71,6 +71,7 @@ import {
   conditionCheck,
   deleteCurrent,
   deleteMarker,
+  deleteUnread,
   deleteWord,
   inPlaceUpdate,
   MAX_TRANSACTION_ITEMS,
@@ -552,6 +553,8 @@ export class DynamoEntityStore {
   async delete(entity: string, key: EntityValue, options: DynamoDeleteOptions = {}): Promise<boolean> {
     const codec = this.codec.entity(entity);
     const { ifVersion } = options;
+    if (uniqueRules(codec).length === 0 && wordIndexes(codec).length === 0)
+      return this.deleteUnread(codec, key, ifVersion);
     const heldByOthers = new Set<string>();
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const current = await this.read(codec, codec.key(key));
@@ -591,6 +594,33 @@ export class DynamoEntityStore {
       }
     }
     throw new WriteConflict("dynamodb", entity, keyValues(codec, key));
+  }
+
+  /**
+   * delete() of an item that has no marker or word item to delete with it: one conditional delete, not read first (its
+   * condition checks what the read would). A failed condition is an item that is not there, or not at `ifVersion`.
+   */
+  private async deleteUnread(codec: EntityCodec, key: EntityValue, ifVersion: string | undefined): Promise<boolean> {
+    // No item has a null identity (the read first found none to match).
+    if (codec.checkedIdentity.some((attribute) => key[attribute] === null)) {
+      if (ifVersion !== undefined) throw new WriteConflict("dynamodb", codec.name, keyValues(codec, key));
+      return false;
+    }
+    const write = deleteUnread(this.tableName(codec.name), codec, key, identityConditions(codec, key), ifVersion);
+    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+      try {
+        await this.run(codec.name, [write], [{ kind: "current" }]);
+        return true;
+      } catch (error) {
+        if (!(error instanceof Stale)) throw error;
+        if (error.reason === "condition failed") {
+          if (ifVersion !== undefined) throw new WriteConflict("dynamodb", codec.name, keyValues(codec, key));
+          return false;
+        }
+        // A transaction on the same item at the same moment: try again.
+      }
+    }
+    throw new WriteConflict("dynamodb", codec.name, keyValues(codec, key));
   }
 
   /**

@@ -4,7 +4,7 @@
  * an existing item, and the caller's conditions on top.
  */
 import type { AttributeValue, TransactWriteItem } from "@aws-sdk/client-dynamodb";
-import type { EntityCodec, EntityValue, Item } from "../codec/index.ts";
+import { ENTITY_ATTRIBUTE, type EntityCodec, type EntityValue, type Item } from "../codec/index.ts";
 import type { Condition } from "../condition.ts";
 import { StoreError } from "../errors.ts";
 import {
@@ -13,6 +13,7 @@ import {
   existsAnd,
   incrementAmount,
   updateExpressions,
+  VERSION_ATTRIBUTE,
   versionCondition,
 } from "./expression.ts";
 import { keyedAttributes, primaryKey } from "./item-keys.ts";
@@ -76,6 +77,36 @@ export function deleteCurrent(
         versionCondition(expression, current),
         ...conditionExpressions(codec, expression, condition),
       ].join(" AND "),
+      ...expression.attributes,
+    },
+  };
+}
+
+/**
+ * Deletes the entity's item under `key` without reading it first: only if it is there, is the entity's, has the key's
+ * identity, is at `version` when one is given ("0": never versioned) and the conditions hold. For items that have no
+ * marker or word item to be deleted with them (which the item's values, read first, would name).
+ */
+export function deleteUnread(
+  table: string,
+  codec: EntityCodec,
+  key: EntityValue,
+  condition: readonly Condition[],
+  version?: string,
+): TransactWriteItem {
+  const expression = new Expression();
+  const checks = [
+    `${expression.name(ENTITY_ATTRIBUTE)} = ${expression.value({ S: codec.name })}`,
+    ...conditionExpressions(codec, expression, condition),
+  ];
+  if (version !== undefined) {
+    checks.push(versionCondition(expression, version === "0" ? {} : { [VERSION_ATTRIBUTE]: { N: version } }));
+  }
+  return {
+    Delete: {
+      TableName: table,
+      Key: codec.key(key),
+      ConditionExpression: checks.join(" AND "),
       ...expression.attributes,
     },
   };

@@ -81,8 +81,8 @@ export function apiRoutes(shop: Shop): Hono<ShopEnv> {
     const productId = form.id("productId", "product");
     const quantity = form.integer("quantity", "Quantity", 1, 99);
     form.done();
-    await shop.cart.add(user.id, productId, quantity);
-    return c.json(plain(await shop.cart.view(user.id)), 201);
+    const added = await shop.cart.add(user.id, productId, quantity);
+    return c.json(plain(await shop.cart.viewAfter(added)), 201);
   });
   api.patch("/cart/:productId", async (c) => {
     const user = requireUser(c);
@@ -90,13 +90,13 @@ export function apiRoutes(shop: Shop): Hono<ShopEnv> {
     const form = new FormReader(await jsonBody(c));
     const quantity = form.integer("quantity", "Quantity", 0, 99);
     form.done();
-    await shop.cart.setQuantity(user.id, productId, quantity);
-    return c.json(plain(await shop.cart.view(user.id)));
+    const changed = await shop.cart.setQuantity(user.id, productId, quantity);
+    return c.json(plain(await shop.cart.viewAfter(changed)));
   });
   api.delete("/cart/:productId", async (c) => {
     const user = requireUser(c);
-    await shop.cart.remove(user.id, idParam(c, "productId", "This cart line"));
-    return c.json(plain(await shop.cart.view(user.id)));
+    const removed = await shop.cart.remove(user.id, idParam(c, "productId", "This cart line"));
+    return c.json(plain(await shop.cart.viewAfter(removed)));
   });
 
   api.post("/checkout", async (c) => {

@@ -33,6 +33,15 @@ export interface CartView {
   count: number;
 }
 
+/**
+ * The cart as a change saw it: the lines it read, with its own write, and the product it read. (A change another tab
+ * made meanwhile shows on the next read of the cart, not here.)
+ */
+export interface CartChange {
+  lines: ShoppingCart[];
+  product?: Product;
+}
+
 export class Cart {
   constructor(private readonly store: Store) {}
 
@@ -41,8 +50,21 @@ export class Cart {
   }
 
   async view(userId: bigint): Promise<CartView> {
-    const lines = await this.lines(userId);
-    const products = await Promise.all(lines.map((line) => this.store.products.get({ id: line.productId })));
+    return this.viewOf(await this.lines(userId));
+  }
+
+  /** The view of the cart a change left, without reading the cart again (nor the product the change read). */
+  async viewAfter(change: CartChange): Promise<CartView> {
+    return this.viewOf(change.lines, change.product);
+  }
+
+  /** The view of these lines, with their products' current prices (`known`, just read, is not read again). */
+  private async viewOf(lines: readonly ShoppingCart[], known?: Product): Promise<CartView> {
+    const products = await Promise.all(
+      lines.map((line) =>
+        known !== undefined && line.productId === known.id ? known : this.store.products.get({ id: line.productId }),
+      ),
+    );
     const viewed = lines.map((line, i): CartLine => {
       const product = products[i];
       return {
@@ -78,8 +100,8 @@ export class Cart {
     }
   }
 
-  /** Adds `quantity` of a product (to its line, when the cart has one). */
-  async add(userId: bigint, productId: bigint, quantity: number): Promise<void> {
+  /** Adds `quantity` of a product (to its line, when the cart has one); resolves to the cart as this change saw it. */
+  async add(userId: bigint, productId: bigint, quantity: number): Promise<CartChange> {
     const product = await this.product(productId);
     for (let attempt = 0; attempt < ADD_ATTEMPTS; attempt++) {
       // After a race, wait a little (full jitter), so that the requests racing for one line take turns.
@@ -93,18 +115,17 @@ export class Cart {
       try {
         if (existing) {
           // Only over the quantity read: two adds at once must not lose one.
-          await this.store.shoppingCarts.update(
-            { id: existing.id, userId, productId },
-            { quantity: wanted, updatedAt: new Date().toISOString() },
-            { condition: [{ attribute: "quantity", op: "=", value: existing.quantity }] },
-          );
-          return;
+          const changes = { quantity: wanted, updatedAt: new Date().toISOString() };
+          await this.store.shoppingCarts.update({ id: existing.id, userId, productId }, changes, {
+            condition: [{ attribute: "quantity", op: "=", value: existing.quantity }],
+          });
+          return { lines: lines.map((line) => (line === existing ? { ...line, ...changes } : line)), product };
         }
         if (lines.length >= MAX_LINES) {
           throw invalid({ productId: `A cart holds at most ${MAX_LINES} different products.` }, "Your cart is full.");
         }
-        await this.store.shoppingCarts.create({ userId, productId, quantity: wanted });
-        return;
+        const created = await this.store.shoppingCarts.create({ userId, productId, quantity: wanted });
+        return { lines: inProductOrder([...lines, created]), product };
       } catch (error) {
         // Another request changed, added or removed the line meanwhile (on DynamoDB a second line of the same product
         // is the same item: AlreadyExists): read it again.
@@ -120,31 +141,40 @@ export class Cart {
     throw new ShopError(409, "conflict", "The cart changed while adding; try again.");
   }
 
-  /** Sets a line's quantity; 0 removes it. */
-  async setQuantity(userId: bigint, productId: bigint, quantity: number): Promise<void> {
-    const existing = (await this.lines(userId)).find((line) => line.productId === productId);
+  /** Sets a line's quantity; 0 removes it. Resolves to the cart as this change saw it. */
+  async setQuantity(userId: bigint, productId: bigint, quantity: number): Promise<CartChange> {
+    const lines = await this.lines(userId);
+    const existing = lines.find((line) => line.productId === productId);
     if (existing === undefined) throw notFound("This cart line");
     if (quantity === 0) {
       await this.store.shoppingCarts.delete({ id: existing.id, userId, productId });
-      return;
+      return { lines: lines.filter((line) => line !== existing) };
     }
-    Cart.checkStock(await this.product(productId), quantity);
+    const product = await this.product(productId);
+    Cart.checkStock(product, quantity);
+    const changes = { quantity, updatedAt: new Date().toISOString() };
     try {
-      await this.store.shoppingCarts.update(
-        { id: existing.id, userId, productId },
-        { quantity, updatedAt: new Date().toISOString() },
-      );
+      await this.store.shoppingCarts.update({ id: existing.id, userId, productId }, changes);
     } catch (error) {
       if (error instanceof NotFound) throw notFound("This cart line");
       throw error;
     }
+    return { lines: lines.map((line) => (line === existing ? { ...line, ...changes } : line)), product };
   }
 
-  async remove(userId: bigint, productId: bigint): Promise<void> {
-    const existing = (await this.lines(userId)).find((line) => line.productId === productId);
+  /** Removes a product's line; resolves to the cart as this change saw it. */
+  async remove(userId: bigint, productId: bigint): Promise<CartChange> {
+    const lines = await this.lines(userId);
+    const existing = lines.find((line) => line.productId === productId);
     if (existing === undefined) throw notFound("This cart line");
     if (!(await this.store.shoppingCarts.delete({ id: existing.id, userId, productId }))) {
       throw notFound("This cart line");
     }
+    return { lines: lines.filter((line) => line !== existing) };
   }
+}
+
+/** Cart lines in the order both stores list them: by product (the DynamoDB sort key, MySQL's ORDER BY). */
+function inProductOrder(lines: ShoppingCart[]): ShoppingCart[] {
+  return lines.sort((a, b) => (a.productId < b.productId ? -1 : a.productId > b.productId ? 1 : 0));
 }
