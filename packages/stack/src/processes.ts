@@ -188,7 +188,9 @@ export interface StopOptions {
  * whether there was such a process to stop.
  */
 export async function stopProcess(pid: number, options: StopOptions = {}): Promise<boolean> {
-  const { identity, graceMs = 10_000, killWaitMs = 10_000 } = options;
+  // A process in uninterruptible sleep (an fsync on a loaded disk: MariaDB stopping while CI's tests start at once)
+  // takes SIGKILL only when its I/O returns, which can take tens of seconds; a truly stuck one is reported after a minute.
+  const { identity, graceMs = 10_000, killWaitMs = 60_000 } = options;
   if (!isRunning(pid, identity)) return false;
   // From here on it is this process, named by its pid and start time: its command line is emptied while it exits,
   // and a later process given the same pid started later.
