@@ -1,8 +1,8 @@
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import {
   ContractError,
   ContractFileError,
@@ -136,6 +136,7 @@ describe("loadContract", () => {
 
   it("reads a file written elsewhere", async () => {
     const dir = await mkdtemp(join(tmpdir(), "ferry-contract-"));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
     const file = join(dir, "tiny.yaml");
     await writeFile(file, "version: 1\nname: tiny\n");
     const result = await loadContract(file);
