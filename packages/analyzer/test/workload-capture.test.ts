@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { connectMysql, formatMysqlUrl, parseMysqlUrl, StackError } from "@ferry/stack";
+import { connectMysql, formatMysqlUrl, parseMysqlUrl, StackError, withDatabase } from "@ferry/stack";
 import { useTestStack } from "@ferry/stack/testing";
 import type { Connection, RowDataPacket } from "mysql2/promise";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -103,6 +103,50 @@ describe("captureGeneralLog", () => {
     }
     expect(await logSettings(admin)).toEqual(before);
   });
+
+  /**
+   * The capture learns the database of the connections open before its window from the server's process list, and
+   * of the later ones from their Connect lines in the log. A connection opened on another database just before the
+   * log comes on (or just after) must be in one or the other, or its statements are taken for the analysed
+   * database's. The capturer's connection is wrapped so that the other connection opens at exactly that moment.
+   */
+  for (const moment of ["before", "after"] as const) {
+    it(`leaves out the statements of a connection to another database opened just ${moment} the log comes on`, async () => {
+      const capturer = await connectMysql(stack.serverUrl);
+      let other: Connection | undefined;
+      const openOther = async () => {
+        other = await connectMysql(withDatabase(stack.serverUrl, "mysql"));
+      };
+      const wrapped = new Proxy(capturer, {
+        get(target, property, receiver) {
+          if (property !== "query") return Reflect.get(target, property, receiver);
+          return async (...args: Parameters<Connection["query"]>) => {
+            const switchesOn = typeof args[0] === "string" && /^SET GLOBAL general_log = 'ON'/.test(args[0]);
+            if (switchesOn && moment === "before") await openOther();
+            const result = await target.query(...args);
+            if (switchesOn && moment === "after") await openOther();
+            return result;
+          };
+        },
+      });
+      try {
+        const capture = captureGeneralLog(wrapped, { seconds: 1, database: stack.database });
+        await logIsOn(admin);
+        // The log is on once the capture has switched it on: by then the other connection is open.
+        for (let i = 0; i < 100 && other === undefined; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+        if (other === undefined) throw new Error("the capture never switched the log on (was it on already?)");
+        await other.query("SELECT COUNT(*) FROM db WHERE Db = 'nothing'");
+        await worker.query("SELECT stock FROM gadgets WHERE id = 2");
+        const workload = await capture;
+        expect(workload.statements.map((s) => [s.sql, s.count])).toEqual([
+          ["SELECT stock FROM gadgets WHERE id = ?", 1],
+        ]);
+      } finally {
+        await other?.end();
+        await capturer.end();
+      }
+    });
+  }
 
   it("restores the settings when the capture is aborted", async () => {
     const before = await logSettings(admin);
