@@ -70,8 +70,9 @@ export async function captureGeneralLog(connection: Connection, options: Capture
     logOutput: outputs.includes("TABLE") ? previous.logOutput : [...outputs, "TABLE"].join(","),
   };
 
-  const initialDatabases = await currentDatabases(connection);
   const questionsAtStart = await questions(connection);
+  // The databases of the connections open before the window (a later one's Connect line is in the log).
+  const initialDatabases = await currentDatabases(connection);
 
   let changed = false;
   const restore = () => applySettings(connection, previous, "could not restore the general log settings");
@@ -80,6 +81,11 @@ export async function captureGeneralLog(connection: Connection, options: Capture
     if (wanted.logOutput !== previous.logOutput || !previous.generalLog) {
       changed = true;
       await applySettings(connection, wanted, "cannot switch the general log on");
+      // A connection made between that list and the log coming on is in neither: without its database, its
+      // statements would count as the analysed database's. The list once more, for the connections the first lacks.
+      for (const [thread, database] of await currentDatabases(connection)) {
+        if (!initialDatabases.has(thread)) initialDatabases.set(thread, database);
+      }
     }
     await waitWindow(seconds, signal, async (elapsed) => {
       if (!options.onTick) return;
