@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -114,12 +113,9 @@ describe("ferry stack", { timeout: 900_000 }, () => {
     expect(await mysqlProblem(second.mysql?.url ?? "")).toBeUndefined();
     expect(await dynamoDbAnswers(second.dynamodb?.url ?? "")).toBe(true);
 
-    // The server's temporary folder (under the system's temp directory) goes with it.
-    const digest = createHash("sha256")
-      .update(second.mysql?.dataDir ?? "")
-      .digest("hex")
-      .slice(0, 12);
-    const serverTmp = () => existsSync(join(tmpdir(), `ferry-mysql-${digest}.tmp`));
+    // The server's temporary folder (beside its data folder) goes with it.
+    const serverTmp = () => existsSync(`${second.mysql?.dataDir}.tmp`);
+    expect(second.mysql?.dataDir).toBe(join(home, "mysql"));
     expect(serverTmp()).toBe(true);
     const down = await runCli(["stack", "down"], env);
     expect(down.code, down.stderr).toBe(0);
@@ -168,8 +164,17 @@ describe("ferry stack", { timeout: 900_000 }, () => {
     const state = JSON.parse(readFileSync(join(home, "stack.json"), "utf8")) as StackState;
     const connection = await connectMysql(state.mysql?.url ?? "");
     try {
-      const [rows] = await connection.query("SELECT @@datadir AS dir, COUNT(*) AS users FROM mysql.global_priv");
-      expect(rows).toEqual([{ dir: `${join(home, "mysql")}/`, users: expect.any(String) }]);
+      const [rows] = await connection.query(
+        "SELECT @@datadir AS dir, @@tmpdir AS tmp, COUNT(*) AS users FROM mysql.global_priv",
+      );
+      // A path with a space: the server's temporary folder goes to the system's, not beside the data folder.
+      expect(rows).toEqual([
+        {
+          dir: `${join(home, "mysql")}/`,
+          tmp: expect.stringMatching(new RegExp(`^${tmpdir()}/ferry-mysql-[0-9a-f]{12}\\.tmp$`)),
+          users: expect.any(String),
+        },
+      ]);
     } finally {
       await connection.end();
     }

@@ -12,7 +12,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import mysql from "mysql2/promise";
 import { describeError, StackError } from "./errors.ts";
 import { findExecutable, hasArgs, isRunning, type ProcessIdentity, startDetached } from "./processes.ts";
@@ -290,8 +290,14 @@ function prepareDataDir(dataDir: string, installDb: string, asRoot: boolean, pro
   renameSync(join(parent, temp), dataDir);
 }
 
-/** A temporary folder of the server's own (no spaces in it, unique to the data folder). */
+/**
+ * A temporary folder of the server's own, unique to the data folder: beside it (`<dataDir>.tmp`), so that whoever
+ * removes the folder the data folder is in removes it too; in the system's temporary folder instead when that path has
+ * a space or a colon in it (the server takes its tmpdir as a colon-separated list).
+ */
 function serverTmpdirPath(dataDir: string): string {
+  const beside = `${resolve(dataDir)}.tmp`;
+  if (!/[\s:]/.test(beside)) return beside;
   return join(tmpdir(), `ferry-mysql-${createHash("sha256").update(dataDir).digest("hex").slice(0, 12)}.tmp`);
 }
 
