@@ -53,7 +53,6 @@ export class ServerFaults {
       port: part.port,
       dataDir: part.dataDir,
       logFile: part.logFile,
-      readyTimeoutMs: 120_000,
     });
     await this.keep(running.pid, "DynamoDB Local");
     this.dynamodbPid = running.pid;
@@ -73,7 +72,6 @@ export class ServerFaults {
       port: part.port,
       dataDir: part.dataDir,
       logFile: part.logFile,
-      readyTimeoutMs: 60_000,
     });
     await this.keep(running.pid, "MariaDB");
     this.mysqlPid = running.pid;

@@ -220,7 +220,7 @@ export async function runJourney(options: JourneyOptions): Promise<JourneyResult
         "--who",
         "journey",
         "--wait-ms",
-        "120000",
+        "300000",
         ...extra,
       ]);
     const validateIn = async (phase: number) => {
@@ -341,11 +341,11 @@ export async function runJourney(options: JourneyOptions): Promise<JourneyResult
       if (result.missing.length > 20)
         problems.push(`replay in phase ${phase}: ... and ${result.missing.length - 20} more`);
     };
-    /** Waits until no store process has a write waiting in its outbox (after a fault), at most 3 minutes. */
+    /** Waits until no store process has a write waiting in its outbox (after a fault), at most 10 minutes (a ceiling). */
     const outboxEmpty = async (after: string) => {
       const from = Date.now();
       let depth = await scrapeTotal(stores, "ferry_outbox_depth");
-      while (depth > 0 && Date.now() - from < 180_000) {
+      while (depth > 0 && Date.now() - from < 600_000) {
         await sleep(500);
         depth = await scrapeTotal(stores, "ferry_outbox_depth");
       }
@@ -353,7 +353,7 @@ export async function runJourney(options: JourneyOptions): Promise<JourneyResult
         "check",
         `outbox after ${after}: ${depth === 0 ? "empty" : `${depth} entries still waiting`} (${((Date.now() - from) / 1000).toFixed(1)} s after the server was back)`,
       );
-      if (depth > 0) problems.push(`the outbox still held ${depth} entries 3 minutes after ${after}`);
+      if (depth > 0) problems.push(`the outbox still held ${depth} entries 10 minutes after ${after}`);
     };
     /** Runs `fault` at a random moment within the next `withinMs` (the rest of that time passes after it). */
     const sometimeWithin = async (withinMs: number, fault: () => Promise<void>) => {
@@ -383,14 +383,14 @@ export async function runJourney(options: JourneyOptions): Promise<JourneyResult
             "fault",
             `DynamoDB Local started again on its data: answering after ${((outage.upAt - outage.downAt) / 1000).toFixed(1)} s (the write lease ${DEFAULT_WRITE_LEASE_MS / 1000} s)`,
           );
-          writableAt = await watch.allWritable(120_000, () => expired);
+          writableAt = await watch.allWritable(300_000, () => expired);
         } finally {
           await watch.stop();
         }
         const { downAt, upAt } = outage;
         const refusedAt = watch.refusedAt();
         if (writableAt === undefined) {
-          problems.push("a store process still refused writes 2 minutes after DynamoDB Local's outage");
+          problems.push("a store process still refused writes 5 minutes after DynamoDB Local's outage");
         }
         event(
           "fault",

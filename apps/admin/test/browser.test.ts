@@ -80,7 +80,7 @@ const SIZES = [
 ] as const;
 
 // A long walk through the console: its polls wait up to a minute each on a loaded 2-core CI machine.
-describe("an operator in Chromium", { timeout: 240_000 }, () => {
+describe("an operator in Chromium", { timeout: 600_000 }, () => {
   for (const size of SIZES) {
     it(`logs in, moves 1 -> 2, backfills, validates, inspects a difference, repairs it, moves to 3; a viewer cannot act (${size.name})`, async () => {
       const tablePrefix = `${stack.tablePrefix}browser_${size.name}_`;
@@ -96,6 +96,8 @@ describe("an operator in Chromium", { timeout: 240_000 }, () => {
       });
       consoles.push(running);
       const context = await browser.newContext({ viewport: size.viewport, isMobile: size.isMobile });
+      // Playwright's own 30 s for a click, a navigation or a wait: a ceiling CI's loaded cores could reach.
+      context.setDefaultTimeout(120_000);
       const page = await context.newPage();
       const errors: string[] = [];
       page.on("pageerror", (error) => errors.push(error.message));
@@ -160,7 +162,7 @@ describe("an operator in Chromium", { timeout: 240_000 }, () => {
         await expect
           .poll(() => page.locator(".notice.ok").textContent())
           .toBe("The backfill started: this console's worker is on it.");
-        await expect.poll(() => page.locator("[data-chart] .uplot canvas").count(), { timeout: 15_000 }).toBe(1);
+        await expect.poll(() => page.locator("[data-chart] .uplot canvas").count(), { timeout: 60_000 }).toBe(1);
         await fitsWidth(page);
         await shot(page, `${size.name}-5-backfill-live.png`);
         const lastRun = page.locator("section[aria-label='runs'] tbody tr").first();
@@ -221,7 +223,7 @@ describe("an operator in Chromium", { timeout: 240_000 }, () => {
         await addShadowMinute(stack.dynamodb(), tablePrefix, Date.now(), { comparisons: 1200, mismatches: 1 });
         await page.getByRole("link", { name: "Shadow reads" }).click();
         await expect.poll(() => page.locator("h1").textContent()).toBe("Shadow reads");
-        await expect.poll(() => page.locator("[data-shadow-chart] .uplot canvas").count(), { timeout: 10_000 }).toBe(1);
+        await expect.poll(() => page.locator("[data-shadow-chart] .uplot canvas").count(), { timeout: 60_000 }).toBe(1);
         await fitsWidth(page);
         await shot(page, `${size.name}-8-shadow.png`);
         await page.getByRole("link", { name: "Outbox" }).click();
@@ -229,7 +231,7 @@ describe("an operator in Chromium", { timeout: 240_000 }, () => {
         expect(await page.locator("main").textContent()).toContain("Phase 2: replays go to DynamoDB");
         await page.getByRole("button", { name: "Drain now" }).click();
         await expect
-          .poll(() => page.locator("[data-drain]").getAttribute("data-drain"), { timeout: 30_000 })
+          .poll(() => page.locator("[data-drain]").getAttribute("data-drain"), { timeout: 60_000 })
           .toBe("done");
         await fitsWidth(page);
         await shot(page, `${size.name}-9-outbox.png`);

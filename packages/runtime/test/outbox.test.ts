@@ -265,7 +265,9 @@ describe("entries", () => {
  * whose first requests are slow, and the drain after it replays some hundred keys on that cold server. Alone they take
  * a few seconds; in the whole suite on 2 cores (CI) a first CI run measured over 60 s for the first, so they get more.
  */
-const OUTAGE_TIMEOUT_MS = 600_000;
+const OUTAGE_TIMEOUT_MS = 900_000;
+/** A private server's start may take its whole ready timeout (READY_TIMEOUT_MS, 300 s), then the tables and the seed. */
+const SERVER_START_TIMEOUT_MS = 600_000;
 /**
  * How long a drain (or anything else a test waits for) may take. An idle machine drains the first test's 217 entries
  * on its restarted DynamoDB Local in about 5 s (10 s on 2 cores shared with 6 busy loops); the official CI's Node 22
@@ -321,7 +323,7 @@ describe("phase 2, DynamoDB Local stopped during writes", { timeout: OUTAGE_TIME
     await applyTables(client, contract, { prefix: stack.tablePrefix });
     await seedStore({ mysqlUrl: stack.mysqlUrl, plan: { kind: "demo" } });
     pool = createMysqlPool(stack.mysqlUrl, { connectionLimit: 8 });
-  });
+  }, SERVER_START_TIMEOUT_MS);
   afterAll(async () => {
     client?.destroy();
     await pool?.end();
@@ -524,7 +526,7 @@ describe("phase 4, MySQL stopped during writes", { timeout: OUTAGE_TIMEOUT_MS },
     await seedStore({ mysqlUrl: url, plan: { kind: "demo" } });
     pool = createMysqlPool(url, { connectionLimit: 8, connectTimeoutMs: 2_000 });
     await applyTables(stack.dynamodb(), contract, { prefix });
-  });
+  }, SERVER_START_TIMEOUT_MS);
   afterAll(async () => {
     await pool?.end().catch(() => undefined);
     await maria.end();

@@ -38,7 +38,7 @@ afterAll(async () => {
 
 /** A locator's text, trimmed (waiting for it to exist). */
 async function text(locator: Locator): Promise<string> {
-  return ((await locator.textContent({ timeout: 10_000 })) ?? "").trim();
+  return ((await locator.textContent({ timeout: 60_000 })) ?? "").trim();
 }
 
 async function shot(page: Page, name: string): Promise<void> {
@@ -60,10 +60,12 @@ const SIZES = [
 ] as const;
 
 // Whole shopping walks in a real browser: slow on a loaded 2-core CI machine.
-describe("a shopper in Chromium", { timeout: 180_000 }, () => {
+describe("a shopper in Chromium", { timeout: 600_000 }, () => {
   for (const size of SIZES) {
     it(`registers, browses, adds to the cart, checks out and sees the order (${size.name})`, async () => {
       const context = await browser.newContext({ viewport: size.viewport, isMobile: size.isMobile });
+      // Playwright's own 30 s for a click, a navigation or a wait: a ceiling CI's loaded cores could reach.
+      context.setDefaultTimeout(120_000);
       const page = await context.newPage();
       const errors: string[] = [];
       page.on("pageerror", (error) => errors.push(error.message));
