@@ -8,6 +8,9 @@ import { useTestStack } from "@ferry/stack/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { runCli } from "./run-cli.ts";
 
+/** How long a server that is up may take to answer a probe here: a ceiling for CI's loaded cores (the default is 2-5 s). */
+const PROBE_MS = 30_000;
+
 const stack = useTestStack();
 const homes: string[] = [];
 
@@ -58,8 +61,8 @@ describe("ferry stack", { timeout: 900_000 }, () => {
     expect(first.dynamodb?.inMemory).toBe(true);
     expect(up.stdout).toContain(first.mysql?.url);
     expect(up.stdout).toContain(first.dynamodb?.url);
-    expect(await mysqlProblem(first.mysql?.url ?? "")).toBeUndefined();
-    expect(await dynamoDbAnswers(first.dynamodb?.url ?? "")).toBe(true);
+    expect(await mysqlProblem(first.mysql?.url ?? "", PROBE_MS)).toBeUndefined();
+    expect(await dynamoDbAnswers(first.dynamodb?.url ?? "", PROBE_MS)).toBe(true);
     expect(readFileSync(join(home, "stack.env"), "utf8")).toContain(`export MYSQL_URL='${first.mysql?.url}'`);
     expect(await runCli(["stack", "status"], env)).toMatchObject({ code: 0 });
 
@@ -110,8 +113,8 @@ describe("ferry stack", { timeout: 900_000 }, () => {
     expect(second.mysql?.pid).not.toBe(first.mysql?.pid);
     expect(second.dynamodb?.pid).not.toBe(first.dynamodb?.pid);
     expect(alive(first.mysql?.pid)).toBe(false);
-    expect(await mysqlProblem(second.mysql?.url ?? "")).toBeUndefined();
-    expect(await dynamoDbAnswers(second.dynamodb?.url ?? "")).toBe(true);
+    expect(await mysqlProblem(second.mysql?.url ?? "", PROBE_MS)).toBeUndefined();
+    expect(await dynamoDbAnswers(second.dynamodb?.url ?? "", PROBE_MS)).toBe(true);
 
     // The server's temporary folder (beside its data folder) goes with it.
     const serverTmp = () => existsSync(`${second.mysql?.dataDir}.tmp`);
@@ -194,8 +197,8 @@ describe("ferry stack", { timeout: 900_000 }, () => {
     const down = await runCli(["stack", "down"], env);
     expect(down.code, down.stderr).toBe(0);
     expect(down.stderr).toContain("left alone (not started by ferry)");
-    expect(await mysqlProblem(stack.mysqlUrl)).toBeUndefined();
-    expect(await dynamoDbAnswers(stack.dynamodbEndpoint)).toBe(true);
+    expect(await mysqlProblem(stack.mysqlUrl, PROBE_MS)).toBeUndefined();
+    expect(await dynamoDbAnswers(stack.dynamodbEndpoint, PROBE_MS)).toBe(true);
   });
 
   it("a MYSQL_URL that does not answer: a clear message and nothing started", async () => {

@@ -300,7 +300,7 @@ export async function stackStatus(options: { home?: string } = {}): Promise<Part
     const part = state[name];
     if (!part) continue;
     const running = part.startedByFerry ? ownedRuns(home, name, part) : true;
-    const problem = running ? await partProblem(name, part) : "not running";
+    const problem = running ? await partProblem(name, part, STATUS_PROBE_MS) : "not running";
     result.push({
       name,
       url: part.url,
@@ -323,10 +323,18 @@ export function displayUrl(url: string): string {
   return url.startsWith("http") ? url : redactMysqlUrl(url);
 }
 
-async function partProblem(name: PartName, part: StackPart): Promise<string | undefined> {
+/**
+ * How long a running server may take to answer before `status` calls it not answering, and before `up` calls it
+ * hung and starts another in its place (losing an in-memory DynamoDB Local's tables). A server that is down is told at
+ * once (its port refuses); these only bound one that is up and slow, as on a loaded machine, where 2 s was too short.
+ */
+const STATUS_PROBE_MS = 10_000;
+const REUSE_PROBE_MS = 30_000;
+
+async function partProblem(name: PartName, part: StackPart, timeoutMs: number): Promise<string | undefined> {
   if (!part.url) return "half-started";
-  if (name === "mysql") return mysqlProblem(part.url, 2_000);
-  return (await dynamoDbAnswers(part.url, 2_000)) ? undefined : "does not answer ListTables";
+  if (name === "mysql") return mysqlProblem(part.url, timeoutMs);
+  return (await dynamoDbAnswers(part.url, timeoutMs)) ? undefined : "does not answer ListTables";
 }
 
 /** Keeps a part this stack started earlier if it still runs and answers; stops it if it only half runs. */
@@ -341,7 +349,7 @@ async function reuseOwned(
     if (part?.startedByFerry) delete state[name];
     return false;
   }
-  if (part.url && (await partProblem(name, part)) === undefined) {
+  if (part.url && (await partProblem(name, part, REUSE_PROBE_MS)) === undefined) {
     progress(`${name.padEnd(9)} already running: ${displayUrl(part.url)} (pid ${part.pid})`);
     return true;
   }

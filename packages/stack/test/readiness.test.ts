@@ -6,7 +6,7 @@ import { afterAll, describe, expect, inject, it } from "vitest";
 import { startDynamoDb } from "../src/dynamodb.ts";
 import { parseMysqlUrl, startMariaDb } from "../src/mysql.ts";
 import { commandLine, isRunning } from "../src/processes.ts";
-import { stackUp } from "../src/stack.ts";
+import { stackDown, stackUp } from "../src/stack.ts";
 import { readState } from "../src/state.ts";
 
 const root = mkdtempSync(join(tmpdir(), "ferry-ready-"));
@@ -69,4 +69,30 @@ describe("how long a private server may take to answer", () => {
       expect(onDataDir).toEqual([]);
     },
   );
+});
+
+describe("a running server of the stack that is slow to answer", () => {
+  it("is kept by the next up, not replaced (an in-memory DynamoDB Local would lose its tables)", async () => {
+    const home = join(root, "busy home");
+    const progress: string[] = [];
+    const first = await stackUp({ home, parts: ["dynamodb"], onProgress: () => undefined });
+    const pid = first.dynamodb?.pid;
+    if (pid === undefined) throw new Error("DynamoDB Local did not start");
+    try {
+      // Frozen (as a process on a loaded machine, or in a long pause, answers late), and resumed 5 s later: past the
+      // 2 s the check used to give it, well inside the 30 s it gives now.
+      process.kill(pid, "SIGSTOP");
+      const resume = setTimeout(() => process.kill(pid, "SIGCONT"), 5_000);
+      try {
+        const second = await stackUp({ home, parts: ["dynamodb"], onProgress: (line) => progress.push(line) });
+        expect(second.dynamodb?.pid).toBe(pid);
+      } finally {
+        clearTimeout(resume);
+        process.kill(pid, "SIGCONT");
+      }
+      expect(progress).toEqual([expect.stringMatching(new RegExp(`^dynamodb  already running: .* \\(pid ${pid}\\)$`))]);
+    } finally {
+      await stackDown({ home });
+    }
+  });
 });
