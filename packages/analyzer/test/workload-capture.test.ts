@@ -3,7 +3,7 @@ import { connectMysql, formatMysqlUrl, parseMysqlUrl, StackError, withDatabase }
 import { useTestStack } from "@ferry/stack/testing";
 import type { Connection, RowDataPacket } from "mysql2/promise";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { captureGeneralLog } from "../src/workload/index.ts";
+import { type CaptureOptions, captureGeneralLog } from "../src/workload/index.ts";
 
 const stack = useTestStack();
 
@@ -15,22 +15,29 @@ async function logSettings(connection: Connection): Promise<{ generalLog: number
 }
 
 /**
- * Resolves once `check` is true, asking every 10 ms; fails after a minute (a ceiling for a loaded machine, not a goal).
+ * Starts a capture: `started` resolves once its window has begun (the statements sent from then on are recorded), or
+ * rejects if the capture ends first; `capture` is the capture itself.
  */
-async function soon(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within a minute`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+function startCapture(connection: Connection, options: CaptureOptions) {
+  let begun = () => {};
+  const onStart = new Promise<void>((resolve) => {
+    begun = resolve;
+  });
+  const capture = captureGeneralLog(connection, { ...options, onStart: () => begun() });
+  const started = Promise.race([
+    onStart,
+    capture.then(() => {
+      throw new Error("the capture ended before its window started");
+    }),
+  ]);
+  return { capture, started };
 }
 
-/** Resolves once the general log is on and writes to the table (asked on a connection without a database: not captured). */
-async function logIsOn(connection: Connection): Promise<void> {
-  await soon("the general log coming on", async () => {
-    const now = await logSettings(connection);
-    return now.generalLog === 1 && now.logOutput.includes("TABLE");
-  });
+/** The general log is on, to the table (asked on a connection without a database: not captured). */
+async function expectLogOn(connection: Connection): Promise<void> {
+  const now = await logSettings(connection);
+  expect(now.generalLog).toBe(1);
+  expect(now.logOutput).toContain("TABLE");
 }
 
 let admin: Connection;
@@ -55,13 +62,15 @@ describe("captureGeneralLog", () => {
     const capturer = await connectMysql(stack.serverUrl);
     const ticks: Array<[number, number]> = [];
     try {
-      const capture = captureGeneralLog(capturer, {
+      const wallStart = performance.now();
+      const { capture, started } = startCapture(capturer, {
         // Long enough for the statements below to run inside it on a loaded machine.
         seconds: 4,
         database: stack.database,
         onTick: (elapsed, seen) => ticks.push([elapsed, seen]),
       });
-      await logIsOn(admin);
+      await started;
+      await expectLogOn(admin);
       for (let id = 1; id <= 3; id++) {
         await worker.query("INSERT INTO gadgets (id, name, stock) VALUES (?, ?, ?)", [id, `gadget ${id}`, id * 10]);
       }
@@ -78,10 +87,11 @@ describe("captureGeneralLog", () => {
       await worker.query("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'mysql'");
 
       const workload = await capture;
+      const wallSeconds = (performance.now() - wallStart) / 1000;
       expect(workload.origin).toBe("general_log table");
-      // Bounds: the window is 4 s of the server's clock, read on a busy machine.
+      // Bounds: the window is 4 s of the server's clock, read on a busy machine, inside the capture's own time.
       expect(workload.seconds).toBeGreaterThanOrEqual(3.9);
-      expect(workload.seconds).toBeLessThan(60);
+      expect(workload.seconds).toBeLessThanOrEqual(wallSeconds + 0.1);
       const counts = Object.fromEntries(workload.statements.map((s) => [s.sql, s.count]));
       expect(counts).toEqual({
         "INSERT INTO gadgets (id, name, stock) VALUES (?, ?, ?)": 3,
@@ -140,11 +150,10 @@ describe("captureGeneralLog", () => {
         },
       });
       try {
-        const capture = captureGeneralLog(wrapped, { seconds: 3, database: stack.database });
-        await logIsOn(admin);
-        // The log is on once the capture has switched it on: by then the other connection is open.
-        await soon("the other connection opening (the capture switching the log on)", () => other !== undefined);
-        if (other === undefined) throw new Error("unreachable: soon() saw the other connection");
+        const { capture, started } = startCapture(wrapped, { seconds: 4, database: stack.database });
+        await started;
+        // The window starts after the log came on: by then the other connection is open.
+        if (other === undefined) throw new Error("the capture never switched the log on (was it on already?)");
         await other.query("SELECT COUNT(*) FROM db WHERE Db = 'nothing'");
         await worker.query("SELECT stock FROM gadgets WHERE id = 2");
         const workload = await capture;
@@ -163,8 +172,12 @@ describe("captureGeneralLog", () => {
     const capturer = await connectMysql(stack.serverUrl);
     try {
       const controller = new AbortController();
-      const capture = captureGeneralLog(capturer, { seconds: 30, database: stack.database, signal: controller.signal });
-      await logIsOn(admin);
+      const { capture, started } = startCapture(capturer, {
+        seconds: 30,
+        database: stack.database,
+        signal: controller.signal,
+      });
+      await started;
       await worker.query("SELECT name FROM gadgets WHERE id = 1");
       controller.abort();
       // The abort's own reason, as it is.
@@ -180,8 +193,8 @@ describe("captureGeneralLog", () => {
     await admin.query("SET GLOBAL log_output = 'FILE,TABLE'");
     const capturer = await connectMysql(stack.serverUrl);
     try {
-      const capture = captureGeneralLog(capturer, { seconds: 3, database: stack.database });
-      await logIsOn(admin);
+      const { capture, started } = startCapture(capturer, { seconds: 4, database: stack.database });
+      await started;
       expect((await logSettings(admin)).logOutput).toBe("FILE,TABLE");
       await worker.query("SELECT stock FROM gadgets WHERE id = 1");
       const workload = await capture;

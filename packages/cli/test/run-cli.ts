@@ -18,9 +18,14 @@ export type Env = Record<string, string | undefined>;
 
 /**
  * Runs `ferry ...` as a user would (a separate node process, in the repository root), with extra environment and,
- * when given, `input` on its stdin (then closed).
+ * when given, `input` on its stdin (then closed); `onStderr` sees its stderr so far each time more comes.
  */
-export function runCli(args: string[], env: Env = {}, input?: string): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  env: Env = {},
+  input?: string,
+  onStderr?: (stderr: string) => void,
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const merged: Record<string, string> = {};
     for (const [key, value] of Object.entries({ ...process.env, ...env })) if (value !== undefined) merged[key] = value;
@@ -32,6 +37,7 @@ export function runCli(args: string[], env: Env = {}, input?: string): Promise<C
     });
     child.stderr.on("data", (chunk) => {
       stderr += chunk;
+      onStderr?.(stderr);
     });
     child.once("error", reject);
     child.once("close", (code) => resolve({ code, stdout, stderr }));

@@ -22,6 +22,8 @@ export interface CaptureOptions {
   onTick?: (elapsed: number, seen: number) => void;
   /** Stops the recording early: the settings are restored and the promise rejects with the reason. */
   signal?: AbortSignal;
+  /** Called once the window has started: the statements run from then on are recorded. */
+  onStart?: () => void;
 }
 
 interface LogSettings {
@@ -50,7 +52,7 @@ export async function captureGeneralLog(connection: Connection, options: Capture
   signal?.throwIfAborted();
 
   const [settingRows] = await connection.query<RowDataPacket[]>(
-    `SELECT @@GLOBAL.general_log AS general_log, @@GLOBAL.log_output AS log_output, CONNECTION_ID() AS id, ${NOW} AS now`,
+    `SELECT @@GLOBAL.general_log AS general_log, @@GLOBAL.log_output AS log_output, CONNECTION_ID() AS id`,
   );
   const settings = settingRows[0];
   if (!settings) throw new StackError("the server did not report its general log settings");
@@ -59,7 +61,6 @@ export async function captureGeneralLog(connection: Connection, options: Capture
     logOutput: String(settings.log_output),
   };
   const self = String(settings.id);
-  const startedAt = String(settings.now);
   const outputs = previous.logOutput
     .toUpperCase()
     .split(",")
@@ -71,29 +72,31 @@ export async function captureGeneralLog(connection: Connection, options: Capture
   };
 
   const questionsAtStart = await questions(connection);
-  // The databases of the connections open before the window (a later one's Connect line is in the log).
-  const initialDatabases = await currentDatabases(connection);
 
   let changed = false;
   const restore = () => applySettings(connection, previous, "could not restore the general log settings");
-  let endedAt = startedAt;
+  let startedAt: string;
+  let endedAt: string;
+  let initialDatabases: Map<string, string>;
   try {
     if (wanted.logOutput !== previous.logOutput || !previous.generalLog) {
       changed = true;
       await applySettings(connection, wanted, "cannot switch the general log on");
-      // A connection made between that list and the log coming on is in neither: without its database, its
-      // statements would count as the analysed database's. The list once more, for the connections the first lacks.
-      for (const [thread, database] of await currentDatabases(connection)) {
-        if (!initialDatabases.has(thread)) initialDatabases.set(thread, database);
-      }
     }
+    // The window starts once the log is on, with the database of every connection open then, listed in the statement
+    // that reads the server's time: a connection made later has its Connect line in the log, inside the window. (With
+    // the list read before the log came on, a connection made in between was in neither, its database unknown, and
+    // its statements were kept as the analysed database's.)
+    const open = await currentDatabases(connection);
+    initialDatabases = open.databases;
+    startedAt = open.at ?? (await serverNow(connection));
+    options.onStart?.();
     await waitWindow(seconds, signal, async (elapsed) => {
       if (!options.onTick) return;
       const seen = Math.max(0, (await questions(connection)) - questionsAtStart);
       options.onTick(elapsed, seen);
     });
-    const [endRows] = await connection.query<RowDataPacket[]>(`SELECT ${NOW} AS now`);
-    endedAt = String(endRows[0]?.now ?? startedAt);
+    endedAt = await serverNow(connection);
   } catch (error) {
     // Put the settings back and report the first error (a missing privilege fails both ways).
     if (changed) await restore().catch(() => undefined);
@@ -155,18 +158,33 @@ function privilegeError(error: unknown, what: string): StackError | undefined {
   return new StackError(`${what}: ${message}`, { hint: PRIVILEGE_HINT, cause: error });
 }
 
-/** Thread id -> current database of the connections open now (those connected before the window). */
-async function currentDatabases(connection: Connection): Promise<Map<string, string>> {
+/**
+ * Thread id -> current database of the connections open now, and the server's time as the list was taken (its
+ * statement's start; a connection that changes database between then and the list's reading has the change both in
+ * the list and in the log, where it is read again to the same end). No time when the list cannot be read.
+ */
+async function currentDatabases(connection: Connection): Promise<{ databases: Map<string, string>; at?: string }> {
   const databases = new Map<string, string>();
   try {
     const [rows] = await connection.query<RowDataPacket[]>(
-      "SELECT ID AS id, DB AS db FROM information_schema.PROCESSLIST",
+      `SELECT ID AS id, DB AS db, ${NOW} AS now FROM information_schema.PROCESSLIST`,
     );
     for (const row of rows) databases.set(String(row.id), row.db === null ? "" : String(row.db));
+    // Our own connection is always listed, so a row carries the time.
+    const at = rows[0]?.now;
+    return at === undefined ? { databases } : { databases, at: String(at) };
   } catch {
-    // Without PROCESS the list shows only our own connection; the log's Connect and Init DB lines still tell.
+    // Without PROCESS the list shows only the account's own connections; the log's Connect and Init DB lines still tell.
+    return { databases };
   }
-  return databases;
+}
+
+/** The server's time now, as text with microseconds. */
+async function serverNow(connection: Connection): Promise<string> {
+  const [rows] = await connection.query<RowDataPacket[]>(`SELECT ${NOW} AS now`);
+  const now = rows[0]?.now;
+  if (now === undefined) throw new StackError("the server did not report its time");
+  return String(now);
 }
 
 /** The server's count of statements run (all connections). */

@@ -169,13 +169,15 @@ Examples:
       const stop = () => abort.abort();
       process.once("SIGINT", stop);
       try {
-        note(
-          `recording statements on ${database} for ${options.seconds} s (Ctrl-C cancels; the server's log settings are restored either way)`,
-        );
         const workload = await captureGeneralLog(connection, {
           seconds: options.seconds,
           database,
           signal: abort.signal,
+          // Once the log is on: what is run on the database from this line on is recorded.
+          onStart: () =>
+            note(
+              `recording statements on ${database} for ${options.seconds} s (Ctrl-C cancels; the server's log settings are restored either way)`,
+            ),
           onTick: (elapsed) => bar.update("recording", Math.min(Math.round(elapsed), options.seconds), options.seconds),
         }).catch((error: unknown) => {
           if (!abort.signal.aborted) throw error;
