@@ -174,7 +174,9 @@ describe("ferry stack", { timeout: 900_000 }, () => {
       expect(rows).toEqual([
         {
           dir: `${join(home, "mysql")}/`,
-          tmp: expect.stringMatching(new RegExp(`^${tmpdir()}/ferry-mysql-[0-9a-f]{12}\\.tmp$`)),
+          tmp: expect.stringMatching(
+            new RegExp(`^${tmpdir().replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/ferry-mysql-[0-9a-f]{12}\\.tmp$`),
+          ),
           users: expect.any(String),
         },
       ]);

@@ -297,7 +297,10 @@ function prepareDataDir(dataDir: string, installDb: string, asRoot: boolean, pro
  */
 function serverTmpdirPath(dataDir: string): string {
   const beside = `${resolve(dataDir)}.tmp`;
-  if (!/[\s:]/.test(beside)) return beside;
+  return /[\s:]/.test(beside) ? systemTmpdirPath(dataDir) : beside;
+}
+
+function systemTmpdirPath(dataDir: string): string {
   return join(tmpdir(), `ferry-mysql-${createHash("sha256").update(dataDir).digest("hex").slice(0, 12)}.tmp`);
 }
 
@@ -307,9 +310,10 @@ function serverTmpdir(dataDir: string): string {
   return dir;
 }
 
-/** Removes the temporary folder of a MariaDB on `dataDir` once it has stopped. */
+/** Removes the temporary folder of a MariaDB on `dataDir` once it has stopped (where an earlier ferry put it too). */
 export function removeServerTmpdir(dataDir: string): void {
   rmSync(serverTmpdirPath(dataDir), { recursive: true, force: true });
+  rmSync(systemTmpdirPath(dataDir), { recursive: true, force: true });
 }
 
 /**

@@ -275,7 +275,7 @@ export async function stopStack(home: string, options: Omit<StackDownOptions, "h
     progress(`mysql     stopped a MariaDB left running on ${mysqlDir} (pid ${stray})`);
   }
   const stopped = [...new Set(processes.map((stoppedProcess) => stoppedProcess.name))];
-  // The stopped server's temporary folder (in the system's temp directory, not under home).
+  // The stopped server's temporary folder (beside its data folder, or in the system's temp folder).
   if (stopped.includes("mysql")) removeServerTmpdir(state.mysql?.dataDir ?? mysqlDir);
   removeState(home);
   if (options.purge) {
@@ -286,6 +286,8 @@ export async function stopStack(home: string, options: Omit<StackDownOptions, "h
     for (const dir of ["mysql", "dynamodb", "logs", ...leftovers]) {
       rmSync(join(home, dir), { recursive: true, force: true });
     }
+    // A server that was not stopped here (it had died) leaves its temporary folder.
+    removeServerTmpdir(state.mysql?.dataDir ?? mysqlDir);
     progress(`purged    data and logs under ${home}`);
   }
   return { stopped, processes };

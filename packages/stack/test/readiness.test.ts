@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
@@ -71,8 +72,19 @@ describe("how long a private server may take to answer", () => {
   );
 });
 
+/** Lets a stopped process go on (it may be gone: a server replaced is what the test below guards against). */
+function resume(pid: number): void {
+  try {
+    process.kill(pid, "SIGCONT");
+  } catch {
+    // Gone.
+  }
+}
+
 describe("a running server of the stack that is slow to answer", () => {
-  it("is kept by the next up, not replaced (an in-memory DynamoDB Local would lose its tables)", async () => {
+  it("is kept by the next up, not replaced (an in-memory DynamoDB Local would lose its tables)", {
+    timeout: 900_000,
+  }, async () => {
     const home = join(root, "busy home");
     const progress: string[] = [];
     const first = await stackUp({ home, parts: ["dynamodb"], onProgress: () => undefined });
@@ -80,15 +92,15 @@ describe("a running server of the stack that is slow to answer", () => {
     if (pid === undefined) throw new Error("DynamoDB Local did not start");
     try {
       // Frozen (as a process on a loaded machine, or in a long pause, answers late), and resumed 5 s later: past the
-      // 2 s the check used to give it, well inside the 30 s it gives now.
+      // 2 s the check used to give it, well inside the 30 s it gives now. The resuming is a process of its own, so
+      // that it happens even if this one is gone by then.
       process.kill(pid, "SIGSTOP");
-      const resume = setTimeout(() => process.kill(pid, "SIGCONT"), 5_000);
+      spawn("sh", ["-c", `sleep 5; kill -CONT ${pid} 2>/dev/null`], { detached: true, stdio: "ignore" }).unref();
       try {
         const second = await stackUp({ home, parts: ["dynamodb"], onProgress: (line) => progress.push(line) });
         expect(second.dynamodb?.pid).toBe(pid);
       } finally {
-        clearTimeout(resume);
-        process.kill(pid, "SIGCONT");
+        resume(pid);
       }
       expect(progress).toEqual([expect.stringMatching(new RegExp(`^dynamodb  already running: .* \\(pid ${pid}\\)$`))]);
     } finally {

@@ -69,10 +69,16 @@ async function main(): Promise<void> {
       return;
     }
   }
+  // What ran before is told by its pid: `up` keeps a server that answers slowly, which Ctrl-C must leave running.
   const before = await stackStatus();
-  const wasUp = new Set(before.filter((part) => part.answering).map((part) => part.name));
+  const pidBefore = new Map(before.filter((part) => part.running).map((part) => [part.name, part.pid]));
   const state = await stackUp({ onProgress: (line) => console.log(line) });
-  const startedNow = (["mysql", "dynamodb"] as const).filter((name) => state[name]?.startedByFerry && !wasUp.has(name));
+  const startedNow = (["mysql", "dynamodb"] as const).filter(
+    (name) =>
+      state[name]?.startedByFerry && (state[name]?.pid === undefined || pidBefore.get(name) !== state[name]?.pid),
+  );
+  // A server that ran before and runs on (an outside one too): the stack was up, and stays up after Ctrl-C.
+  const keptFromBefore = [...pidBefore].some(([name, pid]) => state[name] !== undefined && state[name]?.pid === pid);
   const serverUrl = state.mysql?.url;
   const endpoint = state.dynamodb?.url;
   if (!serverUrl || !endpoint) throw new Error("the stack came up without MySQL or DynamoDB");
@@ -118,7 +124,7 @@ async function main(): Promise<void> {
     await Promise.all([store.close(), admin.close()]);
     // The stack goes down only when this run brought all of it up; a part that ran before keeps running.
     const ours = (["mysql", "dynamodb"] as const).filter((name) => state[name]?.startedByFerry);
-    if (startedNow.length > 0 && startedNow.length === ours.length && wasUp.size === 0) {
+    if (startedNow.length > 0 && startedNow.length === ours.length && !keptFromBefore) {
       await stackDown({ onProgress: (line) => console.log(line) });
     } else console.log("the stack keeps running (it was up before): `pnpm ferry stack down` stops it");
     process.exit(0);
