@@ -297,23 +297,25 @@ export async function stopStack(home: string, options: Omit<StackDownOptions, "h
 export async function stackStatus(options: { home?: string } = {}): Promise<PartStatus[]> {
   const home = options.home ?? ferryHome();
   const state = readState(home);
-  const result: PartStatus[] = [];
-  for (const name of ["mysql", "dynamodb"] as const) {
-    const part = state[name];
-    if (!part) continue;
-    const running = part.startedByFerry ? ownedRuns(home, name, part) : true;
-    const problem = running ? await partProblem(name, part, STATUS_PROBE_MS) : "not running";
-    result.push({
-      name,
-      url: part.url,
-      startedByFerry: part.startedByFerry,
-      pid: part.pid,
-      running,
-      answering: problem === undefined,
-      problem,
-    });
-  }
-  return result;
+  // Both asked at once: a slow server costs its own wait only.
+  const parts = await Promise.all(
+    (["mysql", "dynamodb"] as const).map(async (name): Promise<PartStatus | undefined> => {
+      const part = state[name];
+      if (!part) return undefined;
+      const running = part.startedByFerry ? ownedRuns(home, name, part) : true;
+      const problem = running ? await partProblem(name, part, STATUS_PROBE_MS) : "not running";
+      return {
+        name,
+        url: part.url,
+        startedByFerry: part.startedByFerry,
+        pid: part.pid,
+        running,
+        answering: problem === undefined,
+        problem,
+      };
+    }),
+  );
+  return parts.filter((part): part is PartStatus => part !== undefined);
 }
 
 export function stackIsEmpty(home = ferryHome()): boolean {
