@@ -27,8 +27,9 @@ export function ferryVitestConfig(options: { stack?: boolean; isolate?: boolean 
       isolate: options.isolate ?? false,
       env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
       // expect.poll's own default is 1 s: too short for a round trip through a store (a page's form posted, a
-      // heartbeat written) on CI's loaded cores. A ceiling, not a speed goal; a poll that needs less stops sooner.
-      expect: { poll: { timeout: 60_000, interval: 50 } },
+      // heartbeat written) on CI's loaded cores, where a 60 s wait once ran out. A ceiling, not a speed goal; a poll that
+      // needs less stops sooner.
+      expect: { poll: { timeout: 120_000, interval: 50 } },
     },
   });
 }

@@ -162,7 +162,7 @@ describe("an operator in Chromium", { timeout: 600_000 }, () => {
         await expect
           .poll(() => page.locator(".notice.ok").textContent())
           .toBe("The backfill started: this console's worker is on it.");
-        await expect.poll(() => page.locator("[data-chart] .uplot canvas").count(), { timeout: 60_000 }).toBe(1);
+        await expect.poll(() => page.locator("[data-chart] .uplot canvas").count()).toBe(1);
         await fitsWidth(page);
         await shot(page, `${size.name}-5-backfill-live.png`);
         const lastRun = page.locator("section[aria-label='runs'] tbody tr").first();
@@ -173,7 +173,7 @@ describe("an operator in Chromium", { timeout: 600_000 }, () => {
               await page.reload();
               return [(await lastRun.textContent()) ?? "", (await page.locator("[data-worker]").textContent()) ?? ""];
             },
-            { timeout: 60_000, interval: 500 },
+            { interval: 500 },
           )
           .toEqual([
             expect.stringMatching(/ada\s*finished/),
@@ -192,9 +192,7 @@ describe("an operator in Chromium", { timeout: 600_000 }, () => {
         await expect.poll(() => page.locator("h1").textContent()).toBe("Validation reports");
         await page.getByLabel("User", { exact: true }).check();
         await page.getByRole("button", { name: "Run a validation" }).click();
-        await expect
-          .poll(() => page.locator("[data-check]").getAttribute("data-check"), { timeout: 60_000 })
-          .toBe("done");
+        await expect.poll(() => page.locator("[data-check]").getAttribute("data-check")).toBe("done");
         expect(await page.locator("[data-check]").textContent()).toContain(
           "1 difference (1 missing, 0 extra, 0 mismatched)",
         );
@@ -211,9 +209,7 @@ describe("an operator in Chromium", { timeout: 600_000 }, () => {
         await shot(page, `${size.name}-7-inspector.png`);
         await page.goBack();
         await page.getByRole("button", { name: "Repair User and validate again" }).click();
-        await expect
-          .poll(() => page.locator("[data-check]").getAttribute("data-check"), { timeout: 60_000 })
-          .toBe("done");
+        await expect.poll(() => page.locator("[data-check]").getAttribute("data-check")).toBe("done");
         expect(await page.locator("[data-check]").textContent()).toMatch(
           /repair .* 1 repaired, 0 failed; after: clean/s,
         );
@@ -223,16 +219,14 @@ describe("an operator in Chromium", { timeout: 600_000 }, () => {
         await addShadowMinute(stack.dynamodb(), tablePrefix, Date.now(), { comparisons: 1200, mismatches: 1 });
         await page.getByRole("link", { name: "Shadow reads" }).click();
         await expect.poll(() => page.locator("h1").textContent()).toBe("Shadow reads");
-        await expect.poll(() => page.locator("[data-shadow-chart] .uplot canvas").count(), { timeout: 60_000 }).toBe(1);
+        await expect.poll(() => page.locator("[data-shadow-chart] .uplot canvas").count()).toBe(1);
         await fitsWidth(page);
         await shot(page, `${size.name}-8-shadow.png`);
         await page.getByRole("link", { name: "Outbox" }).click();
         await expect.poll(() => page.locator("h1").textContent()).toBe("Outbox");
         expect(await page.locator("main").textContent()).toContain("Phase 2: replays go to DynamoDB");
         await page.getByRole("button", { name: "Drain now" }).click();
-        await expect
-          .poll(() => page.locator("[data-drain]").getAttribute("data-drain"), { timeout: 60_000 })
-          .toBe("done");
+        await expect.poll(() => page.locator("[data-drain]").getAttribute("data-drain")).toBe("done");
         await fitsWidth(page);
         await shot(page, `${size.name}-9-outbox.png`);
         await page.getByRole("link", { name: "Accounts" }).click();

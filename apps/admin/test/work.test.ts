@@ -51,7 +51,7 @@ async function consoleWithStores(name: string) {
   return { console, tablePrefix, ledger: new BackfillLedger(stack.dynamodb(), { tablePrefix }) };
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 240_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -69,7 +69,8 @@ interface Worker {
   runId?: string;
 }
 
-describe("the console's work on the stores", () => {
+// Each test waits for a backfill, a validation or a repair, each up to 4 minutes on loaded cores: a ceiling, not a goal.
+describe("the console's work on the stores", { timeout: 900_000 }, () => {
   it("starts a backfill, stops it for every worker, resumes it, and it finishes; each step is in the audit trail", async () => {
     const { console, ledger } = await consoleWithStores("bf");
     const ada = await console.logIn("ada");

@@ -199,5 +199,5 @@ describe("the backfill while the store runs", () => {
     expect(done.emailChanges).toBeGreaterThanOrEqual(10);
     expect(done.deletes).toBeGreaterThanOrEqual(3);
     expect(await differences()).toEqual([]);
-  }, 120_000);
+  }, 600_000);
 });

@@ -48,7 +48,7 @@ beforeAll(async () => {
     { contract: "inferred-shop", who: "test" },
   );
   expect(result.report.state).toBe("finished");
-}, 120_000);
+}, 600_000);
 afterAll(async () => {
   await connection.end();
 });

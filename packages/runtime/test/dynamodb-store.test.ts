@@ -35,7 +35,7 @@ beforeAll(async () => {
   const client = stack.dynamodb();
   await applyTables(client, contract, { prefix: stack.tablePrefix });
   store = new DynamoEntityStore(client, codec, { tablePrefix: stack.tablePrefix });
-}, 120_000);
+}, 600_000);
 
 function user(id: bigint, overrides: EntityValue = {}): EntityValue {
   return {

@@ -23,7 +23,7 @@ beforeAll(async () => {
   const contract = await loadValidContract(contractFile);
   codec = createCodec(contract);
   store = new MysqlEntityStore(await stack.mysql(), codec);
-}, 120_000);
+}, 600_000);
 
 const USER_COLUMNS =
   "`id`, `username`, `email`, `password_hash`, `first_name`, `last_name`, `is_seller`, `created_at`, `updated_at`";

@@ -560,7 +560,7 @@ describe("a process that stops", () => {
     expect(p.state()).toMatchObject({ running: true, draining: true });
     // It goes on refreshing and writing its heartbeat, which counts the write in flight.
     const beats = p.state().heartbeats;
-    await expect.poll(() => p.state().heartbeats, { timeout: 10_000 }).toBeGreaterThan(beats);
+    await expect.poll(() => p.state().heartbeats).toBeGreaterThan(beats);
     expect((await watcher.fleet()).instances).toMatchObject([{ instanceId: "p", inFlight: 1 }]);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(draining.state.settled).toBe(false);

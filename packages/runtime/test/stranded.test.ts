@@ -288,7 +288,7 @@ async function lockWaits(pool: ReturnType<typeof createMysqlPool>): Promise<numb
   return Number(rows[0]?.n ?? 0);
 }
 
-async function until(what: string, check: () => Promise<boolean>, deadlineMs = 30_000): Promise<void> {
+async function until(what: string, check: () => Promise<boolean>, deadlineMs = 240_000): Promise<void> {
   const deadline = Date.now() + deadlineMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
