@@ -75,9 +75,41 @@ describe("CachedPhase", () => {
     }
   });
 
+  it("a version first read again after a late heartbeat counts as seen at that refresh", async () => {
+    const name = "late_confirm";
+    const clock = { offset: 0 };
+    const store = processStore(name);
+    const cached = await started(store, {
+      app: "store",
+      refreshMs: 3_600_000,
+      staleAfterMs: 3000,
+      now: () => Date.now() + clock.offset,
+    });
+    const admin = processStore(name);
+    // The next refresh's heartbeat comes later than the stale limit, and the phase changes while it is written: the
+    // phase is read once more after it, and that read finds the new version.
+    clock.offset = 10_000;
+    let moved = false;
+    store.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (!moved && context.commandName === "PutItemCommand") {
+          moved = true;
+          await admin.set(2, { who });
+        }
+        return next(args);
+      },
+      { step: "initialize", name: "move_during_heartbeat" },
+    );
+    const before = cached.state().refreshes;
+    expect(await cached.refresh()).toBe(true);
+    expect(moved).toBe(true);
+    expect(cached.phase()).toBe(2);
+    expect(cached.state()).toMatchObject({ refreshes: before + 1, versionSeenAtRefresh: before + 1 });
+  });
+
   it("writes a heartbeat with the version it has seen, and removes it at stop()", async () => {
     const store = processStore("heartbeat");
-    const cached = await started(store, { app: "admin", refreshMs: 60_000, instanceId: "admin-1" });
+    const cached = await started(store, { app: "admin", refreshMs: 3_600_000, instanceId: "admin-1" });
     const table = await store.table();
     const read = () =>
       store.client.send(
@@ -134,9 +166,11 @@ describe("CachedPhase", () => {
     expect(cached.phase()).toBe(2);
     // Started: a phase read and a heartbeat that worked.
     expect(new Set(worked)).toEqual(new Set(["phase", "heartbeat"]));
-    const workedBefore = worked.length;
 
     await store.client.send(new DeleteTableCommand({ TableName: await store.table() }));
+    // A refresh in flight while the table went may still have worked; this one (queued behind it) cannot.
+    expect(await cached.refresh()).toBe(false);
+    const workedBefore = worked.length;
     await eventually("two refreshes have failed", () => cached.state().failures >= 2);
     const state = cached.state();
     expect(cached.phase()).toBe(2);

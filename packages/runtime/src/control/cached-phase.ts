@@ -367,6 +367,10 @@ export class CachedPhase implements PhaseSource {
   private async confirm(beat: number): Promise<void> {
     const loaded = await this.read();
     if (loaded === undefined) return;
+    // A version first seen here was seen at this refresh, as one the refresh's own read found.
+    if (this.cached === undefined || loaded.version !== this.cached.version) {
+      this.counts.versionSeenAtRefresh = this.counts.refreshes;
+    }
     this.cached = loaded;
     this.inTouchAt = beat;
   }
