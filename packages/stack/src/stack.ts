@@ -105,7 +105,8 @@ export async function stackUp(options: StackUpOptions = {}): Promise<StackState>
       if (!wants("mysql")) {
         // not asked for
       } else if (mysqlUrl) {
-        const problem = await mysqlProblem(mysqlUrl);
+        // A server of the user's own gets as long to answer as a running one of ferry's (a busy one is not a dead one).
+        const problem = await mysqlProblem(mysqlUrl, REUSE_PROBE_MS);
         if (problem) {
           throw new StackError(`MYSQL_URL ${redactMysqlUrl(mysqlUrl)} does not answer: ${problem}`, {
             hint: "check that the server runs and the URL is right, or unset MYSQL_URL to let ferry start a private MariaDB",
@@ -137,7 +138,7 @@ export async function stackUp(options: StackUpOptions = {}): Promise<StackState>
       if (!wants("dynamodb")) {
         // not asked for
       } else if (dynamodbEndpoint) {
-        if (!(await dynamoDbAnswers(dynamodbEndpoint, 5_000))) {
+        if (!(await dynamoDbAnswers(dynamodbEndpoint, REUSE_PROBE_MS))) {
           throw new StackError(`DYNAMODB_ENDPOINT ${dynamodbEndpoint} does not answer ListTables`, {
             hint: "check the endpoint, or unset DYNAMODB_ENDPOINT to let ferry start DynamoDB Local",
           });
@@ -329,8 +330,9 @@ export function displayUrl(url: string): string {
 
 /**
  * How long a running server may take to answer before `status` calls it not answering, and before `up` calls it
- * hung and starts another in its place (losing an in-memory DynamoDB Local's tables). A server that is down is told at
- * once (its port refuses); these only bound one that is up and slow, as on a loaded machine, where 2 s was too short.
+ * hung and starts another in its place (losing an in-memory DynamoDB Local's tables), or refuses a server given by
+ * MYSQL_URL or DYNAMODB_ENDPOINT. A server that is down is told at once (its port refuses); these only bound one
+ * that is up and slow, as on a loaded machine, where 2 s was too short.
  */
 const STATUS_PROBE_MS = 10_000;
 const REUSE_PROBE_MS = 30_000;
