@@ -208,7 +208,7 @@ export async function runJourney(options: JourneyOptions): Promise<JourneyResult
     const validations: Array<{ phase: number; report: ValidationJson }> = [];
     const backfills: JourneyReport["backfills"] = [];
     const summaries: LoadSummary[] = [];
-    // A move waits for the fleet at most 2 minutes (the default is 30 s): on a loaded machine (CI's 2 cores running
+    // A move waits for the fleet at most 5 minutes (the default is 30 s): on a loaded machine (CI's 2 cores running
     // every suite) the fleet's outbox, after a store restarted, took longer than 30 s to replay.
     const phaseSet = (to: number, reason: string, extra: string[] = []) =>
       cli(`phase -> ${to}`, [

@@ -52,7 +52,7 @@ export async function testConsole(
     progressEveryMs: 100,
     sessionSecret: "a test secret that is long enough",
     secureCookies: false,
-    loginLimits: { perAddress: 1000, perAccount: 5, windowMs: 60_000 },
+    loginLimits: { perAddress: 1000, perAccount: 5, windowMs: 3_600_000 },
     now: () => clock.now,
     log: () => {},
     ...options,

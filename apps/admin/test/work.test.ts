@@ -124,7 +124,7 @@ describe("the console's work on the stores", { timeout: 900_000 }, () => {
     // Started from the form: Users only, slowly, so that it can be stopped on the way.
     const started = await console.request("/backfill/start", {
       cookie: ada,
-      ...form({ entities: "User", rate: "60" }),
+      ...form({ entities: "User", rate: "10" }),
     });
     expect(started.status).toBe(303);
     expect(started.headers.get("location")).toBe("/backfill?done=started");
@@ -183,7 +183,7 @@ describe("the console's work on the stores", { timeout: 900_000 }, () => {
     // Recorded by the ledger itself, as a run driven from the CLI is.
     const trail = await console.trail.page({ kind: "backfill" });
     expect(trail.entries.map((entry) => [entry.who, entry.what]).reverse()).toEqual([
-      ["ada", `backfill run ${open.id} started (User, at most 60 items/s)`],
+      ["ada", `backfill run ${open.id} started (User, at most 10 items/s)`],
       ["ada", `backfill run ${open.id} stopped (its workers give their segments back after the page under way)`],
       ["ada", `backfill run ${open.id} resumed`],
       ["ada", `backfill run ${open.id} finished: 150 rows written, 0 skipped, 0 rejected`],
@@ -299,7 +299,7 @@ describe("the console's work on the stores", { timeout: 900_000 }, () => {
     await console.phases.set(2, { who: "ada", force: true, reason: "test setup" });
     const started = await console.request("/api/backfill/start", {
       cookie: ada,
-      ...json({ entities: ["User"], rate: 60 }),
+      ...json({ entities: ["User"], rate: 10 }),
     });
     expect(started.status).toBe(202);
     await until("rows written", async () => {

@@ -14,7 +14,9 @@ export async function setPhase(stack: TestStack, tablePrefix: string, to: Phase)
   const phases = new PhaseStore(stack.dynamodb(), { tablePrefix });
   const state = await phases.get();
   if (state.phase === to) return;
-  await phases.set(to, { who: "test", reason: "backfill test", force: true, confirm: to === 5 });
+  // The move may wait for the test's processes as long as CI's loaded cores make it take (a ceiling, not a goal); with
+  // the default 30 s, one whose heartbeat aged past the stale limit would make a move of the authority give up at once.
+  await phases.set(to, { who: "test", reason: "backfill test", force: true, confirm: to === 5, waitMs: 240_000 });
 }
 
 /**

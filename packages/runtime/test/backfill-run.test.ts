@@ -42,7 +42,8 @@ describe("ferry backfill run", () => {
   for (const kind of ["live", "silent"] as const) {
     it(`is refused while a ${kind} process still runs phase 1, naming it`, async () => {
       await setPhase(stack, stack.tablePrefix, 2);
-      // A silent one was last heard from 10 s ago, but its write lease runs 20 s more: it may still write under phase 1.
+      // A silent one was last heard from 10 s ago, but its write lease runs on (for longer than the test may take on a
+      // loaded machine): it may still write under phase 1.
       const lastSeen = new Date(Date.now() - (kind === "silent" ? 10_000 : 0)).toISOString();
       const heartbeat = heartbeatItem(
         {
@@ -54,7 +55,7 @@ describe("ferry backfill run", () => {
           inFlight: 0,
           startedAt: lastSeen,
           lastSeen,
-          writesUntil: new Date(Date.parse(lastSeen) + 30_000).toISOString(),
+          writesUntil: new Date(Date.parse(lastSeen) + 600_000).toISOString(),
         },
         60,
       );

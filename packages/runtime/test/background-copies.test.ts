@@ -143,10 +143,7 @@ describe("background copies", () => {
     const created = await router.create<{ id: bigint; firstName: string }>("User", user("early"));
     // Answered: MySQL has it, DynamoDB not yet (its copy waits at the gate); the intent is on record (in flight), the
     // ticket still open.
-    for (let waited = 0; gate.state.entered < 1 && waited < 5_000; waited += 5) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-    expect(gate.state.entered).toBe(1);
+    await expect.poll(() => gate.state.entered).toBe(1);
     expect((await stores.mysql.get("User", { id: created.id }))?.firstName).toBe("In");
     expect(await stores.dynamodb.get("User", { id: created.id })).toBeUndefined();
     expect(copies.size).toBe(1);

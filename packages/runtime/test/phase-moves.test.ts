@@ -52,6 +52,9 @@ async function started(store: PhaseStore, options: CachedPhaseOptions): Promise<
   return cached;
 }
 
+/** How long the barrier tests' moves may wait for the fleet: a ceiling for CI's loaded cores, not a goal. */
+const MOVE_CEILING_MS = 240_000;
+
 /** A store in phase 3 whose 3 -> 4 preconditions hold (the outbox as `waiting` says). */
 async function readyForCutover(name: string, waiting: { mysql: number; dynamodb: number }, options = {}) {
   // Every process of the test's fleet counts, however slow the machine (staleness is tested elsewhere).
@@ -104,7 +107,7 @@ describe("the barrier of 3 -> 4", () => {
     const draining = progressWhere(
       (p) => p.waitingFor.join() === `store@${host} (a) has 1 write in flight under phase 3`,
     );
-    const move = tracked(mover.set(4, { who, onProgress: draining.report }));
+    const move = tracked(mover.set(4, { who, waitMs: MOVE_CEILING_MS, onProgress: draining.report }));
     const progress = await draining.seen;
     expect(progress).toMatchObject({ from: 3, to: 4, version: before + 1, live: 2 });
 
@@ -159,6 +162,7 @@ describe("the barrier of 3 -> 4", () => {
       const move = tracked(
         mover.set(to, {
           who,
+          waitMs: MOVE_CEILING_MS,
           onProgress: (p) => {
             draining.report(p);
             replaying.report(p);
@@ -192,7 +196,7 @@ describe("the barrier of 3 -> 4", () => {
     );
     // A replay began before the announcement; another begins while the move waits: neither is held.
     const first = a.beginReplay();
-    const move = tracked(mover.set(4, { who, onProgress: replaying.report }));
+    const move = tracked(mover.set(4, { who, waitMs: MOVE_CEILING_MS, onProgress: replaying.report }));
     await replaying.seen;
     const second = a.beginReplay();
     expect([first.phase, second.phase]).toEqual([3, 3]);
@@ -211,8 +215,14 @@ describe("the barrier of 3 -> 4", () => {
       { mysql: 0, dynamodb: 0 },
       { now: () => Date.now() + clock.offset, staleAfterMs: 3_600_000 },
     );
-    // Refreshes only when told to: it never sees the announcement.
-    const silent = await started(processStore(name), { app: "store", refreshMs: 3_600_000, instanceId: "silent" });
+    // Refreshes only when told to: it never sees the announcement. Its lease outlasts the test however slow the
+    // machine.
+    const silent = await started(processStore(name), {
+      app: "store",
+      refreshMs: 3_600_000,
+      instanceId: "silent",
+      writeLeaseMs: 600_000,
+    });
     const unacked = progressWhere((p) => {
       const stuck = p.waitingFor.join() === `store@${host} (silent) has not taken the announcement yet`;
       // Time runs out for the mover: its next look at the fleet is past the deadline.
@@ -424,13 +434,15 @@ describe("a process out of touch with the control table", () => {
 
   it("within its write lease: a silent process writes on, a move of the authoritative store waits for it until the lease is over, then commits without it", async () => {
     const name = "silent_lease";
-    const moverClock = { offset: 0 };
+    // The mover's clock: real time until t0, then t0 plus the offsets the test sets (however long the test takes).
+    const moverClock: { base?: number; offset: number } = { offset: 0 };
     const mover = await readyForCutover(
       name,
       { mysql: 0, dynamodb: 0 },
-      { staleAfterMs: 3000, now: () => Date.now() + moverClock.offset },
+      { staleAfterMs: 3000, now: () => (moverClock.base ?? Date.now()) + moverClock.offset },
     );
     const t0 = Date.now();
+    moverClock.base = t0;
     const clock = { offset: 0 };
     const store = processStore(name);
     const p = await started(store, {
@@ -471,8 +483,8 @@ describe("a process out of touch with the control table", () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(move.state.settled).toBe(false);
     // Past p's lease but within the margin (2 s) the move still waits: the mover's clock set to 20.5 s after p was
-    // last in touch, whatever real time the test has taken so far (a loaded machine once took over a second).
-    moverClock.offset = 20_500 - (Date.now() - t0);
+    // last in touch.
+    moverClock.offset = 20_500;
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(move.state.settled).toBe(false);
 
@@ -485,10 +497,11 @@ describe("a process out of touch with the control table", () => {
 
   it("a move within MySQL's side is refused while a silent process has not picked up the current version", async () => {
     const name = "silent_behind";
-    const moverClock = { offset: 0 };
-    const mover = processStore(name, { staleAfterMs: 3000, now: () => Date.now() + moverClock.offset });
-    const store = processStore(name);
     const t0 = Date.now();
+    // The mover's clock: t0 plus the offsets the test sets, however long the test takes.
+    const moverClock = { offset: 0 };
+    const mover = processStore(name, { staleAfterMs: 3000, now: () => t0 + moverClock.offset });
+    const store = processStore(name);
     const p = await started(store, {
       app: "store",
       refreshMs: 3_600_000,
@@ -551,7 +564,7 @@ describe("a process that stops", () => {
   it("drains first: takes no new write, keeps its heartbeat (its write in flight counted) until stop()", async () => {
     const name = "drain";
     const watcher = processStore(name, { staleAfterMs: 3_600_000 });
-    const p = await started(processStore(name), { app: "store", refreshMs: 50, instanceId: "p", stopDrainMs: 30_000 });
+    const p = await started(processStore(name), { app: "store", refreshMs: 50, instanceId: "p", stopDrainMs: 200_000 });
     const ticket = await p.beginWrite();
     const draining = tracked(p.drain());
     await expect(p.beginWrite()).rejects.toThrow(
@@ -579,7 +592,7 @@ describe("a process that stops", () => {
       app: "store",
       refreshMs: 3_600_000,
       instanceId: "draining",
-      stopDrainMs: 30_000,
+      stopDrainMs: 200_000,
     });
     const ids = async () => (await watcher.fleet()).instances.map((instance) => instance.instanceId);
     expect(await ids()).toEqual(["draining"]);

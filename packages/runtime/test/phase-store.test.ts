@@ -22,9 +22,15 @@ const who = "tester@ci";
 const setup = { who, force: true, reason: "test setup" } as const;
 
 /** A phase store of its own (its own control table), so tests do not see each other's changes. */
-function freshStore(name: string): PhaseStore {
-  return new PhaseStore(stack.dynamodb(), { tablePrefix: `${stack.tablePrefix}${name}_` });
+function freshStore(name: string, options: { staleAfterMs?: number } = {}): PhaseStore {
+  return new PhaseStore(stack.dynamodb(), { tablePrefix: `${stack.tablePrefix}${name}_`, ...options });
 }
+
+/**
+ * A process that never refreshes writes one heartbeat: on CI's loaded cores that one can be older than the 3 s default
+ * by the time the move reads the fleet, and the process would count as silent (the move is refused in other words).
+ */
+const LIVE_ALL_TEST = { staleAfterMs: 600_000 };
 
 /** The refusal `promise` rejects with (failing the test when it is not a PhaseChangeRefused). */
 async function refusal(promise: Promise<unknown>): Promise<PhaseChangeRefused> {
@@ -358,7 +364,7 @@ describe("PhaseStore", () => {
 
 describe("guard rails that hold both ways", () => {
   it("refuses a move while a running process has not picked up the current version", async () => {
-    const store = freshStore("lagging");
+    const store = freshStore("lagging", LIVE_ALL_TEST);
     // A process that read the phase once and (for this test) does not refresh again.
     const lagging = new CachedPhase(store, { app: "store", refreshMs: 3_600_000 });
     await lagging.start();
@@ -468,7 +474,7 @@ describe("what each move needs, forward and back", () => {
   });
 
   it("4 -> 3 needs the fleet on the current version, as moves forward do", async () => {
-    const store = freshStore("back_fleet");
+    const store = freshStore("back_fleet", LIVE_ALL_TEST);
     await store.set(4, setup);
     const lagging = new CachedPhase(store, { app: "store", refreshMs: 3_600_000 });
     await lagging.start();

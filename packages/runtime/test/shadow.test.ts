@@ -307,7 +307,7 @@ describe("ShadowReader", () => {
     const hangs: NodeJS.Timeout[] = [];
     const signals: AbortSignal[] = [];
     let shadowsSettled = 0;
-    /** A shadow read that hangs for 5 s, ignoring its abort signal. */
+    /** A shadow read that hangs for longer than the test may take, ignoring its abort signal (cleared at the end). */
     const hanging = (signal: AbortSignal) => {
       signals.push(signal);
       return new Promise<EntityValue>((resolve) => {
@@ -315,7 +315,7 @@ describe("ShadowReader", () => {
           setTimeout(() => {
             shadowsSettled++;
             resolve(item);
-          }, 5000),
+          }, 600_000),
         );
       });
     };

@@ -25,13 +25,22 @@ export function useStore(
 ): StoreFixture {
   const stack = useTestStack();
   let running: RunningStore | undefined;
-  const phases = () => new PhaseStore(stack.dynamodb(), { tablePrefix: stack.tablePrefix });
+  // The store's process counts as live however slow the machine (its heartbeat may age past the 3 s default on CI's
+  // loaded cores, and a move that changes the authoritative store would then wait out its lease or give up at once).
+  const phases = () => new PhaseStore(stack.dynamodb(), { tablePrefix: stack.tablePrefix, staleAfterMs: 600_000 });
   const setPhase = async (to: Phase) => {
     const store = phases();
     let state = await store.get();
     while (state.phase !== to) {
       const next = (state.phase < to ? state.phase + 1 : state.phase - 1) as Phase;
-      state = await store.set(next, { who: "test", reason: "store test", force: true, confirm: next === 5 });
+      state = await store.set(next, {
+        who: "test",
+        reason: "store test",
+        force: true,
+        confirm: next === 5,
+        // The fleet's drain and outbox may take long on a loaded machine: a ceiling, not a goal.
+        waitMs: 240_000,
+      });
     }
     if (running !== undefined) {
       await running.fleet.phase.refresh();
@@ -63,7 +72,8 @@ export function useStore(
       // shadow read or its recheck (10 times the budget) into a timeout, nor a difference into a mismatch.
       shadowBudgetMs: 1_000,
       sessionSecret: "a test secret that is long enough to sign sessions",
-      loginLimits: options.loginLimits ?? { perAccount: 5, perAddress: 1000, windowMs: 60_000 },
+      // An hour's window: a test's log-ins (scrypt each) could span more than a minute on a loaded machine.
+      loginLimits: options.loginLimits ?? { perAccount: 5, perAddress: 1000, windowMs: 3_600_000 },
       log: process.env.STORE_TEST_LOG ? (message, error) => console.error(message, error) : () => {},
     });
   });
