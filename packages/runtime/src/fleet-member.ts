@@ -5,11 +5,12 @@
  * `createStore()` takes.
  */
 
-import { DescribeTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Contract } from "@ferry/contract";
 import type { Codec } from "./codec/index.ts";
-import { CachedPhase, controlClientFor, controlTableName, PhaseStore } from "./control/index.ts";
+import { CachedPhase, CONTROL_KEY, controlClientFor, controlTableName, PhaseStore } from "./control/index.ts";
 import { DynamoEntityStore } from "./dynamodb/index.ts";
+import { probeTable } from "./dynamodb/table-probe.ts";
 import { FailureLog } from "./failure-log.ts";
 import { Metrics } from "./metrics/index.ts";
 import { MysqlEntityStore, type MysqlExecutor } from "./mysql/index.ts";
@@ -209,7 +210,7 @@ export class FleetMember {
   }
 
   /**
-   * Asks each store to answer (MySQL `SELECT 1`, DynamoDB DescribeTable of the control table, each within `timeoutMs`)
+   * Asks each store to answer (MySQL `SELECT 1`, DynamoDB a GetItem of the control table, each within `timeoutMs`)
    * and tells the phase this process routes by: what an app's /healthz serves.
    */
   async health(timeoutMs = 2_000): Promise<FleetHealth> {
@@ -233,11 +234,7 @@ export class FleetMember {
     };
     const [mysql, dynamodb] = await Promise.all([
       probe(() => this.options.mysql.query({ sql: "SELECT 1" })),
-      probe(() =>
-        this.options.dynamodb.send(
-          new DescribeTableCommand({ TableName: controlTableName(this.options.tablePrefix ?? "") }),
-        ),
-      ),
+      probe(() => probeTable(this.options.dynamodb, controlTableName(this.options.tablePrefix ?? ""), CONTROL_KEY)),
     ]);
     const state = this.phase.state();
     // Writable: the phase read and the heartbeat written within the write lease (past it, writes are refused).

@@ -8,9 +8,9 @@ import { DeleteItemCommand } from "@aws-sdk/client-dynamodb";
 import { dynamoDbClient } from "@ferry/stack";
 import { useTestStack } from "@ferry/stack/testing";
 import { seedStore } from "@ferry/store";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { BackfillLedger } from "../src/backfill/index.ts";
-import { BackfillInterrupted, BackfillRefused, runBackfill } from "../src/backfill/worker.ts";
+import { BackfillInterrupted, BackfillRefused, checkTables, runBackfill } from "../src/backfill/worker.ts";
 import { readBackfillStatus } from "../src/control/backfill-status.ts";
 import { heartbeatItem, heartbeatKey } from "../src/control/heartbeats.ts";
 import { controlTableName, putControlItem } from "../src/control/table.ts";
@@ -85,6 +85,25 @@ describe("ferry backfill run", () => {
       BackfillRefused,
     );
     expect(error.message).toBe("the contract has no entity 'Nope'");
+  });
+
+  it("refuses a DynamoDB table that is not there, naming it; reads each table once, never with DescribeTable", async () => {
+    const entities = testbed.codec().entities;
+    // Every entity of the store is in one table: one GetItem tells it is there. DescribeTable would stop DynamoDB Local
+    // for seconds on a big table (dynamodb/table-probe.ts).
+    const send = vi.spyOn(stack.dynamodb(), "send");
+    const sent: string[] = [];
+    await checkTables(services(), entities).finally(() => {
+      sent.push(...send.mock.calls.map(([command]) => command.constructor.name));
+      send.mockRestore();
+    });
+    expect(sent).toEqual(["GetItemCommand"]);
+    const error = await rejection(
+      checkTables({ ...services(), tablePrefix: `${stack.tablePrefix}missing_` }, entities),
+      BackfillRefused,
+    );
+    expect(error.message).toBe(`Category: DynamoDB has no table ${stack.tablePrefix}missing_main`);
+    expect(error.hint).toBe("create the contract's tables first: ferry tables apply --contract <file>");
   });
 
   it("moves every row of every entity, with its markers, and finishes the run", async () => {

@@ -10,10 +10,11 @@
  * again resumes from the last checkpoint. Rows the codec cannot map are recorded and counted; past `maxRejected`
  * the run fails.
  */
-import { DescribeTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Codec, EntityValue } from "../codec/index.ts";
 import { PhaseStore } from "../control/phase-store.ts";
 import { DynamoEntityStore } from "../dynamodb/index.ts";
+import { tableExists } from "../dynamodb/table-probe.ts";
 import type { MysqlExecutor } from "../mysql/store.ts";
 import { MysqlEntityStore } from "../mysql/store.ts";
 import { KeySync } from "../outbox/sync.ts";
@@ -422,6 +423,7 @@ export async function runBackfill(services: BackfillServices, options: BackfillR
 /** Every entity's table is there on both sides (BackfillRefused naming the first one missing). */
 export async function checkTables(services: BackfillServices, entities: readonly string[]): Promise<void> {
   const dynamodb = new DynamoEntityStore(services.client, services.codec, { tablePrefix: services.tablePrefix });
+  const probed = new Set<string>();
   for (const entity of entities) {
     const { table } = entityKey(services.codec, entity);
     try {
@@ -432,15 +434,15 @@ export async function checkTables(services: BackfillServices, entities: readonly
         hint: "is this the right database (--database, MYSQL_URL)?",
       });
     }
+    // Each table once (one may hold every entity), without DescribeTable (dynamodb/table-probe.ts).
     const name = dynamodb.tableName(entity);
-    try {
-      await services.client.send(new DescribeTableCommand({ TableName: name }));
-    } catch (error) {
-      if ((error as { name?: unknown }).name !== "ResourceNotFoundException") throw error;
+    if (probed.has(name)) continue;
+    if (!(await tableExists(services.client, name, services.codec.entity(entity).keyNames))) {
       throw new BackfillRefused(`${entity}: DynamoDB has no table ${name}`, {
         hint: "create the contract's tables first: ferry tables apply --contract <file>",
       });
     }
+    probed.add(name);
   }
 }
 

@@ -15,18 +15,15 @@
  */
 
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
-import {
-  DescribeTableCommand,
-  type DynamoDBClient,
-  ResourceNotFoundException,
-  ScanCommand,
-  type ScanCommandOutput,
-} from "@aws-sdk/client-dynamodb";
+import { type DynamoDBClient, ScanCommand, type ScanCommandOutput } from "@aws-sdk/client-dynamodb";
 import pLimit from "p-limit";
 import { type Codec, ENTITY_ATTRIBUTE, type EntityValue, type Item } from "../codec/index.ts";
 import { currentRunOfDualWrites } from "../control/backfill-status.ts";
 import { recordValidation } from "../control/validation-result.ts";
 import { markerPrefix } from "../dynamodb/orphan-markers.ts";
+import { tableExists } from "../dynamodb/table-probe.ts";
+import { uniqueRules } from "../dynamodb/unique-markers.ts";
+import { MAX_WORDS, wordIndexes } from "../dynamodb/word-items.ts";
 import { escapeId, mysqlStatements } from "../mysql/sql.ts";
 import type { MysqlExecutor } from "../mysql/store.ts";
 import { decodeKey } from "../outbox/entry.ts";
@@ -284,6 +281,7 @@ export async function validateKeys(
 
 /** Both sides of each entity are there: MySQL's table and DynamoDB's (ValidationError otherwise). */
 async function checkTables(services: ValidationServices, entities: readonly string[]): Promise<void> {
+  const probed = new Set<string>();
   for (const entity of entities) {
     const table = mysqlStatements(services.codec, entity).table;
     const [rows] = await retryTransient(() =>
@@ -295,17 +293,16 @@ async function checkTables(services: ValidationServices, entities: readonly stri
     if (Number((rows as Array<{ n: number }>)[0]?.n ?? 0) === 0) {
       throw new ValidationError(`${entity}: MySQL has no table '${table}' in this database`);
     }
+    // Each table once (one may hold every entity), without DescribeTable (dynamodb/table-probe.ts).
     const dynamoTable = `${services.tablePrefix}${services.codec.entity(entity).table}`;
-    try {
-      await retryTransient(() => services.client.send(new DescribeTableCommand({ TableName: dynamoTable })));
-    } catch (error) {
-      if (error instanceof ResourceNotFoundException) {
-        throw new ValidationError(
-          `${entity}: DynamoDB has no table '${dynamoTable}' (create it with ferry tables apply)`,
-        );
-      }
-      throw error;
+    if (probed.has(dynamoTable)) continue;
+    const keyNames = services.codec.entity(entity).keyNames;
+    if (!(await retryTransient(() => tableExists(services.client, dynamoTable, keyNames)))) {
+      throw new ValidationError(
+        `${entity}: DynamoDB has no table '${dynamoTable}' (create it with ferry tables apply)`,
+      );
     }
+    probed.add(dynamoTable);
   }
 }
 
@@ -325,6 +322,7 @@ interface CheckerOptions extends ValidateOptions {
 /** One entity's validation: both passes, then the recheck. */
 class EntityChecker {
   private readonly rows: SourceRows;
+  private readonly rowCounts = new Map<string, Promise<number>>();
   private stopped: { reason: unknown } | undefined;
 
   /** Stops every read loop of this validation at its next page (one of them failed). */
@@ -352,7 +350,7 @@ class EntityChecker {
   async readRows(entity: string, state: EntityState): Promise<void> {
     const comparison = this.comparison(entity);
     const random = this.options.random ?? Math.random;
-    const totalRows = await retryTransient(() => this.countRows(entity));
+    const totalRows = await this.rowCount(entity);
     const pageRows = this.options.pageRows ?? DEFAULT_PAGE_ROWS;
     let after: EntityValue | undefined;
     let read = 0;
@@ -447,7 +445,7 @@ class EntityChecker {
       return id === undefined ? undefined : entities.find((entity) => id.startsWith(`WORDS#${entity}#`));
     };
     const random = this.options.random ?? Math.random;
-    const estimate = await retryTransient(() => this.itemEstimate(physical));
+    const estimate = await this.itemEstimate(first.table);
     const segments = scanSegments(this.options.parallel, this.options.sample, random, estimate);
     let scanned = 0;
     const limit = pLimit(this.options.parallel);
@@ -643,6 +641,16 @@ class EntityChecker {
     report.differences = differences.slice(0, this.options.maxDifferences ?? DEFAULT_MAX_DIFFERENCES);
   }
 
+  /** An entity's rows in MySQL, counted once per validation. */
+  private rowCount(entity: string): Promise<number> {
+    let count = this.rowCounts.get(entity);
+    if (count === undefined) {
+      count = retryTransient(() => this.countRows(entity));
+      this.rowCounts.set(entity, count);
+    }
+    return count;
+  }
+
   private async countRows(entity: string): Promise<number> {
     const table = mysqlStatements(this.services.codec, entity).table;
     const [rows] = await this.services.mysql.query({
@@ -651,9 +659,22 @@ class EntityChecker {
     return Number((rows as Array<{ n: number | string }>)[0]?.n ?? 0);
   }
 
+  /**
+   * About how many items a table holds, from MySQL's row counts of every entity it holds (not DynamoDB's ItemCount:
+   * DescribeTable stops DynamoDB Local for seconds, dynamodb/table-probe.ts): each row's item, its unique markers and
+   * at most MAX_WORDS word items per word index. It only decides how many segments the scan is cut into, and too
+   * many costs less than too few (scanSegments).
+   */
   private async itemEstimate(table: string): Promise<number> {
-    const out = await this.services.client.send(new DescribeTableCommand({ TableName: table }));
-    return out.Table?.ItemCount ?? 0;
+    const { codec } = this.services;
+    let items = 0;
+    for (const entity of codec.entities) {
+      const entityCodec = codec.entity(entity);
+      if (entityCodec.table !== table) continue;
+      const perRow = 1 + uniqueRules(entityCodec).length + wordIndexes(entityCodec).length * MAX_WORDS;
+      items += (await this.rowCount(entity)) * perRow;
+    }
+    return items;
   }
 }
 
