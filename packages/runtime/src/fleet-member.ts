@@ -234,7 +234,12 @@ export class FleetMember {
     };
     const [mysql, dynamodb] = await Promise.all([
       probe(() => this.options.mysql.query({ sql: "SELECT 1" })),
-      probe(() => probeTable(this.options.dynamodb, controlTableName(this.options.tablePrefix ?? ""), CONTROL_KEY)),
+      // Aborted at the limit: a probe the server never answers must not keep a connection the data calls need.
+      probe(() =>
+        probeTable(this.options.dynamodb, controlTableName(this.options.tablePrefix ?? ""), CONTROL_KEY, {
+          abortSignal: AbortSignal.timeout(timeoutMs),
+        }),
+      ),
     ]);
     const state = this.phase.state();
     // Writable: the phase read and the heartbeat written within the write lease (past it, writes are refused).

@@ -139,7 +139,7 @@ export async function validate(
   await checkTables(services, entities);
   const dualWriteSince = await currentRunOfDualWrites(services.client, services.tablePrefix);
 
-  const checker = new EntityChecker(services, { ...options, sample, parallel });
+  const checker = new EntityChecker(services, { ...options, entities, sample, parallel });
   const states = new Map<string, EntityState>();
   for (const entity of entities) {
     states.set(entity, {
@@ -445,7 +445,11 @@ class EntityChecker {
       return id === undefined ? undefined : entities.find((entity) => id.startsWith(`WORDS#${entity}#`));
     };
     const random = this.options.random ?? Math.random;
-    const estimate = await this.itemEstimate(first.table);
+    // The rows of the entities this validation reads are counted anyway; the table's others are estimated.
+    const validated = new Set(this.options.entities ?? this.services.codec.entities);
+    const estimate = await estimateTableItems(this.services, first.table, (entity) =>
+      validated.has(entity) ? this.rowCount(entity) : undefined,
+    );
     const segments = scanSegments(this.options.parallel, this.options.sample, random, estimate);
     let scanned = 0;
     const limit = pLimit(this.options.parallel);
@@ -658,24 +662,55 @@ class EntityChecker {
     });
     return Number((rows as Array<{ n: number | string }>)[0]?.n ?? 0);
   }
+}
 
-  /**
-   * About how many items a table holds, from MySQL's row counts of every entity it holds (not DynamoDB's ItemCount:
-   * DescribeTable stops DynamoDB Local for seconds, dynamodb/table-probe.ts): each row's item, its unique markers and
-   * at most MAX_WORDS word items per word index. It only decides how many segments the scan is cut into, and too
-   * many costs less than too few (scanSegments).
-   */
-  private async itemEstimate(table: string): Promise<number> {
-    const { codec } = this.services;
-    let items = 0;
-    for (const entity of codec.entities) {
-      const entityCodec = codec.entity(entity);
-      if (entityCodec.table !== table) continue;
-      const perRow = 1 + uniqueRules(entityCodec).length + wordIndexes(entityCodec).length * MAX_WORDS;
-      items += (await this.rowCount(entity)) * perRow;
-    }
-    return items;
+/**
+ * About how many items a contract table (`table`, without the prefix) holds, from MySQL (not DynamoDB's ItemCount:
+ * DescribeTable stops DynamoDB Local for seconds, dynamodb/table-probe.ts): for each row of each entity the table
+ * holds, its item, its unique markers and at most MAX_WORDS word items per word index. `counted` gives an entity's
+ * exact row count where the caller has one; the others are InnoDB's estimate from information_schema (no table is
+ * read; a table that is not there counts 0). It only decides how many segments a scan is cut into, and too many costs
+ * less than too few (scanSegments).
+ */
+export async function estimateTableItems(
+  services: Pick<ValidationServices, "codec" | "mysql">,
+  table: string,
+  counted: (entity: string) => Promise<number> | undefined = () => undefined,
+): Promise<number> {
+  const { codec } = services;
+  const held = codec.entities.filter((entity) => codec.entity(entity).table === table);
+  const exact = held.map((entity) => counted(entity));
+  const others = held.filter((_, index) => exact[index] === undefined);
+  const [rows, estimated] = await Promise.all([Promise.all(exact), innodbRowEstimates(services, others)]);
+  let items = 0;
+  for (const [index, entity] of held.entries()) {
+    const entityCodec = codec.entity(entity);
+    const perRow = 1 + uniqueRules(entityCodec).length + wordIndexes(entityCodec).length * MAX_WORDS;
+    items += (rows[index] ?? estimated.get(entity) ?? 0) * perRow;
   }
+  return items;
+}
+
+/** InnoDB's estimate of each entity's rows (information_schema.TABLES), by entity; absent for a table not there. */
+async function innodbRowEstimates(
+  services: Pick<ValidationServices, "codec" | "mysql">,
+  entities: readonly string[],
+): Promise<Map<string, number>> {
+  const estimates = new Map<string, number>();
+  if (entities.length === 0) return estimates;
+  const tables = entities.map((entity) => mysqlStatements(services.codec, entity).table);
+  const [rows] = await retryTransient(() =>
+    services.mysql.query({
+      sql: "SELECT table_name AS name, table_rows AS n FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name IN (?)",
+      values: [tables],
+    }),
+  );
+  const byTable = new Map((rows as Array<{ name: string; n: number | string | null }>).map((row) => [row.name, row.n]));
+  for (const [index, entity] of entities.entries()) {
+    const n = byTable.get(tables[index] as string);
+    if (n !== undefined && n !== null) estimates.set(entity, Number(n));
+  }
+  return estimates;
 }
 
 /**
