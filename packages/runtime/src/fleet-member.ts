@@ -214,14 +214,19 @@ export class FleetMember {
    * and tells the phase this process routes by: what an app's /healthz serves.
    */
   async health(timeoutMs = 2_000): Promise<FleetHealth> {
-    const probe = async (run: () => Promise<unknown>) => {
+    const probe = async (run: (signal: AbortSignal) => Promise<unknown>) => {
       const started = performance.now();
+      const abort = new AbortController();
       let timer: NodeJS.Timeout | undefined;
       try {
         await Promise.race([
-          run(),
+          run(abort.signal),
           new Promise((_, reject) => {
-            timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+            timer = setTimeout(() => {
+              // The limit's message first; then the call is aborted (a DynamoDB probe gives its connection back).
+              reject(new Error(`no answer within ${timeoutMs} ms`));
+              abort.abort();
+            }, timeoutMs);
           }),
         ]);
         return { ok: true, ms: Math.round(performance.now() - started) };
@@ -235,9 +240,9 @@ export class FleetMember {
     const [mysql, dynamodb] = await Promise.all([
       probe(() => this.options.mysql.query({ sql: "SELECT 1" })),
       // Aborted at the limit: a probe the server never answers must not keep a connection the data calls need.
-      probe(() =>
+      probe((signal) =>
         probeTable(this.options.dynamodb, controlTableName(this.options.tablePrefix ?? ""), CONTROL_KEY, {
-          abortSignal: AbortSignal.timeout(timeoutMs),
+          abortSignal: signal,
         }),
       ),
     ]);

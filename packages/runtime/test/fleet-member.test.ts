@@ -285,6 +285,24 @@ describe("FleetMember", () => {
     abort.abort();
     expect(await Promise.all(hung)).toEqual(["aborted", "aborted"]);
 
+    // A health probe the server leaves unanswered says so at its limit, and gives its connection back: three of them
+    // on the client's two connections, and a data call after them is answered. (Kept, their connections would free
+    // only when DynamoDB Local drops them as idle, 30 s on; the call waits 20 s at most.)
+    holds = (request) => request.includes("~ferry probe~");
+    for (let i = 0; i < 3; i++) {
+      expect(await member.health(1_000)).toMatchObject({
+        dynamodb: { ok: false, error: "no answer within 1000 ms" },
+      });
+    }
+    holds = () => false;
+    const after = await client
+      .send(new ListTablesCommand({ Limit: 1 }), { abortSignal: AbortSignal.timeout(20_000) })
+      .then(
+        () => "answered",
+        () => "aborted",
+      );
+    expect(after).toBe("answered");
+
     // A control call the server leaves unanswered is given up after CONTROL_REQUEST_TIMEOUT_MS, never waited on for
     // good: the next refresh goes on. The lease runs out meanwhile, and writes are refused until it is renewed.
     holds = () => true;

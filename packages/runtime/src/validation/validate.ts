@@ -691,7 +691,10 @@ export async function estimateTableItems(
   return items;
 }
 
-/** InnoDB's estimate of each entity's rows (information_schema.TABLES), by entity; absent for a table not there. */
+/**
+ * InnoDB's estimate of each entity's rows (information_schema.TABLES), by entity; absent for a table not there. It
+ * lags: MySQL 8 caches it for up to a day (information_schema_stats_expiry), and a table just loaded may say 0.
+ */
 async function innodbRowEstimates(
   services: Pick<ValidationServices, "codec" | "mysql">,
   entities: readonly string[],
@@ -705,9 +708,12 @@ async function innodbRowEstimates(
       values: [tables],
     }),
   );
-  const byTable = new Map((rows as Array<{ name: string; n: number | string | null }>).map((row) => [row.name, row.n]));
+  // By name in lower case: with lower_case_table_names the server matches names whatever their case.
+  const byTable = new Map(
+    (rows as Array<{ name: string; n: number | string | null }>).map((row) => [row.name.toLowerCase(), row.n]),
+  );
   for (const [index, entity] of entities.entries()) {
-    const n = byTable.get(tables[index] as string);
+    const n = byTable.get((tables[index] as string).toLowerCase());
     if (n !== undefined && n !== null) estimates.set(entity, Number(n));
   }
   return estimates;
